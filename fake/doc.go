@@ -1,0 +1,69 @@
+// Package fake is a deterministic, in-memory verification provider that
+// behaves like Twilio Verify. Applications use it in their tests to walk
+// every step and every error of a verification flow without sending a
+// message; the twiliotest emulator serves it over Twilio's HTTP API.
+//
+// A *Fake implements [provider.Provider], [provider.Canceler] and
+// [provider.Fetcher]. Wrap it with verify.New like any other provider:
+//
+//	f := fake.New()
+//	client, err := verify.New(f)
+//	...
+//	v, err := client.Start(ctx, "+14155552671", verify.ChannelSMS, nil)
+//	code, _ := f.LastCode("+14155552671")
+//	v, err = client.Check(ctx, "+14155552671", code, nil)
+//
+// # Behaviour
+//
+// By default the fake follows Twilio Verify's documented rules:
+//
+//   - A code is valid for 10 minutes ([WithValidity]) from the first send.
+//   - A second Start to the same target inside that window re-sends the
+//     same code on the same verification, and counts as a send. The sixth
+//     send gives [provider.ErrTooManySends] ([WithMaxSends]).
+//   - A wrong code leaves the verification pending and is not an error.
+//     After 5 wrong codes ([WithMaxChecks]) the next Check gives
+//     [provider.ErrTooManyChecks] until the window ends.
+//   - Approved, canceled and expired verifications are gone: a later Check,
+//     Fetch or Cancel gives [provider.ErrNotFound], and a new Start begins a
+//     new verification with a new ID and a new code.
+//   - Custom codes are refused with [provider.ErrUnsupported] unless
+//     [WithCustomCodes] allows them, as on a Twilio service without
+//     custom codes enabled.
+//   - ChannelAuto resolves to ChannelSMS for phone numbers.
+//
+// # Codes
+//
+// Codes are 6 digits ([WithCodeLength]). They come from a pseudo-random
+// generator seeded with [DefaultSeed], so a test that makes the same calls
+// in the same order sees the same codes every run. [WithSeed] picks another
+// sequence, [WithFixedCode] makes every code the same, and
+// [WithRandomCodes] draws them from crypto/rand. Codes are compared in
+// constant time.
+//
+// # Outbox
+//
+// Every message the fake "sends" is recorded in an outbox (the last 1000 by
+// default, [WithOutboxLimit]) with its target, channel, code, rendered body
+// and time: see [Fake.Messages], [Fake.LastMessage] and [Fake.LastCode].
+//
+// # Faults
+//
+// [Fake.InjectFault] makes matching calls fail with a given error, either
+// before they take effect or after (the response is "lost", which is how
+// [provider.ErrOutcomeUnknown] happens in real life). The magic numbers
+// ([NumberLandline], [NumberRateLimited], …) fail in documented ways
+// without any setup, so tests can walk every error path.
+//
+// # Time
+//
+// The fake reads time.Now by default, so it works inside testing/synctest
+// bubbles, where time advances only when every goroutine is blocked.
+// [WithClock] injects another clock, such as a [Clock] that a test moves
+// forward with [Clock.Advance].
+//
+// # Memory
+//
+// Approved, canceled and expired verifications are evicted, so memory is
+// bounded by the number of verifications pending at once plus the outbox.
+package fake

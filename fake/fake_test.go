@@ -1,0 +1,563 @@
+package fake_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/provider/providertest"
+)
+
+type harness struct {
+	f     *fake.Fake
+	clock *fake.Clock
+}
+
+func (h *harness) Provider() provider.Provider       { return h.f }
+func (h *harness) LastCode(to string) (string, bool) { return h.f.LastCode(to) }
+func (h *harness) Advance(d time.Duration)           { h.clock.Advance(d) }
+func (h *harness) ErrorTarget() any                  { return new(*fake.Error) }
+
+func TestConformance(t *testing.T) {
+	providertest.Run(t, func(t *testing.T) providertest.Harness {
+		clock := fake.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		return &harness{f: fake.MustNew(fake.WithClock(clock.Now)), clock: clock}
+	})
+}
+
+// limitsHarness runs the suite against non-default limits, so the suite
+// and the options are checked together.
+type limitsHarness struct {
+	harness
+	lim providertest.Limits
+}
+
+func (h *limitsHarness) Limits() providertest.Limits { return h.lim }
+
+func TestConformanceCustomLimits(t *testing.T) {
+	lim := providertest.Limits{Validity: 2 * time.Minute, MaxSends: 2, MaxChecks: 3}
+	providertest.Run(t, func(t *testing.T) providertest.Harness {
+		clock := fake.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		f := fake.MustNew(fake.WithClock(clock.Now), fake.WithValidity(lim.Validity),
+			fake.WithMaxSends(lim.MaxSends), fake.WithMaxChecks(lim.MaxChecks), fake.WithRandomCodes())
+		return &limitsHarness{harness{f, clock}, lim}
+	})
+}
+
+// TestConformanceSynctest runs the suite on the default clock (time.Now)
+// inside a synctest bubble, where Advance sleeps in fake time.
+func TestConformanceSynctest(t *testing.T) {
+	for _, r := range providertest.Rules() {
+		t.Run(r.Name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				providertest.RunRule(t, r, &sleepHarness{f: fake.MustNew()})
+			})
+		})
+	}
+}
+
+type sleepHarness struct{ f *fake.Fake }
+
+func (h *sleepHarness) Provider() provider.Provider       { return h.f }
+func (h *sleepHarness) LastCode(to string) (string, bool) { return h.f.LastCode(to) }
+func (h *sleepHarness) Advance(d time.Duration)           { time.Sleep(d) }
+func (h *sleepHarness) ErrorTarget() any                  { return new(*fake.Error) }
+
+const to = "+14155552671"
+
+func sms(to string) provider.StartRequest {
+	return provider.StartRequest{To: to, Channel: provider.ChannelSMS}
+}
+
+func TestDeterministicCodes(t *testing.T) {
+	ctx := context.Background()
+	codes := func(opts ...fake.Option) []string {
+		f := fake.MustNew(opts...)
+		var out []string
+		for i := range 3 {
+			target := fmt.Sprintf("+1415555%04d", i)
+			if _, err := f.Start(ctx, sms(target)); err != nil {
+				t.Fatal(err)
+			}
+			c, _ := f.LastCode(target)
+			out = append(out, c)
+		}
+		return out
+	}
+	a, b := codes(), codes()
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("two default fakes gave different codes (-first +second):\n%s", diff)
+	}
+	// The documented default: the first code of a default fake.
+	if a[0] != fake.FirstDefaultCode {
+		t.Errorf("first default code = %q, want FirstDefaultCode %q", a[0], fake.FirstDefaultCode)
+	}
+	if a[0] == a[1] && a[1] == a[2] {
+		t.Errorf("default codes do not vary: %q", a)
+	}
+	if c := codes(fake.WithSeed(42)); cmp.Equal(c, a) {
+		t.Errorf("WithSeed(42) gave the default sequence %q", c)
+	}
+	if c := codes(fake.WithFixedCode("424242")); !cmp.Equal(c, []string{"424242", "424242", "424242"}) {
+		t.Errorf("WithFixedCode codes = %q", c)
+	}
+	for _, c := range codes(fake.WithCodeLength(8), fake.WithRandomCodes()) {
+		if len(c) != 8 || strings.Trim(c, "0123456789") != "" {
+			t.Errorf("WithCodeLength(8), WithRandomCodes: code %q is not 8 digits", c)
+		}
+	}
+	for _, c := range codes(fake.WithCodeLength(4)) {
+		if len(c) != 4 {
+			t.Errorf("WithCodeLength(4): code %q", c)
+		}
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	bad := map[string]fake.Option{
+		"nil option":         nil,
+		"nil clock":          fake.WithClock(nil),
+		"zero validity":      fake.WithValidity(0),
+		"zero sends":         fake.WithMaxSends(0),
+		"zero checks":        fake.WithMaxChecks(0),
+		"code length 3":      fake.WithCodeLength(3),
+		"code length 11":     fake.WithCodeLength(11),
+		"short fixed code":   fake.WithFixedCode("123"),
+		"fixed code symbols": fake.WithFixedCode("12-34"),
+		"empty name":         fake.WithFriendlyName(""),
+		"long name":          fake.WithFriendlyName(strings.Repeat("x", 31)),
+		"zero outbox":        fake.WithOutboxLimit(0),
+		"unknown channel":    fake.WithDisabledChannels("pigeon"),
+		"nil on-send":        fake.WithOnSend(nil),
+	}
+	for name, opt := range bad {
+		if _, err := fake.New(opt); err == nil {
+			t.Errorf("New(%s): no error", name)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustNew with a bad option did not panic")
+		}
+	}()
+	fake.MustNew(fake.WithMaxSends(-1))
+}
+
+func TestOutbox(t *testing.T) {
+	ctx := context.Background()
+	clock := fake.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	var hooked []fake.Message
+	var mu sync.Mutex
+	f := fake.MustNew(fake.WithClock(clock.Now), fake.WithFixedCode("1234"), fake.WithFriendlyName("Acme"),
+		fake.WithOutboxLimit(2), fake.WithOnSend(func(m fake.Message) { mu.Lock(); hooked = append(hooked, m); mu.Unlock() }))
+	if _, ok := f.LastCode(to); ok {
+		t.Fatal("LastCode before any send: ok")
+	}
+	v, err := f.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS, Locale: "pt-BR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	if _, err := f.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelCall, FriendlyName: "Other"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []fake.Message{
+		{To: to, Channel: provider.ChannelSMS, Code: "1234", Body: "Your Acme verification code is: 1234",
+			VerificationID: v.ID, FriendlyName: "Acme", Locale: "pt-BR", SentAt: clock.Now().Add(-time.Minute)},
+		{To: to, Channel: provider.ChannelCall, Code: "1234", Body: "Your Other verification code is: 1234",
+			VerificationID: v.ID, FriendlyName: "Other", SentAt: clock.Now()},
+	}
+	if diff := cmp.Diff(want, f.Messages()); diff != "" {
+		t.Errorf("Messages() (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, hooked); diff != "" {
+		t.Errorf("WithOnSend saw (-want +got):\n%s", diff)
+	}
+	// The limit drops the oldest message first.
+	if _, err := f.Start(ctx, sms("+14155550100")); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.Messages()
+	if len(msgs) != 2 || msgs[0].Channel != provider.ChannelCall || msgs[1].To != "+14155550100" {
+		t.Errorf("after a third send with limit 2, Messages() = %v", msgs)
+	}
+	if m, ok := f.LastMessage(to); !ok || m.Channel != provider.ChannelCall {
+		t.Errorf("LastMessage(%s) = %v, %v", to, m, ok)
+	}
+	f.ClearMessages()
+	if n := len(f.Messages()); n != 0 {
+		t.Errorf("after ClearMessages, %d messages", n)
+	}
+}
+
+func TestResendAndChannels(t *testing.T) {
+	ctx := context.Background()
+	f := fake.MustNew()
+	v1, err := f.Start(ctx, sms(to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := f.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelCall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2.ID != v1.ID || v2.Channel != provider.ChannelCall || len(v2.SendAttempts) != 2 ||
+		v2.SendAttempts[0].Channel != provider.ChannelSMS || v2.SendAttempts[1].Channel != provider.ChannelCall {
+		t.Errorf("resend over call = %+v", v2)
+	}
+	if v2.SendAttempts[0].ID == v2.SendAttempts[1].ID || !strings.HasPrefix(v2.SendAttempts[0].ID, "VL") {
+		t.Errorf("send attempt IDs %q, %q", v2.SendAttempts[0].ID, v2.SendAttempts[1].ID)
+	}
+	if !strings.HasPrefix(v1.ID, "VE") || len(v1.ID) != 34 {
+		t.Errorf("ID %q is not VE + 32 hex digits", v1.ID)
+	}
+	if !v1.ExpiresAt.Equal(v1.CreatedAt.Add(10 * time.Minute)) {
+		t.Errorf("ExpiresAt = %v, want CreatedAt + 10m", v1.ExpiresAt)
+	}
+	// Auto resolves to sms for a phone number and email for an address.
+	v3, err := f.Start(ctx, provider.StartRequest{To: "+14155550100", Channel: provider.ChannelAuto})
+	if err != nil || v3.Channel != provider.ChannelSMS {
+		t.Errorf("auto to a phone: %v, %v", v3, err)
+	}
+	v4, err := f.Start(ctx, provider.StartRequest{To: "bob@example.com", Channel: provider.ChannelAuto})
+	if err != nil || v4.Channel != provider.ChannelEmail {
+		t.Errorf("auto to an address: %v, %v", v4, err)
+	}
+}
+
+func TestCustomCodes(t *testing.T) {
+	ctx := context.Background()
+	req := provider.StartRequest{To: to, Channel: provider.ChannelSMS, CustomCode: "A1B2C3"}
+	_, err := fake.MustNew().Start(ctx, req)
+	if !errors.Is(err, provider.ErrUnsupported) {
+		t.Errorf("custom code by default: %v, want ErrUnsupported", err)
+	}
+	var fe *fake.Error
+	if !errors.As(err, &fe) || fe.Code != 60204 {
+		t.Errorf("custom code by default: %#v, want Twilio code 60204", err)
+	}
+	f := fake.MustNew(fake.WithCustomCodes(true))
+	if _, err := f.Start(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := f.LastCode(to); c != "A1B2C3" {
+		t.Errorf("LastCode = %q, want the custom code", c)
+	}
+	got, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "A1B2C3"})
+	if err != nil || !got.Approved() {
+		t.Errorf("Check(custom code) = %v, %v", got, err)
+	}
+	req.CustomCode = "12"
+	if _, err := f.Start(ctx, req); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("short custom code: %v", err)
+	}
+}
+
+func TestValidation(t *testing.T) {
+	ctx := context.Background()
+	f := fake.MustNew()
+	for _, req := range []provider.StartRequest{
+		{To: "+0123456789", Channel: provider.ChannelSMS},
+		{To: "+1234567", Channel: provider.ChannelSMS},
+		{To: "+12345678901234567", Channel: provider.ChannelSMS},
+		{To: "no-at-sign", Channel: provider.ChannelEmail},
+		{To: "a@b", Channel: provider.ChannelEmail},
+		{To: "a b@example.com", Channel: provider.ChannelEmail},
+		{To: "nonsense", Channel: provider.ChannelAuto},
+		{To: to, Channel: provider.ChannelSMS, FriendlyName: strings.Repeat("n", 31)},
+	} {
+		if _, err := f.Start(ctx, req); !errors.Is(err, provider.ErrInvalidRequest) {
+			t.Errorf("Start(%v): %v, want ErrInvalidRequest", req, err)
+		}
+	}
+	_, err := f.Check(ctx, provider.CheckRequest{Code: "123456"})
+	var fe *fake.Error
+	if !errors.Is(err, provider.ErrInvalidRequest) || !errors.As(err, &fe) || fe.Code != 60221 {
+		t.Errorf("Check with neither ID nor To: %v, want ErrInvalidRequest 60221", err)
+	}
+	for _, op := range []func(context.Context, string) (provider.Verification, error){f.Fetch, f.Cancel, f.Approve} {
+		if _, err := op(ctx, ""); !errors.Is(err, provider.ErrInvalidRequest) {
+			t.Errorf("by-ID operation with an empty ID: %v", err)
+		}
+	}
+}
+
+func TestCheckIDAndToMustAgree(t *testing.T) {
+	ctx := context.Background()
+	f := fake.MustNew()
+	v, _ := f.Start(ctx, sms(to))
+	code, _ := f.LastCode(to)
+	_, err := f.Check(ctx, provider.CheckRequest{ID: v.ID, To: "+14155550100", Code: code})
+	if !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Check with mismatched ID and To: %v, want ErrNotFound", err)
+	}
+	got, err := f.Check(ctx, provider.CheckRequest{ID: v.ID, To: to, Code: code})
+	if err != nil || !got.Approved() {
+		t.Errorf("Check with matching ID and To: %v, %v", got, err)
+	}
+}
+
+func TestApprove(t *testing.T) {
+	ctx := context.Background()
+	f := fake.MustNew()
+	v, _ := f.Start(ctx, sms(to))
+	got, err := f.Approve(ctx, v.ID)
+	if err != nil || !got.Approved() {
+		t.Fatalf("Approve = %v, %v", got, err)
+	}
+	if _, err := f.Fetch(ctx, v.ID); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Fetch after Approve: %v", err)
+	}
+}
+
+func TestMaxChecksGone(t *testing.T) {
+	ctx := context.Background()
+	f := fake.MustNew(fake.WithMaxChecks(2), fake.WithMaxChecksGone(), fake.WithFixedCode("1111"))
+	f.Start(ctx, sms(to))
+	for range 2 {
+		if v, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "2222"}); err != nil || v.Status != provider.StatusPending {
+			t.Fatalf("wrong code: %v, %v", v, err)
+		}
+	}
+	if _, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "1111"}); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("check after max with WithMaxChecksGone: %v, want ErrNotFound", err)
+	}
+}
+
+func TestDisabledChannels(t *testing.T) {
+	ctx := context.Background()
+	f := fake.MustNew(fake.WithDisabledChannels(provider.ChannelWhatsApp))
+	_, err := f.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelWhatsApp})
+	var fe *fake.Error
+	if !errors.Is(err, provider.ErrUndeliverable) || !errors.As(err, &fe) || fe.Code != 60223 {
+		t.Errorf("disabled channel: %v, want ErrUndeliverable 60223", err)
+	}
+	if _, err := f.Start(ctx, sms(to)); err != nil {
+		t.Errorf("enabled channel: %v", err)
+	}
+}
+
+func TestMagicNumbers(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		req       provider.StartRequest
+		startErr  error
+		code      int
+		checkErr  error // of a right-code check after a successful start
+		approved  bool  // whether that check took effect
+		retryWait time.Duration
+	}{
+		{name: "landline sms", req: sms(fake.NumberLandline), startErr: provider.ErrUndeliverable, code: 60205},
+		{name: "landline whatsapp", req: provider.StartRequest{To: fake.NumberLandline, Channel: provider.ChannelWhatsApp}, startErr: provider.ErrUndeliverable, code: 60205},
+		{name: "landline call", req: provider.StartRequest{To: fake.NumberLandline, Channel: provider.ChannelCall}, approved: true},
+		{name: "blocked", req: provider.StartRequest{To: fake.NumberBlocked, Channel: provider.ChannelCall}, startErr: provider.ErrUndeliverable, code: 60605},
+		{name: "rate limited", req: sms(fake.NumberRateLimited), startErr: provider.ErrRateLimited, code: 20429, retryWait: fake.RateLimitedWait},
+		{name: "unavailable", req: sms(fake.NumberUnavailable), startErr: provider.ErrUnavailable},
+		{name: "bouncing email", req: provider.StartRequest{To: fake.EmailUndeliverable, Channel: provider.ChannelEmail}, startErr: provider.ErrUndeliverable},
+		{name: "check outcome unknown", req: sms(fake.NumberCheckOutcomeUnknown), checkErr: provider.ErrOutcomeUnknown, approved: true},
+		{name: "start outcome unknown", req: sms(fake.NumberStartOutcomeUnknown), startErr: provider.ErrOutcomeUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fake.MustNew()
+			_, err := f.Start(ctx, tt.req)
+			if !errors.Is(err, tt.startErr) || (tt.startErr == nil) != (err == nil) {
+				t.Fatalf("Start: %v, want %v", err, tt.startErr)
+			}
+			var fe *fake.Error
+			if err != nil && (!errors.As(err, &fe) || fe.Code != tt.code) {
+				t.Errorf("Start: %#v, want Twilio code %d", err, tt.code)
+			}
+			if d, _ := provider.RetryAfter(err); d != tt.retryWait {
+				t.Errorf("RetryAfter = %v, want %v", d, tt.retryWait)
+			}
+			code, sent := f.LastCode(tt.req.To)
+			if err != nil {
+				if sent != (tt.startErr == provider.ErrOutcomeUnknown) {
+					t.Errorf("failed Start delivered a code: %v", sent)
+				}
+				return
+			}
+			_, err = f.Check(ctx, provider.CheckRequest{To: tt.req.To, Code: code})
+			if !errors.Is(err, tt.checkErr) || (tt.checkErr == nil) != (err == nil) {
+				t.Errorf("Check: %v, want %v", err, tt.checkErr)
+			}
+			_, err = f.Check(ctx, provider.CheckRequest{To: tt.req.To, Code: code})
+			if gone := errors.Is(err, provider.ErrNotFound); gone != tt.approved {
+				t.Errorf("second Check: %v; want approved (gone) = %v", err, tt.approved)
+			}
+		})
+	}
+	t.Run("unavailable check", func(t *testing.T) {
+		f := fake.MustNew()
+		_, err := f.Check(ctx, provider.CheckRequest{To: fake.NumberUnavailable, Code: "123456"})
+		if !errors.Is(err, provider.ErrUnavailable) {
+			t.Errorf("Check: %v, want ErrUnavailable", err)
+		}
+	})
+}
+
+func TestInjectFault(t *testing.T) {
+	ctx := context.Background()
+	f := fake.MustNew(fake.WithFixedCode("1234"))
+	other := "+14155550100"
+
+	// FailNext fails the next n calls of any kind, before they take effect.
+	f.FailNext(2, provider.ErrUnavailable)
+	if _, err := f.Start(ctx, sms(to)); !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("first Start: %v", err)
+	}
+	if _, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "1234"}); !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("Check: %v", err)
+	}
+	if _, ok := f.LastCode(to); ok {
+		t.Error("a failed Start delivered a code")
+	}
+	f.FailNext(0, provider.ErrUnavailable) // no-op
+	v, err := f.Start(ctx, sms(to))
+	if err != nil {
+		t.Fatalf("third call: %v", err)
+	}
+
+	// A fault for one target and one operation leaves the others alone.
+	f.InjectFault(fake.Fault{Op: fake.OpCheck, To: to, Times: -1, Err: &fake.Error{Err: provider.ErrRateLimited, Code: 20429, Wait: 5 * time.Second}})
+	if _, err := f.Start(ctx, sms(other)); err != nil {
+		t.Errorf("Start to another target: %v", err)
+	}
+	for range 3 {
+		_, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "1234"})
+		var fe *fake.Error
+		if !errors.Is(err, provider.ErrRateLimited) || !errors.As(err, &fe) || fe.Code != 20429 || fe.Op != fake.OpCheck {
+			t.Errorf("Check with a permanent fault: %#v", err)
+		}
+		if d, ok := provider.RetryAfter(err); !ok || d != 5*time.Second {
+			t.Errorf("RetryAfter = %v, %v", d, ok)
+		}
+	}
+	if _, err := f.Fetch(ctx, v.ID); err != nil {
+		t.Errorf("Fetch with a check-only fault: %v", err)
+	}
+	f.ClearFaults()
+
+	// A processed fault takes effect, then fails: the check approved.
+	f.InjectFault(fake.Fault{Op: fake.OpCheck, Err: provider.ErrOutcomeUnknown, Processed: true})
+	if _, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "1234"}); !errors.Is(err, provider.ErrOutcomeUnknown) {
+		t.Errorf("processed fault: %v", err)
+	}
+	if _, err := f.Fetch(ctx, v.ID); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("after a processed right-code check, Fetch: %v, want ErrNotFound", err)
+	}
+
+	// Faults on by-ID operations match the verification's target.
+	v2, _ := f.Start(ctx, sms(other))
+	f.InjectFault(fake.Fault{Op: fake.OpCancel, To: other, Err: provider.ErrOutcomeUnknown, Processed: true})
+	f.InjectFault(fake.Fault{Op: fake.OpFetch, To: other})
+	if _, err := f.Fetch(ctx, v2.ID); !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("Fetch with a default-error fault: %v, want ErrUnavailable", err)
+	}
+	if _, err := f.Cancel(ctx, v2.ID); !errors.Is(err, provider.ErrOutcomeUnknown) {
+		t.Errorf("Cancel: %v", err)
+	}
+	if _, err := f.Fetch(ctx, v2.ID); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("after a processed Cancel, Fetch: %v, want ErrNotFound", err)
+	}
+}
+
+func TestEvictionBoundsMemory(t *testing.T) {
+	ctx := context.Background()
+	clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	f := fake.MustNew(fake.WithClock(clock.Now), fake.WithFixedCode("1234"), fake.WithOutboxLimit(10))
+	peak := 0
+	for i := range 5000 {
+		target := fmt.Sprintf("+1415%07d", i)
+		if _, err := f.Start(ctx, sms(target)); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 { // a third are approved at once
+			if _, err := f.Check(ctx, provider.CheckRequest{To: target, Code: "1234"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock.Advance(time.Second) // so about 600 are within the window
+		peak = max(peak, f.Pending())
+	}
+	// About 400 are live at once (two thirds of 600); expired ones are
+	// swept so that no more than half as many again are held.
+	if peak > 650 {
+		t.Errorf("peak of %d verifications held; want eviction to keep it near 400", peak)
+	}
+	clock.Advance(time.Hour)
+	for i := range 1000 {
+		f.Start(ctx, sms(fmt.Sprintf("+1416%07d", i)))
+		f.Check(ctx, provider.CheckRequest{To: fmt.Sprintf("+1416%07d", i), Code: "1234"})
+	}
+	if n := f.Pending(); n > 64 {
+		t.Errorf("after everything expired or was approved, %d verifications held", n)
+	}
+}
+
+func TestRedaction(t *testing.T) {
+	ctx := context.Background()
+	f := fake.MustNew(fake.WithFixedCode("987654"), fake.WithCustomCodes(true))
+	f.Start(ctx, sms(to))
+	m, _ := f.LastMessage(to)
+	values := []any{
+		m,
+		provider.CheckRequest{To: to, Code: "987654"},
+		provider.StartRequest{To: to, Channel: provider.ChannelSMS, CustomCode: "987654"},
+	}
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			s := fmt.Sprintf(verb, v)
+			if strings.Contains(s, "987654") || strings.Contains(s, to) {
+				t.Errorf("Sprintf(%q, %T) = %q reveals the code or the number", verb, v, s)
+			}
+		}
+	}
+	// Errors name no code and no full number.
+	f.InjectFault(fake.Fault{Err: provider.ErrUnavailable})
+	_, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "987654"})
+	if s := err.Error(); strings.Contains(s, "987654") || strings.Contains(s, to) {
+		t.Errorf("error %q reveals a secret", s)
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	tests := []struct {
+		err  *fake.Error
+		want string
+	}{
+		{&fake.Error{Op: fake.OpStart, Err: provider.ErrTooManySends, Code: 60203}, "fake: start: too many send attempts (60203)"},
+		{&fake.Error{Op: fake.OpCheck, Err: provider.ErrNotFound}, "fake: check: verification not found"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestClockSet(t *testing.T) {
+	c := fake.NewClock(time.Unix(0, 0))
+	want := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.Set(want)
+	if !c.Now().Equal(want) {
+		t.Errorf("after Set, Now() = %v", c.Now())
+	}
+}
+
+func TestName(t *testing.T) {
+	var p provider.Provider = fake.MustNew()
+	if n, ok := p.(provider.Namer); !ok || n.Name() != "fake" {
+		t.Errorf("Name() = %v", p)
+	}
+}

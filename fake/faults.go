@@ -1,0 +1,82 @@
+package fake
+
+import "github.com/verifykit/verifykit/provider"
+
+// Fault describes calls that should fail, for Fake.InjectFault.
+type Fault struct {
+	// Op limits the fault to one operation; empty matches every operation.
+	Op Op
+	// To limits the fault to one target (in normalised form); empty matches
+	// every target. For Fetch, Cancel and Approve it matches the target of
+	// the verification the ID names.
+	To string
+	// Times is how many matching calls fail. Zero means one; a negative
+	// value means every matching call until ClearFaults.
+	Times int
+	// Err is the error the calls fail with, for example
+	// provider.ErrUnavailable. The fake returns it wrapped in an *Error, so
+	// errors.Is(err, Err) holds. Nil means provider.ErrUnavailable.
+	Err error
+	// Processed makes the operation take effect before the error is
+	// returned, as when a request reaches the provider and its response is
+	// lost. Use it with provider.ErrOutcomeUnknown to test that an
+	// application does not assume the operation failed.
+	Processed bool
+}
+
+// InjectFault makes calls that match ft fail. Faults are matched in the
+// order they were injected; each call consumes at most one.
+func (f *Fake) InjectFault(ft Fault) {
+	if ft.Times == 0 {
+		ft.Times = 1
+	}
+	if ft.Err == nil {
+		ft.Err = provider.ErrUnavailable
+	}
+	f.mu.Lock()
+	f.faults = append(f.faults, &ft)
+	f.mu.Unlock()
+}
+
+// FailNext makes the next n calls, of any operation and target, fail with
+// err before they take effect.
+func (f *Fake) FailNext(n int, err error) {
+	if n <= 0 {
+		return
+	}
+	f.InjectFault(Fault{Times: n, Err: err})
+}
+
+// ClearFaults removes every injected fault.
+func (f *Fake) ClearFaults() {
+	f.mu.Lock()
+	f.faults = nil
+	f.mu.Unlock()
+}
+
+// takeFault consumes and returns the first fault matching op and to, or
+// nil. f.mu must be held.
+func (f *Fake) takeFault(op Op, to string) *Fault {
+	for i, ft := range f.faults {
+		if (ft.Op != "" && ft.Op != op) || (ft.To != "" && ft.To != to) {
+			continue
+		}
+		if ft.Times > 0 {
+			ft.Times--
+			if ft.Times == 0 {
+				f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
+			}
+		}
+		return ft
+	}
+	return nil
+}
+
+// err returns the error a call that hit ft fails with.
+func (ft *Fault) err(op Op) error {
+	e := &Error{Op: op, Err: ft.Err, msg: "injected fault"}
+	if fe, ok := ft.Err.(*Error); ok {
+		e.Err, e.Code, e.Wait = fe.Err, fe.Code, fe.Wait
+	}
+	return e
+}

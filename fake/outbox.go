@@ -1,0 +1,119 @@
+package fake
+
+import (
+	"time"
+
+	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// Message is one code the fake "sent".
+//
+// Its String method redacts Code and Body, so printing a Message with %v
+// does not reveal the code; read the fields to get it.
+type Message struct {
+	// To is the target, in normalised form.
+	To string
+	// Channel is the channel it was sent over (never ChannelAuto).
+	Channel provider.Channel
+	// Code is the verification code.
+	Code string
+	// Body is the message as a person would receive it, for example
+	// "Your verifykit verification code is: 123456".
+	Body string
+	// VerificationID is the ID of the verification the code belongs to.
+	VerificationID string
+	// FriendlyName is the application name used in Body.
+	FriendlyName string
+	// Locale is the locale the start asked for, if any.
+	Locale string
+	// SentAt is when it was sent, by the fake's clock.
+	SentAt time.Time
+}
+
+// String describes the message with the target masked and the code and body
+// redacted.
+func (m Message) String() string {
+	return "Message{To:" + mask.Target(m.To) + " Channel:" + string(m.Channel) +
+		" VerificationID:" + m.VerificationID + " Code:[redacted] Body:[redacted]}"
+}
+
+// GoString is like String.
+func (m Message) GoString() string { return m.String() }
+
+// outbox is a ring buffer of the most recent messages.
+type outbox struct {
+	limit int
+	buf   []Message
+	start int // index of the oldest message once the buffer is full
+}
+
+func (o *outbox) add(m Message) {
+	if len(o.buf) < o.limit {
+		o.buf = append(o.buf, m)
+		return
+	}
+	o.buf[o.start] = m
+	o.start = (o.start + 1) % len(o.buf)
+}
+
+// each calls fn for every message, oldest first, until fn returns false.
+func (o *outbox) each(fn func(Message) bool) {
+	for i := range o.buf {
+		if !fn(o.buf[(o.start+i)%len(o.buf)]) {
+			return
+		}
+	}
+}
+
+// eachBackward is like each, newest first.
+func (o *outbox) eachBackward(fn func(Message) bool) {
+	for i := len(o.buf) - 1; i >= 0; i-- {
+		if !fn(o.buf[(o.start+i)%len(o.buf)]) {
+			return
+		}
+	}
+}
+
+// Messages returns a copy of the outbox, oldest first.
+func (f *Fake) Messages() []Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Message, 0, len(f.outbox.buf))
+	f.outbox.each(func(m Message) bool {
+		out = append(out, m)
+		return true
+	})
+	return out
+}
+
+// LastMessage returns the most recent message sent to the target to, in
+// normalised form.
+func (f *Fake) LastMessage(to string) (Message, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var found Message
+	var ok bool
+	f.outbox.eachBackward(func(m Message) bool {
+		if m.To == to {
+			found, ok = m, true
+			return false
+		}
+		return true
+	})
+	return found, ok
+}
+
+// LastCode returns the code most recently sent to the target to, in
+// normalised form (E.164 for a phone number).
+func (f *Fake) LastCode(to string) (string, bool) {
+	m, ok := f.LastMessage(to)
+	return m.Code, ok
+}
+
+// ClearMessages empties the outbox.
+func (f *Fake) ClearMessages() {
+	f.mu.Lock()
+	f.outbox.buf, f.outbox.start = nil, 0
+	f.mu.Unlock()
+}

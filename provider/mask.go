@@ -1,0 +1,5 @@
+package provider
+
+import "github.com/verifykit/verifykit/internal/mask"
+
+func maskTarget(s string) string { return mask.Target(s) }
