@@ -170,6 +170,9 @@ func (v Verification) String() string {
 	return "Verification{ID:" + v.ID + " To:" + maskTarget(v.To) + " Channel:" + string(v.Channel) + " Status:" + string(v.Status) + "}"
 }
 
+// GoString is like String, so %#v masks the target too.
+func (v Verification) GoString() string { return v.String() }
+
 // SendAttempt records one delivery of a code.
 type SendAttempt struct {
 	// Time is when the code was sent.

@@ -1,0 +1,295 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// Client verifies phone numbers and e-mail addresses through a provider. It
+// is safe for concurrent use; create one with New and share it.
+type Client struct {
+	p   provider.Provider
+	cfg config
+}
+
+// New returns a Client that uses p. See the With… options for the
+// defaults.
+func New(p provider.Provider, opts ...Option) (*Client, error) {
+	if p == nil {
+		return nil, errors.New("verify: New: nil provider")
+	}
+	cfg := config{minCode: 4, maxCode: 10}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("verify: New: nil option")
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.name == "" {
+		if n, ok := p.(provider.Namer); ok {
+			cfg.name = n.Name()
+		} else {
+			cfg.name = fmt.Sprintf("%T", p)
+		}
+	}
+	return &Client{p: p, cfg: cfg}, nil
+}
+
+// Provider returns the provider the client uses, for access to its own
+// methods (such as the fake's outbox).
+func (c *Client) Provider() provider.Provider { return c.p }
+
+// Normalize returns the form in which the client sends the phone number or
+// e-mail address to to the provider: E.164 for a phone number, the address
+// with its domain lower-cased for an e-mail. Use it to store a user's
+// number once it is verified. It fails with ErrInvalidRequest for input the
+// client would refuse.
+func (c *Client) Normalize(to string) (string, error) {
+	t, err := normalize(to, c.cfg.region)
+	if err != nil {
+		return "", &Error{Op: "normalize", Provider: c.cfg.name, Target: mask.Target(to), Err: err}
+	}
+	return t.value, nil
+}
+
+// Start sends a verification code to to over channel ch, or re-sends the
+// code of the verification already pending for to. to is a phone number
+// (in international form, or national form with WithDefaultRegion) for
+// every channel but ChannelEmail, which needs an e-mail address;
+// ChannelAuto takes either. The result has status StatusPending.
+//
+// # Errors
+//
+// Input the client refuses gives ErrInvalidRequest and sends nothing. A
+// sixth start to the same target in the validity window (with Twilio's
+// limits) gives ErrTooManySends. ErrOutcomeUnknown means a code may have
+// been sent: do not start again at once, which would spend another send.
+func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOptions) (Verification, error) {
+	begin := time.Now()
+	if opts == nil {
+		opts = &StartOptions{}
+	}
+	t, err := normalize(to, c.cfg.region)
+	switch {
+	case err != nil:
+	case !ch.Known():
+		err = invalid("unknown channel")
+	case ch == ChannelEmail && !t.email:
+		err = invalid("channel email needs an e-mail address")
+	case ch != ChannelEmail && ch != ChannelAuto && t.email:
+		err = invalid("channel " + string(ch) + " needs a phone number")
+	case c.cfg.refuseLandlines && t.landline && (ch == ChannelSMS || ch == ChannelWhatsApp):
+		err = &inputError{msg: "landline numbers cannot receive " + string(ch) + "; use channel call", undeliverable: true}
+	}
+	var v Verification
+	if err == nil {
+		if err = ctx.Err(); err == nil {
+			v, err = c.p.Start(ctx, provider.StartRequest{
+				To:           t.value,
+				Channel:      ch,
+				Locale:       opts.Locale,
+				FriendlyName: opts.FriendlyName,
+				CustomCode:   opts.CustomCode,
+				Reference:    opts.Reference,
+				Extensions:   opts.Extensions,
+			})
+		}
+	}
+	masked := mask.Target(to)
+	if t.value != "" {
+		masked = mask.Target(t.value)
+	}
+	return c.done(ctx, "start", ch, masked, begin, v, err)
+}
+
+// Check verifies the code the user typed for the verification pending for
+// to (in any form Start accepts). Spaces and dashes in code are ignored.
+//
+// A wrong code is not an error: the result has status StatusPending and the
+// user may try again. The right code gives StatusApproved; use the
+// result's Approved method. After that the verification is gone, and
+// checking it again gives ErrNotFound.
+//
+// # Errors
+//
+// A code that cannot be a code gives ErrInvalidRequest and does not count
+// as a wrong code. ErrNotFound means there is no pending verification: it
+// expired, was canceled, or was already approved. ErrTooManyChecks means
+// the wrong-code limit is spent. ErrOutcomeUnknown means the provider may
+// have approved the code: do not tell the user it was wrong.
+func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions) (Verification, error) {
+	begin := time.Now()
+	t, err := normalize(to, c.cfg.region)
+	masked := mask.Target(to)
+	if err == nil {
+		masked = mask.Target(t.value)
+	}
+	return c.check(ctx, begin, provider.CheckRequest{To: t.value}, masked, code, opts, err)
+}
+
+// CheckID is like Check, but names the verification by the ID that Start
+// returned instead of by its target. Prefer it when the application stored
+// the ID: it cannot match a different verification to the same target.
+func (c *Client) CheckID(ctx context.Context, id, code string, opts *CheckOptions) (Verification, error) {
+	begin := time.Now()
+	var err error
+	if id, err = cleanID(id); err != nil {
+		return c.done(ctx, "check", "", "", begin, Verification{}, err)
+	}
+	return c.check(ctx, begin, provider.CheckRequest{ID: id}, id, code, opts, nil)
+}
+
+func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckRequest, target, code string, opts *CheckOptions, err error) (Verification, error) {
+	if err == nil {
+		req.Code, err = cleanCode(code, c.cfg.minCode, c.cfg.maxCode)
+	}
+	if opts != nil {
+		req.Extensions = opts.Extensions
+	}
+	var v Verification
+	if err == nil {
+		if err = ctx.Err(); err == nil {
+			v, err = c.p.Check(ctx, req)
+		}
+	}
+	return c.done(ctx, "check", v.Channel, target, begin, v, err)
+}
+
+// Cancel cancels the pending verification with the given ID, so its code
+// no longer works and a new Start sends a new code. It gives
+// ErrUnsupported if the provider cannot cancel, and ErrNotFound if the
+// verification is no longer pending.
+func (c *Client) Cancel(ctx context.Context, id string) (Verification, error) {
+	begin := time.Now()
+	var v Verification
+	id, err := cleanID(id)
+	if err == nil {
+		if cp, ok := c.p.(provider.Canceler); !ok {
+			err = fmt.Errorf("%w: provider %s cannot cancel", ErrUnsupported, c.cfg.name)
+		} else if err = ctx.Err(); err == nil {
+			v, err = cp.Cancel(ctx, id)
+		}
+	}
+	return c.done(ctx, "cancel", v.Channel, id, begin, v, err)
+}
+
+// Fetch returns the pending verification with the given ID. It gives
+// ErrUnsupported if the provider cannot fetch, and ErrNotFound if the
+// verification is no longer pending. After ErrOutcomeUnknown from Check,
+// ErrNotFound from Fetch suggests (but does not prove) the code was
+// approved; the verification may also have expired.
+func (c *Client) Fetch(ctx context.Context, id string) (Verification, error) {
+	begin := time.Now()
+	var v Verification
+	id, err := cleanID(id)
+	if err == nil {
+		if fp, ok := c.p.(provider.Fetcher); !ok {
+			err = fmt.Errorf("%w: provider %s cannot fetch", ErrUnsupported, c.cfg.name)
+		} else if err = ctx.Err(); err == nil {
+			v, err = fp.Fetch(ctx, id)
+		}
+	}
+	return c.done(ctx, "fetch", v.Channel, id, begin, v, err)
+}
+
+// cleanID checks that id could be a verification ID: 1 to 64 printable
+// ASCII characters other than '/', '?', '#', '%' and space, so it is safe
+// in a URL path and a log line.
+func cleanID(id string) (string, error) {
+	if id == "" || len(id) > 64 {
+		return "", invalid("verification ID must be 1 to 64 characters")
+	}
+	for i := range len(id) {
+		c := id[i]
+		if c <= ' ' || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '%' {
+			return "", invalid("verification ID contains a character that cannot be in an ID")
+		}
+	}
+	return id, nil
+}
+
+// done wraps err, reports the operation to the logger and the hook, and
+// returns the result.
+func (c *Client) done(ctx context.Context, op string, ch Channel, target string, begin time.Time, v Verification, err error) (Verification, error) {
+	if err != nil {
+		err = &Error{Op: op, Provider: c.cfg.name, Target: target, Err: err}
+		v = Verification{}
+	}
+	if c.cfg.logger == nil && c.cfg.hook == nil {
+		return v, err
+	}
+	e := Event{
+		Op:       op,
+		Provider: c.cfg.name,
+		Channel:  ch,
+		Target:   target,
+		Status:   v.Status,
+		Code:     CodeOf(err),
+		Err:      err,
+		Duration: time.Since(begin),
+	}
+	if c.cfg.logger != nil {
+		e.log(ctx, c.cfg.logger)
+	}
+	if c.cfg.hook != nil {
+		c.cfg.hook(ctx, e)
+	}
+	return v, err
+}
+
+// Event describes one operation of a Client, for WithHook.
+type Event struct {
+	// Op is the operation: "start", "check", "cancel" or "fetch".
+	Op string
+	// Provider is the provider's name.
+	Provider string
+	// Channel is the channel, when known.
+	Channel Channel
+	// Target is the masked phone number or e-mail address, or the
+	// verification ID.
+	Target string
+	// Status is the verification's status when the operation succeeded.
+	Status Status
+	// Code classifies the outcome: CodeOK, or the error's code.
+	Code Code
+	// Err is the error the operation returned, or nil. Its text contains no
+	// code or credential, and masks the target.
+	Err error
+	// Duration is how long the operation took.
+	Duration time.Duration
+}
+
+func (e Event) log(ctx context.Context, l *slog.Logger) {
+	level, msg := slog.LevelInfo, "verify "+e.Op
+	if e.Err != nil {
+		level = slog.LevelWarn
+	}
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", e.Op),
+		slog.String("provider", e.Provider),
+		slog.String("target", e.Target),
+		slog.Duration("duration", e.Duration),
+		slog.String("code", string(e.Code)),
+	}
+	if e.Channel != "" {
+		attrs = append(attrs, slog.String("channel", string(e.Channel)))
+	}
+	if e.Status != "" {
+		attrs = append(attrs, slog.String("status", string(e.Status)))
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("error", e.Err.Error()))
+	}
+	l.LogAttrs(ctx, level, msg, attrs...)
+}

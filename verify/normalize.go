@@ -1,0 +1,132 @@
+package verify
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers/v2"
+)
+
+// maxTargetLen bounds what is parsed at all; no phone number or e-mail
+// address is longer.
+const maxTargetLen = 254
+
+// target is a normalised phone number or e-mail address.
+type target struct {
+	value    string
+	email    bool
+	landline bool // phonenumbers says FIXED_LINE
+}
+
+// normalize turns what a user typed into a target, or refuses it.
+func normalize(s, region string) (target, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return target{}, invalid("empty phone number or e-mail address")
+	case len(s) > maxTargetLen:
+		return target{}, invalid("phone number or e-mail address too long")
+	case !utf8.ValidString(s):
+		return target{}, invalid("phone number or e-mail address is not valid UTF-8")
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return target{}, invalid("phone number or e-mail address contains control characters")
+	case strings.ContainsRune(s, '@'):
+		return normalizeEmail(s)
+	}
+	return normalizePhone(s, region)
+}
+
+func normalizePhone(s, region string) (target, error) {
+	if !strings.HasPrefix(s, "+") && region == "" {
+		return target{}, invalid("phone number must be in international form (+…) when no default region is set")
+	}
+	n, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return target{}, invalid("not a valid phone number")
+	}
+	return target{
+		value:    phonenumbers.Format(n, phonenumbers.E164),
+		landline: phonenumbers.GetNumberType(n) == phonenumbers.FIXED_LINE,
+	}, nil
+}
+
+func normalizeEmail(s string) (target, error) {
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Name != "" || addr.Address != s {
+		return target{}, invalid("not a bare e-mail address")
+	}
+	at := strings.LastIndexByte(s, '@')
+	local, domain := s[:at], strings.ToLower(s[at+1:])
+	if len(local) > 64 || !validDomain(domain) {
+		return target{}, invalid("not a deliverable e-mail address")
+	}
+	return target{value: local + "@" + domain, email: true}, nil
+}
+
+// validDomain reports whether d is a DNS host name with at least two labels
+// of letters, digits and inner hyphens, and a top-level label that is not
+// all digits.
+func validDomain(d string) bool {
+	if len(d) > 253 {
+		return false
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := range len(l) {
+			c := l[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
+
+// cleanCode removes the spaces and dashes people type in a code and checks
+// that what is left could be a code: min to max ASCII letters or digits.
+func cleanCode(s string, minLen, maxLen int) (string, error) {
+	if len(s) > 4*maxLen+16 {
+		return "", invalid("code too long")
+	}
+	clean := true
+	for i := range len(s) {
+		if !isCodeByte(s[i]) {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		var b strings.Builder
+		for _, r := range s {
+			switch {
+			case unicode.IsSpace(r) || r == '-' || r == '\u2010' || r == '\u2011' || r == '\u2013':
+			case r < utf8.RuneSelf && isCodeByte(byte(r)):
+				b.WriteRune(r)
+			default:
+				return "", invalid("code may contain only letters and digits")
+			}
+		}
+		s = b.String()
+	}
+	switch {
+	case s == "":
+		return "", invalid("empty code")
+	case len(s) < minLen:
+		return "", invalid("code too short")
+	case len(s) > maxLen:
+		return "", invalid("code too long")
+	}
+	return s, nil
+}
+
+func isCodeByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}

@@ -1,0 +1,93 @@
+package verify
+
+import (
+	"time"
+
+	"github.com/verifykit/verifykit/provider"
+)
+
+// Channel is how a code is delivered. See the Channel constants.
+type Channel = provider.Channel
+
+// The channels.
+const (
+	ChannelSMS      = provider.ChannelSMS      // text message
+	ChannelCall     = provider.ChannelCall     // voice call
+	ChannelWhatsApp = provider.ChannelWhatsApp // WhatsApp message
+	ChannelEmail    = provider.ChannelEmail    // e-mail
+	ChannelSNA      = provider.ChannelSNA      // Silent Network Authentication
+	ChannelAuto     = provider.ChannelAuto     // the provider picks
+)
+
+// Status is the state of a verification. See the Status constants.
+type Status = provider.Status
+
+// The statuses.
+const (
+	StatusPending            = provider.StatusPending
+	StatusApproved           = provider.StatusApproved
+	StatusCanceled           = provider.StatusCanceled
+	StatusExpired            = provider.StatusExpired
+	StatusMaxAttemptsReached = provider.StatusMaxAttemptsReached
+	StatusFailed             = provider.StatusFailed
+	StatusDeleted            = provider.StatusDeleted
+)
+
+// Verification is the state of a verification, as Start, Check, Cancel and
+// Fetch return it. Use its Approved method after Check.
+type Verification = provider.Verification
+
+// SendAttempt records one delivery of a code.
+type SendAttempt = provider.SendAttempt
+
+// Extension is a provider-specific parameter, such as a twilio.StartParams,
+// passed in StartOptions or CheckOptions.
+type Extension = provider.Extension
+
+// The sentinel errors, the same values as in package provider so that
+// errors.Is works across both. See the package documentation for what each
+// asks the caller to do.
+var (
+	ErrInvalidRequest = provider.ErrInvalidRequest
+	ErrNotFound       = provider.ErrNotFound
+	ErrTooManyChecks  = provider.ErrTooManyChecks
+	ErrTooManySends   = provider.ErrTooManySends
+	ErrRateLimited    = provider.ErrRateLimited
+	ErrUndeliverable  = provider.ErrUndeliverable
+	ErrUnauthorized   = provider.ErrUnauthorized
+	ErrUnsupported    = provider.ErrUnsupported
+	ErrUnavailable    = provider.ErrUnavailable
+	ErrOutcomeUnknown = provider.ErrOutcomeUnknown
+)
+
+// RetryAfter reports how long the provider asked the caller to wait before
+// trying again, when err carries that advice (typically with
+// ErrRateLimited).
+func RetryAfter(err error) (time.Duration, bool) { return provider.RetryAfter(err) }
+
+// StartOptions are the optional parameters of Client.Start. A nil
+// *StartOptions means all defaults; Start does not modify it.
+type StartOptions struct {
+	// Locale selects the message's language, such as "en" or "pt-BR".
+	// Empty means the provider's default.
+	Locale string
+	// FriendlyName overrides the application name in the message.
+	FriendlyName string
+	// CustomCode is a code the application generated, sent instead of one
+	// the provider makes. Most providers must be configured to allow it. It
+	// is a secret: it never appears in errors or logs.
+	CustomCode string
+	// Reference is a correlation identifier for the application's own
+	// records; providers that can store it do.
+	Reference string
+	// Extensions carries provider-specific parameters.
+	Extensions []Extension
+}
+
+// CheckOptions are the optional parameters of Client.Check and
+// Client.CheckID. A nil *CheckOptions means all defaults.
+type CheckOptions struct {
+	// Extensions carries provider-specific parameters, such as the amount
+	// and payee of a PSD2 check.
+	Extensions []Extension
+}
