@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
-	mrand "math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -20,17 +20,58 @@ const Name = "fake"
 // Verify. Its zero value is not usable; create one with New. A Fake is safe
 // for concurrent use.
 type Fake struct {
-	cfg config
+	cfg  config
+	salt uint64 // random part of IDs
 
-	mu     sync.Mutex
-	byTo   map[string]*verification
-	byID   map[string]*verification
-	rng    *mrand.Rand // nil when codes come from crypto/rand
-	salt   uint64      // random part of IDs
-	seq    uint64      // counter part of IDs
-	swept  int         // starts since the last sweep of expired verifications
+	codes atomic.Uint64 // codes generated, for the seeded generator
+
+	shards [nShards]shard
+
+	outMu  sync.Mutex
 	outbox outbox
-	faults []*Fault
+
+	faultMu sync.Mutex
+	nFaults atomic.Int64 // len(faults), read without the lock
+	faults  []*Fault
+}
+
+// nShards is the number of independently locked parts of the fake's state,
+// so that concurrent calls for different targets rarely wait for each
+// other. A power of two no larger than 16: an ID's last hex digit names its
+// shard.
+const nShards = 16
+
+// shard holds the verifications of the targets that hash to it.
+type shard struct {
+	mu    sync.Mutex
+	byTo  map[string]*verification
+	byID  map[string]*verification
+	swept int    // starts since the last sweep of expired verifications
+	seq   uint64 // IDs issued by this shard
+	index uint8  // position in Fake.shards
+	_     [64]byte
+}
+
+// shardOf returns the shard of a target, by FNV-1a hash.
+func (f *Fake) shardOf(to string) *shard {
+	h := uint32(2166136261)
+	for i := range len(to) {
+		h = (h ^ uint32(to[i])) * 16777619
+	}
+	return &f.shards[h%nShards]
+}
+
+// shardOfID returns the shard an ID was issued by, or nil if id is not one
+// of the fake's IDs.
+func (f *Fake) shardOfID(id string) *shard {
+	if len(id) != 34 {
+		return nil
+	}
+	i := strings.IndexByte(hexDigits, id[33])
+	if i < 0 {
+		return nil
+	}
+	return &f.shards[i%nShards]
 }
 
 // verification is the fake's record of a pending verification.
@@ -58,10 +99,11 @@ func New(opts ...Option) (*Fake, error) {
 			return nil, err
 		}
 	}
-	f := &Fake{
-		cfg:  cfg,
-		byTo: make(map[string]*verification),
-		byID: make(map[string]*verification),
+	f := &Fake{cfg: cfg}
+	for i := range f.shards {
+		f.shards[i].byTo = make(map[string]*verification)
+		f.shards[i].byID = make(map[string]*verification)
+		f.shards[i].index = uint8(i)
 	}
 	f.outbox.limit = cfg.outboxLimit
 	if cfg.source == codesCrypto {
@@ -71,8 +113,7 @@ func New(opts ...Option) (*Fake, error) {
 			f.salt = f.salt<<8 | uint64(c)
 		}
 	} else {
-		f.rng = mrand.New(mrand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
-		f.salt = f.rng.Uint64()
+		f.salt = splitmix(cfg.seed ^ 0x9e3779b97f4a7c15)
 	}
 	return f, nil
 }
@@ -114,20 +155,21 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrUndeliverable, Code: 60223, msg: "channel " + string(ch) + " is disabled"}
 	}
 
-	f.mu.Lock()
+	sh := f.shardOf(req.To)
+	sh.mu.Lock()
 	fault := f.takeFault(OpStart, req.To)
 	if fault != nil && !fault.Processed {
-		f.mu.Unlock()
+		sh.mu.Unlock()
 		return provider.Verification{}, fault.err(OpStart)
 	}
 	now := f.cfg.now()
-	v := f.byTo[req.To]
+	v := sh.byTo[req.To]
 	if v != nil && !now.Before(v.expires) {
-		f.evict(v)
+		sh.evict(v)
 		v = nil
 	}
 	if v != nil && len(v.sends) >= f.cfg.maxSends {
-		f.mu.Unlock()
+		sh.mu.Unlock()
 		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrTooManySends, Code: 60203}
 	}
 	if v == nil {
@@ -136,20 +178,20 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 			code = f.newCode()
 		}
 		v = &verification{
-			id:      f.newID("VE"),
+			id:      f.newID("VE", sh),
 			to:      req.To,
 			code:    code,
 			created: now,
 			expires: now.Add(f.cfg.validity),
 			sends:   make([]provider.SendAttempt, 0, 2),
 		}
-		f.byTo[v.to] = v
-		f.byID[v.id] = v
-		f.sweep(now)
+		sh.byTo[v.to] = v
+		sh.byID[v.id] = v
+		sh.sweep(now)
 	}
 	v.channel = ch
 	v.updated = now
-	v.sends = append(v.sends, provider.SendAttempt{Time: now, Channel: ch, ID: f.newID("VL")})
+	v.sends = append(v.sends, provider.SendAttempt{Time: now, Channel: ch, ID: f.newID("VL", sh)})
 	name := f.cfg.friendlyName
 	if req.FriendlyName != "" {
 		name = req.FriendlyName
@@ -164,9 +206,11 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		Locale:         req.Locale,
 		SentAt:         now,
 	}
-	f.outbox.add(msg)
 	out := v.public(provider.StatusPending)
-	f.mu.Unlock()
+	f.outMu.Lock()
+	f.outbox.add(msg)
+	f.outMu.Unlock()
+	sh.mu.Unlock()
 
 	if f.cfg.onSend != nil {
 		f.cfg.onSend(msg)
@@ -194,18 +238,26 @@ func (f *Fake) Check(ctx context.Context, req provider.CheckRequest) (provider.V
 		return provider.Verification{}, &Error{Op: OpCheck, Err: provider.ErrInvalidRequest, Code: 60200, msg: "code must be 4 to 10 letters or digits"}
 	}
 	target := req.To
-	f.mu.Lock()
-	v, err := f.lookup(OpCheck, req.ID, req.To)
+	sh := f.shardOfID(req.ID)
+	if req.ID == "" {
+		sh = f.shardOf(req.To)
+	}
+	if sh == nil { // not an ID the fake issued
+		sh = &f.shards[0]
+	}
+	sh.mu.Lock()
+	now := f.cfg.now()
+	v, err := f.lookup(sh, now, OpCheck, req.ID, req.To)
 	if v != nil {
 		target = v.to
 	}
 	if err := magicCheck(target); err != nil {
-		f.mu.Unlock()
+		sh.mu.Unlock()
 		return provider.Verification{}, err
 	}
 	fault := f.takeFault(OpCheck, target)
 	if fault != nil && !fault.Processed {
-		f.mu.Unlock()
+		sh.mu.Unlock()
 		return provider.Verification{}, fault.err(OpCheck)
 	}
 	var out provider.Verification
@@ -214,18 +266,18 @@ func (f *Fake) Check(ctx context.Context, req provider.CheckRequest) (provider.V
 	case v.failures >= f.cfg.maxChecks:
 		err = &Error{Op: OpCheck, Err: provider.ErrTooManyChecks, Code: 60202}
 	case subtle.ConstantTimeCompare([]byte(req.Code), []byte(v.code)) == 1:
-		f.evict(v)
-		v.updated = f.cfg.now()
+		sh.evict(v)
+		v.updated = now
 		out = v.public(provider.StatusApproved)
 	default:
 		v.failures++
-		v.updated = f.cfg.now()
+		v.updated = now
 		out = v.public(provider.StatusPending)
 		if f.cfg.goneAtMax && v.failures >= f.cfg.maxChecks {
-			f.evict(v)
+			sh.evict(v)
 		}
 	}
-	f.mu.Unlock()
+	sh.mu.Unlock()
 	if fault != nil {
 		return provider.Verification{}, fault.err(OpCheck)
 	}
@@ -264,46 +316,51 @@ func (f *Fake) byIDOp(ctx context.Context, op Op, id string, status provider.Sta
 	if id == "" {
 		return provider.Verification{}, &Error{Op: op, Err: provider.ErrInvalidRequest, Code: 60200, msg: "empty ID"}
 	}
-	f.mu.Lock()
-	v, err := f.lookup(op, id, "")
+	sh := f.shardOfID(id)
+	if sh == nil {
+		sh = &f.shards[0]
+	}
+	sh.mu.Lock()
+	now := f.cfg.now()
+	v, err := f.lookup(sh, now, op, id, "")
 	target := ""
 	if v != nil {
 		target = v.to
 	}
 	fault := f.takeFault(op, target)
 	if fault != nil && !fault.Processed {
-		f.mu.Unlock()
+		sh.mu.Unlock()
 		return provider.Verification{}, fault.err(op)
 	}
 	var out provider.Verification
 	if err == nil {
 		if end {
-			f.evict(v)
-			v.updated = f.cfg.now()
+			sh.evict(v)
+			v.updated = now
 		}
 		out = v.public(status)
 	}
-	f.mu.Unlock()
+	sh.mu.Unlock()
 	if fault != nil {
 		return provider.Verification{}, fault.err(op)
 	}
 	return out, err
 }
 
-// lookup finds the pending verification named by id and/or to, evicting it
-// if it has expired. f.mu must be held.
-func (f *Fake) lookup(op Op, id, to string) (*verification, error) {
+// lookup finds the pending verification named by id and/or to in sh,
+// evicting it if it has expired. sh.mu must be held.
+func (f *Fake) lookup(sh *shard, now time.Time, op Op, id, to string) (*verification, error) {
 	var v *verification
 	if id != "" {
-		v = f.byID[id]
+		v = sh.byID[id]
 		if v != nil && to != "" && v.to != to {
 			v = nil
 		}
 	} else {
-		v = f.byTo[to]
+		v = sh.byTo[to]
 	}
-	if v != nil && !f.cfg.now().Before(v.expires) {
-		f.evict(v)
+	if v != nil && !now.Before(v.expires) {
+		sh.evict(v)
 		v = nil
 	}
 	if v == nil {
@@ -312,28 +369,28 @@ func (f *Fake) lookup(op Op, id, to string) (*verification, error) {
 	return v, nil
 }
 
-// evict forgets v. f.mu must be held.
-func (f *Fake) evict(v *verification) {
-	if f.byTo[v.to] == v {
-		delete(f.byTo, v.to)
+// evict forgets v. sh.mu must be held.
+func (sh *shard) evict(v *verification) {
+	if sh.byTo[v.to] == v {
+		delete(sh.byTo, v.to)
 	}
-	delete(f.byID, v.id)
+	delete(sh.byID, v.id)
 }
 
 // sweep evicts expired verifications once the starts since the last sweep
 // number half the verifications held. A sweep's cost, amortised over those
 // starts, is then constant (about two entries scanned per start), and the
-// expired entries held stay below about half the live ones. f.mu must be
+// expired entries held stay below about half the live ones. sh.mu must be
 // held.
-func (f *Fake) sweep(now time.Time) {
-	f.swept++
-	if f.swept < 64 || 2*f.swept < len(f.byID) {
+func (sh *shard) sweep(now time.Time) {
+	sh.swept++
+	if sh.swept < 8 || 2*sh.swept < len(sh.byID) {
 		return
 	}
-	f.swept = 0
-	for _, v := range f.byID {
+	sh.swept = 0
+	for _, v := range sh.byID {
 		if !now.Before(v.expires) {
-			f.evict(v)
+			sh.evict(v)
 		}
 	}
 }
@@ -342,12 +399,17 @@ func (f *Fake) sweep(now time.Time) {
 // pending, plus expired ones not yet evicted. Tests use it to check that
 // memory stays bounded.
 func (f *Fake) Pending() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.byID)
+	n := 0
+	for i := range f.shards {
+		sh := &f.shards[i]
+		sh.mu.Lock()
+		n += len(sh.byID)
+		sh.mu.Unlock()
+	}
+	return n
 }
 
-// public returns the provider's view of v. f.mu must be held.
+// public returns the provider's view of v. Its shard's lock must be held.
 func (v *verification) public(status provider.Status) provider.Verification {
 	return provider.Verification{
 		ID:           v.id,
@@ -364,13 +426,15 @@ func (v *verification) public(status provider.Status) provider.Verification {
 
 const hexDigits = "0123456789abcdef"
 
-// newID returns prefix followed by 32 hex digits, like a Twilio SID. f.mu
-// must be held.
-func (f *Fake) newID(prefix string) string {
-	f.seq++
+// newID returns prefix followed by 32 hex digits, like a Twilio SID: 16 of
+// the fake's salt, then 15 of sh's counter, then one naming sh. sh.mu must
+// be held.
+func (f *Fake) newID(prefix string, sh *shard) string {
+	sh.seq++
+	seq := sh.seq<<4 | uint64(sh.index)
 	var b [34]byte
 	copy(b[:], prefix)
-	for i, x := range [2]uint64{f.salt, f.seq} {
+	for i, x := range [2]uint64{f.salt, seq} {
 		for j := range 16 {
 			b[2+i*16+j] = hexDigits[(x>>(60-4*j))&0xf]
 		}
@@ -378,7 +442,9 @@ func (f *Fake) newID(prefix string) string {
 	return string(b[:])
 }
 
-// newCode returns a fresh code. f.mu must be held.
+// newCode returns a fresh code. Seeded codes are a function of the seed and
+// of how many codes came before, so the same calls in the same order give
+// the same codes, without a lock.
 func (f *Fake) newCode() string {
 	switch f.cfg.source {
 	case codesFixed:
@@ -386,12 +452,22 @@ func (f *Fake) newCode() string {
 	case codesCrypto:
 		return cryptoDigits(f.cfg.codeLength)
 	}
+	x := splitmix(f.cfg.seed + f.codes.Add(1)*0x9e3779b97f4a7c15)
 	var b [10]byte
 	n := f.cfg.codeLength
-	for i := range n {
-		b[i] = '0' + byte(f.rng.IntN(10))
+	for i := range n { // 10 digits use 34 bits of x's 64
+		b[i] = '0' + byte(x%10)
+		x /= 10
 	}
 	return string(b[:n])
+}
+
+// splitmix is the SplitMix64 finaliser: a bijection of uint64 that mixes
+// every input bit into every output bit.
+func splitmix(x uint64) uint64 {
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }
 
 // cryptoDigits returns n uniformly random decimal digits from crypto/rand.

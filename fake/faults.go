@@ -33,9 +33,10 @@ func (f *Fake) InjectFault(ft Fault) {
 	if ft.Err == nil {
 		ft.Err = provider.ErrUnavailable
 	}
-	f.mu.Lock()
+	f.faultMu.Lock()
 	f.faults = append(f.faults, &ft)
-	f.mu.Unlock()
+	f.nFaults.Store(int64(len(f.faults)))
+	f.faultMu.Unlock()
 }
 
 // FailNext makes the next n calls, of any operation and target, fail with
@@ -49,14 +50,20 @@ func (f *Fake) FailNext(n int, err error) {
 
 // ClearFaults removes every injected fault.
 func (f *Fake) ClearFaults() {
-	f.mu.Lock()
+	f.faultMu.Lock()
 	f.faults = nil
-	f.mu.Unlock()
+	f.nFaults.Store(0)
+	f.faultMu.Unlock()
 }
 
 // takeFault consumes and returns the first fault matching op and to, or
-// nil. f.mu must be held.
+// nil. When no fault is injected it takes no lock.
 func (f *Fake) takeFault(op Op, to string) *Fault {
+	if f.nFaults.Load() == 0 {
+		return nil
+	}
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	for i, ft := range f.faults {
 		if (ft.Op != "" && ft.Op != op) || (ft.To != "" && ft.To != to) {
 			continue
@@ -65,6 +72,7 @@ func (f *Fake) takeFault(op Op, to string) *Fault {
 			ft.Times--
 			if ft.Times == 0 {
 				f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
+				f.nFaults.Store(int64(len(f.faults)))
 			}
 		}
 		return ft

@@ -16,7 +16,7 @@ const DefaultSeed uint64 = 0x5eed
 // generates. The codes after it follow from DefaultSeed too, but only the
 // first is promised here: tests that need a known code should use
 // WithFixedCode or read it with LastCode.
-const FirstDefaultCode = "114775"
+const FirstDefaultCode = "250614"
 
 // Option configures a Fake. Options validate their arguments: New returns
 // an error for an option it cannot apply.

@@ -77,8 +77,8 @@ func (o *outbox) eachBackward(fn func(Message) bool) {
 
 // Messages returns a copy of the outbox, oldest first.
 func (f *Fake) Messages() []Message {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.outMu.Lock()
+	defer f.outMu.Unlock()
 	out := make([]Message, 0, len(f.outbox.buf))
 	f.outbox.each(func(m Message) bool {
 		out = append(out, m)
@@ -90,8 +90,8 @@ func (f *Fake) Messages() []Message {
 // LastMessage returns the most recent message sent to the target to, in
 // normalised form.
 func (f *Fake) LastMessage(to string) (Message, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.outMu.Lock()
+	defer f.outMu.Unlock()
 	var found Message
 	var ok bool
 	f.outbox.eachBackward(func(m Message) bool {
@@ -113,7 +113,7 @@ func (f *Fake) LastCode(to string) (string, bool) {
 
 // ClearMessages empties the outbox.
 func (f *Fake) ClearMessages() {
-	f.mu.Lock()
+	f.outMu.Lock()
 	f.outbox.buf, f.outbox.start = nil, 0
-	f.mu.Unlock()
+	f.outMu.Unlock()
 }

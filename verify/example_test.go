@@ -28,14 +28,14 @@ func Example() {
 	msg, _ := f.LastMessage("+14155552671")
 	fmt.Println("the user reads:", msg.Body)
 
-	v, err = client.Check(ctx, "(415) 555-2671", "114 775", nil)
+	v, err = client.Check(ctx, "(415) 555-2671", "250 614", nil)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println("checked:", v.Status, "approved:", v.Approved())
 	// Output:
 	// started: pending to +14155552671
-	// the user reads: Your verifykit verification code is: 114775
+	// the user reads: Your verifykit verification code is: 250614
 	// checked: approved approved: true
 }
 

@@ -181,10 +181,10 @@ func checkStartIsPending(ctx context.Context, h Harness, _ Limits) error {
 		return err
 	}
 	if v.ID == "" {
-		return errors.New("Start: empty verification ID")
+		return errors.New("empty verification ID from Start")
 	}
 	if v.To != phone || v.Channel != provider.ChannelSMS {
-		return fmt.Errorf("Start: To, Channel = %q, %q, want %q, %q", v.To, v.Channel, phone, provider.ChannelSMS)
+		return fmt.Errorf("after Start, To, Channel = %q, %q, want %q, %q", v.To, v.Channel, phone, provider.ChannelSMS)
 	}
 	return wantStatus("Start", v, nil, provider.StatusPending)
 }
@@ -329,10 +329,10 @@ func checkApprovedIsGone(ctx context.Context, h Harness, _ Limits) error {
 func restart(ctx context.Context, h Harness, v provider.Verification, why string) error {
 	v2, _, err := start(ctx, h, v.To, provider.ChannelSMS)
 	if err != nil {
-		return fmt.Errorf("Start after %s: %w", why, err)
+		return fmt.Errorf("new Start after %s: %w", why, err)
 	}
 	if v2.ID == v.ID {
-		return fmt.Errorf("Start after %s reused the old verification %q", why, v.ID)
+		return fmt.Errorf("new Start after %s reused the old verification %q", why, v.ID)
 	}
 	return nil
 }
@@ -392,7 +392,7 @@ func checkFetchPending(ctx context.Context, h Harness, _ Limits) error {
 		return err
 	}
 	if got.ID != v.ID || got.To != v.To {
-		return fmt.Errorf("Fetch = %v, want %v", got, v)
+		return fmt.Errorf("fetched %v, want %v", got, v)
 	}
 	got, err = h.Provider().Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
 	return wantStatus("Check after Fetch", got, err, provider.StatusApproved)
@@ -479,7 +479,7 @@ func checkCanceledContext(ctx context.Context, h Harness, _ Limits) error {
 		}
 	}
 	if _, ok := h.LastCode(phone); ok {
-		return errors.New("Start with a done context delivered a code")
+		return errors.New("a Start with a done context delivered a code")
 	}
 	return nil
 }
@@ -532,7 +532,7 @@ func checkConcurrent(ctx context.Context, h Harness, lim Limits) error {
 func checkErrorsAs(ctx context.Context, h Harness, _ Limits) error {
 	_, err := h.Provider().Check(ctx, provider.CheckRequest{To: phone2, Code: "123456"})
 	if err == nil {
-		return errors.New("Check with no Start: no error")
+		return errors.New("no error from a Check with no Start")
 	}
 	target := h.ErrorTarget()
 	if !errors.As(err, target) {
