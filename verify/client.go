@@ -53,7 +53,7 @@ func (c *Client) Provider() provider.Provider { return c.p }
 // number once it is verified. It fails with ErrInvalidRequest for input the
 // client would refuse.
 func (c *Client) Normalize(to string) (string, error) {
-	t, err := normalize(to, c.cfg.region)
+	t, err := normalize(to, c.cfg.region, false)
 	if err != nil {
 		return "", &Error{Op: "normalize", Provider: c.cfg.name, Target: mask.Target(to), Err: err}
 	}
@@ -77,7 +77,7 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 	if opts == nil {
 		opts = &StartOptions{}
 	}
-	t, err := normalize(to, c.cfg.region)
+	t, err := normalize(to, c.cfg.region, c.cfg.refuseLandlines)
 	switch {
 	case err != nil:
 	case !ch.Known():
@@ -127,7 +127,7 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 // have approved the code: do not tell the user it was wrong.
 func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions) (Verification, error) {
 	begin := time.Now()
-	t, err := normalize(to, c.cfg.region)
+	t, err := normalize(to, c.cfg.region, false)
 	masked := mask.Target(to)
 	if err == nil {
 		masked = mask.Target(t.value)

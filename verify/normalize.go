@@ -20,8 +20,10 @@ type target struct {
 	landline bool // phonenumbers says FIXED_LINE
 }
 
-// normalize turns what a user typed into a target, or refuses it.
-func normalize(s, region string) (target, error) {
+// normalize turns what a user typed into a target, or refuses it. It
+// classifies landlines only when wantType is set, since that costs another
+// pass over the numbering metadata.
+func normalize(s, region string, wantType bool) (target, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
@@ -35,10 +37,10 @@ func normalize(s, region string) (target, error) {
 	case strings.ContainsRune(s, '@'):
 		return normalizeEmail(s)
 	}
-	return normalizePhone(s, region)
+	return normalizePhone(s, region, wantType)
 }
 
-func normalizePhone(s, region string) (target, error) {
+func normalizePhone(s, region string, wantType bool) (target, error) {
 	if !strings.HasPrefix(s, "+") && region == "" {
 		return target{}, invalid("phone number must be in international form (+…) when no default region is set")
 	}
@@ -48,7 +50,7 @@ func normalizePhone(s, region string) (target, error) {
 	}
 	return target{
 		value:    phonenumbers.Format(n, phonenumbers.E164),
-		landline: phonenumbers.GetNumberType(n) == phonenumbers.FIXED_LINE,
+		landline: wantType && phonenumbers.GetNumberType(n) == phonenumbers.FIXED_LINE,
 	}, nil
 }
 
