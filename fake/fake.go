@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -147,7 +148,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	ch := req.Channel
 	if ch == provider.ChannelAuto {
 		ch = provider.ChannelSMS
-		if isEmail(req.To) {
+		if wire.IsEmail(req.To) {
 			ch = provider.ChannelEmail
 		}
 	}
@@ -234,7 +235,7 @@ func (f *Fake) Check(ctx context.Context, req provider.CheckRequest) (provider.V
 	if req.ID == "" && req.To == "" {
 		return provider.Verification{}, &Error{Op: OpCheck, Err: provider.ErrInvalidRequest, Code: 60221, msg: "neither ID nor To given"}
 	}
-	if !validCode(req.Code) {
+	if !wire.ValidCode(req.Code) {
 		return provider.Verification{}, &Error{Op: OpCheck, Err: provider.ErrInvalidRequest, Code: 60200, msg: "code must be 4 to 10 letters or digits"}
 	}
 	target := req.To
@@ -489,21 +490,6 @@ func renderBody(name, code string) string {
 	return "Your " + name + " verification code is: " + code
 }
 
-// validCode reports whether code could be a code: 4 to 10 ASCII letters or
-// digits, the range Twilio accepts.
-func validCode(code string) bool {
-	if len(code) < 4 || len(code) > 10 {
-		return false
-	}
-	for i := range len(code) {
-		c := code[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
 // validateStart checks a start request the way Twilio does.
 func validateStart(req provider.StartRequest, customCodes bool) error {
 	invalid := func(msg string) error {
@@ -512,13 +498,13 @@ func validateStart(req provider.StartRequest, customCodes bool) error {
 	if !req.Channel.Known() {
 		return invalid("unknown channel")
 	}
-	email := isEmail(req.To)
+	email := wire.IsEmail(req.To)
 	switch {
 	case req.Channel == provider.ChannelEmail && !email:
 		return invalid("channel email needs an e-mail address")
-	case req.Channel != provider.ChannelEmail && req.Channel != provider.ChannelAuto && !isE164(req.To):
+	case req.Channel != provider.ChannelEmail && req.Channel != provider.ChannelAuto && !wire.IsE164(req.To):
 		return invalid("To must be an E.164 phone number")
-	case req.Channel == provider.ChannelAuto && !email && !isE164(req.To):
+	case req.Channel == provider.ChannelAuto && !email && !wire.IsE164(req.To):
 		return invalid("To must be an E.164 phone number or an e-mail address")
 	case len(req.FriendlyName) > 30:
 		return invalid("friendly name longer than 30 bytes")
@@ -527,38 +513,9 @@ func validateStart(req provider.StartRequest, customCodes bool) error {
 		if !customCodes {
 			return &Error{Op: OpStart, Err: provider.ErrUnsupported, Code: 60204, msg: "custom codes are not enabled"}
 		}
-		if !validCode(req.CustomCode) {
+		if !wire.ValidCode(req.CustomCode) {
 			return invalid("custom code must be 4 to 10 letters or digits")
 		}
 	}
 	return nil
-}
-
-// isE164 reports whether s is '+' followed by 8 to 15 digits, the first
-// not zero.
-func isE164(s string) bool {
-	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isEmail reports whether s looks like a bare e-mail address: something,
-// '@', a domain with a dot, no spaces or control characters.
-func isEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	if at < 1 || at == len(s)-1 || len(s) > 254 || !strings.Contains(s[at+1:], ".") {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] <= ' ' || s[i] == 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -148,7 +149,7 @@ func WithSeed(seed uint64) Option {
 // ASCII letters or digits.
 func WithFixedCode(code string) Option {
 	return func(c *config) error {
-		if !validCode(code) {
+		if !wire.ValidCode(code) {
 			return fmt.Errorf("fake: WithFixedCode: a code must be 4 to 10 ASCII letters or digits")
 		}
 		c.source, c.fixedCode = codesFixed, code

@@ -1,0 +1,540 @@
+package twilio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// Name is the provider name the client reports through provider.Namer, and
+// the name Twilio extensions are addressed to.
+const Name = "twilio"
+
+// DefaultBaseURL is Twilio Verify's API host.
+const DefaultBaseURL = "https://verify.twilio.com"
+
+// version is sent in the User-Agent header.
+const version = "0.1.0-dev"
+
+// maxBody is the most of a response body the client reads.
+const maxBody = 1 << 20
+
+// Credentials authenticate requests to Twilio with HTTP Basic auth: an
+// Account SID and Auth Token, or an API Key SID and secret. Create them with
+// AuthToken or APIKey. Their String method never shows the secret.
+type Credentials struct {
+	username string
+	password string
+}
+
+// AuthToken returns credentials for an Account SID (AC…) and its Auth
+// Token.
+func AuthToken(accountSID, authToken string) Credentials {
+	return Credentials{username: accountSID, password: authToken}
+}
+
+// APIKey returns credentials for an API Key SID (SK…) and its secret. The
+// Verify API's paths carry no Account SID, so none is needed.
+func APIKey(keySID, secret string) Credentials {
+	return Credentials{username: keySID, password: secret}
+}
+
+// Username returns the Account SID or API Key SID.
+func (c Credentials) Username() string { return c.username }
+
+// String returns the username and a redacted secret.
+func (c Credentials) String() string { return c.username + ":[redacted]" }
+
+// GoString is like String.
+func (c Credentials) GoString() string { return c.String() }
+
+func (c Credentials) validate() error {
+	if !validSID(c.username, "AC") && !validSID(c.username, "SK") {
+		return errors.New("twilio: credentials: username must be an Account SID (AC + 32 hex digits) or an API Key SID (SK + 32 hex digits)")
+	}
+	if c.password == "" {
+		return errors.New("twilio: credentials: empty auth token or API secret")
+	}
+	if strings.ContainsAny(c.password, "\r\n\x00") {
+		return errors.New("twilio: credentials: the auth token or API secret contains a control character")
+	}
+	return nil
+}
+
+// Client is a Twilio Verify v2 client for one Verify Service. It
+// implements provider.Provider, provider.Canceler and provider.Fetcher, so
+// verify.New can use it, and also offers Twilio-only operations (Approve,
+// the Services calls). It is safe for concurrent use.
+type Client struct {
+	serviceSID string
+	creds      Credentials
+	base       *url.URL
+	http       *http.Client
+	userAgent  string
+	retryMax   int
+	waitMin    time.Duration
+	waitMax    time.Duration
+	logger     *slog.Logger
+	retryHook  func(RetryEvent)
+	now        func() time.Time
+}
+
+// Option configures a Client. Options validate their arguments; New returns
+// the first error.
+type Option func(*config) error
+
+type config struct {
+	httpClient *http.Client
+	baseURL    string
+	edge       string
+	region     string
+	timeout    time.Duration
+	retryMax   int
+	waitMin    time.Duration
+	waitMax    time.Duration
+	uaSuffix   string
+	logger     *slog.Logger
+	retryHook  func(RetryEvent)
+	now        func() time.Time
+}
+
+// WithHTTPClient makes the client send requests through a copy of hc (its
+// Transport, Jar and CheckRedirect; hc itself is never modified). The
+// default is a client with its own http.Transport. A Timeout set on hc is
+// replaced by WithTimeout's.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("twilio: WithHTTPClient: nil client")
+		}
+		cp := *hc
+		c.httpClient = &cp
+		return nil
+	}
+}
+
+// WithBaseURL sends requests to baseURL instead of https://verify.twilio.com,
+// for example to the twiliotest emulator. It must be an https URL, or an
+// http URL whose host is a loopback address (localhost, 127.0.0.0/8, ::1),
+// with no query or fragment. It overrides WithEdge and WithRegion.
+func WithBaseURL(baseURL string) Option {
+	return func(c *config) error {
+		if _, err := parseBaseURL(baseURL); err != nil {
+			return err
+		}
+		c.baseURL = baseURL
+		return nil
+	}
+}
+
+// WithEdge sends requests through a Twilio edge location, such as "dublin"
+// or "sydney". With no region set, the region is "us1", as Twilio's SDKs do.
+func WithEdge(edge string) Option {
+	return func(c *config) error {
+		if !validLabel(edge) {
+			return fmt.Errorf("twilio: WithEdge: %q is not a host name label", edge)
+		}
+		c.edge = edge
+		return nil
+	}
+}
+
+// WithRegion sends requests to a Twilio region, such as "ie1" or "au1":
+// the host becomes verify.{edge}.{region}.twilio.com, or
+// verify.{region}.twilio.com without an edge. Credentials are per region.
+func WithRegion(region string) Option {
+	return func(c *config) error {
+		if !validLabel(region) {
+			return fmt.Errorf("twilio: WithRegion: %q is not a host name label", region)
+		}
+		c.region = region
+		return nil
+	}
+}
+
+// WithTimeout bounds each HTTP attempt (connection, request and reading the
+// response). The default is 10 seconds. A POST that times out after being
+// sent gives provider.ErrOutcomeUnknown. The context bounds the whole call,
+// retries included.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("twilio: WithTimeout: %v is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRetries sets how many times a request that is safe to repeat is
+// retried (see the package documentation, section Retries). The default is
+// 3; 0 disables retries.
+func WithRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 || n > 20 {
+			return fmt.Errorf("twilio: WithRetries: %d is outside 0 to 20", n)
+		}
+		c.retryMax = n
+		return nil
+	}
+}
+
+// WithRetryWait sets the bounds of the exponential backoff between retries;
+// each wait is jittered between half and all of min·2ⁿ, capped at max. A
+// Retry-After header from Twilio takes precedence. The defaults are 250ms
+// and 10s.
+func WithRetryWait(min, max time.Duration) Option {
+	return func(c *config) error {
+		if min < 0 || max < min {
+			return fmt.Errorf("twilio: WithRetryWait: %v to %v is not a range", min, max)
+		}
+		c.waitMin, c.waitMax = min, max
+		return nil
+	}
+}
+
+// WithUserAgent appends suffix, such as "myapp/1.2", to the User-Agent
+// header, which is otherwise "verifykit/VERSION (GOOS GOARCH) go/VERSION".
+func WithUserAgent(suffix string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(suffix, "\r\n\x00") || len(suffix) > 256 {
+			return errors.New("twilio: WithUserAgent: suffix must be one line of at most 256 bytes")
+		}
+		c.uaSuffix = suffix
+		return nil
+	}
+}
+
+// WithLogger logs one Debug record per HTTP attempt (method, path, status,
+// duration, attempt) and one Info record per retry to l. Records never
+// contain form values, credentials or codes. By default nothing is logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("twilio: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithRetryHook makes the client call fn before each retry, on the calling
+// goroutine. fn must be safe for concurrent use.
+func WithRetryHook(fn func(RetryEvent)) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return errors.New("twilio: WithRetryHook: nil function")
+		}
+		c.retryHook = fn
+		return nil
+	}
+}
+
+// RetryEvent describes a retry, for WithRetryHook.
+type RetryEvent struct {
+	// Op is the operation, such as "start".
+	Op string
+	// Attempt is the number of the attempt about to be made: 2 for the
+	// first retry.
+	Attempt int
+	// Wait is how long the client waited before it.
+	Wait time.Duration
+	// Reason says why the previous attempt is retried, such as
+	// "status 503" or "dial error".
+	Reason string
+}
+
+// New returns a client for the Verify Service serviceSID (VA…) that
+// authenticates with creds.
+func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) {
+	if !validSID(serviceSID, "VA") {
+		return nil, errors.New("twilio: service SID must be VA followed by 32 hex digits")
+	}
+	if err := creds.validate(); err != nil {
+		return nil, err
+	}
+	cfg := config{
+		timeout:  10 * time.Second,
+		retryMax: 3,
+		waitMin:  250 * time.Millisecond,
+		waitMax:  10 * time.Second,
+		now:      time.Now,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("twilio: nil option")
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	base := cfg.baseURL
+	if base == "" {
+		base = regionalURL(cfg.edge, cfg.region)
+	}
+	u, err := parseBaseURL(base)
+	if err != nil {
+		return nil, err
+	}
+	hc := cfg.httpClient
+	if hc == nil {
+		hc = &http.Client{Transport: newTransport()}
+	}
+	hc.Timeout = cfg.timeout
+	if hc.CheckRedirect == nil {
+		// Never follow a redirect: it could take the credentials elsewhere,
+		// and Twilio's API does not redirect.
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	ua := "verifykit/" + version + " (" + runtime.GOOS + " " + runtime.GOARCH + ") go/" + runtime.Version()
+	if cfg.uaSuffix != "" {
+		ua += " " + cfg.uaSuffix
+	}
+	return &Client{
+		serviceSID: serviceSID,
+		creds:      creds,
+		base:       u,
+		http:       hc,
+		userAgent:  ua,
+		retryMax:   cfg.retryMax,
+		waitMin:    cfg.waitMin,
+		waitMax:    cfg.waitMax,
+		logger:     cfg.logger,
+		retryHook:  cfg.retryHook,
+		now:        cfg.now,
+	}, nil
+}
+
+// newTransport returns the default transport: http.DefaultTransport's
+// settings, in a transport of the client's own.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return t
+}
+
+// The environment variables NewFromEnv reads.
+const (
+	EnvAccountSID = "TWILIO_ACCOUNT_SID"
+	EnvAuthToken  = "TWILIO_AUTH_TOKEN"
+	EnvAPIKey     = "TWILIO_API_KEY"
+	EnvAPISecret  = "TWILIO_API_SECRET"
+	EnvServiceSID = "TWILIO_VERIFY_SERVICE_SID"
+	EnvBaseURL    = "TWILIO_VERIFY_BASE_URL"
+)
+
+// NewFromEnv returns a client configured from the conventional environment
+// variables: TWILIO_VERIFY_SERVICE_SID, and either TWILIO_API_KEY and
+// TWILIO_API_SECRET or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (API keys
+// win when both are set). TWILIO_VERIFY_BASE_URL, when set, is passed to
+// WithBaseURL, for example to use the emulator. opts apply after those, so
+// they take precedence. Errors name missing variables, never values.
+func NewFromEnv(opts ...Option) (*Client, error) {
+	return newFromEnv(os.Getenv, opts...)
+}
+
+func newFromEnv(getenv func(string) string, opts ...Option) (*Client, error) {
+	var creds Credentials
+	var missing []string
+	switch {
+	case getenv(EnvAPIKey) != "" || getenv(EnvAPISecret) != "":
+		creds = APIKey(getenv(EnvAPIKey), getenv(EnvAPISecret))
+		for _, k := range []string{EnvAPIKey, EnvAPISecret} {
+			if getenv(k) == "" {
+				missing = append(missing, k)
+			}
+		}
+	default:
+		creds = AuthToken(getenv(EnvAccountSID), getenv(EnvAuthToken))
+		for _, k := range []string{EnvAccountSID, EnvAuthToken} {
+			if getenv(k) == "" {
+				missing = append(missing, k)
+			}
+		}
+	}
+	service := getenv(EnvServiceSID)
+	if service == "" {
+		missing = append(missing, EnvServiceSID)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("twilio: environment: %s not set", strings.Join(missing, ", "))
+	}
+	if b := getenv(EnvBaseURL); b != "" {
+		opts = append([]Option{WithBaseURL(b)}, opts...)
+	}
+	return New(service, creds, opts...)
+}
+
+// Name returns "twilio".
+func (c *Client) Name() string { return Name }
+
+// ServiceSID returns the SID of the Verify Service the client uses.
+func (c *Client) ServiceSID() string { return c.serviceSID }
+
+// parseBaseURL checks a base URL: https, or http to a loopback host.
+func parseBaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("twilio: base URL must be an absolute http(s) URL with a host and no user, query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("twilio: base URL: plain http is allowed only to a loopback host, not %q", u.Hostname())
+		}
+	default:
+		return nil, fmt.Errorf("twilio: base URL: scheme must be https (or http to a loopback host), not %q", u.Scheme)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// regionalURL returns the Verify host for an edge and a region.
+func regionalURL(edge, region string) string {
+	if edge != "" && region == "" {
+		region = "us1"
+	}
+	host := "verify"
+	if edge != "" {
+		host += "." + edge
+	}
+	if region != "" {
+		host += "." + region
+	}
+	return "https://" + host + ".twilio.com"
+}
+
+func validLabel(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return s[0] != '-' && s[len(s)-1] != '-'
+}
+
+// call is one API operation.
+type call struct {
+	op     string
+	method string
+	path   string     // below the base URL, starting with /v2/
+	form   url.Values // body of a POST, query of a GET
+	ok     []int      // the success statuses
+}
+
+// do performs c, with retries where safe, and decodes a success body into
+// out (when out is not nil).
+func (c *Client) do(ctx context.Context, cl call, out any) error {
+	target := *c.base
+	target.Path += cl.path
+	var body []byte
+	if cl.method == http.MethodPost {
+		body = []byte(cl.form.Encode())
+	} else if len(cl.form) > 0 {
+		target.RawQuery = cl.form.Encode()
+	}
+	st := &attempt{op: cl.op, method: cl.method, client: c}
+	req, err := retryablehttp.NewRequestWithContext(st.trace(ctx), cl.method, target.String(), body)
+	if err != nil {
+		return &RequestError{Op: cl.op, Err: err, kind: provider.ErrInvalidRequest}
+	}
+	req.SetBasicAuth(c.creds.username, c.creds.password)
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Accept", "application/json")
+	if cl.method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	rc := &retryablehttp.Client{
+		HTTPClient:     c.http,
+		RetryMax:       c.retryMax,
+		RetryWaitMin:   c.waitMin,
+		RetryWaitMax:   c.waitMax,
+		CheckRetry:     st.checkRetry,
+		Backoff:        st.backoff,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: st.beforeAttempt,
+	}
+	resp, err := rc.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return requestError(ctx, cl.op, cl.method, st.maybeSent(err), err)
+	}
+	defer resp.Body.Close()
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if readErr == nil && len(data) > maxBody {
+		readErr = fmt.Errorf("response body larger than %d bytes", maxBody)
+	}
+	if !statusIn(resp.StatusCode, cl.ok) {
+		return c.apiError(cl, resp, data, readErr)
+	}
+	if readErr == nil && out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			readErr = fmt.Errorf("decoding the %d response: %w", resp.StatusCode, err)
+		}
+	}
+	if readErr != nil {
+		// Twilio answered with success, so a POST took effect; the answer
+		// is unreadable, so its outcome (approved or not) is unknown.
+		return requestError(ctx, cl.op, cl.method, true, readErr)
+	}
+	return nil
+}
+
+// apiError builds the error for an unsuccessful status.
+func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr error) error {
+	e := &APIError{Op: cl.op, Status: resp.StatusCode, method: cl.method}
+	if d, ok := retryAfter(resp, c.now()); ok {
+		e.Wait = d
+	}
+	var body struct {
+		Code     int    `json:"code"`
+		Message  string `json:"message"`
+		MoreInfo string `json:"more_info"`
+	}
+	switch {
+	case readErr != nil:
+		e.Message = "unreadable error body"
+	case json.Unmarshal(data, &body) != nil:
+		e.Message = "non-JSON error body (" + http.StatusText(resp.StatusCode) + ")"
+	default:
+		e.Code, e.Message, e.MoreInfo = body.Code, sanitize(body.Message), sanitize(body.MoreInfo)
+	}
+	return e
+}
+
+func statusIn(s int, ok []int) bool {
+	for _, o := range ok {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}

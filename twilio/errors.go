@@ -1,0 +1,195 @@
+package twilio
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// APIError is an error response from the Twilio API: an HTTP status of 400
+// or more, with Twilio's error body when it had one.
+//
+// It matches the provider sentinel errors with errors.Is, by Twilio code
+// first and HTTP status second:
+//
+//	20404                                → provider.ErrNotFound
+//	60202                                → provider.ErrTooManyChecks (ErrTooManySends on start)
+//	60203                                → provider.ErrTooManySends
+//	20429, 60212                         → provider.ErrRateLimited
+//	60200, 60221                         → provider.ErrInvalidRequest
+//	60205, 60223, 60605, 60410, 60238    → provider.ErrUndeliverable
+//	20003                                → provider.ErrUnauthorized
+//	60204                                → provider.ErrUnsupported
+//	other codes: 401 and 403 → ErrUnauthorized, 404 → ErrNotFound,
+//	429 → ErrRateLimited, 503 → ErrUnavailable, other 5xx →
+//	ErrOutcomeUnknown for POST requests (Twilio may have acted) and
+//	ErrUnavailable for GET and DELETE, other 4xx → ErrInvalidRequest.
+type APIError struct {
+	// Op is the operation: "start", "check", "fetch", "cancel", "approve",
+	// or a Services operation such as "create service".
+	Op string
+	// Status is the HTTP status code.
+	Status int
+	// Code is Twilio's error code (for example 60203), or 0 when the body
+	// was not a Twilio error.
+	Code int
+	// Message is Twilio's message, with phone numbers and e-mail addresses
+	// masked.
+	Message string
+	// MoreInfo is the URL of Twilio's page about the code.
+	MoreInfo string
+	// Wait is the Retry-After the response carried, zero if none.
+	Wait time.Duration
+
+	method string
+}
+
+// Error returns "twilio: OP: STATUS CODE: MESSAGE".
+func (e *APIError) Error() string {
+	s := "twilio: " + e.Op + ": " + strconv.Itoa(e.Status)
+	if e.Code != 0 {
+		s += " " + strconv.Itoa(e.Code)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// GoString is like Error, so %#v shows nothing more.
+func (e *APIError) GoString() string { return e.Error() }
+
+// RetryAfter returns the wait the response asked for, so
+// provider.RetryAfter reports it.
+func (e *APIError) RetryAfter() time.Duration { return e.Wait }
+
+// Is reports whether target is the sentinel error e matches; see the type's
+// documentation.
+func (e *APIError) Is(target error) bool {
+	s := e.sentinel()
+	return s != nil && s == target
+}
+
+func (e *APIError) sentinel() error {
+	switch e.Code {
+	case 20404:
+		return provider.ErrNotFound
+	case 60202:
+		if e.Op == opStart {
+			return provider.ErrTooManySends
+		}
+		return provider.ErrTooManyChecks
+	case 60203:
+		return provider.ErrTooManySends
+	case 20429, 60212:
+		return provider.ErrRateLimited
+	case 60200, 60221:
+		return provider.ErrInvalidRequest
+	case 60205, 60223, 60605, 60410, 60238:
+		return provider.ErrUndeliverable
+	case 20003:
+		return provider.ErrUnauthorized
+	case 60204:
+		return provider.ErrUnsupported
+	}
+	switch s := e.Status; {
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		return provider.ErrUnauthorized
+	case s == http.StatusNotFound:
+		return provider.ErrNotFound
+	case s == http.StatusTooManyRequests:
+		return provider.ErrRateLimited
+	case s == http.StatusServiceUnavailable:
+		return provider.ErrUnavailable
+	case s >= 500:
+		if e.method == http.MethodPost {
+			return provider.ErrOutcomeUnknown
+		}
+		return provider.ErrUnavailable
+	case s >= 400:
+		return provider.ErrInvalidRequest
+	}
+	return nil
+}
+
+// RequestError is a failure without an error answer from Twilio: the input
+// was refused before sending (provider.ErrInvalidRequest), the request could
+// not be sent or the connection failed, the context ended, or the response
+// could not be read. It matches provider.ErrUnavailable when the request
+// provably did not reach Twilio (or was a read), and
+// provider.ErrOutcomeUnknown when a POST may have been processed. Through
+// Unwrap it also matches the underlying error, such as context.Canceled.
+type RequestError struct {
+	// Op is the operation, as in APIError.
+	Op string
+	// Sent reports whether the request may have reached Twilio.
+	Sent bool
+	// Err is the underlying error.
+	Err error
+
+	kind error // the sentinel, or nil
+}
+
+// Error returns "twilio: OP: KIND: ERR".
+func (e *RequestError) Error() string {
+	s := "twilio: " + e.Op + ": "
+	if e.kind != nil {
+		s += e.kind.Error() + ": "
+	}
+	return s + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// Is reports whether target is the sentinel e matches.
+func (e *RequestError) Is(target error) bool { return e.kind != nil && e.kind == target }
+
+// requestError classifies a failure without a usable response.
+func requestError(ctx context.Context, op, method string, sent bool, err error) *RequestError {
+	e := &RequestError{Op: op, Sent: sent, Err: err}
+	switch {
+	case sent && method == http.MethodPost:
+		e.kind = provider.ErrOutcomeUnknown
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// The context's own error says it all.
+	default:
+		e.kind = provider.ErrUnavailable
+	}
+	return e
+}
+
+// invalidInput is the error for input refused before anything is sent.
+func invalidInput(op, msg string) error {
+	return &RequestError{Op: op, Err: errors.New(msg), kind: provider.ErrInvalidRequest}
+}
+
+// ErrorCode returns the Twilio error code in err's tree, or 0.
+func ErrorCode(err error) int {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return 0
+}
+
+var (
+	phoneLike = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,20}[0-9]`)
+	emailLike = regexp.MustCompile(`[^\s@"'<>()]+@[^\s@"'<>()]+`)
+)
+
+// sanitize masks what looks like a phone number or an e-mail address in a
+// message from Twilio, and bounds its length.
+func sanitize(s string) string {
+	if len(s) > 512 {
+		s = s[:512]
+	}
+	s = emailLike.ReplaceAllStringFunc(s, mask.Target)
+	return phoneLike.ReplaceAllStringFunc(s, mask.Target)
+}

@@ -1,0 +1,222 @@
+package twilio
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// attempt is the state of one API call across its HTTP attempts.
+type attempt struct {
+	op     string
+	method string
+	client *Client
+
+	traced atomic.Bool // the transport reported GetConn: its trace works
+	wrote  atomic.Bool // request headers were written on some attempt
+
+	n      int // attempts started
+	start  time.Time
+	reason string        // why the last attempt is being retried
+	wait   time.Duration // the wait before the next attempt
+}
+
+// trace returns ctx with a ClientTrace that records whether the request
+// was written.
+func (a *attempt) trace(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn:      func(string) { a.traced.Store(true) },
+		WroteHeaders: func() { a.wrote.Store(true) },
+	})
+}
+
+// notSent reports whether the failed attempt provably did not reach Twilio:
+// the dial failed, or the transport's trace shows no header was written.
+func (a *attempt) notSent(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	if errors.As(err, &op) && op.Op == "dial" || errors.As(err, &dns) {
+		return !a.wrote.Load()
+	}
+	return a.traced.Load() && !a.wrote.Load()
+}
+
+// maybeSent reports whether a call that failed with err may have reached
+// Twilio.
+func (a *attempt) maybeSent(err error) bool { return !a.notSent(err) }
+
+// beforeAttempt runs before each HTTP attempt (retryablehttp's
+// RequestLogHook): it reports retries.
+func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
+	a.n = i + 1
+	a.start = time.Now()
+	if i == 0 {
+		return
+	}
+	c := a.client
+	ev := RetryEvent{Op: a.op, Attempt: i + 1, Wait: a.wait, Reason: a.reason}
+	if c.logger != nil {
+		c.logger.Info("twilio retry", slog.String("op", ev.Op), slog.Int("attempt", ev.Attempt),
+			slog.Duration("wait", ev.Wait), slog.String("reason", ev.Reason))
+	}
+	if c.retryHook != nil {
+		c.retryHook(ev)
+	}
+}
+
+// checkRetry is retryablehttp's CheckRetry: it retries only what is safe.
+//
+//   - A request that provably never reached Twilio (the dial failed, or
+//     nothing was written) is retried, except after a certificate error.
+//   - 429 with code 20429 (account concurrency) and 503 are retried: Twilio
+//     did not process them. 60202, 60203 and other 429s are not.
+//   - For GET and DELETE, which are idempotent, any other transport failure
+//     and 500, 502 and 504 are retried too.
+//   - Everything else is final: a POST that may have been processed is
+//     never repeated.
+func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	idempotent := a.method != http.MethodPost
+	if err != nil {
+		a.logFailure(err)
+		var cert *tls.CertificateVerificationError
+		switch {
+		case errors.As(err, &cert):
+			return false, nil
+		case a.notSent(err):
+			a.reason = "not sent: " + errorClass(err)
+			return true, nil
+		case idempotent:
+			a.reason = errorClass(err)
+			return true, nil
+		}
+		return false, nil
+	}
+	a.logResponse(resp)
+	switch s := resp.StatusCode; {
+	case s == http.StatusServiceUnavailable:
+		a.reason = "status 503"
+		return true, nil
+	case s == http.StatusTooManyRequests:
+		if code := peekCode(resp); code == 20429 {
+			a.reason = "status 429, code 20429"
+			return true, nil
+		}
+		return false, nil
+	case idempotent && (s == http.StatusInternalServerError || s == http.StatusBadGateway || s == http.StatusGatewayTimeout):
+		a.reason = "status " + strconv.Itoa(s)
+		return true, nil
+	}
+	return false, nil
+}
+
+// backoff is retryablehttp's Backoff: Retry-After when the response has one,
+// else exponential backoff with jitter between min and max.
+func (a *attempt) backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
+	if d, ok := retryAfter(resp, a.client.now()); ok {
+		a.wait = d
+		return d
+	}
+	d := max
+	if n < 30 && min<<n > 0 && min<<n < max {
+		d = min << n
+	}
+	if d > 0 {
+		d = d/2 + rand.N(d/2+1)
+	}
+	a.wait = d
+	return d
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date.
+func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
+	if resp == nil {
+		return 0, false
+	}
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 || s > 24*3600 {
+			return 0, false
+		}
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		if d > 24*time.Hour {
+			return 0, false
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// peekCode reads the Twilio error code from a response body and puts the
+// body back, so it can still be read later.
+func peekCode(resp *http.Response) int {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	var body struct {
+		Code int `json:"code"`
+	}
+	if json.Unmarshal(data, &body) != nil {
+		return 0
+	}
+	return body.Code
+}
+
+// errorClass names a transport error without its text, which can contain
+// the URL.
+func errorClass(err error) string {
+	var op *net.OpError
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns):
+		return "DNS error"
+	case errors.As(err, &op):
+		return op.Op + " error"
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "connection closed"
+	}
+	var timeout interface{ Timeout() bool }
+	if errors.As(err, &timeout) && timeout.Timeout() {
+		return "timeout"
+	}
+	return "transport error"
+}
+
+func (a *attempt) logFailure(err error) {
+	if l := a.client.logger; l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
+		l.Debug("twilio request failed", slog.String("op", a.op), slog.String("method", a.method),
+			slog.Int("attempt", a.n), slog.Duration("duration", time.Since(a.start)), slog.String("error", errorClass(err)))
+	}
+}
+
+func (a *attempt) logResponse(resp *http.Response) {
+	if l := a.client.logger; l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
+		l.Debug("twilio request", slog.String("op", a.op), slog.String("method", a.method),
+			slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode),
+			slog.Int("attempt", a.n), slog.Duration("duration", time.Since(a.start)))
+	}
+}

@@ -1,0 +1,283 @@
+package twilio
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/verifykit/verifykit/provider"
+)
+
+// Service is a Twilio Verify Service: the configuration that verifications
+// run under (name in messages, code length, enabled features).
+type Service struct {
+	SID                            string            `json:"sid"`
+	AccountSID                     string            `json:"account_sid"`
+	FriendlyName                   string            `json:"friendly_name"`
+	CodeLength                     int               `json:"code_length"`
+	LookupEnabled                  bool              `json:"lookup_enabled"`
+	Psd2Enabled                    bool              `json:"psd2_enabled"`
+	SkipSmsToLandlines             bool              `json:"skip_sms_to_landlines"`
+	DtmfInputRequired              bool              `json:"dtmf_input_required"`
+	TTSName                        string            `json:"tts_name"`
+	DoNotShareWarningEnabled       bool              `json:"do_not_share_warning_enabled"`
+	CustomCodeEnabled              bool              `json:"custom_code_enabled"`
+	Push                           *ServicePush      `json:"push"`
+	Totp                           *ServiceTotp      `json:"totp"`
+	DefaultTemplateSID             string            `json:"default_template_sid"`
+	WhatsApp                       *ServiceWhatsApp  `json:"whatsapp"`
+	VerifyEventSubscriptionEnabled bool              `json:"verify_event_subscription_enabled"`
+	DateCreated                    time.Time         `json:"date_created"`
+	DateUpdated                    time.Time         `json:"date_updated"`
+	URL                            string            `json:"url"`
+	Links                          map[string]string `json:"links"`
+}
+
+// ServicePush is a service's push configuration.
+type ServicePush struct {
+	IncludeDate      bool   `json:"include_date"`
+	ApnCredentialSID string `json:"apn_credential_sid"`
+	FcmCredentialSID string `json:"fcm_credential_sid"`
+}
+
+// ServiceTotp is a service's TOTP configuration.
+type ServiceTotp struct {
+	Issuer     string `json:"issuer"`
+	TimeStep   int    `json:"time_step"`
+	CodeLength int    `json:"code_length"`
+	Skew       int    `json:"skew"`
+}
+
+// ServiceWhatsApp is a service's WhatsApp sender configuration.
+type ServiceWhatsApp struct {
+	MsgServiceSID string `json:"msg_service_sid"`
+	From          string `json:"from"`
+}
+
+// ServiceParams are the parameters of CreateService and UpdateService.
+// Zero values are not sent: an empty string or a zero number leaves the
+// setting as it is (or at Twilio's default), and the booleans are pointers
+// so that false can be sent; use Bool to make one.
+type ServiceParams struct {
+	// FriendlyName appears in messages; at most 30 characters. Required
+	// by CreateService.
+	FriendlyName string
+	// CodeLength is the number of digits of codes, 4 to 10.
+	CodeLength int
+
+	LookupEnabled                  *bool
+	SkipSmsToLandlines             *bool // needs LookupEnabled
+	DtmfInputRequired              *bool
+	Psd2Enabled                    *bool
+	DoNotShareWarningEnabled       *bool
+	CustomCodeEnabled              *bool
+	VerifyEventSubscriptionEnabled *bool
+
+	TTSName            string
+	DefaultTemplateSID string // HJ…
+
+	PushIncludeDate      *bool
+	PushApnCredentialSID string // CR…
+	PushFcmCredentialSID string // CR…
+
+	TotpIssuer     string
+	TotpTimeStep   int // 20 to 60
+	TotpCodeLength int // 3 to 8
+	TotpSkew       *int
+
+	WhatsAppMsgServiceSID string // MG…
+	WhatsAppFrom          string
+}
+
+// Bool returns a pointer to b, for ServiceParams.
+func Bool(b bool) *bool { return &b }
+
+// Int returns a pointer to n, for ServiceParams.TotpSkew.
+func Int(n int) *int { return &n }
+
+func (p ServiceParams) form(op string) (url.Values, error) {
+	invalid := func(msg string) error { return invalidInput(op, msg) }
+	f := url.Values{}
+	str := func(k, v string) {
+		if v != "" {
+			f.Set(k, v)
+		}
+	}
+	boolean := func(k string, v *bool) {
+		if v != nil {
+			f.Set(k, strconv.FormatBool(*v))
+		}
+	}
+	integer := func(k string, v, lo, hi int) error {
+		if v == 0 {
+			return nil
+		}
+		if v < lo || v > hi {
+			return invalid(k + " must be " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
+		}
+		f.Set(k, strconv.Itoa(v))
+		return nil
+	}
+	if len(p.FriendlyName) > 30 {
+		return nil, invalid("FriendlyName longer than 30 characters")
+	}
+	str("FriendlyName", p.FriendlyName)
+	for _, err := range []error{
+		integer("CodeLength", p.CodeLength, 4, 10),
+		integer("Totp.TimeStep", p.TotpTimeStep, 20, 60),
+		integer("Totp.CodeLength", p.TotpCodeLength, 3, 8),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if p.TotpSkew != nil {
+		if *p.TotpSkew < 0 || *p.TotpSkew > 2 {
+			return nil, invalid("Totp.Skew must be 0 to 2")
+		}
+		f.Set("Totp.Skew", strconv.Itoa(*p.TotpSkew))
+	}
+	for _, s := range []struct{ val, prefix, name string }{
+		{p.DefaultTemplateSID, "HJ", "DefaultTemplateSid"},
+		{p.PushApnCredentialSID, "CR", "Push.ApnCredentialSid"},
+		{p.PushFcmCredentialSID, "CR", "Push.FcmCredentialSid"},
+		{p.WhatsAppMsgServiceSID, "MG", "Whatsapp.MsgServiceSid"},
+	} {
+		if s.val != "" && !validSID(s.val, s.prefix) {
+			return nil, invalid(s.name + " must be " + s.prefix + " followed by 32 hex digits")
+		}
+		str(s.name, s.val)
+	}
+	boolean("LookupEnabled", p.LookupEnabled)
+	boolean("SkipSmsToLandlines", p.SkipSmsToLandlines)
+	boolean("DtmfInputRequired", p.DtmfInputRequired)
+	boolean("Psd2Enabled", p.Psd2Enabled)
+	boolean("DoNotShareWarningEnabled", p.DoNotShareWarningEnabled)
+	boolean("CustomCodeEnabled", p.CustomCodeEnabled)
+	boolean("VerifyEventSubscriptionEnabled", p.VerifyEventSubscriptionEnabled)
+	boolean("Push.IncludeDate", p.PushIncludeDate)
+	str("TtsName", p.TTSName)
+	str("Totp.Issuer", p.TotpIssuer)
+	str("Whatsapp.From", p.WhatsAppFrom)
+	return f, nil
+}
+
+// CreateService creates a Verify Service, with POST /v2/Services. The
+// client's own service SID is not involved; use the returned SID with New.
+//
+// API: https://www.twilio.com/docs/verify/api/service#create-a-service
+func (c *Client) CreateService(ctx context.Context, p ServiceParams) (Service, error) {
+	const op = "create service"
+	if p.FriendlyName == "" {
+		return Service{}, invalidInput(op, "FriendlyName is required")
+	}
+	f, err := p.form(op)
+	if err != nil {
+		return Service{}, err
+	}
+	var s Service
+	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services", form: f, ok: []int{http.StatusCreated, http.StatusOK}}, &s)
+	return s, err
+}
+
+// FetchService returns the Verify Service sid, with GET
+// /v2/Services/{Sid}.
+//
+// API: https://www.twilio.com/docs/verify/api/service#fetch-a-service
+func (c *Client) FetchService(ctx context.Context, sid string) (Service, error) {
+	const op = "fetch service"
+	if err := checkServiceSID(op, sid); err != nil {
+		return Service{}, err
+	}
+	var s Service
+	err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/v2/Services/" + sid, ok: []int{http.StatusOK}}, &s)
+	return s, err
+}
+
+// UpdateService changes the settings p sets on the Verify Service sid, with
+// POST /v2/Services/{Sid}.
+//
+// API: https://www.twilio.com/docs/verify/api/service#update-a-service
+func (c *Client) UpdateService(ctx context.Context, sid string, p ServiceParams) (Service, error) {
+	const op = "update service"
+	if err := checkServiceSID(op, sid); err != nil {
+		return Service{}, err
+	}
+	f, err := p.form(op)
+	if err != nil {
+		return Service{}, err
+	}
+	var s Service
+	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services/" + sid, form: f, ok: []int{http.StatusOK}}, &s)
+	return s, err
+}
+
+// DeleteService deletes the Verify Service sid, with DELETE
+// /v2/Services/{Sid}.
+//
+// API: https://www.twilio.com/docs/verify/api/service#delete-a-service
+func (c *Client) DeleteService(ctx context.Context, sid string) error {
+	const op = "delete service"
+	if err := checkServiceSID(op, sid); err != nil {
+		return err
+	}
+	return c.do(ctx, call{op: op, method: http.MethodDelete, path: "/v2/Services/" + sid, ok: []int{http.StatusNoContent, http.StatusOK}}, nil)
+}
+
+// ListServices returns the account's Verify Services, with GET
+// /v2/Services, following meta.next_page_url until the last page or until
+// limit services have been read (0 means no limit). pageSize is the page
+// size asked for, 1 to 1000; 0 means Twilio's default of 50.
+//
+// Next-page URLs are followed on the client's own base URL (only their path
+// and query are used), so credentials never go to another host.
+//
+// API: https://www.twilio.com/docs/verify/api/service#read-multiple-service-resources
+func (c *Client) ListServices(ctx context.Context, pageSize, limit int) ([]Service, error) {
+	const op = "list services"
+	if pageSize < 0 || pageSize > 1000 || limit < 0 {
+		return nil, invalidInput(op, "page size must be 0 to 1000 and limit not negative")
+	}
+	form := url.Values{}
+	if pageSize > 0 {
+		form.Set("PageSize", strconv.Itoa(pageSize))
+	}
+	path := "/v2/Services"
+	var out []Service
+	for pages := 0; ; pages++ {
+		if pages >= 10000 {
+			return out, &RequestError{Op: op, Err: errors.New("more than 10000 pages"), kind: provider.ErrUnavailable}
+		}
+		var page struct {
+			Services []Service `json:"services"`
+			Meta     struct {
+				NextPageURL string `json:"next_page_url"`
+			} `json:"meta"`
+		}
+		if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, form: form, ok: []int{http.StatusOK}}, &page); err != nil {
+			return out, err
+		}
+		out = append(out, page.Services...)
+		if limit > 0 && len(out) >= limit {
+			return out[:limit], nil
+		}
+		if page.Meta.NextPageURL == "" {
+			return out, nil
+		}
+		next, err := url.Parse(page.Meta.NextPageURL)
+		if err != nil || next.Path != "/v2/Services" {
+			return out, &RequestError{Op: op, Err: errors.New("next_page_url is not a Services page"), kind: provider.ErrUnavailable}
+		}
+		path, form = next.Path, next.Query()
+	}
+}
+
+func checkServiceSID(op, sid string) error {
+	if !validSID(sid, "VA") {
+		return invalidInput(op, "service SID must be VA followed by 32 hex digits")
+	}
+	return nil
+}

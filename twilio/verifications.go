@@ -1,0 +1,391 @@
+package twilio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/wire"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// The operations, as named in errors and retry events.
+const (
+	opStart   = "start"
+	opCheck   = "check"
+	opFetch   = "fetch"
+	opCancel  = "cancel"
+	opApprove = "approve"
+)
+
+// Verification is Twilio's Verification resource, with every field the API
+// documents. provider.Verification.Detail holds one for every verification
+// the client returns.
+type Verification struct {
+	SID              string            `json:"sid"`
+	ServiceSID       string            `json:"service_sid"`
+	AccountSID       string            `json:"account_sid"`
+	To               string            `json:"to"`
+	Channel          string            `json:"channel"`
+	Status           string            `json:"status"`
+	Valid            bool              `json:"valid"`
+	Lookup           Lookup            `json:"lookup"`
+	Amount           string            `json:"amount"`
+	Payee            string            `json:"payee"`
+	SendCodeAttempts []SendCodeAttempt `json:"send_code_attempts"`
+	DateCreated      time.Time         `json:"date_created"`
+	DateUpdated      time.Time         `json:"date_updated"`
+	SNA              *SNA              `json:"sna"`
+	URL              string            `json:"url"`
+	SNAAttemptErrors []SNAAttemptError `json:"sna_attempts_error_codes"` // on checks only
+}
+
+// Lookup is the carrier information Twilio attaches when the service has
+// lookups enabled.
+type Lookup struct {
+	Carrier *Carrier `json:"carrier"`
+}
+
+// Carrier describes the network of a phone number.
+type Carrier struct {
+	MobileCountryCode string `json:"mobile_country_code"`
+	MobileNetworkCode string `json:"mobile_network_code"`
+	Name              string `json:"name"`
+	Type              string `json:"type"` // "mobile", "landline" or "voip"
+	ErrorCode         *int   `json:"error_code"`
+}
+
+// SendCodeAttempt is one delivery of the code.
+type SendCodeAttempt struct {
+	Time       time.Time `json:"time"`
+	Channel    string    `json:"channel"`
+	AttemptSID string    `json:"attempt_sid"`
+}
+
+// SNA carries the Silent Network Authentication URL of an sna
+// verification.
+type SNA struct {
+	URL string `json:"url"`
+}
+
+// SNAAttemptError is the error of one Silent Network Authentication
+// attempt.
+type SNAAttemptError struct {
+	AttemptSID string `json:"attempt_sid"`
+	Code       int    `json:"code"`
+}
+
+// String describes the verification with the target masked.
+func (v *Verification) String() string { return v.public().String() }
+
+// GoString is like String.
+func (v *Verification) GoString() string { return v.String() }
+
+// public converts v to the provider's view.
+func (v *Verification) public() provider.Verification {
+	out := provider.Verification{
+		ID:        v.SID,
+		To:        v.To,
+		Channel:   provider.Channel(strings.ToLower(v.Channel)),
+		Status:    provider.Status(v.Status),
+		RawStatus: v.Status,
+		CreatedAt: v.DateCreated,
+		UpdatedAt: v.DateUpdated,
+		Detail:    v,
+	}
+	if len(v.SendCodeAttempts) > 0 {
+		out.SendAttempts = make([]provider.SendAttempt, len(v.SendCodeAttempts))
+		for i, a := range v.SendCodeAttempts {
+			out.SendAttempts[i] = provider.SendAttempt{Time: a.Time, Channel: provider.Channel(strings.ToLower(a.Channel)), ID: a.AttemptSID}
+		}
+	}
+	return out
+}
+
+// RiskCheck switches Twilio's Fraud Guard on or off for one SMS start.
+type RiskCheck string
+
+// The RiskCheck values.
+const (
+	RiskCheckEnable  RiskCheck = "enable"
+	RiskCheckDisable RiskCheck = "disable"
+)
+
+// StartParams are Twilio-only parameters of a verification start. Pass a
+// StartParams (or a *StartParams) in verify.StartOptions.Extensions or
+// provider.StartRequest.Extensions. Zero fields are not sent. The common
+// parameters (Locale, CustomFriendlyName, CustomCode) come from the start
+// request itself.
+type StartParams struct {
+	// SendDigits are DTMF tones to play when a call is answered ("ww1").
+	SendDigits string
+	// AppHash is the Android SMS Retriever hash to append to an SMS.
+	AppHash string
+	// TemplateSID selects a message template (HJ…).
+	TemplateSID string
+	// TemplateCustomSubstitutions fills the template's variables.
+	TemplateCustomSubstitutions map[string]string
+	// Email configures an email start.
+	Email *EmailConfig
+	// RateLimits gives values for the service's rate limits, keyed by
+	// their unique names.
+	RateLimits map[string]string
+	// DeviceIP is the user's IP address, for channel auto.
+	DeviceIP string
+	// EnableSNAClientToken asks for an SNA client token.
+	EnableSNAClientToken bool
+	// RiskCheck switches Fraud Guard on or off for this start.
+	RiskCheck RiskCheck
+	// Tags are up to 10 key-value pairs of at most 128 characters each,
+	// attached to the verification's logs.
+	Tags map[string]string
+	// Amount and Payee are a PSD2 transaction's, for services with PSD2
+	// enabled.
+	Amount, Payee string
+}
+
+// ExtensionFor returns "twilio".
+func (StartParams) ExtensionFor() string { return Name }
+
+// EmailConfig is the channel configuration of an email start.
+type EmailConfig struct {
+	From          string            `json:"from,omitempty"`
+	FromName      string            `json:"from_name,omitempty"`
+	TemplateID    string            `json:"template_id,omitempty"`
+	Substitutions map[string]string `json:"substitutions,omitempty"`
+}
+
+// CheckParams are Twilio-only parameters of a check: the amount and payee
+// of a PSD2 transaction, which must match the start's.
+type CheckParams struct {
+	Amount, Payee string
+}
+
+// ExtensionFor returns "twilio".
+func (CheckParams) ExtensionFor() string { return Name }
+
+// Start sends a verification code (or re-sends the pending one), with
+// POST /v2/Services/{ServiceSid}/Verifications.
+//
+// API: https://www.twilio.com/docs/verify/api/verification#start-new-verification
+func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
+	form, err := startForm(req)
+	if err != nil {
+		return provider.Verification{}, err
+	}
+	var v Verification
+	err = c.do(ctx, call{
+		op: opStart, method: http.MethodPost, form: form,
+		path: "/v2/Services/" + c.serviceSID + "/Verifications",
+		ok:   []int{http.StatusCreated, http.StatusOK},
+	}, &v)
+	if err != nil {
+		return provider.Verification{}, err
+	}
+	return v.public(), nil
+}
+
+func startForm(req provider.StartRequest) (url.Values, error) {
+	invalid := func(msg string) error { return invalidInput(opStart, msg) }
+	if !req.Channel.Known() {
+		return nil, invalid("unknown channel")
+	}
+	if err := checkTarget(req.To, req.Channel); err != nil {
+		return nil, invalid(err.Error())
+	}
+	f := url.Values{"To": {req.To}, "Channel": {string(req.Channel)}}
+	set := func(k, v string) {
+		if v != "" {
+			f.Set(k, v)
+		}
+	}
+	if len(req.FriendlyName) > 30 {
+		return nil, invalid("friendly name longer than 30 bytes")
+	}
+	set("Locale", req.Locale)
+	set("CustomFriendlyName", req.FriendlyName)
+	set("CustomCode", req.CustomCode)
+	for _, ext := range req.Extensions {
+		var p StartParams
+		switch e := ext.(type) {
+		case StartParams:
+			p = e
+		case *StartParams:
+			if e == nil {
+				continue
+			}
+			p = *e
+		default:
+			continue // addressed to another provider
+		}
+		set("SendDigits", p.SendDigits)
+		set("AppHash", p.AppHash)
+		if p.TemplateSID != "" && !validSID(p.TemplateSID, "HJ") {
+			return nil, invalid("template SID must be HJ followed by 32 hex digits")
+		}
+		set("TemplateSid", p.TemplateSID)
+		if p.DeviceIP != "" && net.ParseIP(p.DeviceIP) == nil {
+			return nil, invalid("device IP is not an IP address")
+		}
+		set("DeviceIp", p.DeviceIP)
+		if p.EnableSNAClientToken {
+			f.Set("EnableSnaClientToken", "true")
+		}
+		switch p.RiskCheck {
+		case "", RiskCheckEnable, RiskCheckDisable:
+			set("RiskCheck", string(p.RiskCheck))
+		default:
+			return nil, invalid("risk check must be enable or disable")
+		}
+		if len(p.Tags) > 10 {
+			return nil, invalid("more than 10 tags")
+		}
+		for k, v := range p.Tags {
+			if len(k) > 128 || len(v) > 128 {
+				return nil, invalid("tag longer than 128 characters")
+			}
+		}
+		set("Amount", p.Amount)
+		set("Payee", p.Payee)
+		for _, j := range []struct {
+			key string
+			val any
+			set bool
+		}{
+			{"TemplateCustomSubstitutions", p.TemplateCustomSubstitutions, len(p.TemplateCustomSubstitutions) > 0},
+			{"ChannelConfiguration", p.Email, p.Email != nil},
+			{"RateLimits", p.RateLimits, len(p.RateLimits) > 0},
+			{"Tags", p.Tags, len(p.Tags) > 0},
+		} {
+			if j.set {
+				b, err := json.Marshal(j.val)
+				if err != nil {
+					return nil, invalid("cannot encode " + j.key)
+				}
+				f.Set(j.key, string(b))
+			}
+		}
+	}
+	return f, nil
+}
+
+// checkTarget validates To the way Twilio does: E.164 for phone channels,
+// an e-mail address for email, either for auto.
+func checkTarget(to string, ch provider.Channel) error {
+	phone, email := wire.IsE164(to), wire.IsEmail(to)
+	switch {
+	case ch == provider.ChannelEmail && !email:
+		return errors.New("channel email needs an e-mail address")
+	case ch == provider.ChannelAuto && !phone && !email:
+		return errors.New("To must be an E.164 phone number or an e-mail address")
+	case ch != provider.ChannelEmail && ch != provider.ChannelAuto && !phone:
+		return errors.New("To must be an E.164 phone number")
+	}
+	return nil
+}
+
+// Check verifies a code, with POST
+// /v2/Services/{ServiceSid}/VerificationCheck, keyed by the verification's
+// SID when req.ID is set and by To otherwise. A wrong code gives status
+// pending and a nil error.
+//
+// API: https://www.twilio.com/docs/verify/api/verification-check
+func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+	invalid := func(msg string) error { return invalidInput(opCheck, msg) }
+	f := url.Values{}
+	switch {
+	case req.ID != "":
+		if !validSID(req.ID, "VE") {
+			return provider.Verification{}, invalid("verification SID must be VE followed by 32 hex digits")
+		}
+		f.Set("VerificationSid", req.ID)
+		if req.To != "" {
+			f.Set("To", req.To)
+		}
+	case req.To != "":
+		if !wire.IsE164(req.To) && !wire.IsEmail(req.To) {
+			return provider.Verification{}, invalid("To must be an E.164 phone number or an e-mail address")
+		}
+		f.Set("To", req.To)
+	default:
+		return provider.Verification{}, invalid("neither To nor VerificationSid given")
+	}
+	if !wire.ValidCode(req.Code) {
+		return provider.Verification{}, invalid("code must be 4 to 10 letters or digits")
+	}
+	f.Set("Code", req.Code)
+	for _, ext := range req.Extensions {
+		switch e := ext.(type) {
+		case CheckParams:
+			setNonEmpty(f, "Amount", e.Amount)
+			setNonEmpty(f, "Payee", e.Payee)
+		case *CheckParams:
+			if e != nil {
+				setNonEmpty(f, "Amount", e.Amount)
+				setNonEmpty(f, "Payee", e.Payee)
+			}
+		}
+	}
+	var v Verification
+	err := c.do(ctx, call{
+		op: opCheck, method: http.MethodPost, form: f,
+		path: "/v2/Services/" + c.serviceSID + "/VerificationCheck",
+		ok:   []int{http.StatusOK, http.StatusCreated},
+	}, &v)
+	if err != nil {
+		return provider.Verification{}, err
+	}
+	return v.public(), nil
+}
+
+func setNonEmpty(f url.Values, k, v string) {
+	if v != "" {
+		f.Set(k, v)
+	}
+}
+
+// Fetch returns a pending verification, with GET
+// /v2/Services/{ServiceSid}/Verifications/{Sid}.
+//
+// API: https://www.twilio.com/docs/verify/api/verification#fetch-a-verification
+func (c *Client) Fetch(ctx context.Context, sid string) (provider.Verification, error) {
+	return c.byID(ctx, opFetch, http.MethodGet, sid, nil)
+}
+
+// Cancel cancels a pending verification, with POST
+// /v2/Services/{ServiceSid}/Verifications/{Sid} and Status=canceled.
+//
+// API: https://www.twilio.com/docs/verify/api/verification#update-a-verification-status
+func (c *Client) Cancel(ctx context.Context, sid string) (provider.Verification, error) {
+	return c.byID(ctx, opCancel, http.MethodPost, sid, url.Values{"Status": {"canceled"}})
+}
+
+// Approve approves a pending verification without a code, with POST
+// /v2/Services/{ServiceSid}/Verifications/{Sid} and Status=approved. It is
+// meant for flows that send and check a custom code themselves.
+//
+// API: https://www.twilio.com/docs/verify/api/verification#update-a-verification-status
+func (c *Client) Approve(ctx context.Context, sid string) (provider.Verification, error) {
+	return c.byID(ctx, opApprove, http.MethodPost, sid, url.Values{"Status": {"approved"}})
+}
+
+func (c *Client) byID(ctx context.Context, op, method, sid string, form url.Values) (provider.Verification, error) {
+	if !validSID(sid, "VE") {
+		return provider.Verification{}, invalidInput(op, "verification SID must be VE followed by 32 hex digits")
+	}
+	var v Verification
+	err := c.do(ctx, call{
+		op: op, method: method, form: form,
+		path: "/v2/Services/" + c.serviceSID + "/Verifications/" + sid,
+		ok:   []int{http.StatusOK},
+	}, &v)
+	if err != nil {
+		return provider.Verification{}, err
+	}
+	return v.public(), nil
+}
