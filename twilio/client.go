@@ -2,10 +2,10 @@ package twilio
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -84,12 +84,16 @@ type Client struct {
 	base       *url.URL
 	http       *http.Client
 	userAgent  string
-	retryMax   int
-	waitMin    time.Duration
-	waitMax    time.Duration
-	logger     *slog.Logger
-	retryHook  func(RetryEvent)
-	now        func() time.Time
+	// headers are the fixed request headers, built once: Authorization,
+	// User-Agent and Accept. Requests share the slices and never modify
+	// them.
+	headers   http.Header
+	retryMax  int
+	waitMin   time.Duration
+	waitMax   time.Duration
+	logger    *slog.Logger
+	retryHook func(RetryEvent)
+	now       func() time.Time
 }
 
 // Option configures a Client. Options validate their arguments; New returns
@@ -309,12 +313,17 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		base:       u,
 		http:       hc,
 		userAgent:  ua,
-		retryMax:   cfg.retryMax,
-		waitMin:    cfg.waitMin,
-		waitMax:    cfg.waitMax,
-		logger:     cfg.logger,
-		retryHook:  cfg.retryHook,
-		now:        cfg.now,
+		headers: http.Header{
+			"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(creds.username+":"+creds.password))},
+			"User-Agent":    {ua},
+			"Accept":        {"application/json"},
+		},
+		retryMax:  cfg.retryMax,
+		waitMin:   cfg.waitMin,
+		waitMax:   cfg.waitMax,
+		logger:    cfg.logger,
+		retryHook: cfg.retryHook,
+		now:       cfg.now,
 	}, nil
 }
 
@@ -381,6 +390,14 @@ func newFromEnv(getenv func(string) string, opts ...Option) (*Client, error) {
 // Name returns "twilio".
 func (c *Client) Name() string { return Name }
 
+// String describes the client without its credentials' secret.
+func (c *Client) String() string {
+	return "twilio.Client{Service:" + c.serviceSID + " Credentials:" + c.creds.String() + " BaseURL:" + c.base.String() + "}"
+}
+
+// GoString is like String.
+func (c *Client) GoString() string { return c.String() }
+
 // ServiceSID returns the SID of the Verify Service the client uses.
 func (c *Client) ServiceSID() string { return c.serviceSID }
 
@@ -446,11 +463,19 @@ type call struct {
 	path   string     // below the base URL, starting with /v2/
 	form   url.Values // body of a POST, query of a GET
 	ok     []int      // the success statuses
+	// secrets are values sent in the request (codes) that must not come
+	// back in an error, should Twilio quote them.
+	secrets []string
 }
+
+var formContentType = []string{"application/x-www-form-urlencoded"}
 
 // do performs c, with retries where safe, and decodes a success body into
 // out (when out is not nil).
 func (c *Client) do(ctx context.Context, cl call, out any) error {
+	if err := ctx.Err(); err != nil {
+		return &RequestError{Op: cl.op, Err: err} // nothing was sent
+	}
 	target := *c.base
 	target.Path += cl.path
 	var body []byte
@@ -464,12 +489,13 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if err != nil {
 		return &RequestError{Op: cl.op, Err: err, kind: provider.ErrInvalidRequest}
 	}
-	req.SetBasicAuth(c.creds.username, c.creds.password)
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Accept", "application/json")
-	if cl.method == http.MethodPost {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range c.headers {
+		req.Header[k] = v
 	}
+	if cl.method == http.MethodPost {
+		req.Header["Content-Type"] = formContentType
+	}
+	req.SetResponseHandler(st.readBody)
 	rc := &retryablehttp.Client{
 		HTTPClient:     c.http,
 		RetryMax:       c.retryMax,
@@ -481,17 +507,20 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		RequestLogHook: st.beforeAttempt,
 	}
 	resp, err := rc.Do(req)
-	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
+	var readErr error
+	switch {
+	case err != nil && resp == nil:
 		return requestError(ctx, cl.op, cl.method, st.maybeSent(err), err)
+	case err != nil:
+		// The response came, but its body could not be read.
+		readErr = err
+	case !st.read:
+		// Retries ran out on a retryable status, so retryablehttp did not
+		// call readBody.
+		readErr = st.readBody(resp)
 	}
-	defer resp.Body.Close()
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if readErr == nil && len(data) > maxBody {
-		readErr = fmt.Errorf("response body larger than %d bytes", maxBody)
-	}
+	resp.Body.Close()
+	data := st.body
 	if !statusIn(resp.StatusCode, cl.ok) {
 		return c.apiError(cl, resp, data, readErr)
 	}
@@ -525,7 +554,7 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 	case json.Unmarshal(data, &body) != nil:
 		e.Message = "non-JSON error body (" + http.StatusText(resp.StatusCode) + ")"
 	default:
-		e.Code, e.Message, e.MoreInfo = body.Code, sanitize(body.Message), sanitize(body.MoreInfo)
+		e.Code, e.Message, e.MoreInfo = body.Code, sanitize(body.Message, cl.secrets), sanitize(body.MoreInfo, cl.secrets)
 	}
 	return e
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/mask"
@@ -185,10 +186,16 @@ var (
 )
 
 // sanitize masks what looks like a phone number or an e-mail address in a
-// message from Twilio, and bounds its length.
-func sanitize(s string) string {
+// message from Twilio, redacts the secrets the request carried, and bounds
+// its length.
+func sanitize(s string, secrets []string) string {
 	if len(s) > 512 {
 		s = s[:512]
+	}
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
 	}
 	s = emailLike.ReplaceAllStringFunc(s, mask.Target)
 	return phoneLike.ReplaceAllStringFunc(s, mask.Target)

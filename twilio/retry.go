@@ -26,9 +26,14 @@ type attempt struct {
 	client *Client
 
 	traced atomic.Bool // the transport reported GetConn: its trace works
-	wrote  atomic.Bool // request headers were written on some attempt
+	// sent is set when the current attempt's headers are written, and
+	// cleared when an attempt is judged unprocessed and retried: it tells
+	// whether the latest attempt may have reached Twilio.
+	sent atomic.Bool
 
-	n      int // attempts started
+	body   []byte // the last response body, read by readBody
+	read   bool   // readBody ran for the last response
+	n      int    // attempts started
 	start  time.Time
 	reason string        // why the last attempt is being retried
 	wait   time.Duration // the wait before the next attempt
@@ -39,7 +44,7 @@ type attempt struct {
 func (a *attempt) trace(ctx context.Context) context.Context {
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		GetConn:      func(string) { a.traced.Store(true) },
-		WroteHeaders: func() { a.wrote.Store(true) },
+		WroteHeaders: func() { a.sent.Store(true) },
 	})
 }
 
@@ -49,9 +54,9 @@ func (a *attempt) notSent(err error) bool {
 	var op *net.OpError
 	var dns *net.DNSError
 	if errors.As(err, &op) && op.Op == "dial" || errors.As(err, &dns) {
-		return !a.wrote.Load()
+		return !a.sent.Load()
 	}
-	return a.traced.Load() && !a.wrote.Load()
+	return a.traced.Load() && !a.sent.Load()
 }
 
 // maybeSent reports whether a call that failed with err may have reached
@@ -61,6 +66,8 @@ func (a *attempt) maybeSent(err error) bool { return !a.notSent(err) }
 // beforeAttempt runs before each HTTP attempt (retryablehttp's
 // RequestLogHook): it reports retries.
 func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
+	a.sent.Store(false)
+	a.body, a.read = nil, false
 	a.n = i + 1
 	a.start = time.Now()
 	if i == 0 {
@@ -88,13 +95,29 @@ func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) 
 //   - Everything else is final: a POST that may have been processed is
 //     never repeated.
 func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, err := a.shouldRetry(ctx, resp, err)
+	if retry {
+		// Only attempts that Twilio did not process are retried (or reads,
+		// which change nothing): the call has had no effect so far.
+		a.sent.Store(false)
+	}
+	return retry, err
+}
+
+func (a *attempt) shouldRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
 	idempotent := a.method != http.MethodPost
+	if errors.Is(err, errBodyTooLarge) {
+		return false, nil
+	}
 	if err != nil {
 		a.logFailure(err)
 		var cert *tls.CertificateVerificationError
+		if resp != nil {
+			a.logResponse(resp) // the body failed
+		}
 		switch {
 		case errors.As(err, &cert):
 			return false, nil
@@ -169,6 +192,26 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+// errBodyTooLarge is the error of a response body over maxBody bytes.
+var errBodyTooLarge = errors.New("response body larger than 1 MiB")
+
+// readBody is the request's response handler: it reads the body (up to
+// maxBody bytes) inside retryablehttp's loop, so that a connection that
+// fails mid-body goes through checkRetry like any transport failure, and
+// keeps it for the caller.
+func (a *attempt) readBody(resp *http.Response) error {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	resp.Body.Close()
+	a.body, a.read = data, true
+	if err != nil {
+		return err
+	}
+	if len(data) > maxBody {
+		return errBodyTooLarge
+	}
+	return nil
 }
 
 // peekCode reads the Twilio error code from a response body and puts the

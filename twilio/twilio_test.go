@@ -668,3 +668,10 @@ func TestListServicesRefusesForeignNextPage(t *testing.T) {
 		t.Errorf("ListServices with a foreign next page = %v", err)
 	}
 }
+
+func newServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

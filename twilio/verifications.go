@@ -180,7 +180,7 @@ func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider
 	}
 	var v Verification
 	err = c.do(ctx, call{
-		op: opStart, method: http.MethodPost, form: form,
+		op: opStart, method: http.MethodPost, form: form, secrets: []string{req.CustomCode},
 		path: "/v2/Services/" + c.serviceSID + "/Verifications",
 		ok:   []int{http.StatusCreated, http.StatusOK},
 	}, &v)
@@ -282,9 +282,9 @@ func checkTarget(to string, ch provider.Channel) error {
 	case ch == provider.ChannelEmail && !email:
 		return errors.New("channel email needs an e-mail address")
 	case ch == provider.ChannelAuto && !phone && !email:
-		return errors.New("To must be an E.164 phone number or an e-mail address")
+		return errors.New("the target must be an E.164 phone number or an e-mail address")
 	case ch != provider.ChannelEmail && ch != provider.ChannelAuto && !phone:
-		return errors.New("To must be an E.164 phone number")
+		return errors.New("the target must be an E.164 phone number")
 	}
 	return nil
 }
@@ -333,7 +333,7 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 	}
 	var v Verification
 	err := c.do(ctx, call{
-		op: opCheck, method: http.MethodPost, form: f,
+		op: opCheck, method: http.MethodPost, form: f, secrets: []string{req.Code},
 		path: "/v2/Services/" + c.serviceSID + "/VerificationCheck",
 		ok:   []int{http.StatusOK, http.StatusCreated},
 	}, &v)

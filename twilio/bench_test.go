@@ -1,0 +1,91 @@
+package twilio_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/twilio"
+)
+
+// benchServer answers a start with a created verification and a check with
+// an approved one, from the fixtures.
+func benchServer(b *testing.B) *httptest.Server {
+	created, approved := fixture(b, "verification_created.json"), fixture(b, "check_approved.json")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/Verifications") {
+			w.WriteHeader(201)
+			w.Write(created)
+			return
+		}
+		w.Write(approved)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// BenchmarkStartCheck is one Start and one Check through the twilio client
+// against a loopback server.
+func BenchmarkStartCheck(b *testing.B) {
+	srv := benchServer(b)
+	c, err := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), twilio.WithBaseURL(srv.URL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS}); err != nil {
+			b.Fatal(err)
+		}
+		if v, err := c.Check(ctx, provider.CheckRequest{To: "+14155552671", Code: "123456"}); err != nil || !v.Approved() {
+			b.Fatal(v, err)
+		}
+	}
+}
+
+// BenchmarkStartCheckBaseline makes the same two requests with bare
+// net/http: a form post with Basic auth, reading the body. It decodes
+// nothing, so it is the floor the client is measured against.
+func BenchmarkStartCheckBaseline(b *testing.B) { baseline(b, false) }
+
+// BenchmarkStartCheckBaselineDecode is the baseline plus decoding each body
+// into twilio.Verification, as the client does: the difference to
+// BenchmarkStartCheck is the client's own overhead (validation, retry
+// policy, error handling), the rest is JSON.
+func BenchmarkStartCheckBaselineDecode(b *testing.B) { baseline(b, true) }
+
+func baseline(b *testing.B, decode bool) {
+	srv := benchServer(b)
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	post := func(path string, form url.Values) {
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
+		req.SetBasicAuth(accountSID, authToken)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if decode {
+			var v twilio.Verification
+			if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		post("/v2/Services/"+serviceSID+"/Verifications", url.Values{"To": {"+14155552671"}, "Channel": {"sms"}})
+		post("/v2/Services/"+serviceSID+"/VerificationCheck", url.Values{"To": {"+14155552671"}, "Code": {"123456"}})
+	}
+}

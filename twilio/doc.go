@@ -1,0 +1,57 @@
+// Package twilio is a verification provider for Twilio Verify v2, over raw
+// HTTP form posts (no Twilio SDK). Applications wrap a *Client with
+// verify.New; the Client also offers Twilio-only operations: Approve and
+// the Services calls (CreateService, FetchService, ListServices,
+// UpdateService, DeleteService).
+//
+//	p, err := twilio.NewFromEnv() // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_VERIFY_SERVICE_SID
+//	if err != nil { … }
+//	client, err := verify.New(p, verify.WithDefaultRegion("US"))
+//
+// Credentials are an Account SID and Auth Token ([AuthToken]) or an API Key
+// SID and secret ([APIKey]); they never appear in errors, logs or %v.
+// Twilio-only start and check parameters are typed extensions: pass a
+// [StartParams] or [CheckParams] in the Extensions of the verify options.
+//
+// # Errors
+//
+// Error answers from Twilio are [*APIError] values, with the HTTP status,
+// Twilio's code, message and more-info URL, and any Retry-After; they match
+// the provider sentinel errors with errors.Is (the table is on APIError).
+// Failures without an error answer (input refused before sending, a
+// connection that failed, a context that ended, a body that could not be
+// read or exceeded 1 MiB) are [*RequestError] values. Messages from Twilio
+// have phone numbers, e-mail addresses and the request's codes masked.
+//
+// # Retries
+//
+// Requests go through go-retryablehttp with this package's own policy. The
+// promise: a request that may have been processed is never repeated, so a
+// retry never sends a second SMS or spends another of the 5 sends, and a
+// lost approval is never turned into a failure.
+//
+//   - Retried: a request that provably never reached Twilio (the dial
+//     failed, or the transport's trace shows nothing was written); 503; 429
+//     with code 20429. GET and DELETE are also retried after any transport
+//     failure and after 500, 502 and 504.
+//   - Not retried: a POST (Start, Check, Cancel, Approve, service changes)
+//     after a timeout once sent, a connection closed mid-response, or 500,
+//     502 or 504: these give provider.ErrOutcomeUnknown. Nor 60202, 60203
+//     or any other 4xx: they are answers.
+//   - Waits: Retry-After (seconds or an HTTP date) when Twilio sends it,
+//     else exponential backoff with jitter ([WithRetryWait]), at most
+//     [WithRetries] times (3 by default). The context bounds everything,
+//     waits included; [WithTimeout] bounds each attempt.
+//   - Redirects are never followed, and next-page URLs are followed on the
+//     client's own base URL only, so credentials go nowhere else.
+//
+// [WithRetryHook] and [WithLogger] report each retry with its reason.
+//
+// # Testing
+//
+// Nothing here needs a Twilio account to test: the package's tests use
+// httptest servers. Point [WithBaseURL] (or TWILIO_VERIFY_BASE_URL) at a
+// local emulator of the Verify API to test a whole application; plain
+// http is accepted for loopback hosts only. The opt-in live test runs when
+// TWILIO_LIVE_TO and the credentials are set.
+package twilio
