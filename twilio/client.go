@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -62,7 +63,7 @@ func (c Credentials) String() string { return c.username + ":[redacted]" }
 func (c Credentials) GoString() string { return c.String() }
 
 func (c Credentials) validate() error {
-	if !validSID(c.username, "AC") && !validSID(c.username, "SK") {
+	if !wire.ValidSID(c.username, "AC") && !wire.ValidSID(c.username, "SK") {
 		return errors.New("twilio: credentials: username must be an Account SID (AC + 32 hex digits) or an API Key SID (SK + 32 hex digits)")
 	}
 	if c.password == "" {
@@ -264,7 +265,7 @@ type RetryEvent struct {
 // New returns a client for the Verify Service serviceSID (VA…) that
 // authenticates with creds.
 func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) {
-	if !validSID(serviceSID, "VA") {
+	if !wire.ValidSID(serviceSID, "VA") {
 		return nil, errors.New("twilio: service SID must be VA followed by 32 hex digits")
 	}
 	if err := creds.validate(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -146,7 +147,7 @@ func (p ServiceParams) form(op string) (url.Values, error) {
 		{p.PushFcmCredentialSID, "CR", "Push.FcmCredentialSid"},
 		{p.WhatsAppMsgServiceSID, "MG", "Whatsapp.MsgServiceSid"},
 	} {
-		if s.val != "" && !validSID(s.val, s.prefix) {
+		if s.val != "" && !wire.ValidSID(s.val, s.prefix) {
 			return nil, invalid(s.name + " must be " + s.prefix + " followed by 32 hex digits")
 		}
 		str(s.name, s.val)
@@ -276,7 +277,7 @@ func (c *Client) ListServices(ctx context.Context, pageSize, limit int) ([]Servi
 }
 
 func checkServiceSID(op, sid string) error {
-	if !validSID(sid, "VA") {
+	if !wire.ValidSID(sid, "VA") {
 		return invalidInput(op, "service SID must be VA followed by 32 hex digits")
 	}
 	return nil

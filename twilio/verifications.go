@@ -225,7 +225,7 @@ func startForm(req provider.StartRequest) (url.Values, error) {
 		}
 		set("SendDigits", p.SendDigits)
 		set("AppHash", p.AppHash)
-		if p.TemplateSID != "" && !validSID(p.TemplateSID, "HJ") {
+		if p.TemplateSID != "" && !wire.ValidSID(p.TemplateSID, "HJ") {
 			return nil, invalid("template SID must be HJ followed by 32 hex digits")
 		}
 		set("TemplateSid", p.TemplateSID)
@@ -300,7 +300,7 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 	f := url.Values{}
 	switch {
 	case req.ID != "":
-		if !validSID(req.ID, "VE") {
+		if !wire.ValidSID(req.ID, "VE") {
 			return provider.Verification{}, invalid("verification SID must be VE followed by 32 hex digits")
 		}
 		f.Set("VerificationSid", req.ID)
@@ -375,7 +375,7 @@ func (c *Client) Approve(ctx context.Context, sid string) (provider.Verification
 }
 
 func (c *Client) byID(ctx context.Context, op, method, sid string, form url.Values) (provider.Verification, error) {
-	if !validSID(sid, "VE") {
+	if !wire.ValidSID(sid, "VE") {
 		return provider.Verification{}, invalidInput(op, "verification SID must be VE followed by 32 hex digits")
 	}
 	var v Verification

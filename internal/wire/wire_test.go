@@ -36,3 +36,22 @@ func TestValidCode(t *testing.T) {
 		}
 	}
 }
+
+func TestValidSID(t *testing.T) {
+	for _, tt := range []struct {
+		s, prefix string
+		want      bool
+	}{
+		{"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", true},
+		{"VA0123456789ABCDEFabcdef0123456789", "VA", true},
+		{"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", false},
+		{"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", false},
+		{"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", false},
+		{"VAgaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", false},
+		{"", "VA", false},
+	} {
+		if got := ValidSID(tt.s, tt.prefix); got != tt.want {
+			t.Errorf("ValidSID(%q, %q) = %v, want %v", tt.s, tt.prefix, got, tt.want)
+		}
+	}
+}

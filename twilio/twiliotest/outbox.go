@@ -1,0 +1,51 @@
+package twiliotest
+
+import (
+	"html/template"
+	"net/http"
+)
+
+func (e *Emulator) filtered(to string) []Message {
+	msgs := e.Messages()
+	if to == "" {
+		return msgs
+	}
+	out := []Message{}
+	for _, m := range msgs {
+		if m.To == to {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// messages serves the outbox as JSON, newest last, filtered by ?to=.
+func (e *Emulator) messages(w http.ResponseWriter, r *http.Request) {
+	msgs := e.filtered(r.URL.Query().Get("to"))
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	writeJSON(w, http.StatusOK, msgs)
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>verifykit emulator outbox</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}code{font-size:1.2em}</style>
+</head><body><h1>Outbox</h1>
+<p>Codes the emulator has "sent", newest first. This page refreshes every 2 seconds. JSON: <a href="messages">messages</a>.</p>
+{{if .}}<table><tr><th>sent</th><th>to</th><th>channel</th><th>code</th><th>message</th><th>verification</th></tr>
+{{range .}}<tr><td>{{.SentAt.Format "15:04:05"}}</td><td>{{.To}}</td><td>{{.Channel}}</td><td><code>{{.Code}}</code></td><td>{{.Body}}</td><td>{{.VerificationSID}}</td></tr>
+{{end}}</table>{{else}}<p>No messages yet.</p>{{end}}
+</body></html>
+`))
+
+// page serves the outbox as an HTML page that refreshes itself.
+func (e *Emulator) page(w http.ResponseWriter, r *http.Request) {
+	msgs := e.filtered(r.URL.Query().Get("to"))
+	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+		msgs[i], msgs[j] = msgs[j], msgs[i]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	pageTmpl.Execute(w, msgs)
+}
