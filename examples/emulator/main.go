@@ -1,0 +1,116 @@
+// Command emulator runs a local emulator of the Twilio Verify v2 API, so
+// that an application in any language can test its verification flow with
+// no Twilio account and no SMS:
+//
+//	go run ./examples/emulator
+//
+// It prints the base URL, the credentials and the service SID to use, and
+// the address of the outbox where the "sent" codes appear. It listens on
+// loopback only, unless -allow-remote is given.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/twilio/twiliotest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil))
+}
+
+// run serves until ctx ends. ready, if not nil, receives the base URL once
+// the server listens.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) int {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8025", "address to listen on (port 0 picks a free one)")
+	accountSID := fs.String("account-sid", twiliotest.DefaultAccountSID, "Account SID clients authenticate with")
+	authToken := fs.String("auth-token", twiliotest.DefaultAuthToken, "Auth Token clients authenticate with")
+	serviceSID := fs.String("service-sid", twiliotest.DefaultServiceSID, "SID of the Verify Service created at start")
+	code := fs.String("code", "", "send this code every time (4 to 10 letters or digits); default: deterministic codes")
+	validity := fs.Duration("validity", 10*time.Minute, "how long a code stays valid")
+	maxSends := fs.Int("max-sends", 5, "sends allowed per verification")
+	maxChecks := fs.Int("max-checks", 5, "wrong codes allowed per verification")
+	publicBase := fs.String("public-base", "", "base of the URLs in responses (default https://verify.twilio.com)")
+	allowRemote := fs.Bool("allow-remote", false, "allow listening on a non-loopback address (the outbox shows every code)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "emulator: -addr:", err)
+		return 2
+	}
+	if ip := net.ParseIP(host); !*allowRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(stderr, "emulator: refusing to listen on %s: it is not a loopback address, and the outbox and fault endpoints would be open to the network. Use -allow-remote to do it anyway.\n", host)
+		return 2
+	}
+	fakeOpts := []fake.Option{fake.WithValidity(*validity), fake.WithMaxSends(*maxSends), fake.WithMaxChecks(*maxChecks)}
+	if *code != "" {
+		fakeOpts = append(fakeOpts, fake.WithFixedCode(*code))
+	}
+	opts := []twiliotest.Option{
+		twiliotest.WithCredentials(*accountSID, *authToken),
+		twiliotest.WithDefaultService(*serviceSID),
+		twiliotest.WithFakeOptions(fakeOpts...),
+	}
+	if *publicBase != "" {
+		opts = append(opts, twiliotest.WithPublicBaseURL(*publicBase))
+	}
+	e, err := twiliotest.New(opts...)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "emulator:", err)
+		return 1
+	}
+	base := "http://" + l.Addr().String()
+	fmt.Fprintf(stdout, `Twilio Verify emulator listening on %s
+
+  export TWILIO_VERIFY_BASE_URL=%s
+  export TWILIO_ACCOUNT_SID=%s
+  export TWILIO_AUTH_TOKEN=%s
+  export TWILIO_VERIFY_SERVICE_SID=%s
+
+  outbox: %s/_emulator/ (JSON: %s/_emulator/messages)
+
+Press Ctrl-C to stop.
+`, base, base, *accountSID, *authToken, *serviceSID, base, base)
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	if ready != nil {
+		ready <- base
+	}
+	select {
+	case err := <-done:
+		fmt.Fprintln(stderr, "emulator:", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintln(stderr, "emulator: shutdown:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "stopped")
+	return 0
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/verifykit/verifykit/twilio/twiliotest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRunServesAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	ready := make(chan string, 1)
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-code", "777777"}, &out, &errOut, ready) }()
+	var base string
+	select {
+	case base = <-ready:
+	case code := <-exit:
+		t.Fatalf("exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"TWILIO_VERIFY_BASE_URL=" + base, "TWILIO_ACCOUNT_SID=" + twiliotest.DefaultAccountSID,
+		"TWILIO_VERIFY_SERVICE_SID=" + twiliotest.DefaultServiceSID, base + "/_emulator/"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	form := url.Values{"To": {"+14155552671"}, "Channel": {"sms"}}
+	req, _ := http.NewRequest("POST", base+"/v2/Services/"+twiliotest.DefaultServiceSID+"/Verifications", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("start: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(base + "/_emulator/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []twiliotest.Message
+	json.NewDecoder(resp.Body).Decode(&msgs)
+	resp.Body.Close()
+	if len(msgs) != 1 || msgs[0].Code != "777777" {
+		t.Errorf("outbox = %+v", msgs)
+	}
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "stopped") {
+		t.Errorf("no clean stop:\n%s", out.String())
+	}
+}
+
+func TestRunRefuses(t *testing.T) {
+	for _, args := range [][]string{
+		{"-addr", "0.0.0.0:0"},
+		{"-addr", "192.0.2.1:0"},
+		{"-addr", "nonsense"},
+		{"-code", "12"},
+		{"-max-sends", "0"},
+		{"-service-sid", "VA1"},
+		{"-bogus"},
+	} {
+		var out, errOut syncBuffer
+		if code := run(context.Background(), args, &out, &errOut, nil); code != 2 {
+			t.Errorf("run(%q) = %d, want 2", args, code)
+		}
+		if len(args) > 1 && args[1] == "0.0.0.0:0" && !strings.Contains(errOut.String(), "-allow-remote") {
+			t.Errorf("refusal does not say how to override: %q", errOut.String())
+		}
+	}
+}

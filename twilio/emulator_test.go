@@ -1,0 +1,93 @@
+package twilio_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/twilio"
+	"github.com/verifykit/verifykit/twilio/twiliotest"
+	"github.com/verifykit/verifykit/verify"
+)
+
+func emulatorClient(t testing.TB, srv *twiliotest.Server) *twilio.Client {
+	c, err := twilio.New(twiliotest.DefaultServiceSID,
+		twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
+		twilio.WithBaseURL(srv.URL), twilio.WithRetryWait(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestEmulatorConcurrentUsers runs many users at once through verify →
+// twilio → emulator: each starts, types a wrong code, then the right one.
+// Run with -race. Afterwards the emulator holds no verification.
+func TestEmulatorConcurrentUsers(t *testing.T) {
+	srv := twiliotest.NewServer()
+	defer srv.Close()
+	client, err := verify.New(emulatorClient(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const users = 64
+	var approved atomic.Int32
+	var wg sync.WaitGroup
+	for i := range users {
+		wg.Go(func() {
+			ctx := context.Background()
+			to := fmt.Sprintf("+1415555%04d", 2000+i)
+			v, err := client.Start(ctx, to, verify.ChannelSMS, nil)
+			if err != nil {
+				t.Errorf("start %s: %v", to, err)
+				return
+			}
+			code, _ := srv.LastCode(to)
+			if r, err := client.CheckID(ctx, v.ID, "0000000", nil); err != nil || r.Approved() {
+				t.Errorf("wrong code %s: %v, %v", to, r, err)
+			}
+			if r, err := client.Check(ctx, to, code, nil); err != nil || !r.Approved() {
+				t.Errorf("right code %s: %v, %v", to, r, err)
+				return
+			}
+			approved.Add(1)
+		})
+	}
+	wg.Wait()
+	if approved.Load() != users {
+		t.Errorf("%d of %d approved", approved.Load(), users)
+	}
+	if n := srv.Pending(); n != 0 {
+		t.Errorf("%d verifications held after every one was approved", n)
+	}
+}
+
+// BenchmarkEmulatorStartCheck is a Start and a Check through the twilio
+// client and the emulator over loopback, from GOMAXPROCS goroutines; it
+// reports requests per second.
+func BenchmarkEmulatorStartCheck(b *testing.B) {
+	srv := twiliotest.NewServer(twiliotest.WithOutboxLimit(64))
+	defer srv.Close()
+	c := emulatorClient(b, srv)
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			to := fmt.Sprintf("+1415%07d", 1000000+n.Add(1)%8000000)
+			if _, err := c.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS}); err != nil {
+				b.Error(err)
+				return
+			}
+			code, _ := srv.LastCode(to)
+			if v, err := c.Check(ctx, provider.CheckRequest{To: to, Code: code}); err != nil || !v.Approved() {
+				b.Error(v, err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(2*b.N)/b.Elapsed().Seconds(), "req/s")
+}
