@@ -1,0 +1,70 @@
+// Runs the quickstart flow with twilio-node against the emulator program
+// (go run ../), reading the codes from its outbox over HTTP.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { emulatorClient } from "./emulator-client.mjs";
+
+const ACCOUNT_SID = "AC00000000000000000000000000000000";
+const AUTH_TOKEN = "emulatortoken0000000000000000000";
+const SERVICE_SID = "VA00000000000000000000000000000000";
+
+let proc;
+let base;
+
+before(async () => {
+  const dir = fileURLToPath(new URL("..", import.meta.url));
+  proc = spawn("go", ["run", ".", "-addr", "127.0.0.1:0"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+  base = await new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+});
+
+after(() => proc?.kill("SIGTERM"));
+
+async function lastCode(to) {
+  const res = await fetch(`${base}/_emulator/messages?to=${encodeURIComponent(to)}`);
+  const msgs = await res.json();
+  return msgs.at(-1).code;
+}
+
+test("quickstart flow with twilio-node", async () => {
+  const client = emulatorClient(base, ACCOUNT_SID, AUTH_TOKEN);
+  const service = client.verify.v2.services(SERVICE_SID);
+  const to = "+14155552671";
+
+  const v = await service.verifications.create({ to, channel: "sms" });
+  assert.equal(v.status, "pending");
+  assert.match(v.sid, /^VE[0-9a-f]{32}$/);
+
+  const code = await lastCode(to);
+  const wrong = await service.verificationChecks.create({ to, code: code === "000000" ? "111111" : "000000" });
+  assert.equal(wrong.status, "pending");
+  assert.equal(wrong.valid, false);
+
+  const right = await service.verificationChecks.create({ verificationSid: v.sid, code });
+  assert.equal(right.status, "approved");
+  assert.equal(right.valid, true);
+
+  await assert.rejects(service.verificationChecks.create({ to, code }), (err) => {
+    assert.equal(err.status, 404);
+    assert.equal(err.code, 20404);
+    return true;
+  });
+});
+
+test("errors arrive as RestException", async () => {
+  const client = emulatorClient(base, ACCOUNT_SID, "wrong-token");
+  await assert.rejects(client.verify.v2.services(SERVICE_SID).verifications.create({ to: "+14155550100", channel: "sms" }), (err) => {
+    assert.equal(err.status, 401);
+    assert.equal(err.code, 20003);
+    return true;
+  });
+});
