@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-log=$(mktemp)
-go run . -addr 127.0.0.1:0 >"$log" 2>&1 &
+tmp=$(mktemp -d)
+go build -o "$tmp/emulator" .
+log=$tmp/log
+"$tmp/emulator" -addr 127.0.0.1:0 >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 300); do
 	base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$log")
 	[ -n "$base" ] && break

@@ -2,7 +2,10 @@
 // (go run ../), reading the codes from its outbox over HTTP.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emulatorClient } from "./emulator-client.mjs";
 
@@ -14,8 +17,12 @@ let proc;
 let base;
 
 before(async () => {
+  // Build the emulator program, then run it, so that killing the process
+  // stops the server itself (go run would stand in between).
   const dir = fileURLToPath(new URL("..", import.meta.url));
-  proc = spawn("go", ["run", ".", "-addr", "127.0.0.1:0"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+  const bin = join(mkdtempSync(join(tmpdir(), "verifykit-emulator-")), "emulator");
+  execFileSync("go", ["build", "-o", bin, "."], { cwd: dir, stdio: "inherit" });
+  proc = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
   base = await new Promise((resolve, reject) => {
     let out = "";
     proc.stdout.on("data", (chunk) => {
