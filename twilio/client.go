@@ -353,10 +353,13 @@ const (
 // WithBaseURL, for example to use the emulator. opts apply after those, so
 // they take precedence. Errors name missing variables, never values.
 func NewFromEnv(opts ...Option) (*Client, error) {
-	return newFromEnv(os.Getenv, opts...)
+	return NewFromEnvFunc(os.Getenv, opts...)
 }
 
-func newFromEnv(getenv func(string) string, opts ...Option) (*Client, error) {
+// NewFromEnvFunc is like NewFromEnv, but reads the variables through
+// getenv, so a program can take them from elsewhere and a test can supply
+// them.
+func NewFromEnvFunc(getenv func(string) string, opts ...Option) (*Client, error) {
 	var creds Credentials
 	var missing []string
 	switch {

@@ -40,8 +40,12 @@
 //     or any other 4xx: they are answers.
 //   - Waits: Retry-After (seconds or an HTTP date) when Twilio sends it,
 //     else exponential backoff with jitter ([WithRetryWait]), at most
-//     [WithRetries] times (3 by default). The context bounds everything,
-//     waits included; [WithTimeout] bounds each attempt.
+//     [WithRetries] times (3 by default). A Retry-After longer than the
+//     longest configured wait, or than the time left before the context's
+//     deadline, is not slept through: the call ends at once with the 429 or
+//     503 (ErrRateLimited or ErrUnavailable, its RetryAfter set), so the
+//     caller decides. The context bounds everything, waits included;
+//     [WithTimeout] bounds each attempt.
 //   - Redirects are never followed, and next-page URLs are followed on the
 //     client's own base URL only, so credentials go nowhere else.
 //

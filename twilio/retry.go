@@ -31,12 +31,17 @@ type attempt struct {
 	// whether the latest attempt may have reached Twilio.
 	sent atomic.Bool
 
-	body   []byte // the last response body, read by readBody
-	read   bool   // readBody ran for the last response
-	n      int    // attempts started
-	start  time.Time
-	reason string        // why the last attempt is being retried
-	wait   time.Duration // the wait before the next attempt
+	// inFlight is true from the start of an attempt until checkRetry
+	// decides to retry it (so it was not processed): while it is false, in
+	// a backoff wait or before the first attempt, nothing can have reached
+	// Twilio.
+	inFlight bool
+	body     []byte // the last response body, read by readBody
+	read     bool   // readBody ran for the last response
+	n        int    // attempts started
+	start    time.Time
+	reason   string        // why the last attempt is being retried
+	wait     time.Duration // the wait before the next attempt
 }
 
 // trace returns ctx with a ClientTrace that records whether the request
@@ -60,13 +65,14 @@ func (a *attempt) notSent(err error) bool {
 }
 
 // maybeSent reports whether a call that failed with err may have reached
-// Twilio.
-func (a *attempt) maybeSent(err error) bool { return !a.notSent(err) }
+// Twilio: an attempt was in flight and it is not provably unsent.
+func (a *attempt) maybeSent(err error) bool { return a.inFlight && !a.notSent(err) }
 
 // beforeAttempt runs before each HTTP attempt (retryablehttp's
 // RequestLogHook): it reports retries.
 func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
 	a.sent.Store(false)
+	a.inFlight = true
 	a.body, a.read = nil, false
 	a.n = i + 1
 	a.start = time.Now()
@@ -100,6 +106,7 @@ func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error
 		// Only attempts that Twilio did not process are retried (or reads,
 		// which change nothing): the call has had no effect so far.
 		a.sent.Store(false)
+		a.inFlight = false
 	}
 	return retry, err
 }
@@ -134,11 +141,11 @@ func (a *attempt) shouldRetry(ctx context.Context, resp *http.Response, err erro
 	switch s := resp.StatusCode; {
 	case s == http.StatusServiceUnavailable:
 		a.reason = "status 503"
-		return true, nil
+		return a.canWait(ctx, resp), nil
 	case s == http.StatusTooManyRequests:
 		if code := peekCode(resp); code == 20429 {
 			a.reason = "status 429, code 20429"
-			return true, nil
+			return a.canWait(ctx, resp), nil
 		}
 		return false, nil
 	case idempotent && (s == http.StatusInternalServerError || s == http.StatusBadGateway || s == http.StatusGatewayTimeout):
@@ -146,6 +153,25 @@ func (a *attempt) shouldRetry(ctx context.Context, resp *http.Response, err erro
 		return true, nil
 	}
 	return false, nil
+}
+
+// canWait reports whether a Retry-After in resp (if any) can be honoured:
+// it is no longer than the longest wait configured and ends before the
+// context's deadline. When it cannot, the call ends with the response
+// itself (ErrRateLimited or ErrUnavailable, with its RetryAfter), so the
+// caller can decide, rather than sleeping into a deadline.
+func (a *attempt) canWait(ctx context.Context, resp *http.Response) bool {
+	d, ok := retryAfter(resp, a.client.now())
+	if !ok {
+		return true
+	}
+	if d > a.client.waitMax {
+		return false
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		return false
+	}
+	return true
 }
 
 // backoff is retryablehttp's Backoff: Retry-After when the response has one,

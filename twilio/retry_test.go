@@ -194,23 +194,23 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // TestContextBoundsRetries checks that a context that ends during a
-// Retry-After wait stops the call at once with the context's error.
+// backoff wait stops the call at once with the context's error: the 503
+// was not processed, so the outcome is known (nothing happened).
 func TestContextBoundsRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int32
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n.Add(1)
-			w.Header().Set("Retry-After", "60")
 			reply(w, 503, nil)
 		})
 		c, _ := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), twilio.WithBaseURL("http://127.0.0.1:1"),
-			twilio.WithHTTPClient(&http.Client{Transport: handlerTransport{h}}))
+			twilio.WithHTTPClient(&http.Client{Transport: handlerTransport{h}}), twilio.WithRetryWait(20*time.Second, 20*time.Second))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		begin := time.Now()
-		_, err := c.Fetch(ctx, veSID)
-		if !errors.Is(err, context.DeadlineExceeded) || time.Since(begin) != 5*time.Second || n.Load() != 1 {
-			t.Errorf("Fetch = %v after %v and %d requests; want DeadlineExceeded after 5s and 1 request", err, time.Since(begin), n.Load())
+		_, err := c.Check(ctx, provider.CheckRequest{To: "+14155552671", Code: "123456"})
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, provider.ErrOutcomeUnknown) || time.Since(begin) != 5*time.Second || n.Load() != 1 {
+			t.Errorf("Check = %v after %v and %d requests; want only DeadlineExceeded after 5s and 1 request", err, time.Since(begin), n.Load())
 		}
 	})
 }
@@ -392,5 +392,47 @@ func TestNoRedirects(t *testing.T) {
 	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) { other.Add(1) })
 	if err := fetch(c); err == nil || other.Load() != 0 {
 		t.Errorf("Fetch = %v, redirect followed %d times", err, other.Load())
+	}
+}
+
+// TestLongRetryAfterIsNotSlept checks that a Retry-After longer than the
+// longest configured wait, or than the context allows, ends the call at
+// once with the answer itself.
+func TestLongRetryAfterIsNotSlept(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		retryAfter string
+		deadline   time.Duration // 0: none
+		want       error
+	}{
+		{"longer than the max wait", "30", 0, provider.ErrRateLimited},
+		{"longer than the context allows", "5", 3 * time.Second, provider.ErrRateLimited},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var n atomic.Int32
+				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					n.Add(1)
+					w.Header().Set("Retry-After", tt.retryAfter)
+					reply(w, 429, []byte(`{"code":20429,"status":429}`))
+				})
+				c, _ := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), twilio.WithBaseURL("http://127.0.0.1:1"),
+					twilio.WithHTTPClient(&http.Client{Transport: handlerTransport{h}}), twilio.WithRetryWait(time.Second, 10*time.Second))
+				ctx := context.Background()
+				if tt.deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+					defer cancel()
+				}
+				begin := time.Now()
+				_, err := c.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+				if !errors.Is(err, tt.want) || n.Load() != 1 || time.Since(begin) != 0 {
+					t.Errorf("Start = %v after %d requests and %v; want %v at once", err, n.Load(), time.Since(begin), tt.want)
+				}
+				if d, ok := provider.RetryAfter(err); !ok || d.String() != tt.retryAfter+"s" {
+					t.Errorf("RetryAfter = %v, %v", d, ok)
+				}
+			})
+		})
 	}
 }
