@@ -1,0 +1,110 @@
+package app
+
+import (
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"sync"
+	"time"
+)
+
+// user is an account.
+type user struct {
+	email string
+	salt  []byte
+	hash  []byte
+	phone string // E.164, set once enrolment is confirmed
+	twoFA bool
+}
+
+// stage is how far a session has come.
+type stage int
+
+const (
+	stageAnon     stage = iota // not logged in
+	stageCode                  // password accepted, waiting for the code
+	stageLoggedIn              // logged in
+)
+
+// session is a browser's state, kept on the server; the cookie holds only
+// its random ID.
+type session struct {
+	id      string
+	csrf    string
+	stage   stage
+	email   string // the account: logged in, or waiting for its code
+	flash   string // a message shown once
+	created time.Time
+
+	// The pending code step, if any.
+	purpose     string // "login", "enroll" or "disable"
+	verifyID    string
+	target      string // the number the code was sent to
+	tries       int    // wrong codes typed for verifyID
+	enrollPhone string
+}
+
+// randomToken returns 32 random bytes, base64url-encoded.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashPassword derives a key from password with PBKDF2-HMAC-SHA256.
+func hashPassword(password string, salt []byte, iterations int) []byte {
+	key, err := pbkdf2.Key(sha256.New, password, salt, iterations, 32)
+	if err != nil {
+		panic(err) // only for parameters outside what FIPS mode allows
+	}
+	return key
+}
+
+// checkPassword compares in constant time.
+func checkPassword(u *user, password string, iterations int) bool {
+	return subtle.ConstantTimeCompare(hashPassword(password, u.salt, iterations), u.hash) == 1
+}
+
+// limiter allows at most max events per key within a sliding window. It
+// forgets keys whose events are all older than the window, so memory stays
+// bounded by the keys active within one window.
+type limiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	events map[string][]time.Time
+	swept  time.Time
+}
+
+func newLimiter(max int, window time.Duration) *limiter {
+	return &limiter{max: max, window: window, events: map[string][]time.Time{}}
+}
+
+// allow records an event for key at now and reports whether it is within
+// the limit. Refused events are not recorded.
+func (l *limiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > l.window {
+		for k, ev := range l.events {
+			if len(ev) == 0 || now.Sub(ev[len(ev)-1]) > l.window {
+				delete(l.events, k)
+			}
+		}
+		l.swept = now
+	}
+	ev := l.events[key]
+	i := 0
+	for i < len(ev) && now.Sub(ev[i]) > l.window {
+		i++
+	}
+	ev = ev[i:]
+	if len(ev) >= l.max {
+		l.events[key] = ev
+		return false
+	}
+	l.events[key] = append(ev, now)
+	return true
+}
