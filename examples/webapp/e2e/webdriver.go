@@ -1,0 +1,182 @@
+// Package e2e tests examples/webapp in a real browser: headless Chromium,
+// driven through chromedriver with the W3C WebDriver protocol, spoken with
+// the standard library. It is a module of its own so that a browser test
+// adds nothing to the library's go.mod.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"time"
+)
+
+// driver is a running chromedriver.
+type driver struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+// startDriver runs chromedriver on a free loopback port and waits until it
+// is ready.
+func startDriver(ctx context.Context, path string) (*driver, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(path, "--port="+strconv.Itoa(port), "--allowed-ips=127.0.0.1")
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	d := &driver{cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port)}
+	for {
+		var status struct {
+			Value struct{ Ready bool } `json:"value"`
+		}
+		if err := d.do(ctx, "GET", "/status", nil, &status); err == nil && status.Value.Ready {
+			return d, nil
+		}
+		select {
+		case <-ctx.Done():
+			d.stop()
+			return nil, fmt.Errorf("chromedriver did not become ready: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (d *driver) stop() {
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+}
+
+// do sends a WebDriver command and decodes its answer.
+func (d *driver) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, d.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("webdriver %s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// browser is one WebDriver session.
+type browser struct {
+	d   *driver
+	ctx context.Context
+	id  string
+}
+
+// newBrowser opens headless Chromium with a fresh profile and no
+// background networking (this machine reaches nothing but loopback).
+func (d *driver) newBrowser(ctx context.Context, chromium, profile string) (*browser, error) {
+	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
+		"browserName": "chrome",
+		"goog:chromeOptions": map[string]any{
+			"binary": chromium,
+			"args": []string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+				"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+				"--window-size=900,900", "--user-data-dir=" + profile},
+		},
+	}}}
+	var out struct {
+		Value struct {
+			SessionID string `json:"sessionId"`
+		} `json:"value"`
+	}
+	if err := d.do(ctx, "POST", "/session", caps, &out); err != nil {
+		return nil, err
+	}
+	return &browser{d: d, ctx: ctx, id: out.Value.SessionID}, nil
+}
+
+func (b *browser) close() { b.d.do(context.Background(), "DELETE", "/session/"+b.id, nil, nil) }
+
+func (b *browser) cmd(method, path string, in, out any) error {
+	return b.d.do(b.ctx, method, "/session/"+b.id+path, in, out)
+}
+
+func (b *browser) open(url string) error {
+	return b.cmd("POST", "/url", map[string]string{"url": url}, nil)
+}
+
+// find returns the ID of the element the CSS selector names.
+func (b *browser) find(css string) (string, error) {
+	var out struct {
+		Value map[string]string `json:"value"`
+	}
+	if err := b.cmd("POST", "/element", map[string]string{"using": "css selector", "value": css}, &out); err != nil {
+		return "", err
+	}
+	for _, id := range out.Value { // the key is the W3C element identifier
+		return id, nil
+	}
+	return "", fmt.Errorf("no element %s", css)
+}
+
+func (b *browser) typeInto(css, text string) error {
+	id, err := b.find(css)
+	if err != nil {
+		return err
+	}
+	return b.cmd("POST", "/element/"+id+"/value", map[string]string{"text": text}, nil)
+}
+
+func (b *browser) click(css string) error {
+	id, err := b.find(css)
+	if err != nil {
+		return err
+	}
+	return b.cmd("POST", "/element/"+id+"/click", map[string]any{}, nil)
+}
+
+func (b *browser) text(css string) (string, error) {
+	id, err := b.find(css)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Value string `json:"value"`
+	}
+	err = b.cmd("GET", "/element/"+id+"/text", nil, &out)
+	return out.Value, err
+}
+
+func (b *browser) screenshot() ([]byte, error) {
+	var out struct {
+		Value string `json:"value"`
+	}
+	if err := b.cmd("GET", "/screenshot", nil, &out); err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(out.Value)
+}
