@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -86,11 +85,9 @@ func TestTwoStepLoginInBrowser(t *testing.T) {
 	}
 	wantText := func(css, want string) {
 		t.Helper()
-		got, err := b.text(css)
-		must(err)
-		if !strings.Contains(got, want) {
+		if _, err := b.waitText(css, want, 10*time.Second); err != nil {
 			snap("failure")
-			t.Fatalf("%s says %q, want %q", css, got, want)
+			t.Fatal(err)
 		}
 	}
 	// readCode opens the outbox in the same tab and reads the newest code.

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -116,7 +117,38 @@ func (d *driver) newBrowser(ctx context.Context, chromium, profile string) (*bro
 	if err := d.do(ctx, "POST", "/session", caps, &out); err != nil {
 		return nil, err
 	}
-	return &browser{d: d, ctx: ctx, id: out.Value.SessionID}, nil
+	b := &browser{d: d, ctx: ctx, id: out.Value.SessionID}
+	// Finding an element waits up to 5 s for it to appear (the page after
+	// a click may still be loading).
+	if err := b.cmd("POST", "/timeouts", map[string]int{"implicit": 5000, "pageLoad": 30000}, nil); err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// waitText waits until the element css contains want (the page a click
+// led to may still be loading, and the old page may have the same
+// element), and returns the last text seen.
+func (b *browser) waitText(css, want string, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		got, err := b.text(css)
+		if err == nil && strings.Contains(got, want) {
+			return got, nil
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return got, err
+			}
+			return got, fmt.Errorf("%s says %q, want %q", css, got, want)
+		}
+		select {
+		case <-b.ctx.Done():
+			return got, b.ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func (b *browser) close() { b.d.do(context.Background(), "DELETE", "/session/"+b.id, nil, nil) }
