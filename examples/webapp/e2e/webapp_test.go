@@ -122,6 +122,7 @@ func TestTwoStepLoginInBrowser(t *testing.T) {
 	wantText("#status", "Two-step login is on")
 
 	must(b.click("#logout"))
+	wantText("#flash", "You are logged out.") // the logout's redirect has landed
 	must(b.open(srv.URL + "/login"))
 	must(b.typeInto("#email", email))
 	must(b.typeInto("#password", password))
