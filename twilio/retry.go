@@ -181,14 +181,23 @@ func (a *attempt) backoff(min, max time.Duration, n int, resp *http.Response) ti
 		a.wait = d
 		return d
 	}
-	d := max
-	if n < 30 && min<<n > 0 && min<<n < max {
-		d = min << n
+	a.wait = expBackoff(min, max, n)
+	return a.wait
+}
+
+// expBackoff returns min·2ⁿ capped at max, jittered to between half and
+// all of it.
+func expBackoff(min, max time.Duration, n int) time.Duration {
+	d := min
+	for i := 0; i < n && d < max; i++ {
+		d *= 2
+	}
+	if d > max || d < 0 {
+		d = max
 	}
 	if d > 0 {
 		d = d/2 + rand.N(d/2+1)
 	}
-	a.wait = d
 	return d
 }
 
