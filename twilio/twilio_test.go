@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -675,3 +677,7 @@ func newServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// quietLog discards a server's error log (TLS handshake errors are the
+// point of some tests).
+func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
