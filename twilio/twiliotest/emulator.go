@@ -46,6 +46,7 @@ type Emulator struct {
 	seq      uint64
 	outbox   []Message
 	outLimit int
+	approved []string // SIDs of approved verifications, oldest first, at most outLimit
 	faults   []*Fault
 
 	mux *http.ServeMux
@@ -374,6 +375,29 @@ func (e *Emulator) record(serviceSID string, m fake.Message) {
 	}
 	e.outbox = append(e.outbox, msg)
 	e.mu.Unlock()
+}
+
+// recordApproval notes that the verification sid was approved. It runs
+// before the answer is written, so an approval whose answer is lost still
+// counts.
+func (e *Emulator) recordApproval(sid string) {
+	e.mu.Lock()
+	if len(e.approved) >= e.outLimit {
+		n := copy(e.approved, e.approved[1:])
+		e.approved = e.approved[:n]
+	}
+	e.approved = append(e.approved, sid)
+	e.mu.Unlock()
+}
+
+// Approvals returns the SIDs of the verifications the emulator approved (by
+// a right code or by an update to approved), oldest first; at most the
+// outbox limit of them are kept. Tests compare it with what a client
+// reported: an approval the client saw must be here.
+func (e *Emulator) Approvals() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.approved...)
 }
 
 // Message is one code the emulator "sent", as GET /_emulator/messages

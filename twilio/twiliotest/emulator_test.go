@@ -516,3 +516,27 @@ func TestNoDefaultServiceAndPublicBase(t *testing.T) {
 		t.Errorf("url = %v", s["url"])
 	}
 }
+
+func TestApprovals(t *testing.T) {
+	c, srv := newClient(t, twiliotest.WithOutboxLimit(2))
+	var sids []string
+	for _, to := range []string{"+14155550001", "+14155550002", "+14155550003"} {
+		_, v, _ := c.call("POST", verifications, start(to, "sms"))
+		sid := v["sid"].(string)
+		code, _ := srv.LastCode(to)
+		c.call("POST", checkPath, url.Values{"To": {to}, "Code": {wrongCode(code)}})
+		if len(srv.Approvals()) != len(sids) && len(sids) < 2 {
+			t.Fatal("a wrong code was recorded as an approval")
+		}
+		if to == "+14155550003" {
+			c.call("POST", verifications+"/"+sid, url.Values{"Status": {"approved"}})
+		} else {
+			c.call("POST", checkPath, url.Values{"To": {to}, "Code": {code}})
+		}
+		sids = append(sids, sid)
+	}
+	// The limit keeps the newest two.
+	if got := srv.Approvals(); len(got) != 2 || got[0] != sids[1] || got[1] != sids[2] {
+		t.Errorf("Approvals() = %v, want %v", got, sids[1:])
+	}
+}

@@ -263,6 +263,9 @@ func (e *Emulator) updateVerification(w http.ResponseWriter, r *http.Request) {
 		v, err = s.fake.Cancel(r.Context(), r.PathValue("sid"))
 	case "approved":
 		v, err = s.fake.Approve(r.Context(), r.PathValue("sid"))
+		if err == nil {
+			e.recordApproval(v.ID)
+		}
 	default:
 		writeError(w, 400, 60200, "Invalid parameter: Status")
 		return
@@ -295,6 +298,9 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		e.writeFakeError(w, r, err)
 		return
+	}
+	if v.Approved() {
+		e.recordApproval(v.ID)
 	}
 	writeJSON(w, http.StatusOK, checkJSON{
 		SID: v.ID, ServiceSID: s.SID, AccountSID: s.AccountSID, To: v.To, Channel: string(v.Channel),
