@@ -558,7 +558,10 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 	case json.Unmarshal(data, &body) != nil:
 		e.Message = "non-JSON error body (" + http.StatusText(resp.StatusCode) + ")"
 	default:
-		e.Code, e.Message, e.MoreInfo = body.Code, sanitize(body.Message, cl.secrets), sanitize(body.MoreInfo, cl.secrets)
+		// A server (or a proxy) that quotes the request back must not make
+		// the credentials or a code show up in an error.
+		secrets := append([]string{c.creds.password}, cl.secrets...)
+		e.Code, e.Message, e.MoreInfo = body.Code, sanitize(body.Message, secrets), sanitize(body.MoreInfo, secrets)
 	}
 	return e
 }

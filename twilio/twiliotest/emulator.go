@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -247,6 +249,12 @@ func (e *Emulator) Advance(d time.Duration) {
 // ServeHTTP serves the Verify API and the /_emulator/ endpoints.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/v2/") {
+		if p := r.URL.Path; path.Clean(p) != p || strings.Contains(r.URL.RawPath, "%2F") {
+			// The mux would answer with a redirect to the clean path;
+			// Twilio answers 404, in JSON, as every /v2/ error.
+			notFound(w, r)
+			return
+		}
 		if !e.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 			writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
@@ -412,10 +420,22 @@ type Message struct {
 	SentAt          time.Time `json:"sent_at"`
 }
 
-// String describes the message without its code.
+// String describes the message without its code, body or full target.
 func (m Message) String() string {
-	return "twiliotest.Message{Service:" + m.ServiceSID + " Verification:" + m.VerificationSID + " Channel:" + m.Channel + " Code:[redacted]}"
+	return "twiliotest.Message{Service:" + m.ServiceSID + " Verification:" + m.VerificationSID + " To:" + mask.Target(m.To) +
+		" Channel:" + m.Channel + " Code:[redacted]}"
 }
+
+// GoString is like String, so %#v shows no code either.
+func (m Message) GoString() string { return m.String() }
+
+// String describes the emulator without its credentials.
+func (e *Emulator) String() string {
+	return "twiliotest.Emulator{Account:" + e.accountSID + " PublicBase:" + e.publicBase + "}"
+}
+
+// GoString is like String.
+func (e *Emulator) GoString() string { return e.String() }
 
 // fakeError turns an error of a fake into Twilio's status and code.
 func fakeError(err error) (status, code int, msg string) {
