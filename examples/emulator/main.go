@@ -11,17 +11,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/verifykit/verifykit/examples/internal/serve"
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
@@ -93,22 +92,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 
 Press Ctrl-C to stop.
 `, base, base, *accountSID, *authToken, *serviceSID, base, base)
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	if ready != nil {
-		ready <- base
-	}
-	select {
-	case err := <-done:
+	err = serve.Run(ctx, l, e, func() {
+		if ready != nil {
+			ready <- base
+		}
+	})
+	if err != nil {
 		fmt.Fprintln(stderr, "emulator:", err)
-		return 1
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintln(stderr, "emulator: shutdown:", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, "stopped")

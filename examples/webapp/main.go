@@ -15,12 +15,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
+	"github.com/verifykit/verifykit/examples/internal/serve"
 	"github.com/verifykit/verifykit/examples/webapp/app"
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
@@ -75,20 +74,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if outbox != nil {
 		fmt.Fprintf(stdout, "on the built-in fake provider: codes appear on %s/dev/outbox\n", base)
 	}
-	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	if ready != nil {
-		ready <- base
-	}
-	select {
-	case err := <-done:
+	err = serve.Run(ctx, l, a, func() {
+		if ready != nil {
+			ready <- base
+		}
+	})
+	if err != nil {
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 1
-	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(shutdown)
 	return 0
 }

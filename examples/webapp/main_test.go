@@ -29,8 +29,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// serve runs the program until the returned stop is called.
-func serve(t *testing.T, getenv func(string) string) (string, *syncBuffer, func() int) {
+// start runs the program until the returned stop is called.
+func start(t *testing.T, getenv func(string) string) (string, *syncBuffer, func() int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	ready := make(chan string, 1)
@@ -56,7 +56,7 @@ func get(t *testing.T, url string) string {
 }
 
 func TestRunOnFake(t *testing.T) {
-	base, out, stop := serve(t, func(string) string { return "" })
+	base, out, stop := start(t, func(string) string { return "" })
 	if !strings.Contains(get(t, base+"/"), "Sign in with a code") {
 		t.Error("home page not served")
 	}
@@ -75,7 +75,7 @@ func TestRunOnEmulator(t *testing.T) {
 		"TWILIO_ACCOUNT_SID": twiliotest.DefaultAccountSID, "TWILIO_AUTH_TOKEN": twiliotest.DefaultAuthToken,
 		"TWILIO_VERIFY_SERVICE_SID": twiliotest.DefaultServiceSID, "TWILIO_VERIFY_BASE_URL": srv.URL,
 	}
-	base, out, stop := serve(t, func(k string) string { return env[k] })
+	base, out, stop := start(t, func(k string) string { return env[k] })
 	defer stop()
 	if strings.Contains(out.String(), "/dev/outbox") {
 		t.Error("the outbox is offered with a real provider")

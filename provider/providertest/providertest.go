@@ -52,13 +52,13 @@ type Limits struct {
 	MaxChecks int
 }
 
-// TwilioLimits are Twilio Verify's defaults: codes valid for 10 minutes, 5
-// sends and 5 wrong checks per verification. The suite uses them unless the
-// harness implements LimitsHarness.
-var TwilioLimits = Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5}
+// TwilioLimits returns Twilio Verify's defaults: codes valid for 10
+// minutes, 5 sends and 5 wrong checks per verification. The suite uses them
+// unless the harness implements LimitsHarness.
+func TwilioLimits() Limits { return Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5} }
 
 // LimitsHarness is implemented by harnesses whose provider is configured
-// with limits other than TwilioLimits.
+// with limits other than TwilioLimits().
 type LimitsHarness interface {
 	Harness
 	Limits() Limits
@@ -100,7 +100,7 @@ func RunRule(t testing.TB, r Rule, h Harness) {
 
 // run checks the rule against h.
 func (r Rule) run(ctx context.Context, h Harness) error {
-	lim := TwilioLimits
+	lim := TwilioLimits()
 	if lh, ok := h.(LimitsHarness); ok {
 		lim = lh.Limits()
 	}

@@ -56,7 +56,7 @@ type Emulator struct {
 
 // service is one Verify Service and the fake behind it.
 type service struct {
-	Service
+	info
 	fake *fake.Fake
 }
 
@@ -213,7 +213,7 @@ func New(opts ...Option) (*Emulator, error) {
 		e.secrets[k] = v
 	}
 	if cfg.defaultService != "" {
-		if _, err := e.addService(cfg.defaultService, ServiceSettings{FriendlyName: "verifykit emulator"}); err != nil {
+		if _, err := e.addService(cfg.defaultService, settings{FriendlyName: "verifykit emulator"}); err != nil {
 			return nil, err
 		}
 	}
@@ -293,7 +293,7 @@ func (e *Emulator) serviceFor(w http.ResponseWriter, r *http.Request) *service {
 }
 
 // newFake returns the fake behind a service with the given settings.
-func (e *Emulator) newFake(sid string, st ServiceSettings) (*fake.Fake, error) {
+func (e *Emulator) newFake(sid string, st settings) (*fake.Fake, error) {
 	opts := []fake.Option{
 		fake.WithClock(e.now),
 		fake.WithCustomCodes(true), // the emulator checks custom_code_enabled itself
@@ -314,13 +314,13 @@ func (e *Emulator) newSID(prefix string) string {
 	return fmt.Sprintf("%s%016x%016x", prefix, uint64(0x5eed5eed5eed5eed), e.seq)
 }
 
-func (e *Emulator) addService(sid string, st ServiceSettings) (*service, error) {
+func (e *Emulator) addService(sid string, st settings) (*service, error) {
 	f, err := e.newFake(sid, st)
 	if err != nil {
 		return nil, err
 	}
 	now := e.baseNow().UTC()
-	s := &service{Service: Service{SID: sid, AccountSID: e.accountSID, ServiceSettings: st, DateCreated: now, DateUpdated: now}, fake: f}
+	s := &service{info: info{SID: sid, AccountSID: e.accountSID, settings: st, DateCreated: now, DateUpdated: now}, fake: f}
 	e.mu.Lock()
 	e.services[sid] = s
 	e.order = append(e.order, sid)

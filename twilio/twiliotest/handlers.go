@@ -15,10 +15,10 @@ import (
 // maxForm bounds a request body.
 const maxForm = 64 << 10
 
-// ServiceSettings are a Verify Service's settings that the emulator keeps.
+// settings are a Verify Service's settings that the emulator keeps.
 // FriendlyName, CodeLength and CustomCodeEnabled change its behaviour; the
 // others are stored and echoed.
-type ServiceSettings struct {
+type settings struct {
 	FriendlyName                   string
 	CodeLength                     int
 	LookupEnabled                  bool
@@ -32,11 +32,11 @@ type ServiceSettings struct {
 	DefaultTemplateSID             string
 }
 
-// Service is a Verify Service held by the emulator.
-type Service struct {
+// info is a Verify Service held by the emulator.
+type info struct {
 	SID        string
 	AccountSID string
-	ServiceSettings
+	settings
 	DateCreated, DateUpdated time.Time
 }
 

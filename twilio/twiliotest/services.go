@@ -71,7 +71,7 @@ func (e *Emulator) serviceJSON(s *service) serviceJSON {
 
 // applySettings applies a create or update form to st, or returns the
 // parameter that is invalid.
-func applySettings(f url.Values, st *ServiceSettings) (bad string) {
+func applySettings(f url.Values, st *settings) (bad string) {
 	if v, ok := f["FriendlyName"]; ok {
 		if len(v[0]) == 0 || len(v[0]) > 30 {
 			return "FriendlyName"
@@ -119,7 +119,7 @@ func (e *Emulator) createService(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, 60200, "Invalid parameter: FriendlyName")
 		return
 	}
-	var st ServiceSettings
+	var st settings
 	if bad := applySettings(r.PostForm, &st); bad != "" {
 		writeError(w, 400, 60200, "Invalid parameter: "+bad)
 		return
@@ -158,7 +158,7 @@ func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.mu.Lock()
-	st := s.ServiceSettings
+	st := s.settings
 	e.mu.Unlock()
 	if bad := applySettings(r.PostForm, &st); bad != "" {
 		writeError(w, 400, 60200, "Invalid parameter: "+bad)
@@ -178,7 +178,7 @@ func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request) {
 		e.mu.Unlock()
 	}
 	e.mu.Lock()
-	s.ServiceSettings = st
+	s.settings = st
 	s.DateUpdated = e.baseNow().Add(e.offset).UTC()
 	body := e.serviceJSON(s)
 	e.mu.Unlock()
