@@ -118,7 +118,7 @@ func TestStartSendsEveryParameter(t *testing.T) {
 			"ChannelConfiguration":        {`{"from":"no-reply@acme.example","from_name":"Acme","template_id":"d-123","substitutions":{"n":"1"}}`},
 			"RateLimits":                  {`{"end_user_ip":"192.0.2.1"}`},
 			"DeviceIp":                    {"2001:db8::1"}, "EnableSnaClientToken": {"true"}, "RiskCheck": {"disable"},
-			"Tags": {`{"campaign":"spring"}`}, "Amount": {"EUR 12.00"}, "Payee": {"Acme Ltd"},
+			"Tags": {`{"campaign":"spring","reference":"ignored-by-twilio"}`}, "Amount": {"EUR 12.00"}, "Payee": {"Acme Ltd"},
 		},
 	}
 	ua := got.UserAgent
@@ -222,6 +222,41 @@ func TestStartRefusesBeforeSending(t *testing.T) {
 	for _, id := range []string{"", "VE1", "VA" + veSID[2:], veSID + "/x", "../" + veSID[3:]} {
 		if _, err := c.Fetch(ctx, id); !errors.Is(err, provider.ErrInvalidRequest) {
 			t.Errorf("Fetch(%q) = %v, want ErrInvalidRequest", id, err)
+		}
+	}
+}
+
+// TestReferenceBecomesATag: the caller's correlation ID travels as the tag
+// "reference", and an explicit tag of that name wins.
+func TestReferenceBecomesATag(t *testing.T) {
+	mux, c := setup(t)
+	var got []string
+	mux.HandleFunc("/v2/Services/"+serviceSID+"/Verifications", func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, record(t, r).Form.Get("Tags"))
+		reply(w, http.StatusCreated, fixture(t, "verification_created.json"))
+	})
+	ctx := context.Background()
+	reqs := []provider.StartRequest{
+		{To: "+14155552671", Channel: provider.ChannelSMS, Reference: "order-42"},
+		{To: "+14155552671", Channel: provider.ChannelSMS, Reference: "order-42",
+			Extensions: []provider.Extension{twilio.StartParams{Tags: map[string]string{"reference": "mine"}}}},
+		{To: "+14155552671", Channel: provider.ChannelSMS},
+	}
+	for _, req := range reqs {
+		if _, err := c.Start(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff([]string{`{"reference":"order-42"}`, `{"reference":"mine"}`, ""}, got); diff != "" {
+		t.Errorf("Tags sent (-want +got):\n%s", diff)
+	}
+	// The reference counts toward the 10 tags, and is bounded like one.
+	for _, req := range []provider.StartRequest{
+		{To: "+14155552671", Channel: provider.ChannelSMS, Reference: "r", Extensions: []provider.Extension{twilio.StartParams{Tags: manyTags(10)}}},
+		{To: "+14155552671", Channel: provider.ChannelSMS, Reference: strings.Repeat("r", 129)},
+	} {
+		if _, err := c.Start(ctx, req); !errors.Is(err, provider.ErrInvalidRequest) {
+			t.Errorf("Start(%v) = %v, want ErrInvalidRequest", req, err)
 		}
 	}
 }

@@ -142,7 +142,8 @@ type StartParams struct {
 	// RiskCheck switches Fraud Guard on or off for this start.
 	RiskCheck RiskCheck
 	// Tags are up to 10 key-value pairs of at most 128 characters each,
-	// attached to the verification's logs.
+	// attached to the verification's logs. The start request's Reference,
+	// when set, is added as the tag "reference" unless Tags has one.
 	Tags map[string]string
 	// Amount and Payee are a PSD2 transaction's, for services with PSD2
 	// enabled.
@@ -210,6 +211,15 @@ func startForm(req provider.StartRequest) (url.Values, error) {
 	set("Locale", req.Locale)
 	set("CustomFriendlyName", req.FriendlyName)
 	set("CustomCode", req.CustomCode)
+	var tags map[string]string
+	if req.Reference != "" {
+		// Twilio keeps a verification's tags in its logs: the caller's
+		// correlation ID goes there, unless the caller tags it otherwise.
+		if len(req.Reference) > 128 {
+			return nil, invalid("reference longer than 128 characters")
+		}
+		tags = map[string]string{"reference": req.Reference}
+	}
 	for _, ext := range req.Extensions {
 		var p StartParams
 		switch e := ext.(type) {
@@ -242,13 +252,14 @@ func startForm(req provider.StartRequest) (url.Values, error) {
 		default:
 			return nil, invalid("risk check must be enable or disable")
 		}
-		if len(p.Tags) > 10 {
-			return nil, invalid("more than 10 tags")
-		}
 		for k, v := range p.Tags {
 			if len(k) > 128 || len(v) > 128 {
 				return nil, invalid("tag longer than 128 characters")
 			}
+			if tags == nil {
+				tags = map[string]string{}
+			}
+			tags[k] = v
 		}
 		set("Amount", p.Amount)
 		set("Payee", p.Payee)
@@ -260,7 +271,6 @@ func startForm(req provider.StartRequest) (url.Values, error) {
 			{"TemplateCustomSubstitutions", p.TemplateCustomSubstitutions, len(p.TemplateCustomSubstitutions) > 0},
 			{"ChannelConfiguration", p.Email, p.Email != nil},
 			{"RateLimits", p.RateLimits, len(p.RateLimits) > 0},
-			{"Tags", p.Tags, len(p.Tags) > 0},
 		} {
 			if j.set {
 				b, err := json.Marshal(j.val)
@@ -270,6 +280,13 @@ func startForm(req provider.StartRequest) (url.Values, error) {
 				f.Set(j.key, string(b))
 			}
 		}
+	}
+	if len(tags) > 10 {
+		return nil, invalid("more than 10 tags")
+	}
+	if len(tags) > 0 {
+		b, _ := json.Marshal(tags) // a map of strings always encodes
+		f.Set("Tags", string(b))
 	}
 	return f, nil
 }
