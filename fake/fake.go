@@ -85,7 +85,8 @@ type verification struct {
 	updated  time.Time
 	expires  time.Time
 	sends    []provider.SendAttempt
-	failures int // wrong codes checked
+	sendsBuf [2]provider.SendAttempt // sends' first backing array, saving an allocation
+	failures int                     // wrong codes checked
 }
 
 // New returns a Fake configured by opts. See the package documentation for
@@ -173,35 +174,37 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		sh.mu.Unlock()
 		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrTooManySends, Code: 60203}
 	}
+	var attemptID string
 	if v == nil {
 		code := req.CustomCode
 		if code == "" {
 			code = f.newCode()
 		}
 		v = &verification{
-			id:      f.newID("VE", sh),
 			to:      req.To,
 			code:    code,
 			created: now,
 			expires: now.Add(f.cfg.validity),
-			sends:   make([]provider.SendAttempt, 0, 2),
 		}
+		v.id, attemptID = f.newIDPair(sh)
+		v.sends = v.sendsBuf[:0]
 		sh.byTo[v.to] = v
 		sh.byID[v.id] = v
 		sh.sweep(now)
+	} else {
+		attemptID = f.newID("VL", sh)
 	}
 	v.channel = ch
 	v.updated = now
-	v.sends = append(v.sends, provider.SendAttempt{Time: now, Channel: ch, ID: f.newID("VL", sh)})
+	v.sends = append(v.sends, provider.SendAttempt{Time: now, Channel: ch, ID: attemptID})
 	name := f.cfg.friendlyName
 	if req.FriendlyName != "" {
 		name = req.FriendlyName
 	}
-	msg := Message{
+	msg := Message{ // Body is rendered when the message is read
 		To:             v.to,
 		Channel:        ch,
 		Code:           v.code,
-		Body:           renderBody(name, v.code),
 		VerificationID: v.id,
 		FriendlyName:   name,
 		Locale:         req.Locale,
@@ -214,7 +217,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	sh.mu.Unlock()
 
 	if f.cfg.onSend != nil {
-		f.cfg.onSend(msg)
+		f.cfg.onSend(msg.rendered())
 	}
 	if fault != nil {
 		return provider.Verification{}, fault.err(OpStart)
@@ -431,16 +434,31 @@ const hexDigits = "0123456789abcdef"
 // the fake's salt, then 15 of sh's counter, then one naming sh. sh.mu must
 // be held.
 func (f *Fake) newID(prefix string, sh *shard) string {
+	var b [34]byte
+	f.putID(b[:], prefix, sh)
+	return string(b[:])
+}
+
+// newIDPair returns a new verification's VE… ID and its first send's VL…
+// ID, sharing one allocation. sh.mu must be held.
+func (f *Fake) newIDPair(sh *shard) (ve, vl string) {
+	var b [68]byte
+	f.putID(b[:34], "VE", sh)
+	f.putID(b[34:], "VL", sh)
+	s := string(b[:])
+	return s[:34], s[34:]
+}
+
+// putID writes an ID into b (34 bytes).
+func (f *Fake) putID(b []byte, prefix string, sh *shard) {
 	sh.seq++
 	seq := sh.seq<<4 | uint64(sh.index)
-	var b [34]byte
-	copy(b[:], prefix)
+	copy(b, prefix)
 	for i, x := range [2]uint64{f.salt, seq} {
 		for j := range 16 {
 			b[2+i*16+j] = hexDigits[(x>>(60-4*j))&0xf]
 		}
 	}
-	return string(b[:])
 }
 
 // newCode returns a fresh code. Seeded codes are a function of the seed and

@@ -41,6 +41,15 @@ func (m Message) String() string {
 // GoString is like String.
 func (m Message) GoString() string { return m.String() }
 
+// rendered returns m with its Body, which the outbox leaves empty until the
+// message is read (most messages never are).
+func (m Message) rendered() Message {
+	if m.Body == "" {
+		m.Body = renderBody(m.FriendlyName, m.Code)
+	}
+	return m
+}
+
 // outbox is a ring buffer of the most recent messages.
 type outbox struct {
 	limit int
@@ -81,7 +90,7 @@ func (f *Fake) Messages() []Message {
 	defer f.outMu.Unlock()
 	out := make([]Message, 0, len(f.outbox.buf))
 	f.outbox.each(func(m Message) bool {
-		out = append(out, m)
+		out = append(out, m.rendered())
 		return true
 	})
 	return out
@@ -90,6 +99,12 @@ func (f *Fake) Messages() []Message {
 // LastMessage returns the most recent message sent to the target to, in
 // normalised form.
 func (f *Fake) LastMessage(to string) (Message, bool) {
+	m, ok := f.lastMessage(to)
+	return m.rendered(), ok
+}
+
+// lastMessage is LastMessage without rendering the body.
+func (f *Fake) lastMessage(to string) (Message, bool) {
 	f.outMu.Lock()
 	defer f.outMu.Unlock()
 	var found Message
@@ -107,7 +122,7 @@ func (f *Fake) LastMessage(to string) (Message, bool) {
 // LastCode returns the code most recently sent to the target to, in
 // normalised form (E.164 for a phone number).
 func (f *Fake) LastCode(to string) (string, bool) {
-	m, ok := f.LastMessage(to)
+	m, ok := f.lastMessage(to)
 	return m.Code, ok
 }
 
