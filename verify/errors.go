@@ -11,7 +11,8 @@ import (
 // matches the sentinel the underlying error matches, and errors.As reaches
 // the provider's error type through it.
 type Error struct {
-	// Op is the operation: "start", "check", "cancel" or "fetch".
+	// Op is the operation: "start", "check", "cancel", "fetch" or
+	// "normalize".
 	Op string
 	// Provider is the provider's name, such as "twilio".
 	Provider string

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"testing"
+	"time"
 )
 
 func TestRunServesUntilCanceled(t *testing.T) {
@@ -30,8 +31,13 @@ func TestRunServesUntilCanceled(t *testing.T) {
 		t.Errorf("body %q", body)
 	}
 	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run = %v after cancel, want nil", err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v after cancel, want nil", err)
+		}
+	case <-time.After(10 * time.Second): // a bound on a hang, not a timing assertion
+		t.Fatal("Run did not return after its context was canceled")
 	}
 }
 
