@@ -11,6 +11,7 @@ import (
 
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
 // APIError is an error response from the Twilio API: an HTTP status of 400
@@ -23,7 +24,7 @@ import (
 //	60202                                → provider.ErrTooManyChecks (ErrTooManySends on start)
 //	60203                                → provider.ErrTooManySends
 //	20429, 60212                         → provider.ErrRateLimited
-//	60200, 60221                         → provider.ErrInvalidRequest
+//	20004, 60200, 60221                  → provider.ErrInvalidRequest
 //	60205, 60223, 60605, 60410, 60238    → provider.ErrUndeliverable
 //	20003                                → provider.ErrUnauthorized
 //	60204                                → provider.ErrUnsupported
@@ -78,26 +79,8 @@ func (e *APIError) Is(target error) bool {
 }
 
 func (e *APIError) sentinel() error {
-	switch e.Code {
-	case 20404:
-		return provider.ErrNotFound
-	case 60202:
-		if e.Op == opStart {
-			return provider.ErrTooManySends
-		}
-		return provider.ErrTooManyChecks
-	case 60203:
-		return provider.ErrTooManySends
-	case 20429, 60212:
-		return provider.ErrRateLimited
-	case 60200, 60221:
-		return provider.ErrInvalidRequest
-	case 60205, 60223, 60605, 60410, 60238:
-		return provider.ErrUndeliverable
-	case 20003:
-		return provider.ErrUnauthorized
-	case 60204:
-		return provider.ErrUnsupported
+	if s := twiliocode.SentinelOf(e.Code, e.Op == opStart); s != nil {
+		return s
 	}
 	switch s := e.Status; {
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:

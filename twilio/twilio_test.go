@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio"
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
 const (
@@ -716,3 +718,33 @@ func newServer(t *testing.T, h http.Handler) string {
 // quietLog discards a server's error log (TLS handshake errors are the
 // point of some tests).
 func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestAPIErrorFollowsTheCodeTable checks that APIError matches the sentinel
+// of every code in the shared table, and that its documentation lists each
+// code with a sentinel.
+func TestAPIErrorFollowsTheCodeTable(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("errors.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src[:strings.Index(string(src), "type APIError struct")])
+	for _, e := range twiliocode.All() {
+		if e.Sentinel == nil {
+			continue
+		}
+		for _, op := range []string{"check", "start"} {
+			want := e.Sentinel
+			if op == "start" && e.OnStart != nil {
+				want = e.OnStart
+			}
+			ae := &twilio.APIError{Op: op, Status: e.Status, Code: e.Code}
+			if !errors.Is(ae, want) {
+				t.Errorf("%s: %d %d does not match %v", op, e.Status, e.Code, want)
+			}
+		}
+		if !strings.Contains(doc, strconv.Itoa(e.Code)) {
+			t.Errorf("APIError's documentation does not list %d", e.Code)
+		}
+	}
+}
