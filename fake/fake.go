@@ -130,6 +130,22 @@ func MustNew(opts ...Option) *Fake {
 	return f
 }
 
+// Capabilities reports what the fake does beyond Start and Check: like
+// Twilio Verify, it checks by To as well as by ID, re-sends the pending code
+// on a repeated Start, and accepts every channel the provider package knows.
+// A *Fake also implements provider.Canceler, provider.Fetcher and
+// provider.Approver.
+func (f *Fake) Capabilities() provider.Capabilities {
+	return provider.Capabilities{
+		CheckByTo:     true,
+		ResendOnStart: true,
+		Channels: []provider.Channel{
+			provider.ChannelSMS, provider.ChannelCall, provider.ChannelWhatsApp,
+			provider.ChannelEmail, provider.ChannelSNA, provider.ChannelAuto,
+		},
+	}
+}
+
 // Name returns "fake".
 func (f *Fake) Name() string { return Name }
 

@@ -6,33 +6,81 @@
 // in a concrete client that normalises input, validates it, wraps errors and
 // reports to hooks.
 //
+// # Design
+//
 // The split follows database/sql and database/sql/driver: this package is
-// small and imports only the standard library, and new capabilities arrive
-// as optional interfaces (such as [Canceler] and [Fetcher]) that the verify
-// client discovers with a type assertion.
+// small, imports only the standard library (and the module's internal
+// helpers), and is neutral: it carries no vendor's defaults, limits or
+// error codes. Every provider implements [Provider] (Start and Check).
+// What only some providers do is declared, never assumed:
+//
+//   - Whole operations are optional interfaces that the verify client
+//     discovers with a type assertion: [Canceler], [Fetcher], [Approver],
+//     [Namer], [CapabilityReporter].
+//   - Differences in how the two common operations behave are a
+//     [Capabilities] value: whether Check accepts To instead of the ID
+//     ([Capabilities.CheckByTo]), whether a repeated Start re-sends the
+//     pending code or is refused with [ErrConflict]
+//     ([Capabilities.ResendOnStart]), and which channels Start accepts
+//     ([Capabilities.Channels]).
+//   - [Channel] and [Status] are open vocabularies. The constants name what
+//     this package knows; Known is informational, and a provider may accept
+//     or report other values.
+//   - Limits (how long a code is valid, how many sends and wrong codes a
+//     verification allows, how long a code is) are each provider's own
+//     configuration. Its documentation states them, and its conformance
+//     harness declares them to the suite.
+//
+// Where a provider lacks a capability, the verify client answers
+// [ErrUnsupported] instead of guessing.
 //
 // # Contract
 //
 // Every provider must behave as follows; the conformance suite in
-// [github.com/verifykit/verifykit/provider/providertest] checks each rule.
+// [github.com/verifykit/verifykit/provider/providertest] checks each rule,
+// and skips, naming the capability, the rules of capabilities a provider
+// does not declare.
 //
 //   - Start returns a [Verification] with an opaque, non-empty ID and status
 //     [StatusPending].
 //   - Check with the right code returns status [StatusApproved]; with a wrong
 //     code it returns [StatusPending] and a nil error. A wrong code is an
 //     outcome, not an error.
-//   - Check may be keyed by verification ID or by To.
-//   - A second Start to the same To inside the validity window reuses the
-//     pending verification (same ID, same code) and counts as another send.
+//   - Check is keyed by the verification's ID; with CheckByTo it may be
+//     keyed by To instead.
+//   - A second Start to the same To inside the validity window: with
+//     ResendOnStart it reuses the pending verification (same ID, same code)
+//     and counts as another send; without it, it fails with [ErrConflict].
 //   - After the allowed number of sends the next Start fails with
 //     [ErrTooManySends]; after the allowed number of wrong checks the next
-//     Check fails with [ErrTooManyChecks].
+//     Check fails with [ErrTooManyChecks] until the verification expires,
+//     and a Start to the same To meanwhile is refused too.
 //   - Once approved, canceled or expired, a verification is gone: a later
-//     Check, Fetch or Cancel fails with [ErrNotFound].
-//   - Invalid input fails with [ErrInvalidRequest] before anything is sent.
+//     Check, Fetch, Cancel or Approve fails with [ErrNotFound]. So does an
+//     ID the provider never issued, whatever its shape.
+//   - Invalid input fails with [ErrInvalidRequest] before anything is sent:
+//     a target that does not fit the channel (see [ChannelFits]), a
+//     channel the provider does not know, a code that cannot be a code.
 //   - A canceled or expired context returns promptly with the context's
 //     error.
 //   - Implementations are safe for concurrent use.
+//
+// # Recovering from a lost answer
+//
+// [ErrOutcomeUnknown] means the request may have taken effect. Two cases
+// need care:
+//
+//   - Start: a code may have been sent, and there is no ID to keep. With
+//     CheckByTo, ask the user for the code and check by To. With
+//     ResendOnStart, a new Start re-sends the pending code and returns its
+//     ID (spending one send). Without it, the new Start fails with
+//     [ErrConflict], and [PendingID] reports the pending ID when the
+//     provider told it.
+//   - Check: the code may have been approved, after which the verification
+//     is gone and a retry answers [ErrNotFound]. Treat ErrNotFound after a
+//     lost check as "unknown", never as "wrong code": ask the user to start
+//     again, or, where the provider is a [Fetcher], fetch it — a
+//     verification that is still pending was not approved.
 //
 // # Errors
 //

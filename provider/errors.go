@@ -47,6 +47,12 @@ var (
 	// is down. Nothing happened; try again later.
 	ErrUnavailable = errors.New("provider unavailable")
 
+	// ErrConflict: a verification to this target is already pending, and
+	// the provider does not re-send it on a repeated Start (see
+	// Capabilities.ResendOnStart). Check or cancel the pending one, or wait
+	// for it to end; PendingID reports its ID when the provider said.
+	ErrConflict = errors.New("verification already pending")
+
 	// ErrOutcomeUnknown: the request may or may not have been processed (the
 	// answer was lost). Do not assume either outcome: fetch the
 	// verification's status, or ask the user to try again, before acting.
@@ -64,4 +70,19 @@ func RetryAfter(err error) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// PendingID reports the ID of the verification already pending for the
+// target, when some error in err's tree has a PendingID method returning a
+// non-empty ID. Providers attach it to ErrConflict when they know it (Vonage
+// does), which lets an application recover the ID of a verification whose
+// Start answer was lost.
+func PendingID(err error) (string, bool) {
+	var p interface{ PendingID() string }
+	if errors.As(err, &p) {
+		if id := p.PendingID(); id != "" {
+			return id, true
+		}
+	}
+	return "", false
 }

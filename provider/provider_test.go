@@ -27,7 +27,7 @@ func TestChannelKnown(t *testing.T) {
 }
 
 func TestStatusKnown(t *testing.T) {
-	for _, s := range []provider.Status{"pending", "approved", "canceled", "expired", "max_attempts_reached", "failed", "deleted"} {
+	for _, s := range []provider.Status{"pending", "approved", "canceled", "expired", "max_attempts_reached", "failed", "deleted", "denied"} {
 		if !s.Known() {
 			t.Errorf("%q.Known() = false", s)
 		}
@@ -100,3 +100,89 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusFinal(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[provider.Status]bool{
+		provider.StatusPending: false, provider.StatusApproved: true, provider.StatusDenied: true,
+		provider.StatusMaxAttemptsReached: true, "verified_by_pigeon": false,
+	} {
+		if got := s.Final(); got != want {
+			t.Errorf("%q.Final() = %v, want %v", s, got, want)
+		}
+	}
+}
+
+type reporter struct {
+	provider.Provider
+	caps provider.Capabilities
+}
+
+func (r reporter) Capabilities() provider.Capabilities { return r.caps }
+
+func TestCapabilitiesOf(t *testing.T) {
+	t.Parallel()
+	if got := provider.CapabilitiesOf(struct{ provider.Provider }{}); got.CheckByTo || got.ResendOnStart || got.Channels != nil {
+		t.Errorf("CapabilitiesOf(a provider that reports none) = %+v, want the zero value", got)
+	}
+	chs := []provider.Channel{provider.ChannelSMS, "rcs"}
+	got := provider.CapabilitiesOf(reporter{caps: provider.Capabilities{CheckByTo: true, Channels: chs}})
+	if !got.CheckByTo || got.ResendOnStart || !got.Supports("rcs") || got.Supports(provider.ChannelCall) {
+		t.Errorf("CapabilitiesOf = %+v", got)
+	}
+	got.Channels[0] = "changed"
+	if chs[0] != provider.ChannelSMS {
+		t.Error("CapabilitiesOf returned the provider's slice, not a copy")
+	}
+	var none provider.Capabilities
+	if !none.Supports(provider.ChannelSMS) || none.Supports("rcs") || none.Supports("") {
+		t.Error("with no channels declared, Supports must report Known")
+	}
+}
+
+func TestChannelFits(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ch   provider.Channel
+		to   string
+		want bool
+	}{
+		{provider.ChannelSMS, "+14155552671", true},
+		{provider.ChannelCall, "+14155552671", true},
+		{provider.ChannelSMS, "alice@example.com", false},
+		{provider.ChannelSNA, "14155552671", false},
+		{provider.ChannelEmail, "alice@example.com", true},
+		{provider.ChannelEmail, "+14155552671", false},
+		{provider.ChannelEmail, "a\xff@example.com", false},
+		{provider.ChannelAuto, "+14155552671", true},
+		{provider.ChannelAuto, "alice@example.com", true},
+		{provider.ChannelAuto, "alice", false},
+		{"rcs", "+14155552671", true},
+		{"rcs", "alice@example.com", true},
+		{"rcs", "nobody", false},
+	} {
+		if got := provider.ChannelFits(tt.ch, tt.to); got != tt.want {
+			t.Errorf("ChannelFits(%q, %q) = %v, want %v", tt.ch, tt.to, got, tt.want)
+		}
+	}
+}
+
+func TestPendingID(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("start: %w", pendingErr("VE1"))
+	if id, ok := provider.PendingID(err); !ok || id != "VE1" || !errors.Is(err, provider.ErrConflict) {
+		t.Errorf("PendingID = %q, %v", id, ok)
+	}
+	if _, ok := provider.PendingID(pendingErr("")); ok {
+		t.Error("PendingID of an empty ID: ok")
+	}
+	if _, ok := provider.PendingID(provider.ErrConflict); ok {
+		t.Error("PendingID of a bare sentinel: ok")
+	}
+}
+
+type pendingErr string
+
+func (e pendingErr) Error() string     { return "conflict" }
+func (e pendingErr) Unwrap() error     { return provider.ErrConflict }
+func (e pendingErr) PendingID() string { return string(e) }

@@ -1,12 +1,15 @@
 package provider
 
-// Channel is how a code is delivered. Values other than the constants below
-// may appear in a Verification when a provider reports a channel this
-// package does not know yet; they are passed through unchanged.
+// Channel is how a code is delivered. It is an open vocabulary: the
+// constants below are the channels this package knows, and a provider may
+// accept and report others (for example "rcs" or a vendor's workflow name)
+// by declaring them in [Capabilities.Channels]. Values are passed through
+// unchanged.
 type Channel string
 
-// The channels every provider understands. A provider that cannot deliver
-// over one of them returns ErrUnsupported or ErrUndeliverable.
+// The channels this package knows. A provider that cannot deliver over one
+// of them leaves it out of [Capabilities.Channels] and refuses it with
+// ErrUnsupported or ErrUndeliverable.
 const (
 	ChannelSMS      Channel = "sms"      // text message to a phone number
 	ChannelCall     Channel = "call"     // voice call that reads the code
@@ -16,7 +19,9 @@ const (
 	ChannelAuto     Channel = "auto"     // the provider picks the channel (start only)
 )
 
-// Known reports whether c is one of the Channel constants.
+// Known reports whether c is one of the Channel constants. It is
+// informational: a channel a provider declares in [Capabilities.Channels]
+// is accepted whether this package knows it or not.
 func (c Channel) Known() bool {
 	switch c {
 	case ChannelSMS, ChannelCall, ChannelWhatsApp, ChannelEmail, ChannelSNA, ChannelAuto:
@@ -29,12 +34,13 @@ func (c Channel) Known() bool {
 // number.
 func (c Channel) Email() bool { return c == ChannelEmail }
 
-// Status is the state of a verification. Values other than the constants
-// below are passed through unchanged when a provider reports a status this
-// package does not know yet.
+// Status is the state of a verification. It is an open vocabulary:
+// providers map their own values to the constants below where one fits and
+// pass any other value through unchanged (Verification.RawStatus always
+// holds the provider's own word).
 type Status string
 
-// The statuses a verification can have.
+// The statuses this package knows.
 const (
 	StatusPending            Status = "pending"              // code sent, not yet approved
 	StatusApproved           Status = "approved"             // the right code was checked
@@ -43,14 +49,21 @@ const (
 	StatusMaxAttemptsReached Status = "max_attempts_reached" // too many wrong checks
 	StatusFailed             Status = "failed"               // delivery failed
 	StatusDeleted            Status = "deleted"              // removed by the provider
+	StatusDenied             Status = "denied"               // the user or the provider refused it (a push or silent-auth rejection)
 )
 
-// Known reports whether s is one of the Status constants.
+// Known reports whether s is one of the Status constants. It is
+// informational: providers may report other statuses.
 func (s Status) Known() bool {
 	switch s {
 	case StatusPending, StatusApproved, StatusCanceled, StatusExpired,
-		StatusMaxAttemptsReached, StatusFailed, StatusDeleted:
+		StatusMaxAttemptsReached, StatusFailed, StatusDeleted, StatusDenied:
 		return true
 	}
 	return false
 }
+
+// Final reports whether s is a status a verification cannot leave: every
+// known status but StatusPending. Unknown statuses are not final, since
+// this package cannot tell.
+func (s Status) Final() bool { return s != StatusPending && s.Known() }

@@ -14,8 +14,9 @@ import (
 // Client verifies phone numbers and e-mail addresses through a provider. It
 // is safe for concurrent use; create one with New and share it.
 type Client struct {
-	p   provider.Provider
-	cfg config
+	p    provider.Provider
+	caps provider.Capabilities
+	cfg  config
 }
 
 // New returns a Client that uses p. See the With… options for the
@@ -24,7 +25,7 @@ func New(p provider.Provider, opts ...Option) (*Client, error) {
 	if p == nil {
 		return nil, errors.New("verify: New: nil provider")
 	}
-	cfg := config{minCode: 4, maxCode: 10}
+	cfg := config{minCode: 1, maxCode: 64}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("verify: New: nil option")
@@ -40,8 +41,13 @@ func New(p provider.Provider, opts ...Option) (*Client, error) {
 			cfg.name = fmt.Sprintf("%T", p)
 		}
 	}
-	return &Client{p: p, cfg: cfg}, nil
+	return &Client{p: p, caps: provider.CapabilitiesOf(p), cfg: cfg}, nil
 }
+
+// Capabilities returns what the client's provider declared it can do (see
+// provider.Capabilities). Methods that need a capability the provider lacks
+// fail with ErrUnsupported.
+func (c *Client) Capabilities() provider.Capabilities { return c.caps.Clone() }
 
 // Provider returns the provider the client uses, for access to its own
 // methods (such as the fake's outbox).
@@ -60,18 +66,30 @@ func (c *Client) Normalize(to string) (string, error) {
 	return t.value, nil
 }
 
-// Start sends a verification code to to over channel ch, or re-sends the
-// code of the verification already pending for to. to is a phone number
-// (in international form, or national form with WithDefaultRegion) for
-// every channel but ChannelEmail, which needs an e-mail address;
-// ChannelAuto takes either. The result has status StatusPending.
+// Start sends a verification code to to over channel ch. to is a phone
+// number (in international form, or national form with WithDefaultRegion)
+// for every channel but ChannelEmail, which needs an e-mail address;
+// ChannelAuto, and channels this package does not know, take either (see
+// provider.ChannelFits). The result has status StatusPending; keep its ID.
+//
+// When a verification to to is already pending, a provider with
+// Capabilities().ResendOnStart re-sends its code and returns it again (same
+// ID); others fail with ErrConflict.
 //
 // # Errors
 //
-// Input the client refuses gives ErrInvalidRequest and sends nothing. A
-// sixth start to the same target in the validity window (with Twilio's
-// limits) gives ErrTooManySends. ErrOutcomeUnknown means a code may have
-// been sent: do not start again at once, which would spend another send.
+// Input the client refuses gives ErrInvalidRequest and sends nothing; so
+// does a channel the provider does not declare and this package does not
+// know. A known channel the provider declares it cannot use gives
+// ErrUnsupported. Once the provider's send limit for the target is spent,
+// Start gives ErrTooManySends.
+//
+// ErrOutcomeUnknown means a code may have been sent, and there is no ID to
+// keep. Do not start again at once, which would spend another send. Ask
+// the user for the code: with Capabilities().CheckByTo, check it with
+// Check. Otherwise a new Start recovers the ID: it re-sends the pending
+// code (ResendOnStart), or fails with ErrConflict and PendingID(err)
+// reports the pending verification's ID when the provider told it.
 func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOptions) (Verification, error) {
 	begin := time.Now()
 	if opts == nil {
@@ -80,11 +98,15 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 	t, err := normalize(to, c.cfg.region, c.cfg.refuseLandlines)
 	switch {
 	case err != nil:
-	case !ch.Known():
+	case ch == "":
+		err = invalid("empty channel")
+	case !c.caps.Supports(ch) && ch.Known():
+		err = fmt.Errorf("%w: provider %s does not deliver over channel %s", ErrUnsupported, c.cfg.name, ch)
+	case !c.caps.Supports(ch):
 		err = invalid("unknown channel")
-	case ch == ChannelEmail && !t.email:
+	case !provider.ChannelFits(ch, t.value) && ch == ChannelEmail:
 		err = invalid("channel email needs an e-mail address")
-	case ch != ChannelEmail && ch != ChannelAuto && t.email:
+	case !provider.ChannelFits(ch, t.value):
 		err = invalid("channel " + string(ch) + " needs a phone number")
 	case c.cfg.refuseLandlines && t.landline && (ch == ChannelSMS || ch == ChannelWhatsApp):
 		err = &inputError{msg: "landline numbers cannot receive " + string(ch) + "; use channel call", undeliverable: true}
@@ -112,6 +134,8 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 
 // Check verifies the code the user typed for the verification pending for
 // to (in any form Start accepts). Spaces and dashes in code are ignored.
+// It needs a provider with Capabilities().CheckByTo; others give
+// ErrUnsupported, and the application checks with CheckID.
 //
 // A wrong code is not an error: the result has status StatusPending and the
 // user may try again. The right code gives StatusApproved; use the
@@ -124,13 +148,19 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 // as a wrong code. ErrNotFound means there is no pending verification: it
 // expired, was canceled, or was already approved. ErrTooManyChecks means
 // the wrong-code limit is spent. ErrOutcomeUnknown means the provider may
-// have approved the code: do not tell the user it was wrong.
+// have approved the code: do not tell the user it was wrong. A retry then
+// answers ErrNotFound if the code was approved (the verification is gone),
+// which does not prove it was; see "Recovering from a lost answer" in the
+// package documentation.
 func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions) (Verification, error) {
 	begin := time.Now()
 	t, err := normalize(to, c.cfg.region, false)
 	masked := mask.Target(to)
 	if err == nil {
 		masked = mask.Target(t.value)
+		if !c.caps.CheckByTo {
+			err = fmt.Errorf("%w: provider %s checks by verification ID only; use CheckID", ErrUnsupported, c.cfg.name)
+		}
 	}
 	return c.check(ctx, begin, provider.CheckRequest{To: t.value}, masked, code, opts, err)
 }
@@ -200,6 +230,29 @@ func (c *Client) Fetch(ctx context.Context, id string) (Verification, error) {
 	return c.done(ctx, "fetch", v.Channel, id, begin, v, err)
 }
 
+// Approve approves the pending verification with the given ID without a
+// code, for applications that send and check their own code
+// (StartOptions.CustomCode). It gives ErrUnsupported if the provider cannot
+// approve (see provider.Approver), and ErrNotFound if the verification is
+// no longer pending.
+//
+// After ErrOutcomeUnknown the approval may have taken effect, and a retry
+// then answers ErrNotFound; see "Recovering from a lost answer" in the
+// package documentation.
+func (c *Client) Approve(ctx context.Context, id string) (Verification, error) {
+	begin := time.Now()
+	var v Verification
+	id, err := cleanID(id)
+	if err == nil {
+		if ap, ok := c.p.(provider.Approver); !ok {
+			err = fmt.Errorf("%w: provider %s cannot approve without a code", ErrUnsupported, c.cfg.name)
+		} else if err = ctx.Err(); err == nil {
+			v, err = ap.Approve(ctx, id)
+		}
+	}
+	return c.done(ctx, "approve", v.Channel, id, begin, v, err)
+}
+
 // cleanID checks that id could be a verification ID: 1 to 64 printable
 // ASCII characters other than '/', '?', '#', '%' and space, so it is safe
 // in a URL path and a log line.
@@ -247,7 +300,8 @@ func (c *Client) done(ctx context.Context, op string, ch Channel, target string,
 
 // Event describes one operation of a Client, for WithHook.
 type Event struct {
-	// Op is the operation: "start", "check", "cancel" or "fetch".
+	// Op is the operation: "start", "check", "cancel", "fetch" or
+	// "approve".
 	Op string
 	// Provider is the provider's name.
 	Provider string

@@ -19,11 +19,16 @@ import (
 // recorder is a provider that records the requests it receives and answers
 // with fixed results.
 type recorder struct {
+	idOnly bool // report no CheckByTo capability
 	mu     sync.Mutex
 	starts []provider.StartRequest
 	checks []provider.CheckRequest
 	v      provider.Verification
 	err    error
+}
+
+func (r *recorder) Capabilities() provider.Capabilities {
+	return provider.Capabilities{CheckByTo: !r.idOnly, ResendOnStart: true}
 }
 
 func (r *recorder) Start(_ context.Context, req provider.StartRequest) (provider.Verification, error) {
@@ -118,6 +123,14 @@ func TestStartRefusesBadInput(t *testing.T) {
 		{"bad domain label", "alice@-example.com", verify.ChannelEmail, nil},
 		{"two ats", "a@b@example.com", verify.ChannelEmail, nil},
 		{"long local part", strings.Repeat("a", 65) + "@example.com", verify.ChannelEmail, nil},
+		// Issue 10: a byte that is not UTF-8 was accepted in an address.
+		{"email not UTF-8", "a\xff@example.com", verify.ChannelEmail, nil},
+		{"email not UTF-8 auto", "a\xff@example.com", verify.ChannelAuto, nil},
+		{"quoted local part", "\"a b\"@example.com", verify.ChannelEmail, nil},
+		{"leading dot", ".a@example.com", verify.ChannelEmail, nil},
+		{"double dot", "a..b@example.com", verify.ChannelEmail, nil},
+		{"domain literal", "a@[192.0.2.1]", verify.ChannelEmail, nil},
+		{"replacement character", "a\ufffd@example.com", verify.ChannelEmail, nil},
 		{"landline sms", "+442071838750", verify.ChannelSMS, []verify.Option{verify.WithRefuseLandlines()}},
 		{"landline whatsapp", "+442071838750", verify.ChannelWhatsApp, []verify.Option{verify.WithRefuseLandlines()}},
 	}
@@ -188,7 +201,7 @@ func TestCheckCleansCode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.code), func(t *testing.T) {
 			rec := &recorder{v: provider.Verification{Status: provider.StatusPending}}
-			c := newClient(t, rec)
+			c := newClient(t, rec, verify.WithCodeLength(4, 10))
 			_, err := c.Check(context.Background(), "+14155552671", tt.code, nil)
 			if tt.want == "" {
 				if !errors.Is(err, verify.ErrInvalidRequest) || len(rec.checks) != 0 {
@@ -382,12 +395,146 @@ func (w withCancelFetch) Fetch(context.Context, string) (provider.Verification, 
 }
 
 func TestUnsupportedCapabilities(t *testing.T) {
-	c := newClient(t, &recorder{})
+	t.Parallel()
+	rec := &recorder{idOnly: true}
+	c := newClient(t, rec)
 	if _, err := c.Cancel(context.Background(), "VE1"); !errors.Is(err, verify.ErrUnsupported) {
 		t.Errorf("Cancel on a provider without Canceler: %v", err)
 	}
 	if _, err := c.Fetch(context.Background(), "VE1"); !errors.Is(err, verify.ErrUnsupported) {
 		t.Errorf("Fetch on a provider without Fetcher: %v", err)
+	}
+	if _, err := c.Approve(context.Background(), "VE1"); !errors.Is(err, verify.ErrUnsupported) || verify.CodeOf(err) != verify.CodeUnsupported {
+		t.Errorf("Approve on a provider without Approver: %v", err)
+	}
+	if _, err := c.Check(context.Background(), "+14155552671", "123456", nil); !errors.Is(err, verify.ErrUnsupported) {
+		t.Errorf("Check by To on a provider without CheckByTo: %v", err)
+	}
+	if len(rec.checks) != 0 {
+		t.Errorf("the provider was called %d times", len(rec.checks))
+	}
+	// CheckID needs no capability.
+	if _, err := c.CheckID(context.Background(), "VE1", "123456", nil); err != nil {
+		t.Errorf("CheckID: %v", err)
+	}
+	if c.Capabilities().CheckByTo {
+		t.Error("Capabilities().CheckByTo = true, want the provider's false")
+	}
+}
+
+func TestUndeclaredCapabilitiesAreAbsent(t *testing.T) {
+	t.Parallel()
+	p := &struct{ provider.Provider }{&recorder{}} // hides the recorder's Capabilities
+	c := newClient(t, p)
+	if diff := cmp.Diff(provider.Capabilities{}, c.Capabilities()); diff != "" {
+		t.Errorf("Capabilities of a provider that reports none (-want +got):\n%s", diff)
+	}
+	if _, err := c.Check(context.Background(), "+14155552671", "123456", nil); !errors.Is(err, verify.ErrUnsupported) {
+		t.Errorf("Check by To: %v, want ErrUnsupported", err)
+	}
+	// With no channels declared, the known ones pass and others are refused.
+	if _, err := c.Start(context.Background(), "+14155552671", verify.ChannelCall, nil); err != nil {
+		t.Errorf("Start(call): %v", err)
+	}
+	if _, err := c.Start(context.Background(), "+14155552671", "rcs", nil); !errors.Is(err, verify.ErrInvalidRequest) {
+		t.Errorf("Start(rcs): %v, want ErrInvalidRequest", err)
+	}
+}
+
+// channels is a provider that declares its channels.
+type channels struct {
+	recorder
+	chs []provider.Channel
+}
+
+func (c *channels) Capabilities() provider.Capabilities {
+	return provider.Capabilities{CheckByTo: true, Channels: c.chs}
+}
+
+func TestDeclaredChannels(t *testing.T) {
+	t.Parallel()
+	p := &channels{chs: []provider.Channel{verify.ChannelSMS, "rcs", verify.ChannelEmail}}
+	c := newClient(t, p)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		to   string
+		ch   verify.Channel
+		want error
+	}{
+		{"+14155552671", verify.ChannelSMS, nil},
+		{"+14155552671", "rcs", nil},                                // unknown to this package, declared
+		{"alice@example.com", "rcs", nil},                           // unknown channels take either target
+		{"+14155552671", verify.ChannelCall, verify.ErrUnsupported}, // known, not declared
+		{"+14155552671", "pigeon", verify.ErrInvalidRequest},        // neither
+		{"+14155552671", verify.ChannelEmail, verify.ErrInvalidRequest},
+	} {
+		_, err := c.Start(ctx, tt.to, tt.ch, nil)
+		if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("Start(%s, %s) = %v, want %v", tt.to, tt.ch, err, tt.want)
+		}
+	}
+	want := []provider.StartRequest{{To: "+14155552671", Channel: verify.ChannelSMS}, {To: "+14155552671", Channel: "rcs"}, {To: "alice@example.com", Channel: "rcs"}}
+	if diff := cmp.Diff(want, p.starts); diff != "" {
+		t.Errorf("provider saw (-want +got):\n%s", diff)
+	}
+	p.chs[0] = "changed"
+	if c.Capabilities().Channels[0] != verify.ChannelSMS {
+		t.Error("the client's capabilities share memory with the provider's")
+	}
+}
+
+func TestDefaultCodeLengthIsWide(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{v: provider.Verification{Status: provider.StatusPending}}
+	c := newClient(t, rec)
+	for _, code := range []string{"1", "123", "12345678901", strings.Repeat("7", 64)} {
+		if _, err := c.Check(context.Background(), "+14155552671", code, nil); err != nil {
+			t.Errorf("Check(%q) with the default length: %v", code, err)
+		}
+	}
+	if _, err := c.Check(context.Background(), "+14155552671", strings.Repeat("7", 65), nil); !errors.Is(err, verify.ErrInvalidRequest) {
+		t.Errorf("Check(65 digits): %v, want ErrInvalidRequest", err)
+	}
+}
+
+// approver answers Approve and a conflict on Start.
+type approver struct{ recorder }
+
+func (a *approver) Approve(_ context.Context, id string) (provider.Verification, error) {
+	return provider.Verification{ID: id, Status: provider.StatusApproved}, nil
+}
+
+type conflictError struct{ id string }
+
+func (e conflictError) Error() string     { return "already pending" }
+func (e conflictError) Unwrap() error     { return provider.ErrConflict }
+func (e conflictError) PendingID() string { return e.id }
+
+func TestApproveAndConflict(t *testing.T) {
+	t.Parallel()
+	var events []verify.Event
+	a := &approver{recorder{err: nil}}
+	c := newClient(t, a, verify.WithHook(func(_ context.Context, e verify.Event) { events = append(events, e) }))
+	v, err := c.Approve(context.Background(), "VE1")
+	if err != nil || !v.Approved() || v.ID != "VE1" {
+		t.Errorf("Approve = %v, %v", v, err)
+	}
+	if _, err := c.Approve(context.Background(), "bad id"); !errors.Is(err, verify.ErrInvalidRequest) {
+		t.Errorf("Approve(bad id) = %v", err)
+	}
+	a.err = conflictError{id: "VE2"}
+	_, err = c.Start(context.Background(), "+14155552671", verify.ChannelSMS, nil)
+	if !errors.Is(err, verify.ErrConflict) || verify.CodeOf(err) != verify.CodeConflict {
+		t.Errorf("Start = %v, want ErrConflict", err)
+	}
+	if id, ok := verify.PendingID(err); !ok || id != "VE2" {
+		t.Errorf("PendingID = %q, %v, want VE2", id, ok)
+	}
+	if _, ok := verify.PendingID(errors.New("x")); ok {
+		t.Error("PendingID of an unrelated error: ok")
+	}
+	if len(events) == 0 || events[0].Op != "approve" {
+		t.Errorf("events = %v, want the first to be an approve", events)
 	}
 }
 

@@ -29,11 +29,16 @@
 //     expired, or never existed; start a new one.
 //   - [ErrTooManyChecks], [ErrTooManySends]: the limits of this
 //     verification are spent; wait, or start again later.
+//   - [ErrConflict]: a verification to this target is already pending on a
+//     provider that does not re-send; check or cancel it ([PendingID] may
+//     name it).
 //   - [ErrRateLimited]: try again later; [RetryAfter] says when, if the
 //     provider did.
 //   - [ErrUndeliverable]: offer another channel (a call instead of an SMS
 //     to a landline).
-//   - [ErrUnauthorized], [ErrUnsupported]: a configuration problem.
+//   - [ErrUnauthorized]: a configuration problem.
+//   - [ErrUnsupported]: the provider does not offer the operation or
+//     feature (see [Client.Capabilities]).
 //   - [ErrUnavailable]: the provider failed before doing anything; try
 //     again.
 //   - [ErrOutcomeUnknown]: the request may have been processed. Never
@@ -48,14 +53,45 @@
 // Error strings and log records mask phone numbers and e-mail addresses and
 // never contain a code or a credential.
 //
+// # Providers differ
+//
+// What a provider can do beyond Start and CheckID is declared
+// ([provider.Capabilities] and optional interfaces), and a Client answers
+// ErrUnsupported for what its provider lacks instead of guessing: Check by
+// target needs CheckByTo (Twilio and the fake have it; providers keyed by
+// request ID do not, so prefer CheckID with the stored ID); Cancel, Fetch
+// and Approve need the provider to offer them. Limits (code length,
+// validity, sends and checks per verification) are the provider's; see its
+// documentation.
+//
+// # Recovering from a lost answer
+//
+// After [ErrOutcomeUnknown]:
+//
+//   - From Start: a code may have been sent and there is no ID. Do not start
+//     again at once. Ask the user for the code; with CheckByTo, Check by
+//     target works without the ID. Otherwise a later Start recovers it: a
+//     provider with ResendOnStart re-sends the pending code under the same
+//     ID (spending a send), and one without fails with [ErrConflict], from
+//     which [PendingID] reads the pending ID when the provider gave it.
+//   - From Check or Approve: the verification may have been approved, and
+//     is then gone, so a retry answers ErrNotFound, which cannot tell an
+//     approval from an expiry. Never report a wrong code. [Client.Fetch]
+//     (where the provider offers it) tells the cases apart as far as they
+//     can be: still pending means not approved, so the user may enter the
+//     code again; ErrNotFound means approved or ended, unknown which, so
+//     fail closed and start a new verification.
+//
 // # Normalisation
 //
 // Phone numbers are parsed with github.com/nyaruka/phonenumbers/v2: a
 // number in international form (+44 20 7183 8750) always works, and a
 // national one ((415) 555-2671) needs [WithDefaultRegion]. Only numbers the
 // numbering plan says are valid are accepted, and they reach the provider
-// in E.164 form (+14155552671). E-mail addresses must be bare addresses;
-// their domain is lower-cased. Codes lose the spaces and dashes people
+// in E.164 form (+14155552671). Targets must be valid UTF-8. E-mail
+// addresses follow the one grammar of [provider.IsEmail] (bare addresses:
+// no display name, quoted local part or comment; an ASCII domain with at
+// least two labels); their domain is lower-cased. Codes lose the spaces and dashes people
 // type. Every refusal is [ErrInvalidRequest] and makes no provider call.
 //
 // # Observability
@@ -67,6 +103,6 @@
 // # Testing
 //
 // Use the fake provider (github.com/verifykit/verifykit/fake) in tests: it
-// behaves like Twilio Verify, records every code it "sends", and can be made
+// has Twilio Verify's capabilities, records every code it "sends", and can be made
 // to fail in every way a real provider can.
 package verify

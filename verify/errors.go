@@ -11,8 +11,8 @@ import (
 // matches the sentinel the underlying error matches, and errors.As reaches
 // the provider's error type through it.
 type Error struct {
-	// Op is the operation: "start", "check", "cancel", "fetch" or
-	// "normalize".
+	// Op is the operation: "start", "check", "cancel", "fetch",
+	// "approve" or "normalize".
 	Op string
 	// Provider is the provider's name, such as "twilio".
 	Provider string
@@ -54,6 +54,7 @@ const (
 	CodeUnsupported      Code = "unsupported"
 	CodeUnavailable      Code = "unavailable"
 	CodeOutcomeUnknown   Code = "outcome_unknown"
+	CodeConflict         Code = "conflict"
 	CodeCanceled         Code = "canceled"
 	CodeDeadlineExceeded Code = "deadline_exceeded"
 	CodeUnknown          Code = "unknown"
@@ -74,6 +75,7 @@ var codes = []struct {
 	{ErrNotFound, CodeNotFound},
 	{ErrTooManyChecks, CodeTooManyChecks},
 	{ErrTooManySends, CodeTooManySends},
+	{ErrConflict, CodeConflict},
 	{ErrRateLimited, CodeRateLimited},
 	{ErrUnauthorized, CodeUnauthorized},
 	{ErrUnsupported, CodeUnsupported},

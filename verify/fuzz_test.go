@@ -20,6 +20,7 @@ func FuzzNormalize(f *testing.F) {
 		"+14155552671", "(415) 555-2671", "+44 20 7183 8750", "00442071838750", "alice@Example.COM",
 		"a@b@c", "Alice <a@example.com>", "\"quoted\"@example.com", "+1415555\x002671", "+1-800-FLOWERS",
 		"tel:+1-415-555-2671", "+14155552671&Channel=call", "ü@example.com", "",
+		"a\xff@example.com", "a@exa\xffmple.com", "\xc3@example.com", "a.@example.com",
 	} {
 		f.Add(s)
 	}
@@ -49,6 +50,11 @@ func FuzzNormalize(f *testing.F) {
 		if !utf8.ValidString(got) || strings.ContainsAny(got, "\r\n\t\x00 <>") {
 			t.Fatalf("Normalize(%q) = %q, not safe on the wire", s, got)
 		}
+		// One grammar (issue 10): an accepted address is valid UTF-8 and
+		// passes provider.IsEmail, so every provider accepts it too.
+		if strings.Contains(got, "@") && (!provider.IsEmail(got) || !provider.ChannelFits(provider.ChannelEmail, got)) {
+			t.Fatalf("Normalize(%q) = %q, outside the documented address grammar", s, got)
+		}
 		if !strings.Contains(got, "@") && (got[0] != '+' || strings.Trim(got[1:], "0123456789") != "") {
 			t.Fatalf("Normalize(%q) = %q, not E.164", s, got)
 		}
@@ -67,7 +73,7 @@ func FuzzCheckCode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, code string) {
 		p := &nopProvider{}
-		c, _ := verify.New(p)
+		c, _ := verify.New(p, verify.WithCodeLength(4, 10))
 		_, err := c.Check(context.Background(), "+14155552671", code, nil)
 		if err != nil {
 			if !errors.Is(err, verify.ErrInvalidRequest) || p.last != nil {
@@ -89,6 +95,10 @@ func FuzzCheckCode(f *testing.F) {
 }
 
 type nopProvider struct{ last *provider.CheckRequest }
+
+func (p *nopProvider) Capabilities() provider.Capabilities {
+	return provider.Capabilities{CheckByTo: true}
+}
 
 func (p *nopProvider) Start(context.Context, provider.StartRequest) (provider.Verification, error) {
 	return provider.Verification{ID: "VE1", Status: provider.StatusPending}, nil

@@ -1,12 +1,12 @@
 package verify
 
 import (
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers/v2"
+	"github.com/verifykit/verifykit/provider"
 )
 
 // maxTargetLen bounds what is parsed at all; no phone number or e-mail
@@ -54,42 +54,14 @@ func normalizePhone(s, region string, wantType bool) (target, error) {
 	}, nil
 }
 
+// normalizeEmail accepts the grammar of provider.IsEmail and lower-cases
+// the domain.
 func normalizeEmail(s string) (target, error) {
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Name != "" || addr.Address != s {
+	if !provider.IsEmail(s) {
 		return target{}, invalid("not a bare e-mail address")
 	}
 	at := strings.LastIndexByte(s, '@')
-	local, domain := s[:at], strings.ToLower(s[at+1:])
-	if len(local) > 64 || !validDomain(domain) {
-		return target{}, invalid("not a deliverable e-mail address")
-	}
-	return target{value: local + "@" + domain, email: true}, nil
-}
-
-// validDomain reports whether d is a DNS host name with at least two labels
-// of letters, digits and inner hyphens, and a top-level label that is not
-// all digits.
-func validDomain(d string) bool {
-	if len(d) > 253 {
-		return false
-	}
-	labels := strings.Split(d, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for i := range len(l) {
-			c := l[i]
-			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+	return target{value: s[:at] + "@" + strings.ToLower(s[at+1:]), email: true}, nil
 }
 
 // cleanCode removes the spaces and dashes people type in a code and checks

@@ -82,7 +82,10 @@ func WithHook(fn func(ctx context.Context, e Event)) Option {
 // WithCodeLength sets how many letters or digits a code may have once
 // spaces and dashes are removed. Check refuses codes outside [min, max]
 // with ErrInvalidRequest without asking the provider, so they do not count
-// as wrong codes. The default is 4 to 10, the range Twilio accepts.
+// as wrong codes. The default is 1 to 64: each provider refuses codes
+// outside its own range (Twilio's is 4 to 10) with ErrInvalidRequest, and
+// those do not count as wrong codes either. Set the range the application's
+// provider uses to refuse them without a call.
 func WithCodeLength(min, max int) Option {
 	return func(c *config) error {
 		if min < 1 || max < min || max > 64 {

@@ -31,6 +31,7 @@ const (
 	StatusMaxAttemptsReached = provider.StatusMaxAttemptsReached
 	StatusFailed             = provider.StatusFailed
 	StatusDeleted            = provider.StatusDeleted
+	StatusDenied             = provider.StatusDenied
 )
 
 // Verification is the state of a verification, as Start, Check, Cancel and
@@ -57,8 +58,13 @@ var (
 	ErrUnauthorized   = provider.ErrUnauthorized
 	ErrUnsupported    = provider.ErrUnsupported
 	ErrUnavailable    = provider.ErrUnavailable
+	ErrConflict       = provider.ErrConflict
 	ErrOutcomeUnknown = provider.ErrOutcomeUnknown
 )
+
+// PendingID reports the ID of the verification already pending for a
+// target, when err (typically ErrConflict from Start) carries it.
+func PendingID(err error) (string, bool) { return provider.PendingID(err) }
 
 // RetryAfter reports how long the provider asked the caller to wait before
 // trying again, when err carries that advice (typically with

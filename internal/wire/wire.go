@@ -1,9 +1,13 @@
-// Package wire holds the input checks that Twilio Verify applies, shared by
-// the twilio client, the fake and the emulator so that all three refuse the
-// same things.
+// Package wire holds the input checks shared by the verify client, the
+// provider contract, the twilio client, the fake and the emulator, so that
+// all of them refuse the same things.
 package wire
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // IsE164 reports whether s is '+' followed by 8 to 15 digits, the first not
 // zero.
@@ -19,20 +23,70 @@ func IsE164(s string) bool {
 	return true
 }
 
-// IsEmail reports whether s looks like a bare e-mail address: something,
-// '@', a domain with a dot, at most 254 bytes, no spaces or control
-// characters.
+// IsEmail reports whether s is an e-mail address in the one grammar the
+// project accepts (documented on provider.ChannelFits): valid UTF-8 of at
+// most 254 bytes, a local part, '@', a domain. The local part is 1 to 64
+// bytes of dot-separated atoms (no leading, trailing or doubled dot); an
+// atom is ASCII letters, digits and !#$%&'*+-/=?^_`{|}~, or non-ASCII
+// letters, digits and marks. Quoted local parts, comments and display names
+// are refused. The domain is an ASCII DNS host name (an international
+// domain in its xn-- form) of at least two labels of letters, digits and
+// inner hyphens, each 1 to 63 bytes, at most 253 bytes in all, whose last
+// label is not all digits.
 func IsEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	if at < 1 || at == len(s)-1 || len(s) > 254 || !strings.Contains(s[at+1:], ".") {
+	if len(s) > 254 || !utf8.ValidString(s) {
 		return false
 	}
-	for i := range len(s) {
-		if s[i] <= ' ' || s[i] == 0x7f {
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || at > 64 {
+		return false
+	}
+	return validLocal(s[:at]) && validDomain(s[at+1:])
+}
+
+func validLocal(l string) bool {
+	if l[0] == '.' || l[len(l)-1] == '.' || strings.Contains(l, "..") {
+		return false
+	}
+	for _, r := range l {
+		switch {
+		case r == '.':
+		case r < utf8.RuneSelf:
+			if !isAtext(byte(r)) {
+				return false
+			}
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r):
 			return false
 		}
 	}
 	return true
+}
+
+func isAtext(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := range len(l) {
+			c := l[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
 }
 
 // ValidCode reports whether s could be a verification code: 4 to 10 ASCII

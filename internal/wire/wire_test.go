@@ -1,6 +1,11 @@
 package wire
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
 
 func TestIsE164(t *testing.T) {
 	for s, want := range map[string]bool{
@@ -19,6 +24,13 @@ func TestIsEmail(t *testing.T) {
 		"a@example.com": true, "x.y+z@mail.example.co.uk": true,
 		"": false, "@example.com": false, "a@": false, "a@b": false, "a b@example.com": false,
 		"a@exa\x00mple.com": false, "a@example.com\x7f": false,
+		// Issue 10: invalid UTF-8 was accepted.
+		"a\xff@example.com": false, "\xff@example.com": false, "a@exa\xffmple.com": false,
+		"ü@example.com": true, "o'brien@example.com": true, "A@EXAMPLE.COM": true,
+		"\"a b\"@example.com": false, "a.@example.com": false, ".a@example.com": false, "a..b@example.com": false,
+		"a@-example.com": false, "a@example.123": false, "a@[1.2.3.4]": false, "a@b@example.com": false,
+		"a\ufffd@example.com": false, "a@bücher.de": false, "a@xn--bcher-kva.de": true,
+		"Alice <a@example.com>": false,
 	} {
 		if got := IsEmail(s); got != want {
 			t.Errorf("IsEmail(%q) = %v, want %v", s, got, want)
@@ -54,4 +66,29 @@ func TestValidSID(t *testing.T) {
 			t.Errorf("ValidSID(%q, %q) = %v, want %v", tt.s, tt.prefix, got, tt.want)
 		}
 	}
+}
+
+// FuzzIsEmail checks the properties the address grammar promises: an
+// accepted address is valid UTF-8 with no space or control character, has
+// one local part of 1 to 64 bytes and a lower-cased domain it still
+// accepts.
+func FuzzIsEmail(f *testing.F) {
+	for _, s := range []string{"a@example.com", "a\xff@example.com", "ü@example.com", "\"a\"@example.com", "a@b@c.de", "a@xn--bcher-kva.de"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !IsEmail(s) {
+			return
+		}
+		if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+			t.Fatalf("IsEmail(%q) = true for a string with bad characters", s)
+		}
+		at := strings.LastIndexByte(s, '@')
+		if at < 1 || at > 64 || strings.Contains(s[:at], "@") || len(s) > 254 {
+			t.Fatalf("IsEmail(%q) = true for a bad split", s)
+		}
+		if !IsEmail(s[:at] + "@" + strings.ToLower(s[at+1:])) {
+			t.Fatalf("IsEmail(%q) = true but false with the domain lower-cased", s)
+		}
+	})
 }
