@@ -6,9 +6,11 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/nyaruka/phonenumbers/v2 v2.0.8
+	github.com/pquerna/otp v1.5.0
 )
 
 require (
+	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
 )

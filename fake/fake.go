@@ -31,6 +31,8 @@ type Fake struct {
 	outMu  sync.Mutex
 	outbox outbox
 
+	factors factors // authenticator-app factors, see factor.go
+
 	faultMu sync.Mutex
 	nFaults atomic.Int64 // len(faults), read without the lock
 	faults  []*Fault

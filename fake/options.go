@@ -46,6 +46,7 @@ type config struct {
 	outboxLimit  int
 	disabled     map[provider.Channel]bool
 	onSend       func(Message)
+	factor       factorConfig // see factor_options.go
 }
 
 func defaultConfig() config {

@@ -1,0 +1,224 @@
+package fake_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/provider/providertest"
+)
+
+type factorHarness struct {
+	f     *fake.Fake
+	clock *fake.Clock
+	lim   providertest.FactorLimits
+}
+
+func (h *factorHarness) Factors() provider.FactorProvider { return h.f }
+func (h *factorHarness) Now() time.Time                   { return h.clock.Now() }
+func (h *factorHarness) Advance(d time.Duration)          { h.clock.Advance(d) }
+func (h *factorHarness) ErrorTarget() any                 { return new(*fake.Error) }
+func (h *factorHarness) FactorLimits() providertest.FactorLimits {
+	return h.lim
+}
+
+var start = time.Date(2026, 3, 1, 12, 0, 7, 0, time.UTC)
+
+func TestConformance_Factors(t *testing.T) {
+	t.Parallel()
+	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {
+		c := fake.NewClock(start)
+		return &factorHarness{f: fake.MustNew(fake.WithClock(c.Now)), clock: c, lim: providertest.DefaultFactorLimits()}
+	})
+}
+
+func TestConformance_FactorsOtherLimits(t *testing.T) {
+	t.Parallel()
+	lim := providertest.FactorLimits{MaxWrong: 2, Window: time.Minute}
+	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {
+		c := fake.NewClock(start)
+		return &factorHarness{f: fake.MustNew(fake.WithClock(c.Now), fake.WithFactorLimits(2, time.Minute), fake.WithRandomCodes()), clock: c, lim: lim}
+	})
+}
+
+// A harness whose provider offers no factors: the section is skipped.
+type noFactors struct{ *factorHarness }
+
+func (noFactors) Factors() provider.FactorProvider { return nil }
+
+func TestConformance_FactorsSkipWithoutCapability(t *testing.T) {
+	t.Parallel()
+	r := providertest.FactorRules()[0]
+	skipped := false
+	t.Run("skip", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		providertest.RunFactorRule(t, r, noFactors{&factorHarness{}})
+	})
+	if !skipped {
+		t.Error("a harness without factors was not skipped")
+	}
+}
+
+func enrollT(t *testing.T, f *fake.Fake, id string) provider.Enrollment {
+	t.Helper()
+	e, err := f.EnrollFactor(context.Background(), provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestFake_FactorSecretsDeterministic(t *testing.T) {
+	t.Parallel()
+	a, b := fake.MustNew(), fake.MustNew()
+	s1, s2 := enrollT(t, a, "user-00000001").Secret, enrollT(t, b, "user-00000001").Secret
+	if s1 != s2 {
+		t.Error("two fakes with the default seed gave different first secrets")
+	}
+	if s3 := enrollT(t, a, "user-00000001").Secret; s3 == s1 {
+		t.Error("the second secret equals the first")
+	}
+	if s4 := enrollT(t, fake.MustNew(fake.WithSeed(7)), "user-00000001").Secret; s4 == s1 {
+		t.Error("another seed gave the same secret")
+	}
+	r1, r2 := enrollT(t, fake.MustNew(fake.WithRandomCodes()), "user-00000001").Secret, enrollT(t, fake.MustNew(fake.WithRandomCodes()), "user-00000001").Secret
+	if r1 == r2 || r1 == s1 {
+		t.Error("random secrets repeat")
+	}
+	if len(s1) != 32 {
+		t.Errorf("secret of %d Base32 characters, want 32 (160 bits)", len(s1))
+	}
+}
+
+func TestFake_FactorCodeAndIssuer(t *testing.T) {
+	t.Parallel()
+	c := fake.NewClock(start)
+	f := fake.MustNew(fake.WithClock(c.Now), fake.WithFactorIssuer("Acme"))
+	e := enrollT(t, f, "user-00000001")
+	if !strings.Contains(e.URI, "issuer=Acme") || !strings.HasPrefix(e.URI, "otpauth://totp/Acme:phone?") {
+		t.Errorf("URI does not name the issuer and account: %s", strings.ReplaceAll(e.URI, e.Secret, "SECRET"))
+	}
+	code, ok := f.FactorCode("user-00000001", e.ID)
+	if !ok {
+		t.Fatal("FactorCode: no factor")
+	}
+	fa, err := f.ConfirmFactor(context.Background(), provider.ConfirmRequest{Identity: "user-00000001", FactorID: e.ID, Code: code})
+	if err != nil || !fa.Verified() {
+		t.Fatalf("confirm with FactorCode: %v %v", fa, err)
+	}
+	if _, ok := f.FactorCode("user-00000002", e.ID); ok {
+		t.Error("FactorCode answered for another identity")
+	}
+}
+
+func TestFake_FactorFaultsAndEvents(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var events []fake.FactorEvent
+	c := fake.NewClock(start)
+	f := fake.MustNew(fake.WithClock(c.Now), fake.WithOnFactor(func(e fake.FactorEvent) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	}))
+	ctx := context.Background()
+	const id = "user-00000001"
+	e := enrollT(t, f, id)
+	code, _ := f.FactorCode(id, e.ID)
+
+	// A fault before the effect: nothing happens.
+	f.InjectFault(fake.Fault{Op: fake.OpConfirmFactor, To: id, Err: provider.ErrUnavailable})
+	if _, err := f.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: id, FactorID: e.ID, Code: code}); !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("injected fault: %v", err)
+	}
+	if fa, _ := f.FetchFactor(ctx, id, e.ID); fa.Verified() {
+		t.Fatal("an unprocessed fault verified the factor")
+	}
+	// A processed fault: the effect happens, the answer is lost.
+	f.InjectFault(fake.Fault{Op: fake.OpConfirmFactor, Err: provider.ErrOutcomeUnknown, Processed: true})
+	if _, err := f.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: id, FactorID: e.ID, Code: code}); !errors.Is(err, provider.ErrOutcomeUnknown) {
+		t.Fatalf("processed fault: %v", err)
+	}
+	if fa, _ := f.FetchFactor(ctx, id, e.ID); !fa.Verified() {
+		t.Fatal("a processed fault did not verify the factor")
+	}
+	// A fault for another identity does not match.
+	f.InjectFault(fake.Fault{Op: fake.OpFetchFactor, To: "someone-else-1"})
+	if _, err := f.FetchFactor(ctx, id, e.ID); err != nil {
+		t.Fatalf("fault for another identity hit: %v", err)
+	}
+	f.ClearFaults()
+
+	mu.Lock()
+	defer mu.Unlock()
+	var ops []string
+	for _, ev := range events {
+		ops = append(ops, string(ev.Op))
+		if s := fmt.Sprintf("%+v", ev); strings.Contains(s, code) || strings.Contains(s, e.Secret) {
+			t.Errorf("event %s reveals the code or secret", ev.Op)
+		}
+	}
+	want := []string{"enroll factor", "confirm factor", "fetch factor", "confirm factor", "fetch factor", "fetch factor"}
+	if diff := cmp.Diff(want, ops); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+func TestFake_ChallengeExpiryAndUpdate(t *testing.T) {
+	t.Parallel()
+	c := fake.NewClock(start)
+	f := fake.MustNew(fake.WithClock(c.Now))
+	ctx := context.Background()
+	const id = "user-00000001"
+	e := enrollT(t, f, id)
+	code, _ := f.FactorCode(id, e.ID)
+	if _, err := f.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: id, FactorID: e.ID, Code: code}); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(30 * time.Second)
+	ch, err := f.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: "000000"})
+	if err != nil || ch.Status != provider.ChallengePending {
+		t.Fatalf("wrong code: %v %v", ch, err)
+	}
+	good, _ := f.FactorCode(id, e.ID)
+	up, err := f.UpdateChallenge(ctx, id, ch.ID, good)
+	if err != nil || !up.Approved() || up.RespondedAt.IsZero() {
+		t.Fatalf("UpdateChallenge with the right code: %v %v", up, err)
+	}
+	// A second pending challenge expires after 5 minutes.
+	ch2, _ := f.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: "000000"})
+	c.Advance(fake.DefaultChallengeExpiry)
+	got, err := f.FetchChallenge(ctx, id, ch2.ID)
+	if err != nil || got.Status != provider.ChallengeExpired {
+		t.Fatalf("after expiry: %v %v", got, err)
+	}
+	if _, err := f.UpdateChallenge(ctx, id, ch2.ID, good); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("UpdateChallenge of an expired challenge: %v", err)
+	}
+	list, _ := f.ListChallenges(ctx, id, e.ID, provider.ChallengeApproved)
+	if len(list) != 1 || list[0].ID != ch.ID {
+		t.Errorf("ListChallenges approved: %v", list)
+	}
+}
+
+func TestFake_FactorOptionsValidate(t *testing.T) {
+	t.Parallel()
+	for name, opt := range map[string]fake.Option{
+		"limits 0":     fake.WithFactorLimits(0, time.Minute),
+		"window 0":     fake.WithFactorLimits(5, 0),
+		"issuer empty": fake.WithFactorIssuer(""),
+		"nil hook":     fake.WithOnFactor(nil),
+	} {
+		if _, err := fake.New(opt); err == nil {
+			t.Errorf("%s: New accepted it", name)
+		}
+	}
+}
