@@ -95,6 +95,7 @@ type Client struct {
 	logger    *slog.Logger
 	retryHook func(RetryEvent)
 	now       func() time.Time
+	redact    *redactor
 }
 
 // Option configures a Client. Options validate their arguments; New returns
@@ -325,6 +326,7 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		logger:    cfg.logger,
 		retryHook: cfg.retryHook,
 		now:       cfg.now,
+		redact:    newRedactor(creds),
 	}, nil
 }
 
@@ -560,8 +562,7 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 	default:
 		// A server (or a proxy) that quotes the request back must not make
 		// the credentials or a code show up in an error.
-		secrets := append([]string{c.creds.password}, cl.secrets...)
-		e.Code, e.Message, e.MoreInfo = body.Code, sanitize(body.Message, secrets), sanitize(body.MoreInfo, secrets)
+		e.Code, e.Message, e.MoreInfo = body.Code, c.redact.sanitize(body.Message, cl.secrets), c.redact.sanitize(body.MoreInfo, cl.secrets)
 	}
 	return e
 }

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
@@ -161,25 +158,4 @@ func ErrorCode(err error) int {
 		return ae.Code
 	}
 	return 0
-}
-
-var (
-	phoneLike = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,20}[0-9]`)
-	emailLike = regexp.MustCompile(`[^\s@"'<>()]+@[^\s@"'<>()]+`)
-)
-
-// sanitize masks what looks like a phone number or an e-mail address in a
-// message from Twilio, redacts the secrets the request carried, and bounds
-// its length.
-func sanitize(s string, secrets []string) string {
-	if len(s) > 512 {
-		s = s[:512]
-	}
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	s = emailLike.ReplaceAllStringFunc(s, mask.Target)
-	return phoneLike.ReplaceAllStringFunc(s, mask.Target)
 }

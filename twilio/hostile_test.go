@@ -2,6 +2,7 @@ package twilio_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,7 +147,25 @@ func TestSecretsSweep(t *testing.T) {
 		j, _ := jsonString(msg)
 		reply(w, 400, []byte(`{"code":60200,"message":`+j+`,"status":400}`))
 	}
-	rows := append([]fault{{name: "echo", handler: echo}}, faults...)
+	// A proxy that quotes the Authorization header, in every encoding a
+	// body can carry, with the credentials across the cut of long
+	// messages.
+	var echoes atomic.Int32
+	echoAuth := func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		var encs []string
+		for _, enc := range credentialEncodings(user, pass) {
+			encs = append(encs, enc)
+		}
+		sort.Strings(encs)
+		n := int(echoes.Add(1))
+		// Each request starts the list at another encoding, so each in
+		// turn comes first, and others straddle the cut at 512 bytes.
+		msg := strings.Repeat("x", n%7) + strings.Join(append(encs[n%len(encs):], encs[:n%len(encs)]...), " ")
+		j, _ := jsonString(msg)
+		reply(w, 502, []byte(`{"code":20502,"message":`+j+`,"more_info":`+j+`}`))
+	}
+	rows := append([]fault{{name: "echo", handler: echo}, {name: "echo the Authorization header", handler: echoAuth}}, faults...)
 	for _, creds := range []twilio.Credentials{twilio.AuthToken(accountSID, token), twilio.APIKey("SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", secret)} {
 		for _, f := range rows {
 			if f.inMemory {
@@ -214,6 +235,12 @@ func TestSecretsSweep(t *testing.T) {
 	}
 	if len(seen) < 100 {
 		t.Fatalf("the sweep saw only %d strings", len(seen))
+	}
+	// Pieces of the credentials, raw and Basic-encoded, show partial leaks.
+	for _, cr := range [][2]string{{accountSID, token}, {"SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", secret}} {
+		secrets = append(secrets, fragments(cr[1])...)
+		basic := base64.StdEncoding.EncodeToString([]byte(cr[0] + ":" + cr[1]))
+		secrets = append(secrets, fragments(basic[48:])...)
 	}
 	for _, s := range seen {
 		for _, secret := range secrets {

@@ -1,0 +1,283 @@
+package twilio
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/verifykit/verifykit/internal/mask"
+)
+
+// maxMessage is the most of a message from Twilio an error keeps.
+const maxMessage = 512
+
+// redactor removes the client's credentials from text a server sent back.
+// A server or a proxy that quotes the request may quote the Authorization
+// header, the token, or either in another encoding, so the redactor looks
+// for each credential as raw text, in base64 (standard and URL alphabets,
+// padded or not, at any alignment inside a longer base64 text) and in hex,
+// and matches each of those through percent-encoding, JSON escapes
+// (\uXXXX, \/) and HTML character references.
+type redactor struct {
+	needles []string // decoded forms to look for, longest first
+	longest int      // the longest needle, in bytes
+}
+
+// minNeedle is the shortest base64 or hex fragment the redactor looks for:
+// shorter ones would match unrelated text.
+const minNeedle = 8
+
+func newRedactor(c Credentials) *redactor {
+	r := &redactor{}
+	add := func(s string) {
+		if s != "" && !slices.Contains(r.needles, s) {
+			r.needles = append(r.needles, s)
+		}
+	}
+	addLong := func(s string) {
+		if len(s) >= minNeedle {
+			add(s)
+		}
+	}
+	basic := c.username + ":" + c.password
+	add(c.password)
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		add(enc.EncodeToString([]byte(basic)))
+		// The part of any base64 text that depends on the secret alone,
+		// for each of the three alignments it can start at.
+		for k := range 3 {
+			e := enc.EncodeToString(append(make([]byte, k), c.password...))
+			from, to := (8*k+5)/6, 8*(k+len(c.password))/6
+			if to > from {
+				addLong(e[from:to])
+			}
+		}
+	}
+	addLong(hex.EncodeToString([]byte(c.password)))
+	addLong(strings.ToUpper(hex.EncodeToString([]byte(c.password))))
+	slices.SortFunc(r.needles, func(a, b string) int { return len(b) - len(a) })
+	if len(r.needles) > 0 {
+		r.longest = len(r.needles[0])
+	}
+	return r
+}
+
+// sanitize prepares a message from Twilio for an error: it redacts the
+// credentials and extra (the codes the request carried), masks what looks
+// like a phone number or an e-mail address (but not Twilio SIDs), and only
+// then cuts the result to maxMessage bytes, so that no secret can straddle
+// the cut.
+func (r *redactor) sanitize(s string, extra []string) string {
+	// Only the start of a long message is kept: look at it, and far enough
+	// past it to see whole any secret that begins inside it (an encoded
+	// byte takes at most 6 bytes).
+	longest := r.longest
+	for _, x := range extra {
+		longest = max(longest, len(x))
+	}
+	if window := maxMessage + 6*longest + 64; len(s) > window {
+		s = s[:window]
+	}
+	var spans [][2]int
+	for _, n := range r.needles {
+		spans = findEncoded(s, n, spans)
+	}
+	for _, x := range extra {
+		if x != "" {
+			spans = findEncoded(s, x, spans)
+		}
+	}
+	s = redactSpans(s, spans)
+	s = maskTargets(s)
+	if len(s) > maxMessage {
+		s = s[:maxMessage]
+	}
+	return strings.ToValidUTF8(s, "")
+}
+
+// findEncoded appends to spans the byte ranges of s that decode to needle,
+// each character of it written as itself or percent-encoded, as a JSON
+// escape or as an HTML character reference.
+func findEncoded(s, needle string, spans [][2]int) [][2]int {
+	for i := 0; i < len(s); {
+		if end, ok := matchAt(s, i, needle); ok {
+			spans = append(spans, [2]int{i, end})
+			i = end
+			continue
+		}
+		i++
+	}
+	return spans
+}
+
+// matchAt reports whether s, from i, decodes to needle, and where the match
+// ends.
+func matchAt(s string, i int, needle string) (int, bool) {
+	for j := 0; j < len(needle); j++ {
+		if i >= len(s) {
+			return 0, false
+		}
+		c, n := decodeAt(s, i)
+		if c != needle[j] {
+			return 0, false
+		}
+		i += n
+	}
+	return i, true
+}
+
+// decodeAt returns the byte that s, from i, stands for, and the number of
+// bytes that spell it: %XX, \uXXXX, \xXX, a backslash before a
+// punctuation character, &#NN; and &#xXX;, or the byte itself.
+func decodeAt(s string, i int) (byte, int) {
+	c := s[i]
+	switch c {
+	case '%':
+		if b, ok := unhex(s, i+1, 2); ok {
+			return b, 3
+		}
+	case '\\':
+		if i+1 < len(s) {
+			switch d := s[i+1]; d {
+			case 'u', 'U':
+				if i+6 <= len(s) && s[i+2:i+4] == "00" {
+					if b, ok := unhex(s, i+4, 2); ok {
+						return b, 6
+					}
+				}
+			case 'x':
+				if b, ok := unhex(s, i+2, 2); ok {
+					return b, 4
+				}
+			case '/', '\\', '"', '\'', '+', '=', '-', '_':
+				return d, 2
+			}
+		}
+	case '&':
+		if i+3 < len(s) && s[i+1] == '#' {
+			end := strings.IndexByte(s[i+2:min(len(s), i+10)], ';')
+			if end > 0 {
+				num := s[i+2 : i+2+end]
+				v, ok := 0, true
+				if num[0] == 'x' || num[0] == 'X' {
+					ok = len(num) > 1
+					for k := 1; k < len(num) && ok; k++ {
+						h, isHex := hexVal(num[k])
+						v, ok = v*16+int(h), isHex
+					}
+				} else {
+					for k := 0; k < len(num) && ok; k++ {
+						v, ok = v*10+int(num[k]-'0'), '0' <= num[k] && num[k] <= '9'
+					}
+				}
+				if ok && v < 0x80 {
+					return byte(v), end + 3
+				}
+			}
+		}
+	}
+	return c, 1
+}
+
+func unhex(s string, i, n int) (byte, bool) {
+	if i+n > len(s) {
+		return 0, false
+	}
+	var v byte
+	for k := range n {
+		h, ok := hexVal(s[i+k])
+		if !ok {
+			return 0, false
+		}
+		v = v<<4 | h
+	}
+	return v, true
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// encodedRun reports whether c can belong to the encoded text around a
+// secret: base64 (either alphabet), hex, and the characters of
+// percent-encoding, JSON escapes and character references.
+func encodedRun(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte(`+/=-_%\&#;`, c) >= 0
+}
+
+// redactSpans replaces each span, widened to the whole encoded text around
+// it (the rest of a base64 text carries bits of the secret too), with
+// "[redacted]".
+func redactSpans(s string, spans [][2]int) string {
+	if len(spans) == 0 {
+		return s
+	}
+	for k := range spans {
+		a, b := spans[k][0], spans[k][1]
+		for a > 0 && encodedRun(s[a-1]) {
+			a--
+		}
+		for b < len(s) && encodedRun(s[b]) {
+			b++
+		}
+		spans[k] = [2]int{a, b}
+	}
+	slices.SortFunc(spans, func(x, y [2]int) int { return x[0] - y[0] })
+	var out strings.Builder
+	last := 0
+	for _, sp := range spans {
+		if sp[1] <= last {
+			continue
+		}
+		if sp[0] >= last {
+			out.WriteString(s[last:sp[0]])
+			out.WriteString("[redacted]")
+		}
+		last = sp[1]
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
+
+var (
+	phoneLike = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,20}[0-9]`)
+	emailLike = regexp.MustCompile(`[^\s@"'<>()]+@[^\s@"'<>()]+`)
+	// twilioID matches the identifiers a message may name and masking must
+	// leave alone: Twilio SIDs (two capital letters and 32 hex digits,
+	// such as VA… and VE…) and UUIDs.
+	twilioID = regexp.MustCompile(`[A-Z]{2}[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+)
+
+// maskTargets masks what looks like a phone number or an e-mail address in
+// s, leaving Twilio SIDs and UUIDs as they are.
+func maskTargets(s string) string {
+	ids := twilioID.FindAllStringIndex(s, -1)
+	var out strings.Builder
+	last := 0
+	for _, id := range ids {
+		out.WriteString(maskText(s[last:id[0]]))
+		out.WriteString(s[id[0]:id[1]])
+		last = id[1]
+	}
+	out.WriteString(maskText(s[last:]))
+	return out.String()
+}
+
+func maskText(s string) string {
+	if s == "" {
+		return s
+	}
+	s = emailLike.ReplaceAllStringFunc(s, mask.Target)
+	return phoneLike.ReplaceAllStringFunc(s, mask.Target)
+}
