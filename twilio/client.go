@@ -472,6 +472,9 @@ type call struct {
 	// secrets are values sent in the request (codes) that must not come
 	// back in an error, should Twilio quote them.
 	secrets []string
+	// check, when set, runs after a success body is decoded and says why
+	// it is not a well-formed answer to this request.
+	check func() error
 }
 
 var formContentType = []string{"application/x-www-form-urlencoded"}
@@ -533,6 +536,14 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if readErr == nil && out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
 			readErr = fmt.Errorf("decoding the %d response: %w", resp.StatusCode, err)
+		}
+	}
+	if readErr == nil && cl.check != nil {
+		// A success status with a body that is not an answer to this
+		// request (an empty object, null, another resource) says nothing
+		// definite.
+		if err := cl.check(); err != nil {
+			readErr = fmt.Errorf("malformed %d response: %w", resp.StatusCode, err)
 		}
 	}
 	if readErr != nil {

@@ -20,7 +20,12 @@
 // the provider sentinel errors with errors.Is (the table is on APIError).
 // Failures without an error answer (input refused before sending, a
 // connection that failed, a context that ended, a body that could not be
-// read or exceeded 1 MiB) are [*RequestError] values. Messages from Twilio
+// read or exceeded 1 MiB, a success answer that is not a well-formed result
+// for the request) are [*RequestError] values. A success status is never
+// taken at its word: an answer with no SID or status, or about another
+// verification, service or target than the one asked about, gives
+// provider.ErrOutcomeUnknown after a POST (Twilio may have acted) and
+// provider.ErrUnavailable after a read. Messages from Twilio
 // have phone numbers, e-mail addresses and the request's codes masked.
 //
 // # Retries

@@ -102,7 +102,9 @@ func (e *APIError) sentinel() error {
 // RequestError is a failure without an error answer from Twilio: the input
 // was refused before sending (provider.ErrInvalidRequest), the request could
 // not be sent or the connection failed, the context ended, or the response
-// could not be read. It matches provider.ErrUnavailable when the request
+// could not be read or was not a well-formed answer to the request (a
+// success status with an empty object, null, no SID or status, or a
+// verification, service or target other than the one asked about). It matches provider.ErrUnavailable when the request
 // provably did not reach Twilio (or was a read), and
 // provider.ErrOutcomeUnknown when a POST may have been processed. Through
 // Unwrap it also matches the underlying error, such as context.Canceled.

@@ -37,6 +37,10 @@ var ops = []op{
 		_, err := c.Check(ctx, provider.CheckRequest{To: "+14155552671", Code: "123456"})
 		return err
 	}},
+	{"CheckID", "POST", func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.Check(ctx, provider.CheckRequest{ID: veSID, Code: "123456"})
+		return err
+	}},
 	{"Cancel", "POST", func(ctx context.Context, c *twilio.Client) error { _, err := c.Cancel(ctx, veSID); return err }},
 	{"Approve", "POST", func(ctx context.Context, c *twilio.Client) error { _, err := c.Approve(ctx, veSID); return err }},
 	{"CreateService", "POST", func(ctx context.Context, c *twilio.Client) error {
@@ -118,6 +122,16 @@ type fault struct {
 	// want gives the outcome per class of request (and, rarely, per
 	// operation).
 	want func(o op) outcome
+	// wantOp overrides want for the operations it names.
+	wantOp map[string]outcome
+}
+
+// outcomeFor is what the fault gives for o.
+func (f fault) outcomeFor(o op) outcome {
+	if w, ok := f.wantOp[o.name]; ok {
+		return w
+	}
+	return f.want(o)
 }
 
 const retries = 2 // so a retried fault is seen retries+1 = 3 times
@@ -179,6 +193,16 @@ var faults = []fault{
 	{name: "504", handler: body(504, nil), want: byClass(unknown1, unavail3, unavail3)},
 	{name: "200 with an empty body", handler: body(200, nil), want: byClass(unknown1, unavail1, successDel)},
 	{name: "200 with truncated JSON", handler: body(200, []byte(`{"sid":"VE`)), want: byClass(unknown1, unavail1, successDel)},
+	{name: "200 with {}", handler: body(200, []byte(`{}`)), want: byClass(unknown1, unavail1, successDel)},
+	{name: "200 with null", handler: body(200, []byte(`null`)), want: byClass(unknown1, unavail1, successDel)},
+	{name: "200 with no status", handler: body(200, []byte(`{"sid":"`+veSID+`","to":"+14155552671"}`)), want: byClass(unknown1, unavail1, successDel)},
+	{name: "200 approving another verification", want: byClass(unknown1, unavail1, successDel),
+		handler: body(200, []byte(`{"sid":"VEbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","service_sid":"`+serviceSID+`","to":"+14155550000","status":"approved","valid":true}`))},
+	{name: "200 approving in another service", want: byClass(unknown1, unavail1, successDel),
+		handler: body(200, []byte(`{"sid":"`+veSID+`","service_sid":"VAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","to":"+14155552671","status":"approved","valid":true}`))},
+	{name: "200 with another kind of object (a Service)", handler: body(200, []byte(`{"sid":"`+serviceSID+`","friendly_name":"x","code_length":6}`)),
+		want:   byClass(unknown1, unavail1, successDel),
+		wantOp: map[string]outcome{"CreateService": successDel, "UpdateService": successDel, "FetchService": successDel}},
 	{name: "200 with a 2 MiB body", handler: body(200, []byte(`{"sid":"`+strings.Repeat("x", 2<<20)+`"}`)), want: byClass(unknown1, unavail1, unavail1)},
 	{name: "a body slower than the context", deadline: 300 * time.Millisecond,
 		handler: func(w http.ResponseWriter, r *http.Request) {
@@ -319,7 +343,7 @@ func runCell(t *testing.T, f fault, o op) {
 	defer cancel()
 	begin := time.Now()
 	err = o.call(ctx, c)
-	want := f.want(o)
+	want := f.outcomeFor(o)
 	got := outcome{attempts: int(attempts.Load()), acted: actedNo}
 	switch {
 	case err == nil:
@@ -371,7 +395,7 @@ var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's failur
 // failureTable renders the fault matrix as the README's table.
 func failureTable() string {
 	var b strings.Builder
-	b.WriteString("| fault | POST: Start, Check, Cancel, Approve, CreateService, UpdateService | GET: Fetch, FetchService, ListServices | DELETE: DeleteService |\n")
+	b.WriteString("| fault | POST: Start, Check, CheckID, Cancel, Approve, CreateService, UpdateService | GET: Fetch, FetchService, ListServices | DELETE: DeleteService |\n")
 	b.WriteString("|---|---|---|---|\n")
 	for _, f := range faults {
 		cells := map[string]string{}
@@ -384,7 +408,7 @@ func failureTable() string {
 				if o.class != class {
 					continue
 				}
-				s := f.want(o).String()
+				s := f.outcomeFor(o).String()
 				if byOutcome[s] == nil {
 					order = append(order, s)
 				}

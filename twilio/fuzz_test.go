@@ -52,10 +52,17 @@ func FuzzDecodeVerification(f *testing.F) {
 			if v.ID != "" || v.Status != "" {
 				t.Fatalf("Check returned %v with error %v", v, err)
 			}
-		} else if v.Approved() {
-			// An approval must be what the body says, read independently.
-			var doc struct{ Status string }
-			if json.Unmarshal(body, &doc) != nil || doc.Status != "approved" {
+		} else {
+			// Any outcome must be about the verification checked; an
+			// approval must be what the body says, read independently.
+			var doc struct {
+				SID, Status string
+				Valid       bool
+			}
+			if v.ID != veSID || v.Status == "" {
+				t.Fatalf("Check gave %v for another verification, or no status", v)
+			}
+			if v.Approved() && (json.Unmarshal(body, &doc) != nil || doc.Status != "approved" || doc.SID != veSID || !doc.Valid) {
 				t.Fatalf("Check approved, but the body %q does not say so", body)
 			}
 		}

@@ -180,7 +180,8 @@ func (c *Client) CreateService(ctx context.Context, p ServiceParams) (Service, e
 		return Service{}, err
 	}
 	var s Service
-	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services", form: f, ok: []int{http.StatusCreated, http.StatusOK}}, &s)
+	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services", form: f, ok: []int{http.StatusCreated, http.StatusOK},
+		check: func() error { return checkService(&s, "") }}, &s)
 	return s, err
 }
 
@@ -194,7 +195,8 @@ func (c *Client) FetchService(ctx context.Context, sid string) (Service, error) 
 		return Service{}, err
 	}
 	var s Service
-	err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/v2/Services/" + sid, ok: []int{http.StatusOK}}, &s)
+	err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/v2/Services/" + sid, ok: []int{http.StatusOK},
+		check: func() error { return checkService(&s, sid) }}, &s)
 	return s, err
 }
 
@@ -212,7 +214,8 @@ func (c *Client) UpdateService(ctx context.Context, sid string, p ServiceParams)
 		return Service{}, err
 	}
 	var s Service
-	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services/" + sid, form: f, ok: []int{http.StatusOK}}, &s)
+	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services/" + sid, form: f, ok: []int{http.StatusOK},
+		check: func() error { return checkService(&s, sid) }}, &s)
 	return s, err
 }
 
@@ -253,15 +256,26 @@ func (c *Client) ListServices(ctx context.Context, pageSize, limit int) ([]Servi
 			return out, &RequestError{Op: op, Err: errors.New("more than 10000 pages"), kind: provider.ErrUnavailable}
 		}
 		var page struct {
-			Services []Service `json:"services"`
+			Services *[]Service `json:"services"`
 			Meta     struct {
 				NextPageURL string `json:"next_page_url"`
 			} `json:"meta"`
 		}
-		if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, form: form, ok: []int{http.StatusOK}}, &page); err != nil {
+		check := func() error {
+			if page.Services == nil {
+				return errors.New("the answer has no services list")
+			}
+			for i := range *page.Services {
+				if err := checkService(&(*page.Services)[i], ""); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, form: form, ok: []int{http.StatusOK}, check: check}, &page); err != nil {
 			return out, err
 		}
-		out = append(out, page.Services...)
+		out = append(out, *page.Services...)
 		if limit > 0 && len(out) >= limit {
 			return out[:limit], nil
 		}
@@ -279,6 +293,18 @@ func (c *Client) ListServices(ctx context.Context, pageSize, limit int) ([]Servi
 func checkServiceSID(op, sid string) error {
 	if !wire.ValidSID(sid, "VA") {
 		return invalidInput(op, "service SID must be VA followed by 32 hex digits")
+	}
+	return nil
+}
+
+// checkService says why s is not a well-formed answer about the service
+// sid (any service when sid is empty), or returns nil.
+func checkService(s *Service, sid string) error {
+	switch {
+	case !wire.ValidSID(s.SID, "VA"):
+		return errors.New("the answer has no service SID")
+	case sid != "" && s.SID != sid:
+		return errors.New("the answer is about another service (" + s.SID + ", not " + sid + ")")
 	}
 	return nil
 }

@@ -182,8 +182,9 @@ func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider
 	var v Verification
 	err = c.do(ctx, call{
 		op: opStart, method: http.MethodPost, form: form, secrets: []string{req.CustomCode},
-		path: "/v2/Services/" + c.serviceSID + "/Verifications",
-		ok:   []int{http.StatusCreated, http.StatusOK},
+		path:  "/v2/Services/" + c.serviceSID + "/Verifications",
+		ok:    []int{http.StatusCreated, http.StatusOK},
+		check: func() error { return c.checkAnswer(&v, "", req.To) },
 	}, &v)
 	if err != nil {
 		return provider.Verification{}, err
@@ -351,8 +352,9 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 	var v Verification
 	err := c.do(ctx, call{
 		op: opCheck, method: http.MethodPost, form: f, secrets: []string{req.Code},
-		path: "/v2/Services/" + c.serviceSID + "/VerificationCheck",
-		ok:   []int{http.StatusOK, http.StatusCreated},
+		path:  "/v2/Services/" + c.serviceSID + "/VerificationCheck",
+		ok:    []int{http.StatusOK, http.StatusCreated},
+		check: func() error { return c.checkAnswer(&v, req.ID, req.To) },
 	}, &v)
 	if err != nil {
 		return provider.Verification{}, err
@@ -398,11 +400,39 @@ func (c *Client) byID(ctx context.Context, op, method, sid string, form url.Valu
 	var v Verification
 	err := c.do(ctx, call{
 		op: op, method: method, form: form,
-		path: "/v2/Services/" + c.serviceSID + "/Verifications/" + sid,
-		ok:   []int{http.StatusOK},
+		path:  "/v2/Services/" + c.serviceSID + "/Verifications/" + sid,
+		ok:    []int{http.StatusOK},
+		check: func() error { return c.checkAnswer(&v, sid, "") },
 	}, &v)
 	if err != nil {
 		return provider.Verification{}, err
 	}
 	return v.public(), nil
+}
+
+// checkAnswer says why v is not a well-formed answer about the
+// verification sid (any verification when sid is empty) of the target to
+// (any target when to is empty), or returns nil.
+func (c *Client) checkAnswer(v *Verification, sid, to string) error {
+	switch {
+	case !wire.ValidSID(v.SID, "VE"):
+		return errors.New("the answer has no verification SID")
+	case sid != "" && v.SID != sid:
+		return errors.New("the answer is about another verification (" + v.SID + ", not " + sid + ")")
+	case v.Status == "":
+		return errors.New("the answer has no status")
+	case v.ServiceSID != "" && v.ServiceSID != c.serviceSID:
+		return errors.New("the answer is about another service")
+	case to != "" && v.To != "" && !sameTarget(v.To, to):
+		return errors.New("the answer is about another target")
+	case provider.Status(v.Status) == provider.StatusApproved && !v.Valid:
+		return errors.New("the answer says approved but not valid")
+	}
+	return nil
+}
+
+// sameTarget reports whether two targets are the same: phone numbers
+// exactly, e-mail addresses without regard to case.
+func sameTarget(a, b string) bool {
+	return a == b || strings.Contains(a, "@") && strings.EqualFold(a, b)
 }
