@@ -3,6 +3,7 @@ module github.com/verifykit/verifykit
 go 1.25
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/nyaruka/phonenumbers/v2 v2.0.8

@@ -1,0 +1,281 @@
+package vonage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// APIError is an error answer from the Vonage API: an HTTP status of 400
+// or more, with the RFC 7807 problem details when the body had them.
+//
+// It matches the provider sentinels with errors.Is, by the fragment of
+// Type first (Vonage's type URIs vary in host and path, and one
+// documented case comes with two statuses) and by Status second:
+//
+//	conflict, concurrent  → provider.ErrConflict on start (PendingID is the
+//	                        pending request), ErrTooManySends on next
+//	                        workflow, ErrInvalidRequest on check
+//	no-events             → provider.ErrTooManySends
+//	no-code               → provider.ErrInvalidRequest
+//	not-found             → provider.ErrNotFound
+//	gone, expired         → provider.ErrTooManyChecks
+//	unauthorized, forbidden, jwt-*, invalid-api-key, unprovisioned,
+//	account-suspended     → provider.ErrUnauthorized
+//	low-balance           → provider.ErrUnavailable
+//	throttled, rate-limit → provider.ErrRateLimited
+//	invalid-params, invalid-parameters, bad-request, invalid-json
+//	                      → provider.ErrInvalidRequest
+//	by status: 401, 403 → ErrUnauthorized; 402 → ErrUnavailable;
+//	404 → ErrNotFound; 409 → as conflict; 410 → ErrTooManyChecks;
+//	429 → ErrRateLimited; 503 → ErrUnavailable; other 5xx →
+//	ErrOutcomeUnknown (Vonage may have acted); other 4xx →
+//	ErrInvalidRequest.
+//
+// A wrong code is not an APIError: Check answers it with status pending.
+type APIError struct {
+	// Op is the operation: "start", "check", "cancel" or "next workflow".
+	Op string
+	// Status is the HTTP status code.
+	Status int
+	// Type is the problem type URI, such as
+	// https://developer.vonage.com/api-errors#not-found.
+	Type string
+	// Title and Detail are Vonage's texts, with phone numbers and e-mail
+	// addresses masked and anything the request carried redacted.
+	Title, Detail string
+	// Instance is Vonage's trace ID of the failed request.
+	Instance string
+	// RequestID is the pending request's ID in a conflict answer to a
+	// start, "" otherwise.
+	RequestID string
+	// Wait is the Retry-After the response carried, zero if none.
+	Wait time.Duration
+}
+
+// Error returns "vonage: OP: STATUS KIND: TITLE: DETAIL".
+func (e *APIError) Error() string {
+	s := "vonage: " + e.Op + ": " + strconv.Itoa(e.Status)
+	if k := e.Kind(); k != "" {
+		s += " " + k
+	}
+	if e.Title != "" {
+		s += ": " + e.Title
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// GoString is like Error, so %#v shows nothing more.
+func (e *APIError) GoString() string { return e.Error() }
+
+// Kind returns the fragment of Type, lower-cased, such as "not-found", or
+// "" when Type has none.
+func (e *APIError) Kind() string {
+	_, frag, ok := strings.Cut(e.Type, "#")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(frag)
+}
+
+// RetryAfter returns the wait the response asked for, so
+// provider.RetryAfter reports it.
+func (e *APIError) RetryAfter() time.Duration { return e.Wait }
+
+// PendingID returns RequestID, so provider.PendingID reports the pending
+// request of a conflict.
+func (e *APIError) PendingID() string { return e.RequestID }
+
+// Is reports whether target is the sentinel e matches; see the type's
+// documentation.
+func (e *APIError) Is(target error) bool {
+	s := e.sentinel()
+	return s != nil && s == target
+}
+
+func (e *APIError) conflict() error {
+	switch e.Op {
+	case opStart:
+		return provider.ErrConflict
+	case opNext:
+		return provider.ErrTooManySends
+	}
+	return provider.ErrInvalidRequest
+}
+
+func (e *APIError) sentinel() error {
+	switch e.Kind() {
+	case "conflict", "concurrent":
+		return e.conflict()
+	case "no-events":
+		return provider.ErrTooManySends
+	case "no-code":
+		return provider.ErrInvalidRequest
+	case "not-found":
+		return provider.ErrNotFound
+	case "gone", "expired":
+		return provider.ErrTooManyChecks
+	case "unauthorized", "forbidden", "jwt-expired", "jwt-revoked", "invalid-jwt",
+		"invalid-api-key", "unprovisioned", "account-suspended":
+		return provider.ErrUnauthorized
+	case "low-balance":
+		return provider.ErrUnavailable
+	case "throttled", "rate-limit", "rate-limited":
+		return provider.ErrRateLimited
+	case "invalid-params", "invalid-parameters", "bad-request", "invalid-json", "invalid-code":
+		if e.Status < 500 {
+			return provider.ErrInvalidRequest
+		}
+	}
+	switch s := e.Status; {
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		return provider.ErrUnauthorized
+	case s == http.StatusPaymentRequired:
+		return provider.ErrUnavailable
+	case s == http.StatusNotFound:
+		return provider.ErrNotFound
+	case s == http.StatusConflict:
+		return e.conflict()
+	case s == http.StatusGone:
+		return provider.ErrTooManyChecks
+	case s == http.StatusTooManyRequests:
+		return provider.ErrRateLimited
+	case s == http.StatusServiceUnavailable:
+		return provider.ErrUnavailable
+	case s >= 500:
+		return provider.ErrOutcomeUnknown
+	case s >= 400:
+		return provider.ErrInvalidRequest
+	}
+	return nil
+}
+
+// RequestError is a failure without an error answer from Vonage: the input
+// was refused before sending (provider.ErrInvalidRequest or
+// provider.ErrUnsupported), the request could not be sent or the
+// connection failed, the context ended, or the response could not be read.
+// It matches provider.ErrUnavailable when the request provably did not
+// reach Vonage, and provider.ErrOutcomeUnknown when it may have been
+// processed. Through Unwrap it also matches the underlying error, such as
+// context.Canceled.
+type RequestError struct {
+	// Op is the operation, as in APIError.
+	Op string
+	// Sent reports whether the request may have reached Vonage.
+	Sent bool
+	// Err is the underlying error.
+	Err error
+
+	kind error
+}
+
+// Error returns "vonage: OP: KIND: ERR".
+func (e *RequestError) Error() string {
+	s := "vonage: " + e.Op + ": "
+	if e.kind != nil {
+		s += e.kind.Error() + ": "
+	}
+	return s + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// Is reports whether target is the sentinel e matches.
+func (e *RequestError) Is(target error) bool { return e.kind != nil && e.kind == target }
+
+// requestError classifies a failure without a usable response.
+func requestError(ctx context.Context, op string, sent bool, err error) *RequestError {
+	e := &RequestError{Op: op, Sent: sent, Err: err}
+	switch {
+	case sent:
+		e.kind = provider.ErrOutcomeUnknown
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// The context's own error says it all.
+	default:
+		e.kind = provider.ErrUnavailable
+	}
+	return e
+}
+
+// refused is the error for input refused before anything is sent.
+func refused(op string, kind error, msg string) error {
+	return &RequestError{Op: op, Err: errors.New(msg), kind: kind}
+}
+
+// problem is an RFC 7807 body as Vonage sends it.
+type problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Detail    string `json:"detail"`
+	Instance  string `json:"instance"`
+	RequestID string `json:"request_id"`
+}
+
+// decodeProblem builds the APIError of a response body. A body that is not
+// a problem document leaves the texts empty but still classifies by status.
+func decodeProblem(op string, status int, data []byte, secrets []string) *APIError {
+	e := &APIError{Op: op, Status: status}
+	var p problem
+	if json.Unmarshal(data, &p) != nil {
+		e.Title = "non-JSON error body (" + http.StatusText(status) + ")"
+		return e
+	}
+	e.Type = sanitize(p.Type, secrets)
+	e.Title = sanitize(p.Title, secrets)
+	e.Detail = sanitize(p.Detail, secrets)
+	e.Instance = sanitize(p.Instance, secrets)
+	if validID(p.RequestID) {
+		e.RequestID = p.RequestID
+	}
+	return e
+}
+
+var (
+	phoneLike = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,20}[0-9]`)
+	emailLike = regexp.MustCompile(`[^\s@"'<>()]+@[^\s@"'<>()]+`)
+	uuidLike  = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+)
+
+// sanitize redacts the secrets the request carried, masks what looks like
+// a phone number or an e-mail address, and bounds the length.
+func sanitize(s string, secrets []string) string {
+	if len(s) > 512 {
+		s = s[:512]
+	}
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	if !strings.ContainsAny(s, "0123456789@") {
+		return s
+	}
+	// Request IDs (UUIDs) are kept whole; only the text between them is
+	// masked.
+	var b strings.Builder
+	last := 0
+	for _, m := range uuidLike.FindAllStringIndex(s, -1) {
+		b.WriteString(maskContacts(s[last:m[0]]))
+		b.WriteString(s[m[0]:m[1]])
+		last = m[1]
+	}
+	b.WriteString(maskContacts(s[last:]))
+	return b.String()
+}
+
+func maskContacts(s string) string {
+	s = emailLike.ReplaceAllStringFunc(s, mask.Target)
+	return phoneLike.ReplaceAllStringFunc(s, mask.Target)
+}

@@ -1,0 +1,30 @@
+// Package vonagetest is a stateful emulator of Vonage's Verify v2 API, for
+// tests and local development: an [http.Handler] ([Emulator]) and a
+// loopback server ([NewServer]) that the vonage provider, and Vonage's
+// official SDKs pointed at its URL, can run their whole flow against.
+//
+// It serves POST /v2/verify (start, 202; 409 with the pending request_id
+// for a second start to the same number; 422 with invalid_parameters), POST
+// /v2/verify/{id} (check: 200, 400 for a wrong code, 410 after too many,
+// 404 when the request is unknown, finished or expired, 409 when the step
+// takes no code), DELETE /v2/verify/{id} (cancel, 204) and POST
+// /v2/verify/{id}/next_workflow (200, 409 with no step left). Every error
+// is RFC 7807 application/problem+json, as Vonage's are (see
+// ../CONTRACT.md). Workflows move to their next step when a channel
+// timeout passes on the emulator's clock ([Emulator.Advance]) and expire
+// after the last; a silent_auth step's check_url redirects with a code.
+//
+// Requests must be authenticated as Vonage's are: a bearer JWT signed RS256
+// with a known application's private key (claims application_id, iat, jti,
+// exp), or Basic auth with a known API key and secret; anything else
+// answers 401 problem+json. [DefaultApplicationID] with
+// [DefaultPrivateKeyPEM], and [DefaultAPIKey] with [DefaultAPISecret], work
+// out of the box.
+//
+// The lifecycle (codes, wrong-code counting, approval) runs on a
+// [github.com/verifykit/verifykit/fake.Fake]. What was "sent" is in the
+// outbox: [Emulator.LastCode], [Emulator.Messages], GET
+// /_emulator/messages (JSON, ?to= filters) and an HTML page at /_emulator/.
+// [Emulator.InjectFault] makes requests fail: a status, a dropped
+// connection, or a lost answer after the request took effect.
+package vonagetest

@@ -1,0 +1,409 @@
+package vonagetest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// The credentials an Emulator accepts by default. They are fake: they work
+// only here. The default application's key pair is made once per process;
+// DefaultPrivateKeyPEM returns its private key.
+const (
+	DefaultApplicationID = "00000000-0000-4000-8000-00000000e0e0"
+	DefaultAPIKey        = "emulatorkey"
+	DefaultAPISecret     = "emulatorsecret00"
+)
+
+var defaultKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
+// DefaultPrivateKeyPEM returns the private key of the default application
+// (DefaultApplicationID), in PKCS #8 PEM form, for vonage.Application. The
+// key is generated once per process, so it never exists outside it.
+func DefaultPrivateKeyPEM() []byte {
+	k, err := defaultKey()
+	if err != nil {
+		panic("vonagetest: generating the default key: " + err.Error())
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		panic("vonagetest: encoding the default key: " + err.Error())
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// DefaultMaxChecks is how many wrong codes a request allows by default;
+// the check after them answers 410 and ends the request. Vonage does not
+// document the number for Verify v2 (its v1 allowed 3).
+const DefaultMaxChecks = 3
+
+// Emulator is an http.Handler that emulates Vonage's Verify v2 API: start,
+// check, cancel and next workflow, with Vonage's authentication, problem
+// answers and workflows, on the lifecycle of a fake.Fake. It is safe for
+// concurrent use. Create one with New, or a running server with NewServer.
+type Emulator struct {
+	apps      map[string]*rsa.PublicKey // application ID → public key
+	keys      map[string]string         // API key → secret
+	baseNow   func() time.Time
+	maxChecks int
+	fixedCode string
+	outLimit  int
+
+	fake *fake.Fake
+
+	offset atomic.Int64 // nanoseconds added to baseNow; read without mu
+
+	mu       sync.Mutex
+	requests map[string]*request // live requests by ID
+	byTo     map[string]string   // first step's target → live request ID
+	outbox   []Message
+	approved []string
+	faults   []*Fault
+
+	mux *http.ServeMux
+}
+
+// Option configures an Emulator.
+type Option func(*config) error
+
+type config struct {
+	apps      map[string]*rsa.PublicKey
+	keys      map[string]string
+	now       func() time.Time
+	maxChecks int
+	fixedCode string
+	outLimit  int
+	noDefault bool
+}
+
+// WithApplication makes the emulator accept JWTs of the application id,
+// signed with the private key of pub, besides the default application.
+func WithApplication(id string, pub *rsa.PublicKey) Option {
+	return func(c *config) error {
+		if id == "" || pub == nil {
+			return errors.New("vonagetest: WithApplication: need an ID and a public key")
+		}
+		c.apps[id] = pub
+		return nil
+	}
+}
+
+// WithAPIKey makes the emulator accept Basic auth with key and secret,
+// besides DefaultAPIKey and DefaultAPISecret.
+func WithAPIKey(key, secret string) Option {
+	return func(c *config) error {
+		if key == "" || secret == "" || strings.Contains(key, ":") {
+			return errors.New("vonagetest: WithAPIKey: need a key without ':' and a secret")
+		}
+		c.keys[key] = secret
+		return nil
+	}
+}
+
+// WithoutDefaultCredentials makes the emulator accept only the credentials
+// given by WithApplication and WithAPIKey.
+func WithoutDefaultCredentials() Option {
+	return func(c *config) error {
+		c.noDefault = true
+		return nil
+	}
+}
+
+// WithClock makes the emulator read time from now instead of time.Now.
+// Advance adds to it.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("vonagetest: WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithMaxChecks sets how many wrong codes a request allows before the next
+// check answers 410 (DefaultMaxChecks by default).
+func WithMaxChecks(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("vonagetest: WithMaxChecks: less than 1")
+		}
+		c.maxChecks = n
+		return nil
+	}
+}
+
+// WithFixedCode makes every request whose start gives no code use code
+// (4 to 10 letters or digits) instead of random digits.
+func WithFixedCode(code string) Option {
+	return func(c *config) error {
+		if !codeRe(code) {
+			return errors.New("vonagetest: WithFixedCode: a code is 4 to 10 letters or digits")
+		}
+		c.fixedCode = code
+		return nil
+	}
+}
+
+// WithOutboxLimit sets how many messages the outbox keeps, the oldest
+// dropped first. The default is 1000.
+func WithOutboxLimit(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("vonagetest: WithOutboxLimit: less than 1")
+		}
+		c.outLimit = n
+		return nil
+	}
+}
+
+// New returns an Emulator configured by opts.
+func New(opts ...Option) (*Emulator, error) {
+	cfg := config{
+		apps:      map[string]*rsa.PublicKey{},
+		keys:      map[string]string{},
+		now:       time.Now,
+		maxChecks: DefaultMaxChecks,
+		outLimit:  1000,
+	}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("vonagetest: nil option")
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if !cfg.noDefault {
+		k, err := defaultKey()
+		if err != nil {
+			return nil, fmt.Errorf("vonagetest: generating the default key: %w", err)
+		}
+		if _, ok := cfg.apps[DefaultApplicationID]; !ok {
+			cfg.apps[DefaultApplicationID] = &k.PublicKey
+		}
+		if _, ok := cfg.keys[DefaultAPIKey]; !ok {
+			cfg.keys[DefaultAPIKey] = DefaultAPISecret
+		}
+	}
+	e := &Emulator{
+		apps:      cfg.apps,
+		keys:      cfg.keys,
+		baseNow:   cfg.now,
+		maxChecks: cfg.maxChecks,
+		fixedCode: cfg.fixedCode,
+		outLimit:  cfg.outLimit,
+		requests:  map[string]*request{},
+		byTo:      map[string]string{},
+	}
+	f, err := fake.New(
+		fake.WithClock(e.now),
+		fake.WithCustomCodes(true), // the emulator makes the codes
+		fake.WithMaxChecks(cfg.maxChecks),
+		fake.WithMaxSends(20),           // the workflow bounds the sends
+		fake.WithValidity(48*time.Hour), // the emulator ends requests itself
+		fake.WithOutboxLimit(1),         // the emulator keeps its own outbox
+		fake.WithFriendlyName("verifykit"),
+	)
+	if err != nil {
+		return nil, err
+	}
+	e.fake = f
+	e.routes()
+	return e, nil
+}
+
+// MustNew is like New but panics on an invalid option.
+func MustNew(opts ...Option) *Emulator {
+	e, err := New(opts...)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// now is the emulator's clock: the base clock plus the advanced offset.
+func (e *Emulator) now() time.Time {
+	return e.baseNow().Add(time.Duration(e.offset.Load()))
+}
+
+// Advance moves the emulator's clock forward by d: workflows move to their
+// next step when a channel timeout passes, and requests expire when the
+// last one does.
+func (e *Emulator) Advance(d time.Duration) {
+	e.offset.Add(int64(d))
+	e.tick()
+}
+
+// tick moves every live request along its workflow by the clock.
+func (e *Emulator) tick() {
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range e.requests {
+		e.progress(r, now)
+	}
+}
+
+// ServeHTTP serves the Verify API and the /_emulator/ endpoints.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/v2/") {
+		if !e.authorized(r) {
+			writeProblem(w, http.StatusUnauthorized, "unauthorized", "Unauthorized",
+				"You did not provide correct credentials.", nil)
+			return
+		}
+		if f := e.takeFault(r); f != nil {
+			f.apply(w, r, e)
+			return
+		}
+	}
+	e.mux.ServeHTTP(w, r)
+}
+
+// authorized checks a bearer JWT (RS256, signed by a known application's
+// key, with application_id, iat, jti and an exp in the future) or Basic
+// auth with a known key and secret.
+func (e *Emulator) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return e.validJWT(tok)
+	}
+	key, secret, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	want, known := e.keys[key]
+	if !known {
+		want = "\x00no such key\x00"
+	}
+	return subtle.ConstantTimeCompare([]byte(secret), []byte(want)) == 1 && known
+}
+
+func (e *Emulator) validJWT(tok string) bool {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
+		id, _ := t.Claims.(jwt.MapClaims)["application_id"].(string)
+		pub, ok := e.apps[id]
+		if !ok {
+			return nil, errors.New("unknown application")
+		}
+		return pub, nil
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(e.now), jwt.WithLeeway(5*time.Second))
+	if err != nil {
+		return false
+	}
+	jti, _ := claims["jti"].(string)
+	_, hasIat := claims["iat"]
+	return jti != "" && hasIat
+}
+
+// LastCode returns the code most recently sent to the target to (E.164
+// with '+', or an e-mail address).
+func (e *Emulator) LastCode(to string) (string, bool) {
+	m, ok := e.LastMessage(to)
+	return m.Code, ok
+}
+
+// LastMessage returns the message most recently sent to the target to.
+func (e *Emulator) LastMessage(to string) (Message, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := len(e.outbox) - 1; i >= 0; i-- {
+		if e.outbox[i].To == to {
+			return e.outbox[i], true
+		}
+	}
+	return Message{}, false
+}
+
+// Messages returns the outbox, oldest first.
+func (e *Emulator) Messages() []Message {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Message(nil), e.outbox...)
+}
+
+// Approvals returns the IDs of the requests the emulator approved, oldest
+// first (at most the outbox limit). An approval whose answer was lost
+// still counts.
+func (e *Emulator) Approvals() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.approved...)
+}
+
+// Pending returns the number of live requests.
+func (e *Emulator) Pending() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.requests)
+}
+
+// record adds a message to the outbox. e.mu must be held.
+func (e *Emulator) record(m Message) {
+	if len(e.outbox) >= e.outLimit {
+		n := copy(e.outbox, e.outbox[1:])
+		e.outbox = e.outbox[:n]
+	}
+	e.outbox = append(e.outbox, m)
+}
+
+// Message is one code the emulator "sent", as GET /_emulator/messages
+// returns it.
+type Message struct {
+	RequestID string    `json:"request_id"`
+	To        string    `json:"to"`      // E.164 with '+', or an address
+	Channel   string    `json:"channel"` // Vonage's name: sms, voice, email…
+	Code      string    `json:"code"`    // empty for a codeless step
+	Body      string    `json:"body"`
+	Brand     string    `json:"brand"`
+	Locale    string    `json:"locale"`
+	ClientRef string    `json:"client_ref,omitempty"`
+	SentAt    time.Time `json:"sent_at"`
+}
+
+// String describes the message without its code, body or full target.
+func (m Message) String() string {
+	return "vonagetest.Message{Request:" + m.RequestID + " To:" + mask.Target(m.To) + " Channel:" + m.Channel + " Code:[redacted]}"
+}
+
+// GoString is like String.
+func (m Message) GoString() string { return m.String() }
+
+// String describes the emulator without its credentials.
+func (e *Emulator) String() string { return "vonagetest.Emulator{}" }
+
+// GoString is like String.
+func (e *Emulator) GoString() string { return e.String() }
+
+// fakeChannel maps a Vonage channel to the fake's.
+func fakeChannel(ch string) provider.Channel {
+	switch ch {
+	case "voice":
+		return provider.ChannelCall
+	case "silent_auth":
+		return provider.ChannelSNA
+	case "whatsapp_interactive":
+		return provider.ChannelWhatsApp
+	}
+	return provider.Channel(ch)
+}
+
+var bg = context.Background()

@@ -1,0 +1,528 @@
+package vonagetest
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/wire"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// maxBody bounds a request body.
+const maxBody = 64 << 10
+
+// problemBase is the prefix of the problem type URIs the emulator answers
+// with; the fragment names the error, as Vonage's do.
+const problemBase = "https://developer.vonage.com/api-errors"
+
+// request is a live verification request.
+type request struct {
+	id        string
+	steps     []step
+	cur       int // the step in progress
+	fakeID    string
+	code      string
+	brand     string
+	locale    string
+	clientRef string
+	timeout   time.Duration // between steps
+	stepAt    time.Time     // when the current step started
+	expires   time.Time
+	redirect  string // silent auth redirect URL
+}
+
+type step struct {
+	channel string // Vonage's name
+	to      string // normalised: E.164 with '+', or an address
+}
+
+func (e *Emulator) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /v2/verify", e.start)
+	m.HandleFunc("POST /v2/verify/{id}", e.check)
+	m.HandleFunc("DELETE /v2/verify/{id}", e.cancel)
+	m.HandleFunc("POST /v2/verify/{id}/next_workflow", e.next)
+	m.HandleFunc("GET /v2/verify/{id}/silent-auth/redirect", e.silentAuth)
+	m.HandleFunc("/v2/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "not-found", "Not Found", "The requested resource does not exist.", nil)
+	})
+	m.HandleFunc("GET /_emulator/messages", e.messages)
+	m.HandleFunc("GET /_emulator/{$}", e.page)
+	e.mux = m
+}
+
+// problemBody is an RFC 7807 answer as Vonage sends it.
+type problemBody struct {
+	Type              string         `json:"type"`
+	Title             string         `json:"title"`
+	Detail            string         `json:"detail"`
+	Instance          string         `json:"instance"`
+	RequestID         string         `json:"request_id,omitempty"`
+	InvalidParameters []invalidParam `json:"invalid_parameters,omitempty"`
+}
+
+type invalidParam struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+func writeProblem(w http.ResponseWriter, status int, kind, title, detail string, extra func(*problemBody)) {
+	p := problemBody{Type: problemBase + "#" + kind, Title: title, Detail: detail, Instance: newUUID()}
+	if extra != nil {
+		extra(&p)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(p)
+}
+
+func invalidParams(w http.ResponseWriter, name, reason string) {
+	writeProblem(w, http.StatusUnprocessableEntity, "invalid-params", "Invalid request parameters",
+		"The value of one or more parameters is invalid.", func(p *problemBody) {
+			p.InvalidParameters = []invalidParam{{Name: name, Reason: reason}}
+		})
+}
+
+func notFound(w http.ResponseWriter, id string) {
+	writeProblem(w, http.StatusNotFound, "not-found", "Not Found",
+		"Request "+id+" was not found or it has been verified already.", nil)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body into v. It writes the problem and returns false
+// when it cannot.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		writeProblem(w, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported Media Type",
+			"The request body must be JSON.", nil)
+		return false
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil || json.Unmarshal(data, v) != nil {
+		writeProblem(w, http.StatusBadRequest, "invalid-json", "Invalid JSON",
+			"The request body is not valid JSON.", nil)
+		return false
+	}
+	return true
+}
+
+// startJSON is the body of POST /v2/verify.
+type startJSON struct {
+	Brand          *string    `json:"brand"`
+	Workflow       []stepJSON `json:"workflow"`
+	Locale         *string    `json:"locale"`
+	ChannelTimeout *int       `json:"channel_timeout"`
+	ClientRef      *string    `json:"client_ref"`
+	CodeLength     *int       `json:"code_length"`
+	Code           *string    `json:"code"`
+	FraudCheck     *bool      `json:"fraud_check"`
+	TemplateID     *string    `json:"template_id"`
+}
+
+type stepJSON struct {
+	Channel     string `json:"channel"`
+	To          string `json:"to"`
+	From        string `json:"from"`
+	AppHash     string `json:"app_hash"`
+	EntityID    string `json:"entity_id"`
+	ContentID   string `json:"content_id"`
+	RedirectURL string `json:"redirect_url"`
+	Sandbox     bool   `json:"sandbox"`
+}
+
+var locales = map[string]bool{
+	"en-us": true, "en-gb": true, "es-es": true, "es-mx": true, "es-us": true, "it-it": true, "fr-fr": true,
+	"de-de": true, "ru-ru": true, "hi-in": true, "pt-br": true, "pt-pt": true, "id-id": true,
+}
+
+// start serves POST /v2/verify.
+func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
+	var in startJSON
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Brand == nil || *in.Brand == "" || len([]rune(*in.Brand)) > 16 || strings.ContainsAny(*in.Brand, `\/{}:$`) {
+		invalidParams(w, "brand", "brand is required, 1 to 16 characters")
+		return
+	}
+	if len(in.Workflow) == 0 || len(in.Workflow) > 10 {
+		invalidParams(w, "workflow", "workflow must have 1 to 10 steps")
+		return
+	}
+	rq := &request{brand: *in.Brand, locale: "en-us", timeout: 300 * time.Second}
+	for i, s := range in.Workflow {
+		name := fmt.Sprintf("workflow[%d]", i)
+		var to string
+		switch s.Channel {
+		case "sms", "voice", "whatsapp", "whatsapp_interactive", "silent_auth":
+			to = "+" + s.To
+			if strings.HasPrefix(s.To, "+") || !wire.IsE164(to) {
+				invalidParams(w, name+".to", "to must be an E.164 number without '+'")
+				return
+			}
+		case "email":
+			to = s.To
+			if !wire.IsEmail(to) {
+				invalidParams(w, name+".to", "to must be an e-mail address")
+				return
+			}
+		default:
+			invalidParams(w, name+".channel", "unknown channel")
+			return
+		}
+		if s.Channel == "silent_auth" {
+			if i != 0 {
+				invalidParams(w, name+".channel", "silent_auth must be the first step")
+				return
+			}
+			if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+				writeProblem(w, http.StatusUnprocessableEntity, "invalid-params", "Invalid request parameters",
+					"Silent authentication needs JWT authentication.", nil)
+				return
+			}
+			rq.redirect = s.RedirectURL
+		}
+		if s.AppHash != "" && len(s.AppHash) != 11 {
+			invalidParams(w, name+".app_hash", "app_hash must be 11 characters")
+			return
+		}
+		rq.steps = append(rq.steps, step{channel: s.Channel, to: to})
+	}
+	if in.Locale != nil {
+		if !locales[*in.Locale] {
+			invalidParams(w, "locale", "unsupported locale")
+			return
+		}
+		rq.locale = *in.Locale
+	}
+	if in.ChannelTimeout != nil {
+		if *in.ChannelTimeout < 15 || *in.ChannelTimeout > 900 {
+			invalidParams(w, "channel_timeout", "channel_timeout must be 15 to 900")
+			return
+		}
+		rq.timeout = time.Duration(*in.ChannelTimeout) * time.Second
+	}
+	if in.ClientRef != nil {
+		if *in.ClientRef == "" || len(*in.ClientRef) > 16 {
+			invalidParams(w, "client_ref", "client_ref must be 1 to 16 characters")
+			return
+		}
+		rq.clientRef = *in.ClientRef
+	}
+	length := 4
+	if in.CodeLength != nil {
+		if *in.CodeLength < 4 || *in.CodeLength > 10 {
+			invalidParams(w, "code_length", "code_length must be 4 to 10")
+			return
+		}
+		length = *in.CodeLength
+	}
+	switch {
+	case in.Code != nil:
+		if !codeRe(*in.Code) {
+			invalidParams(w, "code", "code must be 4 to 10 letters or digits")
+			return
+		}
+		rq.code = *in.Code
+	case e.fixedCode != "":
+		rq.code = e.fixedCode
+	default:
+		rq.code = randomDigits(length)
+	}
+	if in.TemplateID != nil && !uuidRe(*in.TemplateID) {
+		invalidParams(w, "template_id", "template_id must be a UUID")
+		return
+	}
+
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	first := rq.steps[0]
+	if id, ok := e.byTo[first.to]; ok {
+		if old := e.requests[id]; old != nil && e.progress(old, now) {
+			writeProblem(w, http.StatusConflict, "conflict", "Conflict",
+				"Concurrent verifications to the same number are not allowed.", func(p *problemBody) { p.RequestID = id })
+			return
+		}
+	}
+	v, err := e.fake.Start(bg, provider.StartRequest{
+		To: first.to, Channel: fakeChannel(first.channel), CustomCode: rq.code, Locale: rq.locale,
+	})
+	if err != nil {
+		writeFakeError(w, err, "")
+		return
+	}
+	rq.id = newUUID()
+	rq.fakeID = v.ID
+	rq.stepAt = now
+	rq.expires = now.Add(time.Duration(len(rq.steps)) * rq.timeout)
+	e.requests[rq.id] = rq
+	e.byTo[first.to] = rq.id
+	e.send(rq, now)
+	out := map[string]string{"request_id": rq.id}
+	if first.channel == "silent_auth" {
+		out["check_url"] = "http://" + r.Host + "/v2/verify/" + rq.id + "/silent-auth/redirect"
+	}
+	writeJSON(w, http.StatusAccepted, out)
+}
+
+// send records the current step's message. e.mu must be held.
+func (e *Emulator) send(rq *request, now time.Time) {
+	s := rq.steps[rq.cur]
+	m := Message{RequestID: rq.id, To: s.to, Channel: s.channel, Brand: rq.brand, Locale: rq.locale,
+		ClientRef: rq.clientRef, SentAt: now.UTC()}
+	switch s.channel {
+	case "whatsapp_interactive":
+		m.Body = rq.brand + ": is this you signing in? [Yes] [No]"
+	case "silent_auth":
+		m.Body = rq.brand + ": silent authentication over the mobile network"
+	default:
+		m.Code = rq.code
+		m.Body = "Your " + rq.brand + " verification code is: " + rq.code
+	}
+	e.record(m)
+}
+
+// progress moves rq along its workflow by the clock and reports whether it
+// is still live; an expired request is ended. e.mu must be held.
+func (e *Emulator) progress(rq *request, now time.Time) bool {
+	if !now.Before(rq.expires) {
+		e.end(rq)
+		return false
+	}
+	for rq.cur+1 < len(rq.steps) && !now.Before(rq.stepAt.Add(rq.timeout)) {
+		rq.stepAt = rq.stepAt.Add(rq.timeout)
+		e.advance(rq, rq.stepAt)
+	}
+	return true
+}
+
+// advance starts the next step of rq. e.mu must be held.
+func (e *Emulator) advance(rq *request, at time.Time) {
+	rq.cur++
+	s := rq.steps[rq.cur]
+	if s.to == rq.steps[0].to {
+		// A re-send on the fake's verification: it counts as a send there.
+		_, _ = e.fake.Start(bg, provider.StartRequest{To: s.to, Channel: fakeChannel(s.channel), CustomCode: rq.code})
+	}
+	e.send(rq, at)
+}
+
+// end forgets rq and ends its fake verification. e.mu must be held.
+func (e *Emulator) end(rq *request) {
+	delete(e.requests, rq.id)
+	if e.byTo[rq.steps[0].to] == rq.id {
+		delete(e.byTo, rq.steps[0].to)
+	}
+	_, _ = e.fake.Cancel(bg, rq.fakeID)
+}
+
+// live returns the live request named in the path, or writes a 404. It
+// returns with e.mu held when it returns a request.
+func (e *Emulator) live(w http.ResponseWriter, r *http.Request) *request {
+	id := r.PathValue("id")
+	now := e.now()
+	e.mu.Lock()
+	rq := e.requests[id]
+	if rq == nil || !e.progress(rq, now) {
+		e.mu.Unlock()
+		notFound(w, id)
+		return nil
+	}
+	return rq
+}
+
+// check serves POST /v2/verify/{id}.
+func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Code *string `json:"code"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Code == nil || !codeRe(*in.Code) {
+		invalidParams(w, "code", "code must be 4 to 10 letters or digits")
+		return
+	}
+	rq := e.live(w, r)
+	if rq == nil {
+		return
+	}
+	defer e.mu.Unlock()
+	if ch := rq.steps[rq.cur].channel; ch == "whatsapp_interactive" || ch == "silent_auth" && rq.code == "" {
+		writeProblem(w, http.StatusConflict, "conflict", "Conflict",
+			"The current Verify workflow step does not support a code.", nil)
+		return
+	}
+	v, err := e.fake.Check(bg, provider.CheckRequest{ID: rq.fakeID, Code: *in.Code})
+	switch {
+	case errors.Is(err, provider.ErrTooManyChecks):
+		e.end(rq)
+		writeProblem(w, http.StatusGone, "gone", "Invalid Code",
+			"An incorrect code has been provided too many times. Workflow terminated.", nil)
+	case errors.Is(err, provider.ErrNotFound):
+		e.end(rq)
+		notFound(w, rq.id)
+	case err != nil:
+		writeFakeError(w, err, rq.id)
+	case v.Status == provider.StatusApproved:
+		e.end(rq)
+		e.approve(rq.id)
+		writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
+	default:
+		writeProblem(w, http.StatusBadRequest, "bad-request", "Invalid Code",
+			"The code you provided does not match the expected value.", nil)
+	}
+}
+
+// approve records an approval. e.mu must be held.
+func (e *Emulator) approve(id string) {
+	if len(e.approved) >= e.outLimit {
+		n := copy(e.approved, e.approved[1:])
+		e.approved = e.approved[:n]
+	}
+	e.approved = append(e.approved, id)
+}
+
+// cancel serves DELETE /v2/verify/{id}.
+func (e *Emulator) cancel(w http.ResponseWriter, r *http.Request) {
+	rq := e.live(w, r)
+	if rq == nil {
+		return
+	}
+	e.end(rq)
+	e.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// next serves POST /v2/verify/{id}/next_workflow.
+func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
+	rq := e.live(w, r)
+	if rq == nil {
+		return
+	}
+	defer e.mu.Unlock()
+	if rq.cur+1 >= len(rq.steps) {
+		writeProblem(w, http.StatusConflict, "conflict", "Conflict", "There are no more events left to trigger.", nil)
+		return
+	}
+	now := e.now()
+	// The remaining steps keep their full timeouts from now.
+	rq.stepAt = now
+	rq.expires = now.Add(time.Duration(len(rq.steps)-rq.cur-1) * rq.timeout)
+	e.advance(rq, now)
+	writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id})
+}
+
+// silentAuth serves the check_url of a silent_auth step: as the carrier
+// would after recognising the handset, it redirects to the step's
+// redirect_url (or answers JSON when there is none) with the request ID and
+// a code to check.
+func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
+	rq := e.live(w, r)
+	if rq == nil {
+		return
+	}
+	id, code, redirect := rq.id, rq.code, rq.redirect
+	e.mu.Unlock()
+	if redirect == "" {
+		writeJSON(w, http.StatusOK, map[string]string{"request_id": id, "code": code})
+		return
+	}
+	sep := "?"
+	if strings.Contains(redirect, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, redirect+sep+"request_id="+id+"&code="+code, http.StatusFound)
+}
+
+// writeFakeError answers with the problem a fake's error stands for. A
+// lost answer (ErrOutcomeUnknown) drops the connection instead.
+func writeFakeError(w http.ResponseWriter, err error, id string) {
+	switch {
+	case errors.Is(err, provider.ErrOutcomeUnknown):
+		dropConnection(w)
+	case errors.Is(err, provider.ErrNotFound):
+		notFound(w, id)
+	case errors.Is(err, provider.ErrRateLimited), errors.Is(err, provider.ErrTooManySends):
+		if d, ok := provider.RetryAfter(err); ok {
+			w.Header().Set("Retry-After", fmt.Sprint(int((d+time.Second-1)/time.Second)))
+		}
+		writeProblem(w, http.StatusTooManyRequests, "throttled", "Rate Limit Hit",
+			"Please wait, then retry your request.", nil)
+	case errors.Is(err, provider.ErrUndeliverable):
+		writeProblem(w, http.StatusForbidden, "forbidden", "Forbidden",
+			"The destination cannot be reached over this channel.", nil)
+	case errors.Is(err, provider.ErrInvalidRequest):
+		invalidParams(w, "workflow", "invalid target")
+	default:
+		writeProblem(w, http.StatusServiceUnavailable, "service-unavailable", "Service Unavailable",
+			"The service is temporarily unavailable.", nil)
+	}
+}
+
+// dropConnection closes the connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func codeRe(s string) bool { return wire.ValidCode(s) }
+
+func uuidRe(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// randomDigits returns n uniformly random digits from crypto/rand.
+func randomDigits(n int) string {
+	out := make([]byte, 0, n)
+	var buf [16]byte
+	for len(out) < n {
+		_, _ = rand.Read(buf[:])
+		for _, c := range buf {
+			if c < 250 && len(out) < n {
+				out = append(out, '0'+c%10)
+			}
+		}
+	}
+	return string(out)
+}
+
+// newUUID returns a random UUID (version 4).
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
