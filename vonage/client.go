@@ -327,6 +327,18 @@ func WithRetryHook(fn func(RetryEvent)) Option {
 	}
 }
 
+// WithClock makes the client read time from now instead of time.Now: for
+// the JWTs' iat and exp, Retry-After dates and ExpiresAt estimates.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("vonage: WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
 // WithJWTTTL sets the lifetime of the JWTs the client signs with
 // Application credentials, from 1 minute to 24 hours. The default is 15
 // minutes, the official SDKs' default. A token is reused until shortly

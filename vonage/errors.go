@@ -251,13 +251,14 @@ var (
 // sanitize redacts the secrets the request carried, masks what looks like
 // a phone number or an e-mail address, and bounds the length.
 func sanitize(s string, secrets []string) string {
-	if len(s) > 512 {
-		s = s[:512]
-	}
+	// Redact before cutting, so no prefix of a secret survives the cut.
 	for _, secret := range secrets {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
+	}
+	if len(s) > 512 {
+		s = s[:512]
 	}
 	if !strings.ContainsAny(s, "0123456789@") {
 		return s

@@ -256,7 +256,7 @@ func (c *Client) startBody(req provider.StartRequest) (*startBody, error) {
 		if len(steps) > 10 {
 			return nil, invalid("more than 10 workflow steps")
 		}
-	case req.Channel == provider.ChannelAuto && wire.IsEmail(req.To):
+	case req.Channel == provider.ChannelAuto && provider.IsEmail(req.To):
 		steps = []Step{{Channel: provider.ChannelEmail}}
 	case req.Channel == provider.ChannelAuto:
 		for _, ch := range c.auto {
@@ -341,19 +341,22 @@ func first(a, b string) string {
 	return b
 }
 
-// checkTarget validates To for a channel: an e-mail address for email, an
-// E.164 number for the phone channels, either for auto.
+// checkTarget validates To for a channel with provider.ChannelFits;
+// whatsapp_interactive needs a phone number.
 func checkTarget(to string, ch provider.Channel) error {
-	phone, email := wire.IsE164(to), wire.IsEmail(to)
-	switch {
-	case ch == provider.ChannelEmail && !email:
-		return errors.New("channel email needs an e-mail address")
-	case ch == provider.ChannelAuto && !phone && !email:
-		return errors.New("the target must be an E.164 phone number or an e-mail address")
-	case ch != provider.ChannelEmail && ch != provider.ChannelAuto && !phone:
-		return errors.New("the target must be an E.164 phone number")
+	fits := provider.ChannelFits(ch, to)
+	if ch == ChannelWhatsAppInteractive {
+		fits = provider.IsPhone(to)
 	}
-	return nil
+	switch {
+	case fits:
+		return nil
+	case ch == provider.ChannelEmail:
+		return errors.New("channel email needs an e-mail address")
+	case ch == provider.ChannelAuto:
+		return errors.New("the target must be an E.164 phone number or an e-mail address")
+	}
+	return errors.New("the target must be an E.164 phone number")
 }
 
 func checkBrand(s string) error {

@@ -168,13 +168,13 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 		switch s.Channel {
 		case "sms", "voice", "whatsapp", "whatsapp_interactive", "silent_auth":
 			to = "+" + s.To
-			if strings.HasPrefix(s.To, "+") || !wire.IsE164(to) {
+			if strings.HasPrefix(s.To, "+") || !provider.IsPhone(to) {
 				invalidParams(w, name+".to", "to must be an E.164 number without '+'")
 				return
 			}
 		case "email":
 			to = s.To
-			if !wire.IsEmail(to) {
+			if !provider.IsEmail(to) {
 				invalidParams(w, name+".to", "to must be an e-mail address")
 				return
 			}

@@ -1,0 +1,70 @@
+package vonage
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/verifykit/verifykit/provider"
+)
+
+var allSentinels = []error{
+	provider.ErrInvalidRequest, provider.ErrNotFound, provider.ErrTooManyChecks, provider.ErrTooManySends,
+	provider.ErrRateLimited, provider.ErrUndeliverable, provider.ErrUnauthorized, provider.ErrUnsupported,
+	provider.ErrUnavailable, provider.ErrConflict, provider.ErrOutcomeUnknown,
+}
+
+// FuzzDecodeProblem feeds arbitrary error bodies to the problem decoder:
+// it must not panic, every answer of 400 or more must match exactly one
+// sentinel, and no secret of the request may survive into the error text.
+func FuzzDecodeProblem(f *testing.F) {
+	f.Add(409, `{"type":"https://developer.vonage.com/api-errors/verify#conflict","title":"Conflict","request_id":"c11236f4-00bf-4b89-84ba-88b25df97315"}`)
+	f.Add(400, `{"type":"https://developer.nexmo.com/api-errors#bad-request","title":"Invalid Code","detail":"The code 1234 you provided"}`)
+	f.Add(410, `{"type":"#gone"}`)
+	f.Add(500, `not json`)
+	f.Add(422, `{"title":"s3cr3t","detail":"+447700900001 s3cr3t bob@example.com"}`)
+	f.Fuzz(func(t *testing.T, status int, body string) {
+		if status < 400 || status > 599 {
+			status = 400 + (status%200+200)%200
+		}
+		for _, op := range []string{opStart, opCheck, opCancel, opNext} {
+			e := decodeProblem(op, status, []byte(body), []string{"s3cr3t", "98765432"})
+			n := 0
+			for _, s := range allSentinels {
+				if errors.Is(e, s) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%s %d %q matches %d sentinels", op, status, body, n)
+			}
+			msg := e.Error()
+			if strings.Contains(msg, "s3cr3t") || strings.Contains(msg, "98765432") {
+				t.Fatalf("secret in %q", msg)
+			}
+			if e.RequestID != "" && !validID(e.RequestID) {
+				t.Fatalf("request ID %q kept", e.RequestID)
+			}
+		}
+	})
+}
+
+// FuzzSanitize checks the masking of Vonage's texts: bounded, and no
+// secret survives, wherever it sits.
+func FuzzSanitize(f *testing.F) {
+	f.Add("Request c11236f4-00bf-4b89-84ba-88b25df97315 was not found", "c11236f4")
+	f.Add("code 98765432 to +44 7700 900001", "98765432")
+	f.Add(strings.Repeat("a", 600)+"TOKEN", "TOKEN")
+	f.Fuzz(func(t *testing.T, s, secret string) {
+		if len(secret) < 4 {
+			return
+		}
+		out := sanitize(s, []string{secret})
+		if len(out) > 2048 {
+			t.Fatalf("%d bytes out", len(out))
+		}
+		if strings.Contains(out, secret) && !strings.Contains("[redacted]", secret) && !strings.Contains(strings.ReplaceAll(s, secret, ""), secret) {
+			t.Fatalf("secret %q survives in %q", secret, out)
+		}
+	})
+}
