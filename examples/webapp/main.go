@@ -7,6 +7,23 @@
 // "sends" are on http://127.0.0.1:8080/dev/outbox. With the TWILIO_*
 // variables set (see twilio.NewFromEnv) it uses Twilio, or the emulator of
 // examples/emulator when TWILIO_VERIFY_BASE_URL points at it.
+//
+// The outbox shows every code sent, so it is served only when the app
+// listens on a loopback address and is not behind a proxy (-trusted-proxy,
+// -secure-cookie), unless -dev-outbox asks for it explicitly.
+//
+// Behind a TLS-terminating reverse proxy, pass -trusted-proxy with the
+// proxy's address (its X-Forwarded-For and X-Forwarded-Proto headers are
+// then believed), or -secure-cookie to mark the cookies Secure always.
+//
+// Flags:
+//
+//	-addr host:port        address to listen on (127.0.0.1:8080)
+//	-region CC             region for numbers typed without a country code (US)
+//	-secure-cookie         mark the cookies Secure (the app is served over HTTPS)
+//	-trusted-proxy CIDRS   comma-separated addresses of reverse proxies to trust
+//	-dev-outbox            serve /dev/outbox even on a non-loopback address or
+//	                       behind a proxy (never do this on a public address)
 package main
 
 import (
@@ -15,8 +32,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/verifykit/verifykit/examples/internal/serve"
@@ -38,7 +57,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	region := fs.String("region", "US", "region for phone numbers typed without a country code")
+	secure := fs.Bool("secure-cookie", false, "mark the cookies Secure: the app is served over HTTPS (behind a TLS-terminating proxy, say)")
+	proxyList := fs.String("trusted-proxy", "", "comma-separated `addresses` (CIDR or IP) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto to believe")
+	devOutbox := fs.Bool("dev-outbox", false, "serve /dev/outbox (every code sent) even on a non-loopback address or behind a proxy")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "webapp: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	proxies, err := parsePrefixes(*proxyList)
+	if err != nil {
+		fmt.Fprintln(stderr, "webapp: -trusted-proxy:", err)
 		return 2
 	}
 	var p provider.Provider
@@ -59,17 +90,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 2
 	}
-	a, err := app.New(app.Config{Verify: client, Outbox: outbox})
-	if err != nil {
-		fmt.Fprintln(stderr, "webapp:", err)
-		return 1
-	}
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 1
 	}
+	defer l.Close()
 	base := "http://" + l.Addr().String()
+	if outbox != nil && !serveOutbox(l.Addr(), *devOutbox, *secure || len(proxies) > 0) {
+		outbox = nil
+		fmt.Fprintln(stderr, "webapp: not serving /dev/outbox: the address is not loopback, or the app is behind a proxy; pass -dev-outbox to serve it anyway")
+	}
+	a, err := app.New(app.Config{Verify: client, Outbox: outbox, SecureCookies: *secure, TrustedProxies: proxies})
+	if err != nil {
+		fmt.Fprintln(stderr, "webapp:", err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "webapp listening on %s\n", base)
 	if outbox != nil {
 		fmt.Fprintf(stdout, "on the built-in fake provider: codes appear on %s/dev/outbox\n", base)
@@ -84,4 +120,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	return 0
+}
+
+// serveOutbox decides whether /dev/outbox, which shows every code sent, is
+// served: when asked for explicitly, or else only on a loopback address
+// with no proxy in front (a proxy on the same machine reaches a loopback
+// listener on behalf of anyone).
+func serveOutbox(addr net.Addr, explicit, behindProxy bool) bool {
+	if explicit {
+		return true
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback() && !behindProxy
+}
+
+// parsePrefixes parses a comma-separated list of CIDR prefixes or bare
+// addresses (a bare address is a prefix of its full length).
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,12 +33,13 @@ func (s *syncBuffer) String() string {
 }
 
 // start runs the program until the returned stop is called.
-func start(t *testing.T, getenv func(string) string) (string, *syncBuffer, func() int) {
+func start(t *testing.T, getenv func(string) string, args ...string) (string, *syncBuffer, func() int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	ready := make(chan string, 1)
 	exit := make(chan int, 1)
-	go func() { exit <- run(ctx, []string{"-addr", "127.0.0.1:0"}, getenv, &out, &errOut, ready) }()
+	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
+	go func() { exit <- run(ctx, args, getenv, &out, &errOut, ready) }()
 	select {
 	case base := <-ready:
 		return base, &out, func() int { cancel(); return <-exit }
@@ -93,11 +97,78 @@ func TestRunRefuses(t *testing.T) {
 		{[]string{"-bogus"}, nil},
 		{[]string{"-region", "XX"}, nil},
 		{[]string{"-addr", "nonsense"}, nil},
+		{[]string{"-trusted-proxy", "10.0.0.0/33"}, nil},
+		{[]string{"-trusted-proxy", "proxy.example"}, nil},
+		{[]string{"stray"}, nil},
 		{nil, map[string]string{"TWILIO_VERIFY_SERVICE_SID": "VA1"}},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &out, &errOut, nil); code == 0 {
 			t.Errorf("run(%q, %v) succeeded", tt.args, tt.env)
 		}
+	}
+}
+
+// TestOutboxOnlyOnLoopback: the outbox (every code sent) is served on a
+// loopback address with no proxy in front, or when asked for explicitly.
+func TestOutboxOnlyOnLoopback(t *testing.T) {
+	tcp := func(ip string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: 8080} }
+	for _, tt := range []struct {
+		addr        net.Addr
+		explicit    bool
+		behindProxy bool
+		want        bool
+	}{
+		{tcp("127.0.0.1"), false, false, true},
+		{tcp("::1"), false, false, true},
+		{tcp("127.0.0.1"), false, true, false},
+		{tcp("0.0.0.0"), false, false, false},
+		{tcp("::"), false, false, false},
+		{tcp("192.0.2.10"), false, false, false},
+		{tcp("192.0.2.10"), true, false, true},
+		{tcp("127.0.0.1"), true, true, true},
+		{&net.UnixAddr{Name: "/tmp/sock", Net: "unix"}, false, false, false},
+	} {
+		if got := serveOutbox(tt.addr, tt.explicit, tt.behindProxy); got != tt.want {
+			t.Errorf("serveOutbox(%v, explicit %v, proxy %v) = %v, want %v", tt.addr, tt.explicit, tt.behindProxy, got, tt.want)
+		}
+	}
+}
+
+func TestRunBehindProxy(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	base, out, stop := start(t, noEnv, "-trusted-proxy", "127.0.0.1, 10.0.0.0/8")
+	if strings.Contains(out.String(), "/dev/outbox") || !strings.Contains(get(t, base+"/dev/outbox"), "404") {
+		t.Error("the outbox is served behind a proxy without -dev-outbox")
+	}
+	stop()
+	base, _, stop = start(t, noEnv, "-trusted-proxy", "127.0.0.1", "-dev-outbox")
+	if !strings.Contains(get(t, base+"/dev/outbox"), "Outbox") {
+		t.Error("-dev-outbox did not serve the outbox")
+	}
+	stop()
+	base, _, stop = start(t, noEnv, "-secure-cookie")
+	defer stop()
+	resp, err := http.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if c := resp.Cookies(); len(c) == 0 || !c[0].Secure {
+		t.Errorf("-secure-cookie: cookies %v", c)
+	}
+}
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := parsePrefixes(" 10.1.2.3/8, 192.0.2.1 ,::1,,2001:db8::/32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"),
+		netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("2001:db8::/32"),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("parsePrefixes = %v, want %v", got, want)
 	}
 }

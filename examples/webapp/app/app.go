@@ -5,24 +5,33 @@
 // instead". Command webapp serves it.
 //
 // Security choices: passwords hashed with PBKDF2-HMAC-SHA256 (600,000
-// iterations, OWASP's current recommendation), a CSRF token on every form,
-// HttpOnly SameSite=Lax cookies (Secure over TLS) holding only a random
-// session ID, a new session ID at each login step, the same answer and
-// timing for unknown and known accounts, rate limits per account and per IP
-// address on logins, sends and checks, constant-time comparisons, and no
-// session until a check says approved.
+// iterations, OWASP's current recommendation); a CSRF token on every form;
+// HttpOnly SameSite=Lax cookies, Secure over TLS (Config.SecureCookies and
+// Config.TrustedProxies for a TLS-terminating proxy), the session cookie
+// holding only a random ID; no session on the server until a password is
+// accepted, a new session ID at each login step, at most
+// Config.MaxSessions sessions, each ending when idle and after a fixed
+// lifetime; the same answer and timing for unknown and known accounts;
+// rate limits per account, per IP address and in total on sign-ups,
+// logins, sends and checks; constant-time comparisons; no login until a
+// check says approved.
+//
+// Every code is bound to the step it was sent for: the action, the
+// account, the state of the account's factor, the verification. Its
+// approval applies to that step only, once, and a step replaced meanwhile
+// grants nothing. With two-step login on, changing the number needs a
+// code to the current number (or a login with a code within
+// Config.ReauthWindow), and switching it off needs a fresh code.
 package app
 
 import (
 	"context"
-	"crypto/subtle"
 	"embed"
 	"errors"
 	"html/template"
 	"io/fs"
-	"net"
 	"net/http"
-	"strconv"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -39,15 +48,41 @@ type Config struct {
 	// Verify sends and checks the codes. Required.
 	Verify *verify.Client
 	// Outbox, when not nil, is the fake provider whose messages
-	// /dev/outbox shows. Leave it nil with a real provider.
+	// /dev/outbox shows: every code sent. Leave it nil with a real
+	// provider, and whenever the app is reachable from other machines.
 	Outbox *fake.Fake
 	// Iterations is the PBKDF2 iteration count; 0 means 600,000.
 	Iterations int
 	// MaxTries is how many wrong codes the app lets a user type for one
 	// code; 0 means 5 (Twilio's limit).
 	MaxTries int
-	// Now is the clock of the rate limits; nil means time.Now.
+	// Now is the clock of the sessions and rate limits; nil means time.Now.
 	Now func() time.Time
+
+	// SecureCookies marks every cookie Secure. Set it when users reach the
+	// app over HTTPS, for example through a TLS-terminating proxy.
+	// Without it, cookies are Secure on TLS connections and on requests
+	// from a trusted proxy that sends X-Forwarded-Proto: https.
+	SecureCookies bool
+	// TrustedProxies are the addresses of reverse proxies in front of the
+	// app. For a request from one of them, the client's address (for the
+	// rate limits) is the last address in X-Forwarded-For that is not a
+	// trusted proxy, and X-Forwarded-Proto says whether it came over TLS.
+	// Headers from any other peer are ignored.
+	TrustedProxies []netip.Prefix
+	// MaxSessions bounds the sessions kept in memory; 0 means 10,000.
+	// When it is reached, the least recently used session ends.
+	MaxSessions int
+	// IdleTimeout ends a session unused for this long; 0 means 30 minutes.
+	IdleTimeout time.Duration
+	// SessionLifetime ends a session this long after it began, however
+	// active; 0 means 12 hours.
+	SessionLifetime time.Duration
+	// ReauthWindow is how long after proving the current factor (a login
+	// with a code) a session may change it with a code to the new number
+	// only; after that, a code to the current number comes first. 0 means
+	// 5 minutes.
+	ReauthWindow time.Duration
 }
 
 // App is the web application: an http.Handler.
@@ -56,41 +91,68 @@ type App struct {
 	pages map[string]*template.Template
 	css   []byte
 	mux   *http.ServeMux
+	key   []byte // signs the CSRF tokens of visitors and the flash cookies
 
 	mu       sync.Mutex
 	users    map[string]*user
-	sessions map[string]*session
+	sessions sessionStore
 
-	dummy      *user // hashed against for unknown e-mails, to equalise timing
-	logins     limits
-	sends      limits
-	checks     limits
-	sessionTTL time.Duration
+	dummy   *user // hashed against for unknown e-mails, to equalise timing
+	signups limits
+	logins  limits
+	sends   limits
+	checks  limits
 }
 
-// New returns an App.
+// New returns an App, or an error if cfg is incomplete or has a negative
+// setting.
 func New(cfg Config) (*App, error) {
 	if cfg.Verify == nil {
 		return nil, errors.New("app: Config.Verify is required")
 	}
-	if cfg.Iterations == 0 {
-		cfg.Iterations = 600_000
+	if cfg.Iterations < 0 || cfg.MaxTries < 0 || cfg.MaxSessions < 0 || cfg.IdleTimeout < 0 || cfg.SessionLifetime < 0 || cfg.ReauthWindow < 0 {
+		return nil, errors.New("app: Config has a negative setting")
 	}
-	if cfg.MaxTries == 0 {
-		cfg.MaxTries = 5
+	for _, p := range cfg.TrustedProxies {
+		if !p.IsValid() {
+			return nil, errors.New("app: Config.TrustedProxies has an invalid prefix")
+		}
 	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&cfg.Iterations, 600_000)
+	def(&cfg.MaxTries, 5)
+	def(&cfg.MaxSessions, 10_000)
+	defDur(&cfg.IdleTimeout, 30*time.Minute)
+	defDur(&cfg.SessionLifetime, 12*time.Hour)
+	defDur(&cfg.ReauthWindow, 5*time.Minute)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	const window = 10 * time.Minute
 	a := &App{
-		cfg:        cfg,
-		pages:      map[string]*template.Template{},
-		users:      map[string]*user{},
-		sessions:   map[string]*session{},
-		logins:     newLimits(10, 10*time.Minute),
-		sends:      newLimits(5, 10*time.Minute),
-		checks:     newLimits(10, 10*time.Minute),
-		sessionTTL: 12 * time.Hour,
+		cfg:   cfg,
+		pages: map[string]*template.Template{},
+		key:   []byte(randomToken()),
+		users: map[string]*user{},
+		sessions: sessionStore{
+			m: map[string]*session{}, max: cfg.MaxSessions,
+			idle: cfg.IdleTimeout, lifetime: cfg.SessionLifetime,
+		},
+		// Sign-ups and logins each cost a PBKDF2 hash: their global limits
+		// bound the CPU that strangers can make the server spend.
+		signups: newLimits(10, 10, 100, window),
+		logins:  newLimits(10, 40, 600, window),
+		sends:   newLimits(5, 20, 0, window),
+		checks:  newLimits(10, 40, 0, window),
 	}
 	salt := []byte("dummy-salt-0123456789")
 	a.dummy = &user{salt: salt, hash: hashPassword("dummy password", salt, cfg.Iterations)}
@@ -139,10 +201,10 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
-	s := a.session(w, r)
+	s := a.lookup(r)
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if r.ParseForm() != nil || subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(s.csrf)) != 1 {
+		if r.ParseForm() != nil || !a.csrfOK(r, s) {
 			http.Error(w, "Forbidden: the form is stale or did not come from this site. Go back, reload and try again.", http.StatusForbidden)
 			return
 		}
@@ -152,59 +214,8 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type sessionKey struct{}
 
-func sess(r *http.Request) *session { return r.Context().Value(sessionKey{}).(*session) }
-
-const cookieName = "vk_session"
-
-// session returns the request's session, creating an anonymous one (and
-// its cookie) when there is none.
-func (a *App) session(w http.ResponseWriter, r *http.Request) *session {
-	now := a.cfg.Now()
-	if c, err := r.Cookie(cookieName); err == nil {
-		a.mu.Lock()
-		s := a.sessions[c.Value]
-		a.mu.Unlock()
-		if s != nil && now.Sub(s.created) < a.sessionTTL {
-			return s
-		}
-	}
-	s := &session{id: randomToken(), csrf: randomToken(), created: now}
-	a.store(s, now)
-	a.setCookie(w, r, s)
-	return s
-}
-
-// store adds s, evicting expired sessions now and then.
-func (a *App) store(s *session, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.sessions) > 0 && len(a.sessions)%1024 == 0 {
-		for id, old := range a.sessions {
-			if now.Sub(old.created) >= a.sessionTTL {
-				delete(a.sessions, id)
-			}
-		}
-	}
-	a.sessions[s.id] = s
-}
-
-func (a *App) setCookie(w http.ResponseWriter, r *http.Request, s *session) {
-	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: s.id, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: int(a.sessionTTL / time.Second),
-	})
-}
-
-// rotate gives s a new ID (and CSRF token), so an ID known before a login
-// step is worthless after it.
-func (a *App) rotate(w http.ResponseWriter, r *http.Request, s *session) {
-	a.mu.Lock()
-	delete(a.sessions, s.id)
-	s.id, s.csrf = randomToken(), randomToken()
-	a.sessions[s.id] = s
-	a.mu.Unlock()
-	a.setCookie(w, r, s)
-}
+// sess returns the request's session, or nil for a visitor without one.
+func sess(r *http.Request) *session { s, _ := r.Context().Value(sessionKey{}).(*session); return s }
 
 // view is what the templates see.
 type view struct {
@@ -214,18 +225,21 @@ type view struct {
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, page string, v view) {
-	s := sess(r)
-	a.mu.Lock()
-	v.CSRF, v.Flash = s.csrf, s.flash
-	s.flash = ""
-	v.LoggedIn = s.stage == stageLoggedIn
-	if v.LoggedIn {
-		v.Email = s.email
-		if u := a.users[s.email]; u != nil {
-			v.TwoFA, v.Phone = u.twoFA, maskPhone(u.phone)
+	v.Flash = a.takeFlash(w, r)
+	if s := sess(r); s != nil {
+		a.mu.Lock()
+		v.CSRF = s.csrf
+		v.LoggedIn = s.stage == stageLoggedIn && !s.dead
+		if v.LoggedIn {
+			v.Email = s.email
+			if u := a.users[s.email]; u != nil {
+				v.TwoFA, v.Phone = u.twoFA, maskPhone(u.phone)
+			}
 		}
+		a.mu.Unlock()
+	} else {
+		v.CSRF = a.anonCSRF(w, r)
 	}
-	a.mu.Unlock()
 	v.DevOutbox = a.cfg.Outbox != nil
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	a.pages[page].ExecuteTemplate(w, "layout", v)
@@ -237,9 +251,7 @@ func (a *App) page(name, title string) http.HandlerFunc {
 
 func (a *App) redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
 	if flash != "" {
-		a.mu.Lock()
-		sess(r).flash = flash
-		a.mu.Unlock()
+		a.setFlash(w, r, flash)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
@@ -252,28 +264,24 @@ func maskPhone(p string) string {
 	return p[:2] + strings.Repeat("•", len(p)-4) + p[len(p)-2:]
 }
 
-// clientIP is the request's remote address without the port. (Behind a
-// proxy, use the proxy's client address header instead.)
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// allowed applies a limiter per account and, with a budget four times
-// larger (many users may share an address), per IP address.
+// allowed applies the limiters of one kind of action: per account, per
+// client IP address and in total.
 func (a *App) allowed(l limits, r *http.Request, account string) bool {
 	now := a.cfg.Now()
-	return l.account.allow(account, now) && l.ip.allow(clientIP(r), now)
+	return l.account.allow(account, now) && l.ip.allow(a.clientIP(r), now) && (l.global == nil || l.global.allow("", now))
 }
 
-// limits are the two limiters of one kind of action.
-type limits struct{ account, ip *limiter }
+// limits are the limiters of one kind of action.
+type limits struct{ account, ip, global *limiter }
 
-func newLimits(perAccount int, window time.Duration) limits {
-	return limits{newLimiter(perAccount, window), newLimiter(4*perAccount, window)}
+// newLimits limits an action to perAccount events per account, perIP per
+// client address and, unless global is 0, global in total, per window.
+func newLimits(perAccount, perIP, global int, window time.Duration) limits {
+	l := limits{account: newLimiter(perAccount, window), ip: newLimiter(perIP, window)}
+	if global > 0 {
+		l.global = newLimiter(global, window)
+	}
+	return l
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
@@ -285,6 +293,10 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	if len(password) < 10 || len(password) > 1024 || !strings.Contains(email, "@") || len(email) > 254 {
 		a.render(w, r, "signup", view{Title: "Create an account", Error: "Use a valid e-mail address and a password of at least 10 characters."})
+		return
+	}
+	if !a.allowed(a.signups, r, email) {
+		a.render(w, r, "signup", view{Title: "Create an account", Error: "Too many sign-ups. Wait a few minutes and try again."})
 		return
 	}
 	salt := []byte(randomToken())
@@ -318,52 +330,63 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, "login", view{Title: "Log in", Error: "Wrong e-mail address or password."})
 		return
 	}
-	s := sess(r)
-	a.rotate(w, r, s)
+	// The password is right: only now does the browser get a session. It
+	// replaces the one it had, and with it any step in progress.
 	a.mu.Lock()
-	twoFA, phone := u.twoFA, u.phone
-	s.email = email
-	if !twoFA {
-		s.stage = stageLoggedIn
-		a.mu.Unlock()
+	var s *session
+	var p *pending
+	if u.twoFA {
+		s = a.newSession(sess(r), email, stageCode)
+		p = &pending{action: actLogin, account: email, epoch: u.epoch, factor: factorSMS, target: u.phone}
+	} else {
+		s = a.newSession(sess(r), email, stageLoggedIn)
+	}
+	a.mu.Unlock()
+	a.setSessionCookie(w, r, s)
+	if p == nil {
 		a.redirect(w, r, "/", "You are logged in.")
 		return
 	}
-	s.stage = stageCode
-	a.mu.Unlock()
-	a.startStep(w, r, "login", phone, verify.ChannelSMS)
+	a.begin(w, r, s, p)
 }
 
 func (a *App) logout(w http.ResponseWriter, r *http.Request) {
-	s := sess(r)
-	a.rotate(w, r, s)
-	a.mu.Lock()
-	s.stage, s.email, s.purpose, s.verifyID = stageAnon, "", "", ""
-	a.mu.Unlock()
+	if s := sess(r); s != nil {
+		a.mu.Lock()
+		a.sessions.drop(s)
+		a.mu.Unlock()
+	}
+	a.cookie(w, r, cookieName, "", -1)
 	a.redirect(w, r, "/", "You are logged out.")
 }
 
-// loggedIn returns the account of a logged-in session, or redirects.
-func (a *App) loggedIn(w http.ResponseWriter, r *http.Request) (*user, bool) {
+// loggedIn returns the session and account of a logged-in request, or
+// redirects to the login page.
+func (a *App) loggedIn(w http.ResponseWriter, r *http.Request) (*session, *user, bool) {
 	s := sess(r)
-	a.mu.Lock()
-	u := a.users[s.email]
-	in := s.stage == stageLoggedIn && u != nil
-	a.mu.Unlock()
+	var u *user
+	in := false
+	if s != nil {
+		a.mu.Lock()
+		u = a.users[s.email]
+		in = s.stage == stageLoggedIn && !s.dead && u != nil
+		a.mu.Unlock()
+	}
 	if !in {
 		a.redirect(w, r, "/login", "Log in first.")
 	}
-	return u, in
+	return s, u, in
 }
 
 func (a *App) enrollPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := a.loggedIn(w, r); ok {
+	if _, _, ok := a.loggedIn(w, r); ok {
 		a.render(w, r, "enroll", view{Title: "Two-step login"})
 	}
 }
 
 func (a *App) enroll(w http.ResponseWriter, r *http.Request) {
-	if _, ok := a.loggedIn(w, r); !ok {
+	s, _, ok := a.loggedIn(w, r)
+	if !ok {
 		return
 	}
 	phone, err := a.cfg.Verify.Normalize(r.PostForm.Get("phone"))
@@ -371,185 +394,42 @@ func (a *App) enroll(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, "enroll", view{Title: "Two-step login", Error: "That does not look like a mobile number. Include the country code, like +1 415 555 2671."})
 		return
 	}
-	a.startStep(w, r, "enroll", phone, verify.ChannelSMS)
+	a.enrollNumber(w, r, s, phone)
+}
+
+// enrollNumber begins the enrolment of phone: straight away if two-step
+// login is off or the session proved the current factor recently, else
+// after a code to the current number.
+func (a *App) enrollNumber(w http.ResponseWriter, r *http.Request, s *session, phone string) {
+	a.mu.Lock()
+	u := a.users[s.email]
+	if u == nil || s.dead || s.stage != stageLoggedIn {
+		a.mu.Unlock()
+		a.redirect(w, r, "/login", "Log in first.")
+		return
+	}
+	p := &pending{action: actEnroll, account: u.email, epoch: u.epoch, factor: factorSMS, target: phone}
+	if u.twoFA && !a.recentProof(s, u) {
+		p = &pending{action: actReauth, account: u.email, epoch: u.epoch, factor: factorSMS, target: u.phone, next: phone}
+	}
+	a.mu.Unlock()
+	a.begin(w, r, s, p)
 }
 
 func (a *App) disable(w http.ResponseWriter, r *http.Request) {
-	u, ok := a.loggedIn(w, r)
+	s, u, ok := a.loggedIn(w, r)
 	if !ok {
 		return
 	}
 	a.mu.Lock()
-	on, phone := u.twoFA, u.phone
+	on := u.twoFA
+	p := &pending{action: actDisable, account: u.email, epoch: u.epoch, factor: factorSMS, target: u.phone}
 	a.mu.Unlock()
 	if !on {
 		a.redirect(w, r, "/", "Two-step login is already off.")
 		return
 	}
-	a.startStep(w, r, "disable", phone, verify.ChannelSMS)
-}
-
-// startStep sends a code for purpose and shows the code form.
-func (a *App) startStep(w http.ResponseWriter, r *http.Request, purpose, phone string, ch verify.Channel) {
-	s := sess(r)
-	a.mu.Lock()
-	s.purpose, s.target, s.verifyID, s.tries = purpose, phone, "", 0
-	if purpose == "enroll" {
-		s.enrollPhone = phone
-	}
-	a.mu.Unlock()
-	msg := a.send(r, s, ch)
-	a.redirect(w, r, "/verify", msg)
-}
-
-// send (re)sends the pending step's code over ch and returns what to tell
-// the user.
-func (a *App) send(r *http.Request, s *session, ch verify.Channel) string {
-	a.mu.Lock()
-	account, target := s.email, s.target
-	a.mu.Unlock()
-	if !a.allowed(a.sends, r, account) {
-		return "Too many codes requested. Wait a few minutes, then try again."
-	}
-	v, err := a.cfg.Verify.Start(r.Context(), target, ch, nil)
-	switch {
-	case err == nil:
-		a.mu.Lock()
-		if s.verifyID != v.ID {
-			s.tries = 0
-		}
-		s.verifyID = v.ID
-		a.mu.Unlock()
-		if ch == verify.ChannelCall {
-			return "We are calling you: the code will be read out."
-		}
-		return "We sent you a code by text message."
-	case errors.Is(err, verify.ErrTooManySends):
-		return "Too many codes were sent to this number. Use the last one you received, or wait 10 minutes."
-	case errors.Is(err, verify.ErrUndeliverable):
-		return "We could not send a text message to this number. Try \"Call me instead\"."
-	case errors.Is(err, verify.ErrRateLimited):
-		if d, ok := verify.RetryAfter(err); ok {
-			return "Too many requests. Try again in " + strconv.Itoa(int(d.Seconds())) + " seconds."
-		}
-		return "Too many requests. Try again in a minute."
-	case errors.Is(err, verify.ErrOutcomeUnknown):
-		return "We are not sure the code went out. If nothing arrives within a minute, use \"Send the code again\"."
-	}
-	return "We could not send a code right now. Please try again."
-}
-
-func (a *App) verifyPage(w http.ResponseWriter, r *http.Request) {
-	s := sess(r)
-	a.mu.Lock()
-	purpose, target := s.purpose, s.target
-	a.mu.Unlock()
-	if purpose == "" {
-		a.redirect(w, r, "/", "")
-		return
-	}
-	a.render(w, r, "verify", view{Title: "Enter your code", Heading: headings[purpose], Target: maskPhone(target)})
-}
-
-var headings = map[string]string{
-	"login":   "Enter the code we sent you",
-	"enroll":  "Confirm your number",
-	"disable": "Confirm it is you",
-}
-
-func (a *App) verify(w http.ResponseWriter, r *http.Request) {
-	s := sess(r)
-	a.mu.Lock()
-	purpose, id, account, st := s.purpose, s.verifyID, s.email, s.stage
-	a.mu.Unlock()
-	if purpose == "" || (purpose == "login") != (st == stageCode) {
-		a.redirect(w, r, "/", "")
-		return
-	}
-	switch r.PostForm.Get("action") {
-	case "resend":
-		a.redirect(w, r, "/verify", a.send(r, s, verify.ChannelSMS))
-		return
-	case "call":
-		a.redirect(w, r, "/verify", a.send(r, s, verify.ChannelCall))
-		return
-	}
-	a.mu.Lock()
-	target := s.target
-	a.mu.Unlock()
-	fail := func(msg string) {
-		a.render(w, r, "verify", view{Title: "Enter your code", Heading: headings[purpose], Target: maskPhone(target), Error: msg})
-	}
-	if id == "" {
-		fail("No code is pending. Use \"Send the code again\".")
-		return
-	}
-	a.mu.Lock()
-	tries := s.tries
-	a.mu.Unlock()
-	if tries >= a.cfg.MaxTries {
-		fail("Too many wrong codes. Wait 10 minutes, then ask for a new code.")
-		return
-	}
-	if !a.allowed(a.checks, r, account) {
-		fail("Too many attempts. Wait a few minutes and try again.")
-		return
-	}
-	v, err := a.cfg.Verify.CheckID(r.Context(), id, r.PostForm.Get("code"), nil)
-	switch {
-	case err == nil && v.Approved():
-		a.complete(w, r, s)
-	case err == nil:
-		a.mu.Lock()
-		s.tries++
-		left := a.cfg.MaxTries - s.tries
-		a.mu.Unlock()
-		if left <= 0 {
-			fail("That code is not right, and no tries are left. Wait 10 minutes, then ask for a new code.")
-			return
-		}
-		fail("That code is not right. " + strconv.Itoa(left) + " tries left.")
-	case errors.Is(err, verify.ErrInvalidRequest):
-		fail("Codes are made of digits, like 123456. Check what you typed.")
-	case errors.Is(err, verify.ErrNotFound):
-		a.mu.Lock()
-		s.verifyID = ""
-		a.mu.Unlock()
-		fail("This code has expired. Use \"Send the code again\" for a new one.")
-	case errors.Is(err, verify.ErrTooManyChecks):
-		fail("Too many wrong codes. Wait 10 minutes, then ask for a new code.")
-	case errors.Is(err, verify.ErrOutcomeUnknown):
-		// Never grant access on an unknown outcome.
-		fail("We could not confirm your code. Please try again.")
-	default:
-		fail("We could not check your code right now. Please try again.")
-	}
-}
-
-// complete finishes the pending step after an approved check.
-func (a *App) complete(w http.ResponseWriter, r *http.Request, s *session) {
-	a.mu.Lock()
-	purpose := s.purpose
-	u := a.users[s.email]
-	s.purpose, s.verifyID, s.target, s.tries = "", "", "", 0
-	var msg string
-	switch purpose {
-	case "login":
-		s.stage = stageLoggedIn
-		msg = "You are logged in."
-	case "enroll":
-		u.phone, u.twoFA = s.enrollPhone, true
-		msg = "Two-step login is on. Next time, you will need a code after your password."
-	case "disable":
-		u.phone, u.twoFA = "", false
-		msg = "Two-step login is off."
-	}
-	s.enrollPhone = ""
-	a.mu.Unlock()
-	if purpose == "login" {
-		a.rotate(w, r, s)
-	}
-	a.redirect(w, r, "/", msg)
+	a.begin(w, r, s, p)
 }
 
 func (a *App) outbox(w http.ResponseWriter, r *http.Request) {

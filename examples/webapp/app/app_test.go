@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -34,13 +35,24 @@ type env struct {
 
 func setup(t *testing.T, fakeOpts ...fake.Option) *env {
 	t.Helper()
+	return setupWith(t, nil, nil, fakeOpts...)
+}
+
+// setupWith is setup with verify options (a hook, say) and a function
+// that adjusts the app's Config.
+func setupWith(t *testing.T, verifyOpts []verify.Option, config func(*Config), fakeOpts ...fake.Option) *env {
+	t.Helper()
 	clock := fake.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := fake.MustNew(append([]fake.Option{fake.WithClock(clock.Now)}, fakeOpts...)...)
-	client, err := verify.New(f, verify.WithDefaultRegion("US"))
+	client, err := verify.New(f, append([]verify.Option{verify.WithDefaultRegion("US")}, verifyOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Config{Verify: client, Outbox: f, Iterations: 1000, Now: clock.Now})
+	cfg := Config{Verify: client, Outbox: f, Iterations: 1000, Now: clock.Now}
+	if config != nil {
+		config(&cfg)
+	}
+	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,9 +129,17 @@ func (b *browser) enroll(p string)       { b.post("/enroll", "/enroll", url.Valu
 func wrongOf(code string) string         { return strings.Repeat("9", len(code)-1) + "8" }
 func (b *browser) logout()               { b.post("/", "/logout", url.Values{}) }
 func (b *browser) disable2FA()           { b.post("/", "/2fa/disable", url.Values{}) }
-func (b *browser) cookie() string        { u, _ := url.Parse(b.e.srv.URL); return b.c.Jar.Cookies(u)[0].Value }
-func (e *env) messages() []fake.Message  { return e.fake.Messages() }
-func (e *env) advance(d time.Duration)   { e.clock.Advance(d) }
+func (b *browser) cookie() string {
+	u, _ := url.Parse(b.e.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == cookieName {
+			return c.Value
+		}
+	}
+	return ""
+}
+func (e *env) messages() []fake.Message { return e.fake.Messages() }
+func (e *env) advance(d time.Duration)  { e.clock.Advance(d) }
 func (e *env) user(mail string) *user {
 	e.app.mu.Lock()
 	defer e.app.mu.Unlock()
@@ -229,11 +249,18 @@ func TestHeadersAndCookie(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	c := resp.Cookies()[0]
-	if c.Name != cookieName || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || len(c.Value) < 40 {
-		t.Errorf("cookie %+v", c)
+	// A visitor gets only the CSRF cookie; the session cookie comes with
+	// the login.
+	if cs := resp.Cookies(); len(cs) != 1 || cs[0].Name != csrfCookie {
+		t.Errorf("cookies of a visitor: %v", cs)
 	}
-	// Over TLS the cookie is Secure.
+	e.browser().signup(email, password)
+	for _, c := range []*http.Cookie{resp.Cookies()[0], loginCookie(t, e.app, "127.0.0.1:1", nil)} {
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || len(c.Value) < 40 {
+			t.Errorf("cookie %+v", c)
+		}
+	}
+	// Over TLS the cookies are Secure.
 	ts := httptest.NewTLSServer(e.app)
 	defer ts.Close()
 	resp, err = ts.Client().Get(ts.URL + "/")
@@ -244,6 +271,38 @@ func TestHeadersAndCookie(t *testing.T) {
 	if !resp.Cookies()[0].Secure {
 		t.Error("cookie over TLS is not Secure")
 	}
+}
+
+// loginCookie logs in as email from the client address remote, straight
+// through the handler, and returns the session cookie it sets.
+func loginCookie(t *testing.T, h http.Handler, remote string, header http.Header) *http.Cookie {
+	t.Helper()
+	get := httptest.NewRequest("GET", "/login", nil)
+	get.RemoteAddr = remote
+	maps.Copy(get.Header, header)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, get)
+	m := csrfRE.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatalf("no CSRF token on /login:\n%s", rec.Body.String())
+	}
+	form := url.Values{"csrf": {m[1]}, "email": {email}, "password": {password}}
+	post := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	maps.Copy(post.Header, header)
+	post.RemoteAddr = remote
+	for _, c := range rec.Result().Cookies() {
+		post.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, post)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == cookieName {
+			return c
+		}
+	}
+	t.Fatalf("login from %s: no session cookie; status %d, %s", remote, rec.Code, rec.Body.String())
+	return nil
 }
 
 // TestEnrolmentConfirmsTheNumber: two-step login is switched on only after
@@ -266,7 +325,7 @@ func TestEnrolmentConfirmsTheNumber(t *testing.T) {
 	b.code(e.lastCode(phone))
 	b.wantPage("confirmed", "Two-step login is on")
 	if u := e.user(email); !u.twoFA || u.phone != phone {
-		t.Errorf("user %+v", u)
+		t.Errorf("phone %s, two-step %v", u.phone, u.twoFA)
 	}
 }
 
@@ -452,7 +511,7 @@ func TestDisableNeedsAFreshCode(t *testing.T) {
 	b.code(e.lastCode(phone))
 	b.wantPage("disabled", "Two-step login is off.")
 	if u := e.user(email); u.twoFA || u.phone != "" {
-		t.Errorf("user %+v", u)
+		t.Errorf("phone %s, two-step %v", u.phone, u.twoFA)
 	}
 	b.disable2FA()
 	b.wantPage("again", "already off")
@@ -510,13 +569,12 @@ func TestGuards(t *testing.T) {
 	b.wantPage("verify with nothing pending", "Sign in with a code")
 	b.post("/login", "/verify", url.Values{"action": {"verify"}, "code": {"123456"}})
 	b.wantPage("verify post with nothing pending", "Sign in with a code")
-	// Unknown cookie: a fresh session.
+	// Unknown cookie: no session, and none created.
 	jar, _ := cookiejar.New(nil)
 	u, _ := url.Parse(e.srv.URL)
 	jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: "made-up"}})
 	b.c.Jar = jar
-	b.get("/")
-	if b.cookie() == "made-up" {
+	if b.loggedIn() || e.sessionCount() != 0 {
 		t.Error("an unknown session ID was accepted")
 	}
 	if s := b.status("/static/app.css"); s != 200 {

@@ -10,13 +10,17 @@ import (
 	"time"
 )
 
-// user is an account.
+// user is an account. Its fields are guarded by App.mu.
 type user struct {
 	email string
 	salt  []byte
 	hash  []byte
 	phone string // E.164, set once enrolment is confirmed
 	twoFA bool
+	// epoch counts the changes to the account's second factor. A code step
+	// records it when it begins and does nothing if it has moved by the
+	// time the code is approved.
+	epoch uint64
 }
 
 // stage is how far a session has come.
@@ -27,24 +31,6 @@ const (
 	stageCode                  // password accepted, waiting for the code
 	stageLoggedIn              // logged in
 )
-
-// session is a browser's state, kept on the server; the cookie holds only
-// its random ID.
-type session struct {
-	id      string
-	csrf    string
-	stage   stage
-	email   string // the account: logged in, or waiting for its code
-	flash   string // a message shown once
-	created time.Time
-
-	// The pending code step, if any.
-	purpose     string // "login", "enroll" or "disable"
-	verifyID    string
-	target      string // the number the code was sent to
-	tries       int    // wrong codes typed for verifyID
-	enrollPhone string
-}
 
 // randomToken returns 32 random bytes, base64url-encoded.
 func randomToken() string {
