@@ -188,6 +188,11 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		sh.evict(v)
 		v = nil
 	}
+	if v != nil && v.failures >= f.cfg.maxChecks {
+		// Its code can no longer approve: sending it again would be useless.
+		sh.mu.Unlock()
+		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrTooManyChecks, Code: 60202}
+	}
 	if v != nil && len(v.sends) >= f.cfg.maxSends {
 		sh.mu.Unlock()
 		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrTooManySends, Code: 60203}
@@ -355,6 +360,11 @@ func (f *Fake) byIDOp(ctx context.Context, op Op, id string, status provider.Sta
 		return provider.Verification{}, fault.err(op)
 	}
 	var out provider.Verification
+	if err == nil && v.failures >= f.cfg.maxChecks {
+		// It can no longer be approved: only Check still names it, with
+		// ErrTooManyChecks, until it expires.
+		err = &Error{Op: op, Err: provider.ErrNotFound, Code: 20404}
+	}
 	if err == nil {
 		if end {
 			sh.evict(v)

@@ -16,60 +16,54 @@ import (
 	"github.com/verifykit/verifykit/provider/providertest"
 )
 
-type harness struct {
-	f     *fake.Fake
-	clock *fake.Clock
+// defaultLimits are the fake's default limits, as its documentation states
+// them.
+var defaultLimits = providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10}
+
+// harness returns the conformance harness of f, whose time advance moves.
+func harness(f *fake.Fake, advance func(time.Duration), lim providertest.Limits) *providertest.HarnessFuncs {
+	return &providertest.HarnessFuncs{
+		Subject:         f,
+		LastCodeFunc:    f.LastCode,
+		AdvanceFunc:     advance,
+		ErrorTargetFunc: func() any { return new(*fake.Error) },
+		Declared:        lim,
+	}
 }
 
-func (h *harness) Provider() provider.Provider       { return h.f }
-func (h *harness) LastCode(to string) (string, bool) { return h.f.LastCode(to) }
-func (h *harness) Advance(d time.Duration)           { h.clock.Advance(d) }
-func (h *harness) ErrorTarget() any                  { return new(*fake.Error) }
-
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		clock := fake.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-		return &harness{f: fake.MustNew(fake.WithClock(clock.Now)), clock: clock}
+		return harness(fake.MustNew(fake.WithClock(clock.Now)), clock.Advance, defaultLimits)
 	})
 }
 
-// limitsHarness runs the suite against non-default limits, so the suite
-// and the options are checked together.
-type limitsHarness struct {
-	harness
-	lim providertest.Limits
-}
-
-func (h *limitsHarness) Limits() providertest.Limits { return h.lim }
-
+// TestConformanceCustomLimits runs the suite against non-default limits,
+// so the suite and the options are checked together.
 func TestConformanceCustomLimits(t *testing.T) {
-	lim := providertest.Limits{Validity: 2 * time.Minute, MaxSends: 2, MaxChecks: 3}
+	t.Parallel()
+	lim := providertest.Limits{Validity: 2 * time.Minute, MaxSends: 2, MaxChecks: 3, MinCodeLength: 4, MaxCodeLength: 10}
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		clock := fake.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 		f := fake.MustNew(fake.WithClock(clock.Now), fake.WithValidity(lim.Validity),
 			fake.WithMaxSends(lim.MaxSends), fake.WithMaxChecks(lim.MaxChecks), fake.WithRandomCodes())
-		return &limitsHarness{harness{f, clock}, lim}
+		return harness(f, clock.Advance, lim)
 	})
 }
 
 // TestConformanceSynctest runs the suite on the default clock (time.Now)
 // inside a synctest bubble, where Advance sleeps in fake time.
 func TestConformanceSynctest(t *testing.T) {
+	t.Parallel()
 	for _, r := range providertest.Rules() {
 		t.Run(r.Name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				providertest.RunRule(t, r, &sleepHarness{f: fake.MustNew()})
+				providertest.RunRule(t, r, harness(fake.MustNew(), time.Sleep, defaultLimits))
 			})
 		})
 	}
 }
-
-type sleepHarness struct{ f *fake.Fake }
-
-func (h *sleepHarness) Provider() provider.Provider       { return h.f }
-func (h *sleepHarness) LastCode(to string) (string, bool) { return h.f.LastCode(to) }
-func (h *sleepHarness) Advance(d time.Duration)           { time.Sleep(d) }
-func (h *sleepHarness) ErrorTarget() any                  { return new(*fake.Error) }
 
 const to = "+14155552671"
 

@@ -4,22 +4,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/provider/providertest"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
-// emulatorHarness runs the twilio provider against a fresh emulator.
-type emulatorHarness struct {
-	srv *twiliotest.Server
-	c   *twilio.Client
-}
-
-func (h *emulatorHarness) Provider() provider.Provider       { return h.c }
-func (h *emulatorHarness) LastCode(to string) (string, bool) { return h.srv.LastCode(to) }
-func (h *emulatorHarness) Advance(d time.Duration)           { h.srv.Advance(d) }
-func (h *emulatorHarness) ErrorTarget() any                  { return new(*twilio.APIError) }
+// twilioLimits are Twilio Verify's defaults, which the emulator follows:
+// codes valid for 10 minutes, 5 sends and 5 wrong codes per verification,
+// codes of 4 to 10 characters.
+var twilioLimits = providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10}
 
 func newEmulatorHarness(t *testing.T) providertest.Harness {
 	srv := twiliotest.NewServer()
@@ -30,11 +23,18 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &emulatorHarness{srv: srv, c: c}
+	return &providertest.HarnessFuncs{
+		Subject:         c,
+		LastCodeFunc:    srv.LastCode,
+		AdvanceFunc:     srv.Advance,
+		ErrorTargetFunc: func() any { return new(*twilio.APIError) },
+		Declared:        twilioLimits,
+	}
 }
 
 // TestConformance runs the provider conformance suite, the same one the
 // fake passes, against the twilio provider talking to the emulator.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	providertest.Run(t, newEmulatorHarness)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +18,68 @@ import (
 // broken wraps a fake and breaks one rule of the contract.
 type broken struct {
 	*fake.Fake
+	caps  *provider.Capabilities
 	start func(context.Context, provider.StartRequest) (provider.Verification, error)
 	check func(context.Context, provider.CheckRequest) (provider.Verification, error)
+	fetch func(context.Context, string) (provider.Verification, error)
+}
+
+func (b *broken) Capabilities() provider.Capabilities {
+	if b.caps != nil {
+		return *b.caps
+	}
+	return b.Fake.Capabilities()
+}
+
+func (b *broken) Fetch(ctx context.Context, id string) (provider.Verification, error) {
+	if b.fetch != nil {
+		return b.fetch(ctx, id)
+	}
+	return b.Fake.Fetch(ctx, id)
+}
+
+// conflictErr is ErrConflict naming the pending verification.
+type conflictErr struct{ id string }
+
+func (e conflictErr) Error() string     { return "conflict" }
+func (e conflictErr) Unwrap() error     { return provider.ErrConflict }
+func (e conflictErr) PendingID() string { return e.id }
+
+// idOnly wraps a fake as a provider that checks by ID only and refuses a
+// repeated Start with a conflict, the way Vonage does. It is correct.
+func idOnly(f *fake.Fake, pendingID bool) *broken {
+	b := &broken{Fake: f, caps: &provider.Capabilities{Channels: []provider.Channel{provider.ChannelSMS}}}
+	var mu sync.Mutex
+	b.start = func(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if id, ok := pending(ctx, f, req.To); ok {
+			{
+				if pendingID {
+					return provider.Verification{}, conflictErr{id}
+				}
+				return provider.Verification{}, provider.ErrConflict
+			}
+		}
+		return f.Start(ctx, req)
+	}
+	b.check = func(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+		if req.ID == "" {
+			return provider.Verification{}, &fake.Error{Op: fake.OpCheck, Err: provider.ErrInvalidRequest}
+		}
+		return f.Check(ctx, req)
+	}
+	return b
+}
+
+// pending returns the ID of the verification pending for to, if any.
+func pending(ctx context.Context, f *fake.Fake, to string) (string, bool) {
+	m, ok := f.LastMessage(to)
+	if !ok {
+		return "", false
+	}
+	_, err := f.Fetch(ctx, m.VerificationID)
+	return m.VerificationID, err == nil
 }
 
 func (b *broken) Start(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
@@ -35,31 +96,37 @@ func (b *broken) Check(ctx context.Context, req provider.CheckRequest) (provider
 	return b.Fake.Check(ctx, req)
 }
 
-type testHarness struct {
-	p     provider.Provider
-	f     *fake.Fake
-	clock *fake.Clock
+// fakeLimits are the fake's default limits.
+var fakeLimits = Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10}
+
+func harness(p provider.Provider, f *fake.Fake, clock *fake.Clock) *HarnessFuncs {
+	return &HarnessFuncs{
+		Subject:         p,
+		LastCodeFunc:    f.LastCode,
+		AdvanceFunc:     clock.Advance,
+		ErrorTargetFunc: func() any { return new(*fake.Error) },
+		Declared:        fakeLimits,
+	}
 }
 
-func (h *testHarness) Provider() provider.Provider       { return h.p }
-func (h *testHarness) LastCode(to string) (string, bool) { return h.f.LastCode(to) }
-func (h *testHarness) Advance(d time.Duration)           { h.clock.Advance(d) }
-func (h *testHarness) ErrorTarget() any                  { return new(*fake.Error) }
-
 // failures runs every rule against providers made by mk and returns the
-// names of the rules that failed.
-func failures(t *testing.T, mk func(*fake.Fake) provider.Provider, opts ...fake.Option) []string {
+// names of the rules that failed, and of those skipped.
+func failures(t *testing.T, mk func(*fake.Fake) provider.Provider, opts ...fake.Option) (failed, skipped []string) {
 	t.Helper()
-	var failed []string
 	for _, r := range Rules() {
 		clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		f := fake.MustNew(append([]fake.Option{fake.WithClock(clock.Now)}, opts...)...)
-		if err := r.run(t.Context(), &testHarness{p: mk(f), f: f, clock: clock}); err != nil {
+		h := harness(mk(f), f, clock)
+		if r.missing(h) != "" {
+			skipped = append(skipped, r.Name)
+			continue
+		}
+		if err := r.run(t.Context(), h); err != nil {
 			failed = append(failed, r.Name)
 		}
 	}
 	sort.Strings(failed)
-	return failed
+	return failed, skipped
 }
 
 func TestSuiteCatchesBrokenProviders(t *testing.T) {
@@ -92,13 +159,13 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				}
 				return b
 			},
-			want: []string{"CheckByID", "ConcurrentUse", "ExpiredIsGone", "TooManyChecks", "WrongCodeIsPending"},
+			want: []string{"CheckByID", "CheckByTo", "ConcurrentUse", "ExpiredIsGone", "FetchAfterTooManyChecks", "StartAfterTooManyChecks", "TooManyChecks", "WrongCodeIsPending"},
 		},
 		{
 			name: "forgets the check limit",
 			mk:   func(f *fake.Fake) provider.Provider { return f },
 			opts: []fake.Option{fake.WithMaxChecks(1000)},
-			want: []string{"TooManyChecks"},
+			want: []string{"FetchAfterTooManyChecks", "StartAfterTooManyChecks", "TooManyChecks"},
 		},
 		{
 			name: "forgets the send limit",
@@ -119,7 +186,7 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				}
 				return b
 			},
-			want: []string{"CheckByID", "ConcurrentUse", "ExpiredIsGone", "TooManyChecks", "WrongCodeIsPending"},
+			want: []string{"CheckByID", "CheckByTo", "ConcurrentUse", "ExpiredIsGone", "FetchAfterTooManyChecks", "StartAfterTooManyChecks", "TooManyChecks", "WrongCodeIsPending"},
 		},
 		{
 			name: "ignores the context",
@@ -144,13 +211,13 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				}
 				return b
 			},
-			want: []string{"ConcurrentUse", "RepeatStartReusesVerification", "TooManySends"},
+			want: []string{"ConcurrentUse", "ExpiresAtIsWindowEnd", "RepeatStartReusesVerification", "TooManySends"},
 		},
 		{
 			name: "never expires",
 			mk:   func(f *fake.Fake) provider.Provider { return f },
 			opts: []fake.Option{fake.WithValidity(1000 * time.Hour)},
-			want: []string{"ExpiredIsGone"},
+			want: []string{"ExpiredIsGone", "ExpiresAtIsWindowEnd", "StartAfterTooManyChecks"},
 		},
 		{
 			name: "accepts anything as a target",
@@ -181,14 +248,140 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 			},
 			want: []string{"ErrorsAs"},
 		},
+		{
+			name: "checks by ID only and refuses a repeated start (correct)",
+			mk:   func(f *fake.Fake) provider.Provider { return idOnly(f, true) },
+			want: nil,
+		},
+		{
+			name: "declares check by To but cannot",
+			mk: func(f *fake.Fake) provider.Provider {
+				b := idOnly(f, true)
+				b.caps.CheckByTo = true
+				return b
+			},
+			want: []string{"ApproveWithoutCode", "ApprovedIsGone", "CanceledContext", "CanceledIsGone", "CheckByTo", "CheckWithoutStartIsNotFound", "ConcurrentUse", "ExpiredIsGone", "FetchAfterTooManyChecks", "MalformedCodeIsInvalidRequest", "RepeatStartConflicts", "RightCodeApproves", "StartAfterTooManyChecks", "TooManyChecks", "WrongCodeIsPending"},
+		},
+		{
+			name: "refuses a repeated start but sends a code anyway",
+			mk: func(f *fake.Fake) provider.Provider {
+				b := &broken{Fake: f, caps: &provider.Capabilities{CheckByTo: true}}
+				b.start = func(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
+					_, pending := pending(ctx, f, req.To)
+					v, err := f.Start(ctx, req)
+					if pending && err == nil {
+						return provider.Verification{}, conflictErr{"VE-wrong"}
+					}
+					return v, err
+				}
+				return b
+			},
+			want: []string{"RepeatStartConflicts"},
+		},
+		{
+			name: "re-sends a code after the check limit",
+			mk: func(f *fake.Fake) provider.Provider {
+				b := &broken{Fake: f}
+				b.start = func(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
+					v, err := f.Start(ctx, req)
+					if errors.Is(err, provider.ErrTooManyChecks) {
+						m, _ := f.LastMessage(req.To)
+						return provider.Verification{ID: m.VerificationID, To: req.To, Status: provider.StatusPending}, nil
+					}
+					return v, err
+				}
+				return b
+			},
+			want: []string{"StartAfterTooManyChecks"},
+		},
+		{
+			name: "fetches a spent verification as pending",
+			mk: func(f *fake.Fake) provider.Provider {
+				b := &broken{Fake: f}
+				b.fetch = func(ctx context.Context, id string) (provider.Verification, error) {
+					v, err := f.Fetch(ctx, id)
+					if errors.Is(err, provider.ErrNotFound) {
+						return provider.Verification{ID: id, Status: provider.StatusPending}, nil
+					}
+					return v, err
+				}
+				return b
+			},
+			want: []string{"ApproveWithoutCode", "ApprovedIsGone", "CanceledIsGone", "ExpiredIsGone", "FetchAfterTooManyChecks", "UnknownIDIsNotFound"},
+		},
+		{
+			name: "refuses an ID of another shape as invalid",
+			mk: func(f *fake.Fake) provider.Provider {
+				b := &broken{Fake: f}
+				b.check = func(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+					if req.ID != "" && !strings.HasPrefix(req.ID, "VE") {
+						return provider.Verification{}, &fake.Error{Op: fake.OpCheck, Err: provider.ErrInvalidRequest}
+					}
+					return f.Check(ctx, req)
+				}
+				return b
+			},
+			want: []string{"UnknownIDIsNotFound"},
+		},
+		{
+			name: "reports an ExpiresAt outside the window",
+			mk: func(f *fake.Fake) provider.Provider {
+				b := &broken{Fake: f}
+				b.start = func(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
+					v, err := f.Start(ctx, req)
+					v.ExpiresAt = v.ExpiresAt.Add(time.Hour)
+					return v, err
+				}
+				return b
+			},
+			want: []string{"ExpiresAtIsWindowEnd"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := failures(t, tt.mk, tt.opts...)
+			t.Parallel()
+			got, _ := failures(t, tt.mk, tt.opts...)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("failed rules (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSkipsNameTheCapability checks that the rules of a capability the
+// provider lacks are skipped, and that the skip names the capability.
+func TestSkipsNameTheCapability(t *testing.T) {
+	t.Parallel()
+	_, skipped := failures(t, func(f *fake.Fake) provider.Provider { return idOnly(f, false) })
+	want := []string{"CheckByTo", "RepeatStartReusesVerification", "TooManySends", "CheckWithoutStartIsNotFound", "EmailChannel"}
+	if diff := cmp.Diff(want, skipped); diff != "" {
+		t.Errorf("skipped rules (-want +got):\n%s", diff)
+	}
+	_, skipped = failures(t, func(f *fake.Fake) provider.Provider { return f })
+	if diff := cmp.Diff([]string{"RepeatStartConflicts"}, skipped); diff != "" {
+		t.Errorf("skipped rules for the fake (-want +got):\n%s", diff)
+	}
+	f := fake.MustNew()
+	rec := &recorder{TB: t}
+	for _, r := range Rules() {
+		if r.Name == "CheckByTo" {
+			RunRule(rec, r, harness(idOnly(f, false), f, fake.NewClock(time.Now())))
+		}
+	}
+	if !rec.skipped || !strings.Contains(rec.skipMsg, NeedCheckByTo) || len(rec.msgs) != 0 {
+		t.Errorf("RunRule(CheckByTo) on an ID-only provider: skipped %v with %q, errors %q; want a skip naming %s", rec.skipped, rec.skipMsg, rec.msgs, NeedCheckByTo)
+	}
+}
+
+// TestIncompleteLimitsFail checks that a harness that leaves a limit out
+// fails every rule instead of passing with a zero limit.
+func TestIncompleteLimitsFail(t *testing.T) {
+	t.Parallel()
+	f := fake.MustNew()
+	h := harness(f, f, fake.NewClock(time.Now()))
+	h.Declared.MaxChecks = 0
+	if err := Rules()[0].run(t.Context(), h); err == nil || !strings.Contains(err.Error(), "limits") {
+		t.Errorf("run with MaxChecks 0 = %v, want an error about the limits", err)
 	}
 }
 
@@ -198,9 +391,9 @@ func TestFailureNamesRule(t *testing.T) {
 	r := Rules()[0]
 	rec := &recorder{TB: t}
 	f := fake.MustNew()
-	RunRule(rec, r, &testHarness{p: &broken{Fake: f, start: func(context.Context, provider.StartRequest) (provider.Verification, error) {
+	RunRule(rec, r, harness(&broken{Fake: f, start: func(context.Context, provider.StartRequest) (provider.Verification, error) {
 		return provider.Verification{}, errors.New("boom")
-	}}, f: f, clock: fake.NewClock(time.Now())})
+	}}, f, fake.NewClock(time.Now())))
 	if len(rec.msgs) != 1 || !strings.Contains(rec.msgs[0], "rule: "+r.Text) || !strings.Contains(rec.msgs[0], "boom") {
 		t.Errorf("reported %q, want one message with the error and %q", rec.msgs, "rule: "+r.Text)
 	}
@@ -208,7 +401,13 @@ func TestFailureNamesRule(t *testing.T) {
 
 type recorder struct {
 	testing.TB
-	msgs []string
+	msgs    []string
+	skipped bool
+	skipMsg string
+}
+
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skipped, r.skipMsg = true, fmt.Sprintf(format, args...)
 }
 
 func (r *recorder) Errorf(format string, args ...any) {
