@@ -189,9 +189,10 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		v = nil
 	}
 	if v != nil && v.failures >= f.cfg.maxChecks {
-		// Its code can no longer approve: sending it again would be useless.
+		// Its code can no longer approve: sending it again would be useless,
+		// and no other code is sent to the target until it expires.
 		sh.mu.Unlock()
-		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrTooManyChecks, Code: 60202}
+		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrTooManySends, Code: 60202, msg: "too many wrong codes"}
 	}
 	if v != nil && len(v.sends) >= f.cfg.maxSends {
 		sh.mu.Unlock()

@@ -19,12 +19,15 @@ var (
 	ErrNotFound = errors.New("verification not found")
 
 	// ErrTooManyChecks: the verification has had the maximum number of
-	// wrong codes. Wait for it to expire, or cancel it and start again.
+	// wrong codes and can no longer be approved. Wait for its validity
+	// window to end, then start again.
 	ErrTooManyChecks = errors.New("too many check attempts")
 
-	// ErrTooManySends: the target has been sent the maximum number of codes
-	// in the current window. Ask the user for the code already sent, or
-	// wait for the window to end.
+	// ErrTooManySends: no more codes will be sent to the target in the
+	// current window: it has been sent the maximum number of codes, or its
+	// pending verification has had the maximum number of wrong codes. Ask
+	// the user for a code already sent if it can still approve, or wait for
+	// the window to end.
 	ErrTooManySends = errors.New("too many send attempts")
 
 	// ErrRateLimited: the provider is throttling requests. Try again later;

@@ -153,6 +153,13 @@ func invalidInput(op, msg string) error {
 	return &RequestError{Op: op, Err: errors.New(msg), kind: provider.ErrInvalidRequest}
 }
 
+// unknownSID is the error for a verification SID that Twilio cannot have
+// issued: no such verification, found without a request (IDs are opaque
+// to callers, so a malformed one is not found rather than invalid).
+func unknownSID(op string) error {
+	return &RequestError{Op: op, Err: errors.New("no verification has this SID (not VE followed by 32 hex digits)"), kind: provider.ErrNotFound}
+}
+
 // ErrorCode returns the Twilio error code in err's tree, or 0.
 func ErrorCode(err error) int {
 	var ae *APIError

@@ -217,7 +217,6 @@ func TestStartRefusesBeforeSending(t *testing.T) {
 	for _, req := range []provider.CheckRequest{
 		{Code: "123456"},
 		{To: "4155552671", Code: "123456"},
-		{ID: "VE1", Code: "123456"},
 		{To: "+14155552671", Code: "12"},
 		{To: "+14155552671", Code: "12&34"},
 	} {
@@ -225,9 +224,18 @@ func TestStartRefusesBeforeSending(t *testing.T) {
 			t.Errorf("Check(%v) = %v, want ErrInvalidRequest", req, err)
 		}
 	}
-	for _, id := range []string{"", "VE1", "VA" + veSID[2:], veSID + "/x", "../" + veSID[3:]} {
-		if _, err := c.Fetch(ctx, id); !errors.Is(err, provider.ErrInvalidRequest) {
-			t.Errorf("Fetch(%q) = %v, want ErrInvalidRequest", id, err)
+	if _, err := c.Fetch(ctx, ""); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("Fetch(\"\") = %v, want ErrInvalidRequest", err)
+	}
+	// IDs are opaque to callers: one Twilio cannot have issued is not
+	// found, without a request (the conformance rule UnknownIDIsNotFound).
+	if _, err := c.Check(ctx, provider.CheckRequest{ID: "VE1", Code: "123456"}); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Check(ID VE1) = %v, want ErrNotFound", err)
+	}
+	for _, id := range []string{"VE1", "VA" + veSID[2:], veSID + "/x", "../" + veSID[3:]} {
+		var re *twilio.RequestError
+		if _, err := c.Fetch(ctx, id); !errors.Is(err, provider.ErrNotFound) || !errors.As(err, &re) || re.Sent {
+			t.Errorf("Fetch(%q) = %v, want an unsent RequestError matching ErrNotFound", id, err)
 		}
 	}
 }

@@ -319,7 +319,7 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 	switch {
 	case req.ID != "":
 		if !wire.ValidSID(req.ID, "VE") {
-			return provider.Verification{}, invalid("verification SID must be VE followed by 32 hex digits")
+			return provider.Verification{}, unknownSID(opCheck)
 		}
 		f.Set("VerificationSid", req.ID)
 		if req.To != "" {
@@ -394,8 +394,11 @@ func (c *Client) Approve(ctx context.Context, sid string) (provider.Verification
 }
 
 func (c *Client) byID(ctx context.Context, op, method, sid string, form url.Values) (provider.Verification, error) {
+	if sid == "" {
+		return provider.Verification{}, invalidInput(op, "empty verification SID")
+	}
 	if !wire.ValidSID(sid, "VE") {
-		return provider.Verification{}, invalidInput(op, "verification SID must be VE followed by 32 hex digits")
+		return provider.Verification{}, unknownSID(op)
 	}
 	var v Verification
 	err := c.do(ctx, call{

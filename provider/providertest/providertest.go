@@ -236,7 +236,7 @@ var rules = []Rule{
 	{"RepeatStartConflicts", "Without ResendOnStart, a second Start to the same To inside the validity window fails with ErrConflict, delivers no new code, and leaves the pending verification as it was (PendingID, when given, names it).", []string{NeedNoResend}, checkRepeatStartConflicts},
 	{"TooManySends", "After the allowed number of sends, the next Start fails with ErrTooManySends.", []string{NeedResendOnStart}, checkTooManySends},
 	{"TooManyChecks", "After the allowed number of wrong codes, the next Check fails with ErrTooManyChecks, even with the right code.", nil, checkTooManyChecks},
-	{"StartAfterTooManyChecks", "After the allowed number of wrong codes, a Start to the same To never delivers a code that cannot approve: it fails with ErrTooManyChecks and delivers nothing until the verification expires, or it starts a new verification (new ID) whose code approves.", nil, checkStartAfterTooManyChecks},
+	{"StartAfterTooManyChecks", "After the allowed number of wrong codes, a Start to the same To never delivers a code that cannot approve: it fails with ErrTooManySends (no more codes in this window) and delivers nothing until the verification expires, or it starts a new verification (new ID) whose code approves.", nil, checkStartAfterTooManyChecks},
 	{"FetchAfterTooManyChecks", "After the allowed number of wrong codes, Fetch does not report the verification as pending: it fails with ErrNotFound or reports a final status.", []string{NeedFetcher}, checkFetchAfterTooManyChecks},
 	{"ApprovedIsGone", "Once approved, a verification is gone: Check, Fetch and Cancel fail with ErrNotFound.", nil, checkApprovedIsGone},
 	{"ApproveWithoutCode", "Approve gives status approved without a code; afterwards the verification is gone (ErrNotFound).", []string{NeedApprover}, checkApprove},
@@ -469,7 +469,7 @@ func checkStartAfterTooManyChecks(ctx context.Context, h Harness, lim Limits) er
 	}
 	v2, err := h.Provider().Start(ctx, provider.StartRequest{To: phone, Channel: provider.ChannelSMS})
 	switch {
-	case errors.Is(err, provider.ErrTooManyChecks):
+	case errors.Is(err, provider.ErrTooManySends):
 		if got, _ := h.LastCode(phone); got != code {
 			return errors.New("Start after the check limit was refused but delivered a code")
 		}
@@ -477,7 +477,7 @@ func checkStartAfterTooManyChecks(ctx context.Context, h Harness, lim Limits) er
 		h.Advance(lim.Validity + time.Second)
 		return restart(ctx, h, v, "the check limit and the end of the validity window")
 	case err != nil:
-		return fmt.Errorf("Start after the check limit: error = %v, want ErrTooManyChecks or a new verification", err)
+		return fmt.Errorf("Start after the check limit: error = %v, want ErrTooManySends or a new verification", err)
 	case v2.ID == v.ID:
 		return fmt.Errorf("Start after the check limit re-sent verification %q, which can no longer be approved", v.ID)
 	}
