@@ -34,6 +34,9 @@ func New(p provider.Provider, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.policy.init(); err != nil {
+		return nil, err
+	}
 	if cfg.name == "" {
 		if n, ok := p.(provider.Namer); ok {
 			cfg.name = n.Name()
@@ -112,8 +115,12 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 		err = &inputError{msg: "landline numbers cannot receive " + string(ch) + "; use channel call", undeliverable: true}
 	}
 	var v Verification
+	var pol *policyReq
 	if err == nil {
 		if err = ctx.Err(); err == nil {
+			pol, err = c.startPolicy(ctx, t, ch, opts.CallerKeys)
+		}
+		if err == nil {
 			v, err = c.p.Start(ctx, provider.StartRequest{
 				To:           t.value,
 				Channel:      ch,
@@ -125,11 +132,12 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 			})
 		}
 	}
+	skipped := c.finish(ctx, pol, keptAfterStart(err))
 	masked := mask.Target(to)
 	if t.value != "" {
 		masked = mask.Target(t.value)
 	}
-	return c.done(ctx, "start", ch, masked, begin, v, err)
+	return c.report(ctx, "start", ch, masked, begin, v, err, skipped)
 }
 
 // Check verifies the code the user typed for the verification pending for
@@ -181,16 +189,23 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 	if err == nil {
 		req.Code, err = cleanCode(code, c.cfg.minCode, c.cfg.maxCode)
 	}
+	var keys map[string]string
 	if opts != nil {
 		req.Extensions = opts.Extensions
+		keys = opts.CallerKeys
 	}
 	var v Verification
+	var pol *policyReq
 	if err == nil {
 		if err = ctx.Err(); err == nil {
+			pol, err = c.checkPolicy(ctx, req.To, keys)
+		}
+		if err == nil {
 			v, err = c.p.Check(ctx, req)
 		}
 	}
-	return c.done(ctx, "check", v.Channel, target, begin, v, err)
+	skipped := c.finish(ctx, pol, keptAfterCheck(v, err))
+	return c.report(ctx, "check", v.Channel, target, begin, v, err, skipped)
 }
 
 // Cancel cancels the pending verification with the given ID, so its code
@@ -272,6 +287,12 @@ func cleanID(id string) (string, error) {
 // done wraps err, reports the operation to the logger and the hook, and
 // returns the result.
 func (c *Client) done(ctx context.Context, op string, ch Channel, target string, begin time.Time, v Verification, err error) (Verification, error) {
+	return c.report(ctx, op, ch, target, begin, v, err, nil)
+}
+
+// report is done, with the policy store failure let through under
+// WithPolicyFailOpen, if any.
+func (c *Client) report(ctx context.Context, op string, ch Channel, target string, begin time.Time, v Verification, err, skipped error) (Verification, error) {
 	if err != nil {
 		err = &Error{Op: op, Provider: c.cfg.name, Target: target, Err: err}
 		v = Verification{}
@@ -280,14 +301,15 @@ func (c *Client) done(ctx context.Context, op string, ch Channel, target string,
 		return v, err
 	}
 	e := Event{
-		Op:       op,
-		Provider: c.cfg.name,
-		Channel:  ch,
-		Target:   target,
-		Status:   v.Status,
-		Code:     CodeOf(err),
-		Err:      err,
-		Duration: time.Since(begin),
+		Op:        op,
+		Provider:  c.cfg.name,
+		Channel:   ch,
+		Target:    target,
+		Status:    v.Status,
+		Code:      CodeOf(err),
+		Err:       err,
+		Duration:  time.Since(begin),
+		PolicyErr: skipped,
 	}
 	if c.cfg.logger != nil {
 		e.log(ctx, c.cfg.logger)
@@ -319,11 +341,15 @@ type Event struct {
 	Err error
 	// Duration is how long the operation took.
 	Duration time.Duration
+	// PolicyErr is the policy store's failure when the client went ahead
+	// without its policies (WithPolicyFailOpen); nil otherwise. A refusal
+	// by a policy is in Err, as a *PolicyError.
+	PolicyErr error
 }
 
 func (e Event) log(ctx context.Context, l *slog.Logger) {
 	level, msg := slog.LevelInfo, "verify "+e.Op
-	if e.Err != nil {
+	if e.Err != nil || e.PolicyErr != nil {
 		level = slog.LevelWarn
 	}
 	if !l.Enabled(ctx, level) {
@@ -345,5 +371,6 @@ func (e Event) log(ctx context.Context, l *slog.Logger) {
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("error", e.Err.Error()))
 	}
+	attrs = e.policyAttrs(attrs)
 	l.LogAttrs(ctx, level, msg, attrs...)
 }

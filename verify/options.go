@@ -22,6 +22,7 @@ type config struct {
 	minCode         int
 	maxCode         int
 	name            string
+	policy          policyConfig
 }
 
 // WithDefaultRegion sets the region used to read phone numbers written in

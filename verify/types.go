@@ -88,6 +88,10 @@ type StartOptions struct {
 	Reference string
 	// Extensions carries provider-specific parameters.
 	Extensions []Extension
+	// CallerKeys are the application's own keys for the caller, by name,
+	// for the budgets per caller (see PerCaller): an IP address, a user
+	// ID, a session ID. They never reach the provider.
+	CallerKeys map[string]string
 }
 
 // CheckOptions are the optional parameters of Client.Check and
@@ -96,4 +100,7 @@ type CheckOptions struct {
 	// Extensions carries provider-specific parameters, such as the amount
 	// and payee of a PSD2 check.
 	Extensions []Extension
+	// CallerKeys are the application's own keys for the caller, by name,
+	// for the check budgets per caller (see PerCaller).
+	CallerKeys map[string]string
 }

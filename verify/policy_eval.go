@@ -1,0 +1,234 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers/v2"
+
+	"github.com/verifykit/verifykit/internal/mask"
+)
+
+// startPolicy applies the policies to a Start of the normalised target t.
+// It returns the request's taken limits, to be finished by afterStart, or
+// a refusal. A nil request means there was nothing to count.
+func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map[string]string) (*policyReq, error) {
+	p := &c.cfg.policy
+	if !p.active {
+		return nil, nil
+	}
+	if !t.email {
+		if err := p.numberRules(t.value); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.waits) == 0 && len(p.sends) == 0 {
+		return nil, nil
+	}
+	r := reqPool.Get().(*policyReq)
+	if len(p.waits) > 0 {
+		r.add(p.cooldownPf, t.value, Limit{Window: cooldownReset, Waits: p.waits}, rule{policy: PolicyCooldown, value: t.value})
+	}
+	for i := range p.sends {
+		b := &p.sends[i]
+		if b.channels != nil && !slices.Contains(b.channels, ch) {
+			continue
+		}
+		if v, ok := b.value(t.value, t.email, keys); ok {
+			r.add(b.pf, v, Limit{Max: b.max, Window: b.window}, rule{policy: PolicySendBudget, b: b, value: v})
+		}
+	}
+	return c.take(ctx, r)
+}
+
+// checkPolicy applies the check budgets to a Check of the normalised
+// target to, or of a verification known by ID only (to is empty).
+func (c *Client) checkPolicy(ctx context.Context, to string, keys map[string]string) (*policyReq, error) {
+	p := &c.cfg.policy
+	if len(p.checks) == 0 {
+		return nil, nil
+	}
+	r := reqPool.Get().(*policyReq)
+	email := strings.Contains(to, "@")
+	for i := range p.checks {
+		b := &p.checks[i]
+		if to == "" && b.kind != scopeCaller && b.kind != scopeGlobal {
+			continue
+		}
+		if v, ok := b.value(to, email, keys); ok {
+			r.add(b.pf, v, Limit{Max: b.max, Window: b.window}, rule{policy: PolicyCheckBudget, b: b, value: v})
+		}
+	}
+	return c.take(ctx, r)
+}
+
+// take counts the request's limits in the store.
+func (c *Client) take(ctx context.Context, r *policyReq) (*policyReq, error) {
+	if len(r.limits) == 0 {
+		r.free()
+		return nil, nil
+	}
+	r.seal()
+	res, err := c.cfg.policy.limiter.Take(ctx, r.limits)
+	switch {
+	case err != nil && c.cfg.policy.failOpen && ctx.Err() == nil:
+		r.limits = r.limits[:0] // nothing was taken, so nothing to give back
+		r.skipped = err
+		return r, nil
+	case err != nil:
+		r.free()
+		return nil, &policyStoreError{err: err}
+	case !res.OK:
+		pe := r.refusal(res)
+		r.free()
+		return nil, pe
+	}
+	return r, nil
+}
+
+// finish gives the request's limits back unless keep, and returns the
+// store failure let through under fail-open, if any.
+func (c *Client) finish(ctx context.Context, r *policyReq, keep bool) error {
+	if r == nil {
+		return nil
+	}
+	skipped := r.skipped
+	if !keep && len(r.limits) > 0 {
+		// A failed give-back leaves the hit counted: the safe side.
+		_ = c.cfg.policy.limiter.Release(context.WithoutCancel(ctx), r.limits)
+	}
+	r.free()
+	return skipped
+}
+
+// refusal describes the refusing limit of res.
+func (r *policyReq) refusal(res Taken) *PolicyError {
+	i := res.Refused
+	if i < 0 || i >= len(r.rules) {
+		i = 0
+	}
+	ru := r.rules[i]
+	pe := &PolicyError{Policy: ru.policy, Wait: res.RetryAfter}
+	if ru.b == nil {
+		pe.Scope, pe.Key = PerDestination, mask.Target(ru.value)
+		return pe
+	}
+	pe.Scope, pe.Max, pe.Window = ru.b.scope, int(ru.b.max), ru.b.window
+	switch ru.b.kind {
+	case scopeDestination, scopeCaller:
+		pe.Key = mask.Target(ru.value)
+	case scopeCountry, scopePrefix:
+		pe.Key = ru.value
+	}
+	return pe
+}
+
+// value returns the budget's scope value for a request to the normalised
+// target to (empty when unknown), or false when the budget does not count
+// the request.
+func (b *budget) value(to string, email bool, keys map[string]string) (string, bool) {
+	switch b.kind {
+	case scopeGlobal:
+		return "", true
+	case scopeCaller:
+		k, ok := keys[b.name]
+		return k, ok && k != ""
+	case scopeDestination:
+		return to, to != ""
+	}
+	if to == "" || email {
+		return "", false
+	}
+	if b.kind == scopeCountry {
+		cc := callingCode(to)
+		return cc, cc != ""
+	}
+	return to[:min(len(to), 1+b.digits)], true
+}
+
+// numberRules applies the prefix and region rules to an E.164 number.
+func (p *policyConfig) numberRules(e164 string) error {
+	for _, pf := range p.denyPrefixes {
+		if strings.HasPrefix(e164, pf) {
+			return &PolicyError{Policy: PolicyPrefix, Key: pf}
+		}
+	}
+	if p.allow == nil && p.deny == nil {
+		return nil
+	}
+	region := regionOf(e164)
+	if p.deny[region] || p.allow != nil && !p.allow[region] {
+		return &PolicyError{Policy: PolicyRegion, Key: region}
+	}
+	return nil
+}
+
+// callingCode returns the country calling code at the start of an E.164
+// number, such as "+44", or "". Calling codes are 1 to 3 digits and none is
+// a prefix of another.
+func callingCode(e164 string) string {
+	for l := 1; l <= 3 && l < len(e164); l++ {
+		n, err := strconv.Atoi(e164[1 : 1+l])
+		if err == nil && len(phonenumbers.GetRegionCodesForCountryCode(n)) > 0 {
+			return e164[:1+l]
+		}
+	}
+	return ""
+}
+
+// regionOf returns the region of an E.164 number ("001" for international
+// services), or "". Only calling codes shared by several regions (+1, +7,
+// +44, …) need the number parsed again.
+func regionOf(e164 string) string {
+	cc := callingCode(e164)
+	if cc == "" {
+		return ""
+	}
+	n, _ := strconv.Atoi(cc[1:])
+	if regions := phonenumbers.GetRegionCodesForCountryCode(n); len(regions) == 1 {
+		return regions[0]
+	}
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(num)
+}
+
+// keptAfterStart reports whether a Start's hits stay counted: when it may
+// have sent a code.
+func keptAfterStart(err error) bool {
+	return err == nil || errors.Is(err, ErrOutcomeUnknown)
+}
+
+// keptAfterCheck reports whether a Check's hits stay counted: when the code
+// was wrong, or may have been.
+func keptAfterCheck(v Verification, err error) bool {
+	if err != nil {
+		return errors.Is(err, ErrOutcomeUnknown)
+	}
+	return !v.Approved()
+}
+
+// policyAttrs adds the policy's attributes to a log record: which rule
+// refused, or that the store failed and the request went ahead.
+func (e Event) policyAttrs(attrs []slog.Attr) []slog.Attr {
+	var pe *PolicyError
+	if errors.As(e.Err, &pe) {
+		attrs = append(attrs, slog.String("policy", string(pe.Policy)))
+		if pe.Scope != "" {
+			attrs = append(attrs, slog.String("scope", string(pe.Scope)))
+		}
+		if pe.Wait > 0 {
+			attrs = append(attrs, slog.Duration("retry_after", pe.Wait))
+		}
+	}
+	if e.PolicyErr != nil {
+		attrs = append(attrs, slog.String("policy_error", e.PolicyErr.Error()), slog.Bool("policy_skipped", true))
+	}
+	return attrs
+}
