@@ -98,13 +98,17 @@ func NewMemory(opts ...MemoryOption) (*Memory, error) {
 	return m, nil
 }
 
-// shard returns the part of the store that holds key (FNV-1a).
-func (m *Memory) shard(key string) *memShard {
+// shard returns the part of the store that holds key.
+func (m *Memory) shard(key string) *memShard { return &m.shards[shardIndex(key)] }
+
+// shardIndex returns the index of the part of the store that holds key
+// (FNV-1a).
+func shardIndex(key string) int {
 	h := uint32(2166136261)
 	for i := range len(key) {
 		h = (h ^ uint32(key[i])) * 16777619
 	}
-	return &m.shards[h%memShards]
+	return int(h % memShards)
 }
 
 var errFull = errors.New("memory store is full")

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nyaruka/phonenumbers/v2"
+
+	"github.com/verifykit/verifykit/store"
 )
 
 // Scope says what a budget counts per: each distinct value of the scope has
@@ -186,7 +188,7 @@ func (e *policyStoreError) Is(target error) bool { return target == ErrUnavailab
 
 // policyConfig is the client's policies, from the options.
 type policyConfig struct {
-	limiter  Limiter
+	limiter  store.Limiter
 	failOpen bool
 
 	waits      []time.Duration // cooldown; empty: none
@@ -433,10 +435,12 @@ func HighCostPrefixes() []string {
 }
 
 // WithPolicyStore makes the policies keep their counters in l instead of
-// the client's own memory, so that replicas of the application share them:
-// a store from package store and its Redis module. By default each client
-// counts in memory.
-func WithPolicyStore(l Limiter) Option {
+// a memory store of the client's own, so that replicas of the application
+// share them: the Redis store (module
+// github.com/verifykit/verifykit/store/redisstore) for many replicas, or a
+// *store.Memory shared by several clients. By default each client counts
+// in its own store.Memory, bounded to store.DefaultMaxEntries counters.
+func WithPolicyStore(l store.Limiter) Option {
 	return func(c *config) error {
 		if l == nil {
 			return errors.New("verify: WithPolicyStore: nil store")
@@ -458,11 +462,6 @@ func WithPolicyFailOpen() Option {
 	}
 }
 
-// memoryKeys bounds the default memory store: beyond that many live
-// counters, new ones are refused (the request fails closed or open, as
-// configured) until windows end.
-const memoryKeys = 1 << 20
-
 // init validates the policies as a whole and fills in the default store.
 func (p *policyConfig) init() error {
 	seen := map[string]bool{}
@@ -477,7 +476,11 @@ func (p *policyConfig) init() error {
 	p.active = len(p.waits) > 0 || len(p.sends) > 0 || len(p.checks) > 0 ||
 		p.allow != nil || p.deny != nil || len(p.denyPrefixes) > 0
 	if p.limiter == nil && (len(p.waits) > 0 || len(p.sends) > 0 || len(p.checks) > 0) {
-		p.limiter = newMemLimiter(memoryKeys, nil)
+		m, err := store.NewMemory()
+		if err != nil {
+			return err
+		}
+		p.limiter = m
 	}
 	return nil
 }
@@ -492,7 +495,7 @@ type rule struct {
 // policyReq is one request's limits; pooled, so that a Start allocates
 // only its keys.
 type policyReq struct {
-	limits  []Limit
+	limits  []store.Limit
 	rules   []rule
 	offs    [][2]int // each key's place in buf, until seal
 	buf     []byte
@@ -512,10 +515,10 @@ func (r *policyReq) free() {
 }
 
 // add appends a limit whose key is pf+value; keys are resolved in seal.
-func (r *policyReq) add(pf, value string, lim Limit, ru rule) {
+func (r *policyReq) add(pf, value string, lim store.Limit, ru rule) {
 	start := len(r.buf)
 	r.buf = append(r.buf, pf...)
-	r.buf = appendKeyValue(r.buf, value, ru.b != nil && ru.b.kind == scopeCaller)
+	r.buf = appendKeyValue(r.buf, value, ru.b == nil || ru.b.kind == scopeDestination || ru.b.kind == scopeCaller)
 	// Key temporarily holds the offsets; seal turns them into strings.
 	lim.Key = ""
 	r.limits = append(r.limits, lim)
@@ -523,25 +526,16 @@ func (r *policyReq) add(pf, value string, lim Limit, ru rule) {
 	r.offs = append(r.offs, [2]int{start, len(r.buf)})
 }
 
-// maxRawCallerKey is the longest caller key used as is in a store key;
-// longer ones are replaced by their SHA-256, so keys stay short.
-const maxRawCallerKey = 128
-
-// appendKeyValue appends the scope's value to a key. Caller keys, which
-// the application takes from its users, get a marker: '=' and the key as
-// it is, or '#' and the hex SHA-256 of a key longer than maxRawCallerKey,
-// so the two forms never collide.
-func appendKeyValue(b []byte, value string, caller bool) []byte {
-	if !caller {
-		return append(b, value...)
-	}
-	if len(value) <= maxRawCallerKey {
-		b = append(b, '=')
+// appendKeyValue appends the scope's value to a key. Destinations and
+// caller keys are personal data, which store keys must not carry: they are
+// replaced by the first 128 bits of their SHA-256, in hex (32 bytes, however
+// long the value). Calling codes and prefixes are kept as they are.
+func appendKeyValue(b []byte, value string, hashed bool) []byte {
+	if !hashed {
 		return append(b, value...)
 	}
 	sum := sha256.Sum256([]byte(value))
-	b = append(b, '#')
-	return hex.AppendEncode(b, sum[:])
+	return hex.AppendEncode(b, sum[:16])
 }
 
 // seal turns the buffered keys into one string and points every limit's

@@ -11,6 +11,7 @@ import (
 	"github.com/nyaruka/phonenumbers/v2"
 
 	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/store"
 )
 
 // startPolicy applies the policies to a Start of the normalised target t.
@@ -31,7 +32,7 @@ func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map
 	}
 	r := reqPool.Get().(*policyReq)
 	if len(p.waits) > 0 {
-		r.add(p.cooldownPf, t.value, Limit{Window: cooldownReset, Waits: p.waits}, rule{policy: PolicyCooldown, value: t.value})
+		r.add(p.cooldownPf, t.value, store.Limit{Window: cooldownReset, Waits: p.waits}, rule{policy: PolicyCooldown, value: t.value})
 	}
 	for i := range p.sends {
 		b := &p.sends[i]
@@ -39,7 +40,7 @@ func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map
 			continue
 		}
 		if v, ok := b.value(t.value, t.email, keys); ok {
-			r.add(b.pf, v, Limit{Max: b.max, Window: b.window}, rule{policy: PolicySendBudget, b: b, value: v})
+			r.add(b.pf, v, store.Limit{Max: b.max, Window: b.window}, rule{policy: PolicySendBudget, b: b, value: v})
 		}
 	}
 	return c.take(ctx, r)
@@ -60,7 +61,7 @@ func (c *Client) checkPolicy(ctx context.Context, to string, keys map[string]str
 			continue
 		}
 		if v, ok := b.value(to, email, keys); ok {
-			r.add(b.pf, v, Limit{Max: b.max, Window: b.window}, rule{policy: PolicyCheckBudget, b: b, value: v})
+			r.add(b.pf, v, store.Limit{Max: b.max, Window: b.window}, rule{policy: PolicyCheckBudget, b: b, value: v})
 		}
 	}
 	return c.take(ctx, r)
@@ -106,7 +107,7 @@ func (c *Client) finish(ctx context.Context, r *policyReq, keep bool) error {
 }
 
 // refusal describes the refusing limit of res.
-func (r *policyReq) refusal(res Taken) *PolicyError {
+func (r *policyReq) refusal(res store.Taken) *PolicyError {
 	i := res.Refused
 	if i < 0 || i >= len(r.rules) {
 		i = 0

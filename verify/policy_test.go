@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -27,6 +28,10 @@ type counting struct {
 func (c *counting) Start(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
 	c.starts.Add(1)
 	return c.Provider.Start(ctx, req)
+}
+
+func (c *counting) Capabilities() provider.Capabilities {
+	return provider.CapabilitiesOf(c.Provider)
 }
 
 func (c *counting) Check(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
@@ -421,7 +426,7 @@ func TestCheckBudgetAcrossVerifications(t *testing.T) {
 			t.Errorf("CheckID outcomes (-want +got):\n%s", diff)
 		}
 		// A code that cannot be a code is refused before any budget.
-		if _, err := e.c.CheckID(ctx, ids[0], "x", opts); !errors.Is(err, verify.ErrInvalidRequest) {
+		if _, err := e.c.CheckID(ctx, ids[0], "12/34", opts); !errors.Is(err, verify.ErrInvalidRequest) {
 			t.Errorf("bad code: %v", err)
 		}
 	})
@@ -432,12 +437,12 @@ type brokenStore struct{ calls atomic.Int64 }
 
 var errStoreDown = errors.New("connection refused")
 
-func (s *brokenStore) Take(context.Context, []verify.Limit) (verify.Taken, error) {
+func (s *brokenStore) Take(context.Context, []store.Limit) (store.Taken, error) {
 	s.calls.Add(1)
-	return verify.Taken{}, errStoreDown
+	return store.Taken{}, errStoreDown
 }
 
-func (s *brokenStore) Release(context.Context, []verify.Limit) error { return errStoreDown }
+func (s *brokenStore) Release(context.Context, []store.Limit) error { return errStoreDown }
 
 func TestPolicyStoreFailure(t *testing.T) {
 	t.Parallel()

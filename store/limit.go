@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Limit is one rule of a [Limiter.Take]: a budget or a cooldown on one
+// counter. Limits live in the store's counter key space, beside the
+// counters of [Store.Incr].
+type Limit struct {
+	// Key names the counter. It must be non-empty.
+	Key string
+	// Max, for a budget, is how many hits the counter may take in one
+	// window; the next is refused until the window ends. Ignored for a
+	// cooldown.
+	Max int64
+	// Window, for a budget, is the window's length; the window starts at
+	// its first hit, as with Incr. For a cooldown it is how long the
+	// counter keeps its count once the wait after the last hit has passed.
+	// It must be positive.
+	Window time.Duration
+	// Waits, when not empty, makes the limit a cooldown: after the nth hit
+	// in a row, the next hit is refused until Waits[min(n, len(Waits))-1]
+	// has passed since it. The waits must be positive. A counter that stays
+	// quiet for Window after its wait has passed starts again at 0.
+	Waits []time.Duration
+}
+
+// Taken is the answer of a [Limiter.Take].
+type Taken struct {
+	// OK reports whether every limit allowed the hit, which was therefore
+	// counted on every one of them.
+	OK bool
+	// Refused is, when OK is false, the index of the refusing limit that
+	// asks for the longest wait; -1 when OK.
+	Refused int
+	// RetryAfter is, when OK is false, how long until that limit would
+	// allow the hit.
+	RetryAfter time.Duration
+}
+
+// MaxLimits bounds the limits of one Take or Release.
+const MaxLimits = 64
+
+// Limiter is the optional capability of a Store to apply rate limits in
+// one atomic step: package verify's policies (cooldowns and budgets) keep
+// their counters through it. [Memory] implements it, and so does the Redis
+// store, in one round trip per call.
+type Limiter interface {
+	// Take counts one hit on every limit if none of them refuses it, as
+	// one atomic step, so that replicas sharing the store together never
+	// exceed a limit; otherwise it counts nothing and says which limit
+	// refused and for how long. The keys must be distinct. Failures are
+	// typed as for Store; a store that is full fails with
+	// provider.ErrUnavailable.
+	Take(ctx context.Context, limits []Limit) (Taken, error)
+
+	// Release gives back one hit that Take counted on every limit, for a
+	// request that turned out to cost nothing: a budget's counter goes down
+	// by one, and a cooldown goes back one step with its wait lifted. A
+	// counter that has since expired is left alone.
+	Release(ctx context.Context, limits []Limit) error
+}
+
+// CheckLimits returns ErrInvalid when limits cannot be taken: none or more
+// than MaxLimits, an empty or repeated key, a budget whose Max is not
+// positive, a non-positive window or wait. An implementation calls it
+// first, before any I/O.
+func CheckLimits(limits []Limit) error {
+	if len(limits) == 0 || len(limits) > MaxLimits {
+		return fmt.Errorf("%w: %d limits, want 1 to %d", ErrInvalid, len(limits), MaxLimits)
+	}
+	for i, l := range limits {
+		if err := CheckArgs(l.Key, l.Window); err != nil {
+			return err
+		}
+		if len(l.Waits) == 0 && l.Max <= 0 {
+			return fmt.Errorf("%w: budget with Max %d", ErrInvalid, l.Max)
+		}
+		for _, w := range l.Waits {
+			if w <= 0 {
+				return fmt.Errorf("%w: wait %v is not positive", ErrInvalid, w)
+			}
+		}
+		for _, o := range limits[:i] {
+			if o.Key == l.Key {
+				return fmt.Errorf("%w: repeated key", ErrInvalid)
+			}
+		}
+	}
+	return nil
+}
+
+// Wait returns the cooldown's wait after its nth hit (n >= 1).
+func (l *Limit) Wait(n int64) time.Duration {
+	return l.Waits[min(n, int64(len(l.Waits)))-1]
+}
+
+// Take implements Limiter.
+func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
+	if err := ctx.Err(); err != nil {
+		return Taken{}, err
+	}
+	if err := CheckLimits(limits); err != nil {
+		return Taken{}, err
+	}
+	locked := m.lockAll(limits)
+	defer m.unlockAll(locked)
+	now := m.now()
+
+	res := Taken{OK: true, Refused: -1}
+	var need [memShards]int
+	for i := range limits {
+		l := &limits[i]
+		si := shardIndex(l.Key)
+		c, ok := m.shards[si].counters[l.Key]
+		if !ok {
+			need[si]++
+			continue
+		}
+		if !now.Before(c.reset) {
+			continue
+		}
+		var wait time.Duration
+		if len(l.Waits) > 0 {
+			wait = c.reset.Sub(now) - l.Window
+		} else if c.n >= l.Max {
+			wait = c.reset.Sub(now)
+		}
+		if wait > 0 && wait > res.RetryAfter {
+			res = Taken{Refused: i, RetryAfter: wait}
+		}
+	}
+	if !res.OK {
+		return res, nil
+	}
+	for i, n := range need {
+		if n > 0 {
+			if err := m.roomFor(&m.shards[i], now, n); err != nil {
+				return Taken{}, Unavailable("take", err)
+			}
+		}
+	}
+	for i := range limits {
+		l := &limits[i]
+		sh := m.shard(l.Key)
+		c, ok := sh.counters[l.Key]
+		if !ok || !now.Before(c.reset) {
+			c = memCounter{}
+		}
+		c.n++
+		switch {
+		case len(l.Waits) > 0:
+			c.reset = now.Add(l.Wait(c.n) + l.Window)
+		case c.n == 1:
+			c.reset = now.Add(l.Window)
+		}
+		sh.counters[l.Key] = c
+	}
+	return res, nil
+}
+
+// Release implements Limiter.
+func (m *Memory) Release(ctx context.Context, limits []Limit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := CheckLimits(limits); err != nil {
+		return err
+	}
+	locked := m.lockAll(limits)
+	defer m.unlockAll(locked)
+	now := m.now()
+	for i := range limits {
+		l := &limits[i]
+		sh := m.shard(l.Key)
+		c, ok := sh.counters[l.Key]
+		if !ok || !now.Before(c.reset) {
+			continue
+		}
+		c.n--
+		if c.n <= 0 {
+			delete(sh.counters, l.Key)
+			continue
+		}
+		if len(l.Waits) > 0 {
+			c.reset = now.Add(l.Window)
+		}
+		sh.counters[l.Key] = c
+	}
+	return nil
+}
+
+// lockAll locks the shards of the limits' keys in ascending order, so that
+// concurrent multi-key operations cannot deadlock, and returns the set.
+func (m *Memory) lockAll(limits []Limit) uint32 {
+	var set uint32
+	for i := range limits {
+		set |= 1 << shardIndex(limits[i].Key)
+	}
+	for i := range m.shards {
+		if set&(1<<i) != 0 {
+			m.shards[i].mu.Lock()
+		}
+	}
+	return set
+}
+
+func (m *Memory) unlockAll(set uint32) {
+	for i := range m.shards {
+		if set&(1<<i) != 0 {
+			m.shards[i].mu.Unlock()
+		}
+	}
+}
+
+// roomFor is makeRoom for n new entries at once.
+func (m *Memory) roomFor(sh *memShard, now time.Time, n int) error {
+	if len(sh.records)+len(sh.counters)+n <= m.perShard {
+		return m.makeRoom(sh, now)
+	}
+	sh.nextSweep = 0 // force the sweep
+	if err := m.makeRoom(sh, now); err != nil {
+		return err
+	}
+	if len(sh.records)+len(sh.counters)+n > m.perShard {
+		return errFull
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
+	"github.com/verifykit/verifykit/store/storetest"
+)
+
+var _ store.Limiter = (*store.Memory)(nil)
+
+func TestMemoryLimiterConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunLimiter(t, func(t *testing.T) storetest.Harness {
+		c := newClock()
+		m, err := store.NewMemory(store.WithClock(c.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return storetest.Harness{Store: m, Advance: c.Advance}
+	})
+}
+
+// TestMemoryLimiterBounded floods the limiter with distinct keys: it
+// refuses new counters once full, without evicting live ones (which would
+// reset a limit), and takes new ones again once windows end.
+func TestMemoryLimiterBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newClock()
+	m, err := store.NewMemory(store.WithClock(c.Now), store.WithMaxEntries(160))
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := []store.Limit{{Key: "victim", Max: 1, Window: time.Hour}}
+	if res, err := m.Take(ctx, victim); err != nil || !res.OK {
+		t.Fatal(res, err)
+	}
+	var full error
+	for i := range 10000 {
+		_, err := m.Take(ctx, []store.Limit{{Key: fmt.Sprint("flood", i), Max: 5, Window: time.Minute}})
+		if err != nil {
+			full = err
+		}
+	}
+	if !errors.Is(full, provider.ErrUnavailable) {
+		t.Fatalf("flood: error = %v, want ErrUnavailable once full", full)
+	}
+	if n := m.Len(); n > 160 {
+		t.Errorf("Len = %d, want at most 160", n)
+	}
+	if res, err := m.Take(ctx, victim); err != nil || res.OK {
+		t.Errorf("victim's budget after the flood: %+v %v, want still spent", res, err)
+	}
+	c.Advance(time.Minute)
+	if res, err := m.Take(ctx, []store.Limit{{Key: "flood-late", Max: 1, Window: time.Minute}}); err != nil || !res.OK {
+		t.Errorf("after the flood's windows ended: %+v %v", res, err)
+	}
+}
+
+// A Take that would add several counters to a nearly full part of the
+// store adds none of them.
+func TestMemoryLimiterFullIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m, err := store.NewMemory(store.WithMaxEntries(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var limits []store.Limit
+	for i := range 40 {
+		limits = append(limits, store.Limit{Key: fmt.Sprint("k", i), Max: 1, Window: time.Hour})
+	}
+	if _, err := m.Take(ctx, limits); !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("Take of 40 keys into 16 places: %v", err)
+	}
+	if n := m.Len(); n != 0 {
+		t.Errorf("Len = %d after a refused Take, want 0", n)
+	}
+}

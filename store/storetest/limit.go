@@ -1,0 +1,280 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+var limitRules = []rule{
+	{"TakeBudget", "a budget of Max per window allows Max hits, refuses the next until the window ends, and allows again afterwards", checkTakeBudget},
+	{"TakeAllOrNothing", "a Take that one limit refuses counts on none of them", checkTakeAllOrNothing},
+	{"TakeLongestWait", "a refused Take names the refusing limit with the longest wait", checkTakeLongestWait},
+	{"TakeCooldown", "a cooldown refuses hits until its wait has passed, the waits grow per hit and the last one repeats, and a quiet counter starts again", checkTakeCooldown},
+	{"Release", "Release gives back one hit of a budget, and lifts a cooldown's wait, going back one step", checkRelease},
+	{"ReleaseAbsent", "Release of counters never taken or already expired does nothing and does not fail", checkReleaseAbsent},
+	{"TakeInvalid", "no limits, too many, an empty or repeated key, a budget without Max, a non-positive window or wait fail with ErrInvalid", checkTakeInvalid},
+	{"TakeCanceled", "a canceled context fails Take with the context's error and counts nothing", checkTakeCanceled},
+	{"TakeConcurrent", "concurrent Takes over shared and own keys, in any key order, together never exceed a budget", checkTakeConcurrent},
+}
+
+// RunLimiter runs the conformance rules of the optional [store.Limiter]
+// capability: one subtest per rule, each with a fresh harness from
+// newHarness, whose Store must implement store.Limiter (the subtests skip
+// otherwise). Run does not include them.
+func RunLimiter(t *testing.T, newHarness func(t *testing.T) Harness) {
+	t.Helper()
+	for _, r := range limitRules {
+		t.Run(r.name, func(t *testing.T) {
+			h := newHarness(t)
+			if _, ok := h.Store.(store.Limiter); !ok {
+				t.Skipf("%T does not implement store.Limiter", h.Store)
+			}
+			if err := r.check(t.Context(), h); err != nil {
+				t.Errorf("rule %q: %s\n%v", r.name, r.text, err)
+			}
+		})
+	}
+}
+
+// slack is how far a RetryAfter may fall short of the exact wait: a store
+// on a real clock (Redis) loses some time between the steps of a rule.
+const slack = 2 * time.Second
+
+// take takes limits and checks the answer: ok, or refused by limit
+// refused with a wait within slack below wait.
+func take(ctx context.Context, h Harness, limits []store.Limit, ok bool, refused int, wait time.Duration) error {
+	res, err := h.Store.(store.Limiter).Take(ctx, limits)
+	if err != nil {
+		return fmt.Errorf("Take: %w", err)
+	}
+	if ok {
+		if !res.OK || res.Refused != -1 {
+			return fmt.Errorf("Take = %+v, want OK", res)
+		}
+		return nil
+	}
+	if res.OK || res.Refused != refused || res.RetryAfter > wait || res.RetryAfter <= wait-slack {
+		return fmt.Errorf("Take = %+v, want refused by limit %d with RetryAfter %v", res, refused, wait)
+	}
+	return nil
+}
+
+func budget(key string, max int64, window time.Duration) store.Limit {
+	return store.Limit{Key: key, Max: max, Window: window}
+}
+
+func checkTakeBudget(ctx context.Context, h Harness) error {
+	l := []store.Limit{budget("lim:b", 3, time.Minute)}
+	for i := range 3 {
+		if err := take(ctx, h, l, true, 0, 0); err != nil {
+			return fmt.Errorf("hit %d: %w", i+1, err)
+		}
+	}
+	if err := take(ctx, h, l, false, 0, time.Minute); err != nil {
+		return fmt.Errorf("hit 4: %w", err)
+	}
+	h.Advance(20 * time.Second)
+	if err := take(ctx, h, l, false, 0, 40*time.Second); err != nil {
+		return fmt.Errorf("20 s later: %w", err)
+	}
+	h.Advance(40 * time.Second)
+	for i := range 3 {
+		if err := take(ctx, h, l, true, 0, 0); err != nil {
+			return fmt.Errorf("next window, hit %d: %w", i+1, err)
+		}
+	}
+	return take(ctx, h, l, false, 0, time.Minute)
+}
+
+func checkTakeAllOrNothing(ctx context.Context, h Harness) error {
+	a, b := budget("lim:a", 1, time.Hour), budget("lim:b", 2, time.Hour)
+	if err := take(ctx, h, []store.Limit{a, b}, true, 0, 0); err != nil {
+		return err
+	}
+	if err := take(ctx, h, []store.Limit{a, b}, false, 0, time.Hour); err != nil {
+		return fmt.Errorf("a spent: %w", err)
+	}
+	if err := take(ctx, h, []store.Limit{b}, true, 0, 0); err != nil {
+		return fmt.Errorf("b alone (the refused Take must not have counted on it): %w", err)
+	}
+	return take(ctx, h, []store.Limit{b}, false, 0, time.Hour)
+}
+
+func checkTakeLongestWait(ctx context.Context, h Harness) error {
+	l := []store.Limit{budget("lim:short", 1, time.Minute), budget("lim:long", 1, time.Hour), budget("lim:free", 9, time.Hour)}
+	if err := take(ctx, h, l, true, 0, 0); err != nil {
+		return err
+	}
+	return take(ctx, h, l, false, 1, time.Hour)
+}
+
+func checkTakeCooldown(ctx context.Context, h Harness) error {
+	l := []store.Limit{{Key: "lim:cd", Window: time.Hour, Waits: []time.Duration{30 * time.Second, time.Minute}}}
+	steps := []struct {
+		advance time.Duration
+		ok      bool
+		wait    time.Duration
+	}{
+		{0, true, 0},
+		{0, false, 30 * time.Second},
+		{10 * time.Second, false, 20 * time.Second},
+		{20 * time.Second, true, 0},
+		{0, false, time.Minute},
+		{time.Minute, true, 0},
+		{0, false, time.Minute}, // the last wait repeats
+		{time.Minute + time.Hour, true, 0},
+		{0, false, 30 * time.Second}, // quiet for the window: from the start
+	}
+	for i, s := range steps {
+		h.Advance(s.advance)
+		if err := take(ctx, h, l, s.ok, 0, s.wait); err != nil {
+			return fmt.Errorf("step %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+func checkRelease(ctx context.Context, h Harness) error {
+	lim := h.Store.(store.Limiter)
+	b := []store.Limit{budget("lim:b", 1, time.Hour)}
+	if err := take(ctx, h, b, true, 0, 0); err != nil {
+		return err
+	}
+	if err := lim.Release(ctx, b); err != nil {
+		return fmt.Errorf("Release: %w", err)
+	}
+	if err := take(ctx, h, b, true, 0, 0); err != nil {
+		return fmt.Errorf("budget after Release: %w", err)
+	}
+	if err := take(ctx, h, b, false, 0, time.Hour); err != nil {
+		return fmt.Errorf("budget after Release: %w", err)
+	}
+
+	c := []store.Limit{{Key: "lim:cd", Window: time.Hour, Waits: []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute}}}
+	if err := take(ctx, h, c, true, 0, 0); err != nil {
+		return err
+	}
+	h.Advance(30 * time.Second)
+	if err := take(ctx, h, c, true, 0, 0); err != nil {
+		return err
+	}
+	if err := lim.Release(ctx, c); err != nil {
+		return fmt.Errorf("Release: %w", err)
+	}
+	if err := take(ctx, h, c, true, 0, 0); err != nil {
+		return fmt.Errorf("cooldown after Release (the wait is lifted): %w", err)
+	}
+	if err := take(ctx, h, c, false, 0, time.Minute); err != nil {
+		return fmt.Errorf("cooldown after Release (one step back, then forward again): %w", err)
+	}
+	if err := lim.Release(ctx, c); err != nil {
+		return err
+	}
+	if err := lim.Release(ctx, c); err != nil {
+		return err
+	}
+	if err := take(ctx, h, c, true, 0, 0); err != nil {
+		return fmt.Errorf("cooldown released to nothing: %w", err)
+	}
+	return take(ctx, h, c, false, 0, 30*time.Second)
+}
+
+func checkReleaseAbsent(ctx context.Context, h Harness) error {
+	lim := h.Store.(store.Limiter)
+	b := []store.Limit{budget("lim:b", 2, time.Minute)}
+	if err := lim.Release(ctx, b); err != nil {
+		return fmt.Errorf("Release of an absent counter: %w", err)
+	}
+	if err := take(ctx, h, b, true, 0, 0); err != nil {
+		return err
+	}
+	h.Advance(time.Minute)
+	if err := lim.Release(ctx, b); err != nil {
+		return fmt.Errorf("Release of an expired counter: %w", err)
+	}
+	for range 2 {
+		if err := take(ctx, h, b, true, 0, 0); err != nil {
+			return fmt.Errorf("after releasing an expired counter: %w", err)
+		}
+	}
+	return take(ctx, h, b, false, 0, time.Minute)
+}
+
+func checkTakeInvalid(ctx context.Context, h Harness) error {
+	lim := h.Store.(store.Limiter)
+	many := make([]store.Limit, store.MaxLimits+1)
+	for i := range many {
+		many[i] = budget("lim:"+strconv.Itoa(i), 1, time.Minute)
+	}
+	cases := map[string][]store.Limit{
+		"no limits":       nil,
+		"too many":        many,
+		"empty key":       {budget("", 1, time.Minute)},
+		"Max 0":           {budget("lim:x", 0, time.Minute)},
+		"zero window":     {budget("lim:x", 1, 0)},
+		"negative wait":   {{Key: "lim:x", Window: time.Minute, Waits: []time.Duration{-time.Second}}},
+		"cooldown window": {{Key: "lim:x", Waits: []time.Duration{time.Second}}},
+		"repeated key":    {budget("lim:x", 1, time.Minute), budget("lim:x", 2, time.Minute)},
+	}
+	for name, l := range cases {
+		if _, err := lim.Take(ctx, l); !errors.Is(err, store.ErrInvalid) {
+			return fmt.Errorf("Take with %s: %v, want ErrInvalid", name, err)
+		}
+		if err := lim.Release(ctx, l); !errors.Is(err, store.ErrInvalid) {
+			return fmt.Errorf("Release with %s: %v, want ErrInvalid", name, err)
+		}
+	}
+	return take(ctx, h, []store.Limit{budget("lim:x", 1, time.Minute)}, true, 0, 0)
+}
+
+func checkTakeCanceled(ctx context.Context, h Harness) error {
+	lim := h.Store.(store.Limiter)
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	b := []store.Limit{budget("lim:b", 1, time.Minute)}
+	if _, err := lim.Take(canceled, b); !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("Take: %v, want context.Canceled", err)
+	}
+	return take(ctx, h, b, true, 0, 0)
+}
+
+func checkTakeConcurrent(ctx context.Context, h Harness) error {
+	lim := h.Store.(store.Limiter)
+	const workers, max = 40, 10
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for i := range workers {
+		wg.Go(func() {
+			l := []store.Limit{budget("lim:own:"+strconv.Itoa(i), 1, time.Minute), budget("lim:shared", max, time.Minute), budget("lim:other", workers, time.Minute)}
+			if i%2 == 1 {
+				l[0], l[2] = l[2], l[0]
+			}
+			res, err := lim.Take(ctx, l)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if res.OK {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return fmt.Errorf("Take: %w", err)
+	}
+	if ok.Load() != max {
+		return fmt.Errorf("%d concurrent Takes succeeded, want %d", ok.Load(), max)
+	}
+	return nil
+}
