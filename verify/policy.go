@@ -65,7 +65,7 @@ func (s Scope) parse() (kind scopeKind, name string, digits int, err error) {
 	}
 	if n, ok := strings.CutPrefix(string(s), "caller:"); ok {
 		if !validCallerName(n) {
-			return 0, "", 0, fmt.Errorf("caller key name %q is not 1 to 32 of a-z 0-9 _ - .", n)
+			return 0, "", 0, fmt.Errorf("caller key name %q is not 1 to 32 characters of a-z, 0-9, underscore, dash and dot", n)
 		}
 		return scopeCaller, n, 0, nil
 	}

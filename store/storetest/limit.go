@@ -53,16 +53,16 @@ const slack = 2 * time.Second
 func take(ctx context.Context, h Harness, limits []store.Limit, ok bool, refused int, wait time.Duration) error {
 	res, err := h.Store.(store.Limiter).Take(ctx, limits)
 	if err != nil {
-		return fmt.Errorf("Take: %w", err)
+		return fmt.Errorf("take: %w", err)
 	}
 	if ok {
 		if !res.OK || res.Refused != -1 {
-			return fmt.Errorf("Take = %+v, want OK", res)
+			return fmt.Errorf("take = %+v, want OK", res)
 		}
 		return nil
 	}
 	if res.OK || res.Refused != refused || res.RetryAfter > wait || res.RetryAfter <= wait-slack {
-		return fmt.Errorf("Take = %+v, want refused by limit %d with RetryAfter %v", res, refused, wait)
+		return fmt.Errorf("take = %+v, want refused by limit %d with RetryAfter %v", res, refused, wait)
 	}
 	return nil
 }
@@ -149,7 +149,7 @@ func checkRelease(ctx context.Context, h Harness) error {
 		return err
 	}
 	if err := lim.Release(ctx, b); err != nil {
-		return fmt.Errorf("Release: %w", err)
+		return fmt.Errorf("release: %w", err)
 	}
 	if err := take(ctx, h, b, true, 0, 0); err != nil {
 		return fmt.Errorf("budget after Release: %w", err)
@@ -167,7 +167,7 @@ func checkRelease(ctx context.Context, h Harness) error {
 		return err
 	}
 	if err := lim.Release(ctx, c); err != nil {
-		return fmt.Errorf("Release: %w", err)
+		return fmt.Errorf("release: %w", err)
 	}
 	if err := take(ctx, h, c, true, 0, 0); err != nil {
 		return fmt.Errorf("cooldown after Release (the wait is lifted): %w", err)
@@ -191,14 +191,14 @@ func checkReleaseAbsent(ctx context.Context, h Harness) error {
 	lim := h.Store.(store.Limiter)
 	b := []store.Limit{budget("lim:b", 2, time.Minute)}
 	if err := lim.Release(ctx, b); err != nil {
-		return fmt.Errorf("Release of an absent counter: %w", err)
+		return fmt.Errorf("release of an absent counter: %w", err)
 	}
 	if err := take(ctx, h, b, true, 0, 0); err != nil {
 		return err
 	}
 	h.Advance(time.Minute)
 	if err := lim.Release(ctx, b); err != nil {
-		return fmt.Errorf("Release of an expired counter: %w", err)
+		return fmt.Errorf("release of an expired counter: %w", err)
 	}
 	for range 2 {
 		if err := take(ctx, h, b, true, 0, 0); err != nil {
@@ -226,10 +226,10 @@ func checkTakeInvalid(ctx context.Context, h Harness) error {
 	}
 	for name, l := range cases {
 		if _, err := lim.Take(ctx, l); !errors.Is(err, store.ErrInvalid) {
-			return fmt.Errorf("Take with %s: %v, want ErrInvalid", name, err)
+			return fmt.Errorf("take with %s: %v, want ErrInvalid", name, err)
 		}
 		if err := lim.Release(ctx, l); !errors.Is(err, store.ErrInvalid) {
-			return fmt.Errorf("Release with %s: %v, want ErrInvalid", name, err)
+			return fmt.Errorf("release with %s: %v, want ErrInvalid", name, err)
 		}
 	}
 	return take(ctx, h, []store.Limit{budget("lim:x", 1, time.Minute)}, true, 0, 0)
@@ -241,7 +241,7 @@ func checkTakeCanceled(ctx context.Context, h Harness) error {
 	cancel()
 	b := []store.Limit{budget("lim:b", 1, time.Minute)}
 	if _, err := lim.Take(canceled, b); !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("Take: %v, want context.Canceled", err)
+		return fmt.Errorf("take: %v, want context.Canceled", err)
 	}
 	return take(ctx, h, b, true, 0, 0)
 }
@@ -271,7 +271,7 @@ func checkTakeConcurrent(ctx context.Context, h Harness) error {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		return fmt.Errorf("Take: %w", err)
+		return fmt.Errorf("take: %w", err)
 	}
 	if ok.Load() != max {
 		return fmt.Errorf("%d concurrent Takes succeeded, want %d", ok.Load(), max)
