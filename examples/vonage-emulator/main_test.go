@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/vonage"
+	"github.com/verifykit/verifykit/vonage/vonagetest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRunServesAndStops runs the program, follows its printed
+// instructions with the vonage client, and stops it.
+func TestRunServesAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	var out, errOut syncBuffer
+	ready := make(chan string, 1)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-code", "7777", "-private-key-out", keyFile}, &out, &errOut, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case code := <-exit:
+		t.Fatalf("exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"VONAGE_BASE_URL=" + base, "VONAGE_APPLICATION_ID=" + vonagetest.DefaultApplicationID,
+		"VONAGE_PRIVATE_KEY_PATH=" + keyFile, base + "/_emulator/"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v, %v", fi, err)
+	}
+	env := map[string]string{vonage.EnvBaseURL: base, vonage.EnvApplicationID: vonagetest.DefaultApplicationID,
+		vonage.EnvPrivateKeyPath: keyFile, vonage.EnvBrand: "verifykit"}
+	c, err := vonage.NewFromEnvFunc(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Start(ctx, provider.StartRequest{To: "+447700900001", Channel: provider.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(base + "/_emulator/messages?to=447700900001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []vonagetest.Message
+	json.NewDecoder(resp.Body).Decode(&msgs)
+	resp.Body.Close()
+	if len(msgs) != 1 || msgs[0].Code != "7777" || msgs[0].RequestID != v.ID {
+		t.Fatalf("outbox = %v", msgs)
+	}
+	if got, err := c.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "7777"}); err != nil || !got.Approved() {
+		t.Fatalf("check: %v, %v", got, err)
+	}
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+}
+
+// TestRefusesRemote checks the loopback guard.
+func TestRefusesRemote(t *testing.T) {
+	var out, errOut syncBuffer
+	if code := run(context.Background(), []string{"-addr", "0.0.0.0:0"}, &out, &errOut, nil); code != 2 {
+		t.Errorf("exit %d", code)
+	}
+}
