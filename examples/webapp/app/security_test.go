@@ -554,3 +554,125 @@ func TestStepVoidOnceTheFactorChanged(t *testing.T) {
 	}
 	a.wantPage("void step", "changed meanwhile")
 }
+
+// pendingOf returns the step of b's session, or nil.
+func (e *env) pendingOf(b *browser) *pending {
+	e.app.mu.Lock()
+	defer e.app.mu.Unlock()
+	if s := e.app.sessions.m[b.cookie()]; s != nil {
+		return s.pend
+	}
+	return nil
+}
+
+// state is what a code can change: both accounts' factors, and who the
+// browser is logged in as.
+type state struct {
+	adaPhone, malloryPhone string
+	adaOn, malloryOn       bool
+	as                     string
+}
+
+func (e *env) state(b *browser) state {
+	ada, mal := e.user(email), e.user(mallory)
+	e.app.mu.Lock()
+	st := state{adaPhone: ada.phone, adaOn: ada.twoFA, malloryPhone: mal.phone, malloryOn: mal.twoFA}
+	if s := e.app.sessions.m[b.cookie()]; s != nil && s.stage == stageLoggedIn {
+		st.as = s.email
+	}
+	e.app.mu.Unlock()
+	return st
+}
+
+// TestApprovalInFlightMatrix: for every kind of step and every request the
+// same session can make while that step's code is being checked, the
+// approval does exactly what its own step does if that step is still the
+// session's, and nothing at all if the request replaced it.
+func TestApprovalInFlightMatrix(t *testing.T) {
+	const other = "+14155552673"
+	steps := []struct {
+		name  string
+		begin func(e *env, b *browser) (code string)
+		apply func(st *state) // what an approval of the step does
+	}{
+		{"login", func(e *env, b *browser) string {
+			b.login(mallory, password)
+			return e.lastCode(malloryPhone)
+		}, func(st *state) { st.as = mallory }},
+		{"enroll", func(e *env, b *browser) string {
+			b.login(email, password)
+			b.code(e.lastCode(phone))
+			b.enroll(other)
+			return e.lastCode(other)
+		}, func(st *state) { st.adaPhone = other }},
+		{"disable", func(e *env, b *browser) string {
+			b.login(email, password)
+			b.code(e.lastCode(phone))
+			b.disable2FA()
+			return e.lastCode(phone)
+		}, func(st *state) { st.adaPhone, st.adaOn = "", false }},
+		{"reauth", func(e *env, b *browser) string {
+			b.login(email, password)
+			b.code(e.lastCode(phone))
+			e.advance(6 * time.Minute)
+			b.enroll(other)
+			return e.lastCode(phone)
+		}, func(st *state) {}},
+	}
+	interfere := []struct {
+		name string
+		do   func(b *browser, token string)
+	}{
+		{"login as ada", func(b *browser, token string) {
+			b.submit("/login", token, url.Values{"email": {email}, "password": {password}})
+		}},
+		{"login as mallory", func(b *browser, token string) {
+			b.submit("/login", token, url.Values{"email": {mallory}, "password": {password}})
+		}},
+		{"wrong password", func(b *browser, token string) {
+			b.submit("/login", token, url.Values{"email": {email}, "password": {"not the password"}})
+		}},
+		{"disable", func(b *browser, token string) { b.submit("/2fa/disable", token, url.Values{}) }},
+		{"enroll", func(b *browser, token string) {
+			b.submit("/enroll", token, url.Values{"phone": {"+14155552674"}})
+		}},
+		{"logout", func(b *browser, token string) { b.submit("/logout", token, url.Values{}) }},
+		{"resend", func(b *browser, token string) { b.submit("/verify", token, url.Values{"action": {"resend"}}) }},
+		{"call", func(b *browser, token string) { b.submit("/verify", token, url.Values{"action": {"call"}}) }},
+	}
+	for _, sp := range steps {
+		for _, in := range interfere {
+			t.Run(sp.name+"/"+in.name, func(t *testing.T) {
+				t.Parallel()
+				g := newGate(t)
+				e := setupWith(t, []verify.Option{g.option()}, nil)
+				e.enrol(email, phone)
+				e.enrol(mallory, malloryPhone)
+				b := e.browser()
+				code := sp.begin(e, b)
+				p := e.pendingOf(b)
+				if p == nil {
+					t.Fatal("no step pending")
+				}
+				token := b.csrf("/login")
+				g.armed.Store(true)
+				done := make(chan string)
+				go func() {
+					done <- b.submit("/verify", token, url.Values{"action": {"verify"}, "code": {code}})
+				}()
+				<-g.entered
+				in.do(b, b.csrf("/login"))
+				replaced := e.pendingOf(b) != p
+				want := e.state(b)
+				if !replaced {
+					sp.apply(&want)
+				}
+				g.open()
+				<-done
+				if got := e.state(b); got != want {
+					t.Errorf("step replaced: %v\ngot  %+v\nwant %+v", replaced, got, want)
+				}
+			})
+		}
+	}
+}
