@@ -152,8 +152,9 @@ type stepBody struct {
 // Start starts a verification with POST /v2/verify. Vonage has no re-send
 // on a repeated start: while a verification to the same number is pending,
 // Start fails with provider.ErrConflict, and provider.PendingID (or
-// APIError.RequestID) gives the pending one's ID. The verification's
-// ExpiresAt is estimated from the workflow's length and channel timeout.
+// APIError.RequestID) gives the pending one's ID. Vonage reports no
+// timestamps, so CreatedAt and ExpiresAt are zero; a request lives for its
+// workflow's steps times the channel timeout.
 //
 // API: https://developer.vonage.com/en/api/verify.v2#newRequest
 func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
@@ -166,7 +167,6 @@ func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider
 		return provider.Verification{}, refused(opStart, provider.ErrInvalidRequest, "cannot encode the request")
 	}
 	var r Response
-	now := c.now()
 	if err := c.do(ctx, opStart, http.MethodPost, "/v2/verify", data, []string{req.CustomCode}, &r); err != nil {
 		return provider.Verification{}, err
 	}
@@ -174,10 +174,6 @@ func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider
 		// Vonage accepted the start, so a code may be on its way, but
 		// without an ID nothing can check it.
 		return provider.Verification{}, requestError(ctx, opStart, true, errors.New("the answer has no valid request_id"))
-	}
-	timeout := 300
-	if body.ChannelTimeout != 0 {
-		timeout = body.ChannelTimeout
 	}
 	ch := req.Channel
 	if ch == provider.ChannelAuto {
@@ -189,7 +185,6 @@ func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider
 		Channel:   ch,
 		Status:    provider.StatusPending,
 		RawStatus: string(provider.StatusPending),
-		ExpiresAt: now.Add(time.Duration(len(body.Workflow)*timeout) * time.Second),
 		Detail:    &r,
 	}, nil
 }

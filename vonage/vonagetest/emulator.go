@@ -215,6 +215,7 @@ func New(opts ...Option) (*Emulator, error) {
 		fake.WithClock(e.now),
 		fake.WithCustomCodes(true), // the emulator makes the codes
 		fake.WithMaxChecks(cfg.maxChecks),
+		fake.WithMaxChecksGone(),        // the emulator answers 410 itself
 		fake.WithMaxSends(20),           // the workflow bounds the sends
 		fake.WithValidity(48*time.Hour), // the emulator ends requests itself
 		fake.WithOutboxLimit(1),         // the emulator keeps its own outbox

@@ -35,6 +35,11 @@ type request struct {
 	stepAt    time.Time     // when the current step started
 	expires   time.Time
 	redirect  string // silent auth redirect URL
+	failures  int    // wrong codes checked
+	// terminated is set when the last allowed wrong code was checked: the
+	// workflow is over and the number free for a new start; the next
+	// check answers 410, anything else 404.
+	terminated bool
 }
 
 type step struct {
@@ -302,7 +307,7 @@ func (e *Emulator) progress(rq *request, now time.Time) bool {
 		e.end(rq)
 		return false
 	}
-	for rq.cur+1 < len(rq.steps) && !now.Before(rq.stepAt.Add(rq.timeout)) {
+	for !rq.terminated && rq.cur+1 < len(rq.steps) && !now.Before(rq.stepAt.Add(rq.timeout)) {
 		rq.stepAt = rq.stepAt.Add(rq.timeout)
 		e.advance(rq, rq.stepAt)
 	}
@@ -323,19 +328,32 @@ func (e *Emulator) advance(rq *request, at time.Time) {
 // end forgets rq and ends its fake verification. e.mu must be held.
 func (e *Emulator) end(rq *request) {
 	delete(e.requests, rq.id)
+	e.terminate(rq)
+}
+
+// terminate ends rq's workflow and frees its number, keeping the request
+// known so that the next check can answer 410. e.mu must be held.
+func (e *Emulator) terminate(rq *request) {
 	if e.byTo[rq.steps[0].to] == rq.id {
 		delete(e.byTo, rq.steps[0].to)
 	}
-	_, _ = e.fake.Cancel(bg, rq.fakeID)
+	if !rq.terminated {
+		rq.terminated = true
+		_, _ = e.fake.Cancel(bg, rq.fakeID)
+	}
 }
 
 // live returns the live request named in the path, or writes a 404. It
-// returns with e.mu held when it returns a request.
-func (e *Emulator) live(w http.ResponseWriter, r *http.Request) *request {
+// returns with e.mu held when it returns a request. A terminated request
+// is returned only when terminated is true.
+func (e *Emulator) live(w http.ResponseWriter, r *http.Request, terminated bool) *request {
 	id := r.PathValue("id")
 	now := e.now()
 	e.mu.Lock()
 	rq := e.requests[id]
+	if rq != nil && rq.terminated && !terminated {
+		rq = nil
+	}
 	if rq == nil || !e.progress(rq, now) {
 		e.mu.Unlock()
 		notFound(w, id)
@@ -356,11 +374,17 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 		invalidParams(w, "code", "code must be 4 to 10 letters or digits")
 		return
 	}
-	rq := e.live(w, r)
+	rq := e.live(w, r, true)
 	if rq == nil {
 		return
 	}
 	defer e.mu.Unlock()
+	if rq.terminated {
+		e.end(rq)
+		writeProblem(w, http.StatusGone, "gone", "Invalid Code",
+			"An incorrect code has been provided too many times. Workflow terminated.", nil)
+		return
+	}
 	if ch := rq.steps[rq.cur].channel; ch == "whatsapp_interactive" || ch == "silent_auth" && rq.code == "" {
 		writeProblem(w, http.StatusConflict, "conflict", "Conflict",
 			"The current Verify workflow step does not support a code.", nil)
@@ -382,6 +406,10 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 		e.approve(rq.id)
 		writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
 	default:
+		rq.failures++
+		if rq.failures >= e.maxChecks {
+			e.terminate(rq)
+		}
 		writeProblem(w, http.StatusBadRequest, "bad-request", "Invalid Code",
 			"The code you provided does not match the expected value.", nil)
 	}
@@ -398,7 +426,7 @@ func (e *Emulator) approve(id string) {
 
 // cancel serves DELETE /v2/verify/{id}.
 func (e *Emulator) cancel(w http.ResponseWriter, r *http.Request) {
-	rq := e.live(w, r)
+	rq := e.live(w, r, false)
 	if rq == nil {
 		return
 	}
@@ -409,7 +437,7 @@ func (e *Emulator) cancel(w http.ResponseWriter, r *http.Request) {
 
 // next serves POST /v2/verify/{id}/next_workflow.
 func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
-	rq := e.live(w, r)
+	rq := e.live(w, r, false)
 	if rq == nil {
 		return
 	}
@@ -431,7 +459,7 @@ func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
 // redirect_url (or answers JSON when there is none) with the request ID and
 // a code to check.
 func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
-	rq := e.live(w, r)
+	rq := e.live(w, r, false)
 	if rq == nil {
 		return
 	}
