@@ -488,7 +488,8 @@ func TestClientIPBehindProxies(t *testing.T) {
 		{"10.0.0.1:5", []string{"6.6.6.6, 203.0.113.9, 10.0.0.2"}, "203.0.113.9"}, // a client's own entry is not reached
 		{"10.0.0.1:5", []string{"6.6.6.6", "203.0.113.9"}, "203.0.113.9"},
 		{"10.0.0.1:5", []string{"garbage, 10.0.0.3"}, "10.0.0.1"},
-		{"[::1]:5", []string{"2001:db8::1"}, "2001:db8::1"},
+		{"[::1]:5", []string{"2001:db8::1"}, "2001:db8::/64"},
+		{"[2001:db8:1:2:3:4:5:6]:5", nil, "2001:db8:1:2::/64"},
 		{"[::ffff:10.0.0.1]:5", []string{"203.0.113.9"}, "203.0.113.9"},
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
@@ -674,5 +675,30 @@ func TestApprovalInFlightMatrix(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLimiterKeysAreBounded: made-up keys (e-mail addresses, addresses)
+// cannot grow a limiter past its bound; once full, new keys are refused
+// until old ones expire, and known keys still count as before.
+func TestLimiterKeysAreBounded(t *testing.T) {
+	l := newLimiter(3, time.Minute)
+	l.maxKeys = 10
+	now := time.Unix(0, 0)
+	l.allow("known", now)
+	refused := 0
+	for i := range 100 {
+		if !l.allow("k"+strconv.Itoa(i), now) {
+			refused++
+		}
+	}
+	if len(l.events) != 10 || refused != 91 {
+		t.Fatalf("%d keys kept, %d refused; want 10 and 91", len(l.events), refused)
+	}
+	if !l.allow("known", now) {
+		t.Error("a known key was refused because the limiter is full")
+	}
+	if !l.allow("new", now.Add(2*time.Minute)) {
+		t.Error("a new key was refused after the others expired")
 	}
 }

@@ -257,8 +257,17 @@ func (a *App) fromTrustedProxy(r *http.Request) bool {
 // when the peer is a trusted proxy, the last address in X-Forwarded-For
 // that is not itself a trusted proxy. Addresses a client put in the header
 // itself come before its proxies' and are never reached while an untrusted
-// one follows them.
+// one follows them. An IPv6 address counts as its /64, which one host
+// usually holds whole.
 func (a *App) clientIP(r *http.Request) string {
+	ip := a.clientAddr(r)
+	if addr, err := netip.ParseAddr(ip); err == nil && addr.Is6() {
+		return netip.PrefixFrom(addr, 64).Masked().String()
+	}
+	return ip
+}
+
+func (a *App) clientAddr(r *http.Request) string {
 	ip, ok := remoteAddr(r)
 	if !ok {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -54,18 +54,24 @@ func checkPassword(u *user, password string, iterations int) bool {
 }
 
 // limiter allows at most max events per key within a sliding window. It
-// forgets keys whose events are all older than the window, so memory stays
-// bounded by the keys active within one window.
+// forgets keys whose events are all older than the window, and holds at
+// most maxKeys keys: when that many are active, events for new keys are
+// refused until some expire. Memory stays bounded whatever keys requests
+// make up.
 type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	events map[string][]time.Time
-	swept  time.Time
+	mu      sync.Mutex
+	max     int
+	maxKeys int
+	window  time.Duration
+	events  map[string][]time.Time
+	swept   time.Time
 }
 
+// defaultMaxKeys bounds each limiter's keys.
+const defaultMaxKeys = 100_000
+
 func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, events: map[string][]time.Time{}}
+	return &limiter{max: max, maxKeys: defaultMaxKeys, window: window, events: map[string][]time.Time{}}
 }
 
 // allow records an event for key at now and reports whether it is within
@@ -73,13 +79,22 @@ func newLimiter(max int, window time.Duration) *limiter {
 func (l *limiter) allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.swept) > l.window {
+	_, known := l.events[key]
+	full := !known && len(l.events) >= l.maxKeys
+	// Sweep once a window, or when full, at most every tenth of a window
+	// (a sweep costs a pass over every key).
+	if now.Sub(l.swept) > l.window || (full && now.Sub(l.swept) > l.window/10) {
 		for k, ev := range l.events {
 			if len(ev) == 0 || now.Sub(ev[len(ev)-1]) > l.window {
 				delete(l.events, k)
 			}
 		}
 		l.swept = now
+		_, known = l.events[key]
+		full = !known && len(l.events) >= l.maxKeys
+	}
+	if full {
+		return false
 	}
 	ev := l.events[key]
 	i := 0
