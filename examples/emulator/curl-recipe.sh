@@ -32,7 +32,7 @@ out=$(curl -sS -u "$AC:$TOKEN" "$base/v2/Services/$VA/Verifications" \
 expect "start" '"status":"pending"' "$out"
 
 # 2. Read it from the outbox.
-code=$(curl -sS "$base/_emulator/messages?to=%2B14155552671" | sed -n 's/.*"code":"\([0-9A-Za-z]*\)".*/\1/p')
+code=$(curl -sS -u "$AC:$TOKEN" "$base/_emulator/messages?to=%2B14155552671" | sed -n 's/.*"code":"\([0-9A-Za-z]*\)".*/\1/p')
 [ -n "$code" ] || { echo "curl recipe: no code in the outbox"; exit 1; }
 echo "ok: outbox has a code"
 
@@ -52,8 +52,13 @@ out=$(curl -sS -u "$AC:$TOKEN" -w ' HTTP %{http_code}' "$base/v2/Services/$VA/Ve
 expect "after approval" '"code":20404.* HTTP 404' "$out"
 
 # 6. Make the next check fail with a 503, as a client's retry test would.
-curl -sS -X POST "$base/_emulator/faults" -d '{"op":"check","status":503,"code":20503}'
+curl -sS -u "$AC:$TOKEN" -H 'Content-Type: application/json' "$base/_emulator/faults" \
+	-d '{"op":"check","status":503,"code":20503}'
 out=$(curl -sS -u "$AC:$TOKEN" -w ' HTTP %{http_code}' "$base/v2/Services/$VA/VerificationCheck" \
 	--data-urlencode "To=+14155552671" --data-urlencode "Code=$code")
 expect "injected fault" 'HTTP 503' "$out"
+
+# 7. The outbox needs the credentials too.
+out=$(curl -sS -w ' HTTP %{http_code}' "$base/_emulator/messages")
+expect "outbox without credentials" '"code":20003.* HTTP 401' "$out"
 echo "curl recipe: all steps passed"

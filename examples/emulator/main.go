@@ -6,7 +6,9 @@
 //
 // It prints the base URL, the credentials and the service SID to use, and
 // the address of the outbox where the "sent" codes appear. It listens on
-// loopback only, unless -allow-remote is given.
+// loopback only, unless -allow-remote is given. The outbox and the other
+// /_emulator/ endpoints need the same credentials as the API, unless
+// -open-control is given.
 package main
 
 import (
@@ -44,8 +46,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	validity := fs.Duration("validity", 10*time.Minute, "how long a code stays valid")
 	maxSends := fs.Int("max-sends", 5, "sends allowed per verification")
 	maxChecks := fs.Int("max-checks", 5, "wrong codes allowed per verification")
-	publicBase := fs.String("public-base", "", "base of the URLs in responses (default https://verify.twilio.com)")
+	publicBase := fs.String("public-base", "", "base of the URLs in responses, for an emulator behind a proxy (default: the address each request came to)")
 	allowRemote := fs.Bool("allow-remote", false, "allow listening on a non-loopback address (the outbox shows every code)")
+	openControl := fs.Bool("open-control", false, "serve the outbox, faults and clock (/_emulator/) without credentials")
+	maxPending := fs.Int("max-pending", twiliotest.DefaultMaxPending, "pending verifications held at most; one more start answers 429/20429")
+	maxServices := fs.Int("max-services", twiliotest.DefaultMaxServices, "Verify Services held at most")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,6 +71,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		twiliotest.WithCredentials(*accountSID, *authToken),
 		twiliotest.WithDefaultService(*serviceSID),
 		twiliotest.WithFakeOptions(fakeOpts...),
+		twiliotest.WithMaxPending(*maxPending),
+		twiliotest.WithMaxServices(*maxServices),
+	}
+	if *openControl {
+		opts = append(opts, twiliotest.WithOpenControl())
 	}
 	if *publicBase != "" {
 		opts = append(opts, twiliotest.WithPublicBaseURL(*publicBase))
@@ -88,19 +98,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
   export TWILIO_AUTH_TOKEN=%s
   export TWILIO_VERIFY_SERVICE_SID=%s
 
-  outbox: %s/_emulator/ (JSON: %s/_emulator/messages)
+  outbox: %s/_emulator/ (JSON: %s/_emulator/messages)%s
 
 Press Ctrl-C to stop.
-`, base, base, *accountSID, *authToken, *serviceSID, base, base)
+`, base, base, *accountSID, *authToken, *serviceSID, base, base, controlNote(*openControl))
 	err = serve.Run(ctx, l, e, func() {
 		if ready != nil {
 			ready <- base
 		}
-	})
+	}, twiliotest.ConfigureServer)
 	if err != nil {
 		fmt.Fprintln(stderr, "emulator:", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return 0
+}
+
+// controlNote says how to reach the /_emulator/ endpoints.
+func controlNote(open bool) string {
+	if open {
+		return "\n  (open to anyone who can reach it: -open-control)"
+	}
+	return "\n  (log in with the Account SID and Auth Token, as for the API)"
 }

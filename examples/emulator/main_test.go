@@ -57,8 +57,13 @@ func TestRunServesAndStops(t *testing.T) {
 		t.Fatalf("start: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	resp, err = http.Get(base + "/_emulator/messages")
-	if err != nil {
+	req, _ = http.NewRequest("GET", base+"/_emulator/messages", nil)
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("outbox without credentials: %v %v, want 401", resp, err)
+	}
+	resp.Body.Close()
+	req.SetBasicAuth(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
 		t.Fatal(err)
 	}
 	var msgs []twiliotest.Message
@@ -83,6 +88,8 @@ func TestRunRefuses(t *testing.T) {
 		{"-addr", "nonsense"},
 		{"-code", "12"},
 		{"-max-sends", "0"},
+		{"-max-pending", "0"},
+		{"-max-services", "0"},
 		{"-service-sid", "VA1"},
 		{"-bogus"},
 	} {

@@ -1,15 +1,16 @@
 package twiliotest
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
@@ -26,37 +27,64 @@ const (
 	DefaultServiceSID = "VA00000000000000000000000000000000"
 )
 
-// DefaultPublicBaseURL is the base of the absolute URLs in responses
-// (url, links, meta) unless WithPublicBaseURL sets another.
-const DefaultPublicBaseURL = "https://verify.twilio.com"
+// The emulator's default bounds. Each has an option to change it.
+const (
+	// DefaultMaxServices is how many Verify Services an emulator holds
+	// unless WithMaxServices says otherwise.
+	DefaultMaxServices = 1000
+	// DefaultMaxFaults is how many scheduled faults an emulator holds
+	// unless WithMaxFaults says otherwise.
+	DefaultMaxFaults = 100
+	// DefaultMaxPending is how many pending verifications an emulator
+	// holds, across its services, unless WithMaxPending says otherwise.
+	DefaultMaxPending = 50000
+	// DefaultOutboxLimit is how many messages (and approvals) an emulator
+	// keeps unless WithOutboxLimit says otherwise.
+	DefaultOutboxLimit = 1000
+	// DefaultBodyTimeout is how long the emulator waits for a request's
+	// body unless WithBodyTimeout says otherwise.
+	DefaultBodyTimeout = 10 * time.Second
+)
 
 // Emulator is an http.Handler that emulates the Twilio Verify v2 API. It is
 // safe for concurrent use. Create one with New, or a running server with
 // NewServer.
 type Emulator struct {
-	accountSID string
-	secrets    map[string]string // username → password
-	publicBase string
-	fakeOpts   []fake.Option
-	retryAfter time.Duration
-	baseNow    func() time.Time
+	accountSID  string
+	secrets     map[string]string // username → password
+	publicBase  string            // empty: the base URL the request came to
+	fakeOpts    []fake.Option
+	seed        uint64
+	retryAfter  time.Duration
+	baseNow     func() time.Time
+	openControl bool
+	bodyTimeout time.Duration
+	maxServices int
+	maxFaults   int
+	maxPending  int
+	validity    time.Duration // of a code, learned from the fake options at New
+
+	offset atomic.Int64 // the clock's advance, in nanoseconds
+	nFault atomic.Int32 // len(faults), read without the lock
 
 	mu       sync.Mutex
-	offset   time.Duration
 	services map[string]*service
 	order    []string // service SIDs in creation order
 	seq      uint64
-	outbox   []Message
-	outLimit int
-	approved []string // SIDs of approved verifications, oldest first, at most outLimit
+	outbox   ring[Message]
+	approved ring[string] // SIDs of approved verifications, oldest first
 	faults   []*Fault
+	pending  // the index of pending verifications
 
 	mux *http.ServeMux
 }
 
-// service is one Verify Service and the fake behind it.
+// service is one Verify Service. Its fields are guarded by Emulator.mu.
 type service struct {
 	info
+	// fake takes the service's new verifications. A change of CodeLength
+	// gives the service a new fake; verifications started before it stay
+	// in the fake that started them (see rec.fake).
 	fake *fake.Fake
 }
 
@@ -69,9 +97,15 @@ type config struct {
 	publicBase            string
 	defaultService        string
 	fakeOpts              []fake.Option
+	seed                  uint64
 	retryAfter            time.Duration
 	now                   func() time.Time
 	outLimit              int
+	openControl           bool
+	bodyTimeout           time.Duration
+	maxServices           int
+	maxFaults             int
+	maxPending            int
 }
 
 // WithCredentials sets the Account SID and Auth Token requests must carry.
@@ -101,10 +135,12 @@ func WithAPIKey(keySID, secret string) Option {
 	}
 }
 
-// WithPublicBaseURL sets the base of the absolute URLs in responses. The
-// default is https://verify.twilio.com, so that an SDK whose transport
-// rewrites Twilio's host to the emulator also follows next-page URLs to it;
-// set it to the emulator's own URL for clients that follow URLs as given.
+// WithPublicBaseURL sets the base of the absolute URLs in responses (url,
+// links, meta.*_page_url, sna.url), for an emulator reached through a
+// proxy under another address. By default they are built from the address
+// each request came to (its Host header), so they point at the emulator
+// itself and a client that follows them, as every official SDK does when
+// it pages, stays on the emulator.
 func WithPublicBaseURL(base string) Option {
 	return func(c *config) error {
 		u, err := url.Parse(base)
@@ -130,7 +166,9 @@ func WithDefaultService(sid string) Option {
 
 // WithFakeOptions applies opts to the fake behind every service, after the
 // emulator's own, for example fake.WithFixedCode, fake.WithValidity or
-// fake.WithMaxSends. Do not pass fake.WithClock: use WithClock.
+// fake.WithMaxSends. Do not pass fake.WithClock (use WithClock) or
+// fake.WithSeed (use WithSeed): New refuses options that would give every
+// service the same verification SIDs.
 func WithFakeOptions(opts ...fake.Option) Option {
 	return func(c *config) error {
 		for _, o := range opts {
@@ -139,6 +177,18 @@ func WithFakeOptions(opts ...fake.Option) Option {
 			}
 		}
 		c.fakeOpts = append(c.fakeOpts, opts...)
+		return nil
+	}
+}
+
+// WithSeed sets the seed the codes and SIDs of the emulator's services are
+// derived from. The default service uses seed itself, as a fake.Fake with
+// fake.WithSeed(seed) would; every other service uses a seed derived from
+// seed and its SID, so services have their own codes and SIDs. The default
+// is fake.DefaultSeed.
+func WithSeed(seed uint64) Option {
+	return func(c *config) error {
+		c.seed = seed
 		return nil
 	}
 }
@@ -169,8 +219,9 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithOutboxLimit sets how many messages the emulator's outbox keeps, the
-// oldest dropped first. The default is 1000.
+// WithOutboxLimit sets how many messages the emulator's outbox keeps, and
+// how many approvals Approvals reports, the oldest dropped first. The
+// default is DefaultOutboxLimit.
 func WithOutboxLimit(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -181,15 +232,83 @@ func WithOutboxLimit(n int) Option {
 	}
 }
 
+// WithOpenControl lets anyone who can reach the emulator use its control
+// endpoints (/_emulator/: the outbox, faults, the clock) without
+// credentials. By default they need the same HTTP Basic auth as the API.
+func WithOpenControl() Option {
+	return func(c *config) error {
+		c.openControl = true
+		return nil
+	}
+}
+
+// WithBodyTimeout sets how long the emulator waits for the body of a
+// request before it gives up and closes the connection. The default is
+// DefaultBodyTimeout.
+func WithBodyTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("twiliotest: WithBodyTimeout: not positive")
+		}
+		c.bodyTimeout = d
+		return nil
+	}
+}
+
+// WithMaxServices bounds the Verify Services the emulator holds, the
+// default service included. Creating one more answers 429 with Twilio
+// error 20429. The default is DefaultMaxServices.
+func WithMaxServices(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("twiliotest: WithMaxServices: less than 1")
+		}
+		c.maxServices = n
+		return nil
+	}
+}
+
+// WithMaxFaults bounds the scheduled faults the emulator holds. Scheduling
+// one more fails: InjectFault returns an error and POST /_emulator/faults
+// answers 429 with error 20429. The default is DefaultMaxFaults.
+func WithMaxFaults(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("twiliotest: WithMaxFaults: less than 1")
+		}
+		c.maxFaults = n
+		return nil
+	}
+}
+
+// WithMaxPending bounds the pending verifications the emulator holds
+// across its services. A start that would create one more answers 429 with
+// Twilio error 20429 (Too Many Requests), as Twilio does when an account
+// sends more than it allows; a start that re-sends the code of a pending
+// verification is not refused. The default is DefaultMaxPending.
+func WithMaxPending(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("twiliotest: WithMaxPending: less than 1")
+		}
+		c.maxPending = n
+		return nil
+	}
+}
+
 // New returns an Emulator configured by opts.
 func New(opts ...Option) (*Emulator, error) {
 	cfg := config{
 		accountSID:     DefaultAccountSID,
 		authToken:      DefaultAuthToken,
-		publicBase:     DefaultPublicBaseURL,
 		defaultService: DefaultServiceSID,
+		seed:           fake.DefaultSeed,
 		now:            time.Now,
-		outLimit:       1000,
+		outLimit:       DefaultOutboxLimit,
+		bodyTimeout:    DefaultBodyTimeout,
+		maxServices:    DefaultMaxServices,
+		maxFaults:      DefaultMaxFaults,
+		maxPending:     DefaultMaxPending,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -200,17 +319,28 @@ func New(opts ...Option) (*Emulator, error) {
 		}
 	}
 	e := &Emulator{
-		accountSID: cfg.accountSID,
-		secrets:    map[string]string{cfg.accountSID: cfg.authToken},
-		publicBase: cfg.publicBase,
-		fakeOpts:   cfg.fakeOpts,
-		retryAfter: cfg.retryAfter,
-		baseNow:    cfg.now,
-		services:   map[string]*service{},
-		outLimit:   cfg.outLimit,
+		accountSID:  cfg.accountSID,
+		secrets:     map[string]string{cfg.accountSID: cfg.authToken},
+		publicBase:  cfg.publicBase,
+		fakeOpts:    cfg.fakeOpts,
+		seed:        cfg.seed,
+		retryAfter:  cfg.retryAfter,
+		baseNow:     cfg.now,
+		openControl: cfg.openControl,
+		bodyTimeout: cfg.bodyTimeout,
+		maxServices: cfg.maxServices,
+		maxFaults:   cfg.maxFaults,
+		maxPending:  cfg.maxPending,
+		services:    map[string]*service{},
+		outbox:      ring[Message]{limit: cfg.outLimit},
+		approved:    ring[string]{limit: cfg.outLimit},
+		pending:     newPending(),
 	}
 	for k, v := range cfg.apiKeys {
 		e.secrets[k] = v
+	}
+	if err := e.probe(); err != nil {
+		return nil, err
 	}
 	if cfg.defaultService != "" {
 		if _, err := e.addService(cfg.defaultService, settings{FriendlyName: "verifykit emulator"}); err != nil {
@@ -219,6 +349,34 @@ func New(opts ...Option) (*Emulator, error) {
 	}
 	e.routes()
 	return e, nil
+}
+
+// probe checks the fake options and learns the validity of a code from
+// them: two fakes for two services must not issue the same SIDs.
+func (e *Emulator) probe() error {
+	a, err := fake.New(append([]fake.Option{fake.WithSeed(e.seedFor("VA1")), fake.WithClock(e.now)}, e.fakeOpts...)...)
+	if err != nil {
+		return fmt.Errorf("twiliotest: WithFakeOptions: %w", err)
+	}
+	b, err := fake.New(append([]fake.Option{fake.WithSeed(e.seedFor("VA2")), fake.WithClock(e.now)}, e.fakeOpts...)...)
+	if err != nil {
+		return fmt.Errorf("twiliotest: WithFakeOptions: %w", err)
+	}
+	e.validity = 10 * time.Minute
+	for _, to := range []string{"+14155550000", "probe@example.com"} {
+		req := fakeStart(to)
+		va, errA := a.Start(context.Background(), req)
+		vb, errB := b.Start(context.Background(), req)
+		if errA != nil || errB != nil {
+			continue // a channel disabled by the options: try the next
+		}
+		if va.ID == vb.ID {
+			return errors.New("twiliotest: WithFakeOptions: the options pin the seed (fake.WithSeed?), so every service would issue the same SIDs; use twiliotest.WithSeed")
+		}
+		e.validity = va.ExpiresAt.Sub(va.CreatedAt)
+		break
+	}
+	return nil
 }
 
 // MustNew is like New but panics on an invalid option.
@@ -230,42 +388,96 @@ func MustNew(opts ...Option) *Emulator {
 	return e
 }
 
-// now is the emulator's clock: the base clock plus the advanced offset.
+// now is the emulator's clock: the base clock plus the advanced offset. It
+// takes no lock, so a fake may call it while holding its own.
 func (e *Emulator) now() time.Time {
-	e.mu.Lock()
-	off := e.offset
-	e.mu.Unlock()
-	return e.baseNow().Add(off)
+	return e.baseNow().Add(time.Duration(e.offset.Load()))
 }
 
 // Advance moves the emulator's clock forward by d, so tests can expire
 // codes without waiting.
 func (e *Emulator) Advance(d time.Duration) {
-	e.mu.Lock()
-	e.offset += d
-	e.mu.Unlock()
+	e.offset.Add(int64(d))
 }
 
 // ServeHTTP serves the Verify API and the /_emulator/ endpoints.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/v2/") {
-		if p := r.URL.Path; path.Clean(p) != p || strings.Contains(r.URL.RawPath, "%2F") {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/v2/") || p == "/v2":
+		if path.Clean(p) != p || strings.Contains(r.URL.RawPath, "%2F") {
 			// The mux would answer with a redirect to the clean path;
 			// Twilio answers 404, in JSON, as every /v2/ error.
 			notFound(w, r)
 			return
 		}
 		if !e.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
-			writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
+			unauthorized(w)
+			return
+		}
+		if !e.readForm(w, r) {
 			return
 		}
 		if f := e.takeFault(r); f != nil {
 			f.apply(w, r, e)
 			return
 		}
+	case strings.HasPrefix(p, snaPath):
+		// The device step of silent network auth: the device has no
+		// credentials, the unguessable token in the URL is the credential.
+	case strings.HasPrefix(p, "/_emulator"):
+		if !e.openControl && !e.authorized(r) {
+			unauthorized(w)
+			return
+		}
 	}
-	e.mux.ServeHTTP(w, r)
+	e.dispatch(w, r)
+}
+
+// dispatch serves r by its route.
+func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
+
+// fallback answers a request no route takes: Twilio's 405/20004 when the
+// path takes other methods, else 404/20404.
+func (e *Emulator) fallback(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, p := e.mux.Handler(r2); p != "" && p != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		notFound(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeCode(w, http.StatusMethodNotAllowed, 20004, "Method not allowed: "+r.Method+" "+strings.TrimPrefix(r.URL.Path, "/v2"))
+}
+
+// readForm reads and parses a request's form (the body of a POST, the
+// query of a GET), bounded in size and in time. It writes a 400 and returns
+// false on failure.
+func (e *Emulator) readForm(w http.ResponseWriter, r *http.Request) bool {
+	rc := http.NewResponseController(w)
+	timed := rc.SetReadDeadline(time.Now().Add(e.bodyTimeout)) == nil
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	err := r.ParseForm()
+	if timed {
+		if err != nil {
+			// The body stalled or overflowed: the connection is closed
+			// after the answer, so no reader can wait on it.
+			w.Header().Set("Connection", "close")
+		} else {
+			rc.SetReadDeadline(time.Time{})
+		}
+	}
+	if err != nil {
+		writeCode(w, http.StatusBadRequest, 60200, "Invalid parameter: the request body is not a form, is too large or did not arrive in time")
+		return false
+	}
+	return true
 }
 
 // authorized checks Basic auth in constant time.
@@ -281,31 +493,80 @@ func (e *Emulator) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1 && known
 }
 
-// serviceFor returns the service a request names, or writes a 404.
-func (e *Emulator) serviceFor(w http.ResponseWriter, r *http.Request) *service {
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+	writeCode(w, http.StatusUnauthorized, 20003, "")
+}
+
+// base returns the base of the absolute URLs in the answer to r: the
+// configured public base, or the address r came to.
+func (e *Emulator) base(r *http.Request) string {
+	if e.publicBase != "" {
+		return e.publicBase
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if host == "" || strings.ContainsAny(host, "/?#@ \\") {
+		host = "127.0.0.1"
+	}
+	return scheme + "://" + host
+}
+
+// serviceSnapshot returns the service a request names, a copy of its
+// settings and the fake that takes its new verifications, or writes a 404.
+func (e *Emulator) serviceSnapshot(w http.ResponseWriter, r *http.Request) (*service, info, *fake.Fake) {
 	e.mu.Lock()
 	s := e.services[r.PathValue("service")]
+	var in info
+	var f *fake.Fake
+	if s != nil {
+		in, f = s.info, s.fake
+	}
 	e.mu.Unlock()
 	if s == nil {
 		notFound(w, r)
 	}
-	return s
+	return s, in, f
 }
 
-// newFake returns the fake behind a service with the given settings.
-func (e *Emulator) newFake(sid string, st settings) (*fake.Fake, error) {
+// seedFor returns the seed of a service's fake: the emulator's seed for the
+// default service, one derived from it and the SID for the others.
+func (e *Emulator) seedFor(sid string) uint64 {
+	if sid == DefaultServiceSID {
+		return e.seed
+	}
+	h := uint64(14695981039346656037)
+	for i := range len(sid) {
+		h = (h ^ uint64(sid[i])) * 1099511628211
+	}
+	return splitmix(e.seed ^ splitmix(h))
+}
+
+// splitmix is the SplitMix64 finaliser.
+func splitmix(x uint64) uint64 {
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// newFake returns a fake for the service sid with code length n (0: the
+// fake's default).
+func (e *Emulator) newFake(sid string, n int) (*fake.Fake, error) {
+	var f *fake.Fake
 	opts := []fake.Option{
+		fake.WithSeed(e.seedFor(sid)),
 		fake.WithClock(e.now),
 		fake.WithCustomCodes(true), // the emulator checks custom_code_enabled itself
-		fake.WithOnSend(func(m fake.Message) { e.record(sid, m) }),
+		fake.WithOnSend(func(m fake.Message) { e.record(sid, f, m) }),
 	}
-	if st.FriendlyName != "" && len(st.FriendlyName) <= 30 {
-		opts = append(opts, fake.WithFriendlyName(st.FriendlyName))
+	if n != 0 {
+		opts = append(opts, fake.WithCodeLength(n))
 	}
-	if st.CodeLength != 0 {
-		opts = append(opts, fake.WithCodeLength(st.CodeLength))
-	}
-	return fake.New(append(opts, e.fakeOpts...)...)
+	f, err := fake.New(append(opts, e.fakeOpts...)...)
+	return f, err
 }
 
 // newSID returns a fresh SID with the given prefix. e.mu must be held.
@@ -314,19 +575,25 @@ func (e *Emulator) newSID(prefix string) string {
 	return fmt.Sprintf("%s%016x%016x", prefix, uint64(0x5eed5eed5eed5eed), e.seq)
 }
 
+// addService adds a service, or returns errTooManyServices.
 func (e *Emulator) addService(sid string, st settings) (*service, error) {
-	f, err := e.newFake(sid, st)
+	f, err := e.newFake(sid, st.CodeLength)
 	if err != nil {
 		return nil, err
 	}
-	now := e.baseNow().UTC()
+	now := e.now().UTC()
 	s := &service{info: info{SID: sid, AccountSID: e.accountSID, settings: st, DateCreated: now, DateUpdated: now}, fake: f}
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.services) >= e.maxServices {
+		return nil, errTooManyServices
+	}
 	e.services[sid] = s
 	e.order = append(e.order, sid)
-	e.mu.Unlock()
 	return s, nil
 }
+
+var errTooManyServices = errors.New("twiliotest: too many services")
 
 // LastCode returns the code most recently sent to the target to, by any
 // service.
@@ -340,9 +607,9 @@ func (e *Emulator) LastCode(to string) (string, bool) {
 func (e *Emulator) LastMessage(to string) (Message, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i := len(e.outbox) - 1; i >= 0; i-- {
-		if e.outbox[i].To == to {
-			return e.outbox[i], true
+	for i := e.outbox.len() - 1; i >= 0; i-- {
+		if m := e.outbox.at(i); m.To == to {
+			return m, true
 		}
 	}
 	return Message{}, false
@@ -352,37 +619,61 @@ func (e *Emulator) LastMessage(to string) (Message, bool) {
 func (e *Emulator) Messages() []Message {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]Message(nil), e.outbox...)
+	return e.outbox.slice()
 }
 
-// Pending returns the number of verifications the emulator holds across
-// its services (see fake.Fake.Pending).
+// Pending returns the number of pending verifications the emulator holds
+// across its services.
 func (e *Emulator) Pending() int {
 	e.mu.Lock()
-	fakes := make([]*fake.Fake, 0, len(e.services))
-	for _, s := range e.services {
-		fakes = append(fakes, s.fake)
-	}
-	e.mu.Unlock()
-	n := 0
-	for _, f := range fakes {
-		n += f.Pending()
-	}
-	return n
+	defer e.mu.Unlock()
+	e.sweep(e.now())
+	return len(e.byID)
 }
 
-func (e *Emulator) record(serviceSID string, m fake.Message) {
-	msg := Message{
+// Stats is a snapshot of what an emulator holds, as Emulator.Stats and the
+// /_emulator/ page report it.
+type Stats struct {
+	// Services is the number of Verify Services, of at most MaxServices.
+	Services, MaxServices int
+	// Pending is the number of pending verifications, of at most
+	// MaxPending; PendingHighWater is the most there ever were at once.
+	Pending, PendingHighWater, MaxPending int
+	// Faults is the number of scheduled faults, of at most MaxFaults.
+	Faults, MaxFaults int
+	// Messages is the number of messages in the outbox.
+	Messages int
+}
+
+// Stats reports what the emulator holds and the high-water mark of its
+// pending verifications.
+func (e *Emulator) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sweep(e.now())
+	return Stats{
+		Services: len(e.services), MaxServices: e.maxServices,
+		Pending: len(e.byID), PendingHighWater: e.highWater, MaxPending: e.maxPending,
+		Faults: len(e.faults), MaxFaults: e.maxFaults,
+		Messages: e.outbox.len(),
+	}
+}
+
+// record notes a message a service's fake f sent: it indexes the
+// verification and, unless it is silent network auth (which sends no
+// code), adds the message to the outbox. It runs inside the fake's Start,
+// so even a start whose answer is lost is indexed.
+func (e *Emulator) record(serviceSID string, f *fake.Fake, m fake.Message) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.index(serviceSID, f, m)
+	if m.Channel == "sna" {
+		return
+	}
+	e.outbox.add(Message{
 		To: m.To, Channel: string(m.Channel), Code: m.Code, Body: m.Body,
 		VerificationSID: m.VerificationID, ServiceSID: serviceSID, SentAt: m.SentAt.UTC(),
-	}
-	e.mu.Lock()
-	if len(e.outbox) >= e.outLimit {
-		n := copy(e.outbox, e.outbox[1:])
-		e.outbox = e.outbox[:n]
-	}
-	e.outbox = append(e.outbox, msg)
-	e.mu.Unlock()
+	})
 }
 
 // recordApproval notes that the verification sid was approved. It runs
@@ -390,22 +681,19 @@ func (e *Emulator) record(serviceSID string, m fake.Message) {
 // counts.
 func (e *Emulator) recordApproval(sid string) {
 	e.mu.Lock()
-	if len(e.approved) >= e.outLimit {
-		n := copy(e.approved, e.approved[1:])
-		e.approved = e.approved[:n]
-	}
-	e.approved = append(e.approved, sid)
+	e.approved.add(sid)
 	e.mu.Unlock()
 }
 
 // Approvals returns the SIDs of the verifications the emulator approved (by
-// a right code or by an update to approved), oldest first; at most the
-// outbox limit of them are kept. Tests compare it with what a client
-// reported: an approval the client saw must be here.
+// a right code, by an update to approved, or by a silent network auth
+// check), oldest first; at most the outbox limit of them are kept. Tests
+// compare it with what a client reported: an approval the client saw must
+// be here.
 func (e *Emulator) Approvals() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]string(nil), e.approved...)
+	return e.approved.slice()
 }
 
 // Message is one code the emulator "sent", as GET /_emulator/messages
@@ -431,81 +719,17 @@ func (m Message) GoString() string { return m.String() }
 
 // String describes the emulator without its credentials.
 func (e *Emulator) String() string {
-	return "twiliotest.Emulator{Account:" + e.accountSID + " PublicBase:" + e.publicBase + "}"
+	base := e.publicBase
+	if base == "" {
+		base = "(request host)"
+	}
+	return "twiliotest.Emulator{Account:" + e.accountSID + " PublicBase:" + base + "}"
 }
 
 // GoString is like String.
 func (e *Emulator) GoString() string { return e.String() }
 
-// fakeError turns an error of a fake into Twilio's status and code.
-func fakeError(err error) (status, code int, msg string) {
-	var fe *fake.Error
-	if errors.As(err, &fe) && fe.Code != 0 {
-		return statusOf(fe.Code), fe.Code, messageOf(fe.Code)
-	}
-	switch {
-	case errors.Is(err, provider.ErrNotFound):
-		return 404, 20404, messageOf(20404)
-	case errors.Is(err, provider.ErrInvalidRequest):
-		return 400, 60200, messageOf(60200)
-	case errors.Is(err, provider.ErrTooManyChecks):
-		return 429, 60202, messageOf(60202)
-	case errors.Is(err, provider.ErrTooManySends):
-		return 429, 60203, messageOf(60203)
-	case errors.Is(err, provider.ErrRateLimited):
-		return 429, 20429, messageOf(20429)
-	case errors.Is(err, provider.ErrUndeliverable):
-		return 403, 60605, messageOf(60605)
-	case errors.Is(err, provider.ErrUnauthorized):
-		return 401, 20003, messageOf(20003)
-	case errors.Is(err, provider.ErrUnsupported):
-		return 403, 60204, messageOf(60204)
-	}
-	return 503, 20503, "Service Unavailable"
-}
-
-// statusOf returns the HTTP status Twilio answers a code with.
-func statusOf(code int) int {
-	switch code {
-	case 20404:
-		return 404
-	case 20003:
-		return 401
-	case 60202, 60203, 20429, 60212:
-		return 429
-	case 60204, 60205, 60605, 60410, 60238:
-		return 403
-	}
-	return 400
-}
-
-// messageOf returns a short message for a Twilio code, in Twilio's style.
-func messageOf(code int) string {
-	switch code {
-	case 20003:
-		return "Authenticate"
-	case 20404:
-		return "The requested resource was not found"
-	case 20429:
-		return "Too Many Requests"
-	case 60200:
-		return "Invalid parameter"
-	case 60202:
-		return "Max check attempts reached"
-	case 60203:
-		return "Max send attempts reached"
-	case 60204:
-		return "Service does not support this feature"
-	case 60205:
-		return "SMS is not supported by landline phone number"
-	case 60212:
-		return "Too many concurrent requests for phone number"
-	case 60221:
-		return "Either a 'To' number or 'VerificationSid' must be specified"
-	case 60223:
-		return "Delivery channel disabled"
-	case 60605:
-		return "Verification delivery attempt blocked by geo permissions"
-	}
-	return "Error " + strconv.Itoa(code)
+// fakeStart is the start the probe makes.
+func fakeStart(to string) provider.StartRequest {
+	return provider.StartRequest{To: to, Channel: provider.ChannelAuto}
 }

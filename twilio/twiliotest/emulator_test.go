@@ -65,6 +65,26 @@ func (c *client) call(method, path string, form url.Values) (int, map[string]any
 	return resp.StatusCode, out, resp.Header
 }
 
+// raw sends a request with the client's credentials and returns the
+// answer with its body read.
+func (c *client) raw(method, path, contentType, body string) (*http.Response, []byte) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.pass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, data
+}
+
 // wantError checks a Twilio error answer.
 func wantError(t *testing.T, what string, status int, body map[string]any, wantStatus, wantCode int) {
 	t.Helper()
@@ -94,7 +114,7 @@ func TestLifecycle(t *testing.T) {
 	for k, want := range map[string]any{
 		"service_sid": svc, "account_sid": twiliotest.DefaultAccountSID, "to": phone, "channel": "sms",
 		"status": "pending", "valid": false, "amount": nil, "payee": nil, "sna": nil,
-		"url": "https://verify.twilio.com/v2/Services/" + svc + "/Verifications/" + sid,
+		"url": c.base + "/v2/Services/" + svc + "/Verifications/" + sid,
 	} {
 		if !cmp.Equal(v[k], want) {
 			t.Errorf("create: %s = %v, want %v", k, v[k], want)
@@ -174,9 +194,8 @@ func TestLifecycle(t *testing.T) {
 
 	// Expiry, through the clock endpoint.
 	_, v5, _ := c.call("POST", verifications, start(phone, "sms"))
-	resp, err := http.Post(c.base+"/_emulator/clock?advance=10m", "", nil)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("advance the clock: %v %v", resp, err)
+	if resp, _ := c.raw("POST", "/_emulator/clock?advance=10m", "", ""); resp.StatusCode != 200 {
+		t.Fatalf("advance the clock: %v", resp)
 	}
 	status, body, _ = c.call("GET", verifications+"/"+v5["sid"].(string), nil)
 	wantError(t, "fetch after expiry", status, body, 404, 20404)
@@ -207,10 +226,31 @@ func TestAuth(t *testing.T) {
 	if status, _, _ := c.call("POST", verifications, start(phone, "sms")); status != 201 {
 		t.Errorf("API key: %d", status)
 	}
-	// The emulator's own endpoints need no auth.
-	resp, err := http.Get(c.base + "/_emulator/messages")
-	if err != nil || resp.StatusCode != 200 {
-		t.Errorf("outbox without auth: %v %v", resp, err)
+	// The emulator's own endpoints need the same auth.
+	for _, creds := range [][2]string{{"", ""}, {twiliotest.DefaultAccountSID, "wrong"}} {
+		c.user, c.pass = creds[0], creds[1]
+		for _, ep := range []struct{ method, path, ct, body string }{
+			{"GET", "/_emulator/messages", "", ""}, {"GET", "/_emulator/", "", ""}, {"GET", "/_emulator/stats", "", ""},
+			{"POST", "/_emulator/faults", "application/json", `{"op":"check"}`}, {"DELETE", "/_emulator/faults", "", ""},
+			{"POST", "/_emulator/clock?advance=1h", "", ""},
+		} {
+			if resp, _ := c.raw(ep.method, ep.path, ep.ct, ep.body); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s %s with credentials %q: %d, want 401", ep.method, ep.path, creds[0], resp.StatusCode)
+			}
+		}
+	}
+	c.user, c.pass = keySID, "keysecret"
+	if resp, _ := c.raw("GET", "/_emulator/messages", "", ""); resp.StatusCode != 200 {
+		t.Errorf("outbox with an API key: %d", resp.StatusCode)
+	}
+	// Unless the emulator is told to open them.
+	open, _ := newClient(t, twiliotest.WithOpenControl())
+	open.user = ""
+	if resp, _ := open.raw("GET", "/_emulator/messages", "", ""); resp.StatusCode != 200 {
+		t.Errorf("outbox without auth, WithOpenControl: %d", resp.StatusCode)
+	}
+	if status, _, _ := open.call("POST", verifications, start(phone, "sms")); status != 401 {
+		t.Errorf("the API without auth, WithOpenControl: %d", status)
 	}
 }
 
@@ -317,11 +357,7 @@ func TestMagicLostResponse(t *testing.T) {
 func TestFaultEndpoint(t *testing.T) {
 	c, srv := newClient(t)
 	post := func(body string) int {
-		resp, err := http.Post(c.base+"/_emulator/faults", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := c.raw("POST", "/_emulator/faults", "application/json", body)
 		return resp.StatusCode
 	}
 	if s := post(`{"op":"check","status":503,"code":20503,"retry_after":2,"times":2}`); s != 204 {
@@ -364,16 +400,14 @@ func TestFaultEndpoint(t *testing.T) {
 	}
 	// Clearing.
 	post(`{"op":"fetch"}`)
-	req, _ := http.NewRequest("DELETE", c.base+"/_emulator/faults", nil)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 204 {
-		t.Fatalf("DELETE faults: %v %v", resp, err)
+	if resp, _ := c.raw("DELETE", "/_emulator/faults", "", ""); resp.StatusCode != 204 {
+		t.Fatalf("DELETE faults: %v", resp)
 	}
 	status, _, _ := c.call("GET", verifications+"/VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", nil)
 	if status != 404 {
 		t.Errorf("after clearing, fetch answered %d, want 404", status)
 	}
-	resp, _ := http.Post(c.base+"/_emulator/clock?advance=-1m", "", nil)
-	if resp.StatusCode != 400 {
+	if resp, _ := c.raw("POST", "/_emulator/clock?advance=-1m", "", ""); resp.StatusCode != 400 {
 		t.Errorf("negative clock advance: %d", resp.StatusCode)
 	}
 }
@@ -383,13 +417,9 @@ func TestOutbox(t *testing.T) {
 	c.call("POST", verifications, start(phone, "sms"))
 	c.call("POST", verifications, start("alice@example.com", "email"))
 	get := func(q string) []twiliotest.Message {
-		resp, err := http.Get(c.base + "/_emulator/messages" + q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		_, data := c.raw("GET", "/_emulator/messages"+q, "", "")
 		var out []twiliotest.Message
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		if err := json.Unmarshal(data, &out); err != nil {
 			t.Fatal(err)
 		}
 		return out
@@ -406,9 +436,7 @@ func TestOutbox(t *testing.T) {
 	if got := get("?to=nobody"); got == nil || len(got) != 0 {
 		t.Errorf("?to=nobody gave %#v, want []", got)
 	}
-	resp, _ := http.Get(c.base + "/_emulator/")
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, page := c.raw("GET", "/_emulator/", "", "")
 	if !strings.Contains(string(page), "246810") || !strings.Contains(string(page), `http-equiv="refresh"`) ||
 		resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Errorf("page:\n%s", page)
@@ -443,8 +471,8 @@ func TestServices(t *testing.T) {
 		t.Fatalf("page 1: %d %v", status, page)
 	}
 	next, _ := url.Parse(meta["next_page_url"].(string))
-	if next.Host != "verify.twilio.com" {
-		t.Errorf("next_page_url %v is not on the public base", next)
+	if "http://"+next.Host != c.base {
+		t.Errorf("next_page_url %v is not on the emulator %s", next, c.base)
 	}
 	_, page2, _ := c.call("GET", next.Path, next.Query())
 	meta2 := page2["meta"].(map[string]any)

@@ -2,11 +2,16 @@ package twiliotest
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
 // Fault makes matching requests to the Verify API fail. POST it as JSON to
@@ -14,17 +19,18 @@ import (
 type Fault struct {
 	// Op limits the fault to one operation: "start", "check", "fetch",
 	// "update" (cancel or approve) or "services"; empty matches every
-	// request under /v2/.
+	// request under /v2/. Any other value is refused.
 	Op string `json:"op,omitempty"`
 	// To limits the fault to requests whose To parameter is this target.
 	To string `json:"to,omitempty"`
 	// Times is how many matching requests fail; 0 means 1.
 	Times int `json:"times,omitempty"`
-	// Status and Code are the HTTP status and Twilio error code of the
-	// answer, for example 503 and 20503 or 429 and 20429.
+	// Status and Code are the HTTP status (400 to 599) and Twilio error
+	// code of the answer, for example 503 and 20503 or 429 and 20429.
 	Status int `json:"status,omitempty"`
 	Code   int `json:"code,omitempty"`
-	// Message is the error message; empty means a standard one.
+	// Message is the error message (at most 1024 bytes); empty means a
+	// standard one.
 	Message string `json:"message,omitempty"`
 	// RetryAfter, in seconds, adds a Retry-After header.
 	RetryAfter int `json:"retry_after,omitempty"`
@@ -36,24 +42,69 @@ type Fault struct {
 	Processed bool `json:"processed,omitempty"`
 }
 
-// InjectFault schedules f. Faults are matched in the order they were
-// injected; each request consumes at most one.
-func (e *Emulator) InjectFault(f Fault) {
-	if f.Times <= 0 {
+// faultOps are the values Fault.Op may take. A new resource adds its
+// operation here and to opOf.
+var faultOps = map[string]bool{"": true, "start": true, "check": true, "fetch": true, "update": true, "services": true}
+
+// Limits of a fault's fields, so that faults stay small.
+const (
+	maxFaultMessage = 1024
+	maxFaultTo      = 320
+	maxFaultTimes   = 1 << 20
+	maxFaultBody    = 4 << 10
+)
+
+// ErrTooManyFaults is returned by InjectFault when the emulator already
+// holds the maximum of scheduled faults (see WithMaxFaults).
+var ErrTooManyFaults = errors.New("twiliotest: too many scheduled faults")
+
+// validate checks f and fills in its defaults.
+func (f *Fault) validate() error {
+	switch {
+	case !faultOps[f.Op]:
+		return fmt.Errorf("twiliotest: fault: unknown op %q (want start, check, fetch, update, services or empty)", f.Op)
+	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
+		return errors.New("twiliotest: fault: status must be 400 to 599")
+	case f.Times < 0 || f.Times > maxFaultTimes:
+		return fmt.Errorf("twiliotest: fault: times must be 0 to %d", maxFaultTimes)
+	case f.RetryAfter < 0 || f.RetryAfter > 86400:
+		return errors.New("twiliotest: fault: retry_after must be 0 to 86400 seconds")
+	case f.Code < 0 || f.Code > 99999:
+		return errors.New("twiliotest: fault: code must be 0 to 99999")
+	case len(f.Message) > maxFaultMessage || len(f.To) > maxFaultTo:
+		return fmt.Errorf("twiliotest: fault: message longer than %d bytes or to longer than %d", maxFaultMessage, maxFaultTo)
+	}
+	if f.Times == 0 {
 		f.Times = 1
 	}
 	if f.Status == 0 && !f.Drop {
-		f.Status, f.Code = http.StatusServiceUnavailable, 20503
+		f.Status, f.Code = http.StatusServiceUnavailable, twiliocode.ServiceUnavailable
+	}
+	return nil
+}
+
+// InjectFault schedules f. Faults are matched in the order they were
+// injected; each request consumes at most one. It returns an error for an
+// invalid fault, and ErrTooManyFaults when the emulator holds the maximum.
+func (e *Emulator) InjectFault(f Fault) error {
+	if err := f.validate(); err != nil {
+		return err
 	}
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.faults) >= e.maxFaults {
+		return ErrTooManyFaults
+	}
 	e.faults = append(e.faults, &f)
-	e.mu.Unlock()
+	e.nFault.Store(int32(len(e.faults)))
+	return nil
 }
 
 // ClearFaults removes every scheduled fault.
 func (e *Emulator) ClearFaults() {
 	e.mu.Lock()
 	e.faults = nil
+	e.nFault.Store(0)
 	e.mu.Unlock()
 }
 
@@ -73,28 +124,23 @@ func opOf(r *http.Request) string {
 	return "services"
 }
 
-// takeFault consumes the first fault matching r, or returns nil. It reads
-// To from the form only when a fault needs it.
+// takeFault consumes the first fault matching r, or returns nil. r's form
+// has been read already: nothing here waits on the client.
 func (e *Emulator) takeFault(r *http.Request) *Fault {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.faults) == 0 {
+	if e.nFault.Load() == 0 {
 		return nil
 	}
-	op := opOf(r)
+	op, to := opOf(r), r.Form.Get("To")
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for i, f := range e.faults {
-		if f.Op != "" && f.Op != op {
+		if f.Op != "" && f.Op != op || f.To != "" && f.To != to {
 			continue
-		}
-		if f.To != "" {
-			r.Body = http.MaxBytesReader(nil, r.Body, maxForm)
-			if r.ParseForm() != nil || r.Form.Get("To") != f.To {
-				continue
-			}
 		}
 		f.Times--
 		if f.Times <= 0 {
 			e.faults = append(e.faults[:i:i], e.faults[i+1:]...)
+			e.nFault.Store(int32(len(e.faults)))
 		}
 		cp := *f
 		return &cp
@@ -105,7 +151,7 @@ func (e *Emulator) takeFault(r *http.Request) *Fault {
 // apply answers r as the fault says.
 func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
 	if f.Processed {
-		e.mux.ServeHTTP(httptest.NewRecorder(), r)
+		e.dispatch(httptest.NewRecorder(), r)
 	}
 	if f.Drop {
 		dropConnection(w)
@@ -116,27 +162,48 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
 	}
 	msg := f.Message
 	if msg == "" {
-		msg = messageOf(f.Code)
-		if f.Code == 0 || msg == "Error "+strconv.Itoa(f.Code) {
+		if en, ok := twiliocode.Lookup(f.Code); ok {
+			msg = en.Message
+		} else {
 			msg = http.StatusText(f.Status)
 		}
 	}
 	writeError(w, f.Status, f.Code, msg)
 }
 
+// postFault schedules the fault in a JSON body. It needs Content-Type
+// application/json, which a web page cannot send to another origin without
+// the emulator's consent (it gives none).
 func (e *Emulator) postFault(w http.ResponseWriter, r *http.Request) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, twiliocode.InvalidParameter, "fault: the body must be JSON, with Content-Type application/json")
+		return
+	}
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(e.bodyTimeout)) == nil {
+		defer rc.SetReadDeadline(time.Time{})
+	}
 	var f Fault
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxForm))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFaultBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		http.Error(w, "fault: "+err.Error(), http.StatusBadRequest)
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, "fault: not a JSON fault of at most 4 KiB")
 		return
 	}
-	if f.Status != 0 && (f.Status < 400 || f.Status > 599) || f.Times < 0 || f.RetryAfter < 0 {
-		http.Error(w, "fault: status must be 400 to 599, times and retry_after not negative", http.StatusBadRequest)
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, "fault: one JSON object only")
 		return
 	}
-	e.InjectFault(f)
+	err := e.InjectFault(f)
+	switch {
+	case errors.Is(err, ErrTooManyFaults):
+		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of faults")
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, strings.TrimPrefix(err.Error(), "twiliotest: "))
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -147,8 +214,8 @@ func (e *Emulator) deleteFaults(w http.ResponseWriter, r *http.Request) {
 
 func (e *Emulator) postClock(w http.ResponseWriter, r *http.Request) {
 	d, err := time.ParseDuration(r.URL.Query().Get("advance"))
-	if err != nil || d < 0 {
-		http.Error(w, "clock: ?advance= must be a non-negative duration such as 10m", http.StatusBadRequest)
+	if err != nil || d < 0 || d > 100*365*24*time.Hour {
+		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, "clock: ?advance= must be a non-negative duration such as 10m")
 		return
 	}
 	e.Advance(d)

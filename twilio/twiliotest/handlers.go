@@ -8,16 +8,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
 // maxForm bounds a request body.
 const maxForm = 64 << 10
 
 // settings are a Verify Service's settings that the emulator keeps.
-// FriendlyName, CodeLength and CustomCodeEnabled change its behaviour; the
-// others are stored and echoed.
+// FriendlyName, CodeLength, CustomCodeEnabled and Psd2Enabled change its
+// behaviour; the others are stored and echoed.
 type settings struct {
 	FriendlyName                   string
 	CodeLength                     int
@@ -40,6 +42,10 @@ type info struct {
 	DateCreated, DateUpdated time.Time
 }
 
+// routes builds the emulator's router. A new resource goes in its own file
+// as a method that registers its patterns, called from here; the service
+// resources the emulator does not serve answer Twilio's error for an
+// unavailable feature (see unavailableResources).
 func (e *Emulator) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /v2/Services", e.createService)
@@ -51,24 +57,37 @@ func (e *Emulator) routes() {
 	m.HandleFunc("GET /v2/Services/{service}/Verifications/{sid}", e.fetchVerification)
 	m.HandleFunc("POST /v2/Services/{service}/Verifications/{sid}", e.updateVerification)
 	m.HandleFunc("POST /v2/Services/{service}/VerificationCheck", e.check)
-	m.HandleFunc("/v2/", notFound)
+	for _, res := range unavailableResources {
+		m.HandleFunc("/v2/Services/{service}/"+res, e.unavailable)
+		m.HandleFunc("/v2/Services/{service}/"+res+"/", e.unavailable)
+	}
+	m.HandleFunc("/", e.fallback)
 	m.HandleFunc("GET /_emulator/messages", e.messages)
 	m.HandleFunc("GET /_emulator/{$}", e.page)
+	m.HandleFunc("GET /_emulator/stats", e.stats)
 	m.HandleFunc("POST /_emulator/faults", e.postFault)
 	m.HandleFunc("DELETE /_emulator/faults", e.deleteFaults)
 	m.HandleFunc("POST /_emulator/clock", e.postClock)
+	m.HandleFunc("GET "+snaPath+"{token}", e.visitSNA)
+	m.HandleFunc("POST "+snaPath+"{token}", e.visitSNA)
 	e.mux = m
 }
 
-// form parses a request's form (the body of a POST, the query of a GET),
-// bounded in size. It writes a 400 and returns false on failure.
-func form(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		writeError(w, http.StatusBadRequest, 60200, "Invalid parameter: the request body is not a form")
-		return false
+// unavailableResources are the resources a Service's links name that the
+// emulator does not serve. Requests for them answer 403 with Twilio error
+// 60204, the error of a feature a service does not offer.
+var unavailableResources = []string{"RateLimits", "MessagingConfigurations", "Entities", "Webhooks", "AccessTokens"}
+
+func (e *Emulator) unavailable(w http.ResponseWriter, r *http.Request) {
+	s, _, _ := e.serviceSnapshot(w, r)
+	if s == nil {
+		return
 	}
-	return true
+	res := strings.TrimPrefix(r.URL.Path, "/v2/Services/"+s.SID+"/")
+	if i := strings.IndexByte(res, '/'); i >= 0 {
+		res = res[:i]
+	}
+	writeCode(w, http.StatusForbidden, twiliocode.FeatureUnsupported, "Service does not support this feature: the verifykit emulator does not serve "+res)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -89,8 +108,49 @@ func writeError(w http.ResponseWriter, status, code int, msg string) {
 	writeJSON(w, status, errorBody{Code: code, Message: msg, MoreInfo: "https://www.twilio.com/docs/errors/" + strconv.Itoa(code), Status: status})
 }
 
+// writeCode answers with Twilio error code: its status from the shared
+// table (status when the table lacks it), and msg or the table's message.
+func writeCode(w http.ResponseWriter, status, code int, msg string) {
+	if en, ok := twiliocode.Lookup(code); ok {
+		status = en.Status
+		if msg == "" {
+			msg = en.Message
+		}
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	writeError(w, status, code, msg)
+}
+
+func invalid(w http.ResponseWriter, param string) {
+	writeCode(w, http.StatusBadRequest, twiliocode.InvalidParameter, "Invalid parameter: "+param)
+}
+
 func notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, 20404, "The requested resource "+strings.TrimPrefix(r.URL.Path, "/v2")+" was not found")
+	writeCode(w, http.StatusNotFound, twiliocode.NotFound, "The requested resource "+strings.TrimPrefix(r.URL.Path, "/v2")+" was not found")
+}
+
+// tooMany answers 429 with Twilio error 20429, and a Retry-After header if
+// the emulator is configured with one.
+func (e *Emulator) tooMany(w http.ResponseWriter, msg string) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+	}
+	writeCode(w, http.StatusTooManyRequests, twiliocode.TooManyRequests, msg)
+}
+
+// fakeError turns an error of a fake into Twilio's status, code and
+// message, from the table the twilio client reads too.
+func fakeError(err error) (status, code int, msg string) {
+	var fe *fake.Error
+	if errors.As(err, &fe) && fe.Code != 0 {
+		if en, ok := twiliocode.Lookup(fe.Code); ok {
+			return en.Status, en.Code, en.Message
+		}
+	}
+	en := twiliocode.For(err)
+	return en.Status, en.Code, en.Message
 }
 
 // writeFakeError answers with the Twilio error a fake's error stands for.
@@ -101,7 +161,7 @@ func (e *Emulator) writeFakeError(w http.ResponseWriter, r *http.Request, err er
 		return
 	}
 	status, code, msg := fakeError(err)
-	if code == 20404 {
+	if code == twiliocode.NotFound {
 		notFound(w, r)
 		return
 	}
@@ -159,152 +219,305 @@ type snaJSON struct {
 
 // checkJSON is Twilio's VerificationCheck resource.
 type checkJSON struct {
-	SID                   string  `json:"sid"`
-	ServiceSID            string  `json:"service_sid"`
-	AccountSID            string  `json:"account_sid"`
-	To                    string  `json:"to"`
-	Channel               string  `json:"channel"`
-	Status                string  `json:"status"`
-	Valid                 bool    `json:"valid"`
-	Amount                *string `json:"amount"`
-	Payee                 *string `json:"payee"`
-	DateCreated           string  `json:"date_created"`
-	DateUpdated           string  `json:"date_updated"`
-	SNAAttemptsErrorCodes []any   `json:"sna_attempts_error_codes"`
+	SID                   string         `json:"sid"`
+	ServiceSID            string         `json:"service_sid"`
+	AccountSID            string         `json:"account_sid"`
+	To                    string         `json:"to"`
+	Channel               string         `json:"channel"`
+	Status                string         `json:"status"`
+	Valid                 bool           `json:"valid"`
+	Amount                *string        `json:"amount"`
+	Payee                 *string        `json:"payee"`
+	DateCreated           string         `json:"date_created"`
+	DateUpdated           string         `json:"date_updated"`
+	SNAAttemptsErrorCodes []snaErrorJSON `json:"sna_attempts_error_codes"`
 }
+
+type snaErrorJSON struct {
+	AttemptSID string `json:"attempt_sid"`
+	Code       int    `json:"code"`
+}
+
+// snaPending is Twilio's error code for a silent network auth check made
+// before the device visited the sna.url.
+const snaPending = 60519
 
 func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
-func (e *Emulator) verificationJSON(s *service, v provider.Verification) verificationJSON {
+// rfc3339Nano keeps sub-second precision, as Twilio's send_code_attempts
+// times do.
+func rfc3339Nano(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (e *Emulator) verificationJSON(r *http.Request, s info, v provider.Verification, rc *rec) verificationJSON {
+	base := e.base(r)
 	out := verificationJSON{
 		SID: v.ID, ServiceSID: s.SID, AccountSID: s.AccountSID, To: v.To, Channel: string(v.Channel),
 		Status: string(v.Status), Valid: v.Status == provider.StatusApproved, Lookup: map[string]any{},
 		SendCodeAttempts: []attemptJSON{},
 		DateCreated:      rfc3339(v.CreatedAt), DateUpdated: rfc3339(v.UpdatedAt),
-		URL: e.publicBase + "/v2/Services/" + s.SID + "/Verifications/" + v.ID,
+		URL: base + "/v2/Services/" + s.SID + "/Verifications/" + v.ID,
 	}
 	for _, a := range v.SendAttempts {
-		out.SendCodeAttempts = append(out.SendCodeAttempts, attemptJSON{Time: rfc3339(a.Time), Channel: string(a.Channel), AttemptSID: a.ID})
+		out.SendCodeAttempts = append(out.SendCodeAttempts, attemptJSON{Time: rfc3339Nano(a.Time), Channel: string(a.Channel), AttemptSID: a.ID})
 	}
-	if v.Channel == provider.ChannelSNA {
-		out.SNA = &snaJSON{URL: e.publicBase + "/_emulator/sna/" + v.ID}
+	if rc != nil {
+		out.Amount, out.Payee = rc.amount, rc.payee
+		if v.Channel == provider.ChannelSNA && rc.snaToken != "" {
+			out.SNA = &snaJSON{URL: base + snaPath + rc.snaToken}
+		}
 	}
 	return out
 }
 
+func (e *Emulator) checkJSON(s info, v provider.Verification, rc *rec) checkJSON {
+	out := checkJSON{
+		SID: v.ID, ServiceSID: s.SID, AccountSID: s.AccountSID, To: v.To, Channel: string(v.Channel),
+		Status: string(v.Status), Valid: v.Approved(), DateCreated: rfc3339(v.CreatedAt), DateUpdated: rfc3339(v.UpdatedAt),
+		SNAAttemptsErrorCodes: []snaErrorJSON{},
+	}
+	if rc != nil {
+		out.Amount, out.Payee = rc.amount, rc.payee
+	}
+	return out
+}
+
+// optional returns a pointer to the form value key, nil when absent.
+func optional(r *http.Request, key string) *string {
+	if v, ok := r.PostForm[key]; ok {
+		s := v[0]
+		return &s
+	}
+	return nil
+}
+
 func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
-	s := e.serviceFor(w, r)
-	if s == nil || !form(w, r) {
+	s, in, cur := e.serviceSnapshot(w, r)
+	if s == nil {
 		return
 	}
-	to, ch := r.PostForm.Get("To"), provider.Channel(r.PostForm.Get("Channel"))
+	f := r.PostForm
+	to, ch := f.Get("To"), provider.Channel(f.Get("Channel"))
 	switch {
 	case to == "":
-		writeError(w, 400, 60200, "Invalid parameter: To")
+		invalid(w, "To")
 		return
 	case !ch.Known():
-		writeError(w, 400, 60200, "Invalid parameter: Channel")
+		invalid(w, "Channel")
 		return
 	case ch == provider.ChannelEmail && !wire.IsEmail(to),
 		ch == provider.ChannelAuto && !wire.IsEmail(to) && !wire.IsE164(to),
 		ch != provider.ChannelEmail && ch != provider.ChannelAuto && !wire.IsE164(to):
-		writeError(w, 400, 60200, "Invalid parameter: To")
+		invalid(w, "To")
 		return
 	}
-	custom := r.PostForm.Get("CustomCode")
-	e.mu.Lock()
-	customOK := s.CustomCodeEnabled
-	e.mu.Unlock()
-	if custom != "" && !customOK {
-		writeError(w, 403, 60204, "Service does not support this feature: custom codes are not enabled")
+	custom := f.Get("CustomCode")
+	if custom != "" && !in.CustomCodeEnabled {
+		writeCode(w, 403, twiliocode.FeatureUnsupported, "Service does not support this feature: custom codes are not enabled")
 		return
 	}
 	if custom != "" && !wire.ValidCode(custom) {
-		writeError(w, 400, 60200, "Invalid parameter: CustomCode")
+		invalid(w, "CustomCode")
 		return
 	}
-	if len(r.PostForm.Get("CustomFriendlyName")) > 30 {
-		writeError(w, 400, 60200, "Invalid parameter: CustomFriendlyName")
+	name := f.Get("CustomFriendlyName")
+	if len(name) > 30 {
+		invalid(w, "CustomFriendlyName")
 		return
 	}
-	v, err := s.fake.Start(r.Context(), provider.StartRequest{
-		To: to, Channel: ch, Locale: r.PostForm.Get("Locale"),
-		FriendlyName: r.PostForm.Get("CustomFriendlyName"), CustomCode: custom,
-	})
+	if name == "" && len(in.FriendlyName) <= 30 {
+		name = in.FriendlyName
+	}
+	locale := f.Get("Locale")
+	if _, ok := f["Locale"]; ok && !knownLocale(locale) {
+		// Twilio answers an unsupported locale with a 404.
+		writeCode(w, http.StatusNotFound, twiliocode.NotFound, "The requested resource was not found: locale "+strconv.Quote(locale)+" is not supported")
+		return
+	}
+	if cc, ok := f["ChannelConfiguration"]; ok {
+		if msg := checkChannelConfiguration(cc[0], ch, to); msg != "" {
+			invalid(w, "ChannelConfiguration: "+msg)
+			return
+		}
+	}
+	var amount, payee *string
+	if in.Psd2Enabled {
+		amount, payee = optional(r, "Amount"), optional(r, "Payee")
+	}
+	ff, reserved := e.reserve(s, cur, to)
+	if ff == nil {
+		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of pending verifications")
+		return
+	}
+	v, err := ff.Start(r.Context(), provider.StartRequest{To: to, Channel: ch, Locale: locale, FriendlyName: name, CustomCode: custom})
 	if err != nil {
+		e.started(reserved, nil, nil, nil)
 		e.writeFakeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, e.verificationJSON(s, v))
+	rc := e.started(reserved, &v, amount, payee)
+	writeJSON(w, http.StatusCreated, e.verificationJSON(r, in, v, rc))
+}
+
+// fakeFor returns the fake that holds the verification sid of service s,
+// and a copy of its record.
+func (e *Emulator) fakeFor(s *service, cur *fake.Fake, sid string) (*fake.Fake, *rec) {
+	rc := e.lookupRec(s, sid, "")
+	if rc != nil {
+		return rc.fake, rc
+	}
+	return cur, nil
 }
 
 func (e *Emulator) fetchVerification(w http.ResponseWriter, r *http.Request) {
-	s := e.serviceFor(w, r)
+	s, in, cur := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
-	v, err := s.fake.Fetch(r.Context(), r.PathValue("sid"))
+	sid := r.PathValue("sid")
+	f, rc := e.fakeFor(s, cur, sid)
+	v, err := f.Fetch(r.Context(), sid)
 	if err != nil {
+		if errors.Is(err, provider.ErrNotFound) {
+			e.forget(sid)
+		}
 		e.writeFakeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.verificationJSON(s, v))
+	writeJSON(w, http.StatusOK, e.verificationJSON(r, in, v, rc))
 }
 
 func (e *Emulator) updateVerification(w http.ResponseWriter, r *http.Request) {
-	s := e.serviceFor(w, r)
-	if s == nil || !form(w, r) {
+	s, in, cur := e.serviceSnapshot(w, r)
+	if s == nil {
 		return
 	}
+	sid := r.PathValue("sid")
+	f, rc := e.fakeFor(s, cur, sid)
 	var v provider.Verification
 	var err error
 	switch r.PostForm.Get("Status") {
 	case "canceled":
-		v, err = s.fake.Cancel(r.Context(), r.PathValue("sid"))
+		v, err = f.Cancel(r.Context(), sid)
 	case "approved":
-		v, err = s.fake.Approve(r.Context(), r.PathValue("sid"))
+		v, err = f.Approve(r.Context(), sid)
 		if err == nil {
 			e.recordApproval(v.ID)
 		}
 	default:
-		writeError(w, 400, 60200, "Invalid parameter: Status")
+		invalid(w, "Status")
 		return
+	}
+	if err == nil || errors.Is(err, provider.ErrNotFound) {
+		e.forget(sid)
 	}
 	if err != nil {
 		e.writeFakeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.verificationJSON(s, v))
+	writeJSON(w, http.StatusOK, e.verificationJSON(r, in, v, rc))
 }
 
 func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
-	s := e.serviceFor(w, r)
-	if s == nil || !form(w, r) {
+	s, in, cur := e.serviceSnapshot(w, r)
+	if s == nil {
 		return
 	}
-	to, sid, code := r.PostForm.Get("To"), r.PostForm.Get("VerificationSid"), r.PostForm.Get("Code")
-	switch { // neither To nor VerificationSid: the fake answers 60221
+	f := r.PostForm
+	to, sid, code := f.Get("To"), f.Get("VerificationSid"), f.Get("Code")
+	_, hasCode := f["Code"]
+	switch {
+	case sid == "" && to == "":
+		writeCode(w, 400, twiliocode.MissingTarget, "")
+		return
 	case sid != "" && !wire.ValidSID(sid, "VE"):
-		writeError(w, 400, 60200, "Invalid parameter: VerificationSid")
+		invalid(w, "VerificationSid")
 		return
 	case to != "" && !wire.IsE164(to) && !wire.IsEmail(to):
-		writeError(w, 400, 60200, "Invalid parameter: To")
+		invalid(w, "To")
 		return
-	case !wire.ValidCode(code):
-		writeError(w, 400, 60200, "Invalid parameter: Code")
+	case hasCode && !wire.ValidCode(code):
+		invalid(w, "Code")
 		return
 	}
-	v, err := s.fake.Check(r.Context(), provider.CheckRequest{ID: sid, To: to, Code: code})
+	rc := e.lookupRec(s, sid, to)
+	ff := cur
+	if rc != nil {
+		ff = rc.fake
+	}
+	if !hasCode {
+		// Only a silent network auth check carries no code.
+		if rc == nil {
+			notFound(w, r)
+			return
+		}
+		if rc.snaToken == "" {
+			invalid(w, "Code")
+			return
+		}
+	}
+	if rc != nil && !psd2Matches(rc, r) {
+		// PSD2: the amount and payee must be those the code was sent
+		// for. A mismatch does not approve, and uses no attempt.
+		e.answerPending(w, r, in, ff, rc, nil)
+		return
+	}
+	if !hasCode {
+		if !rc.snaDone {
+			e.answerPending(w, r, in, ff, rc, []snaErrorJSON{{AttemptSID: rc.snaAttempt, Code: snaPending}})
+			return
+		}
+		v, err := ff.Approve(r.Context(), rc.sid)
+		e.forget(rc.sid)
+		if err != nil {
+			e.writeFakeError(w, r, err)
+			return
+		}
+		e.recordApproval(v.ID)
+		writeJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
+		return
+	}
+	req := provider.CheckRequest{ID: sid, To: to, Code: code}
+	if rc != nil && sid == "" {
+		req.ID = rc.sid // the fake that holds it may not be the service's current one
+	}
+	v, err := ff.Check(r.Context(), req)
 	if err != nil {
+		if errors.Is(err, provider.ErrNotFound) && rc != nil {
+			e.forget(rc.sid)
+		}
 		e.writeFakeError(w, r, err)
 		return
 	}
 	if v.Approved() {
+		e.forget(v.ID)
 		e.recordApproval(v.ID)
 	}
-	writeJSON(w, http.StatusOK, checkJSON{
-		SID: v.ID, ServiceSID: s.SID, AccountSID: s.AccountSID, To: v.To, Channel: string(v.Channel),
-		Status: string(v.Status), Valid: v.Approved(), DateCreated: rfc3339(v.CreatedAt), DateUpdated: rfc3339(v.UpdatedAt),
-		SNAAttemptsErrorCodes: []any{},
-	})
+	writeJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
+}
+
+// psd2Matches reports whether a check carries the amount and payee its
+// verification was started with (nothing to match when it had none).
+func psd2Matches(rc *rec, r *http.Request) bool {
+	same := func(want *string, key string) bool {
+		return want == nil || r.PostForm.Get(key) == *want && r.PostForm.Has(key)
+	}
+	return same(rc.amount, "Amount") && same(rc.payee, "Payee")
+}
+
+// answerPending answers a check that leaves the verification pending,
+// without a check in the fake.
+func (e *Emulator) answerPending(w http.ResponseWriter, r *http.Request, in info, f *fake.Fake, rc *rec, snaErrors []snaErrorJSON) {
+	v, err := f.Fetch(r.Context(), rc.sid)
+	if err != nil {
+		if errors.Is(err, provider.ErrNotFound) {
+			e.forget(rc.sid)
+		}
+		e.writeFakeError(w, r, err)
+		return
+	}
+	out := e.checkJSON(in, v, rc)
+	if snaErrors != nil {
+		out.SNAAttemptsErrorCodes = snaErrors
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -1,9 +1,14 @@
 package twiliotest
 
 import (
+	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+
+	"github.com/verifykit/verifykit/fake"
 
 	"github.com/verifykit/verifykit/internal/wire"
 )
@@ -39,34 +44,39 @@ func nullable(s string) *string {
 	return &s
 }
 
-// serviceJSON renders s. e.mu must be held.
-func (e *Emulator) serviceJSON(s *service) serviceJSON {
-	base := e.publicBase + "/v2/Services/" + s.SID
-	codeLength := s.CodeLength
+// renderService renders the service in, with URLs under base.
+func renderService(in info, base string) serviceJSON {
+	base += "/v2/Services/" + in.SID
+	codeLength := in.CodeLength
 	if codeLength == 0 {
 		codeLength = 6 // the fake's default
 	}
+	links := map[string]string{
+		"verification_checks": base + "/VerificationCheck",
+		"verifications":       base + "/Verifications",
+	}
+	for _, res := range unavailableResources { // served as "feature unavailable"
+		links[linkNames[res]] = base + "/" + res
+	}
 	return serviceJSON{
-		SID: s.SID, AccountSID: s.AccountSID, FriendlyName: s.FriendlyName, CodeLength: codeLength,
-		LookupEnabled: s.LookupEnabled, Psd2Enabled: s.Psd2Enabled, SkipSmsToLandlines: s.SkipSmsToLandlines,
-		DtmfInputRequired: s.DtmfInputRequired, TTSName: nullable(s.TTSName),
-		DoNotShareWarningEnabled: s.DoNotShareWarningEnabled, CustomCodeEnabled: s.CustomCodeEnabled,
+		SID: in.SID, AccountSID: in.AccountSID, FriendlyName: in.FriendlyName, CodeLength: codeLength,
+		LookupEnabled: in.LookupEnabled, Psd2Enabled: in.Psd2Enabled, SkipSmsToLandlines: in.SkipSmsToLandlines,
+		DtmfInputRequired: in.DtmfInputRequired, TTSName: nullable(in.TTSName),
+		DoNotShareWarningEnabled: in.DoNotShareWarningEnabled, CustomCodeEnabled: in.CustomCodeEnabled,
 		Push:                           map[string]any{"include_date": false, "apn_credential_sid": nil, "fcm_credential_sid": nil},
 		Totp:                           map[string]any{"issuer": nil, "time_step": 30, "code_length": 6, "skew": 1},
-		DefaultTemplateSID:             nullable(s.DefaultTemplateSID),
+		DefaultTemplateSID:             nullable(in.DefaultTemplateSID),
 		WhatsApp:                       map[string]any{"msg_service_sid": nil, "from": nil},
-		VerifyEventSubscriptionEnabled: s.VerifyEventSubscriptionEnabled,
-		DateCreated:                    rfc3339(s.DateCreated), DateUpdated: rfc3339(s.DateUpdated), URL: base,
-		Links: map[string]string{
-			"verification_checks":      base + "/VerificationCheck",
-			"verifications":            base + "/Verifications",
-			"rate_limits":              base + "/RateLimits",
-			"messaging_configurations": base + "/MessagingConfigurations",
-			"entities":                 base + "/Entities",
-			"webhooks":                 base + "/Webhooks",
-			"access_tokens":            base + "/AccessTokens",
-		},
+		VerifyEventSubscriptionEnabled: in.VerifyEventSubscriptionEnabled,
+		DateCreated:                    rfc3339(in.DateCreated), DateUpdated: rfc3339(in.DateUpdated), URL: base,
+		Links:                          links,
 	}
+}
+
+// linkNames are the keys of a Service's links, by resource.
+var linkNames = map[string]string{
+	"RateLimits": "rate_limits", "MessagingConfigurations": "messaging_configurations", "Entities": "entities",
+	"Webhooks": "webhooks", "AccessTokens": "access_tokens",
 }
 
 // applySettings applies a create or update form to st, or returns the
@@ -112,89 +122,95 @@ func applySettings(f url.Values, st *settings) (bad string) {
 }
 
 func (e *Emulator) createService(w http.ResponseWriter, r *http.Request) {
-	if !form(w, r) {
-		return
-	}
 	if r.PostForm.Get("FriendlyName") == "" {
-		writeError(w, 400, 60200, "Invalid parameter: FriendlyName")
+		invalid(w, "FriendlyName")
 		return
 	}
 	var st settings
 	if bad := applySettings(r.PostForm, &st); bad != "" {
-		writeError(w, 400, 60200, "Invalid parameter: "+bad)
+		invalid(w, bad)
 		return
 	}
 	e.mu.Lock()
 	sid := e.newSID("VA")
+	full := len(e.services) >= e.maxServices
 	e.mu.Unlock()
+	if full {
+		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of services")
+		return
+	}
 	s, err := e.addService(sid, st)
+	if errors.Is(err, errTooManyServices) {
+		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of services")
+		return
+	}
 	if err != nil {
-		writeError(w, 400, 60200, "Invalid parameter")
+		invalid(w, "CodeLength")
 		return
 	}
 	e.mu.Lock()
-	body := e.serviceJSON(s)
+	in := s.info
 	e.mu.Unlock()
-	writeJSON(w, http.StatusCreated, body)
+	writeJSON(w, http.StatusCreated, renderService(in, e.base(r)))
 }
 
 func (e *Emulator) fetchService(w http.ResponseWriter, r *http.Request) {
-	s := e.serviceFor(w, r)
+	s, in, _ := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
-	e.mu.Lock()
-	body := e.serviceJSON(s)
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, renderService(in, e.base(r)))
 }
 
 // updateService changes a service's settings. A change of CodeLength gives
-// the service a new fake, so its pending verifications are dropped (a
-// simplification: Twilio applies it to new verifications only).
+// the service a new fake for new verifications; those pending stay in the
+// fake that started them, with their codes, as on Twilio.
 func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request) {
-	s := e.serviceFor(w, r)
-	if s == nil || !form(w, r) {
+	s, in, _ := e.serviceSnapshot(w, r)
+	if s == nil {
 		return
 	}
-	e.mu.Lock()
-	st := s.settings
-	e.mu.Unlock()
+	st := in.settings
 	if bad := applySettings(r.PostForm, &st); bad != "" {
-		writeError(w, 400, 60200, "Invalid parameter: "+bad)
+		invalid(w, bad)
 		return
 	}
-	e.mu.Lock()
-	rebuild := st.CodeLength != s.CodeLength || st.FriendlyName != s.FriendlyName
-	e.mu.Unlock()
-	if rebuild {
-		f, err := e.newFake(s.SID, st)
-		if err != nil {
-			writeError(w, 400, 60200, "Invalid parameter")
+	var f *fake.Fake
+	if st.CodeLength != in.CodeLength {
+		var err error
+		if f, err = e.newFake(s.SID, st.CodeLength); err != nil {
+			invalid(w, "CodeLength")
 			return
 		}
-		e.mu.Lock()
-		s.fake = f
-		e.mu.Unlock()
 	}
 	e.mu.Lock()
-	s.settings = st
-	s.DateUpdated = e.baseNow().Add(e.offset).UTC()
-	body := e.serviceJSON(s)
+	// Apply only the parameters given, so concurrent updates of different
+	// settings do not undo each other.
+	_ = applySettings(r.PostForm, &s.settings)
+	if f != nil && s.CodeLength == st.CodeLength {
+		s.fake = f
+	}
+	s.DateUpdated = e.now().UTC()
+	in = s.info
 	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, renderService(in, e.base(r)))
 }
 
 func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
 	sid := r.PathValue("service")
 	e.mu.Lock()
-	_, ok := e.services[sid]
+	s, ok := e.services[sid]
 	if ok {
 		delete(e.services, sid)
 		for i, o := range e.order {
 			if o == sid {
 				e.order = append(e.order[:i:i], e.order[i+1:]...)
 				break
+			}
+		}
+		for _, rc := range e.byID { // its verifications end with it
+			if rc.service == s {
+				e.forgetLocked(rc)
 			}
 		}
 	}
@@ -206,53 +222,109 @@ func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// listServices serves a page of services. PageToken is the index of the
-// page's first service, as text; Page is informational, as on Twilio.
+// pageToken is the opaque PageToken of a page that starts at index start,
+// with the service sid.
+func pageToken(start int, sid string) string {
+	return "PT" + base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(start)+":"+sid))
+}
+
+// parsePageToken returns the index a PageToken names in order: that of
+// the service it names if it is still there, else the index it was issued
+// for.
+func parsePageToken(tok string, order []string) (int, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(tok, "PT"))
+	if !strings.HasPrefix(tok, "PT") || err != nil {
+		return 0, false
+	}
+	n, sid, ok := strings.Cut(string(raw), ":")
+	start, err := strconv.Atoi(n)
+	if !ok || err != nil || start < 1 || !wire.ValidSID(sid, "VA") {
+		return 0, false
+	}
+	for i, s := range order {
+		if s == sid {
+			return i, true
+		}
+	}
+	return start, true
+}
+
+// listServices serves a page of services. PageToken, when given, is the
+// opaque token of a meta URL and wins; otherwise Page picks the page.
 func (e *Emulator) listServices(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q := r.Form
 	size := 50
 	if v := q.Get("PageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			writeError(w, 400, 60200, "Invalid parameter: PageSize")
+			invalid(w, "PageSize")
 			return
 		}
 		size = n
 	}
-	start := 0
-	if v := q.Get("PageToken"); v != "" {
+	page := 0
+	if v := q.Get("Page"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			writeError(w, 400, 60200, "Invalid parameter: PageToken")
+		if err != nil || n < 0 || n > 1<<20 {
+			invalid(w, "Page")
+			return
+		}
+		page = n
+	}
+	e.mu.Lock()
+	start := page * size
+	if v := q.Get("PageToken"); v != "" {
+		n, ok := parsePageToken(v, e.order)
+		if !ok {
+			e.mu.Unlock()
+			invalid(w, "PageToken")
 			return
 		}
 		start = n
-	}
-	page := start / size
-	e.mu.Lock()
-	list := []serviceJSON{}
-	for i := start; i < len(e.order) && i < start+size; i++ {
-		list = append(list, e.serviceJSON(e.services[e.order[i]]))
-	}
-	more := start+size < len(e.order)
-	e.mu.Unlock()
-	pageURL := func(p, token int) string {
-		v := url.Values{"PageSize": {strconv.Itoa(size)}, "Page": {strconv.Itoa(p)}}
-		if token > 0 {
-			v.Set("PageToken", strconv.Itoa(token))
+		if q.Get("Page") == "" {
+			page = start / size
 		}
-		return e.publicBase + "/v2/Services?" + v.Encode()
+	}
+	list := []serviceJSON{}
+	base := e.base(r)
+	for i := start; i < len(e.order) && i < start+size; i++ {
+		list = append(list, renderService(e.services[e.order[i]].info, base))
+	}
+	nextStart := start + size
+	var nextSID string
+	if nextStart < len(e.order) {
+		nextSID = e.order[nextStart]
+	}
+	prevStart := max(start-size, 0)
+	var prevSID string
+	if start > 0 && prevStart < len(e.order) {
+		prevSID = e.order[prevStart]
+	}
+	e.mu.Unlock()
+	pageURL := func(p int, token string) string {
+		v := url.Values{"PageSize": {strconv.Itoa(size)}, "Page": {strconv.Itoa(p)}}
+		if token != "" {
+			v.Set("PageToken", token)
+		}
+		return base + "/v2/Services?" + v.Encode()
+	}
+	self := ""
+	if start > 0 && len(list) > 0 {
+		self = pageToken(start, list[0].SID)
 	}
 	meta := map[string]any{
 		"page": page, "page_size": size, "key": "services",
-		"first_page_url": pageURL(0, 0), "url": pageURL(page, start),
+		"first_page_url": pageURL(0, ""), "url": pageURL(page, self),
 		"previous_page_url": nil, "next_page_url": nil,
 	}
-	if start > 0 {
-		meta["previous_page_url"] = pageURL(page-1, max(start-size, 0))
+	switch {
+	case start > 0 && prevStart == 0:
+		meta["previous_page_url"] = pageURL(max(page-1, 0), "")
+	case start > 0 && prevSID != "":
+		meta["previous_page_url"] = pageURL(max(page-1, 0), pageToken(prevStart, prevSID))
 	}
-	if more {
-		meta["next_page_url"] = pageURL(page+1, start+size)
+	if nextSID != "" {
+		meta["next_page_url"] = pageURL(page+1, pageToken(nextStart, nextSID))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"services": list, "meta": meta})
 }

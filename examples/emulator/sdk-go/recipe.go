@@ -4,9 +4,9 @@
 //
 // twilio-go has no base-URL setting (its Verify host is fixed), so the
 // recipe gives it an http.Client whose transport rewrites every request for
-// a *.twilio.com host to the emulator. The emulator's responses carry
-// https://verify.twilio.com URLs by default, so next-page URLs are
-// rewritten the same way.
+// a *.twilio.com host to the emulator. The URLs in the emulator's answers
+// (next pages, for example) point at the emulator itself, so they need no
+// rewriting.
 package sdkgo
 
 import (

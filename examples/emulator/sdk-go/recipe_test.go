@@ -2,6 +2,7 @@ package sdkgo
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/twilio/twilio-go/client"
@@ -57,5 +58,11 @@ func TestTwilioGoAgainstEmulator(t *testing.T) {
 	list, err := rc.VerifyV2.ListService((&verifyv2.ListServiceParams{}).SetPageSize(2))
 	if err != nil || len(list) != 4 {
 		t.Fatalf("ListService: %d services, %v; want 4 over two pages", len(list), err)
+	}
+	// The next page is on the emulator itself, not on Twilio's host: a
+	// client that follows it stays local even without the rewrite.
+	page, err := rc.VerifyV2.PageService((&verifyv2.ListServiceParams{}).SetPageSize(2), "", "")
+	if err != nil || page.Meta.NextPageUrl == nil || !strings.HasPrefix(*page.Meta.NextPageUrl, srv.URL+"/") {
+		t.Fatalf("PageService: next page %v, %v; want a URL on %s", page, err, srv.URL)
 	}
 }

@@ -37,7 +37,8 @@ before(async () => {
 after(() => proc?.kill("SIGTERM"));
 
 async function lastCode(to) {
-  const res = await fetch(`${base}/_emulator/messages?to=${encodeURIComponent(to)}`);
+  const auth = "Basic " + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString("base64");
+  const res = await fetch(`${base}/_emulator/messages?to=${encodeURIComponent(to)}`, { headers: { Authorization: auth } });
   const msgs = await res.json();
   return msgs.at(-1).code;
 }
@@ -74,4 +75,15 @@ test("errors arrive as RestException", async () => {
     assert.equal(err.code, 20003);
     return true;
   });
+});
+
+test("paging stays on the emulator", async () => {
+  const client = emulatorClient(base, ACCOUNT_SID, AUTH_TOKEN);
+  for (const friendlyName of ["a", "b", "c"]) {
+    await client.verify.v2.services.create({ friendlyName });
+  }
+  const page = await client.verify.v2.services.page({ pageSize: 2 });
+  assert.ok(page.nextPageUrl.startsWith(base + "/"), `next page ${page.nextPageUrl} is not on ${base}`);
+  const all = await client.verify.v2.services.list({ pageSize: 2 });
+  assert.ok(all.length >= 4, `listed ${all.length} services over pages of 2`);
 });

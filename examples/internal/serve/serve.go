@@ -12,10 +12,14 @@ import (
 
 // Run serves h on l until ctx ends, then shuts the server down, giving
 // requests in flight up to five seconds. ready, if not nil, is called once
-// the server is serving. Run returns the error that stopped the server, or
-// nil after a clean shutdown.
-func Run(ctx context.Context, l net.Listener, h http.Handler, ready func()) error {
+// the server is serving. Each configure function, if any, adjusts the
+// server before it starts (its timeouts, for example). Run returns the error
+// that stopped the server, or nil after a clean shutdown.
+func Run(ctx context.Context, l net.Listener, h http.Handler, ready func(), configure ...func(*http.Server)) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	for _, c := range configure {
+		c(srv)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	if ready != nil {

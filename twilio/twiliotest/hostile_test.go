@@ -1,0 +1,286 @@
+package twiliotest_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/twilio/twiliotest"
+)
+
+// TestServiceUpdateRace updates a service while verifications run on it.
+// The race detector must stay quiet, and a verification started before a
+// change of code length must still be checkable with its code.
+func TestServiceUpdateRace(t *testing.T) {
+	t.Parallel()
+	c, srv := newClient(t)
+	status, v, _ := c.call("POST", verifications, start(phone, "sms"))
+	if status != 201 {
+		t.Fatalf("start: %d %v", status, v)
+	}
+	code, _ := srv.LastCode(phone)
+
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for j := range 10 {
+				c.call("POST", "/v2/Services/"+svc, url.Values{"CodeLength": {fmt.Sprint(4 + (i+j)%6)}, "FriendlyName": {fmt.Sprint("name", j)}})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			to := fmt.Sprintf("+1415555%04d", i)
+			for range 10 {
+				c.call("POST", verifications, start(to, "sms"))
+				c.call("POST", checkPath, url.Values{"To": {to}, "Code": {"0000"}})
+				c.call("GET", "/v2/Services/"+svc, nil)
+			}
+		}()
+	}
+	wg.Wait()
+
+	// The first verification survived every change of code length.
+	status, chk, _ := c.call("POST", checkPath, url.Values{"To": {phone}, "Code": {code}})
+	if status != 200 || chk["status"] != "approved" || chk["sid"] != v["sid"] {
+		t.Errorf("check after the updates: %d %v, want approved", status, chk)
+	}
+	// New verifications use the new length.
+	c.call("POST", "/v2/Services/"+svc, url.Values{"CodeLength": {"9"}})
+	c.call("POST", verifications, start("+14155550999", "sms"))
+	if code, _ := srv.LastCode("+14155550999"); len(code) != 9 {
+		t.Errorf("code %q after CodeLength=9", code)
+	}
+}
+
+// TestStalledBody sends a request whose body never arrives. Other requests
+// must not wait for it (even with a fault that reads To scheduled), and
+// the stalled connection is closed once the body timeout passes.
+func TestStalledBody(t *testing.T) {
+	t.Parallel()
+	c, srv := newClient(t, twiliotest.WithBodyTimeout(50*time.Millisecond))
+	if err := srv.InjectFault(twiliotest.Fault{Op: "check", To: "+14155550000"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(c.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nTo=%%2B1",
+		checkPath, basicAuth(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken))
+
+	done := make(chan int, 1)
+	go func() {
+		status, _, _ := c.call("POST", verifications, start(phone, "sms"))
+		done <- status
+	}()
+	select {
+	case status := <-done:
+		if status != 201 {
+			t.Errorf("start beside a stalled body: %d", status)
+		}
+	case <-time.After(10 * time.Second): // a bound on a hang, not a timing assertion
+		t.Fatal("a stalled body froze the emulator")
+	}
+
+	// The stalled request is answered 400 and its connection closed.
+	conn.SetDeadline(time.Now().Add(10 * time.Second)) // a bound on a hang
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to the stalled request: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !resp.Close {
+		t.Errorf("stalled body: %d close=%v %s", resp.StatusCode, resp.Close, body)
+	}
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Error("the stalled connection is still open")
+	}
+}
+
+func basicAuth(user, pass string) string {
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.SetBasicAuth(user, pass)
+	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
+}
+
+func TestConfigureServer(t *testing.T) {
+	t.Parallel()
+	var s http.Server
+	twiliotest.ConfigureServer(&s)
+	if s.ReadHeaderTimeout == 0 || s.ReadTimeout == 0 || s.IdleTimeout == 0 {
+		t.Errorf("timeouts %v %v %v", s.ReadHeaderTimeout, s.ReadTimeout, s.IdleTimeout)
+	}
+	s = http.Server{ReadTimeout: time.Second}
+	twiliotest.ConfigureServer(&s)
+	if s.ReadTimeout != time.Second {
+		t.Error("ConfigureServer overrode a timeout already set")
+	}
+}
+
+// TestBounds fills each bounded store and checks the answer when full.
+func TestBounds(t *testing.T) {
+	t.Parallel()
+	t.Run("services", func(t *testing.T) {
+		c, srv := newClient(t, twiliotest.WithMaxServices(2))
+		if status, _, _ := c.call("POST", "/v2/Services", url.Values{"FriendlyName": {"one"}}); status != 201 {
+			t.Fatalf("create: %d", status)
+		}
+		status, body, _ := c.call("POST", "/v2/Services", url.Values{"FriendlyName": {"two"}})
+		wantError(t, "a service over the bound", status, body, 429, 20429)
+		if st := srv.Stats(); st.Services != 2 || st.MaxServices != 2 {
+			t.Errorf("Stats = %+v", st)
+		}
+	})
+	t.Run("faults", func(t *testing.T) {
+		c, srv := newClient(t, twiliotest.WithMaxFaults(2))
+		for range 2 {
+			if resp, body := c.raw("POST", "/_emulator/faults", "application/json", `{"op":"check"}`); resp.StatusCode != 204 {
+				t.Fatalf("fault: %d %s", resp.StatusCode, body)
+			}
+		}
+		resp, data := c.raw("POST", "/_emulator/faults", "application/json", `{"op":"check"}`)
+		var body map[string]any
+		json.Unmarshal(data, &body)
+		wantError(t, "a fault over the bound", resp.StatusCode, body, 429, 20429)
+		if err := srv.InjectFault(twiliotest.Fault{}); !errors.Is(err, twiliotest.ErrTooManyFaults) {
+			t.Errorf("InjectFault over the bound: %v", err)
+		}
+		srv.ClearFaults()
+		if err := srv.InjectFault(twiliotest.Fault{}); err != nil {
+			t.Errorf("InjectFault after clearing: %v", err)
+		}
+	})
+	t.Run("pending", func(t *testing.T) {
+		c, srv := newClient(t, twiliotest.WithMaxPending(2), twiliotest.WithRetryAfter(time.Second))
+		for _, to := range []string{"+14155550001", "+14155550002"} {
+			if status, _, _ := c.call("POST", verifications, start(to, "sms")); status != 201 {
+				t.Fatalf("start: %d", status)
+			}
+		}
+		status, body, hdr := c.call("POST", verifications, start("+14155550003", "sms"))
+		wantError(t, "a pending verification over the bound", status, body, 429, 20429)
+		if hdr.Get("Retry-After") != "1" {
+			t.Errorf("Retry-After = %q", hdr.Get("Retry-After"))
+		}
+		// A re-send creates nothing: allowed.
+		if status, _, _ := c.call("POST", verifications, start("+14155550001", "call")); status != 201 {
+			t.Errorf("re-send at the bound: %d", status)
+		}
+		// Ending one frees a place.
+		code, _ := srv.LastCode("+14155550001")
+		c.call("POST", checkPath, url.Values{"To": {"+14155550001"}, "Code": {code}})
+		if status, _, _ := c.call("POST", verifications, start("+14155550003", "sms")); status != 201 {
+			t.Errorf("start after one ended: %d", status)
+		}
+		// Expiry frees them all.
+		srv.Advance(11 * time.Minute)
+		if status, _, _ := c.call("POST", verifications, start("+14155550004", "sms")); status != 201 {
+			t.Errorf("start after expiry: %d", status)
+		}
+		st := srv.Stats()
+		if st.Pending != 1 || st.PendingHighWater != 2 || st.MaxPending != 2 {
+			t.Errorf("Stats = %+v, want 1 pending, high-water mark 2 of 2", st)
+		}
+		resp, page := c.raw("GET", "/_emulator/", "", "")
+		if resp.StatusCode != 200 || !strings.Contains(string(page), "high-water mark 2") {
+			t.Errorf("the page does not report the high-water mark:\n%s", page)
+		}
+		_, data := c.raw("GET", "/_emulator/stats", "", "")
+		var stats map[string]int
+		if json.Unmarshal(data, &stats) != nil || stats["pending_high_water"] != 2 || stats["max_pending"] != 2 {
+			t.Errorf("/_emulator/stats = %s", data)
+		}
+	})
+}
+
+// TestFaultEndpointRefuses checks what POST /_emulator/faults refuses: a
+// body a web page could send cross-origin without a preflight, unknown
+// operations, and oversized or malformed faults.
+func TestFaultEndpointRefuses(t *testing.T) {
+	t.Parallel()
+	c, srv := newClient(t)
+	for _, tt := range []struct {
+		name, ct, body string
+		status         int
+	}{
+		{"text/plain", "text/plain", `{"op":"check"}`, 415},
+		{"form", "application/x-www-form-urlencoded", `{"op":"check"}`, 415},
+		{"no content type", "", `{"op":"check"}`, 415},
+		{"unknown op", "application/json", `{"op":"chekc"}`, 400},
+		{"huge message", "application/json", `{"message":"` + strings.Repeat("x", 2000) + `"}`, 400},
+		{"huge body", "application/json", `{"message":"` + strings.Repeat("x", 60000) + `"}`, 400},
+		{"two objects", "application/json", `{"op":"check"}{"op":"start"}`, 400},
+		{"huge times", "application/json", `{"times":100000000}`, 400},
+		{"ok with charset", "application/json; charset=utf-8", `{"op":"check"}`, 204},
+	} {
+		resp, body := c.raw("POST", "/_emulator/faults", tt.ct, tt.body)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: %d %s, want %d", tt.name, resp.StatusCode, body, tt.status)
+		}
+	}
+	if n := srv.Stats().Faults; n != 1 {
+		t.Errorf("%d faults scheduled, want 1", n)
+	}
+	if err := srv.InjectFault(twiliotest.Fault{Op: "bogus"}); err == nil {
+		t.Error("InjectFault took an unknown op")
+	}
+}
+
+// TestURLsPointAtTheEmulator collects every URL in the emulator's answers
+// and checks that each is on the emulator itself.
+func TestURLsPointAtTheEmulator(t *testing.T) {
+	t.Parallel()
+	c, _ := newClient(t)
+	var urls []string
+	var collect func(v any)
+	collect = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for _, x := range v {
+				collect(x)
+			}
+		case []any:
+			for _, x := range v {
+				collect(x)
+			}
+		case string:
+			if strings.Contains(v, "://") && !strings.HasPrefix(v, "https://www.twilio.com/docs/errors/") {
+				urls = append(urls, v)
+			}
+		}
+	}
+	for range 3 {
+		_, s, _ := c.call("POST", "/v2/Services", url.Values{"FriendlyName": {"x"}})
+		collect(s)
+	}
+	_, list, _ := c.call("GET", "/v2/Services", url.Values{"PageSize": {"2"}})
+	collect(list)
+	next, _ := list["meta"].(map[string]any)["next_page_url"].(string)
+	u, _ := url.Parse(next)
+	_, list2, _ := c.call("GET", u.Path, u.Query())
+	collect(list2)
+	_, v, _ := c.call("POST", verifications, start(phone, "sms"))
+	collect(v)
+	_, sna, _ := c.call("POST", verifications, start("+14155550123", "sna"))
+	collect(sna)
+	if len(urls) < 20 {
+		t.Fatalf("only %d URLs found: %v", len(urls), urls)
+	}
+	for _, u := range urls {
+		if !strings.HasPrefix(u, c.base+"/") {
+			t.Errorf("%s is not on the emulator %s", u, c.base)
+		}
+	}
+}
