@@ -69,7 +69,7 @@ func renderService(in info, base string) serviceJSON {
 		WhatsApp:                       map[string]any{"msg_service_sid": nil, "from": nil},
 		VerifyEventSubscriptionEnabled: in.VerifyEventSubscriptionEnabled,
 		DateCreated:                    rfc3339(in.DateCreated), DateUpdated: rfc3339(in.DateUpdated), URL: base,
-		Links:                          links,
+		Links: links,
 	}
 }
 
