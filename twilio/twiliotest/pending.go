@@ -191,14 +191,3 @@ func (e *Emulator) started(reserved bool, v *provider.Verification, amount, paye
 	cp := *r
 	return &cp
 }
-
-// recSnapshot returns a copy of the record of sid, or nil.
-func (e *Emulator) recSnapshot(sid string) *rec {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if r := e.byID[sid]; r != nil {
-		cp := *r
-		return &cp
-	}
-	return nil
-}
