@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
 // Name is the provider name the client reports through provider.Namer, and
@@ -96,6 +97,7 @@ type Client struct {
 	retryHook func(RetryEvent)
 	now       func() time.Time
 	redact    *redactor
+	postRetry POSTRetryPolicy
 }
 
 // Option configures a Client. Options validate their arguments; New returns
@@ -115,6 +117,7 @@ type config struct {
 	logger     *slog.Logger
 	retryHook  func(RetryEvent)
 	now        func() time.Time
+	postRetry  POSTRetryPolicy
 }
 
 // WithHTTPClient makes the client send requests through a copy of hc (its
@@ -194,6 +197,50 @@ func WithRetries(n int) Option {
 			return fmt.Errorf("twilio: WithRetries: %d is outside 0 to 20", n)
 		}
 		c.retryMax = n
+		return nil
+	}
+}
+
+// POSTRetryPolicy says which answers to a POST (Start, Check, Cancel,
+// Approve, the service changes) are taken to mean that Twilio did not
+// process it, so that the POST is repeated. It is the premise every retry
+// of a sent POST rests on: an answer that says "not processed" must not
+// come from something that forwarded the request first, such as a proxy or
+// load balancer that answers 503 after its upstream failed mid-request.
+// A POST that is not repeated after such an answer gives
+// provider.ErrOutcomeUnknown.
+type POSTRetryPolicy int
+
+// The POSTRetryPolicy values.
+const (
+	// POSTRetryTwilio, the default, repeats a POST only after an answer
+	// that is Twilio's own and says it was not processed: 429 with code
+	// 20429, or 503 with code 20503 in Twilio's JSON error body. A 503
+	// without it (an HTML page, an empty body: a proxy's answer) is not
+	// repeated, and gives provider.ErrOutcomeUnknown.
+	POSTRetryTwilio POSTRetryPolicy = iota
+	// POSTRetryOff never repeats a POST that may have reached the server,
+	// whatever the answer: the no-repeat promise holds unconditionally. A
+	// 503 gives provider.ErrOutcomeUnknown; a 429 with 20429 gives
+	// provider.ErrRateLimited at once.
+	POSTRetryOff
+	// POSTRetryAny503 repeats a POST after any 503, and after 429 with
+	// 20429, trusting every 503 on the way to mean "not processed". Use it
+	// only when nothing between the client and Twilio can answer 503 after
+	// forwarding the request.
+	POSTRetryAny503
+)
+
+// WithPOSTRetry sets the policy for repeating a POST after a 503 or a 429
+// (see POSTRetryPolicy); the default is POSTRetryTwilio. It does not
+// change GET and DELETE, which are idempotent and always retried, nor a
+// POST that provably never reached the server, which is always retried.
+func WithPOSTRetry(p POSTRetryPolicy) Option {
+	return func(c *config) error {
+		if p < POSTRetryTwilio || p > POSTRetryAny503 {
+			return fmt.Errorf("twilio: WithPOSTRetry: unknown policy %d", int(p))
+		}
+		c.postRetry = p
 		return nil
 	}
 }
@@ -327,6 +374,7 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		retryHook: cfg.retryHook,
 		now:       cfg.now,
 		redact:    newRedactor(creds),
+		postRetry: cfg.postRetry,
 	}, nil
 }
 
@@ -557,6 +605,9 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 // apiError builds the error for an unsuccessful status.
 func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr error) error {
 	e := &APIError{Op: cl.op, Status: resp.StatusCode, method: cl.method}
+	if cl.method == http.MethodPost && resp.StatusCode == http.StatusServiceUnavailable {
+		e.unprocessed = c.postRetry == POSTRetryAny503 || c.postRetry == POSTRetryTwilio && twilioCode(data) == twiliocode.ServiceUnavailable
+	}
 	if d, ok := retryAfter(resp, c.now()); ok {
 		e.Wait = d
 	}

@@ -36,9 +36,18 @@
 // lost approval is never turned into a failure.
 //
 //   - Retried: a request that provably never reached Twilio (the dial
-//     failed, or the transport's trace shows nothing was written); 503; 429
-//     with code 20429. GET and DELETE are also retried after any transport
-//     failure and after 500, 502 and 504.
+//     failed, or the transport's trace shows nothing was written); 429
+//     with code 20429; 503. GET and DELETE are also retried after any
+//     transport failure and after 500, 502 and 504.
+//   - The premise of repeating a POST after a 429 or a 503 is that the
+//     answer means Twilio did not process it. A proxy or load balancer can
+//     answer 503 after forwarding the request, so by default
+//     ([POSTRetryTwilio]) only Twilio's own answers count: 429 with code
+//     20429 and 503 with code 20503 in Twilio's JSON error body; any other
+//     503 to a POST is not repeated and gives provider.ErrOutcomeUnknown.
+//     [WithPOSTRetry] with [POSTRetryOff] never repeats a POST that may
+//     have reached the server, whatever the answer; [POSTRetryAny503]
+//     trusts every 503.
 //   - Not retried: a POST (Start, Check, Cancel, Approve, service changes)
 //     after a timeout once sent, a connection closed mid-response, or 500,
 //     502 or 504: these give provider.ErrOutcomeUnknown. Nor 60202, 60203

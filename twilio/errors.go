@@ -26,9 +26,11 @@ import (
 //	20003                                → provider.ErrUnauthorized
 //	60204                                → provider.ErrUnsupported
 //	other codes: 401 and 403 → ErrUnauthorized, 404 → ErrNotFound,
-//	429 → ErrRateLimited, 503 → ErrUnavailable, other 5xx →
-//	ErrOutcomeUnknown for POST requests (Twilio may have acted) and
-//	ErrUnavailable for GET and DELETE, other 4xx → ErrInvalidRequest.
+//	429 → ErrRateLimited, 503 → ErrUnavailable (for a POST only when
+//	the POSTRetryPolicy takes the answer to mean "not processed", else
+//	ErrOutcomeUnknown), other 5xx → ErrOutcomeUnknown for POST requests
+//	(Twilio may have acted) and ErrUnavailable for GET and DELETE, other
+//	4xx → ErrInvalidRequest.
 type APIError struct {
 	// Op is the operation: "start", "check", "fetch", "cancel", "approve",
 	// or a Services operation such as "create service".
@@ -47,6 +49,9 @@ type APIError struct {
 	Wait time.Duration
 
 	method string
+	// unprocessed is set for a 503 answer to a POST that the client's
+	// POSTRetryPolicy takes to mean "not processed".
+	unprocessed bool
 }
 
 // Error returns "twilio: OP: STATUS CODE: MESSAGE".
@@ -87,6 +92,9 @@ func (e *APIError) sentinel() error {
 	case s == http.StatusTooManyRequests:
 		return provider.ErrRateLimited
 	case s == http.StatusServiceUnavailable:
+		if e.method == http.MethodPost && !e.unprocessed {
+			return provider.ErrOutcomeUnknown
+		}
 		return provider.ErrUnavailable
 	case s >= 500:
 		if e.method == http.MethodPost {

@@ -124,6 +124,8 @@ type fault struct {
 	want func(o op) outcome
 	// wantOp overrides want for the operations it names.
 	wantOp map[string]outcome
+	// opts are client options for the row, such as a retry policy.
+	opts []twilio.Option
 }
 
 // outcomeFor is what the fault gives for o.
@@ -189,7 +191,16 @@ var faults = []fault{
 	{name: "429, code 60212 (concurrent starts)", handler: twilioError(429, 60212), want: same(outcome{provider.ErrRateLimited, 1, actedNo})},
 	{name: "500", handler: twilioError(500, 20500), want: byClass(unknown1, unavail3, unavail3)},
 	{name: "502", handler: body(502, []byte("<html>Bad Gateway</html>")), want: byClass(unknown1, unavail3, unavail3)},
-	{name: "503 with an HTML body", handler: body(503, []byte("<html><body>Service Unavailable</body></html>")), want: same(unavail3)},
+	{name: "503, code 20503 (Twilio's answer)", handler: twilioError(503, 20503), want: same(unavail3)},
+	{name: "503 with an HTML body (not Twilio's answer: a proxy's)", handler: body(503, []byte("<html><body>Service Unavailable</body></html>")),
+		want: byClass(unknown1, unavail3, unavail3)},
+	{name: "503 with an empty body", handler: body(503, nil), want: byClass(unknown1, unavail3, unavail3)},
+	{name: "503, code 20503, WithPOSTRetry(POSTRetryOff)", handler: twilioError(503, 20503), opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryOff)},
+		want: byClass(unknown1, unavail3, unavail3)},
+	{name: "429, code 20429, WithPOSTRetry(POSTRetryOff)", handler: twilioError(429, 20429), opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryOff)},
+		want: byClass(outcome{provider.ErrRateLimited, 1, actedNo}, rateLim3, rateLim3)},
+	{name: "503 with an HTML body, WithPOSTRetry(POSTRetryAny503)", handler: body(503, []byte("<html><body>Service Unavailable</body></html>")),
+		opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryAny503)}, want: same(unavail3)},
 	{name: "504", handler: body(504, nil), want: byClass(unknown1, unavail3, unavail3)},
 	{name: "200 with an empty body", handler: body(200, nil), want: byClass(unknown1, unavail1, successDel)},
 	{name: "200 with truncated JSON", handler: body(200, []byte(`{"sid":"VE`)), want: byClass(unknown1, unavail1, successDel)},
@@ -315,7 +326,7 @@ func TestFaultMatrix(t *testing.T) {
 func runCell(t *testing.T, f fault, o op) {
 	var base string
 	var attempts *atomic.Int32
-	opts := []twilio.Option{twilio.WithRetries(retries), twilio.WithRetryWait(0, 5*time.Second)}
+	opts := append([]twilio.Option{twilio.WithRetries(retries), twilio.WithRetryWait(0, 5*time.Second)}, f.opts...)
 	switch {
 	case f.listen != nil:
 		var stop func()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
 // attempt is the state of one API call across its HTTP attempts.
@@ -95,7 +96,9 @@ func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) 
 //   - A request that provably never reached Twilio (the dial failed, or
 //     nothing was written) is retried, except after a certificate error.
 //   - 429 with code 20429 (account concurrency) and 503 are retried: Twilio
-//     did not process them. 60202, 60203 and other 429s are not.
+//     did not process them. For a POST, the POSTRetryPolicy decides which
+//     of those answers to trust (by default, only Twilio's own: 20429 and
+//     20503 bodies). 60202, 60203 and other 429s are not retried.
 //   - For GET and DELETE, which are idempotent, any other transport failure
 //     and 500, 502 and 504 are retried too.
 //   - Everything else is final: a POST that may have been processed is
@@ -140,10 +143,23 @@ func (a *attempt) shouldRetry(ctx context.Context, resp *http.Response, err erro
 	a.logResponse(resp)
 	switch s := resp.StatusCode; {
 	case s == http.StatusServiceUnavailable:
+		if !idempotent {
+			switch a.client.postRetry {
+			case POSTRetryOff:
+				return false, nil
+			case POSTRetryTwilio:
+				if peekCode(resp) != twiliocode.ServiceUnavailable {
+					return false, nil // not Twilio's answer: maybe processed
+				}
+			}
+		}
 		a.reason = "status 503"
 		return a.canWait(ctx, resp), nil
 	case s == http.StatusTooManyRequests:
-		if code := peekCode(resp); code == 20429 {
+		if code := peekCode(resp); code == twiliocode.TooManyRequests {
+			if !idempotent && a.client.postRetry == POSTRetryOff {
+				return false, nil
+			}
 			a.reason = "status 429, code 20429"
 			return a.canWait(ctx, resp), nil
 		}
@@ -255,6 +271,11 @@ func peekCode(resp *http.Response) int {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return twilioCode(data)
+}
+
+// twilioCode returns the code of a Twilio JSON error body, or 0.
+func twilioCode(data []byte) int {
 	var body struct {
 		Code int `json:"code"`
 	}

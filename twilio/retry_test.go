@@ -40,6 +40,9 @@ func status(code int, body string, header ...string) func(http.ResponseWriter) {
 	}
 }
 
+// twilio503 is Twilio's own 503 answer.
+const twilio503 = `{"code":20503,"message":"Service Unavailable","more_info":"https://www.twilio.com/docs/errors/20503","status":503}`
+
 func okCheck(t *testing.T) func(http.ResponseWriter) {
 	b := fixture(t, "check_approved.json")
 	return func(w http.ResponseWriter) { reply(w, 200, b) }
@@ -56,6 +59,7 @@ func TestRetryPolicy(t *testing.T) {
 		want      error // nil: success
 		requests  int32
 		reasons   []string
+		opts      []twilio.Option
 	}{
 		{name: "500 on check is not retried", op: check,
 			responses: []func(http.ResponseWriter){status(500, `{"code":20500}`)},
@@ -66,12 +70,27 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "504 on cancel is not retried", op: cancel,
 			responses: []func(http.ResponseWriter){status(504, ``)},
 			want:      provider.ErrOutcomeUnknown, requests: 1},
-		{name: "503 on check is retried until it succeeds", op: check,
+		{name: "Twilio's 503 on check is retried until it succeeds", op: check,
+			responses: []func(http.ResponseWriter){status(503, twilio503), okCheck(t)},
+			requests:  2, reasons: []string{"status 503"}},
+		{name: "Twilio's 503 on check until retries run out", op: check,
+			responses: []func(http.ResponseWriter){status(503, twilio503)},
+			want:      provider.ErrUnavailable, requests: retries + 1, reasons: []string{"status 503", "status 503"}},
+		{name: "a proxy's 503 on check is not retried", op: check,
+			responses: []func(http.ResponseWriter){status(503, `<html>busy</html>`), okCheck(t)},
+			want:      provider.ErrOutcomeUnknown, requests: 1},
+		{name: "a proxy's 503 on check is retried with POSTRetryAny503", op: check, opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryAny503)},
 			responses: []func(http.ResponseWriter){status(503, `<html>busy</html>`), okCheck(t)},
 			requests:  2, reasons: []string{"status 503"}},
-		{name: "503 on check until retries run out", op: check,
-			responses: []func(http.ResponseWriter){status(503, ``)},
-			want:      provider.ErrUnavailable, requests: retries + 1, reasons: []string{"status 503", "status 503"}},
+		{name: "Twilio's 503 on check is not retried with POSTRetryOff", op: check, opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryOff)},
+			responses: []func(http.ResponseWriter){status(503, twilio503), okCheck(t)},
+			want:      provider.ErrOutcomeUnknown, requests: 1},
+		{name: "20429 on start is not retried with POSTRetryOff", op: start, opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryOff)},
+			responses: []func(http.ResponseWriter){status(429, `{"code":20429,"status":429}`), status(201, `{"sid":"`+veSID+`","status":"pending"}`)},
+			want:      provider.ErrRateLimited, requests: 1},
+		{name: "a proxy's 503 on fetch is retried with POSTRetryOff", op: fetch, opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryOff)},
+			responses: []func(http.ResponseWriter){status(503, ``), status(200, `{"sid":"`+veSID+`","status":"pending"}`)},
+			requests:  2, reasons: []string{"status 503"}},
 		{name: "20429 on start is retried", op: start,
 			responses: []func(http.ResponseWriter){status(429, `{"code":20429,"status":429}`), status(201, `{"sid":"`+veSID+`","status":"pending"}`)},
 			requests:  2, reasons: []string{"status 429, code 20429"}},
@@ -101,11 +120,11 @@ func TestRetryPolicy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var mu sync.Mutex
 			var events []twilio.RetryEvent
-			mux, c := setup(t, twilio.WithRetries(retries), twilio.WithRetryHook(func(e twilio.RetryEvent) {
+			mux, c := setup(t, append([]twilio.Option{twilio.WithRetries(retries), twilio.WithRetryHook(func(e twilio.RetryEvent) {
 				mu.Lock()
 				events = append(events, e)
 				mu.Unlock()
-			}))
+			})}, tt.opts...)...)
 			h, n := counting(t, tt.responses...)
 			mux.HandleFunc("/", h)
 			err := tt.op(c)
@@ -201,7 +220,7 @@ func TestContextBoundsRetries(t *testing.T) {
 		var n atomic.Int32
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n.Add(1)
-			reply(w, 503, nil)
+			reply(w, 503, []byte(twilio503))
 		})
 		c, _ := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), twilio.WithBaseURL("http://127.0.0.1:1"),
 			twilio.WithHTTPClient(&http.Client{Transport: handlerTransport{h}}), twilio.WithRetryWait(20*time.Second, 20*time.Second))

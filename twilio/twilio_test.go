@@ -465,7 +465,9 @@ func TestAPIErrors(t *testing.T) {
 		{"502 HTML on POST", check, 502, `<html>Bad Gateway</html>`, nil, provider.ErrOutcomeUnknown, 0, 0},
 		{"504 on POST", cancel, 504, ``, nil, provider.ErrOutcomeUnknown, 0, 0},
 		{"500 on GET", fetch, 500, `{"code":20500}`, nil, provider.ErrUnavailable, 20500, 0},
-		{"503 HTML", check, 503, `<html><body>Service Unavailable</body></html>`, nil, provider.ErrUnavailable, 0, 0},
+		{"503 HTML on POST", check, 503, `<html><body>Service Unavailable</body></html>`, nil, provider.ErrOutcomeUnknown, 0, 0},
+		{"503 HTML on GET", fetch, 503, `<html><body>Service Unavailable</body></html>`, nil, provider.ErrUnavailable, 0, 0},
+		{"Twilio's 503 on POST", check, 503, twilio503, nil, provider.ErrUnavailable, 20503, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
