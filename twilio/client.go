@@ -121,9 +121,10 @@ type config struct {
 }
 
 // WithHTTPClient makes the client send requests through a copy of hc (its
-// Transport, Jar and CheckRedirect; hc itself is never modified). The
-// default is a client with its own http.Transport. A Timeout set on hc is
-// replaced by WithTimeout's.
+// Transport and Jar; hc itself is never modified). The default is a client
+// with its own http.Transport. A Timeout set on hc is replaced by
+// WithTimeout's, and its CheckRedirect by one that follows no redirect:
+// the client never follows one, whatever hc would do.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -347,11 +348,11 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		hc = &http.Client{Transport: newTransport()}
 	}
 	hc.Timeout = cfg.timeout
-	if hc.CheckRedirect == nil {
-		// Never follow a redirect: it could take the credentials elsewhere,
-		// and Twilio's API does not redirect.
-		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	}
+	// Never follow a redirect, whatever the caller's client would do: it
+	// could take the credentials and a code elsewhere, and have its answer
+	// taken for Twilio's. Twilio's API does not redirect; a 3xx answer is
+	// an APIError matching ErrRedirect.
+	hc.CheckRedirect = noRedirects
 	ua := "verifykit/" + version + " (" + runtime.GOOS + " " + runtime.GOARCH + ") go/" + runtime.Version()
 	if cfg.uaSuffix != "" {
 		ua += " " + cfg.uaSuffix
@@ -377,6 +378,10 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		postRetry: cfg.postRetry,
 	}, nil
 }
+
+// noRedirects is every client's CheckRedirect: a redirect is answered with
+// the redirect response itself.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // newTransport returns the default transport: http.DefaultTransport's
 // settings, in a transport of the client's own.
@@ -617,6 +622,8 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 		MoreInfo string `json:"more_info"`
 	}
 	switch {
+	case resp.StatusCode < 400:
+		e.Message = "redirect not followed"
 	case readErr != nil:
 		e.Message = "unreadable error body"
 	case json.Unmarshal(data, &body) != nil:

@@ -60,8 +60,10 @@
 //     503 (ErrRateLimited or ErrUnavailable, its RetryAfter set), so the
 //     caller decides. The context bounds everything, waits included;
 //     [WithTimeout] bounds each attempt.
-//   - Redirects are never followed, and next-page URLs are followed on the
-//     client's own base URL only, so credentials go nowhere else.
+//   - Redirects are never followed, whatever *http.Client is given (a 3xx
+//     answer is an [*APIError] matching [ErrRedirect]), and next-page URLs
+//     are followed on the client's own base URL only, so credentials go
+//     nowhere else.
 //
 // [WithRetryHook] and [WithLogger] report each retry with its reason.
 //

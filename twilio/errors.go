@@ -11,8 +11,17 @@ import (
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
+// ErrRedirect is matched (with errors.Is) by the APIError of a 3xx answer.
+// The client never follows a redirect, whatever *http.Client it was given:
+// Twilio's API does not redirect, and following one would send the
+// credentials and a code elsewhere. A 3xx answer to a POST also matches
+// provider.ErrOutcomeUnknown (whoever answered may have acted), and to a GET
+// or DELETE provider.ErrUnavailable.
+var ErrRedirect = errors.New("twilio: redirect not followed")
+
 // APIError is an error response from the Twilio API: an HTTP status of 400
-// or more, with Twilio's error body when it had one.
+// or more, with Twilio's error body when it had one, or a redirect (3xx),
+// which the client never follows.
 //
 // It matches the provider sentinel errors with errors.Is, by Twilio code
 // first and HTTP status second:
@@ -30,7 +39,8 @@ import (
 //	the POSTRetryPolicy takes the answer to mean "not processed", else
 //	ErrOutcomeUnknown), other 5xx → ErrOutcomeUnknown for POST requests
 //	(Twilio may have acted) and ErrUnavailable for GET and DELETE, other
-//	4xx → ErrInvalidRequest.
+//	4xx → ErrInvalidRequest; 3xx → ErrRedirect and ErrOutcomeUnknown
+//	for a POST, ErrRedirect and ErrUnavailable for GET and DELETE.
 type APIError struct {
 	// Op is the operation: "start", "check", "fetch", "cancel", "approve",
 	// or a Services operation such as "create service".
@@ -76,6 +86,9 @@ func (e *APIError) RetryAfter() time.Duration { return e.Wait }
 // Is reports whether target is the sentinel error e matches; see the type's
 // documentation.
 func (e *APIError) Is(target error) bool {
+	if target == ErrRedirect {
+		return e.Status >= 300 && e.Status < 400
+	}
 	s := e.sentinel()
 	return s != nil && s == target
 }
@@ -103,6 +116,11 @@ func (e *APIError) sentinel() error {
 		return provider.ErrUnavailable
 	case s >= 400:
 		return provider.ErrInvalidRequest
+	case s >= 300:
+		if e.method == http.MethodPost {
+			return provider.ErrOutcomeUnknown
+		}
+		return provider.ErrUnavailable
 	}
 	return nil
 }

@@ -162,6 +162,20 @@ func twilioError(status, code int, header ...string) func(http.ResponseWriter, *
 	}
 }
 
+// redirectTo answers every request under /v2/ with a redirect to
+// /elsewhere/, where an approval waits: following it would send the
+// credentials and the code there, and take its answer.
+func redirectTo(status int) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/elsewhere/") {
+			// Counted as a second attempt: the cell fails.
+			reply(w, 200, []byte(`{"sid":"`+veSID+`","service_sid":"`+serviceSID+`","to":"+14155552671","status":"approved","valid":true}`))
+			return
+		}
+		http.Redirect(w, r, "/elsewhere"+r.URL.Path, status)
+	}
+}
+
 func body(status int, b []byte) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) { reply(w, status, b) }
 }
@@ -214,6 +228,11 @@ var faults = []fault{
 	{name: "200 with another kind of object (a Service)", handler: body(200, []byte(`{"sid":"`+serviceSID+`","friendly_name":"x","code_length":6}`)),
 		want:   byClass(unknown1, unavail1, successDel),
 		wantOp: map[string]outcome{"CreateService": successDel, "UpdateService": successDel, "FetchService": successDel}},
+	{name: "302 redirect (not followed)", handler: redirectTo(http.StatusFound), want: byClass(unknown1, unavail1, unavail1)},
+	{name: "307 redirect (not followed)", handler: redirectTo(http.StatusTemporaryRedirect), want: byClass(unknown1, unavail1, unavail1)},
+	{name: "308 redirect, with a caller's client that follows redirects", handler: redirectTo(http.StatusPermanentRedirect),
+		opts: []twilio.Option{twilio.WithHTTPClient(&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }})},
+		want: byClass(unknown1, unavail1, unavail1)},
 	{name: "200 with a 2 MiB body", handler: body(200, []byte(`{"sid":"`+strings.Repeat("x", 2<<20)+`"}`)), want: byClass(unknown1, unavail1, unavail1)},
 	{name: "a body slower than the context", deadline: 300 * time.Millisecond,
 		handler: func(w http.ResponseWriter, r *http.Request) {

@@ -403,14 +403,26 @@ func TestCanceledContext(t *testing.T) {
 // TestNoRedirects checks that a redirect is not followed (it could carry
 // the credentials to another host).
 func TestNoRedirects(t *testing.T) {
-	mux, c := setup(t)
-	var other atomic.Int32
-	mux.HandleFunc("/v2/Services/"+serviceSID+"/Verifications/"+veSID, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/elsewhere", http.StatusFound)
-	})
-	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) { other.Add(1) })
-	if err := fetch(c); err == nil || other.Load() != 0 {
-		t.Errorf("Fetch = %v, redirect followed %d times", err, other.Load())
+	follow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+	for _, opts := range [][]twilio.Option{nil, {twilio.WithHTTPClient(follow)}} {
+		mux, c := setup(t, opts...)
+		var other atomic.Int32
+		mux.HandleFunc("/v2/", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+		})
+		mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) {
+			other.Add(1)
+			reply(w, 200, fixture(t, "check_approved.json"))
+		})
+		if err := fetch(c); !errors.Is(err, twilio.ErrRedirect) || !errors.Is(err, provider.ErrUnavailable) || other.Load() != 0 {
+			t.Errorf("Fetch = %v, redirect followed %d times", err, other.Load())
+		}
+		if err := check(c); !errors.Is(err, twilio.ErrRedirect) || !errors.Is(err, provider.ErrOutcomeUnknown) || other.Load() != 0 {
+			t.Errorf("Check = %v, redirect followed %d times", err, other.Load())
+		}
+	}
+	if follow.CheckRedirect(nil, nil) != nil {
+		t.Error("the caller's client was modified")
 	}
 }
 
