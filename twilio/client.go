@@ -2,10 +2,10 @@ package twilio
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,48 +34,6 @@ const version = "0.1.0-dev"
 // maxBody is the most of a response body the client reads.
 const maxBody = 1 << 20
 
-// Credentials authenticate requests to Twilio with HTTP Basic auth: an
-// Account SID and Auth Token, or an API Key SID and secret. Create them with
-// AuthToken or APIKey. Their String method never shows the secret.
-type Credentials struct {
-	username string
-	password string
-}
-
-// AuthToken returns credentials for an Account SID (AC…) and its Auth
-// Token.
-func AuthToken(accountSID, authToken string) Credentials {
-	return Credentials{username: accountSID, password: authToken}
-}
-
-// APIKey returns credentials for an API Key SID (SK…) and its secret. The
-// Verify API's paths carry no Account SID, so none is needed.
-func APIKey(keySID, secret string) Credentials {
-	return Credentials{username: keySID, password: secret}
-}
-
-// Username returns the Account SID or API Key SID.
-func (c Credentials) Username() string { return c.username }
-
-// String returns the username and a redacted secret.
-func (c Credentials) String() string { return c.username + ":[redacted]" }
-
-// GoString is like String.
-func (c Credentials) GoString() string { return c.String() }
-
-func (c Credentials) validate() error {
-	if !wire.ValidSID(c.username, "AC") && !wire.ValidSID(c.username, "SK") {
-		return errors.New("twilio: credentials: username must be an Account SID (AC + 32 hex digits) or an API Key SID (SK + 32 hex digits)")
-	}
-	if c.password == "" {
-		return errors.New("twilio: credentials: empty auth token or API secret")
-	}
-	if strings.ContainsAny(c.password, "\r\n\x00") {
-		return errors.New("twilio: credentials: the auth token or API secret contains a control character")
-	}
-	return nil
-}
-
 // Client is a Twilio Verify v2 client for one Verify Service. It
 // implements provider.Provider, provider.Canceler and provider.Fetcher, so
 // verify.New can use it, and also offers Twilio-only operations (Approve,
@@ -86,9 +44,9 @@ type Client struct {
 	base       *url.URL
 	http       *http.Client
 	userAgent  string
-	// headers are the fixed request headers, built once: Authorization,
-	// User-Agent and Accept. Requests share the slices and never modify
-	// them.
+	// headers are the fixed request headers but Authorization (which the
+	// credentials hold, out of reach of fmt), built once: User-Agent and
+	// Accept. Requests share the slices and never modify them.
 	headers   http.Header
 	retryMax  int
 	waitMin   time.Duration
@@ -96,7 +54,6 @@ type Client struct {
 	logger    *slog.Logger
 	retryHook func(RetryEvent)
 	now       func() time.Time
-	redact    *redactor
 	postRetry POSTRetryPolicy
 }
 
@@ -364,9 +321,8 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		http:       hc,
 		userAgent:  ua,
 		headers: http.Header{
-			"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(creds.username+":"+creds.password))},
-			"User-Agent":    {ua},
-			"Accept":        {"application/json"},
+			"User-Agent": {ua},
+			"Accept":     {"application/json"},
 		},
 		retryMax:  cfg.retryMax,
 		waitMin:   cfg.waitMin,
@@ -374,7 +330,6 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		logger:    cfg.logger,
 		retryHook: cfg.retryHook,
 		now:       cfg.now,
-		redact:    newRedactor(creds),
 		postRetry: cfg.postRetry,
 	}, nil
 }
@@ -456,6 +411,9 @@ func (c *Client) String() string {
 
 // GoString is like String.
 func (c *Client) GoString() string { return c.String() }
+
+// Format writes String for every verb, so no verb shows a field.
+func (c *Client) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
 
 // ServiceSID returns the SID of the Verify Service the client uses.
 func (c *Client) ServiceSID() string { return c.serviceSID }
@@ -554,6 +512,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	for k, v := range c.headers {
 		req.Header[k] = v
 	}
+	req.Header["Authorization"] = c.creds.secret().authorization
 	if cl.method == http.MethodPost {
 		req.Header["Content-Type"] = formContentType
 	}
@@ -631,7 +590,7 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 	default:
 		// A server (or a proxy) that quotes the request back must not make
 		// the credentials or a code show up in an error.
-		e.Code, e.Message, e.MoreInfo = body.Code, c.redact.sanitize(body.Message, cl.secrets), c.redact.sanitize(body.MoreInfo, cl.secrets)
+		e.Code, e.Message, e.MoreInfo = body.Code, c.creds.secret().redact.sanitize(body.Message, cl.secrets), c.creds.secret().redact.sanitize(body.MoreInfo, cl.secrets)
 	}
 	return e
 }

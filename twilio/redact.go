@@ -29,7 +29,7 @@ type redactor struct {
 // shorter ones would match unrelated text.
 const minNeedle = 8
 
-func newRedactor(c Credentials) *redactor {
+func newRedactor(user, password string) *redactor {
 	r := &redactor{}
 	add := func(s string) {
 		if s != "" && !slices.Contains(r.needles, s) {
@@ -41,22 +41,22 @@ func newRedactor(c Credentials) *redactor {
 			add(s)
 		}
 	}
-	basic := c.username + ":" + c.password
-	add(c.password)
+	basic := user + ":" + password
+	add(password)
 	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 		add(enc.EncodeToString([]byte(basic)))
 		// The part of any base64 text that depends on the secret alone,
 		// for each of the three alignments it can start at.
 		for k := range 3 {
-			e := enc.EncodeToString(append(make([]byte, k), c.password...))
-			from, to := (8*k+5)/6, 8*(k+len(c.password))/6
+			e := enc.EncodeToString(append(make([]byte, k), password...))
+			from, to := (8*k+5)/6, 8*(k+len(password))/6
 			if to > from {
 				addLong(e[from:to])
 			}
 		}
 	}
-	addLong(hex.EncodeToString([]byte(c.password)))
-	addLong(strings.ToUpper(hex.EncodeToString([]byte(c.password))))
+	addLong(hex.EncodeToString([]byte(password)))
+	addLong(strings.ToUpper(hex.EncodeToString([]byte(password))))
 	slices.SortFunc(r.needles, func(a, b string) int { return len(b) - len(a) })
 	if len(r.needles) > 0 {
 		r.longest = len(r.needles[0])

@@ -46,7 +46,7 @@ func FuzzSanitize(f *testing.F) {
 	f.Add("%4", "&#x", uint8(5), "")
 	f.Add("\\u00", "\\", uint8(6), "code")
 	const user = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	r := newRedactor(AuthToken(user, fuzzToken))
+	r := newRedactor(user, fuzzToken)
 	f.Fuzz(func(t *testing.T, prefix, suffix string, enc uint8, code string) {
 		in := prefix + fuzzEncodings[int(enc)%len(fuzzEncodings)](user, fuzzToken) + suffix
 		out := r.sanitize(in, []string{code})

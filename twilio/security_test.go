@@ -136,3 +136,53 @@ func TestMaskingKeepsIDs(t *testing.T) {
 		t.Errorf("error\n%v\nwant\n%s", err, want)
 	}
 }
+
+// holder is an application's struct that keeps the credentials and the
+// client in unexported fields, as configuration structs do.
+type holder struct {
+	creds  twilio.Credentials
+	client twilio.Client
+	ptr    *twilio.Client
+	list   []any
+}
+
+// TestFormattingNeverShowsSecrets formats, with every verb, the client
+// dereferenced, the credentials, and structs that hold them in unexported
+// fields, and looks for the token and its Basic encoding.
+func TestFormattingNeverShowsSecrets(t *testing.T) {
+	t.Parallel()
+	for _, creds := range []twilio.Credentials{twilio.AuthToken(accountSID, leakToken), twilio.APIKey("SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", leakToken)} {
+		c, err := twilio.New(serviceSID, creds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		basic := base64.StdEncoding.EncodeToString([]byte(creds.Username() + ":" + leakToken))
+		forbidden := append(fragments(leakToken), fragments(basic[48:])...)
+		h := holder{creds: creds, client: *c, ptr: c, list: []any{creds, *c}}
+		if h.creds != creds {
+			t.Error("credentials are not comparable with themselves")
+		}
+		for _, v := range []any{c, *c, creds, &creds, h, &h, []twilio.Credentials{creds}, map[string]twilio.Client{"x": *c}} {
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
+				out := fmt.Sprintf(verb, v)
+				for _, f := range forbidden {
+					if strings.Contains(out, f) {
+						t.Errorf("%s of %T shows %q: %s", verb, v, f, out)
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestZeroCredentials(t *testing.T) {
+	t.Parallel()
+	var zero twilio.Credentials
+	if _, err := twilio.New(serviceSID, zero); err == nil {
+		t.Error("New accepted the zero Credentials")
+	}
+	if got := fmt.Sprintf("%v %+v %#v %s", zero, zero, zero, zero.Username()); got != ":[redacted] :[redacted] :[redacted] " {
+		t.Errorf("zero Credentials format as %q", got)
+	}
+}
