@@ -106,15 +106,17 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 	if err := CheckLimits(limits); err != nil {
 		return Taken{}, err
 	}
-	locked := m.lockAll(limits)
+	var idx [MaxLimits]uint8
+	locked := m.lockAll(limits, &idx)
 	defer m.unlockAll(locked)
 	now := m.now()
 
 	res := Taken{OK: true, Refused: -1}
 	var need [memShards]int
+	var cur [MaxLimits]memCounter // the live counters; zero when absent or expired
 	for i := range limits {
 		l := &limits[i]
-		si := shardIndex(l.Key)
+		si := idx[i]
 		c, ok := m.shards[si].counters[l.Key]
 		if !ok {
 			need[si]++
@@ -123,6 +125,7 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 		if !now.Before(c.reset) {
 			continue
 		}
+		cur[i] = c
 		var wait time.Duration
 		if len(l.Waits) > 0 {
 			wait = c.reset.Sub(now) - l.Window
@@ -145,11 +148,7 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 	}
 	for i := range limits {
 		l := &limits[i]
-		sh := m.shard(l.Key)
-		c, ok := sh.counters[l.Key]
-		if !ok || !now.Before(c.reset) {
-			c = memCounter{}
-		}
+		c := cur[i]
 		c.n++
 		switch {
 		case len(l.Waits) > 0:
@@ -157,7 +156,7 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 		case c.n == 1:
 			c.reset = now.Add(l.Window)
 		}
-		sh.counters[l.Key] = c
+		m.shards[idx[i]].counters[l.Key] = c
 	}
 	return res, nil
 }
@@ -170,12 +169,13 @@ func (m *Memory) Release(ctx context.Context, limits []Limit) error {
 	if err := CheckLimits(limits); err != nil {
 		return err
 	}
-	locked := m.lockAll(limits)
+	var idx [MaxLimits]uint8
+	locked := m.lockAll(limits, &idx)
 	defer m.unlockAll(locked)
 	now := m.now()
 	for i := range limits {
 		l := &limits[i]
-		sh := m.shard(l.Key)
+		sh := &m.shards[idx[i]]
 		c, ok := sh.counters[l.Key]
 		if !ok || !now.Before(c.reset) {
 			continue
@@ -194,11 +194,13 @@ func (m *Memory) Release(ctx context.Context, limits []Limit) error {
 }
 
 // lockAll locks the shards of the limits' keys in ascending order, so that
-// concurrent multi-key operations cannot deadlock, and returns the set.
-func (m *Memory) lockAll(limits []Limit) uint32 {
+// concurrent multi-key operations cannot deadlock, and returns the set. It
+// records each key's shard in idx.
+func (m *Memory) lockAll(limits []Limit, idx *[MaxLimits]uint8) uint32 {
 	var set uint32
 	for i := range limits {
-		set |= 1 << shardIndex(limits[i].Key)
+		idx[i] = uint8(shardIndex(limits[i].Key))
+		set |= 1 << idx[i]
 	}
 	for i := range m.shards {
 		if set&(1<<i) != 0 {

@@ -500,6 +500,12 @@ type policyReq struct {
 	offs    [][2]int // each key's place in buf, until seal
 	buf     []byte
 	skipped error // a store failure let through under fail-open
+
+	// The last value hashed, and its hash: a destination is in several
+	// keys of a request.
+	hashOf string
+	hash   [32]byte
+	hashed bool
 }
 
 var reqPool = sync.Pool{New: func() any { return new(policyReq) }}
@@ -511,31 +517,33 @@ func (r *policyReq) free() {
 	clear(r.limits)
 	clear(r.rules)
 	r.limits, r.rules, r.offs, r.buf, r.skipped = r.limits[:0], r.rules[:0], r.offs[:0], r.buf[:0], nil
+	r.hashOf, r.hashed = "", false
 	reqPool.Put(r)
 }
 
-// add appends a limit whose key is pf+value; keys are resolved in seal.
+// add appends a limit whose key is pf and the scope's value; seal makes
+// the keys strings. Destinations and caller keys are personal data, which
+// store keys must not carry: they are replaced by the first 128 bits of
+// their SHA-256, in hex (32 bytes, however long the value). Calling codes
+// and prefixes are kept as they are.
 func (r *policyReq) add(pf, value string, lim store.Limit, ru rule) {
 	start := len(r.buf)
 	r.buf = append(r.buf, pf...)
-	r.buf = appendKeyValue(r.buf, value, ru.b == nil || ru.b.kind == scopeDestination || ru.b.kind == scopeCaller)
+	if ru.b == nil || ru.b.kind == scopeDestination || ru.b.kind == scopeCaller {
+		if !r.hashed || r.hashOf != value {
+			sum := sha256.Sum256([]byte(value))
+			hex.Encode(r.hash[:], sum[:16])
+			r.hashOf, r.hashed = value, true
+		}
+		r.buf = append(r.buf, r.hash[:]...)
+	} else {
+		r.buf = append(r.buf, value...)
+	}
 	// Key temporarily holds the offsets; seal turns them into strings.
 	lim.Key = ""
 	r.limits = append(r.limits, lim)
 	r.rules = append(r.rules, ru)
 	r.offs = append(r.offs, [2]int{start, len(r.buf)})
-}
-
-// appendKeyValue appends the scope's value to a key. Destinations and
-// caller keys are personal data, which store keys must not carry: they are
-// replaced by the first 128 bits of their SHA-256, in hex (32 bytes, however
-// long the value). Calling codes and prefixes are kept as they are.
-func appendKeyValue(b []byte, value string, hashed bool) []byte {
-	if !hashed {
-		return append(b, value...)
-	}
-	sum := sha256.Sum256([]byte(value))
-	return hex.AppendEncode(b, sum[:16])
 }
 
 // seal turns the buffered keys into one string and points every limit's

@@ -1,0 +1,98 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// FuzzPolicyKeys checks the store keys the policies build from what callers
+// send (caller keys, destinations) and from what operators configure
+// (scopes, prefixes): every scope that parses gives a key prefix with a
+// fixed shape; a key is its prefix and a value of bounded length in
+// printable ASCII, so nothing personal or hostile reaches the store as it
+// is; and two different values never share a key.
+func FuzzPolicyKeys(f *testing.F) {
+	for _, s := range [][3]string{
+		{"caller:ip", "203.0.113.9", "203.0.113.10"},
+		{"caller:user", "u-1", "u-1\x00"},
+		{"destination", "+14155552671", "+14155552672"},
+		{"destination", "a|b@example.com", "a@example.com"},
+		{"prefix:6", "+447400123456", "+447400123457"},
+		{"country", "+44", "+1"},
+		{"global", "", ""},
+		{"caller:a|b", "x", "y"},
+		{"prefix:016", "+1", "+2"},
+		{"caller:" + strings.Repeat("x", 40), "x", "y"},
+		{"caller:s", strings.Repeat("s", 300), strings.Repeat("s", 299)},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, scope, a, b string) {
+		bud, err := newBudget("fuzz", "s", Scope(scope), 1, time.Minute, nil)
+		if err != nil {
+			return
+		}
+		if strings.Count(bud.pf, "|") != 5 || !strings.HasPrefix(bud.pf, "verify|s|") {
+			t.Fatalf("scope %q gives key prefix %q, want 5 separators", scope, bud.pf)
+		}
+		if strings.Count(string(Scope(scope)), "|") != 0 {
+			t.Fatalf("scope %q with a separator parsed", scope)
+		}
+		hashed := bud.kind == scopeDestination || bud.kind == scopeCaller
+		key := func(v string) string {
+			r := &policyReq{}
+			r.add(bud.pf, v, store.Limit{Max: 1, Window: time.Minute}, rule{policy: PolicySendBudget, b: &bud, value: v})
+			r.seal()
+			return r.limits[0].Key
+		}
+		ka, kb := key(a), key(b)
+		for _, k := range []string{ka, kb} {
+			if !strings.HasPrefix(k, bud.pf) {
+				t.Fatalf("key %q lacks its prefix %q", k, bud.pf)
+			}
+			v := k[len(bud.pf):]
+			if hashed && len(v) != 32 {
+				t.Fatalf("hashed value %q is %d bytes, want 32", v, len(v))
+			}
+			if hashed {
+				for i := range len(v) {
+					if c := v[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+						t.Fatalf("hashed value %q is not hex", v)
+					}
+				}
+			}
+		}
+		if a != b && ka == kb {
+			t.Fatalf("values %q and %q share the key %q", a, b, ka)
+		}
+		if a == b && ka != kb {
+			t.Fatalf("value %q gives two keys", a)
+		}
+	})
+}
+
+// FuzzDeniedPrefix checks that a prefix is accepted only as '+' and 1 to 15
+// digits once spacing is removed, and that a number is denied exactly when
+// it begins with the clean prefix.
+func FuzzDeniedPrefix(f *testing.F) {
+	for _, s := range []string{"+882", "+44 (70)", "+1-900", "882", "+", "++1", "+1+2", "+\u0661", "+1234567890123456"} {
+		f.Add(s, "+8823421234")
+	}
+	f.Fuzz(func(t *testing.T, p, number string) {
+		clean, ok := cleanPrefix(p)
+		if !ok {
+			return
+		}
+		if len(clean) < 2 || len(clean) > 16 || clean[0] != '+' || strings.Trim(clean[1:], "0123456789") != "" {
+			t.Fatalf("cleanPrefix(%q) = %q", p, clean)
+		}
+		cfg := policyConfig{denyPrefixes: []string{clean}}
+		err := cfg.numberRules(number)
+		if (err != nil) != strings.HasPrefix(number, clean) {
+			t.Fatalf("prefix %q, number %q: %v", clean, number, err)
+		}
+	})
+}
