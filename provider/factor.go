@@ -205,7 +205,7 @@ type EnrollRequest struct {
 
 // String describes the request without its secret.
 func (r EnrollRequest) String() string {
-	s := "EnrollRequest{Identity:" + r.Identity + " Type:" + string(r.Type) + " FriendlyName:" + strconv.Quote(r.FriendlyName)
+	s := "EnrollRequest{Identity:" + maskTarget(r.Identity) + " Type:" + string(r.Type) + " FriendlyName:" + strconv.Quote(r.FriendlyName)
 	if r.Secret != "" {
 		s += " Secret:" + redacted
 	}
@@ -231,7 +231,7 @@ type ConfirmRequest struct {
 
 // String describes the request with the code redacted.
 func (r ConfirmRequest) String() string {
-	return "ConfirmRequest{Identity:" + r.Identity + " FactorID:" + r.FactorID + " Code:" + redacted + "}"
+	return "ConfirmRequest{Identity:" + maskTarget(r.Identity) + " FactorID:" + r.FactorID + " Code:" + redacted + "}"
 }
 
 // GoString is like String.
@@ -259,7 +259,7 @@ type ChallengeRequest struct {
 
 // String describes the request with the code redacted.
 func (r ChallengeRequest) String() string {
-	return "ChallengeRequest{Identity:" + r.Identity + " FactorID:" + r.FactorID + " Code:" + redacted + "}"
+	return "ChallengeRequest{Identity:" + maskTarget(r.Identity) + " FactorID:" + r.FactorID + " Code:" + redacted + "}"
 }
 
 // GoString is like String.
@@ -294,7 +294,7 @@ func (f Factor) Verified() bool { return f.Status == FactorVerified }
 
 // String describes the factor.
 func (f Factor) String() string {
-	return "Factor{ID:" + f.ID + " Identity:" + f.Identity + " Type:" + string(f.Type) + " Status:" + string(f.Status) + "}"
+	return "Factor{ID:" + f.ID + " Identity:" + maskTarget(f.Identity) + " Type:" + string(f.Type) + " Status:" + string(f.Status) + "}"
 }
 
 // GoString is like String.

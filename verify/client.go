@@ -323,7 +323,11 @@ func (c *Client) report(ctx context.Context, op string, ch Channel, target strin
 // Event describes one operation of a Client, for WithHook.
 type Event struct {
 	// Op is the operation: "start", "check", "cancel", "fetch" or
-	// "approve".
+	// "approve"; for factors "enroll factor", "confirm factor", "check
+	// factor", "fetch factor", "list factors", "delete factor", "delete
+	// identity" or "fetch challenge" (Target is then the masked identity,
+	// followed by "/" and the factor or challenge ID when there is one, and
+	// Status the factor's or challenge's status).
 	Op string
 	// Provider is the provider's name.
 	Provider string
