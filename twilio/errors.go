@@ -26,11 +26,14 @@ var ErrRedirect = errors.New("twilio: redirect not followed")
 // It matches the provider sentinel errors with errors.Is, by Twilio code
 // first and HTTP status second:
 //
-//	20404                                → provider.ErrNotFound
+//	20404, 60323, 60391                  → provider.ErrNotFound
 //	60202                                → provider.ErrTooManyChecks (ErrTooManySends on start)
 //	60203                                → provider.ErrTooManySends
 //	20429, 60212                         → provider.ErrRateLimited
 //	20004, 60200, 60221                  → provider.ErrInvalidRequest
+//	60306, 60311, 60318, 60324, 60364,
+//	60369 (factors)                      → provider.ErrInvalidRequest
+//	60310 (factor wrong-code limit)      → provider.ErrTooManyChecks
 //	60205, 60223, 60605, 60410, 60238    → provider.ErrUndeliverable
 //	20003                                → provider.ErrUnauthorized
 //	60204                                → provider.ErrUnsupported
@@ -43,7 +46,8 @@ var ErrRedirect = errors.New("twilio: redirect not followed")
 //	for a POST, ErrRedirect and ErrUnavailable for GET and DELETE.
 type APIError struct {
 	// Op is the operation: "start", "check", "fetch", "cancel", "approve",
-	// or a Services operation such as "create service".
+	// a Services operation such as "create service", or a factor operation
+	// such as "enroll factor" or "create challenge".
 	Op string
 	// Status is the HTTP status code.
 	Status int

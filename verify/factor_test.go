@@ -45,12 +45,18 @@ func TestClient_FactorInputRefusedBeforeProvider(t *testing.T) {
 	c, _ := verify.New(f)
 	ctx := t.Context()
 	for name, call := range map[string]func() error{
-		"short identity":   func() error { _, err := c.EnrollTOTP(ctx, "bob", "Phone", nil); return err },
-		"email identity":   func() error { _, err := c.EnrollTOTP(ctx, "alice@example.com", "Phone", nil); return err },
-		"empty name":       func() error { _, err := c.EnrollTOTP(ctx, user, "", nil); return err },
-		"long name":        func() error { _, err := c.EnrollTOTP(ctx, user, strings.Repeat("x", 65), nil); return err },
-		"9 digits":         func() error { _, err := c.EnrollTOTP(ctx, user, "P", &verify.EnrollOptions{Config: verify.TOTPConfig{Digits: 9}}); return err },
-		"zero skew and 2":  func() error { _, err := c.EnrollTOTP(ctx, user, "P", &verify.EnrollOptions{ZeroSkew: true, Config: verify.TOTPConfig{Skew: 2}}); return err },
+		"short identity": func() error { _, err := c.EnrollTOTP(ctx, "bob", "Phone", nil); return err },
+		"email identity": func() error { _, err := c.EnrollTOTP(ctx, "alice@example.com", "Phone", nil); return err },
+		"empty name":     func() error { _, err := c.EnrollTOTP(ctx, user, "", nil); return err },
+		"long name":      func() error { _, err := c.EnrollTOTP(ctx, user, strings.Repeat("x", 65), nil); return err },
+		"9 digits": func() error {
+			_, err := c.EnrollTOTP(ctx, user, "P", &verify.EnrollOptions{Config: verify.TOTPConfig{Digits: 9}})
+			return err
+		},
+		"zero skew and 2": func() error {
+			_, err := c.EnrollTOTP(ctx, user, "P", &verify.EnrollOptions{ZeroSkew: true, Config: verify.TOTPConfig{Skew: 2}})
+			return err
+		},
 		"letters code":     func() error { _, err := c.CheckFactor(ctx, user, "YF1", "abcdef"); return err },
 		"short code":       func() error { _, err := c.CheckFactor(ctx, user, "YF1", "12"); return err },
 		"long code":        func() error { _, err := c.ConfirmFactor(ctx, user, "YF1", "123456789"); return err },

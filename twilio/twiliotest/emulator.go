@@ -86,6 +86,11 @@ type service struct {
 	// gives the service a new fake; verifications started before it stay
 	// in the fake that started them (see rec.fake).
 	fake *fake.Fake
+	// factors holds the service's entities, factors and challenges (see
+	// factors.go), created at the first factor request. It never changes,
+	// so factors outlive a change of CodeLength.
+	factors *fake.Fake
+	extras  factorExtras
 }
 
 // Option configures an Emulator.

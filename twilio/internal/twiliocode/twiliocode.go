@@ -28,6 +28,15 @@ const (
 	MissingTarget         = 60221 // neither To nor VerificationSid given
 	ChannelDisabled       = 60223 // the channel is disabled on the service
 	CreationBlocked       = 60238 // Twilio blocked the creation
+	InvalidFactorRequest  = 60306 // a factor, entity or challenge parameter is malformed
+	FactorAttemptsReached = 60310 // too many wrong codes for the factor
+	FactorVerifyFailed    = 60311 // a wrong code to verify a factor (Twilio before 2021-10-27)
+	FactorUnverified      = 60318 // a challenge of a factor not yet verified
+	ChallengeExpired      = 60323 // the challenge expired
+	ChallengeVerifyFailed = 60324 // a wrong code for a challenge (Twilio before 2021-10-27)
+	InvalidChallengeSID   = 60364 // the challenge SID is malformed
+	InvalidFactorType     = 60369 // the factor type is missing or not push or totp
+	ChallengeNotFound     = 60391 // no such challenge
 	FraudGuardBlocked     = 60410 // Fraud Guard blocked the prefix
 	GeoPermissionsBlocked = 60605 // Verify Geo-Permissions block the destination
 )
@@ -68,6 +77,15 @@ var table = []Entry{
 	{Code: MissingTarget, Status: 400, Sentinel: provider.ErrInvalidRequest, Message: "Either a 'To' number or 'VerificationSid' must be specified"},
 	{Code: ChannelDisabled, Status: 400, Sentinel: provider.ErrUndeliverable, Message: "Delivery channel disabled"},
 	{Code: CreationBlocked, Status: 403, Sentinel: provider.ErrUndeliverable, Message: "Verification creation blocked"},
+	{Code: InvalidFactorRequest, Status: 400, Sentinel: provider.ErrInvalidRequest, Message: "Invalid parameter"},
+	{Code: FactorAttemptsReached, Status: 429, Sentinel: provider.ErrTooManyChecks, Message: "Factor verification attempts reached"},
+	{Code: FactorVerifyFailed, Status: 403, Sentinel: provider.ErrInvalidRequest, Message: "Factor verification failed"},
+	{Code: FactorUnverified, Status: 403, Sentinel: provider.ErrInvalidRequest, Message: "The Factor is not verified"},
+	{Code: ChallengeExpired, Status: 403, Sentinel: provider.ErrNotFound, Message: "Challenge expired"},
+	{Code: ChallengeVerifyFailed, Status: 403, Sentinel: provider.ErrInvalidRequest, Message: "Challenge verification failed"},
+	{Code: InvalidChallengeSID, Status: 400, Sentinel: provider.ErrInvalidRequest, Message: "Challenge SID invalid"},
+	{Code: InvalidFactorType, Status: 400, Sentinel: provider.ErrInvalidRequest, Message: "Factor type invalid"},
+	{Code: ChallengeNotFound, Status: 404, Sentinel: provider.ErrNotFound, Message: "Challenge not found"},
 	{Code: FraudGuardBlocked, Status: 403, Sentinel: provider.ErrUndeliverable, Message: "Verification blocked by Fraud Guard"},
 	{Code: GeoPermissionsBlocked, Status: 403, Sentinel: provider.ErrUndeliverable, Default: true, Message: "Verification delivery attempt blocked by geo permissions"},
 }

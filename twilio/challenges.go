@@ -1,0 +1,268 @@
+package twilio
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/wire"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
+)
+
+// Challenge is Twilio's Challenge resource, with every field of the API's
+// verify.v2.service.entity.challenge. provider.Challenge.Detail holds one
+// for every challenge the client returns.
+type Challenge struct {
+	SID             string            `json:"sid"` // YC…
+	AccountSID      string            `json:"account_sid"`
+	ServiceSID      string            `json:"service_sid"`
+	EntitySID       string            `json:"entity_sid"`
+	Identity        string            `json:"identity"`
+	FactorSID       string            `json:"factor_sid"`
+	DateCreated     time.Time         `json:"date_created"`
+	DateUpdated     time.Time         `json:"date_updated"`
+	DateResponded   time.Time         `json:"date_responded"`
+	ExpirationDate  time.Time         `json:"expiration_date"`
+	Status          string            `json:"status"`           // pending, expired, approved, denied
+	RespondedReason string            `json:"responded_reason"` // none, not_needed, not_requested
+	Details         *ChallengeDetails `json:"details"`
+	HiddenDetails   map[string]string `json:"hidden_details"`
+	Metadata        map[string]string `json:"metadata"`
+	FactorType      string            `json:"factor_type"`
+	URL             string            `json:"url"`
+	Links           map[string]string `json:"links"` // notifications
+}
+
+// ChallengeDetails is what a push challenge shows on the device.
+type ChallengeDetails struct {
+	Message string           `json:"message"`
+	Date    string           `json:"date,omitempty"`
+	Fields  []ChallengeField `json:"fields,omitempty"`
+}
+
+// ChallengeField is one label and value of ChallengeDetails.
+type ChallengeField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// String describes the challenge.
+func (ch *Challenge) String() string { return ch.public().String() }
+
+// GoString is like String.
+func (ch *Challenge) GoString() string { return ch.String() }
+
+func (ch *Challenge) public() provider.Challenge {
+	return provider.Challenge{
+		ID: ch.SID, Identity: ch.Identity, FactorID: ch.FactorSID,
+		Status: provider.ChallengeStatus(ch.Status), RespondedReason: ch.RespondedReason,
+		CreatedAt: ch.DateCreated, UpdatedAt: ch.DateUpdated, RespondedAt: ch.DateResponded,
+		ExpiresAt: ch.ExpirationDate, Detail: ch,
+	}
+}
+
+// ChallengeParams are Twilio-specific parameters of a challenge's creation,
+// as a provider.Extension of a ChallengeRequest.
+type ChallengeParams struct {
+	// Details is what a push challenge shows on the device
+	// (Details.Message, at most 256 bytes, and up to 20 Details.Fields).
+	Details *ChallengeDetails
+	// HiddenDetails are details not shown to the user, such as the IP
+	// address of the login (string values, at most 1024 bytes as JSON).
+	HiddenDetails map[string]string
+}
+
+// ExtensionFor returns "twilio".
+func (ChallengeParams) ExtensionFor() string { return Name }
+
+// ChallengeListOptions filter ListChallenges. Zero fields do not filter.
+type ChallengeListOptions struct {
+	FactorSID string                   // YF…
+	Status    provider.ChallengeStatus // pending, expired, approved or denied
+	Order     string                   // asc (Twilio's default) or desc
+	PageSize  int                      // 1 to 1000; 0 means Twilio's default (50)
+	Limit     int                      // stop after this many; 0 means all
+}
+
+func (c *Client) challengePath(op, identity, sid string) (string, error) {
+	path, err := c.entityPath(op, identity)
+	if err != nil {
+		return "", err
+	}
+	if !wire.ValidSID(sid, "YC") {
+		return "", invalidInput(op, "challenge SID must be YC followed by 32 hex digits")
+	}
+	return path + "/Challenges/" + sid, nil
+}
+
+// ChallengeFactor checks a code, with POST
+// /v2/Services/{ServiceSid}/Entities/{Identity}/Challenges and FactorSid,
+// AuthPayload (the code, evaluated at creation) and ExpirationDate (when
+// req.ExpiresAt is set). A right code gives status approved; a wrong one
+// gives a pending challenge and no error (Twilio before 2021-10-27 answered
+// 403 with error 60324 instead, which the client turns into the same
+// outcome, without a challenge ID).
+//
+// A challenge's creation is not idempotent: like a verification check it
+// is retried only when it provably did not reach Twilio, and otherwise
+// fails with ErrOutcomeUnknown.
+//
+// API: https://www.twilio.com/docs/verify/api/challenge#create-a-challenge-resource
+func (c *Client) ChallengeFactor(ctx context.Context, req provider.ChallengeRequest) (provider.Challenge, error) {
+	const op = opCreateChallenge
+	path, err := c.entityPath(op, req.Identity)
+	if err != nil {
+		return provider.Challenge{}, err
+	}
+	switch {
+	case !wire.ValidSID(req.FactorID, "YF"):
+		return provider.Challenge{}, invalidInput(op, "factor SID must be YF followed by 32 hex digits")
+	case req.Code != "" && !validTOTPCode(req.Code):
+		return provider.Challenge{}, invalidInput(op, "code must be 3 to 8 digits")
+	}
+	f := url.Values{"FactorSid": {req.FactorID}}
+	setNonEmpty(f, "AuthPayload", req.Code)
+	if !req.ExpiresAt.IsZero() {
+		f.Set("ExpirationDate", req.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	for _, ext := range req.Extensions {
+		var p *ChallengeParams
+		switch e := ext.(type) {
+		case ChallengeParams:
+			p = &e
+		case *ChallengeParams:
+			p = e
+		}
+		if p == nil {
+			continue
+		}
+		if d := p.Details; d != nil {
+			if len(d.Message) > 256 || len(d.Fields) > 20 {
+				return provider.Challenge{}, invalidInput(op, "details: message at most 256 bytes, at most 20 fields")
+			}
+			setNonEmpty(f, "Details.Message", d.Message)
+			for _, fl := range d.Fields {
+				b, _ := json.Marshal(fl)
+				f.Add("Details.Fields", string(b))
+			}
+		}
+		if p.HiddenDetails != nil {
+			b, err := json.Marshal(p.HiddenDetails)
+			if err != nil || len(b) > 1024 {
+				return provider.Challenge{}, invalidInput(op, "hidden details must be at most 1024 bytes of JSON")
+			}
+			f.Set("HiddenDetails", string(b))
+		}
+	}
+	var ch Challenge
+	err = c.do(ctx, call{op: op, method: http.MethodPost, path: path + "/Challenges", form: f, secrets: []string{req.Code},
+		ok: []int{http.StatusCreated, http.StatusOK}}, &ch)
+	if ErrorCode(err) == twiliocode.ChallengeVerifyFailed {
+		return provider.Challenge{Identity: req.Identity, FactorID: req.FactorID, Status: provider.ChallengePending}, nil
+	}
+	if err != nil {
+		return provider.Challenge{}, err
+	}
+	return ch.public(), nil
+}
+
+// UpdateChallenge answers a pending challenge, with POST
+// /v2/Services/{ServiceSid}/Entities/{Identity}/Challenges/{Sid} and
+// AuthPayload (a TOTP code, or a push device's signed answer) and Metadata.
+// Like a creation it is not retried once it may have reached Twilio.
+//
+// API: https://www.twilio.com/docs/verify/api/challenge#update-a-challenge-resource
+func (c *Client) UpdateChallenge(ctx context.Context, identity, sid, authPayload string, metadata map[string]string) (provider.Challenge, error) {
+	const op = opUpdateChallenge
+	path, err := c.challengePath(op, identity, sid)
+	if err != nil {
+		return provider.Challenge{}, err
+	}
+	if authPayload == "" || len(authPayload) > 5456 {
+		return provider.Challenge{}, invalidInput(op, "AuthPayload must be 1 to 5456 bytes")
+	}
+	f := url.Values{"AuthPayload": {authPayload}}
+	if metadata != nil {
+		b, err := json.Marshal(metadata)
+		if err != nil || len(b) > 1024 {
+			return provider.Challenge{}, invalidInput(op, "metadata must be at most 1024 bytes of JSON")
+		}
+		f.Set("Metadata", string(b))
+	}
+	var ch Challenge
+	err = c.do(ctx, call{op: op, method: http.MethodPost, path: path, form: f, secrets: []string{authPayload}, ok: []int{http.StatusOK}}, &ch)
+	if ErrorCode(err) == twiliocode.ChallengeVerifyFailed {
+		return provider.Challenge{ID: sid, Identity: identity, Status: provider.ChallengePending}, nil
+	}
+	if err != nil {
+		return provider.Challenge{}, err
+	}
+	return ch.public(), nil
+}
+
+// FetchChallenge returns a challenge, with GET
+// /v2/Services/{ServiceSid}/Entities/{Identity}/Challenges/{Sid}.
+//
+// API: https://www.twilio.com/docs/verify/api/challenge#fetch-a-challenge-resource
+func (c *Client) FetchChallenge(ctx context.Context, identity, sid string) (provider.Challenge, error) {
+	path, err := c.challengePath(opFetchChallenge, identity, sid)
+	if err != nil {
+		return provider.Challenge{}, err
+	}
+	var ch Challenge
+	if err := c.do(ctx, call{op: opFetchChallenge, method: http.MethodGet, path: path, ok: []int{http.StatusOK}}, &ch); err != nil {
+		return provider.Challenge{}, err
+	}
+	return ch.public(), nil
+}
+
+// ListChallenges returns identity's challenges, with GET
+// /v2/Services/{ServiceSid}/Entities/{Identity}/Challenges and the filters
+// of opts (nil: none), following the pages.
+//
+// API: https://www.twilio.com/docs/verify/api/challenge#read-multiple-challenge-resources
+func (c *Client) ListChallenges(ctx context.Context, identity string, opts *ChallengeListOptions) ([]provider.Challenge, error) {
+	const op = opListChallenges
+	path, err := c.entityPath(op, identity)
+	if err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &ChallengeListOptions{}
+	}
+	f := url.Values{}
+	if opts.FactorSID != "" {
+		if !wire.ValidSID(opts.FactorSID, "YF") {
+			return nil, invalidInput(op, "factor SID must be YF followed by 32 hex digits")
+		}
+		f.Set("FactorSid", opts.FactorSID)
+	}
+	switch opts.Status {
+	case "", provider.ChallengePending, provider.ChallengeApproved, provider.ChallengeDenied, provider.ChallengeExpired:
+		setNonEmpty(f, "Status", string(opts.Status))
+	default:
+		return nil, invalidInput(op, "status must be pending, approved, denied or expired")
+	}
+	switch opts.Order {
+	case "", "asc", "desc":
+		setNonEmpty(f, "Order", opts.Order)
+	default:
+		return nil, invalidInput(op, "order must be asc or desc")
+	}
+	out := []provider.Challenge{}
+	err = c.list(ctx, op, path+"/Challenges", "challenges", f, opts.PageSize, opts.Limit, func(raw json.RawMessage) (int, error) {
+		var page []Challenge
+		err := json.Unmarshal(raw, &page)
+		for i := range page {
+			out = append(out, page[i].public())
+		}
+		return len(out), err
+	})
+	if opts.Limit > 0 && len(out) > opts.Limit {
+		out = out[:opts.Limit]
+	}
+	return out, err
+}

@@ -1,0 +1,599 @@
+package twiliotest
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
+)
+
+// The factor endpoints: Entities, Factors (TOTP) and Challenges, backed by
+// the service's fake. Codes are RFC 6238 on the emulator's clock, which is
+// wall time by default (so a phone's authenticator app works against it)
+// and moves with Advance. A code is accepted exactly when Twilio would:
+// the factor's time step, code length, algorithm and skew (default 30 s,
+// 6 digits, SHA-1, ±1 step); a code approves once; 5 wrong codes per
+// factor within 10 minutes give 429 / 60310.
+
+// factorExtras holds what the emulator echoes but the fake does not keep:
+// factor metadata and challenge hidden details. Guarded by its mutex.
+type factorExtras struct {
+	mu       sync.Mutex
+	metadata map[string]map[string]string // factor SID → metadata
+	hidden   map[string]map[string]string // challenge SID → hidden details
+}
+
+func (x *factorExtras) get(m *map[string]map[string]string, sid string) map[string]string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return (*m)[sid]
+}
+
+func (x *factorExtras) set(m *map[string]map[string]string, sid string, v map[string]string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if *m == nil {
+		*m = map[string]map[string]string{}
+	}
+	(*m)[sid] = v
+}
+
+// factorService returns the service a request names, with its factor fake
+// (created now if needed), or writes a 404 and returns nil.
+func (e *Emulator) factorService(w http.ResponseWriter, r *http.Request) *service {
+	s, in, _ := e.serviceSnapshot(w, r)
+	if s == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s.factors == nil {
+		opts := []fake.Option{fake.WithSeed(e.seedFor(in.SID) ^ 0xfac7), fake.WithClock(e.now)}
+		if n := in.FriendlyName; n != "" && len(n) <= 64 {
+			opts = append(opts, fake.WithFactorIssuer(n))
+		}
+		f, err := fake.New(append(opts, e.fakeOpts...)...)
+		if err != nil {
+			f = fake.MustNew(fake.WithClock(e.now))
+		}
+		s.factors = f
+	}
+	return s
+}
+
+func (e *Emulator) factorRoutes(m *http.ServeMux) {
+	const ent = "/v2/Services/{service}/Entities"
+	m.HandleFunc("POST "+ent, e.createEntity)
+	m.HandleFunc("GET "+ent, e.listEntities)
+	m.HandleFunc("GET "+ent+"/{identity}", e.fetchEntity)
+	m.HandleFunc("DELETE "+ent+"/{identity}", e.deleteEntity)
+	m.HandleFunc("POST "+ent+"/{identity}/Factors", e.createFactor)
+	m.HandleFunc("GET "+ent+"/{identity}/Factors", e.listFactors)
+	m.HandleFunc("GET "+ent+"/{identity}/Factors/{sid}", e.fetchFactor)
+	m.HandleFunc("POST "+ent+"/{identity}/Factors/{sid}", e.updateFactor)
+	m.HandleFunc("DELETE "+ent+"/{identity}/Factors/{sid}", e.deleteFactor)
+	m.HandleFunc("POST "+ent+"/{identity}/Challenges", e.createChallenge)
+	m.HandleFunc("GET "+ent+"/{identity}/Challenges", e.listChallenges)
+	m.HandleFunc("GET "+ent+"/{identity}/Challenges/{sid}", e.fetchChallenge)
+	m.HandleFunc("POST "+ent+"/{identity}/Challenges/{sid}", e.updateChallenge)
+}
+
+// writeFactorError answers with the Twilio error a fake's factor error
+// stands for, with the status and message of Twilio's code table.
+func (e *Emulator) writeFactorError(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *fake.Error
+	if errors.As(err, &fe) && fe.Code != 0 && !errors.Is(err, provider.ErrOutcomeUnknown) {
+		if fe.Code == twiliocode.NotFound {
+			notFound(w, r)
+			return
+		}
+		if entry, ok := twiliocode.Lookup(fe.Code); ok {
+			if entry.Status == http.StatusTooManyRequests && fe.Wait > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((fe.Wait+time.Second-1)/time.Second)))
+			}
+			writeError(w, entry.Status, entry.Code, entry.Message)
+			return
+		}
+	}
+	e.writeFakeError(w, r, err)
+}
+
+func badFactorParam(w http.ResponseWriter, name string) {
+	writeError(w, http.StatusBadRequest, twiliocode.InvalidFactorRequest, "Invalid parameter: "+name)
+}
+
+type entityJSON struct {
+	SID         string            `json:"sid"`
+	Identity    string            `json:"identity"`
+	AccountSID  string            `json:"account_sid"`
+	ServiceSID  string            `json:"service_sid"`
+	DateCreated string            `json:"date_created"`
+	DateUpdated string            `json:"date_updated"`
+	URL         string            `json:"url"`
+	Links       map[string]string `json:"links"`
+}
+
+func (e *Emulator) entityJSON(s *service, en fake.Entity) entityJSON {
+	u := e.publicBase + "/v2/Services/" + s.SID + "/Entities/" + en.Identity
+	return entityJSON{
+		SID: en.ID, Identity: en.Identity, AccountSID: s.AccountSID, ServiceSID: s.SID,
+		DateCreated: rfc3339(en.CreatedAt), DateUpdated: rfc3339(en.UpdatedAt), URL: u,
+		Links: map[string]string{"factors": u + "/Factors", "challenges": u + "/Challenges"},
+	}
+}
+
+type factorConfigJSON struct {
+	Alg        string `json:"alg"`
+	Skew       int    `json:"skew"`
+	CodeLength int    `json:"code_length"`
+	TimeStep   int    `json:"time_step"`
+}
+
+type factorJSON struct {
+	SID          string            `json:"sid"`
+	AccountSID   string            `json:"account_sid"`
+	ServiceSID   string            `json:"service_sid"`
+	EntitySID    string            `json:"entity_sid"`
+	Identity     string            `json:"identity"`
+	Binding      *bindingJSON      `json:"binding,omitempty"` // on creation only
+	DateCreated  string            `json:"date_created"`
+	DateUpdated  string            `json:"date_updated"`
+	FriendlyName string            `json:"friendly_name"`
+	Status       string            `json:"status"`
+	FactorType   string            `json:"factor_type"`
+	Config       factorConfigJSON  `json:"config"`
+	Metadata     map[string]string `json:"metadata"`
+	URL          string            `json:"url"`
+}
+
+type bindingJSON struct {
+	Secret string `json:"secret"`
+	URI    string `json:"uri"`
+}
+
+func (e *Emulator) factorJSON(s *service, entitySID string, f provider.Factor) factorJSON {
+	return factorJSON{
+		SID: f.ID, AccountSID: s.AccountSID, ServiceSID: s.SID, EntitySID: entitySID, Identity: f.Identity,
+		DateCreated: rfc3339(f.CreatedAt), DateUpdated: rfc3339(f.UpdatedAt), FriendlyName: f.FriendlyName,
+		Status: string(f.Status), FactorType: string(f.Type),
+		Config: factorConfigJSON{
+			Alg: string(f.TOTP.Algorithm), Skew: f.TOTP.Skew, CodeLength: f.TOTP.Digits,
+			TimeStep: int(f.TOTP.Period / time.Second),
+		},
+		Metadata: s.extras.get(&s.extras.metadata, f.ID),
+		URL:      e.publicBase + "/v2/Services/" + s.SID + "/Entities/" + f.Identity + "/Factors/" + f.ID,
+	}
+}
+
+type challengeJSON struct {
+	SID             string            `json:"sid"`
+	AccountSID      string            `json:"account_sid"`
+	ServiceSID      string            `json:"service_sid"`
+	EntitySID       string            `json:"entity_sid"`
+	Identity        string            `json:"identity"`
+	FactorSID       string            `json:"factor_sid"`
+	DateCreated     string            `json:"date_created"`
+	DateUpdated     string            `json:"date_updated"`
+	DateResponded   *string           `json:"date_responded"`
+	ExpirationDate  string            `json:"expiration_date"`
+	Status          string            `json:"status"`
+	RespondedReason string            `json:"responded_reason"`
+	Details         map[string]any    `json:"details"`
+	HiddenDetails   map[string]string `json:"hidden_details"`
+	Metadata        map[string]string `json:"metadata"`
+	FactorType      string            `json:"factor_type"`
+	URL             string            `json:"url"`
+	Links           map[string]string `json:"links"`
+}
+
+func (e *Emulator) challengeJSON(s *service, entitySID string, c provider.Challenge) challengeJSON {
+	u := e.publicBase + "/v2/Services/" + s.SID + "/Entities/" + c.Identity + "/Challenges/" + c.ID
+	out := challengeJSON{
+		SID: c.ID, AccountSID: s.AccountSID, ServiceSID: s.SID, EntitySID: entitySID, Identity: c.Identity,
+		FactorSID: c.FactorID, DateCreated: rfc3339(c.CreatedAt), DateUpdated: rfc3339(c.UpdatedAt),
+		ExpirationDate: rfc3339(c.ExpiresAt), Status: string(c.Status), RespondedReason: c.RespondedReason,
+		HiddenDetails: s.extras.get(&s.extras.hidden, c.ID), FactorType: "totp", URL: u,
+		Links: map[string]string{"notifications": u + "/Notifications"},
+	}
+	if !c.RespondedAt.IsZero() {
+		d := rfc3339(c.RespondedAt)
+		out.DateResponded = &d
+	}
+	return out
+}
+
+// entitySID returns the entity SID of identity, or "".
+func entitySID(r *http.Request, s *service, identity string) string {
+	en, err := s.factors.FetchEntity(r.Context(), identity)
+	if err != nil {
+		return ""
+	}
+	return en.ID
+}
+
+func (e *Emulator) createEntity(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	en, err := s.factors.CreateEntity(r.Context(), r.PostForm.Get("Identity"))
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, e.entityJSON(s, en))
+}
+
+func (e *Emulator) fetchEntity(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	en, err := s.factors.FetchEntity(r.Context(), r.PathValue("identity"))
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.entityJSON(s, en))
+}
+
+func (e *Emulator) deleteEntity(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	if err := s.factors.DeleteEntity(r.Context(), r.PathValue("identity")); err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *Emulator) listEntities(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	list, err := s.factors.ListEntities(r.Context())
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	items := make([]any, len(list))
+	for i, en := range list {
+		items[i] = e.entityJSON(s, en)
+	}
+	e.writePage(w, r, "entities", items)
+}
+
+// writePage answers a list request with one page of items, Twilio's meta
+// block and page URLs. PageToken is the index of the page's first item.
+func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string, items []any) {
+	q := r.URL.Query()
+	size := 50
+	if v := q.Get("PageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			badFactorParam(w, "PageSize")
+			return
+		}
+		size = n
+	}
+	start := 0
+	if v := q.Get("PageToken"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			badFactorParam(w, "PageToken")
+			return
+		}
+		start = n
+	} else if v := q.Get("Page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1<<20 {
+			badFactorParam(w, "Page")
+			return
+		}
+		start = n * size
+	}
+	page := start / size
+	keep := url.Values{}
+	for _, k := range []string{"FactorSid", "Status", "Order"} {
+		if v := q.Get(k); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	pageURL := func(p, token int) string {
+		v := url.Values{"PageSize": {strconv.Itoa(size)}, "Page": {strconv.Itoa(p)}}
+		for k, vs := range keep {
+			v[k] = vs
+		}
+		if token > 0 {
+			v.Set("PageToken", strconv.Itoa(token))
+		}
+		return e.publicBase + r.URL.Path + "?" + v.Encode()
+	}
+	out := []any{}
+	for i := start; i < len(items) && i < start+size; i++ {
+		out = append(out, items[i])
+	}
+	meta := map[string]any{
+		"page": page, "page_size": size, "key": key,
+		"first_page_url": pageURL(0, 0), "url": pageURL(page, start),
+		"previous_page_url": nil, "next_page_url": nil,
+	}
+	if start > 0 {
+		meta["previous_page_url"] = pageURL(max(page-1, 0), max(start-size, 0))
+	}
+	if start+size < len(items) {
+		meta["next_page_url"] = pageURL(page+1, start+size)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: out, "meta": meta})
+}
+
+// totpConfig reads the Config.* fields of a form. It writes a 400 and
+// returns false when one is malformed.
+func totpConfig(w http.ResponseWriter, f url.Values) (cfg provider.TOTPConfig, skewSet, ok bool) {
+	for _, p := range []struct {
+		name string
+		set  func(int)
+	}{
+		{"Config.CodeLength", func(n int) { cfg.Digits = n }},
+		{"Config.TimeStep", func(n int) { cfg.Period = time.Duration(n) * time.Second }},
+		{"Config.Skew", func(n int) { cfg.Skew, skewSet = n, true }},
+	} {
+		if v := f.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1000 {
+				badFactorParam(w, p.name)
+				return cfg, false, false
+			}
+			p.set(n)
+		}
+	}
+	if f.Has("Config.CodeLength") && cfg.Digits == 0 || f.Has("Config.TimeStep") && cfg.Period == 0 {
+		badFactorParam(w, "Config")
+		return cfg, false, false
+	}
+	cfg.Algorithm = provider.Algorithm(f.Get("Config.Alg"))
+	if err := cfg.Validate(); err != nil {
+		badFactorParam(w, "Config: "+err.Error())
+		return cfg, false, false
+	}
+	return cfg, skewSet, true
+}
+
+// jsonStrings decodes a form field holding a JSON object of strings (at
+// most 1024 bytes), as Metadata and HiddenDetails are.
+func jsonStrings(w http.ResponseWriter, f url.Values, name string) (map[string]string, bool) {
+	v := f.Get(name)
+	if v == "" {
+		return nil, true
+	}
+	var m map[string]string
+	if len(v) > 1024 || json.Unmarshal([]byte(v), &m) != nil {
+		badFactorParam(w, name)
+		return nil, false
+	}
+	return m, true
+}
+
+func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	f := r.PostForm
+	switch f.Get("FactorType") {
+	case "totp":
+	case "push":
+		writeError(w, http.StatusBadRequest, twiliocode.InvalidFactorType, "The emulator supports totp factors only")
+		return
+	default:
+		writeError(w, http.StatusBadRequest, twiliocode.InvalidFactorType, "Factor type invalid")
+		return
+	}
+	cfg, skewSet, ok := totpConfig(w, f)
+	if !ok {
+		return
+	}
+	meta, ok := jsonStrings(w, f, "Metadata")
+	if !ok {
+		return
+	}
+	en, err := s.factors.EnrollFactor(r.Context(), provider.EnrollRequest{
+		Identity: r.PathValue("identity"), Type: provider.FactorTOTP, FriendlyName: f.Get("FriendlyName"),
+		TOTP: cfg, SkewSet: skewSet, Secret: f.Get("Binding.Secret"),
+	})
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	if meta != nil {
+		s.extras.set(&s.extras.metadata, en.ID, meta)
+	}
+	out := e.factorJSON(s, entitySID(r, s, en.Identity), en.Factor)
+	out.Binding = &bindingJSON{Secret: en.Secret, URI: en.URI}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (e *Emulator) fetchFactor(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	id := r.PathValue("identity")
+	fa, err := s.factors.FetchFactor(r.Context(), id, r.PathValue("sid"))
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.factorJSON(s, entitySID(r, s, id), fa))
+}
+
+func (e *Emulator) listFactors(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	id := r.PathValue("identity")
+	list, err := s.factors.ListFactors(r.Context(), id)
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	es := entitySID(r, s, id)
+	items := make([]any, len(list))
+	for i, fa := range list {
+		items[i] = e.factorJSON(s, es, fa)
+	}
+	e.writePage(w, r, "factors", items)
+}
+
+func (e *Emulator) updateFactor(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	f := r.PostForm
+	cfg, skewSet, ok := totpConfig(w, f)
+	if !ok {
+		return
+	}
+	id := r.PathValue("identity")
+	fa, err := s.factors.UpdateFactor(r.Context(), id, r.PathValue("sid"), fake.FactorUpdate{
+		Code: f.Get("AuthPayload"), FriendlyName: f.Get("FriendlyName"), TOTP: cfg, SkewSet: skewSet,
+	})
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.factorJSON(s, entitySID(r, s, id), fa))
+}
+
+func (e *Emulator) deleteFactor(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	if err := s.factors.DeleteFactor(r.Context(), r.PathValue("identity"), r.PathValue("sid")); err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	f := r.PostForm
+	req := provider.ChallengeRequest{Identity: r.PathValue("identity"), FactorID: f.Get("FactorSid"), Code: f.Get("AuthPayload")}
+	if req.FactorID == "" {
+		badFactorParam(w, "FactorSid")
+		return
+	}
+	if v := f.Get("ExpirationDate"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			badFactorParam(w, "ExpirationDate")
+			return
+		}
+		req.ExpiresAt = t
+	}
+	hidden, ok := jsonStrings(w, f, "HiddenDetails")
+	if !ok {
+		return
+	}
+	c, err := s.factors.ChallengeFactor(r.Context(), req)
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	if hidden != nil {
+		s.extras.set(&s.extras.hidden, c.ID, hidden)
+	}
+	writeJSON(w, http.StatusCreated, e.challengeJSON(s, entitySID(r, s, req.Identity), c))
+}
+
+func (e *Emulator) fetchChallenge(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	id := r.PathValue("identity")
+	c, err := s.factors.FetchChallenge(r.Context(), id, r.PathValue("sid"))
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.challengeJSON(s, entitySID(r, s, id), c))
+}
+
+func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	id := r.PathValue("identity")
+	if _, ok := jsonStrings(w, r.PostForm, "Metadata"); !ok {
+		return
+	}
+	c, err := s.factors.UpdateChallenge(r.Context(), id, r.PathValue("sid"), r.PostForm.Get("AuthPayload"))
+	if err != nil {
+		var fe *fake.Error
+		if errors.As(err, &fe) && fe.Code == twiliocode.InvalidFactorRequest && errors.Is(err, provider.ErrInvalidRequest) {
+			if cur, ferr := s.factors.FetchChallenge(r.Context(), id, r.PathValue("sid")); ferr == nil && cur.Status == provider.ChallengeExpired {
+				writeError(w, http.StatusForbidden, twiliocode.ChallengeExpired, "Challenge expired")
+				return
+			}
+		}
+		e.writeFactorError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.challengeJSON(s, entitySID(r, s, id), c))
+}
+
+func (e *Emulator) listChallenges(w http.ResponseWriter, r *http.Request) {
+	s := e.factorService(w, r)
+	if s == nil {
+		return
+	}
+	q := r.URL.Query()
+	id := r.PathValue("identity")
+	status := provider.ChallengeStatus(q.Get("Status"))
+	switch status {
+	case "", provider.ChallengePending, provider.ChallengeApproved, provider.ChallengeDenied, provider.ChallengeExpired:
+	default:
+		badFactorParam(w, "Status")
+		return
+	}
+	order := q.Get("Order")
+	if order != "" && order != "asc" && order != "desc" {
+		badFactorParam(w, "Order")
+		return
+	}
+	list, err := s.factors.ListChallenges(r.Context(), id, q.Get("FactorSid"), status)
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	es := entitySID(r, s, id)
+	items := make([]any, len(list))
+	for i, c := range list {
+		j := i
+		if order == "desc" {
+			j = len(list) - 1 - i
+		}
+		items[j] = e.challengeJSON(s, es, c)
+	}
+	e.writePage(w, r, "challenges", items)
+}
