@@ -100,6 +100,19 @@
 // calls a function with an [Event] after each operation, for metrics and
 // tracing. Neither ever sees a code.
 //
+// # Protecting your bill
+//
+// Optional policies refuse a Start or Check before any provider call:
+// [WithResendCooldown], [WithSendBudget] (per destination, per caller key
+// such as an IP address that the application passes in
+// [StartOptions].CallerKeys, per country or number prefix, globally, per
+// channel), [WithCheckBudget] (wrong codes across verifications),
+// [WithAllowedRegions], [WithDeniedRegions] and [WithDeniedPrefixes]. A
+// refusal is a [*PolicyError] with a [RetryAfter] where waiting helps.
+// Counters live in a [github.com/verifykit/verifykit/store.Limiter]
+// ([WithPolicyStore]) that replicas can
+// share.
+//
 // # Testing
 //
 // Use the fake provider (github.com/verifykit/verifykit/fake) in tests: it

@@ -564,3 +564,30 @@ func TestPolicyLongCallerKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestREADMEPolicy builds the policy README.md recommends for a sign-up
+// form, so the README cannot drift from the API.
+func TestREADMEPolicy(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, fake.MustNew(),
+		verify.WithResendCooldown(30*time.Second, 10*time.Minute),
+		verify.WithSendBudget(verify.PerDestination, 5, time.Hour),
+		verify.WithSendBudget(verify.PerDestination, 10, 24*time.Hour),
+		verify.WithSendBudget(verify.PerCaller("ip"), 10, time.Hour),
+		verify.WithSendBudget(verify.PerPrefix(6), 30, time.Hour),
+		verify.WithSendBudget(verify.Global, 2000, 24*time.Hour),
+		verify.WithSendBudget(verify.PerDestination, 2, 24*time.Hour, verify.ChannelCall),
+		verify.WithAllowedRegions("US", "CA", "GB"),
+		verify.WithDeniedPrefixes(verify.HighCostPrefixes()...),
+		verify.WithCheckBudget(verify.PerDestination, 10, time.Hour),
+		verify.WithCheckBudget(verify.PerCaller("ip"), 30, time.Hour),
+	)
+	opts := &verify.StartOptions{CallerKeys: map[string]string{"ip": "203.0.113.9"}}
+	if _, err := c.Start(context.Background(), "+14155552671", verify.ChannelSMS, opts); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Start(context.Background(), "+14155552671", verify.ChannelSMS, opts)
+	if d, ok := verify.RetryAfter(err); !ok || d > 30*time.Second || d < 29*time.Second {
+		t.Errorf("second Start: %v, RetryAfter %v %v", err, d, ok)
+	}
+}
