@@ -110,8 +110,7 @@
 // [WithAllowedRegions], [WithDeniedRegions] and [WithDeniedPrefixes]. A
 // refusal is a [*PolicyError] with a [RetryAfter] where waiting helps.
 // Counters live in a [github.com/verifykit/verifykit/store.Limiter]
-// ([WithPolicyStore]) that replicas can
-// share.
+// ([WithPolicyStore]) that replicas can share.
 //
 // # Testing
 //
