@@ -1,17 +1,23 @@
-// Package fake is a deterministic, in-memory verification provider that
-// behaves like Twilio Verify. Applications use it in their tests to walk
+// Package fake is a deterministic, in-memory verification provider with
+// Twilio Verify's behaviour. Applications use it in their tests to walk
 // every step and every error of a verification flow without sending a
 // message; the twiliotest emulator serves it over Twilio's HTTP API.
 //
-// A *Fake implements [provider.Provider], [provider.Canceler] and
-// [provider.Fetcher]. Wrap it with verify.New like any other provider:
+// A *Fake implements [provider.Provider], [provider.CapabilityReporter]
+// (it checks by To as well as by ID, and re-sends on a repeated Start),
+// [provider.Canceler], [provider.Fetcher] and [provider.Approver]. Wrap it
+// with verify.New like any other provider:
 //
-//	f := fake.New()
+//	f := fake.MustNew() // or f, err := fake.New(opts...)
 //	client, err := verify.New(f)
 //	...
 //	v, err := client.Start(ctx, "+14155552671", verify.ChannelSMS, nil)
 //	code, _ := f.LastCode("+14155552671")
 //	v, err = client.Check(ctx, "+14155552671", code, nil)
+//
+// It speaks no vendor's vocabulary: its IDs are opaque (32 hex digits;
+// [WithIDPrefixes] shapes them), and its errors carry a neutral [Reason]
+// beside the sentinel. Emulators map those to their vendor's codes.
 //
 // # Behaviour
 //
@@ -23,7 +29,10 @@
 //     send gives [provider.ErrTooManySends] ([WithMaxSends]).
 //   - A wrong code leaves the verification pending and is not an error.
 //     After 5 wrong codes ([WithMaxChecks]) the next Check gives
-//     [provider.ErrTooManyChecks] until the window ends.
+//     [provider.ErrTooManyChecks] until the window ends; meanwhile a Start
+//     to the same target gives [provider.ErrTooManySends]
+//     ([ReasonChecksSpent]) instead of re-sending a code that cannot
+//     approve, and Fetch, Cancel and Approve give [provider.ErrNotFound].
 //   - Approved, canceled and expired verifications are gone: a later Check,
 //     Fetch or Cancel gives [provider.ErrNotFound], and a new Start begins a
 //     new verification with a new ID and a new code.
@@ -66,4 +75,5 @@
 //
 // Approved, canceled and expired verifications are evicted, so memory is
 // bounded by the number of verifications pending at once plus the outbox.
+// One mutex guards the state: on two cores, sharding it measured no faster.
 package fake

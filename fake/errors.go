@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -28,10 +27,11 @@ type Error struct {
 	// Err is the sentinel the failure matches, such as
 	// provider.ErrNotFound, or the error given to InjectFault.
 	Err error
-	// Code is the Twilio Verify error code of the same failure (for example
-	// 60203 for too many sends), or 0 when Twilio has none. The twiliotest
-	// emulator answers with it.
-	Code int
+	// Reason says more than the sentinel where one sentinel covers several
+	// causes (ReasonLandline and ReasonBlocked are both ErrUndeliverable),
+	// or is empty. Emulators of real services map it to their vendor's
+	// error codes.
+	Reason Reason
 	// Wait is how long the caller is asked to wait before trying again,
 	// zero when there is no such advice.
 	Wait time.Duration
@@ -39,8 +39,29 @@ type Error struct {
 	msg string
 }
 
-// Error returns "fake: OP: SENTINEL[: DETAIL] (CODE)". It never contains a
-// code or a full target.
+// Reason is the cause of a fake's failure, in neutral words. See the Reason
+// constants.
+type Reason string
+
+// The reasons the fake reports.
+const (
+	ReasonChannelDisabled     Reason = "channel_disabled"      // WithDisabledChannels switched the channel off
+	ReasonLandline            Reason = "landline"              // sms or whatsapp to a landline
+	ReasonBlocked             Reason = "blocked_destination"   // the destination is blocked
+	ReasonBounced             Reason = "bounced"               // the e-mail address bounces
+	ReasonThrottled           Reason = "throttled"             // the provider is throttling requests
+	ReasonChecksSpent         Reason = "checks_spent"          // a start after the maximum wrong codes
+	ReasonCustomCodesDisabled Reason = "custom_codes_disabled" // a custom code without WithCustomCodes
+	ReasonMissingTarget       Reason = "missing_target"        // a check with neither ID nor To
+	ReasonFactorInvalid       Reason = "factor_invalid"        // a factor parameter is malformed
+	ReasonFactorType          Reason = "factor_type"           // a factor type the fake does not offer
+	ReasonFactorUnverified    Reason = "factor_unverified"     // a challenge of a factor not yet verified
+	ReasonFactorChecksSpent   Reason = "factor_checks_spent"   // too many wrong codes for a factor
+	ReasonChallengeNotFound   Reason = "challenge_not_found"   // no such challenge
+)
+
+// Error returns "fake: OP: SENTINEL[: DETAIL] [(REASON)]". It never
+// contains a code or a full target.
 func (e *Error) Error() string {
 	s := "fake: " + string(e.Op) + ": "
 	if e.Err != nil {
@@ -49,8 +70,8 @@ func (e *Error) Error() string {
 	if e.msg != "" {
 		s += ": " + e.msg
 	}
-	if e.Code != 0 {
-		s += " (" + strconv.Itoa(e.Code) + ")"
+	if e.Reason != "" {
+		s += " (" + string(e.Reason) + ")"
 	}
 	return s
 }
@@ -67,15 +88,15 @@ func (e *Error) RetryAfter() time.Duration { return e.Wait }
 // through). Use the constants rather than their values.
 const (
 	// NumberLandline is a landline: Start over sms or whatsapp fails with
-	// ErrUndeliverable (Twilio 60205); call, sna and auto work.
+	// ErrUndeliverable (ReasonLandline); call, sna and auto work.
 	NumberLandline = "+15005550009"
 
 	// NumberBlocked is in a blocked destination: every Start fails with
-	// ErrUndeliverable (Twilio 60605, geographic permissions).
+	// ErrUndeliverable (ReasonBlocked).
 	NumberBlocked = "+15005550605"
 
 	// NumberRateLimited is throttled: every Start fails with ErrRateLimited
-	// (Twilio 20429) asking to retry after RateLimitedWait.
+	// (ReasonThrottled) asking to retry after RateLimitedWait.
 	NumberRateLimited = "+15005550429"
 
 	// NumberUnavailable is unreachable: every Start and Check fails with
@@ -93,7 +114,7 @@ const (
 	NumberCheckOutcomeUnknown = "+15005550500"
 
 	// EmailUndeliverable is an address that bounces: Start fails with
-	// ErrUndeliverable.
+	// ErrUndeliverable (ReasonBounced).
 	EmailUndeliverable = "undeliverable@example.com"
 
 	// RateLimitedWait is the Retry-After of NumberRateLimited.
@@ -106,16 +127,16 @@ func magicStart(req provider.StartRequest) error {
 	switch req.To {
 	case NumberLandline:
 		if req.Channel == provider.ChannelSMS || req.Channel == provider.ChannelWhatsApp {
-			return &Error{Op: OpStart, Err: provider.ErrUndeliverable, Code: 60205, msg: "magic number: landline"}
+			return &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonLandline, msg: "magic number: landline"}
 		}
 	case NumberBlocked:
-		return &Error{Op: OpStart, Err: provider.ErrUndeliverable, Code: 60605, msg: "magic number: blocked destination"}
+		return &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonBlocked, msg: "magic number: blocked destination"}
 	case NumberRateLimited:
-		return &Error{Op: OpStart, Err: provider.ErrRateLimited, Code: 20429, Wait: RateLimitedWait, msg: "magic number"}
+		return &Error{Op: OpStart, Err: provider.ErrRateLimited, Reason: ReasonThrottled, Wait: RateLimitedWait, msg: "magic number"}
 	case NumberUnavailable:
 		return &Error{Op: OpStart, Err: provider.ErrUnavailable, msg: "magic number"}
 	case EmailUndeliverable:
-		return &Error{Op: OpStart, Err: provider.ErrUndeliverable, msg: "magic address: bounces"}
+		return &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonBounced, msg: "magic address: bounces"}
 	}
 	return nil
 }

@@ -166,16 +166,16 @@ func (f *Fake) fcfg() factorConfig {
 }
 
 // factorErr builds the fake's error for a factor operation.
-func factorErr(op Op, sentinel error, code int, msg string) error {
-	return &Error{Op: op, Err: sentinel, Code: code, msg: msg}
+func factorErr(op Op, sentinel error, reason Reason, msg string) error {
+	return &Error{Op: op, Err: sentinel, Reason: reason, msg: msg}
 }
 
 func invalidFactor(op Op, msg string) error {
-	return factorErr(op, provider.ErrInvalidRequest, 60306, msg)
+	return factorErr(op, provider.ErrInvalidRequest, ReasonFactorInvalid, msg)
 }
 
 func notFound(op Op, what string) error {
-	return factorErr(op, provider.ErrNotFound, 20404, what+" not found")
+	return factorErr(op, provider.ErrNotFound, "", what+" not found")
 }
 
 // begin runs the checks every factor operation starts with and takes the
@@ -341,9 +341,9 @@ func (f *Fake) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (pr
 	var err error
 	switch {
 	case req.Type == provider.FactorPush:
-		err = factorErr(op, provider.ErrUnsupported, 60369, "push factors are not supported by the fake")
+		err = factorErr(op, provider.ErrUnsupported, ReasonFactorType, "push factors are not supported by the fake")
 	case req.Type != provider.FactorTOTP:
-		err = factorErr(op, provider.ErrInvalidRequest, 60369, "factor type must be totp or push")
+		err = factorErr(op, provider.ErrInvalidRequest, ReasonFactorType, "factor type must be totp or push")
 	case req.FriendlyName == "" || len(req.FriendlyName) > 64:
 		err = invalidFactor(op, "friendly name must be 1 to 64 bytes")
 	case cfg.Validate() != nil:
@@ -429,7 +429,7 @@ func (f *Fake) attempt(op Op, fa *factor, code string, now time.Time) (bool, err
 		fa.failures = 0
 	}
 	if fa.failures >= cfg.maxChecks {
-		return false, &Error{Op: op, Err: provider.ErrTooManyChecks, Code: 60310,
+		return false, &Error{Op: op, Err: provider.ErrTooManyChecks, Reason: ReasonFactorChecksSpent,
 			Wait: fa.windowStart.Add(cfg.window).Sub(now), msg: "too many wrong codes for this factor"}
 	}
 	step, ok, used := fa.ver.Match(code, now, fa.lastStep)
@@ -606,7 +606,7 @@ func (f *Fake) ChallengeFactor(ctx context.Context, req provider.ChallengeReques
 	switch {
 	case err != nil:
 	case fa.status != provider.FactorVerified:
-		err = factorErr(op, provider.ErrInvalidRequest, 60318, "factor is not verified")
+		err = factorErr(op, provider.ErrInvalidRequest, ReasonFactorUnverified, "factor is not verified")
 	case !req.ExpiresAt.IsZero() && (!req.ExpiresAt.After(now) || req.ExpiresAt.After(now.Add(MaxChallengeExpiry))):
 		err = invalidFactor(op, "expiration date must be within an hour from now")
 	}
@@ -662,7 +662,7 @@ func (f *Fake) UpdateChallenge(ctx context.Context, identity, id, code string) (
 		fa := f.factors.byID[c.factorID]
 		switch {
 		case c.c.Status != provider.ChallengePending:
-			err = factorErr(op, provider.ErrInvalidRequest, 60306, "challenge is "+string(c.c.Status))
+			err = factorErr(op, provider.ErrInvalidRequest, ReasonFactorInvalid, "challenge is "+string(c.c.Status))
 		case fa == nil:
 			err = notFound(op, "factor")
 		default:
@@ -685,7 +685,7 @@ func (f *Fake) UpdateChallenge(ctx context.Context, identity, id, code string) (
 func (f *Fake) lookupChallenge(op Op, identity, id string, now time.Time) (*challenge, error) {
 	c := f.factors.challenges[id]
 	if c == nil || c.c.Identity != identity {
-		return nil, factorErr(op, provider.ErrNotFound, 60391, "challenge not found")
+		return nil, factorErr(op, provider.ErrNotFound, ReasonChallengeNotFound, "challenge not found")
 	}
 	if c.c.Status == provider.ChallengePending && !now.Before(c.c.ExpiresAt) {
 		c.c.Status = provider.ChallengeExpired

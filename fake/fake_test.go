@@ -207,11 +207,11 @@ func TestResendAndChannels(t *testing.T) {
 		v2.SendAttempts[0].Channel != provider.ChannelSMS || v2.SendAttempts[1].Channel != provider.ChannelCall {
 		t.Errorf("resend over call = %+v", v2)
 	}
-	if v2.SendAttempts[0].ID == v2.SendAttempts[1].ID || !strings.HasPrefix(v2.SendAttempts[0].ID, "VL") {
+	if v2.SendAttempts[0].ID == v2.SendAttempts[1].ID || len(v2.SendAttempts[0].ID) != 32 {
 		t.Errorf("send attempt IDs %q, %q", v2.SendAttempts[0].ID, v2.SendAttempts[1].ID)
 	}
-	if !strings.HasPrefix(v1.ID, "VE") || len(v1.ID) != 34 {
-		t.Errorf("ID %q is not VE + 32 hex digits", v1.ID)
+	if len(v1.ID) != 32 || strings.Trim(v1.ID, "0123456789abcdef") != "" {
+		t.Errorf("ID %q is not 32 hex digits", v1.ID)
 	}
 	if !v1.ExpiresAt.Equal(v1.CreatedAt.Add(10 * time.Minute)) {
 		t.Errorf("ExpiresAt = %v, want CreatedAt + 10m", v1.ExpiresAt)
@@ -235,8 +235,8 @@ func TestCustomCodes(t *testing.T) {
 		t.Errorf("custom code by default: %v, want ErrUnsupported", err)
 	}
 	var fe *fake.Error
-	if !errors.As(err, &fe) || fe.Code != 60204 {
-		t.Errorf("custom code by default: %#v, want Twilio code 60204", err)
+	if !errors.As(err, &fe) || fe.Reason != fake.ReasonCustomCodesDisabled {
+		t.Errorf("custom code by default: %#v, want reason %s", err, fake.ReasonCustomCodesDisabled)
 	}
 	f := fake.MustNew(fake.WithCustomCodes(true))
 	if _, err := f.Start(ctx, req); err != nil {
@@ -274,8 +274,8 @@ func TestValidation(t *testing.T) {
 	}
 	_, err := f.Check(ctx, provider.CheckRequest{Code: "123456"})
 	var fe *fake.Error
-	if !errors.Is(err, provider.ErrInvalidRequest) || !errors.As(err, &fe) || fe.Code != 60221 {
-		t.Errorf("Check with neither ID nor To: %v, want ErrInvalidRequest 60221", err)
+	if !errors.Is(err, provider.ErrInvalidRequest) || !errors.As(err, &fe) || fe.Reason != fake.ReasonMissingTarget {
+		t.Errorf("Check with neither ID nor To: %v, want ErrInvalidRequest, ReasonMissingTarget", err)
 	}
 	for _, op := range []func(context.Context, string) (provider.Verification, error){f.Fetch, f.Cancel, f.Approve} {
 		if _, err := op(ctx, ""); !errors.Is(err, provider.ErrInvalidRequest) {
@@ -331,8 +331,8 @@ func TestDisabledChannels(t *testing.T) {
 	f := fake.MustNew(fake.WithDisabledChannels(provider.ChannelWhatsApp))
 	_, err := f.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelWhatsApp})
 	var fe *fake.Error
-	if !errors.Is(err, provider.ErrUndeliverable) || !errors.As(err, &fe) || fe.Code != 60223 {
-		t.Errorf("disabled channel: %v, want ErrUndeliverable 60223", err)
+	if !errors.Is(err, provider.ErrUndeliverable) || !errors.As(err, &fe) || fe.Reason != fake.ReasonChannelDisabled {
+		t.Errorf("disabled channel: %v, want ErrUndeliverable, ReasonChannelDisabled", err)
 	}
 	if _, err := f.Start(ctx, sms(to)); err != nil {
 		t.Errorf("enabled channel: %v", err)
@@ -345,18 +345,18 @@ func TestMagicNumbers(t *testing.T) {
 		name      string
 		req       provider.StartRequest
 		startErr  error
-		code      int
+		reason    fake.Reason
 		checkErr  error // of a right-code check after a successful start
 		approved  bool  // whether that check took effect
 		retryWait time.Duration
 	}{
-		{name: "landline sms", req: sms(fake.NumberLandline), startErr: provider.ErrUndeliverable, code: 60205},
-		{name: "landline whatsapp", req: provider.StartRequest{To: fake.NumberLandline, Channel: provider.ChannelWhatsApp}, startErr: provider.ErrUndeliverable, code: 60205},
+		{name: "landline sms", req: sms(fake.NumberLandline), startErr: provider.ErrUndeliverable, reason: fake.ReasonLandline},
+		{name: "landline whatsapp", req: provider.StartRequest{To: fake.NumberLandline, Channel: provider.ChannelWhatsApp}, startErr: provider.ErrUndeliverable, reason: fake.ReasonLandline},
 		{name: "landline call", req: provider.StartRequest{To: fake.NumberLandline, Channel: provider.ChannelCall}, approved: true},
-		{name: "blocked", req: provider.StartRequest{To: fake.NumberBlocked, Channel: provider.ChannelCall}, startErr: provider.ErrUndeliverable, code: 60605},
-		{name: "rate limited", req: sms(fake.NumberRateLimited), startErr: provider.ErrRateLimited, code: 20429, retryWait: fake.RateLimitedWait},
+		{name: "blocked", req: provider.StartRequest{To: fake.NumberBlocked, Channel: provider.ChannelCall}, startErr: provider.ErrUndeliverable, reason: fake.ReasonBlocked},
+		{name: "rate limited", req: sms(fake.NumberRateLimited), startErr: provider.ErrRateLimited, reason: fake.ReasonThrottled, retryWait: fake.RateLimitedWait},
 		{name: "unavailable", req: sms(fake.NumberUnavailable), startErr: provider.ErrUnavailable},
-		{name: "bouncing email", req: provider.StartRequest{To: fake.EmailUndeliverable, Channel: provider.ChannelEmail}, startErr: provider.ErrUndeliverable},
+		{name: "bouncing email", req: provider.StartRequest{To: fake.EmailUndeliverable, Channel: provider.ChannelEmail}, startErr: provider.ErrUndeliverable, reason: fake.ReasonBounced},
 		{name: "check outcome unknown", req: sms(fake.NumberCheckOutcomeUnknown), checkErr: provider.ErrOutcomeUnknown, approved: true},
 		{name: "start outcome unknown", req: sms(fake.NumberStartOutcomeUnknown), startErr: provider.ErrOutcomeUnknown},
 	}
@@ -368,8 +368,8 @@ func TestMagicNumbers(t *testing.T) {
 				t.Fatalf("Start: %v, want %v", err, tt.startErr)
 			}
 			var fe *fake.Error
-			if err != nil && (!errors.As(err, &fe) || fe.Code != tt.code) {
-				t.Errorf("Start: %#v, want Twilio code %d", err, tt.code)
+			if err != nil && (!errors.As(err, &fe) || fe.Reason != tt.reason) {
+				t.Errorf("Start: %#v, want reason %q", err, tt.reason)
 			}
 			if d, _ := provider.RetryAfter(err); d != tt.retryWait {
 				t.Errorf("RetryAfter = %v, want %v", d, tt.retryWait)
@@ -423,14 +423,14 @@ func TestInjectFault(t *testing.T) {
 	}
 
 	// A fault for one target and one operation leaves the others alone.
-	f.InjectFault(fake.Fault{Op: fake.OpCheck, To: to, Times: -1, Err: &fake.Error{Err: provider.ErrRateLimited, Code: 20429, Wait: 5 * time.Second}})
+	f.InjectFault(fake.Fault{Op: fake.OpCheck, To: to, Times: -1, Err: &fake.Error{Err: provider.ErrRateLimited, Reason: fake.ReasonThrottled, Wait: 5 * time.Second}})
 	if _, err := f.Start(ctx, sms(other)); err != nil {
 		t.Errorf("Start to another target: %v", err)
 	}
 	for range 3 {
 		_, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "1234"})
 		var fe *fake.Error
-		if !errors.Is(err, provider.ErrRateLimited) || !errors.As(err, &fe) || fe.Code != 20429 || fe.Op != fake.OpCheck {
+		if !errors.Is(err, provider.ErrRateLimited) || !errors.As(err, &fe) || fe.Reason != fake.ReasonThrottled || fe.Op != fake.OpCheck {
 			t.Errorf("Check with a permanent fault: %#v", err)
 		}
 		if d, ok := provider.RetryAfter(err); !ok || d != 5*time.Second {
@@ -530,7 +530,7 @@ func TestErrorString(t *testing.T) {
 		err  *fake.Error
 		want string
 	}{
-		{&fake.Error{Op: fake.OpStart, Err: provider.ErrTooManySends, Code: 60203}, "fake: start: too many send attempts (60203)"},
+		{&fake.Error{Op: fake.OpStart, Err: provider.ErrTooManySends, Reason: fake.ReasonChecksSpent}, "fake: start: too many send attempts (checks_spent)"},
 		{&fake.Error{Op: fake.OpCheck, Err: provider.ErrNotFound}, "fake: check: verification not found"},
 	}
 	for _, tt := range tests {
@@ -553,5 +553,51 @@ func TestName(t *testing.T) {
 	var p provider.Provider = fake.MustNew()
 	if n, ok := p.(provider.Namer); !ok || n.Name() != "fake" {
 		t.Errorf("Name() = %v", p)
+	}
+}
+
+func TestIDPrefixes(t *testing.T) {
+	t.Parallel()
+	f := fake.MustNew(fake.WithIDPrefixes("VE", "VL"))
+	v, err := f.Start(context.Background(), sms(to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.ID) != 34 || !strings.HasPrefix(v.ID, "VE") || !strings.HasPrefix(v.SendAttempts[0].ID, "VL") {
+		t.Errorf("IDs %q, %q, want VE… and VL… with 32 hex digits", v.ID, v.SendAttempts[0].ID)
+	}
+	for _, p := range []string{"toolongprefix", "V-", "V E"} {
+		if _, err := fake.New(fake.WithIDPrefixes(p, "")); err == nil {
+			t.Errorf("WithIDPrefixes(%q) accepted", p)
+		}
+	}
+}
+
+func TestAfterTooManyChecks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := fake.MustNew(fake.WithFixedCode("123456"), fake.WithMaxChecks(2))
+	v, err := f.Start(ctx, sms(to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := f.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "000000"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := len(f.Messages())
+	_, err = f.Start(ctx, sms(to))
+	var fe *fake.Error
+	if !errors.Is(err, provider.ErrTooManySends) || !errors.As(err, &fe) || fe.Reason != fake.ReasonChecksSpent || len(f.Messages()) != n {
+		t.Errorf("Start after the check limit: %v, %d messages sent, want ErrTooManySends (checks_spent) and none", err, len(f.Messages())-n)
+	}
+	for name, op := range map[string]func(context.Context, string) (provider.Verification, error){"Fetch": f.Fetch, "Cancel": f.Cancel, "Approve": f.Approve} {
+		if _, err := op(ctx, v.ID); !errors.Is(err, provider.ErrNotFound) {
+			t.Errorf("%s after the check limit: %v, want ErrNotFound", name, err)
+		}
+	}
+	if _, err := f.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "123456"}); !errors.Is(err, provider.ErrTooManyChecks) {
+		t.Errorf("Check after the check limit: %v, want ErrTooManyChecks", err)
 	}
 }

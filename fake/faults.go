@@ -35,7 +35,6 @@ func (f *Fake) InjectFault(ft Fault) {
 	}
 	f.faultMu.Lock()
 	f.faults = append(f.faults, &ft)
-	f.nFaults.Store(int64(len(f.faults)))
 	f.faultMu.Unlock()
 }
 
@@ -52,16 +51,12 @@ func (f *Fake) FailNext(n int, err error) {
 func (f *Fake) ClearFaults() {
 	f.faultMu.Lock()
 	f.faults = nil
-	f.nFaults.Store(0)
 	f.faultMu.Unlock()
 }
 
 // takeFault consumes and returns the first fault matching op and to, or
-// nil. When no fault is injected it takes no lock.
+// nil.
 func (f *Fake) takeFault(op Op, to string) *Fault {
-	if f.nFaults.Load() == 0 {
-		return nil
-	}
 	f.faultMu.Lock()
 	defer f.faultMu.Unlock()
 	for i, ft := range f.faults {
@@ -72,7 +67,6 @@ func (f *Fake) takeFault(op Op, to string) *Fault {
 			ft.Times--
 			if ft.Times == 0 {
 				f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
-				f.nFaults.Store(int64(len(f.faults)))
 			}
 		}
 		return ft
@@ -84,7 +78,7 @@ func (f *Fake) takeFault(op Op, to string) *Fault {
 func (ft *Fault) err(op Op) error {
 	e := &Error{Op: op, Err: ft.Err, msg: "injected fault"}
 	if fe, ok := ft.Err.(*Error); ok {
-		e.Err, e.Code, e.Wait = fe.Err, fe.Code, fe.Wait
+		e.Err, e.Reason, e.Wait = fe.Err, fe.Reason, fe.Wait
 	}
 	return e
 }

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/wire"
@@ -47,6 +48,8 @@ type config struct {
 	disabled     map[provider.Channel]bool
 	onSend       func(Message)
 	factor       factorConfig // see factor_options.go
+
+	idPrefix, attemptPrefix string // see WithIDPrefixes
 }
 
 func defaultConfig() config {
@@ -203,8 +206,8 @@ func WithOutboxLimit(n int) Option {
 }
 
 // WithDisabledChannels makes Start over any of the given channels fail with
-// ErrUndeliverable, as on a Twilio service with those channels switched off
-// (error 60223). By default every channel is enabled.
+// ErrUndeliverable (ReasonChannelDisabled), as on a service with those
+// channels switched off. By default every channel is enabled.
 func WithDisabledChannels(channels ...provider.Channel) Option {
 	return func(c *config) error {
 		for _, ch := range channels {
@@ -216,6 +219,24 @@ func WithDisabledChannels(channels ...provider.Channel) Option {
 			}
 			c.disabled[ch] = true
 		}
+		return nil
+	}
+}
+
+// WithIDPrefixes puts verification before the 32 hex digits of every
+// verification ID and attempt before those of every send attempt's ID. By
+// default IDs are the 32 hex digits alone: opaque, like any provider's. An
+// emulator of a service whose IDs have a shape uses it (twiliotest passes
+// "VE" and "VL", the shape of Twilio's SIDs). A prefix is at most 8 ASCII
+// letters or digits.
+func WithIDPrefixes(verification, attempt string) Option {
+	return func(c *config) error {
+		for _, p := range []string{verification, attempt} {
+			if len(p) > 8 || strings.Trim(p, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+				return fmt.Errorf("fake: WithIDPrefixes: %q is not at most 8 ASCII letters or digits", p)
+			}
+		}
+		c.idPrefix, c.attemptPrefix = verification, attempt
 		return nil
 	}
 }

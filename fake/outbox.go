@@ -86,8 +86,8 @@ func (o *outbox) eachBackward(fn func(Message) bool) {
 
 // Messages returns a copy of the outbox, oldest first.
 func (f *Fake) Messages() []Message {
-	f.outMu.Lock()
-	defer f.outMu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	out := make([]Message, 0, len(f.outbox.buf))
 	f.outbox.each(func(m Message) bool {
 		out = append(out, m.rendered())
@@ -105,8 +105,8 @@ func (f *Fake) LastMessage(to string) (Message, bool) {
 
 // lastMessage is LastMessage without rendering the body.
 func (f *Fake) lastMessage(to string) (Message, bool) {
-	f.outMu.Lock()
-	defer f.outMu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var found Message
 	var ok bool
 	f.outbox.eachBackward(func(m Message) bool {
@@ -128,7 +128,7 @@ func (f *Fake) LastCode(to string) (string, bool) {
 
 // ClearMessages empties the outbox.
 func (f *Fake) ClearMessages() {
-	f.outMu.Lock()
+	f.mu.Lock()
 	f.outbox.buf, f.outbox.start = nil, 0
-	f.outMu.Unlock()
+	f.mu.Unlock()
 }

@@ -292,19 +292,19 @@ func startForm(req provider.StartRequest) (url.Values, error) {
 	return f, nil
 }
 
-// checkTarget validates To the way Twilio does: E.164 for phone channels,
-// an e-mail address for email, either for auto.
+// checkTarget validates To with provider.ChannelFits, the one check every
+// layer shares: E.164 for phone channels, an e-mail address for email,
+// either for auto.
 func checkTarget(to string, ch provider.Channel) error {
-	phone, email := wire.IsE164(to), wire.IsEmail(to)
 	switch {
-	case ch == provider.ChannelEmail && !email:
+	case provider.ChannelFits(ch, to):
+		return nil
+	case ch == provider.ChannelEmail:
 		return errors.New("channel email needs an e-mail address")
-	case ch == provider.ChannelAuto && !phone && !email:
+	case ch == provider.ChannelAuto:
 		return errors.New("the target must be an E.164 phone number or an e-mail address")
-	case ch != provider.ChannelEmail && ch != provider.ChannelAuto && !phone:
-		return errors.New("the target must be an E.164 phone number")
 	}
-	return nil
+	return errors.New("the target must be an E.164 phone number")
 }
 
 // Check verifies a code, with POST

@@ -328,7 +328,7 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 			mk: func(f *fake.Fake) provider.Provider {
 				b := &broken{Fake: f}
 				b.check = func(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
-					if req.ID != "" && !strings.HasPrefix(req.ID, "VE") {
+					if req.ID != "" && len(req.ID) != 32 { // not the fake's shape
 						return provider.Verification{}, &fake.Error{Op: fake.OpCheck, Err: provider.ErrInvalidRequest}
 					}
 					return f.Check(ctx, req)

@@ -564,7 +564,8 @@ func (e *Emulator) newFake(sid string, n int) (*fake.Fake, error) {
 	opts := []fake.Option{
 		fake.WithSeed(e.seedFor(sid)),
 		fake.WithClock(e.now),
-		fake.WithCustomCodes(true), // the emulator checks custom_code_enabled itself
+		fake.WithCustomCodes(true),      // the emulator checks custom_code_enabled itself
+		fake.WithIDPrefixes("VE", "VL"), // the shape of Twilio's SIDs
 		fake.WithOnSend(func(m fake.Message) { e.record(sid, f, m) }),
 	}
 	if n != 0 {

@@ -141,19 +141,6 @@ func (e *Emulator) tooMany(w http.ResponseWriter, msg string) {
 	writeCode(w, http.StatusTooManyRequests, twiliocode.TooManyRequests, msg)
 }
 
-// fakeError turns an error of a fake into Twilio's status, code and
-// message, from the table the twilio client reads too.
-func fakeError(err error) (status, code int, msg string) {
-	var fe *fake.Error
-	if errors.As(err, &fe) && fe.Code != 0 {
-		if en, ok := twiliocode.Lookup(fe.Code); ok {
-			return en.Status, en.Code, en.Message
-		}
-	}
-	en := twiliocode.For(err)
-	return en.Status, en.Code, en.Message
-}
-
 // writeFakeError answers with the Twilio error a fake's error stands for.
 // A lost response (ErrOutcomeUnknown) drops the connection instead.
 func (e *Emulator) writeFakeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -305,9 +292,7 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 	case !ch.Known():
 		invalid(w, "Channel")
 		return
-	case ch == provider.ChannelEmail && !wire.IsEmail(to),
-		ch == provider.ChannelAuto && !wire.IsEmail(to) && !wire.IsE164(to),
-		ch != provider.ChannelEmail && ch != provider.ChannelAuto && !wire.IsE164(to):
+	case !provider.ChannelFits(ch, to):
 		invalid(w, "To")
 		return
 	}
