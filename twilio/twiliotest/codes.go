@@ -18,7 +18,15 @@ var reasonCodes = map[fake.Reason]int{
 	fake.ReasonChecksSpent:         twiliocode.MaxCheckAttempts, // Twilio answers a start after the check limit with 60202
 	fake.ReasonCustomCodesDisabled: twiliocode.FeatureUnsupported,
 	fake.ReasonMissingTarget:       twiliocode.MissingTarget,
+	fake.ReasonFactorInvalid:       twiliocode.InvalidFactorRequest,
+	fake.ReasonFactorType:          twiliocode.InvalidFactorType,
+	fake.ReasonFactorUnverified:    twiliocode.FactorUnverified,
+	fake.ReasonFactorChecksSpent:   twiliocode.FactorAttemptsReached,
+	fake.ReasonChallengeNotFound:   twiliocode.ChallengeNotFound,
 }
+
+// reasonCode returns the Twilio code of a fake's error's reason, or 0.
+func reasonCode(fe *fake.Error) int { return reasonCodes[fe.Reason] }
 
 // fakeError turns an error of a fake into Twilio's status, code and
 // message, from the one table in twiliocode.

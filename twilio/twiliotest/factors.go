@@ -89,12 +89,8 @@ func (e *Emulator) factorRoutes(m *http.ServeMux) {
 // stands for, with the status and message of Twilio's code table.
 func (e *Emulator) writeFactorError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *fake.Error
-	if errors.As(err, &fe) && fe.Code != 0 && !errors.Is(err, provider.ErrOutcomeUnknown) {
-		if fe.Code == twiliocode.NotFound {
-			notFound(w, r)
-			return
-		}
-		if entry, ok := twiliocode.Lookup(fe.Code); ok {
+	if errors.As(err, &fe) && reasonCode(fe) != 0 && !errors.Is(err, provider.ErrOutcomeUnknown) {
+		if entry, ok := twiliocode.Lookup(reasonCode(fe)); ok {
 			if entry.Status == http.StatusTooManyRequests && fe.Wait > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(int((fe.Wait+time.Second-1)/time.Second)))
 			}
@@ -550,7 +546,7 @@ func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request) {
 	c, err := s.factors.UpdateChallenge(r.Context(), id, r.PathValue("sid"), r.PostForm.Get("AuthPayload"))
 	if err != nil {
 		var fe *fake.Error
-		if errors.As(err, &fe) && fe.Code == twiliocode.InvalidFactorRequest && errors.Is(err, provider.ErrInvalidRequest) {
+		if errors.As(err, &fe) && reasonCode(fe) == twiliocode.InvalidFactorRequest && errors.Is(err, provider.ErrInvalidRequest) {
 			if cur, ferr := s.factors.FetchChallenge(r.Context(), id, r.PathValue("sid")); ferr == nil && cur.Status == provider.ChallengeExpired {
 				writeError(w, http.StatusForbidden, twiliocode.ChallengeExpired, "Challenge expired")
 				return
