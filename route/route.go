@@ -1,0 +1,695 @@
+package route
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nyaruka/phonenumbers/v2"
+	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// Name is the provider name a Router reports through provider.Namer.
+const Name = "route"
+
+// sep separates a route's name from the inner provider's ID in the IDs a
+// Router returns.
+const sep = ':'
+
+// Route is one provider of a Router and the verifications it serves.
+type Route struct {
+	// Name names the route in IDs, events and logs: 1 to 32 lower-case
+	// letters, digits, '-' or '_', unique in the Router. Empty means the
+	// provider's name (provider.Namer).
+	Name string
+	// Provider is the provider the route sends to.
+	Provider provider.Provider
+	// Channels limits the route to these channels; empty means every
+	// channel the provider declares (or, without a declaration, the known
+	// ones).
+	Channels []provider.Channel
+	// Countries limits the route to phone numbers of these regions, as
+	// ISO 3166-1 alpha-2 codes ("GB", "US"); Prefixes to numbers starting
+	// with one of these E.164 prefixes ("+44", "+1415"). A number passes
+	// when it matches either list; empty lists let every number through.
+	// E-mail addresses pass only routes with neither list.
+	Countries, Prefixes []string
+}
+
+// Event reports one call a Router made to one of its routes, for
+// WithHook.
+type Event struct {
+	// Op is the operation: "start", "check", "cancel" or "fetch".
+	Op string
+	// Route is the name of the route that was called.
+	Route string
+	// ID is the Router's ID of the verification, when known.
+	ID string
+	// Err is the call's error, nil on success.
+	Err error
+	// FailedOver is true when Err let the Router try the next route: it
+	// proves nothing was sent.
+	FailedOver bool
+	// Duration is how long the call took.
+	Duration time.Duration
+}
+
+// Router is a provider built from other providers: it routes each start
+// by channel and by the destination's country or prefix, fails over to
+// the next route only when the failure proves nothing was sent, and sends
+// every later call of a verification back to the provider that started it.
+// It implements provider.Provider, provider.Canceler, provider.Fetcher,
+// provider.Namer and provider.CapabilityReporter. It is safe for
+// concurrent use.
+type Router struct {
+	routes []route
+	byName map[string]int
+	caps   provider.Capabilities
+	hook   func(Event)
+	logger *slog.Logger
+	now    func() time.Time
+	sticky time.Duration
+	byTo   bool // CheckByTo through the index
+	index  index
+}
+
+// route is a Route, ready to match.
+type route struct {
+	name      string
+	prefix    string // name + sep, prepended to IDs
+	p         provider.Provider
+	channels  []provider.Channel // empty: every channel
+	countries []string
+	prefixes  []string
+	caps      provider.Capabilities
+}
+
+// Option configures a Router.
+type Option func(*config) error
+
+type config struct {
+	hook    func(Event)
+	logger  *slog.Logger
+	now     func() time.Time
+	sticky  time.Duration
+	size    int
+	checkTo bool
+}
+
+// WithHook makes the Router call fn after every call to a route, on the
+// calling goroutine. fn must be safe for concurrent use and quick.
+func WithHook(fn func(Event)) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return errors.New("route: WithHook: nil function")
+		}
+		c.hook = fn
+		return nil
+	}
+}
+
+// WithLogger logs every call to a route to l: Debug for successes, Info
+// for failovers, Warn for other failures. Records carry the operation,
+// the route, the ID, the outcome and the duration; never a code or a full
+// target.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("route: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithSticky sets how long the Router remembers which route serves the
+// pending verification to a target, so that a repeated Start goes to the
+// same provider rather than starting a second verification elsewhere. The
+// default is 10 minutes; it keeps at most size targets (default 100000), the oldest
+// forgotten first.
+func WithSticky(d time.Duration, size int) Option {
+	return func(c *config) error {
+		if d <= 0 || size < 1 {
+			return fmt.Errorf("route: WithSticky: %v and %d must be positive", d, size)
+		}
+		c.sticky, c.size = d, size
+		return nil
+	}
+}
+
+// WithCheckByTo makes the Router accept checks keyed by To alone, and
+// declare CheckByTo: it looks the target up in its memory of pending
+// verifications (see WithSticky) and checks by ID. That memory is this
+// process's: with several replicas, check by ID, or keep To → ID in the
+// verify client's store.
+func WithCheckByTo() Option {
+	return func(c *config) error {
+		c.checkTo = true
+		return nil
+	}
+}
+
+// WithClock makes the Router read time from now (for its memory of
+// pending verifications).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("route: WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// New returns a Router over routes, tried in order.
+func New(routes []Route, opts ...Option) (*Router, error) {
+	cfg := config{now: time.Now, sticky: 10 * time.Minute, size: 100000}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("route: nil option")
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if len(routes) == 0 {
+		return nil, errors.New("route: no routes")
+	}
+	r := &Router{byName: map[string]int{}, hook: cfg.hook, logger: cfg.logger, now: cfg.now,
+		sticky: cfg.sticky, byTo: cfg.checkTo}
+	r.index.init(cfg.size)
+	r.caps.ResendOnStart = true
+	for i, rt := range routes {
+		if rt.Provider == nil {
+			return nil, fmt.Errorf("route: route %d: nil provider", i)
+		}
+		name := rt.Name
+		if name == "" {
+			if n, ok := rt.Provider.(provider.Namer); ok {
+				name = n.Name()
+			}
+		}
+		if !validName(name) {
+			return nil, fmt.Errorf("route: route %d: name %q is not 1 to 32 lower-case letters, digits, '-' or '_'", i, name)
+		}
+		if _, dup := r.byName[name]; dup {
+			return nil, fmt.Errorf("route: route %d: name %q used twice", i, name)
+		}
+		in := route{name: name, prefix: name + string(sep), p: rt.Provider, caps: provider.CapabilitiesOf(rt.Provider)}
+		for _, ch := range rt.Channels {
+			if !in.caps.Supports(ch) {
+				return nil, fmt.Errorf("route: route %s: the provider does not declare channel %q", name, ch)
+			}
+		}
+		in.channels = slices.Clone(rt.Channels)
+		for _, c := range rt.Countries {
+			if len(c) != 2 || strings.ToUpper(c) != c || !phonenumbers.GetSupportedRegions()[c] {
+				return nil, fmt.Errorf("route: route %s: %q is not a supported ISO 3166-1 alpha-2 region code", name, c)
+			}
+			in.countries = append(in.countries, c)
+		}
+		for _, p := range rt.Prefixes {
+			if len(p) < 2 || len(p) > 8 || p[0] != '+' || strings.Trim(p[1:], "0123456789") != "" {
+				return nil, fmt.Errorf("route: route %s: prefix %q is not '+' and 1 to 7 digits", name, p)
+			}
+			in.prefixes = append(in.prefixes, p)
+		}
+		r.byName[name] = len(r.routes)
+		r.routes = append(r.routes, in)
+		r.caps.ResendOnStart = r.caps.ResendOnStart && in.caps.ResendOnStart
+		for _, ch := range in.serves() {
+			if !slices.Contains(r.caps.Channels, ch) {
+				r.caps.Channels = append(r.caps.Channels, ch)
+			}
+		}
+	}
+	r.caps.CheckByTo = cfg.checkTo
+	return r, nil
+}
+
+// serves returns the channels a route takes.
+func (rt *route) serves() []provider.Channel {
+	if len(rt.channels) > 0 {
+		return rt.channels
+	}
+	if len(rt.caps.Channels) > 0 {
+		return rt.caps.Channels
+	}
+	return []provider.Channel{provider.ChannelSMS, provider.ChannelCall, provider.ChannelWhatsApp,
+		provider.ChannelEmail, provider.ChannelSNA, provider.ChannelAuto}
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Name returns "route".
+func (r *Router) Name() string { return Name }
+
+// Capabilities reports what every route can do: CheckByTo with
+// WithCheckByTo, ResendOnStart when every route re-sends, and the union of
+// the routes' channels.
+func (r *Router) Capabilities() provider.Capabilities { return r.caps.Clone() }
+
+// Routes returns the names of the routes, in order.
+func (r *Router) Routes() []string {
+	out := make([]string, len(r.routes))
+	for i := range r.routes {
+		out[i] = r.routes[i].name
+	}
+	return out
+}
+
+// ServedBy returns the name of the route that serves the verification
+// with the given ID (an ID the Router returned), or "".
+func ServedBy(id string) string {
+	name, _, ok := strings.Cut(id, string(sep))
+	if !ok || !validName(name) {
+		return ""
+	}
+	return name
+}
+
+// matches reports whether rt takes a start over ch to to. region is the
+// number's region, computed once by the caller ("" for an address or when
+// no route needs it).
+func (rt *route) matches(ch provider.Channel, to, region string) bool {
+	if len(rt.channels) > 0 && !slices.Contains(rt.channels, ch) {
+		return false
+	}
+	if len(rt.countries) == 0 && len(rt.prefixes) == 0 {
+		return true
+	}
+	if !provider.IsPhone(to) {
+		return false
+	}
+	for _, p := range rt.prefixes {
+		if strings.HasPrefix(to, p) {
+			return true
+		}
+	}
+	return region != "" && slices.Contains(rt.countries, region)
+}
+
+// regionOf returns the region of a phone number: the one its numbering
+// plan assigns it to, or, for a number the metadata does not know as
+// valid, the main region of its country calling code ("GB" for +44).
+func regionOf(to string) string {
+	n, err := phonenumbers.Parse(to, "")
+	if err != nil {
+		return ""
+	}
+	if r := phonenumbers.GetRegionCodeForNumber(n); r != "" && r != "ZZ" {
+		return r
+	}
+	if r := phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode())); r != "ZZ" {
+		return r
+	}
+	return ""
+}
+
+// needsRegion reports whether any route routes by country.
+func (r *Router) needsRegion() bool {
+	for i := range r.routes {
+		if len(r.routes[i].countries) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// failsOver reports whether err proves that nothing was sent, so the next
+// route may be tried: ErrUnavailable, ErrUndeliverable or ErrUnsupported,
+// and never anything that may have been processed.
+func failsOver(err error) bool {
+	if errors.Is(err, provider.ErrOutcomeUnknown) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return errors.Is(err, provider.ErrUnavailable) || errors.Is(err, provider.ErrUndeliverable) || errors.Is(err, provider.ErrUnsupported)
+}
+
+// Start sends a code through the first route that takes the request's
+// channel and target, or, when the target has a pending verification the
+// Router knows of, through the route that serves it. A route that fails
+// with ErrUnavailable, ErrUndeliverable or ErrUnsupported — failures that
+// prove nothing was sent — passes the start to the next matching route;
+// any other failure, ErrOutcomeUnknown first of all, ends the start. The
+// verification's ID names its route (see ServedBy).
+func (r *Router) Start(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
+	if err := ctx.Err(); err != nil {
+		return provider.Verification{}, err
+	}
+	region := ""
+	if r.needsRegion() && provider.IsPhone(req.To) {
+		region = regionOf(req.To)
+	}
+	first := -1
+	if e, ok := r.index.get(req.To, r.now()); ok && r.routes[e.route].matches(req.Channel, req.To, region) {
+		first = e.route
+	}
+	var lastErr error
+	var tried int
+	for k := -1; k < len(r.routes); k++ {
+		i := k
+		if k == -1 {
+			if first < 0 {
+				continue
+			}
+			i = first
+		} else if i == first || !r.routes[i].matches(req.Channel, req.To, region) {
+			continue
+		}
+		rt := &r.routes[i]
+		t0 := time.Now()
+		v, err := rt.p.Start(ctx, req)
+		tried++
+		if err == nil {
+			v.ID = rt.prefix + v.ID
+			now := r.now()
+			r.index.put(req.To, entry{route: i, id: v.ID, expires: now.Add(r.sticky)}, now)
+			r.report(ctx, "start", rt.name, v.ID, nil, false, t0)
+			return v, nil
+		}
+		over := failsOver(err)
+		r.report(ctx, "start", rt.name, "", err, over, t0)
+		lastErr = &Error{Op: "start", Route: rt.name, Err: err}
+		if !over {
+			return provider.Verification{}, lastErr
+		}
+	}
+	if tried == 0 {
+		return provider.Verification{}, &Error{Op: "start", Err: fmt.Errorf("%w: no route takes channel %s to %s", provider.ErrUnsupported, req.Channel, mask.Target(req.To))}
+	}
+	return provider.Verification{}, lastErr
+}
+
+// lookup finds the route and the inner ID of a Router ID.
+func (r *Router) lookup(op, id string) (*route, string, error) {
+	name, inner, ok := strings.Cut(id, string(sep))
+	if ok {
+		if i, known := r.byName[name]; known && inner != "" {
+			return &r.routes[i], inner, nil
+		}
+	}
+	return nil, "", &Error{Op: op, Err: fmt.Errorf("%w: %q is not an ID this router issued", provider.ErrNotFound, id)}
+}
+
+// Check checks a code with the route that started the verification. It
+// never fails over: a check goes only where its verification lives. A
+// check by To alone needs WithCheckByTo.
+func (r *Router) Check(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+	if err := ctx.Err(); err != nil {
+		return provider.Verification{}, err
+	}
+	id := req.ID
+	if id == "" {
+		if req.To == "" {
+			return provider.Verification{}, &Error{Op: "check", Err: fmt.Errorf("%w: neither ID nor To given", provider.ErrInvalidRequest)}
+		}
+		if !r.byTo {
+			return provider.Verification{}, &Error{Op: "check", Err: fmt.Errorf("%w: the router checks by ID (see WithCheckByTo)", provider.ErrUnsupported)}
+		}
+		e, ok := r.index.get(req.To, r.now())
+		if !ok {
+			return provider.Verification{}, &Error{Op: "check", Err: fmt.Errorf("%w: no pending verification known for %s", provider.ErrNotFound, mask.Target(req.To))}
+		}
+		id = e.id
+	}
+	rt, inner, err := r.lookup("check", id)
+	if err != nil {
+		return provider.Verification{}, err
+	}
+	in := req
+	in.ID = inner
+	if req.ID == "" && !rt.caps.CheckByTo {
+		in.To = "" // the inner provider checks by ID only
+	}
+	t0 := time.Now()
+	v, err := rt.p.Check(ctx, in)
+	r.report(ctx, "check", rt.name, id, err, false, t0)
+	if err != nil {
+		return provider.Verification{}, &Error{Op: "check", Route: rt.name, Err: err}
+	}
+	if v.ID != "" {
+		v.ID = rt.prefix + v.ID
+	}
+	if v.Status == provider.StatusApproved {
+		r.index.drop(v.To, id)
+		r.index.drop(req.To, id)
+	}
+	return v, nil
+}
+
+// Cancel cancels a verification with the route that started it. A route
+// whose provider cannot cancel gives ErrUnsupported.
+func (r *Router) Cancel(ctx context.Context, id string) (provider.Verification, error) {
+	return r.byID(ctx, "cancel", id, func(p provider.Provider) (func(context.Context, string) (provider.Verification, error), bool) {
+		c, ok := p.(provider.Canceler)
+		if !ok {
+			return nil, false
+		}
+		return c.Cancel, true
+	})
+}
+
+// Fetch looks a verification up with the route that started it. A route
+// whose provider cannot fetch gives ErrUnsupported.
+func (r *Router) Fetch(ctx context.Context, id string) (provider.Verification, error) {
+	return r.byID(ctx, "fetch", id, func(p provider.Provider) (func(context.Context, string) (provider.Verification, error), bool) {
+		f, ok := p.(provider.Fetcher)
+		if !ok {
+			return nil, false
+		}
+		return f.Fetch, true
+	})
+}
+
+func (r *Router) byID(ctx context.Context, op, id string, method func(provider.Provider) (func(context.Context, string) (provider.Verification, error), bool)) (provider.Verification, error) {
+	if err := ctx.Err(); err != nil {
+		return provider.Verification{}, err
+	}
+	rt, inner, err := r.lookup(op, id)
+	if err != nil {
+		return provider.Verification{}, err
+	}
+	call, ok := method(rt.p)
+	if !ok {
+		return provider.Verification{}, &Error{Op: op, Route: rt.name, Err: fmt.Errorf("%w: route %s cannot %s", provider.ErrUnsupported, rt.name, op)}
+	}
+	t0 := time.Now()
+	v, err := call(ctx, inner)
+	r.report(ctx, op, rt.name, id, err, false, t0)
+	if err != nil {
+		return provider.Verification{}, &Error{Op: op, Route: rt.name, Err: err}
+	}
+	if v.ID != "" {
+		v.ID = rt.prefix + v.ID
+	}
+	if op == "cancel" {
+		r.index.drop(v.To, id)
+	}
+	return v, nil
+}
+
+// report tells the hook and the logger about a call.
+func (r *Router) report(ctx context.Context, op, name, id string, err error, over bool, t0 time.Time) {
+	if r.hook == nil && r.logger == nil {
+		return
+	}
+	d := time.Since(t0)
+	if r.hook != nil {
+		r.hook(Event{Op: op, Route: name, ID: id, Err: err, FailedOver: over, Duration: d})
+	}
+	if r.logger != nil {
+		level, msg := slog.LevelDebug, "route call"
+		switch {
+		case over:
+			level, msg = slog.LevelInfo, "route failover"
+		case err != nil:
+			level, msg = slog.LevelWarn, "route call failed"
+		}
+		if !r.logger.Enabled(ctx, level) {
+			return
+		}
+		attrs := []slog.Attr{slog.String("op", op), slog.String("route", name), slog.Duration("duration", d)}
+		if id != "" {
+			attrs = append(attrs, slog.String("id", id))
+		}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		r.logger.LogAttrs(ctx, level, msg, attrs...)
+	}
+}
+
+// Common returns r as a provider with exactly the optional interfaces
+// every route's provider has: provider.Canceler only when all of them can
+// cancel, provider.Fetcher only when all can fetch. The Router itself has
+// both, and answers ErrUnsupported for a verification whose route lacks
+// the operation; give Common to code (such as the conformance suite or
+// the verify client) that decides by type assertion what it may call.
+func (r *Router) Common() provider.Provider {
+	canCancel, canFetch := true, true
+	for i := range r.routes {
+		_, c := r.routes[i].p.(provider.Canceler)
+		_, f := r.routes[i].p.(provider.Fetcher)
+		canCancel, canFetch = canCancel && c, canFetch && f
+	}
+	switch {
+	case canCancel && canFetch:
+		return r
+	case canCancel:
+		return cancelOnly{core{r}}
+	case canFetch:
+		return fetchOnly{core{r}}
+	}
+	return core{r}
+}
+
+// core exposes the Router's Start and Check, name and capabilities.
+type core struct{ r *Router }
+
+func (c core) Start(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
+	return c.r.Start(ctx, req)
+}
+
+func (c core) Check(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+	return c.r.Check(ctx, req)
+}
+
+func (c core) Name() string                        { return c.r.Name() }
+func (c core) Capabilities() provider.Capabilities { return c.r.Capabilities() }
+func (c core) String() string                      { return c.r.String() }
+
+type cancelOnly struct{ core }
+
+func (c cancelOnly) Cancel(ctx context.Context, id string) (provider.Verification, error) {
+	return c.r.Cancel(ctx, id)
+}
+
+type fetchOnly struct{ core }
+
+func (c fetchOnly) Fetch(ctx context.Context, id string) (provider.Verification, error) {
+	return c.r.Fetch(ctx, id)
+}
+
+// String describes the router.
+func (r *Router) String() string { return "route.Router{" + strings.Join(r.Routes(), ",") + "}" }
+
+// Error is the error of a Router: a route's failure (Route names it, Err
+// is the provider's error, reachable with errors.Is and errors.As), or a
+// refusal of the Router itself (Route is empty).
+type Error struct {
+	// Op is the operation: "start", "check", "cancel" or "fetch".
+	Op string
+	// Route is the route that failed, "" for the Router's own refusals.
+	Route string
+	// Err is the underlying error.
+	Err error
+}
+
+// Error returns "route: OP: ROUTE: ERR".
+func (e *Error) Error() string {
+	s := "route: " + e.Op + ": "
+	if e.Route != "" {
+		s += e.Route + ": "
+	}
+	return s + e.Err.Error()
+}
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// PendingID returns the Router's ID of the verification already pending
+// when the route refused a start with provider.ErrConflict and said which
+// one, so provider.PendingID reports an ID the Router can route.
+func (e *Error) PendingID() string {
+	if e.Route == "" {
+		return ""
+	}
+	if id, ok := provider.PendingID(e.Err); ok {
+		return e.Route + string(sep) + id
+	}
+	return ""
+}
+
+// index remembers, per target, the route and ID of the verification the
+// Router last started, until it expires. It is bounded: when it is full,
+// expired entries go first, then arbitrary ones, down to nine tenths of
+// its size, so the cost of a sweep is spread over many starts.
+type index struct {
+	mu   sync.Mutex
+	size int
+	m    map[string]entry
+}
+
+type entry struct {
+	route   int
+	id      string
+	expires time.Time
+}
+
+func (x *index) init(size int) {
+	x.size = size
+	x.m = make(map[string]entry)
+}
+
+func (x *index) get(to string, now time.Time) (entry, bool) {
+	x.mu.Lock()
+	e, ok := x.m[to]
+	x.mu.Unlock()
+	if !ok || !now.Before(e.expires) {
+		return entry{}, false
+	}
+	return e, true
+}
+
+func (x *index) put(to string, e entry, now time.Time) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.m[to] = e
+	if len(x.m) <= x.size {
+		return
+	}
+	keep := x.size - x.size/10
+	for k, v := range x.m {
+		if !now.Before(v.expires) {
+			delete(x.m, k)
+		}
+	}
+	for k := range x.m {
+		if len(x.m) <= keep {
+			break
+		}
+		if k != to {
+			delete(x.m, k)
+		}
+	}
+}
+
+// drop forgets to's entry if it names id.
+func (x *index) drop(to, id string) {
+	if to == "" {
+		return
+	}
+	x.mu.Lock()
+	if e, ok := x.m[to]; ok && e.id == id {
+		delete(x.m, to)
+	}
+	x.mu.Unlock()
+}

@@ -1,0 +1,203 @@
+package route_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/route"
+)
+
+// TestRouting checks the choice of route by channel, country and prefix.
+func TestRouting(t *testing.T) {
+	t.Parallel()
+	uk, us, mail, rest := fake.MustNew(), fake.MustNew(), fake.MustNew(), fake.MustNew()
+	r, err := route.New([]route.Route{
+		{Name: "uk", Provider: uk, Countries: []string{"GB"}, Channels: []provider.Channel{provider.ChannelSMS}},
+		{Name: "us", Provider: us, Prefixes: []string{"+1415"}},
+		{Name: "mail", Provider: mail, Channels: []provider.Channel{provider.ChannelEmail}},
+		{Name: "rest", Provider: rest, Channels: []provider.Channel{provider.ChannelSMS, provider.ChannelCall}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		to   string
+		ch   provider.Channel
+		want string
+	}{
+		{"+447700900001", provider.ChannelSMS, "uk"},
+		{"+447700900002", provider.ChannelCall, "rest"}, // uk takes sms only
+		{"+14155552671", provider.ChannelCall, "us"},
+		{"+12125550100", provider.ChannelSMS, "rest"},
+		{"alice@example.com", provider.ChannelEmail, "mail"},
+		{"+33612345678", provider.ChannelSMS, "rest"},
+	} {
+		v, err := r.Start(ctx, provider.StartRequest{To: tc.to, Channel: tc.ch})
+		if err != nil {
+			t.Errorf("Start(%s, %s): %v", tc.to, tc.ch, err)
+			continue
+		}
+		if got := route.ServedBy(v.ID); got != tc.want {
+			t.Errorf("Start(%s, %s) served by %q, want %q", tc.to, tc.ch, got, tc.want)
+		}
+	}
+	// No route takes WhatsApp to a French number.
+	_, err = r.Start(ctx, provider.StartRequest{To: "+33612345679", Channel: provider.ChannelWhatsApp})
+	if !errors.Is(err, provider.ErrUnsupported) || strings.Contains(err.Error(), "612345679") {
+		t.Errorf("unroutable start: %v", err)
+	}
+	if diff := cmp.Diff([]string{"uk", "us", "mail", "rest"}, r.Routes()); diff != "" {
+		t.Error(diff)
+	}
+}
+
+// TestCheckByTo checks checks by To through the Router's memory, and the
+// refusal without it.
+func TestCheckByTo(t *testing.T) {
+	t.Parallel()
+	a, b := fake.MustNew(), fake.MustNew()
+	a.InjectFault(fake.Fault{Op: fake.OpStart, Err: provider.ErrUnavailable})
+	ctx := context.Background()
+	r, _ := route.New([]route.Route{{Name: "a", Provider: a}, {Name: "b", Provider: b}}, route.WithCheckByTo())
+	v, err := r.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+	if err != nil || route.ServedBy(v.ID) != "b" {
+		t.Fatalf("Start = %v, %v", v, err)
+	}
+	// A repeated start sticks to b, although a is healthy again: the
+	// pending verification is there.
+	v2, err := r.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+	if err != nil || v2.ID != v.ID {
+		t.Fatalf("second Start = %v, %v; want the same verification", v2, err)
+	}
+	code, _ := b.LastCode("+14155552671")
+	got, err := r.Check(ctx, provider.CheckRequest{To: "+14155552671", Code: code})
+	if err != nil || !got.Approved() || got.ID != v.ID {
+		t.Fatalf("Check by To = %v, %v", got, err)
+	}
+	if len(a.Messages()) != 0 {
+		t.Error("a sent a code")
+	}
+	plain, _ := route.New([]route.Route{{Name: "a", Provider: a}})
+	if _, err := plain.Check(ctx, provider.CheckRequest{To: "+14155552671", Code: "123456"}); !errors.Is(err, provider.ErrUnsupported) {
+		t.Errorf("check by To without WithCheckByTo: %v", err)
+	}
+	if plain.Capabilities().CheckByTo {
+		t.Error("CheckByTo declared without WithCheckByTo")
+	}
+}
+
+// TestReporting checks the hook and the log of a failover.
+func TestReporting(t *testing.T) {
+	t.Parallel()
+	a, b := fake.MustNew(), fake.MustNew()
+	a.InjectFault(fake.Fault{Op: fake.OpStart, Err: provider.ErrUndeliverable})
+	var events []route.Event
+	var buf bytes.Buffer
+	r, _ := route.New([]route.Route{{Name: "a", Provider: a}, {Name: "b", Provider: b}},
+		route.WithHook(func(e route.Event) { events = append(events, e) }),
+		route.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	ctx := context.Background()
+	v, err := r.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := b.LastCode("+14155552671")
+	if _, err := r.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); err != nil {
+		t.Fatal(err)
+	}
+	type ev struct {
+		Op, Route, ID string
+		Failed, Over  bool
+	}
+	var got []ev
+	for _, e := range events {
+		got = append(got, ev{e.Op, e.Route, e.ID, e.Err != nil, e.FailedOver})
+	}
+	want := []ev{{"start", "a", "", true, true}, {"start", "b", v.ID, false, false}, {"check", "b", v.ID, false, false}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	log := buf.String()
+	for _, s := range []string{"route failover", "route=a", "route=b", "op=check"} {
+		if !strings.Contains(log, s) {
+			t.Errorf("log lacks %q:\n%s", s, log)
+		}
+	}
+	if strings.Contains(log, code) || strings.Contains(log, "5552671") {
+		t.Errorf("log shows a code or a number:\n%s", log)
+	}
+}
+
+// TestNewValidates checks the refusals of New.
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	f := fake.MustNew()
+	for name, routes := range map[string][]route.Route{
+		"none":          nil,
+		"nil provider":  {{Name: "a"}},
+		"bad name":      {{Name: "A:b", Provider: f}},
+		"duplicate":     {{Name: "a", Provider: f}, {Name: "a", Provider: f}},
+		"bad country":   {{Name: "a", Provider: f, Countries: []string{"gb"}}},
+		"bad prefix":    {{Name: "a", Provider: f, Prefixes: []string{"44"}}},
+		"unknown chan.": {{Name: "a", Provider: f, Channels: []provider.Channel{"pigeon"}}},
+	} {
+		if _, err := route.New(routes); err == nil {
+			t.Errorf("%s: New succeeded", name)
+		}
+	}
+	r, err := route.New([]route.Route{{Provider: f}}) // named by the provider
+	if err != nil || r.Routes()[0] != "fake" {
+		t.Errorf("New = %v, %v", r, err)
+	}
+}
+
+// TestUnknownIDs checks IDs the Router never issued.
+func TestUnknownIDs(t *testing.T) {
+	t.Parallel()
+	r, _ := route.New([]route.Route{{Name: "a", Provider: fake.MustNew()}})
+	ctx := context.Background()
+	for _, id := range []string{"", "a", "a:", "b:VE00000000000000000000000000000000", "VE00000000000000000000000000000000"} {
+		if _, err := r.Cancel(ctx, id); !errors.Is(err, provider.ErrNotFound) {
+			t.Errorf("Cancel(%q): %v", id, err)
+		}
+	}
+	if route.ServedBy("nope") != "" || route.ServedBy("a:x") != "a" {
+		t.Error("ServedBy")
+	}
+}
+
+// Example routes SMS to British numbers through one provider and
+// everything else through another, failing over when the first is down.
+func Example() {
+	uk, world := fake.MustNew(fake.WithFixedCode("123456")), fake.MustNew(fake.WithFixedCode("654321"))
+	r, err := route.New([]route.Route{
+		{Name: "uk", Provider: uk, Countries: []string{"GB"}},
+		{Name: "world", Provider: world},
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	v, _ := r.Start(ctx, provider.StartRequest{To: "+447700900123", Channel: provider.ChannelSMS})
+	fmt.Println(route.ServedBy(v.ID))
+
+	uk.InjectFault(fake.Fault{Op: fake.OpStart, Err: provider.ErrUnavailable})
+	v, _ = r.Start(ctx, provider.StartRequest{To: "+447700900456", Channel: provider.ChannelSMS})
+	fmt.Println(route.ServedBy(v.ID))
+
+	got, _ := r.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "654321"})
+	fmt.Println(got.Status)
+	// Output:
+	// uk
+	// world
+	// approved
+}
