@@ -1,0 +1,391 @@
+// Package redisstore is a [store.Store] kept in Redis, for many replicas of
+// an application that share verification state.
+//
+// It lives in its own module, so that the core verifykit module does not
+// depend on a Redis client. It uses github.com/redis/go-redis/v9.
+//
+// # Atomicity and round trips
+//
+// Every operation is one command, so one round trip: Get is a GET; the
+// compare-and-swap, compare-and-delete and windowed increment are Lua
+// scripts run with EVALSHA, which Redis runs atomically, so two replicas
+// acting on one key at the same instant never both win. A script the server
+// does not know (after a restart) is sent once with EVAL, on a NOSCRIPT
+// answer, which means the server did nothing.
+//
+// A record is stored as a Redis string: its 8-byte version followed by its
+// value, with the record's time to live as the key's expiry. Versions are
+// random 64-bit numbers, so a version is not reused when a record is
+// deleted and created again. A counter is a Redis integer whose expiry is
+// its window.
+//
+// # Failures
+//
+// The store never lets the Redis client retry a command on its own: a
+// repeated write after a lost answer could count twice. A failure before
+// anything was sent (refused connection, closed client, pool exhausted, an
+// error answer from the server, such as LOADING or OOM) matches
+// provider.ErrUnavailable; a failure after a write may have reached the
+// server (a timeout, a broken connection) matches provider.ErrOutcomeUnknown.
+// Reads fail with provider.ErrUnavailable only.
+//
+// Keys are used as given, after the optional prefix (WithPrefix); callers
+// hash anything personal before it becomes a key.
+package redisstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/verifykit/verifykit/store"
+)
+
+// Store is a store.Store kept in Redis. Create one with New or Open. A
+// Store is safe for concurrent use, and any number of Stores, in any number
+// of processes, may share one Redis.
+type Store struct {
+	c      *redis.Client
+	owned  bool // Close closes c
+	prefix string
+	now    func() time.Time
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*Store) error
+
+// WithPrefix puts prefix in front of every key, so several applications
+// (or tests) can share one Redis database. The default is no prefix.
+func WithPrefix(prefix string) Option {
+	return func(s *Store) error {
+		s.prefix = prefix
+		return nil
+	}
+}
+
+// WithClock makes the store read the time from now instead of time.Now. It
+// is used only to turn a counter's remaining time to live, as Redis reports
+// it, into Incr's resetAt. now must not be nil.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) error {
+		if now == nil {
+			return errors.New("redisstore: WithClock: nil clock")
+		}
+		s.now = now
+		return nil
+	}
+}
+
+// New returns a Store over an existing client. The client must not retry
+// commands itself (its Options().MaxRetries must be -1): a retried write
+// after a lost answer could be applied twice, and only the store can tell
+// when that is safe. Close does not close the client.
+func New(c *redis.Client, opts ...Option) (*Store, error) {
+	if c == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	// go-redis turns MaxRetries -1 into 0 and 0 into its default, 3.
+	if n := c.Options().MaxRetries; n > 0 {
+		return nil, fmt.Errorf("redisstore: the client retries commands (MaxRetries %d); set MaxRetries to -1", n)
+	}
+	return newStore(c, false, opts)
+}
+
+// Open connects to the Redis server named by a redis:// or rediss:// URL
+// (see redis.ParseURL) with a client configured for the store: no retries
+// by the client, context deadlines applied to the connection. Close closes
+// it. Open does not contact the server; the first operation does.
+func Open(rawURL string, opts ...Option) (*Store, error) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: invalid URL %s", redactURL(rawURL))
+	}
+	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
+	o.DisableIdentity = true
+	return newStore(redis.NewClient(o), true, opts)
+}
+
+func newStore(c *redis.Client, owned bool, opts []Option) (*Store, error) {
+	s := &Store{c: c, owned: owned, now: time.Now}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("redisstore: nil option")
+		}
+		if err := opt(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// redactURL returns the URL without its password, or a placeholder when it
+// does not parse, so an error never prints a credential.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparseable URL]"
+	}
+	return u.Redacted()
+}
+
+// Close closes the client when the Store opened it (Open).
+func (s *Store) Close() error {
+	if s.owned {
+		return s.c.Close()
+	}
+	return nil
+}
+
+// String describes the store without credentials.
+func (s *Store) String() string {
+	return "redisstore.Store{Addr:" + s.c.Options().Addr + " Prefix:" + s.prefix + "}"
+}
+
+// GoString is like String.
+func (s *Store) GoString() string { return s.String() }
+
+// The scripts. A record is "vvvvvvvv" .. value, where vvvvvvvv is its
+// version as 8 big-endian bytes.
+var (
+	// casScript: KEYS[1] the key; ARGV[1] the expected version (8 bytes,
+	// or empty for "absent"); ARGV[2] the new record; ARGV[3] the ttl in
+	// milliseconds. Returns 1 when stored, 0 when the key is absent but a
+	// version was expected, else the current record.
+	casScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  if string.sub(cur, 1, 8) ~= ARGV[1] then return cur end
+elseif ARGV[1] ~= '' then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`)
+
+	// delScript: KEYS[1] the key; ARGV[1] the expected version. Returns 1
+	// when deleted, 0 when absent, else the current record.
+	delScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+if string.sub(cur, 1, 8) ~= ARGV[1] then return cur end
+redis.call('DEL', KEYS[1])
+return 1`)
+
+	// incrScript: KEYS[1] the key; ARGV[1] the window in milliseconds.
+	// Returns {n, remaining ttl in milliseconds}.
+	incrScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+local ttl = -1
+if n > 1 then ttl = redis.call('PTTL', KEYS[1]) end
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}`)
+)
+
+const versionLen = 8
+
+func decodeRecord(b []byte) (store.Record, error) {
+	if len(b) < versionLen {
+		return store.Record{}, errors.New("malformed record")
+	}
+	v := binary.BigEndian.Uint64(b)
+	if v == 0 {
+		return store.Record{}, errors.New("malformed record")
+	}
+	return store.Record{Value: b[versionLen:], Version: v}, nil
+}
+
+func versionBytes(v uint64) []byte {
+	if v == 0 {
+		return nil
+	}
+	return binary.BigEndian.AppendUint64(make([]byte, 0, versionLen), v)
+}
+
+// newVersion returns a random nonzero version.
+func newVersion() uint64 {
+	for {
+		if v := rand.Uint64(); v != 0 {
+			return v
+		}
+	}
+}
+
+// Get implements store.Store. It is one GET.
+func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Record{}, err
+	}
+	if key == "" {
+		return store.Record{}, fmt.Errorf("%w: empty key", store.ErrInvalid)
+	}
+	b, err := s.c.Get(ctx, s.prefix+key).Bytes()
+	if err == redis.Nil {
+		return store.Record{}, nil
+	}
+	if err != nil {
+		return store.Record{}, fail(ctx, "get", err, false)
+	}
+	r, err := decodeRecord(b)
+	if err != nil {
+		return store.Record{}, store.Unavailable("get", err)
+	}
+	return r, nil
+}
+
+// CompareAndSwap implements store.Store. It is one EVALSHA.
+func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Record{}, err
+	}
+	if err := store.CheckArgs(key, ttl); err != nil {
+		return store.Record{}, err
+	}
+	ms := ttl.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	v := newVersion()
+	rec := make([]byte, versionLen, versionLen+len(value))
+	binary.BigEndian.PutUint64(rec, v)
+	rec = append(rec, value...)
+	res, err := s.run(ctx, casScript, key, versionBytes(old), rec, ms)
+	if err != nil {
+		return store.Record{}, fail(ctx, "cas", err, true)
+	}
+	switch res := res.(type) {
+	case int64:
+		if res == 1 {
+			return store.Record{Value: value, Version: v}, nil
+		}
+		return store.Record{}, store.ErrConflict
+	case string:
+		cur, err := decodeRecord([]byte(res))
+		if err != nil {
+			return store.Record{}, store.Unavailable("cas", err)
+		}
+		return cur, store.ErrConflict
+	}
+	return store.Record{}, store.Unavailable("cas", fmt.Errorf("unexpected answer %T", res))
+}
+
+// CompareAndDelete implements store.Store. It is one EVALSHA.
+func (s *Store) CompareAndDelete(ctx context.Context, key string, old uint64) (store.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Record{}, err
+	}
+	if key == "" {
+		return store.Record{}, fmt.Errorf("%w: empty key", store.ErrInvalid)
+	}
+	if old == 0 {
+		return store.Record{}, fmt.Errorf("%w: version 0", store.ErrInvalid)
+	}
+	res, err := s.run(ctx, delScript, key, versionBytes(old))
+	if err != nil {
+		return store.Record{}, fail(ctx, "delete", err, true)
+	}
+	switch res := res.(type) {
+	case int64:
+		if res == 1 {
+			return store.Record{}, nil
+		}
+		return store.Record{}, store.ErrConflict
+	case string:
+		cur, err := decodeRecord([]byte(res))
+		if err != nil {
+			return store.Record{}, store.Unavailable("delete", err)
+		}
+		return cur, store.ErrConflict
+	}
+	return store.Record{}, store.Unavailable("delete", fmt.Errorf("unexpected answer %T", res))
+}
+
+// Incr implements store.Store. It is one EVALSHA.
+func (s *Store) Incr(ctx context.Context, key string, window time.Duration) (int64, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, time.Time{}, err
+	}
+	if err := store.CheckArgs(key, window); err != nil {
+		return 0, time.Time{}, err
+	}
+	ms := window.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	res, err := s.run(ctx, incrScript, key, ms)
+	if err != nil {
+		return 0, time.Time{}, fail(ctx, "incr", err, true)
+	}
+	a, ok := res.([]any)
+	if ok && len(a) == 2 {
+		n, ok1 := a[0].(int64)
+		ttl, ok2 := a[1].(int64)
+		if ok1 && ok2 {
+			return n, s.now().Add(time.Duration(ttl) * time.Millisecond), nil
+		}
+	}
+	return 0, time.Time{}, store.OutcomeUnknown("incr", fmt.Errorf("unexpected answer %T", res))
+}
+
+// run runs a script with EVALSHA, and with EVAL when the server answers
+// NOSCRIPT (it did nothing then).
+func (s *Store) run(ctx context.Context, sc *redis.Script, key string, args ...any) (any, error) {
+	keys := []string{s.prefix + key}
+	res, err := sc.EvalSha(ctx, s.c, keys, args...).Result()
+	if err != nil && isNoScript(err) {
+		res, err = sc.Eval(ctx, s.c, keys, args...).Result()
+	}
+	return res, err
+}
+
+func isNoScript(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOSCRIPT")
+}
+
+// fail classifies a client error: ErrUnavailable when the command provably
+// did nothing, ErrOutcomeUnknown when a write may have landed.
+func fail(ctx context.Context, op string, err error, write bool) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = fmt.Errorf("%w: %w", cerr, err)
+	}
+	if !write || notSent(err) {
+		return store.Unavailable(op, err)
+	}
+	return store.OutcomeUnknown(op, err)
+}
+
+// notSent reports whether err shows that the command was not executed: the
+// connection could not be made, the client is closed or out of
+// connections, or the server answered with an error (a script that fails
+// fails before its only write, and NOSCRIPT, LOADING, BUSY, OOM, READONLY
+// mean nothing ran).
+func notSent(err error) bool {
+	if errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrPoolExhausted) {
+		return true
+	}
+	var re redis.Error
+	if errors.As(err, &re) {
+		return true
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	return false
+}
