@@ -72,6 +72,7 @@ func sms(to string) provider.StartRequest {
 }
 
 func TestDeterministicCodes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	codes := func(opts ...fake.Option) []string {
 		f := fake.MustNew(opts...)
@@ -116,6 +117,7 @@ func TestDeterministicCodes(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
+	t.Parallel()
 	bad := map[string]fake.Option{
 		"nil option":         nil,
 		"nil clock":          fake.WithClock(nil),
@@ -146,6 +148,7 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 func TestOutbox(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := fake.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	var hooked []fake.Message
@@ -193,6 +196,7 @@ func TestOutbox(t *testing.T) {
 }
 
 func TestResendAndChannels(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew()
 	v1, err := f.Start(ctx, sms(to))
@@ -228,6 +232,7 @@ func TestResendAndChannels(t *testing.T) {
 }
 
 func TestCustomCodes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	req := provider.StartRequest{To: to, Channel: provider.ChannelSMS, CustomCode: "A1B2C3"}
 	_, err := fake.MustNew().Start(ctx, req)
@@ -256,6 +261,7 @@ func TestCustomCodes(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew()
 	for _, req := range []provider.StartRequest{
@@ -285,6 +291,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestCheckIDAndToMustAgree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew()
 	v, _ := f.Start(ctx, sms(to))
@@ -300,6 +307,7 @@ func TestCheckIDAndToMustAgree(t *testing.T) {
 }
 
 func TestApprove(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew()
 	v, _ := f.Start(ctx, sms(to))
@@ -313,6 +321,7 @@ func TestApprove(t *testing.T) {
 }
 
 func TestMaxChecksGone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew(fake.WithMaxChecks(2), fake.WithMaxChecksGone(), fake.WithFixedCode("1111"))
 	f.Start(ctx, sms(to))
@@ -327,6 +336,7 @@ func TestMaxChecksGone(t *testing.T) {
 }
 
 func TestDisabledChannels(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew(fake.WithDisabledChannels(provider.ChannelWhatsApp))
 	_, err := f.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelWhatsApp})
@@ -340,6 +350,7 @@ func TestDisabledChannels(t *testing.T) {
 }
 
 func TestMagicNumbers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name      string
@@ -401,6 +412,7 @@ func TestMagicNumbers(t *testing.T) {
 }
 
 func TestInjectFault(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew(fake.WithFixedCode("1234"))
 	other := "+14155550100"
@@ -467,6 +479,7 @@ func TestInjectFault(t *testing.T) {
 }
 
 func TestEvictionBoundsMemory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	f := fake.MustNew(fake.WithClock(clock.Now), fake.WithFixedCode("1234"), fake.WithOutboxLimit(10))
@@ -500,6 +513,7 @@ func TestEvictionBoundsMemory(t *testing.T) {
 }
 
 func TestRedaction(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew(fake.WithFixedCode("987654"), fake.WithCustomCodes(true))
 	f.Start(ctx, sms(to))
@@ -526,6 +540,7 @@ func TestRedaction(t *testing.T) {
 }
 
 func TestErrorString(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  *fake.Error
 		want string
@@ -541,6 +556,7 @@ func TestErrorString(t *testing.T) {
 }
 
 func TestClockSet(t *testing.T) {
+	t.Parallel()
 	c := fake.NewClock(time.Unix(0, 0))
 	want := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	c.Set(want)
@@ -550,6 +566,7 @@ func TestClockSet(t *testing.T) {
 }
 
 func TestName(t *testing.T) {
+	t.Parallel()
 	var p provider.Provider = fake.MustNew()
 	if n, ok := p.(provider.Namer); !ok || n.Name() != "fake" {
 		t.Errorf("Name() = %v", p)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestChannelKnown(t *testing.T) {
+	t.Parallel()
 	for _, c := range []provider.Channel{"sms", "call", "whatsapp", "email", "sna", "auto"} {
 		if !c.Known() {
 			t.Errorf("%q.Known() = false", c)
@@ -27,6 +28,7 @@ func TestChannelKnown(t *testing.T) {
 }
 
 func TestStatusKnown(t *testing.T) {
+	t.Parallel()
 	for _, s := range []provider.Status{"pending", "approved", "canceled", "expired", "max_attempts_reached", "failed", "deleted", "denied"} {
 		if !s.Known() {
 			t.Errorf("%q.Known() = false", s)
@@ -40,6 +42,7 @@ func TestStatusKnown(t *testing.T) {
 }
 
 func TestApproved(t *testing.T) {
+	t.Parallel()
 	if !(provider.Verification{Status: provider.StatusApproved}).Approved() {
 		t.Error("approved verification: Approved() = false")
 	}
@@ -51,6 +54,7 @@ func TestApproved(t *testing.T) {
 // TestStringsRedact checks every formatting verb on every value that can
 // carry a code or a target.
 func TestStringsRedact(t *testing.T) {
+	t.Parallel()
 	const code, to = "55512345", "+14155552671"
 	values := []any{
 		provider.StartRequest{To: to, Channel: provider.ChannelSMS, CustomCode: code},
@@ -81,6 +85,7 @@ func (w waitErr) Error() string             { return "wait" }
 func (w waitErr) RetryAfter() time.Duration { return time.Duration(w) }
 
 func TestRetryAfter(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  error
 		want time.Duration

@@ -55,6 +55,7 @@ func newClient(t *testing.T, p provider.Provider, opts ...verify.Option) *verify
 }
 
 func TestStartNormalises(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		to     string
 		ch     verify.Channel
@@ -97,6 +98,7 @@ func TestStartNormalises(t *testing.T) {
 }
 
 func TestStartRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		to   string
@@ -157,6 +159,7 @@ func TestStartRefusesBadInput(t *testing.T) {
 }
 
 func TestLandlinePolicy(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t, fake.MustNew(), verify.WithRefuseLandlines())
 	_, err := c.Start(ctx, "+442071838750", verify.ChannelSMS, nil)
@@ -177,6 +180,7 @@ func TestLandlinePolicy(t *testing.T) {
 }
 
 func TestCheckCleansCode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		code string
 		want string // "" means refused
@@ -221,6 +225,7 @@ func TestCheckCleansCode(t *testing.T) {
 }
 
 func TestCodeLengthOption(t *testing.T) {
+	t.Parallel()
 	rec := &recorder{}
 	c := newClient(t, rec, verify.WithCodeLength(6, 6))
 	for _, code := range []string{"12345", "1234567"} {
@@ -234,6 +239,7 @@ func TestCodeLengthOption(t *testing.T) {
 }
 
 func TestCheckIDAndExtensions(t *testing.T) {
+	t.Parallel()
 	rec := &recorder{v: provider.Verification{ID: "VE1", Status: provider.StatusApproved}}
 	c := newClient(t, rec)
 	ext := testExtension("x")
@@ -263,6 +269,7 @@ type testExtension string
 func (testExtension) ExtensionFor() string { return "test" }
 
 func TestFlowWithFake(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew()
 	c := newClient(t, f, verify.WithDefaultRegion("US"))
@@ -298,6 +305,7 @@ func TestFlowWithFake(t *testing.T) {
 // checks the wrapping: errors.Is, errors.As to both error types, CodeOf and
 // a message with the masked target.
 func TestErrorsThroughClient(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	sentinels := []struct {
 		err  error
@@ -343,6 +351,7 @@ func TestErrorsThroughClient(t *testing.T) {
 }
 
 func TestCodeOf(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  error
 		want verify.Code
@@ -362,6 +371,7 @@ func TestCodeOf(t *testing.T) {
 }
 
 func TestContextDone(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	rec := &recorder{}
@@ -539,6 +549,7 @@ func TestApproveAndConflict(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
+	t.Parallel()
 	if _, err := verify.New(nil); err == nil {
 		t.Error("New(nil): no error")
 	}
@@ -604,6 +615,7 @@ func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
 }
 
 func TestLoggerAndHook(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const code = "918273"
 	f := fake.MustNew(fake.WithFixedCode(code))
@@ -644,6 +656,7 @@ func TestLoggerAndHook(t *testing.T) {
 }
 
 func TestConcurrentClient(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew(fake.WithRandomCodes())
 	c := newClient(t, f, verify.WithHook(func(context.Context, verify.Event) {}))
@@ -665,6 +678,7 @@ func TestConcurrentClient(t *testing.T) {
 }
 
 func TestEventDuration(t *testing.T) {
+	t.Parallel()
 	var d time.Duration = -1
 	c := newClient(t, fake.MustNew(), verify.WithHook(func(_ context.Context, e verify.Event) { d = e.Duration }))
 	c.Start(context.Background(), "+14155552671", verify.ChannelSMS, nil)

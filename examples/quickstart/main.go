@@ -1,9 +1,10 @@
 // Command quickstart plays Twilio Verify's quickstart with verifykit:
 // send a code, then check what the user typed.
 //
-// With no configuration it runs on the embedded fake provider and plays the
-// whole flow in one process (start, the delivered message, a wrong code,
-// the right code), so it needs no account and sends nothing:
+// With no command it runs on the embedded fake provider and plays the whole
+// flow in one process (start, the delivered message, a wrong code, the
+// right code), so it needs no account and sends nothing, even when the
+// TWILIO_* variables below are set:
 //
 //	go run ./examples/quickstart
 //
@@ -59,8 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	} else if configured {
-		fmt.Fprintln(stderr, "Twilio is configured: say what to do.\n\n"+usage)
-		return exitUsage
+		// The bare command always plays on the fake, as the usage says;
+		// the Twilio settings are for the other commands.
+		fmt.Fprintln(stderr, "(Twilio is configured, but the bare quickstart plays on the fake; use start, check or interactive to talk to Twilio.)")
 	}
 	fs := flag.NewFlagSet("quickstart "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)

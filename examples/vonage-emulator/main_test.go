@@ -1,37 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/verifykit/verifykit/examples/internal/examplestest"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/vonage"
 	"github.com/verifykit/verifykit/vonage/vonagetest"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the examples' shared concurrent-safe buffer.
+type syncBuffer = examplestest.SyncBuffer
 
 // TestRunServesAndStops runs the program, follows its printed
 // instructions with the vonage client, and stops it.

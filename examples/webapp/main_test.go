@@ -9,28 +9,14 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/verifykit/verifykit/examples/internal/examplestest"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the examples' shared concurrent-safe buffer.
+type syncBuffer = examplestest.SyncBuffer
 
 // start runs the program until the returned stop is called.
 func start(t *testing.T, getenv func(string) string, args ...string) (string, *syncBuffer, func() int) {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestTarget(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"+14155552671", "+14*******71"},
@@ -28,6 +29,7 @@ func TestTarget(t *testing.T) {
 }
 
 func TestTargetBoundsLength(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("9", 10000)
 	if got := Target(long); len(got) != maxLen {
 		t.Errorf("len(Target(10000 digits)) = %d, want %d", len(got), maxLen)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestIsE164(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		"+14155552671": true, "+442071838750": true, "+12345678": true, "+123456789012345": true,
 		"": false, "+": false, "14155552671": false, "+04155552671": false, "+1234567": false,
@@ -20,6 +21,7 @@ func TestIsE164(t *testing.T) {
 }
 
 func TestIsEmail(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		"a@example.com": true, "x.y+z@mail.example.co.uk": true,
 		"": false, "@example.com": false, "a@": false, "a@b": false, "a b@example.com": false,
@@ -39,6 +41,7 @@ func TestIsEmail(t *testing.T) {
 }
 
 func TestValidCode(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		"1234": true, "1234567890": true, "AbC123": true,
 		"123": false, "12345678901": false, "12 34": false, "12-34": false, "": false, "１２３４": false,
@@ -50,6 +53,7 @@ func TestValidCode(t *testing.T) {
 }
 
 func TestValidSID(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		s, prefix string
 		want      bool

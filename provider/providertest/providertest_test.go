@@ -130,6 +130,7 @@ func failures(t *testing.T, mk func(*fake.Fake) provider.Provider, opts ...fake.
 }
 
 func TestSuiteCatchesBrokenProviders(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		mk   func(*fake.Fake) provider.Provider
@@ -402,6 +403,7 @@ func TestIncompleteLimitsFail(t *testing.T) {
 // TestFailureNamesRule checks that a failure reported through Run carries
 // the rule's text.
 func TestFailureNamesRule(t *testing.T) {
+	t.Parallel()
 	r := Rules()[0]
 	rec := &recorder{TB: t}
 	f := fake.MustNew()
