@@ -124,7 +124,7 @@ func (c *Client) ChallengeFactor(ctx context.Context, req provider.ChallengeRequ
 		return provider.Challenge{}, invalidInput(op, "code must be 3 to 8 digits")
 	}
 	f := url.Values{"FactorSid": {req.FactorID}}
-	setNonEmpty(f, "AuthPayload", req.Code)
+	setForm(f, "AuthPayload", req.Code)
 	if !req.ExpiresAt.IsZero() {
 		f.Set("ExpirationDate", req.ExpiresAt.UTC().Format(time.RFC3339))
 	}
@@ -143,7 +143,7 @@ func (c *Client) ChallengeFactor(ctx context.Context, req provider.ChallengeRequ
 			if len(d.Message) > 256 || len(d.Fields) > 20 {
 				return provider.Challenge{}, invalidInput(op, "details: message at most 256 bytes, at most 20 fields")
 			}
-			setNonEmpty(f, "Details.Message", d.Message)
+			setForm(f, "Details.Message", d.Message)
 			for _, fl := range d.Fields {
 				b, _ := json.Marshal(fl)
 				f.Add("Details.Fields", string(b))
@@ -160,7 +160,7 @@ func (c *Client) ChallengeFactor(ctx context.Context, req provider.ChallengeRequ
 	var ch Challenge
 	err = c.do(ctx, call{op: op, method: http.MethodPost, path: path + "/Challenges", form: f, secrets: []string{req.Code},
 		ok: []int{http.StatusCreated, http.StatusOK}}, &ch)
-	if ErrorCode(err) == twiliocode.ChallengeVerifyFailed {
+	if CodeOf(err) == twiliocode.ChallengeVerifyFailed {
 		return provider.Challenge{Identity: req.Identity, FactorID: req.FactorID, Status: provider.ChallengePending}, nil
 	}
 	if err != nil {
@@ -194,7 +194,7 @@ func (c *Client) UpdateChallenge(ctx context.Context, identity, sid, authPayload
 	}
 	var ch Challenge
 	err = c.do(ctx, call{op: op, method: http.MethodPost, path: path, form: f, secrets: []string{authPayload}, ok: []int{http.StatusOK}}, &ch)
-	if ErrorCode(err) == twiliocode.ChallengeVerifyFailed {
+	if CodeOf(err) == twiliocode.ChallengeVerifyFailed {
 		return provider.Challenge{ID: sid, Identity: identity, Status: provider.ChallengePending}, nil
 	}
 	if err != nil {
@@ -242,13 +242,13 @@ func (c *Client) ListChallenges(ctx context.Context, identity string, opts *Chal
 	}
 	switch opts.Status {
 	case "", provider.ChallengePending, provider.ChallengeApproved, provider.ChallengeDenied, provider.ChallengeExpired:
-		setNonEmpty(f, "Status", string(opts.Status))
+		setForm(f, "Status", string(opts.Status))
 	default:
 		return nil, invalidInput(op, "status must be pending, approved, denied or expired")
 	}
 	switch opts.Order {
 	case "", "asc", "desc":
-		setNonEmpty(f, "Order", opts.Order)
+		setForm(f, "Order", opts.Order)
 	default:
 		return nil, invalidInput(op, "order must be asc or desc")
 	}

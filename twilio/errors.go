@@ -190,8 +190,9 @@ func unknownSID(op string) error {
 	return &RequestError{Op: op, Err: errors.New("no verification has this SID (not VE followed by 32 hex digits)"), kind: provider.ErrNotFound}
 }
 
-// ErrorCode returns the Twilio error code in err's tree, or 0.
-func ErrorCode(err error) int {
+// CodeOf returns Twilio's numeric error code (such as 60203) of the
+// APIError in err's tree, or 0 when there is none or it had no code.
+func CodeOf(err error) int {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.Code

@@ -248,7 +248,7 @@ func (c *Client) ConfirmFactor(ctx context.Context, req provider.ConfirmRequest)
 		return provider.Factor{}, invalidInput(opConfirmFactor, "code must be 3 to 8 digits")
 	}
 	f, err := c.updateFactor(ctx, opConfirmFactor, req.Identity, req.FactorID, FactorUpdate{AuthPayload: req.Code})
-	if ErrorCode(err) == twiliocode.FactorVerifyFailed {
+	if CodeOf(err) == twiliocode.FactorVerifyFailed {
 		return provider.Factor{ID: req.FactorID, Identity: req.Identity, Type: provider.FactorTOTP, Status: provider.FactorUnverified}, nil
 	}
 	return f, err
@@ -279,12 +279,12 @@ func (c *Client) updateFactor(ctx context.Context, op, identity, sid string, u F
 		return provider.Factor{}, invalidInput(op, err.Error())
 	}
 	f := url.Values{}
-	setNonEmpty(f, "AuthPayload", u.AuthPayload)
-	setNonEmpty(f, "FriendlyName", u.FriendlyName)
+	setForm(f, "AuthPayload", u.AuthPayload)
+	setForm(f, "FriendlyName", u.FriendlyName)
 	setTOTPConfig(f, u.TOTP, u.SkewSet)
-	setNonEmpty(f, "Config.NotificationToken", u.NotificationToken)
-	setNonEmpty(f, "Config.SdkVersion", u.SdkVersion)
-	setNonEmpty(f, "Config.NotificationPlatform", u.NotificationPlatform)
+	setForm(f, "Config.NotificationToken", u.NotificationToken)
+	setForm(f, "Config.SdkVersion", u.SdkVersion)
+	setForm(f, "Config.NotificationPlatform", u.NotificationPlatform)
 	var fa Factor
 	err = c.do(ctx, call{op: op, method: http.MethodPost, path: path, form: f, secrets: []string{u.AuthPayload},
 		ok: []int{http.StatusOK}}, &fa)

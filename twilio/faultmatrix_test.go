@@ -56,7 +56,10 @@ var ops = []op{
 		_, err := c.FetchService(ctx, serviceSID)
 		return err
 	}},
-	{"ListServices", "GET", func(ctx context.Context, c *twilio.Client) error { _, err := c.ListServices(ctx, 0, 0); return err }},
+	{"ListServices", "GET", func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.ListServices(ctx, twilio.ListOptions{})
+		return err
+	}},
 	{"DeleteService", "DELETE", func(ctx context.Context, c *twilio.Client) error { return c.DeleteService(ctx, serviceSID) }},
 }
 

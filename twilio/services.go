@@ -3,6 +3,7 @@ package twilio
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,14 +21,14 @@ type Service struct {
 	FriendlyName                   string            `json:"friendly_name"`
 	CodeLength                     int               `json:"code_length"`
 	LookupEnabled                  bool              `json:"lookup_enabled"`
-	Psd2Enabled                    bool              `json:"psd2_enabled"`
-	SkipSmsToLandlines             bool              `json:"skip_sms_to_landlines"`
-	DtmfInputRequired              bool              `json:"dtmf_input_required"`
+	PSD2Enabled                    bool              `json:"psd2_enabled"`
+	SkipSMSToLandlines             bool              `json:"skip_sms_to_landlines"`
+	DTMFInputRequired              bool              `json:"dtmf_input_required"`
 	TTSName                        string            `json:"tts_name"`
 	DoNotShareWarningEnabled       bool              `json:"do_not_share_warning_enabled"`
 	CustomCodeEnabled              bool              `json:"custom_code_enabled"`
 	Push                           *ServicePush      `json:"push"`
-	Totp                           *ServiceTotp      `json:"totp"`
+	TOTP                           *ServiceTOTP      `json:"totp"`
 	DefaultTemplateSID             string            `json:"default_template_sid"`
 	WhatsApp                       *ServiceWhatsApp  `json:"whatsapp"`
 	VerifyEventSubscriptionEnabled bool              `json:"verify_event_subscription_enabled"`
@@ -40,12 +41,12 @@ type Service struct {
 // ServicePush is a service's push configuration.
 type ServicePush struct {
 	IncludeDate      bool   `json:"include_date"`
-	ApnCredentialSID string `json:"apn_credential_sid"`
-	FcmCredentialSID string `json:"fcm_credential_sid"`
+	APNCredentialSID string `json:"apn_credential_sid"`
+	FCMCredentialSID string `json:"fcm_credential_sid"`
 }
 
-// ServiceTotp is a service's TOTP configuration.
-type ServiceTotp struct {
+// ServiceTOTP is a service's TOTP configuration.
+type ServiceTOTP struct {
 	Issuer     string `json:"issuer"`
 	TimeStep   int    `json:"time_step"`
 	CodeLength int    `json:"code_length"`
@@ -70,9 +71,9 @@ type ServiceParams struct {
 	CodeLength int
 
 	LookupEnabled                  *bool
-	SkipSmsToLandlines             *bool // needs LookupEnabled
-	DtmfInputRequired              *bool
-	Psd2Enabled                    *bool
+	SkipSMSToLandlines             *bool // needs LookupEnabled
+	DTMFInputRequired              *bool
+	PSD2Enabled                    *bool
 	DoNotShareWarningEnabled       *bool
 	CustomCodeEnabled              *bool
 	VerifyEventSubscriptionEnabled *bool
@@ -81,13 +82,13 @@ type ServiceParams struct {
 	DefaultTemplateSID string // HJ…
 
 	PushIncludeDate      *bool
-	PushApnCredentialSID string // CR…
-	PushFcmCredentialSID string // CR…
+	PushAPNCredentialSID string // CR…
+	PushFCMCredentialSID string // CR…
 
-	TotpIssuer     string
-	TotpTimeStep   int // 20 to 60
-	TotpCodeLength int // 3 to 8
-	TotpSkew       *int
+	TOTPIssuer     string
+	TOTPTimeStep   int // 20 to 60
+	TOTPCodeLength int // 3 to 8
+	TOTPSkew       *int
 
 	WhatsAppMsgServiceSID string // MG…
 	WhatsAppFrom          string
@@ -96,7 +97,7 @@ type ServiceParams struct {
 // Bool returns a pointer to b, for ServiceParams.
 func Bool(b bool) *bool { return &b }
 
-// Int returns a pointer to n, for ServiceParams.TotpSkew.
+// Int returns a pointer to n, for ServiceParams.TOTPSkew.
 func Int(n int) *int { return &n }
 
 func (p ServiceParams) form(op string) (url.Values, error) {
@@ -128,23 +129,23 @@ func (p ServiceParams) form(op string) (url.Values, error) {
 	str("FriendlyName", p.FriendlyName)
 	for _, err := range []error{
 		integer("CodeLength", p.CodeLength, 4, 10),
-		integer("Totp.TimeStep", p.TotpTimeStep, 20, 60),
-		integer("Totp.CodeLength", p.TotpCodeLength, 3, 8),
+		integer("Totp.TimeStep", p.TOTPTimeStep, 20, 60),
+		integer("Totp.CodeLength", p.TOTPCodeLength, 3, 8),
 	} {
 		if err != nil {
 			return nil, err
 		}
 	}
-	if p.TotpSkew != nil {
-		if *p.TotpSkew < 0 || *p.TotpSkew > 2 {
+	if p.TOTPSkew != nil {
+		if *p.TOTPSkew < 0 || *p.TOTPSkew > 2 {
 			return nil, invalid("Totp.Skew must be 0 to 2")
 		}
-		f.Set("Totp.Skew", strconv.Itoa(*p.TotpSkew))
+		f.Set("Totp.Skew", strconv.Itoa(*p.TOTPSkew))
 	}
 	for _, s := range []struct{ val, prefix, name string }{
 		{p.DefaultTemplateSID, "HJ", "DefaultTemplateSid"},
-		{p.PushApnCredentialSID, "CR", "Push.ApnCredentialSid"},
-		{p.PushFcmCredentialSID, "CR", "Push.FcmCredentialSid"},
+		{p.PushAPNCredentialSID, "CR", "Push.ApnCredentialSid"},
+		{p.PushFCMCredentialSID, "CR", "Push.FcmCredentialSid"},
 		{p.WhatsAppMsgServiceSID, "MG", "Whatsapp.MsgServiceSid"},
 	} {
 		if s.val != "" && !wire.ValidSID(s.val, s.prefix) {
@@ -153,15 +154,15 @@ func (p ServiceParams) form(op string) (url.Values, error) {
 		str(s.name, s.val)
 	}
 	boolean("LookupEnabled", p.LookupEnabled)
-	boolean("SkipSmsToLandlines", p.SkipSmsToLandlines)
-	boolean("DtmfInputRequired", p.DtmfInputRequired)
-	boolean("Psd2Enabled", p.Psd2Enabled)
+	boolean("SkipSmsToLandlines", p.SkipSMSToLandlines)
+	boolean("DtmfInputRequired", p.DTMFInputRequired)
+	boolean("Psd2Enabled", p.PSD2Enabled)
 	boolean("DoNotShareWarningEnabled", p.DoNotShareWarningEnabled)
 	boolean("CustomCodeEnabled", p.CustomCodeEnabled)
 	boolean("VerifyEventSubscriptionEnabled", p.VerifyEventSubscriptionEnabled)
 	boolean("Push.IncludeDate", p.PushIncludeDate)
 	str("TtsName", p.TTSName)
-	str("Totp.Issuer", p.TotpIssuer)
+	str("Totp.Issuer", p.TOTPIssuer)
 	str("Whatsapp.From", p.WhatsAppFrom)
 	return f, nil
 }
@@ -231,62 +232,96 @@ func (c *Client) DeleteService(ctx context.Context, sid string) error {
 	return c.do(ctx, call{op: op, method: http.MethodDelete, path: "/v2/Services/" + sid, ok: []int{http.StatusNoContent, http.StatusOK}}, nil)
 }
 
+// ListOptions bound ListServices and Services. The zero value reads every
+// service, in pages of Twilio's default size.
+type ListOptions struct {
+	// PageSize is the number of services asked for per page, 1 to 1000;
+	// 0 means Twilio's default of 50.
+	PageSize int
+	// Limit is the most services read; 0 means no limit.
+	Limit int
+}
+
 // ListServices returns the account's Verify Services, with GET
 // /v2/Services, following meta.next_page_url until the last page or until
-// limit services have been read (0 means no limit). pageSize is the page
-// size asked for, 1 to 1000; 0 means Twilio's default of 50.
+// opts.Limit services have been read. On an error it returns the services
+// read so far with it.
 //
 // Next-page URLs are followed on the client's own base URL (only their path
 // and query are used), so credentials never go to another host.
 //
 // API: https://www.twilio.com/docs/verify/api/service#read-multiple-service-resources
-func (c *Client) ListServices(ctx context.Context, pageSize, limit int) ([]Service, error) {
-	const op = "list services"
-	if pageSize < 0 || pageSize > 1000 || limit < 0 {
-		return nil, invalidInput(op, "page size must be 0 to 1000 and limit not negative")
-	}
-	form := url.Values{}
-	if pageSize > 0 {
-		form.Set("PageSize", strconv.Itoa(pageSize))
-	}
-	path := "/v2/Services"
+func (c *Client) ListServices(ctx context.Context, opts ListOptions) ([]Service, error) {
 	var out []Service
-	for pages := 0; ; pages++ {
-		if pages >= 10000 {
-			return out, &RequestError{Op: op, Err: errors.New("more than 10000 pages"), kind: provider.ErrUnavailable}
-		}
-		var page struct {
-			Services *[]Service `json:"services"`
-			Meta     struct {
-				NextPageURL string `json:"next_page_url"`
-			} `json:"meta"`
-		}
-		check := func() error {
-			if page.Services == nil {
-				return errors.New("the answer has no services list")
-			}
-			for i := range *page.Services {
-				if err := checkService(&(*page.Services)[i], ""); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, form: form, ok: []int{http.StatusOK}, check: check}, &page); err != nil {
+	for s, err := range c.Services(ctx, opts) {
+		if err != nil {
 			return out, err
 		}
-		out = append(out, *page.Services...)
-		if limit > 0 && len(out) >= limit {
-			return out[:limit], nil
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Services returns an iterator over the account's Verify Services, which
+// reads pages as the loop needs them, as ListServices does. An error ends
+// the iteration: it is yielded with a zero Service.
+func (c *Client) Services(ctx context.Context, opts ListOptions) iter.Seq2[Service, error] {
+	return func(yield func(Service, error) bool) {
+		const op = "list services"
+		if opts.PageSize < 0 || opts.PageSize > 1000 || opts.Limit < 0 {
+			yield(Service{}, invalidInput(op, "page size must be 0 to 1000 and limit not negative"))
+			return
 		}
-		if page.Meta.NextPageURL == "" {
-			return out, nil
+		form := url.Values{}
+		if opts.PageSize > 0 {
+			form.Set("PageSize", strconv.Itoa(opts.PageSize))
 		}
-		next, err := url.Parse(page.Meta.NextPageURL)
-		if err != nil || next.Path != "/v2/Services" {
-			return out, &RequestError{Op: op, Err: errors.New("next_page_url is not a Services page"), kind: provider.ErrUnavailable}
+		path := "/v2/Services"
+		read := 0
+		for pages := 0; ; pages++ {
+			if pages >= 10000 {
+				yield(Service{}, &RequestError{Op: op, Err: errors.New("more than 10000 pages"), kind: provider.ErrUnavailable})
+				return
+			}
+			var page struct {
+				Services *[]Service `json:"services"`
+				Meta     struct {
+					NextPageURL string `json:"next_page_url"`
+				} `json:"meta"`
+			}
+			check := func() error {
+				if page.Services == nil {
+					return errors.New("the answer has no services list")
+				}
+				for i := range *page.Services {
+					if err := checkService(&(*page.Services)[i], ""); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, form: form, ok: []int{http.StatusOK}, check: check}, &page); err != nil {
+				yield(Service{}, err)
+				return
+			}
+			for _, s := range *page.Services {
+				if !yield(s, nil) {
+					return
+				}
+				if read++; opts.Limit > 0 && read >= opts.Limit {
+					return
+				}
+			}
+			if page.Meta.NextPageURL == "" {
+				return
+			}
+			next, err := url.Parse(page.Meta.NextPageURL)
+			if err != nil || next.Path != "/v2/Services" {
+				yield(Service{}, &RequestError{Op: op, Err: errors.New("next_page_url is not a Services page"), kind: provider.ErrUnavailable})
+				return
+			}
+			path, form = next.Path, next.Query()
 		}
-		path, form = next.Path, next.Query()
 	}
 }
 

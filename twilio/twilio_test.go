@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -491,8 +492,8 @@ func TestAPIErrors(t *testing.T) {
 			if !errors.As(err, &ae) || ae.Status != tt.status || ae.Code != tt.code || ae.Wait != tt.wait {
 				t.Fatalf("APIError = %#v", ae)
 			}
-			if twilio.ErrorCode(err) != tt.code {
-				t.Errorf("ErrorCode = %d", twilio.ErrorCode(err))
+			if twilio.CodeOf(err) != tt.code {
+				t.Errorf("CodeOf = %d", twilio.CodeOf(err))
 			}
 			if d, _ := provider.RetryAfter(err); d != tt.wait {
 				t.Errorf("RetryAfter = %v, want %v", d, tt.wait)
@@ -607,10 +608,10 @@ func TestServices(t *testing.T) {
 	})
 	ctx := context.Background()
 	s, err := c.CreateService(ctx, twilio.ServiceParams{
-		FriendlyName: "Acme Login", CodeLength: 6, LookupEnabled: twilio.Bool(true), SkipSmsToLandlines: twilio.Bool(true),
-		CustomCodeEnabled: twilio.Bool(false), DtmfInputRequired: twilio.Bool(true), TTSName: "Polly.Joanna",
-		PushIncludeDate: twilio.Bool(false), PushApnCredentialSID: "CRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		TotpIssuer: "Acme", TotpTimeStep: 30, TotpCodeLength: 6, TotpSkew: twilio.Int(0),
+		FriendlyName: "Acme Login", CodeLength: 6, LookupEnabled: twilio.Bool(true), SkipSMSToLandlines: twilio.Bool(true),
+		CustomCodeEnabled: twilio.Bool(false), DTMFInputRequired: twilio.Bool(true), TTSName: "Polly.Joanna",
+		PushIncludeDate: twilio.Bool(false), PushAPNCredentialSID: "CRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		TOTPIssuer: "Acme", TOTPTimeStep: 30, TOTPCodeLength: 6, TOTPSkew: twilio.Int(0),
 		DefaultTemplateSID: "HJaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", WhatsAppMsgServiceSID: "MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", WhatsAppFrom: "+14155550100",
 	})
 	if err != nil {
@@ -628,9 +629,9 @@ func TestServices(t *testing.T) {
 	}
 	wantSvc := twilio.Service{
 		SID: serviceSID, AccountSID: accountSID, FriendlyName: "Acme Login", CodeLength: 6, LookupEnabled: true,
-		SkipSmsToLandlines: true, DtmfInputRequired: true, TTSName: "Polly.Joanna", CustomCodeEnabled: true,
-		Push:        &twilio.ServicePush{ApnCredentialSID: "CRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
-		Totp:        &twilio.ServiceTotp{Issuer: "Acme", TimeStep: 30, CodeLength: 6, Skew: 1},
+		SkipSMSToLandlines: true, DTMFInputRequired: true, TTSName: "Polly.Joanna", CustomCodeEnabled: true,
+		Push:        &twilio.ServicePush{APNCredentialSID: "CRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+		TOTP:        &twilio.ServiceTOTP{Issuer: "Acme", TimeStep: 30, CodeLength: 6, Skew: 1},
 		WhatsApp:    &twilio.ServiceWhatsApp{},
 		DateCreated: time.Date(2015, 7, 30, 20, 0, 0, 0, time.UTC), DateUpdated: time.Date(2015, 7, 30, 20, 0, 0, 0, time.UTC),
 		URL: "https://verify.twilio.com/v2/Services/" + serviceSID,
@@ -645,20 +646,20 @@ func TestServices(t *testing.T) {
 	if _, err := c.FetchService(ctx, serviceSID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UpdateService(ctx, serviceSID, twilio.ServiceParams{CodeLength: 8, Psd2Enabled: twilio.Bool(false)}); err != nil {
+	if _, err := c.UpdateService(ctx, serviceSID, twilio.ServiceParams{CodeLength: 8, PSD2Enabled: twilio.Bool(false)}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(url.Values{"CodeLength": {"8"}, "Psd2Enabled": {"false"}}, got[2].Form); diff != "" {
 		t.Errorf("update form (-want +got):\n%s", diff)
 	}
-	list, err := c.ListServices(ctx, 2, 0)
+	list, err := c.ListServices(ctx, twilio.ListOptions{PageSize: 2})
 	if err != nil || len(list) != 3 {
 		t.Fatalf("ListServices = %d services, %v", len(list), err)
 	}
 	if got[3].RawQuery != "PageSize=2" || got[4].RawQuery != "Page=1&PageSize=2&PageToken=PT2" {
 		t.Errorf("list queries %q, %q", got[3].RawQuery, got[4].RawQuery)
 	}
-	if l, err := c.ListServices(ctx, 0, 1); err != nil || len(l) != 1 {
+	if l, err := c.ListServices(ctx, twilio.ListOptions{Limit: 1}); err != nil || len(l) != 1 {
 		t.Errorf("ListServices with limit 1 = %d, %v", len(l), err)
 	}
 	if err := c.DeleteService(ctx, serviceSID); err != nil {
@@ -682,9 +683,9 @@ func TestServicesRefuseBadInput(t *testing.T) {
 		{FriendlyName: strings.Repeat("n", 31)},
 		{FriendlyName: "x", CodeLength: 3},
 		{FriendlyName: "x", CodeLength: 11},
-		{FriendlyName: "x", TotpTimeStep: 10},
-		{FriendlyName: "x", TotpCodeLength: 9},
-		{FriendlyName: "x", TotpSkew: twilio.Int(3)},
+		{FriendlyName: "x", TOTPTimeStep: 10},
+		{FriendlyName: "x", TOTPCodeLength: 9},
+		{FriendlyName: "x", TOTPSkew: twilio.Int(3)},
 		{FriendlyName: "x", DefaultTemplateSID: "HJ1"},
 		{FriendlyName: "x", WhatsAppMsgServiceSID: "XX" + serviceSID[2:]},
 	}
@@ -707,7 +708,7 @@ func TestServicesRefuseBadInput(t *testing.T) {
 			t.Errorf("DeleteService(%q) = %v", sid, err)
 		}
 	}
-	if _, err := c.ListServices(ctx, 1001, 0); !errors.Is(err, provider.ErrInvalidRequest) {
+	if _, err := c.ListServices(ctx, twilio.ListOptions{PageSize: 1001}); !errors.Is(err, provider.ErrInvalidRequest) {
 		t.Errorf("ListServices(1001) = %v", err)
 	}
 }
@@ -717,7 +718,7 @@ func TestListServicesRefusesForeignNextPage(t *testing.T) {
 	mux.HandleFunc("/v2/Services", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, 200, []byte(`{"services":[],"meta":{"next_page_url":"https://evil.example/steal?x=1"}}`))
 	})
-	if _, err := c.ListServices(context.Background(), 0, 0); !errors.Is(err, provider.ErrUnavailable) {
+	if _, err := c.ListServices(context.Background(), twilio.ListOptions{}); !errors.Is(err, provider.ErrUnavailable) {
 		t.Errorf("ListServices with a foreign next page = %v", err)
 	}
 }
@@ -760,5 +761,51 @@ func TestAPIErrorFollowsTheCodeTable(t *testing.T) {
 		if !strings.Contains(doc, strconv.Itoa(e.Code)) {
 			t.Errorf("APIError's documentation does not list %d", e.Code)
 		}
+	}
+}
+
+// TestServicesIterator checks that the iterator reads a page only when the
+// loop needs it, and stops at the first error.
+func TestServicesIterator(t *testing.T) {
+	t.Parallel()
+	mux, c := setup(t)
+	var pages atomic.Int32
+	svc := func(n int) string { return fmt.Sprintf(`{"sid":"VA%032d"}`, n) }
+	mux.HandleFunc("/v2/Services", func(w http.ResponseWriter, r *http.Request) {
+		switch pages.Add(1); r.URL.Query().Get("Page") {
+		case "":
+			reply(w, 200, []byte(`{"services":[`+svc(1)+`,`+svc(2)+`],"meta":{"next_page_url":"https://verify.twilio.com/v2/Services?Page=1"}}`))
+		default:
+			reply(w, 200, []byte(`{"services":[`+svc(3)+`],"meta":{"next_page_url":"https://evil.example/v2/Elsewhere"}}`))
+		}
+	})
+	var got []string
+	for s, err := range c.Services(context.Background(), twilio.ListOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s.SID[len(s.SID)-1:])
+		if len(got) == 2 {
+			break
+		}
+	}
+	if diff := cmp.Diff([]string{"1", "2"}, got); diff != "" || pages.Load() != 1 {
+		t.Errorf("services (-want +got):\n%s\nafter %d pages", diff, pages.Load())
+	}
+	got = nil
+	var errs []error
+	for s, err := range c.Services(context.Background(), twilio.ListOptions{}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, s.SID[len(s.SID)-1:])
+	}
+	if diff := cmp.Diff([]string{"1", "2", "3"}, got); diff != "" || len(errs) != 1 || !errors.Is(errs[0], provider.ErrUnavailable) {
+		t.Errorf("services (-want +got):\n%s\nerrors %v", diff, errs)
+	}
+	list, err := c.ListServices(context.Background(), twilio.ListOptions{Limit: 3})
+	if err != nil || len(list) != 3 {
+		t.Errorf("ListServices(Limit 3) = %d, %v", len(list), err)
 	}
 }

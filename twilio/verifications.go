@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
 	"net"
 	"net/http"
 	"net/url"
@@ -194,92 +195,29 @@ func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider
 
 func startForm(req provider.StartRequest) (url.Values, error) {
 	invalid := func(msg string) error { return invalidInput(opStart, msg) }
-	if !req.Channel.Known() {
+	switch {
+	case !req.Channel.Known():
 		return nil, invalid("unknown channel")
-	}
-	if err := checkTarget(req.To, req.Channel); err != nil {
-		return nil, invalid(err.Error())
+	case !provider.ChannelFits(req.Channel, req.To):
+		return nil, invalid(targetProblem(req.Channel))
+	case len(req.FriendlyName) > 30:
+		return nil, invalid("friendly name longer than 30 bytes")
+	case len(req.Reference) > 128:
+		return nil, invalid("reference longer than 128 characters")
 	}
 	f := url.Values{"To": {req.To}, "Channel": {string(req.Channel)}}
-	set := func(k, v string) {
-		if v != "" {
-			f.Set(k, v)
-		}
-	}
-	if len(req.FriendlyName) > 30 {
-		return nil, invalid("friendly name longer than 30 bytes")
-	}
-	set("Locale", req.Locale)
-	set("CustomFriendlyName", req.FriendlyName)
-	set("CustomCode", req.CustomCode)
-	var tags map[string]string
+	setForm(f, "Locale", req.Locale)
+	setForm(f, "CustomFriendlyName", req.FriendlyName)
+	setForm(f, "CustomCode", req.CustomCode)
+	// Twilio keeps a verification's tags in its logs: the caller's
+	// correlation ID goes there, unless the caller tags it otherwise.
+	tags := map[string]string{}
 	if req.Reference != "" {
-		// Twilio keeps a verification's tags in its logs: the caller's
-		// correlation ID goes there, unless the caller tags it otherwise.
-		if len(req.Reference) > 128 {
-			return nil, invalid("reference longer than 128 characters")
-		}
-		tags = map[string]string{"reference": req.Reference}
+		tags["reference"] = req.Reference
 	}
-	for _, ext := range req.Extensions {
-		var p StartParams
-		switch e := ext.(type) {
-		case StartParams:
-			p = e
-		case *StartParams:
-			if e == nil {
-				continue
-			}
-			p = *e
-		default:
-			continue // addressed to another provider
-		}
-		set("SendDigits", p.SendDigits)
-		set("AppHash", p.AppHash)
-		if p.TemplateSID != "" && !wire.ValidSID(p.TemplateSID, "HJ") {
-			return nil, invalid("template SID must be HJ followed by 32 hex digits")
-		}
-		set("TemplateSid", p.TemplateSID)
-		if p.DeviceIP != "" && net.ParseIP(p.DeviceIP) == nil {
-			return nil, invalid("device IP is not an IP address")
-		}
-		set("DeviceIp", p.DeviceIP)
-		if p.EnableSNAClientToken {
-			f.Set("EnableSnaClientToken", "true")
-		}
-		switch p.RiskCheck {
-		case "", RiskCheckEnable, RiskCheckDisable:
-			set("RiskCheck", string(p.RiskCheck))
-		default:
-			return nil, invalid("risk check must be enable or disable")
-		}
-		for k, v := range p.Tags {
-			if len(k) > 128 || len(v) > 128 {
-				return nil, invalid("tag longer than 128 characters")
-			}
-			if tags == nil {
-				tags = map[string]string{}
-			}
-			tags[k] = v
-		}
-		set("Amount", p.Amount)
-		set("Payee", p.Payee)
-		for _, j := range []struct {
-			key string
-			val any
-			set bool
-		}{
-			{"TemplateCustomSubstitutions", p.TemplateCustomSubstitutions, len(p.TemplateCustomSubstitutions) > 0},
-			{"ChannelConfiguration", p.Email, p.Email != nil},
-			{"RateLimits", p.RateLimits, len(p.RateLimits) > 0},
-		} {
-			if j.set {
-				b, err := json.Marshal(j.val)
-				if err != nil {
-					return nil, invalid("cannot encode " + j.key)
-				}
-				f.Set(j.key, string(b))
-			}
+	for p := range extensionsOf[StartParams](req.Extensions) {
+		if err := p.addTo(f, tags); err != nil {
+			return nil, invalid(err.Error())
 		}
 	}
 	if len(tags) > 10 {
@@ -292,19 +230,93 @@ func startForm(req provider.StartRequest) (url.Values, error) {
 	return f, nil
 }
 
-// checkTarget validates To with provider.ChannelFits, the one check every
-// layer shares: E.164 for phone channels, an e-mail address for email,
-// either for auto.
-func checkTarget(to string, ch provider.Channel) error {
+// addTo checks p and adds its parameters to f, and its tags to tags.
+func (p StartParams) addTo(f url.Values, tags map[string]string) error {
 	switch {
-	case provider.ChannelFits(ch, to):
-		return nil
-	case ch == provider.ChannelEmail:
-		return errors.New("channel email needs an e-mail address")
-	case ch == provider.ChannelAuto:
-		return errors.New("the target must be an E.164 phone number or an e-mail address")
+	case p.TemplateSID != "" && !wire.ValidSID(p.TemplateSID, "HJ"):
+		return errors.New("template SID must be HJ followed by 32 hex digits")
+	case p.DeviceIP != "" && net.ParseIP(p.DeviceIP) == nil:
+		return errors.New("device IP is not an IP address")
+	case p.RiskCheck != "" && p.RiskCheck != RiskCheckEnable && p.RiskCheck != RiskCheckDisable:
+		return errors.New("risk check must be enable or disable")
 	}
-	return errors.New("the target must be an E.164 phone number")
+	for k, v := range p.Tags {
+		if len(k) > 128 || len(v) > 128 {
+			return errors.New("tag longer than 128 characters")
+		}
+		tags[k] = v
+	}
+	setForm(f, "SendDigits", p.SendDigits)
+	setForm(f, "AppHash", p.AppHash)
+	setForm(f, "TemplateSid", p.TemplateSID)
+	setForm(f, "DeviceIp", p.DeviceIP)
+	setForm(f, "RiskCheck", string(p.RiskCheck))
+	setForm(f, "Amount", p.Amount)
+	setForm(f, "Payee", p.Payee)
+	if p.EnableSNAClientToken {
+		f.Set("EnableSnaClientToken", "true")
+	}
+	if len(p.TemplateCustomSubstitutions) > 0 {
+		if err := setJSON(f, "TemplateCustomSubstitutions", p.TemplateCustomSubstitutions); err != nil {
+			return err
+		}
+	}
+	if p.Email != nil {
+		if err := setJSON(f, "ChannelConfiguration", p.Email); err != nil {
+			return err
+		}
+	}
+	if len(p.RateLimits) > 0 {
+		return setJSON(f, "RateLimits", p.RateLimits)
+	}
+	return nil
+}
+
+// setForm sets k to v in f, unless v is empty.
+func setForm(f url.Values, k, v string) {
+	if v != "" {
+		f[k] = []string{v}
+	}
+}
+
+// setJSON sets k to v encoded as JSON in f.
+func setJSON(f url.Values, k string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return errors.New("cannot encode " + k)
+	}
+	f[k] = []string{string(b)}
+	return nil
+}
+
+// extensionsOf yields, in order, every extension in exts that is a T or a
+// non-nil *T: a caller may pass either.
+func extensionsOf[T any](exts []provider.Extension) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for _, e := range exts {
+			switch v := any(e).(type) {
+			case T:
+				if !yield(v) {
+					return
+				}
+			case *T:
+				if v != nil && !yield(*v) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// targetProblem says what target ch needs, for a refusal.
+func targetProblem(ch provider.Channel) string {
+	switch ch {
+	case provider.ChannelEmail:
+		return "channel email needs an e-mail address"
+	case provider.ChannelAuto:
+		return "the target must be an E.164 phone number or an e-mail address"
+	}
+	return "the target must be an E.164 phone number"
 }
 
 // Check verifies a code, with POST
@@ -326,7 +338,7 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 			f.Set("To", req.To)
 		}
 	case req.To != "":
-		if !wire.IsE164(req.To) && !wire.IsEmail(req.To) {
+		if !provider.IsPhone(req.To) && !provider.IsEmail(req.To) {
 			return provider.Verification{}, invalid("To must be an E.164 phone number or an e-mail address")
 		}
 		f.Set("To", req.To)
@@ -337,17 +349,9 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 		return provider.Verification{}, invalid("code must be 4 to 10 letters or digits")
 	}
 	f.Set("Code", req.Code)
-	for _, ext := range req.Extensions {
-		switch e := ext.(type) {
-		case CheckParams:
-			setNonEmpty(f, "Amount", e.Amount)
-			setNonEmpty(f, "Payee", e.Payee)
-		case *CheckParams:
-			if e != nil {
-				setNonEmpty(f, "Amount", e.Amount)
-				setNonEmpty(f, "Payee", e.Payee)
-			}
-		}
+	for p := range extensionsOf[CheckParams](req.Extensions) {
+		setForm(f, "Amount", p.Amount)
+		setForm(f, "Payee", p.Payee)
 	}
 	var v Verification
 	err := c.do(ctx, call{
@@ -360,12 +364,6 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 		return provider.Verification{}, err
 	}
 	return v.public(), nil
-}
-
-func setNonEmpty(f url.Values, k, v string) {
-	if v != "" {
-		f.Set(k, v)
-	}
 }
 
 // Fetch returns a pending verification, with GET
