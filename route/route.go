@@ -76,6 +76,7 @@ type Router struct {
 	now    func() time.Time
 	sticky time.Duration
 	byTo   bool // CheckByTo through the index
+	region bool // some route routes by country
 	index  index
 }
 
@@ -230,6 +231,9 @@ func New(routes []Route, opts ...Option) (*Router, error) {
 		}
 	}
 	r.caps.CheckByTo = cfg.checkTo
+	for i := range r.routes {
+		r.region = r.region || len(r.routes[i].countries) > 0
+	}
 	return r, nil
 }
 
@@ -323,16 +327,6 @@ func regionOf(to string) string {
 	return ""
 }
 
-// needsRegion reports whether any route routes by country.
-func (r *Router) needsRegion() bool {
-	for i := range r.routes {
-		if len(r.routes[i].countries) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // failsOver reports whether err proves that nothing was sent, so the next
 // route may be tried: ErrUnavailable, ErrUndeliverable or ErrUnsupported,
 // and never anything that may have been processed.
@@ -355,7 +349,7 @@ func (r *Router) Start(ctx context.Context, req provider.StartRequest) (provider
 		return provider.Verification{}, err
 	}
 	region := ""
-	if r.needsRegion() && provider.IsPhone(req.To) {
+	if r.region && provider.IsPhone(req.To) {
 		region = regionOf(req.To)
 	}
 	first := -1
@@ -375,7 +369,7 @@ func (r *Router) Start(ctx context.Context, req provider.StartRequest) (provider
 			continue
 		}
 		rt := &r.routes[i]
-		t0 := time.Now()
+		t0 := r.clock()
 		v, err := rt.p.Start(ctx, req)
 		tried++
 		if err == nil {
@@ -396,6 +390,18 @@ func (r *Router) Start(ctx context.Context, req provider.StartRequest) (provider
 		return provider.Verification{}, &Error{Op: "start", Err: fmt.Errorf("%w: no route takes channel %s to %s", provider.ErrUnsupported, req.Channel, mask.Target(req.To))}
 	}
 	return provider.Verification{}, lastErr
+}
+
+// outer returns the Router's ID for the inner ID got from rt, reusing id
+// (the Router's ID for inner) when they match.
+func (r *Router) outer(rt *route, got, inner, id string) string {
+	switch got {
+	case "":
+		return ""
+	case inner:
+		return id
+	}
+	return rt.prefix + got
 }
 
 // lookup finds the route and the inner ID of a Router ID.
@@ -439,18 +445,19 @@ func (r *Router) Check(ctx context.Context, req provider.CheckRequest) (provider
 	if req.ID == "" && !rt.caps.CheckByTo {
 		in.To = "" // the inner provider checks by ID only
 	}
-	t0 := time.Now()
+	t0 := r.clock()
 	v, err := rt.p.Check(ctx, in)
 	r.report(ctx, "check", rt.name, id, err, false, t0)
 	if err != nil {
 		return provider.Verification{}, &Error{Op: "check", Route: rt.name, Err: err}
 	}
-	if v.ID != "" {
-		v.ID = rt.prefix + v.ID
-	}
+	v.ID = r.outer(rt, v.ID, inner, id)
 	if v.Status == provider.StatusApproved {
-		r.index.drop(v.To, id)
-		r.index.drop(req.To, id)
+		to := v.To
+		if to == "" {
+			to = req.To
+		}
+		r.index.drop(to, id)
 	}
 	return v, nil
 }
@@ -491,19 +498,26 @@ func (r *Router) byID(ctx context.Context, op, id string, method func(provider.P
 	if !ok {
 		return provider.Verification{}, &Error{Op: op, Route: rt.name, Err: fmt.Errorf("%w: route %s cannot %s", provider.ErrUnsupported, rt.name, op)}
 	}
-	t0 := time.Now()
+	t0 := r.clock()
 	v, err := call(ctx, inner)
 	r.report(ctx, op, rt.name, id, err, false, t0)
 	if err != nil {
 		return provider.Verification{}, &Error{Op: op, Route: rt.name, Err: err}
 	}
-	if v.ID != "" {
-		v.ID = rt.prefix + v.ID
-	}
+	v.ID = r.outer(rt, v.ID, inner, id)
 	if op == "cancel" {
 		r.index.drop(v.To, id)
 	}
 	return v, nil
+}
+
+// clock returns the start time of a call, for the report; zero when
+// nothing reports.
+func (r *Router) clock() time.Time {
+	if r.hook == nil && r.logger == nil {
+		return time.Time{}
+	}
+	return time.Now()
 }
 
 // report tells the hook and the logger about a call.

@@ -101,7 +101,7 @@ func answer(status int, body string) func(http.ResponseWriter) {
 	}
 }
 
-func jwtClient(t *testing.T, url string, opts ...vonage.Option) *vonage.Client {
+func jwtClient(t testing.TB, url string, opts ...vonage.Option) *vonage.Client {
 	t.Helper()
 	c, err := vonage.New("Acme", vonage.Application(appID, vonagetest.DefaultPrivateKeyPEM()),
 		append([]vonage.Option{vonage.WithBaseURL(url), vonage.WithRetryWait(0, 0)}, opts...)...)
