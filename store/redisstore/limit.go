@@ -1,0 +1,175 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/verifykit/verifykit/store"
+)
+
+var _ store.Limiter = (*Store)(nil)
+
+// The limiter's scripts. Their KEYS are the limits' keys; a counter is a
+// Redis integer whose expiry is its window (a budget) or its wait plus its
+// window (a cooldown). They read the remaining time with PTTL, never the
+// server's clock, so nothing depends on clocks agreeing.
+var (
+	// takeScript: ARGV holds, for each key in order, the limit's Max,
+	// its Window in milliseconds, the number of its waits and then the
+	// waits in milliseconds. Returns {1} when taken, or {0, index
+	// (0-based) of the refusing limit with the longest wait, the wait in
+	// milliseconds}.
+	takeScript = redis.NewScript(`
+local lims, cur = {}, {}
+local pos = 1
+for i = 1, #KEYS do
+  local nw = tonumber(ARGV[pos+2])
+  local waits = {}
+  for j = 1, nw do waits[j] = tonumber(ARGV[pos+2+j]) end
+  lims[i] = {tonumber(ARGV[pos]), tonumber(ARGV[pos+1]), waits}
+  pos = pos + 3 + nw
+end
+local refused, longest = -1, 0
+for i = 1, #KEYS do
+  local l = lims[i]
+  local n = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  local ttl = 0
+  if n > 0 then ttl = redis.call('PTTL', KEYS[i]) end
+  if ttl < 0 then n, ttl = 0, 0 end
+  cur[i] = n
+  local wait = 0
+  if #l[3] > 0 then
+    if n > 0 then wait = ttl - l[2] end
+  elseif n >= l[1] then
+    wait = ttl
+  end
+  if wait > longest then refused, longest = i - 1, wait end
+end
+if refused >= 0 then return {0, refused, longest} end
+for i = 1, #KEYS do
+  local l = lims[i]
+  local n = cur[i] + 1
+  if #l[3] > 0 then
+    redis.call('SET', KEYS[i], n, 'PX', l[3][math.min(n, #l[3])] + l[2])
+  elseif n == 1 then
+    redis.call('SET', KEYS[i], 1, 'PX', l[2])
+  else
+    redis.call('INCR', KEYS[i])
+  end
+end
+return {1}`)
+
+	// releaseScript: ARGV holds, for each key in order, 1 for a cooldown
+	// or 0 for a budget, and the limit's Window in milliseconds.
+	releaseScript = redis.NewScript(`
+for i = 1, #KEYS do
+  local n = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  if n == 1 then
+    redis.call('DEL', KEYS[i])
+  elseif n > 1 then
+    if ARGV[2*i-1] == '1' then
+      redis.call('SET', KEYS[i], n - 1, 'PX', ARGV[2*i])
+    else
+      redis.call('DECR', KEYS[i])
+    end
+  end
+end
+return 1`)
+)
+
+// limitArgs is the reusable argument buffer of one Take or Release.
+type limitArgs struct {
+	keys []string
+	args []any
+}
+
+var argsPool = sync.Pool{New: func() any { return new(limitArgs) }}
+
+func (a *limitArgs) free() {
+	clear(a.keys)
+	clear(a.args)
+	a.keys, a.args = a.keys[:0], a.args[:0]
+	argsPool.Put(a)
+}
+
+// ms returns d in whole milliseconds, at least 1.
+func ms(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
+
+func msDuration(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// Take implements store.Limiter: one EVALSHA, whatever the number of
+// limits, so one round trip. All the keys must hash to one slot on a Redis
+// Cluster (the store does not use Cluster).
+func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Taken{}, err
+	}
+	if err := store.CheckLimits(limits); err != nil {
+		return store.Taken{}, err
+	}
+	a := argsPool.Get().(*limitArgs)
+	defer a.free()
+	for i := range limits {
+		l := &limits[i]
+		a.keys = append(a.keys, s.prefix+l.Key)
+		a.args = append(a.args, l.Max, ms(l.Window), len(l.Waits))
+		for _, w := range l.Waits {
+			a.args = append(a.args, ms(w))
+		}
+	}
+	res, err := s.runKeys(ctx, takeScript, a.keys, a.args)
+	if err != nil {
+		return store.Taken{}, fail(ctx, "take", err, true)
+	}
+	if r, ok := res.([]any); ok && len(r) > 0 {
+		if r[0] == int64(1) {
+			return store.Taken{OK: true, Refused: -1}, nil
+		}
+		if len(r) == 3 {
+			i, ok1 := r[1].(int64)
+			w, ok2 := r[2].(int64)
+			if ok1 && ok2 && i >= 0 && int(i) < len(limits) {
+				return store.Taken{Refused: int(i), RetryAfter: msDuration(w)}, nil
+			}
+		}
+	}
+	return store.Taken{}, store.OutcomeUnknown("take", fmt.Errorf("unexpected answer %v", res))
+}
+
+// Release implements store.Limiter: one EVALSHA.
+func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := store.CheckLimits(limits); err != nil {
+		return err
+	}
+	a := argsPool.Get().(*limitArgs)
+	defer a.free()
+	for i := range limits {
+		l := &limits[i]
+		a.keys = append(a.keys, s.prefix+l.Key)
+		cooldown := "0"
+		if len(l.Waits) > 0 {
+			cooldown = "1"
+		}
+		a.args = append(a.args, cooldown, strconv.FormatInt(ms(l.Window), 10))
+	}
+	if _, err := s.runKeys(ctx, releaseScript, a.keys, a.args); err != nil {
+		return fail(ctx, "release", err, true)
+	}
+	return nil
+}
+
+// runKeys is run for several keys (already prefixed).
+func (s *Store) runKeys(ctx context.Context, sc *redis.Script, keys []string, args []any) (any, error) {
+	res, err := sc.EvalSha(ctx, s.c, keys, args...).Result()
+	if err != nil && isNoScript(err) {
+		res, err = sc.Eval(ctx, s.c, keys, args...).Result()
+	}
+	return res, err
+}
