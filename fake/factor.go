@@ -632,7 +632,9 @@ func (f *Fake) ChallengeFactor(ctx context.Context, req provider.ChallengeReques
 			f.factors.challenges[c.c.ID] = c
 			if len(e.challenges) > maxChallengesKept {
 				delete(f.factors.challenges, e.challenges[0].c.ID)
-				e.challenges = append(e.challenges[:0:0], e.challenges[1:]...)
+				n := copy(e.challenges, e.challenges[1:])
+				e.challenges[n] = nil
+				e.challenges = e.challenges[:n]
 			}
 			out = c.c
 		}
