@@ -16,6 +16,15 @@
 //	go run ./examples/quickstart check -to "+14155552671" -code 123456
 //	go run ./examples/quickstart interactive -to "(415) 555-2671" -region US
 //
+// The totp-… commands do the same for an authenticator app (TOTP factor):
+// totp-demo plays enrolment, confirmation and login on the fake;
+// totp-enroll, totp-confirm, totp-check, totp-list and totp-delete talk to
+// Twilio or the emulator:
+//
+//	go run ./examples/quickstart totp-demo -qr /tmp/qr.png
+//	go run ./examples/quickstart totp-enroll -identity 5f0c6b1e-user-0001 -qr /tmp/qr.png
+//	go run ./examples/quickstart totp-confirm -identity 5f0c6b1e-user-0001 -factor YF… -code 123456
+//
 // Each failure is explained in words and has its own exit code (see the
 // exit constants).
 package main
@@ -63,6 +72,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		// The bare command always plays on the fake, as the usage says;
 		// the Twilio settings are for the other commands.
 		fmt.Fprintln(stderr, "(Twilio is configured, but the bare quickstart plays on the fake; use start, check or interactive to talk to Twilio.)")
+	}
+	if strings.HasPrefix(cmd, "totp") {
+		return runTOTP(ctx, cmd, args, getenv, stdout, stderr) // totp.go
 	}
 	fs := flag.NewFlagSet("quickstart "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -130,7 +142,9 @@ const usage = `usage:
   quickstart                                    play the whole flow on the built-in fake
   quickstart start -to NUMBER [-channel sms|call|whatsapp|email] [-region US]
   quickstart check -to NUMBER -code CODE [-region US]
-  quickstart interactive -to NUMBER [-channel …]   start, then ask for the code`
+  quickstart interactive -to NUMBER [-channel …]   start, then ask for the code
+
+` + totpUsage
 
 func start(ctx context.Context, client *verify.Client, to string, ch verify.Channel, stdout, stderr io.Writer) int {
 	v, err := client.Start(ctx, to, ch, nil)

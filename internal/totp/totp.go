@@ -20,6 +20,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
+	"image"
+	"image/draw"
 	"image/png"
 	"net/url"
 	"strings"
@@ -208,12 +210,17 @@ func QRPNG(uri string, size int) ([]byte, error) {
 	if err != nil {
 		return nil, ErrURI
 	}
-	img, err := key.Image(size, size)
+	// A white quiet zone around the code, which scanners need.
+	margin := size / 10
+	img, err := key.Image(size-2*margin, size-2*margin)
 	if err != nil {
 		return nil, errors.New("totp: rendering the QR code failed")
 	}
+	canvas := image.NewGray(image.Rect(0, 0, size, size))
+	draw.Draw(canvas, canvas.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(canvas, img.Bounds().Add(image.Pt(margin, margin)), img, img.Bounds().Min, draw.Src)
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := png.Encode(&buf, canvas); err != nil {
 		return nil, errors.New("totp: encoding the QR code failed")
 	}
 	return buf.Bytes(), nil
