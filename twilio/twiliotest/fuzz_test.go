@@ -5,31 +5,51 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
-// FuzzEmulatorRequest sends arbitrary methods, paths, auth headers and
-// bodies to the emulator. It must never panic (other than the deliberate
-// abort of a dropped connection), and every answer under /v2/ must be
-// Twilio's JSON: a resource, or an error with a code and a matching status.
+// FuzzEmulatorRequest sends arbitrary methods, paths, auth headers,
+// content types and bodies to the emulator. It must never panic (other than
+// the deliberate abort of a dropped connection); every answer under /v2/
+// must be Twilio's JSON: a resource, or an error with a code and a matching
+// status; the control endpoints must refuse a request without the
+// credentials, and the fault endpoint anything but JSON; and every URL in an
+// answer must point at the emulator.
 func FuzzEmulatorRequest(f *testing.F) {
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(twiliotest.DefaultAccountSID+":"+twiliotest.DefaultAuthToken))
-	f.Add("POST", "/v2/Services/"+svc+"/Verifications", basic, "To=%2B14155552671&Channel=sms")
-	f.Add("POST", "/v2/Services/"+svc+"/VerificationCheck", basic, "To=%2B14155552671&Code=123456")
-	f.Add("POST", "/v2/Services/"+svc+"/VerificationCheck", basic, "VerificationSid=VE00&Code=%00%ff")
-	f.Add("GET", "/v2/Services/"+svc+"/Verifications/VE0000000000000000000000000000000a", basic, "")
-	f.Add("POST", "/v2/Services", basic, "FriendlyName=x&CodeLength=99999999999999999999")
-	f.Add("GET", "/v2/Services?PageSize=-1&PageToken=%ZZ", basic, "")
-	f.Add("POST", "/v2/Services/"+svc+"/Verifications", "Basic !!!", "To=x")
-	f.Add("POST", "/v2/Services/"+svc+"/Verifications", "Bearer x", "")
-	f.Add("DELETE", "/v2/Services/../../etc/passwd", basic, "")
-	f.Add("POST", "/v2/Services/"+svc+"/Verifications", basic, strings.Repeat("a=", 40000))
-	f.Add("PATCH", "/v2/Services/"+svc, basic, "Status=approved")
-	f.Fuzz(func(t *testing.T, method, path, auth, body string) {
-		if !validMethod(method) || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\x00") || strings.ContainsAny(auth, "\r\n\x00") {
+	const form = "application/x-www-form-urlencoded"
+	f.Add("POST", "/v2/Services/"+svc+"/Verifications", basic, form, "To=%2B14155552671&Channel=sms")
+	f.Add("POST", "/v2/Services/"+svc+"/Verifications", basic, form, "To=%2B14155552671&Channel=sna")
+	f.Add("POST", "/v2/Services/"+svc+"/Verifications", basic, form, "To=a%40example.com&Channel=email&ChannelConfiguration=%7B%22from%22%3A1%7D&Locale=xx")
+	f.Add("POST", "/v2/Services", basic, form, "FriendlyName=x&Psd2Enabled=true")
+	f.Add("GET", "/v2/Services?PageSize=1&PageToken=PTMTpWQTAw&Page=3", basic, "", "")
+	f.Add("GET", "/v2/Services/"+svc+"/RateLimits/RK00", basic, "", "")
+	f.Add("PUT", "/v2/Services/"+svc+"/VerificationCheck", basic, form, "")
+	f.Add("POST", "/_emulator/faults", basic, "application/json", `{"op":"check","to":"+1","times":3}`)
+	f.Add("POST", "/_emulator/faults", "", "text/plain", `{"op":"check"}`)
+	f.Add("POST", "/_emulator/faults", basic, "text/plain", `{"op":"check"}`)
+	f.Add("POST", "/_emulator/faults", basic, "application/json", `{"op":"nope"}`)
+	f.Add("GET", "/_emulator/messages?to=x", "", "", "")
+	f.Add("GET", "/_emulator/", basic, "", "")
+	f.Add("POST", "/_emulator/clock?advance=1h", basic, "", "")
+	f.Add("GET", "/_emulator/sna/00", "", "", "")
+	f.Add("POST", "/v2/Services/"+svc+"/VerificationCheck", basic, form, "To=%2B14155552671&Code=123456")
+	f.Add("POST", "/v2/Services/"+svc+"/VerificationCheck", basic, form, "VerificationSid=VE00&Code=%00%ff")
+	f.Add("GET", "/v2/Services/"+svc+"/Verifications/VE0000000000000000000000000000000a", basic, "", "")
+	f.Add("POST", "/v2/Services", basic, form, "FriendlyName=x&CodeLength=99999999999999999999")
+	f.Add("GET", "/v2/Services?PageSize=-1&PageToken=%ZZ", basic, "", "")
+	f.Add("POST", "/v2/Services/"+svc+"/Verifications", "Basic !!!", form, "To=x")
+	f.Add("POST", "/v2/Services/"+svc+"/Verifications", "Bearer x", form, "")
+	f.Add("DELETE", "/v2/Services/../../etc/passwd", basic, "", "")
+	f.Add("POST", "/v2/Services/"+svc+"/Verifications", basic, form, strings.Repeat("a=", 40000))
+	f.Add("PATCH", "/v2/Services/"+svc, basic, form, "Status=approved")
+	f.Fuzz(func(t *testing.T, method, path, auth, contentType, body string) {
+		if !validMethod(method) || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\x00") ||
+			strings.ContainsAny(auth, "\r\n\x00") || strings.ContainsAny(contentType, "\r\n\x00") {
 			return // not an HTTP request a server can receive
 		}
 		e := twiliotest.MustNew()
@@ -37,7 +57,9 @@ func FuzzEmulatorRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
@@ -50,7 +72,20 @@ func FuzzEmulatorRequest(f *testing.F) {
 			}()
 			e.ServeHTTP(rec, req)
 		}()
-		if !strings.HasPrefix(req.URL.Path, "/v2/") || rec.Code == 200 && rec.Body.Len() == 0 {
+		p := req.URL.Path
+		control := strings.HasPrefix(p, "/_emulator") && !strings.HasPrefix(p, "/_emulator/sna/")
+		if control && auth != basic && rec.Code != http.StatusUnauthorized {
+			t.Fatalf("%s %s with auth %q: %d, want 401", method, path, auth, rec.Code)
+		}
+		if p == "/_emulator/faults" && method == "POST" && rec.Code == http.StatusNoContent && !strings.HasPrefix(contentType, "application/json") {
+			t.Fatalf("a fault with Content-Type %q was accepted", contentType)
+		}
+		for _, u := range urlPattern.FindAllString(rec.Body.String(), -1) {
+			if !strings.HasPrefix(u, "http://127.0.0.1/") && !strings.HasPrefix(u, "https://www.twilio.com/docs/errors/") {
+				t.Fatalf("%s %s: the answer has a URL off the emulator: %s", method, path, u)
+			}
+		}
+		if !strings.HasPrefix(p, "/v2/") || rec.Code == 200 && rec.Body.Len() == 0 {
 			return
 		}
 		if rec.Code == http.StatusNoContent {
@@ -65,6 +100,9 @@ func FuzzEmulatorRequest(f *testing.F) {
 		}
 	})
 }
+
+// urlPattern finds absolute URLs in an answer.
+var urlPattern = regexp.MustCompile(`https?://[^"\s<>]*`)
 
 func validMethod(m string) bool {
 	switch m {
