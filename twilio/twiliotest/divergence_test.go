@@ -3,6 +3,7 @@ package twiliotest_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,29 @@ func TestPaging(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("paging (-want +got):\n%s", diff)
 	}
+	// The factor lists page the same way.
+	ent := "/v2/Services/" + svc + "/Entities/ff483d1ff591898a9942916050d2ca3f"
+	for range 3 {
+		c.call("POST", ent+"/Factors", url.Values{"FriendlyName": {"phone"}, "FactorType": {"totp"}})
+	}
+	n := 0
+	q = url.Values{"PageSize": {"2"}}
+	for range 10 {
+		_, p, _ := c.call("GET", ent+"/Factors", q)
+		n += len(p["factors"].([]any))
+		next, _ := p["meta"].(map[string]any)["next_page_url"].(string)
+		if next == "" {
+			break
+		}
+		u, _ := url.Parse(next)
+		q = u.Query()
+		if tok := q.Get("PageToken"); tok == "" || tok == "2" {
+			t.Errorf("factors: PageToken %q is not opaque", tok)
+		}
+	}
+	if n != 3 {
+		t.Errorf("paged through %d factors, want 3", n)
+	}
 	// A bare index is not a token.
 	status, body, _ := c.call("GET", "/v2/Services", url.Values{"PageSize": {"2"}, "PageToken": {"2"}})
 	wantError(t, "a bare index as PageToken", status, body, 400, 60200)
@@ -261,8 +285,12 @@ func TestServiceLinks(t *testing.T) {
 	for name, l := range links {
 		u, _ := url.Parse(l.(string))
 		switch name {
-		case "verifications", "verification_checks":
+		case "verifications", "verification_checks", "entities":
 			continue // served: see the other tests
+		}
+		if !slices.Contains([]string{"rate_limits", "messaging_configurations", "webhooks", "access_tokens"}, name) {
+			t.Errorf("unexpected link %s", name)
+			continue
 		}
 		for _, method := range []string{"GET", "POST"} {
 			status, body, _ := c.call(method, u.Path, nil)

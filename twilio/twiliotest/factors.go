@@ -116,8 +116,8 @@ type entityJSON struct {
 	Links       map[string]string `json:"links"`
 }
 
-func (e *Emulator) entityJSON(s *service, en fake.Entity) entityJSON {
-	u := e.publicBase + "/v2/Services/" + s.SID + "/Entities/" + en.Identity
+func (e *Emulator) entityJSON(r *http.Request, s *service, en fake.Entity) entityJSON {
+	u := e.base(r) + "/v2/Services/" + s.SID + "/Entities/" + en.Identity
 	return entityJSON{
 		SID: en.ID, Identity: en.Identity, AccountSID: s.AccountSID, ServiceSID: s.SID,
 		DateCreated: rfc3339(en.CreatedAt), DateUpdated: rfc3339(en.UpdatedAt), URL: u,
@@ -154,7 +154,7 @@ type bindingJSON struct {
 	URI    string `json:"uri"`
 }
 
-func (e *Emulator) factorJSON(s *service, entitySID string, f provider.Factor) factorJSON {
+func (e *Emulator) factorJSON(r *http.Request, s *service, entitySID string, f provider.Factor) factorJSON {
 	return factorJSON{
 		SID: f.ID, AccountSID: s.AccountSID, ServiceSID: s.SID, EntitySID: entitySID, Identity: f.Identity,
 		DateCreated: rfc3339(f.CreatedAt), DateUpdated: rfc3339(f.UpdatedAt), FriendlyName: f.FriendlyName,
@@ -164,7 +164,7 @@ func (e *Emulator) factorJSON(s *service, entitySID string, f provider.Factor) f
 			TimeStep: int(f.TOTP.Period / time.Second),
 		},
 		Metadata: s.extras.get(&s.extras.metadata, f.ID),
-		URL:      e.publicBase + "/v2/Services/" + s.SID + "/Entities/" + f.Identity + "/Factors/" + f.ID,
+		URL:      e.base(r) + "/v2/Services/" + s.SID + "/Entities/" + f.Identity + "/Factors/" + f.ID,
 	}
 }
 
@@ -189,8 +189,8 @@ type challengeJSON struct {
 	Links           map[string]string `json:"links"`
 }
 
-func (e *Emulator) challengeJSON(s *service, entitySID string, c provider.Challenge) challengeJSON {
-	u := e.publicBase + "/v2/Services/" + s.SID + "/Entities/" + c.Identity + "/Challenges/" + c.ID
+func (e *Emulator) challengeJSON(r *http.Request, s *service, entitySID string, c provider.Challenge) challengeJSON {
+	u := e.base(r) + "/v2/Services/" + s.SID + "/Entities/" + c.Identity + "/Challenges/" + c.ID
 	out := challengeJSON{
 		SID: c.ID, AccountSID: s.AccountSID, ServiceSID: s.SID, EntitySID: entitySID, Identity: c.Identity,
 		FactorSID: c.FactorID, DateCreated: rfc3339(c.CreatedAt), DateUpdated: rfc3339(c.UpdatedAt),
@@ -224,7 +224,7 @@ func (e *Emulator) createEntity(w http.ResponseWriter, r *http.Request) {
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, e.entityJSON(s, en))
+	writeJSON(w, http.StatusCreated, e.entityJSON(r, s, en))
 }
 
 func (e *Emulator) fetchEntity(w http.ResponseWriter, r *http.Request) {
@@ -237,7 +237,7 @@ func (e *Emulator) fetchEntity(w http.ResponseWriter, r *http.Request) {
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.entityJSON(s, en))
+	writeJSON(w, http.StatusOK, e.entityJSON(r, s, en))
 }
 
 func (e *Emulator) deleteEntity(w http.ResponseWriter, r *http.Request) {
@@ -264,13 +264,14 @@ func (e *Emulator) listEntities(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]any, len(list))
 	for i, en := range list {
-		items[i] = e.entityJSON(s, en)
+		items[i] = e.entityJSON(r, s, en)
 	}
 	e.writePage(w, r, "entities", items)
 }
 
 // writePage answers a list request with one page of items, Twilio's meta
-// block and page URLs. PageToken is the index of the page's first item.
+// block and page URLs. PageToken is an opaque token for the index of the
+// page's first item.
 func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string, items []any) {
 	q := r.URL.Query()
 	size := 50
@@ -284,8 +285,8 @@ func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string,
 	}
 	start := 0
 	if v := q.Get("PageToken"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
+		n, ok := parseIndexToken(v)
+		if !ok {
 			badFactorParam(w, "PageToken")
 			return
 		}
@@ -311,9 +312,9 @@ func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string,
 			v[k] = vs
 		}
 		if token > 0 {
-			v.Set("PageToken", strconv.Itoa(token))
+			v.Set("PageToken", indexToken(token))
 		}
-		return e.publicBase + r.URL.Path + "?" + v.Encode()
+		return e.base(r) + r.URL.Path + "?" + v.Encode()
 	}
 	out := []any{}
 	for i := start; i < len(items) && i < start+size; i++ {
@@ -414,7 +415,7 @@ func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request) {
 	if meta != nil {
 		s.extras.set(&s.extras.metadata, en.ID, meta)
 	}
-	out := e.factorJSON(s, entitySID(r, s, en.Identity), en.Factor)
+	out := e.factorJSON(r, s, entitySID(r, s, en.Identity), en.Factor)
 	out.Binding = &bindingJSON{Secret: en.Secret, URI: en.URI}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, out)
@@ -431,7 +432,7 @@ func (e *Emulator) fetchFactor(w http.ResponseWriter, r *http.Request) {
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.factorJSON(s, entitySID(r, s, id), fa))
+	writeJSON(w, http.StatusOK, e.factorJSON(r, s, entitySID(r, s, id), fa))
 }
 
 func (e *Emulator) listFactors(w http.ResponseWriter, r *http.Request) {
@@ -448,7 +449,7 @@ func (e *Emulator) listFactors(w http.ResponseWriter, r *http.Request) {
 	es := entitySID(r, s, id)
 	items := make([]any, len(list))
 	for i, fa := range list {
-		items[i] = e.factorJSON(s, es, fa)
+		items[i] = e.factorJSON(r, s, es, fa)
 	}
 	e.writePage(w, r, "factors", items)
 }
@@ -471,7 +472,7 @@ func (e *Emulator) updateFactor(w http.ResponseWriter, r *http.Request) {
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.factorJSON(s, entitySID(r, s, id), fa))
+	writeJSON(w, http.StatusOK, e.factorJSON(r, s, entitySID(r, s, id), fa))
 }
 
 func (e *Emulator) deleteFactor(w http.ResponseWriter, r *http.Request) {
@@ -517,7 +518,7 @@ func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request) {
 	if hidden != nil {
 		s.extras.set(&s.extras.hidden, c.ID, hidden)
 	}
-	writeJSON(w, http.StatusCreated, e.challengeJSON(s, entitySID(r, s, req.Identity), c))
+	writeJSON(w, http.StatusCreated, e.challengeJSON(r, s, entitySID(r, s, req.Identity), c))
 }
 
 func (e *Emulator) fetchChallenge(w http.ResponseWriter, r *http.Request) {
@@ -531,7 +532,7 @@ func (e *Emulator) fetchChallenge(w http.ResponseWriter, r *http.Request) {
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.challengeJSON(s, entitySID(r, s, id), c))
+	writeJSON(w, http.StatusOK, e.challengeJSON(r, s, entitySID(r, s, id), c))
 }
 
 func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request) {
@@ -555,7 +556,7 @@ func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request) {
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.challengeJSON(s, entitySID(r, s, id), c))
+	writeJSON(w, http.StatusOK, e.challengeJSON(r, s, entitySID(r, s, id), c))
 }
 
 func (e *Emulator) listChallenges(w http.ResponseWriter, r *http.Request) {
@@ -589,7 +590,7 @@ func (e *Emulator) listChallenges(w http.ResponseWriter, r *http.Request) {
 		if order == "desc" {
 			j = len(list) - 1 - i
 		}
-		items[j] = e.challengeJSON(s, es, c)
+		items[j] = e.challengeJSON(r, s, es, c)
 	}
 	e.writePage(w, r, "challenges", items)
 }

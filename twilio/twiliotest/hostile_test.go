@@ -244,23 +244,26 @@ func TestURLsPointAtTheEmulator(t *testing.T) {
 	t.Parallel()
 	c, _ := newClient(t)
 	var urls []string
-	var collect func(v any)
-	collect = func(v any) {
+	// URLs are the values of "url", of keys ending in "_url" and under
+	// "links", and any string that looks like an absolute http(s) URL.
+	var walk func(key string, v any, link bool)
+	walk = func(key string, v any, link bool) {
 		switch v := v.(type) {
 		case map[string]any:
-			for _, x := range v {
-				collect(x)
+			for k, x := range v {
+				walk(k, x, link || k == "links")
 			}
 		case []any:
 			for _, x := range v {
-				collect(x)
+				walk(key, x, link)
 			}
 		case string:
-			if strings.Contains(v, "://") && !strings.HasPrefix(v, "https://www.twilio.com/docs/errors/") {
+			if link || key == "url" || strings.HasSuffix(key, "_url") || strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") {
 				urls = append(urls, v)
 			}
 		}
 	}
+	collect := func(v any) { walk("", v, false) }
 	for range 3 {
 		_, s, _ := c.call("POST", "/v2/Services", url.Values{"FriendlyName": {"x"}})
 		collect(s)
@@ -275,7 +278,19 @@ func TestURLsPointAtTheEmulator(t *testing.T) {
 	collect(v)
 	_, sna, _ := c.call("POST", verifications, start("+14155550123", "sna"))
 	collect(sna)
-	if len(urls) < 20 {
+	ent := "/v2/Services/" + svc + "/Entities/ff483d1ff591898a9942916050d2ca3f"
+	for range 2 {
+		status, fa, _ := c.call("POST", ent+"/Factors", url.Values{"FriendlyName": {"phone"}, "FactorType": {"totp"}})
+		if status != 201 {
+			t.Fatalf("create a factor: %d %v", status, fa)
+		}
+		collect(fa)
+	}
+	_, en, _ := c.call("GET", ent, nil)
+	collect(en)
+	_, fl, _ := c.call("GET", ent+"/Factors", url.Values{"PageSize": {"1"}})
+	collect(fl)
+	if len(urls) < 30 {
 		t.Fatalf("only %d URLs found: %v", len(urls), urls)
 	}
 	for _, u := range urls {

@@ -51,9 +51,10 @@ func renderService(in info, base string) serviceJSON {
 	if codeLength == 0 {
 		codeLength = 6 // the fake's default
 	}
-	links := map[string]string{
+	links := map[string]string{ // served
 		"verification_checks": base + "/VerificationCheck",
 		"verifications":       base + "/Verifications",
+		"entities":            base + "/Entities",
 	}
 	for _, res := range unavailableResources { // served as "feature unavailable"
 		links[linkNames[res]] = base + "/" + res
@@ -245,6 +246,23 @@ func parsePageToken(tok string, order []string) (int, bool) {
 		if s == sid {
 			return i, true
 		}
+	}
+	return start, true
+}
+
+// indexToken is the opaque PageToken of a page that starts at index start
+// of a list.
+func indexToken(start int) string {
+	return "PT" + base64.RawURLEncoding.EncodeToString([]byte("i:"+strconv.Itoa(start)))
+}
+
+// parseIndexToken returns the index an indexToken names.
+func parseIndexToken(tok string) (int, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(tok, "PT"))
+	n, ok := strings.CutPrefix(string(raw), "i:")
+	start, err2 := strconv.Atoi(n)
+	if !strings.HasPrefix(tok, "PT") || err != nil || !ok || err2 != nil || start < 1 {
+		return 0, false
 	}
 	return start, true
 }
