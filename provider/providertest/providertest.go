@@ -120,14 +120,14 @@ func (h *HarnessFuncs) Limits() Limits { return h.Declared }
 
 // The capabilities a rule may need, as Rule.Needs names them.
 const (
-	NeedCheckByTo     = "CheckByTo"        // provider.Capabilities.CheckByTo
-	NeedResendOnStart = "ResendOnStart"    // provider.Capabilities.ResendOnStart
-	NeedNoResend      = "no ResendOnStart" // the provider refuses a repeated Start
-	NeedCanceler      = "Canceler"         // provider.Canceler
-	NeedFetcher       = "Fetcher"          // provider.Fetcher
-	NeedApprover      = "Approver"         // provider.Approver
-	NeedEmail         = "channel email"    // ChannelEmail among Capabilities.Channels
-	NeedSMS           = "channel sms"      // ChannelSMS among Capabilities.Channels
+	NeedCheckByTo     = "CheckByTo"           // provider.Capabilities.CheckByTo
+	NeedResendOnStart = "ResendOnStart"       // provider.Capabilities.ResendOnStart
+	NeedNoResend      = "ResendOnStart=false" // the provider refuses a repeated Start
+	NeedCanceler      = "Canceler"            // provider.Canceler
+	NeedFetcher       = "Fetcher"             // provider.Fetcher
+	NeedApprover      = "Approver"            // provider.Approver
+	NeedEmail         = "channel email"       // ChannelEmail among Capabilities.Channels
+	NeedSMS           = "channel sms"         // ChannelSMS among Capabilities.Channels
 )
 
 // has reports whether the provider has the capability need names.
@@ -192,7 +192,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 func RunRule(t testing.TB, r Rule, h Harness) {
 	t.Helper()
 	if missing := r.missing(h); missing != "" {
-		t.Skipf("the provider lacks %s, which rule %s needs", missing, r.Name)
+		t.Skipf("rule %s needs %s, which the provider does not declare", r.Name, missing)
 		return
 	}
 	if err := r.run(t.Context(), h); err != nil {
