@@ -471,15 +471,15 @@ func checkStartAfterTooManyChecks(ctx context.Context, h Harness, lim Limits) er
 	switch {
 	case errors.Is(err, provider.ErrTooManySends):
 		if got, _ := h.LastCode(phone); got != code {
-			return errors.New("Start after the check limit was refused but delivered a code")
+			return errors.New("after the check limit, Start was refused but delivered a code")
 		}
 		// Refused until the verification expires, then a new one.
 		h.Advance(lim.Validity + time.Second)
 		return restart(ctx, h, v, "the check limit and the end of the validity window")
 	case err != nil:
-		return fmt.Errorf("Start after the check limit: error = %v, want ErrTooManySends or a new verification", err)
+		return fmt.Errorf("after the check limit, Start: error = %v, want ErrTooManySends or a new verification", err)
 	case v2.ID == v.ID:
-		return fmt.Errorf("Start after the check limit re-sent verification %q, which can no longer be approved", v.ID)
+		return fmt.Errorf("after the check limit, Start re-sent verification %q, which can no longer be approved", v.ID)
 	}
 	code2, _ := h.LastCode(phone)
 	got, err := check(ctx, h, v2, code2)
@@ -496,9 +496,9 @@ func checkFetchAfterTooManyChecks(ctx context.Context, h Harness, lim Limits) er
 	case errors.Is(err, provider.ErrNotFound):
 		return nil
 	case err != nil:
-		return fmt.Errorf("Fetch after the check limit: error = %v, want ErrNotFound or a final status", err)
+		return fmt.Errorf("after the check limit, Fetch: error = %v, want ErrNotFound or a final status", err)
 	case got.Status == provider.StatusPending || !got.Status.Final():
-		return fmt.Errorf("Fetch after the check limit: status = %q, want ErrNotFound or a final status", got.Status)
+		return fmt.Errorf("after the check limit, Fetch: status = %q, want ErrNotFound or a final status", got.Status)
 	}
 	return nil
 }
@@ -568,7 +568,7 @@ func checkApprove(ctx context.Context, h Harness, _ Limits) error {
 		return err
 	}
 	if got.ID != v.ID {
-		return fmt.Errorf("Approve: ID = %q, want %q", got.ID, v.ID)
+		return fmt.Errorf("after Approve, ID = %q, want %q", got.ID, v.ID)
 	}
 	return checkGone(ctx, h, v, code, "Approve")
 }
