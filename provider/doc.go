@@ -53,8 +53,12 @@
 //     and counts as another send; without it, it fails with [ErrConflict].
 //   - After the allowed number of sends the next Start fails with
 //     [ErrTooManySends]; after the allowed number of wrong checks the next
-//     Check fails with [ErrTooManyChecks] until the verification expires,
-//     and a Start to the same To meanwhile is refused too.
+//     Check fails with [ErrTooManyChecks] until the verification expires.
+//     Meanwhile a Start to the same To never re-sends a code that can no
+//     longer approve: it fails with [ErrTooManySends] (Twilio, the fake) or
+//     starts a new verification; and Fetch does not report it as pending.
+//   - [Verification.ExpiresAt] is zero (the provider does not say; Twilio)
+//     or the end of the validity window (the fake).
 //   - Once approved, canceled or expired, a verification is gone: a later
 //     Check, Fetch, Cancel or Approve fails with [ErrNotFound]. So does an
 //     ID the provider never issued, whatever its shape.

@@ -13,7 +13,10 @@
 //				LastCodeFunc:    outbox.LastCode,
 //				AdvanceFunc:     clock.Advance,
 //				ErrorTargetFunc: func() any { return new(*mypkg.Error) },
-//				Declared:        providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10},
+//				Declared: providertest.Limits{
+//					Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5,
+//					MinCodeLength: 4, MaxCodeLength: 10,
+//				},
 //			}
 //		})
 //	}
