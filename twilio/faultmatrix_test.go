@@ -41,6 +41,10 @@ var ops = []op{
 		_, err := c.Check(ctx, provider.CheckRequest{ID: veSID, Code: "123456"})
 		return err
 	}},
+	{"CheckSNA", "POST", func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.CheckSNA(ctx, provider.CheckRequest{ID: veSID})
+		return err
+	}},
 	{"Cancel", "POST", func(ctx context.Context, c *twilio.Client) error { _, err := c.Cancel(ctx, veSID); return err }},
 	{"Approve", "POST", func(ctx context.Context, c *twilio.Client) error { _, err := c.Approve(ctx, veSID); return err }},
 	{"CreateService", "POST", func(ctx context.Context, c *twilio.Client) error {
@@ -428,7 +432,7 @@ var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's failur
 // failureTable renders the fault matrix as the README's table.
 func failureTable() string {
 	var b strings.Builder
-	b.WriteString("| fault | POST: Start, Check, CheckID, Cancel, Approve, CreateService, UpdateService | GET: Fetch, FetchService, ListServices | DELETE: DeleteService |\n")
+	b.WriteString("| fault | POST: Start, Check, CheckID, CheckSNA, Cancel, Approve, CreateService, UpdateService | GET: Fetch, FetchService, ListServices | DELETE: DeleteService |\n")
 	b.WriteString("|---|---|---|---|\n")
 	for _, f := range faults {
 		cells := map[string]string{}

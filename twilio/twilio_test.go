@@ -809,3 +809,53 @@ func TestServicesIterator(t *testing.T) {
 		t.Errorf("ListServices(Limit 3) = %d, %v", len(list), err)
 	}
 }
+
+// TestCheckSNA checks that an SNA check is sent without a Code, keyed by
+// SID or To, and that its answer is read like any check's.
+func TestCheckSNA(t *testing.T) {
+	t.Parallel()
+	const sna = "VEcccccccccccccccccccccccccccccccc"
+	mux, c := setup(t)
+	var got []url.Values
+	mux.HandleFunc("/v2/Services/"+serviceSID+"/VerificationCheck", func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, record(t, r).Form)
+		var v map[string]any
+		json.Unmarshal(fixture(t, "verification_sna.json"), &v)
+		if len(got) == 2 {
+			v["status"], v["valid"] = "approved", true
+			v["sna_attempts_error_codes"] = []any{map[string]any{"attempt_sid": "VLcccccccccccccccccccccccccccccccc", "code": 60519}}
+		}
+		b, _ := json.Marshal(v)
+		reply(w, 200, b)
+	})
+	ctx := context.Background()
+	v, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna})
+	if err != nil || v.Status != provider.StatusPending || v.ID != sna {
+		t.Fatalf("CheckSNA before the device step = %v, %v", v, err)
+	}
+	v, err = c.CheckSNA(ctx, provider.CheckRequest{To: "+447400123456"})
+	if err != nil || !v.Approved() || v.Channel != provider.ChannelSNA {
+		t.Fatalf("CheckSNA after the device step = %v, %v", v, err)
+	}
+	if d := v.Detail.(*twilio.Verification); len(d.SNAAttemptErrors) != 1 || d.SNAAttemptErrors[0].Code != 60519 {
+		t.Errorf("SNA attempt errors = %+v", d.SNAAttemptErrors)
+	}
+	want := []url.Values{{"VerificationSid": {sna}}, {"To": {"+447400123456"}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("forms (-want +got):\n%s", diff)
+	}
+	// A code, or no key, is refused before anything is sent; Check still
+	// needs a code.
+	for _, bad := range []func() error{
+		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna, Code: "123456"}); return err },
+		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{}); return err },
+		func() error { _, err := c.Check(ctx, provider.CheckRequest{ID: sna}); return err },
+	} {
+		if err := bad(); !errors.Is(err, provider.ErrInvalidRequest) {
+			t.Errorf("refused check = %v, want ErrInvalidRequest", err)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("%d requests, want 2", len(got))
+	}
+}

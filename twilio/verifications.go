@@ -17,11 +17,12 @@ import (
 
 // The operations, as named in errors and retry events.
 const (
-	opStart   = "start"
-	opCheck   = "check"
-	opFetch   = "fetch"
-	opCancel  = "cancel"
-	opApprove = "approve"
+	opStart    = "start"
+	opCheck    = "check"
+	opCheckSNA = "check sna"
+	opFetch    = "fetch"
+	opCancel   = "cancel"
+	opApprove  = "approve"
 )
 
 // Verification is Twilio's Verification resource, with every field the API
@@ -326,12 +327,38 @@ func targetProblem(ch provider.Channel) string {
 //
 // API: https://www.twilio.com/docs/verify/api/verification-check
 func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
-	invalid := func(msg string) error { return invalidInput(opCheck, msg) }
+	if !wire.ValidCode(req.Code) {
+		return provider.Verification{}, invalidInput(opCheck, "code must be 4 to 10 letters or digits")
+	}
+	return c.check(ctx, opCheck, req)
+}
+
+// CheckSNA checks a Silent Network Authentication verification (one
+// started with channel sna), with POST
+// /v2/Services/{ServiceSid}/VerificationCheck and no Code: the carrier
+// proved the number when the device visited the verification's SNA URL.
+// It is keyed like Check, by req.ID when set and by req.To otherwise;
+// req.Code must be empty. The answer is approved once the device step has
+// succeeded, and pending (with a nil error) before it; the reasons of
+// failed attempts are in the Verification's SNAAttemptErrors (through
+// provider.Verification.Detail).
+//
+// API: https://www.twilio.com/docs/verify/api/verification-check
+func (c *Client) CheckSNA(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+	if req.Code != "" {
+		return provider.Verification{}, invalidInput(opCheckSNA, "an SNA check carries no code")
+	}
+	return c.check(ctx, opCheckSNA, req)
+}
+
+// check sends a VerificationCheck; req.Code is sent when not empty.
+func (c *Client) check(ctx context.Context, op string, req provider.CheckRequest) (provider.Verification, error) {
+	invalid := func(msg string) error { return invalidInput(op, msg) }
 	f := url.Values{}
 	switch {
 	case req.ID != "":
 		if !wire.ValidSID(req.ID, "VE") {
-			return provider.Verification{}, unknownSID(opCheck)
+			return provider.Verification{}, unknownSID(op)
 		}
 		f.Set("VerificationSid", req.ID)
 		if req.To != "" {
@@ -345,17 +372,14 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 	default:
 		return provider.Verification{}, invalid("neither To nor VerificationSid given")
 	}
-	if !wire.ValidCode(req.Code) {
-		return provider.Verification{}, invalid("code must be 4 to 10 letters or digits")
-	}
-	f.Set("Code", req.Code)
+	setForm(f, "Code", req.Code)
 	for p := range extensionsOf[CheckParams](req.Extensions) {
 		setForm(f, "Amount", p.Amount)
 		setForm(f, "Payee", p.Payee)
 	}
 	var v Verification
 	err := c.do(ctx, call{
-		op: opCheck, method: http.MethodPost, form: f, secrets: []string{req.Code},
+		op: op, method: http.MethodPost, form: f, secrets: []string{req.Code},
 		path:  "/v2/Services/" + c.serviceSID + "/VerificationCheck",
 		ok:    []int{http.StatusOK, http.StatusCreated},
 		check: func() error { return c.checkAnswer(&v, req.ID, req.To) },
