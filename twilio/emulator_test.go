@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,4 +91,38 @@ func BenchmarkEmulatorStartCheck(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(2*b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// TestEmulatorSNA runs a silent network auth through the client and the
+// emulator: start with channel sna, the device visits the sna.url, then a
+// check without a code approves.
+func TestEmulatorSNA(t *testing.T) {
+	t.Parallel()
+	srv := twiliotest.NewServer()
+	defer srv.Close()
+	c := emulatorClient(t, srv)
+	ctx := context.Background()
+	v, err := c.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSNA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := v.Detail.(*twilio.Verification)
+	if d.SNA == nil || d.SNA.URL == "" {
+		t.Fatalf("Start(sna) = %v with no sna.url", v)
+	}
+	if got, err := c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID}); err != nil || got.Approved() {
+		t.Fatalf("CheckSNA before the device step = %v, %v; want pending", got, err)
+	}
+	resp, err := http.Get(d.SNA.URL) // the device step
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("visiting sna.url: %s", resp.Status)
+	}
+	got, err := c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID})
+	if err != nil || !got.Approved() {
+		t.Fatalf("CheckSNA after the device step = %v, %v; want approved", got, err)
+	}
 }

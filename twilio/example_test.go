@@ -3,7 +3,9 @@ package twilio_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 
+	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 	"github.com/verifykit/verifykit/verify"
@@ -54,4 +56,32 @@ func ExampleNewFromEnvFunc() {
 	fmt.Println(p.ServiceSID() == twiliotest.DefaultServiceSID, p.Capabilities().CheckByTo)
 	// Output:
 	// true true
+}
+
+// CheckSNA completes a silent network auth: the device visits the
+// verification's sna.url (here the emulator's), then a check without a
+// code approves.
+func ExampleClient_CheckSNA() {
+	srv := twiliotest.NewServer()
+	defer srv.Close()
+	c, err := twilio.New(twiliotest.DefaultServiceSID,
+		twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
+		twilio.WithBaseURL(srv.URL))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	v, err := c.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSNA})
+	if err != nil {
+		panic(err)
+	}
+	resp, err := http.Get(v.Detail.(*twilio.Verification).SNA.URL) // on the device, over mobile data
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	v, err = c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID})
+	fmt.Println(v.Status, err)
+	// Output:
+	// approved <nil>
 }
