@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	pubKey := fs.String("public-key", "", "PEM file of the public key of -application-id")
 	code := fs.String("code", "", "send this code every time (4 to 10 letters or digits); default: random digits")
 	maxChecks := fs.Int("max-checks", vonagetest.DefaultMaxChecks, "wrong codes allowed per request before 410")
+	openControl := fs.Bool("open-control", false, "serve the outbox (/_emulator/) without credentials")
 	allowRemote := fs.Bool("allow-remote", false, "allow listening on a non-loopback address (the outbox shows every code)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -62,6 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	opts := []vonagetest.Option{vonagetest.WithMaxChecks(*maxChecks)}
 	if *code != "" {
 		opts = append(opts, vonagetest.WithFixedCode(*code))
+	}
+	if *openControl {
+		opts = append(opts, vonagetest.WithOpenControl())
 	}
 	if (*appID == "") != (*pubKey == "") {
 		fmt.Fprintln(stderr, "vonage-emulator: -application-id and -public-key go together")
@@ -102,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
   export VONAGE_BRAND=verifykit
   (or Basic auth: VONAGE_API_KEY=%s VONAGE_API_SECRET=%s)
 
-  outbox: %s/_emulator/ (JSON: %s/_emulator/messages)
+  outbox: %s/_emulator/ (JSON: %s/_emulator/messages; same credentials as the API)
 
 Press Ctrl-C to stop.
 `, base, base, vonagetest.DefaultApplicationID, keyLine, vonagetest.DefaultAPIKey, vonagetest.DefaultAPISecret, base, base)
@@ -110,7 +114,7 @@ Press Ctrl-C to stop.
 		if ready != nil {
 			ready <- base
 		}
-	})
+	}, vonagetest.ConfigureServer)
 	if err != nil {
 		fmt.Fprintln(stderr, "vonage-emulator:", err)
 		return 1

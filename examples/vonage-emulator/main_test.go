@@ -54,7 +54,9 @@ func TestRunServesAndStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(base + "/_emulator/messages?to=447700900001")
+	req, _ := http.NewRequest("GET", base+"/_emulator/messages?to=447700900001", nil)
+	req.SetBasicAuth(vonagetest.DefaultAPIKey, vonagetest.DefaultAPISecret)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

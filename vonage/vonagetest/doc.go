@@ -24,7 +24,10 @@
 // The lifecycle (codes, wrong-code counting, approval) runs on a
 // [github.com/verifykit/verifykit/fake.Fake]. What was "sent" is in the
 // outbox: [Emulator.LastCode], [Emulator.Messages], GET
-// /_emulator/messages (JSON, ?to= filters) and an HTML page at /_emulator/.
+// /_emulator/messages (JSON, ?to= filters) and an HTML page at /_emulator/;
+// those endpoints need the API's credentials unless [WithOpenControl].
+// Live requests are bounded ([WithMaxPending]), bodies are bounded in size,
+// and [NewServer] (or [ConfigureServer]) sets the server's timeouts.
 // [Emulator.InjectFault] makes requests fail: a status, a dropped
 // connection, or a lost answer after the request took effect.
 package vonagetest

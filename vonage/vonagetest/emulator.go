@@ -63,6 +63,8 @@ type Emulator struct {
 	maxChecks int
 	fixedCode string
 	outLimit  int
+	maxPend   int
+	open      bool // the /_emulator/ endpoints need no credentials
 
 	fake *fake.Fake
 
@@ -88,7 +90,36 @@ type config struct {
 	maxChecks int
 	fixedCode string
 	outLimit  int
+	maxPend   int
+	open      bool
 	noDefault bool
+}
+
+// DefaultMaxPending bounds the live requests an Emulator holds unless
+// WithMaxPending says otherwise; one more start answers 429.
+const DefaultMaxPending = 50000
+
+// WithMaxPending bounds the live requests the emulator holds; a start
+// beyond it answers 429 problem+json, as Vonage's throttling does.
+func WithMaxPending(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("vonagetest: WithMaxPending: less than 1")
+		}
+		c.maxPend = n
+		return nil
+	}
+}
+
+// WithOpenControl lets anyone who can reach the emulator read the
+// /_emulator/ endpoints (the outbox, which shows every code). By default
+// they need the same credentials as the API: a JWT of a known application,
+// or a known API key and secret.
+func WithOpenControl() Option {
+	return func(c *config) error {
+		c.open = true
+		return nil
+	}
 }
 
 // WithApplication makes the emulator accept JWTs of the application id,
@@ -180,6 +211,7 @@ func New(opts ...Option) (*Emulator, error) {
 		now:       time.Now,
 		maxChecks: DefaultMaxChecks,
 		outLimit:  1000,
+		maxPend:   DefaultMaxPending,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -208,6 +240,8 @@ func New(opts ...Option) (*Emulator, error) {
 		maxChecks: cfg.maxChecks,
 		fixedCode: cfg.fixedCode,
 		outLimit:  cfg.outLimit,
+		maxPend:   cfg.maxPend,
+		open:      cfg.open,
 		requests:  map[string]*request{},
 		byTo:      map[string]string{},
 	}
@@ -263,12 +297,21 @@ func (e *Emulator) tick() {
 
 // ServeHTTP serves the Verify API and the /_emulator/ endpoints.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/v2/") {
+	api := strings.HasPrefix(r.URL.Path, "/v2/")
+	// A silent-auth check_url is opened by the handset, without
+	// credentials: the request ID in it is the secret.
+	checkURL := api && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/silent-auth/redirect")
+	if api && !checkURL || strings.HasPrefix(r.URL.Path, "/_emulator/") && !e.open {
 		if !e.authorized(r) {
+			if !api {
+				w.Header().Set("WWW-Authenticate", `Basic realm="vonagetest"`)
+			}
 			writeProblem(w, http.StatusUnauthorized, "unauthorized", "Unauthorized",
 				"You did not provide correct credentials.", nil)
 			return
 		}
+	}
+	if api {
 		if f := e.takeFault(r); f != nil {
 			f.apply(w, r, e)
 			return

@@ -297,3 +297,76 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("check through two 503s: %v, %v", got, err)
 	}
 }
+
+// TestControlNeedsCredentials checks that the outbox is closed without
+// the API's credentials, unless WithOpenControl.
+func TestControlNeedsCredentials(t *testing.T) {
+	t.Parallel()
+	for _, open := range []bool{false, true} {
+		var opts []vonagetest.Option
+		if open {
+			opts = append(opts, vonagetest.WithOpenControl())
+		}
+		srv := vonagetest.NewServer(opts...)
+		defer srv.Close()
+		for _, path := range []string{"/_emulator/messages", "/_emulator/"} {
+			resp, err := http.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if want := map[bool]int{false: 401, true: 200}[open]; resp.StatusCode != want {
+				t.Errorf("open %v: GET %s = %d, want %d", open, path, resp.StatusCode, want)
+			}
+			req, _ := http.NewRequest("GET", srv.URL+path, nil)
+			req.SetBasicAuth(vonagetest.DefaultAPIKey, vonagetest.DefaultAPISecret)
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("GET %s with credentials = %d", path, resp.StatusCode)
+			}
+		}
+	}
+}
+
+// TestMaxPending checks the bound on live requests.
+func TestMaxPending(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, vonagetest.WithMaxPending(2))
+	ctx := context.Background()
+	start(t, c, provider.StartRequest{To: "+447700900001", Channel: provider.ChannelSMS})
+	start(t, c, provider.StartRequest{To: "+447700900002", Channel: provider.ChannelSMS})
+	_, err := c.Start(ctx, provider.StartRequest{To: "+447700900003", Channel: provider.ChannelSMS})
+	if !errors.Is(err, provider.ErrRateLimited) {
+		t.Fatalf("third start: %v", err)
+	}
+	srv.Advance(301 * time.Second) // both expire
+	start(t, c, provider.StartRequest{To: "+447700900003", Channel: provider.ChannelSMS})
+}
+
+// TestSilentAuth follows a check_url without credentials, as a handset
+// would, and checks the code it carries.
+func TestSilentAuth(t *testing.T) {
+	t.Parallel()
+	_, c := setup(t)
+	ctx := context.Background()
+	v := start(t, c, provider.StartRequest{To: phone, Channel: provider.ChannelSNA})
+	u := v.Detail.(*vonage.Response).CheckURL
+	if u == "" {
+		t.Fatal("no check_url")
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Code string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	got, err := c.Check(ctx, provider.CheckRequest{ID: v.ID, Code: body.Code})
+	if err != nil || !got.Approved() {
+		t.Fatalf("check with the silent-auth code: %v, %v", got, err)
+	}
+}

@@ -262,6 +262,16 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if len(e.requests) >= e.maxPend {
+		for _, old := range e.requests {
+			e.progress(old, now) // ends the expired ones
+		}
+	}
+	if len(e.requests) >= e.maxPend {
+		writeProblem(w, http.StatusTooManyRequests, "throttled", "Rate Limit Hit",
+			"The emulator holds the most requests it may; wait for some to end.", nil)
+		return
+	}
 	v, err := e.fake.Start(bg, provider.StartRequest{
 		To: first.to, Channel: fakeChannel(first.channel), CustomCode: rq.code, Locale: rq.locale,
 	})

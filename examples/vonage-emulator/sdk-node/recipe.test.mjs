@@ -47,8 +47,13 @@ function client(key = privateKey) {
   return new Verify2(new Auth({ applicationId: APPLICATION_ID, privateKey: key }), { apiHost: base });
 }
 
+// The outbox needs the API's credentials too: here the emulator's default
+// API key and secret.
+const CONTROL_AUTH = "Basic " + Buffer.from("emulatorkey:emulatorsecret00").toString("base64");
+
 async function outbox(to) {
-  const res = await fetch(`${base}/_emulator/messages?to=${encodeURIComponent(to)}`);
+  const res = await fetch(`${base}/_emulator/messages?to=${encodeURIComponent(to)}`, { headers: { Authorization: CONTROL_AUTH } });
+  assert.equal(res.status, 200);
   return res.json();
 }
 
