@@ -1,0 +1,44 @@
+package redisstore_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/provider/providertest"
+	"github.com/verifykit/verifykit/selfhosted"
+	"github.com/verifykit/verifykit/store/redisstore"
+)
+
+var testKey = selfhosted.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")}
+
+// TestSelfhostedConformance runs the provider conformance suite on the
+// self-hosted provider with its state in Redis.
+func TestSelfhostedConformance(t *testing.T) {
+	srv := sharedServer(t)
+	providertest.Run(t, func(t *testing.T) providertest.Harness {
+		c := newClient(t, srv.Addr())
+		clk := &clock{now: time.Now()}
+		prefix := uniquePrefix(t)
+		s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithClock(clk.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := new(selfhosted.Outbox)
+		p, err := selfhosted.New(s, testKey, selfhosted.WithClock(clk.Now),
+			selfhosted.WithSender(out, provider.ChannelSMS, provider.ChannelCall, provider.ChannelEmail))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &providertest.HarnessFuncs{
+			Subject:      p,
+			LastCodeFunc: out.LastCode,
+			AdvanceFunc: func(d time.Duration) {
+				clk.Advance(d)
+				advanceKeys(t, c, prefix, d)
+			},
+			ErrorTargetFunc: func() any { return new(*selfhosted.Error) },
+			Declared:        providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10},
+		}
+	})
+}
