@@ -95,7 +95,7 @@ func (d *derived) name(dst []byte, kind byte, s string) []byte {
 type keyring struct {
 	primaryKey Key
 	primary    *derived
-	byID    map[string]*derived
+	byID       map[string]*derived
 }
 
 func newKeyring(primary Key, older []Key) (*keyring, error) {

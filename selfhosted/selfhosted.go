@@ -332,7 +332,7 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 	_, _ = rand.Read(fresh.attempts[0].id[:])
 	freshSealed := p.keys.primary.seal(fresh.encode(make([]byte, 0, 128)), aad)
 
-	var old uint64      // the version to swap; 0: create
+	var old uint64       // the version to swap; 0: create
 	var cur store.Record // the current record when old != 0
 	for {
 		var v *verification
