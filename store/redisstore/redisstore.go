@@ -358,7 +358,13 @@ func isNoScript(err error) bool {
 // fail classifies a client error: ErrUnavailable when the command provably
 // did nothing, ErrOutcomeUnknown when a write may have landed.
 func fail(ctx context.Context, op string, err error, write bool) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	cerr := ctx.Err()
+	if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
+		// The socket deadline (the context's) passed a moment before the
+		// context noticed.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
 	if !write || notSent(err) {
