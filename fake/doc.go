@@ -71,6 +71,18 @@
 // [WithClock] injects another clock, such as a [Clock] that a test moves
 // forward with [Clock.Advance].
 //
+// # Factors
+//
+// A Fake also implements [provider.FactorProvider]: authenticator-app
+// (TOTP) factors with real RFC 6238 codes on the fake's clock. Secrets come
+// from the seed (the same calls give the same secrets) or, with
+// [WithRandomCodes], from crypto/rand; [Fake.FactorCode] returns the code
+// an app would show now. A code approves once per time step; 5 wrong codes
+// per factor within 10 minutes ([WithFactorLimits]) give
+// [provider.ErrTooManyChecks]. Faults match factor operations by [Op] and
+// identity, and [WithOnFactor] observes them. Challenges are kept per
+// identity (the last 100).
+//
 // # Memory
 //
 // Approved, canceled and expired verifications are evicted, so memory is

@@ -68,6 +68,16 @@
 //
 // [WithRetryHook] and [WithLogger] report each retry with its reason.
 //
+// # Factors
+//
+// The Client implements provider.FactorProvider over Verify's Entities,
+// Factors and Challenges (TOTP): [Client.EnrollFactor],
+// [Client.ConfirmFactor], [Client.ChallengeFactor] and the rest, plus
+// Twilio-shaped calls for what the contract does not cover
+// ([Client.CreateEntity], [Client.ListEntities], [Client.UpdateFactor],
+// [Client.UpdateChallenge], [Client.ListChallenges]). A challenge's
+// creation follows the retry rule of a check.
+//
 // # Testing
 //
 // Nothing here needs a Twilio account to test: the package's tests use

@@ -108,21 +108,21 @@ func (c *Client) FetchEntity(ctx context.Context, identity string) (*Entity, err
 }
 
 // ListEntities returns the service's entities, with GET
-// /v2/Services/{ServiceSid}/Entities, following the pages. pageSize is 1 to
-// 1000 (0: Twilio's default of 50); limit stops after that many entities
-// (0: all).
+// /v2/Services/{ServiceSid}/Entities, following the pages until the last
+// or until opts.Limit entities have been read (ListOptions' PageSize and
+// Limit count entities here).
 //
 // API: https://www.twilio.com/docs/verify/api/entity#read-multiple-entity-resources
-func (c *Client) ListEntities(ctx context.Context, pageSize, limit int) ([]Entity, error) {
+func (c *Client) ListEntities(ctx context.Context, opts ListOptions) ([]Entity, error) {
 	var out []Entity
-	err := c.list(ctx, opListEntities, "/v2/Services/"+c.serviceSID+"/Entities", "entities", nil, pageSize, limit, func(raw json.RawMessage) (int, error) {
+	err := c.list(ctx, opListEntities, "/v2/Services/"+c.serviceSID+"/Entities", "entities", nil, opts.PageSize, opts.Limit, func(raw json.RawMessage) (int, error) {
 		var page []Entity
 		err := json.Unmarshal(raw, &page)
 		out = append(out, page...)
 		return len(out), err
 	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	if opts.Limit > 0 && len(out) > opts.Limit {
+		out = out[:opts.Limit]
 	}
 	return out, err
 }

@@ -411,11 +411,11 @@ func TestClient_EntitiesAndPaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all, err := c.ListEntities(ctx, 3, 0)
+	all, err := c.ListEntities(ctx, twilio.ListOptions{PageSize: 3})
 	if err != nil || len(all) != 7 {
 		t.Fatalf("ListEntities over pages of 3: %d, %v", len(all), err)
 	}
-	some, err := c.ListEntities(ctx, 2, 5)
+	some, err := c.ListEntities(ctx, twilio.ListOptions{PageSize: 2, Limit: 5})
 	if err != nil || len(some) != 5 {
 		t.Fatalf("ListEntities limit 5: %d, %v", len(some), err)
 	}

@@ -112,6 +112,15 @@
 // Counters live in a [github.com/verifykit/verifykit/store.Limiter]
 // ([WithPolicyStore]) that replicas can share.
 //
+// # Authenticator apps
+//
+// [Client.EnrollTOTP], [Client.ConfirmFactor] and [Client.CheckFactor] add
+// an authenticator app (TOTP) as a second factor, on providers that
+// implement provider.FactorProvider (the fake and twilio do). The secret
+// is returned once, in the [Enrollment] (with its QR code); a code
+// approves at most once; a wrong code is an outcome, too many are
+// ErrTooManyChecks.
+//
 // # Testing
 //
 // Use the fake provider (github.com/verifykit/verifykit/fake) in tests: it

@@ -31,6 +31,10 @@
 // Token, or an API key added with [WithAPIKey]; anything else gets 401 with
 // Twilio error 20003. The /_emulator/ endpoints need no auth.
 //
+// Entities, Factors and Challenges (TOTP factors) are served too, on the
+// emulator's clock (wall time unless WithClock), so an authenticator app on
+// a phone, or oathtool, can enrol and log in against it.
+//
 // # Faults
 //
 // The fake's magic numbers work through the emulator: fake.NumberLandline
