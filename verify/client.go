@@ -90,9 +90,7 @@ func (c *Client) Normalize(to string) (string, error) {
 // ErrOutcomeUnknown means a code may have been sent, and there is no ID to
 // keep. Do not start again at once, which would spend another send. Ask
 // the user for the code: with Capabilities().CheckByTo, check it with
-// Check. Otherwise a new Start recovers the ID: it re-sends the pending
-// code (ResendOnStart), or fails with ErrConflict and PendingID(err)
-// reports the pending verification's ID when the provider told it.
+// Check. Otherwise Resume recovers the ID.
 func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOptions) (Verification, error) {
 	begin := time.Now()
 	if opts == nil {
@@ -158,8 +156,7 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 // the wrong-code limit is spent. ErrOutcomeUnknown means the provider may
 // have approved the code: do not tell the user it was wrong. A retry then
 // answers ErrNotFound if the code was approved (the verification is gone),
-// which does not prove it was; see "Recovering from a lost answer" in the
-// package documentation.
+// which does not prove it was; Resolve tells what can be known.
 func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions) (Verification, error) {
 	begin := time.Now()
 	t, err := normalize(to, c.cfg.region, false)
@@ -252,8 +249,7 @@ func (c *Client) Fetch(ctx context.Context, id string) (Verification, error) {
 // no longer pending.
 //
 // After ErrOutcomeUnknown the approval may have taken effect, and a retry
-// then answers ErrNotFound; see "Recovering from a lost answer" in the
-// package documentation.
+// then answers ErrNotFound; Resolve tells what can be known.
 func (c *Client) Approve(ctx context.Context, id string) (Verification, error) {
 	begin := time.Now()
 	var v Verification
@@ -322,8 +318,8 @@ func (c *Client) report(ctx context.Context, op string, ch Channel, target strin
 
 // Event describes one operation of a Client, for WithHook.
 type Event struct {
-	// Op is the operation: "start", "check", "cancel", "fetch" or
-	// "approve"; for factors "enroll factor", "confirm factor", "check
+	// Op is the operation: "start", "check", "cancel", "fetch", "approve"
+	// or "resolve"; for factors "enroll factor", "confirm factor", "check
 	// factor", "fetch factor", "list factors", "delete factor", "delete
 	// identity" or "fetch challenge" (Target is then the masked identity,
 	// followed by "/" and the factor or challenge ID when there is one, and
