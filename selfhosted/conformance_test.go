@@ -67,3 +67,21 @@ func TestConformanceMemory(t *testing.T) {
 		}
 	})
 }
+
+type factorHarness struct {
+	p *selfhosted.Provider
+	c *clock
+}
+
+func (h factorHarness) Factors() provider.FactorProvider { return h.p }
+func (h factorHarness) Now() time.Time                   { return h.c.Now() }
+func (h factorHarness) Advance(d time.Duration)          { h.c.Advance(d) }
+func (h factorHarness) ErrorTarget() any                 { return new(*selfhosted.Error) }
+
+func TestFactorConformanceMemory(t *testing.T) {
+	t.Parallel()
+	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {
+		p, _, c, _ := newProvider(t)
+		return factorHarness{p, c}
+	})
+}

@@ -42,3 +42,37 @@ func TestSelfhostedConformance(t *testing.T) {
 		}
 	})
 }
+
+type factorHarness struct {
+	p       *selfhosted.Provider
+	c       *clock
+	advance func(time.Duration)
+}
+
+func (h factorHarness) Factors() provider.FactorProvider { return h.p }
+func (h factorHarness) Now() time.Time                   { return h.c.Now() }
+func (h factorHarness) Advance(d time.Duration)          { h.advance(d) }
+func (h factorHarness) ErrorTarget() any                 { return new(*selfhosted.Error) }
+
+// TestSelfhostedFactorConformance runs the factors section of the suite on
+// the self-hosted provider with its state in Redis.
+func TestSelfhostedFactorConformance(t *testing.T) {
+	srv := sharedServer(t)
+	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {
+		c := newClient(t, srv.Addr())
+		clk := &clock{now: time.Now()}
+		prefix := uniquePrefix(t)
+		s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithClock(clk.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := selfhosted.New(s, testKey, selfhosted.WithClock(clk.Now), selfhosted.WithSender(new(selfhosted.Outbox), provider.ChannelSMS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return factorHarness{p: p, c: clk, advance: func(d time.Duration) {
+			clk.Advance(d)
+			advanceKeys(t, c, prefix, d)
+		}}
+	})
+}
