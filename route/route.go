@@ -453,11 +453,7 @@ func (r *Router) Check(ctx context.Context, req provider.CheckRequest) (provider
 	}
 	v.ID = r.outer(rt, v.ID, inner, id)
 	if v.Status == provider.StatusApproved {
-		to := v.To
-		if to == "" {
-			to = req.To
-		}
-		r.index.drop(to, id)
+		r.index.drop(id)
 	}
 	return v, nil
 }
@@ -506,7 +502,7 @@ func (r *Router) byID(ctx context.Context, op, id string, method func(provider.P
 	}
 	v.ID = r.outer(rt, v.ID, inner, id)
 	if op == "cancel" {
-		r.index.drop(v.To, id)
+		r.index.drop(id)
 	}
 	return v, nil
 }
@@ -643,13 +639,14 @@ func (e *Error) PendingID() string {
 }
 
 // index remembers, per target, the route and ID of the verification the
-// Router last started, until it expires. It is bounded: when it is full,
-// expired entries go first, then arbitrary ones, down to nine tenths of
-// its size, so the cost of a sweep is spread over many starts.
+// Router last started, until it expires or ends. It is bounded: when it
+// is full, expired entries go first, then arbitrary ones, down to nine
+// tenths of its size, so the cost of a sweep is spread over many starts.
 type index struct {
 	mu   sync.Mutex
 	size int
-	m    map[string]entry
+	m    map[string]entry  // target → its verification
+	ids  map[string]string // the Router's ID → target
 }
 
 type entry struct {
@@ -661,6 +658,7 @@ type entry struct {
 func (x *index) init(size int) {
 	x.size = size
 	x.m = make(map[string]entry)
+	x.ids = make(map[string]string)
 }
 
 func (x *index) get(to string, now time.Time) (entry, bool) {
@@ -676,34 +674,44 @@ func (x *index) get(to string, now time.Time) (entry, bool) {
 func (x *index) put(to string, e entry, now time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if old, ok := x.m[to]; ok && old.id != e.id {
+		delete(x.ids, old.id)
+	}
 	x.m[to] = e
+	x.ids[e.id] = to
 	if len(x.m) <= x.size {
 		return
 	}
 	keep := x.size - x.size/10
 	for k, v := range x.m {
 		if !now.Before(v.expires) {
-			delete(x.m, k)
+			x.remove(k, v)
 		}
 	}
-	for k := range x.m {
+	for k, v := range x.m {
 		if len(x.m) <= keep {
 			break
 		}
 		if k != to {
-			delete(x.m, k)
+			x.remove(k, v)
 		}
 	}
 }
 
-// drop forgets to's entry if it names id.
-func (x *index) drop(to, id string) {
-	if to == "" {
-		return
-	}
+// remove forgets to's entry e. x.mu must be held.
+func (x *index) remove(to string, e entry) {
+	delete(x.m, to)
+	delete(x.ids, e.id)
+}
+
+// drop forgets the verification with the Router's ID id: it has ended.
+func (x *index) drop(id string) {
 	x.mu.Lock()
-	if e, ok := x.m[to]; ok && e.id == id {
-		delete(x.m, to)
+	if to, ok := x.ids[id]; ok {
+		if e, ok := x.m[to]; ok && e.id == id {
+			delete(x.m, to)
+		}
+		delete(x.ids, id)
 	}
 	x.mu.Unlock()
 }

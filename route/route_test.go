@@ -86,6 +86,11 @@ func TestCheckByTo(t *testing.T) {
 	if len(a.Messages()) != 0 {
 		t.Error("a sent a code")
 	}
+	// The verification has ended: the next start goes to a again.
+	v3, err := r.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+	if err != nil || route.ServedBy(v3.ID) != "a" {
+		t.Errorf("start after approval = %v, %v; want route a", v3, err)
+	}
 	plain, _ := route.New([]route.Route{{Name: "a", Provider: a}})
 	if _, err := plain.Check(ctx, provider.CheckRequest{To: "+14155552671", Code: "123456"}); !errors.Is(err, provider.ErrUnsupported) {
 		t.Errorf("check by To without WithCheckByTo: %v", err)

@@ -6,7 +6,10 @@
 // By default it runs on the built-in fake provider, and the codes it
 // "sends" are on http://127.0.0.1:8080/dev/outbox. With the TWILIO_*
 // variables set (see twilio.NewFromEnv) it uses Twilio, or the emulator of
-// examples/emulator when TWILIO_VERIFY_BASE_URL points at it.
+// examples/emulator when TWILIO_VERIFY_BASE_URL points at it; with the
+// VONAGE_* variables (see vonage.NewFromEnv) it uses Vonage, or the
+// emulator of examples/vonage-emulator. With both, it runs on a composite
+// (package route): Twilio first, Vonage when Twilio is down.
 //
 // The outbox shows every code sent, so it is served only when the app
 // listens on a loopback address and is not behind a proxy (-trusted-proxy,
@@ -42,8 +45,10 @@ import (
 	"github.com/verifykit/verifykit/examples/webapp/app"
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/route"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/vonage"
 )
 
 func main() {
@@ -72,18 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "webapp: -trusted-proxy:", err)
 		return 2
 	}
-	var p provider.Provider
-	var outbox *fake.Fake
-	if getenv(twilio.EnvServiceSID) != "" {
-		tp, err := twilio.NewFromEnvFunc(getenv)
-		if err != nil {
-			fmt.Fprintln(stderr, "webapp:", err)
-			return 2
-		}
-		p = tp
-	} else {
-		outbox = fake.MustNew(fake.WithRandomCodes(), fake.WithFriendlyName("verifykit demo"))
-		p = outbox
+	p, outbox, desc, err := chooseProvider(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "webapp:", err)
+		return 2
 	}
 	client, err := verify.New(p, verify.WithDefaultRegion(*region))
 	if err != nil {
@@ -106,7 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "webapp listening on %s\n", base)
+	fmt.Fprintf(stdout, "webapp listening on %s\nverifying %s\n", base, desc)
 	if outbox != nil {
 		fmt.Fprintf(stdout, "on the built-in fake provider: codes appear on %s/dev/outbox\n", base)
 	}
@@ -120,6 +117,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	return 0
+}
+
+// chooseProvider picks the provider from the environment: Twilio, Vonage,
+// both behind a router (Twilio first, Vonage as the fallback), or the fake.
+func chooseProvider(getenv func(string) string) (provider.Provider, *fake.Fake, string, error) {
+	useTwilio := getenv(twilio.EnvServiceSID) != ""
+	useVonage := getenv(vonage.EnvBrand) != ""
+	var tp, vp provider.Provider
+	if useTwilio {
+		c, err := twilio.NewFromEnvFunc(getenv)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		tp = c
+	}
+	if useVonage {
+		c, err := vonage.NewFromEnvFunc(getenv)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		vp = c
+	}
+	switch {
+	case useTwilio && useVonage:
+		r, err := route.New([]route.Route{{Provider: tp}, {Provider: vp}})
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return r, nil, "on twilio, with vonage as the fallback", nil
+	case useTwilio:
+		return tp, nil, "on twilio", nil
+	case useVonage:
+		return vp, nil, "on vonage", nil
+	}
+	f := fake.MustNew(fake.WithRandomCodes(), fake.WithFriendlyName("verifykit demo"))
+	return f, f, "on the built-in fake provider", nil
 }
 
 // serveOutbox decides whether /dev/outbox, which shows every code sent, is

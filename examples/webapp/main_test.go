@@ -6,13 +6,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/verifykit/verifykit/examples/internal/examplestest"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
+	"github.com/verifykit/verifykit/vonage/vonagetest"
 )
 
 // syncBuffer is the examples' shared concurrent-safe buffer.
@@ -156,5 +162,110 @@ func TestParsePrefixes(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("parsePrefixes = %v, want %v", got, want)
+	}
+}
+
+// TestFailoverMidRun runs the app on twilio (primary) and vonage
+// (fallback), each on its emulator, takes twilio down in the middle of a
+// sign-up, and checks that the sign-up completes through vonage.
+func TestFailoverMidRun(t *testing.T) {
+	t.Parallel()
+	tw := twiliotest.NewServer()
+	defer tw.Close()
+	vg := vonagetest.NewServer()
+	defer vg.Close()
+	keyFile := filepath.Join(t.TempDir(), "vonage.pem")
+	if err := os.WriteFile(keyFile, vonagetest.DefaultPrivateKeyPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"TWILIO_ACCOUNT_SID": twiliotest.DefaultAccountSID, "TWILIO_AUTH_TOKEN": twiliotest.DefaultAuthToken,
+		"TWILIO_VERIFY_SERVICE_SID": twiliotest.DefaultServiceSID, "TWILIO_VERIFY_BASE_URL": tw.URL,
+		"VONAGE_APPLICATION_ID": vonagetest.DefaultApplicationID, "VONAGE_PRIVATE_KEY_PATH": keyFile,
+		"VONAGE_BRAND": "verifykit demo", "VONAGE_BASE_URL": vg.URL,
+	}
+	base, out, stop := start(t, func(k string) string { return env[k] })
+	defer stop()
+	if !strings.Contains(out.String(), "on twilio, with vonage as the fallback") {
+		t.Fatalf("output: %s", out.String())
+	}
+	b := newBrowser(t, base)
+	const mail, pw, phone = "ada@example.com", "correct horse battery", "+14155552671"
+	b.post("/signup", "/signup", url.Values{"email": {mail}, "password": {pw}})
+	b.post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
+	b.want("logged in", "Welcome, "+mail)
+
+	// Twilio goes down: every start answers 503.
+	tw.InjectFault(twiliotest.Fault{Op: "start", Status: 503, Code: 20503, Times: 1000})
+	b.post("/enroll", "/enroll", url.Values{"phone": {"(415) 555-2671"}})
+	b.want("code page", "Confirm your number")
+	code, ok := vg.LastCode(phone)
+	if !ok {
+		t.Fatal("vonage sent no code")
+	}
+	if n := len(tw.Messages()); n != 0 {
+		t.Fatalf("twilio sent %d codes while down", n)
+	}
+	b.post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
+	b.want("enrolment", "Two-step login is on")
+	if a := vg.Approvals(); len(a) != 1 {
+		t.Errorf("vonage approvals: %v", a)
+	}
+
+	// Twilio is back: the next login's code comes from twilio again.
+	tw.ClearFaults()
+	b.post("/", "/logout", url.Values{})
+	b.post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
+	b.want("code page", "Enter the code we sent you")
+	code, ok = tw.LastCode(phone)
+	if !ok {
+		t.Fatal("twilio sent no code once back")
+	}
+	b.post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
+	b.want("logged in with a code", "Welcome, "+mail)
+}
+
+// browser is a cookie-keeping HTTP client that follows redirects.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	page string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// post submits a form from the page at from, with its CSRF token.
+func (b *browser) post(from, path string, form url.Values) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.base + from)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRE.FindSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s:\n%s", from, page)
+	}
+	form.Set("csrf", string(m[1]))
+	resp, err = b.c.PostForm(b.base+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	b.page = string(body)
+}
+
+func (b *browser) want(what, text string) {
+	b.t.Helper()
+	if !strings.Contains(b.page, text) {
+		b.t.Fatalf("%s: page lacks %q:\n%s", what, text, b.page)
 	}
 }
