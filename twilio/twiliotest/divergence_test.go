@@ -80,6 +80,9 @@ func TestSIDsAndCodesPerService(t *testing.T) {
 	if _, err := twiliotest.New(twiliotest.WithFakeOptions(fake.WithSeed(7))); err == nil {
 		t.Error("New accepted fake.WithSeed, which gives every service the same SIDs")
 	}
+	if _, err := twiliotest.New(twiliotest.WithFakeOptions(fake.WithOnSend(func(fake.Message) {}))); err == nil {
+		t.Error("New accepted fake.WithOnSend, which replaces the emulator's record of what is sent")
+	}
 	if _, err := twiliotest.New(twiliotest.WithSeed(7), twiliotest.WithFakeOptions(fake.WithFixedCode("1234"))); err != nil {
 		t.Errorf("New(WithSeed, WithFixedCode): %v", err)
 	}

@@ -16,20 +16,48 @@
 //
 // # What it serves
 //
-//   - /v2/Services: create, list (with Twilio's pagination meta), fetch,
-//     update, delete.
+//   - /v2/Services: create, list (with Twilio's pagination meta, Page and
+//     opaque PageToken), fetch, update, delete.
 //   - /v2/Services/{ServiceSid}/Verifications: create; /{Sid}: fetch, and
-//     update to Status=canceled or approved.
-//   - /v2/Services/{ServiceSid}/VerificationCheck.
+//     update to Status=canceled or approved. PSD2 Amount and Payee on a
+//     service with Psd2Enabled; silent network auth (Channel=sna) with an
+//     sna.url served at /_emulator/sna/{token}.
+//   - /v2/Services/{ServiceSid}/VerificationCheck, with a Code, or without
+//     one for silent network auth.
+//   - /v2/Services/{ServiceSid}/Entities, their TOTP Factors and
+//     Challenges (see factors.go).
+//   - The other resources a Service's links name (RateLimits,
+//     MessagingConfigurations, Webhooks, AccessTokens) answer 403 with
+//     Twilio error 60204: the emulator does not serve them.
 //   - /_emulator/messages: the outbox as JSON (newest last, ?to= filters);
-//     /_emulator/: the same as an HTML page that refreshes itself.
-//   - /_emulator/faults: POST a JSON [Fault] to make the next matching
-//     request fail; DELETE clears them.
+//     /_emulator/: the same as an HTML page that refreshes itself, with
+//     the [Stats]; /_emulator/stats: the Stats as JSON.
+//   - /_emulator/faults: POST a JSON [Fault] (Content-Type
+//     application/json) to make the next matching request fail; DELETE
+//     clears them.
 //   - /_emulator/clock: POST ?advance=10m moves the emulator's clock.
+//
+// A path it does not serve answers 404 with error 20404, a method a path
+// does not take 405 with error 20004, in Twilio's JSON. Every URL in an
+// answer (url, links, meta.*_page_url, sna.url) points at the emulator
+// itself: the address the request came to, or [WithPublicBaseURL]. The
+// README's "Testing without Twilio" lists every way the emulator differs
+// from Twilio.
 //
 // Requests need HTTP Basic auth with the configured Account SID and Auth
 // Token, or an API key added with [WithAPIKey]; anything else gets 401 with
-// Twilio error 20003. The /_emulator/ endpoints need no auth.
+// Twilio error 20003. The /_emulator/ endpoints need the same, unless
+// [WithOpenControl] is given; an sna.url needs none (its token is the
+// credential, as a device has no other).
+//
+// # Limits
+//
+// Request bodies are read before any lock, at most 64 KiB, within
+// [WithBodyTimeout]; [NewServer] (and [ConfigureServer]) sets the server's
+// read and idle timeouts. Services, faults and pending verifications are
+// bounded ([WithMaxServices], [WithMaxFaults], [WithMaxPending]); one more
+// answers 429 with error 20429. The outbox and the record of approvals
+// keep the newest [WithOutboxLimit] entries.
 //
 // Entities, Factors and Challenges (TOTP factors) are served too, on the
 // emulator's clock (wall time unless WithClock), so an authenticator app on

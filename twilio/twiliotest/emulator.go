@@ -172,8 +172,9 @@ func WithDefaultService(sid string) Option {
 // WithFakeOptions applies opts to the fake behind every service, after the
 // emulator's own, for example fake.WithFixedCode, fake.WithValidity or
 // fake.WithMaxSends. Do not pass fake.WithClock (use WithClock) or
-// fake.WithSeed (use WithSeed): New refuses options that would give every
-// service the same verification SIDs.
+// fake.WithSeed (use WithSeed) or fake.WithOnSend (read the outbox): New
+// refuses options that would give every service the same verification
+// SIDs or replace the emulator's record of what is sent.
 func WithFakeOptions(opts ...fake.Option) Option {
 	return func(c *config) error {
 		for _, o := range opts {
@@ -359,7 +360,9 @@ func New(opts ...Option) (*Emulator, error) {
 // probe checks the fake options and learns the validity of a code from
 // them: two fakes for two services must not issue the same SIDs.
 func (e *Emulator) probe() error {
-	a, err := fake.New(append([]fake.Option{fake.WithSeed(e.seedFor("VA1")), fake.WithClock(e.now)}, e.fakeOpts...)...)
+	sent := 0
+	a, err := fake.New(append([]fake.Option{fake.WithSeed(e.seedFor("VA1")), fake.WithClock(e.now),
+		fake.WithOnSend(func(fake.Message) { sent++ })}, e.fakeOpts...)...)
 	if err != nil {
 		return fmt.Errorf("twiliotest: WithFakeOptions: %w", err)
 	}
@@ -377,6 +380,9 @@ func (e *Emulator) probe() error {
 		}
 		if va.ID == vb.ID {
 			return errors.New("twiliotest: WithFakeOptions: the options pin the seed (fake.WithSeed?), so every service would issue the same SIDs; use twiliotest.WithSeed")
+		}
+		if sent == 0 {
+			return errors.New("twiliotest: WithFakeOptions: fake.WithOnSend would replace the emulator's own; read the outbox instead")
 		}
 		e.validity = va.ExpiresAt.Sub(va.CreatedAt)
 		break
