@@ -10,11 +10,13 @@ import (
 )
 
 // benchStartCheck runs one Start and one right-code Check through p.
-func benchStartCheck(b *testing.B, p provider.Provider) {
+func benchStartCheck(b *testing.B, p provider.Provider) { benchStartCheckTo(b, p, "+14155552671") }
+
+func benchStartCheckTo(b *testing.B, p provider.Provider, to string) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		v, err := p.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+		v, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -42,14 +44,26 @@ func BenchmarkRouter(b *testing.B) {
 	benchStartCheck(b, r)
 }
 
-// BenchmarkRouterByCountry routes by country, which parses the number.
+// BenchmarkRouterByCountry routes a +1 number by country, which parses
+// it: +1 is shared by the US, Canada and the Caribbean.
 func BenchmarkRouterByCountry(b *testing.B) {
 	f := fake.MustNew(fake.WithFixedCode("123456"), fake.WithOutboxLimit(64))
-	r, err := route.New([]route.Route{{Name: "gb", Provider: fake.MustNew(), Countries: []string{"GB"}}, {Name: "us", Provider: f, Countries: []string{"US"}}})
+	r, err := route.New([]route.Route{{Name: "ca", Provider: fake.MustNew(), Countries: []string{"CA"}}, {Name: "us", Provider: f, Countries: []string{"US"}}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	benchStartCheck(b, r)
+}
+
+// BenchmarkRouterByCountryCode routes a French number by country: +33 is
+// France's alone, so the number is not parsed.
+func BenchmarkRouterByCountryCode(b *testing.B) {
+	f := fake.MustNew(fake.WithFixedCode("123456"), fake.WithOutboxLimit(64))
+	r, err := route.New([]route.Route{{Name: "gb", Provider: fake.MustNew(), Countries: []string{"GB"}}, {Name: "fr", Provider: f, Countries: []string{"FR"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchStartCheckTo(b, r, "+33612345678")
 }
 
 // stub answers every call at once, so that a benchmark over it measures

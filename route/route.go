@@ -312,8 +312,21 @@ func (rt *route) matches(ch provider.Channel, to, region string) bool {
 
 // regionOf returns the region of a phone number: the one its numbering
 // plan assigns it to, or, for a number the metadata does not know as
-// valid, the main region of its country calling code ("GB" for +44).
+// valid, the main region of its country calling code ("GB" for +44). A
+// calling code that only one region uses settles it without parsing the
+// number.
 func regionOf(to string) string {
+	for n := 1; n <= 3 && n < len(to); n++ {
+		cc := 0
+		for _, d := range to[1 : 1+n] {
+			cc = cc*10 + int(d-'0')
+		}
+		if regions := phonenumbers.GetRegionCodesForCountryCode(cc); len(regions) == 1 && regions[0] != "001" {
+			return regions[0]
+		} else if len(regions) > 1 {
+			break
+		}
+	}
 	n, err := phonenumbers.Parse(to, "")
 	if err != nil {
 		return ""

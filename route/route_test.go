@@ -18,11 +18,12 @@ import (
 // TestRouting checks the choice of route by channel, country and prefix.
 func TestRouting(t *testing.T) {
 	t.Parallel()
-	uk, us, mail, rest := fake.MustNew(), fake.MustNew(), fake.MustNew(), fake.MustNew()
+	uk, us, mail, fr, rest := fake.MustNew(), fake.MustNew(), fake.MustNew(), fake.MustNew(), fake.MustNew()
 	r, err := route.New([]route.Route{
 		{Name: "uk", Provider: uk, Countries: []string{"GB"}, Channels: []provider.Channel{provider.ChannelSMS}},
 		{Name: "us", Provider: us, Prefixes: []string{"+1415"}},
 		{Name: "mail", Provider: mail, Channels: []provider.Channel{provider.ChannelEmail}},
+		{Name: "fr", Provider: fr, Countries: []string{"FR"}, Channels: []provider.Channel{provider.ChannelCall}},
 		{Name: "rest", Provider: rest, Channels: []provider.Channel{provider.ChannelSMS, provider.ChannelCall}},
 	})
 	if err != nil {
@@ -40,6 +41,8 @@ func TestRouting(t *testing.T) {
 		{"+12125550100", provider.ChannelSMS, "rest"},
 		{"alice@example.com", provider.ChannelEmail, "mail"},
 		{"+33612345678", provider.ChannelSMS, "rest"},
+		{"+33612345670", provider.ChannelCall, "fr"},
+		{"+447700900003", provider.ChannelCall, "rest"},
 	} {
 		v, err := r.Start(ctx, provider.StartRequest{To: tc.to, Channel: tc.ch})
 		if err != nil {
@@ -55,7 +58,7 @@ func TestRouting(t *testing.T) {
 	if !errors.Is(err, provider.ErrUnsupported) || strings.Contains(err.Error(), "612345679") {
 		t.Errorf("unroutable start: %v", err)
 	}
-	if diff := cmp.Diff([]string{"uk", "us", "mail", "rest"}, r.Routes()); diff != "" {
+	if diff := cmp.Diff([]string{"uk", "us", "mail", "fr", "rest"}, r.Routes()); diff != "" {
 		t.Error(diff)
 	}
 }
