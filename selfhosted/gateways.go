@@ -36,7 +36,9 @@ func NewMessageBird(accessKey, originator string, opts ...HTTPOption) (*MessageB
 }
 
 // String describes the sender without its access key.
-func (b *MessageBird) String() string { return "selfhosted.MessageBird{URL:" + b.s.base + " AccessKey:[redacted]}" }
+func (b *MessageBird) String() string {
+	return "selfhosted.MessageBird{URL:" + b.s.base + " AccessKey:[redacted]}"
+}
 
 // GoString is like String.
 func (b *MessageBird) GoString() string { return b.String() }
@@ -112,7 +114,9 @@ func NewGatewayAPI(token, sender string, opts ...HTTPOption) (*GatewayAPI, error
 }
 
 // String describes the sender without its token.
-func (g *GatewayAPI) String() string { return "selfhosted.GatewayAPI{URL:" + g.s.base + " Token:[redacted]}" }
+func (g *GatewayAPI) String() string {
+	return "selfhosted.GatewayAPI{URL:" + g.s.base + " Token:[redacted]}"
+}
 
 // GoString is like String.
 func (g *GatewayAPI) GoString() string { return g.String() }
