@@ -17,6 +17,7 @@ type Client struct {
 	p    provider.Provider
 	caps provider.Capabilities
 	cfg  config
+	norm normCache
 }
 
 // New returns a Client that uses p. See the With… options for the
@@ -62,7 +63,7 @@ func (c *Client) Provider() provider.Provider { return c.p }
 // number once it is verified. It fails with ErrInvalidRequest for input the
 // client would refuse.
 func (c *Client) Normalize(to string) (string, error) {
-	t, err := normalize(to, c.cfg.region, false)
+	t, err := c.target(to, false)
 	if err != nil {
 		return "", &Error{Op: "normalize", Provider: c.cfg.name, Target: mask.Target(to), Err: err}
 	}
@@ -96,7 +97,7 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 	if opts == nil {
 		opts = &StartOptions{}
 	}
-	t, err := normalize(to, c.cfg.region, c.cfg.refuseLandlines)
+	t, err := c.target(to, c.cfg.refuseLandlines)
 	switch {
 	case err != nil:
 	case ch == "":
@@ -131,11 +132,11 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 		}
 	}
 	skipped := c.finish(ctx, pol, keptAfterStart(err))
-	masked := mask.Target(to)
+	named := to
 	if t.value != "" {
-		masked = mask.Target(t.value)
+		named = t.value
 	}
-	return c.report(ctx, "start", ch, masked, begin, v, err, skipped)
+	return c.report(ctx, "start", ch, c.masked(named, err), begin, v, err, skipped)
 }
 
 // Check verifies the code the user typed for the verification pending for
@@ -159,15 +160,17 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 // which does not prove it was; Resolve tells what can be known.
 func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions) (Verification, error) {
 	begin := time.Now()
-	t, err := normalize(to, c.cfg.region, false)
-	masked := mask.Target(to)
+	t, err := c.target(to, false)
 	if err == nil {
-		masked = mask.Target(t.value)
 		if !c.caps.CheckByTo {
 			err = fmt.Errorf("%w: provider %s checks by verification ID only; use CheckID", ErrUnsupported, c.cfg.name)
 		}
 	}
-	return c.check(ctx, begin, provider.CheckRequest{To: t.value}, masked, code, opts, err)
+	named := to
+	if err == nil {
+		named = t.value
+	}
+	return c.check(ctx, begin, provider.CheckRequest{To: t.value}, named, true, code, opts, err)
 }
 
 // CheckID is like Check, but names the verification by the ID that Start
@@ -179,10 +182,12 @@ func (c *Client) CheckID(ctx context.Context, id, code string, opts *CheckOption
 	if id, err = cleanID(id); err != nil {
 		return c.done(ctx, "check", "", "", begin, Verification{}, err)
 	}
-	return c.check(ctx, begin, provider.CheckRequest{ID: id}, id, code, opts, nil)
+	return c.check(ctx, begin, provider.CheckRequest{ID: id}, id, false, code, opts, nil)
 }
 
-func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckRequest, target, code string, opts *CheckOptions, err error) (Verification, error) {
+// check is Check and CheckID. target names the verification in errors
+// and events; it is masked there when masks is set.
+func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckRequest, target string, masks bool, code string, opts *CheckOptions, err error) (Verification, error) {
 	if err == nil {
 		req.Code, err = cleanCode(code, c.cfg.minCode, c.cfg.maxCode)
 	}
@@ -202,6 +207,9 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 		}
 	}
 	skipped := c.finish(ctx, pol, keptAfterCheck(v, err))
+	if masks {
+		target = c.masked(target, err)
+	}
 	return c.report(ctx, "check", v.Channel, target, begin, v, err, skipped)
 }
 
@@ -278,6 +286,19 @@ func cleanID(id string) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// observed reports whether the client reports successes too (to a logger
+// or a hook), not only failures (in errors).
+func (c *Client) observed() bool { return c.cfg.logger != nil || c.cfg.hook != nil }
+
+// masked masks the target s for report, but only when the report will
+// show it: an error, a log record or an event.
+func (c *Client) masked(s string, err error) string {
+	if err == nil && !c.observed() {
+		return ""
+	}
+	return mask.Target(s)
 }
 
 // done wraps err, reports the operation to the logger and the hook, and

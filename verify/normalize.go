@@ -44,6 +44,15 @@ func normalizePhone(s, region string, wantType bool) (target, error) {
 	if !strings.HasPrefix(s, "+") && region == "" {
 		return target{}, invalid("phone number must be in international form (+…) when no default region is set")
 	}
+	if t, ok := fastE164(s, wantType); ok {
+		return t, nil
+	}
+	return parsePhone(s, region, wantType)
+}
+
+// parsePhone is normalizePhone's full path: phonenumbers' Parse,
+// IsValidNumber and Format.
+func parsePhone(s, region string, wantType bool) (target, error) {
 	n, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return target{}, invalid("not a valid phone number")
