@@ -44,6 +44,9 @@ type Client struct {
 	retryHook func(RetryEvent)
 	now       func() time.Time
 	postRetry POSTRetryPolicy
+	// verificationsURL and checkURL are the URLs of Start and Check,
+	// built once (the service SID is checked: nothing to escape).
+	verificationsURL, checkURL string
 }
 
 // New returns a client for the Verify Service serviceSID (VA…) that
@@ -92,7 +95,7 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 	if cfg.uaSuffix != "" {
 		ua += " " + cfg.uaSuffix
 	}
-	return &Client{
+	c := &Client{
 		serviceSID: serviceSID,
 		creds:      creds,
 		base:       u,
@@ -109,7 +112,10 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		retryHook: cfg.retryHook,
 		now:       cfg.now,
 		postRetry: cfg.postRetry,
-	}, nil
+	}
+	c.verificationsURL = u.String() + "/v2/Services/" + serviceSID + "/Verifications"
+	c.checkURL = u.String() + "/v2/Services/" + serviceSID + "/VerificationCheck"
+	return c, nil
 }
 
 // Name returns "twilio".

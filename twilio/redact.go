@@ -69,7 +69,7 @@ func newRedactor(user, password string) *redactor {
 // like a phone number or an e-mail address (but not Twilio SIDs), and only
 // then cuts the result to maxMessage bytes, so that no secret can straddle
 // the cut.
-func (r *redactor) sanitize(s string, extra []string) string {
+func (r *redactor) sanitize(s string, extra ...string) string {
 	// Only the start of a long message is kept: look at it, and far enough
 	// past it to see whole any secret that begins inside it (an encoded
 	// byte takes at most 6 bytes).

@@ -20,11 +20,20 @@ import (
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
-// attempt is the state of one API call across its HTTP attempts.
+// attempt is the state of one API call across its HTTP attempts. It is
+// also the context of the call's requests (it wraps the caller's), so the
+// retry policy's functions, which retryablehttp calls with the request's
+// context, find it without a closure per call.
 type attempt struct {
 	op     string
 	method string
 	client *Client
+	parent context.Context // the caller's
+
+	rc  retryablehttp.Client  // the call's retry loop
+	ct  httptrace.ClientTrace // reports whether the request was written
+	lr  io.LimitedReader      // bounds the body readBody reads
+	buf *bytes.Buffer         // holds the body; from the bodies pool
 
 	traced atomic.Bool // the transport reported GetConn: its trace works
 	// sent is set when the current attempt's headers are written, and
@@ -37,7 +46,7 @@ type attempt struct {
 	// a backoff wait or before the first attempt, nothing can have reached
 	// Twilio.
 	inFlight bool
-	body     []byte // the last response body, read by readBody
+	body     []byte // the last response body, read by readBody (in buf)
 	read     bool   // readBody ran for the last response
 	n        int    // attempts started
 	start    time.Time
@@ -45,13 +54,43 @@ type attempt struct {
 	wait     time.Duration // the wait before the next attempt
 }
 
-// trace returns ctx with a ClientTrace that records whether the request
-// was written.
-func (a *attempt) trace(ctx context.Context) context.Context {
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GetConn:      func(string) { a.traced.Store(true) },
-		WroteHeaders: func() { a.sent.Store(true) },
-	})
+// attemptKey is the context key under which an attempt finds itself.
+type attemptKey struct{}
+
+// Deadline, Done, Err and Value make an attempt the context of its
+// requests: the caller's, plus the attempt itself under attemptKey.
+func (a *attempt) Deadline() (time.Time, bool) { return a.parent.Deadline() }
+func (a *attempt) Done() <-chan struct{}       { return a.parent.Done() }
+func (a *attempt) Err() error                  { return a.parent.Err() }
+func (a *attempt) Value(key any) any {
+	if key == (attemptKey{}) {
+		return a
+	}
+	return a.parent.Value(key)
+}
+
+// attemptOf returns the attempt whose request has the context ctx, or nil.
+func attemptOf(ctx context.Context) *attempt {
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	return a
+}
+
+// requestContext returns the context of the call's requests: the attempt, with a
+// ClientTrace that records whether the request was written.
+func (a *attempt) requestContext() context.Context {
+	a.ct.GetConn = func(string) { a.traced.Store(true) }
+	a.ct.WroteHeaders = func() { a.sent.Store(true) }
+	return httptrace.WithClientTrace(a, &a.ct)
+}
+
+// release returns the body buffer to the pool; the body must no longer be
+// used.
+func (a *attempt) release() {
+	if a.buf != nil && a.buf.Cap() <= 64<<10 {
+		a.buf.Reset()
+		bodies.Put(a.buf)
+	}
+	a.buf, a.body = nil, nil
 }
 
 // notSent reports whether the failed attempt provably did not reach Twilio:
@@ -69,8 +108,14 @@ func (a *attempt) notSent(err error) bool {
 // Twilio: an attempt was in flight and it is not provably unsent.
 func (a *attempt) maybeSent(err error) bool { return a.inFlight && !a.notSent(err) }
 
-// beforeAttempt runs before each HTTP attempt (retryablehttp's
-// RequestLogHook): it reports retries.
+// beforeAttempt is retryablehttp's RequestLogHook: it runs before each
+// HTTP attempt of a call, and reports retries.
+func beforeAttempt(l retryablehttp.Logger, req *http.Request, i int) {
+	if a := attemptOf(req.Context()); a != nil {
+		a.beforeAttempt(l, req, i)
+	}
+}
+
 func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
 	a.sent.Store(false)
 	a.inFlight = true
@@ -103,6 +148,14 @@ func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) 
 //     and 500, 502 and 504 are retried too.
 //   - Everything else is final: a POST that may have been processed is
 //     never repeated.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	a := attemptOf(ctx)
+	if a == nil {
+		return false, err // not a call of this package: never retry
+	}
+	return a.checkRetry(ctx, resp, err)
+}
+
 func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	retry, err := a.shouldRetry(ctx, resp, err)
 	if retry {
@@ -248,18 +301,29 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 // errBodyTooLarge is the error of a response body over maxBody bytes.
 var errBodyTooLarge = errors.New("response body larger than 1 MiB")
 
-// readBody is the request's response handler: it reads the body (up to
+// readBody is the requests' response handler: it reads the body (up to
 // maxBody bytes) inside retryablehttp's loop, so that a connection that
 // fails mid-body goes through checkRetry like any transport failure, and
 // keeps it for the caller.
+func readBody(resp *http.Response) error {
+	a := attemptOf(resp.Request.Context())
+	if a == nil {
+		return nil // do reads it
+	}
+	return a.readBody(resp)
+}
+
 func (a *attempt) readBody(resp *http.Response) error {
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	a.buf.Reset()
+	a.lr = io.LimitedReader{R: resp.Body, N: maxBody + 1}
+	_, err := a.buf.ReadFrom(&a.lr)
+	a.lr.R = nil
 	resp.Body.Close()
-	a.body, a.read = data, true
+	a.body, a.read = a.buf.Bytes(), true
 	if err != nil {
 		return err
 	}
-	if len(data) > maxBody {
+	if len(a.body) > maxBody {
 		return errBodyTooLarge
 	}
 	return nil

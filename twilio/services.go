@@ -181,8 +181,7 @@ func (c *Client) CreateService(ctx context.Context, p ServiceParams) (Service, e
 		return Service{}, err
 	}
 	var s Service
-	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services", form: f, ok: []int{http.StatusCreated, http.StatusOK},
-		check: func() error { return checkService(&s, "") }}, &s)
+	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services", form: f, ok: okCreated}, &s)
 	return s, err
 }
 
@@ -196,8 +195,7 @@ func (c *Client) FetchService(ctx context.Context, sid string) (Service, error) 
 		return Service{}, err
 	}
 	var s Service
-	err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/v2/Services/" + sid, ok: []int{http.StatusOK},
-		check: func() error { return checkService(&s, sid) }}, &s)
+	err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/v2/Services/" + sid, ok: okOK, wantSID: sid}, &s)
 	return s, err
 }
 
@@ -215,8 +213,7 @@ func (c *Client) UpdateService(ctx context.Context, sid string, p ServiceParams)
 		return Service{}, err
 	}
 	var s Service
-	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services/" + sid, form: f, ok: []int{http.StatusOK},
-		check: func() error { return checkService(&s, sid) }}, &s)
+	err = c.do(ctx, call{op: op, method: http.MethodPost, path: "/v2/Services/" + sid, form: f, ok: okOK, wantSID: sid}, &s)
 	return s, err
 }
 
@@ -229,7 +226,7 @@ func (c *Client) DeleteService(ctx context.Context, sid string) error {
 	if err := checkServiceSID(op, sid); err != nil {
 		return err
 	}
-	return c.do(ctx, call{op: op, method: http.MethodDelete, path: "/v2/Services/" + sid, ok: []int{http.StatusNoContent, http.StatusOK}}, nil)
+	return c.do(ctx, call{op: op, method: http.MethodDelete, path: "/v2/Services/" + sid, ok: okDeleted}, nil)
 }
 
 // ListOptions bound ListServices and Services. The zero value reads every
@@ -300,7 +297,7 @@ func (c *Client) Services(ctx context.Context, opts ListOptions) iter.Seq2[Servi
 				}
 				return nil
 			}
-			if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, form: form, ok: []int{http.StatusOK}, check: check}, &page); err != nil {
+			if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, form: form, ok: okOK, check: check}, &page); err != nil {
 				yield(Service{}, err)
 				return
 			}

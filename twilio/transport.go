@@ -1,11 +1,13 @@
 package twilio
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/verifykit/verifykit/provider"
@@ -31,18 +33,38 @@ func newTransport() *http.Transport {
 type call struct {
 	op     string
 	method string
-	path   string     // below the base URL, starting with /v2/
-	form   url.Values // body of a POST, query of a GET
-	ok     []int      // the success statuses
-	// secrets are values sent in the request (codes) that must not come
-	// back in an error, should Twilio quote them.
+	path   string // below the base URL, starting with /v2/
+	// url, when set, is the whole URL instead of the base URL and path,
+	// without a query: the hot paths build theirs once, in New.
+	url  string
+	form url.Values // body of a POST, query of a GET
+	ok   []int      // the success statuses
+	// secret and secrets are values sent in the request (codes) that must
+	// not come back in an error, should Twilio quote them.
+	secret  string
 	secrets []string
+	// wantSID and wantTo are what a verification or service answer must
+	// be about (empty: any); see checkAnswer and checkService.
+	wantSID, wantTo string
 	// check, when set, runs after a success body is decoded and says why
-	// it is not a well-formed answer to this request.
+	// it is not a well-formed answer to this request, for answers that
+	// are neither a Verification nor a Service.
 	check func() error
 }
 
+// The success statuses of the calls.
+var (
+	okCreated = []int{http.StatusCreated, http.StatusOK}
+	okChecked = []int{http.StatusOK, http.StatusCreated}
+	okOK      = []int{http.StatusOK}
+	okDeleted = []int{http.StatusNoContent, http.StatusOK}
+)
+
 var formContentType = []string{"application/x-www-form-urlencoded"}
+
+// bodies recycles the buffers response bodies are read into: a body is
+// decoded (which copies what it keeps) before do returns.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // do performs c, with retries where safe, and decodes a success body into
 // out (when out is not nil).
@@ -50,16 +72,22 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if err := ctx.Err(); err != nil {
 		return &RequestError{Op: cl.op, Err: err} // nothing was sent
 	}
-	target := *c.base
-	target.Path += cl.path
+	target := cl.url
+	if target == "" {
+		u := *c.base
+		u.Path += cl.path // escaped by String
+		target = u.String()
+	}
 	var body []byte
 	if cl.method == http.MethodPost {
 		body = []byte(cl.form.Encode())
 	} else if len(cl.form) > 0 {
-		target.RawQuery = cl.form.Encode()
+		target += "?" + cl.form.Encode()
 	}
-	st := &attempt{op: cl.op, method: cl.method, client: c}
-	req, err := retryablehttp.NewRequestWithContext(st.trace(ctx), cl.method, target.String(), body)
+	st := &attempt{op: cl.op, method: cl.method, client: c, parent: ctx}
+	st.buf = bodies.Get().(*bytes.Buffer)
+	defer st.release()
+	req, err := retryablehttp.NewRequestWithContext(st.requestContext(), cl.method, target, body)
 	if err != nil {
 		return &RequestError{Op: cl.op, Err: err, kind: provider.ErrInvalidRequest}
 	}
@@ -70,18 +98,18 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if cl.method == http.MethodPost {
 		req.Header["Content-Type"] = formContentType
 	}
-	req.SetResponseHandler(st.readBody)
-	rc := &retryablehttp.Client{
+	req.SetResponseHandler(readBody)
+	st.rc = retryablehttp.Client{
 		HTTPClient:     c.http,
 		RetryMax:       c.retryMax,
 		RetryWaitMin:   c.waitMin,
 		RetryWaitMax:   c.waitMax,
-		CheckRetry:     st.checkRetry,
+		CheckRetry:     checkRetry,
 		Backoff:        st.backoff,
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
-		RequestLogHook: st.beforeAttempt,
+		RequestLogHook: beforeAttempt,
 	}
-	resp, err := rc.Do(req)
+	resp, err := st.rc.Do(req)
 	var readErr error
 	switch {
 	case err != nil && resp == nil:
@@ -104,11 +132,21 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			readErr = fmt.Errorf("decoding the %d response: %w", resp.StatusCode, err)
 		}
 	}
-	if readErr == nil && cl.check != nil {
+	if readErr == nil {
 		// A success status with a body that is not an answer to this
 		// request (an empty object, null, another resource) says nothing
 		// definite.
-		if err := cl.check(); err != nil {
+		var err error
+		switch v := out.(type) {
+		case *Verification:
+			err = c.checkAnswer(v, cl.wantSID, cl.wantTo)
+		case *Service:
+			err = checkService(v, cl.wantSID)
+		}
+		if err == nil && cl.check != nil {
+			err = cl.check()
+		}
+		if err != nil {
 			readErr = fmt.Errorf("malformed %d response: %w", resp.StatusCode, err)
 		}
 	}
@@ -144,7 +182,8 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 	default:
 		// A server (or a proxy) that quotes the request back must not make
 		// the credentials or a code show up in an error.
-		e.Code, e.Message, e.MoreInfo = body.Code, c.creds.secret().redact.sanitize(body.Message, cl.secrets), c.creds.secret().redact.sanitize(body.MoreInfo, cl.secrets)
+		secrets := append([]string{cl.secret}, cl.secrets...)
+		e.Code, e.Message, e.MoreInfo = body.Code, c.creds.secret().redact.sanitize(body.Message, secrets...), c.creds.secret().redact.sanitize(body.MoreInfo, secrets...)
 	}
 	return e
 }

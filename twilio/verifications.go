@@ -183,10 +183,8 @@ func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider
 	}
 	var v Verification
 	err = c.do(ctx, call{
-		op: opStart, method: http.MethodPost, form: form, secrets: []string{req.CustomCode},
-		path:  "/v2/Services/" + c.serviceSID + "/Verifications",
-		ok:    []int{http.StatusCreated, http.StatusOK},
-		check: func() error { return c.checkAnswer(&v, "", req.To) },
+		op: opStart, method: http.MethodPost, form: form, secret: req.CustomCode,
+		url: c.verificationsURL, ok: okCreated, wantTo: req.To,
 	}, &v)
 	if err != nil {
 		return provider.Verification{}, err
@@ -212,11 +210,14 @@ func startForm(req provider.StartRequest) (url.Values, error) {
 	setForm(f, "CustomCode", req.CustomCode)
 	// Twilio keeps a verification's tags in its logs: the caller's
 	// correlation ID goes there, unless the caller tags it otherwise.
-	tags := map[string]string{}
+	var tags map[string]string
 	if req.Reference != "" {
-		tags["reference"] = req.Reference
+		tags = map[string]string{"reference": req.Reference}
 	}
 	for p := range extensionsOf[StartParams](req.Extensions) {
+		if tags == nil && len(p.Tags) > 0 {
+			tags = make(map[string]string, len(p.Tags))
+		}
 		if err := p.addTo(f, tags); err != nil {
 			return nil, invalid(err.Error())
 		}
@@ -379,10 +380,8 @@ func (c *Client) check(ctx context.Context, op string, req provider.CheckRequest
 	}
 	var v Verification
 	err := c.do(ctx, call{
-		op: op, method: http.MethodPost, form: f, secrets: []string{req.Code},
-		path:  "/v2/Services/" + c.serviceSID + "/VerificationCheck",
-		ok:    []int{http.StatusOK, http.StatusCreated},
-		check: func() error { return c.checkAnswer(&v, req.ID, req.To) },
+		op: op, method: http.MethodPost, form: f, secret: req.Code,
+		url: c.checkURL, ok: okChecked, wantSID: req.ID, wantTo: req.To,
 	}, &v)
 	if err != nil {
 		return provider.Verification{}, err
@@ -425,9 +424,8 @@ func (c *Client) byID(ctx context.Context, op, method, sid string, form url.Valu
 	var v Verification
 	err := c.do(ctx, call{
 		op: op, method: method, form: form,
-		path:  "/v2/Services/" + c.serviceSID + "/Verifications/" + sid,
-		ok:    []int{http.StatusOK},
-		check: func() error { return c.checkAnswer(&v, sid, "") },
+		path: "/v2/Services/" + c.serviceSID + "/Verifications/" + sid,
+		ok:   okOK, wantSID: sid,
 	}, &v)
 	if err != nil {
 		return provider.Verification{}, err
