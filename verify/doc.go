@@ -43,7 +43,7 @@
 //     again.
 //   - [ErrOutcomeUnknown]: the request may have been processed. Never
 //     assume it failed: a Start may have sent a code, a Check may have
-//     approved. Fetch the verification, or let the user retry.
+//     approved. See "Recovering from a lost answer" below.
 //
 // A canceled or expired context gives an error matching the context's
 // error. [CodeOf] maps any error to a [Code], for metrics and logs. The

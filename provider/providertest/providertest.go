@@ -25,7 +25,9 @@
 // [provider.Capabilities] and the optional interfaces it implements. A rule
 // that needs a capability the provider lacks is skipped, and the skip names
 // the capability (run with -v to see them). Limits are not capabilities:
-// the harness declares them.
+// the harness declares them. The rules send over sms to E.164 numbers (and
+// over email where the provider declares it), so a provider under test must
+// deliver sms.
 //
 // The suite needs to read the code a provider delivered and to move the
 // provider's clock, which only a test double or an emulator can do, so
@@ -130,7 +132,6 @@ const (
 	NeedFetcher       = "Fetcher"             // provider.Fetcher
 	NeedApprover      = "Approver"            // provider.Approver
 	NeedEmail         = "channel email"       // ChannelEmail among Capabilities.Channels
-	NeedSMS           = "channel sms"         // ChannelSMS among Capabilities.Channels
 )
 
 // has reports whether the provider has the capability need names.
@@ -154,8 +155,6 @@ func has(p provider.Provider, need string) bool {
 		return ok
 	case NeedEmail:
 		return caps.Supports(provider.ChannelEmail)
-	case NeedSMS:
-		return caps.Supports(provider.ChannelSMS)
 	}
 	return false
 }
