@@ -2,7 +2,10 @@
 // verifykit: sign up with an e-mail address and a password, enrol a phone
 // (confirmed with a code before two-step login is switched on), then log in
 // with the password and a code sent by SMS, with "send again" and "call me
-// instead". Command webapp serves it.
+// instead". An authenticator app (TOTP) can be the second factor too: set
+// up with a QR code on the page, confirmed with its first code, asked for
+// at login (with SMS as the fallback when the account has a phone), and
+// removed with a fresh code (totp.go). Command webapp serves it.
 //
 // Security choices: passwords hashed with PBKDF2-HMAC-SHA256 (600,000
 // iterations, OWASP's current recommendation); a CSRF token on every form;
@@ -160,7 +163,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"home", "signup", "login", "enroll", "verify", "outbox"} {
+	for _, name := range []string{"home", "signup", "login", "enroll", "verify", "outbox", "totp"} {
 		t := template.Must(base.Clone())
 		template.Must(t.New("content").Parse(`{{template "` + name + `-content" .}}`))
 		a.pages[name] = t
@@ -186,6 +189,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /verify", a.verifyPage)
 	m.HandleFunc("POST /verify", a.verify)
 	m.HandleFunc("GET /dev/outbox", a.outbox)
+	a.totpRoutes(m)
 	m.HandleFunc("GET /static/app.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Write(a.css)
@@ -221,6 +225,12 @@ func sess(r *http.Request) *session { s, _ := r.Context().Value(sessionKey{}).(*
 type view struct {
 	Title, Heading, Flash, Error, CSRF, Email, Phone, Target string
 	LoggedIn, TwoFA, DevOutbox                               bool
+	// The authenticator app (totp.go): on for the account; the QR code
+	// and key of one being enrolled; a step waiting for the app's code;
+	// whether that step may text a code instead.
+	TOTP, AppCode, CanSMS bool
+	QR                    template.URL
+	Secret                string
 	Messages                                                 []fake.Message
 }
 
@@ -234,6 +244,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, page string, v view
 			v.Email = s.email
 			if u := a.users[s.email]; u != nil {
 				v.TwoFA, v.Phone = u.twoFA, maskPhone(u.phone)
+				v.TOTP = u.totp != ""
 			}
 		}
 		a.mu.Unlock()
@@ -303,7 +314,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	hash := hashPassword(password, salt, a.cfg.Iterations) // also for an existing address: same timing
 	a.mu.Lock()
 	if _, exists := a.users[email]; !exists {
-		a.users[email] = &user{email: email, salt: salt, hash: hash}
+		a.users[email] = &user{email: email, salt: salt, hash: hash, identity: newIdentity()}
 	}
 	a.mu.Unlock()
 	// The same answer whether or not the address was taken: no enumeration.
@@ -335,9 +346,9 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	var s *session
 	var p *pending
-	if u.twoFA {
+	if hasFactor(u) {
 		s = a.newSession(sess(r), email, stageCode)
-		p = &pending{action: actLogin, account: email, epoch: u.epoch, factor: factorSMS, target: u.phone}
+		p = loginStep(u) // the app's code if it has one, else SMS
 	} else {
 		s = a.newSession(sess(r), email, stageLoggedIn)
 	}
@@ -409,8 +420,8 @@ func (a *App) enrollNumber(w http.ResponseWriter, r *http.Request, s *session, p
 		return
 	}
 	p := &pending{action: actEnroll, account: u.email, epoch: u.epoch, factor: factorSMS, target: phone}
-	if u.twoFA && !a.recentProof(s, u) {
-		p = &pending{action: actReauth, account: u.email, epoch: u.epoch, factor: factorSMS, target: u.phone, next: phone}
+	if hasFactor(u) && !a.recentProof(s, u) {
+		p = reauthStep(u, phone)
 	}
 	a.mu.Unlock()
 	a.begin(w, r, s, p)

@@ -63,8 +63,11 @@ func (a *App) begin(w http.ResponseWriter, r *http.Request, s *session, p *pendi
 // deliver (re)sends p's code over ch and returns what to tell the user.
 func (a *App) deliver(r *http.Request, s *session, p *pending, ch verify.Channel) string {
 	a.mu.Lock()
-	account, target := p.account, p.target
+	account, target, factor := p.account, p.target, p.factor
 	a.mu.Unlock()
+	if factor == factorTOTP {
+		return "Enter the code your authenticator app shows."
+	}
 	if !a.allowed(a.sends, r, account) {
 		return "Too many codes requested. Wait a few minutes, then try again."
 	}
@@ -106,6 +109,8 @@ var errWrongVerification = fmt.Errorf("%w: the approval is for another verificat
 // whether it is approved.
 func (a *App) checkCode(ctx context.Context, p *pending, id, code string) (bool, error) {
 	switch p.factor {
+	case factorTOTP:
+		return a.checkTOTP(ctx, p, id, code)
 	case factorSMS:
 		v, err := a.cfg.Verify.CheckID(ctx, id, code, nil)
 		if err != nil || !v.Approved() {
@@ -137,15 +142,23 @@ func (a *App) verifyPage(w http.ResponseWriter, r *http.Request) {
 	p := step(s)
 	var act action
 	var target string
+	var app, canSMS bool
 	if p != nil {
 		act, target = p.action, p.target
+		app = p.factor == factorTOTP
+		if u := a.users[p.account]; app && u != nil && act == actLogin {
+			canSMS = u.twoFA && u.phone != ""
+		}
 	}
 	a.mu.Unlock()
 	if p == nil {
 		a.redirect(w, r, "/", "")
 		return
 	}
-	a.render(w, r, "verify", view{Title: "Enter your code", Heading: headings[act], Target: maskPhone(target)})
+	if app {
+		target = ""
+	}
+	a.render(w, r, "verify", view{Title: "Enter your code", Heading: headings[act], Target: maskPhone(target), AppCode: app, CanSMS: canSMS})
 }
 
 func (a *App) verify(w http.ResponseWriter, r *http.Request) {
@@ -155,6 +168,17 @@ func (a *App) verify(w http.ResponseWriter, r *http.Request) {
 	a.mu.Unlock()
 	if p == nil {
 		a.redirect(w, r, "/", "")
+		return
+	}
+	a.mu.Lock()
+	app := p.factor == factorTOTP
+	a.mu.Unlock()
+	switch action := r.PostForm.Get("action"); {
+	case action == "sms":
+		a.smsInstead(w, r, s, p)
+		return
+	case app && (action == "resend" || action == "call"):
+		a.redirect(w, r, "/verify", "Enter the code your authenticator app shows.")
 		return
 	}
 	switch r.PostForm.Get("action") {
@@ -175,7 +199,16 @@ func (a *App) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Unlock()
 	fail := func(msg string) {
-		a.render(w, r, "verify", view{Title: "Enter your code", Heading: headings[act], Target: maskPhone(target), Error: msg})
+		v := view{Title: "Enter your code", Heading: headings[act], Target: maskPhone(target), Error: msg, AppCode: app}
+		if app {
+			v.Target = ""
+			a.mu.Lock()
+			if u := a.users[account]; u != nil && act == actLogin {
+				v.CanSMS = u.twoFA && u.phone != ""
+			}
+			a.mu.Unlock()
+		}
+		a.render(w, r, "verify", v)
 	}
 	refund := func() {
 		a.mu.Lock()
@@ -251,7 +284,7 @@ func (a *App) complete(w http.ResponseWriter, r *http.Request, s *session, p *pe
 		a.redirect(w, r, "/", "Your two-step login settings changed meanwhile. Nothing was changed; please start again.")
 		return
 	}
-	var msg string
+	var msg, removed, identity string
 	switch p.action {
 	case actLogin:
 		s.stage = stageLoggedIn
@@ -269,10 +302,27 @@ func (a *App) complete(w http.ResponseWriter, r *http.Request, s *session, p *pe
 		msg = "Two-step login is off."
 	case actReauth:
 		s.proofAt, s.proofEpoch = now, u.epoch
+	case actTOTPEnroll:
+		u.totp = p.target
+		u.epoch++
+		s.proofAt, s.proofEpoch = now, u.epoch
+		msg = "Your authenticator app is on. Next time, you will need its code after your password."
+	case actTOTPRemove:
+		removed, identity = u.totp, u.identity
+		u.totp = ""
+		u.epoch++
+		msg = "Your authenticator app is off."
 	}
 	a.mu.Unlock()
+	if removed != "" {
+		a.dropFactor(r.Context(), identity, removed)
+	}
 	if p.action == actLogin {
 		a.setSessionCookie(w, r, s)
+	}
+	if p.action == actReauth && p.next == nextTOTP {
+		a.startTOTPEnroll(w, r, s)
+		return
 	}
 	if p.action == actReauth {
 		a.enrollNumber(w, r, s, p.next)

@@ -17,6 +17,11 @@ type user struct {
 	hash  []byte
 	phone string // E.164, set once enrolment is confirmed
 	twoFA bool
+	// identity names the account's factors at the provider: random, not
+	// the e-mail address (see totp.go). totp is the ID of its confirmed
+	// authenticator app, or empty.
+	identity string
+	totp     string
 	// epoch counts the changes to the account's second factor. A code step
 	// records it when it begins and does nothing if it has moved by the
 	// time the code is approved.

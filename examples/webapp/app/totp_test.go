@@ -1,0 +1,167 @@
+package app
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/totp"
+	"github.com/verifykit/verifykit/provider"
+)
+
+var secretRE = regexp.MustCompile(`<code id="secret">([A-Z2-7]+)</code>`)
+
+// app is what the user's authenticator app computes from the key shown on
+// the page, independently of the provider.
+type app struct {
+	v *totp.Verifier
+	e *env
+}
+
+func (a app) code() string { return a.v.Code(a.v.Step(a.e.clock.Now())) }
+
+// enrollApp sets up an authenticator app from the page: reads the key,
+// types the first code.
+func (b *browser) enrollApp() app {
+	b.e.t.Helper()
+	b.post("/", "/totp/enroll", url.Values{})
+	b.wantPage("enrolment page", `<img src="data:image/png;base64,`)
+	m := secretRE.FindStringSubmatch(b.page)
+	if m == nil {
+		b.e.t.Fatalf("no key on the enrolment page:\n%s", b.page)
+	}
+	key, err := totp.DecodeSecret(m[1])
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	a := app{v: totp.NewVerifier(key, provider.TOTPConfig{}), e: b.e}
+	b.code(a.code())
+	return a
+}
+
+func TestAuthenticatorAppEndToEnd(t *testing.T) {
+	e := setup(t)
+	b := e.browser()
+	b.signup(email, password)
+	b.login(email, password)
+	if !b.loggedIn() {
+		t.Fatal("not logged in")
+	}
+	b.get("/")
+	b.wantPage("home", "Authenticator app: <strong>off</strong>")
+
+	// A wrong first code leaves the app off.
+	b.post("/", "/totp/enroll", url.Values{})
+	b.wantPage("enrolment page", "QR code")
+	b.code("000000")
+	b.wantPage("wrong first code", "not right")
+	if e.user(email).totp != "" {
+		t.Fatal("a wrong first code switched the app on")
+	}
+
+	a := b.enrollApp()
+	b.wantPage("confirmed", "authenticator app is on")
+	u := e.user(email)
+	if u.totp == "" || strings.Contains(u.identity, "ada") {
+		t.Fatalf("after confirming: totp %q identity %q", u.totp, u.identity)
+	}
+	// The key is not shown again.
+	if strings.Contains(b.get("/"), "secret") {
+		t.Error("the home page shows the key")
+	}
+
+	// Log in with a code from the app.
+	b.logout()
+	b.login(email, password)
+	b.wantPage("login step", "authenticator app")
+	if b.loggedIn() {
+		t.Fatal("logged in before the code")
+	}
+	e.advance(30 * time.Second)
+	b.code("123 456x")
+	if b.loggedIn() {
+		t.Fatal("a malformed code logged in")
+	}
+	code := a.code()
+	b.code(code)
+	if !b.loggedIn() {
+		t.Fatalf("the app's code did not log in:\n%s", b.page)
+	}
+
+	// The same code cannot log in again.
+	b.logout()
+	b.login(email, password)
+	b.wantPage("second login", "authenticator app")
+	b.code(code)
+	b.wantPage("replay", "not right")
+	if b.loggedIn() {
+		t.Fatal("a replayed code logged in")
+	}
+
+	// No phone: no "text me a code instead".
+	b.get("/verify")
+	if strings.Contains(b.page, "sms-instead") {
+		t.Error("SMS fallback offered without a phone")
+	}
+	e.advance(30 * time.Second)
+	b.code(a.code())
+	if !b.loggedIn() {
+		t.Fatal("the next code did not log in")
+	}
+
+	// Add a phone (a recent proof with the app lets it through), then log
+	// in falling back to SMS.
+	b.enroll(phone)
+	b.code(e.lastCode(phone))
+	if !e.user(email).twoFA {
+		t.Fatalf("phone not enrolled:\n%s", b.page)
+	}
+	b.logout()
+	b.login(email, password)
+	b.get("/verify")
+	b.wantPage("login with both factors", `id="sms-instead"`)
+	b.action("sms")
+	b.wantPage("fallback", "text message")
+	b.code(e.lastCode(phone))
+	if !b.loggedIn() {
+		t.Fatalf("the SMS fallback did not log in:\n%s", b.page)
+	}
+
+	// Removing the app needs a fresh code from it.
+	e.advance(30 * time.Second)
+	b.post("/", "/totp/remove", url.Values{})
+	b.code("000000")
+	if e.user(email).totp == "" {
+		t.Fatal("a wrong code removed the app")
+	}
+	b.code(a.code())
+	b.wantPage("removed", "authenticator app is off")
+	if e.user(email).totp != "" {
+		t.Fatal("the app is still on")
+	}
+	// The unconfirmed first try was deleted when the second began, and the
+	// removed app is deleted too.
+	if list, err := e.app.cfg.Verify.ListFactors(ctx(), u.identity); err != nil || len(list) != 0 {
+		t.Errorf("factors left at the provider: %v %v", list, err)
+	}
+	b.logout()
+	b.login(email, password)
+	b.wantPage("login after removal", "We sent you a code")
+}
+
+// With a second factor on and no recent proof, setting up the app first
+// asks for a code from the current factor.
+func TestAuthenticatorAppNeedsRecentProof(t *testing.T) {
+	e := setup(t)
+	b := e.enrolled()
+	e.advance(6 * time.Minute) // past the re-authentication window
+	b.post("/", "/totp/enroll", url.Values{})
+	b.wantPage("reauth", "Confirm it is you")
+	if strings.Contains(b.page, `id="secret"`) {
+		t.Fatal("the key was shown before the current factor was proved")
+	}
+	b.code(e.lastCode(phone))
+	b.wantPage("after reauth", `id="secret"`)
+}
