@@ -231,7 +231,7 @@ type view struct {
 	TOTP, AppCode, CanSMS bool
 	QR                    template.URL
 	Secret                string
-	Messages                                                 []fake.Message
+	Messages              []fake.Message
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, page string, v view) {

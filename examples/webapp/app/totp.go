@@ -2,10 +2,10 @@ package app
 
 import (
 	"context"
-	"html/template"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"html/template"
 	"log"
 	"net/http"
 
