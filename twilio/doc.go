@@ -14,6 +14,22 @@
 // Twilio-only start and check parameters are typed extensions: pass a
 // [StartParams] or [CheckParams] in the Extensions of the verify options.
 //
+// # Capabilities and limits
+//
+// The Client reports its [provider.Capabilities]: it checks by To as well as
+// by verification SID, a repeated Start re-sends the pending code under the
+// same SID, and it delivers over sms, call, whatsapp, email, sna and auto.
+// It implements provider.Canceler, provider.Fetcher and provider.Approver.
+// Twilio's limits, which the portable packages no longer assume, are a
+// service's configuration; by default a code is 4 to 10 letters or digits
+// and valid for 10 minutes, and a verification allows 5 sends and 5 wrong
+// codes. After the 5th wrong code Twilio deletes the verification (Fetch:
+// ErrNotFound), a Check keeps answering 60202 (ErrTooManyChecks) and a
+// Start 60202 (ErrTooManySends) until the 10 minutes end. Verification
+// SIDs are opaque to callers: one that is not VE and 32 hex digits is
+// ErrNotFound without a request. [provider.Verification.ExpiresAt] stays
+// zero: Twilio does not report it.
+//
 // # Errors
 //
 // Error answers from Twilio are [*APIError] values, with the HTTP status,
