@@ -12,9 +12,33 @@ import (
 )
 
 // BenchmarkPair serves one Start(sms)+Check pair in process, without the
-// network: the emulator's own cost per pair.
+// network; BenchmarkPairBare serves the same requests with a handler that
+// only checks the auth, parses the form and writes fixed JSON. The
+// difference is the emulator's own cost per pair.
 func BenchmarkPair(b *testing.B) {
-	e := twiliotest.MustNew(twiliotest.WithFakeOptions(fake.WithFixedCode("424242")))
+	benchPair(b, twiliotest.MustNew(twiliotest.WithFakeOptions(fake.WithFixedCode("424242"))))
+}
+
+func BenchmarkPairBare(b *testing.B) {
+	start := []byte(`{"sid":"VE00000000000000000000000000000001","status":"pending","valid":false}`)
+	check := []byte(`{"sid":"VE00000000000000000000000000000001","status":"approved","valid":true}`)
+	benchPair(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		if !ok || user != twiliotest.DefaultAccountSID || pass != twiliotest.DefaultAuthToken || r.ParseForm() != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/VerificationCheck") {
+			w.Write(check)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		w.Write(start)
+	}))
+}
+
+func benchPair(b *testing.B, e http.Handler) {
 	auth := "Basic " + basicAuth(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken)
 	do := func(path, body string, want int) {
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1"+path, strings.NewReader(body))

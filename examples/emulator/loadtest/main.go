@@ -9,8 +9,9 @@
 //
 // Both servers run in this process, on loopback, sharing the machine's
 // cores with the load generator; the ratio to the ceiling is what the
-// performance goal (issue 16) is about. It prints a progress line a second
-// and a summary table.
+// performance goal (issue 16) is about. The targets take turns in -rounds
+// rounds, so that a change in the machine's load falls on both. It prints a
+// progress line a second and a summary table.
 package main
 
 import (
@@ -53,6 +54,25 @@ type result struct {
 	p50, p99 time.Duration
 	maxHeap  uint64 // bytes in use by the heap, the most seen
 	maxSys   uint64 // bytes obtained from the OS, the most seen
+	lat      []time.Duration
+}
+
+// merge adds another round of the same target and workers.
+func (r *result) merge(o result) {
+	r.pairs += o.pairs
+	r.errors += o.errors
+	r.elapsed += o.elapsed
+	r.maxHeap, r.maxSys = max(r.maxHeap, o.maxHeap), max(r.maxSys, o.maxSys)
+	r.lat = append(r.lat, o.lat...)
+}
+
+// summarise computes the percentiles of the latencies.
+func (r *result) summarise() {
+	slices.Sort(r.lat)
+	if len(r.lat) > 0 {
+		r.p50, r.p99 = r.lat[len(r.lat)/2], r.lat[len(r.lat)*99/100]
+	}
+	r.lat = nil
 }
 
 func (r result) rate() float64 { return float64(r.pairs) / r.elapsed.Seconds() }
@@ -64,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workerList := fs.String("workers", "4,16", "comma-separated numbers of concurrent workers, one run each")
 	targets := fs.String("targets", "bare,emulator", "what to load: bare (the ceiling), emulator, or both")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	rounds := fs.Int("rounds", 3, "interleave the targets in this many rounds of duration/rounds each, so that a change in the machine's load touches both")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -84,27 +105,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		names = append(names, t)
 	}
+	if *rounds < 1 || *rounds > 100 {
+		fmt.Fprintln(stderr, "loadtest: -rounds must be 1 to 100")
+		return 2
+	}
 	if *duration <= 0 {
 		fmt.Fprintln(stderr, "loadtest: -duration must be positive")
 		return 2
 	}
-	fmt.Fprintf(stdout, "%s, %s/%s, GOMAXPROCS %d, %v a run\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), *duration)
+	fmt.Fprintf(stdout, "%s, %s/%s, GOMAXPROCS %d, %v a run in %d interleaved rounds\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), *duration, *rounds)
 	var results []result
 	for _, n := range workers {
+		byTarget := map[string]*result{}
+		for range *rounds {
+			for _, name := range names {
+				if ctx.Err() != nil {
+					break
+				}
+				progress := io.Writer(stdout)
+				if *quiet {
+					progress = io.Discard
+				}
+				r, err := measure(ctx, name, n, *duration/time.Duration(*rounds), progress)
+				if err != nil {
+					fmt.Fprintln(stderr, "loadtest:", err)
+					return 1
+				}
+				if t := byTarget[name]; t != nil {
+					t.merge(r)
+				} else {
+					byTarget[name] = &r
+				}
+			}
+		}
 		for _, name := range names {
-			if ctx.Err() != nil {
-				break
+			if r := byTarget[name]; r != nil {
+				r.summarise()
+				results = append(results, *r)
 			}
-			progress := io.Writer(stdout)
-			if *quiet {
-				progress = io.Discard
-			}
-			r, err := measure(ctx, name, n, *duration, progress)
-			if err != nil {
-				fmt.Fprintln(stderr, "loadtest:", err)
-				return 1
-			}
-			results = append(results, r)
 		}
 	}
 	report(stdout, results)
@@ -230,11 +268,7 @@ loop:
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	slices.Sort(all)
-	r := result{target: name, workers: n, pairs: int(pairs.Load()), errors: int(failures.Load()), elapsed: elapsed, maxHeap: maxHeap, maxSys: maxSys}
-	if len(all) > 0 {
-		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
-	}
+	r := result{target: name, workers: n, pairs: int(pairs.Load()), errors: int(failures.Load()), elapsed: elapsed, maxHeap: maxHeap, maxSys: maxSys, lat: all}
 	if e, ok := firstErr.Load().(string); ok {
 		fmt.Fprintf(progress, "  %s %d workers: %d errors, the first: %s\n", name, n, r.errors, e)
 	}

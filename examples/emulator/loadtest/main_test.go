@@ -10,7 +10,7 @@ import (
 // each, with the emulator's ratio to the ceiling. It asserts no figure.
 func TestRunReports(t *testing.T) {
 	var out, errOut strings.Builder
-	if code := run(context.Background(), []string{"-duration", "200ms", "-workers", "2", "-quiet"}, &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"-duration", "200ms", "-workers", "2", "-rounds", "2", "-quiet"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	lines := strings.Split(out.String(), "\n")
@@ -30,7 +30,7 @@ func TestRunReports(t *testing.T) {
 }
 
 func TestRunRefuses(t *testing.T) {
-	for _, args := range [][]string{{"-workers", "0"}, {"-workers", "x"}, {"-targets", "redis"}, {"-duration", "0s"}, {"-nope"}} {
+	for _, args := range [][]string{{"-workers", "0"}, {"-workers", "x"}, {"-targets", "redis"}, {"-duration", "0s"}, {"-rounds", "0"}, {"-nope"}} {
 		var out, errOut strings.Builder
 		if code := run(context.Background(), args, &out, &errOut); code != 2 {
 			t.Errorf("run(%q) = %d, want 2", args, code)
