@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,17 +17,10 @@ import (
 type syncBuffer = examplestest.SyncBuffer
 
 func TestRunServesAndStops(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	ready := make(chan string, 1)
-	exit := make(chan int, 1)
-	go func() { exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-code", "777777"}, &out, &errOut, ready) }()
-	var base string
-	select {
-	case base = <-ready:
-	case code := <-exit:
-		t.Fatalf("exited %d: %s", code, errOut.String())
-	}
+	srv := examplestest.Start(t, func(ctx context.Context, stdout, stderr io.Writer, ready chan<- string) int {
+		return run(ctx, []string{"-addr", "127.0.0.1:0", "-code", "777777"}, stdout, stderr, ready)
+	})
+	base, out, errOut := srv.Base, srv.Out, srv.Err
 	for _, want := range []string{"TWILIO_VERIFY_BASE_URL=" + base, "TWILIO_ACCOUNT_SID=" + twiliotest.DefaultAccountSID,
 		"TWILIO_VERIFY_SERVICE_SID=" + twiliotest.DefaultServiceSID, base + "/_emulator/"} {
 		if !strings.Contains(out.String(), want) {
@@ -57,8 +51,7 @@ func TestRunServesAndStops(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Code != "777777" {
 		t.Errorf("outbox = %+v", msgs)
 	}
-	cancel()
-	if code := <-exit; code != 0 {
+	if code := srv.Stop(); code != 0 {
 		t.Errorf("exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), "stopped") {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,20 +22,12 @@ type syncBuffer = examplestest.SyncBuffer
 // TestRunServesAndStops runs the program, follows its printed
 // instructions with the vonage client, and stops it.
 func TestRunServesAndStops(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
 	keyFile := filepath.Join(t.TempDir(), "key.pem")
-	var out, errOut syncBuffer
-	ready := make(chan string, 1)
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-code", "7777", "-private-key-out", keyFile}, &out, &errOut, ready)
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case code := <-exit:
-		t.Fatalf("exited %d: %s", code, errOut.String())
-	}
+	srv := examplestest.Start(t, func(ctx context.Context, stdout, stderr io.Writer, ready chan<- string) int {
+		return run(ctx, []string{"-addr", "127.0.0.1:0", "-code", "7777", "-private-key-out", keyFile}, stdout, stderr, ready)
+	})
+	base, out, errOut := srv.Base, srv.Out, srv.Err
+	ctx := t.Context()
 	for _, want := range []string{"VONAGE_BASE_URL=" + base, "VONAGE_APPLICATION_ID=" + vonagetest.DefaultApplicationID,
 		"VONAGE_PRIVATE_KEY_PATH=" + keyFile, base + "/_emulator/"} {
 		if !strings.Contains(out.String(), want) {
@@ -69,8 +62,7 @@ func TestRunServesAndStops(t *testing.T) {
 	if got, err := c.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "7777"}); err != nil || !got.Approved() {
 		t.Fatalf("check: %v, %v", got, err)
 	}
-	cancel()
-	if code := <-exit; code != 0 {
+	if code := srv.Stop(); code != 0 {
 		t.Errorf("exit %d: %s", code, errOut.String())
 	}
 }

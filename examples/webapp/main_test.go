@@ -26,19 +26,11 @@ type syncBuffer = examplestest.SyncBuffer
 
 // start runs the program until the returned stop is called.
 func start(t *testing.T, getenv func(string) string, args ...string) (string, *syncBuffer, func() int) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	ready := make(chan string, 1)
-	exit := make(chan int, 1)
 	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
-	go func() { exit <- run(ctx, args, getenv, &out, &errOut, ready) }()
-	select {
-	case base := <-ready:
-		return base, &out, func() int { cancel(); return <-exit }
-	case code := <-exit:
-		t.Fatalf("exited %d: %s", code, errOut.String())
-	}
-	return "", nil, nil
+	srv := examplestest.Start(t, func(ctx context.Context, stdout, stderr io.Writer, ready chan<- string) int {
+		return run(ctx, args, getenv, stdout, stderr, ready)
+	})
+	return srv.Base, srv.Out, srv.Stop
 }
 
 func get(t *testing.T, url string) string {

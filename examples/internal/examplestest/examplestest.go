@@ -41,19 +41,25 @@ type Server struct {
 
 	cancel context.CancelFunc
 	exit   chan int
+	stop   sync.Once
+	code   int
 }
 
-// Stop cancels the program's context and returns its exit code.
+// Stop cancels the program's context, waits for it to return and returns
+// its exit code. Calling it again returns the same code.
 func (s *Server) Stop() int {
-	s.cancel()
-	return <-s.exit
+	s.stop.Do(func() {
+		s.cancel()
+		s.code = <-s.exit
+	})
+	return s.code
 }
 
 // Start runs run on another goroutine with a context, the program's
 // outputs and a channel on which the program announces its address once it
 // is listening. It returns once the address is announced, and fails t if
-// the program exits first. The program is stopped when the test ends, if
-// it is still running.
+// the program exits first. The program is stopped (and waited for) when the
+// test ends, if the test did not stop it.
 func Start(t testing.TB, run func(ctx context.Context, stdout, stderr io.Writer, ready chan<- string) int) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -66,15 +72,6 @@ func Start(t testing.TB, run func(ctx context.Context, stdout, stderr io.Writer,
 		cancel()
 		t.Fatalf("exited %d before listening: %s", code, s.Err.String())
 	}
-	var once sync.Once
-	t.Cleanup(func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case <-s.exit:
-			default:
-			}
-		})
-	})
+	t.Cleanup(func() { s.Stop() })
 	return s
 }
