@@ -46,7 +46,15 @@ type derived struct {
 	aead   cipher.AEAD  // seals records
 	code   cipher.Block // derives codes from a verification's nonce
 	target []byte       // HMAC key that names targets and identities
-	hmacs  sync.Pool    // of hash.Hash keyed with target
+	hmacs  sync.Pool    // of *scratch, with h keyed with target
+}
+
+// scratch is reusable working memory, so hashing and deriving codes do not
+// allocate.
+type scratch struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+	out [16]byte
 }
 
 func derive(k Key) (*derived, error) {
@@ -74,21 +82,22 @@ func derive(k Key) (*derived, error) {
 		return nil, err
 	}
 	d := &derived{id: k.ID, aead: aead, code: codeBlock, target: sub("target")}
-	d.hmacs.New = func() any { return hmac.New(sha256.New, d.target) }
+	d.hmacs.New = func() any { return &scratch{h: hmac.New(sha256.New, d.target)} }
 	return d, nil
 }
 
 // name returns a 16-byte keyed hash of kind and s: the store's name for a
 // target or an identity, which does not reveal it.
 func (d *derived) name(dst []byte, kind byte, s string) []byte {
-	h := d.hmacs.Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte{kind})
-	h.Write([]byte(s))
-	var sum [sha256.Size]byte
-	out := h.Sum(sum[:0])
-	d.hmacs.Put(h)
-	return append(dst, out[:16]...)
+	sc := d.hmacs.Get().(*scratch)
+	sc.h.Reset()
+	sc.sum[0] = kind
+	sc.h.Write(sc.sum[:1])
+	sc.h.Write([]byte(s))
+	out := sc.h.Sum(sc.sum[:0])
+	dst = append(dst, out[:16]...)
+	d.hmacs.Put(sc)
+	return dst
 }
 
 // keyring is the primary key and the older keys still accepted.

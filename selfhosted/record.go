@@ -57,7 +57,7 @@ func (v *verification) decode(b []byte) error {
 	}
 	copy(v.nonce[:], d.bytes(16))
 	v.to = d.string()
-	v.channel = provider.Channel(d.string())
+	v.channel = d.channel()
 	v.created = d.time()
 	v.updated = d.time()
 	v.expires = d.time()
@@ -70,7 +70,7 @@ func (v *verification) decode(b []byte) error {
 	for i := range v.attempts {
 		a := &v.attempts[i]
 		a.at = d.time()
-		a.channel = provider.Channel(d.string())
+		a.channel = d.channel()
 		copy(a.id[:], d.bytes(16))
 	}
 	if d.err != nil || len(d.b) != 0 {
@@ -127,6 +127,22 @@ func (d *decoder) string() string {
 		return ""
 	}
 	return string(d.bytes(int(n)))
+}
+
+// channel decodes a channel, without allocating for the known ones.
+func (d *decoder) channel() provider.Channel {
+	n := d.uvarint()
+	if n > 64 {
+		d.err = errRecord
+		return ""
+	}
+	b := d.bytes(int(n))
+	for _, ch := range []provider.Channel{provider.ChannelSMS, provider.ChannelCall, provider.ChannelEmail, provider.ChannelWhatsApp, provider.ChannelSNA} {
+		if string(ch) == string(b) {
+			return ch
+		}
+	}
+	return provider.Channel(b)
 }
 
 func (d *decoder) time() time.Time {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/wire"
@@ -239,7 +240,26 @@ const idLen = 2 + 32 + 32 // "VE", the target's name, the nonce
 func (p *Provider) targetKey(to string) string {
 	var b [16]byte
 	name := p.keys.primary.name(b[:0], 'v', to)
-	return p.prefix + "v:" + hex.EncodeToString(name)
+	return hexString(p.prefix+"v:", name)
+}
+
+// hexString returns prefix followed by b in hex, in one allocation.
+func hexString(prefix string, b []byte) string { return hexString2(prefix, "", b) }
+
+// hexString2 returns p1, p2 and b in hex, in one allocation.
+func hexString2(p1, p2 string, b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(p1) + len(p2) + 2*len(b))
+	sb.WriteString(p1)
+	sb.WriteString(p2)
+	var buf [64]byte
+	for len(b) > 0 {
+		n := min(len(b), len(buf)/2)
+		hex.Encode(buf[:], b[:n])
+		sb.Write(buf[:2*n])
+		b = b[n:]
+	}
+	return sb.String()
 }
 
 // parseID returns the store key and nonce an ID names.
@@ -258,27 +278,34 @@ func (p *Provider) parseID(id string) (key string, nonce [16]byte, ok bool) {
 }
 
 func (p *Provider) id(key string, nonce [16]byte) string {
-	return "VE" + key[len(p.prefix)+2:] + hex.EncodeToString(nonce[:])
+	return hexString2("VE", key[len(p.prefix)+2:], nonce[:])
 }
 
 // code derives a verification's code from its nonce with the key that
 // sealed it: AES under the code key, as a pseudorandom function, reduced
 // to codeLen digits.
 func (p *Provider) code(d *derived, nonce [16]byte) string {
-	var out [16]byte
-	d.code.Encrypt(out[:], nonce[:])
-	n := binary.BigEndian.Uint64(out[:8])
+	var buf [10]byte
+	return string(p.codeInto(&buf, d, nonce))
+}
+
+// codeInto writes the code into buf and returns it, without allocating.
+func (p *Provider) codeInto(buf *[10]byte, d *derived, nonce [16]byte) []byte {
+	sc := d.hmacs.Get().(*scratch)
+	sc.out = nonce
+	d.code.Encrypt(sc.out[:], sc.out[:])
+	n := binary.BigEndian.Uint64(sc.out[:8])
+	d.hmacs.Put(sc)
 	mod := uint64(1)
 	for range p.codeLen {
 		mod *= 10
 	}
 	n %= mod
-	buf := make([]byte, p.codeLen)
 	for i := p.codeLen - 1; i >= 0; i-- {
 		buf[i] = byte('0' + n%10)
 		n /= 10
 	}
-	return string(buf)
+	return buf[:p.codeLen]
 }
 
 // resolve returns the channel to deliver over, or an error.
@@ -447,7 +474,7 @@ func (p *Provider) view(key string, v *verification, status provider.Status) pro
 	}
 	out.SendAttempts = make([]provider.SendAttempt, len(v.attempts))
 	for i, a := range v.attempts {
-		out.SendAttempts[i] = provider.SendAttempt{Time: a.at, Channel: a.channel, ID: "VL" + hex.EncodeToString(a.id[:])}
+		out.SendAttempts[i] = provider.SendAttempt{Time: a.at, Channel: a.channel, ID: hexString("VL", a.id[:])}
 	}
 	return out
 }
@@ -524,7 +551,8 @@ func (p *Provider) Check(ctx context.Context, req provider.CheckRequest) (provid
 			return provider.Verification{}, &Error{Op: OpCheck, Kind: provider.ErrTooManyChecks, Wait: v.expires.Sub(p.now())}
 		}
 		now := p.now()
-		if subtle.ConstantTimeCompare([]byte(p.code(d, v.nonce)), []byte(req.Code)) == 1 {
+		var buf [10]byte
+		if subtle.ConstantTimeCompare(p.codeInto(&buf, d, v.nonce), []byte(req.Code)) == 1 {
 			cur, err := p.st.CompareAndDelete(ctx, key, r.Version)
 			if err == nil {
 				v.updated = now
