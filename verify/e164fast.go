@@ -109,6 +109,19 @@ func (r *region) numberType(nsn string) phonenumbers.PhoneNumberType {
 	return phonenumbers.UNKNOWN
 }
 
+// valid reports whether numberType(nsn) != UNKNOWN, testing the likely
+// types (fixed line, mobile) first: the answer does not depend on the
+// order, only the type does.
+func (r *region) valid(nsn string) bool {
+	if !r.general.matches(nsn) {
+		return false
+	}
+	return r.fixedLine.matches(nsn) || !r.sameMobileFixed && r.mobile.matches(nsn) ||
+		r.premium.matches(nsn) || r.tollFree.matches(nsn) || r.sharedCost.matches(nsn) ||
+		r.voip.matches(nsn) || r.personal.matches(nsn) || r.pager.matches(nsn) ||
+		r.uan.matches(nsn) || r.voicemail.matches(nsn)
+}
+
 // compiled holds the compiled regions, by the metadata they were compiled
 // from, so that metadata phonenumbers swaps in is compiled afresh.
 var compiled sync.Map // *metadata.PhoneMetadata → *region
@@ -218,7 +231,7 @@ func fastE164(s string, wantType bool) (t target, ok bool) {
 					code = rc
 					break
 				}
-			} else if r.numberType(nsn) != phonenumbers.UNKNOWN {
+			} else if r.valid(nsn) {
 				code = rc
 				break
 			}
@@ -228,9 +241,15 @@ func fastE164(s string, wantType bool) (t target, ok bool) {
 	if r == nil || code != nonGeoRegion && r.countryCode != cc {
 		return target{}, false
 	}
+	if !wantType {
+		if !r.valid(nsn) {
+			return target{}, false
+		}
+		return target{value: s}, true
+	}
 	typ := r.numberType(nsn)
 	if typ == phonenumbers.UNKNOWN {
 		return target{}, false
 	}
-	return target{value: s, landline: wantType && typ == phonenumbers.FIXED_LINE}, true
+	return target{value: s, landline: typ == phonenumbers.FIXED_LINE}, true
 }

@@ -205,3 +205,30 @@ func (nopStarter) Start(context.Context, provider.StartRequest) (provider.Verifi
 func (nopStarter) Check(context.Context, provider.CheckRequest) (provider.Verification, error) {
 	panic("not called")
 }
+
+// BenchmarkFastE164 is the fast path on a number of each of the busiest
+// calling codes; compare BenchmarkParsePhone.
+func BenchmarkFastE164(b *testing.B) {
+	in := []string{"+14155552671", "+442071838750", "+4915123456789", "+919876543210", "+5511987654321"}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, ok := fastE164(in[i%len(in)], false); !ok {
+			b.Fatal(in[i%len(in)])
+		}
+		i++
+	}
+}
+
+// BenchmarkParsePhone is the full path on the same numbers.
+func BenchmarkParsePhone(b *testing.B) {
+	in := []string{"+14155552671", "+442071838750", "+4915123456789", "+919876543210", "+5511987654321"}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := parsePhone(in[i%len(in)], "", false); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
