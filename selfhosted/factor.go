@@ -128,7 +128,7 @@ func (r *identityRec) decode(b []byte) error {
 		f.alg = provider.Algorithm(d.string())
 		f.secret = []byte(d.string())
 		f.created, f.updated = d.time(), d.time()
-		f.lastStep = int64(binary.BigEndian.Uint64(d.bytes(8)))
+		f.lastStep = d.int64()
 		f.wrong = int(d.byte())
 		f.windowStart = d.time()
 		if d.err != nil {

@@ -145,6 +145,14 @@ func (d *decoder) channel() provider.Channel {
 	return provider.Channel(b)
 }
 
+func (d *decoder) int64() int64 {
+	b := d.bytes(8)
+	if b == nil {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(b))
+}
+
 func (d *decoder) time() time.Time {
 	b := d.bytes(8)
 	if b == nil {
