@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -310,6 +311,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"You did not provide correct credentials.", nil)
 			return
 		}
+	}
+	if api && (path.Clean(r.URL.Path) != r.URL.Path || strings.Contains(r.URL.RawPath, "%2F")) {
+		// The mux would answer a non-canonical path with a redirect, which
+		// an SDK reads as success; the API answers 404 in problem+json.
+		writeProblem(w, http.StatusNotFound, "not-found", "Not Found", "The requested resource does not exist.", nil)
+		return
 	}
 	if api {
 		if f := e.takeFault(r); f != nil {
