@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
@@ -297,5 +298,60 @@ func TestURLsPointAtTheEmulator(t *testing.T) {
 		if !strings.HasPrefix(u, c.base+"/") {
 			t.Errorf("%s is not on the emulator %s", u, c.base)
 		}
+	}
+}
+
+// TestPendingIndexUnderConcurrency runs starts, checks, cancels, approvals
+// and fetches on a small pool of numbers from several goroutines, then
+// compares the emulator's count of pending verifications (which the
+// WithMaxPending bound uses) with the truth: the SIDs that still fetch.
+func TestPendingIndexUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	c, srv := newClient(t, twiliotest.WithFakeOptions(fake.WithFixedCode("4242")))
+	var mu sync.Mutex
+	sids := map[string]bool{}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 120 {
+				to := fmt.Sprintf("+1415555%04d", (g*7+i*3)%25)
+				switch i % 6 {
+				case 0, 3:
+					if status, v, _ := c.call("POST", verifications, start(to, []string{"sms", "sna", "call"}[i%3])); status == 201 {
+						mu.Lock()
+						sids[v["sid"].(string)] = true
+						mu.Unlock()
+					}
+				case 1:
+					c.call("POST", checkPath, url.Values{"To": {to}, "Code": {"4242"}})
+				case 2:
+					c.call("POST", checkPath, url.Values{"To": {to}, "Code": {"0000"}})
+				case 4:
+					_, v, _ := c.call("POST", verifications, start(to, "sms"))
+					if sid, ok := v["sid"].(string); ok {
+						c.call("POST", verifications+"/"+sid, url.Values{"Status": {[]string{"canceled", "approved"}[i%2]}})
+					}
+				case 5:
+					c.call("POST", checkPath, url.Values{"To": {to}})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	st := srv.Stats() // before the fetches, which tidy the index
+	pending := 0
+	for sid := range sids {
+		if status, _, _ := c.call("GET", verifications+"/"+sid, nil); status == 200 {
+			pending++
+		}
+	}
+	if st.Pending != pending || st.PendingHighWater < pending {
+		t.Errorf("Stats = %+v; %d verifications still fetch", st, pending)
+	}
+	srv.Advance(11 * time.Minute)
+	if n := srv.Pending(); n != 0 {
+		t.Errorf("%d pending after every code expired", n)
 	}
 }
