@@ -28,6 +28,7 @@
 // those endpoints need the API's credentials unless [WithOpenControl].
 // Live requests are bounded ([WithMaxPending]), bodies are bounded in size,
 // and [NewServer] (or [ConfigureServer]) sets the server's timeouts.
-// [Emulator.InjectFault] makes requests fail: a status, a dropped
-// connection, or a lost answer after the request took effect.
+// [Emulator.InjectFault] (or POST /_emulator/faults, JSON) makes requests
+// fail: a status, a dropped connection, or a lost answer after the request
+// took effect; POST /_emulator/clock?advance=5m moves the clock.
 package vonagetest

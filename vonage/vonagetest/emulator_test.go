@@ -370,3 +370,54 @@ func TestSilentAuth(t *testing.T) {
 		t.Fatalf("check with the silent-auth code: %v, %v", got, err)
 	}
 }
+
+// TestControlEndpoints injects a fault and moves the clock over HTTP.
+func TestControlEndpoints(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	ctx := context.Background()
+	do := func(method, path, ct, body string) int {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.SetBasicAuth(vonagetest.DefaultAPIKey, vonagetest.DefaultAPISecret)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		ct, body string
+		want     int
+	}{
+		{"text/plain", `{"op":"start","status":422}`, 415},
+		{"application/json", `{"op":"fax"}`, 422},
+		{"application/json", `{"op":"start","status":200}`, 422},
+		{"application/json", `{"op":"start","bogus":1}`, 422},
+		{"application/json", `{"op":"start","status":422}`, 204},
+	} {
+		if got := do("POST", "/_emulator/faults", tc.ct, tc.body); got != tc.want {
+			t.Errorf("POST fault %s %s = %d, want %d", tc.ct, tc.body, got, tc.want)
+		}
+	}
+	if _, err := c.Start(ctx, provider.StartRequest{To: phone, Channel: provider.ChannelSMS}); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Fatalf("start with the injected 422: %v", err)
+	}
+	do("POST", "/_emulator/faults", "application/json", `{"status":503,"times":-1}`)
+	if got := do("DELETE", "/_emulator/faults", "", ""); got != 204 {
+		t.Errorf("DELETE faults = %d", got)
+	}
+	v := start(t, c, provider.StartRequest{To: phone, Channel: provider.ChannelSMS})
+	if got := do("POST", "/_emulator/clock?advance=5m", "", ""); got != 200 {
+		t.Errorf("POST clock = %d", got)
+	}
+	if _, err := c.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "1234"}); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("check after 5 minutes: %v", err)
+	}
+	if got := do("POST", "/_emulator/clock?advance=-1s", "", ""); got != 422 {
+		t.Errorf("negative advance = %d", got)
+	}
+}

@@ -1,10 +1,14 @@
 package vonagetest
 
 import (
+	"encoding/json"
+	"errors"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The operations a Fault can name.
@@ -15,35 +19,98 @@ const (
 	OpNext   = "next_workflow"
 )
 
-// Fault makes matching API requests fail, for Emulator.InjectFault.
+// Fault makes matching API requests fail. Pass it to Emulator.InjectFault,
+// or POST it as JSON to /_emulator/faults.
 type Fault struct {
 	// Op limits the fault to one operation (OpStart, OpCheck, OpCancel,
 	// OpNext); empty matches every one.
-	Op string
+	Op string `json:"op,omitempty"`
 	// Times is how many matching requests fail. Zero means one; a negative
 	// value means every one until ClearFaults.
-	Times int
-	// Status, when not zero, is the HTTP status of the answer: a problem
-	// body of that status, without the request being processed. With
-	// Status zero the connection is closed without an answer.
-	Status int
+	Times int `json:"times,omitempty"`
+	// Status, when not zero, is the HTTP status of the answer (400 to
+	// 599): a problem body of that status, without the request being
+	// processed. With Status zero the connection is closed without an
+	// answer.
+	Status int `json:"status,omitempty"`
 	// RetryAfter, in seconds, is sent with a Status answer when positive.
-	RetryAfter int
+	RetryAfter int `json:"retry_after,omitempty"`
 	// Processed makes the request take effect before its answer is lost
 	// (the connection is closed), as when a response is lost on the way
 	// back. It ignores Status.
-	Processed bool
+	Processed bool `json:"processed,omitempty"`
 }
 
+// MaxFaults bounds the faults an Emulator holds; InjectFault refuses one
+// more with ErrTooManyFaults.
+const MaxFaults = 100
+
+// ErrTooManyFaults is InjectFault's error when MaxFaults are held.
+var ErrTooManyFaults = errors.New("vonagetest: too many faults")
+
 // InjectFault makes requests that match f fail. Faults are matched in the
-// order they were injected; each request consumes at most one.
-func (e *Emulator) InjectFault(f Fault) {
+// order they were injected; each request consumes at most one. It refuses
+// an unknown Op, a Status outside 400 to 599, and a negative RetryAfter.
+func (e *Emulator) InjectFault(f Fault) error {
+	switch f.Op {
+	case "", OpStart, OpCheck, OpCancel, OpNext:
+	default:
+		return errors.New("vonagetest: fault: op must be start, check, cancel or next_workflow")
+	}
+	if f.Status != 0 && (f.Status < 400 || f.Status > 599) || f.RetryAfter < 0 {
+		return errors.New("vonagetest: fault: status must be 400 to 599, retry_after not negative")
+	}
 	if f.Times == 0 {
 		f.Times = 1
 	}
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.faults) >= MaxFaults {
+		return ErrTooManyFaults
+	}
 	e.faults = append(e.faults, &f)
-	e.mu.Unlock()
+	return nil
+}
+
+// postFault serves POST /_emulator/faults: one JSON Fault.
+func (e *Emulator) postFault(w http.ResponseWriter, r *http.Request) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeProblem(w, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported Media Type",
+			"A fault is JSON, with Content-Type application/json.", nil)
+		return
+	}
+	var f Fault
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil || dec.More() {
+		invalidParams(w, "fault", "one JSON fault of at most 4 KiB")
+		return
+	}
+	switch err := e.InjectFault(f); {
+	case errors.Is(err, ErrTooManyFaults):
+		writeProblem(w, http.StatusTooManyRequests, "throttled", "Rate Limit Hit", "The emulator holds the most faults it may.", nil)
+	case err != nil:
+		invalidParams(w, "fault", strings.TrimPrefix(err.Error(), "vonagetest: fault: "))
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// deleteFaults serves DELETE /_emulator/faults.
+func (e *Emulator) deleteFaults(w http.ResponseWriter, _ *http.Request) {
+	e.ClearFaults()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// postClock serves POST /_emulator/clock?advance=DURATION.
+func (e *Emulator) postClock(w http.ResponseWriter, r *http.Request) {
+	d, err := time.ParseDuration(r.URL.Query().Get("advance"))
+	if err != nil || d < 0 || d > 100*365*24*time.Hour {
+		invalidParams(w, "advance", "?advance= must be a non-negative duration such as 5m")
+		return
+	}
+	e.Advance(d)
+	writeJSON(w, http.StatusOK, map[string]string{"now": e.now().UTC().Format(time.RFC3339)})
 }
 
 // ClearFaults removes every injected fault.

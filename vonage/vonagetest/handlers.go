@@ -59,6 +59,9 @@ func (e *Emulator) routes() {
 	})
 	m.HandleFunc("GET /_emulator/messages", e.messages)
 	m.HandleFunc("GET /_emulator/{$}", e.page)
+	m.HandleFunc("POST /_emulator/faults", e.postFault)
+	m.HandleFunc("DELETE /_emulator/faults", e.deleteFaults)
+	m.HandleFunc("POST /_emulator/clock", e.postClock)
 	e.mux = m
 }
 

@@ -122,3 +122,24 @@ test("a JWT signed by another key is refused", async () => {
     return true;
   });
 });
+
+async function control(method, path, body) {
+  const headers = { Authorization: CONTROL_AUTH };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(`${base}/_emulator/${path}`, { method, headers, body: body && JSON.stringify(body) });
+  assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+}
+
+test("injected failures and expiry reach the SDK as Vonage's would", async () => {
+  const verify = client();
+  const to = "447700900004";
+  await control("POST", "faults", { op: "start", status: 503 });
+  await assert.rejects(verify.newRequest({ brand: "verifykit", workflow: [{ channel: "sms", to }] }), (err) => {
+    assert.equal(err.response.status, 503);
+    return true;
+  });
+  const { requestId } = await verify.newRequest({ brand: "verifykit", workflow: [{ channel: "sms", to }] });
+  const [msg] = await outbox(to);
+  await control("POST", "clock?advance=301s"); // past the 300 s channel timeout
+  await assert.rejects(verify.checkCode(requestId, msg.code), (err) => err.response.status === 404);
+});
