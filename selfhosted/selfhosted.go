@@ -234,13 +234,18 @@ func (p *Provider) String() string {
 // GoString is like String.
 func (p *Provider) GoString() string { return p.String() }
 
-const idLen = 2 + 32 + 32 // "VE", the target's name, the nonce
+// An ID is "VE", the target's name (12 bytes) and the nonce (16 bytes), in
+// hex: 58 characters, within the 64 the verify client accepts.
+const (
+	nameLen = 12
+	idLen   = 2 + 2*nameLen + 32
+)
 
 // targetKey returns the store key of the verification pending for to.
 func (p *Provider) targetKey(to string) string {
 	var b [16]byte
 	name := p.keys.primary.name(b[:0], 'v', to)
-	return hexString(p.prefix+"v:", name)
+	return hexString(p.prefix+"v:", name[:nameLen])
 }
 
 // hexString returns prefix followed by b in hex, in one allocation.
@@ -267,14 +272,14 @@ func (p *Provider) parseID(id string) (key string, nonce [16]byte, ok bool) {
 	if len(id) != idLen || id[:2] != "VE" {
 		return "", nonce, false
 	}
-	if _, err := hex.Decode(nonce[:], []byte(id[34:])); err != nil {
+	if _, err := hex.Decode(nonce[:], []byte(id[2+2*nameLen:])); err != nil {
 		return "", nonce, false
 	}
-	var name [16]byte
-	if _, err := hex.Decode(name[:], []byte(id[2:34])); err != nil {
+	var name [nameLen]byte
+	if _, err := hex.Decode(name[:], []byte(id[2:2+2*nameLen])); err != nil {
 		return "", nonce, false
 	}
-	return p.prefix + "v:" + id[2:34], nonce, true
+	return p.prefix + "v:" + id[2:2+2*nameLen], nonce, true
 }
 
 func (p *Provider) id(key string, nonce [16]byte) string {
@@ -372,6 +377,10 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 		} else {
 			v, d = p.openVerification(slices.Clone(cur.Value), aad)
 			switch {
+			case v != nil && v.to != req.To && now.Before(v.expires):
+				// Two targets whose 96-bit names collide: refuse rather
+				// than touch the other target's verification.
+				return provider.Verification{}, newErr(OpStart, provider.ErrUnavailable, "store key collision; try again later")
 			case v == nil || !now.Before(v.expires):
 				// Expired (or unreadable): replace it with the fresh one.
 				v, d, sealed, ttl = fresh, p.keys.primary, freshSealed, p.validity
@@ -503,6 +512,9 @@ func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (string, st
 		return "", store.Record{}, nil, nil, failure(op, err)
 	}
 	v, d := p.match(r, key, byID, nonce)
+	if v != nil && to != "" && v.to != to {
+		v, d = nil, nil // another target whose name collides: not this one's
+	}
 	return key, r, v, d, nil
 }
 
