@@ -79,6 +79,7 @@ var Variants = []Variant{
 	{"provider", "verifykit's twilio provider alone", newProvider},
 	{"client", "verify.Client over verifykit's twilio provider", newClient},
 	{"client-fake", "verify.Client over the fake (no network)", newClientFake},
+	{"fake", "the fake alone: client-fake less this is verify.Client's own cost", newFake},
 }
 
 // Server answers POST .../Verifications with a created (201) pending
@@ -321,6 +322,26 @@ func newClient(base string) (Pair, error) {
 		return nil, err
 	}
 	return clientPair(c), nil
+}
+
+func newFake(string) (Pair, error) {
+	f, err := fake.New(fake.WithFixedCode(Code), fake.WithOutboxLimit(64))
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, to string) error {
+		if _, err := f.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS}); err != nil {
+			return err
+		}
+		v, err := f.Check(ctx, provider.CheckRequest{To: to, Code: Code})
+		if err != nil {
+			return err
+		}
+		if !v.Approved() {
+			return errors.New("fake: not approved")
+		}
+		return nil
+	}, nil
 }
 
 func newClientFake(string) (Pair, error) {
