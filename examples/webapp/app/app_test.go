@@ -70,7 +70,11 @@ type browser struct {
 
 func (e *env) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{e: e, c: &http.Client{Jar: jar}}
+	// The server's own transport, not http.DefaultTransport: closing
+	// another parallel test's server closes DefaultTransport's idle
+	// connections, and a request racing with that fails with
+	// "CloseIdleConnections called".
+	return &browser{e: e, c: &http.Client{Jar: jar, Transport: e.srv.Client().Transport}}
 }
 
 func (b *browser) get(path string) string {
