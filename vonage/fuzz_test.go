@@ -68,3 +68,23 @@ func FuzzSanitize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeCallback feeds arbitrary bodies to the callback decoder: no
+// panic, and whatever it accepts has a known type, a valid request ID and
+// a status.
+func FuzzDecodeCallback(f *testing.F) {
+	f.Add(`{"type":"event","request_id":"c11236f4-00bf-4b89-84ba-88b25df97315","status":"completed","channel":"sms","triggered_at":"2026-01-01T00:00:00.000Z"}`)
+	f.Add(`{"type":"summary","request_id":"x","status":"expired","workflow":[{"channel":"sms","initiated_at":"","status":"expired"}],"channel_timeout":300}`)
+	f.Add(`{"type":"event","request_id":"x","status":"action_pending","action":{"type":"check","check_url":"https://x"}}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		c, err := DecodeCallback([]byte(body))
+		if err != nil {
+			return
+		}
+		if c.Type != CallbackEvent && c.Type != CallbackSummary || !validID(c.RequestID) || c.Status == "" {
+			t.Fatalf("accepted %+v", c)
+		}
+		_ = c.ProviderStatus()
+		_ = Time(c.FinalizedAt)
+	})
+}

@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	pubKey := fs.String("public-key", "", "PEM file of the public key of -application-id")
 	code := fs.String("code", "", "send this code every time (4 to 10 letters or digits); default: random digits")
 	maxChecks := fs.Int("max-checks", vonagetest.DefaultMaxChecks, "wrong codes allowed per request before 410")
+	callbackURL := fs.String("callback-url", "", "post signed status callbacks here (the HS256 key is $VONAGE_SIGNATURE_SECRET)")
 	openControl := fs.Bool("open-control", false, "serve the outbox (/_emulator/) without credentials")
 	allowRemote := fs.Bool("allow-remote", false, "allow listening on a non-loopback address (the outbox shows every code)")
 	if err := fs.Parse(args); err != nil {
@@ -66,6 +67,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	if *openControl {
 		opts = append(opts, vonagetest.WithOpenControl())
+	}
+	if *callbackURL != "" {
+		secret := os.Getenv("VONAGE_SIGNATURE_SECRET")
+		if secret == "" {
+			fmt.Fprintln(stderr, "vonage-emulator: -callback-url needs VONAGE_SIGNATURE_SECRET set")
+			return 2
+		}
+		opts = append(opts, vonagetest.WithCallbacks(*callbackURL, []byte(secret)))
 	}
 	if (*appID == "") != (*pubKey == "") {
 		fmt.Fprintln(stderr, "vonage-emulator: -application-id and -public-key go together")

@@ -13,6 +13,8 @@
 // ../CONTRACT.md). Workflows move to their next step when a channel
 // timeout passes on the emulator's clock ([Emulator.Advance]) and expire
 // after the last; a silent_auth step's check_url redirects with a code.
+// With [WithCallbacks] it posts Vonage's signed status callbacks (event and
+// summary) to the application's webhook.
 //
 // Requests must be authenticated as Vonage's are: a bearer JWT signed RS256
 // with a known application's private key (claims application_id, iat, jti,

@@ -67,6 +67,9 @@ type Emulator struct {
 	maxPend   int
 	open      bool // the /_emulator/ endpoints need no credentials
 
+	callbackURL    string
+	callbackSecret []byte
+
 	fake *fake.Fake
 
 	offset atomic.Int64 // nanoseconds added to baseNow; read without mu
@@ -94,6 +97,9 @@ type config struct {
 	maxPend   int
 	open      bool
 	noDefault bool
+
+	callbackURL    string
+	callbackSecret []byte
 }
 
 // DefaultMaxPending bounds the live requests an Emulator holds unless
@@ -244,7 +250,10 @@ func New(opts ...Option) (*Emulator, error) {
 		maxPend:   cfg.maxPend,
 		open:      cfg.open,
 		requests:  map[string]*request{},
-		byTo:      map[string]string{},
+
+		callbackURL:    cfg.callbackURL,
+		callbackSecret: cfg.callbackSecret,
+		byTo:           map[string]string{},
 	}
 	f, err := fake.New(
 		fake.WithClock(e.now),

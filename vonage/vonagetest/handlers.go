@@ -33,6 +33,8 @@ type request struct {
 	clientRef string
 	timeout   time.Duration // between steps
 	stepAt    time.Time     // when the current step started
+	created   time.Time
+	initiated []time.Time // when each step so far was sent
 	expires   time.Time
 	redirect  string // silent auth redirect URL
 	failures  int    // wrong codes checked
@@ -284,7 +286,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 	}
 	rq.id = newUUID()
 	rq.fakeID = v.ID
-	rq.stepAt = now
+	rq.stepAt, rq.created = now, now
 	rq.expires = now.Add(time.Duration(len(rq.steps)) * rq.timeout)
 	e.requests[rq.id] = rq
 	e.byTo[first.to] = rq.id
@@ -299,6 +301,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 // send records the current step's message. e.mu must be held.
 func (e *Emulator) send(rq *request, now time.Time) {
 	s := rq.steps[rq.cur]
+	rq.initiated = append(rq.initiated, now)
 	m := Message{RequestID: rq.id, To: s.to, Channel: s.channel, Brand: rq.brand, Locale: rq.locale,
 		ClientRef: rq.clientRef, SentAt: now.UTC()}
 	switch s.channel {
@@ -316,13 +319,21 @@ func (e *Emulator) send(rq *request, now time.Time) {
 // progress moves rq along its workflow by the clock and reports whether it
 // is still live; an expired request is ended. e.mu must be held.
 func (e *Emulator) progress(rq *request, now time.Time) bool {
+	// Steps whose time came (before the request expired) were sent then.
+	for !rq.terminated && rq.cur+1 < len(rq.steps) {
+		at := rq.stepAt.Add(rq.timeout)
+		if now.Before(at) || !at.Before(rq.expires) {
+			break
+		}
+		rq.stepAt = at
+		e.advance(rq, at)
+	}
 	if !now.Before(rq.expires) {
+		if !rq.terminated {
+			e.finish(rq, "expired", rq.expires)
+		}
 		e.end(rq)
 		return false
-	}
-	for !rq.terminated && rq.cur+1 < len(rq.steps) && !now.Before(rq.stepAt.Add(rq.timeout)) {
-		rq.stepAt = rq.stepAt.Add(rq.timeout)
-		e.advance(rq, rq.stepAt)
 	}
 	return true
 }
@@ -417,11 +428,13 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 	case v.Status == provider.StatusApproved:
 		e.end(rq)
 		e.approve(rq.id)
+		e.finish(rq, "completed", e.now())
 		writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
 	default:
 		rq.failures++
 		if rq.failures >= e.maxChecks {
 			e.terminate(rq)
+			e.finish(rq, "failed", e.now())
 		}
 		writeProblem(w, http.StatusBadRequest, "bad-request", "Invalid Code",
 			"The code you provided does not match the expected value.", nil)

@@ -1,0 +1,115 @@
+package vonagetest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// WithCallbacks makes the emulator post Verify status callbacks to
+// callbackURL, as Vonage posts them to an application's status webhook,
+// each signed with an HS256 JWT in the Authorization header keyed with
+// signatureSecret (claims iat, exp, jti and payload_hash, the SHA-256 of
+// the body). It posts an event and a summary (status completed) when a
+// code is approved, a summary failed when the wrong-code limit ends a
+// request, and a summary expired when the last step's timeout passes.
+// Posts happen in the background, each with a 5-second timeout, and are
+// not retried. callbackURL must be an http(s) URL.
+func WithCallbacks(callbackURL string, signatureSecret []byte) Option {
+	return func(c *config) error {
+		u, err := url.Parse(callbackURL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || len(signatureSecret) == 0 {
+			return errors.New("vonagetest: WithCallbacks: need an http(s) URL and a signature secret")
+		}
+		c.callbackURL, c.callbackSecret = callbackURL, append([]byte(nil), signatureSecret...)
+		return nil
+	}
+}
+
+// callbackJSON is a callback body.
+type callbackJSON struct {
+	Type           string         `json:"type"`
+	RequestID      string         `json:"request_id"`
+	Status         string         `json:"status"`
+	Channel        string         `json:"channel,omitempty"`
+	ClientRef      string         `json:"client_ref,omitempty"`
+	TriggeredAt    string         `json:"triggered_at,omitempty"`
+	SubmittedAt    string         `json:"submitted_at,omitempty"`
+	FinalizedAt    string         `json:"finalized_at,omitempty"`
+	ChannelTimeout int            `json:"channel_timeout,omitempty"`
+	Workflow       []callbackStep `json:"workflow,omitempty"`
+}
+
+type callbackStep struct {
+	Channel     string `json:"channel"`
+	InitiatedAt string `json:"initiated_at"`
+	Status      string `json:"status"`
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// finish posts the callbacks of rq's end with the given outcome
+// (completed, failed, expired). e.mu must be held.
+func (e *Emulator) finish(rq *request, outcome string, now time.Time) {
+	if e.callbackURL == "" {
+		return
+	}
+	var bodies []callbackJSON
+	cur := rq.steps[rq.cur].channel
+	if outcome == "completed" {
+		bodies = append(bodies, callbackJSON{Type: "event", RequestID: rq.id, Status: "completed", Channel: cur,
+			ClientRef: rq.clientRef, TriggeredAt: stamp(rq.stepAt), FinalizedAt: stamp(now)})
+	}
+	sum := callbackJSON{Type: "summary", RequestID: rq.id, Status: outcome, ClientRef: rq.clientRef,
+		SubmittedAt: stamp(rq.created), FinalizedAt: stamp(now), ChannelTimeout: int(rq.timeout / time.Second)}
+	for i, s := range rq.steps {
+		st := callbackStep{Channel: s.channel, Status: "unused"}
+		if i < len(rq.initiated) {
+			st.InitiatedAt = stamp(rq.initiated[i])
+			st.Status = "expired"
+			if i == rq.cur && outcome != "expired" {
+				st.Status = outcome
+			}
+		}
+		sum.Workflow = append(sum.Workflow, st)
+	}
+	bodies = append(bodies, sum)
+	go e.post(bodies, now)
+}
+
+// post sends the callbacks in order.
+func (e *Emulator) post(bodies []callbackJSON, now time.Time) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	for _, b := range bodies {
+		data, err := json.Marshal(b)
+		if err != nil {
+			return
+		}
+		h := sha256.Sum256(data)
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": newUUID(),
+			"payload_hash": hex.EncodeToString(h[:]),
+		}).SignedString(e.callbackSecret)
+		if err != nil {
+			return
+		}
+		req, err := http.NewRequest(http.MethodPost, e.callbackURL, bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			return
+		}
+		resp.Body.Close()
+	}
+}
