@@ -93,7 +93,7 @@ func (c *Client) Normalize(to string) (string, error) {
 // the user for the code: with Capabilities().CheckByTo, check it with
 // Check. Otherwise Resume recovers the ID.
 func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOptions) (Verification, error) {
-	begin := time.Now()
+	begin := c.begin()
 	if opts == nil {
 		opts = &StartOptions{}
 	}
@@ -159,7 +159,7 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 // answers ErrNotFound if the code was approved (the verification is gone),
 // which does not prove it was; Resolve tells what can be known.
 func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions) (Verification, error) {
-	begin := time.Now()
+	begin := c.begin()
 	t, err := c.target(to, false)
 	if err == nil {
 		if !c.caps.CheckByTo {
@@ -177,7 +177,7 @@ func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions)
 // returned instead of by its target. Prefer it when the application stored
 // the ID: it cannot match a different verification to the same target.
 func (c *Client) CheckID(ctx context.Context, id, code string, opts *CheckOptions) (Verification, error) {
-	begin := time.Now()
+	begin := c.begin()
 	var err error
 	if id, err = cleanID(id); err != nil {
 		return c.done(ctx, "check", "", "", begin, Verification{}, err)
@@ -291,6 +291,15 @@ func cleanID(id string) (string, error) {
 // observed reports whether the client reports successes too (to a logger
 // or a hook), not only failures (in errors).
 func (c *Client) observed() bool { return c.cfg.logger != nil || c.cfg.hook != nil }
+
+// begin returns when an operation began, for the Duration of its Event;
+// without a logger or a hook nothing reads it, and the clock is not read.
+func (c *Client) begin() time.Time {
+	if !c.observed() {
+		return time.Time{}
+	}
+	return time.Now()
+}
 
 // masked masks the target s for report, but only when the report will
 // show it: an error, a log record or an event.
