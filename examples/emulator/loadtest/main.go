@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,6 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workerList := fs.String("workers", "4,16", "comma-separated numbers of concurrent workers, one run each")
 	targets := fs.String("targets", "bare,emulator", "what to load: bare (the ceiling), emulator, or both")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (servers and load) to this file")
 	rounds := fs.Int("rounds", 3, "interleave the targets in this many rounds of duration/rounds each, so that a change in the machine's load touches both")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -114,6 +116,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintf(stdout, "%s, %s/%s, GOMAXPROCS %d, %v a run in %d interleaved rounds\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), *duration, *rounds)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "loadtest: -cpuprofile:", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	var results []result
 	for _, n := range workers {
 		byTarget := map[string]*result{}
