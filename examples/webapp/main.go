@@ -27,10 +27,17 @@
 //	-trusted-proxy CIDRS   comma-separated addresses of reverse proxies to trust
 //	-dev-outbox            serve /dev/outbox even on a non-loopback address or
 //	                       behind a proxy (never do this on a public address)
+//	-provider selfhosted   run verification itself (package selfhosted) with
+//	                       its state in memory; codes go to the console, so
+//	                       only on a loopback address. The app keeps its
+//	                       users and sessions in memory, so it runs as one
+//	                       replica: for replicas sharing Redis see
+//	                       examples/selfhosted.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,6 +53,8 @@ import (
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/route"
+	"github.com/verifykit/verifykit/selfhosted"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/vonage"
@@ -65,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	secure := fs.Bool("secure-cookie", false, "mark the cookies Secure: the app is served over HTTPS (behind a TLS-terminating proxy, say)")
 	proxyList := fs.String("trusted-proxy", "", "comma-separated `addresses` (CIDR or IP) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto to believe")
 	devOutbox := fs.Bool("dev-outbox", false, "serve /dev/outbox (every code sent) even on a non-loopback address or behind a proxy")
+	providerName := fs.String("provider", "", "`selfhosted` runs verification in the app, codes on the console (loopback only); empty picks from the environment")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -77,7 +87,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "webapp: -trusted-proxy:", err)
 		return 2
 	}
-	p, outbox, desc, err := chooseProvider(getenv)
+	var p provider.Provider
+	var outbox *fake.Fake
+	var desc string
+	switch *providerName {
+	case "":
+		p, outbox, desc, err = chooseProvider(getenv)
+	case "selfhosted":
+		p, desc, err = selfhostedProvider(*addr, stdout)
+	default:
+		err = fmt.Errorf("-provider %q: want selfhosted, or nothing", *providerName)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 2
@@ -153,6 +173,27 @@ func chooseProvider(getenv func(string) string) (provider.Provider, *fake.Fake, 
 	}
 	f := fake.MustNew(fake.WithRandomCodes(), fake.WithFriendlyName("verifykit demo"))
 	return f, f, "on the built-in fake provider", nil
+}
+
+// selfhostedProvider returns the self-hosted provider over a memory store,
+// with a random key and codes printed to the console: for development on
+// a loopback address only.
+func selfhostedProvider(addr string, console io.Writer) (provider.Provider, string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if ip, perr := netip.ParseAddr(host); err != nil || perr != nil || !ip.IsLoopback() {
+		return nil, "", errors.New("-provider selfhosted prints codes on the console: listen on a loopback address")
+	}
+	st, err := store.NewMemory()
+	if err != nil {
+		return nil, "", err
+	}
+	out := &selfhosted.Outbox{Log: func(to, text string) { fmt.Fprintf(console, "console sender: to %s: %s\n", to, text) }}
+	p, err := selfhosted.New(st, selfhosted.NewKey("webapp"), selfhosted.WithAppName("verifykit demo"),
+		selfhosted.WithSender(out, provider.ChannelSMS, provider.ChannelEmail, provider.ChannelCall, provider.ChannelWhatsApp))
+	if err != nil {
+		return nil, "", err
+	}
+	return p, "on the self-hosted provider (state in memory, codes on this console)", nil
 }
 
 // serveOutbox decides whether /dev/outbox, which shows every code sent, is

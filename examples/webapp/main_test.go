@@ -261,3 +261,22 @@ func (b *browser) want(what, text string) {
 		b.t.Fatalf("%s: page lacks %q:\n%s", what, text, b.page)
 	}
 }
+
+func TestRunOnSelfhosted(t *testing.T) {
+	base, out, stop := start(t, func(string) string { return "" }, "-provider", "selfhosted")
+	if !strings.Contains(get(t, base+"/"), "Sign in with a code") {
+		t.Error("home page not served")
+	}
+	if !strings.Contains(out.String(), "self-hosted provider") {
+		t.Errorf("output does not name the provider: %q", out.String())
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	for _, args := range [][]string{{"-provider", "bogus"}, {"-provider", "selfhosted", "-addr", "0.0.0.0:0"}} {
+		var o, e bytes.Buffer
+		if code := run(context.Background(), args, func(string) string { return "" }, &o, &e, nil); code != 2 {
+			t.Errorf("run(%q) = %d, want 2", args, code)
+		}
+	}
+}
