@@ -3,7 +3,13 @@
 // median ns/op, B/op and allocs/op of each variant with its ratios to the
 // bare net/http client.
 //
-//	go run ./cmd/ratios -rounds 5 -benchtime 1s
+//	go run ./cmd/ratios -rounds 7 -benchtime 300ms
+//
+// With -cpu 1,2 every round runs each variant at each GOMAXPROCS in turn,
+// and with -parallel each runs from GOMAXPROCS goroutines at once
+// (testing.B.RunParallel); the table then also gives pairs per second and
+// how it grew from the first GOMAXPROCS. Interleaving puts a change in the
+// machine's load on every variant alike.
 package main
 
 import (
@@ -13,7 +19,9 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,9 +33,19 @@ func main() {
 	rounds := flag.Int("rounds", 5, "interleaved rounds; the medians are over them")
 	benchtime := flag.Duration("benchtime", time.Second, "time for each variant in each round")
 	only := flag.String("only", "", "run only the variants with these comma-separated names (bare always runs)")
+	cpus := flag.String("cpu", strconv.Itoa(runtime.GOMAXPROCS(0)), "comma-separated GOMAXPROCS values to run each variant at")
+	parallel := flag.Bool("parallel", false, "run each variant from GOMAXPROCS goroutines at once")
 	flag.Parse()
 	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
 		fatal(err)
+	}
+	var procs []int
+	for _, s := range strings.Split(*cpus, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fatal(fmt.Errorf("-cpu: %q is not a positive number", s))
+		}
+		procs = append(procs, n)
 	}
 	srv := bench.Server()
 	defer srv.Close()
@@ -53,41 +71,86 @@ func main() {
 		pairs[i] = p
 	}
 
-	ns := make([][]float64, len(vs))
-	bytes := make([][]float64, len(vs))
-	allocs := make([][]float64, len(vs))
+	// m[p][i] are the measurements of variant i at procs[p].
+	type series struct{ ns, bytes, allocs []float64 }
+	m := make([][]series, len(procs))
+	for p := range procs {
+		m[p] = make([]series, len(vs))
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for r := range *rounds {
-		for i, v := range vs {
-			var failed error
-			res := testing.Benchmark(func(b *testing.B) {
-				b.ReportAllocs()
-				ctx := context.Background()
-				for b.Loop() {
-					if err := pairs[i](ctx, bench.Number()); err != nil {
-						failed = err
-						b.SkipNow()
-					}
+		for p, n := range procs {
+			runtime.GOMAXPROCS(n)
+			for i, v := range vs {
+				res, err := measure(pairs[i], *parallel)
+				if err != nil {
+					fatal(fmt.Errorf("%s: %w", v.Name, err))
 				}
-			})
-			if failed != nil {
-				fatal(fmt.Errorf("%s: %w", v.Name, failed))
+				s := &m[p][i]
+				s.ns = append(s.ns, float64(res.T.Nanoseconds())/float64(res.N))
+				s.bytes = append(s.bytes, float64(res.MemBytes)/float64(res.N))
+				s.allocs = append(s.allocs, float64(res.MemAllocs)/float64(res.N))
+				fmt.Fprintf(os.Stderr, "round %d/%d cpu %d %-12s %8d ops %10.0f ns/op %8.0f B/op %7.1f allocs/op\n",
+					r+1, *rounds, n, v.Name, res.N, s.ns[r], s.bytes[r], s.allocs[r])
 			}
-			ns[i] = append(ns[i], float64(res.T.Nanoseconds())/float64(res.N))
-			bytes[i] = append(bytes[i], float64(res.MemBytes)/float64(res.N))
-			allocs[i] = append(allocs[i], float64(res.MemAllocs)/float64(res.N))
-			fmt.Fprintf(os.Stderr, "round %d/%d %-12s %8d ops %10.0f ns/op %8.0f B/op %7.1f allocs/op\n",
-				r+1, *rounds, v.Name, res.N, ns[i][r], bytes[i][r], allocs[i][r])
 		}
 	}
 
-	fmt.Printf("%d interleaved rounds of %v each, medians; %s, GOMAXPROCS %d, %s/%s\n\n",
-		*rounds, *benchtime, runtime.Version(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("%-12s %10s %9s %10s %7s %10s %7s  %s\n", "variant", "ns/pair", "×time", "B/pair", "×B", "allocs", "×allocs", "what")
-	b0, m0, a0 := median(ns[0]), median(bytes[0]), median(allocs[0])
-	for i, v := range vs {
-		t, m, a := median(ns[i]), median(bytes[i]), median(allocs[i])
-		fmt.Printf("%-12s %10.0f %8.2f× %10.0f %6.2f× %10.1f %6.2f×  %s\n", v.Name, t, t/b0, m, m/m0, a, a/a0, v.Doc)
+	mode := "one goroutine"
+	if *parallel {
+		mode = "GOMAXPROCS goroutines (RunParallel)"
 	}
+	fmt.Printf("%d interleaved rounds of %v each, medians; %s; %s, %d cores, %s/%s\n",
+		*rounds, *benchtime, mode, runtime.Version(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	for p, n := range procs {
+		fmt.Printf("\nGOMAXPROCS %d\n%-12s %10s %9s %8s %10s %7s %10s %7s", n, "variant", "ns/pair", "pairs/s", "×time", "B/pair", "×B", "allocs", "×allocs")
+		if p > 0 {
+			fmt.Printf(" %9s", fmt.Sprintf("×pairs/s@%d", procs[0]))
+		}
+		fmt.Printf("  %s\n", "what")
+		b := m[p][0]
+		b0, m0, a0 := median(b.ns), median(b.bytes), median(b.allocs)
+		for i, v := range vs {
+			s := m[p][i]
+			t, by, a := median(s.ns), median(s.bytes), median(s.allocs)
+			fmt.Printf("%-12s %10.0f %9.0f %7.2f× %10.0f %6.2f× %10.1f %6.2f×", v.Name, t, 1e9/t, t/b0, by, by/m0, a, a/a0)
+			if p > 0 {
+				fmt.Printf(" %10.2f×", median(m[0][i].ns)/t)
+			}
+			fmt.Printf("  %s\n", v.Doc)
+		}
+	}
+}
+
+// measure runs pair under testing.Benchmark, from one goroutine or, with
+// parallel, from GOMAXPROCS goroutines.
+func measure(pair bench.Pair, parallel bool) (testing.BenchmarkResult, error) {
+	var failed atomic.Pointer[error]
+	res := testing.Benchmark(func(b *testing.B) {
+		b.ReportAllocs()
+		ctx := context.Background()
+		if parallel {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := pair(ctx, bench.Number()); err != nil {
+						failed.Store(&err)
+						return
+					}
+				}
+			})
+			return
+		}
+		for b.Loop() {
+			if err := pair(ctx, bench.Number()); err != nil {
+				failed.Store(&err)
+				b.SkipNow()
+			}
+		}
+	})
+	if err := failed.Load(); err != nil {
+		return res, *err
+	}
+	return res, nil
 }
 
 func median(xs []float64) float64 {
