@@ -416,8 +416,12 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 		if err := p.senders[ch].Send(ctx, msg); err != nil {
 			if !delivered(err) {
 				p.takeBack(ctx, key, r.Version, prev)
+				return provider.Verification{}, failure(OpStart, err)
 			}
-			return provider.Verification{}, failure(OpStart, err)
+			// The message may have gone out: the send stays counted, and
+			// the verification pending, so a retried Start re-sends the
+			// same code.
+			return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrOutcomeUnknown, Err: err}
 		}
 		return p.view(key, v, provider.StatusPending), nil
 	}

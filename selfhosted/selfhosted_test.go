@@ -383,3 +383,28 @@ func TestTemplatesAndRedaction(t *testing.T) {
 		}
 	}
 }
+
+// TestCanceledDuringSend checks that a context canceled while the message
+// is going out gives ErrOutcomeUnknown (it may have gone out), still
+// matching the context's error, and keeps the send counted.
+func TestCanceledDuringSend(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	sender := selfhosted.SenderFunc(func(ctx context.Context, m selfhosted.Message) error {
+		cancel()
+		return ctx.Err()
+	})
+	c := newClock()
+	m, _ := store.NewMemory(store.WithClock(c.Now))
+	p, err := selfhosted.New(m, testKey, selfhosted.WithClock(c.Now), selfhosted.WithSender(sender, provider.ChannelSMS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+	if !errors.Is(err, provider.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start canceled during the send: error = %v, want ErrOutcomeUnknown and context.Canceled", err)
+	}
+	if m.Len() != 1 {
+		t.Fatalf("the send that may have gone out was taken back (%d records)", m.Len())
+	}
+}

@@ -107,7 +107,7 @@ type Outbox struct {
 // Send records m.
 func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return &SendError{Sender: "outbox", Kind: provider.ErrUnavailable, To: mask.Target(m.To), Err: err} // nothing kept
 	}
 	o.mu.Lock()
 	if len(o.msgs) >= 1000 {
