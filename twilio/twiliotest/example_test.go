@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
@@ -47,4 +48,29 @@ func ExampleEmulator_InjectFault() {
 	fmt.Println(errors.Is(err, provider.ErrTooManySends), twilio.CodeOf(err))
 	// Output:
 	// true 60203
+}
+
+// Client is an *http.Client for the server, like httptest.Server's: hand
+// it to twilio.WithHTTPClient, or read the emulator's outbox with it.
+func ExampleServer_Client() {
+	srv := twiliotest.NewServer(twiliotest.WithFakeOptions(fake.WithFixedCode("123456")))
+	defer srv.Close()
+	c, _ := twilio.New(twiliotest.DefaultServiceSID,
+		twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
+		twilio.WithBaseURL(srv.URL), twilio.WithHTTPClient(srv.Client()))
+	ctx := context.Background()
+	if _, err := c.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS}); err != nil {
+		panic(err)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/_emulator/messages", nil)
+	req.SetBasicAuth(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.StatusCode, resp.Header.Get("Content-Type"))
+	// Output:
+	// 200 application/json
 }

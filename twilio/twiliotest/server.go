@@ -53,3 +53,10 @@ func NewServer(opts ...Option) *Server {
 
 // Close shuts the server down, closing its connections.
 func (s *Server) Close() { s.srv.Close() }
+
+// Client returns an HTTP client for talking to the server, as
+// httptest.Server.Client does: it has a transport of its own (so closing
+// another server does not cut its connections) whose idle connections are
+// closed with the server. Pass it to twilio.WithHTTPClient, or use it for
+// plain requests to the API and the /_emulator/ endpoints.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
