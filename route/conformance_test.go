@@ -7,6 +7,7 @@ import (
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider/providertest"
 	"github.com/verifykit/verifykit/route"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 	"github.com/verifykit/verifykit/vonage"
@@ -29,8 +30,10 @@ func lastOf(sources ...func(string) (string, bool)) func(string) (string, bool) 
 	}
 }
 
-// newFakeHarness is a Router over two fakes on one clock.
-func newFakeHarness(checkByTo bool) func(t *testing.T) providertest.Harness {
+// newFakeHarness is a Router over two fakes on one clock, checking by To
+// through its memory when checkByTo, and keeping that memory in a store
+// when shared.
+func newFakeHarness(checkByTo, shared bool) func(t *testing.T) providertest.Harness {
 	return func(t *testing.T) providertest.Harness {
 		clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		a := fake.MustNew(fake.WithClock(clock.Now))
@@ -38,6 +41,13 @@ func newFakeHarness(checkByTo bool) func(t *testing.T) providertest.Harness {
 		opts := []route.Option{route.WithClock(clock.Now)}
 		if checkByTo {
 			opts = append(opts, route.WithCheckByTo())
+		}
+		if shared {
+			st, err := store.NewMemory(store.WithClock(clock.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts = append(opts, route.WithStore(st))
 		}
 		r, err := route.New([]route.Route{{Name: "a", Provider: a}, {Name: "b", Provider: b}}, opts...)
 		if err != nil {
@@ -58,8 +68,9 @@ func newFakeHarness(checkByTo bool) func(t *testing.T) providertest.Harness {
 // memory; over two twilio emulators; and over two vonage emulators.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	t.Run("fakes", func(t *testing.T) { providertest.Run(t, newFakeHarness(false)) })
-	t.Run("fakes-checkbyto", func(t *testing.T) { providertest.Run(t, newFakeHarness(true)) })
+	t.Run("fakes", func(t *testing.T) { providertest.Run(t, newFakeHarness(false, false)) })
+	t.Run("fakes-checkbyto", func(t *testing.T) { providertest.Run(t, newFakeHarness(true, false)) })
+	t.Run("fakes-store", func(t *testing.T) { providertest.Run(t, newFakeHarness(true, true)) })
 	t.Run("twilio", func(t *testing.T) {
 		providertest.Run(t, func(t *testing.T) providertest.Harness {
 			var routes []route.Route

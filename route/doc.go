@@ -32,8 +32,9 @@
 // verification it last started to each target, so that a repeated start
 // goes to the same provider rather than opening a second verification
 // elsewhere. WithCheckByTo also lets checks be keyed by To alone through
-// that memory. It is this process's memory: with several replicas, check
-// by ID.
+// that memory. It is this process's memory unless WithStore keeps it in a
+// store.Store (Redis through store/redisstore, say) that every replica
+// shares; targets are stored only as hashes.
 //
 // # Capabilities
 //

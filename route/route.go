@@ -2,6 +2,8 @@ package route
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 	"github.com/nyaruka/phonenumbers/v2"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
 )
 
 // Name is the provider name a Router reports through provider.Namer.
@@ -78,6 +81,7 @@ type Router struct {
 	byTo   bool // CheckByTo through the index
 	region bool // some route routes by country
 	index  index
+	store  *storeIndex // when WithStore: the memory lives there instead
 }
 
 // route is a Route, ready to match.
@@ -101,6 +105,7 @@ type config struct {
 	sticky  time.Duration
 	size    int
 	checkTo bool
+	store   store.Store
 }
 
 // WithHook makes the Router call fn after every call to a route, on the
@@ -147,11 +152,28 @@ func WithSticky(d time.Duration, size int) Option {
 // WithCheckByTo makes the Router accept checks keyed by To alone, and
 // declare CheckByTo: it looks the target up in its memory of pending
 // verifications (see WithSticky) and checks by ID. That memory is this
-// process's: with several replicas, check by ID, or keep To → ID in the
-// verify client's store.
+// process's unless WithStore shares it between replicas.
 func WithCheckByTo() Option {
 	return func(c *config) error {
 		c.checkTo = true
+		return nil
+	}
+}
+
+// WithStore keeps the Router's memory of pending verifications (see
+// WithSticky and WithCheckByTo) in st instead of this process, so that
+// every replica sharing st routes a repeated start to the same provider
+// and can check by To. Targets are stored only as SHA-256 hashes. A store
+// failure never sends anything twice: a start that cannot read the memory
+// goes by the routes' order, one that cannot write it still succeeds (and
+// is reported to the hook's logger), and a check by To that cannot read it
+// fails with the store's error (ErrUnavailable).
+func WithStore(st store.Store) Option {
+	return func(c *config) error {
+		if st == nil {
+			return errors.New("route: WithStore: nil store")
+		}
+		c.store = st
 		return nil
 	}
 }
@@ -185,6 +207,9 @@ func New(routes []Route, opts ...Option) (*Router, error) {
 	r := &Router{byName: map[string]int{}, hook: cfg.hook, logger: cfg.logger, now: cfg.now,
 		sticky: cfg.sticky, byTo: cfg.checkTo}
 	r.index.init(cfg.size)
+	if cfg.store != nil {
+		r.store = &storeIndex{st: cfg.store}
+	}
 	r.caps.ResendOnStart = true
 	for i, rt := range routes {
 		if rt.Provider == nil {
@@ -366,7 +391,7 @@ func (r *Router) Start(ctx context.Context, req provider.StartRequest) (provider
 		region = regionOf(req.To)
 	}
 	first := -1
-	if e, ok := r.index.get(req.To, r.now()); ok && r.routes[e.route].matches(req.Channel, req.To, region) {
+	if e, ok, _ := r.remembered(ctx, req.To); ok && r.routes[e.route].matches(req.Channel, req.To, region) {
 		first = e.route
 	}
 	var lastErr error
@@ -387,8 +412,7 @@ func (r *Router) Start(ctx context.Context, req provider.StartRequest) (provider
 		tried++
 		if err == nil {
 			v.ID = rt.prefix + v.ID
-			now := r.now()
-			r.index.put(req.To, entry{route: i, id: v.ID, expires: now.Add(r.sticky)}, now)
+			r.remember(ctx, req.To, entry{route: i, id: v.ID})
 			r.report(ctx, "start", rt.name, v.ID, nil, false, t0)
 			return v, nil
 		}
@@ -443,7 +467,10 @@ func (r *Router) Check(ctx context.Context, req provider.CheckRequest) (provider
 		if !r.byTo {
 			return provider.Verification{}, &Error{Op: "check", Err: fmt.Errorf("%w: the router checks by ID (see WithCheckByTo)", provider.ErrUnsupported)}
 		}
-		e, ok := r.index.get(req.To, r.now())
+		e, ok, err := r.remembered(ctx, req.To)
+		if err != nil {
+			return provider.Verification{}, &Error{Op: "check", Err: err}
+		}
 		if !ok {
 			return provider.Verification{}, &Error{Op: "check", Err: fmt.Errorf("%w: no pending verification known for %s", provider.ErrNotFound, mask.Target(req.To))}
 		}
@@ -466,7 +493,7 @@ func (r *Router) Check(ctx context.Context, req provider.CheckRequest) (provider
 	}
 	v.ID = r.outer(rt, v.ID, inner, id)
 	if v.Status == provider.StatusApproved {
-		r.index.drop(id)
+		r.forget(ctx, id)
 	}
 	return v, nil
 }
@@ -515,7 +542,7 @@ func (r *Router) byID(ctx context.Context, op, id string, method func(provider.P
 	}
 	v.ID = r.outer(rt, v.ID, inner, id)
 	if op == "cancel" {
-		r.index.drop(id)
+		r.forget(ctx, id)
 	}
 	return v, nil
 }
@@ -613,6 +640,112 @@ func (c fetchOnly) Fetch(ctx context.Context, id string) (provider.Verification,
 
 // String describes the router.
 func (r *Router) String() string { return "route.Router{" + strings.Join(r.Routes(), ",") + "}" }
+
+// remembered returns the verification the Router last started to to, if
+// it still remembers it.
+func (r *Router) remembered(ctx context.Context, to string) (entry, bool, error) {
+	if r.store == nil {
+		e, ok := r.index.get(to, r.now())
+		return e, ok, nil
+	}
+	name, id, ok, err := r.store.get(ctx, to)
+	if err != nil || !ok {
+		return entry{}, false, err
+	}
+	i, known := r.byName[name]
+	if !known {
+		return entry{}, false, nil
+	}
+	return entry{route: i, id: id}, true, nil
+}
+
+// remember records the verification just started to to.
+func (r *Router) remember(ctx context.Context, to string, e entry) {
+	if r.store == nil {
+		now := r.now()
+		e.expires = now.Add(r.sticky)
+		r.index.put(to, e, now)
+		return
+	}
+	if err := r.store.put(ctx, to, r.routes[e.route].name, e.id, r.sticky); err != nil && r.logger != nil {
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "route memory not written", slog.String("id", e.id), slog.String("error", err.Error()))
+	}
+}
+
+// forget drops the verification with the Router's ID id: it has ended.
+func (r *Router) forget(ctx context.Context, id string) {
+	if r.store == nil {
+		r.index.drop(id)
+		return
+	}
+	if err := r.store.drop(ctx, id); err != nil && r.logger != nil {
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "route memory not cleared", slog.String("id", id), slog.String("error", err.Error()))
+	}
+}
+
+// storeIndex keeps the Router's memory in a store: "route:to:HASH" holds
+// the route's name and the Router's ID, "route:id:ID" the target's key.
+type storeIndex struct{ st store.Store }
+
+func toKey(to string) string {
+	sum := sha256.Sum256([]byte(to))
+	return "route:to:" + hex.EncodeToString(sum[:16])
+}
+
+func (x *storeIndex) get(ctx context.Context, to string) (name, id string, ok bool, err error) {
+	rec, err := x.st.Get(ctx, toKey(to))
+	if err != nil || !rec.Found() {
+		return "", "", false, err
+	}
+	name, id, ok = strings.Cut(string(rec.Value), "\x00")
+	return name, id, ok, nil
+}
+
+// put writes to's entry, over whatever is there.
+func (x *storeIndex) put(ctx context.Context, to, name, id string, ttl time.Duration) error {
+	key := toKey(to)
+	val := []byte(name + "\x00" + id)
+	var old uint64
+	for range 3 {
+		rec, err := x.st.CompareAndSwap(ctx, key, old, val, ttl)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		old = rec.Version
+	}
+	idKey := "route:id:" + id
+	rec, err := x.st.CompareAndSwap(ctx, idKey, 0, []byte(key), ttl)
+	if errors.Is(err, store.ErrConflict) {
+		_, err = x.st.CompareAndSwap(ctx, idKey, rec.Version, []byte(key), ttl)
+	}
+	return err
+}
+
+// drop removes the entry of the verification id, if it is still the one
+// its target's entry names.
+func (x *storeIndex) drop(ctx context.Context, id string) error {
+	idKey := "route:id:" + id
+	ref, err := x.st.Get(ctx, idKey)
+	if err != nil || !ref.Found() {
+		return err
+	}
+	rec, err := x.st.Get(ctx, string(ref.Value))
+	if err != nil {
+		return err
+	}
+	if _, got, _ := strings.Cut(string(rec.Value), "\x00"); rec.Found() && got == id {
+		if _, err := x.st.CompareAndDelete(ctx, string(ref.Value), rec.Version); err != nil && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	if _, err := x.st.CompareAndDelete(ctx, idKey, ref.Version); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return nil
+}
 
 // Error is the error of a Router: a route's failure (Route names it, Err
 // is the provider's error, reachable with errors.Is and errors.As), or a

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/route"
+	"github.com/verifykit/verifykit/store"
 )
 
 // TestRouting checks the choice of route by channel, country and prefix.
@@ -208,4 +210,65 @@ func Example() {
 	// uk
 	// world
 	// approved
+}
+
+// failingStore is a store that is down.
+type failingStore struct{ store.Store }
+
+func (failingStore) Get(context.Context, string) (store.Record, error) {
+	return store.Record{}, store.Unavailable("get", errors.New("down"))
+}
+
+func (failingStore) CompareAndSwap(context.Context, string, uint64, []byte, time.Duration) (store.Record, error) {
+	return store.Record{}, store.Unavailable("cas", errors.New("down"))
+}
+
+// TestSharedMemory runs two replicas of a Router on one store: what one
+// started, the other routes and checks by To.
+func TestSharedMemory(t *testing.T) {
+	t.Parallel()
+	a, b := fake.MustNew(), fake.MustNew()
+	st, err := store.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := func() *route.Router {
+		r, err := route.New([]route.Route{{Name: "a", Provider: a}, {Name: "b", Provider: b}}, route.WithStore(st), route.WithCheckByTo())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r1, r2 := replica(), replica()
+	ctx := context.Background()
+	const to = "+14155552671"
+	a.InjectFault(fake.Fault{Op: fake.OpStart, Err: provider.ErrUnavailable})
+	v, err := r1.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+	if err != nil || route.ServedBy(v.ID) != "b" {
+		t.Fatalf("Start on replica 1 = %v, %v", v, err)
+	}
+	v2, err := r2.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+	if err != nil || v2.ID != v.ID {
+		t.Fatalf("repeated Start on replica 2 = %v, %v; want %s", v2, err, v.ID)
+	}
+	code, _ := b.LastCode(to)
+	got, err := r2.Check(ctx, provider.CheckRequest{To: to, Code: code})
+	if err != nil || !got.Approved() {
+		t.Fatalf("Check by To on replica 2 = %v, %v", got, err)
+	}
+	v3, err := r1.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+	if err != nil || route.ServedBy(v3.ID) != "a" {
+		t.Fatalf("Start after approval = %v, %v; want route a", v3, err)
+	}
+	if len(a.Messages()) != 1 || len(b.Messages()) != 2 {
+		t.Errorf("a sent %d, b sent %d; want 1 and 2", len(a.Messages()), len(b.Messages()))
+	}
+
+	down, _ := route.New([]route.Route{{Name: "a", Provider: a}}, route.WithStore(failingStore{}), route.WithCheckByTo())
+	if _, err := down.Start(ctx, provider.StartRequest{To: "+14155550100", Channel: provider.ChannelSMS}); err != nil {
+		t.Errorf("Start with the store down: %v", err)
+	}
+	if _, err := down.Check(ctx, provider.CheckRequest{To: "+14155550100", Code: "123456"}); !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("Check by To with the store down: %v", err)
+	}
 }
