@@ -48,6 +48,13 @@ const (
 	MaxChallengeExpiry = time.Hour
 	// maxChallengesKept bounds the challenges kept per identity.
 	maxChallengesKept = 100
+	// MaxFactorsPerIdentity is how many factors one identity may hold;
+	// enrolling one more fails with ErrInvalidRequest (delete one first).
+	MaxFactorsPerIdentity = 20
+	// MaxEntities bounds the identities a Fake holds, so that a fake (or
+	// an emulator) reachable by strangers cannot be made to grow without
+	// end; enrolling a factor for one more fails with ErrRateLimited.
+	MaxEntities = 100_000
 )
 
 // factorConfig is the factor part of config; zero fields mean defaults.
@@ -262,9 +269,13 @@ func (f *Fake) CreateEntity(ctx context.Context, identity string) (Entity, error
 	if err != nil {
 		return Entity{}, err
 	}
-	e := f.entityFor(identity, f.cfg.now(), true)
-	out := e.Entity
-	return out, f.end(fault, FactorEvent{Op: OpCreateEntity, Identity: identity, At: out.CreatedAt}, nil)
+	now := f.cfg.now()
+	if f.factors.entities[identity] == nil && len(f.factors.entities) >= MaxEntities {
+		return Entity{}, f.end(nil, FactorEvent{Op: OpCreateEntity, Identity: identity, At: now},
+			factorErr(OpCreateEntity, provider.ErrRateLimited, ReasonThrottled, "the fake holds the most identities it may"))
+	}
+	out := f.entityFor(identity, now, true).Entity
+	return out, f.end(fault, FactorEvent{Op: OpCreateEntity, Identity: identity, At: now}, nil)
 }
 
 // FetchEntity returns the entity of identity.
@@ -372,7 +383,16 @@ func (f *Fake) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (pr
 	if uerr != nil {
 		return provider.Enrollment{}, f.end(nil, FactorEvent{Op: op, Identity: req.Identity, At: now}, invalidFactor(op, uerr.Error()))
 	}
-	e := f.entityFor(req.Identity, now, true)
+	e := f.factors.entities[req.Identity]
+	switch {
+	case e == nil && len(f.factors.entities) >= MaxEntities:
+		return provider.Enrollment{}, f.end(nil, FactorEvent{Op: op, Identity: req.Identity, At: now},
+			factorErr(op, provider.ErrRateLimited, ReasonThrottled, "the fake holds the most identities it may"))
+	case e != nil && len(e.factors) >= MaxFactorsPerIdentity:
+		return provider.Enrollment{}, f.end(nil, FactorEvent{Op: op, Identity: req.Identity, At: now},
+			invalidFactor(op, "the identity has the most factors it may; delete one first"))
+	}
+	e = f.entityFor(req.Identity, now, true)
 	fa := &factor{
 		id: f.newFactorID("YF"), identity: req.Identity, name: req.FriendlyName, cfg: cfg,
 		status: provider.FactorUnverified, ver: totp.NewVerifier(secret, cfg), lastStep: -1,

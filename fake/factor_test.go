@@ -222,3 +222,47 @@ func TestFake_FactorOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestFake_FactorBounds(t *testing.T) {
+	t.Parallel()
+	f := fake.MustNew()
+	ctx := context.Background()
+	for range fake.MaxFactorsPerIdentity {
+		enrollT(t, f, "user-00000001")
+	}
+	_, err := f.EnrollFactor(ctx, provider.EnrollRequest{Identity: "user-00000001", Type: provider.FactorTOTP, FriendlyName: "one more"})
+	if !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("factor %d: %v, want ErrInvalidRequest", fake.MaxFactorsPerIdentity+1, err)
+	}
+	list, _ := f.ListFactors(ctx, "user-00000001")
+	if len(list) != fake.MaxFactorsPerIdentity {
+		t.Errorf("%d factors held", len(list))
+	}
+	if err := f.DeleteFactor(ctx, "user-00000001", list[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	enrollT(t, f, "user-00000001") // room again
+}
+
+func TestFake_EntityBound(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("creates 100,000 entities")
+	}
+	f := fake.MustNew()
+	ctx := context.Background()
+	for i := range fake.MaxEntities {
+		if _, err := f.CreateEntity(ctx, fmt.Sprintf("user-%08d", i)); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	if _, err := f.CreateEntity(ctx, "one-more-user"); !errors.Is(err, provider.ErrRateLimited) {
+		t.Errorf("entity %d: %v, want ErrRateLimited", fake.MaxEntities+1, err)
+	}
+	if _, err := f.EnrollFactor(ctx, provider.EnrollRequest{Identity: "one-more-user", Type: provider.FactorTOTP, FriendlyName: "x"}); !errors.Is(err, provider.ErrRateLimited) {
+		t.Errorf("factor for entity %d: %v, want ErrRateLimited", fake.MaxEntities+1, err)
+	}
+	if _, err := f.CreateEntity(ctx, "user-00000007"); err != nil {
+		t.Errorf("an existing entity: %v", err)
+	}
+}
