@@ -47,6 +47,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/verifykit/verifykit/examples/internal/serve"
 	"github.com/verifykit/verifykit/examples/webapp/app"
@@ -74,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	secure := fs.Bool("secure-cookie", false, "mark the cookies Secure: the app is served over HTTPS (behind a TLS-terminating proxy, say)")
 	proxyList := fs.String("trusted-proxy", "", "comma-separated `addresses` (CIDR or IP) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto to believe")
 	devOutbox := fs.Bool("dev-outbox", false, "serve /dev/outbox (every code sent) even on a non-loopback address or behind a proxy")
+	cooldown := fs.Duration("resend-cooldown", 30*time.Second, "wait before another code may go to the same number, doubling per code up to 5 minutes; 0 turns it off")
 	providerName := fs.String("provider", "", "`selfhosted` runs verification in the app, codes on the console (loopback only); empty picks from the environment")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -102,7 +104,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 2
 	}
-	client, err := verify.New(p, verify.WithDefaultRegion(*region))
+	// One instance: the policies count in memory. Several instances share
+	// a Redis store instead (store/redisstore).
+	mem, err := store.NewMemory()
+	if err != nil {
+		fmt.Fprintln(stderr, "webapp:", err)
+		return 1
+	}
+	client, err := verify.New(p, append([]verify.Option{verify.WithDefaultRegion(*region)}, app.Policies(mem, *cooldown)...)...)
 	if err != nil {
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 2

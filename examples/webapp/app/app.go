@@ -15,9 +15,10 @@
 // accepted, a new session ID at each login step, at most
 // Config.MaxSessions sessions, each ending when idle and after a fixed
 // lifetime; the same answer and timing for unknown and known accounts;
-// rate limits per account, per IP address and in total on sign-ups,
-// logins, sends and checks; constant-time comparisons; no login until a
-// check says approved.
+// rate limits per account, per IP address and in total on sign-ups and
+// logins; verify's policies (Policies) on sends and checks, per account
+// and per IP address; constant-time comparisons; no login until a check
+// says approved.
 //
 // Every code is bound to the step it was sent for: the action, the
 // account, the state of the account's factor, the verification. Its
@@ -103,8 +104,10 @@ type App struct {
 	dummy   *user // hashed against for unknown e-mails, to equalise timing
 	signups limits
 	logins  limits
-	sends   limits
-	checks  limits
+	// Authenticator-app set-ups and codes: verify's policies (Policies)
+	// cover SMS and calls, not factors.
+	totpSetups limits
+	totpChecks limits
 }
 
 // New returns an App, or an error if cfg is incomplete or has a negative
@@ -152,10 +155,10 @@ func New(cfg Config) (*App, error) {
 		},
 		// Sign-ups and logins each cost a PBKDF2 hash: their global limits
 		// bound the CPU that strangers can make the server spend.
-		signups: newLimits(10, 10, 100, window),
-		logins:  newLimits(10, 40, 600, window),
-		sends:   newLimits(5, 20, 0, window),
-		checks:  newLimits(10, 40, 0, window),
+		signups:    newLimits(10, 10, 100, window),
+		logins:     newLimits(10, 40, 600, window),
+		totpSetups: newLimits(5, 20, 0, window),
+		totpChecks: newLimits(10, 40, 0, window),
 	}
 	salt := []byte("dummy-salt-0123456789")
 	a.dummy = &user{salt: salt, hash: hashPassword("dummy password", salt, cfg.Iterations)}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -44,7 +45,12 @@ func setupWith(t *testing.T, verifyOpts []verify.Option, config func(*Config), f
 	t.Helper()
 	clock := fake.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := fake.MustNew(append([]fake.Option{fake.WithClock(clock.Now)}, fakeOpts...)...)
-	client, err := verify.New(f, append([]verify.Option{verify.WithDefaultRegion("US")}, verifyOpts...)...)
+	mem, err := store.NewMemory(store.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append([]verify.Option{verify.WithDefaultRegion("US")}, Policies(mem, 30*time.Second)...)
+	client, err := verify.New(f, append(opts, verifyOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +170,7 @@ func (e *env) enrolled() *browser {
 	b.enroll("(415) 555-2671")
 	b.code(e.lastCode(phone))
 	b.wantPage("enrolment", "Two-step login is on")
+	e.advance(time.Minute) // past the resend cooldown of the enrolment's code
 	return b
 }
 
@@ -364,8 +371,12 @@ func TestResendAndVoiceFallback(t *testing.T) {
 	b := e.browser()
 	b.login(email, password)
 	first := e.lastCode(phone)
+	// The resend cooldown: the enrolment and the login each sent a code to
+	// the number, so the next waits a minute, and the one after two.
+	e.advance(time.Minute)
 	b.action("resend")
 	b.wantPage("resend", "We sent you a code by text message.")
+	e.advance(2 * time.Minute)
 	b.action("call")
 	b.wantPage("call", "We are calling you")
 	msgs := e.messages()
@@ -456,6 +467,7 @@ func TestOutcomeUnknownNeverGrants(t *testing.T) {
 	// code and gets in.
 	b.code(e.lastCode(phone))
 	b.wantPage("gone", "expired")
+	e.advance(time.Minute) // past the resend cooldown
 	b.action("resend")
 	b.code(e.lastCode(phone))
 	b.wantPage("retry", "Welcome")
@@ -525,11 +537,23 @@ func TestRateLimits(t *testing.T) {
 	e := setup(t)
 	e.enrolled().logout()
 	b := e.browser()
-	b.login(email, password)
-	for range 4 { // the login sent 1; the enrolment 1 more within the window
-		b.action("resend")
+	b.login(email, password) // the second code to the number in a minute
+	// "Send again" too soon: nothing is sent, and the page says how long
+	// to wait; the wait doubles with each code.
+	sent := len(e.messages())
+	e.advance(25 * time.Second)
+	b.action("resend")
+	b.wantPage("resend too soon", "ask for another one in 35 seconds")
+	b.action("call")
+	b.wantPage("call too soon", "ask for another one in 35 seconds")
+	if n := len(e.messages()); n != sent {
+		t.Errorf("%d codes sent during the cooldown", n-sent)
 	}
-	b.wantPage("sixth send", "Too many codes requested")
+	e.advance(35 * time.Second)
+	b.action("resend")
+	b.wantPage("resend after the wait", "We sent you a code by text message.")
+	b.action("resend")
+	b.wantPage("third resend", "ask for another one in 2 minutes")
 
 	// Logins: 10 per account in the window.
 	c := e.browser()
@@ -555,7 +579,7 @@ func TestCheckRateLimit(t *testing.T) {
 		b.code("1111")
 	}
 	b.code("1111")
-	b.wantPage("eleventh check", "Too many attempts")
+	b.wantPage("eleventh check", "Too many attempts. Try again in 10 minutes.")
 }
 
 func TestGuards(t *testing.T) {

@@ -96,6 +96,7 @@ func (e *env) enrol(mail, number string) {
 	b.code(e.lastCode(number))
 	b.wantPage("enrolment of "+mail, "Two-step login is on")
 	b.logout()
+	e.advance(time.Minute) // past the resend cooldown of the enrolment's code
 }
 
 // TestCodeApprovesOnlyTheLoginItWasSentFor: an attacker who knows the
@@ -543,6 +544,7 @@ func TestStepVoidOnceTheFactorChanged(t *testing.T) {
 		br.login(email, password)
 		br.code(e.lastCode(phone))
 		br.wantPage("login", "Welcome")
+		e.advance(5 * time.Minute) // past the resend cooldown
 	}
 	a.disable2FA() // a code to the old number
 	disableCode := e.lastCode(phone)
@@ -609,6 +611,7 @@ func TestApprovalInFlightMatrix(t *testing.T) {
 		{"disable", func(e *env, b *browser) string {
 			b.login(email, password)
 			b.code(e.lastCode(phone))
+			e.advance(time.Minute) // past the resend cooldown
 			b.disable2FA()
 			return e.lastCode(phone)
 		}, func(st *state) { st.adaPhone, st.adaOn = "", false }},

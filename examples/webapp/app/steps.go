@@ -68,10 +68,7 @@ func (a *App) deliver(r *http.Request, s *session, p *pending, ch verify.Channel
 	if factor == factorTOTP {
 		return "Enter the code your authenticator app shows."
 	}
-	if !a.allowed(a.sends, r, account) {
-		return "Too many codes requested. Wait a few minutes, then try again."
-	}
-	v, err := a.cfg.Verify.Start(r.Context(), target, ch, nil)
+	v, err := a.cfg.Verify.Start(r.Context(), target, ch, &verify.StartOptions{CallerKeys: a.callerKeys(r, account)})
 	switch {
 	case err == nil:
 		a.mu.Lock()
@@ -87,12 +84,19 @@ func (a *App) deliver(r *http.Request, s *session, p *pending, ch verify.Channel
 		}
 		return "We sent you a code by text message."
 	case errors.Is(err, verify.ErrTooManySends):
+		if d, ok := verify.RetryAfter(err); ok {
+			return "A code was sent a moment ago: use it, or ask for another one in " + waitText(d) + "."
+		}
 		return "Too many codes were sent to this number. Use the last one you received, or wait 10 minutes."
 	case errors.Is(err, verify.ErrUndeliverable):
+		var pe *verify.PolicyError
+		if errors.As(err, &pe) {
+			return "We do not send codes to numbers like this one. Use another number."
+		}
 		return "We could not send a text message to this number. Try \"Call me instead\"."
 	case errors.Is(err, verify.ErrRateLimited):
 		if d, ok := verify.RetryAfter(err); ok {
-			return "Too many requests. Try again in " + strconv.Itoa(int(d.Seconds())) + " seconds."
+			return "Too many requests. Try again in " + waitText(d) + "."
 		}
 		return "Too many requests. Try again in a minute."
 	case errors.Is(err, verify.ErrOutcomeUnknown):
@@ -107,12 +111,12 @@ var errWrongVerification = fmt.Errorf("%w: the approval is for another verificat
 
 // checkCode checks code against step p's verification id and reports
 // whether it is approved.
-func (a *App) checkCode(ctx context.Context, p *pending, id, code string) (bool, error) {
+func (a *App) checkCode(ctx context.Context, p *pending, id, code string, keys map[string]string) (bool, error) {
 	switch p.factor {
 	case factorTOTP:
 		return a.checkTOTP(ctx, p, id, code)
 	case factorSMS:
-		v, err := a.cfg.Verify.CheckID(ctx, id, code, nil)
+		v, err := a.cfg.Verify.CheckID(ctx, id, code, &verify.CheckOptions{CallerKeys: keys})
 		if err != nil || !v.Approved() {
 			return false, err
 		}
@@ -224,12 +228,12 @@ func (a *App) verify(w http.ResponseWriter, r *http.Request) {
 	case !reserved:
 		fail("Too many wrong codes. Wait 10 minutes, then ask for a new code.")
 		return
-	case !a.allowed(a.checks, r, account):
+	case app && !a.allowed(a.totpChecks, r, account):
 		refund()
 		fail("Too many attempts. Wait a few minutes and try again.")
 		return
 	}
-	ok, err := a.checkCode(r.Context(), p, id, r.PostForm.Get("code"))
+	ok, err := a.checkCode(r.Context(), p, id, r.PostForm.Get("code"), a.callerKeys(r, account))
 	switch {
 	case err == nil && ok:
 		a.complete(w, r, s, p)
@@ -242,6 +246,13 @@ func (a *App) verify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fail("That code is not right. " + strconv.Itoa(left) + " tries left.")
+	case errors.Is(err, verify.ErrRateLimited):
+		refund() // refused before it reached the provider
+		if d, ok := verify.RetryAfter(err); ok {
+			fail("Too many attempts. Try again in " + waitText(d) + ".")
+			return
+		}
+		fail("Too many attempts. Wait a few minutes and try again.")
 	case errors.Is(err, verify.ErrInvalidRequest):
 		refund() // refused before it reached the provider
 		fail("Codes are made of digits, like 123456. Check what you typed.")

@@ -118,7 +118,7 @@ func (a *App) startTOTPEnroll(w http.ResponseWriter, r *http.Request, s *session
 		stale = old.target // an unconfirmed app from an earlier try
 	}
 	a.mu.Unlock()
-	if !a.allowed(a.sends, r, account) {
+	if !a.allowed(a.totpSetups, r, account) {
 		a.redirect(w, r, "/", "Too many attempts. Wait a few minutes, then try again.")
 		return
 	}

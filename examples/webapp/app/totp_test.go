@@ -118,6 +118,7 @@ func TestAuthenticatorAppEndToEnd(t *testing.T) {
 	if !e.user(email).twoFA {
 		t.Fatalf("phone not enrolled:\n%s", b.page)
 	}
+	e.advance(time.Minute) // past the resend cooldown of the enrolment's code
 	b.logout()
 	b.login(email, password)
 	b.get("/verify")
@@ -146,6 +147,7 @@ func TestAuthenticatorAppEndToEnd(t *testing.T) {
 	if list, err := e.app.cfg.Verify.ListFactors(ctx(), u.identity); err != nil || len(list) != 0 {
 		t.Errorf("factors left at the provider: %v %v", list, err)
 	}
+	e.advance(time.Minute) // past the resend cooldown of the fallback's code
 	b.logout()
 	b.login(email, password)
 	b.wantPage("login after removal", "We sent you a code")
