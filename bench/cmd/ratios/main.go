@@ -8,8 +8,9 @@
 // With -cpu 1,2 every round runs each variant at each GOMAXPROCS in turn,
 // and with -parallel each runs from GOMAXPROCS goroutines at once
 // (testing.B.RunParallel); the table then also gives pairs per second and
-// how it grew from the first GOMAXPROCS. Interleaving puts a change in the
-// machine's load on every variant alike.
+// how it grew from the first GOMAXPROCS. Interleaving (each round starting
+// with the next variant) puts a change in the machine's load on every
+// variant alike.
 package main
 
 import (
@@ -81,7 +82,11 @@ func main() {
 	for r := range *rounds {
 		for p, n := range procs {
 			runtime.GOMAXPROCS(n)
-			for i, v := range vs {
+			// Each round starts with another variant, so that none always
+			// follows the same one (and pays for its garbage).
+			for k := range vs {
+				i := (k + r) % len(vs)
+				v := vs[i]
 				res, err := measure(pairs[i], *parallel)
 				if err != nil {
 					fatal(fmt.Errorf("%s: %w", v.Name, err))
@@ -92,6 +97,7 @@ func main() {
 				s.allocs = append(s.allocs, float64(res.MemAllocs)/float64(res.N))
 				fmt.Fprintf(os.Stderr, "round %d/%d cpu %d %-12s %8d ops %10.0f ns/op %8.0f B/op %7.1f allocs/op\n",
 					r+1, *rounds, n, v.Name, res.N, s.ns[r], s.bytes[r], s.allocs[r])
+				runtime.GC()
 			}
 		}
 	}
