@@ -40,8 +40,8 @@
 //
 // A Router declares ResendOnStart only when every route does, CheckByTo
 // only with WithCheckByTo, and the union of its routes' channels. It has
-// Cancel and Fetch; a verification whose route lacks the operation gets
-// provider.ErrUnsupported. Common returns a view with only the optional
+// Cancel, Fetch and Approve; a verification whose route lacks the
+// operation gets provider.ErrUnsupported. Common returns a view with only the optional
 // interfaces every route has, for code that decides by type assertion.
 //
 // # Reporting

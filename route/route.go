@@ -68,7 +68,7 @@ type Event struct {
 // the next route only when the failure proves nothing was sent, and sends
 // every later call of a verification back to the provider that started it.
 // It implements provider.Provider, provider.Canceler, provider.Fetcher,
-// provider.Namer and provider.CapabilityReporter. It is safe for
+// provider.Approver, provider.Namer and provider.CapabilityReporter. It is safe for
 // concurrent use.
 type Router struct {
 	routes []route
@@ -510,6 +510,18 @@ func (r *Router) Cancel(ctx context.Context, id string) (provider.Verification, 
 	})
 }
 
+// Approve approves a verification without a code, with the route that
+// started it. A route whose provider cannot approve gives ErrUnsupported.
+func (r *Router) Approve(ctx context.Context, id string) (provider.Verification, error) {
+	return r.byID(ctx, "approve", id, func(p provider.Provider) (func(context.Context, string) (provider.Verification, error), bool) {
+		a, ok := p.(provider.Approver)
+		if !ok {
+			return nil, false
+		}
+		return a.Approve, true
+	})
+}
+
 // Fetch looks a verification up with the route that started it. A route
 // whose provider cannot fetch gives ErrUnsupported.
 func (r *Router) Fetch(ctx context.Context, id string) (provider.Verification, error) {
@@ -541,7 +553,7 @@ func (r *Router) byID(ctx context.Context, op, id string, method func(provider.P
 		return provider.Verification{}, &Error{Op: op, Route: rt.name, Err: err}
 	}
 	v.ID = r.outer(rt, v.ID, inner, id)
-	if op == "cancel" {
+	if op == "cancel" || op == "approve" {
 		r.forget(ctx, id)
 	}
 	return v, nil
@@ -589,26 +601,59 @@ func (r *Router) report(ctx context.Context, op, name, id string, err error, ove
 
 // Common returns r as a provider with exactly the optional interfaces
 // every route's provider has: provider.Canceler only when all of them can
-// cancel, provider.Fetcher only when all can fetch. The Router itself has
-// both, and answers ErrUnsupported for a verification whose route lacks
-// the operation; give Common to code (such as the conformance suite or
-// the verify client) that decides by type assertion what it may call.
+// cancel, provider.Fetcher only when all can fetch, provider.Approver only
+// when all can approve. The Router itself has the three, and answers
+// ErrUnsupported for a verification whose route lacks the operation; give
+// Common to code (such as the conformance suite or the verify client) that
+// decides by type assertion what it may call.
 func (r *Router) Common() provider.Provider {
-	canCancel, canFetch := true, true
+	can := [3]bool{true, true, true}
 	for i := range r.routes {
-		_, c := r.routes[i].p.(provider.Canceler)
-		_, f := r.routes[i].p.(provider.Fetcher)
-		canCancel, canFetch = canCancel && c, canFetch && f
+		p := r.routes[i].p
+		_, c := p.(provider.Canceler)
+		_, f := p.(provider.Fetcher)
+		_, a := p.(provider.Approver)
+		can = [3]bool{can[0] && c, can[1] && f, can[2] && a}
 	}
-	switch {
-	case canCancel && canFetch:
+	c, cm, fm, am := core{r}, cancelM{r}, fetchM{r}, approveM{r}
+	switch can {
+	case [3]bool{true, true, true}:
 		return r
-	case canCancel:
-		return cancelOnly{core{r}}
-	case canFetch:
-		return fetchOnly{core{r}}
+	case [3]bool{true, true, false}:
+		return struct {
+			core
+			cancelM
+			fetchM
+		}{c, cm, fm}
+	case [3]bool{true, false, true}:
+		return struct {
+			core
+			cancelM
+			approveM
+		}{c, cm, am}
+	case [3]bool{false, true, true}:
+		return struct {
+			core
+			fetchM
+			approveM
+		}{c, fm, am}
+	case [3]bool{true, false, false}:
+		return struct {
+			core
+			cancelM
+		}{c, cm}
+	case [3]bool{false, true, false}:
+		return struct {
+			core
+			fetchM
+		}{c, fm}
+	case [3]bool{false, false, true}:
+		return struct {
+			core
+			approveM
+		}{c, am}
 	}
-	return core{r}
+	return c
 }
 
 // core exposes the Router's Start and Check, name and capabilities.
@@ -626,16 +671,22 @@ func (c core) Name() string                        { return c.r.Name() }
 func (c core) Capabilities() provider.Capabilities { return c.r.Capabilities() }
 func (c core) String() string                      { return c.r.String() }
 
-type cancelOnly struct{ core }
+type cancelM struct{ r *Router }
 
-func (c cancelOnly) Cancel(ctx context.Context, id string) (provider.Verification, error) {
-	return c.r.Cancel(ctx, id)
+func (m cancelM) Cancel(ctx context.Context, id string) (provider.Verification, error) {
+	return m.r.Cancel(ctx, id)
 }
 
-type fetchOnly struct{ core }
+type fetchM struct{ r *Router }
 
-func (c fetchOnly) Fetch(ctx context.Context, id string) (provider.Verification, error) {
-	return c.r.Fetch(ctx, id)
+func (m fetchM) Fetch(ctx context.Context, id string) (provider.Verification, error) {
+	return m.r.Fetch(ctx, id)
+}
+
+type approveM struct{ r *Router }
+
+func (m approveM) Approve(ctx context.Context, id string) (provider.Verification, error) {
+	return m.r.Approve(ctx, id)
 }
 
 // String describes the router.

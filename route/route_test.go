@@ -272,3 +272,43 @@ func TestSharedMemory(t *testing.T) {
 		t.Errorf("Check by To with the store down: %v", err)
 	}
 }
+
+// cancelOnly is a provider that can cancel but not fetch or approve.
+type cancelOnly struct{ *fake.Fake }
+
+func (c cancelOnly) Fetch()   {} // not provider.Fetcher: wrong signature
+func (c cancelOnly) Approve() {} // not provider.Approver
+
+// TestCommon checks that Common has exactly the optional interfaces every
+// route has, and that the Router answers ErrUnsupported for a route that
+// lacks one.
+func TestCommon(t *testing.T) {
+	t.Parallel()
+	f := fake.MustNew()
+	all, _ := route.New([]route.Route{{Name: "a", Provider: f}, {Name: "b", Provider: fake.MustNew()}})
+	if all.Common() != provider.Provider(all) {
+		t.Error("Common of routes that have everything is not the Router itself")
+	}
+	mixed, _ := route.New([]route.Route{{Name: "a", Provider: cancelOnly{f}}, {Name: "b", Provider: fake.MustNew()}})
+	p := mixed.Common()
+	_, c := p.(provider.Canceler)
+	_, fe := p.(provider.Fetcher)
+	_, ap := p.(provider.Approver)
+	if !c || fe || ap {
+		t.Errorf("Common: Canceler %v, Fetcher %v, Approver %v; want true, false, false", c, fe, ap)
+	}
+	ctx := context.Background()
+	v, err := mixed.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mixed.Fetch(ctx, v.ID); !errors.Is(err, provider.ErrUnsupported) {
+		t.Errorf("Fetch through a route that cannot: %v", err)
+	}
+	if _, err := mixed.Approve(ctx, v.ID); !errors.Is(err, provider.ErrUnsupported) {
+		t.Errorf("Approve through a route that cannot: %v", err)
+	}
+	if got, err := p.(provider.Canceler).Cancel(ctx, v.ID); err != nil || got.Status != provider.StatusCanceled || got.ID != v.ID {
+		t.Errorf("Cancel through Common = %v, %v", got, err)
+	}
+}
