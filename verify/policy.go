@@ -2,7 +2,7 @@ package verify
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,6 +44,22 @@ func PerCaller(name string) Scope { return Scope("caller:" + name) }
 func PerPrefix(digits int) Scope { return Scope("prefix:" + strconv.Itoa(digits)) }
 
 type scopeKind uint8
+
+// scopeKey is the short form of a scope in store keys: "d", "cc", "g",
+// "c:NAME" or "pN".
+func scopeKey(k scopeKind, name string, digits int) string {
+	switch k {
+	case scopeDestination:
+		return "d"
+	case scopeCountry:
+		return "cc"
+	case scopeGlobal:
+		return "g"
+	case scopeCaller:
+		return "c:" + name
+	}
+	return "p" + strconv.Itoa(digits)
+}
 
 const (
 	scopeDestination scopeKind = iota + 1
@@ -228,7 +244,9 @@ const maxWindow = 7 * 24 * time.Hour
 // there is no cooldown.
 //
 // A Start that fails without sending (any error but ErrOutcomeUnknown)
-// gives its place back: the user can retry at once.
+// gives its place back: the user can retry at once. After
+// ErrOutcomeUnknown a code may have gone, so the wait stands; Resume is a
+// Start and waits too.
 func WithResendCooldown(first, max time.Duration) Option {
 	return func(c *config) error {
 		if first < time.Second || max < first || max > maxWindow {
@@ -243,7 +261,7 @@ func WithResendCooldown(first, max time.Duration) Option {
 			waits = append(waits, w)
 		}
 		c.policy.waits = waits
-		c.policy.cooldownPf = "verify|r|" + PerDestination.key() + "|" + first.String() + "-" + max.String() + "|*|"
+		c.policy.cooldownPf = "vk|r|d|" + first.String() + "-" + max.String() + "|*|"
 		return nil
 	}
 }
@@ -251,8 +269,6 @@ func WithResendCooldown(first, max time.Duration) Option {
 // cooldownReset is how long a destination keeps its place in the series of
 // growing waits after its last wait ended.
 const cooldownReset = time.Hour
-
-func (s Scope) key() string { return string(s) }
 
 // WithSendBudget makes Start refuse a send once max codes were sent within
 // window per value of scope: per destination, per caller key, per country
@@ -330,7 +346,7 @@ func newBudget(opt, kind string, scope Scope, max int, window time.Duration, cha
 	return budget{
 		scope: scope, kind: k, name: name, digits: digits,
 		max: int64(max), window: window, channels: channels,
-		pf: "verify|" + kind + "|" + string(scope) + "|" + window.String() + "|" + chs + "|",
+		pf: "vk|" + kind + "|" + scopeKey(k, name, digits) + "|" + window.String() + "|" + chs + "|",
 	}, nil
 }
 
@@ -504,7 +520,7 @@ type policyReq struct {
 	// The last value hashed, and its hash: a destination is in several
 	// keys of a request.
 	hashOf string
-	hash   [32]byte
+	hash   [22]byte
 	hashed bool
 }
 
@@ -524,15 +540,17 @@ func (r *policyReq) free() {
 // add appends a limit whose key is pf and the scope's value; seal makes
 // the keys strings. Destinations and caller keys are personal data, which
 // store keys must not carry: they are replaced by the first 128 bits of
-// their SHA-256, in hex (32 bytes, however long the value). Calling codes
-// and prefixes are kept as they are.
+// their SHA-256, in unpadded base64url (22 bytes, however long the
+// value). Calling codes and prefixes are kept as they are. Keys look like
+// "vk|s|c:ip|1h0m0s|*|" followed by the value: the kind (s send budget, c
+// check budget, r cooldown), the scope, the window, the channels.
 func (r *policyReq) add(pf, value string, lim store.Limit, ru rule) {
 	start := len(r.buf)
 	r.buf = append(r.buf, pf...)
 	if ru.b == nil || ru.b.kind == scopeDestination || ru.b.kind == scopeCaller {
 		if !r.hashed || r.hashOf != value {
 			sum := sha256.Sum256([]byte(value))
-			hex.Encode(r.hash[:], sum[:16])
+			base64.RawURLEncoding.Encode(r.hash[:], sum[:16])
 			r.hashOf, r.hashed = value, true
 		}
 		r.buf = append(r.buf, r.hash[:]...)

@@ -35,7 +35,7 @@ func FuzzPolicyKeys(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if strings.Count(bud.pf, "|") != 5 || !strings.HasPrefix(bud.pf, "verify|s|") {
+		if strings.Count(bud.pf, "|") != 5 || !strings.HasPrefix(bud.pf, "vk|s|") {
 			t.Fatalf("scope %q gives key prefix %q, want 5 separators", scope, bud.pf)
 		}
 		if strings.Count(string(Scope(scope)), "|") != 0 {
@@ -54,13 +54,13 @@ func FuzzPolicyKeys(f *testing.F) {
 				t.Fatalf("key %q lacks its prefix %q", k, bud.pf)
 			}
 			v := k[len(bud.pf):]
-			if hashed && len(v) != 32 {
-				t.Fatalf("hashed value %q is %d bytes, want 32", v, len(v))
+			if hashed && len(v) != 22 {
+				t.Fatalf("hashed value %q is %d bytes, want 22", v, len(v))
 			}
 			if hashed {
 				for i := range len(v) {
-					if c := v[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-						t.Fatalf("hashed value %q is not hex", v)
+					if c := v[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
+						t.Fatalf("hashed value %q is not base64url", v)
 					}
 				}
 			}
