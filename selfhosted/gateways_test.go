@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -189,12 +188,9 @@ func TestGatewayAPI(t *testing.T) {
 // ErrOutcomeUnknown).
 func TestGatewayTransportFaults(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + l.Addr().String()
-	l.Close()
+	// Port 0: nothing can listen there, so every dial is refused. (A port
+	// freed by closing a listener is not: another test can take it.)
+	dead := "http://127.0.0.1:0"
 	s, _ := selfhosted.NewGatewayAPI(gwToken, "Acme", selfhosted.WithGatewayURL(dead), selfhosted.WithGatewayRetries(1, 0))
 	if err := s.Send(t.Context(), smsMsg); !errors.Is(err, provider.ErrUnavailable) {
 		t.Errorf("unreachable gateway: error = %v, want ErrUnavailable", err)

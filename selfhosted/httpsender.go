@@ -92,7 +92,9 @@ func WithGatewayURL(raw string) HTTPOption {
 }
 
 // WithGatewayHTTPClient sends through a copy of c instead of a client with
-// a 10 s timeout.
+// a 10 s timeout and an http.Transport of its own (a clone of
+// http.DefaultTransport, so that closing DefaultTransport's idle
+// connections elsewhere cannot cut a send).
 func WithGatewayHTTPClient(c *http.Client) HTTPOption {
 	return func(s *httpSender) error {
 		if c == nil {
@@ -152,7 +154,7 @@ type httpSender struct {
 }
 
 func newHTTPSender(name, base string, opts []HTTPOption) (*httpSender, error) {
-	s := &httpSender{name: name, base: base, hc: &http.Client{Timeout: 10 * time.Second}, retries: 2, wait: 200 * time.Millisecond, templates: DefaultTemplates}
+	s := &httpSender{name: name, base: base, hc: &http.Client{Timeout: 10 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}, retries: 2, wait: 200 * time.Millisecond, templates: DefaultTemplates}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("selfhosted: nil option")

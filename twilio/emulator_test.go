@@ -3,7 +3,6 @@ package twilio_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,7 +112,7 @@ func TestEmulatorSNA(t *testing.T) {
 	if got, err := c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID}); err != nil || got.Approved() {
 		t.Fatalf("CheckSNA before the device step = %v, %v; want pending", got, err)
 	}
-	resp, err := http.Get(d.SNA.URL) // the device step
+	resp, err := srv.Client().Get(d.SNA.URL) // the device step
 	if err != nil {
 		t.Fatal(err)
 	}

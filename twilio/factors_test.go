@@ -465,7 +465,7 @@ func TestEmulator_FactorsLikeTheSDKs(t *testing.T) {
 		if f != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -547,7 +547,7 @@ func TestEmulator_FactorsLikeTheSDKs(t *testing.T) {
 	req, _ := http.NewRequest("POST", base+"/Challenges", strings.NewReader(url.Values{"FactorSid": {sid}, "AuthPayload": {code(0)}}.Encode()))
 	req.SetBasicAuth(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

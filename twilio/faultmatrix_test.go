@@ -238,7 +238,7 @@ var faults = []fault{
 	{name: "302 redirect (not followed)", handler: redirectTo(http.StatusFound), want: byClass(unknown1, unavail1, unavail1)},
 	{name: "307 redirect (not followed)", handler: redirectTo(http.StatusTemporaryRedirect), want: byClass(unknown1, unavail1, unavail1)},
 	{name: "308 redirect, with a caller's client that follows redirects", handler: redirectTo(http.StatusPermanentRedirect),
-		opts: []twilio.Option{twilio.WithHTTPClient(&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }})},
+		opts: []twilio.Option{twilio.WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), CheckRedirect: func(*http.Request, []*http.Request) error { return nil }})},
 		want: byClass(unknown1, unavail1, unavail1)},
 	{name: "200 with a 2 MiB body", handler: body(200, []byte(`{"sid":"`+strings.Repeat("x", 2<<20)+`"}`)), want: byClass(unknown1, unavail1, unavail1)},
 	{name: "a body slower than the context", deadline: 300 * time.Millisecond,
@@ -256,15 +256,11 @@ var faults = []fault{
 	{name: "TLS failure (untrusted certificate)", listen: untrustedTLS, want: same(unavail1)},
 }
 
-// refused returns the address of a closed port.
-func refused(t *testing.T) (string, *atomic.Int32, func()) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr, new(atomic.Int32), func() {}
+// refused returns an address where every dial is refused: port 0, where
+// nothing can listen. (A port freed by closing a listener is not: another
+// test can take it.)
+func refused(*testing.T) (string, *atomic.Int32, func()) {
+	return "http://127.0.0.1:0", new(atomic.Int32), func() {}
 }
 
 // acceptAndDo accepts connections, counts them, and hands each to fn.

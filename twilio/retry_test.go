@@ -330,16 +330,12 @@ func TestDialFailureIsRetried(t *testing.T) {
 // fails to dial, so the request never left and the error is
 // ErrUnavailable, not ErrOutcomeUnknown.
 func TestConnectionRefused(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	// Port 0: nothing can listen there, so every dial is refused. (A port
+	// freed by closing a listener is not: another test can take it.)
 	var retries atomic.Int32
-	c, _ := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), twilio.WithBaseURL("http://"+addr),
+	c, _ := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), twilio.WithBaseURL("http://127.0.0.1:0"),
 		twilio.WithRetryWait(0, 0), twilio.WithRetries(2), twilio.WithRetryHook(func(twilio.RetryEvent) { retries.Add(1) }))
-	err = check(c)
+	err := check(c)
 	var re *twilio.RequestError
 	if !errors.Is(err, provider.ErrUnavailable) || !errors.As(err, &re) || re.Sent {
 		t.Errorf("Check = %#v, want an unsent RequestError matching ErrUnavailable", err)
@@ -403,7 +399,7 @@ func TestCanceledContext(t *testing.T) {
 // TestNoRedirects checks that a redirect is not followed (it could carry
 // the credentials to another host).
 func TestNoRedirects(t *testing.T) {
-	follow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+	follow := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
 	for _, opts := range [][]twilio.Option{nil, {twilio.WithHTTPClient(follow)}} {
 		mux, c := setup(t, opts...)
 		var other atomic.Int32

@@ -1,7 +1,6 @@
 package twiliotest_test
 
 import (
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -111,7 +110,7 @@ func TestSilentNetworkAuth(t *testing.T) {
 		t.Fatalf("check before the device step: %d %v", status, chk)
 	}
 	// The device opens the URL, with no credentials.
-	resp, err := http.Get(snaURL)
+	resp, err := c.hc.Get(snaURL)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET sna.url: %v %v", resp, err)
 	}
@@ -124,10 +123,10 @@ func TestSilentNetworkAuth(t *testing.T) {
 		t.Errorf("Approvals() = %v", got)
 	}
 	// The URL has done its work.
-	if resp, _ := http.Get(snaURL); resp.StatusCode != 404 {
+	if resp, _ := c.hc.Get(snaURL); resp.StatusCode != 404 {
 		t.Errorf("sna.url after approval: %d", resp.StatusCode)
 	}
-	if resp, _ := http.Get(c.base + "/_emulator/sna/nope"); resp.StatusCode != 404 {
+	if resp, _ := c.hc.Get(c.base + "/_emulator/sna/nope"); resp.StatusCode != 404 {
 		t.Errorf("unknown sna token: %d", resp.StatusCode)
 	}
 	// A check without a code is for sna only.

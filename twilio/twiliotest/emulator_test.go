@@ -23,13 +23,16 @@ type client struct {
 	t          *testing.T
 	base       string
 	user, pass string
+	// hc is the server's own client: http.DefaultClient's transport is
+	// shared, and another parallel test's server Close cuts it.
+	hc *http.Client
 }
 
 func newClient(t *testing.T, opts ...twiliotest.Option) (*client, *twiliotest.Server) {
 	t.Helper()
 	srv := twiliotest.NewServer(opts...)
 	t.Cleanup(srv.Close)
-	return &client{t: t, base: srv.URL, user: twiliotest.DefaultAccountSID, pass: twiliotest.DefaultAuthToken}, srv
+	return &client{t: t, base: srv.URL, user: twiliotest.DefaultAccountSID, pass: twiliotest.DefaultAuthToken, hc: srv.Client()}, srv
 }
 
 // call sends a request and decodes the JSON answer. A dropped connection
@@ -50,7 +53,7 @@ func (c *client) call(method, path string, form url.Values) (int, map[string]any
 	if c.user != "" {
 		req.SetBasicAuth(c.user, c.pass)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.hc.Do(req)
 	if err != nil {
 		return -1, nil, nil
 	}
@@ -76,7 +79,7 @@ func (c *client) raw(method, path, contentType, body string) (*http.Response, []
 	if c.user != "" {
 		req.SetBasicAuth(c.user, c.pass)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.hc.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}

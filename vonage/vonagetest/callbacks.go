@@ -84,9 +84,15 @@ func (e *Emulator) finish(rq *request, outcome string, now time.Time) {
 	go e.post(bodies, now)
 }
 
+// callbackClient posts the callbacks. Its transport is its own, not
+// http.DefaultTransport: closing any httptest.Server closes
+// DefaultTransport's idle connections, and a callback taking one at that
+// moment would fail and be lost.
+var callbackClient = &http.Client{Timeout: 5 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 // post sends the callbacks in order.
 func (e *Emulator) post(bodies []callbackJSON, now time.Time) {
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := callbackClient
 	for _, b := range bodies {
 		data, err := json.Marshal(b)
 		if err != nil {

@@ -24,6 +24,12 @@ const (
 	mail  = "alice@example.com"
 )
 
+// hc is the tests' client for raw requests. It has a transport of its
+// own: http.DefaultTransport is shared, and another parallel test's
+// server Close closes its idle connections under a request that is about
+// to use one ("http: CloseIdleConnections called").
+var hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 func setup(t *testing.T, opts ...vonagetest.Option) (*vonagetest.Server, *vonage.Client) {
 	t.Helper()
 	srv := vonagetest.NewServer(opts...)
@@ -212,7 +218,7 @@ func TestAuth(t *testing.T) {
 		if tc.auth != "" {
 			req.Header.Set("Authorization", tc.auth)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +258,7 @@ func TestProblems(t *testing.T) {
 		req, _ := http.NewRequest("POST", srv.URL+"/v2/verify", strings.NewReader(tc.body))
 		req.SetBasicAuth(vonagetest.DefaultAPIKey, vonagetest.DefaultAPISecret)
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +316,7 @@ func TestControlNeedsCredentials(t *testing.T) {
 		srv := vonagetest.NewServer(opts...)
 		defer srv.Close()
 		for _, path := range []string{"/_emulator/messages", "/_emulator/"} {
-			resp, err := http.Get(srv.URL + path)
+			resp, err := hc.Get(srv.URL + path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -320,7 +326,7 @@ func TestControlNeedsCredentials(t *testing.T) {
 			}
 			req, _ := http.NewRequest("GET", srv.URL+path, nil)
 			req.SetBasicAuth(vonagetest.DefaultAPIKey, vonagetest.DefaultAPISecret)
-			resp, err = http.DefaultClient.Do(req)
+			resp, err = hc.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -358,7 +364,7 @@ func TestSilentAuth(t *testing.T) {
 	if u == "" {
 		t.Fatal("no check_url")
 	}
-	resp, err := http.Get(u)
+	resp, err := hc.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +388,7 @@ func TestControlEndpoints(t *testing.T) {
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

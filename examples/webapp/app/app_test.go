@@ -246,7 +246,7 @@ func TestCSRF(t *testing.T) {
 
 func TestHeadersAndCookie(t *testing.T) {
 	e := setup(t)
-	resp, err := http.Get(e.srv.URL + "/")
+	resp, err := e.srv.Client().Get(e.srv.URL + "/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -255,13 +255,13 @@ func TestNoSessionForCookielessRequests(t *testing.T) {
 	e := setup(t)
 	for i := range 200 {
 		for _, path := range []string{"/", "/login", "/signup", "/verify", "/enroll", "/dev/outbox", "/static/app.css", "/nope"} {
-			resp, err := http.Get(e.srv.URL + path + "?i=" + string(rune('a'+i%26)))
+			resp, err := e.srv.Client().Get(e.srv.URL + path + "?i=" + string(rune('a'+i%26)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
 		}
-		resp, err := http.PostForm(e.srv.URL+"/login", url.Values{"email": {email}})
+		resp, err := e.srv.Client().PostForm(e.srv.URL+"/login", url.Values{"email": {email}})
 		if err != nil {
 			t.Fatal(err)
 		}
