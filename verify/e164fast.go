@@ -218,7 +218,7 @@ func fastE164(s string, wantType bool) (t target, ok bool) {
 		return target{}, false
 	}
 	// IsValidNumber: the region the number belongs to, then its types.
-	code := regions[0]
+	code, known := regions[0], false // known: code was chosen for being valid
 	if len(regions) > 1 {
 		code = ""
 		for _, rc := range regions {
@@ -232,7 +232,7 @@ func fastE164(s string, wantType bool) (t target, ok bool) {
 					break
 				}
 			} else if r.valid(nsn) {
-				code = rc
+				code, known = rc, true
 				break
 			}
 		}
@@ -242,7 +242,7 @@ func fastE164(s string, wantType bool) (t target, ok bool) {
 		return target{}, false
 	}
 	if !wantType {
-		if !r.valid(nsn) {
+		if !known && !r.valid(nsn) {
 			return target{}, false
 		}
 		return target{value: s}, true
