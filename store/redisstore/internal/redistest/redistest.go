@@ -19,8 +19,9 @@ import (
 
 // Server is a redis-server process that a test started.
 type Server struct {
-	dir  string
-	port int
+	dir   string
+	port  int
+	fsync string // appendfsync: always (Start) or everysec (StartMain)
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -42,11 +43,12 @@ func Require(tb testing.TB) string {
 
 // Start starts a redis-server on a free loopback port, with an append-only
 // file synced on every write in a temporary directory (so a killed server
-// restarts with every acknowledged write), and stops it when tb ends.
+// restarts with every acknowledged write; it makes every write wait for
+// the disk), and stops it when tb ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	Require(tb)
-	s := &Server{dir: tb.TempDir()}
+	s := &Server{dir: tb.TempDir(), fsync: "always"}
 	var err error
 	if s.port, err = freePort(); err != nil {
 		tb.Fatal(err)
@@ -59,12 +61,14 @@ func Start(tb testing.TB) *Server {
 }
 
 // StartMain is Start for TestMain, where there is no testing.TB: it returns
-// nil when redis-server is not installed.
+// nil when redis-server is not installed. Its server syncs the append-only
+// file every second (Redis's default), not on every write: it is for tests
+// and benchmarks that do not kill it.
 func StartMain(dir string) (*Server, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, nil
 	}
-	s := &Server{dir: dir}
+	s := &Server{dir: dir, fsync: "everysec"}
 	var err error
 	if s.port, err = freePort(); err != nil {
 		return nil, err
@@ -97,7 +101,7 @@ func (s *Server) start() error {
 		"--dir", s.dir,
 		"--save", "",
 		"--appendonly", "yes",
-		"--appendfsync", "always",
+		"--appendfsync", s.fsync,
 		"--loglevel", "notice",
 	)
 	dieWithParent(cmd)
