@@ -2,6 +2,7 @@ package twilio_test
 
 import (
 	"context"
+	"errors"
 
 	"flag"
 	"fmt"
@@ -29,6 +30,14 @@ type claim struct {
 	to, id, code string
 }
 
+// checkResult is what the client answered to one check of a target.
+type checkResult struct {
+	to string
+	// approvedOrUnknown: the check was reported approved, or its outcome
+	// unknown; anything else is a definite "not approved".
+	approvedOrUnknown bool
+}
+
 // TestChaos runs many users at once through verify → twilio → emulator
 // while faults are injected at random (errors with and without a lost
 // answer, dropped connections, 5xx, 429s), then checks the promises
@@ -37,6 +46,9 @@ type claim struct {
 //   - no approval was reported for a code other than the one sent;
 //   - no approval was reported that the emulator did not grant;
 //   - no verification was sent more codes than the policy allows;
+//   - no target had more approvals granted than checks the client
+//     reported approved or unknown: each grant answers one check, whose
+//     result must be one of those, never a definite failure;
 //   - every error is one of the sentinels or a context error;
 //   - no goroutine is left behind, and memory returns near its start.
 //
@@ -103,6 +115,7 @@ func chaos(t *testing.T, seed uint64) ([]claim, []error) {
 	var mu sync.Mutex
 	var claims []claim
 	var errs []error
+	var checks []checkResult
 	var wg sync.WaitGroup
 	for u := range *chaosUsers {
 		wg.Go(func() {
@@ -134,6 +147,9 @@ func chaos(t *testing.T, seed uint64) ([]claim, []error) {
 						got, err = client.Check(ctx, to, code, nil)
 					}
 					report(err)
+					mu.Lock()
+					checks = append(checks, checkResult{to, err == nil && got.Approved() || errors.Is(err, verify.ErrOutcomeUnknown)})
+					mu.Unlock()
 					if err == nil && got.Approved() {
 						mu.Lock()
 						claims = append(claims, claim{to: to, id: got.ID, code: code})
@@ -160,7 +176,9 @@ func chaos(t *testing.T, seed uint64) ([]claim, []error) {
 	}
 	codes := map[string]string{}
 	sends := map[string]int{}
+	toOf := map[string]string{}
 	for _, m := range srv.Messages() {
+		toOf[m.VerificationSID] = m.To
 		if prev, ok := codes[m.VerificationSID]; ok && prev != m.Code {
 			t.Errorf("verification %s was sent two codes", m.VerificationSID)
 		}
@@ -175,6 +193,21 @@ func chaos(t *testing.T, seed uint64) ([]claim, []error) {
 			t.Errorf("the client reported approval of %s for a code that was not its code", c.id)
 		}
 	}
+	grants := map[string]int{}
+	for sid := range granted {
+		grants[toOf[sid]]++
+	}
+	answered := map[string]int{}
+	for _, c := range checks {
+		if c.approvedOrUnknown {
+			answered[c.to]++
+		}
+	}
+	for to, n := range grants {
+		if answered[to] < n {
+			t.Errorf("%d approvals were granted to %s, but the client reported only %d of its checks approved or unknown: an approval became a definite failure", n, to, answered[to])
+		}
+	}
 	for sid, n := range sends {
 		if n > 5 {
 			t.Errorf("verification %s was sent %d codes; the policy allows 5", sid, n)
@@ -187,9 +220,11 @@ func chaos(t *testing.T, seed uint64) ([]claim, []error) {
 }
 
 // maybeFault injects a random fault one time in four. Faults that Twilio
-// could really produce only: a dropped connection or a 500, 502 or 504 may
-// come after the request was processed; a 503 or a 429 with 20429 means it
-// was not.
+// (or a proxy in front of it) could really produce only: a dropped
+// connection or a 500, 502 or 504 may come after the request was
+// processed, and so may a 503 that is not Twilio's own (code 0: a proxy's,
+// after forwarding); Twilio's 503 (20503) or a 429 with 20429 means it was
+// not.
 func maybeFault(srv *twiliotest.Server, rng *rand.Rand) {
 	if rng.IntN(4) != 0 {
 		return
@@ -197,7 +232,7 @@ func maybeFault(srv *twiliotest.Server, rng *rand.Rand) {
 	ops := []string{"start", "check", "fetch", "update", ""}
 	f := twiliotest.Fault{Op: ops[rng.IntN(len(ops))]}
 	ambiguous := rng.IntN(2) == 0
-	switch rng.IntN(6) {
+	switch rng.IntN(7) {
 	case 0:
 		f.Drop, f.Processed = true, ambiguous
 	case 1:
@@ -210,6 +245,8 @@ func maybeFault(srv *twiliotest.Server, rng *rand.Rand) {
 		f.Status, f.Code = 429, 20429
 	case 5:
 		f.Status, f.Processed = 504, ambiguous
+	case 6:
+		f.Status, f.Processed = 503, ambiguous // a proxy's 503
 	}
 	srv.InjectFault(f)
 }
