@@ -2,6 +2,7 @@ package twilio_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -123,5 +124,47 @@ func TestEmulatorSNA(t *testing.T) {
 	got, err := c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID})
 	if err != nil || !got.Approved() {
 		t.Fatalf("CheckSNA after the device step = %v, %v; want approved", got, err)
+	}
+}
+
+// TestEmulatorProxy503AfterProcessing: a proxy answers 503 after the check
+// reached Twilio and approved the code. The default policy does not repeat
+// the check (a repeat would find the verification gone and say
+// ErrNotFound) and reports ErrOutcomeUnknown; POSTRetryAny503, which
+// trusts the proxy, shows the failure the default avoids.
+func TestEmulatorProxy503AfterProcessing(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		policy twilio.POSTRetryPolicy
+		want   error
+	}{
+		{twilio.POSTRetryTwilio, provider.ErrOutcomeUnknown},
+		{twilio.POSTRetryOff, provider.ErrOutcomeUnknown},
+		{twilio.POSTRetryAny503, provider.ErrNotFound},
+	} {
+		srv := twiliotest.NewServer()
+		c, err := twilio.New(twiliotest.DefaultServiceSID,
+			twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
+			twilio.WithBaseURL(srv.URL), twilio.WithRetryWait(0, 0), twilio.WithPOSTRetry(tt.policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		v, err := c.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := srv.LastCode("+14155552671")
+		if err := srv.InjectFault(twiliotest.Fault{Op: "check", Status: 503, Processed: true}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
+		if !errors.Is(err, tt.want) {
+			t.Errorf("policy %d: Check = %v, want %v", tt.policy, err, tt.want)
+		}
+		if got := srv.Approvals(); len(got) != 1 || got[0] != v.ID {
+			t.Errorf("policy %d: the emulator granted %v", tt.policy, got)
+		}
+		srv.Close()
 	}
 }
