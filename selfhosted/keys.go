@@ -104,6 +104,7 @@ func (d *derived) name(dst []byte, kind byte, s string) []byte {
 type keyring struct {
 	primaryKey Key
 	primary    *derived
+	older      []*derived // in the order given
 	byID       map[string]*derived
 }
 
@@ -120,6 +121,8 @@ func newKeyring(primary Key, older []Key) (*keyring, error) {
 		kr.byID[d.id] = d
 		if i == 0 {
 			kr.primary = d
+		} else {
+			kr.older = append(kr.older, d)
 		}
 	}
 	return kr, nil

@@ -78,6 +78,11 @@ func WithSender(s Sender, channels ...provider.Channel) Option {
 // after a new key became the one given to New. Keep an old key until what
 // it sealed has expired (the validity window for verifications; factors
 // are sealed again under the new key whenever they change).
+//
+// Verifications started under an older key stay checkable by ID and by To
+// (a check by To that misses under the new key looks under each older
+// one). A Start to such a target starts a new verification under the new
+// key; the older one expires on its own.
 func WithOlderKeys(keys ...Key) Option {
 	return func(p *Provider) error {
 		kr, err := newKeyring(p.keys.primaryKey, keys)
@@ -518,6 +523,22 @@ func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (string, st
 	v, d := p.match(r, key, byID, nonce)
 	if v != nil && to != "" && v.to != to {
 		v, d = nil, nil // another target whose name collides: not this one's
+	}
+	if v == nil && !byID {
+		// After a key rotation, a verification started under an older key
+		// is named with that key: look there too (a round trip per older
+		// key, only on a miss).
+		for _, old := range p.keys.older {
+			var b [16]byte
+			okey := hexString(p.prefix+"v:", old.name(b[:0], 'v', to)[:nameLen])
+			or, err := p.st.Get(ctx, okey)
+			if err != nil {
+				return "", store.Record{}, nil, nil, failure(op, err)
+			}
+			if ov, od := p.match(or, okey, false, nonce); ov != nil && ov.to == to {
+				return okey, or, ov, od, nil
+			}
+		}
 	}
 	return key, r, v, d, nil
 }

@@ -143,6 +143,15 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil || !got.Approved() {
 		t.Fatalf("Check after rotation = %v, %v; want approved", got, err)
 	}
+	// By To, too: the name under the older key is looked up on a miss.
+	if _, err := old.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS}); err != nil {
+		t.Fatal(err)
+	}
+	code, _ = out.LastCode(to)
+	got, err = rotated.Check(ctx, provider.CheckRequest{To: to, Code: code})
+	if err != nil || !got.Approved() {
+		t.Fatalf("Check by To after rotation = %v, %v; want approved", got, err)
+	}
 	if _, err := selfhosted.New(m, k2, selfhosted.WithOlderKeys(k2), selfhosted.WithSender(out, provider.ChannelSMS)); err == nil {
 		t.Error("New accepted two keys with one ID")
 	}
