@@ -76,13 +76,20 @@ func TestFastE164MatchesPhonenumbers(t *testing.T) {
 	for cc := range phonenumbers.GetSupportedGlobalNetworkCallingCodes() {
 		add(phonenumbers.GetExampleNumberForNonGeoEntity(cc))
 	}
+	// The sweep is single-threaded and takes seconds; under the race
+	// detector (ten times slower, nothing to find here) or -short, check
+	// the examples and every tenth one's variants.
+	light := raceEnabled || testing.Short()
 	valid, decided, checked := 0, 0, 0
-	for _, s := range examples {
+	for n, s := range examples {
 		if _, err := parsePhone(s, "", false); err == nil {
 			valid++
 			if agreeIn(t, s, "DE") {
 				decided++
 			}
+		}
+		if light && n%10 != 0 {
+			continue
 		}
 		for i := 1; i < len(s); i++ {
 			for _, d := range "0159" {
