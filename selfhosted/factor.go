@@ -205,18 +205,48 @@ func publicChallenge(identity string, c *challengeRec) provider.Challenge {
 // load reads and opens an identity's record; rec is nil when the identity
 // has no record.
 func (p *Provider) load(ctx context.Context, op Op, identity string) (string, store.Record, *identityRec, error) {
+	key, r, rec, _, err := p.loadAny(ctx, op, identity)
+	return key, r, rec, err
+}
+
+// moved names an identity's record found under an older key's name, which
+// the next write moves to the primary key's name.
+type moved struct {
+	key     string
+	version uint64
+}
+
+// loadAny reads and opens an identity's record, under the primary key's
+// name or, after a key rotation, under an older key's name. When the record
+// is found under an older name, key is still the primary name, r is the
+// zero Record (absent there) and from names where it was found.
+func (p *Provider) loadAny(ctx context.Context, op Op, identity string) (string, store.Record, *identityRec, *moved, error) {
 	if err := ctx.Err(); err != nil {
-		return "", store.Record{}, nil, err
+		return "", store.Record{}, nil, nil, err
 	}
 	if !provider.ValidIdentity(identity) {
-		return "", store.Record{}, nil, newErr(op, provider.ErrInvalidRequest, "malformed identity")
+		return "", store.Record{}, nil, nil, newErr(op, provider.ErrInvalidRequest, "malformed identity")
 	}
 	key := p.identityKey(identity)
 	r, err := p.st.Get(ctx, key)
 	if err != nil {
-		return "", store.Record{}, nil, failure(op, err)
+		return "", store.Record{}, nil, nil, failure(op, err)
 	}
-	return key, r, p.openIdentity(r, key), nil
+	if rec := p.openIdentity(r, key); rec != nil || len(p.keys.older) == 0 {
+		return key, r, rec, nil, nil
+	}
+	for _, old := range p.keys.older {
+		var b [16]byte
+		okey := hexString(p.prefix+"e:", old.name(b[:0], 'e', identity))
+		or, err := p.st.Get(ctx, okey)
+		if err != nil {
+			return "", store.Record{}, nil, nil, failure(op, err)
+		}
+		if rec := p.openIdentity(or, okey); rec != nil {
+			return key, r, rec, &moved{okey, or.Version}, nil
+		}
+	}
+	return key, r, nil, nil, nil
 }
 
 func (p *Provider) openIdentity(r store.Record, key string) *identityRec {
@@ -239,7 +269,7 @@ func (p *Provider) openIdentity(r store.Record, key string) *identityRec {
 // identity has no record (and create is false: then ErrNotFound) or a new
 // empty record (create is true). fn returns whether to write.
 func (p *Provider) mutate(ctx context.Context, op Op, identity string, create bool, fn func(rec *identityRec, now time.Time) (bool, error)) error {
-	key, r, rec, err := p.load(ctx, op, identity)
+	key, r, rec, from, err := p.loadAny(ctx, op, identity)
 	if err != nil {
 		return err
 	}
@@ -257,12 +287,20 @@ func (p *Provider) mutate(ctx context.Context, op Op, identity string, create bo
 		sealed := p.keys.primary.seal(rec.encode(make([]byte, 0, 256)), []byte(key))
 		cur, err := p.st.CompareAndSwap(ctx, key, r.Version, sealed, factorTTL)
 		if err == nil {
+			if from != nil {
+				// Moved to the primary key's name: the old copy goes
+				// (best effort; a leftover is never read again, since the
+				// primary name is looked up first).
+				_, _ = p.st.CompareAndDelete(ctx, from.key, from.version)
+			}
 			return nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return failure(op, err)
 		}
-		r = cur
+		// Another replica changed (or moved) the record: decide again on
+		// the one under the primary name.
+		r, from = cur, nil
 		rec = p.openIdentity(cur, key)
 	}
 }
@@ -482,23 +520,27 @@ func (p *Provider) DeleteFactor(ctx context.Context, identity, factorID string) 
 	})
 }
 
-// DeleteEntity deletes the identity with all its factors and challenges.
+// DeleteEntity deletes the identity with all its factors and challenges
+// (under the primary key's name and, after a rotation, older ones).
 func (p *Provider) DeleteEntity(ctx context.Context, identity string) error {
-	key, r, rec, err := p.load(ctx, OpDelete, identity)
-	if err != nil {
-		return err
-	}
+	found := false
 	for {
-		if rec == nil {
-			return newErr(OpDelete, provider.ErrNotFound, "no such identity")
+		key, r, rec, from, err := p.loadAny(ctx, OpDelete, identity)
+		if err != nil {
+			return err
 		}
-		cur, err := p.st.CompareAndDelete(ctx, key, r.Version)
-		if err == nil {
+		if rec == nil {
+			if !found {
+				return newErr(OpDelete, provider.ErrNotFound, "no such identity")
+			}
 			return nil
 		}
-		if !errors.Is(err, store.ErrConflict) {
+		if from != nil {
+			key, r = from.key, store.Record{Version: from.version}
+		}
+		if _, err := p.st.CompareAndDelete(ctx, key, r.Version); err != nil && !errors.Is(err, store.ErrConflict) {
 			return failure(OpDelete, err)
 		}
-		r, rec = cur, p.openIdentity(cur, key)
+		found = true // deleted, or changed meanwhile: look again
 	}
 }

@@ -75,14 +75,19 @@ func WithSender(s Sender, channels ...provider.Channel) Option {
 }
 
 // WithOlderKeys lets the provider open what was sealed under older keys,
-// after a new key became the one given to New. Keep an old key until what
-// it sealed has expired (the validity window for verifications; factors
-// are sealed again under the new key whenever they change).
+// after a new key became the one given to New.
 //
 // Verifications started under an older key stay checkable by ID and by To
 // (a check by To that misses under the new key looks under each older
-// one). A Start to such a target starts a new verification under the new
-// key; the older one expires on its own.
+// one); a Start to such a target starts a new verification under the new
+// key, and the older one expires on its own. Keep the older key for the
+// validity window.
+//
+// An identity's factors are found under an older key's name too, and move
+// to the new key's name (sealed under the new key) at their next change:
+// keep an older key until every identity has changed since, or it is
+// unreachable. Switch the primary key on all replicas at once: a replica
+// still on the old key does not look under the new key's names.
 func WithOlderKeys(keys ...Key) Option {
 	return func(p *Provider) error {
 		kr, err := newKeyring(p.keys.primaryKey, keys)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/selfhosted"
 	"github.com/verifykit/verifykit/store"
@@ -415,5 +416,61 @@ func TestCanceledDuringSend(t *testing.T) {
 	}
 	if m.Len() != 1 {
 		t.Fatalf("the send that may have gone out was taken back (%d records)", m.Len())
+	}
+}
+
+// TestFactorKeyRotation checks that factors survive a key rotation: found
+// under the older key's name, moved to the new key's name at their next
+// change, usable afterwards without the older key.
+func TestFactorKeyRotation(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := newClock()
+	m, _ := store.NewMemory(store.WithClock(c.Now))
+	out := new(selfhosted.Outbox)
+	k1, k2 := selfhosted.NewKey("2026-01"), selfhosted.NewKey("2026-02")
+	newP := func(key selfhosted.Key, opts ...selfhosted.Option) *selfhosted.Provider {
+		p, err := selfhosted.New(m, key, append(opts, selfhosted.WithClock(c.Now), selfhosted.WithSender(out, provider.ChannelSMS))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const identity = "user-0001-rotate"
+	old := newP(k1)
+	e, err := old.EnrollFactor(ctx, provider.EnrollRequest{Identity: identity, Type: provider.FactorTOTP, FriendlyName: "phone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := totp.DecodeSecret(e.Secret)
+	ver := totp.NewVerifier(secret, e.TOTP)
+	if f, err := old.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: identity, FactorID: e.ID, Code: ver.Code(ver.Step(c.Now()))}); err != nil || !f.Verified() {
+		t.Fatalf("ConfirmFactor = %v, %v", f, err)
+	}
+	rotated := newP(k2, selfhosted.WithOlderKeys(k1))
+	if list, err := rotated.ListFactors(ctx, identity); err != nil || len(list) != 1 {
+		t.Fatalf("ListFactors after rotation = %v, %v; want the factor", list, err)
+	}
+	c.Advance(30 * time.Second)
+	ch, err := rotated.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: identity, FactorID: e.ID, Code: ver.Code(ver.Step(c.Now()))})
+	if err != nil || !ch.Approved() {
+		t.Fatalf("ChallengeFactor after rotation = %v, %v; want approved", ch, err)
+	}
+	// The replay is still refused after the move.
+	if ch, err := rotated.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: identity, FactorID: e.ID, Code: ver.Code(ver.Step(c.Now()))}); err != nil || ch.Approved() {
+		t.Fatalf("replay after the move = %v, %v; want not approved", ch, err)
+	}
+	if n := m.Len(); n != 1 {
+		t.Fatalf("%d records after the move, want 1 (the old name deleted)", n)
+	}
+	onlyNew := newP(k2)
+	if list, err := onlyNew.ListFactors(ctx, identity); err != nil || len(list) != 1 {
+		t.Fatalf("ListFactors with only the new key = %v, %v; want the moved factor", list, err)
+	}
+	if err := rotated.DeleteEntity(ctx, identity); err != nil {
+		t.Fatal(err)
+	}
+	if err := rotated.DeleteEntity(ctx, identity); !errors.Is(err, provider.ErrNotFound) {
+		t.Fatalf("DeleteEntity twice: %v, want ErrNotFound", err)
 	}
 }
