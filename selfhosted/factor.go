@@ -544,3 +544,11 @@ func (p *Provider) DeleteEntity(ctx context.Context, identity string) error {
 		found = true // deleted, or changed meanwhile: look again
 	}
 }
+
+// Rekey seals an identity's record again under the primary key, and moves
+// it to the primary key's name when it was found under an older key's name
+// (see WithOlderKeys). Run it over every identity after a rotation before
+// dropping the older key. An identity without a record gives ErrNotFound.
+func (p *Provider) Rekey(ctx context.Context, identity string) error {
+	return p.mutate(ctx, OpFactor, identity, false, func(*identityRec, time.Time) (bool, error) { return true, nil })
+}

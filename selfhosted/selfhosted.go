@@ -85,8 +85,8 @@ func WithSender(s Sender, channels ...provider.Channel) Option {
 //
 // An identity's factors are found under an older key's name too, and move
 // to the new key's name (sealed under the new key) at their next change:
-// keep an older key until every identity has changed since, or it is
-// unreachable. Switch the primary key on all replicas at once: a replica
+// keep an older key until every identity has changed since (Rekey forces
+// the move), or it is unreachable. Switch the primary key on all replicas at once: a replica
 // still on the old key does not look under the new key's names.
 func WithOlderKeys(keys ...Key) Option {
 	return func(p *Provider) error {

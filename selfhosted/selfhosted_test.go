@@ -467,6 +467,20 @@ func TestFactorKeyRotation(t *testing.T) {
 	if list, err := onlyNew.ListFactors(ctx, identity); err != nil || len(list) != 1 {
 		t.Fatalf("ListFactors with only the new key = %v, %v; want the moved factor", list, err)
 	}
+	// Rekey moves an identity that has not changed since the rotation.
+	const idle = "user-0002-idle"
+	if _, err := old.EnrollFactor(ctx, provider.EnrollRequest{Identity: idle, Type: provider.FactorTOTP, FriendlyName: "phone"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rotated.Rekey(ctx, idle); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := onlyNew.ListFactors(ctx, idle); err != nil || len(list) != 1 {
+		t.Fatalf("ListFactors after Rekey with only the new key = %v, %v", list, err)
+	}
+	if err := rotated.Rekey(ctx, "user-0003-nobody"); !errors.Is(err, provider.ErrNotFound) {
+		t.Fatalf("Rekey of an unknown identity: %v, want ErrNotFound", err)
+	}
 	if err := rotated.DeleteEntity(ctx, identity); err != nil {
 		t.Fatal(err)
 	}
