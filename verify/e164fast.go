@@ -110,13 +110,13 @@ func (r *region) numberType(nsn string) phonenumbers.PhoneNumberType {
 }
 
 // valid reports whether numberType(nsn) != UNKNOWN, testing the likely
-// types (fixed line, mobile) first: the answer does not depend on the
-// order, only the type does.
+// types first (mobile, since codes are mostly sent to mobiles, then fixed
+// line): the answer does not depend on the order, only the type does.
 func (r *region) valid(nsn string) bool {
 	if !r.general.matches(nsn) {
 		return false
 	}
-	return r.fixedLine.matches(nsn) || !r.sameMobileFixed && r.mobile.matches(nsn) ||
+	return !r.sameMobileFixed && r.mobile.matches(nsn) || r.fixedLine.matches(nsn) ||
 		r.premium.matches(nsn) || r.tollFree.matches(nsn) || r.sharedCost.matches(nsn) ||
 		r.voip.matches(nsn) || r.personal.matches(nsn) || r.pager.matches(nsn) ||
 		r.uan.matches(nsn) || r.voicemail.matches(nsn)
