@@ -17,6 +17,7 @@ const (
 	OpCheck     Op = "check"
 	OpFetch     Op = "fetch"
 	OpCancel    Op = "cancel"
+	OpApprove   Op = "approve"
 	OpEnroll    Op = "enroll"
 	OpConfirm   Op = "confirm"
 	OpChallenge Op = "challenge"
