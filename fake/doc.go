@@ -16,8 +16,9 @@
 //	v, err = client.Check(ctx, "+14155552671", code, nil)
 //
 // It speaks no vendor's vocabulary: its IDs are opaque (32 hex digits;
-// [WithIDPrefixes] shapes them), and its errors carry a neutral [Reason]
-// beside the sentinel. Emulators map those to their vendor's codes.
+// [WithIDPrefixes] and [WithFactorIDPrefixes] shape them), and its errors
+// carry a neutral [Reason] beside the sentinel. Emulators map those to
+// their vendor's codes (twiliotest maps them to Twilio's).
 //
 // # Behaviour
 //

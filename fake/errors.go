@@ -58,6 +58,7 @@ const (
 	ReasonFactorUnverified    Reason = "factor_unverified"     // a challenge of a factor not yet verified
 	ReasonFactorChecksSpent   Reason = "factor_checks_spent"   // too many wrong codes for a factor
 	ReasonChallengeNotFound   Reason = "challenge_not_found"   // no such challenge
+	ReasonChallengeExpired    Reason = "challenge_expired"     // the challenge expired before it was answered
 )
 
 // Error returns "fake: OP: SENTINEL[: DETAIL] [(REASON)]". It never

@@ -67,7 +67,7 @@ type factorConfig struct {
 
 // Entity is an identity that has (or had) factors, as the fake holds it.
 type Entity struct {
-	// ID is the entity's YE… ID.
+	// ID is the entity's opaque ID.
 	ID string
 	// Identity is the application's identity.
 	Identity string
@@ -221,16 +221,30 @@ func (f *Fake) end(fault *Fault, ev FactorEvent, err error) error {
 	return err
 }
 
-func (f *Fake) newFactorID(prefix string) string {
+// The kinds of factor IDs, for newFactorID.
+const (
+	kindEntity = iota
+	kindFactor
+	kindChallenge
+)
+
+// newFactorID returns the ID of a new entity, factor or challenge: the
+// kind's prefix (none by default; WithFactorIDPrefixes sets them) and 32
+// hex digits, 16 of the fake's salt mixed with the kind, so that no two
+// IDs of a Fake are equal whatever their kind, then 16 of a counter. The
+// factors' lock must be held.
+func (f *Fake) newFactorID(kind int) string {
 	f.factors.seq++
-	var b [34]byte
-	copy(b[:], prefix)
-	for i, x := range [2]uint64{f.salt, f.factors.seq} {
+	prefix := f.cfg.factorPrefixes[kind]
+	var b [8 + 32]byte // a prefix is at most 8 bytes
+	n := copy(b[:], prefix)
+	salt := f.salt ^ splitmix(uint64(kind+1)*0x9e3779b97f4a7c15)
+	for i, x := range [2]uint64{salt, f.factors.seq} {
 		for j := range 16 {
-			b[2+i*16+j] = hexDigits[(x>>(60-4*j))&0xf]
+			b[n+i*16+j] = hexDigits[(x>>(60-4*j))&0xf]
 		}
 	}
-	return string(b[:])
+	return string(b[:n+32])
 }
 
 // newSecret returns a new TOTP secret: from crypto/rand with
@@ -256,7 +270,7 @@ func (f *Fake) newSecret() []byte {
 func (f *Fake) entityFor(identity string, now time.Time, create bool) *entity {
 	e := f.factors.entities[identity]
 	if e == nil && create {
-		e = &entity{Entity: Entity{ID: f.newFactorID("YE"), Identity: identity, CreatedAt: now, UpdatedAt: now}}
+		e = &entity{Entity: Entity{ID: f.newFactorID(kindEntity), Identity: identity, CreatedAt: now, UpdatedAt: now}}
 		f.factors.entities[identity] = e
 	}
 	return e
@@ -394,7 +408,7 @@ func (f *Fake) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (pr
 	}
 	e = f.entityFor(req.Identity, now, true)
 	fa := &factor{
-		id: f.newFactorID("YF"), identity: req.Identity, name: req.FriendlyName, cfg: cfg,
+		id: f.newFactorID(kindFactor), identity: req.Identity, name: req.FriendlyName, cfg: cfg,
 		status: provider.FactorUnverified, ver: totp.NewVerifier(secret, cfg), lastStep: -1,
 		created: now, updated: now,
 	}
@@ -478,8 +492,7 @@ func (f *Fake) ConfirmFactor(ctx context.Context, req provider.ConfirmRequest) (
 	return f.UpdateFactor(ctx, req.Identity, req.FactorID, FactorUpdate{Code: req.Code})
 }
 
-// UpdateFactor confirms, renames or reconfigures a factor, as Twilio's
-// Factor update does. A wrong u.Code leaves the factor unverified, with no
+// UpdateFactor confirms, renames or reconfigures a factor. A wrong u.Code leaves the factor unverified, with no
 // error.
 func (f *Fake) UpdateFactor(ctx context.Context, identity, id string, u FactorUpdate) (provider.Factor, error) {
 	op := OpUpdateFactor
@@ -607,7 +620,7 @@ func (f *Fake) DeleteFactor(ctx context.Context, identity, id string) error {
 // challenge. The right code approves it; a wrong code, or a code of a time
 // step already accepted for this factor (a replay), leaves it pending, with
 // no error. A challenge of an unverified factor fails with
-// ErrInvalidRequest (Twilio 60318).
+// ErrInvalidRequest ([ReasonFactorUnverified]).
 func (f *Fake) ChallengeFactor(ctx context.Context, req provider.ChallengeRequest) (provider.Challenge, error) {
 	const op = OpChallengeFactor
 	if err := ctx.Err(); err != nil {
@@ -636,7 +649,7 @@ func (f *Fake) ChallengeFactor(ctx context.Context, req provider.ChallengeReques
 			exp = now.Add(DefaultChallengeExpiry)
 		}
 		c := &challenge{factorID: fa.id, c: provider.Challenge{
-			ID: f.newFactorID("YC"), Identity: req.Identity, FactorID: fa.id,
+			ID: f.newFactorID(kindChallenge), Identity: req.Identity, FactorID: fa.id,
 			Status: provider.ChallengePending, RespondedReason: "none",
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: exp,
 		}}
@@ -665,9 +678,10 @@ func (f *Fake) ChallengeFactor(ctx context.Context, req provider.ChallengeReques
 	return out, nil
 }
 
-// UpdateChallenge answers a pending challenge with a code, as Twilio's
-// Challenge update with AuthPayload does. A wrong code leaves it pending;
-// an expired challenge fails with ErrNotFound (Twilio 60323 says expired).
+// UpdateChallenge answers a pending challenge with a code. A wrong code
+// leaves it pending; an expired challenge fails with ErrNotFound
+// ([ReasonChallengeExpired]), like an unknown one, and a challenge already
+// answered with ErrInvalidRequest.
 func (f *Fake) UpdateChallenge(ctx context.Context, identity, id, code string) (provider.Challenge, error) {
 	const op = OpUpdateChallenge
 	if !validTOTPCode(code) {
@@ -683,6 +697,8 @@ func (f *Fake) UpdateChallenge(ctx context.Context, identity, id, code string) (
 	if err == nil {
 		fa := f.factors.byID[c.factorID]
 		switch {
+		case c.c.Status == provider.ChallengeExpired:
+			err = factorErr(op, provider.ErrNotFound, ReasonChallengeExpired, "challenge expired")
 		case c.c.Status != provider.ChallengePending:
 			err = factorErr(op, provider.ErrInvalidRequest, ReasonFactorInvalid, "challenge is "+string(c.c.Status))
 		case fa == nil:

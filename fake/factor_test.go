@@ -200,8 +200,14 @@ func TestFake_ChallengeExpiryAndUpdate(t *testing.T) {
 	if err != nil || got.Status != provider.ChallengeExpired {
 		t.Fatalf("after expiry: %v %v", got, err)
 	}
-	if _, err := f.UpdateChallenge(ctx, id, ch2.ID, good); !errors.Is(err, provider.ErrInvalidRequest) {
-		t.Errorf("UpdateChallenge of an expired challenge: %v", err)
+	// Expired is gone (as the twilio client maps Twilio's 60323); answered
+	// is a request that cannot be honoured.
+	var fe *fake.Error
+	if _, err := f.UpdateChallenge(ctx, id, ch2.ID, good); !errors.Is(err, provider.ErrNotFound) || !errors.As(err, &fe) || fe.Reason != fake.ReasonChallengeExpired {
+		t.Errorf("UpdateChallenge of an expired challenge: %v, want ErrNotFound (challenge_expired)", err)
+	}
+	if _, err := f.UpdateChallenge(ctx, id, ch.ID, good); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("UpdateChallenge of an approved challenge: %v, want ErrInvalidRequest", err)
 	}
 	list, _ := f.ListChallenges(ctx, id, e.ID, provider.ChallengeApproved)
 	if len(list) != 1 || list[0].ID != ch.ID {
@@ -264,5 +270,73 @@ func TestFake_EntityBound(t *testing.T) {
 	}
 	if _, err := f.CreateEntity(ctx, "user-00000007"); err != nil {
 		t.Errorf("an existing entity: %v", err)
+	}
+}
+
+// factorIDs enrols, confirms and challenges a factor on f and returns the
+// entity, factor and challenge IDs and a verification ID.
+func factorIDs(t *testing.T, f *fake.Fake, c *fake.Clock) (entity, factor, challenge, verification string) {
+	t.Helper()
+	ctx := t.Context()
+	const user = "user-0001-ids"
+	e := enrollT(t, f, user)
+	code, _ := f.FactorCode(user, e.ID)
+	if _, err := f.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: user, FactorID: e.ID, Code: code}); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(30 * time.Second)
+	code, _ = f.FactorCode(user, e.ID)
+	ch, err := f.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: user, FactorID: e.ID, Code: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := f.FetchEntity(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en.ID, e.ID, ch.ID, v.ID
+}
+
+func isHex32(s string) bool {
+	return len(s) == 32 && strings.Trim(s, "0123456789abcdef") == ""
+}
+
+// TestFactorIDsOpaque: the fake speaks no vendor's vocabulary, so its
+// entity, factor and challenge IDs are opaque by default, like its
+// verification IDs, and no two are equal.
+func TestFactorIDsOpaque(t *testing.T) {
+	t.Parallel()
+	c := fake.NewClock(start)
+	entity, factor, challenge, verification := factorIDs(t, fake.MustNew(fake.WithClock(c.Now)), c)
+	seen := map[string]bool{}
+	for _, id := range []string{entity, factor, challenge, verification} {
+		if !isHex32(id) {
+			t.Errorf("ID %q: want 32 hex digits and no vendor prefix", id)
+		}
+		if seen[id] {
+			t.Errorf("ID %q issued twice (entity %s, factor %s, challenge %s, verification %s)", id, entity, factor, challenge, verification)
+		}
+		seen[id] = true
+	}
+}
+
+func TestFactorIDPrefixes(t *testing.T) {
+	t.Parallel()
+	c := fake.NewClock(start)
+	f := fake.MustNew(fake.WithClock(c.Now), fake.WithFactorIDPrefixes("YE", "YF", "YC"))
+	entity, factor, challenge, _ := factorIDs(t, f, c)
+	for id, prefix := range map[string]string{entity: "YE", factor: "YF", challenge: "YC"} {
+		if !strings.HasPrefix(id, prefix) || !isHex32(id[len(prefix):]) {
+			t.Errorf("ID %q: want %s and 32 hex digits", id, prefix)
+		}
+	}
+	for _, p := range [][3]string{{"toolongprefix", "", ""}, {"", "Y-", ""}, {"", "", "Y C"}} {
+		if _, err := fake.New(fake.WithFactorIDPrefixes(p[0], p[1], p[2])); err == nil {
+			t.Errorf("WithFactorIDPrefixes(%q) accepted", p)
+		}
 	}
 }

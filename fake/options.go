@@ -49,7 +49,8 @@ type config struct {
 	onSend       func(Message)
 	factor       factorConfig // see factor_options.go
 
-	idPrefix, attemptPrefix string // see WithIDPrefixes
+	idPrefix, attemptPrefix string    // see WithIDPrefixes
+	factorPrefixes          [3]string // entity, factor, challenge; see WithFactorIDPrefixes
 }
 
 func defaultConfig() config {
@@ -231,14 +232,37 @@ func WithDisabledChannels(channels ...provider.Channel) Option {
 // letters or digits.
 func WithIDPrefixes(verification, attempt string) Option {
 	return func(c *config) error {
-		for _, p := range []string{verification, attempt} {
-			if len(p) > 8 || strings.Trim(p, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-				return fmt.Errorf("fake: WithIDPrefixes: %q is not at most 8 ASCII letters or digits", p)
-			}
+		if err := checkPrefixes("WithIDPrefixes", verification, attempt); err != nil {
+			return err
 		}
 		c.idPrefix, c.attemptPrefix = verification, attempt
 		return nil
 	}
+}
+
+// WithFactorIDPrefixes is WithIDPrefixes for the IDs of entities, factors
+// and challenges. By default they are 32 hex digits alone, like
+// verification IDs; twiliotest passes "YE", "YF" and "YC", the shape of
+// Twilio's SIDs. A prefix is at most 8 ASCII letters or digits.
+func WithFactorIDPrefixes(entity, factor, challenge string) Option {
+	return func(c *config) error {
+		if err := checkPrefixes("WithFactorIDPrefixes", entity, factor, challenge); err != nil {
+			return err
+		}
+		c.factorPrefixes = [3]string{entity, factor, challenge}
+		return nil
+	}
+}
+
+// checkPrefixes reports a prefix that is not at most 8 ASCII letters or
+// digits.
+func checkPrefixes(option string, prefixes ...string) error {
+	for _, p := range prefixes {
+		if len(p) > 8 || strings.Trim(p, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return fmt.Errorf("fake: %s: %q is not at most 8 ASCII letters or digits", option, p)
+		}
+	}
+	return nil
 }
 
 // WithOnSend registers fn to be called with every message the fake sends,

@@ -541,6 +541,15 @@ func TestEmulator_FactorsLikeTheSDKs(t *testing.T) {
 	if st != 400 || e["code"] != float64(60306) {
 		t.Errorf("skew 3: %d %v", st, e)
 	}
+	st, ch3 := do("POST", base+"/Challenges", url.Values{"FactorSid": {sid}, "AuthPayload": {"000000"}})
+	if st != 201 || ch3["status"] != "pending" {
+		t.Fatalf("challenge with a wrong code: %d %v", st, ch3)
+	}
+	clock.Advance(5 * time.Minute) // the challenge's default expiry
+	st, e = do("POST", base+"/Challenges/"+ch3["sid"].(string), url.Values{"AuthPayload": {code(0)}})
+	if st != 403 || e["code"] != float64(60323) {
+		t.Errorf("update of an expired challenge: %d %v, want 403/60323", st, e)
+	}
 	for range 5 {
 		do("POST", base+"/Challenges", url.Values{"FactorSid": {sid}, "AuthPayload": {"000000"}})
 	}

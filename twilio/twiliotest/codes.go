@@ -23,6 +23,7 @@ var reasonCodes = map[fake.Reason]int{
 	fake.ReasonFactorUnverified:    twiliocode.FactorUnverified,
 	fake.ReasonFactorChecksSpent:   twiliocode.FactorAttemptsReached,
 	fake.ReasonChallengeNotFound:   twiliocode.ChallengeNotFound,
+	fake.ReasonChallengeExpired:    twiliocode.ChallengeExpired,
 }
 
 // reasonCode returns the Twilio code of a fake's error's reason, or 0.

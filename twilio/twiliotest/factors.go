@@ -55,7 +55,8 @@ func (e *Emulator) factorService(w http.ResponseWriter, r *http.Request) *servic
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s.factors == nil {
-		opts := []fake.Option{fake.WithSeed(e.seedFor(in.SID) ^ 0xfac7), fake.WithClock(e.now)}
+		opts := []fake.Option{fake.WithSeed(e.seedFor(in.SID) ^ 0xfac7), fake.WithClock(e.now),
+			fake.WithFactorIDPrefixes("YE", "YF", "YC")} // the shape of Twilio's SIDs
 		if n := in.FriendlyName; n != "" && len(n) <= 64 {
 			opts = append(opts, fake.WithFactorIssuer(n))
 		}
@@ -546,13 +547,6 @@ func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.factors.UpdateChallenge(r.Context(), id, r.PathValue("sid"), r.PostForm.Get("AuthPayload"))
 	if err != nil {
-		var fe *fake.Error
-		if errors.As(err, &fe) && reasonCode(fe) == twiliocode.InvalidFactorRequest && errors.Is(err, provider.ErrInvalidRequest) {
-			if cur, ferr := s.factors.FetchChallenge(r.Context(), id, r.PathValue("sid")); ferr == nil && cur.Status == provider.ChallengeExpired {
-				writeError(w, http.StatusForbidden, twiliocode.ChallengeExpired, "Challenge expired")
-				return
-			}
-		}
 		e.writeFactorError(w, r, err)
 		return
 	}
