@@ -129,6 +129,9 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 				Reference:    opts.Reference,
 				Extensions:   opts.Extensions,
 			})
+			if err == nil {
+				c.rememberTarget(ctx, v.ID, t.value)
+			}
 		}
 	}
 	skipped := c.finish(ctx, pol, keptAfterStart(err))
@@ -200,7 +203,7 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 	var pol *policyReq
 	if err == nil {
 		if err = ctx.Err(); err == nil {
-			pol, err = c.checkPolicy(ctx, req.To, keys)
+			pol, err = c.checkPolicy(ctx, req.To, req.ID, keys)
 		}
 		if err == nil {
 			v, err = c.p.Check(ctx, req)

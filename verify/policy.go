@@ -217,6 +217,11 @@ type policyConfig struct {
 	denyPrefixes []string
 
 	active bool // any rule configured
+
+	// records remembers the target of each verification started, for
+	// CheckID: set when a check budget counts per destination, country or
+	// prefix and the store keeps records (store.Memory and Redis do).
+	records store.Store
 }
 
 // budget is one WithSendBudget or WithCheckBudget.
@@ -301,9 +306,12 @@ func WithSendBudget(scope Scope, max int, window time.Duration, channels ...Chan
 // refuses, gives its place back. max is 1 to 1e9 and window 1 s to 7 days.
 // By default there is no budget.
 //
-// CheckID knows only the ID before it calls the provider, so budgets per
-// destination, country and prefix apply to Check only; give CheckID a caller
-// key (the account, say) to protect it.
+// CheckID knows only the ID before it calls the provider. For budgets per
+// destination, country and prefix, Start therefore remembers the target of
+// each verification in the store (one more write per Start, one more read
+// per CheckID) when the store keeps records, as store.Memory and the Redis
+// store do; with another store those budgets apply to Check only, and
+// caller keys (the account, say) protect CheckID.
 //
 // A refusal is a *PolicyError: ErrTooManyChecks per destination,
 // ErrRateLimited otherwise, with a RetryAfter.
@@ -497,6 +505,12 @@ func (p *policyConfig) init() error {
 			return err
 		}
 		p.limiter = m
+	}
+	for _, b := range p.checks {
+		if b.kind == scopeDestination || b.kind == scopeCountry || b.kind == scopePrefix {
+			p.records, _ = p.limiter.(store.Store)
+			break
+		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nyaruka/phonenumbers/v2"
 
@@ -47,13 +48,27 @@ func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map
 }
 
 // checkPolicy applies the check budgets to a Check of the normalised
-// target to, or of a verification known by ID only (to is empty).
-func (c *Client) checkPolicy(ctx context.Context, to string, keys map[string]string) (*policyReq, error) {
+// target to, or of a verification known by its ID only (to is empty):
+// then the target is the one Start remembered for the ID, if any.
+func (c *Client) checkPolicy(ctx context.Context, to, id string, keys map[string]string) (*policyReq, error) {
 	p := &c.cfg.policy
 	if len(p.checks) == 0 {
 		return nil, nil
 	}
+	var skipped error
+	if to == "" && p.records != nil {
+		rec, err := p.records.Get(ctx, targetKey(id))
+		switch {
+		case err != nil && p.failOpen && ctx.Err() == nil:
+			skipped = err // go on with the budgets that need no target
+		case err != nil:
+			return nil, &policyStoreError{err: err}
+		case rec.Found():
+			to = string(rec.Value)
+		}
+	}
 	r := reqPool.Get().(*policyReq)
+	r.skipped = skipped
 	email := strings.Contains(to, "@")
 	for i := range p.checks {
 		b := &p.checks[i]
@@ -70,6 +85,9 @@ func (c *Client) checkPolicy(ctx context.Context, to string, keys map[string]str
 // take counts the request's limits in the store.
 func (c *Client) take(ctx context.Context, r *policyReq) (*policyReq, error) {
 	if len(r.limits) == 0 {
+		if r.skipped != nil {
+			return r, nil
+		}
 		r.free()
 		return nil, nil
 	}
@@ -232,4 +250,25 @@ func (e Event) policyAttrs(attrs []slog.Attr) []slog.Attr {
 		attrs = append(attrs, slog.String("policy_error", e.PolicyErr.Error()), slog.Bool("policy_skipped", true))
 	}
 	return attrs
+}
+
+// targetTTL is how long the client remembers the target of a
+// verification it started, for the check budgets of CheckID: longer than
+// any provider keeps a verification pending.
+const targetTTL = 24 * time.Hour
+
+// targetKey is the store key of the target remembered for verification
+// id (an ID is 1 to 64 printable characters, and not personal data).
+func targetKey(id string) string { return "vk|id|" + id }
+
+// rememberTarget records, when check budgets need the target and CheckID
+// cannot know it, the normalised target of the verification id that Start
+// just started. A failure only weakens those budgets for this
+// verification: the code is already on its way, so Start still succeeds.
+func (c *Client) rememberTarget(ctx context.Context, id, to string) {
+	p := &c.cfg.policy
+	if p.records == nil || id == "" {
+		return
+	}
+	_, _ = p.records.CompareAndSwap(context.WithoutCancel(ctx), targetKey(id), 0, []byte(to), targetTTL)
 }

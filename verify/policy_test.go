@@ -591,3 +591,80 @@ func TestREADMEPolicy(t *testing.T) {
 		t.Errorf("second Start: %v, RetryAfter %v %v", err, d, ok)
 	}
 }
+
+// TestCheckIDDestinationBudget: CheckID knows only the ID, so Start
+// remembers each verification's target in the store: wrong codes by ID
+// count per destination across verifications.
+func TestCheckIDDestinationBudget(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := newPolicyEnv(t, verify.WithCheckBudget(verify.PerDestination, 2, time.Hour))
+		ctx := context.Background()
+		const to = "+14155552671"
+		var got []string
+		for range 2 {
+			v, err := e.c.Start(ctx, to, verify.ChannelSMS, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.c.CheckID(ctx, v.ID, "000000", nil)
+			got = append(got, outcome(err))
+			// A new verification next time: this one expires first (the
+			// fake re-sends a pending one under the same ID).
+			time.Sleep(11 * time.Minute)
+		}
+		v, err := e.c.Start(ctx, to, verify.ChannelSMS, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks := e.p.checks.Load()
+		_, err = e.c.CheckID(ctx, v.ID, "123456", nil)
+		got = append(got, outcome(err))
+		want := []string{"ok", "ok", "too_many_checks check_budget/destination 38m0s"} // 22 min into the window
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		if e.p.checks.Load() != checks {
+			t.Error("the refused CheckID reached the provider")
+		}
+		// Another destination is not affected.
+		v, _ = e.c.Start(ctx, "+14155552672", verify.ChannelSMS, nil)
+		if v, err := e.c.CheckID(ctx, v.ID, "123456", nil); err != nil || !v.Approved() {
+			t.Errorf("other destination: %v %v", v, err)
+		}
+	})
+}
+
+// getFails is a memory store whose reads of records fail.
+type getFails struct{ *store.Memory }
+
+func (getFails) Get(context.Context, string) (store.Record, error) {
+	return store.Record{}, errStoreDown
+}
+
+func TestCheckIDTargetLookupFails(t *testing.T) {
+	t.Parallel()
+	for _, open := range []bool{false, true} {
+		m, err := store.NewMemory()
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := []verify.Option{verify.WithPolicyStore(getFails{m}), verify.WithCheckBudget(verify.PerDestination, 5, time.Hour)}
+		if open {
+			opts = append(opts, verify.WithPolicyFailOpen())
+		}
+		e := newPolicyEnv(t, opts...)
+		ctx := context.Background()
+		v, err := e.c.Start(ctx, "+14155552671", verify.ChannelSMS, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err = e.c.CheckID(ctx, v.ID, "123456", nil)
+		switch {
+		case open && (err != nil || !v.Approved()):
+			t.Errorf("fail open: %v %v", v, err)
+		case !open && (!errors.Is(err, verify.ErrUnavailable) || e.p.checks.Load() != 0):
+			t.Errorf("fail closed: %v, %d checks reached the provider", err, e.p.checks.Load())
+		}
+	}
+}

@@ -30,8 +30,11 @@ func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 }
 
 // TestOneRoundTripPerRequest counts the Redis commands of the README's
-// sign-up policy: one for a Start (all its counters in one script), one
-// for a wrong code, two for a right one (the give-back of its place).
+// sign-up policy: for a Start, one for all its counters (one script) and,
+// since a check budget counts per destination, one to remember the
+// verification's target for CheckID; one for a wrong code, two for a
+// right one (the give-back of its place), one more for CheckID (the
+// target's read).
 func TestOneRoundTripPerRequest(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := t.Context()
@@ -60,8 +63,12 @@ func TestOneRoundTripPerRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := map[string]string{"ip": "203.0.113.9"}
+	var lastID string
 	start := func(to string) error {
-		_, err := client.Start(ctx, to, verify.ChannelSMS, &verify.StartOptions{CallerKeys: keys})
+		v, err := client.Start(ctx, to, verify.ChannelSMS, &verify.StartOptions{CallerKeys: keys})
+		if err == nil {
+			lastID = v.ID
+		}
 		return err
 	}
 	check := func(to, code string) error {
@@ -78,11 +85,16 @@ func TestOneRoundTripPerRequest(t *testing.T) {
 		do   func() error
 		want int64
 	}{
-		{"Start", func() error { return start("+14155550101") }, 1},
+		{"Start", func() error { return start("+14155550101") }, 2},
 		{"Start refused by the cooldown", func() error { _ = start("+14155550101"); return nil }, 1},
 		{"Start refused by the region rule", func() error { _ = start("+33612345678"); return nil }, 0},
 		{"Check with a wrong code", func() error { return check("+14155550101", "000000") }, 1},
 		{"Check with the right code", func() error { return check("+14155550101", "123456") }, 2},
+		{"Start to another number", func() error { return start("+14155550102") }, 2},
+		{"CheckID with a wrong code", func() error {
+			_, err := client.CheckID(ctx, lastID, "000000", &verify.CheckOptions{CallerKeys: keys})
+			return err
+		}, 2},
 	} {
 		before := n.Load()
 		if err := op.do(); err != nil {
