@@ -29,6 +29,20 @@
 // server (a timeout, a broken connection) matches provider.ErrOutcomeUnknown.
 // Reads fail with provider.ErrUnavailable only.
 //
+// # Durability
+//
+// The guarantees hold as long as Redis keeps what it acknowledged. A Redis
+// that loses acknowledged writes in a crash (no persistence, or an
+// append-only file synced every second, Redis's default, which can lose the
+// last second) can bring back a deleted record: a verification approved in
+// that second becomes pending again, and its code could approve a second
+// time; wrong-code counts and a TOTP factor's last accepted step can roll
+// back the same way. Where that matters, run Redis with
+// "appendonly yes" and "appendfsync always" (the kill-and-restart tests do),
+// and do not let a failover promote a replica that may lag (or use WAIT).
+// With Sentinel, pass the client of redis.NewFailoverClient to New. Redis
+// Cluster clients are not supported yet.
+//
 // Keys are used as given, after the optional prefix (WithPrefix); callers
 // hash anything personal before it becomes a key.
 package redisstore
