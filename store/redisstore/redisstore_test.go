@@ -313,6 +313,8 @@ func TestSlowServer(t *testing.T) {
 	if err := admin.Do(ctx, "CLIENT", "PAUSE", "10000", "WRITE").Err(); err != nil {
 		t.Fatal(err)
 	}
+	// The server is shared: never leave it paused, whatever happens here.
+	t.Cleanup(func() { _ = admin.Do(context.Background(), "CLIENT", "UNPAUSE").Err() })
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	_, err = s.CompareAndSwap(short, "k", r.Version, []byte("v2"), time.Minute)
 	cancel()
