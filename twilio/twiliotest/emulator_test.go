@@ -280,6 +280,12 @@ func TestErrorCodes(t *testing.T) {
 		{name: "code too short", method: "POST", path: checkPath, form: url.Values{"To": {phone}, "Code": {"123"}}, status: 400, code: 60200},
 		{name: "code too long", method: "POST", path: checkPath, form: url.Values{"To": {phone}, "Code": {"12345678901"}}, status: 400, code: 60200},
 		{name: "bad verification SID", method: "POST", path: checkPath, form: url.Values{"VerificationSid": {"VE1"}, "Code": {"1234"}}, status: 400, code: 60200},
+		// The spec gives the form field VerificationSid a pattern (so a
+		// malformed one is an invalid parameter) but not the path's Sid (so
+		// a malformed one there is an unknown resource).
+		{name: "foreign verification SID", method: "POST", path: checkPath, form: url.Values{"VerificationSid": {"YF00000000000000000000000000000000"}, "Code": {"1234"}}, status: 400, code: 60200},
+		{name: "malformed SID on fetch", method: "GET", path: verifications + "/VE1", status: 404, code: 20404},
+		{name: "malformed SID on update", method: "POST", path: verifications + "/xyz", form: url.Values{"Status": {"canceled"}}, status: 404, code: 20404},
 		{name: "neither To nor SID", method: "POST", path: checkPath, form: url.Values{"Code": {"123456"}}, status: 400, code: 60221},
 		{name: "check with no start", method: "POST", path: checkPath, form: url.Values{"To": {phone}, "Code": {"123456"}}, status: 404, code: 20404},
 		{name: "custom code not enabled", method: "POST", path: verifications, form: url.Values{"To": {phone}, "Channel": {"sms"}, "CustomCode": {"4321"}}, status: 403, code: 60204},
