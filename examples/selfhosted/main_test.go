@@ -136,37 +136,50 @@ func startRedis(t *testing.T) string {
 		}
 		t.Skip("redis-server is not installed")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	pipe, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
-				ready <- true
-				_, _ = io.Copy(io.Discard, pipe)
-				return
+	// The free port found here can be taken by another process before
+	// redis-server binds it; then it tries another.
+	for try := 1; ; try++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+		pipe, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		type started struct {
+			ok   bool
+			said string // what it said before it exited
+		}
+		ready := make(chan started, 1)
+		go func() {
+			var said []string
+			sc := bufio.NewScanner(pipe)
+			for sc.Scan() {
+				if strings.Contains(sc.Text(), "Ready to accept connections") {
+					ready <- started{ok: true}
+					_, _ = io.Copy(io.Discard, pipe)
+					return
+				}
+				said = append(said, sc.Text())
 			}
+			ready <- started{said: strings.Join(said, "\n")}
+		}()
+		select {
+		case st := <-ready:
+			if st.ok {
+				return fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+			}
+			if try < 5 && strings.Contains(st.said, "Address already in use") {
+				continue
+			}
+			t.Fatalf("redis-server exited before it was ready:\n%s", st.said)
+		case <-time.After(30 * time.Second):
+			t.Fatal("redis-server not ready after 30s")
 		}
-		ready <- false
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("redis-server exited before it was ready")
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("redis-server not ready after 30s")
 	}
-	return fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 }

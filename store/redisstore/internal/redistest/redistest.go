@@ -49,11 +49,7 @@ func Start(tb testing.TB) *Server {
 	tb.Helper()
 	Require(tb)
 	s := &Server{dir: tb.TempDir(), fsync: "always"}
-	var err error
-	if s.port, err = freePort(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := s.start(); err != nil {
+	if err := s.startFree(); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Kill() })
@@ -69,11 +65,7 @@ func StartMain(dir string) (*Server, error) {
 		return nil, nil
 	}
 	s := &Server{dir: dir, fsync: "everysec"}
-	var err error
-	if s.port, err = freePort(); err != nil {
-		return nil, err
-	}
-	return s, s.start()
+	return s, s.startFree()
 }
 
 // Addr returns the server's host:port.
@@ -81,6 +73,23 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 
 // URL returns the server's redis:// URL.
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+
+// startFree starts the server on a free port. The port freePort found can
+// be taken by another process before redis-server binds it; then it tries
+// another.
+func (s *Server) startFree() error {
+	for try := 1; ; try++ {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		s.port = port
+		err = s.start()
+		if err == nil || try == 5 || !strings.Contains(err.Error(), "Address already in use") {
+			return err
+		}
+	}
+}
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
