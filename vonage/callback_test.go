@@ -2,6 +2,7 @@ package vonage_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -125,5 +126,45 @@ func TestParseCallbackRefuses(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+}
+
+// TestCodelessStep plays a WhatsApp yes/no step: a "no" arrives as a
+// user_rejected event (status denied), a "yes" as an approval.
+func TestCodelessStep(t *testing.T) {
+	t.Parallel()
+	url, got, bad := receiver(t)
+	srv := vonagetest.NewServer(vonagetest.WithCallbacks(url, secret))
+	t.Cleanup(srv.Close)
+	c := jwtClient(t, srv.URL)
+	ctx := context.Background()
+	start := func() string {
+		v, err := c.Start(ctx, provider.StartRequest{To: phone, Channel: vonage.ChannelWhatsAppInteractive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.ID
+	}
+	id := start()
+	if _, err := c.Check(ctx, provider.CheckRequest{ID: id, Code: "1234"}); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("a code for a yes/no step: %v", err)
+	}
+	if err := srv.Respond(id, false); err != nil {
+		t.Fatal(err)
+	}
+	ev, sum := next(t, got, bad), next(t, got, bad)
+	if ev.ProviderStatus() != provider.StatusDenied || sum.Status != "failed" || sum.Workflow[0].Status != "user_rejected" {
+		t.Errorf("after no: %+v, %+v", ev, sum)
+	}
+	id = start()
+	if err := srv.Respond(id, true); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, got, bad); ev.ProviderStatus() != provider.StatusApproved || ev.RequestID != id {
+		t.Errorf("after yes: %+v", ev)
+	}
+	next(t, got, bad) // the summary
+	if err := srv.Respond(id, true); !errors.Is(err, vonagetest.ErrNoSuchRequest) {
+		t.Errorf("Respond after the end: %v", err)
 	}
 }

@@ -119,3 +119,58 @@ func (e *Emulator) post(bodies []callbackJSON, now time.Time) {
 		resp.Body.Close()
 	}
 }
+
+// ErrNoSuchRequest is Respond's error for a request that is not live.
+var ErrNoSuchRequest = errors.New("vonagetest: no such live request")
+
+// Respond plays the user's answer to a codeless step — the buttons of a
+// whatsapp_interactive message, or the handset of a silent_auth step that
+// is not checked with a code — for the live request id: yes completes it
+// (an approval, as a right code would be), no ends it as user_rejected.
+// The application learns either through the callbacks (WithCallbacks).
+// It fails for a request that is not live or whose current step takes a
+// code.
+func (e *Emulator) Respond(id string, yes bool) error {
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rq := e.requests[id]
+	if rq == nil || rq.terminated || !e.progress(rq, now) {
+		return ErrNoSuchRequest
+	}
+	ch := rq.steps[rq.cur].channel
+	if ch != "whatsapp_interactive" && ch != "silent_auth" {
+		return errors.New("vonagetest: Respond: the current step takes a code")
+	}
+	e.end(rq)
+	if yes {
+		e.approve(rq.id)
+		e.finish(rq, "completed", now)
+		return nil
+	}
+	e.finishRejected(rq, now)
+	return nil
+}
+
+// finishRejected posts the callbacks of a step the user refused. e.mu
+// must be held.
+func (e *Emulator) finishRejected(rq *request, now time.Time) {
+	if e.callbackURL == "" {
+		return
+	}
+	ev := callbackJSON{Type: "event", RequestID: rq.id, Status: "user_rejected", Channel: rq.steps[rq.cur].channel,
+		ClientRef: rq.clientRef, TriggeredAt: stamp(rq.stepAt), FinalizedAt: stamp(now)}
+	sum := callbackJSON{Type: "summary", RequestID: rq.id, Status: "failed", ClientRef: rq.clientRef,
+		SubmittedAt: stamp(rq.created), FinalizedAt: stamp(now), ChannelTimeout: int(rq.timeout / time.Second)}
+	for i, s := range rq.steps {
+		st := callbackStep{Channel: s.channel, Status: "unused"}
+		if i < len(rq.initiated) {
+			st.InitiatedAt, st.Status = stamp(rq.initiated[i]), "expired"
+			if i == rq.cur {
+				st.Status = "user_rejected"
+			}
+		}
+		sum.Workflow = append(sum.Workflow, st)
+	}
+	go e.post([]callbackJSON{ev, sum}, now)
+}
