@@ -44,7 +44,7 @@ type Callback struct {
 	// one.
 	ClientRef string `json:"client_ref,omitempty"`
 	// TriggeredAt, SubmittedAt and FinalizedAt are Vonage's timestamps as
-	// sent (ISO 8601); Time parses them.
+	// sent (ISO 8601); ParseTimestamp parses them.
 	TriggeredAt string `json:"triggered_at,omitempty"`
 	SubmittedAt string `json:"submitted_at,omitempty"`
 	FinalizedAt string `json:"finalized_at,omitempty"`
@@ -72,9 +72,9 @@ type CallbackAction struct {
 	CheckURL string `json:"check_url"`
 }
 
-// Time parses one of the callback's timestamps; the zero time when it is
-// empty or not ISO 8601.
-func Time(s string) time.Time {
+// ParseTimestamp parses one of a callback's timestamps; the zero time
+// when it is empty or not ISO 8601.
+func ParseTimestamp(s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}

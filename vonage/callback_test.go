@@ -70,7 +70,7 @@ func TestCallbacks(t *testing.T) {
 	if ev.Type != vonage.CallbackEvent || ev.RequestID != v.ID || ev.Channel != "sms" || ev.ProviderStatus() != provider.StatusApproved || ev.ClientRef != "order-42" {
 		t.Errorf("event = %+v", ev)
 	}
-	if vonage.Time(ev.FinalizedAt).IsZero() {
+	if vonage.ParseTimestamp(ev.FinalizedAt).IsZero() {
 		t.Errorf("finalized_at %q does not parse", ev.FinalizedAt)
 	}
 	want := []vonage.CallbackStep{{Channel: "sms", Status: "completed"}}

@@ -85,6 +85,6 @@ func FuzzDecodeCallback(f *testing.F) {
 			t.Fatalf("accepted %+v", c)
 		}
 		_ = c.ProviderStatus()
-		_ = Time(c.FinalizedAt)
+		_ = ParseTimestamp(c.FinalizedAt)
 	})
 }
