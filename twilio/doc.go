@@ -42,8 +42,10 @@
 // taken at its word: an answer with no SID or status, or about another
 // verification, service or target than the one asked about, gives
 // provider.ErrOutcomeUnknown after a POST (Twilio may have acted) and
-// provider.ErrUnavailable after a read. Messages from Twilio
-// have phone numbers, e-mail addresses and the request's codes masked.
+// provider.ErrUnavailable after a read. Messages from Twilio have the
+// credentials (raw, base64, hex, percent-, JSON- or HTML-escaped) and the
+// request's codes redacted before they are cut to 512 bytes, and phone
+// numbers and e-mail addresses masked (SIDs are left whole).
 //
 // # Retries
 //
