@@ -353,7 +353,10 @@ func TestConnectionRefused(t *testing.T) {
 // and it is not repeated.
 func TestTimeoutAfterSending(t *testing.T) {
 	release := make(chan struct{})
-	mux, c := setup(t, twilio.WithTimeout(50*time.Millisecond))
+	// The timeout must outlast dialing and writing the request, even on a
+	// loaded machine (with -race): expiring before the request is written
+	// is the other case, not sent, and retried.
+	mux, c := setup(t, twilio.WithTimeout(time.Second))
 	var n atomic.Int32
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)

@@ -315,7 +315,9 @@ func TestSlowServer(t *testing.T) {
 	}
 	// The server is shared: never leave it paused, whatever happens here.
 	t.Cleanup(func() { _ = admin.Do(context.Background(), "CLIENT", "UNPAUSE").Err() })
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	// Long enough to write the command even on a loaded machine; the
+	// pause (10 s) holds the answer well past it.
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	_, err = s.CompareAndSwap(short, "k", r.Version, []byte("v2"), time.Minute)
 	cancel()
 	if !errors.Is(err, provider.ErrOutcomeUnknown) {
