@@ -24,6 +24,13 @@
 // them: after a new key becomes primary, [WithOlderKeys] keeps the old ones
 // readable until what they sealed has expired.
 //
+// A record that does not open (sealed under a key this provider was not
+// given, or altered) is an error, never taken for an absent one. And since
+// store keys are names derived from the key, a replica given another key
+// would not even see the others' records: a key check record, read once
+// per provider, makes such a replica fail every operation with
+// ErrUnavailable instead of, say, reporting an identity without factors.
+//
 // Custom codes (provider.StartRequest.CustomCode) are refused with
 // ErrUnsupported, since they would have to be stored.
 //

@@ -227,13 +227,17 @@ func (p *Provider) loadAny(ctx context.Context, op Op, identity string) (string,
 	if !provider.ValidIdentity(identity) {
 		return "", store.Record{}, nil, nil, newErr(op, provider.ErrInvalidRequest, "malformed identity")
 	}
+	if err := p.ensureKey(ctx, op); err != nil {
+		return "", store.Record{}, nil, nil, err
+	}
 	key := p.identityKey(identity)
 	r, err := p.st.Get(ctx, key)
 	if err != nil {
 		return "", store.Record{}, nil, nil, failure(op, err)
 	}
-	if rec := p.openIdentity(r, key); rec != nil || len(p.keys.older) == 0 {
-		return key, r, rec, nil, nil
+	rec, err := p.openIdentity(op, r, key)
+	if err != nil || rec != nil || len(p.keys.older) == 0 {
+		return key, r, rec, nil, err
 	}
 	for _, old := range p.keys.older {
 		var b [16]byte
@@ -242,26 +246,32 @@ func (p *Provider) loadAny(ctx context.Context, op Op, identity string) (string,
 		if err != nil {
 			return "", store.Record{}, nil, nil, failure(op, err)
 		}
-		if rec := p.openIdentity(or, okey); rec != nil {
+		rec, err := p.openIdentity(op, or, okey)
+		if err != nil {
+			return "", store.Record{}, nil, nil, err
+		}
+		if rec != nil {
 			return key, r, rec, &moved{okey, or.Version}, nil
 		}
 	}
 	return key, r, nil, nil, nil
 }
 
-func (p *Provider) openIdentity(r store.Record, key string) *identityRec {
+// openIdentity opens an identity's record: nil for an absent one, an
+// error for one that does not open (see unreadable).
+func (p *Provider) openIdentity(op Op, r store.Record, key string) (*identityRec, error) {
 	if !r.Found() {
-		return nil
+		return nil, nil
 	}
 	_, plain, err := p.keys.open(r.Value, []byte(key))
 	if err != nil {
-		return nil
+		return nil, unreadable(op)
 	}
 	rec := new(identityRec)
 	if rec.decode(plain) != nil {
-		return nil
+		return nil, unreadable(op)
 	}
-	return rec
+	return rec, nil
 }
 
 // mutate applies fn to an identity's record by compare-and-swap, deciding
@@ -301,7 +311,9 @@ func (p *Provider) mutate(ctx context.Context, op Op, identity string, create bo
 		// Another replica changed (or moved) the record: decide again on
 		// the one under the primary name.
 		r, from = cur, nil
-		rec = p.openIdentity(cur, key)
+		if rec, err = p.openIdentity(op, cur, key); err != nil {
+			return err
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/wire"
@@ -36,6 +37,7 @@ type Provider struct {
 	codeLen   int
 	appName   string
 	prefix    string
+	keyOK     atomic.Bool // the store's key check passed (see ensureKey)
 
 	factorWindow   time.Duration
 	factorMaxWrong int
@@ -364,6 +366,9 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 	if len(req.FriendlyName) > 30 {
 		return provider.Verification{}, newErr(OpStart, provider.ErrInvalidRequest, "friendly name longer than 30 bytes")
 	}
+	if err := p.ensureKey(ctx, OpStart); err != nil {
+		return provider.Verification{}, err
+	}
 	key := p.targetKey(req.To)
 	now := p.now()
 	aad := []byte(key)
@@ -387,13 +392,16 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 			v, d, sealed, ttl = fresh, p.keys.primary, freshSealed, p.validity
 		} else {
 			v, d = p.openVerification(slices.Clone(cur.Value), aad)
+			if v == nil {
+				return provider.Verification{}, unreadable(OpStart)
+			}
 			switch {
-			case v != nil && v.to != req.To && now.Before(v.expires):
+			case v.to != req.To && now.Before(v.expires):
 				// Two targets whose 96-bit names collide: refuse rather
 				// than touch the other target's verification.
 				return provider.Verification{}, newErr(OpStart, provider.ErrUnavailable, "store key collision; try again later")
-			case v == nil || !now.Before(v.expires):
-				// Expired (or unreadable): replace it with the fresh one.
+			case !now.Before(v.expires):
+				// Expired: replace it with the fresh one.
 				v, d, sealed, ttl = fresh, p.keys.primary, freshSealed, p.validity
 				prev = store.Record{}
 			case v.checks >= p.maxChecks:
@@ -507,6 +515,9 @@ func (p *Provider) view(key string, v *verification, status provider.Status) pro
 // the store key, the record and the opened verification; v is nil when
 // there is none (never started, approved, canceled, expired).
 func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (string, store.Record, *verification, *derived, error) {
+	if err := p.ensureKey(ctx, op); err != nil {
+		return "", store.Record{}, nil, nil, err
+	}
 	var key string
 	var nonce [16]byte
 	byID := id != ""
@@ -526,7 +537,10 @@ func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (string, st
 	if err != nil {
 		return "", store.Record{}, nil, nil, failure(op, err)
 	}
-	v, d := p.match(r, key, byID, nonce)
+	v, d, err := p.match(op, r, key, byID, nonce)
+	if err != nil {
+		return "", store.Record{}, nil, nil, err
+	}
 	if v != nil && to != "" && v.to != to {
 		v, d = nil, nil // another target whose name collides: not this one's
 	}
@@ -541,7 +555,11 @@ func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (string, st
 			if err != nil {
 				return "", store.Record{}, nil, nil, failure(op, err)
 			}
-			if ov, od := p.match(or, okey, false, nonce); ov != nil && ov.to == to {
+			ov, od, err := p.match(op, or, okey, false, nonce)
+			if err != nil {
+				return "", store.Record{}, nil, nil, err
+			}
+			if ov != nil && ov.to == to {
 				return okey, or, ov, od, nil
 			}
 		}
@@ -551,18 +569,75 @@ func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (string, st
 
 // match opens r and returns the verification when it is pending (not
 // expired) and, when byID, has the given nonce.
-func (p *Provider) match(r store.Record, key string, byID bool, nonce [16]byte) (*verification, *derived) {
+func (p *Provider) match(op Op, r store.Record, key string, byID bool, nonce [16]byte) (*verification, *derived, error) {
 	if !r.Found() {
-		return nil, nil
+		return nil, nil, nil
 	}
 	v, d := p.openVerification(r.Value, []byte(key))
-	if v == nil || (byID && v.nonce != nonce) || !p.now().Before(v.expires) {
-		return nil, nil
+	if v == nil {
+		return nil, nil, unreadable(op)
 	}
-	return v, d
+	if (byID && v.nonce != nonce) || !p.now().Before(v.expires) {
+		return nil, nil, nil
+	}
+	return v, d, nil
+}
+
+// keyCheckText is what the key check record holds, sealed.
+const keyCheckText = "verifykit/selfhosted key check"
+
+// ensureKey checks, once per provider, that the store's state is sealed
+// under a key this provider has: a record at a fixed key holds a value
+// sealed under the key of whichever replica wrote it first (rewritten under
+// the primary key after a rotation). A replica given another key fails
+// every operation with ErrUnavailable instead of working beside the others
+// in a namespace of its own, where an identity would seem to have no
+// factors.
+func (p *Provider) ensureKey(ctx context.Context, op Op) error {
+	if p.keyOK.Load() {
+		return nil
+	}
+	key := p.prefix + "keycheck"
+	aad := []byte(key)
+	r, err := p.st.Get(ctx, key)
+	for {
+		if err != nil {
+			return failure(op, err)
+		}
+		if !r.Found() {
+			r, err = p.st.CompareAndSwap(ctx, key, 0, p.keys.primary.seal([]byte(keyCheckText), aad), factorTTL)
+			if err == nil {
+				p.keyOK.Store(true)
+				return nil
+			}
+			if errors.Is(err, store.ErrConflict) {
+				err = nil
+			}
+			continue
+		}
+		d, plain, oerr := p.keys.open(slices.Clone(r.Value), aad)
+		if oerr != nil || string(plain) != keyCheckText {
+			return newErr(op, provider.ErrUnavailable, "the store holds state sealed under a key this provider lacks: every replica needs the same key (see WithOlderKeys)")
+		}
+		if d != p.keys.primary {
+			// After a rotation: seal it again under the new key (another
+			// replica may do it first; either way it opens).
+			_, _ = p.st.CompareAndSwap(ctx, key, r.Version, p.keys.primary.seal([]byte(keyCheckText), aad), factorTTL)
+		}
+		p.keyOK.Store(true)
+		return nil
+	}
 }
 
 func notFound(op Op) error { return newErr(op, provider.ErrNotFound, "no pending verification") }
+
+// unreadable is the error for a stored record that does not open: sealed
+// under a key this provider was not given, or altered. It is never taken
+// for an absent record, which would let a misconfigured replica overwrite
+// state (or report an identity without factors).
+func unreadable(op Op) error {
+	return newErr(op, provider.ErrUnavailable, "a stored record does not open: sealed under a key this provider lacks (see WithOlderKeys), or altered")
+}
 
 // Check checks a code. The right code approves the verification and
 // deletes it in one atomic step, so of any number of concurrent checks
@@ -619,7 +694,9 @@ func (p *Provider) Check(ctx context.Context, req provider.CheckRequest) (provid
 		}
 		// Another replica changed the verification: decide again on its
 		// current state, which must still be the same verification.
-		v, d = p.match(r, key, true, nonce)
+		if v, d, err = p.match(OpCheck, r, key, true, nonce); err != nil {
+			return provider.Verification{}, err
+		}
 	}
 }
 
@@ -667,7 +744,9 @@ func (p *Provider) Cancel(ctx context.Context, id string) (provider.Verification
 			return provider.Verification{}, failure(OpCancel, err)
 		}
 		r = cur
-		v, _ = p.match(r, key, true, v.nonce)
+		if v, _, err = p.match(OpCancel, r, key, true, v.nonce); err != nil {
+			return provider.Verification{}, err
+		}
 	}
 }
 
@@ -695,6 +774,8 @@ func (p *Provider) Approve(ctx context.Context, id string) (provider.Verificatio
 			return provider.Verification{}, failure(OpApprove, err)
 		}
 		r = cur
-		v, _ = p.match(r, key, true, v.nonce)
+		if v, _, err = p.match(OpApprove, r, key, true, v.nonce); err != nil {
+			return provider.Verification{}, err
+		}
 	}
 }
