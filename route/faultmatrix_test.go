@@ -247,12 +247,13 @@ var httpFaults = []httpFault{
 
 // endpoint is one real provider on its emulator.
 type endpoint struct {
-	name   string
-	p      provider.Provider
-	inject func(httpFault)
-	sent   func() int
-	code   func(string) (string, bool)
-	approv func() []string
+	name     string
+	p        provider.Provider
+	inject   func(httpFault)
+	sent     func() int
+	messages func() []string // the targets of the messages sent, oldest first
+	code     func(string) (string, bool)
+	approv   func() []string
 }
 
 func twilioEndpoint(t *testing.T) *endpoint {
@@ -264,7 +265,14 @@ func twilioEndpoint(t *testing.T) *endpoint {
 		t.Fatal(err)
 	}
 	return &endpoint{name: "twilio", p: c, inject: func(f httpFault) { srv.InjectFault(*f.twilio) },
-		sent: func() int { return len(srv.Messages()) }, code: srv.LastCode, approv: srv.Approvals}
+		sent: func() int { return len(srv.Messages()) }, code: srv.LastCode, approv: srv.Approvals,
+		messages: func() []string {
+			var out []string
+			for _, m := range srv.Messages() {
+				out = append(out, m.To)
+			}
+			return out
+		}}
 }
 
 func vonageEndpoint(t *testing.T) *endpoint {
@@ -276,7 +284,14 @@ func vonageEndpoint(t *testing.T) *endpoint {
 		t.Fatal(err)
 	}
 	return &endpoint{name: "vonage", p: c, inject: func(f httpFault) { srv.InjectFault(*f.vonage) },
-		sent: func() int { return len(srv.Messages()) }, code: srv.LastCode, approv: srv.Approvals}
+		sent: func() int { return len(srv.Messages()) }, code: srv.LastCode, approv: srv.Approvals,
+		messages: func() []string {
+			var out []string
+			for _, m := range srv.Messages() {
+				out = append(out, m.To)
+			}
+			return out
+		}}
 }
 
 // TestHTTPFaultMatrix puts twilio and vonage, each on its emulator, in
