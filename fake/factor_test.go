@@ -32,20 +32,14 @@ func (h *factorHarness) FactorLimits() providertest.FactorLimits {
 
 var start = time.Date(2026, 3, 1, 12, 0, 7, 0, time.UTC)
 
+// The factors section of the conformance suite runs with the rest of it
+// (TestConformance, TestConformanceCustomLimits in fake_test.go); this runs
+// it alone through RunFactors, as a provider of factors only would.
 func TestConformance_Factors(t *testing.T) {
 	t.Parallel()
 	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {
 		c := fake.NewClock(start)
 		return &factorHarness{f: fake.MustNew(fake.WithClock(c.Now)), clock: c, lim: providertest.DefaultFactorLimits()}
-	})
-}
-
-func TestConformance_FactorsOtherLimits(t *testing.T) {
-	t.Parallel()
-	lim := providertest.FactorLimits{MaxWrong: 2, Window: time.Minute}
-	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {
-		c := fake.NewClock(start)
-		return &factorHarness{f: fake.MustNew(fake.WithClock(c.Now), fake.WithFactorLimits(2, time.Minute), fake.WithRandomCodes()), clock: c, lim: lim}
 	})
 }
 

@@ -20,14 +20,20 @@ import (
 // them.
 var defaultLimits = providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10}
 
-// harness returns the conformance harness of f, whose time advance moves.
-func harness(f *fake.Fake, advance func(time.Duration), lim providertest.Limits) *providertest.HarnessFuncs {
+// defaultFactorLimits are the fake's default factor limits.
+var defaultFactorLimits = providertest.FactorLimits{MaxWrong: fake.DefaultFactorMaxChecks, Window: fake.DefaultFactorCheckWindow}
+
+// harness returns the conformance harness of f, whose time now reads and
+// advance moves.
+func harness(f *fake.Fake, now func() time.Time, advance func(time.Duration), lim providertest.Limits, flim providertest.FactorLimits) *providertest.HarnessFuncs {
 	return &providertest.HarnessFuncs{
 		Subject:         f,
 		LastCodeFunc:    f.LastCode,
 		AdvanceFunc:     advance,
 		ErrorTargetFunc: func() any { return new(*fake.Error) },
 		Declared:        lim,
+		NowFunc:         now,
+		DeclaredFactors: flim,
 	}
 }
 
@@ -35,20 +41,22 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		clock := fake.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-		return harness(fake.MustNew(fake.WithClock(clock.Now)), clock.Advance, defaultLimits)
+		return harness(fake.MustNew(fake.WithClock(clock.Now)), clock.Now, clock.Advance, defaultLimits, defaultFactorLimits)
 	})
 }
 
-// TestConformanceCustomLimits runs the suite against non-default limits,
-// so the suite and the options are checked together.
+// TestConformanceCustomLimits runs the suite against non-default limits
+// (factor limits too), so the suite and the options are checked together.
 func TestConformanceCustomLimits(t *testing.T) {
 	t.Parallel()
 	lim := providertest.Limits{Validity: 2 * time.Minute, MaxSends: 2, MaxChecks: 3, MinCodeLength: 4, MaxCodeLength: 10}
+	flim := providertest.FactorLimits{MaxWrong: 2, Window: time.Minute}
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		clock := fake.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 		f := fake.MustNew(fake.WithClock(clock.Now), fake.WithValidity(lim.Validity),
-			fake.WithMaxSends(lim.MaxSends), fake.WithMaxChecks(lim.MaxChecks), fake.WithRandomCodes())
-		return harness(f, clock.Advance, lim)
+			fake.WithMaxSends(lim.MaxSends), fake.WithMaxChecks(lim.MaxChecks), fake.WithRandomCodes(),
+			fake.WithFactorLimits(flim.MaxWrong, flim.Window))
+		return harness(f, clock.Now, clock.Advance, lim, flim)
 	})
 }
 
@@ -59,7 +67,7 @@ func TestConformanceSynctest(t *testing.T) {
 	for _, r := range providertest.Rules() {
 		t.Run(r.Name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				providertest.RunRule(t, r, harness(fake.MustNew(), time.Sleep, defaultLimits))
+				providertest.RunRule(t, r, harness(fake.MustNew(), time.Now, time.Sleep, defaultLimits, defaultFactorLimits))
 			})
 		})
 	}

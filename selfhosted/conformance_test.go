@@ -64,24 +64,8 @@ func TestConformanceMemory(t *testing.T) {
 			AdvanceFunc:     c.Advance,
 			ErrorTargetFunc: func() any { return new(*selfhosted.Error) },
 			Declared:        providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10},
+			NowFunc:         c.Now,
+			DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute},
 		}
-	})
-}
-
-type factorHarness struct {
-	p *selfhosted.Provider
-	c *clock
-}
-
-func (h factorHarness) Factors() provider.FactorProvider { return h.p }
-func (h factorHarness) Now() time.Time                   { return h.c.Now() }
-func (h factorHarness) Advance(d time.Duration)          { h.c.Advance(d) }
-func (h factorHarness) ErrorTarget() any                 { return new(*selfhosted.Error) }
-
-func TestFactorConformanceMemory(t *testing.T) {
-	t.Parallel()
-	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {
-		p, _, c, _ := newProvider(t)
-		return factorHarness{p, c}
 	})
 }

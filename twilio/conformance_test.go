@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider/providertest"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
@@ -14,8 +15,12 @@ import (
 // codes of 4 to 10 characters.
 var twilioLimits = providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10}
 
+// newEmulatorHarness runs the emulator on a fake clock that only the
+// suite moves, so a TOTP code computed by the factors section stays valid
+// for the whole rule.
 func newEmulatorHarness(t *testing.T) providertest.Harness {
-	srv := twiliotest.NewServer()
+	clock := fake.NewClock(time.Date(2026, 3, 1, 12, 0, 7, 0, time.UTC))
+	srv := twiliotest.NewServer(twiliotest.WithClock(clock.Now))
 	t.Cleanup(srv.Close)
 	c, err := twilio.New(twiliotest.DefaultServiceSID,
 		twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
@@ -26,9 +31,13 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 	return &providertest.HarnessFuncs{
 		Subject:         c,
 		LastCodeFunc:    srv.LastCode,
-		AdvanceFunc:     srv.Advance,
+		AdvanceFunc:     clock.Advance,
 		ErrorTargetFunc: func() any { return new(*twilio.APIError) },
 		Declared:        twilioLimits,
+		NowFunc:         clock.Now,
+		// The emulator's factor limits (Twilio documents 5 wrong codes to
+		// confirm a factor; the window is the emulator's).
+		DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute},
 	}
 }
 

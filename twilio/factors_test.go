@@ -172,9 +172,9 @@ func newFactorClient(t *testing.T, h http.Handler) *twilio.Client {
 	return c
 }
 
-// TestConformance_Factors runs the factors section against the twilio
-// provider talking to the emulator through a server that asserts every
-// form field against the API's parameter lists.
+// TestConformance_Factors runs the factors section again (TestConformance
+// runs it against the emulator directly), this time through a server that
+// asserts every form field against the API's parameter lists.
 func TestConformance_Factors(t *testing.T) {
 	var seen sync.Map
 	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {

@@ -11,14 +11,16 @@ import (
 )
 
 // A provider's conformance test: a HarnessFuncs gives the suite a fresh
-// provider, the means to read its codes and move its clock, and the limits
-// it is configured with. In a real test this is all of it:
+// provider, the means to read its codes, read and move its clock, and the
+// limits it is configured with (its factor limits too, since the fake
+// offers factors). In a real test this is all of it:
 //
 //	func TestConformance(t *testing.T) {
 //		providertest.Run(t, newHarness)
 //	}
 //
-// Here each rule runs through RunRule, to show what the suite reports.
+// Here each rule runs through RunRule, and each factor rule through
+// RunFactorRuleOn, to show what the suite reports.
 func ExampleHarnessFuncs() {
 	newHarness := func() providertest.Harness {
 		clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -32,6 +34,8 @@ func ExampleHarnessFuncs() {
 				Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5,
 				MinCodeLength: 4, MaxCodeLength: 10,
 			},
+			NowFunc:         clock.Now,
+			DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute},
 		}
 	}
 	passed, skipped := 0, 0
@@ -49,9 +53,21 @@ func ExampleHarnessFuncs() {
 		}
 	}
 	fmt.Println(passed > 20, "rules passed,", skipped, "skipped")
+	factors := 0
+	for _, r := range providertest.FactorRules() {
+		t := &reporter{}
+		providertest.RunFactorRuleOn(t, r, newHarness())
+		if t.failed || t.skip != "" {
+			fmt.Println("factor rule not passed:", r.Name, t.skip)
+			continue
+		}
+		factors++
+	}
+	fmt.Println(factors == len(providertest.FactorRules()), "factor rules passed")
 	// Output:
 	// skipped: rule RepeatStartConflicts needs ResendOnStart=false, which the provider does not declare
 	// true rules passed, 1 skipped
+	// true factor rules passed
 }
 
 // The rules, and the capabilities they need.

@@ -55,7 +55,8 @@ type FactorLimits struct {
 func DefaultFactorLimits() FactorLimits { return FactorLimits{MaxWrong: 5, Window: 10 * time.Minute} }
 
 // FactorLimitsHarness is implemented by harnesses whose provider has other
-// limits than DefaultFactorLimits().
+// limits than DefaultFactorLimits(), for RunFactors. (Run, through
+// RunFactorRuleOn, requires the limits instead of assuming them.)
 type FactorLimitsHarness interface {
 	FactorHarness
 	FactorLimits() FactorLimits
@@ -74,9 +75,12 @@ type FactorRule struct {
 // FactorRules returns the rules of the factors section.
 func FactorRules() []FactorRule { return append([]FactorRule(nil), factorRules...) }
 
-// RunFactors runs the factors section: one subtest per rule, each with a
-// fresh harness. When the provider does not offer provider.FactorProvider
-// every subtest is skipped with a message saying so.
+// RunFactors runs the factors section alone: one subtest per rule, each
+// with a fresh harness. When the provider does not offer
+// provider.FactorProvider every subtest is skipped with a message saying
+// so. [Run] runs the section too, for a provider that implements
+// provider.FactorProvider; RunFactors is for a harness that only has
+// factors to offer, or a second run in another setting.
 func RunFactors(t *testing.T, newHarness func(t *testing.T) FactorHarness) {
 	t.Helper()
 	for _, r := range factorRules {
@@ -100,6 +104,61 @@ func RunFactorRule(t testing.TB, r FactorRule, h FactorHarness) {
 	if err := r.check(t.Context(), h, fp, lim); err != nil {
 		t.Errorf("%v\nrule: %s", err, r.Text)
 	}
+}
+
+// RunFactorRuleOn checks one factor rule against the provider of a
+// conformance [Harness], as [Run] does for every factor rule. It skips t,
+// naming the capability, when the provider does not implement
+// provider.FactorProvider. Otherwise h must also have the methods
+// Now() time.Time and FactorLimits() FactorLimits ([HarnessFuncs] has them,
+// from NowFunc and DeclaredFactors), and the limits are required.
+func RunFactorRuleOn(t testing.TB, r FactorRule, h Harness) {
+	t.Helper()
+	p := h.Provider()
+	fp, ok := p.(provider.FactorProvider)
+	if !ok {
+		t.Skipf("rule Factors/%s needs %s, which the provider does not implement", r.Name, NeedFactors)
+		return
+	}
+	fh, err := factorHarnessOf(h, fp)
+	if err != nil {
+		t.Errorf("%v\nrule: %s", err, r.Text)
+		return
+	}
+	if err := r.check(t.Context(), fh, fp, fh.lim); err != nil {
+		t.Errorf("%v\nrule: %s", err, r.Text)
+	}
+}
+
+// harnessFactors is the FactorHarness of a conformance Harness whose
+// provider offers factors.
+type harnessFactors struct {
+	Harness
+	fp  provider.FactorProvider
+	now func() time.Time
+	lim FactorLimits
+}
+
+func (h *harnessFactors) Factors() provider.FactorProvider { return h.fp }
+func (h *harnessFactors) Now() time.Time                   { return h.now() }
+func (h *harnessFactors) FactorLimits() FactorLimits       { return h.lim }
+
+// factorHarnessOf adapts h, or says what it lacks.
+func factorHarnessOf(h Harness, fp provider.FactorProvider) (*harnessFactors, error) {
+	const offers = "providertest: the provider offers factors (provider.FactorProvider), so the harness must "
+	nower, ok := h.(interface{ Now() time.Time })
+	if hf, isFuncs := h.(*HarnessFuncs); !ok || isFuncs && hf.NowFunc == nil {
+		return nil, errors.New(offers + "give its clock (HarnessFuncs.NowFunc, or a Now() time.Time method)")
+	}
+	lh, ok := h.(interface{ FactorLimits() FactorLimits })
+	if !ok {
+		return nil, errors.New(offers + "declare its factor limits (HarnessFuncs.DeclaredFactors, or a FactorLimits() FactorLimits method)")
+	}
+	lim := lh.FactorLimits()
+	if lim.MaxWrong < 1 || lim.Window <= 0 {
+		return nil, fmt.Errorf(offers+"declare its factor limits: %+v is incomplete, every field is required", lim)
+	}
+	return &harnessFactors{Harness: h, fp: fp, now: nower.Now, lim: lim}, nil
 }
 
 const (

@@ -29,6 +29,14 @@
 // over email where the provider declares it), so a provider under test must
 // deliver sms.
 //
+// A provider that implements [provider.FactorProvider] also runs the
+// factors section (subtests "Factors/…"): the harness then gives the
+// provider's clock and its factor limits too ([HarnessFuncs.NowFunc],
+// [HarnessFuncs.DeclaredFactors]), because the section computes TOTP codes
+// itself, as an authenticator app does. For any other provider those
+// subtests are skipped, naming the capability. [RunFactors] runs the
+// section alone, with a [FactorHarness].
+//
 // The suite needs to read the code a provider delivered and to move the
 // provider's clock, which only a test double or an emulator can do, so
 // providers of real services run it against their emulator.
@@ -106,6 +114,13 @@ type HarnessFuncs struct {
 	ErrorTargetFunc func() any
 	// Declared are the provider's limits.
 	Declared Limits
+	// NowFunc returns the provider's current time. The factors section
+	// needs it (it computes codes as an authenticator app does), so it is
+	// required when Subject implements provider.FactorProvider.
+	NowFunc func() time.Time
+	// DeclaredFactors are the provider's factor limits, required when
+	// Subject implements provider.FactorProvider.
+	DeclaredFactors FactorLimits
 }
 
 // Provider returns h.Subject.
@@ -123,6 +138,18 @@ func (h *HarnessFuncs) ErrorTarget() any { return h.ErrorTargetFunc() }
 // Limits returns h.Declared.
 func (h *HarnessFuncs) Limits() Limits { return h.Declared }
 
+// Now calls h.NowFunc; with no NowFunc it returns the zero time, and the
+// factors section fails, saying NowFunc is missing.
+func (h *HarnessFuncs) Now() time.Time {
+	if h.NowFunc == nil {
+		return time.Time{}
+	}
+	return h.NowFunc()
+}
+
+// FactorLimits returns h.DeclaredFactors.
+func (h *HarnessFuncs) FactorLimits() FactorLimits { return h.DeclaredFactors }
+
 // The capabilities a rule may need, as Rule.Needs names them.
 const (
 	NeedCheckByTo     = "CheckByTo"           // provider.Capabilities.CheckByTo
@@ -132,6 +159,7 @@ const (
 	NeedFetcher       = "Fetcher"             // provider.Fetcher
 	NeedApprover      = "Approver"            // provider.Approver
 	NeedEmail         = "channel email"       // ChannelEmail among Capabilities.Channels
+	NeedFactors       = "FactorProvider"      // provider.FactorProvider: the factors section
 )
 
 // has reports whether the provider has the capability need names.
@@ -155,6 +183,9 @@ func has(p provider.Provider, need string) bool {
 		return ok
 	case NeedEmail:
 		return caps.Supports(provider.ChannelEmail)
+	case NeedFactors:
+		_, ok := p.(provider.FactorProvider)
+		return ok
 	}
 	return false
 }
@@ -176,13 +207,24 @@ type Rule struct {
 func Rules() []Rule { return append([]Rule(nil), rules...) }
 
 // Run runs the conformance suite: one subtest per rule, each with a fresh
-// harness from newHarness. A failure names the rule it enforces; a rule
-// whose capability the provider lacks is skipped, naming the capability.
+// harness from newHarness, then the factors section (subtests
+// "Factors/…", see [FactorRules]). A failure names the rule it enforces; a
+// rule whose capability the provider lacks is skipped, naming the
+// capability — the factors section too, when the provider does not
+// implement provider.FactorProvider. For a provider that does, the harness
+// must give its clock and factor limits ([HarnessFuncs.NowFunc] and
+// [HarnessFuncs.DeclaredFactors], or methods Now and FactorLimits on
+// another Harness).
 func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Helper()
 	for _, r := range rules {
 		t.Run(r.Name, func(t *testing.T) {
 			RunRule(t, r, newHarness(t))
+		})
+	}
+	for _, r := range factorRules {
+		t.Run("Factors/"+r.Name, func(t *testing.T) {
+			RunFactorRuleOn(t, r, newHarness(t))
 		})
 	}
 }

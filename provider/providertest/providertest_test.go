@@ -429,3 +429,106 @@ func (r *recorder) Skipf(format string, args ...any) {
 func (r *recorder) Errorf(format string, args ...any) {
 	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
 }
+
+// noFactors hides the fake's factor methods: a provider without
+// provider.FactorProvider.
+type noFactors struct{ provider.Provider }
+
+// approvesAll is a factor provider that approves every challenge.
+type approvesAll struct{ *fake.Fake }
+
+func (a approvesAll) ChallengeFactor(ctx context.Context, req provider.ChallengeRequest) (provider.Challenge, error) {
+	c, err := a.Fake.ChallengeFactor(ctx, req)
+	if err == nil {
+		c.Status = provider.ChallengeApproved
+	}
+	return c, err
+}
+
+// factorsHarness is the conformance harness of p (made from f), with the
+// clock and the factor limits the factors section needs.
+func factorsHarness(p provider.Provider, f *fake.Fake, clock *fake.Clock) *HarnessFuncs {
+	h := harness(p, f, clock)
+	h.NowFunc = clock.Now
+	h.DeclaredFactors = FactorLimits{MaxWrong: fake.DefaultFactorMaxChecks, Window: fake.DefaultFactorCheckWindow}
+	return h
+}
+
+// TestRunRunsFactors checks that Run runs the factors section too, with a
+// fresh harness for each of its rules.
+func TestRunRunsFactors(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var names []string
+	t.Run("suite", func(t *testing.T) {
+		Run(t, func(t *testing.T) Harness {
+			mu.Lock()
+			names = append(names, t.Name())
+			mu.Unlock()
+			clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 7, 0, time.UTC))
+			f := fake.MustNew(fake.WithClock(clock.Now))
+			return factorsHarness(f, f, clock)
+		})
+	})
+	factors := 0
+	for _, n := range names {
+		if strings.Contains(n, "/Factors/") {
+			factors++
+		}
+	}
+	if len(names) != len(Rules())+len(FactorRules()) || factors != len(FactorRules()) {
+		t.Errorf("Run made %d harnesses, %d for factor rules; want %d and %d", len(names), factors, len(Rules())+len(FactorRules()), len(FactorRules()))
+	}
+}
+
+// TestFactorSectionThroughRun checks what Run does with the factors
+// section: a skip naming the capability for a provider without factors,
+// a failure for a broken one, and a failure, not a pass, for a harness
+// that does not give what the section needs.
+func TestFactorSectionThroughRun(t *testing.T) {
+	t.Parallel()
+	rule := func(name string) FactorRule {
+		for _, r := range FactorRules() {
+			if r.Name == name {
+				return r
+			}
+		}
+		t.Fatalf("no factor rule %s", name)
+		return FactorRule{}
+	}
+	run := func(r FactorRule, h Harness) *recorder {
+		rec := &recorder{TB: t}
+		RunFactorRuleOn(rec, r, h)
+		return rec
+	}
+	mk := func() (*fake.Fake, *fake.Clock) {
+		clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 7, 0, time.UTC))
+		return fake.MustNew(fake.WithClock(clock.Now)), clock
+	}
+	wrong := rule("ChallengeWrongCodeNotApproved")
+
+	f, clock := mk()
+	if rec := run(wrong, factorsHarness(f, f, clock)); rec.skipped || len(rec.msgs) != 0 {
+		t.Errorf("the fake: skipped %v, errors %q; want a pass", rec.skipped, rec.msgs)
+	}
+	f, clock = mk()
+	if rec := run(wrong, factorsHarness(noFactors{f}, f, clock)); !rec.skipped || !strings.Contains(rec.skipMsg, NeedFactors) || len(rec.msgs) != 0 {
+		t.Errorf("a provider without factors: skipped %v with %q, errors %q; want a skip naming %s", rec.skipped, rec.skipMsg, rec.msgs, NeedFactors)
+	}
+	f, clock = mk()
+	if rec := run(wrong, factorsHarness(approvesAll{f}, f, clock)); len(rec.msgs) != 1 || !strings.Contains(rec.msgs[0], "rule: "+wrong.Text) {
+		t.Errorf("a provider approving every challenge: errors %q, want one naming the rule", rec.msgs)
+	}
+	f, clock = mk()
+	h := factorsHarness(f, f, clock)
+	h.NowFunc = nil
+	if rec := run(wrong, h); len(rec.msgs) != 1 || !strings.Contains(rec.msgs[0], "NowFunc") {
+		t.Errorf("a harness without NowFunc: errors %q, want one naming NowFunc", rec.msgs)
+	}
+	f, clock = mk()
+	h = factorsHarness(f, f, clock)
+	h.DeclaredFactors.Window = 0
+	if rec := run(wrong, h); len(rec.msgs) != 1 || !strings.Contains(rec.msgs[0], "factor limits") {
+		t.Errorf("a harness with incomplete factor limits: errors %q, want one about the factor limits", rec.msgs)
+	}
+}

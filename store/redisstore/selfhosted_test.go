@@ -12,8 +12,9 @@ import (
 
 var testKey = selfhosted.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")}
 
-// TestSelfhostedConformance runs the provider conformance suite on the
-// self-hosted provider with its state in Redis.
+// TestSelfhostedConformance runs the provider conformance suite, its
+// factors section included, on the self-hosted provider with its state in
+// Redis.
 func TestSelfhostedConformance(t *testing.T) {
 	srv := sharedServer(t)
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
@@ -39,40 +40,8 @@ func TestSelfhostedConformance(t *testing.T) {
 			},
 			ErrorTargetFunc: func() any { return new(*selfhosted.Error) },
 			Declared:        providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10},
+			NowFunc:         clk.Now,
+			DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute},
 		}
-	})
-}
-
-type factorHarness struct {
-	p       *selfhosted.Provider
-	c       *clock
-	advance func(time.Duration)
-}
-
-func (h factorHarness) Factors() provider.FactorProvider { return h.p }
-func (h factorHarness) Now() time.Time                   { return h.c.Now() }
-func (h factorHarness) Advance(d time.Duration)          { h.advance(d) }
-func (h factorHarness) ErrorTarget() any                 { return new(*selfhosted.Error) }
-
-// TestSelfhostedFactorConformance runs the factors section of the suite on
-// the self-hosted provider with its state in Redis.
-func TestSelfhostedFactorConformance(t *testing.T) {
-	srv := sharedServer(t)
-	providertest.RunFactors(t, func(t *testing.T) providertest.FactorHarness {
-		c := newClient(t, srv.Addr())
-		clk := &clock{now: time.Now()}
-		prefix := uniquePrefix(t)
-		s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithClock(clk.Now))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := selfhosted.New(s, testKey, selfhosted.WithClock(clk.Now), selfhosted.WithSender(new(selfhosted.Outbox), provider.ChannelSMS))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return factorHarness{p: p, c: clk, advance: func(d time.Duration) {
-			clk.Advance(d)
-			advanceKeys(t, c, prefix, d)
-		}}
 	})
 }
