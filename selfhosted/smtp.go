@@ -21,7 +21,8 @@ import (
 
 // SMTP sends codes by e-mail through an SMTP server (a submission port,
 // usually 587): it always upgrades the connection with STARTTLS before it
-// authenticates (PLAIN), and refuses a server that does not offer it.
+// authenticates (PLAIN), and refuses a server that does not offer it; or,
+// with WithSMTPImplicitTLS (port 465), it speaks TLS from the start.
 //
 // A message the server refused, or that never reached it, matches
 // provider.ErrUnavailable (4xx, connection failures), ErrUndeliverable
@@ -34,6 +35,7 @@ type SMTP struct {
 	password   string
 	from       string
 	tls        *tls.Config
+	implicit   bool // TLS from the first byte (port 465) instead of STARTTLS
 	subjects   Templates
 	templates  Templates
 }
@@ -49,6 +51,15 @@ func WithSMTPTLSConfig(c *tls.Config) SMTPOption {
 			return errors.New("selfhosted: nil TLS config")
 		}
 		s.tls = c.Clone()
+		return nil
+	}
+}
+
+// WithSMTPImplicitTLS speaks TLS from the first byte (SMTPS, usually port
+// 465) instead of upgrading with STARTTLS.
+func WithSMTPImplicitTLS() SMTPOption {
+	return func(s *SMTP) error {
+		s.implicit = true
 		return nil
 	}
 }
@@ -146,8 +157,15 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if m.Channel != provider.ChannelEmail || !provider.IsEmail(m.To) {
 		return s.fail(m, provider.ErrInvalidRequest, errors.New("SMTP sends email to e-mail addresses"))
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", s.addr)
+	var conn net.Conn
+	var err error
+	if s.implicit {
+		d := tls.Dialer{Config: s.tls}
+		conn, err = d.DialContext(ctx, "tcp", s.addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "tcp", s.addr)
+	}
 	if err != nil {
 		return s.fail(m, provider.ErrUnavailable, err)
 	}
@@ -168,11 +186,13 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err := c.Hello("localhost"); err != nil {
 		return s.fail(m, refused(err, provider.ErrUnavailable), err)
 	}
-	if ok, _ := c.Extension("STARTTLS"); !ok {
-		return s.fail(m, provider.ErrUnavailable, errors.New("the server does not offer STARTTLS; refusing to send credentials in clear"))
-	}
-	if err := c.StartTLS(s.tls); err != nil {
-		return s.fail(m, refused(err, provider.ErrUnavailable), err)
+	if !s.implicit {
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			return s.fail(m, provider.ErrUnavailable, errors.New("the server does not offer STARTTLS; refusing to send credentials in clear"))
+		}
+		if err := c.StartTLS(s.tls); err != nil {
+			return s.fail(m, refused(err, provider.ErrUnavailable), err)
+		}
 	}
 	if err := c.Auth(smtp.PlainAuth("", s.username, s.password, s.host)); err != nil {
 		return s.fail(m, refused(err, provider.ErrUnavailable), err)

@@ -37,6 +37,7 @@ type smtpServer struct {
 	rejectRcpt   string // recipient answered 550
 	dropAfterDot bool   // close the connection instead of answering the final dot
 	busy         bool   // answer 421 at the greeting
+	implicit     bool   // TLS from the first byte (SMTPS)
 
 	mu       sync.Mutex
 	commands []string
@@ -92,6 +93,14 @@ func (s *smtpServer) log(cmd string) {
 
 func (s *smtpServer) serve(conn net.Conn) {
 	defer conn.Close()
+	secure := false
+	if s.implicit {
+		tc := tls.Server(conn, s.tlsConf)
+		if tc.Handshake() != nil {
+			return
+		}
+		conn, secure = tc, true
+	}
 	r := bufio.NewReader(conn)
 	w := func(line string) { fmt.Fprintf(conn, "%s\r\n", line) }
 	if s.busy {
@@ -99,7 +108,6 @@ func (s *smtpServer) serve(conn net.Conn) {
 		return
 	}
 	w("220 test ESMTP")
-	secure := false
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
@@ -275,6 +283,29 @@ func TestSMTPFailures(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v"} {
 		if out := fmt.Sprintf(verb, s); strings.Contains(out, smtpPassword) {
 			t.Errorf("Sprintf(%q) reveals the password: %s", verb, out)
+		}
+	}
+}
+
+func TestSMTPImplicitTLS(t *testing.T) {
+	t.Parallel()
+	srv := newSMTPServer(t, func(s *smtpServer) { s.implicit = true })
+	snd, err := selfhosted.NewSMTP(srv.l.Addr().String(), "mailer", smtpPassword, "no-reply@acme.example",
+		selfhosted.WithSMTPImplicitTLS(), selfhosted.WithSMTPTLSConfig(&tls.Config{RootCAs: srv.roots}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snd.Send(t.Context(), emailMsg); err != nil {
+		t.Fatalf("Send over implicit TLS: %v", err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if !srv.authOK || !strings.Contains(srv.data, "904411") {
+		t.Errorf("the server did not get the authenticated message")
+	}
+	for _, c := range srv.commands {
+		if c == "STARTTLS" {
+			t.Error("STARTTLS sent on an implicit TLS connection")
 		}
 	}
 }
