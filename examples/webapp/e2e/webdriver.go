@@ -5,16 +5,16 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
-	"strconv"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -23,22 +23,49 @@ import (
 type driver struct {
 	cmd  *exec.Cmd
 	base string
+	hc   *http.Client // a transport of its own, not http.DefaultTransport
 }
 
 // startDriver runs chromedriver on a free loopback port and waits until it
-// is ready.
+// is ready. chromedriver picks the port itself (--port=0) and prints it: a
+// port found free beforehand could be taken by another process before
+// chromedriver binds it.
 func startDriver(ctx context.Context, path string) (*driver, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	cmd := exec.Command(path, "--port=0", "--allowed-ips=127.0.0.1")
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(path, "--port="+strconv.Itoa(port), "--allowed-ips=127.0.0.1")
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	d := &driver{cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port)}
+	started := make(chan string, 1) // the port, or "" when it exited first
+	go func() {
+		sc := bufio.NewScanner(out)
+		var port string
+		for sc.Scan() {
+			if m := startedRE.FindStringSubmatch(sc.Text()); m != nil && port == "" {
+				port = m[1]
+				started <- port
+			}
+		}
+		if port == "" {
+			started <- ""
+		}
+	}()
+	d := &driver{cmd: cmd, hc: &http.Client{Transport: &http.Transport{}}}
+	select {
+	case port := <-started:
+		if port == "" {
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("chromedriver exited without saying its port")
+		}
+		d.base = "http://127.0.0.1:" + port
+	case <-ctx.Done():
+		d.stop()
+		return nil, fmt.Errorf("chromedriver did not say its port: %w", ctx.Err())
+	}
 	for {
 		var status struct {
 			Value struct{ Ready bool } `json:"value"`
@@ -54,6 +81,10 @@ func startDriver(ctx context.Context, path string) (*driver, error) {
 		}
 	}
 }
+
+// startedRE matches the line where chromedriver names the port it listens
+// on.
+var startedRE = regexp.MustCompile(`started successfully on port (\d+)`)
 
 func (d *driver) stop() {
 	d.cmd.Process.Kill()
@@ -75,7 +106,7 @@ func (d *driver) do(ctx context.Context, method, path string, in, out any) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := d.hc.Do(req)
 	if err != nil {
 		return err
 	}
