@@ -16,7 +16,9 @@
 //
 //   - Whole operations are optional interfaces that the verify client
 //     discovers with a type assertion: [Canceler], [Fetcher], [Approver],
-//     [Namer], [CapabilityReporter].
+//     [Namer], [CapabilityReporter], and [FactorProvider] for factors the
+//     user holds (authenticator apps: enrol, confirm, challenge, fetch,
+//     list, delete), whose rules the suite's factors section states.
 //   - Differences in how the two common operations behave are a
 //     [Capabilities] value: whether Check accepts To instead of the ID
 //     ([Capabilities.CheckByTo]), whether a repeated Start re-sends the

@@ -48,6 +48,7 @@ func (m Message) Text() string { return DefaultTemplates.Render(m) }
 // when it may have been (any other error is treated so). A sender retries
 // only when the message was provably not accepted.
 type Sender interface {
+	// Send delivers m, or says why not (see above).
 	Send(ctx context.Context, m Message) error
 }
 

@@ -26,14 +26,21 @@ type Challenge = provider.Challenge
 // SHA-1.
 type TOTPConfig = provider.TOTPConfig
 
-// FactorType, FactorStatus, ChallengeStatus and Algorithm are the factor
-// vocabulary, the same types as in package provider.
-type (
-	FactorType      = provider.FactorType
-	FactorStatus    = provider.FactorStatus
-	ChallengeStatus = provider.ChallengeStatus
-	Algorithm       = provider.Algorithm
-)
+// FactorType is the kind of a factor, such as FactorTOTP; the same type as
+// provider.FactorType.
+type FactorType = provider.FactorType
+
+// FactorStatus is a factor's status (unverified, verified); the same type
+// as provider.FactorStatus.
+type FactorStatus = provider.FactorStatus
+
+// ChallengeStatus is a challenge's status (pending, approved, denied,
+// expired); the same type as provider.ChallengeStatus.
+type ChallengeStatus = provider.ChallengeStatus
+
+// Algorithm is a TOTP factor's HMAC algorithm; the same type as
+// provider.Algorithm.
+type Algorithm = provider.Algorithm
 
 // The factor types, statuses and algorithms.
 const (

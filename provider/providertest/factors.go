@@ -59,6 +59,7 @@ func DefaultFactorLimits() FactorLimits { return FactorLimits{MaxWrong: 5, Windo
 // RunFactorRuleOn, requires the limits instead of assuming them.)
 type FactorLimitsHarness interface {
 	FactorHarness
+	// FactorLimits returns the provider's factor limits.
 	FactorLimits() FactorLimits
 }
 
