@@ -92,8 +92,11 @@ func (c *Client) challengePath(op, identity, sid string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !wire.ValidSID(sid, "YC") {
-		return "", invalidInput(op, "challenge SID must be YC followed by 32 hex digits")
+	switch {
+	case sid == "":
+		return "", invalidInput(op, "empty challenge SID")
+	case !wire.ValidSID(sid, "YC"):
+		return "", unknownFactorSID(op, "challenge")
 	}
 	return path + "/Challenges/" + sid, nil
 }
@@ -118,10 +121,13 @@ func (c *Client) ChallengeFactor(ctx context.Context, req provider.ChallengeRequ
 		return provider.Challenge{}, err
 	}
 	switch {
-	case !wire.ValidSID(req.FactorID, "YF"):
-		return provider.Challenge{}, invalidInput(op, "factor SID must be YF followed by 32 hex digits")
+	case req.FactorID == "":
+		return provider.Challenge{}, invalidInput(op, "empty factor SID")
 	case req.Code != "" && !validTOTPCode(req.Code):
 		return provider.Challenge{}, invalidInput(op, "code must be 3 to 8 digits")
+	}
+	if !wire.ValidSID(req.FactorID, "YF") {
+		return provider.Challenge{}, unknownFactorSID(op, "factor")
 	}
 	f := url.Values{"FactorSid": {req.FactorID}}
 	setForm(f, "AuthPayload", req.Code)

@@ -190,6 +190,13 @@ func unknownSID(op string) error {
 	return &RequestError{Op: op, Err: errors.New("no verification has this SID (not VE followed by 32 hex digits)"), kind: provider.ErrNotFound}
 }
 
+// unknownFactorSID is unknownSID for a factor (YF) or challenge (YC) SID: an
+// ID the client never got from Twilio is unknown whatever its shape, and
+// is not sent.
+func unknownFactorSID(op, what string) error {
+	return &RequestError{Op: op, Err: errors.New("no " + what + " has this SID (not the shape of Twilio's)"), kind: provider.ErrNotFound}
+}
+
 // CodeOf returns Twilio's numeric error code (such as 60203) of the
 // APIError in err's tree, or 0 when there is none or it had no code.
 func CodeOf(err error) int {

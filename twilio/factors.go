@@ -144,8 +144,11 @@ func (c *Client) factorPath(op, identity, sid string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !wire.ValidSID(sid, "YF") {
-		return "", invalidInput(op, "factor SID must be YF followed by 32 hex digits")
+	switch {
+	case sid == "":
+		return "", invalidInput(op, "empty factor SID")
+	case !wire.ValidSID(sid, "YF"):
+		return "", unknownFactorSID(op, "factor")
 	}
 	return path + "/Factors/" + sid, nil
 }

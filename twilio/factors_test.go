@@ -366,7 +366,7 @@ func TestClient_FactorInputRefusedBeforeSending(t *testing.T) {
 			_, err := c.FetchFactor(ctx, "a/b/../c", "YF0123456789abcdef0123456789abcdef")
 			return err
 		},
-		"factor SID": func() error { _, err := c.FetchFactor(ctx, ident, "YF../x"); return err },
+		"empty factor SID": func() error { _, err := c.FetchFactor(ctx, ident, ""); return err },
 		"code": func() error {
 			_, err := c.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: ident, FactorID: "YF0123456789abcdef0123456789abcdef", Code: "12ab"})
 			return err
@@ -382,7 +382,7 @@ func TestClient_FactorInputRefusedBeforeSending(t *testing.T) {
 			}
 			return provider.ErrInvalidRequest
 		},
-		"challenge SID": func() error { _, err := c.FetchChallenge(ctx, ident, "VE0123456789abcdef0123456789abcdef"); return err },
+		"empty challenge SID": func() error { _, err := c.FetchChallenge(ctx, ident, ""); return err },
 		"list status": func() error {
 			_, err := c.ListChallenges(ctx, ident, &twilio.ChallengeListOptions{Status: "weird"})
 			return err
@@ -390,6 +390,24 @@ func TestClient_FactorInputRefusedBeforeSending(t *testing.T) {
 	} {
 		if err := call(); !errors.Is(err, provider.ErrInvalidRequest) {
 			t.Errorf("%s: %v, want ErrInvalidRequest", name, err)
+		}
+	}
+	// IDs are opaque to callers: one that is not the shape of Twilio's was
+	// never issued, so it is not found, and not sent either.
+	for name, call := range map[string]func() error{
+		"factor SID": func() error { _, err := c.FetchFactor(ctx, ident, "YF../x"); return err },
+		"challenge SID": func() error {
+			_, err := c.FetchChallenge(ctx, ident, "VE0123456789abcdef0123456789abcdef")
+			return err
+		},
+		"challenge of a foreign factor ID": func() error {
+			_, err := c.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: ident, FactorID: "0123456789abcdef0123456789abcdef", Code: "123456"})
+			return err
+		},
+		"delete a foreign factor ID": func() error { return c.DeleteFactor(ctx, ident, "f-1") },
+	} {
+		if err := call(); !errors.Is(err, provider.ErrNotFound) {
+			t.Errorf("%s: %v, want ErrNotFound", name, err)
 		}
 	}
 	if r.Method != "" {

@@ -166,6 +166,7 @@ const (
 	identity  = "user-0001-alpha"
 	identity2 = "user-0002-bravo"
 	unknownID = "YF00000000000000000000000000000000"
+	foreignID = "0000000000000000000000000000000f" // another provider's shape
 )
 
 var factorRules = []FactorRule{
@@ -629,7 +630,9 @@ func checkUnknownIDs(ctx context.Context, h FactorHarness, fp provider.FactorPro
 		return err
 	}
 	code, _ := totpCode(e.Secret, e.TOTP, h.Now(), 0)
-	for _, tc := range []struct{ id, fid string }{{identity, unknownID}, {identity2, e.ID}} {
+	// IDs are opaque to callers: an ID the provider never issued is
+	// unknown whatever its shape (Twilio's, or 32 bare hex digits).
+	for _, tc := range []struct{ id, fid string }{{identity, unknownID}, {identity, foreignID}, {identity2, e.ID}} {
 		if _, err := fp.FetchFactor(ctx, tc.id, tc.fid); !errors.Is(err, provider.ErrNotFound) {
 			return fmt.Errorf("FetchFactor(%s, %s): got %v, want ErrNotFound", tc.id, tc.fid, err)
 		}
@@ -643,8 +646,10 @@ func checkUnknownIDs(ctx context.Context, h FactorHarness, fp provider.FactorPro
 			return fmt.Errorf("DeleteFactor(%s, %s): got %v, want ErrNotFound", tc.id, tc.fid, err)
 		}
 	}
-	if _, err := fp.FetchChallenge(ctx, identity, "YC00000000000000000000000000000000"); !errors.Is(err, provider.ErrNotFound) {
-		return fmt.Errorf("FetchChallenge of an unknown challenge: got %v, want ErrNotFound", err)
+	for _, cid := range []string{"YC00000000000000000000000000000000", foreignID} {
+		if _, err := fp.FetchChallenge(ctx, identity, cid); !errors.Is(err, provider.ErrNotFound) {
+			return fmt.Errorf("FetchChallenge(%s) of an unknown challenge: got %v, want ErrNotFound", cid, err)
+		}
 	}
 	// The factor still works: none of that touched it.
 	c, err := challenge(ctx, h, fp, e, 0)
