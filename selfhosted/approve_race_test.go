@@ -1,0 +1,89 @@
+package selfhosted_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/selfhosted"
+	"github.com/verifykit/verifykit/store"
+)
+
+// barrierStore holds the next n reads until all n have read, so n
+// concurrent checks all decide on the same version of a record: the
+// interleaving that a fast in-memory store almost never produces by itself.
+type barrierStore struct {
+	store.Store
+	left atomic.Int32
+	wg   sync.WaitGroup
+}
+
+func (b *barrierStore) arm(n int) {
+	b.wg.Add(n)
+	b.left.Store(int32(n))
+}
+
+func (b *barrierStore) Get(ctx context.Context, key string) (store.Record, error) {
+	r, err := b.Store.Get(ctx, key)
+	if b.left.Add(-1) >= 0 {
+		b.wg.Done()
+		b.wg.Wait()
+	}
+	return r, err
+}
+
+// TestReplicasApproveOnceSameVersion makes four replicas read the same
+// version of one verification and then check its right code: exactly one
+// approves (the compare-and-delete that wins), the others find it gone.
+func TestReplicasApproveOnceSameVersion(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := newClock()
+	m, _ := store.NewMemory(store.WithClock(c.Now))
+	bs := &barrierStore{Store: m}
+	out := new(selfhosted.Outbox)
+	const n = 4
+	var replicas []*selfhosted.Provider
+	for range n {
+		p, err := selfhosted.New(bs, testKey, selfhosted.WithClock(c.Now), selfhosted.WithSender(out, provider.ChannelSMS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first operation reads the key check record once: do it now,
+		// so the barrier below holds only the checks' reads.
+		if _, err := p.Fetch(ctx, "VE0000"); err == nil {
+			t.Fatal("Fetch of a malformed ID succeeded")
+		}
+		replicas = append(replicas, p)
+	}
+	for round := range 5 {
+		v, err := replicas[round%n].Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := out.LastCode(to)
+		bs.arm(n)
+		var approved, gone atomic.Int32
+		var wg sync.WaitGroup
+		for _, p := range replicas {
+			wg.Go(func() {
+				got, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
+				switch {
+				case err == nil && got.Approved():
+					approved.Add(1)
+				case errors.Is(err, provider.ErrNotFound):
+					gone.Add(1)
+				default:
+					t.Errorf("Check = %v, %v", got, err)
+				}
+			})
+		}
+		wg.Wait()
+		if approved.Load() != 1 || gone.Load() != n-1 {
+			t.Fatalf("round %d: %d approved, %d not found; want 1 and %d", round, approved.Load(), gone.Load(), n-1)
+		}
+	}
+}
