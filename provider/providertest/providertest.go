@@ -56,7 +56,10 @@ import (
 
 // Harness gives the suite a fresh provider, the means to observe it, and
 // the limits it is configured with. [HarnessFuncs] implements it from
-// values and functions.
+// values and functions. When the provider implements
+// provider.FactorProvider, the harness must also have the methods
+// Now() time.Time (the provider's clock) and FactorLimits() FactorLimits,
+// for the factors section; HarnessFuncs has both.
 type Harness interface {
 	// Provider returns the provider under test. Every harness returned by
 	// the newHarness function given to Run must have its own state: no
