@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -42,6 +43,10 @@ func (b *MessageBird) String() string {
 
 // GoString is like String.
 func (b *MessageBird) GoString() string { return b.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// access key.
+func (b *MessageBird) Format(f fmt.State, verb rune) { formatString(f, verb, b.String()) }
 
 // Send sends m as an SMS.
 func (b *MessageBird) Send(ctx context.Context, m Message) error {
@@ -120,6 +125,10 @@ func (g *GatewayAPI) String() string {
 
 // GoString is like String.
 func (g *GatewayAPI) GoString() string { return g.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// token.
+func (g *GatewayAPI) Format(f fmt.State, verb rune) { formatString(f, verb, g.String()) }
 
 // Send sends m as an SMS.
 func (g *GatewayAPI) Send(ctx context.Context, m Message) error {

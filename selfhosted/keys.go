@@ -33,6 +33,10 @@ func (k Key) String() string { return "selfhosted.Key{ID:" + k.ID + " Secret:[re
 // GoString is like String.
 func (k Key) GoString() string { return k.String() }
 
+// Format prints what String does for every verb (%d or %x included), so no
+// verb prints the secret.
+func (k Key) Format(f fmt.State, verb rune) { formatString(f, verb, k.String()) }
+
 // NewKey returns a key with the given ID and 32 bytes from crypto/rand.
 func NewKey(id string) Key {
 	b := make([]byte, 32)

@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -246,6 +248,18 @@ func (p *Provider) String() string {
 
 // GoString is like String.
 func (p *Provider) GoString() string { return p.String() }
+
+// Format prints what String does for every verb.
+func (p *Provider) Format(f fmt.State, verb rune) { formatString(f, verb, p.String()) }
+
+// formatString writes s for any verb (quoted for %q): the Format method of
+// every type here that holds a secret.
+func formatString(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = io.WriteString(f, s)
+}
 
 // An ID is "VE", the target's name (12 bytes) and the nonce (16 bytes), in
 // hex: 58 characters, within the 64 the verify client accepts.

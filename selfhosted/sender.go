@@ -2,6 +2,7 @@ package selfhosted
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -33,6 +34,10 @@ func (m Message) String() string {
 
 // GoString is like String.
 func (m Message) GoString() string { return m.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// code or the whole target.
+func (m Message) Format(f fmt.State, verb rune) { formatString(f, verb, m.String()) }
 
 // Text returns the message's text in its locale (see Templates), for
 // senders that deliver text.

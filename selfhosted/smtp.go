@@ -120,6 +120,10 @@ func (s *SMTP) String() string {
 // GoString is like String.
 func (s *SMTP) GoString() string { return s.String() }
 
+// Format prints what String does for every verb, so no verb prints the
+// password.
+func (s *SMTP) Format(f fmt.State, verb rune) { formatString(f, verb, s.String()) }
+
 func (s *SMTP) fail(m Message, kind error, err error) *SendError {
 	e := &SendError{Sender: "smtp", Kind: kind, To: mask.Target(m.To)}
 	var tp *textproto.Error
