@@ -6,7 +6,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/selfhosted"
 	"github.com/verifykit/verifykit/store"
@@ -84,6 +86,64 @@ func TestReplicasApproveOnceSameVersion(t *testing.T) {
 		wg.Wait()
 		if approved.Load() != 1 || gone.Load() != n-1 {
 			t.Fatalf("round %d: %d approved, %d not found; want 1 and %d", round, approved.Load(), gone.Load(), n-1)
+		}
+	}
+}
+
+// TestReplicasTOTPApproveOnceSameVersion makes four replicas read the same
+// version of an identity's record and then challenge its factor with the
+// same right code: exactly one approves, the others see a replay.
+func TestReplicasTOTPApproveOnceSameVersion(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := newClock()
+	m, _ := store.NewMemory(store.WithClock(c.Now))
+	bs := &barrierStore{Store: m}
+	out := new(selfhosted.Outbox)
+	const n = 4
+	var replicas []*selfhosted.Provider
+	for range n {
+		p, err := selfhosted.New(bs, testKey, selfhosted.WithClock(c.Now), selfhosted.WithSender(out, provider.ChannelSMS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Fetch(ctx, "VE0000"); err == nil { // reads the key check record now
+			t.Fatal("Fetch of a malformed ID succeeded")
+		}
+		replicas = append(replicas, p)
+	}
+	const identity = "user-0001-race"
+	e, err := replicas[0].EnrollFactor(ctx, provider.EnrollRequest{Identity: identity, Type: provider.FactorTOTP, FriendlyName: "phone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := totp.DecodeSecret(e.Secret)
+	ver := totp.NewVerifier(secret, e.TOTP)
+	if f, err := replicas[1].ConfirmFactor(ctx, provider.ConfirmRequest{Identity: identity, FactorID: e.ID, Code: ver.Code(ver.Step(c.Now()))}); err != nil || !f.Verified() {
+		t.Fatalf("ConfirmFactor = %v, %v", f, err)
+	}
+	for round := range 5 {
+		c.Advance(30 * time.Second)
+		code := ver.Code(ver.Step(c.Now()))
+		bs.arm(n)
+		var approved, refused atomic.Int32
+		var wg sync.WaitGroup
+		for _, p := range replicas {
+			wg.Go(func() {
+				ch, err := p.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: identity, FactorID: e.ID, Code: code})
+				switch {
+				case err != nil:
+					t.Errorf("ChallengeFactor = %v, %v", ch, err)
+				case ch.Approved():
+					approved.Add(1)
+				default:
+					refused.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if approved.Load() != 1 || refused.Load() != n-1 {
+			t.Fatalf("round %d: %d approved, %d not approved; want 1 and %d", round, approved.Load(), refused.Load(), n-1)
 		}
 	}
 }
