@@ -12,7 +12,7 @@ import (
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/redisstore"
-	"github.com/verifykit/verifykit/store/redisstore/internal/redistest"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
 )
 
 // TestKillAndRestart increments a record by read-modify-write from many

@@ -11,7 +11,7 @@ import (
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/redisstore"
-	"github.com/verifykit/verifykit/store/redisstore/internal/redistest"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
 	"github.com/verifykit/verifykit/store/storetest"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/selfhosted"
 	"github.com/verifykit/verifykit/store/redisstore"
-	"github.com/verifykit/verifykit/store/redisstore/internal/redistest"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
 )
 
 // TestSelfhostedKillAndRestart runs verifications (Start, then Check with

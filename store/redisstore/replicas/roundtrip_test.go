@@ -9,7 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/store/redisstore"
-	"github.com/verifykit/verifykit/store/redisstore/internal/redistest"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
 	"github.com/verifykit/verifykit/verify"
 )
 

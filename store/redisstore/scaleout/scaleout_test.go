@@ -17,7 +17,7 @@ import (
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/selfhosted"
 	"github.com/verifykit/verifykit/store/redisstore"
-	"github.com/verifykit/verifykit/store/redisstore/internal/redistest"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
 )
 
 const (

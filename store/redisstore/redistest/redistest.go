@@ -1,5 +1,6 @@
 // Package redistest starts real redis-server processes for tests, on free
-// loopback ports, and stops them.
+// loopback ports, and stops them. It is exported so that the tests of other
+// modules (the examples over Redis) start their server the same way.
 package redistest
 
 import (
