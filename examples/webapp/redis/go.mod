@@ -1,0 +1,27 @@
+module github.com/verifykit/verifykit/examples/webapp/redis
+
+go 1.25.0
+
+require (
+	github.com/verifykit/verifykit v0.0.0
+	github.com/verifykit/verifykit/store/redisstore v0.0.0
+)
+
+require (
+	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	github.com/nyaruka/phonenumbers/v2 v2.0.8 // indirect
+	github.com/pquerna/otp v1.5.0 // indirect
+	github.com/redis/go-redis/v9 v9.22.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
+)
+
+replace (
+	github.com/verifykit/verifykit => ../../..
+	github.com/verifykit/verifykit/store/redisstore => ../../../store/redisstore
+)

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/verifykit/verifykit/examples/internal/examplestest"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
+)
+
+// testKey is the application key every replica shares (VERIFYKIT_KEY).
+const testKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+// replica runs the program on a free loopback port with args, and returns
+// it (its console holds the codes it sent).
+func replica(t *testing.T, env map[string]string, args ...string) *examplestest.Server {
+	t.Helper()
+	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
+	return examplestest.Start(t, func(ctx context.Context, stdout, stderr io.Writer, ready chan<- string) int {
+		return run(ctx, args, func(k string) string { return env[k] }, stdout, stderr, ready)
+	})
+}
+
+var codeRE = regexp.MustCompile(`console sender: to [^:]+: .*?(\d{4,10})`)
+
+// codes returns the codes a replica printed on its console, in order.
+func codes(s *examplestest.Server) []string {
+	var out []string
+	for _, m := range codeRE.FindAllStringSubmatch(s.Out.String(), -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// enrolled signs mail up on the replica at base, logs in and asks for a
+// code to phone, and returns the browser and the page the app answered.
+// Each replica keeps its accounts in memory, so the test signs the same
+// account up on each: it stands for the user database that a real
+// deployment's replicas share.
+func enrolled(t *testing.T, base, mail, phone string) *browser {
+	t.Helper()
+	const pw = "correct horse battery"
+	b := newBrowser(t, base)
+	b.post("/signup", "/signup", url.Values{"email": {mail}, "password": {pw}})
+	b.post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
+	b.want("logged in", "Welcome, "+mail)
+	b.post("/enroll", "/enroll", url.Values{"phone": {phone}})
+	return b
+}
+
+// TestTwoReplicasOneRedis runs two replicas of the web app on the
+// self-hosted provider over one real redis-server: a code sent through
+// replica A is approved through replica B (once), and a resend cooldown
+// that A started holds on B.
+func TestTwoReplicasOneRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	env := map[string]string{"VERIFYKIT_KEY": testKey}
+
+	t.Run("code sent by A approved by B", func(t *testing.T) {
+		// No cooldown here, so that B's step may (re)send at once.
+		flags := []string{"-provider", "selfhosted", "-redis", srv.URL(), "-resend-cooldown", "0"}
+		a, b := replica(t, env, flags...), replica(t, env, flags...)
+		if !strings.Contains(a.Out.String(), "state in Redis") || !strings.Contains(a.Out.String(), "limits in Redis") {
+			t.Fatalf("A's console does not say the state is in Redis:\n%s", a.Out)
+		}
+		const mail, phone = "ada@example.com", "+14155552671"
+		onA := enrolled(t, a.Base, mail, phone)
+		onA.want("code page on A", "Confirm your number")
+		sent := codes(a)
+		if len(sent) != 1 {
+			t.Fatalf("A sent %d codes, want 1:\n%s", len(sent), a.Out)
+		}
+		code := sent[0]
+
+		// The user's session is on A; B knows nothing of it. On B the
+		// verification that A started is found in Redis: B's step re-sends
+		// the same code (it would be a new, different code over a store of
+		// B's own), and the code A sent is approved there.
+		onB := enrolled(t, b.Base, mail, phone)
+		onB.want("code page on B", "Confirm your number")
+		if got := codes(b); len(got) != 1 || got[0] != code {
+			t.Fatalf("B sent %v, want A's code %s again", got, code)
+		}
+		onB.post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
+		onB.want("approved on B", "Two-step login is on")
+
+		// Approved once: the same code on A finds the verification gone.
+		onA.post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
+		if strings.Contains(onA.page, "Two-step login is on") {
+			t.Fatalf("the code was approved a second time, on A:\n%s", onA.page)
+		}
+	})
+
+	t.Run("cooldown started on A holds on B", func(t *testing.T) {
+		flags := []string{"-provider", "selfhosted", "-redis", srv.URL(), "-resend-cooldown", "1m"}
+		a, b := replica(t, env, flags...), replica(t, env, flags...)
+		const mail, phone = "grace@example.com", "+14155550123"
+		onA := enrolled(t, a.Base, mail, phone)
+		onA.want("code page on A", "Confirm your number")
+		if n := len(codes(a)); n != 1 {
+			t.Fatalf("A sent %d codes, want 1:\n%s", n, a.Out)
+		}
+		onB := enrolled(t, b.Base, mail, phone)
+		onB.want("cooldown on B", "A code was sent a moment ago")
+		if n := len(codes(b)); n != 0 {
+			t.Fatalf("B sent %d codes during A's cooldown:\n%s", n, b.Out)
+		}
+	})
+}
+
+// TestRefusals: -redis needs the shared key, and without -redis the
+// program is command webapp (state in memory).
+func TestRefusals(t *testing.T) {
+	var out strings.Builder
+	if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-provider", "selfhosted", "-redis", "redis://127.0.0.1:1/0"},
+		func(string) string { return "" }, &out, &out, nil); code != 2 || !strings.Contains(out.String(), "VERIFYKIT_KEY") {
+		t.Fatalf("-redis without VERIFYKIT_KEY: exit %d (%s), want 2 naming VERIFYKIT_KEY", code, out.String())
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-redis", "mysql://nope"},
+		func(string) string { return "" }, &out, &out, nil); code != 2 {
+		t.Fatalf("-redis with a bad URL: exit %d (%s), want 2", code, out.String())
+	}
+	s := replica(t, nil, "-provider", "selfhosted")
+	if o := s.Out.String(); !strings.Contains(o, "state in memory") || strings.Contains(o, "Redis") {
+		t.Fatalf("without -redis: %s", o)
+	}
+}
+
+// browser is a cookie-keeping HTTP client that follows redirects.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	page string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// post submits a form from the page at from, with its CSRF token.
+func (b *browser) post(from, path string, form url.Values) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.base + from)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRE.FindSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s:\n%s", from, page)
+	}
+	form.Set("csrf", string(m[1]))
+	resp, err = b.c.PostForm(b.base+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	b.page = string(body)
+}
+
+func (b *browser) want(what, text string) {
+	b.t.Helper()
+	if !strings.Contains(b.page, text) {
+		b.t.Fatalf("%s: page lacks %q:\n%s", what, text, b.page)
+	}
+}
