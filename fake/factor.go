@@ -3,6 +3,8 @@ package fake
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"time"
@@ -118,6 +120,10 @@ func (u FactorUpdate) String() string {
 
 // GoString is like String.
 func (u FactorUpdate) GoString() string { return u.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// code.
+func (u FactorUpdate) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, u.String()) }
 
 type factors struct {
 	mu         sync.Mutex

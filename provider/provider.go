@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -97,6 +98,10 @@ func (r StartRequest) String() string {
 // GoString is like String, so %#v does not reveal a code either.
 func (r StartRequest) GoString() string { return r.String() }
 
+// Format prints what String does for every verb (%d and %x included), so
+// no verb prints the custom code or the whole target.
+func (r StartRequest) Format(f fmt.State, verb rune) { formatString(f, verb, r.String()) }
+
 // CheckRequest asks a provider to verify a code. At least one of ID and To
 // is set; when both are, they name the same verification.
 //
@@ -130,6 +135,10 @@ func (r CheckRequest) String() string {
 
 // GoString is like String, so %#v does not reveal the code either.
 func (r CheckRequest) GoString() string { return r.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// code or the whole target.
+func (r CheckRequest) Format(f fmt.State, verb rune) { formatString(f, verb, r.String()) }
 
 const redacted = "[redacted]"
 

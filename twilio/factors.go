@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -122,6 +124,10 @@ func (u FactorUpdate) String() string {
 
 // GoString is like String.
 func (u FactorUpdate) GoString() string { return u.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// AuthPayload.
+func (u FactorUpdate) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, u.String()) }
 
 // setTOTPConfig adds the Config.* fields of cfg to f.
 func setTOTPConfig(f url.Values, cfg provider.TOTPConfig, skewSet bool) {

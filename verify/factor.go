@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/mask"
@@ -125,6 +126,10 @@ func (o EnrollOptions) String() string {
 
 // GoString is like String.
 func (o EnrollOptions) GoString() string { return o.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// secret.
+func (o EnrollOptions) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, o.String()) }
 
 func (c *Client) factors() (provider.FactorProvider, error) {
 	fp, ok := c.p.(provider.FactorProvider)
