@@ -3,28 +3,27 @@ package twilio
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptrace"
-	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/verifykit/verifykit/internal/httpretry"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
 // attempt is the state of one API call across its HTTP attempts. It is
 // also the context of the call's requests (it wraps the caller's), so the
 // retry policy's functions, which retryablehttp calls with the request's
-// context, find it without a closure per call.
+// context, find it without a closure per call. The retry rule itself is
+// httpretry's, shared with the vonage package; attempt says which 429 and
+// 503 answers are Twilio's own and how they are logged.
 type attempt struct {
+	httpretry.Attempt // the sent/in-flight proof, the attempt count, the reason and wait
+
 	op     string
 	method string
 	client *Client
@@ -35,23 +34,8 @@ type attempt struct {
 	lr  io.LimitedReader      // bounds the body readBody reads
 	buf *bytes.Buffer         // holds the body; from the bodies pool
 
-	traced atomic.Bool // the transport reported GetConn: its trace works
-	// sent is set when the current attempt's headers are written, and
-	// cleared when an attempt is judged unprocessed and retried: it tells
-	// whether the latest attempt may have reached Twilio.
-	sent atomic.Bool
-
-	// inFlight is true from the start of an attempt until checkRetry
-	// decides to retry it (so it was not processed): while it is false, in
-	// a backoff wait or before the first attempt, nothing can have reached
-	// Twilio.
-	inFlight bool
-	body     []byte // the last response body, read by readBody (in buf)
-	read     bool   // readBody ran for the last response
-	n        int    // attempts started
-	start    time.Time
-	reason   string        // why the last attempt is being retried
-	wait     time.Duration // the wait before the next attempt
+	body []byte // the last response body, read by readBody (in buf)
+	read bool   // readBody ran for the last response
 }
 
 // attemptKey is the context key under which an attempt finds itself.
@@ -78,8 +62,7 @@ func attemptOf(ctx context.Context) *attempt {
 // requestContext returns the context of the call's requests: the attempt, with a
 // ClientTrace that records whether the request was written.
 func (a *attempt) requestContext() context.Context {
-	a.ct.GetConn = func(string) { a.traced.Store(true) }
-	a.ct.WroteHeaders = func() { a.sent.Store(true) }
+	a.Trace(&a.ct)
 	return httptrace.WithClientTrace(a, &a.ct)
 }
 
@@ -93,21 +76,6 @@ func (a *attempt) release() {
 	a.buf, a.body = nil, nil
 }
 
-// notSent reports whether the failed attempt provably did not reach Twilio:
-// the dial failed, or the transport's trace shows no header was written.
-func (a *attempt) notSent(err error) bool {
-	var op *net.OpError
-	var dns *net.DNSError
-	if errors.As(err, &op) && op.Op == "dial" || errors.As(err, &dns) {
-		return !a.sent.Load()
-	}
-	return a.traced.Load() && !a.sent.Load()
-}
-
-// maybeSent reports whether a call that failed with err may have reached
-// Twilio: an attempt was in flight and it is not provably unsent.
-func (a *attempt) maybeSent(err error) bool { return a.inFlight && !a.notSent(err) }
-
 // beforeAttempt is retryablehttp's RequestLogHook: it runs before each
 // HTTP attempt of a call, and reports retries.
 func beforeAttempt(l retryablehttp.Logger, req *http.Request, i int) {
@@ -117,16 +85,12 @@ func beforeAttempt(l retryablehttp.Logger, req *http.Request, i int) {
 }
 
 func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
-	a.sent.Store(false)
-	a.inFlight = true
 	a.body, a.read = nil, false
-	a.n = i + 1
-	a.start = time.Now()
-	if i == 0 {
+	if !a.Begin(i) {
 		return
 	}
 	c := a.client
-	ev := RetryEvent{Op: a.op, Attempt: i + 1, Wait: a.wait, Reason: a.reason}
+	ev := RetryEvent{Op: a.op, Attempt: a.N, Wait: a.Wait, Reason: a.Reason}
 	if c.logger != nil {
 		c.logger.Info("twilio retry", slog.String("op", ev.Op), slog.Int("attempt", ev.Attempt),
 			slog.Duration("wait", ev.Wait), slog.String("reason", ev.Reason))
@@ -157,149 +121,40 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 }
 
 func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	retry, err := a.shouldRetry(ctx, resp, err)
-	if retry {
-		// Only attempts that Twilio did not process are retried (or reads,
-		// which change nothing): the call has had no effect so far.
-		a.sent.Store(false)
-		a.inFlight = false
-	}
-	return retry, err
+	return a.Check(ctx, a, resp, err, a.method != http.MethodPost, a.client.now, a.client.waitMax)
 }
 
-func (a *attempt) shouldRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	idempotent := a.method != http.MethodPost
-	if errors.Is(err, errBodyTooLarge) {
-		return false, nil
-	}
-	if err != nil {
-		a.logFailure(err)
-		var cert *tls.CertificateVerificationError
-		if resp != nil {
-			a.logResponse(resp) // the body failed
+// Unprocessed says which 429 and 503 answers Twilio did not process (see
+// checkRetry); it is attempt's httpretry.Vendor predicate.
+func (a *attempt) Unprocessed(resp *http.Response, idempotent bool) (string, bool) {
+	if resp.StatusCode == http.StatusTooManyRequests {
+		if peekCode(resp) != twiliocode.TooManyRequests {
+			return "", false
 		}
-		switch {
-		case errors.As(err, &cert):
-			return false, nil
-		case a.notSent(err):
-			a.reason = "not sent: " + errorClass(err)
-			return true, nil
-		case idempotent:
-			a.reason = errorClass(err)
-			return true, nil
-		}
-		return false, nil
+		return "code 20429", idempotent || a.client.postRetry != POSTRetryOff
 	}
-	a.logResponse(resp)
-	switch s := resp.StatusCode; {
-	case s == http.StatusServiceUnavailable:
-		if !idempotent {
-			switch a.client.postRetry {
-			case POSTRetryOff:
-				return false, nil
-			case POSTRetryTwilio:
-				if peekCode(resp) != twiliocode.ServiceUnavailable {
-					return false, nil // not Twilio's answer: maybe processed
-				}
-			}
-		}
-		a.reason = "status 503"
-		return a.canWait(ctx, resp), nil
-	case s == http.StatusTooManyRequests:
-		if code := peekCode(resp); code == twiliocode.TooManyRequests {
-			if !idempotent && a.client.postRetry == POSTRetryOff {
-				return false, nil
-			}
-			a.reason = "status 429, code 20429"
-			return a.canWait(ctx, resp), nil
-		}
-		return false, nil
-	case idempotent && (s == http.StatusInternalServerError || s == http.StatusBadGateway || s == http.StatusGatewayTimeout):
-		a.reason = "status " + strconv.Itoa(s)
-		return true, nil
+	if idempotent {
+		return "", true
 	}
-	return false, nil
-}
-
-// canWait reports whether a Retry-After in resp (if any) can be honoured:
-// it is no longer than the longest wait configured and ends before the
-// context's deadline. When it cannot, the call ends with the response
-// itself (ErrRateLimited or ErrUnavailable, with its RetryAfter), so the
-// caller can decide, rather than sleeping into a deadline.
-func (a *attempt) canWait(ctx context.Context, resp *http.Response) bool {
-	d, ok := retryAfter(resp, a.client.now())
-	if !ok {
-		return true
+	switch a.client.postRetry {
+	case POSTRetryOff:
+		return "", false
+	case POSTRetryTwilio:
+		return "", peekCode(resp) == twiliocode.ServiceUnavailable // else not Twilio's answer: maybe processed
 	}
-	if d > a.client.waitMax {
-		return false
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return false
-	}
-	return true
+	return "", true
 }
 
 // backoff is retryablehttp's Backoff: Retry-After when the response has one,
 // else exponential backoff with jitter between min and max.
 func (a *attempt) backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
-	if d, ok := retryAfter(resp, a.client.now()); ok {
-		a.wait = d
-		return d
-	}
-	a.wait = expBackoff(min, max, n)
-	return a.wait
-}
-
-// expBackoff returns min·2ⁿ capped at max, jittered to between half and
-// all of it.
-func expBackoff(min, max time.Duration, n int) time.Duration {
-	d := min
-	for i := 0; i < n && d < max; i++ {
-		d *= 2
-	}
-	if d > max || d < 0 {
-		d = max
-	}
-	if d > 0 {
-		d = d/2 + rand.N(d/2+1)
-	}
-	return d
+	return a.Backoff(min, max, n, resp, a.client.now())
 }
 
 // retryAfter reads a Retry-After header in seconds or as an HTTP date.
 func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
-	if resp == nil {
-		return 0, false
-	}
-	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 || s > 24*3600 {
-			return 0, false
-		}
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		if d > 24*time.Hour {
-			return 0, false
-		}
-		return d, true
-	}
-	return 0, false
+	return httpretry.RetryAfter(resp, now)
 }
-
-// errBodyTooLarge is the error of a response body over maxBody bytes.
-var errBodyTooLarge = errors.New("response body larger than 1 MiB")
 
 // readBody is the requests' response handler: it reads the body (up to
 // maxBody bytes) inside retryablehttp's loop, so that a connection that
@@ -314,19 +169,10 @@ func readBody(resp *http.Response) error {
 }
 
 func (a *attempt) readBody(resp *http.Response) error {
-	a.buf.Reset()
-	a.lr = io.LimitedReader{R: resp.Body, N: maxBody + 1}
-	_, err := a.buf.ReadFrom(&a.lr)
-	a.lr.R = nil
-	resp.Body.Close()
-	a.body, a.read = a.buf.Bytes(), true
-	if err != nil {
-		return err
-	}
-	if len(a.body) > maxBody {
-		return errBodyTooLarge
-	}
-	return nil
+	var err error
+	a.body, err = httpretry.ReadBody(a.buf, &a.lr, resp, maxBody)
+	a.read = true
+	return err
 }
 
 // peekCode reads the Twilio error code from a response body and puts the
@@ -349,37 +195,23 @@ func twilioCode(data []byte) int {
 	return body.Code
 }
 
-// errorClass names a transport error without its text, which can contain
-// the URL.
-func errorClass(err error) string {
-	var op *net.OpError
-	var dns *net.DNSError
-	switch {
-	case errors.As(err, &dns):
-		return "DNS error"
-	case errors.As(err, &op):
-		return op.Op + " error"
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return "connection closed"
-	}
-	var timeout interface{ Timeout() bool }
-	if errors.As(err, &timeout) && timeout.Timeout() {
-		return "timeout"
-	}
-	return "transport error"
-}
-
-func (a *attempt) logFailure(err error) {
+// LogFailure logs a failed attempt at debug level (and its answer, when
+// only its body failed).
+func (a *attempt) LogFailure(err error, resp *http.Response) {
 	if l := a.client.logger; l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
 		l.Debug("twilio request failed", slog.String("op", a.op), slog.String("method", a.method),
-			slog.Int("attempt", a.n), slog.Duration("duration", time.Since(a.start)), slog.String("error", errorClass(err)))
+			slog.Int("attempt", a.N), slog.Duration("duration", time.Since(a.Start)), slog.String("error", httpretry.ErrorClass(err)))
+	}
+	if resp != nil {
+		a.LogResponse(resp) // the body failed
 	}
 }
 
-func (a *attempt) logResponse(resp *http.Response) {
+// LogResponse logs an attempt's answer at debug level.
+func (a *attempt) LogResponse(resp *http.Response) {
 	if l := a.client.logger; l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
 		l.Debug("twilio request", slog.String("op", a.op), slog.String("method", a.method),
 			slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode),
-			slog.Int("attempt", a.n), slog.Duration("duration", time.Since(a.start)))
+			slog.Int("attempt", a.N), slog.Duration("duration", time.Since(a.Start)))
 	}
 }

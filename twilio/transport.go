@@ -113,7 +113,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	var readErr error
 	switch {
 	case err != nil && resp == nil:
-		return requestError(ctx, cl.op, cl.method, st.maybeSent(err), err)
+		return requestError(ctx, cl.op, cl.method, st.MaybeSent(err), err)
 	case err != nil:
 		// The response came, but its body could not be read.
 		readErr = err

@@ -492,7 +492,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, s
 	var readErr error
 	switch {
 	case err != nil && resp == nil:
-		return requestError(ctx, op, st.maybeSent(err), err)
+		return requestError(ctx, op, st.MaybeSent(err), err)
 	case err != nil:
 		readErr = err
 	case !st.read:

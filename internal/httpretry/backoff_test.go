@@ -1,4 +1,4 @@
-package twilio
+package httpretry
 
 import (
 	"testing"
@@ -21,8 +21,8 @@ func TestExpBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for range 50 {
-			if d := expBackoff(tt.min, tt.max, tt.n); d < tt.lo || d > tt.hi {
-				t.Fatalf("expBackoff(%v, %v, %d) = %v, want %v to %v", tt.min, tt.max, tt.n, d, tt.lo, tt.hi)
+			if d := ExpBackoff(tt.min, tt.max, tt.n); d < tt.lo || d > tt.hi {
+				t.Fatalf("ExpBackoff(%v, %v, %d) = %v, want %v to %v", tt.min, tt.max, tt.n, d, tt.lo, tt.hi)
 			}
 		}
 	}

@@ -1,0 +1,153 @@
+package httpretry
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// vendor trusts 429/503 answers when ok is set.
+type vendor struct{ ok bool }
+
+func (v vendor) Unprocessed(*http.Response, bool) (string, bool) { return "own", v.ok }
+func (vendor) LogFailure(error, *http.Response)                  {}
+func (vendor) LogResponse(*http.Response)                        {}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	dial := &net.OpError{Op: "dial", Err: errors.New("refused")}
+	read := &net.OpError{Op: "read", Err: errors.New("reset")}
+	cert := &tls.CertificateVerificationError{Err: errors.New("bad")}
+	now := func() time.Time { return time.Unix(1e9, 0) }
+	status := func(s int, retryAfter string) *http.Response {
+		r := &http.Response{StatusCode: s, Header: http.Header{}}
+		if retryAfter != "" {
+			r.Header.Set("Retry-After", retryAfter)
+		}
+		return r
+	}
+	type result struct {
+		Retry     bool
+		Reason    string
+		InFlight  bool
+		MaybeSent bool
+	}
+	tests := []struct {
+		name       string
+		traced     bool // the transport reported GetConn
+		wrote      bool // headers were written
+		resp       *http.Response
+		err        error
+		idempotent bool
+		vendorOK   bool
+		want       result
+	}{
+		{"dial failure", false, false, nil, dial, false, false, result{true, "not sent: dial error", false, false}},
+		{"traced, nothing written", true, false, nil, read, false, false, result{true, "not sent: read error", false, false}},
+		{"untraced read failure is maybe sent", false, false, nil, read, false, false, result{false, "", true, true}},
+		{"written, then reset", true, true, nil, read, false, false, result{false, "", true, true}},
+		{"written, then reset, idempotent", true, true, nil, read, true, false, result{true, "read error", false, false}},
+		{"certificate error", false, false, nil, cert, true, false, result{false, "", true, true}},
+		{"body too large", true, true, nil, ErrBodyTooLarge, true, false, result{false, "", true, true}},
+		{"503, vendor's own", true, true, status(503, ""), nil, false, true, result{true, "status 503, own", false, false}},
+		{"503, not the vendor's", true, true, status(503, ""), nil, false, false, result{false, "", true, true}},
+		{"429, Retry-After too long", true, true, status(429, "3600"), nil, false, true, result{false, "status 429, own", true, true}},
+		{"429, Retry-After fits", true, true, status(429, "1"), nil, false, true, result{true, "status 429, own", false, false}},
+		{"500 POST", true, true, status(500, ""), nil, false, true, result{false, "", true, true}},
+		{"502 GET", true, true, status(502, ""), nil, true, true, result{true, "status 502", false, false}},
+		{"400", true, true, status(400, ""), nil, true, true, result{false, "", true, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var a Attempt
+			var ct httptrace.ClientTrace
+			a.Trace(&ct)
+			a.Begin(0)
+			if tt.traced {
+				ct.GetConn("example:443")
+			}
+			if tt.wrote {
+				ct.WroteHeaders()
+			}
+			retry, err := a.Check(context.Background(), vendor{tt.vendorOK}, tt.resp, tt.err, tt.idempotent, now, time.Minute)
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			got := result{retry, a.Reason, a.InFlight, a.MaybeSent(tt.err)}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckCanceled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var a Attempt
+	a.Begin(0)
+	retry, err := a.Check(ctx, vendor{true}, nil, &net.OpError{Op: "dial", Err: errors.New("x")}, true, time.Now, time.Minute)
+	if retry || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Check = %v, %v; want false, context.Canceled", retry, err)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		v    string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{"7", 7 * time.Second, true},
+		{"-1", 0, false},
+		{"86401", 0, false},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{now.Add(25 * time.Hour).Format(http.TimeFormat), 0, false},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		resp := &http.Response{Header: http.Header{"Retry-After": {tt.v}}}
+		if d, ok := RetryAfter(resp, now); d != tt.want || ok != tt.ok {
+			t.Errorf("RetryAfter(%q) = %v, %v; want %v, %v", tt.v, d, ok, tt.want, tt.ok)
+		}
+	}
+	if _, ok := RetryAfter(nil, now); ok {
+		t.Error("RetryAfter(nil) ok")
+	}
+}
+
+func TestReadBody(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		body    string
+		wantErr error
+	}{
+		{"12345", nil},
+		{"123456", ErrBodyTooLarge},
+	} {
+		var lr io.LimitedReader
+		var b bytes.Buffer
+		resp := &http.Response{Body: io.NopCloser(strings.NewReader(tt.body))}
+		got, err := ReadBody(&b, &lr, resp, 5)
+		if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(tt.body, string(got)) {
+			t.Errorf("ReadBody(%q) = %q, %v; want error %v", tt.body, got, err, tt.wantErr)
+		}
+	}
+}
