@@ -30,8 +30,12 @@ func start(t *testing.T, getenv func(string) string, args ...string) (string, *s
 	return srv.Base, srv.Out, srv.Stop
 }
 
+// hc has a transport of its own: any httptest.Server's Close closes
+// http.DefaultTransport's idle connections, under a parallel test's request.
+var hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 func get(t *testing.T, url string) string {
-	resp, err := http.Get(url)
+	resp, err := hc.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +108,7 @@ func TestRunBehindProxy(t *testing.T) {
 	stop()
 	base, _, stop = start(t, noEnv, "-secure-cookie")
 	defer stop()
-	resp, err := http.Get(base + "/login")
+	resp, err := hc.Get(base + "/login")
 	if err != nil {
 		t.Fatal(err)
 	}
