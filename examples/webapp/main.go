@@ -29,10 +29,12 @@
 //	                       behind a proxy (never do this on a public address)
 //	-provider selfhosted   run verification itself (package selfhosted) with
 //	                       its state in memory; codes go to the console, so
-//	                       only on a loopback address. The app keeps its
-//	                       users and sessions in memory, so it runs as one
-//	                       replica: for replicas sharing Redis see
-//	                       examples/selfhosted.
+//	                       only on a loopback address. Its key is
+//	                       VERIFYKIT_KEY (64 hex characters) when set, else
+//	                       random. For replicas sharing Redis, run
+//	                       examples/webapp/redis (this program plus -redis);
+//	                       the app keeps its users and sessions in memory
+//	                       either way.
 package main
 
 import (

@@ -112,6 +112,19 @@ func TestTwoReplicasOneRedis(t *testing.T) {
 			t.Fatalf("B sent %d codes during A's cooldown:\n%s", n, b.Out)
 		}
 	})
+
+	// The policies count in Redis whatever the provider: here the built-in
+	// fake, whose verifications each replica keeps to itself.
+	t.Run("limits shared on another provider", func(t *testing.T) {
+		flags := []string{"-redis", srv.URL(), "-resend-cooldown", "1m"}
+		a, b := replica(t, nil, flags...), replica(t, nil, flags...)
+		if o := a.Out.String(); !strings.Contains(o, "fake provider, limits in Redis") {
+			t.Fatalf("A's console: %s", o)
+		}
+		const mail, phone = "hedy@example.com", "+14155550199"
+		enrolled(t, a.Base, mail, phone).want("code page on A", "Confirm your number")
+		enrolled(t, b.Base, mail, phone).want("cooldown on B", "A code was sent a moment ago")
+	})
 }
 
 // TestRefusals: -redis needs the shared key, and without -redis the
