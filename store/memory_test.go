@@ -129,8 +129,11 @@ func TestMemoryOptions(t *testing.T) {
 func TestRecordStringHidesValue(t *testing.T) {
 	t.Parallel()
 	r := store.Record{Value: []byte("secret-hash"), Version: 7}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		if s := fmt.Sprintf(verb, r); strings.Contains(s, "secret") {
+	// %d, %o and %x print a struct's fields unless the type has a Format
+	// method: the value in decimal, octal or hex.
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%o", "%x", "%X"} {
+		if s := strings.ToLower(fmt.Sprintf(verb, r)); strings.Contains(s, "secret") || strings.Contains(s, "736563726574") ||
+			strings.Contains(s, "115 101 99 114 101 116") || strings.Contains(s, "163 145 143 162 145 164") {
 			t.Errorf("Sprintf(%q) = %q reveals the value", verb, s)
 		}
 	}

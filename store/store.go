@@ -41,6 +41,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -102,6 +104,16 @@ func (r Record) String() string {
 
 // GoString is like String, so %#v does not print the value either.
 func (r Record) GoString() string { return r.String() }
+
+// Format prints what String does for every verb (%d and %x included), so
+// no verb prints the value.
+func (r Record) Format(f fmt.State, verb rune) {
+	s := r.String()
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = io.WriteString(f, s)
+}
 
 // ErrConflict is the answer of a compare-and-swap or compare-and-delete
 // whose expected version did not match the record's current version.
