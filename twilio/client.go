@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/httpopt"
 	"github.com/verifykit/verifykit/internal/wire"
 )
 
@@ -59,10 +59,10 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		return nil, err
 	}
 	cfg := config{
-		timeout:  10 * time.Second,
-		retryMax: 3,
-		waitMin:  250 * time.Millisecond,
-		waitMax:  10 * time.Second,
+		timeout:  httpopt.DefaultTimeout,
+		retryMax: httpopt.DefaultRetries,
+		waitMin:  httpopt.DefaultWaitMin,
+		waitMax:  httpopt.DefaultWaitMax,
 		now:      time.Now,
 	}
 	for _, opt := range opts {
@@ -81,20 +81,13 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.httpClient
-	if hc == nil {
-		hc = &http.Client{Transport: newTransport()}
-	}
-	hc.Timeout = cfg.timeout
+	hc := httpopt.Client(cfg.httpClient, cfg.timeout)
 	// Never follow a redirect, whatever the caller's client would do: it
 	// could take the credentials and a code elsewhere, and have its answer
 	// taken for Twilio's. Twilio's API does not redirect; a 3xx answer is
 	// an APIError matching ErrRedirect.
-	hc.CheckRedirect = noRedirects
-	ua := "verifykit/" + version + " (" + runtime.GOOS + " " + runtime.GOARCH + ") go/" + runtime.Version()
-	if cfg.uaSuffix != "" {
-		ua += " " + cfg.uaSuffix
-	}
+	hc.CheckRedirect = httpopt.NoRedirects
+	ua := httpopt.UserAgent(version, cfg.uaSuffix)
 	c := &Client{
 		serviceSID: serviceSID,
 		creds:      creds,

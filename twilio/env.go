@@ -1,12 +1,12 @@
 package twilio
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/verifykit/verifykit/internal/httpopt"
 )
 
 // The environment variables NewFromEnv reads.
@@ -65,31 +65,7 @@ func NewFromEnvFunc(getenv func(string) string, opts ...Option) (*Client, error)
 }
 
 // parseBaseURL checks a base URL: https, or http to a loopback host.
-func parseBaseURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("twilio: base URL must be an absolute http(s) URL with a host and no user, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("twilio: base URL: plain http is allowed only to a loopback host, not %q", u.Hostname())
-		}
-	default:
-		return nil, fmt.Errorf("twilio: base URL: scheme must be https (or http to a loopback host), not %q", u.Scheme)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func parseBaseURL(s string) (*url.URL, error) { return httpopt.ParseBaseURL("twilio", s) }
 
 // regionalURL returns the Verify host for an edge and a region.
 func regionalURL(edge, region string) string {

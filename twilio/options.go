@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/verifykit/verifykit/internal/httpopt"
 )
 
 // Option configures a Client. Options validate their arguments; New returns
@@ -90,8 +91,8 @@ func WithRegion(region string) Option {
 // retries included.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("twilio: WithTimeout: %v is not positive", d)
+		if err := httpopt.CheckTimeout("twilio", d); err != nil {
+			return err
 		}
 		c.timeout = d
 		return nil
@@ -103,8 +104,8 @@ func WithTimeout(d time.Duration) Option {
 // 3; 0 disables retries.
 func WithRetries(n int) Option {
 	return func(c *config) error {
-		if n < 0 || n > 20 {
-			return fmt.Errorf("twilio: WithRetries: %d is outside 0 to 20", n)
+		if err := httpopt.CheckRetries("twilio", n); err != nil {
+			return err
 		}
 		c.retryMax = n
 		return nil
@@ -161,8 +162,8 @@ func WithPOSTRetry(p POSTRetryPolicy) Option {
 // and 10s.
 func WithRetryWait(min, max time.Duration) Option {
 	return func(c *config) error {
-		if min < 0 || max < min {
-			return fmt.Errorf("twilio: WithRetryWait: %v to %v is not a range", min, max)
+		if err := httpopt.CheckRetryWait("twilio", min, max); err != nil {
+			return err
 		}
 		c.waitMin, c.waitMax = min, max
 		return nil
@@ -173,8 +174,8 @@ func WithRetryWait(min, max time.Duration) Option {
 // header, which is otherwise "verifykit/VERSION (GOOS GOARCH) go/VERSION".
 func WithUserAgent(suffix string) Option {
 	return func(c *config) error {
-		if strings.ContainsAny(suffix, "\r\n\x00") || len(suffix) > 256 {
-			return errors.New("twilio: WithUserAgent: suffix must be one line of at most 256 bytes")
+		if err := httpopt.CheckUserAgent("twilio", suffix); err != nil {
+			return err
 		}
 		c.uaSuffix = suffix
 		return nil

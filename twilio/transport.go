@@ -17,18 +17,6 @@ import (
 // maxBody is the most of a response body the client reads.
 const maxBody = 1 << 20
 
-// noRedirects is every client's CheckRedirect: a redirect is answered with
-// the redirect response itself.
-func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// newTransport returns the default transport: http.DefaultTransport's
-// settings, in a transport of the client's own.
-func newTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 16
-	return t
-}
-
 // call is one API operation.
 type call struct {
 	op     string

@@ -6,16 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/verifykit/verifykit/internal/httpopt"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -255,8 +254,8 @@ func WithBaseURL(baseURL string) Option {
 // The context bounds the whole call, retries included.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("vonage: WithTimeout: %v is not positive", d)
+		if err := httpopt.CheckTimeout("vonage", d); err != nil {
+			return err
 		}
 		c.timeout = d
 		return nil
@@ -268,8 +267,8 @@ func WithTimeout(d time.Duration) Option {
 // The default is 3; 0 disables retries.
 func WithRetries(n int) Option {
 	return func(c *config) error {
-		if n < 0 || n > 20 {
-			return fmt.Errorf("vonage: WithRetries: %d is outside 0 to 20", n)
+		if err := httpopt.CheckRetries("vonage", n); err != nil {
+			return err
 		}
 		c.retryMax = n
 		return nil
@@ -281,8 +280,8 @@ func WithRetries(n int) Option {
 // Retry-After header takes precedence. The defaults are 250ms and 10s.
 func WithRetryWait(min, max time.Duration) Option {
 	return func(c *config) error {
-		if min < 0 || max < min {
-			return fmt.Errorf("vonage: WithRetryWait: %v to %v is not a range", min, max)
+		if err := httpopt.CheckRetryWait("vonage", min, max); err != nil {
+			return err
 		}
 		c.waitMin, c.waitMax = min, max
 		return nil
@@ -293,8 +292,8 @@ func WithRetryWait(min, max time.Duration) Option {
 // header, which is otherwise "verifykit/VERSION (GOOS GOARCH) go/VERSION".
 func WithUserAgent(suffix string) Option {
 	return func(c *config) error {
-		if strings.ContainsAny(suffix, "\r\n\x00") || len(suffix) > 256 {
-			return errors.New("vonage: WithUserAgent: suffix must be one line of at most 256 bytes")
+		if err := httpopt.CheckUserAgent("vonage", suffix); err != nil {
+			return err
 		}
 		c.uaSuffix = suffix
 		return nil
@@ -412,10 +411,10 @@ func New(brand string, creds Credentials, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("vonage: brand: %w", err)
 	}
 	cfg := config{
-		timeout:  10 * time.Second,
-		retryMax: 3,
-		waitMin:  250 * time.Millisecond,
-		waitMax:  10 * time.Second,
+		timeout:  httpopt.DefaultTimeout,
+		retryMax: httpopt.DefaultRetries,
+		waitMin:  httpopt.DefaultWaitMin,
+		waitMax:  httpopt.DefaultWaitMax,
 		now:      time.Now,
 		jwtTTL:   15 * time.Minute,
 		auto:     []provider.Channel{provider.ChannelSMS, provider.ChannelCall},
@@ -443,22 +442,11 @@ func New(brand string, creds Credentials, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.httpClient
-	if hc == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 16
-		hc = &http.Client{Transport: t}
-	}
-	hc.Timeout = cfg.timeout
-	if hc.CheckRedirect == nil {
-		// Never follow a redirect: it could carry the credentials elsewhere,
-		// and the Verify API does not redirect.
-		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	}
-	ua := "verifykit/" + version + " (" + runtime.GOOS + " " + runtime.GOARCH + ") go/" + runtime.Version()
-	if cfg.uaSuffix != "" {
-		ua += " " + cfg.uaSuffix
-	}
+	// Unless the caller's client has its own CheckRedirect, never follow a
+	// redirect: it could carry the credentials elsewhere, and the Verify
+	// API does not redirect.
+	hc := httpopt.Client(cfg.httpClient, cfg.timeout)
+	ua := httpopt.UserAgent(version, cfg.uaSuffix)
 	return &Client{
 		brand:          brand,
 		creds:          creds,
@@ -570,28 +558,4 @@ func (c *Client) GoString() string { return c.String() }
 func (c *Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 
 // parseBaseURL checks a base URL: https, or http to a loopback host.
-func parseBaseURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("vonage: base URL must be an absolute http(s) URL with a host and no user, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("vonage: base URL: plain http is allowed only to a loopback host, not %q", u.Hostname())
-		}
-	default:
-		return nil, fmt.Errorf("vonage: base URL: scheme must be https (or http to a loopback host), not %q", u.Scheme)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func parseBaseURL(s string) (*url.URL, error) { return httpopt.ParseBaseURL("vonage", s) }

@@ -1,0 +1,127 @@
+// Package httpopt holds the option checks and client set-up the hosted
+// providers (twilio, vonage) share: the base URL rule (https, or plain
+// http only to a loopback host), the bounds of timeouts, retries, backoff
+// and User-Agent suffixes, and the HTTP client a provider sends through.
+//
+// Every error starts with the provider's name and the option's, as the
+// providers' own errors did: "twilio: WithTimeout: 0s is not positive".
+package httpopt
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// The defaults both providers start from.
+const (
+	DefaultTimeout = 10 * time.Second
+	DefaultRetries = 3
+	DefaultWaitMin = 250 * time.Millisecond
+	DefaultWaitMax = 10 * time.Second
+)
+
+// ParseBaseURL checks a base URL for vendor ("twilio"): an absolute https
+// URL, or http to a loopback host, with no user, query or fragment. The
+// path loses its trailing slashes.
+func ParseBaseURL(vendor, s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New(vendor + ": base URL must be an absolute http(s) URL with a host and no user, query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("%s: base URL: plain http is allowed only to a loopback host, not %q", vendor, u.Hostname())
+		}
+	default:
+		return nil, fmt.Errorf("%s: base URL: scheme must be https (or http to a loopback host), not %q", vendor, u.Scheme)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+// IsLoopback reports whether host is "localhost" or a loopback IP address.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// CheckTimeout checks WithTimeout's argument: it must be positive.
+func CheckTimeout(vendor string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%s: WithTimeout: %v is not positive", vendor, d)
+	}
+	return nil
+}
+
+// CheckRetries checks WithRetries' argument: 0 to 20.
+func CheckRetries(vendor string, n int) error {
+	if n < 0 || n > 20 {
+		return fmt.Errorf("%s: WithRetries: %d is outside 0 to 20", vendor, n)
+	}
+	return nil
+}
+
+// CheckRetryWait checks WithRetryWait's arguments: 0 ≤ min ≤ max.
+func CheckRetryWait(vendor string, min, max time.Duration) error {
+	if min < 0 || max < min {
+		return fmt.Errorf("%s: WithRetryWait: %v to %v is not a range", vendor, min, max)
+	}
+	return nil
+}
+
+// CheckUserAgent checks WithUserAgent's suffix: one line of at most 256
+// bytes.
+func CheckUserAgent(vendor, suffix string) error {
+	if strings.ContainsAny(suffix, "\r\n\x00") || len(suffix) > 256 {
+		return errors.New(vendor + ": WithUserAgent: suffix must be one line of at most 256 bytes")
+	}
+	return nil
+}
+
+// UserAgent returns "verifykit/VERSION (GOOS GOARCH) go/VERSION", followed
+// by suffix when it is not empty.
+func UserAgent(version, suffix string) string {
+	ua := "verifykit/" + version + " (" + runtime.GOOS + " " + runtime.GOARCH + ") go/" + runtime.Version()
+	if suffix != "" {
+		ua += " " + suffix
+	}
+	return ua
+}
+
+// NewTransport returns the default transport: http.DefaultTransport's
+// settings, in a transport of the client's own.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return t
+}
+
+// NoRedirects is a CheckRedirect that follows no redirect: the 3xx answer
+// itself is returned.
+func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Client returns the client a provider sends through: hc (the option's
+// copy of the caller's client; nil for one with a NewTransport), with
+// timeout bounding each attempt and, when it has none, NoRedirects as its
+// CheckRedirect.
+func Client(hc *http.Client, timeout time.Duration) *http.Client {
+	if hc == nil {
+		hc = &http.Client{Transport: NewTransport()}
+	}
+	hc.Timeout = timeout
+	if hc.CheckRedirect == nil {
+		hc.CheckRedirect = NoRedirects
+	}
+	return hc
+}
