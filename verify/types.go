@@ -1,6 +1,11 @@
 package verify
 
 import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -92,6 +97,42 @@ type StartOptions struct {
 	// for the budgets per caller (see PerCaller): an IP address, a user
 	// ID, a session ID. They never reach the provider.
 	CallerKeys map[string]string
+}
+
+// String describes the options with the custom code redacted and only the
+// names of the caller keys (their values, such as IP addresses, are not
+// printed).
+func (o StartOptions) String() string {
+	var b strings.Builder
+	b.WriteString("StartOptions{Locale:" + o.Locale + " FriendlyName:" + o.FriendlyName + " Reference:" + o.Reference)
+	if o.CustomCode != "" {
+		b.WriteString(" CustomCode:[redacted]")
+	}
+	if len(o.Extensions) > 0 {
+		b.WriteString(" Extensions:" + strconv.Itoa(len(o.Extensions)))
+	}
+	if len(o.CallerKeys) > 0 {
+		names := make([]string, 0, len(o.CallerKeys))
+		for k := range o.CallerKeys {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		b.WriteString(" CallerKeys:" + strings.Join(names, ","))
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is like String.
+func (o StartOptions) GoString() string { return o.String() }
+
+// Format prints what String does for every verb (%d and %x included).
+func (o StartOptions) Format(f fmt.State, verb rune) {
+	s := o.String()
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = io.WriteString(f, s)
 }
 
 // CheckOptions are the optional parameters of Client.Check and
