@@ -28,10 +28,12 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/verifykit/verifykit/examples/webapp/internal/webmain"
 	"github.com/verifykit/verifykit/store/redisstore"
@@ -50,13 +52,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&redisURL, "redis", "", "redis:// `URL` of the store the replicas share; empty keeps everything in memory (one replica)")
 		},
-		SharedStore: func() (webmain.Shared, func(), string, error) {
+		SharedStore: func(ctx context.Context) (webmain.Shared, func(), string, error) {
 			if redisURL == "" {
 				return nil, nil, "", nil
 			}
 			s, err := redisstore.Open(redisURL, redisstore.WithPrefix("verifykit:webapp:"))
 			if err != nil {
 				return nil, nil, "", err
+			}
+			// One read, so that a wrong address or a server that is down
+			// stops the program now rather than failing every send later.
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			if _, err := s.Get(ctx, "startup-probe"); err != nil {
+				_ = s.Close()
+				return nil, nil, "", fmt.Errorf("-redis: %w", err)
 			}
 			return s, func() { _ = s.Close() }, "in Redis", nil
 		},

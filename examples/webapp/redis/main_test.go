@@ -62,6 +62,14 @@ func TestTwoReplicasOneRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	env := map[string]string{"VERIFYKIT_KEY": testKey}
 
+	t.Run("no shared key", func(t *testing.T) {
+		var out strings.Builder
+		if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-provider", "selfhosted", "-redis", srv.URL()},
+			func(string) string { return "" }, &out, &out, nil); code != 2 || !strings.Contains(out.String(), "VERIFYKIT_KEY") {
+			t.Fatalf("-redis without VERIFYKIT_KEY: exit %d (%s), want 2 naming VERIFYKIT_KEY", code, out.String())
+		}
+	})
+
 	t.Run("code sent by A approved by B", func(t *testing.T) {
 		// No cooldown here, so that B's step may (re)send at once.
 		flags := []string{"-provider", "selfhosted", "-redis", srv.URL(), "-resend-cooldown", "0"}
@@ -127,13 +135,14 @@ func TestTwoReplicasOneRedis(t *testing.T) {
 	})
 }
 
-// TestRefusals: -redis needs the shared key, and without -redis the
-// program is command webapp (state in memory).
+// TestRefusals: -redis needs a server that answers, and without -redis
+// the program is command webapp (state in memory).
 func TestRefusals(t *testing.T) {
 	var out strings.Builder
+	env := map[string]string{"VERIFYKIT_KEY": testKey}
 	if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-provider", "selfhosted", "-redis", "redis://127.0.0.1:1/0"},
-		func(string) string { return "" }, &out, &out, nil); code != 2 || !strings.Contains(out.String(), "VERIFYKIT_KEY") {
-		t.Fatalf("-redis without VERIFYKIT_KEY: exit %d (%s), want 2 naming VERIFYKIT_KEY", code, out.String())
+		func(k string) string { return env[k] }, &out, &out, nil); code != 2 || !strings.Contains(out.String(), "-redis:") {
+		t.Fatalf("-redis with no server there: exit %d (%s), want 2", code, out.String())
 	}
 	out.Reset()
 	if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-redis", "mysql://nope"},

@@ -42,14 +42,15 @@ type Extension struct {
 	// Flags, when not nil, registers the command's own flags on fs before
 	// the arguments are parsed.
 	Flags func(fs *flag.FlagSet)
-	// SharedStore, when not nil, is called once the arguments are parsed.
+	// SharedStore, when not nil, is called once the arguments are parsed,
+	// with Run's context.
 	// It returns the store that replicas share, a function that closes it
 	// when the app stops, and a few words naming it for the console ("in
 	// Redis"); or a nil Shared to keep the state in memory. With a shared
 	// store, verify's policies (app.Policies) count in it, and so does the
 	// self-hosted provider (-provider selfhosted), which then needs the
 	// application key that every replica shares in VERIFYKIT_KEY.
-	SharedStore func() (Shared, func(), string, error)
+	SharedStore func(ctx context.Context) (Shared, func(), string, error)
 }
 
 // Run runs the web app with the command-line arguments args until ctx is
@@ -86,7 +87,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sharedDesc := ""
 	if ext.SharedStore != nil {
 		var closeShared func()
-		shared, closeShared, sharedDesc, err = ext.SharedStore()
+		shared, closeShared, sharedDesc, err = ext.SharedStore(ctx)
 		if err != nil {
 			fmt.Fprintln(stderr, "webapp:", err)
 			return 2
