@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
@@ -71,8 +72,8 @@ type Emulator struct {
 	services map[string]*service
 	order    []string // service SIDs in creation order
 	seq      uint64
-	outbox   ring[Message]
-	approved ring[string] // SIDs of approved verifications, oldest first
+	outbox   emuserver.Ring[Message]
+	approved emuserver.Ring[string] // SIDs of approved verifications, oldest first
 	faults   []*Fault
 	pending  // the index of pending verifications
 
@@ -338,8 +339,8 @@ func New(opts ...Option) (*Emulator, error) {
 		maxFaults:   cfg.maxFaults,
 		maxPending:  cfg.maxPending,
 		services:    map[string]*service{},
-		outbox:      ring[Message]{limit: cfg.outLimit},
-		approved:    ring[string]{limit: cfg.outLimit},
+		outbox:      emuserver.Ring[Message]{Limit: cfg.outLimit},
+		approved:    emuserver.Ring[string]{Limit: cfg.outLimit},
 		pending:     newPending(),
 	}
 	for k, v := range cfg.apiKeys {
@@ -619,8 +620,8 @@ func (e *Emulator) LastCode(to string) (string, bool) {
 func (e *Emulator) LastMessage(to string) (Message, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i := e.outbox.len() - 1; i >= 0; i-- {
-		if m := e.outbox.at(i); m.To == to {
+	for i := e.outbox.Len() - 1; i >= 0; i-- {
+		if m := e.outbox.At(i); m.To == to {
 			return m, true
 		}
 	}
@@ -631,7 +632,7 @@ func (e *Emulator) LastMessage(to string) (Message, bool) {
 func (e *Emulator) Messages() []Message {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.outbox.slice()
+	return e.outbox.Slice()
 }
 
 // Pending returns the number of pending verifications the emulator holds
@@ -667,7 +668,7 @@ func (e *Emulator) Stats() Stats {
 		Services: len(e.services), MaxServices: e.maxServices,
 		Pending: len(e.byID), PendingHighWater: e.highWater, MaxPending: e.maxPending,
 		Faults: len(e.faults), MaxFaults: e.maxFaults,
-		Messages: e.outbox.len(),
+		Messages: e.outbox.Len(),
 	}
 }
 
@@ -682,7 +683,7 @@ func (e *Emulator) record(serviceSID string, f *fake.Fake, m fake.Message) {
 	if m.Channel == "sna" {
 		return
 	}
-	e.outbox.add(Message{
+	e.outbox.Add(Message{
 		To: m.To, Channel: string(m.Channel), Code: m.Code, Body: m.Body,
 		VerificationSID: m.VerificationID, ServiceSID: serviceSID, SentAt: m.SentAt.UTC(),
 	})
@@ -693,7 +694,7 @@ func (e *Emulator) record(serviceSID string, f *fake.Fake, m fake.Message) {
 // counts.
 func (e *Emulator) recordApproval(sid string) {
 	e.mu.Lock()
-	e.approved.add(sid)
+	e.approved.Add(sid)
 	e.mu.Unlock()
 }
 
@@ -705,7 +706,7 @@ func (e *Emulator) recordApproval(sid string) {
 func (e *Emulator) Approvals() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.approved.slice()
+	return e.approved.Slice()
 }
 
 // Message is one code the emulator "sent", as GET /_emulator/messages

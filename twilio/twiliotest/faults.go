@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
@@ -213,8 +214,8 @@ func (e *Emulator) deleteFaults(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) postClock(w http.ResponseWriter, r *http.Request) {
-	d, err := time.ParseDuration(r.URL.Query().Get("advance"))
-	if err != nil || d < 0 || d > 100*365*24*time.Hour {
+	d, ok := emuserver.ParseAdvance(r.URL.Query().Get("advance"))
+	if !ok {
 		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, "clock: ?advance= must be a non-negative duration such as 10m")
 		return
 	}

@@ -3,20 +3,14 @@ package twiliotest
 import (
 	"html/template"
 	"net/http"
+
+	"github.com/verifykit/verifykit/internal/emuserver"
 )
 
+// filtered returns the outbox, oldest first, only the messages to to when
+// it is not empty.
 func (e *Emulator) filtered(to string) []Message {
-	msgs := e.Messages()
-	if to == "" {
-		return msgs
-	}
-	out := []Message{}
-	for _, m := range msgs {
-		if m.To == to {
-			out = append(out, m)
-		}
-	}
-	return out
+	return emuserver.Filter(e.Messages(), to, func(m Message) string { return m.To })
 }
 
 // messages serves the outbox as JSON, newest last, filtered by ?to=.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -63,7 +64,6 @@ type Emulator struct {
 	baseNow   func() time.Time
 	maxChecks int
 	fixedCode string
-	outLimit  int
 	maxPend   int
 	open      bool // the /_emulator/ endpoints need no credentials
 
@@ -77,8 +77,8 @@ type Emulator struct {
 	mu       sync.Mutex
 	requests map[string]*request // live requests by ID
 	byTo     map[string]string   // first step's target → live request ID
-	outbox   []Message
-	approved []string
+	outbox   emuserver.Ring[Message]
+	approved emuserver.Ring[string]
 	faults   []*Fault
 
 	mux *http.ServeMux
@@ -246,7 +246,8 @@ func New(opts ...Option) (*Emulator, error) {
 		baseNow:   cfg.now,
 		maxChecks: cfg.maxChecks,
 		fixedCode: cfg.fixedCode,
-		outLimit:  cfg.outLimit,
+		outbox:    emuserver.Ring[Message]{Limit: cfg.outLimit},
+		approved:  emuserver.Ring[string]{Limit: cfg.outLimit},
 		maxPend:   cfg.maxPend,
 		open:      cfg.open,
 		requests:  map[string]*request{},
@@ -385,9 +386,9 @@ func (e *Emulator) LastCode(to string) (string, bool) {
 func (e *Emulator) LastMessage(to string) (Message, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i := len(e.outbox) - 1; i >= 0; i-- {
-		if e.outbox[i].To == to {
-			return e.outbox[i], true
+	for i := e.outbox.Len() - 1; i >= 0; i-- {
+		if m := e.outbox.At(i); m.To == to {
+			return m, true
 		}
 	}
 	return Message{}, false
@@ -397,7 +398,7 @@ func (e *Emulator) LastMessage(to string) (Message, bool) {
 func (e *Emulator) Messages() []Message {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]Message(nil), e.outbox...)
+	return e.outbox.AppendTo(nil)
 }
 
 // Approvals returns the IDs of the requests the emulator approved, oldest
@@ -406,7 +407,7 @@ func (e *Emulator) Messages() []Message {
 func (e *Emulator) Approvals() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]string(nil), e.approved...)
+	return e.approved.AppendTo(nil)
 }
 
 // Pending returns the number of live requests.
@@ -418,11 +419,7 @@ func (e *Emulator) Pending() int {
 
 // record adds a message to the outbox. e.mu must be held.
 func (e *Emulator) record(m Message) {
-	if len(e.outbox) >= e.outLimit {
-		n := copy(e.outbox, e.outbox[1:])
-		e.outbox = e.outbox[:n]
-	}
-	e.outbox = append(e.outbox, m)
+	e.outbox.Add(m)
 }
 
 // Message is one code the emulator "sent", as GET /_emulator/messages

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/verifykit/verifykit/internal/emuserver"
 )
 
 // The operations a Fault can name.
@@ -104,8 +106,8 @@ func (e *Emulator) deleteFaults(w http.ResponseWriter, _ *http.Request) {
 
 // postClock serves POST /_emulator/clock?advance=DURATION.
 func (e *Emulator) postClock(w http.ResponseWriter, r *http.Request) {
-	d, err := time.ParseDuration(r.URL.Query().Get("advance"))
-	if err != nil || d < 0 || d > 100*365*24*time.Hour {
+	d, ok := emuserver.ParseAdvance(r.URL.Query().Get("advance"))
+	if !ok {
 		invalidParams(w, "advance", "?advance= must be a non-negative duration such as 5m")
 		return
 	}

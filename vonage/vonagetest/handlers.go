@@ -443,11 +443,7 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 
 // approve records an approval. e.mu must be held.
 func (e *Emulator) approve(id string) {
-	if len(e.approved) >= e.outLimit {
-		n := copy(e.approved, e.approved[1:])
-		e.approved = e.approved[:n]
-	}
-	e.approved = append(e.approved, id)
+	e.approved.Add(id)
 }
 
 // cancel serves DELETE /v2/verify/{id}.

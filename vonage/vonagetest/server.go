@@ -4,7 +4,8 @@ import (
 	"html/template"
 	"net/http"
 	"net/http/httptest"
-	"time"
+
+	"github.com/verifykit/verifykit/internal/emuserver"
 )
 
 // Server is an Emulator listening on a loopback address, for tests, in the
@@ -22,51 +23,31 @@ type Server struct {
 // them on any *http.Server): a client that stalls its headers, its body or
 // an idle connection has it closed.
 const (
-	ReadHeaderTimeout = 10 * time.Second
-	ReadTimeout       = 30 * time.Second
-	IdleTimeout       = 2 * time.Minute
+	ReadHeaderTimeout = emuserver.ReadHeaderTimeout
+	ReadTimeout       = emuserver.ReadTimeout
+	IdleTimeout       = emuserver.IdleTimeout
 )
 
 // ConfigureServer sets the timeouts above on srv, where they are not set
 // already, for a program that serves an Emulator with its own
 // http.Server.
-func ConfigureServer(srv *http.Server) {
-	if srv.ReadHeaderTimeout == 0 {
-		srv.ReadHeaderTimeout = ReadHeaderTimeout
-	}
-	if srv.ReadTimeout == 0 {
-		srv.ReadTimeout = ReadTimeout
-	}
-	if srv.IdleTimeout == 0 {
-		srv.IdleTimeout = IdleTimeout
-	}
-}
+func ConfigureServer(srv *http.Server) { emuserver.Configure(srv) }
 
 // NewServer starts an Emulator configured by opts on a loopback port. It
 // panics if an option is invalid, like MustNew. Call Close when done.
 func NewServer(opts ...Option) *Server {
 	e := MustNew(opts...)
-	srv := httptest.NewUnstartedServer(e)
-	ConfigureServer(srv.Config)
-	srv.Start()
+	srv := emuserver.Start(e)
 	return &Server{Emulator: e, URL: srv.URL, srv: srv}
 }
 
 // Close shuts the server down, closing its connections.
 func (s *Server) Close() { s.srv.Close() }
 
+// filtered returns the outbox, oldest first, only the messages to to when
+// it is not empty.
 func (e *Emulator) filtered(to string) []Message {
-	msgs := e.Messages()
-	if to == "" {
-		return msgs
-	}
-	out := []Message{}
-	for _, m := range msgs {
-		if m.To == to {
-			out = append(out, m)
-		}
-	}
-	return out
+	return emuserver.Filter(e.Messages(), to, func(m Message) string { return m.To })
 }
 
 // messages serves the outbox as JSON, oldest first, filtered by ?to= (the

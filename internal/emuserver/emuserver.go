@@ -1,0 +1,106 @@
+// Package emuserver is the server plumbing the provider emulators
+// (twilio/twiliotest, vonage/vonagetest) share: the HTTP server timeouts
+// and the loopback test server, the bounded outbox, the outbox filter and
+// the control endpoints' clock rule.
+package emuserver
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"time"
+)
+
+// The timeouts of the HTTP servers the emulators start (Configure sets them
+// on any *http.Server): a client that stalls its headers, its body or an
+// idle connection has it closed.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second
+	IdleTimeout       = 2 * time.Minute
+)
+
+// Configure sets the timeouts above on srv, where they are not set already.
+func Configure(srv *http.Server) {
+	if srv.ReadHeaderTimeout == 0 {
+		srv.ReadHeaderTimeout = ReadHeaderTimeout
+	}
+	if srv.ReadTimeout == 0 {
+		srv.ReadTimeout = ReadTimeout
+	}
+	if srv.IdleTimeout == 0 {
+		srv.IdleTimeout = IdleTimeout
+	}
+}
+
+// Start serves h on a loopback port, with the timeouts above.
+func Start(h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	Configure(srv.Config)
+	srv.Start()
+	return srv
+}
+
+// MaxAdvance is the most POST /_emulator/clock?advance= moves an emulator's
+// clock at once: 100 years.
+const MaxAdvance = 100 * 365 * 24 * time.Hour
+
+// ParseAdvance reads the advance= of POST /_emulator/clock: a Go duration
+// from 0 to MaxAdvance.
+func ParseAdvance(s string) (time.Duration, bool) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > MaxAdvance {
+		return 0, false
+	}
+	return d, true
+}
+
+// Filter returns the messages whose target (to(m)) is to: all of msgs when
+// to is empty, else a new slice, empty but not nil when none matches.
+func Filter[M any](msgs []M, to string, target func(M) string) []M {
+	if to == "" {
+		return msgs
+	}
+	out := []M{}
+	for _, m := range msgs {
+		if target(m) == to {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Ring is a bounded list that drops its oldest entry when full, in constant
+// time: once full, an add overwrites the oldest slot instead of shifting
+// the list. Its zero value holds nothing; set Limit (at least 1) first.
+type Ring[T any] struct {
+	Limit int
+	buf   []T
+	start int // index of the oldest entry once buf is full
+}
+
+// Add appends v, dropping the oldest entry when the ring holds Limit.
+func (r *Ring[T]) Add(v T) {
+	if len(r.buf) < r.Limit {
+		r.buf = append(r.buf, v)
+		return
+	}
+	r.buf[r.start] = v
+	r.start = (r.start + 1) % len(r.buf)
+}
+
+// Len returns the number of entries held.
+func (r *Ring[T]) Len() int { return len(r.buf) }
+
+// At returns the i-th entry, oldest first.
+func (r *Ring[T]) At(i int) T { return r.buf[(r.start+i)%len(r.buf)] }
+
+// AppendTo appends the entries to dst, oldest first, and returns the
+// result.
+func (r *Ring[T]) AppendTo(dst []T) []T {
+	dst = append(dst, r.buf[r.start:]...)
+	return append(dst, r.buf[:r.start]...)
+}
+
+// Slice returns a copy of the entries, oldest first (empty, not nil, when
+// there are none).
+func (r *Ring[T]) Slice() []T { return r.AppendTo(make([]T, 0, len(r.buf))) }
