@@ -1,22 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
 )
 
 // syncBuffer is a concurrency-safe writer for the console output.
@@ -76,7 +70,7 @@ const testKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeef
 // TestTwoReplicasOneRedis starts a verification on one replica and checks
 // it on another, both over one real redis-server.
 func TestTwoReplicasOneRedis(t *testing.T) {
-	url := startRedis(t)
+	url := redistest.Start(t).URL()
 	env := map[string]string{"VERIFYKIT_KEY": testKey}
 	a, consoleA := startReplica(t, []string{"-addr", "127.0.0.1:0", "-redis", url}, env)
 	b, _ := startReplica(t, []string{"-addr", "127.0.0.1:0", "-redis", url}, env)
@@ -123,63 +117,5 @@ func TestMemoryAndRefusals(t *testing.T) {
 	var out strings.Builder
 	if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-redis", "redis://127.0.0.1:1/0"}, func(string) string { return "" }, &out, &out, nil); code != 2 {
 		t.Fatalf("-redis without VERIFYKIT_KEY: exit %d, want 2 (%s)", code, out.String())
-	}
-}
-
-// startRedis starts redis-server on a free loopback port, or skips (fails
-// with REDIS_REQUIRED=1) when it is not installed.
-func startRedis(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("REDIS_REQUIRED") == "1" {
-			t.Fatal("REDIS_REQUIRED=1 but redis-server is not installed")
-		}
-		t.Skip("redis-server is not installed")
-	}
-	// The free port found here can be taken by another process before
-	// redis-server binds it; then it tries another.
-	for try := 1; ; try++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-		pipe, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		type started struct {
-			ok   bool
-			said string // what it said before it exited
-		}
-		ready := make(chan started, 1)
-		go func() {
-			var said []string
-			sc := bufio.NewScanner(pipe)
-			for sc.Scan() {
-				if strings.Contains(sc.Text(), "Ready to accept connections") {
-					ready <- started{ok: true}
-					_, _ = io.Copy(io.Discard, pipe)
-					return
-				}
-				said = append(said, sc.Text())
-			}
-			ready <- started{said: strings.Join(said, "\n")}
-		}()
-		select {
-		case st := <-ready:
-			if st.ok {
-				return fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-			}
-			if try < 5 && strings.Contains(st.said, "Address already in use") {
-				continue
-			}
-			t.Fatalf("redis-server exited before it was ready:\n%s", st.said)
-		case <-time.After(30 * time.Second):
-			t.Fatal("redis-server not ready after 30s")
-		}
 	}
 }
