@@ -5,11 +5,9 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -144,16 +142,16 @@ func TestFailoverMidRun(t *testing.T) {
 	if !strings.Contains(out.String(), "on twilio, with vonage as the fallback") {
 		t.Fatalf("output: %s", out.String())
 	}
-	b := newBrowser(t, base)
+	b := examplestest.NewBrowser(t, base)
 	const mail, pw, phone = "ada@example.com", "correct horse battery", "+14155552671"
-	b.post("/signup", "/signup", url.Values{"email": {mail}, "password": {pw}})
-	b.post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
-	b.want("logged in", "Welcome, "+mail)
+	b.Post("/signup", "/signup", url.Values{"email": {mail}, "password": {pw}})
+	b.Post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
+	b.Want("logged in", "Welcome, "+mail)
 
 	// Twilio goes down: every start answers 503.
 	tw.InjectFault(twiliotest.Fault{Op: "start", Status: 503, Code: 20503, Times: 1000})
-	b.post("/enroll", "/enroll", url.Values{"phone": {"(415) 555-2671"}})
-	b.want("code page", "Confirm your number")
+	b.Post("/enroll", "/enroll", url.Values{"phone": {"(415) 555-2671"}})
+	b.Want("code page", "Confirm your number")
 	code, ok := vg.LastCode(phone)
 	if !ok {
 		t.Fatal("vonage sent no code")
@@ -161,70 +159,23 @@ func TestFailoverMidRun(t *testing.T) {
 	if n := len(tw.Messages()); n != 0 {
 		t.Fatalf("twilio sent %d codes while down", n)
 	}
-	b.post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
-	b.want("enrolment", "Two-step login is on")
+	b.Post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
+	b.Want("enrolment", "Two-step login is on")
 	if a := vg.Approvals(); len(a) != 1 {
 		t.Errorf("vonage approvals: %v", a)
 	}
 
 	// Twilio is back: the next login's code comes from twilio again.
 	tw.ClearFaults()
-	b.post("/", "/logout", url.Values{})
-	b.post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
-	b.want("code page", "Enter the code we sent you")
+	b.Post("/", "/logout", url.Values{})
+	b.Post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
+	b.Want("code page", "Enter the code we sent you")
 	code, ok = tw.LastCode(phone)
 	if !ok {
 		t.Fatal("twilio sent no code once back")
 	}
-	b.post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
-	b.want("logged in with a code", "Welcome, "+mail)
-}
-
-// browser is a cookie-keeping HTTP client that follows redirects.
-type browser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	page string
-}
-
-func newBrowser(t *testing.T, base string) *browser {
-	jar, _ := cookiejar.New(nil)
-	// A transport of its own, not http.DefaultTransport, whose idle
-	// connections any httptest.Server's Close closes under a request.
-	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Transport: http.DefaultTransport.(*http.Transport).Clone()}}
-}
-
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// post submits a form from the page at from, with its CSRF token.
-func (b *browser) post(from, path string, form url.Values) {
-	b.t.Helper()
-	resp, err := b.c.Get(b.base + from)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := csrfRE.FindSubmatch(page)
-	if m == nil {
-		b.t.Fatalf("no CSRF token on %s:\n%s", from, page)
-	}
-	form.Set("csrf", string(m[1]))
-	resp, err = b.c.PostForm(b.base+path, form)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	b.page = string(body)
-}
-
-func (b *browser) want(what, text string) {
-	b.t.Helper()
-	if !strings.Contains(b.page, text) {
-		b.t.Fatalf("%s: page lacks %q:\n%s", what, text, b.page)
-	}
+	b.Post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
+	b.Want("logged in with a code", "Welcome, "+mail)
 }
 
 func TestRunOnSelfhosted(t *testing.T) {

@@ -6,6 +6,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -74,4 +79,61 @@ func Start(t testing.TB, run func(ctx context.Context, stdout, stderr io.Writer,
 	}
 	t.Cleanup(func() { s.Stop() })
 	return s
+}
+
+// Browser is a cookie-keeping HTTP client for an example web app's pages:
+// it follows redirects and submits forms with their CSRF token.
+type Browser struct {
+	t    testing.TB
+	base string
+	c    *http.Client
+	// Page is the body of the last answer to Post.
+	Page string
+}
+
+// NewBrowser returns a Browser for the app at base (such as
+// "http://127.0.0.1:41234"). It has a transport of its own, not
+// http.DefaultTransport, whose idle connections any httptest.Server's
+// Close closes under a request.
+func NewBrowser(t testing.TB, base string) *Browser {
+	jar, _ := cookiejar.New(nil)
+	return &Browser{t: t, base: base, c: &http.Client{Jar: jar, Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// Post gets the page at from, takes its CSRF token and posts form with it
+// to path; the answer (after redirects) is in Page. It fails the test when
+// a request fails or the page has no token.
+func (b *Browser) Post(from, path string, form url.Values) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.base + from)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", from, err)
+		return
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRE.FindSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s:\n%s", from, page)
+		return
+	}
+	form.Set("csrf", string(m[1]))
+	resp, err = b.c.PostForm(b.base+path, form)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", path, err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	b.Page = string(body)
+}
+
+// Want fails the test, naming what, unless Page contains text.
+func (b *Browser) Want(what, text string) {
+	b.t.Helper()
+	if !strings.Contains(b.Page, text) {
+		b.t.Fatalf("%s: page lacks %q:\n%s", what, text, b.Page)
+	}
 }

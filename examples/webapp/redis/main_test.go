@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -39,18 +37,18 @@ func codes(s *examplestest.Server) []string {
 }
 
 // enrolled signs mail up on the replica at base, logs in and asks for a
-// code to phone, and returns the browser and the page the app answered.
+// code to phone, and returns the browser, its Page the app's answer.
 // Each replica keeps its accounts in memory, so the test signs the same
 // account up on each: it stands for the user database that a real
 // deployment's replicas share.
-func enrolled(t *testing.T, base, mail, phone string) *browser {
+func enrolled(t *testing.T, base, mail, phone string) *examplestest.Browser {
 	t.Helper()
 	const pw = "correct horse battery"
-	b := newBrowser(t, base)
-	b.post("/signup", "/signup", url.Values{"email": {mail}, "password": {pw}})
-	b.post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
-	b.want("logged in", "Welcome, "+mail)
-	b.post("/enroll", "/enroll", url.Values{"phone": {phone}})
+	b := examplestest.NewBrowser(t, base)
+	b.Post("/signup", "/signup", url.Values{"email": {mail}, "password": {pw}})
+	b.Post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
+	b.Want("logged in", "Welcome, "+mail)
+	b.Post("/enroll", "/enroll", url.Values{"phone": {phone}})
 	return b
 }
 
@@ -79,7 +77,7 @@ func TestTwoReplicasOneRedis(t *testing.T) {
 		}
 		const mail, phone = "ada@example.com", "+14155552671"
 		onA := enrolled(t, a.Base, mail, phone)
-		onA.want("code page on A", "Confirm your number")
+		onA.Want("code page on A", "Confirm your number")
 		sent := codes(a)
 		if len(sent) != 1 {
 			t.Fatalf("A sent %d codes, want 1:\n%s", len(sent), a.Out)
@@ -91,17 +89,17 @@ func TestTwoReplicasOneRedis(t *testing.T) {
 		// the same code (it would be a new, different code over a store of
 		// B's own), and the code A sent is approved there.
 		onB := enrolled(t, b.Base, mail, phone)
-		onB.want("code page on B", "Confirm your number")
+		onB.Want("code page on B", "Confirm your number")
 		if got := codes(b); len(got) != 1 || got[0] != code {
 			t.Fatalf("B sent %v, want A's code %s again", got, code)
 		}
-		onB.post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
-		onB.want("approved on B", "Two-step login is on")
+		onB.Post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
+		onB.Want("approved on B", "Two-step login is on")
 
 		// Approved once: the same code on A finds the verification gone.
-		onA.post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
-		if strings.Contains(onA.page, "Two-step login is on") {
-			t.Fatalf("the code was approved a second time, on A:\n%s", onA.page)
+		onA.Post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
+		if strings.Contains(onA.Page, "Two-step login is on") {
+			t.Fatalf("the code was approved a second time, on A:\n%s", onA.Page)
 		}
 	})
 
@@ -110,12 +108,12 @@ func TestTwoReplicasOneRedis(t *testing.T) {
 		a, b := replica(t, env, flags...), replica(t, env, flags...)
 		const mail, phone = "grace@example.com", "+14155550123"
 		onA := enrolled(t, a.Base, mail, phone)
-		onA.want("code page on A", "Confirm your number")
+		onA.Want("code page on A", "Confirm your number")
 		if n := len(codes(a)); n != 1 {
 			t.Fatalf("A sent %d codes, want 1:\n%s", n, a.Out)
 		}
 		onB := enrolled(t, b.Base, mail, phone)
-		onB.want("cooldown on B", "A code was sent a moment ago")
+		onB.Want("cooldown on B", "A code was sent a moment ago")
 		if n := len(codes(b)); n != 0 {
 			t.Fatalf("B sent %d codes during A's cooldown:\n%s", n, b.Out)
 		}
@@ -130,8 +128,8 @@ func TestTwoReplicasOneRedis(t *testing.T) {
 			t.Fatalf("A's console: %s", o)
 		}
 		const mail, phone = "hedy@example.com", "+14155550199"
-		enrolled(t, a.Base, mail, phone).want("code page on A", "Confirm your number")
-		enrolled(t, b.Base, mail, phone).want("cooldown on B", "A code was sent a moment ago")
+		enrolled(t, a.Base, mail, phone).Want("code page on A", "Confirm your number")
+		enrolled(t, b.Base, mail, phone).Want("cooldown on B", "A code was sent a moment ago")
 	})
 }
 
@@ -152,50 +150,5 @@ func TestRefusals(t *testing.T) {
 	s := replica(t, nil, "-provider", "selfhosted")
 	if o := s.Out.String(); !strings.Contains(o, "state in memory") || strings.Contains(o, "Redis") {
 		t.Fatalf("without -redis: %s", o)
-	}
-}
-
-// browser is a cookie-keeping HTTP client that follows redirects.
-type browser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	page string
-}
-
-func newBrowser(t *testing.T, base string) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Transport: http.DefaultTransport.(*http.Transport).Clone()}}
-}
-
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// post submits a form from the page at from, with its CSRF token.
-func (b *browser) post(from, path string, form url.Values) {
-	b.t.Helper()
-	resp, err := b.c.Get(b.base + from)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := csrfRE.FindSubmatch(page)
-	if m == nil {
-		b.t.Fatalf("no CSRF token on %s:\n%s", from, page)
-	}
-	form.Set("csrf", string(m[1]))
-	resp, err = b.c.PostForm(b.base+path, form)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	b.page = string(body)
-}
-
-func (b *browser) want(what, text string) {
-	b.t.Helper()
-	if !strings.Contains(b.page, text) {
-		b.t.Fatalf("%s: page lacks %q:\n%s", what, text, b.page)
 	}
 }
