@@ -286,6 +286,7 @@ var rules = []Rule{
 	{"StartAfterTooManyChecks", "After the allowed number of wrong codes, a Start to the same To never delivers a code that cannot approve: it fails with ErrTooManySends (no more codes in this window) and delivers nothing until the verification expires, or it starts a new verification (new ID) whose code approves.", nil, checkStartAfterTooManyChecks},
 	{"FetchAfterTooManyChecks", "After the allowed number of wrong codes, Fetch does not report the verification as pending: it fails with ErrNotFound or reports a final status.", []string{NeedFetcher}, checkFetchAfterTooManyChecks},
 	{"ApprovedIsGone", "Once approved, a verification is gone: Check, Fetch and Cancel fail with ErrNotFound.", nil, checkApprovedIsGone},
+	{"OldIDDoesNotReachNewVerification", "After a verification is approved, the next one to the same To has a new ID, and the old ID does not reach it: Check (even with the new code), Fetch, Cancel and Approve with the old ID fail with ErrNotFound, and the new verification still approves.", nil, checkOldID},
 	{"ApproveWithoutCode", "Approve gives status approved without a code; afterwards the verification is gone (ErrNotFound).", []string{NeedApprover}, checkApprove},
 	{"CanceledIsGone", "Cancel gives status canceled; afterwards the verification is gone (ErrNotFound) and a new Start makes a new one.", []string{NeedCanceler}, checkCanceledIsGone},
 	{"ExpiredIsGone", "Once its validity window ends, a verification is gone (ErrNotFound) and a new Start makes a new one.", nil, checkExpiredIsGone},
@@ -603,6 +604,37 @@ func checkApprovedIsGone(ctx context.Context, h Harness, _ Limits) error {
 		return err
 	}
 	return checkGone(ctx, h, v, code, "approval")
+}
+
+func checkOldID(ctx context.Context, h Harness, _ Limits) error {
+	p := h.Provider()
+	old, code, err := start(ctx, h, phone, provider.ChannelSMS)
+	if err != nil {
+		return err
+	}
+	got, err := p.Check(ctx, provider.CheckRequest{ID: old.ID, Code: code})
+	if err := wantStatus("Check(right code)", got, err, provider.StatusApproved); err != nil {
+		return err
+	}
+	cur, code, err := start(ctx, h, phone, provider.ChannelSMS)
+	if err != nil {
+		return err
+	}
+	if cur.ID == old.ID {
+		return fmt.Errorf("the verification after an approved one has its ID %q", old.ID)
+	}
+	_, err = p.Check(ctx, provider.CheckRequest{ID: old.ID, Code: code})
+	if err := wantErr("Check(old ID, new code)", err, provider.ErrNotFound); err != nil {
+		return err
+	}
+	for _, op := range byIDOps(p) {
+		_, err := op.fn(ctx, old.ID)
+		if err := wantErr(op.name+"(old ID)", err, provider.ErrNotFound); err != nil {
+			return err
+		}
+	}
+	got, err = p.Check(ctx, provider.CheckRequest{ID: cur.ID, Code: code})
+	return wantStatus("Check(new ID, new code) after the old ID's attempts", got, err, provider.StatusApproved)
 }
 
 func checkApprove(ctx context.Context, h Harness, _ Limits) error {

@@ -322,7 +322,7 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				}
 				return b
 			},
-			want: []string{"ApproveWithoutCode", "ApprovedIsGone", "CanceledIsGone", "ExpiredIsGone", "FetchAfterTooManyChecks", "UnknownIDIsNotFound"},
+			want: []string{"ApproveWithoutCode", "ApprovedIsGone", "CanceledIsGone", "ExpiredIsGone", "FetchAfterTooManyChecks", "OldIDDoesNotReachNewVerification", "UnknownIDIsNotFound"},
 		},
 		{
 			name: "refuses an ID of another shape as invalid",
@@ -337,6 +337,37 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				return b
 			},
 			want: []string{"UnknownIDIsNotFound"},
+		},
+		{
+			// A provider whose IDs name the target's slot rather than the
+			// verification (the self-hosted provider's IDs carry both).
+			name: "lets an old ID check the target's current verification",
+			mk: func(f *fake.Fake) provider.Provider {
+				b := &broken{Fake: f}
+				var mu sync.Mutex
+				toOf := map[string]string{}
+				b.start = func(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
+					v, err := f.Start(ctx, req)
+					if err == nil {
+						mu.Lock()
+						toOf[v.ID] = req.To
+						mu.Unlock()
+					}
+					return v, err
+				}
+				b.check = func(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+					v, err := f.Check(ctx, req)
+					mu.Lock()
+					to := toOf[req.ID]
+					mu.Unlock()
+					if errors.Is(err, provider.ErrNotFound) && to != "" {
+						return f.Check(ctx, provider.CheckRequest{To: to, Code: req.Code})
+					}
+					return v, err
+				}
+				return b
+			},
+			want: []string{"OldIDDoesNotReachNewVerification"},
 		},
 		{
 			name: "reports an ExpiresAt outside the window",
