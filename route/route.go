@@ -163,7 +163,8 @@ func WithCheckByTo() Option {
 // WithStore keeps the Router's memory of pending verifications (see
 // WithSticky and WithCheckByTo) in st instead of this process, so that
 // every replica sharing st routes a repeated start to the same provider
-// and can check by To. Targets are stored only as SHA-256 hashes. A store
+// and can check by To. Targets are stored only as SHA-256 hashes (not
+// keyed: whoever reads the store can test a candidate number). A store
 // failure never sends anything twice: a start that cannot read the memory
 // goes by the routes' order, one that cannot write it still succeeds (and
 // is reported to the hook's logger), and a check by To that cannot read it
