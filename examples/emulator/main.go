@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -54,14 +53,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	host, _, err := net.SplitHostPort(*addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "emulator: -addr:", err)
-		return 2
-	}
-	if ip := net.ParseIP(host); !*allowRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(stderr, "emulator: refusing to listen on %s: it is not a loopback address, and the outbox and fault endpoints would be open to the network. Use -allow-remote to do it anyway.\n", host)
-		return 2
+	prog := serve.Program{Name: "emulator", Stdout: stdout, Stderr: stderr, Exposed: "the outbox and fault endpoints"}
+	if status := prog.Check(*addr, *allowRemote); status != 0 {
+		return status
 	}
 	fakeOpts := []fake.Option{fake.WithValidity(*validity), fake.WithMaxSends(*maxSends), fake.WithMaxChecks(*maxChecks)}
 	if *code != "" {
@@ -85,12 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "emulator:", err)
-		return 1
+	l, base, status := prog.Listen(*addr)
+	if status != 0 {
+		return status
 	}
-	base := "http://" + l.Addr().String()
 	fmt.Fprintf(stdout, `Twilio Verify emulator listening on %s
 
   export TWILIO_VERIFY_BASE_URL=%s
@@ -102,17 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 
 Press Ctrl-C to stop.
 `, base, base, *accountSID, *authToken, *serviceSID, base, base, controlNote(*openControl))
-	err = serve.Run(ctx, l, e, func() {
-		if ready != nil {
-			ready <- base
-		}
-	}, twiliotest.ConfigureServer)
-	if err != nil {
-		fmt.Fprintln(stderr, "emulator:", err)
-		return 1
-	}
-	fmt.Fprintln(stdout, "stopped")
-	return 0
+	return prog.Serve(ctx, l, e, base, ready, twiliotest.ConfigureServer)
 }
 
 // controlNote says how to reach the /_emulator/ endpoints.

@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -52,14 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	host, _, err := net.SplitHostPort(*addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "vonage-emulator: -addr:", err)
-		return 2
-	}
-	if ip := net.ParseIP(host); !*allowRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(stderr, "vonage-emulator: refusing to listen on %s: it is not a loopback address, and the outbox would be open to the network. Use -allow-remote to do it anyway.\n", host)
-		return 2
+	prog := serve.Program{Name: "vonage-emulator", Stdout: stdout, Stderr: stderr, Exposed: "the outbox"}
+	if status := prog.Check(*addr, *allowRemote); status != 0 {
+		return status
 	}
 	opts := []vonagetest.Option{vonagetest.WithMaxChecks(*maxChecks)}
 	if *code != "" {
@@ -101,12 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		}
 		keyLine = "  export VONAGE_PRIVATE_KEY_PATH=" + *keyOut
 	}
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "vonage-emulator:", err)
-		return 1
+	l, base, status := prog.Listen(*addr)
+	if status != 0 {
+		return status
 	}
-	base := "http://" + l.Addr().String()
 	fmt.Fprintf(stdout, `Vonage Verify emulator listening on %s
 
   export VONAGE_BASE_URL=%s
@@ -119,17 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 
 Press Ctrl-C to stop.
 `, base, base, vonagetest.DefaultApplicationID, keyLine, vonagetest.DefaultAPIKey, vonagetest.DefaultAPISecret, base, base)
-	err = serve.Run(ctx, l, e, func() {
-		if ready != nil {
-			ready <- base
-		}
-	}, vonagetest.ConfigureServer)
-	if err != nil {
-		fmt.Fprintln(stderr, "vonage-emulator:", err)
-		return 1
-	}
-	fmt.Fprintln(stdout, "stopped")
-	return 0
+	return prog.Serve(ctx, l, e, base, ready, vonagetest.ConfigureServer)
 }
 
 // applicationOption reads an application's public key.

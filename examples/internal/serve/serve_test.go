@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +47,28 @@ func TestRunReportsServeError(t *testing.T) {
 	l.Close() // Serve fails at once
 	if err := Run(context.Background(), l, http.NotFoundHandler(), nil); err == nil {
 		t.Error("Run on a closed listener: nil error")
+	}
+}
+
+func TestProgramCheck(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		addr   string
+		remote bool
+		want   int
+		msg    string
+	}{
+		{"127.0.0.1:0", false, 0, ""},
+		{"localhost:8025", false, 0, ""},
+		{"[::1]:0", false, 0, ""},
+		{"0.0.0.0:0", false, 2, "emu: refusing to listen on 0.0.0.0: it is not a loopback address, and the outbox would be open"},
+		{"0.0.0.0:0", true, 0, ""},
+		{"nonsense", true, 2, "emu: -addr: "},
+	} {
+		var out, errOut strings.Builder
+		p := Program{Name: "emu", Stdout: &out, Stderr: &errOut, Exposed: "the outbox"}
+		if got := p.Check(tt.addr, tt.remote); got != tt.want || !strings.HasPrefix(errOut.String(), tt.msg) || (tt.msg == "") != (errOut.Len() == 0) {
+			t.Errorf("Check(%q, %v) = %d, stderr %q; want %d, %q", tt.addr, tt.remote, got, errOut.String(), tt.want, tt.msg)
+		}
 	}
 }
