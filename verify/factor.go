@@ -260,29 +260,9 @@ func (c *Client) EnrollTOTP(ctx context.Context, identity, friendlyName string, 
 // wrong codes; wait (see RetryAfter) or enrol again. ErrOutcomeUnknown: the
 // provider may have verified it; fetch it before telling the user.
 func (c *Client) ConfirmFactor(ctx context.Context, identity, factorID, code string) (Factor, error) {
-	const op = "confirm factor"
-	begin := time.Now()
-	masked, err := checkIdentity(identity)
-	if err == nil {
-		factorID, err = cleanFactorID(factorID)
-	}
-	if err == nil {
-		code, err = cleanTOTPCode(code)
-	}
-	var f Factor
-	var fp provider.FactorProvider
-	if err == nil {
-		fp, err = c.factors()
-	}
-	if err == nil {
-		if err = ctx.Err(); err == nil {
-			f, err = fp.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: identity, FactorID: factorID, Code: code})
-		}
-	}
-	if err != nil {
-		f = Factor{}
-	}
-	return f, c.factorDone(ctx, op, factorTarget(masked, factorID), begin, string(f.Status), err)
+	return factorCall(ctx, c, "confirm factor", identity, &factorID, &code, factorStatus, func(fp provider.FactorProvider) (Factor, error) {
+		return fp.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: identity, FactorID: factorID, Code: code})
+	})
 }
 
 // CheckFactor checks a code from a verified factor, as a login does
@@ -299,141 +279,94 @@ func (c *Client) ConfirmFactor(ctx context.Context, identity, factorID, code str
 // and offer another factor. ErrOutcomeUnknown: the code may have been
 // approved; ask the user for the next code rather than refusing.
 func (c *Client) CheckFactor(ctx context.Context, identity, factorID, code string) (Challenge, error) {
-	const op = "check factor"
-	begin := time.Now()
-	masked, err := checkIdentity(identity)
-	if err == nil {
-		factorID, err = cleanFactorID(factorID)
-	}
-	if err == nil {
-		code, err = cleanTOTPCode(code)
-	}
-	var ch Challenge
-	var fp provider.FactorProvider
-	if err == nil {
-		fp, err = c.factors()
-	}
-	if err == nil {
-		if err = ctx.Err(); err == nil {
-			ch, err = fp.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: identity, FactorID: factorID, Code: code})
-		}
-	}
-	if err != nil {
-		ch = Challenge{}
-	}
-	return ch, c.factorDone(ctx, op, factorTarget(masked, factorID), begin, string(ch.Status), err)
+	return factorCall(ctx, c, "check factor", identity, &factorID, &code, challengeStatus, func(fp provider.FactorProvider) (Challenge, error) {
+		return fp.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: identity, FactorID: factorID, Code: code})
+	})
 }
 
 // FetchFactor returns one of identity's factors, without its secret.
 func (c *Client) FetchFactor(ctx context.Context, identity, factorID string) (Factor, error) {
-	const op = "fetch factor"
-	begin := time.Now()
-	masked, err := checkIdentity(identity)
-	if err == nil {
-		factorID, err = cleanFactorID(factorID)
-	}
-	var f Factor
-	var fp provider.FactorProvider
-	if err == nil {
-		fp, err = c.factors()
-	}
-	if err == nil {
-		if err = ctx.Err(); err == nil {
-			f, err = fp.FetchFactor(ctx, identity, factorID)
-		}
-	}
-	if err != nil {
-		f = Factor{}
-	}
-	return f, c.factorDone(ctx, op, factorTarget(masked, factorID), begin, string(f.Status), err)
+	return factorCall(ctx, c, "fetch factor", identity, &factorID, nil, factorStatus, func(fp provider.FactorProvider) (Factor, error) {
+		return fp.FetchFactor(ctx, identity, factorID)
+	})
 }
 
 // ListFactors returns identity's factors, oldest first, without secrets.
 // An identity with no factors has an empty list and no error.
 func (c *Client) ListFactors(ctx context.Context, identity string) ([]Factor, error) {
-	const op = "list factors"
-	begin := time.Now()
-	masked, err := checkIdentity(identity)
-	var list []Factor
-	var fp provider.FactorProvider
-	if err == nil {
-		fp, err = c.factors()
-	}
-	if err == nil {
-		if err = ctx.Err(); err == nil {
-			list, err = fp.ListFactors(ctx, identity)
-		}
-	}
-	if err != nil {
-		list = nil
-	}
-	return list, c.factorDone(ctx, op, masked, begin, "", err)
+	return factorCall(ctx, c, "list factors", identity, nil, nil, nil, func(fp provider.FactorProvider) ([]Factor, error) {
+		return fp.ListFactors(ctx, identity)
+	})
 }
 
 // DeleteFactor deletes one of identity's factors; its codes stop working
 // at once. ErrNotFound means there was no such factor.
 func (c *Client) DeleteFactor(ctx context.Context, identity, factorID string) error {
-	const op = "delete factor"
-	begin := time.Now()
-	masked, err := checkIdentity(identity)
-	if err == nil {
-		factorID, err = cleanFactorID(factorID)
-	}
-	var fp provider.FactorProvider
-	if err == nil {
-		fp, err = c.factors()
-	}
-	if err == nil {
-		if err = ctx.Err(); err == nil {
-			err = fp.DeleteFactor(ctx, identity, factorID)
-		}
-	}
-	return c.factorDone(ctx, op, factorTarget(masked, factorID), begin, "", err)
+	_, err := factorCall(ctx, c, "delete factor", identity, &factorID, nil, nil, func(fp provider.FactorProvider) (struct{}, error) {
+		return struct{}{}, fp.DeleteFactor(ctx, identity, factorID)
+	})
+	return err
 }
 
 // DeleteIdentity deletes identity with all its factors, as when a user
 // closes their account. ErrNotFound means the provider knew no such
 // identity.
 func (c *Client) DeleteIdentity(ctx context.Context, identity string) error {
-	const op = "delete identity"
-	begin := time.Now()
-	masked, err := checkIdentity(identity)
-	var fp provider.FactorProvider
-	if err == nil {
-		fp, err = c.factors()
-	}
-	if err == nil {
-		if err = ctx.Err(); err == nil {
-			err = fp.DeleteEntity(ctx, identity)
-		}
-	}
-	return c.factorDone(ctx, op, masked, begin, "", err)
+	_, err := factorCall(ctx, c, "delete identity", identity, nil, nil, nil, func(fp provider.FactorProvider) (struct{}, error) {
+		return struct{}{}, fp.DeleteEntity(ctx, identity)
+	})
+	return err
 }
 
 // FetchChallenge returns one of identity's challenges by the ID
 // CheckFactor returned.
 func (c *Client) FetchChallenge(ctx context.Context, identity, challengeID string) (Challenge, error) {
-	const op = "fetch challenge"
+	return factorCall(ctx, c, "fetch challenge", identity, &challengeID, nil, challengeStatus, func(fp provider.FactorProvider) (Challenge, error) {
+		return fp.FetchChallenge(ctx, identity, challengeID)
+	})
+}
+
+// factorCall is the common course of the factor methods but EnrollTOTP:
+// check identity, then *id (a factor or challenge ID, when id is not nil)
+// and *code (when code is not nil), cleaning them in place so call sees
+// the clean values; find the factor provider; run call unless ctx is done;
+// and report through factorDone, with status(result) as the status (none
+// when status is nil). On failure the result is T's zero value.
+func factorCall[T any](ctx context.Context, c *Client, op, identity string, id, code *string, status func(T) string, call func(provider.FactorProvider) (T, error)) (T, error) {
 	begin := time.Now()
 	masked, err := checkIdentity(identity)
-	if err == nil {
-		challengeID, err = cleanFactorID(challengeID)
+	if err == nil && id != nil {
+		*id, err = cleanFactorID(*id)
 	}
-	var ch Challenge
+	if err == nil && code != nil {
+		*code, err = cleanTOTPCode(*code)
+	}
+	var out T
 	var fp provider.FactorProvider
 	if err == nil {
 		fp, err = c.factors()
 	}
 	if err == nil {
 		if err = ctx.Err(); err == nil {
-			ch, err = fp.FetchChallenge(ctx, identity, challengeID)
+			out, err = call(fp)
 		}
 	}
 	if err != nil {
-		ch = Challenge{}
+		var zero T
+		out = zero
 	}
-	return ch, c.factorDone(ctx, op, factorTarget(masked, challengeID), begin, string(ch.Status), err)
+	target, st := masked, ""
+	if id != nil {
+		target = factorTarget(masked, *id)
+	}
+	if status != nil {
+		st = status(out)
+	}
+	return out, c.factorDone(ctx, op, target, begin, st, err)
 }
+
+func factorStatus(f Factor) string        { return string(f.Status) }
+func challengeStatus(ch Challenge) string { return string(ch.Status) }
 
 // cleanFactorID checks a factor or challenge ID like a verification ID.
 func cleanFactorID(id string) (string, error) {
