@@ -477,6 +477,13 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 	if v.Approved() {
 		e.forget(v.ID)
 		e.recordApproval(v.ID)
+	} else if rc != nil {
+		// The last wrong code a verification allows ends it (a fetch then
+		// answers 404, as Twilio deletes it): drop it from the index now,
+		// so Stats and the pending bound count only what is still pending.
+		if _, ferr := ff.Fetch(r.Context(), rc.sid); errors.Is(ferr, provider.ErrNotFound) {
+			e.forget(rc.sid)
+		}
 	}
 	writeJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
 }

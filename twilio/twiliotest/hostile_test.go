@@ -355,3 +355,28 @@ func TestPendingIndexUnderConcurrency(t *testing.T) {
 		t.Errorf("%d pending after every code expired", n)
 	}
 }
+
+// TestLastWrongCodeLeavesTheIndex: the wrong code that uses up a
+// verification's checks ends it (a fetch answers 404), and Stats stops
+// counting it as pending at once, not at its expiry.
+func TestLastWrongCodeLeavesTheIndex(t *testing.T) {
+	t.Parallel()
+	c, srv := newClient(t, twiliotest.WithFakeOptions(fake.WithFixedCode("4242")))
+	status, v, _ := c.call("POST", verifications, start(phone, "sms"))
+	if status != 201 {
+		t.Fatalf("start: %d %v", status, v)
+	}
+	for i := range 5 {
+		if got := srv.Stats().Pending; got != 1 {
+			t.Fatalf("after %d wrong codes: Stats().Pending = %d, want 1", i, got)
+		}
+		c.call("POST", checkPath, url.Values{"To": {phone}, "Code": {"0000"}})
+	}
+	// Stats first: a fetch that answers 404 tidies the index itself.
+	if got := srv.Stats().Pending; got != 0 {
+		t.Errorf("after the last wrong code: Stats().Pending = %d, want 0", got)
+	}
+	if status, _, _ := c.call("GET", verifications+"/"+v["sid"].(string), nil); status != 404 {
+		t.Fatalf("fetch after the last wrong code: %d, want 404", status)
+	}
+}
