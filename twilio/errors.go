@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/httpretry"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
@@ -166,16 +167,7 @@ func (e *RequestError) Is(target error) bool { return e.kind != nil && e.kind ==
 
 // requestError classifies a failure without a usable response.
 func requestError(ctx context.Context, op, method string, sent bool, err error) *RequestError {
-	e := &RequestError{Op: op, Sent: sent, Err: err}
-	switch {
-	case sent && method == http.MethodPost:
-		e.kind = provider.ErrOutcomeUnknown
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		// The context's own error says it all.
-	default:
-		e.kind = provider.ErrUnavailable
-	}
-	return e
+	return &RequestError{Op: op, Sent: sent, Err: err, kind: httpretry.FailureKind(ctx, sent && method == http.MethodPost, err)}
 }
 
 // invalidInput is the error for input refused before anything is sent.

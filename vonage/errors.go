@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/httpretry"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -197,16 +198,7 @@ func (e *RequestError) Is(target error) bool { return e.kind != nil && e.kind ==
 
 // requestError classifies a failure without a usable response.
 func requestError(ctx context.Context, op string, sent bool, err error) *RequestError {
-	e := &RequestError{Op: op, Sent: sent, Err: err}
-	switch {
-	case sent:
-		e.kind = provider.ErrOutcomeUnknown
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		// The context's own error says it all.
-	default:
-		e.kind = provider.ErrUnavailable
-	}
-	return e
+	return &RequestError{Op: op, Sent: sent, Err: err, kind: httpretry.FailureKind(ctx, sent, err)}
 }
 
 // refused is the error for input refused before anything is sent.

@@ -9,7 +9,8 @@
 // Each provider keeps its own attempt type, embeds [Attempt] in it, and
 // says through [Vendor] which 429 and 503 answers it trusts and how it logs.
 // The package plugs into go-retryablehttp's CheckRetry, Backoff and
-// RequestLogHook.
+// RequestLogHook. FailureKind is the shared rule for the sentinel of a call
+// that failed without a usable answer.
 package httpretry
 
 import (
@@ -25,6 +26,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/verifykit/verifykit/provider"
 )
 
 // ErrBodyTooLarge is the error of a response body over the limit given to
@@ -280,4 +283,19 @@ func ErrorClass(err error) string {
 		return "timeout"
 	}
 	return "transport error"
+}
+
+// FailureKind is the sentinel of a call that failed with err and no usable
+// answer: provider.ErrOutcomeUnknown when it may have taken effect (a
+// state-changing request that may have reached the vendor — an unknown
+// outcome is never made definite), none (nil) when err is the context's
+// own error, which says it all, else provider.ErrUnavailable.
+func FailureKind(ctx context.Context, mayHaveEffect bool, err error) error {
+	switch {
+	case mayHaveEffect:
+		return provider.ErrOutcomeUnknown
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return nil
+	}
+	return provider.ErrUnavailable
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/verifykit/verifykit/provider"
 )
 
 // vendor trusts 429/503 answers when ok is set.
@@ -148,6 +149,30 @@ func TestReadBody(t *testing.T) {
 		got, err := ReadBody(&b, &lr, resp, 5)
 		if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(tt.body, string(got)) {
 			t.Errorf("ReadBody(%q) = %q, %v; want error %v", tt.body, got, err, tt.wantErr)
+		}
+	}
+}
+
+func TestFailureKind(t *testing.T) {
+	t.Parallel()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	refused := &net.OpError{Op: "dial", Err: errors.New("refused")}
+	for _, tt := range []struct {
+		name   string
+		ctx    context.Context
+		effect bool
+		err    error
+		want   error
+	}{
+		{"may have taken effect", context.Background(), true, refused, provider.ErrOutcomeUnknown},
+		{"may have taken effect, canceled", canceled, true, context.Canceled, provider.ErrOutcomeUnknown},
+		{"canceled before sending", canceled, false, context.Canceled, nil},
+		{"canceled, other error", canceled, false, refused, provider.ErrUnavailable},
+		{"not sent", context.Background(), false, refused, provider.ErrUnavailable},
+	} {
+		if got := FailureKind(tt.ctx, tt.effect, tt.err); got != tt.want {
+			t.Errorf("%s: FailureKind = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
