@@ -37,6 +37,7 @@ type Client struct {
 	// credentials hold, out of reach of fmt), built once: User-Agent and
 	// Accept. Requests share the slices and never modify them.
 	headers   http.Header
+	timeout   time.Duration // bounds each attempt
 	retryMax  int
 	waitMin   time.Duration
 	waitMax   time.Duration
@@ -82,6 +83,10 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 		return nil, err
 	}
 	hc := httpopt.Client(cfg.httpClient, cfg.timeout)
+	// Each attempt's context carries the timeout instead (see
+	// attempt.attemptContext): the same bound, without http.Client's
+	// per-request fork and timer body. hc is the client's own copy.
+	hc.Timeout = 0
 	// Never follow a redirect, whatever the caller's client would do: it
 	// could take the credentials and a code elsewhere, and have its answer
 	// taken for Twilio's. Twilio's API does not redirect; a 3xx answer is
@@ -98,6 +103,7 @@ func New(serviceSID string, creds Credentials, opts ...Option) (*Client, error) 
 			"User-Agent": {ua},
 			"Accept":     {"application/json"},
 		},
+		timeout:   cfg.timeout,
 		retryMax:  cfg.retryMax,
 		waitMin:   cfg.waitMin,
 		waitMax:   cfg.waitMax,

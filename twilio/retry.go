@@ -34,6 +34,15 @@ type attempt struct {
 	lr  io.LimitedReader      // bounds the body readBody reads
 	buf *bytes.Buffer         // holds the body; from the bodies pool
 
+	// req is the call's request; its context is the current attempt's
+	// (reqCtx with the client's per-attempt deadline), or reqCtx alone in
+	// a backoff wait. cancel ends the current attempt's deadline; it runs
+	// when the next attempt starts or the call ends, so the previous
+	// attempt's body stays bounded by its deadline until then.
+	req    *retryablehttp.Request
+	reqCtx context.Context // the attempt, with its ClientTrace
+	cancel context.CancelFunc
+
 	body []byte // the last response body, read by readBody (in buf)
 	read bool   // readBody ran for the last response
 }
@@ -59,16 +68,38 @@ func attemptOf(ctx context.Context) *attempt {
 	return a
 }
 
-// requestContext returns the context of the call's requests: the attempt, with a
-// ClientTrace that records whether the request was written.
-func (a *attempt) requestContext() context.Context {
+// attemptContext returns the context of the call's first attempt: the
+// attempt, with a ClientTrace that records whether the request was
+// written, bounded by the client's per-attempt timeout.
+//
+// The per-attempt deadline is set here, on the request's context, rather
+// than through http.Client.Timeout (the client's copy has none): the
+// transport sees the same deadline either way — it bounds the dial, the
+// request and reading the response — without http.Client forking the
+// request and wrapping its body for every attempt.
+func (a *attempt) attemptContext() context.Context {
 	a.Trace(&a.ct)
-	return httptrace.WithClientTrace(a, &a.ct)
+	a.reqCtx = httptrace.WithClientTrace(a, &a.ct)
+	var ctx context.Context
+	ctx, a.cancel = context.WithTimeout(a.reqCtx, a.client.timeout)
+	return ctx
 }
 
-// release returns the body buffer to the pool; the body must no longer be
-// used.
+// nextAttempt gives a retry its own per-attempt deadline, ending the
+// previous attempt's (whose body retryablehttp has drained).
+func (a *attempt) nextAttempt() {
+	a.cancel()
+	var ctx context.Context
+	ctx, a.cancel = context.WithTimeout(a.reqCtx, a.client.timeout)
+	a.req.Request = a.req.Request.WithContext(ctx)
+}
+
+// release ends the last attempt's deadline and returns the body buffer to
+// the pool; the response and its body must no longer be used.
 func (a *attempt) release() {
+	if a.cancel != nil {
+		a.cancel()
+	}
 	if a.buf != nil && a.buf.Cap() <= 64<<10 {
 		a.buf.Reset()
 		bodies.Put(a.buf)
@@ -88,6 +119,9 @@ func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) 
 	a.body, a.read = nil, false
 	if !a.Begin(i) {
 		return
+	}
+	if a.req != nil {
+		a.nextAttempt()
 	}
 	c := a.client
 	ev := RetryEvent{Op: a.op, Attempt: a.N, Wait: a.Wait, Reason: a.Reason}
@@ -120,8 +154,17 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	return a.checkRetry(ctx, resp, err)
 }
 
-func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	return a.Check(ctx, a, resp, err, a.method != http.MethodPost, a.client.now, a.client.waitMax)
+func (a *attempt) checkRetry(_ context.Context, resp *http.Response, err error) (bool, error) {
+	// The caller's context decides, not the attempt's: an attempt that
+	// ran out of its own time is judged like any transport failure.
+	retry, err := a.Check(a.parent, a, resp, err, a.method != http.MethodPost, a.client.now, a.client.waitMax)
+	if retry && a.req != nil {
+		// The backoff wait watches the request's context: only the
+		// caller's may end it, not the spent attempt's deadline. (A new
+		// shallow copy: the transport may still hold the old request.)
+		a.req.Request = a.req.Request.WithContext(a.reqCtx)
+	}
+	return retry, err
 }
 
 // Unprocessed says which 429 and 503 answers Twilio did not process (see

@@ -466,3 +466,65 @@ func TestLongRetryAfterIsNotSlept(t *testing.T) {
 		})
 	}
 }
+
+// TestAttemptTimeoutIsPerAttempt lets the first two attempts of a Fetch (a
+// GET, idempotent) outlast the per-attempt timeout: each is retried, and
+// each retry is bounded by a timeout of its own, so the third attempt
+// answers. A Check (a POST) stalled the same way is not repeated.
+func TestAttemptTimeoutIsPerAttempt(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	mux, c := setup(t, twilio.WithTimeout(300*time.Millisecond))
+	b := fixture(t, "check_approved.json")
+	var n atomic.Int32
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 2 {
+			<-release // the first two attempts never get an answer
+		}
+		reply(w, 200, b)
+	})
+	done := make(chan error, 1)
+	go func() { done <- fetch(c) }()
+	select {
+	case err := <-done:
+		if err != nil || n.Load() != 3 {
+			t.Errorf("Fetch = %v after %d requests, want success after 3", err, n.Load())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a retried attempt is not bounded by the per-attempt timeout")
+	}
+	n.Store(0)
+	if err := check(c); !errors.Is(err, provider.ErrOutcomeUnknown) || n.Load() != 1 {
+		t.Errorf("Check = %v after %d requests, want ErrOutcomeUnknown after 1", err, n.Load())
+	}
+}
+
+// TestAttemptTimeoutBoundsTheBody sends a Check's status line and headers
+// at once, then stalls the body: the per-attempt timeout still ends the
+// call (reading the response is part of the attempt), with an unknown
+// outcome.
+func TestAttemptTimeoutBoundsTheBody(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	mux, c := setup(t, twilio.WithTimeout(300*time.Millisecond))
+	var n atomic.Int32
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(200)
+		w.Write([]byte(`{"sid":`))
+		w.(http.Flusher).Flush()
+		<-release
+	})
+	done := make(chan error, 1)
+	go func() { done <- check(c) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, provider.ErrOutcomeUnknown) || n.Load() != 1 {
+			t.Errorf("Check = %v after %d requests, want ErrOutcomeUnknown after 1", err, n.Load())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Check still reading a stalled body after 30s with a 300ms per-attempt timeout")
+	}
+}

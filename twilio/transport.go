@@ -75,10 +75,11 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	st := &attempt{op: cl.op, method: cl.method, client: c, parent: ctx}
 	st.buf = bodies.Get().(*bytes.Buffer)
 	defer st.release()
-	req, err := retryablehttp.NewRequestWithContext(st.requestContext(), cl.method, target, body)
+	req, err := retryablehttp.NewRequestWithContext(st.attemptContext(), cl.method, target, body)
 	if err != nil {
 		return &RequestError{Op: cl.op, Err: err, kind: provider.ErrInvalidRequest}
 	}
+	st.req = req
 	for k, v := range c.headers {
 		req.Header[k] = v
 	}
