@@ -1,7 +1,8 @@
 // Package emuserver is the server plumbing the provider emulators
 // (twilio/twiliotest, vonage/vonagetest) share: the HTTP server timeouts
-// and the loopback test server, the bounded outbox, the outbox filter and
-// the control endpoints' clock rule.
+// and the loopback test server, the bounded outbox, the outbox filter, the
+// control endpoints' clock rule, the scheduled-fault queue and the dropped
+// connection.
 package emuserver
 
 import (

@@ -66,7 +66,6 @@ type Emulator struct {
 	validity    time.Duration // of a code, learned from the fake options at New
 
 	offset atomic.Int64 // the clock's advance, in nanoseconds
-	nFault atomic.Int32 // len(faults), read without the lock
 
 	mu       sync.Mutex
 	services map[string]*service
@@ -74,7 +73,7 @@ type Emulator struct {
 	seq      uint64
 	outbox   emuserver.Ring[Message]
 	approved emuserver.Ring[string] // SIDs of approved verifications, oldest first
-	faults   []*Fault
+	faults   emuserver.Faults[Fault]
 	pending  // the index of pending verifications
 
 	mux *http.ServeMux
@@ -667,7 +666,7 @@ func (e *Emulator) Stats() Stats {
 	return Stats{
 		Services: len(e.services), MaxServices: e.maxServices,
 		Pending: len(e.byID), PendingHighWater: e.highWater, MaxPending: e.maxPending,
-		Faults: len(e.faults), MaxFaults: e.maxFaults,
+		Faults: e.faults.Len(), MaxFaults: e.maxFaults,
 		Messages: e.outbox.Len(),
 	}
 }

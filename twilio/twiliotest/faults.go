@@ -93,19 +93,16 @@ func (e *Emulator) InjectFault(f Fault) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.faults) >= e.maxFaults {
+	if !e.faults.Add(f, e.maxFaults) {
 		return ErrTooManyFaults
 	}
-	e.faults = append(e.faults, &f)
-	e.nFault.Store(int32(len(e.faults)))
 	return nil
 }
 
 // ClearFaults removes every scheduled fault.
 func (e *Emulator) ClearFaults() {
 	e.mu.Lock()
-	e.faults = nil
-	e.nFault.Store(0)
+	e.faults.Clear()
 	e.mu.Unlock()
 }
 
@@ -128,26 +125,24 @@ func opOf(r *http.Request) string {
 // takeFault consumes the first fault matching r, or returns nil. r's form
 // has been read already: nothing here waits on the client.
 func (e *Emulator) takeFault(r *http.Request) *Fault {
-	if e.nFault.Load() == 0 {
+	if e.faults.Len() == 0 {
 		return nil
 	}
 	op, to := opOf(r), r.Form.Get("To")
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i, f := range e.faults {
-		if f.Op != "" && f.Op != op || f.To != "" && f.To != to {
-			continue
-		}
-		f.Times--
-		if f.Times <= 0 {
-			e.faults = append(e.faults[:i:i], e.faults[i+1:]...)
-			e.nFault.Store(int32(len(e.faults)))
-		}
-		cp := *f
-		return &cp
+	f, ok := e.faults.Take(func(f *Fault) bool {
+		return (f.Op == "" || f.Op == op) && (f.To == "" || f.To == to)
+	}, faultTimes)
+	if !ok {
+		return nil
 	}
-	return nil
+	return &f
 }
+
+// faultTimes is where a fault counts the requests it still fails (at least
+// 1 once validated).
+func faultTimes(f *Fault) *int { return &f.Times }
 
 // apply answers r as the fault says.
 func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
@@ -155,7 +150,7 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
 		e.dispatch(httptest.NewRecorder(), r)
 	}
 	if f.Drop {
-		dropConnection(w)
+		emuserver.Drop(w)
 		return
 	}
 	if f.RetryAfter > 0 {

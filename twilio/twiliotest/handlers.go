@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
@@ -145,7 +146,7 @@ func (e *Emulator) tooMany(w http.ResponseWriter, msg string) {
 // A lost response (ErrOutcomeUnknown) drops the connection instead.
 func (e *Emulator) writeFakeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, provider.ErrOutcomeUnknown) {
-		dropConnection(w)
+		emuserver.Drop(w)
 		return
 	}
 	status, code, msg := fakeError(err)
@@ -161,17 +162,6 @@ func (e *Emulator) writeFakeError(w http.ResponseWriter, r *http.Request, err er
 		}
 	}
 	writeError(w, status, code, msg)
-}
-
-// dropConnection closes the connection without an answer.
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler) // the server closes the connection
 }
 
 // ----- verifications

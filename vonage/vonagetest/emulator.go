@@ -79,7 +79,7 @@ type Emulator struct {
 	byTo     map[string]string   // first step's target → live request ID
 	outbox   emuserver.Ring[Message]
 	approved emuserver.Ring[string]
-	faults   []*Fault
+	faults   emuserver.Faults[Fault]
 
 	mux *http.ServeMux
 }

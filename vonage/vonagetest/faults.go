@@ -67,10 +67,9 @@ func (e *Emulator) InjectFault(f Fault) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.faults) >= MaxFaults {
+	if !e.faults.Add(f, MaxFaults) {
 		return ErrTooManyFaults
 	}
-	e.faults = append(e.faults, &f)
 	return nil
 }
 
@@ -118,7 +117,7 @@ func (e *Emulator) postClock(w http.ResponseWriter, r *http.Request) {
 // ClearFaults removes every injected fault.
 func (e *Emulator) ClearFaults() {
 	e.mu.Lock()
-	e.faults = nil
+	e.faults.Clear()
 	e.mu.Unlock()
 }
 
@@ -142,23 +141,16 @@ func opOf(r *http.Request) string {
 func (e *Emulator) takeFault(r *http.Request) *Fault {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.faults) == 0 {
+	if e.faults.Len() == 0 {
 		return nil
 	}
 	op := opOf(r)
-	for i, f := range e.faults {
-		if f.Op != "" && f.Op != op {
-			continue
-		}
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				e.faults = append(e.faults[:i:i], e.faults[i+1:]...)
-			}
-		}
-		return f
+	f, ok := e.faults.Take(func(f *Fault) bool { return f.Op == "" || f.Op == op },
+		func(f *Fault) *int { return &f.Times }) // negative: every request until ClearFaults
+	if !ok {
+		return nil
 	}
-	return nil
+	return &f
 }
 
 // apply answers r as the fault says.
@@ -166,14 +158,14 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
 	switch {
 	case f.Processed:
 		e.mux.ServeHTTP(httptest.NewRecorder(), r)
-		dropConnection(w)
+		emuserver.Drop(w)
 	case f.Status != 0:
 		if f.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
 		}
 		writeProblem(w, f.Status, kindOf(f.Status), http.StatusText(f.Status), "Injected fault.", nil)
 	default:
-		dropConnection(w)
+		emuserver.Drop(w)
 	}
 }
 

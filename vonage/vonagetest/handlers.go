@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -503,7 +504,7 @@ func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
 func writeFakeError(w http.ResponseWriter, err error, id string) {
 	switch {
 	case errors.Is(err, provider.ErrOutcomeUnknown):
-		dropConnection(w)
+		emuserver.Drop(w)
 	case errors.Is(err, provider.ErrNotFound):
 		notFound(w, id)
 	case errors.Is(err, provider.ErrRateLimited), errors.Is(err, provider.ErrTooManySends):
@@ -521,17 +522,6 @@ func writeFakeError(w http.ResponseWriter, err error, id string) {
 		writeProblem(w, http.StatusServiceUnavailable, "service-unavailable", "Service Unavailable",
 			"The service is temporarily unavailable.", nil)
 	}
-}
-
-// dropConnection closes the connection without an answer.
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
 }
 
 func codeRe(s string) bool { return wire.ValidCode(s) }
