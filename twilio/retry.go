@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -39,9 +40,14 @@ type attempt struct {
 	// a backoff wait. cancel ends the current attempt's deadline; it runs
 	// when the next attempt starts or the call ends, so the previous
 	// attempt's body stays bounded by its deadline until then.
-	req    *retryablehttp.Request
-	reqCtx context.Context // the attempt, with its ClientTrace
-	cancel context.CancelFunc
+	req *retryablehttp.Request
+	// reqBody is the request body; bodyReader hands out readers of it,
+	// the first two being br.
+	reqBody []byte
+	readers atomic.Int32
+	br      bodyReader
+	reqCtx  context.Context // the attempt, with its ClientTrace
+	cancel  context.CancelFunc
 
 	body []byte // the last response body, read by readBody (in buf)
 	read bool   // readBody ran for the last response
@@ -93,6 +99,29 @@ func (a *attempt) nextAttempt() {
 	ctx, a.cancel = context.WithTimeout(a.reqCtx, a.client.timeout)
 	a.req.Request = a.req.Request.WithContext(ctx)
 }
+
+// bodyReader is the request's retryablehttp.ReaderFunc. Its first call
+// (retryablehttp measuring the body, which it closes at once) and its
+// second (the first attempt) get a.br, which is part of the attempt; every
+// later one — a retry, or the transport rewinding a request — gets a new
+// reader, since the transport may still be reading or closing an earlier
+// attempt's body.
+func (a *attempt) bodyReader() (io.Reader, error) {
+	if a.readers.Add(1) <= 2 {
+		a.br.Reset(a.reqBody)
+		return &a.br, nil
+	}
+	r := new(bodyReader)
+	r.Reset(a.reqBody)
+	return r, nil
+}
+
+// bodyReader reads a request body; Close does nothing, as the body is in
+// memory (it makes bodyReader an io.ReadCloser, so no wrapper is needed).
+type bodyReader struct{ bytes.Reader }
+
+// Close does nothing.
+func (*bodyReader) Close() error { return nil }
 
 // release ends the last attempt's deadline and returns the body buffer to
 // the pool; the response and its body must no longer be used.

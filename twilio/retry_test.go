@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -526,5 +527,28 @@ func TestAttemptTimeoutBoundsTheBody(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Check still reading a stalled body after 30s with a 300ms per-attempt timeout")
+	}
+}
+
+// TestRetriedPOSTSendsTheWholeBody retries a Check and a Start after
+// Twilio's own 503 and checks that every attempt carried the whole form.
+func TestRetriedPOSTSendsTheWholeBody(t *testing.T) {
+	mux, c := setup(t)
+	var forms []string
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		forms = append(forms, string(b))
+		if len(forms)%3 != 0 {
+			reply(w, http.StatusServiceUnavailable, []byte(twilio503))
+			return
+		}
+		reply(w, 200, fixture(t, "check_approved.json"))
+	})
+	if err := check(c); err != nil {
+		t.Fatal(err)
+	}
+	want := "Code=123456&To=%2B14155552671"
+	if diff := cmp.Diff([]string{want, want, want}, forms); diff != "" {
+		t.Errorf("bodies of the attempts (-want +got):\n%s", diff)
 	}
 }

@@ -26,7 +26,9 @@ type call struct {
 	// without a query: the hot paths build theirs once, in New.
 	url  string
 	form url.Values // body of a POST, query of a GET
-	ok   []int      // the success statuses
+	// body, when not nil, is the encoded body of a POST instead of form.
+	body []byte
+	ok   []int // the success statuses
 	// secret and secrets are values sent in the request (codes) that must
 	// not come back in an error, should Twilio quote them.
 	secret  string
@@ -66,8 +68,8 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		u.Path += cl.path // escaped by String
 		target = u.String()
 	}
-	var body []byte
-	if cl.method == http.MethodPost {
+	body := cl.body
+	if cl.method == http.MethodPost && body == nil {
 		body = []byte(cl.form.Encode())
 	} else if len(cl.form) > 0 {
 		target += "?" + cl.form.Encode()
@@ -75,7 +77,12 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	st := &attempt{op: cl.op, method: cl.method, client: c, parent: ctx}
 	st.buf = bodies.Get().(*bytes.Buffer)
 	defer st.release()
-	req, err := retryablehttp.NewRequestWithContext(st.attemptContext(), cl.method, target, body)
+	var raw any // no body: a GET
+	if cl.method == http.MethodPost {
+		st.reqBody = body
+		raw = retryablehttp.ReaderFunc(st.bodyReader)
+	}
+	req, err := retryablehttp.NewRequestWithContext(st.attemptContext(), cl.method, target, raw)
 	if err != nil {
 		return &RequestError{Op: cl.op, Err: err, kind: provider.ErrInvalidRequest}
 	}

@@ -161,9 +161,15 @@ func TestStartPointerParamsAndMinimalForm(t *testing.T) {
 		Extensions: []provider.Extension{&twilio.StartParams{SendDigits: "1"}, nilParams}}); err != nil {
 		t.Fatal(err)
 	}
+	// The common parameters without extensions (the form built directly).
+	if _, err := c.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS,
+		Locale: "pt-BR", FriendlyName: "Ünï & co=1%", CustomCode: "12 34+5"}); err != nil {
+		t.Fatal(err)
+	}
 	want := []url.Values{
 		{"To": {"alice@example.com"}, "Channel": {"email"}},
 		{"To": {"+14155552671"}, "Channel": {"call"}, "SendDigits": {"1"}},
+		{"To": {"+14155552671"}, "Channel": {"sms"}, "Locale": {"pt-BR"}, "CustomFriendlyName": {"Ünï & co=1%"}, "CustomCode": {"12 34+5"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("forms (-want +got):\n%s", diff)
