@@ -221,7 +221,8 @@ type config struct {
 }
 
 // WithHTTPClient makes the client send requests through a copy of hc (its
-// Transport, Jar and CheckRedirect; hc itself is never modified). The
+// Transport and Jar; hc itself is never modified). Redirects are never
+// followed, whatever hc's CheckRedirect says. The
 // default is a client with its own http.Transport. A Timeout set on hc is
 // replaced by WithTimeout's.
 func WithHTTPClient(hc *http.Client) Option {
@@ -442,9 +443,9 @@ func New(brand string, creds Credentials, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Unless the caller's client has its own CheckRedirect, never follow a
-	// redirect: it could carry the credentials elsewhere, and the Verify
-	// API does not redirect.
+	// Never follow a redirect, whatever the caller's client would do: it
+	// could carry the credentials and a code elsewhere, and the Verify API
+	// does not redirect.
 	hc := httpopt.Client(cfg.httpClient, cfg.timeout)
 	ua := httpopt.UserAgent(version, cfg.uaSuffix)
 	return &Client{

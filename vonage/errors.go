@@ -16,7 +16,8 @@ import (
 )
 
 // APIError is an error answer from the Vonage API: an HTTP status of 400
-// or more, with the RFC 7807 problem details when the body had them.
+// or more, with the RFC 7807 problem details when the body had them, or a
+// redirect, which is never followed.
 //
 // It matches the provider sentinels with errors.Is, by the fragment of
 // Type first (Vonage's type URIs vary in host and path, and one
@@ -39,7 +40,8 @@ import (
 //	404 → ErrNotFound; 409 → as conflict; 410 → ErrTooManyChecks;
 //	429 → ErrRateLimited; 503 → ErrUnavailable; other 5xx →
 //	ErrOutcomeUnknown (Vonage may have acted); other 4xx →
-//	ErrInvalidRequest.
+//	ErrInvalidRequest; 3xx (never followed) → ErrOutcomeUnknown for a
+//	POST, ErrUnavailable for a cancel.
 //
 // A wrong code is not an APIError: Check answers it with status pending.
 type APIError struct {
@@ -158,6 +160,13 @@ func (e *APIError) sentinel() error {
 		return provider.ErrOutcomeUnknown
 	case s >= 400:
 		return provider.ErrInvalidRequest
+	case s >= 300 && e.Op == opCancel:
+		// A redirect is never followed (the Verify API does not
+		// redirect); what answered it did not cancel anything.
+		return provider.ErrUnavailable
+	case s >= 300:
+		// Whatever redirected a POST may have passed it on first.
+		return provider.ErrOutcomeUnknown
 	}
 	return nil
 }

@@ -113,15 +113,15 @@ func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 
 // Client returns the client a provider sends through: hc (the option's
 // copy of the caller's client; nil for one with a NewTransport), with
-// timeout bounding each attempt and, when it has none, NoRedirects as its
-// CheckRedirect.
+// timeout bounding each attempt and NoRedirects as its CheckRedirect,
+// whatever the caller's client would do: a redirect could carry the
+// credentials and a code elsewhere and have its answer taken for the
+// vendor's, and no Verify API redirects.
 func Client(hc *http.Client, timeout time.Duration) *http.Client {
 	if hc == nil {
 		hc = &http.Client{Transport: NewTransport()}
 	}
 	hc.Timeout = timeout
-	if hc.CheckRedirect == nil {
-		hc.CheckRedirect = NoRedirects
-	}
+	hc.CheckRedirect = NoRedirects
 	return hc
 }

@@ -78,8 +78,8 @@ func TestClient(t *testing.T) {
 		t.Errorf("CheckRedirect = %v, want http.ErrUseLastResponse", err)
 	}
 	own := func(*http.Request, []*http.Request) error { return nil }
-	if got := Client(&http.Client{CheckRedirect: own}, time.Second); got.CheckRedirect(nil, nil) != nil {
-		t.Error("the caller's CheckRedirect was replaced")
+	if got := Client(&http.Client{CheckRedirect: own}, time.Second); got.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
+		t.Error("a caller's CheckRedirect that follows redirects was kept")
 	}
 	if ua := UserAgent("1.2", "app/3"); !strings.HasPrefix(ua, "verifykit/1.2 (") || !strings.HasSuffix(ua, " app/3") {
 		t.Errorf("UserAgent = %q", ua)
