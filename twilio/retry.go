@@ -44,10 +44,12 @@ type attempt struct {
 	// reqBody is the request body; bodyReader hands out readers of it,
 	// the first two being br.
 	reqBody []byte
-	readers atomic.Int32
-	br      bodyReader
-	reqCtx  context.Context // the attempt, with its ClientTrace
-	cancel  context.CancelFunc
+	// backoffSet says rc.Backoff is a.backoff (see checkRetry).
+	backoffSet bool
+	readers    atomic.Int32
+	br         bytes.Reader
+	reqCtx     context.Context // the attempt, with its ClientTrace
+	cancel     context.CancelFunc
 
 	body []byte // the last response body, read by readBody (in buf)
 	read bool   // readBody ran for the last response
@@ -101,27 +103,19 @@ func (a *attempt) nextAttempt() {
 }
 
 // bodyReader is the request's retryablehttp.ReaderFunc. Its first call
-// (retryablehttp measuring the body, which it closes at once) and its
-// second (the first attempt) get a.br, which is part of the attempt; every
-// later one — a retry, or the transport rewinding a request — gets a new
-// reader, since the transport may still be reading or closing an earlier
-// attempt's body.
+// (retryablehttp measuring the body) and its second (the first attempt)
+// get a.br, which is part of the attempt; every later one — a retry, or
+// the transport rewinding a request — gets a new reader, since the
+// transport may still be reading an earlier attempt's body. The readers
+// are *bytes.Reader (retryablehttp wraps them in io.NopCloser) so that the
+// transport knows the body is in memory and writes it with the headers.
 func (a *attempt) bodyReader() (io.Reader, error) {
 	if a.readers.Add(1) <= 2 {
 		a.br.Reset(a.reqBody)
 		return &a.br, nil
 	}
-	r := new(bodyReader)
-	r.Reset(a.reqBody)
-	return r, nil
+	return bytes.NewReader(a.reqBody), nil
 }
-
-// bodyReader reads a request body; Close does nothing, as the body is in
-// memory (it makes bodyReader an io.ReadCloser, so no wrapper is needed).
-type bodyReader struct{ bytes.Reader }
-
-// Close does nothing.
-func (*bodyReader) Close() error { return nil }
 
 // release ends the last attempt's deadline and returns the body buffer to
 // the pool; the response and its body must no longer be used.
@@ -187,6 +181,11 @@ func (a *attempt) checkRetry(_ context.Context, resp *http.Response, err error) 
 	// The caller's context decides, not the attempt's: an attempt that
 	// ran out of its own time is judged like any transport failure.
 	retry, err := a.Check(a.parent, a, resp, err, a.method != http.MethodPost, a.client.now, a.client.waitMax)
+	if retry && !a.backoffSet {
+		// Backoff is asked for only after a retry is decided: its method
+		// value is made then, not for every call.
+		a.rc.Backoff, a.backoffSet = a.backoff, true
+	}
 	if retry && a.req != nil {
 		// The backoff wait watches the request's context: only the
 		// caller's may end it, not the spent attempt's deadline. (A new
@@ -215,6 +214,13 @@ func (a *attempt) Unprocessed(resp *http.Response, idempotent bool) (string, boo
 		return "", peekCode(resp) == twiliocode.ServiceUnavailable // else not Twilio's answer: maybe processed
 	}
 	return "", true
+}
+
+// noBackoff is rc's Backoff until checkRetry first decides to retry and
+// installs the attempt's; retryablehttp asks for a wait only after that,
+// so it is never called.
+func noBackoff(min, max time.Duration, n int, _ *http.Response) time.Duration {
+	return httpretry.ExpBackoff(min, max, n)
 }
 
 // backoff is retryablehttp's Backoff: Retry-After when the response has one,

@@ -101,7 +101,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		RetryWaitMin:   c.waitMin,
 		RetryWaitMax:   c.waitMax,
 		CheckRetry:     checkRetry,
-		Backoff:        st.backoff,
+		Backoff:        noBackoff, // checkRetry installs st.backoff when it retries
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: beforeAttempt,
 	}
