@@ -22,7 +22,10 @@ func TestRunServesUntilCanceled(t *testing.T) {
 		done <- Run(ctx, l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hi") }), func() { close(ready) })
 	}()
 	<-ready
-	resp, err := http.Get("http://" + l.Addr().String())
+	// A transport of its own: another test's httptest.Server.Close closes
+	// http.DefaultTransport's idle connections.
+	hc := &http.Client{Transport: &http.Transport{}}
+	resp, err := hc.Get("http://" + l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
