@@ -65,6 +65,12 @@ func TestErrorMapping(t *testing.T) {
 		{"cancel", 500, ``, provider.ErrOutcomeUnknown},
 		{"next", 409, problem("conflict", "Conflict"), provider.ErrTooManySends},
 		{"next", 404, problem("not-found", "Not Found"), provider.ErrNotFound},
+		// A 5xx keeps its unknown outcome whatever problem type it names.
+		{"start", 500, problem("invalid-params", "Invalid params"), provider.ErrOutcomeUnknown},
+		// A redirect is never followed: a redirected cancel cancelled
+		// nothing, a redirected start may have been passed on.
+		{"cancel", 302, ``, provider.ErrUnavailable},
+		{"start", 307, ``, provider.ErrOutcomeUnknown},
 	} {
 		t.Run(fmt.Sprintf("%s_%d", tc.op, tc.status), func(t *testing.T) {
 			t.Parallel()
