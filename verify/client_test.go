@@ -179,6 +179,28 @@ func TestLandlinePolicy(t *testing.T) {
 	}
 }
 
+// TestLandlinePolicyAfterNormalize checks that a number the client has
+// already normalised without its type (Normalize, Check) is still
+// classified when a landline policy needs the type: the normalisation
+// cache must not answer with a type it never computed.
+func TestLandlinePolicyAfterNormalize(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rec := &recorder{}
+	c := newClient(t, rec, verify.WithRefuseLandlines())
+	for _, in := range []string{"+442071838750", "+44 20 7183 8750"} {
+		if _, err := c.Normalize(in); err != nil {
+			t.Fatalf("Normalize(%q): %v", in, err)
+		}
+		if _, err := c.Start(ctx, in, verify.ChannelSMS, nil); !errors.Is(err, verify.ErrUndeliverable) {
+			t.Errorf("sms to landline %q after Normalize: %v, want ErrUndeliverable", in, err)
+		}
+	}
+	if len(rec.starts) != 0 {
+		t.Errorf("the provider saw %d starts; want 0", len(rec.starts))
+	}
+}
+
 func TestCheckCleansCode(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
