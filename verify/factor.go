@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/internal/totp"
@@ -202,8 +204,9 @@ func factorTarget(maskedIdentity, id string) string {
 }
 
 // EnrollTOTP creates an authenticator-app (TOTP) factor for identity, named
-// friendlyName (1 to 64 bytes; apps show it as the account name, so it
-// should not be personal data either: "Phone" or "Work laptop"). The
+// friendlyName (1 to 64 bytes of UTF-8 without control characters; apps
+// show it as the account name, so it should not be personal data either:
+// "Phone" or "Work laptop"). The
 // factor is FactorUnverified until ConfirmFactor gets a right code.
 //
 // The result carries the secret and its otpauth URI this once: show the
@@ -225,6 +228,8 @@ func (c *Client) EnrollTOTP(ctx context.Context, identity, friendlyName string, 
 	case err != nil:
 	case friendlyName == "" || len(friendlyName) > 64:
 		err = invalid("friendly name must be 1 to 64 bytes")
+	case !printable(friendlyName):
+		err = invalid("friendly name must be UTF-8 without control characters")
 	case opts.Config.Validate() != nil:
 		err = invalid(opts.Config.Validate().Error())
 	case opts.ZeroSkew && opts.Config.Skew != 0:
@@ -374,4 +379,19 @@ func cleanFactorID(id string) (string, error) {
 		return "", invalid("factor or challenge ID must be 1 to 64 characters that can be in a URL path")
 	}
 	return id, nil
+}
+
+// printable reports whether s, a label an authenticator app shows, is valid
+// UTF-8 without control characters (C0, C1) or bidirectional controls,
+// which would garble or disguise the label.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return false
+		}
+	}
+	return true
 }

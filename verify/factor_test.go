@@ -172,3 +172,26 @@ func TestClient_FactorCodeCleaning(t *testing.T) {
 		t.Errorf("a code with spaces and a dash: %v, %v", fa.Status, err)
 	}
 }
+
+// A friendly name becomes the label an authenticator app shows: invalid
+// UTF-8 and control characters are refused before the provider is asked.
+func TestClient_EnrollTOTPRefusesUnprintableFriendlyName(t *testing.T) {
+	t.Parallel()
+	f := fake.MustNew()
+	c, _ := verify.New(f)
+	for _, name := range []string{"Ph\xffone", "Ph\x00one", "Phone\nX", "Phone\u202e"} {
+		_, err := c.EnrollTOTP(t.Context(), user, name, nil)
+		if !errors.Is(err, verify.ErrInvalidRequest) {
+			t.Errorf("EnrollTOTP(friendly name %q): %v, want ErrInvalidRequest", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), name) {
+			t.Errorf("the error echoes the friendly name: %v", err)
+		}
+	}
+	if fs, err := c.ListFactors(t.Context(), user); err == nil && len(fs) != 0 {
+		t.Errorf("%d factors made from refused names", len(fs))
+	}
+	if _, err := c.EnrollTOTP(t.Context(), user, "Ada's phone ☎", nil); err != nil {
+		t.Errorf("a printable name: %v", err)
+	}
+}
