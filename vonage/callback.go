@@ -61,14 +61,22 @@ type Callback struct {
 
 // CallbackStep is one workflow step in a summary callback.
 type CallbackStep struct {
-	Channel     string `json:"channel"`
+	// Channel is the step's channel, Vonage's name (sms, voice, …).
+	Channel string `json:"channel"`
+	// InitiatedAt is when the step began, ISO 8601 as sent (see
+	// ParseTimestamp).
 	InitiatedAt string `json:"initiated_at"`
-	Status      string `json:"status"`
+	// Status is the step's outcome: unused, completed, failed, expired or
+	// user_rejected.
+	Status string `json:"status"`
 }
 
 // CallbackAction is what a silent-auth event asks the application to do.
 type CallbackAction struct {
-	Type     string `json:"type"`
+	// Type is Vonage's action type, as sent.
+	Type string `json:"type"`
+	// CheckURL is the URL the handset must open over its mobile data
+	// connection.
 	CheckURL string `json:"check_url"`
 }
 

@@ -26,7 +26,8 @@ type Sender struct {
 }
 
 // DefaultVoice are the texts a call reads, by locale; {code} is read digit
-// by digit, twice.
+// by digit, twice. New takes the map as it is when New is called; change it
+// only before creating Senders.
 var DefaultVoice = selfhosted.Templates{
 	"en": "Your {app} verification code is {code}. Again: {code}.",
 	"de": "Ihr {app}-Bestätigungscode ist {code}. Noch einmal: {code}.",
@@ -37,7 +38,9 @@ var DefaultVoice = selfhosted.Templates{
 
 // New returns a Sender that sends from from (a phone number, or a
 // Messaging Service SID MG… for sms) on the account accountSID (AC…),
-// through c (whose credentials must belong to that account).
+// through c (whose credentials must belong to that account). It fails when
+// c is nil or accountSID or from is empty; it does not call Twilio. A Sender
+// is safe for concurrent use, as c is.
 func New(c *twilio.Client, accountSID, from string) (*Sender, error) {
 	if c == nil || accountSID == "" || from == "" {
 		return nil, errors.New("twiliosender: New needs a client, an account SID and a sender")
@@ -46,7 +49,10 @@ func New(c *twilio.Client, accountSID, from string) (*Sender, error) {
 }
 
 // Send delivers m: a text for sms and whatsapp, a call that reads the code
-// for call.
+// for call. Its errors are those of twilio.Client.SendMessage and StartCall
+// (typed as the provider sentinels; provider.ErrOutcomeUnknown when the
+// message or call may have gone out) and never contain m.Code; any other
+// channel gives a *selfhosted.SendError matching provider.ErrInvalidRequest.
 func (s *Sender) Send(ctx context.Context, m selfhosted.Message) error {
 	switch m.Channel {
 	case provider.ChannelSMS:

@@ -711,13 +711,16 @@ func (e *Emulator) Approvals() []string {
 // Message is one code the emulator "sent", as GET /_emulator/messages
 // returns it.
 type Message struct {
-	To              string    `json:"to"`
-	Channel         string    `json:"channel"`
-	Code            string    `json:"code"`
-	Body            string    `json:"body"`
-	VerificationSID string    `json:"verification_sid"`
-	ServiceSID      string    `json:"service_sid"`
-	SentAt          time.Time `json:"sent_at"`
+	To      string `json:"to"`      // E.164 number or e-mail address, as sent
+	Channel string `json:"channel"` // Twilio's name: sms, call, email, whatsapp…
+	Code    string `json:"code"`    // the one-time code; String redacts it
+	Body    string `json:"body"`    // the text a real delivery would carry
+	// VerificationSID (VE…) and ServiceSID (VA…) name the verification
+	// the code belongs to.
+	VerificationSID string `json:"verification_sid"`
+	ServiceSID      string `json:"service_sid"`
+	// SentAt is the send time by the emulator's clock (its fake.Fake's).
+	SentAt time.Time `json:"sent_at"`
 }
 
 // String describes the message without its code, body or full target.

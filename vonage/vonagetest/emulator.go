@@ -429,11 +429,11 @@ type Message struct {
 	To        string    `json:"to"`      // E.164 with '+', or an address
 	Channel   string    `json:"channel"` // Vonage's name: sms, voice, email…
 	Code      string    `json:"code"`    // empty for a codeless step
-	Body      string    `json:"body"`
-	Brand     string    `json:"brand"`
-	Locale    string    `json:"locale"`
+	Body      string    `json:"body"`    // the text a real delivery would carry
+	Brand     string    `json:"brand"`   // the start's brand
+	Locale    string    `json:"locale"`  // the start's locale, such as en-us
 	ClientRef string    `json:"client_ref,omitempty"`
-	SentAt    time.Time `json:"sent_at"`
+	SentAt    time.Time `json:"sent_at"` // by the emulator's clock
 }
 
 // String describes the message without its code, body or full target.
