@@ -1,7 +1,6 @@
 package twilio
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -36,14 +35,7 @@ type config struct {
 // WithTimeout's, and its CheckRedirect by one that follows no redirect:
 // the client never follows one, whatever hc would do.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("twilio: WithHTTPClient: nil client")
-		}
-		cp := *hc
-		c.httpClient = &cp
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetHTTPClient("twilio", hc, &c.httpClient) }
 }
 
 // WithBaseURL sends requests to baseURL instead of https://verify.twilio.com,
@@ -51,13 +43,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // http URL whose host is a loopback address (localhost, 127.0.0.0/8, ::1),
 // with no query or fragment. It overrides WithEdge and WithRegion.
 func WithBaseURL(baseURL string) Option {
-	return func(c *config) error {
-		if _, err := parseBaseURL(baseURL); err != nil {
-			return err
-		}
-		c.baseURL = baseURL
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetBaseURL("twilio", baseURL, &c.baseURL) }
 }
 
 // WithEdge sends requests through a Twilio edge location, such as "dublin"
@@ -90,26 +76,14 @@ func WithRegion(region string) Option {
 // sent gives provider.ErrOutcomeUnknown. The context bounds the whole call,
 // retries included.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if err := httpopt.CheckTimeout("twilio", d); err != nil {
-			return err
-		}
-		c.timeout = d
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetTimeout("twilio", d, &c.timeout) }
 }
 
 // WithRetries sets how many times a request that is safe to repeat is
 // retried (see the package documentation, section Retries). The default is
 // 3; 0 disables retries.
 func WithRetries(n int) Option {
-	return func(c *config) error {
-		if err := httpopt.CheckRetries("twilio", n); err != nil {
-			return err
-		}
-		c.retryMax = n
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetRetries("twilio", n, &c.retryMax) }
 }
 
 // POSTRetryPolicy says which answers to a POST (Start, Check, Cancel,
@@ -161,50 +135,26 @@ func WithPOSTRetry(p POSTRetryPolicy) Option {
 // Retry-After header from Twilio takes precedence. The defaults are 250ms
 // and 10s.
 func WithRetryWait(min, max time.Duration) Option {
-	return func(c *config) error {
-		if err := httpopt.CheckRetryWait("twilio", min, max); err != nil {
-			return err
-		}
-		c.waitMin, c.waitMax = min, max
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetRetryWait("twilio", min, max, &c.waitMin, &c.waitMax) }
 }
 
 // WithUserAgent appends suffix, such as "myapp/1.2", to the User-Agent
 // header, which is otherwise "verifykit/VERSION (GOOS GOARCH) go/VERSION".
 func WithUserAgent(suffix string) Option {
-	return func(c *config) error {
-		if err := httpopt.CheckUserAgent("twilio", suffix); err != nil {
-			return err
-		}
-		c.uaSuffix = suffix
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetUserAgent("twilio", suffix, &c.uaSuffix) }
 }
 
 // WithLogger logs one Debug record per HTTP attempt (method, path, status,
 // duration, attempt) and one Info record per retry to l. Records never
 // contain form values, credentials or codes. By default nothing is logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("twilio: WithLogger: nil logger")
-		}
-		c.logger = l
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetLogger("twilio", l, &c.logger) }
 }
 
 // WithRetryHook makes the client call fn before each retry, on the calling
 // goroutine. fn must be safe for concurrent use.
 func WithRetryHook(fn func(RetryEvent)) Option {
-	return func(c *config) error {
-		if fn == nil {
-			return errors.New("twilio: WithRetryHook: nil function")
-		}
-		c.retryHook = fn
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetRetryHook("twilio", fn, &c.retryHook) }
 }
 
 // RetryEvent describes a retry, for WithRetryHook.

@@ -226,14 +226,7 @@ type config struct {
 // default is a client with its own http.Transport. A Timeout set on hc is
 // replaced by WithTimeout's.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("vonage: WithHTTPClient: nil client")
-		}
-		cp := *hc
-		c.httpClient = &cp
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetHTTPClient("vonage", hc, &c.httpClient) }
 }
 
 // WithBaseURL sends requests to baseURL instead of https://api.nexmo.com,
@@ -241,64 +234,34 @@ func WithHTTPClient(hc *http.Client) Option {
 // https://api-eu.vonage.com. It must be an https URL, or an http URL whose
 // host is a loopback address, with no query or fragment.
 func WithBaseURL(baseURL string) Option {
-	return func(c *config) error {
-		if _, err := parseBaseURL(baseURL); err != nil {
-			return err
-		}
-		c.baseURL = baseURL
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetBaseURL("vonage", baseURL, &c.baseURL) }
 }
 
 // WithTimeout bounds each HTTP attempt. The default is 10 seconds. A
 // request that times out after being sent gives provider.ErrOutcomeUnknown.
 // The context bounds the whole call, retries included.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if err := httpopt.CheckTimeout("vonage", d); err != nil {
-			return err
-		}
-		c.timeout = d
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetTimeout("vonage", d, &c.timeout) }
 }
 
 // WithRetries sets how many times a request that provably was not
 // processed is retried (see the package documentation, section Retries).
 // The default is 3; 0 disables retries.
 func WithRetries(n int) Option {
-	return func(c *config) error {
-		if err := httpopt.CheckRetries("vonage", n); err != nil {
-			return err
-		}
-		c.retryMax = n
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetRetries("vonage", n, &c.retryMax) }
 }
 
 // WithRetryWait sets the bounds of the exponential backoff between retries;
 // each wait is jittered between half and all of min·2ⁿ, capped at max. A
 // Retry-After header takes precedence. The defaults are 250ms and 10s.
 func WithRetryWait(min, max time.Duration) Option {
-	return func(c *config) error {
-		if err := httpopt.CheckRetryWait("vonage", min, max); err != nil {
-			return err
-		}
-		c.waitMin, c.waitMax = min, max
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetRetryWait("vonage", min, max, &c.waitMin, &c.waitMax) }
 }
 
 // WithUserAgent appends suffix, such as "myapp/1.2", to the User-Agent
 // header, which is otherwise "verifykit/VERSION (GOOS GOARCH) go/VERSION".
 func WithUserAgent(suffix string) Option {
-	return func(c *config) error {
-		if err := httpopt.CheckUserAgent("vonage", suffix); err != nil {
-			return err
-		}
-		c.uaSuffix = suffix
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetUserAgent("vonage", suffix, &c.uaSuffix) }
 }
 
 // WithLogger logs one Debug record per HTTP attempt (method, path, status,
@@ -306,37 +269,19 @@ func WithUserAgent(suffix string) Option {
 // contain bodies, credentials, tokens or codes. By default nothing is
 // logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("vonage: WithLogger: nil logger")
-		}
-		c.logger = l
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetLogger("vonage", l, &c.logger) }
 }
 
 // WithRetryHook makes the client call fn before each retry, on the calling
 // goroutine. fn must be safe for concurrent use.
 func WithRetryHook(fn func(RetryEvent)) Option {
-	return func(c *config) error {
-		if fn == nil {
-			return errors.New("vonage: WithRetryHook: nil function")
-		}
-		c.retryHook = fn
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetRetryHook("vonage", fn, &c.retryHook) }
 }
 
 // WithClock makes the client read time from now instead of time.Now: for
 // the JWTs' iat and exp, Retry-After dates and ExpiresAt estimates.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("vonage: WithClock: nil clock")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetClock("vonage", now, &c.now) }
 }
 
 // WithJWTTTL sets the lifetime of the JWTs the client signs with

@@ -10,6 +10,7 @@ package httpopt
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -124,4 +125,100 @@ func Client(hc *http.Client, timeout time.Duration) *http.Client {
 	hc.Timeout = timeout
 	hc.CheckRedirect = NoRedirects
 	return hc
+}
+
+// The Set functions below are the bodies of the options both providers
+// share: each checks its argument as the Check function of the same name
+// does (or that it is not nil), and only then stores it in dst, so an
+// exported option is one line: a failed option leaves the config as it
+// was.
+
+// SetHTTPClient stores a copy of hc (its Transport and Jar; hc itself is
+// never modified) in *dst, for WithHTTPClient; Client later replaces the
+// copy's Timeout and CheckRedirect.
+func SetHTTPClient(vendor string, hc *http.Client, dst **http.Client) error {
+	if hc == nil {
+		return errors.New(vendor + ": WithHTTPClient: nil client")
+	}
+	cp := *hc
+	*dst = &cp
+	return nil
+}
+
+// SetBaseURL stores baseURL in *dst, for WithBaseURL, when ParseBaseURL
+// accepts it.
+func SetBaseURL(vendor, baseURL string, dst *string) error {
+	if _, err := ParseBaseURL(vendor, baseURL); err != nil {
+		return err
+	}
+	*dst = baseURL
+	return nil
+}
+
+// SetTimeout stores d in *dst, for WithTimeout, when CheckTimeout accepts
+// it.
+func SetTimeout(vendor string, d time.Duration, dst *time.Duration) error {
+	if err := CheckTimeout(vendor, d); err != nil {
+		return err
+	}
+	*dst = d
+	return nil
+}
+
+// SetRetries stores n in *dst, for WithRetries, when CheckRetries accepts
+// it.
+func SetRetries(vendor string, n int, dst *int) error {
+	if err := CheckRetries(vendor, n); err != nil {
+		return err
+	}
+	*dst = n
+	return nil
+}
+
+// SetRetryWait stores min and max in *dstMin and *dstMax, for
+// WithRetryWait, when CheckRetryWait accepts them.
+func SetRetryWait(vendor string, min, max time.Duration, dstMin, dstMax *time.Duration) error {
+	if err := CheckRetryWait(vendor, min, max); err != nil {
+		return err
+	}
+	*dstMin, *dstMax = min, max
+	return nil
+}
+
+// SetUserAgent stores suffix in *dst, for WithUserAgent, when
+// CheckUserAgent accepts it.
+func SetUserAgent(vendor, suffix string, dst *string) error {
+	if err := CheckUserAgent(vendor, suffix); err != nil {
+		return err
+	}
+	*dst = suffix
+	return nil
+}
+
+// SetLogger stores l in *dst, for WithLogger, when it is not nil.
+func SetLogger(vendor string, l *slog.Logger, dst **slog.Logger) error {
+	if l == nil {
+		return errors.New(vendor + ": WithLogger: nil logger")
+	}
+	*dst = l
+	return nil
+}
+
+// SetRetryHook stores fn in *dst, for WithRetryHook (each provider has a
+// RetryEvent of its own), when it is not nil.
+func SetRetryHook[E any, F ~func(E)](vendor string, fn F, dst *F) error {
+	if fn == nil {
+		return errors.New(vendor + ": WithRetryHook: nil function")
+	}
+	*dst = fn
+	return nil
+}
+
+// SetClock stores now in *dst, for WithClock, when it is not nil.
+func SetClock(vendor string, now func() time.Time, dst *func() time.Time) error {
+	if now == nil {
+		return errors.New(vendor + ": WithClock: nil clock")
+	}
+	*dst = now
+	return nil
 }

@@ -1,6 +1,7 @@
 package httpopt
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,5 +84,71 @@ func TestClient(t *testing.T) {
 	}
 	if ua := UserAgent("1.2", "app/3"); !strings.HasPrefix(ua, "verifykit/1.2 (") || !strings.HasSuffix(ua, " app/3") {
 		t.Errorf("UserAgent = %q", ua)
+	}
+}
+
+// TestSetters checks that each Set function stores a good argument and
+// leaves its destination as it was on a bad one, with the option's error.
+func TestSetters(t *testing.T) {
+	t.Parallel()
+	var (
+		hc      *http.Client
+		base    = "https://old.example.com"
+		timeout = time.Second
+		retries = 1
+		wMin    = time.Millisecond
+		wMax    = time.Second
+		ua      = "old/1"
+		logger  *slog.Logger
+		hook    func(int)
+		clock   func() time.Time
+	)
+	bad := []struct {
+		name, want string
+		err        error
+	}{
+		{"client", "acme: WithHTTPClient: nil client", SetHTTPClient("acme", nil, &hc)},
+		{"base", "acme: base URL", SetBaseURL("acme", "http://api.example.com", &base)},
+		{"timeout", "acme: WithTimeout: 0s is not positive", SetTimeout("acme", 0, &timeout)},
+		{"retries", "acme: WithRetries: 21 is outside 0 to 20", SetRetries("acme", 21, &retries)},
+		{"wait", "acme: WithRetryWait: 2s to 1s is not a range", SetRetryWait("acme", 2*time.Second, time.Second, &wMin, &wMax)},
+		{"ua", "acme: WithUserAgent: suffix must be one line", SetUserAgent("acme", "a\nb", &ua)},
+		{"logger", "acme: WithLogger: nil logger", SetLogger("acme", nil, &logger)},
+		{"hook", "acme: WithRetryHook: nil function", SetRetryHook[int, func(int)]("acme", nil, &hook)},
+		{"clock", "acme: WithClock: nil clock", SetClock("acme", nil, &clock)},
+	}
+	for _, tt := range bad {
+		if tt.err == nil || !strings.HasPrefix(tt.err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one starting %q", tt.name, tt.err, tt.want)
+		}
+	}
+	if hc != nil || base != "https://old.example.com" || timeout != time.Second || retries != 1 ||
+		wMin != time.Millisecond || wMax != time.Second || ua != "old/1" || logger != nil || hook != nil || clock != nil {
+		t.Fatal("a rejected argument was stored")
+	}
+
+	orig := &http.Client{Timeout: time.Minute}
+	l := slog.New(slog.DiscardHandler)
+	for _, err := range []error{
+		SetHTTPClient("acme", orig, &hc),
+		SetBaseURL("acme", "http://localhost:9/x/", &base),
+		SetTimeout("acme", 3*time.Second, &timeout),
+		SetRetries("acme", 0, &retries),
+		SetRetryWait("acme", 0, 0, &wMin, &wMax),
+		SetUserAgent("acme", "app/2", &ua),
+		SetLogger("acme", l, &logger),
+		SetRetryHook("acme", func(int) {}, &hook),
+		SetClock("acme", time.Now, &clock),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hc == orig || hc.Timeout != time.Minute {
+		t.Error("SetHTTPClient did not store a copy of the client")
+	}
+	if base != "http://localhost:9/x/" || timeout != 3*time.Second || retries != 0 || wMin != 0 || wMax != 0 ||
+		ua != "app/2" || logger != l || hook == nil || clock == nil {
+		t.Error("a good argument was not stored")
 	}
 }
