@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -128,16 +129,29 @@ func (s *SMTP) fail(m Message, kind error, err error) *SendError {
 	e := &SendError{Sender: "smtp", Kind: kind, To: mask.Target(m.To)}
 	var tp *textproto.Error
 	if errors.As(err, &tp) {
-		e.Status, e.Message = tp.Code, strings.ReplaceAll(strings.ReplaceAll(tp.Msg, s.password, "[redacted]"), m.Code, "[redacted]")
+		e.Status, e.Message = tp.Code, s.redact(tp.Msg, m)
 		if len(e.Message) > 200 {
 			e.Message = e.Message[:200]
 		}
 		return e
 	}
 	if err != nil {
-		e.Err = &redactedError{text: strings.ReplaceAll(err.Error(), s.password, "[redacted]"), err: err}
+		e.Err = &redactedError{text: s.redact(err.Error(), m), err: err}
 	}
 	return e
+}
+
+// redact removes from text what a server may quote back: the password,
+// the AUTH PLAIN credentials (base64 of "\x00username\x00password") and
+// the code.
+func (s *SMTP) redact(text string, m Message) string {
+	plain := base64.StdEncoding.EncodeToString([]byte("\x00" + s.username + "\x00" + s.password))
+	for _, sec := range []string{plain, strings.TrimRight(plain, "="), s.password, m.Code} {
+		if sec != "" {
+			text = strings.ReplaceAll(text, sec, "[redacted]")
+		}
+	}
+	return text
 }
 
 // refused returns the kind of an SMTP error reply, or kind for anything

@@ -38,6 +38,7 @@ type smtpServer struct {
 	dropAfterDot bool   // close the connection instead of answering the final dot
 	busy         bool   // answer 421 at the greeting
 	implicit     bool   // TLS from the first byte (SMTPS)
+	echoAuth     bool   // refuse AUTH quoting the credentials it got, as some servers log them
 
 	mu       sync.Mutex
 	commands []string
@@ -144,6 +145,10 @@ func (s *smtpServer) serve(conn net.Conn) {
 			}
 			parts := strings.Fields(line)
 			raw, _ := base64.StdEncoding.DecodeString(parts[len(parts)-1])
+			if s.echoAuth {
+				w("535 5.7.8 authentication failed for " + parts[len(parts)-1])
+				continue
+			}
 			if string(raw) == "\x00mailer\x00"+smtpPassword {
 				s.mu.Lock()
 				s.authOK = true
@@ -245,6 +250,7 @@ func TestSMTPFailures(t *testing.T) {
 		{"mailbox refused", func(s *smtpServer) { s.rejectRcpt = "alice@" }, smtpPassword, "", provider.ErrUndeliverable},
 		{"server busy", func(s *smtpServer) { s.busy = true }, smtpPassword, "", provider.ErrUnavailable},
 		{"reply to the message lost", func(s *smtpServer) { s.dropAfterDot = true }, smtpPassword, "", provider.ErrOutcomeUnknown},
+		{"refusal quoting the credentials", func(s *smtpServer) { s.echoAuth = true }, smtpPassword, "", provider.ErrUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,7 +264,8 @@ func TestSMTPFailures(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("errors.As(*SendError) failed on %v", err)
 			}
-			for _, secret := range []string{smtpPassword, emailMsg.Code} {
+			plain := base64.StdEncoding.EncodeToString([]byte("\x00mailer\x00" + tt.password))
+			for _, secret := range []string{smtpPassword, emailMsg.Code, plain} {
 				if s := fmt.Sprintf("%v %+v", err, err); strings.Contains(s, secret) {
 					t.Errorf("error %q reveals %q", s, secret)
 				}
