@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -71,19 +72,63 @@ func (e *Emulator) factorService(w http.ResponseWriter, r *http.Request) *servic
 
 func (e *Emulator) factorRoutes(m *http.ServeMux) {
 	const ent = "/v2/Services/{service}/Entities"
-	m.HandleFunc("POST "+ent, e.createEntity)
-	m.HandleFunc("GET "+ent, e.listEntities)
-	m.HandleFunc("GET "+ent+"/{identity}", e.fetchEntity)
-	m.HandleFunc("DELETE "+ent+"/{identity}", e.deleteEntity)
-	m.HandleFunc("POST "+ent+"/{identity}/Factors", e.createFactor)
-	m.HandleFunc("GET "+ent+"/{identity}/Factors", e.listFactors)
-	m.HandleFunc("GET "+ent+"/{identity}/Factors/{sid}", e.fetchFactor)
-	m.HandleFunc("POST "+ent+"/{identity}/Factors/{sid}", e.updateFactor)
-	m.HandleFunc("DELETE "+ent+"/{identity}/Factors/{sid}", e.deleteFactor)
-	m.HandleFunc("POST "+ent+"/{identity}/Challenges", e.createChallenge)
-	m.HandleFunc("GET "+ent+"/{identity}/Challenges", e.listChallenges)
-	m.HandleFunc("GET "+ent+"/{identity}/Challenges/{sid}", e.fetchChallenge)
-	m.HandleFunc("POST "+ent+"/{identity}/Challenges/{sid}", e.updateChallenge)
+	m.HandleFunc("POST "+ent, e.factorHandler(e.createEntity))
+	m.HandleFunc("GET "+ent, e.factorHandler(e.listEntities))
+	m.HandleFunc("GET "+ent+"/{identity}", e.factorHandler(e.fetchEntity))
+	m.HandleFunc("DELETE "+ent+"/{identity}", e.factorHandler(e.deleteEntity))
+	m.HandleFunc("POST "+ent+"/{identity}/Factors", e.factorHandler(e.createFactor))
+	m.HandleFunc("GET "+ent+"/{identity}/Factors", e.factorHandler(e.listFactors))
+	m.HandleFunc("GET "+ent+"/{identity}/Factors/{sid}", e.factorHandler(e.fetchFactor))
+	m.HandleFunc("POST "+ent+"/{identity}/Factors/{sid}", e.factorHandler(e.updateFactor))
+	m.HandleFunc("DELETE "+ent+"/{identity}/Factors/{sid}", e.factorHandler(e.deleteFactor))
+	m.HandleFunc("POST "+ent+"/{identity}/Challenges", e.factorHandler(e.createChallenge))
+	m.HandleFunc("GET "+ent+"/{identity}/Challenges", e.factorHandler(e.listChallenges))
+	m.HandleFunc("GET "+ent+"/{identity}/Challenges/{sid}", e.factorHandler(e.fetchChallenge))
+	m.HandleFunc("POST "+ent+"/{identity}/Challenges/{sid}", e.factorHandler(e.updateChallenge))
+}
+
+// factorHandler adapts h, a factor handler, to the mux: it finds the
+// service the request names (answering 404 when there is none) and passes
+// it on with the identity of the request's path ("" when it has none).
+func (e *Emulator) factorHandler(h func(http.ResponseWriter, *http.Request, *service, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s := e.factorService(w, r); s != nil {
+			h(w, r, s, r.PathValue("identity"))
+		}
+	}
+}
+
+// reply answers err as the Twilio error it stands for or, without one,
+// status with body() as JSON (no body for 204 No Content).
+func (e *Emulator) reply(w http.ResponseWriter, r *http.Request, err error, status int, body func() any) {
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, body())
+}
+
+// replyPage answers err as the Twilio error it stands for or, without one,
+// a page of the items() listed under key.
+func (e *Emulator) replyPage(w http.ResponseWriter, r *http.Request, err error, key string, items func() []any) {
+	if err != nil {
+		e.writeFactorError(w, r, err)
+		return
+	}
+	e.writePage(w, r, key, items())
+}
+
+// render returns each of list rendered by f.
+func render[T any](list []T, f func(T) any) []any {
+	out := make([]any, len(list))
+	for i, v := range list {
+		out[i] = f(v)
+	}
+	return out
 }
 
 // writeFactorError answers with the Twilio error a fake's factor error
@@ -215,59 +260,25 @@ func entitySID(r *http.Request, s *service, identity string) string {
 	return en.ID
 }
 
-func (e *Emulator) createEntity(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) createEntity(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	en, err := s.factors.CreateEntity(r.Context(), r.PostForm.Get("Identity"))
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e.entityJSON(r, s, en))
+	e.reply(w, r, err, http.StatusCreated, func() any { return e.entityJSON(r, s, en) })
 }
 
-func (e *Emulator) fetchEntity(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
-	en, err := s.factors.FetchEntity(r.Context(), r.PathValue("identity"))
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e.entityJSON(r, s, en))
+func (e *Emulator) fetchEntity(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	en, err := s.factors.FetchEntity(r.Context(), id)
+	e.reply(w, r, err, http.StatusOK, func() any { return e.entityJSON(r, s, en) })
 }
 
-func (e *Emulator) deleteEntity(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
-	if err := s.factors.DeleteEntity(r.Context(), r.PathValue("identity")); err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (e *Emulator) deleteEntity(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	e.reply(w, r, s.factors.DeleteEntity(r.Context(), id), http.StatusNoContent, nil)
 }
 
-func (e *Emulator) listEntities(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) listEntities(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	list, err := s.factors.ListEntities(r.Context())
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	items := make([]any, len(list))
-	for i, en := range list {
-		items[i] = e.entityJSON(r, s, en)
-	}
-	e.writePage(w, r, "entities", items)
+	e.replyPage(w, r, err, "entities", func() []any {
+		return render(list, func(en fake.Entity) any { return e.entityJSON(r, s, en) })
+	})
 }
 
 // writePage answers a list request with one page of items, Twilio's meta
@@ -382,11 +393,7 @@ func jsonStrings(w http.ResponseWriter, f url.Values, name string) (map[string]s
 	return m, true
 }
 
-func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	f := r.PostForm
 	switch f.Get("FactorType") {
 	case "totp":
@@ -422,79 +429,38 @@ func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (e *Emulator) fetchFactor(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
-	id := r.PathValue("identity")
+func (e *Emulator) fetchFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	fa, err := s.factors.FetchFactor(r.Context(), id, r.PathValue("sid"))
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e.factorJSON(r, s, entitySID(r, s, id), fa))
+	e.reply(w, r, err, http.StatusOK, func() any { return e.factorJSON(r, s, entitySID(r, s, id), fa) })
 }
 
-func (e *Emulator) listFactors(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
-	id := r.PathValue("identity")
+func (e *Emulator) listFactors(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	list, err := s.factors.ListFactors(r.Context(), id)
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	es := entitySID(r, s, id)
-	items := make([]any, len(list))
-	for i, fa := range list {
-		items[i] = e.factorJSON(r, s, es, fa)
-	}
-	e.writePage(w, r, "factors", items)
+	e.replyPage(w, r, err, "factors", func() []any {
+		es := entitySID(r, s, id)
+		return render(list, func(fa provider.Factor) any { return e.factorJSON(r, s, es, fa) })
+	})
 }
 
-func (e *Emulator) updateFactor(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) updateFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	f := r.PostForm
 	cfg, skewSet, ok := totpConfig(w, f)
 	if !ok {
 		return
 	}
-	id := r.PathValue("identity")
 	fa, err := s.factors.UpdateFactor(r.Context(), id, r.PathValue("sid"), fake.FactorUpdate{
 		Code: f.Get("AuthPayload"), FriendlyName: f.Get("FriendlyName"), TOTP: cfg, SkewSet: skewSet,
 	})
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e.factorJSON(r, s, entitySID(r, s, id), fa))
+	e.reply(w, r, err, http.StatusOK, func() any { return e.factorJSON(r, s, entitySID(r, s, id), fa) })
 }
 
-func (e *Emulator) deleteFactor(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
-	if err := s.factors.DeleteFactor(r.Context(), r.PathValue("identity"), r.PathValue("sid")); err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (e *Emulator) deleteFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	e.reply(w, r, s.factors.DeleteFactor(r.Context(), id, r.PathValue("sid")), http.StatusNoContent, nil)
 }
 
-func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	f := r.PostForm
-	req := provider.ChallengeRequest{Identity: r.PathValue("identity"), FactorID: f.Get("FactorSid"), Code: f.Get("AuthPayload")}
+	req := provider.ChallengeRequest{Identity: id, FactorID: f.Get("FactorSid"), Code: f.Get("AuthPayload")}
 	if req.FactorID == "" {
 		badFactorParam(w, "FactorSid")
 		return
@@ -522,44 +488,21 @@ func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, e.challengeJSON(r, s, entitySID(r, s, req.Identity), c))
 }
 
-func (e *Emulator) fetchChallenge(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
-	id := r.PathValue("identity")
+func (e *Emulator) fetchChallenge(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	c, err := s.factors.FetchChallenge(r.Context(), id, r.PathValue("sid"))
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e.challengeJSON(r, s, entitySID(r, s, id), c))
+	e.reply(w, r, err, http.StatusOK, func() any { return e.challengeJSON(r, s, entitySID(r, s, id), c) })
 }
 
-func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
-	id := r.PathValue("identity")
+func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	if _, ok := jsonStrings(w, r.PostForm, "Metadata"); !ok {
 		return
 	}
 	c, err := s.factors.UpdateChallenge(r.Context(), id, r.PathValue("sid"), r.PostForm.Get("AuthPayload"))
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e.challengeJSON(r, s, entitySID(r, s, id), c))
+	e.reply(w, r, err, http.StatusOK, func() any { return e.challengeJSON(r, s, entitySID(r, s, id), c) })
 }
 
-func (e *Emulator) listChallenges(w http.ResponseWriter, r *http.Request) {
-	s := e.factorService(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) listChallenges(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	q := r.URL.Query()
-	id := r.PathValue("identity")
 	status := provider.ChallengeStatus(q.Get("Status"))
 	switch status {
 	case "", provider.ChallengePending, provider.ChallengeApproved, provider.ChallengeDenied, provider.ChallengeExpired:
@@ -573,18 +516,12 @@ func (e *Emulator) listChallenges(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := s.factors.ListChallenges(r.Context(), id, q.Get("FactorSid"), status)
-	if err != nil {
-		e.writeFactorError(w, r, err)
-		return
-	}
-	es := entitySID(r, s, id)
-	items := make([]any, len(list))
-	for i, c := range list {
-		j := i
+	e.replyPage(w, r, err, "challenges", func() []any {
+		es := entitySID(r, s, id)
+		items := render(list, func(c provider.Challenge) any { return e.challengeJSON(r, s, es, c) })
 		if order == "desc" {
-			j = len(list) - 1 - i
+			slices.Reverse(items)
 		}
-		items[j] = e.challengeJSON(r, s, es, c)
-	}
-	e.writePage(w, r, "challenges", items)
+		return items
+	})
 }
