@@ -319,6 +319,33 @@ func TestPolicyGivesBackWhenNothingWasSent(t *testing.T) {
 	})
 }
 
+// TestCheckBudgetGivesBackWhenNothingWasChecked checks the check budget's
+// give-back on a failed Check: a failure that checked nothing gives the
+// place back, an unknown outcome (the code may have been checked) keeps it.
+func TestCheckBudgetGivesBackWhenNothingWasChecked(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := newPolicyEnv(t, verify.WithCheckBudget(verify.PerDestination, 2, time.Hour))
+		ctx := context.Background()
+		const to = "+14155552671"
+		if _, err := e.c.Start(ctx, to, verify.ChannelSMS, nil); err != nil {
+			t.Fatal(err)
+		}
+		check := func() string {
+			_, err := e.c.Check(ctx, to, "000000", nil)
+			return outcome(err)
+		}
+		e.f.InjectFault(fake.Fault{Op: fake.OpCheck, Err: provider.ErrUnavailable})
+		got := []string{check()} // given back
+		e.f.InjectFault(fake.Fault{Op: fake.OpCheck, Err: provider.ErrOutcomeUnknown, Processed: true})
+		got = append(got, check(), check(), check()) // kept, kept, refused
+		want := []string{"unavailable", "outcome_unknown", "ok", "too_many_checks check_budget/destination 1h0m0s"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestCountryRules(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
