@@ -1,22 +1,16 @@
 package e2e
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/verifykit/verifykit/examples/webapp/app"
 	"github.com/verifykit/verifykit/fake"
-	"github.com/verifykit/verifykit/verify"
 )
 
 // phoneApp is the user's authenticator app: RFC 6238 (SHA-1, 6 digits,
@@ -51,67 +45,11 @@ func (b *browser) script(js string) (any, error) {
 // confirms it, logs in with a code, sees a replayed code refused, and
 // removes the app.
 func TestAuthenticatorAppInBrowser(t *testing.T) {
-	chromium := tool(t, "chromium", "chromium-browser", "google-chrome")
-	chromedriver := tool(t, "chromedriver")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
 	// The provider's clock moves only when the test says, so codes of
 	// successive logins are of successive time steps without waiting.
 	clock := fake.NewClock(time.Now().Truncate(30 * time.Second))
-	f := fake.MustNew(fake.WithRandomCodes(), fake.WithFriendlyName("verifykit demo"), fake.WithClock(clock.Now))
-	client, err := verify.New(f, verify.WithDefaultRegion("US"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.New(app.Config{Verify: client, Outbox: f, Iterations: 10_000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a)
-	defer srv.Close()
-
-	d, err := startDriver(ctx, chromedriver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.stop()
-	b, err := d.newBrowser(ctx, chromium, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
-
-	shots := os.Getenv("E2E_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	snap := func(name string) {
-		png, err := b.screenshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			snap("totp-failure")
-			t.Fatal(err)
-		}
-	}
-	wantText := func(css, want string) {
-		t.Helper()
-		if _, err := b.waitText(css, want, 10*time.Second); err != nil {
-			snap("totp-failure")
-			t.Fatal(err)
-		}
-	}
+	s := newSession(t, "totp-failure", fake.WithClock(clock.Now))
+	b, srv, must, wantText, snap := s.b, s.srv, s.must, s.wantText, s.snap
 	login := func(email, password string) {
 		t.Helper()
 		must(b.open(srv.URL + "/login"))
@@ -121,11 +59,7 @@ func TestAuthenticatorAppInBrowser(t *testing.T) {
 	}
 
 	const email, password = "katherine@example.com", "a long enough password"
-	must(b.open(srv.URL + "/signup"))
-	must(b.typeInto("#email", email))
-	must(b.typeInto("#password", password))
-	must(b.click("#submit"))
-	wantText("#flash", "your account is ready")
+	s.signUp(email, password)
 	login(email, password)
 	wantText("#totp-status", "Authenticator app: off")
 

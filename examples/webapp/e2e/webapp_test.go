@@ -29,15 +29,28 @@ func tool(t *testing.T, names ...string) string {
 	return ""
 }
 
-// TestTwoStepLoginInBrowser signs up, enrols a phone, logs out, logs in
-// reading the code from the outbox page, and sees a wrong code refused.
-func TestTwoStepLoginInBrowser(t *testing.T) {
+// session is one browser test's world: the demo app on a fake provider,
+// served on loopback, and a browser driving it. Its checks save a
+// screenshot named failName (into $E2E_SCREENSHOTS when set) on failure.
+type session struct {
+	t        *testing.T
+	srv      *httptest.Server
+	b        *browser
+	shots    string
+	failName string
+}
+
+// newSession starts the app on a fake made with opts (and random codes),
+// chromedriver and a browser, all stopped when the test ends; it skips the
+// test when chromium or chromedriver is missing (see tool).
+func newSession(t *testing.T, failName string, opts ...fake.Option) *session {
+	t.Helper()
 	chromium := tool(t, "chromium", "chromium-browser", "google-chrome")
 	chromedriver := tool(t, "chromedriver")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 
-	f := fake.MustNew(fake.WithRandomCodes(), fake.WithFriendlyName("verifykit demo"))
+	f := fake.MustNew(append([]fake.Option{fake.WithRandomCodes(), fake.WithFriendlyName("verifykit demo")}, opts...)...)
 	client, err := verify.New(f, verify.WithDefaultRegion("US"))
 	if err != nil {
 		t.Fatal(err)
@@ -47,18 +60,18 @@ func TestTwoStepLoginInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 
 	d, err := startDriver(ctx, chromedriver)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.stop()
+	t.Cleanup(d.stop)
 	b, err := d.newBrowser(ctx, chromium, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.close()
+	t.Cleanup(b.close)
 
 	shots := os.Getenv("E2E_SCREENSHOTS")
 	if shots == "" {
@@ -67,29 +80,54 @@ func TestTwoStepLoginInBrowser(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	snap := func(name string) {
-		png, err := b.screenshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	return &session{t: t, srv: srv, b: b, shots: shots, failName: failName}
+}
+
+// snap saves a screenshot of the page as name.png.
+func (s *session) snap(name string) {
+	png, err := s.b.screenshot()
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			snap("failure")
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(filepath.Join(s.shots, name+".png"), png, 0o644); err != nil {
+		s.t.Fatal(err)
 	}
-	wantText := func(css, want string) {
-		t.Helper()
-		if _, err := b.waitText(css, want, 10*time.Second); err != nil {
-			snap("failure")
-			t.Fatal(err)
-		}
+}
+
+// must fails the test, with a screenshot, when err is not nil.
+func (s *session) must(err error) {
+	s.t.Helper()
+	if err != nil {
+		s.snap(s.failName)
+		s.t.Fatal(err)
 	}
+}
+
+// wantText waits for the element css to show want, failing the test with
+// a screenshot when it does not within 10 s.
+func (s *session) wantText(css, want string) {
+	s.t.Helper()
+	if _, err := s.b.waitText(css, want, 10*time.Second); err != nil {
+		s.snap(s.failName)
+		s.t.Fatal(err)
+	}
+}
+
+// signUp creates an account through the sign-up page.
+func (s *session) signUp(email, password string) {
+	s.t.Helper()
+	s.must(s.b.open(s.srv.URL + "/signup"))
+	s.must(s.b.typeInto("#email", email))
+	s.must(s.b.typeInto("#password", password))
+	s.must(s.b.click("#submit"))
+	s.wantText("#flash", "your account is ready")
+}
+
+// TestTwoStepLoginInBrowser signs up, enrols a phone, logs out, logs in
+// reading the code from the outbox page, and sees a wrong code refused.
+func TestTwoStepLoginInBrowser(t *testing.T) {
+	s := newSession(t, "failure")
+	b, srv, must, wantText, snap := s.b, s.srv, s.must, s.wantText, s.snap
 	// readCode opens the outbox in the same tab and reads the newest code.
 	readCode := func(back string) string {
 		t.Helper()
@@ -101,11 +139,7 @@ func TestTwoStepLoginInBrowser(t *testing.T) {
 	}
 
 	const email, password = "grace@example.com", "a long enough password"
-	must(b.open(srv.URL + "/signup"))
-	must(b.typeInto("#email", email))
-	must(b.typeInto("#password", password))
-	must(b.click("#submit"))
-	wantText("#flash", "your account is ready")
+	s.signUp(email, password)
 
 	must(b.typeInto("#email", email))
 	must(b.typeInto("#password", password))
