@@ -105,7 +105,10 @@ type FactorUpdate struct {
 	FriendlyName string
 	// TOTP changes the configuration's non-zero fields (and Skew when
 	// SkewSet).
-	TOTP    provider.TOTPConfig
+	TOTP provider.TOTPConfig
+	// SkewSet applies TOTP.Skew even when it is 0 (no codes of the
+	// neighbouring time steps accepted); without it a zero Skew changes
+	// nothing.
 	SkewSet bool
 }
 

@@ -296,7 +296,8 @@ func (r *Router) Name() string { return Name }
 // the routes' channels.
 func (r *Router) Capabilities() provider.Capabilities { return r.caps.Clone() }
 
-// Routes returns the names of the routes, in order.
+// Routes returns the names of the routes (each Route's Name, or its
+// provider's name), in the order given to New, in a new slice.
 func (r *Router) Routes() []string {
 	out := make([]string, len(r.routes))
 	for i := range r.routes {

@@ -106,7 +106,9 @@ type FactorUpdate struct {
 	FriendlyName string
 	// TOTP sets Config.CodeLength, Config.TimeStep, Config.Skew (when not
 	// zero, or when SkewSet) and Config.Alg.
-	TOTP    provider.TOTPConfig
+	TOTP provider.TOTPConfig
+	// SkewSet sends TOTP.Skew even when it is 0 (accept no neighbouring
+	// time step); without it a zero Skew is not sent.
 	SkewSet bool
 	// Push: Config.NotificationToken, Config.SdkVersion and
 	// Config.NotificationPlatform (apn, fcm or none).

@@ -104,7 +104,11 @@ func (l Limits) validate() error {
 }
 
 // HarnessFuncs is a [Harness] made of a provider, functions and limits, so
-// that a provider's test needs no harness type of its own.
+// that a provider's test needs no harness type of its own. Subject,
+// LastCodeFunc, AdvanceFunc, ErrorTargetFunc and Declared are required (a
+// nil function panics when a rule calls it; incomplete limits fail the
+// test); NowFunc and DeclaredFactors only for a provider.FactorProvider.
+// Use it by pointer: the methods have pointer receivers.
 type HarnessFuncs struct {
 	// Subject is the provider under test.
 	Subject provider.Provider
