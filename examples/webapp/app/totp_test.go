@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,4 +167,43 @@ func TestAuthenticatorAppNeedsRecentProof(t *testing.T) {
 	}
 	b.code(e.lastCode(phone))
 	b.wantPage("after reauth", `id="secret"`)
+}
+
+// TestOneAppCodeLogsInOneSession: two sessions of one account wait for
+// the app's code, and the same code is submitted to both, from several
+// requests at once. It logs in one session only (the provider refuses the
+// code's time step once used); the other is still at the code step.
+func TestOneAppCodeLogsInOneSession(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	b := e.browser()
+	b.signup(email, password)
+	b.login(email, password)
+	a := b.enrollApp()
+	b.wantPage("confirmed", "authenticator app is on")
+	b.logout()
+	e.advance(30 * time.Second)
+
+	b1, b2 := e.browser(), e.browser()
+	b1.login(email, password)
+	b2.login(email, password)
+	t1, t2 := b1.csrf("/verify"), b2.csrf("/verify")
+	code := a.code()
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			form := url.Values{"action": {"verify"}, "code": {code}}
+			if i%2 == 0 {
+				b1.submit("/verify", t1, form)
+			} else {
+				b2.submit("/verify", t2, form)
+			}
+		}()
+	}
+	wg.Wait()
+	if in1, in2 := b1.loggedIn(), b2.loggedIn(); in1 == in2 {
+		t.Errorf("logged in: session 1 %v, session 2 %v; want exactly one", in1, in2)
+	}
 }
