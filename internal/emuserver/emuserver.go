@@ -6,6 +6,7 @@
 package emuserver
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -105,3 +106,35 @@ func (r *Ring[T]) AppendTo(dst []T) []T {
 // Slice returns a copy of the entries, oldest first (empty, not nil, when
 // there are none).
 func (r *Ring[T]) Slice() []T { return r.AppendTo(make([]T, 0, len(r.buf))) }
+
+// Last returns the newest entry for which match reports true.
+func (r *Ring[T]) Last(match func(T) bool) (T, bool) {
+	for i := r.Len() - 1; i >= 0; i-- {
+		if v := r.At(i); match(v) {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// SetCount stores n in *dst, for an emulator's option (such as
+// WithOutboxLimit) that takes a count of at least 1, when it is; else the
+// error is "pkg: option: less than 1" and *dst is left as it was.
+func SetCount(pkg, option string, n int, dst *int) error {
+	if n < 1 {
+		return errors.New(pkg + ": " + option + ": less than 1")
+	}
+	*dst = n
+	return nil
+}
+
+// SetClock stores now in *dst, for an emulator's WithClock, when it is not
+// nil; else the error is "pkg: WithClock: nil clock".
+func SetClock(pkg string, now func() time.Time, dst *func() time.Time) error {
+	if now == nil {
+		return errors.New(pkg + ": WithClock: nil clock")
+	}
+	*dst = now
+	return nil
+}

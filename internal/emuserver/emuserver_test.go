@@ -83,3 +83,43 @@ func TestConfigure(t *testing.T) {
 		t.Error("Start did not configure the server")
 	}
 }
+
+func TestRingLast(t *testing.T) {
+	t.Parallel()
+	r := Ring[int]{Limit: 3}
+	even := func(v int) bool { return v%2 == 0 }
+	if v, ok := r.Last(even); ok || v != 0 {
+		t.Fatalf("empty ring: Last = %d, %v", v, ok)
+	}
+	for v := 1; v <= 5; v++ { // holds 3 4 5, the oldest slot overwritten
+		r.Add(v)
+	}
+	if v, ok := r.Last(even); !ok || v != 4 {
+		t.Errorf("Last(even) = %d, %v; want 4, true", v, ok)
+	}
+	if v, ok := r.Last(func(v int) bool { return v < 3 }); ok {
+		t.Errorf("Last found dropped entry %d", v)
+	}
+	r.Add(6)
+	if v, _ := r.Last(even); v != 6 {
+		t.Errorf("Last(even) = %d, want the newest, 6", v)
+	}
+}
+
+func TestSetters(t *testing.T) {
+	t.Parallel()
+	n, clock := 5, time.Now
+	if err := SetCount("acmetest", "WithMax", 0, &n); err == nil || err.Error() != "acmetest: WithMax: less than 1" || n != 5 {
+		t.Errorf("SetCount(0) = %v, n = %d", err, n)
+	}
+	if err := SetCount("acmetest", "WithMax", 1, &n); err != nil || n != 1 {
+		t.Errorf("SetCount(1) = %v, n = %d", err, n)
+	}
+	if err := SetClock("acmetest", nil, &clock); err == nil || err.Error() != "acmetest: WithClock: nil clock" || clock == nil {
+		t.Errorf("SetClock(nil) = %v", err)
+	}
+	fixed := time.Unix(42, 0)
+	if err := SetClock("acmetest", func() time.Time { return fixed }, &clock); err != nil || !clock().Equal(fixed) {
+		t.Errorf("SetClock = %v", err)
+	}
+}

@@ -216,26 +216,14 @@ func WithRetryAfter(d time.Duration) Option {
 // fake.Clock's Now method, for example). Advance and POST /_emulator/clock
 // add to it.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("twiliotest: WithClock: nil clock")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetClock("twiliotest", now, &c.now) }
 }
 
 // WithOutboxLimit sets how many messages the emulator's outbox keeps, and
 // how many approvals Approvals reports, the oldest dropped first. The
 // default is DefaultOutboxLimit.
 func WithOutboxLimit(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("twiliotest: WithOutboxLimit: less than 1")
-		}
-		c.outLimit = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithOutboxLimit", n, &c.outLimit) }
 }
 
 // WithOpenControl lets anyone who can reach the emulator use its control
@@ -265,26 +253,14 @@ func WithBodyTimeout(d time.Duration) Option {
 // default service included. Creating one more answers 429 with Twilio
 // error 20429. The default is DefaultMaxServices.
 func WithMaxServices(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("twiliotest: WithMaxServices: less than 1")
-		}
-		c.maxServices = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxServices", n, &c.maxServices) }
 }
 
 // WithMaxFaults bounds the scheduled faults the emulator holds. Scheduling
 // one more fails: InjectFault returns an error and POST /_emulator/faults
 // answers 429 with error 20429. The default is DefaultMaxFaults.
 func WithMaxFaults(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("twiliotest: WithMaxFaults: less than 1")
-		}
-		c.maxFaults = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxFaults", n, &c.maxFaults) }
 }
 
 // WithMaxPending bounds the pending verifications the emulator holds
@@ -293,13 +269,7 @@ func WithMaxFaults(n int) Option {
 // sends more than it allows; a start that re-sends the code of a pending
 // verification is not refused. The default is DefaultMaxPending.
 func WithMaxPending(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("twiliotest: WithMaxPending: less than 1")
-		}
-		c.maxPending = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxPending", n, &c.maxPending) }
 }
 
 // New returns an Emulator configured by opts.
@@ -619,12 +589,7 @@ func (e *Emulator) LastCode(to string) (string, bool) {
 func (e *Emulator) LastMessage(to string) (Message, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i := e.outbox.Len() - 1; i >= 0; i-- {
-		if m := e.outbox.At(i); m.To == to {
-			return m, true
-		}
-	}
-	return Message{}, false
+	return e.outbox.Last(func(m Message) bool { return m.To == to })
 }
 
 // Messages returns the outbox, oldest first.

@@ -109,13 +109,7 @@ const DefaultMaxPending = 50000
 // WithMaxPending bounds the live requests the emulator holds; a start
 // beyond it answers 429 problem+json, as Vonage's throttling does.
 func WithMaxPending(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("vonagetest: WithMaxPending: less than 1")
-		}
-		c.maxPend = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("vonagetest", "WithMaxPending", n, &c.maxPend) }
 }
 
 // WithOpenControl lets anyone who can reach the emulator read the
@@ -165,25 +159,13 @@ func WithoutDefaultCredentials() Option {
 // WithClock makes the emulator read time from now instead of time.Now.
 // Advance adds to it.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("vonagetest: WithClock: nil clock")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetClock("vonagetest", now, &c.now) }
 }
 
 // WithMaxChecks sets how many wrong codes a request allows before the next
 // check answers 410 (DefaultMaxChecks by default).
 func WithMaxChecks(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("vonagetest: WithMaxChecks: less than 1")
-		}
-		c.maxChecks = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("vonagetest", "WithMaxChecks", n, &c.maxChecks) }
 }
 
 // WithFixedCode makes every request whose start gives no code use code
@@ -201,13 +183,7 @@ func WithFixedCode(code string) Option {
 // WithOutboxLimit sets how many messages the outbox keeps, the oldest
 // dropped first. The default is 1000.
 func WithOutboxLimit(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("vonagetest: WithOutboxLimit: less than 1")
-		}
-		c.outLimit = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("vonagetest", "WithOutboxLimit", n, &c.outLimit) }
 }
 
 // New returns an Emulator configured by opts.
@@ -386,12 +362,7 @@ func (e *Emulator) LastCode(to string) (string, bool) {
 func (e *Emulator) LastMessage(to string) (Message, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i := e.outbox.Len() - 1; i >= 0; i-- {
-		if m := e.outbox.At(i); m.To == to {
-			return m, true
-		}
-	}
-	return Message{}, false
+	return e.outbox.Last(func(m Message) bool { return m.To == to })
 }
 
 // Messages returns the outbox, oldest first.
