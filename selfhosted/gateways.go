@@ -48,7 +48,9 @@ func (b *MessageBird) GoString() string { return b.String() }
 // access key.
 func (b *MessageBird) Format(f fmt.State, verb rune) { formatString(f, verb, b.String()) }
 
-// Send sends m as an SMS.
+// Send sends m as an SMS, rendered with the sender's templates. Every
+// failure is a *SendError (see Sender for its kinds); a message on another
+// channel than sms, or to no phone number, matches provider.ErrInvalidRequest.
 func (b *MessageBird) Send(ctx context.Context, m Message) error {
 	num, err := msisdn(m.To)
 	if err != nil || m.Channel != provider.ChannelSMS {
@@ -130,7 +132,9 @@ func (g *GatewayAPI) GoString() string { return g.String() }
 // token.
 func (g *GatewayAPI) Format(f fmt.State, verb rune) { formatString(f, verb, g.String()) }
 
-// Send sends m as an SMS.
+// Send sends m as an SMS, rendered with the sender's templates. Every
+// failure is a *SendError (see Sender for its kinds); a message on another
+// channel than sms, or to no phone number, matches provider.ErrInvalidRequest.
 func (g *GatewayAPI) Send(ctx context.Context, m Message) error {
 	num, err := msisdn(m.To)
 	if err != nil || m.Channel != provider.ChannelSMS {

@@ -170,7 +170,10 @@ func refused(err error, otherwise error) error {
 	return provider.ErrUnavailable
 }
 
-// Send sends m by e-mail.
+// Send sends m by e-mail, one connection per message. Without a deadline
+// on ctx it gives the exchange 30 seconds. Every failure is a *SendError (see
+// Sender for its kinds); a message on another channel than email, or to no
+// e-mail address, matches provider.ErrInvalidRequest.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if m.Channel != provider.ChannelEmail || !provider.IsEmail(m.To) {
 		return s.fail(m, provider.ErrInvalidRequest, errors.New("SMTP sends email to e-mail addresses"))
