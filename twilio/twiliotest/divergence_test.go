@@ -1,6 +1,7 @@
 package twiliotest_test
 
 import (
+	"encoding/base64"
 	"net/url"
 	"slices"
 	"strings"
@@ -261,6 +262,15 @@ func TestPaging(t *testing.T) {
 	// A bare index is not a token.
 	status, body, _ := c.call("GET", "/v2/Services", url.Values{"PageSize": {"2"}, "PageToken": {"2"}})
 	wantError(t, "a bare index as PageToken", status, body, 400, 60200)
+	// A token naming no page's first item (index 0 has no token; a
+	// negative index is none) is refused, not served.
+	for _, idx := range []string{"0", "-1", "-100"} {
+		tok := "PT" + base64.RawURLEncoding.EncodeToString([]byte("i:"+idx))
+		status, body, _ = c.call("GET", "/v2/Services", url.Values{"PageSize": {"2"}, "PageToken": {tok}})
+		wantError(t, "PageToken for index "+idx, status, body, 400, 60200)
+		status, body, _ = c.call("GET", "/v2/Services/"+svc+"/Entities", url.Values{"PageSize": {"2"}, "PageToken": {tok}})
+		wantError(t, "entities: PageToken for index "+idx, status, body, 400, 60306)
+	}
 	status, body, _ = c.call("GET", "/v2/Services", url.Values{"Page": {"-1"}})
 	wantError(t, "negative Page", status, body, 400, 60200)
 }
