@@ -314,6 +314,9 @@ func (a *App) complete(w http.ResponseWriter, r *http.Request, s *session, p *pe
 	case actReauth:
 		s.proofAt, s.proofEpoch = now, u.epoch
 	case actTOTPEnroll:
+		if u.totp != p.target {
+			removed, identity = u.totp, u.identity // the app this one replaces
+		}
 		u.totp = p.target
 		u.epoch++
 		s.proofAt, s.proofEpoch = now, u.epoch

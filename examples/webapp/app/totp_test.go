@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -205,5 +206,38 @@ func TestOneAppCodeLogsInOneSession(t *testing.T) {
 	wg.Wait()
 	if in1, in2 := b1.loggedIn(), b2.loggedIn(); in1 == in2 {
 		t.Errorf("logged in: session 1 %v, session 2 %v; want exactly one", in1, in2)
+	}
+}
+
+// TestReplacingTheAppDeletesTheOldFactor: setting up a new app in place
+// of the current one deletes the old factor at the provider, so repeated
+// replacements do not fill the identity's factors (the provider holds 20
+// at most) or leave a second key that still checks.
+func TestReplacingTheAppDeletesTheOldFactor(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	b := e.browser()
+	b.signup(email, password)
+	b.login(email, password)
+	b.enrollApp()
+	b.wantPage("first app", "authenticator app is on")
+	first := e.user(email).totp
+	e.advance(30 * time.Second)
+	b.enrollApp() // within the re-authentication window: no new proof asked
+	b.wantPage("second app", "authenticator app is on")
+	u := e.user(email)
+	if u.totp == first {
+		t.Fatal("the app was not replaced")
+	}
+	fs, err := e.app.cfg.Verify.ListFactors(t.Context(), u.identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.ID)
+	}
+	if diff := cmp.Diff([]string{u.totp}, ids); diff != "" {
+		t.Errorf("factors at the provider (-want +got):\n%s", diff)
 	}
 }
