@@ -18,6 +18,16 @@ import (
 
 const to = "+14155552671"
 
+// wantApproved fails the test unless p approves req; what names the
+// check in the failure.
+func wantApproved(t *testing.T, p *selfhosted.Provider, req provider.CheckRequest, what string) {
+	t.Helper()
+	got, err := p.Check(t.Context(), req)
+	if err != nil || !got.Approved() {
+		t.Fatalf("%s = %v, %v; want approved", what, got, err)
+	}
+}
+
 // recorder is a store that records every value written, as a dump would
 // show it, and can fail operations.
 type recorder struct {
@@ -128,10 +138,7 @@ func TestDumpDoesNotPass(t *testing.T) {
 	if list, err := p.ListFactors(ctx, identity); err != nil || len(list) != 1 {
 		t.Errorf("the identity after the other key's attempts: %v, %v", list, err)
 	}
-	got, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
-	if err != nil || !got.Approved() {
-		t.Fatalf("Check with the right key = %v, %v; want approved", got, err)
-	}
+	wantApproved(t, p, provider.CheckRequest{ID: v.ID, Code: code}, "Check with the right key")
 }
 
 func TestKeyRotation(t *testing.T) {
@@ -157,19 +164,13 @@ func TestKeyRotation(t *testing.T) {
 	if f, err := rotated.Fetch(ctx, v.ID); err != nil || f.Status != provider.StatusPending {
 		t.Fatalf("Fetch after rotation = %v, %v", f, err)
 	}
-	got, err := rotated.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
-	if err != nil || !got.Approved() {
-		t.Fatalf("Check after rotation = %v, %v; want approved", got, err)
-	}
+	wantApproved(t, rotated, provider.CheckRequest{ID: v.ID, Code: code}, "Check after rotation")
 	// By To, too: the name under the older key is looked up on a miss.
 	if _, err := old.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
 	code, _ = out.LastCode(to)
-	got, err = rotated.Check(ctx, provider.CheckRequest{To: to, Code: code})
-	if err != nil || !got.Approved() {
-		t.Fatalf("Check by To after rotation = %v, %v; want approved", got, err)
-	}
+	wantApproved(t, rotated, provider.CheckRequest{To: to, Code: code}, "Check by To after rotation")
 	if _, err := selfhosted.New(m, k2, selfhosted.WithOlderKeys(k2), selfhosted.WithSender(out, provider.ChannelSMS)); err == nil {
 		t.Error("New accepted two keys with one ID")
 	}
@@ -235,10 +236,7 @@ func TestSenderFailures(t *testing.T) {
 	if len(sent) != 1 {
 		t.Fatalf("sender delivered %d messages, want 1", len(sent))
 	}
-	got, err := p.Check(ctx, provider.CheckRequest{To: to, Code: sent[0]})
-	if err != nil || !got.Approved() {
-		t.Fatalf("Check = %v, %v; want approved", got, err)
-	}
+	wantApproved(t, p, provider.CheckRequest{To: to, Code: sent[0]}, "Check")
 }
 
 // TestStoreFailures checks that a store failure keeps its kind: nothing
@@ -276,10 +274,7 @@ func TestStoreFailures(t *testing.T) {
 		t.Fatal("Start sent a code though it could not count the send")
 	}
 	set("none", nil)
-	got, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
-	if err != nil || !got.Approved() {
-		t.Fatalf("Check after the store recovered = %v, %v", got, err)
-	}
+	wantApproved(t, p, provider.CheckRequest{ID: v.ID, Code: code}, "Check after the store recovered")
 }
 
 // TestReplicasApproveOnce runs several providers over one store, all
