@@ -138,6 +138,29 @@ func TestSilentNetworkAuth(t *testing.T) {
 	wantError(t, "check without a code or a verification", status, body, 404, 20404)
 }
 
+// TestSNAURLExpires checks that the device step of silent network auth
+// is refused once the verification has expired: an old sna.url approves
+// nothing.
+func TestSNAURLExpires(t *testing.T) {
+	t.Parallel()
+	c, srv := newClient(t)
+	const to = "+14155550187"
+	status, v, _ := c.call("POST", verifications, start(to, "sna"))
+	if status != 201 {
+		t.Fatalf("start: %d %v", status, v)
+	}
+	snaURL, _ := v["sna"].(map[string]any)["url"].(string)
+	srv.Advance(11 * time.Minute)
+	resp, err := c.hc.Get(snaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("sna.url after expiry: %d, want 404", resp.StatusCode)
+	}
+}
+
 func TestChannelConfiguration(t *testing.T) {
 	t.Parallel()
 	c, _ := newClient(t)
