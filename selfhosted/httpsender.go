@@ -69,7 +69,8 @@ func (e *SendError) Unwrap() []error {
 	return []error{e.Kind, e.Err}
 }
 
-// RetryAfter returns Wait.
+// RetryAfter returns Wait, so that provider.RetryAfter(err) finds it (0 when
+// the gateway named no wait).
 func (e *SendError) RetryAfter() time.Duration { return e.Wait }
 
 // HTTPOption configures a Sender that talks HTTP to a gateway.

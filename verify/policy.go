@@ -173,7 +173,8 @@ func (e *PolicyError) Error() string {
 	return b.String()
 }
 
-// RetryAfter returns Wait.
+// RetryAfter returns Wait, so that RetryAfter(err) finds it (0 when waiting
+// does not help).
 func (e *PolicyError) RetryAfter() time.Duration { return e.Wait }
 
 // Is reports whether target is the sentinel the refusal matches.
