@@ -112,19 +112,13 @@ func (a *App) startTOTPEnroll(w http.ResponseWriter, r *http.Request, s *session
 		a.redirect(w, r, "/login", "Log in first.")
 		return
 	}
-	account, identity, epoch := u.email, u.identity, u.epoch
-	var stale string
-	if old := s.pend; old != nil && old.action == actTOTPEnroll && !old.done {
-		stale = old.target // an unconfirmed app from an earlier try
-	}
+	account, identity, epoch, current := u.email, u.identity, u.epoch, u.totp
 	a.mu.Unlock()
 	if !a.allowed(a.totpSetups, r, account) {
 		a.redirect(w, r, "/", "Too many attempts. Wait a few minutes, then try again.")
 		return
 	}
-	if stale != "" {
-		a.dropFactor(r.Context(), identity, stale)
-	}
+	a.dropUnconfirmed(r.Context(), identity, current)
 	e, err := a.cfg.Verify.EnrollTOTP(r.Context(), identity, "verifykit demo", nil)
 	if err != nil {
 		a.redirect(w, r, "/", "We could not set up an authenticator app right now. Please try again.")
@@ -174,6 +168,25 @@ func (a *App) dropFactor(ctx context.Context, identity, id string) {
 	}
 	if err := a.cfg.Verify.DeleteFactor(ctx, identity, id); err != nil && !errors.Is(err, verify.ErrNotFound) {
 		log.Printf("webapp: deleting an authenticator factor: %v", err)
+	}
+}
+
+// dropUnconfirmed deletes the identity's factors that were set up but
+// never confirmed (a setup abandoned for another step, a logout, a closed
+// tab), except current, so that they do not fill the provider's factors
+// of the identity. Best effort, like dropFactor.
+func (a *App) dropUnconfirmed(ctx context.Context, identity, current string) {
+	fs, err := a.cfg.Verify.ListFactors(ctx, identity)
+	if err != nil {
+		if !errors.Is(err, verify.ErrNotFound) {
+			log.Printf("webapp: listing authenticator factors: %v", err)
+		}
+		return
+	}
+	for _, f := range fs {
+		if f.ID != current && !f.Verified() {
+			a.dropFactor(ctx, identity, f.ID)
+		}
 	}
 }
 

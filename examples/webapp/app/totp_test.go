@@ -241,3 +241,35 @@ func TestReplacingTheAppDeletesTheOldFactor(t *testing.T) {
 		t.Errorf("factors at the provider (-want +got):\n%s", diff)
 	}
 }
+
+// TestAbandonedAppSetupsDoNotPileUp: an app set up but never confirmed
+// (the user went on to another step, or logged out) leaves no factor
+// behind once the next setup begins.
+func TestAbandonedAppSetupsDoNotPileUp(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	b := e.browser()
+	b.signup(email, password)
+	b.login(email, password)
+	b.post("/", "/totp/enroll", url.Values{})
+	b.wantPage("enrolment page", `id="secret"`)
+	b.logout() // abandoned
+	b.login(email, password)
+	b.post("/", "/totp/enroll", url.Values{})
+	b.wantPage("enrolment page", `id="secret"`)
+	b.enroll(phone) // abandoned for another step
+	b.enrollApp()
+	b.wantPage("app on", "authenticator app is on")
+	u := e.user(email)
+	fs, err := e.app.cfg.Verify.ListFactors(t.Context(), u.identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.ID)
+	}
+	if diff := cmp.Diff([]string{u.totp}, ids); diff != "" {
+		t.Errorf("factors at the provider (-want +got):\n%s", diff)
+	}
+}
