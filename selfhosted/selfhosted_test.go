@@ -18,6 +18,18 @@ import (
 
 const to = "+14155552671"
 
+// startSMS starts an SMS verification to the test number with p and
+// returns it with the code out received.
+func startSMS(t *testing.T, p *selfhosted.Provider, out *selfhosted.Outbox) (provider.Verification, string) {
+	t.Helper()
+	v, err := p.Start(t.Context(), provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := out.LastCode(to)
+	return v, code
+}
+
 // wantApproved fails the test unless p approves req; what names the
 // check in the failure.
 func wantApproved(t *testing.T, p *selfhosted.Provider, req provider.CheckRequest, what string) {
@@ -92,11 +104,7 @@ func TestDumpDoesNotPass(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	p, out, c, rec := newRecorded(t)
-	v, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _ := out.LastCode(to)
+	v, code := startSMS(t, p, out)
 	if _, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +160,7 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := old.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _ := out.LastCode(to)
+	v, code := startSMS(t, old, out)
 	rotated, err := selfhosted.New(m, k2, selfhosted.WithOlderKeys(k1), selfhosted.WithClock(c.Now), selfhosted.WithSender(out, provider.ChannelSMS))
 	if err != nil {
 		t.Fatal(err)
@@ -166,10 +170,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	wantApproved(t, rotated, provider.CheckRequest{ID: v.ID, Code: code}, "Check after rotation")
 	// By To, too: the name under the older key is looked up on a miss.
-	if _, err := old.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS}); err != nil {
-		t.Fatal(err)
-	}
-	code, _ = out.LastCode(to)
+	_, code = startSMS(t, old, out)
 	wantApproved(t, rotated, provider.CheckRequest{To: to, Code: code}, "Check by To after rotation")
 	if _, err := selfhosted.New(m, k2, selfhosted.WithOlderKeys(k2), selfhosted.WithSender(out, provider.ChannelSMS)); err == nil {
 		t.Error("New accepted two keys with one ID")
@@ -246,15 +247,11 @@ func TestStoreFailures(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	p, out, _, rec := newRecorded(t)
-	v, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _ := out.LastCode(to)
+	v, code := startSMS(t, p, out)
 	set := func(op string, err error) { rec.mu.Lock(); rec.fail = map[string]error{op: err}; rec.mu.Unlock() }
 
 	set("get", store.Unavailable("get", errors.New("connection refused")))
-	_, err = p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
+	_, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
 	if !errors.Is(err, provider.ErrUnavailable) {
 		t.Fatalf("Check with the store down: %v, want ErrUnavailable", err)
 	}
@@ -294,11 +291,7 @@ func TestReplicasApproveOnce(t *testing.T) {
 		replicas = append(replicas, p)
 	}
 	for round := range 20 {
-		v, err := replicas[round%4].Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
-		if err != nil {
-			t.Fatal(err)
-		}
-		code, _ := out.LastCode(to)
+		v, code := startSMS(t, replicas[round%4], out)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		approved, gone := 0, 0
