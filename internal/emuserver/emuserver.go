@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"time"
 )
 
@@ -138,3 +139,17 @@ func SetClock(pkg string, now func() time.Time, dst *func() time.Time) error {
 	*dst = now
 	return nil
 }
+
+// Clock is an emulator's clock: Base (time.Now or WithClock's) plus the
+// advance Advance has added. It takes no lock, so code holding the
+// emulator's or a fake's lock may read it.
+type Clock struct {
+	Base   func() time.Time
+	offset atomic.Int64 // the advance, in nanoseconds
+}
+
+// Now returns Base's time plus the advance.
+func (c *Clock) Now() time.Time { return c.Base().Add(time.Duration(c.offset.Load())) }
+
+// Advance adds d to the clock.
+func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }

@@ -123,3 +123,17 @@ func TestSetters(t *testing.T) {
 		t.Errorf("SetClock = %v", err)
 	}
 }
+
+func TestClock(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := Clock{Base: func() time.Time { return base }}
+	if got := c.Now(); !got.Equal(base) {
+		t.Fatalf("Now = %v, want %v", got, base)
+	}
+	c.Advance(time.Hour)
+	c.Advance(90 * time.Second)
+	if got, want := c.Now(), base.Add(time.Hour+90*time.Second); !got.Equal(want) {
+		t.Errorf("after Advance, Now = %v, want %v", got, want)
+	}
+}

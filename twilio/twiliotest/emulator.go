@@ -10,7 +10,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
@@ -57,7 +56,6 @@ type Emulator struct {
 	fakeOpts    []fake.Option
 	seed        uint64
 	retryAfter  time.Duration
-	baseNow     func() time.Time
 	openControl bool
 	bodyTimeout time.Duration
 	maxServices int
@@ -65,7 +63,7 @@ type Emulator struct {
 	maxPending  int
 	validity    time.Duration // of a code, learned from the fake options at New
 
-	offset atomic.Int64 // the clock's advance, in nanoseconds
+	clock emuserver.Clock // WithClock's clock plus the advance; read without mu
 
 	mu       sync.Mutex
 	services map[string]*service
@@ -301,7 +299,7 @@ func New(opts ...Option) (*Emulator, error) {
 		fakeOpts:    cfg.fakeOpts,
 		seed:        cfg.seed,
 		retryAfter:  cfg.retryAfter,
-		baseNow:     cfg.now,
+		clock:       emuserver.Clock{Base: cfg.now},
 		openControl: cfg.openControl,
 		bodyTimeout: cfg.bodyTimeout,
 		maxServices: cfg.maxServices,
@@ -372,13 +370,13 @@ func MustNew(opts ...Option) *Emulator {
 // now is the emulator's clock: the base clock plus the advanced offset. It
 // takes no lock, so a fake may call it while holding its own.
 func (e *Emulator) now() time.Time {
-	return e.baseNow().Add(time.Duration(e.offset.Load()))
+	return e.clock.Now()
 }
 
 // Advance moves the emulator's clock forward by d, so tests can expire
 // codes without waiting.
 func (e *Emulator) Advance(d time.Duration) {
-	e.offset.Add(int64(d))
+	e.clock.Advance(d)
 }
 
 // ServeHTTP serves the Verify API and the /_emulator/ endpoints.

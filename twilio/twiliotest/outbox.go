@@ -3,6 +3,7 @@ package twiliotest
 import (
 	"html/template"
 	"net/http"
+	"slices"
 
 	"github.com/verifykit/verifykit/internal/emuserver"
 )
@@ -49,9 +50,7 @@ Services: {{.Services}} of {{.MaxServices}}. Scheduled faults: {{.Faults}} of {{
 // page serves the outbox as an HTML page that refreshes itself.
 func (e *Emulator) page(w http.ResponseWriter, r *http.Request) {
 	msgs := e.filtered(r.URL.Query().Get("to"))
-	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-		msgs[i], msgs[j] = msgs[j], msgs[i]
-	}
+	slices.Reverse(msgs) // newest first
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	pageTmpl.Execute(w, struct {
 		Stats    Stats

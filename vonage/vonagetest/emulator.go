@@ -13,7 +13,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -61,7 +60,6 @@ const DefaultMaxChecks = 3
 type Emulator struct {
 	apps      map[string]*rsa.PublicKey // application ID → public key
 	keys      map[string]string         // API key → secret
-	baseNow   func() time.Time
 	maxChecks int
 	fixedCode string
 	maxPend   int
@@ -72,7 +70,7 @@ type Emulator struct {
 
 	fake *fake.Fake
 
-	offset atomic.Int64 // nanoseconds added to baseNow; read without mu
+	clock emuserver.Clock // WithClock's clock plus the advance; read without mu
 
 	mu       sync.Mutex
 	requests map[string]*request // live requests by ID
@@ -219,7 +217,7 @@ func New(opts ...Option) (*Emulator, error) {
 	e := &Emulator{
 		apps:      cfg.apps,
 		keys:      cfg.keys,
-		baseNow:   cfg.now,
+		clock:     emuserver.Clock{Base: cfg.now},
 		maxChecks: cfg.maxChecks,
 		fixedCode: cfg.fixedCode,
 		outbox:    emuserver.Ring[Message]{Limit: cfg.outLimit},
@@ -261,14 +259,14 @@ func MustNew(opts ...Option) *Emulator {
 
 // now is the emulator's clock: the base clock plus the advanced offset.
 func (e *Emulator) now() time.Time {
-	return e.baseNow().Add(time.Duration(e.offset.Load()))
+	return e.clock.Now()
 }
 
 // Advance moves the emulator's clock forward by d: workflows move to their
 // next step when a channel timeout passes, and requests expire when the
 // last one does.
 func (e *Emulator) Advance(d time.Duration) {
-	e.offset.Add(int64(d))
+	e.clock.Advance(d)
 	e.tick()
 }
 
