@@ -312,3 +312,26 @@ func TestCommon(t *testing.T) {
 		t.Errorf("Cancel through Common = %v, %v", got, err)
 	}
 }
+
+// TestNoFailoverAfterTheCallersDeadline checks that a start failing with a
+// context error ends there, even when the error also says nothing was
+// sent: the caller gave up, and the next route must not be tried.
+func TestNoFailoverAfterTheCallersDeadline(t *testing.T) {
+	t.Parallel()
+	for _, cerr := range []error{context.Canceled, context.DeadlineExceeded} {
+		first, second := fake.MustNew(), fake.MustNew()
+		first.InjectFault(fake.Fault{Op: fake.OpStart, Err: fmt.Errorf("%w: %w", provider.ErrUnavailable, cerr)})
+		spy1, spy2 := newSpy("first", first), newSpy("second", second)
+		r, err := route.New([]route.Route{{Provider: spy1}, {Provider: spy2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.Start(context.Background(), provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+		if !errors.Is(err, cerr) {
+			t.Errorf("%v: Start = %v, want the context error", cerr, err)
+		}
+		if n := spy2.count("start"); n != 0 {
+			t.Errorf("%v: the second route saw %d starts, want 0", cerr, n)
+		}
+	}
+}
