@@ -176,3 +176,31 @@ func TestFailureKind(t *testing.T) {
 		}
 	}
 }
+
+// TestCanWaitDeadline checks that a Retry-After is honoured only when it
+// fits both waitMax and the context's deadline: a wait that would outlive
+// the caller ends the call with the answer instead.
+func TestCanWaitDeadline(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"30"}}}
+	if !CanWait(context.Background(), resp, now, time.Minute) {
+		t.Error("Retry-After 30 s within waitMax 1 min and no deadline: refused")
+	}
+	if CanWait(context.Background(), resp, now, 10*time.Second) {
+		t.Error("Retry-After 30 s beyond waitMax 10 s: accepted")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if CanWait(ctx, resp, now, time.Minute) {
+		t.Error("Retry-After 30 s beyond the context's 5 s deadline: accepted")
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel2()
+	if !CanWait(ctx2, resp, now, time.Minute) {
+		t.Error("Retry-After 30 s within a 1 h deadline: refused")
+	}
+	if !CanWait(ctx, &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}, now, time.Minute) {
+		t.Error("no Retry-After: refused")
+	}
+}
