@@ -173,7 +173,7 @@ func (g *GatewayAPI) Send(ctx context.Context, m Message) error {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(answer, &ans) == nil {
-		e.Code, e.Message = ans.Code, g.s.redact(ans.Message, m)
+		e.Code, e.Message = g.s.redact(ans.Code, m), g.s.redact(ans.Message, m)
 	}
 	return e
 }

@@ -177,6 +177,8 @@ func TestGatewayAPI(t *testing.T) {
 		{name: "bad token", answers: []answer{{status: 401, body: `{"code":"0x0001","message":"unauthorized ` + gwToken + `"}`}}, want: provider.ErrUnauthorized, hits: 1, code: "0x0001"},
 		{name: "invalid recipient", answers: []answer{{status: 422, body: `{"code":"0x0216","message":"invalid msisdn 4512345678"}`}}, want: provider.ErrUndeliverable, hits: 1, code: "0x0216"},
 		{name: "no credit", answers: []answer{{status: 402, body: `{"code":"0x0203","message":"insufficient credit"}`}}, want: provider.ErrUnavailable, hits: 1, code: "0x0203"},
+		{name: "code quoting the token", answers: []answer{{status: 401, body: `{"code":"` + gwToken + `","message":"x"}`}}, want: provider.ErrUnauthorized, hits: 1, code: "[redacted]"},
+		{name: "code quoting the message", answers: []answer{{status: 400, body: `{"code":"` + smsMsg.Code + ` 4512345678","message":"x"}`}}, want: provider.ErrUndeliverable, hits: 1, code: "[redacted] +45******78"},
 		{name: "503 then accepted", answers: []answer{{status: 503}, {status: 200, body: `{"ids":[1]}`}}, hits: 2},
 		{name: "504 is not retried", answers: []answer{{status: 504}}, want: provider.ErrOutcomeUnknown, hits: 1},
 	})
