@@ -153,3 +153,12 @@ func (c *Clock) Now() time.Time { return c.Base().Add(time.Duration(c.offset.Loa
 
 // Advance adds d to the clock.
 func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// Must returns e, or panics with err when it is not nil: the body of an
+// emulator's MustNew.
+func Must[E any](e E, err error) E {
+	if err != nil {
+		panic(err)
+	}
+	return e
+}

@@ -1,6 +1,7 @@
 package emuserver
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -136,4 +137,19 @@ func TestClock(t *testing.T) {
 	if got, want := c.Now(), base.Add(time.Hour+90*time.Second); !got.Equal(want) {
 		t.Errorf("after Advance, Now = %v, want %v", got, want)
 	}
+}
+
+func TestMust(t *testing.T) {
+	t.Parallel()
+	if got := Must(7, nil); got != 7 {
+		t.Errorf("Must(7, nil) = %d", got)
+	}
+	want := errors.New("bad option")
+	defer func() {
+		if r := recover(); r != want {
+			t.Errorf("Must panicked with %v, want %v", r, want)
+		}
+	}()
+	Must(0, want)
+	t.Error("Must did not panic")
 }

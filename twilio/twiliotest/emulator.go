@@ -359,13 +359,7 @@ func (e *Emulator) probe() error {
 }
 
 // MustNew is like New but panics on an invalid option.
-func MustNew(opts ...Option) *Emulator {
-	e, err := New(opts...)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
+func MustNew(opts ...Option) *Emulator { return emuserver.Must(New(opts...)) }
 
 // now is the emulator's clock: the base clock plus the advanced offset. It
 // takes no lock, so a fake may call it while holding its own.

@@ -249,13 +249,7 @@ func New(opts ...Option) (*Emulator, error) {
 }
 
 // MustNew is like New but panics on an invalid option.
-func MustNew(opts ...Option) *Emulator {
-	e, err := New(opts...)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
+func MustNew(opts ...Option) *Emulator { return emuserver.Must(New(opts...)) }
 
 // now is the emulator's clock: the base clock plus the advanced offset.
 func (e *Emulator) now() time.Time {
