@@ -1,11 +1,14 @@
 package twiliosender_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -113,5 +116,31 @@ func TestRefusalTakesSendBack(t *testing.T) {
 	var apiErr *twilio.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != 21211 {
 		t.Fatalf("errors.As(*twilio.APIError) = %v", err)
+	}
+}
+
+// TestCallRefusalQuotingTheTwiMLHidesTheCode: the call's TwiML speaks the
+// code digit by digit; Twilio refusing it with a message that quotes the
+// TwiML must not put the spoken code in the error.
+func TestCallRefusalQuotingTheTwiMLHidesTheCode(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		b, _ := json.Marshal(map[string]any{"code": 12100, "message": "Document parse failure: " + r.PostForm.Get("Twiml"), "status": 400})
+		w.Write(b)
+	}))
+	defer srv.Close()
+	c, _ := twilio.New("VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", twilio.AuthToken(account, token), twilio.WithBaseURL(srv.URL))
+	s, _ := twiliosender.New(c, account, "+15005550006")
+	err := s.Send(t.Context(), selfhosted.Message{To: "+14155552671", Channel: provider.ChannelCall, Code: "482913", AppName: "Acme"})
+	if err == nil {
+		t.Fatal("Send: no error")
+	}
+	for _, secret := range []string{"482913", "4 8 2 9 1 3", token} {
+		if out := fmt.Sprintf("%v %+v", err, err); strings.Contains(out, secret) {
+			t.Errorf("the error %q reveals %q", out, secret)
+		}
 	}
 }
