@@ -248,7 +248,8 @@ func (s *httpSender) redact(text string, m Message) string {
 	if len(text) > 200 {
 		text = text[:200]
 	}
-	return text
+	// The cut, or the gateway itself, may leave bytes that are not UTF-8.
+	return strings.ToValidUTF8(text, "\uFFFD")
 }
 
 // redactErr returns err's text without credentials (a URL in a transport
