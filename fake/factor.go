@@ -19,7 +19,7 @@ const (
 	OpCreateEntity    Op = "create entity"
 	OpFetchEntity     Op = "fetch entity"
 	OpListEntities    Op = "list entities"
-	OpDeleteEntity    Op = "delete entity"
+	OpDeleteIdentity  Op = "delete identity"
 	OpEnrollFactor    Op = "enroll factor"
 	OpConfirmFactor   Op = "confirm factor"
 	OpUpdateFactor    Op = "update factor"
@@ -337,16 +337,16 @@ func (f *Fake) ListEntities(ctx context.Context) ([]Entity, error) {
 	return out, f.end(fault, FactorEvent{Op: OpListEntities, At: f.cfg.now()}, nil)
 }
 
-// DeleteEntity deletes identity with its factors and challenges. An
+// DeleteIdentity deletes identity with its factors and challenges. An
 // unknown identity gives ErrNotFound.
-func (f *Fake) DeleteEntity(ctx context.Context, identity string) error {
-	fault, err := f.begin(ctx, OpDeleteEntity, identity)
+func (f *Fake) DeleteIdentity(ctx context.Context, identity string) error {
+	fault, err := f.begin(ctx, OpDeleteIdentity, identity)
 	if err != nil {
 		return err
 	}
 	e := f.entityFor(identity, time.Time{}, false)
 	if e == nil {
-		err = notFound(OpDeleteEntity, "entity")
+		err = notFound(OpDeleteIdentity, "entity")
 	} else {
 		for _, fa := range e.factors {
 			delete(f.factors.byID, fa.id)
@@ -356,7 +356,7 @@ func (f *Fake) DeleteEntity(ctx context.Context, identity string) error {
 		}
 		delete(f.factors.entities, identity)
 	}
-	return f.end(fault, FactorEvent{Op: OpDeleteEntity, Identity: identity, At: f.cfg.now()}, err)
+	return f.end(fault, FactorEvent{Op: OpDeleteIdentity, Identity: identity, At: f.cfg.now()}, err)
 }
 
 // EnrollFactor creates a TOTP factor for req.Identity (creating the identity

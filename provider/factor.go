@@ -56,8 +56,8 @@ type FactorProvider interface {
 	// DeleteFactor deletes a factor; its codes no longer work.
 	DeleteFactor(ctx context.Context, identity, factorID string) error
 
-	// DeleteEntity deletes identity with all its factors and challenges.
-	DeleteEntity(ctx context.Context, identity string) error
+	// DeleteIdentity deletes identity with all its factors and challenges.
+	DeleteIdentity(ctx context.Context, identity string) error
 }
 
 // ValidIdentity reports whether s can be a factor identity: 8 to 64 ASCII

@@ -24,7 +24,7 @@ const (
 	// FetchChallenge can return.
 	keptChallenges = 20
 	// factorTTL is the store expiry of an identity's record. Factors do
-	// not expire: the record lives until DeleteEntity, and the expiry only
+	// not expire: the record lives until DeleteIdentity, and the expiry only
 	// bounds a store that no one cleans, as every Store requires one.
 	factorTTL = 100 * 365 * 24 * time.Hour
 	// challengeTTL is how long a pending challenge is reported valid.
@@ -532,9 +532,9 @@ func (p *Provider) DeleteFactor(ctx context.Context, identity, factorID string) 
 	})
 }
 
-// DeleteEntity deletes the identity with all its factors and challenges
+// DeleteIdentity deletes the identity with all its factors and challenges
 // (under the primary key's name and, after a rotation, older ones).
-func (p *Provider) DeleteEntity(ctx context.Context, identity string) error {
+func (p *Provider) DeleteIdentity(ctx context.Context, identity string) error {
 	found := false
 	for {
 		key, r, rec, from, err := p.loadAny(ctx, OpDelete, identity)

@@ -486,10 +486,10 @@ func TestFactorKeyRotation(t *testing.T) {
 	if err := rotated.Rekey(ctx, "user-0003-nobody"); !errors.Is(err, provider.ErrNotFound) {
 		t.Fatalf("Rekey of an unknown identity: %v, want ErrNotFound", err)
 	}
-	if err := rotated.DeleteEntity(ctx, identity); err != nil {
+	if err := rotated.DeleteIdentity(ctx, identity); err != nil {
 		t.Fatal(err)
 	}
-	if err := rotated.DeleteEntity(ctx, identity); !errors.Is(err, provider.ErrNotFound) {
-		t.Fatalf("DeleteEntity twice: %v, want ErrNotFound", err)
+	if err := rotated.DeleteIdentity(ctx, identity); !errors.Is(err, provider.ErrNotFound) {
+		t.Fatalf("DeleteIdentity twice: %v, want ErrNotFound", err)
 	}
 }

@@ -50,7 +50,7 @@ const (
 	opCreateEntity    = "create entity"
 	opFetchEntity     = "fetch entity"
 	opListEntities    = "list entities"
-	opDeleteEntity    = "delete entity"
+	opDeleteIdentity  = "delete identity"
 	opEnrollFactor    = "enroll factor"
 	opConfirmFactor   = "confirm factor"
 	opUpdateFactor    = "update factor"
@@ -127,16 +127,16 @@ func (c *Client) ListEntities(ctx context.Context, opts ListOptions) ([]Entity, 
 	return out, err
 }
 
-// DeleteEntity deletes identity with all its factors and challenges, with
+// DeleteIdentity deletes identity with all its factors and challenges, with
 // DELETE /v2/Services/{ServiceSid}/Entities/{Identity}.
 //
 // API: https://www.twilio.com/docs/verify/api/entity#delete-an-entity-resource
-func (c *Client) DeleteEntity(ctx context.Context, identity string) error {
-	path, err := c.entityPath(opDeleteEntity, identity)
+func (c *Client) DeleteIdentity(ctx context.Context, identity string) error {
+	path, err := c.entityPath(opDeleteIdentity, identity)
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, call{op: opDeleteEntity, method: http.MethodDelete, path: path, ok: []int{http.StatusNoContent, http.StatusOK}}, nil)
+	return c.do(ctx, call{op: opDeleteIdentity, method: http.MethodDelete, path: path, ok: []int{http.StatusNoContent, http.StatusOK}}, nil)
 }
 
 // list GETs path and the pages after it. key names the array in each

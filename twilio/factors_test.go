@@ -454,7 +454,7 @@ func TestClient_EntitiesAndPaging(t *testing.T) {
 	if err != nil || up.FriendlyName != "Renamed" {
 		t.Fatalf("UpdateFactor rename: %v %v", up, err)
 	}
-	if err := c.DeleteEntity(ctx, "user-0000-0003"); err != nil {
+	if err := c.DeleteIdentity(ctx, "user-0000-0003"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.FetchEntity(ctx, "user-0000-0003"); !errors.Is(err, provider.ErrNotFound) {

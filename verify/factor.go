@@ -318,7 +318,7 @@ func (c *Client) DeleteFactor(ctx context.Context, identity, factorID string) er
 // identity.
 func (c *Client) DeleteIdentity(ctx context.Context, identity string) error {
 	_, err := factorCall(ctx, c, "delete identity", identity, nil, nil, nil, func(fp provider.FactorProvider) (struct{}, error) {
-		return struct{}{}, fp.DeleteEntity(ctx, identity)
+		return struct{}{}, fp.DeleteIdentity(ctx, identity)
 	})
 	return err
 }

@@ -183,7 +183,7 @@ var factorRules = []FactorRule{
 	{"UnverifiedCannotBeChallenged", "A challenge of an unverified factor fails with ErrInvalidRequest.", checkUnverifiedChallenge},
 	{"UnknownIDsNotFound", "Fetch, confirm, challenge and delete of an unknown factor, or of another identity's factor, fail with ErrNotFound; an unknown challenge too.", checkUnknownIDs},
 	{"DeletedFactorIsGone", "A deleted factor is gone: fetch, challenge and delete fail with ErrNotFound, list omits it, and its codes no longer work.", checkDeletedFactor},
-	{"DeleteEntityDeletesAll", "Deleting an identity deletes all its factors.", checkDeleteEntity},
+	{"DeleteIdentityDeletesAll", "Deleting an identity deletes all its factors.", checkDeleteIdentity},
 	{"ListFactors", "ListFactors returns the identity's factors, oldest first, and only them; an unknown identity has none.", checkListFactors},
 	{"FetchChallenge", "FetchChallenge returns a challenge as ChallengeFactor reported it.", checkFetchChallenge},
 	{"InvalidInputIsInvalidRequest", "A malformed identity, friendly name, configuration or code fails with ErrInvalidRequest before anything happens.", checkFactorInvalid},
@@ -683,7 +683,7 @@ func checkDeletedFactor(ctx context.Context, h FactorHarness, fp provider.Factor
 	return nil
 }
 
-func checkDeleteEntity(ctx context.Context, h FactorHarness, fp provider.FactorProvider, _ FactorLimits) error {
+func checkDeleteIdentity(ctx context.Context, h FactorHarness, fp provider.FactorProvider, _ FactorLimits) error {
 	a, err := verified(ctx, h, fp, identity)
 	if err != nil {
 		return err
@@ -691,21 +691,21 @@ func checkDeleteEntity(ctx context.Context, h FactorHarness, fp provider.FactorP
 	if _, err := enroll(ctx, fp, identity, "second"); err != nil {
 		return err
 	}
-	if err := fp.DeleteEntity(ctx, identity); err != nil {
-		return fmt.Errorf("DeleteEntity: %w", err)
+	if err := fp.DeleteIdentity(ctx, identity); err != nil {
+		return fmt.Errorf("DeleteIdentity: %w", err)
 	}
 	list, err := fp.ListFactors(ctx, identity)
 	if err != nil {
-		return fmt.Errorf("ListFactors after DeleteEntity: %w", err)
+		return fmt.Errorf("ListFactors after DeleteIdentity: %w", err)
 	}
 	if len(list) != 0 {
-		return fmt.Errorf("ListFactors after DeleteEntity: %d factors, want 0", len(list))
+		return fmt.Errorf("ListFactors after DeleteIdentity: %d factors, want 0", len(list))
 	}
 	if _, err := challenge(ctx, h, fp, a, 0); !errors.Is(err, provider.ErrNotFound) {
-		return fmt.Errorf("ChallengeFactor after DeleteEntity: got %v, want ErrNotFound", err)
+		return fmt.Errorf("ChallengeFactor after DeleteIdentity: got %v, want ErrNotFound", err)
 	}
-	if err := fp.DeleteEntity(ctx, identity); !errors.Is(err, provider.ErrNotFound) {
-		return fmt.Errorf("DeleteEntity twice: got %v, want ErrNotFound", err)
+	if err := fp.DeleteIdentity(ctx, identity); !errors.Is(err, provider.ErrNotFound) {
+		return fmt.Errorf("DeleteIdentity twice: got %v, want ErrNotFound", err)
 	}
 	return nil
 }
@@ -816,10 +816,10 @@ func checkFactorCanceled(ctx context.Context, h FactorHarness, fp provider.Facto
 			_, err := fp.ChallengeFactor(cctx, provider.ChallengeRequest{Identity: identity, FactorID: e.ID, Code: code})
 			return err
 		},
-		"FetchFactor":  func() error { _, err := fp.FetchFactor(cctx, identity, e.ID); return err },
-		"ListFactors":  func() error { _, err := fp.ListFactors(cctx, identity); return err },
-		"DeleteFactor": func() error { return fp.DeleteFactor(cctx, identity, e.ID) },
-		"DeleteEntity": func() error { return fp.DeleteEntity(cctx, identity) },
+		"FetchFactor":    func() error { _, err := fp.FetchFactor(cctx, identity, e.ID); return err },
+		"ListFactors":    func() error { _, err := fp.ListFactors(cctx, identity); return err },
+		"DeleteFactor":   func() error { return fp.DeleteFactor(cctx, identity, e.ID) },
+		"DeleteIdentity": func() error { return fp.DeleteIdentity(cctx, identity) },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, context.Canceled) {
@@ -852,7 +852,7 @@ func checkFactorConcurrent(ctx context.Context, h FactorHarness, fp provider.Fac
 				errs <- err
 				return
 			}
-			if err := fp.DeleteEntity(ctx, id); err != nil {
+			if err := fp.DeleteIdentity(ctx, id); err != nil {
 				errs <- err
 			}
 		})

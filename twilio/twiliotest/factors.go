@@ -271,7 +271,7 @@ func (e *Emulator) fetchEntity(w http.ResponseWriter, r *http.Request, s *servic
 }
 
 func (e *Emulator) deleteEntity(w http.ResponseWriter, r *http.Request, s *service, id string) {
-	e.reply(w, r, s.factors.DeleteEntity(r.Context(), id), http.StatusNoContent, nil)
+	e.reply(w, r, s.factors.DeleteIdentity(r.Context(), id), http.StatusNoContent, nil)
 }
 
 func (e *Emulator) listEntities(w http.ResponseWriter, r *http.Request, s *service, id string) {
