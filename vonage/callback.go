@@ -132,15 +132,43 @@ func DecodeCallback(body []byte) (Callback, error) {
 	return c, nil
 }
 
+// The freshness rules of ParseCallback.
+const (
+	// DefaultCallbackMaxAge is how old (from its iat) a callback's token
+	// may be, unless WithCallbackMaxAge says otherwise: Vonage signs each
+	// callback when it sends it.
+	DefaultCallbackMaxAge = 5 * time.Minute
+	// CallbackClockSkew is how far a token's iat may be ahead of the
+	// receiver's clock, and how long after its exp it is still accepted.
+	CallbackClockSkew = time.Minute
+)
+
 // ParseCallback reads a callback request and checks its signature: Vonage
 // signs webhooks with a JWT in the Authorization header (HS256, keyed with
-// the account's signature secret); an expired token is refused, and when
-// the token carries a payload_hash claim it must be the SHA-256 of the
-// body. Every failure is ErrBadCallback; answer it with 401 and Vonage
-// retries. The body is read up to 64 KiB.
-func ParseCallback(r *http.Request, signatureSecret []byte) (Callback, error) {
+// the account's signature secret). The token must be bound to the body
+// and fresh, or the callback is refused:
+//
+//   - its payload_hash claim must be the SHA-256 (hex) of the body, so a
+//     token cannot vouch for another body;
+//   - its iat claim must be present, at most DefaultCallbackMaxAge old (or
+//     WithCallbackMaxAge's) and at most CallbackClockSkew ahead of the
+//     clock, so an old token (Vonage's carry no exp by default) cannot be
+//     replayed;
+//   - an exp claim, when present, must not have passed (CallbackClockSkew
+//     allowed).
+//
+// Every failure is ErrBadCallback; answer it with 401 and Vonage retries.
+// The body is read up to 64 KiB. The receiver's clock must be right to
+// within CallbackClockSkew.
+func ParseCallback(r *http.Request, signatureSecret []byte, opts ...CallbackOption) (Callback, error) {
 	if len(signatureSecret) == 0 {
 		return Callback{}, errors.New("vonage: ParseCallback: empty signature secret")
+	}
+	cfg := callbackConfig{now: time.Now, maxAge: DefaultCallbackMaxAge}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
@@ -150,19 +178,28 @@ func ParseCallback(r *http.Request, signatureSecret []byte) (Callback, error) {
 	if err != nil || len(body) > maxCallback {
 		return Callback{}, ErrBadCallback
 	}
-	claims := jwt.MapClaims{}
-	_, err = jwt.ParseWithClaims(tok, claims, func(*jwt.Token) (any, error) { return signatureSecret, nil },
-		jwt.WithValidMethods([]string{"HS256"}))
+	var claims struct {
+		jwt.RegisteredClaims
+		PayloadHash *string `json:"payload_hash"`
+	}
+	_, err = jwt.ParseWithClaims(tok, &claims, func(*jwt.Token) (any, error) { return signatureSecret, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(cfg.now), jwt.WithLeeway(CallbackClockSkew),
+		jwt.WithIssuedAt())
 	if err != nil {
 		return Callback{}, ErrBadCallback
 	}
-	if h, ok := claims["payload_hash"]; ok {
-		want, _ := h.(string)
-		sum := sha256.Sum256(body)
-		got := hex.EncodeToString(sum[:])
-		if !hmac.Equal([]byte(strings.ToLower(want)), []byte(got)) {
-			return Callback{}, ErrBadCallback
-		}
+	// Freshness: iat is required, not older than maxAge.
+	if claims.IssuedAt == nil || cfg.now().Sub(claims.IssuedAt.Time) > cfg.maxAge {
+		return Callback{}, ErrBadCallback
+	}
+	// Binding: payload_hash is required and must be the body's.
+	if claims.PayloadHash == nil {
+		return Callback{}, ErrBadCallback
+	}
+	sum := sha256.Sum256(body)
+	got := hex.EncodeToString(sum[:])
+	if !hmac.Equal([]byte(strings.ToLower(*claims.PayloadHash)), []byte(got)) {
+		return Callback{}, ErrBadCallback
 	}
 	return DecodeCallback(body)
 }
@@ -184,4 +221,30 @@ func SignCallback(body, signatureSecret []byte, now time.Time) (string, error) {
 		return "", errors.New("vonage: signing the callback failed")
 	}
 	return "Bearer " + s, nil
+}
+
+// CallbackOption configures ParseCallback.
+type CallbackOption func(*callbackConfig)
+
+type callbackConfig struct {
+	now    func() time.Time
+	maxAge time.Duration
+}
+
+// WithCallbackClock makes ParseCallback read the time from now instead of
+// time.Now, for tests with a moved clock.
+func WithCallbackClock(now func() time.Time) CallbackOption {
+	return func(c *callbackConfig) { c.now = now }
+}
+
+// WithCallbackMaxAge sets how old (from its iat) a callback's token may
+// be; the default is DefaultCallbackMaxAge. A longer age widens the window
+// in which a captured callback can be replayed; d of zero or less keeps
+// the default.
+func WithCallbackMaxAge(d time.Duration) CallbackOption {
+	return func(c *callbackConfig) {
+		if d > 0 {
+			c.maxAge = d
+		}
+	}
 }

@@ -1,7 +1,10 @@
 package vonage_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/vonage"
@@ -166,5 +170,84 @@ func TestCodelessStep(t *testing.T) {
 	next(t, got, bad) // the summary
 	if err := srv.Respond(id, true); !errors.Is(err, vonagetest.ErrNoSuchRequest) {
 		t.Errorf("Respond after the end: %v", err)
+	}
+}
+
+// signClaims signs claims as Vonage's webhook tokens are signed (HS256
+// with the signature secret), for tokens SignCallback does not make.
+func signClaims(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "Bearer " + s
+}
+
+// TestParseCallbackNeedsBindingAndFreshness is the regression test for a
+// forged silent-auth approval: a correctly signed token that carries no
+// payload_hash (so it is not bound to the body) or no iat, or whose iat is
+// older than the allowed age or further in the future than the skew, must
+// be refused even when it has no exp — a year-old token once approved any
+// body put beside it.
+func TestParseCallbackNeedsBindingAndFreshness(t *testing.T) {
+	t.Parallel()
+	body := `{"type":"event","request_id":"` + reqID + `","status":"completed","channel":"silent_auth"}`
+	sum := sha256.Sum256([]byte(body))
+	hash := hex.EncodeToString(sum[:])
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) int64 { return now.Add(d).Unix() }
+	for name, tc := range map[string]struct {
+		claims jwt.MapClaims
+		ok     bool
+	}{
+		"fresh, bound":                        {jwt.MapClaims{"iat": at(0), "payload_hash": hash}, true},
+		"4 minutes old, no exp":               {jwt.MapClaims{"iat": at(-4 * time.Minute), "payload_hash": hash}, true},
+		"iat 30s ahead (within the skew)":     {jwt.MapClaims{"iat": at(30 * time.Second), "payload_hash": hash}, true},
+		"a year old, no exp, no payload_hash": {jwt.MapClaims{"iat": at(-365 * 24 * time.Hour)}, false},
+		"a year old, no exp, bound":           {jwt.MapClaims{"iat": at(-365 * 24 * time.Hour), "payload_hash": hash}, false},
+		"a year old, exp far ahead":           {jwt.MapClaims{"iat": at(-365 * 24 * time.Hour), "exp": at(time.Hour), "payload_hash": hash}, false},
+		"fresh, no payload_hash":              {jwt.MapClaims{"iat": at(0)}, false},
+		"fresh, payload_hash not a string":    {jwt.MapClaims{"iat": at(0), "payload_hash": 42}, false},
+		"no iat":                              {jwt.MapClaims{"payload_hash": hash}, false},
+		"no iat, exp ahead":                   {jwt.MapClaims{"exp": at(time.Minute), "payload_hash": hash}, false},
+		"iat 10 minutes old":                  {jwt.MapClaims{"iat": at(-10 * time.Minute), "payload_hash": hash}, false},
+		"iat 2 minutes ahead (past the skew)": {jwt.MapClaims{"iat": at(2 * time.Minute), "payload_hash": hash}, false},
+		"no claims at all":                    {jwt.MapClaims{}, false},
+	} {
+		r := httptest.NewRequest("POST", "/webhook", strings.NewReader(body))
+		r.Header.Set("Authorization", signClaims(t, tc.claims))
+		_, err := vonage.ParseCallback(r, secret, vonage.WithCallbackClock(func() time.Time { return now }))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok %v", name, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, vonage.ErrBadCallback) {
+			t.Errorf("%s: err = %v, not ErrBadCallback", name, err)
+		}
+	}
+}
+
+// TestParseCallbackMaxAge checks that WithCallbackMaxAge widens and
+// narrows the age a token may have.
+func TestParseCallbackMaxAge(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"type":"summary","request_id":"` + reqID + `","status":"completed"}`)
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	sum := sha256.Sum256(body)
+	tok := signClaims(t, jwt.MapClaims{"iat": now.Add(-20 * time.Minute).Unix(), "payload_hash": hex.EncodeToString(sum[:])})
+	clock := vonage.WithCallbackClock(func() time.Time { return now })
+	for _, tc := range []struct {
+		opts []vonage.CallbackOption
+		ok   bool
+	}{
+		{[]vonage.CallbackOption{clock}, false},
+		{[]vonage.CallbackOption{clock, vonage.WithCallbackMaxAge(30 * time.Minute)}, true},
+		{[]vonage.CallbackOption{clock, vonage.WithCallbackMaxAge(10 * time.Minute)}, false},
+	} {
+		r := httptest.NewRequest("POST", "/webhook", bytes.NewReader(body))
+		r.Header.Set("Authorization", tok)
+		if _, err := vonage.ParseCallback(r, secret, tc.opts...); (err == nil) != tc.ok {
+			t.Errorf("%d options: err = %v, want ok %v", len(tc.opts), err, tc.ok)
+		}
 	}
 }

@@ -36,7 +36,8 @@
 //   - There is no status look-up: the client is not a provider.Fetcher.
 //     Vonage reports outcomes (completed, failed, expired, rejected) to the
 //     application's status webhook; [ParseCallback] checks a callback's
-//     signature and decodes it.
+//     signature, that its token is bound to the body (payload_hash) and
+//     fresh (iat at most 5 minutes old), and decodes it.
 //   - A start carries a workflow: an ordered list of channels, each tried
 //     after the previous one's channel timeout. The neutral channels map to
 //     Vonage's (call is voice, sna is silent_auth); auto uses the

@@ -17,7 +17,7 @@ import (
 // callbackURL, as Vonage posts them to an application's status webhook,
 // each signed with an HS256 JWT in the Authorization header keyed with
 // signatureSecret (claims iat, exp, jti and payload_hash, the SHA-256 of
-// the body). It posts an event and a summary (status completed) when a
+// the body; iat and exp from the real clock, not the emulated one). It posts an event and a summary (status completed) when a
 // code is approved, a summary failed when the wrong-code limit ends a
 // request, and a summary expired when the last step's timeout passes.
 // Posts happen in the background, each with a 5-second timeout, and are
@@ -90,10 +90,15 @@ func (e *Emulator) finish(rq *request, outcome string, now time.Time) {
 // moment would fail and be lost.
 var callbackClient = &http.Client{Timeout: 5 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 
-// post sends the callbacks in order.
-func (e *Emulator) post(bodies []callbackJSON, now time.Time) {
+// post sends the callbacks in order. Their tokens are signed with the
+// real clock when they are sent, as Vonage signs them, not the emulated
+// clock (which tests move): a receiver checks a token's age against its
+// own clock (vonage.ParseCallback refuses one from its future or its
+// past).
+func (e *Emulator) post(bodies []callbackJSON, _ time.Time) {
 	client := callbackClient
 	for _, b := range bodies {
+		now := time.Now()
 		data, err := json.Marshal(b)
 		if err != nil {
 			return
