@@ -1,0 +1,76 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// Take implements store.Limiter: one call of the schema's take function,
+// whatever the number of limits, so one round trip. The function locks the
+// limits' counters in key order, creating absent ones, decides, and counts
+// the hit on every one or on none.
+func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Taken{}, err
+	}
+	if err := store.CheckLimits(limits); err != nil {
+		return store.Taken{}, err
+	}
+	keys := make([][]byte, len(limits))
+	maxes := make([]int64, len(limits))
+	windows := make([]int64, len(limits))
+	nwaits := make([]int32, len(limits))
+	var waits []int64
+	for i := range limits {
+		l := &limits[i]
+		keys[i] = []byte(l.Key)
+		maxes[i] = l.Max
+		windows[i] = us(l.Window)
+		nwaits[i] = int32(len(l.Waits))
+		for _, w := range l.Waits {
+			waits = append(waits, us(w))
+		}
+	}
+	if waits == nil {
+		waits = []int64{}
+	}
+	var refused int32
+	var wait int64
+	if err := s.row(ctx, s.qTake, []any{keys, maxes, windows, nwaits, waits}, &refused, &wait); err != nil {
+		return store.Taken{}, fail(ctx, "take", err, true)
+	}
+	if refused < 0 {
+		return store.Taken{OK: true, Refused: -1}, nil
+	}
+	if int(refused) >= len(limits) {
+		return store.Taken{}, store.OutcomeUnknown("take", fmt.Errorf("unexpected answer: limit %d of %d", refused, len(limits)))
+	}
+	return store.Taken{Refused: int(refused), RetryAfter: time.Duration(wait) * time.Microsecond}, nil
+}
+
+// Release implements store.Limiter: one call of the schema's release
+// function.
+func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := store.CheckLimits(limits); err != nil {
+		return err
+	}
+	keys := make([][]byte, len(limits))
+	cooldown := make([]bool, len(limits))
+	windows := make([]int64, len(limits))
+	for i := range limits {
+		keys[i] = []byte(limits[i].Key)
+		cooldown[i] = len(limits[i].Waits) > 0
+		windows[i] = us(limits[i].Window)
+	}
+	var none any
+	if err := s.row(ctx, s.qRelease, []any{keys, cooldown, windows}, &none); err != nil {
+		return fail(ctx, "release", err, true)
+	}
+	return nil
+}
