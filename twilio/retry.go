@@ -41,13 +41,16 @@ type attempt struct {
 	// when the next attempt starts or the call ends, so the previous
 	// attempt's body stays bounded by its deadline until then.
 	req *retryablehttp.Request
-	// reqBody is the request body; bodyReader hands out readers of it,
-	// the first two being br.
+	// reqBody is the request body; bodyReader hands out readers of it
+	// (see there).
 	reqBody []byte
+	// building is true while do builds the request, before the retry
+	// loop runs: nothing can be sending a body yet.
+	building bool
 	// backoffSet says rc.Backoff is a.backoff (see checkRetry).
 	backoffSet bool
-	readers    atomic.Int32
-	br         bytes.Reader
+	brUsed     atomic.Bool
+	pre, br    bytes.Reader
 	reqCtx     context.Context // the attempt, with its ClientTrace
 	cancel     context.CancelFunc
 
@@ -102,15 +105,28 @@ func (a *attempt) nextAttempt() {
 	a.req.Request = a.req.Request.WithContext(ctx)
 }
 
-// bodyReader is the request's retryablehttp.ReaderFunc. Its first call
-// (retryablehttp measuring the body) and its second (the first attempt)
-// get a.br, which is part of the attempt; every later one — a retry, or
-// the transport rewinding a request — gets a new reader, since the
-// transport may still be reading an earlier attempt's body. The readers
+// bodyReader is the request's retryablehttp.ReaderFunc. It depends on
+// no library's order or number of calls, only on the phase of the call:
+//
+//   - while do builds the request (building), nothing is sending, so
+//     every call — retryablehttp measuring the body, say — gets pre,
+//     part of the attempt, rewound;
+//   - once the retry loop runs, the first call gets br, also part of the
+//     attempt, and every later one (a retry, the transport rewinding a
+//     request) a new reader, since the transport may still be writing an
+//     earlier attempt's body. pre is never handed out again, in case the
+//     library kept the reader it measured and sent it.
+//
+// So no reader is ever shared by two users that may run at once, and the
+// common call (measure, then one attempt) allocates no reader. The readers
 // are *bytes.Reader (retryablehttp wraps them in io.NopCloser) so that the
 // transport knows the body is in memory and writes it with the headers.
 func (a *attempt) bodyReader() (io.Reader, error) {
-	if a.readers.Add(1) <= 2 {
+	if a.building {
+		a.pre.Reset(a.reqBody)
+		return &a.pre, nil
+	}
+	if !a.brUsed.Swap(true) {
 		a.br.Reset(a.reqBody)
 		return &a.br, nil
 	}

@@ -74,7 +74,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	} else if len(cl.form) > 0 {
 		target += "?" + cl.form.Encode()
 	}
-	st := &attempt{op: cl.op, method: cl.method, client: c, parent: ctx}
+	st := &attempt{op: cl.op, method: cl.method, client: c, parent: ctx, building: true}
 	st.buf = bodies.Get().(*bytes.Buffer)
 	defer st.release()
 	var raw any // no body: a GET
@@ -105,6 +105,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: beforeAttempt,
 	}
+	st.building = false
 	resp, err := st.rc.Do(req)
 	var readErr error
 	switch {
