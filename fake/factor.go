@@ -64,7 +64,7 @@ type factorConfig struct {
 	maxChecks int
 	window    time.Duration
 	issuer    string
-	onFactor  func(FactorEvent)
+	onFactor  func(context.Context, FactorEvent)
 }
 
 // Entity is an identity that has (or had) factors, as the fake holds it.
@@ -210,7 +210,7 @@ func (f *Fake) begin(ctx context.Context, op Op, identity string) (*Fault, error
 		f.factors.mu.Unlock()
 		err := fault.err(op)
 		if on := f.cfg.factor.onFactor; on != nil {
-			on(FactorEvent{Op: op, Identity: identity, Err: err, At: f.cfg.now()})
+			on(ctx, FactorEvent{Op: op, Identity: identity, Err: err, At: f.cfg.now()})
 		}
 		return nil, err
 	}
@@ -218,14 +218,14 @@ func (f *Fake) begin(ctx context.Context, op Op, identity string) (*Fault, error
 }
 
 // end releases the lock, applies a processed fault, and reports the event.
-func (f *Fake) end(fault *Fault, ev FactorEvent, err error) error {
+func (f *Fake) end(ctx context.Context, fault *Fault, ev FactorEvent, err error) error {
 	f.factors.mu.Unlock()
 	if fault != nil && err == nil {
 		err = fault.err(ev.Op)
 	}
 	if on := f.cfg.factor.onFactor; on != nil {
 		ev.Err = err
-		on(ev)
+		on(ctx, ev)
 	}
 	return err
 }
@@ -294,11 +294,11 @@ func (f *Fake) CreateEntity(ctx context.Context, identity string) (Entity, error
 	}
 	now := f.cfg.now()
 	if f.factors.entities[identity] == nil && len(f.factors.entities) >= MaxEntities {
-		return Entity{}, f.end(nil, FactorEvent{Op: OpCreateEntity, Identity: identity, At: now},
+		return Entity{}, f.end(ctx, nil, FactorEvent{Op: OpCreateEntity, Identity: identity, At: now},
 			factorErr(OpCreateEntity, provider.ErrRateLimited, ReasonThrottled, "the fake holds the most identities it may"))
 	}
 	out := f.entityFor(identity, now, true).Entity
-	return out, f.end(fault, FactorEvent{Op: OpCreateEntity, Identity: identity, At: now}, nil)
+	return out, f.end(ctx, fault, FactorEvent{Op: OpCreateEntity, Identity: identity, At: now}, nil)
 }
 
 // FetchEntity returns the entity of identity.
@@ -314,7 +314,7 @@ func (f *Fake) FetchEntity(ctx context.Context, identity string) (Entity, error)
 	} else {
 		out = e.Entity
 	}
-	return out, f.end(fault, FactorEvent{Op: OpFetchEntity, Identity: identity, At: f.cfg.now()}, err)
+	return out, f.end(ctx, fault, FactorEvent{Op: OpFetchEntity, Identity: identity, At: f.cfg.now()}, err)
 }
 
 // ListEntities returns every entity, oldest first.
@@ -334,7 +334,7 @@ func (f *Fake) ListEntities(ctx context.Context) ([]Entity, error) {
 		out = append(out, e.Entity)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, f.end(fault, FactorEvent{Op: OpListEntities, At: f.cfg.now()}, nil)
+	return out, f.end(ctx, fault, FactorEvent{Op: OpListEntities, At: f.cfg.now()}, nil)
 }
 
 // DeleteIdentity deletes identity with its factors and challenges. An
@@ -356,7 +356,7 @@ func (f *Fake) DeleteIdentity(ctx context.Context, identity string) error {
 		}
 		delete(f.factors.entities, identity)
 	}
-	return f.end(fault, FactorEvent{Op: OpDeleteIdentity, Identity: identity, At: f.cfg.now()}, err)
+	return f.end(ctx, fault, FactorEvent{Op: OpDeleteIdentity, Identity: identity, At: f.cfg.now()}, err)
 }
 
 // EnrollFactor creates a TOTP factor for req.Identity (creating the identity
@@ -404,15 +404,15 @@ func (f *Fake) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (pr
 	}
 	uri, uerr := totp.URI(f.fcfg().issuer, req.FriendlyName, secret, cfg)
 	if uerr != nil {
-		return provider.Enrollment{}, f.end(nil, FactorEvent{Op: op, Identity: req.Identity, At: now}, invalidFactor(op, uerr.Error()))
+		return provider.Enrollment{}, f.end(ctx, nil, FactorEvent{Op: op, Identity: req.Identity, At: now}, invalidFactor(op, uerr.Error()))
 	}
 	e := f.factors.entities[req.Identity]
 	switch {
 	case e == nil && len(f.factors.entities) >= MaxEntities:
-		return provider.Enrollment{}, f.end(nil, FactorEvent{Op: op, Identity: req.Identity, At: now},
+		return provider.Enrollment{}, f.end(ctx, nil, FactorEvent{Op: op, Identity: req.Identity, At: now},
 			factorErr(op, provider.ErrRateLimited, ReasonThrottled, "the fake holds the most identities it may"))
 	case e != nil && len(e.factors) >= MaxFactorsPerIdentity:
-		return provider.Enrollment{}, f.end(nil, FactorEvent{Op: op, Identity: req.Identity, At: now},
+		return provider.Enrollment{}, f.end(ctx, nil, FactorEvent{Op: op, Identity: req.Identity, At: now},
 			invalidFactor(op, "the identity has the most factors it may; delete one first"))
 	}
 	e = f.entityFor(req.Identity, now, true)
@@ -424,7 +424,7 @@ func (f *Fake) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (pr
 	e.factors = append(e.factors, fa)
 	f.factors.byID[fa.id] = fa
 	out := provider.Enrollment{Factor: fa.public(), Secret: totp.EncodeSecret(secret), URI: uri}
-	err = f.end(fault, FactorEvent{Op: op, Identity: req.Identity, FactorID: fa.id, FactorStatus: fa.status, At: now}, nil)
+	err = f.end(ctx, fault, FactorEvent{Op: op, Identity: req.Identity, FactorID: fa.id, FactorStatus: fa.status, At: now}, nil)
 	if err != nil {
 		return provider.Enrollment{}, err
 	}
@@ -564,7 +564,7 @@ func (f *Fake) UpdateFactor(ctx context.Context, identity, id string, u FactorUp
 	if fa != nil {
 		ev.FactorStatus = fa.status
 	}
-	if err = f.end(fault, ev, err); err != nil {
+	if err = f.end(ctx, fault, ev, err); err != nil {
 		return provider.Factor{}, err
 	}
 	return out, nil
@@ -581,7 +581,7 @@ func (f *Fake) FetchFactor(ctx context.Context, identity, id string) (provider.F
 	if err == nil {
 		out = fa.public()
 	}
-	if err = f.end(fault, FactorEvent{Op: OpFetchFactor, Identity: identity, FactorID: id, FactorStatus: out.Status, At: f.cfg.now()}, err); err != nil {
+	if err = f.end(ctx, fault, FactorEvent{Op: OpFetchFactor, Identity: identity, FactorID: id, FactorStatus: out.Status, At: f.cfg.now()}, err); err != nil {
 		return provider.Factor{}, err
 	}
 	return out, nil
@@ -599,7 +599,7 @@ func (f *Fake) ListFactors(ctx context.Context, identity string) ([]provider.Fac
 			out = append(out, fa.public())
 		}
 	}
-	if err = f.end(fault, FactorEvent{Op: OpListFactors, Identity: identity, At: f.cfg.now()}, nil); err != nil {
+	if err = f.end(ctx, fault, FactorEvent{Op: OpListFactors, Identity: identity, At: f.cfg.now()}, nil); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -622,7 +622,7 @@ func (f *Fake) DeleteFactor(ctx context.Context, identity, id string) error {
 			}
 		}
 	}
-	return f.end(fault, FactorEvent{Op: OpDeleteFactor, Identity: identity, FactorID: id, At: f.cfg.now()}, err)
+	return f.end(ctx, fault, FactorEvent{Op: OpDeleteFactor, Identity: identity, FactorID: id, At: f.cfg.now()}, err)
 }
 
 // ChallengeFactor checks req.Code for a verified factor and records the
@@ -681,7 +681,7 @@ func (f *Fake) ChallengeFactor(ctx context.Context, req provider.ChallengeReques
 			out = c.c
 		}
 	}
-	if err = f.end(fault, FactorEvent{Op: op, Identity: req.Identity, FactorID: req.FactorID, ChallengeID: out.ID, ChallengeStatus: out.Status, At: now}, err); err != nil {
+	if err = f.end(ctx, fault, FactorEvent{Op: op, Identity: req.Identity, FactorID: req.FactorID, ChallengeID: out.ID, ChallengeStatus: out.Status, At: now}, err); err != nil {
 		return provider.Challenge{}, err
 	}
 	return out, nil
@@ -721,7 +721,7 @@ func (f *Fake) UpdateChallenge(ctx context.Context, identity, id, code string) (
 			out = c.c
 		}
 	}
-	if err = f.end(fault, FactorEvent{Op: op, Identity: identity, ChallengeID: id, ChallengeStatus: out.Status, At: now}, err); err != nil {
+	if err = f.end(ctx, fault, FactorEvent{Op: op, Identity: identity, ChallengeID: id, ChallengeStatus: out.Status, At: now}, err); err != nil {
 		return provider.Challenge{}, err
 	}
 	return out, nil
@@ -753,7 +753,7 @@ func (f *Fake) FetchChallenge(ctx context.Context, identity, id string) (provide
 	if err == nil {
 		out = c.c
 	}
-	if err = f.end(fault, FactorEvent{Op: OpFetchChallenge, Identity: identity, ChallengeID: id, ChallengeStatus: out.Status, At: now}, err); err != nil {
+	if err = f.end(ctx, fault, FactorEvent{Op: OpFetchChallenge, Identity: identity, ChallengeID: id, ChallengeStatus: out.Status, At: now}, err); err != nil {
 		return provider.Challenge{}, err
 	}
 	return out, nil
@@ -776,7 +776,7 @@ func (f *Fake) ListChallenges(ctx context.Context, identity, factorID string, st
 			}
 		}
 	}
-	if err = f.end(fault, FactorEvent{Op: OpListChallenges, Identity: identity, FactorID: factorID, At: now}, nil); err != nil {
+	if err = f.end(ctx, fault, FactorEvent{Op: OpListChallenges, Identity: identity, FactorID: factorID, At: now}, nil); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -37,8 +38,9 @@ func WithFactorIssuer(issuer string) Option {
 // WithOnFactor registers fn to be called after every factor operation
 // (enrol, confirm, challenge, fetch, list, delete), with an event that
 // carries no secret and no code. fn is called without the fake's lock held,
-// on the calling goroutine, and must be safe for concurrent use.
-func WithOnFactor(fn func(FactorEvent)) Option {
+// on the calling goroutine, with the caller's context, and must be safe for
+// concurrent use.
+func WithOnFactor(fn func(ctx context.Context, e FactorEvent)) Option {
 	return func(c *config) error {
 		if fn == nil {
 			return fmt.Errorf("fake: WithOnFactor: nil function")

@@ -118,7 +118,7 @@ func TestFake_FactorFaultsAndEvents(t *testing.T) {
 	var mu sync.Mutex
 	var events []fake.FactorEvent
 	c := fake.NewClock(start)
-	f := fake.MustNew(fake.WithClock(c.Now), fake.WithOnFactor(func(e fake.FactorEvent) {
+	f := fake.MustNew(fake.WithClock(c.Now), fake.WithOnFactor(func(_ context.Context, e fake.FactorEvent) {
 		mu.Lock()
 		events = append(events, e)
 		mu.Unlock()

@@ -192,7 +192,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	f.mu.Unlock()
 
 	if f.cfg.onSend != nil {
-		f.cfg.onSend(msg.rendered())
+		f.cfg.onSend(ctx, msg.rendered())
 	}
 	if fault != nil {
 		return provider.Verification{}, fault.err(OpStart)

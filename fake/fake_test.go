@@ -162,7 +162,7 @@ func TestOutbox(t *testing.T) {
 	var hooked []fake.Message
 	var mu sync.Mutex
 	f := fake.MustNew(fake.WithClock(clock.Now), fake.WithFixedCode("1234"), fake.WithFriendlyName("Acme"),
-		fake.WithOutboxLimit(2), fake.WithOnSend(func(m fake.Message) { mu.Lock(); hooked = append(hooked, m); mu.Unlock() }))
+		fake.WithOutboxLimit(2), fake.WithOnSend(func(_ context.Context, m fake.Message) { mu.Lock(); hooked = append(hooked, m); mu.Unlock() }))
 	if _, ok := f.LastCode(to); ok {
 		t.Fatal("LastCode before any send: ok")
 	}
@@ -624,5 +624,41 @@ func TestAfterTooManyChecks(t *testing.T) {
 	}
 	if _, err := f.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "123456"}); !errors.Is(err, provider.ErrTooManyChecks) {
 		t.Errorf("Check after the check limit: %v, want ErrTooManyChecks", err)
+	}
+}
+
+// hookKey marks the caller's context, for TestHooksGetCallerContext.
+type hookKey struct{}
+
+// TestHooksGetCallerContext checks that WithOnSend and WithOnFactor
+// receive the context of the call they report, fault or not.
+func TestHooksGetCallerContext(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []string
+	note := func(what string, ctx context.Context) {
+		mu.Lock()
+		defer mu.Unlock()
+		v, _ := ctx.Value(hookKey{}).(string)
+		seen = append(seen, what+":"+v)
+	}
+	f := fake.MustNew(
+		fake.WithOnSend(func(ctx context.Context, _ fake.Message) { note("send", ctx) }),
+		fake.WithOnFactor(func(ctx context.Context, e fake.FactorEvent) { note(string(e.Op), ctx) }))
+	ctx := context.WithValue(context.Background(), hookKey{}, "caller")
+	if _, err := f.Start(ctx, sms(to)); err != nil {
+		t.Fatal(err)
+	}
+	const id = "user-00000001"
+	if _, err := f.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"}); err != nil {
+		t.Fatal(err)
+	}
+	f.InjectFault(fake.Fault{Op: fake.OpListFactors, To: id, Err: provider.ErrUnavailable})
+	if _, err := f.ListFactors(ctx, id); !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("injected fault: %v", err)
+	}
+	want := []string{"send:caller", string(fake.OpEnrollFactor) + ":caller", string(fake.OpListFactors) + ":caller"}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("hooks saw (-want +got):\n%s", diff)
 	}
 }

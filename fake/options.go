@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -46,7 +47,7 @@ type config struct {
 	friendlyName string
 	outboxLimit  int
 	disabled     map[provider.Channel]bool
-	onSend       func(Message)
+	onSend       func(context.Context, Message)
 	factor       factorConfig // see factor_options.go
 
 	idPrefix, attemptPrefix string    // see WithIDPrefixes
@@ -267,9 +268,9 @@ func checkPrefixes(option string, prefixes ...string) error {
 
 // WithOnSend registers fn to be called with every message the fake sends,
 // after it is added to the outbox. fn is called without the fake's lock
-// held, from the goroutine that called Start, and must be safe for
-// concurrent use.
-func WithOnSend(fn func(Message)) Option {
+// held, from the goroutine that called Start, with Start's context, and
+// must be safe for concurrent use.
+func WithOnSend(fn func(ctx context.Context, m Message)) Option {
 	return func(c *config) error {
 		if fn == nil {
 			return fmt.Errorf("fake: WithOnSend: nil function")

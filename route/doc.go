@@ -6,7 +6,7 @@
 //	r, err := route.New([]route.Route{
 //		{Name: "twilio", Provider: tw},                   // primary
 //		{Name: "vonage", Provider: vg},                   // fallback
-//	}, route.WithHook(func(e route.Event) { ... }))
+//	}, route.WithHook(func(ctx context.Context, e route.Event) { ... }))
 //	client, err := verify.New(r)
 //
 // # Failover: only when nothing can have been sent

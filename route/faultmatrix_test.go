@@ -133,7 +133,7 @@ func TestFaultMatrix(t *testing.T) {
 				}
 				var events []route.Event
 				var evMu sync.Mutex
-				r, err := route.New(routes, route.WithHook(func(e route.Event) { evMu.Lock(); events = append(events, e); evMu.Unlock() }))
+				r, err := route.New(routes, route.WithHook(func(_ context.Context, e route.Event) { evMu.Lock(); events = append(events, e); evMu.Unlock() }))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -74,7 +74,7 @@ type Router struct {
 	routes []route
 	byName map[string]int
 	caps   provider.Capabilities
-	hook   func(Event)
+	hook   func(context.Context, Event)
 	logger *slog.Logger
 	now    func() time.Time
 	sticky time.Duration
@@ -99,7 +99,7 @@ type route struct {
 type Option func(*config) error
 
 type config struct {
-	hook    func(Event)
+	hook    func(context.Context, Event)
 	logger  *slog.Logger
 	now     func() time.Time
 	sticky  time.Duration
@@ -109,8 +109,10 @@ type config struct {
 }
 
 // WithHook makes the Router call fn after every call to a route, on the
-// calling goroutine. fn must be safe for concurrent use and quick.
-func WithHook(fn func(Event)) Option {
+// calling goroutine, with the caller's context (so that a tracer or a
+// request-scoped logger sees the call it belongs to). fn must be safe for
+// concurrent use and quick.
+func WithHook(fn func(ctx context.Context, e Event)) Option {
 	return func(c *config) error {
 		if fn == nil {
 			return errors.New("route: WithHook: nil function")
@@ -577,7 +579,7 @@ func (r *Router) report(ctx context.Context, op, name, id string, err error, ove
 	}
 	d := time.Since(t0)
 	if r.hook != nil {
-		r.hook(Event{Op: op, Route: name, ID: id, Err: err, FailedOver: over, Duration: d})
+		r.hook(ctx, Event{Op: op, Route: name, ID: id, Err: err, FailedOver: over, Duration: d})
 	}
 	if r.logger != nil {
 		level, msg := slog.LevelDebug, "route call"

@@ -113,7 +113,7 @@ func TestReporting(t *testing.T) {
 	var events []route.Event
 	var buf bytes.Buffer
 	r, _ := route.New([]route.Route{{Name: "a", Provider: a}, {Name: "b", Provider: b}},
-		route.WithHook(func(e route.Event) { events = append(events, e) }),
+		route.WithHook(func(_ context.Context, e route.Event) { events = append(events, e) }),
 		route.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ctx := context.Background()
 	v, err := r.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
@@ -333,5 +333,34 @@ func TestNoFailoverAfterTheCallersDeadline(t *testing.T) {
 		if n := spy2.count("start"); n != 0 {
 			t.Errorf("%v: the second route saw %d starts, want 0", cerr, n)
 		}
+	}
+}
+
+// ctxKey marks the caller's context, for TestHookContext.
+type ctxKey struct{}
+
+// TestHookContext checks that the hook receives the caller's context, so
+// that a tracer or a request-scoped logger sees the call it belongs to.
+func TestHookContext(t *testing.T) {
+	t.Parallel()
+	var seen []any
+	r, err := route.New([]route.Route{{Name: "a", Provider: fake.MustNew()}},
+		route.WithHook(func(ctx context.Context, _ route.Event) { seen = append(seen, ctx.Value(ctxKey{})) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.WithValue(context.Background(), ctxKey{}, "caller")
+	v, err := r.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "000000"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Cancel(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]any{"caller", "caller", "caller"}, seen); diff != "" {
+		t.Errorf("contexts the hook saw (-want +got):\n%s", diff)
 	}
 }

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +43,7 @@ type Client struct {
 	waitMin   time.Duration
 	waitMax   time.Duration
 	logger    *slog.Logger
-	retryHook func(RetryEvent)
+	retryHook func(context.Context, RetryEvent)
 	now       func() time.Time
 	postRetry POSTRetryPolicy
 	// verificationsURL and checkURL are the URLs of Start and Check,

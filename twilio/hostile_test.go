@@ -180,7 +180,7 @@ func TestSecretsSweep(t *testing.T) {
 				base, stop = srv.URL, srv.Close
 			}
 			p, err := twilio.New(serviceSID, creds, append([]twilio.Option{twilio.WithBaseURL(base), twilio.WithRetries(1), twilio.WithRetryWait(0, 0),
-				twilio.WithLogger(logger), twilio.WithRetryHook(func(e twilio.RetryEvent) { keep(fmt.Sprintf("%v %+v", e, e)) })}, f.opts...)...)
+				twilio.WithLogger(logger), twilio.WithRetryHook(func(_ context.Context, e twilio.RetryEvent) { keep(fmt.Sprintf("%v %+v", e, e)) })}, f.opts...)...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -24,7 +25,7 @@ type config struct {
 	waitMax    time.Duration
 	uaSuffix   string
 	logger     *slog.Logger
-	retryHook  func(RetryEvent)
+	retryHook  func(context.Context, RetryEvent)
 	now        func() time.Time
 	postRetry  POSTRetryPolicy
 }
@@ -153,7 +154,7 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithRetryHook makes the client call fn before each retry, on the calling
 // goroutine. fn must be safe for concurrent use.
-func WithRetryHook(fn func(RetryEvent)) Option {
+func WithRetryHook(fn func(ctx context.Context, e RetryEvent)) Option {
 	return func(c *config) error { return httpopt.SetRetryHook("twilio", fn, &c.retryHook) }
 }
 

@@ -154,7 +154,7 @@ func beforeAttempt(l retryablehttp.Logger, req *http.Request, i int) {
 	}
 }
 
-func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
+func (a *attempt) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
 	a.body, a.read = nil, false
 	if !a.Begin(i) {
 		return
@@ -169,7 +169,7 @@ func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) 
 			slog.Duration("wait", ev.Wait), slog.String("reason", ev.Reason))
 	}
 	if c.retryHook != nil {
-		c.retryHook(ev)
+		c.retryHook(req.Context(), ev)
 	}
 }
 

@@ -121,7 +121,7 @@ func TestRetryPolicy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var mu sync.Mutex
 			var events []twilio.RetryEvent
-			mux, c := setup(t, append([]twilio.Option{twilio.WithRetries(retries), twilio.WithRetryHook(func(e twilio.RetryEvent) {
+			mux, c := setup(t, append([]twilio.Option{twilio.WithRetries(retries), twilio.WithRetryHook(func(_ context.Context, e twilio.RetryEvent) {
 				mu.Lock()
 				events = append(events, e)
 				mu.Unlock()
@@ -175,7 +175,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 				c, err := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken),
 					twilio.WithBaseURL("http://127.0.0.1:1"), twilio.WithHTTPClient(&http.Client{Transport: handlerTransport{h}}),
 					twilio.WithRetryWait(time.Hour, time.Hour), // only Retry-After can make the wait short
-					twilio.WithRetryHook(func(e twilio.RetryEvent) { waits = append(waits, e.Wait) }))
+					twilio.WithRetryHook(func(_ context.Context, e twilio.RetryEvent) { waits = append(waits, e.Wait) }))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -312,7 +312,7 @@ func TestDialFailureIsRetried(t *testing.T) {
 	var reasons []string
 	c, err := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), twilio.WithBaseURL(srv.URL),
 		twilio.WithHTTPClient(&http.Client{Transport: tr}), twilio.WithRetryWait(0, 0), twilio.WithRetries(3),
-		twilio.WithRetryHook(func(e twilio.RetryEvent) { reasons = append(reasons, e.Reason) }))
+		twilio.WithRetryHook(func(_ context.Context, e twilio.RetryEvent) { reasons = append(reasons, e.Reason) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,6 +327,9 @@ func TestDialFailureIsRetried(t *testing.T) {
 	}
 }
 
+// callerKey marks the caller's context, for the retry hook.
+type callerKey struct{}
+
 // TestConnectionRefused points the client at a closed port: every attempt
 // fails to dial, so the request never left and the error is
 // ErrUnavailable, not ErrOutcomeUnknown.
@@ -335,8 +338,12 @@ func TestConnectionRefused(t *testing.T) {
 	// freed by closing a listener is not: another test can take it.)
 	var retries atomic.Int32
 	c, _ := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), twilio.WithBaseURL("http://127.0.0.1:0"),
-		twilio.WithRetryWait(0, 0), twilio.WithRetries(2), twilio.WithRetryHook(func(twilio.RetryEvent) { retries.Add(1) }))
-	err := check(c)
+		twilio.WithRetryWait(0, 0), twilio.WithRetries(2), twilio.WithRetryHook(func(ctx context.Context, _ twilio.RetryEvent) {
+			if ctx.Value(callerKey{}) == "caller" { // the hook gets the caller's context
+				retries.Add(1)
+			}
+		}))
+	_, err := c.Check(context.WithValue(context.Background(), callerKey{}, "caller"), provider.CheckRequest{To: "+14155552671", Code: "123456"})
 	var re *twilio.RequestError
 	if !errors.Is(err, provider.ErrUnavailable) || !errors.As(err, &re) || re.Sent {
 		t.Errorf("Check = %#v, want an unsent RequestError matching ErrUnavailable", err)

@@ -41,7 +41,7 @@ func TestClient_FactorInputRefusedBeforeProvider(t *testing.T) {
 	t.Parallel()
 	var calls int
 	var mu sync.Mutex
-	f := fake.MustNew(fake.WithOnFactor(func(fake.FactorEvent) { mu.Lock(); calls++; mu.Unlock() }))
+	f := fake.MustNew(fake.WithOnFactor(func(context.Context, fake.FactorEvent) { mu.Lock(); calls++; mu.Unlock() }))
 	c, _ := verify.New(f)
 	ctx := t.Context()
 	for name, call := range map[string]func() error{

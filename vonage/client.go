@@ -1,6 +1,7 @@
 package vonage
 
 import (
+	"context"
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
@@ -191,7 +192,7 @@ type Client struct {
 	waitMin   time.Duration
 	waitMax   time.Duration
 	logger    *slog.Logger
-	retryHook func(RetryEvent)
+	retryHook func(context.Context, RetryEvent)
 	now       func() time.Time
 
 	channelTimeout time.Duration
@@ -212,7 +213,7 @@ type config struct {
 	waitMax        time.Duration
 	uaSuffix       string
 	logger         *slog.Logger
-	retryHook      func(RetryEvent)
+	retryHook      func(context.Context, RetryEvent)
 	now            func() time.Time
 	jwtTTL         time.Duration
 	channelTimeout time.Duration
@@ -274,7 +275,7 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithRetryHook makes the client call fn before each retry, on the calling
 // goroutine. fn must be safe for concurrent use.
-func WithRetryHook(fn func(RetryEvent)) Option {
+func WithRetryHook(fn func(ctx context.Context, e RetryEvent)) Option {
 	return func(c *config) error { return httpopt.SetRetryHook("vonage", fn, &c.retryHook) }
 }
 

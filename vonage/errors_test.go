@@ -225,6 +225,9 @@ func TestRetries(t *testing.T) {
 	}
 }
 
+// callerKey marks the caller's context, for the retry hook.
+type callerKey struct{}
+
 // TestNotSentIsRetried checks that a refused connection is retried and,
 // when it never succeeds, reported as ErrUnavailable.
 func TestNotSentIsRetried(t *testing.T) {
@@ -232,8 +235,12 @@ func TestNotSentIsRetried(t *testing.T) {
 	// Port 0: nothing can listen there, so every dial is refused. (A port
 	// freed by closing a listener is not: another test can take it.)
 	var retries atomic.Int32
-	c := jwtClient(t, "http://127.0.0.1:0", vonage.WithRetryHook(func(vonage.RetryEvent) { retries.Add(1) }))
-	_, err := c.Check(context.Background(), provider.CheckRequest{ID: reqID, Code: "1234"})
+	c := jwtClient(t, "http://127.0.0.1:0", vonage.WithRetryHook(func(ctx context.Context, _ vonage.RetryEvent) {
+		if ctx.Value(callerKey{}) == "caller" { // the hook gets the caller's context
+			retries.Add(1)
+		}
+	}))
+	_, err := c.Check(context.WithValue(context.Background(), callerKey{}, "caller"), provider.CheckRequest{ID: reqID, Code: "1234"})
 	only(t, "refused", err, provider.ErrUnavailable)
 	if retries.Load() != 3 {
 		t.Errorf("%d retries, want 3", retries.Load())

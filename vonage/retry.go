@@ -58,7 +58,7 @@ func (a *attempt) trace(ctx context.Context) context.Context {
 
 // beforeAttempt runs before each HTTP attempt (retryablehttp's
 // RequestLogHook).
-func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
+func (a *attempt) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
 	a.body, a.read = nil, false
 	if !a.Begin(i) {
 		return
@@ -70,7 +70,7 @@ func (a *attempt) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) 
 			slog.Duration("wait", ev.Wait), slog.String("reason", ev.Reason))
 	}
 	if c.retryHook != nil {
-		c.retryHook(ev)
+		c.retryHook(req.Context(), ev)
 	}
 }
 

@@ -8,6 +8,7 @@
 package httpopt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -206,7 +207,7 @@ func SetLogger(vendor string, l *slog.Logger, dst **slog.Logger) error {
 
 // SetRetryHook stores fn in *dst, for WithRetryHook (each provider has a
 // RetryEvent of its own), when it is not nil.
-func SetRetryHook[E any, F ~func(E)](vendor string, fn F, dst *F) error {
+func SetRetryHook[E any, F ~func(context.Context, E)](vendor string, fn F, dst *F) error {
 	if fn == nil {
 		return errors.New(vendor + ": WithRetryHook: nil function")
 	}

@@ -1,6 +1,7 @@
 package httpopt
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -100,7 +101,7 @@ func TestSetters(t *testing.T) {
 		wMax    = time.Second
 		ua      = "old/1"
 		logger  *slog.Logger
-		hook    func(int)
+		hook    func(context.Context, int)
 		clock   func() time.Time
 	)
 	bad := []struct {
@@ -114,7 +115,7 @@ func TestSetters(t *testing.T) {
 		{"wait", "acme: WithRetryWait: 2s to 1s is not a range", SetRetryWait("acme", 2*time.Second, time.Second, &wMin, &wMax)},
 		{"ua", "acme: WithUserAgent: suffix must be one line", SetUserAgent("acme", "a\nb", &ua)},
 		{"logger", "acme: WithLogger: nil logger", SetLogger("acme", nil, &logger)},
-		{"hook", "acme: WithRetryHook: nil function", SetRetryHook[int, func(int)]("acme", nil, &hook)},
+		{"hook", "acme: WithRetryHook: nil function", SetRetryHook[int, func(context.Context, int)]("acme", nil, &hook)},
 		{"clock", "acme: WithClock: nil clock", SetClock("acme", nil, &clock)},
 	}
 	for _, tt := range bad {
@@ -137,7 +138,7 @@ func TestSetters(t *testing.T) {
 		SetRetryWait("acme", 0, 0, &wMin, &wMax),
 		SetUserAgent("acme", "app/2", &ua),
 		SetLogger("acme", l, &logger),
-		SetRetryHook("acme", func(int) {}, &hook),
+		SetRetryHook("acme", func(context.Context, int) {}, &hook),
 		SetClock("acme", time.Now, &clock),
 	} {
 		if err != nil {

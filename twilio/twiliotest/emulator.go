@@ -330,7 +330,7 @@ func New(opts ...Option) (*Emulator, error) {
 func (e *Emulator) probe() error {
 	sent := 0
 	a, err := fake.New(append([]fake.Option{fake.WithSeed(e.seedFor("VA1")), fake.WithClock(e.now),
-		fake.WithOnSend(func(fake.Message) { sent++ })}, e.fakeOpts...)...)
+		fake.WithOnSend(func(context.Context, fake.Message) { sent++ })}, e.fakeOpts...)...)
 	if err != nil {
 		return fmt.Errorf("twiliotest: WithFakeOptions: %w", err)
 	}
@@ -534,7 +534,7 @@ func (e *Emulator) newFake(sid string, n int) (*fake.Fake, error) {
 		fake.WithClock(e.now),
 		fake.WithCustomCodes(true),      // the emulator checks custom_code_enabled itself
 		fake.WithIDPrefixes("VE", "VL"), // the shape of Twilio's SIDs
-		fake.WithOnSend(func(m fake.Message) { e.record(sid, f, m) }),
+		fake.WithOnSend(func(_ context.Context, m fake.Message) { e.record(sid, f, m) }),
 	}
 	if n != 0 {
 		opts = append(opts, fake.WithCodeLength(n))
