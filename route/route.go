@@ -14,6 +14,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers/v2"
 	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/internal/nilness"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 )
@@ -215,7 +216,7 @@ func New(routes []Route, opts ...Option) (*Router, error) {
 	}
 	r.caps.ResendOnStart = true
 	for i, rt := range routes {
-		if rt.Provider == nil {
+		if nilness.Is(rt.Provider) {
 			return nil, fmt.Errorf("route: route %d: nil provider", i)
 		}
 		name := rt.Name

@@ -162,8 +162,10 @@ func (r *identityRec) find(factorID string) *factorRec {
 	return nil
 }
 
+// parseRandID parses a factor or challenge ID: prefix and 32 lower-case
+// hex digits, its only spelling (see parseID).
 func parseRandID(prefix, s string) (id [16]byte, ok bool) {
-	if len(s) != 34 || s[:2] != prefix {
+	if len(s) != 34 || s[:2] != prefix || !lowerHex(s[2:]) {
 		return id, false
 	}
 	_, err := hex.Decode(id[:], []byte(s[2:]))

@@ -294,9 +294,12 @@ func hexString2(p1, p2 string, b []byte) string {
 	return sb.String()
 }
 
-// parseID returns the store key and nonce an ID names.
+// parseID returns the store key and nonce an ID names. An ID has one
+// spelling, the one id returns: hex digits in upper case make another ID,
+// which names nothing, so that whatever a caller keys by ID (verify's
+// check budgets) sees every use of a verification.
 func (p *Provider) parseID(id string) (key string, nonce [16]byte, ok bool) {
-	if len(id) != idLen || id[:2] != "VE" {
+	if len(id) != idLen || id[:2] != "VE" || !lowerHex(id[2:]) {
 		return "", nonce, false
 	}
 	if _, err := hex.Decode(nonce[:], []byte(id[2+2*nameLen:])); err != nil {
@@ -307,6 +310,17 @@ func (p *Provider) parseID(id string) (key string, nonce [16]byte, ok bool) {
 		return "", nonce, false
 	}
 	return p.prefix + "v:" + id[2:2+2*nameLen], nonce, true
+}
+
+// lowerHex reports whether s is made of the digits hex.Encode writes:
+// 0-9 and a-f.
+func lowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Provider) id(key string, nonce [16]byte) string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/internal/nilness"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -21,9 +22,10 @@ type Client struct {
 }
 
 // New returns a Client that uses p. See the With… options for the
-// defaults.
+// defaults. A nil p, or an interface holding a nil pointer (such as the
+// provider selfhosted.New returns beside an error), is an error.
 func New(p provider.Provider, opts ...Option) (*Client, error) {
-	if p == nil {
+	if nilness.Is(p) {
 		return nil, errors.New("verify: New: nil provider")
 	}
 	cfg := config{minCode: 1, maxCode: 64}

@@ -309,10 +309,16 @@ func WithSendBudget(scope Scope, max int, window time.Duration, channels ...Chan
 //
 // CheckID knows only the ID before it calls the provider. For budgets per
 // destination, country and prefix, Start therefore remembers the target of
-// each verification in the store (one more write per Start, one more read
-// per CheckID) when the store keeps records, as store.Memory and the Redis
-// store do; with another store those budgets apply to Check only, and
-// caller keys (the account, say) protect CheckID.
+// each verification in the policy store (one more write per Start, one
+// more read per CheckID), which must keep records (store.Memory, the Redis
+// store and every store.Store do; New refuses a store.Limiter that is not
+// one). CheckID never runs with fewer budgets than Check: for an ID whose
+// target the client does not remember — an ID Start did not return (other
+// spellings of it included), one started by a client with another policy
+// store, or one whose record the store lost — it fails closed with
+// ErrNotFound and no provider call. Replicas must therefore share the
+// policy store (WithPolicyStore). Only a failure of the store itself,
+// under WithPolicyFailOpen, lets CheckID go ahead without these budgets.
 //
 // A refusal is a *PolicyError: ErrTooManyChecks per destination,
 // ErrRateLimited otherwise, with a RetryAfter.
@@ -509,7 +515,10 @@ func (p *policyConfig) init() error {
 	}
 	for _, b := range p.checks {
 		if b.kind == scopeDestination || b.kind == scopeCountry || b.kind == scopePrefix {
-			p.records, _ = p.limiter.(store.Store)
+			var ok bool
+			if p.records, ok = p.limiter.(store.Store); !ok {
+				return fmt.Errorf("verify: WithCheckBudget per %s needs a policy store that keeps records (a store.Store), so that CheckID knows the target; %T keeps none", b.scope, p.limiter)
+			}
 			break
 		}
 	}

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -65,6 +66,10 @@ func (c *Client) checkPolicy(ctx context.Context, to, id string, keys map[string
 			return nil, &policyStoreError{err: err}
 		case rec.Found():
 			to = string(rec.Value)
+		default:
+			// Checking with fewer budgets than Check would let other
+			// spellings of an ID, or IDs started elsewhere, past them.
+			return nil, errUnknownTarget
 		}
 	}
 	r := reqPool.Get().(*policyReq)
@@ -81,6 +86,10 @@ func (c *Client) checkPolicy(ctx context.Context, to, id string, keys map[string
 	}
 	return c.take(ctx, r)
 }
+
+// errUnknownTarget refuses a CheckID whose target the client does not
+// remember while check budgets need it.
+var errUnknownTarget = fmt.Errorf("%w: no verification this client started has this ID (check budgets need its target)", ErrNotFound)
 
 // take counts the request's limits in the store.
 func (c *Client) take(ctx context.Context, r *policyReq) (*policyReq, error) {
@@ -263,8 +272,8 @@ func targetKey(id string) string { return "vk|id|" + id }
 
 // rememberTarget records, when check budgets need the target and CheckID
 // cannot know it, the normalised target of the verification id that Start
-// just started. A failure only weakens those budgets for this
-// verification: the code is already on its way, so Start still succeeds.
+// just started. On a failure Start still succeeds (the code is already on
+// its way), and CheckID of this verification fails closed with ErrNotFound.
 func (c *Client) rememberTarget(ctx context.Context, id, to string) {
 	p := &c.cfg.policy
 	if p.records == nil || id == "" {

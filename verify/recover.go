@@ -34,12 +34,15 @@ func (c *Client) Resume(ctx context.Context, to string, ch Channel, opts *StartO
 	if !ok {
 		return Verification{}, err
 	}
-	if _, ok := c.p.(provider.Fetcher); ok {
-		return c.Fetch(ctx, id)
-	}
 	norm, nerr := c.Normalize(to)
 	if nerr != nil { // cannot happen: Start normalised it already
 		return Verification{}, err
+	}
+	// The provider named the verification pending for to: CheckID's
+	// budgets need its target, as after a Start.
+	c.rememberTarget(ctx, id, norm)
+	if _, ok := c.p.(provider.Fetcher); ok {
+		return c.Fetch(ctx, id)
 	}
 	return Verification{ID: id, To: norm, Channel: ch, Status: StatusPending, RawStatus: string(StatusPending)}, nil
 }

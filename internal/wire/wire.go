@@ -104,15 +104,18 @@ func ValidCode(s string) bool {
 	return true
 }
 
-// ValidSID reports whether s is prefix followed by 32 hex digits, the shape
-// of every Twilio SID (VA… for a service, VE… for a verification).
+// ValidSID reports whether s is prefix followed by 32 lower-case hex
+// digits, the shape of every Twilio SID (VA… for a service, VE… for a
+// verification). Twilio writes the digits in lower case, and a SID has
+// that one spelling: upper-case digits are refused, so that another
+// spelling cannot pass for the same SID where callers key anything by it.
 func ValidSID(s, prefix string) bool {
 	if len(s) != 34 || s[:2] != prefix {
 		return false
 	}
 	for i := 2; i < 34; i++ {
 		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
 			return false
 		}
 	}

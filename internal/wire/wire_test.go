@@ -59,7 +59,10 @@ func TestValidSID(t *testing.T) {
 		want      bool
 	}{
 		{"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", true},
-		{"VA0123456789ABCDEFabcdef0123456789", "VA", true},
+		{"VA0123456789abcdefabcdef0123456789", "VA", true},
+		{"VA0123456789ABCDEFabcdef0123456789", "VA", false}, // one spelling: lower case
+		{"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaA", "VA", false},
+		{"vaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", false},
 		{"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", false},
 		{"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", false},
 		{"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "VA", false},
