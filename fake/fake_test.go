@@ -662,3 +662,46 @@ func TestHooksGetCallerContext(t *testing.T) {
 		t.Errorf("hooks saw (-want +got):\n%s", diff)
 	}
 }
+
+// TestLastCodeReadsTargetsLikeTheClient checks that LastCode finds a code
+// by any spelling of the target verify.Client accepts: the E.164 form, an
+// international form with spaces or punctuation, a national form (read in
+// the region of the number it was sent to), and an e-mail address with
+// the domain in another case.
+func TestLastCodeReadsTargetsLikeTheClient(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := fake.MustNew()
+	for _, to := range []string{"+14155552671", "+442079460000", "ann@example.com"} {
+		ch := provider.ChannelSMS
+		if strings.Contains(to, "@") {
+			ch = provider.ChannelEmail
+		}
+		if _, err := f.Start(ctx, provider.StartRequest{To: to, Channel: ch}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ typed, sentTo string }{
+		{"+14155552671", "+14155552671"},
+		{" +1 (415) 555-2671 ", "+14155552671"},
+		{"(415) 555-2671", "+14155552671"},
+		{"415-555-2671", "+14155552671"},
+		{"+44 20 7946 0000", "+442079460000"},
+		{"020 7946 0000", "+442079460000"},
+		{"ann@EXAMPLE.com", "ann@example.com"},
+	} {
+		want, _ := f.LastCode(tc.sentTo)
+		got, ok := f.LastCode(tc.typed)
+		if !ok || got != want {
+			t.Errorf("LastCode(%q) = %q, %v; want %q (the code sent to %s)", tc.typed, got, ok, want, tc.sentTo)
+		}
+		if m, ok := f.LastMessage(tc.typed); !ok || m.To != tc.sentTo {
+			t.Errorf("LastMessage(%q) = %v, %v; want the message to %s", tc.typed, m, ok, tc.sentTo)
+		}
+	}
+	for _, typed := range []string{"(415) 555-0000", "+1 415 555 0000", "bob@example.com", "", "020 7946 0001"} {
+		if code, ok := f.LastCode(typed); ok {
+			t.Errorf("LastCode(%q) = %q, true; nothing was sent there", typed, code)
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package fake
 
 import (
+	"strings"
 	"time"
+
+	"github.com/nyaruka/phonenumbers/v2"
 
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
@@ -96,14 +99,19 @@ func (f *Fake) Messages() []Message {
 	return out
 }
 
-// LastMessage returns the most recent message sent to the target to, in
-// normalised form.
+// LastMessage returns the most recent message sent to the target to. to
+// may be spelled any way verify.Client accepts: E.164, an international
+// form with spaces or punctuation, a national form (read in the region of
+// the number the message went to), an e-mail address with the domain in
+// any case.
 func (f *Fake) LastMessage(to string) (Message, bool) {
 	m, ok := f.lastMessage(to)
 	return m.rendered(), ok
 }
 
-// lastMessage is LastMessage without rendering the body.
+// lastMessage is LastMessage without rendering the body. It finds the
+// target by its exact form first, then reads to the way verify.Client
+// reads what a user typed (see sameTarget).
 func (f *Fake) lastMessage(to string) (Message, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -116,11 +124,58 @@ func (f *Fake) lastMessage(to string) (Message, bool) {
 		}
 		return true
 	})
+	if ok {
+		return found, true
+	}
+	typed := strings.TrimSpace(to)
+	if typed == "" || len(typed) > 254 {
+		return Message{}, false
+	}
+	read := map[string]string{} // region → typed read in that region
+	f.outbox.eachBackward(func(m Message) bool {
+		if sameTarget(typed, m.To, read) {
+			found, ok = m, true
+			return false
+		}
+		return true
+	})
 	return found, ok
 }
 
-// LastCode returns the code most recently sent to the target to, in
-// normalised form (E.164 for a phone number).
+// sameTarget reports whether typed names the normalised target sent, as
+// verify.Client would read it: an e-mail address with its domain in any
+// case, a phone number in international form with any punctuation, or in
+// national form read in the region of sent (the client reads it in its
+// default region, which is the region of the number it sent to). read
+// caches typed's reading per region.
+func sameTarget(typed, sent string, read map[string]string) bool {
+	if at := strings.LastIndexByte(typed, '@'); at >= 0 {
+		return strings.Contains(sent, "@") && typed[:at]+"@"+strings.ToLower(typed[at+1:]) == sent
+	}
+	if !strings.HasPrefix(sent, "+") {
+		return false
+	}
+	region := ""
+	if !strings.HasPrefix(typed, "+") {
+		n, err := phonenumbers.Parse(sent, "")
+		if err != nil {
+			return false
+		}
+		region = phonenumbers.GetRegionCodeForNumber(n)
+	}
+	e164, seen := read[region]
+	if !seen {
+		if n, err := phonenumbers.Parse(typed, region); err == nil && phonenumbers.IsValidNumber(n) {
+			e164 = phonenumbers.Format(n, phonenumbers.E164)
+		}
+		read[region] = e164
+	}
+	return e164 != "" && e164 == sent
+}
+
+// LastCode returns the code most recently sent to the target to, which
+// may be spelled any way verify.Client accepts (see LastMessage): a test
+// can pass the number as its user typed it.
 func (f *Fake) LastCode(to string) (string, bool) {
 	m, ok := f.lastMessage(to)
 	return m.Code, ok
