@@ -86,7 +86,9 @@
 //
 // # Memory
 //
-// Approved, canceled and expired verifications are evicted, so memory is
-// bounded by the number of verifications pending at once plus the outbox.
-// One mutex guards the state: on two cores, sharding it measured no faster.
+// The verifications follow the lifecycle of the internal engine package,
+// the one the other layers share, kept in a store.Memory on the fake's
+// clock: approved, canceled and expired verifications are removed, so
+// memory is bounded by the number of verifications pending at once plus
+// the outbox.
 package fake

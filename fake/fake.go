@@ -3,14 +3,15 @@ package fake
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
 )
 
 // Name is the provider name the fake reports through provider.Namer.
@@ -24,34 +25,18 @@ type Fake struct {
 	salt uint64 // random part of IDs
 
 	codes atomic.Uint64 // codes generated, for the seeded generator
+	ids   atomic.Uint64 // nonces and attempt IDs generated, likewise
 
-	// mu guards the verifications and the outbox: one lock, as in memblob;
-	// sharding showed no gain worth its lines on two cores (see the notes
-	// of issue 11).
-	mu     sync.Mutex
-	byTo   map[string]*verification
-	byID   map[string]*verification
-	swept  int    // starts since the last sweep of expired verifications
-	seq    uint64 // IDs issued
+	eng *engine.Verifications // the lifecycle, over st
+	st  *store.Memory
+
+	mu     sync.Mutex // guards the outbox
 	outbox outbox
 
 	factors factors // authenticator-app factors, see factor.go
 
 	faultMu sync.Mutex
 	faults  []*Fault
-}
-
-// verification is the fake's record of a pending verification.
-type verification struct {
-	id       string
-	to       string
-	channel  provider.Channel
-	code     string
-	created  time.Time
-	updated  time.Time
-	expires  time.Time
-	sends    []provider.SendAttempt
-	failures int // wrong codes checked
 }
 
 // New returns a Fake configured by opts. See the package documentation for
@@ -66,18 +51,55 @@ func New(opts ...Option) (*Fake, error) {
 			return nil, err
 		}
 	}
-	f := &Fake{cfg: cfg, byTo: make(map[string]*verification), byID: make(map[string]*verification)}
+	f := &Fake{cfg: cfg}
 	f.outbox.limit = cfg.outboxLimit
 	if cfg.source == codesCrypto {
 		var b [8]byte
 		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-		for _, c := range b {
-			f.salt = f.salt<<8 | uint64(c)
-		}
+		f.salt = binary.BigEndian.Uint64(b[:])
 	} else {
 		f.salt = splitmix(cfg.seed ^ 0x9e3779b97f4a7c15)
 	}
+	st, err := store.NewMemory(store.WithClock(cfg.now))
+	if err != nil {
+		return nil, err
+	}
+	ec := engine.Config{
+		Store: st, Now: cfg.now, Validity: cfg.validity,
+		MaxSends: cfg.maxSends, MaxChecks: cfg.maxChecks, GoneAtMaxChecks: cfg.goneAtMax,
+		IDPrefix: cfg.idPrefix, AttemptPrefix: cfg.attemptPrefix,
+		Name: f.name, NameLen: 8, NonceLen: 8, NewCode: f.newCode,
+	}
+	if cfg.source != codesCrypto {
+		ec.Random = f.seeded
+	}
+	if f.eng, err = engine.New(ec); err != nil {
+		return nil, err
+	}
+	f.st = st
 	return f, nil
+}
+
+// name is a target's name in the engine's keys and IDs: 64 bits of a
+// hash keyed by the fake's salt, so two fakes give one target different
+// IDs.
+func (f *Fake) name(to string) (b [16]byte) {
+	h := uint64(14695981039346656037)
+	for i := range len(to) {
+		h = (h ^ uint64(to[i])) * 1099511628211
+	}
+	binary.BigEndian.PutUint64(b[:], splitmix(h^f.salt))
+	return b
+}
+
+// seeded fills b with bytes that follow from the seed and from how many
+// were drawn before, so the same calls give the same IDs.
+func (f *Fake) seeded(b []byte) {
+	for i := 0; i < len(b); i += 8 {
+		var w [8]byte
+		binary.BigEndian.PutUint64(w[:], splitmix(f.salt+f.ids.Add(1)*0x9e3779b97f4a7c15))
+		copy(b[i:], w[:])
+	}
 }
 
 // MustNew is like New but panics if an option is invalid. It suits tests
@@ -132,65 +154,26 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	if f.cfg.disabled[ch] {
 		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonChannelDisabled, msg: "channel " + string(ch) + " is disabled"}
 	}
-
-	f.mu.Lock()
 	fault := f.takeFault(OpStart, req.To)
 	if fault != nil && !fault.Processed {
-		f.mu.Unlock()
 		return provider.Verification{}, fault.err(OpStart)
 	}
-	now := f.cfg.now()
-	v := f.byTo[req.To]
-	if v != nil && !now.Before(v.expires) {
-		f.evict(v)
-		v = nil
+	s, code, err := f.eng.Start(ctx, req.To, ch, req.CustomCode)
+	if err != nil {
+		return provider.Verification{}, f.wrap(OpStart, err)
 	}
-	if v != nil && v.failures >= f.cfg.maxChecks {
-		// Its code can no longer approve: sending it again would be useless,
-		// and no other code is sent to the target until it expires.
-		f.mu.Unlock()
-		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrTooManySends, Reason: ReasonChecksSpent, msg: "too many wrong codes"}
-	}
-	if v != nil && len(v.sends) >= f.cfg.maxSends {
-		f.mu.Unlock()
-		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrTooManySends}
-	}
-	if v == nil {
-		code := req.CustomCode
-		if code == "" {
-			code = f.newCode()
-		}
-		v = &verification{
-			id:      f.newID(f.cfg.idPrefix),
-			to:      req.To,
-			code:    code,
-			created: now,
-			expires: now.Add(f.cfg.validity),
-		}
-		f.byTo[v.to] = v
-		f.byID[v.id] = v
-		f.sweep(now)
-	}
-	v.channel = ch
-	v.updated = now
-	v.sends = append(v.sends, provider.SendAttempt{Time: now, Channel: ch, ID: f.newID(f.cfg.attemptPrefix)})
 	name := f.cfg.friendlyName
 	if req.FriendlyName != "" {
 		name = req.FriendlyName
 	}
+	out := s.View(provider.StatusPending)
 	msg := Message{ // Body is rendered when the message is read
-		To:             v.to,
-		Channel:        ch,
-		Code:           v.code,
-		VerificationID: v.id,
-		FriendlyName:   name,
-		Locale:         req.Locale,
-		SentAt:         now,
+		To: req.To, Channel: ch, Code: code, VerificationID: out.ID,
+		FriendlyName: name, Locale: req.Locale, SentAt: s.Updated,
 	}
-	out := v.public(provider.StatusPending)
+	f.mu.Lock()
 	f.outbox.add(msg)
 	f.mu.Unlock()
-
 	if f.cfg.onSend != nil {
 		f.cfg.onSend(ctx, msg.rendered())
 	}
@@ -202,6 +185,45 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrOutcomeUnknown, msg: "magic number: response lost"}
 	}
 	return out, nil
+}
+
+// wrap returns the fake's error for an engine's or a store's.
+func (f *Fake) wrap(op Op, err error) error {
+	var ee *engine.Error
+	if errors.As(err, &ee) {
+		// The wait the engine advises is not the fake's: Twilio gives none.
+		return &Error{Op: op, Err: ee.Kind, Reason: Reason(ee.Reason)}
+	}
+	if _, ok := err.(*Error); ok || ctxErr(err) {
+		return err
+	}
+	return &Error{Op: op, Err: err}
+}
+
+func ctxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// gate returns the engine's gate of an operation: the magic numbers of
+// Check, and the first fault matching op and the target found. A fault that
+// lets the operation take effect is kept in *after.
+func (f *Fake) gate(op Op, to string, after **Fault) engine.Gate {
+	return func(found string) error {
+		if found != "" {
+			to = found
+		}
+		if op == OpCheck {
+			if err := magicCheck(to); err != nil {
+				return err
+			}
+		}
+		ft := f.takeFault(op, to)
+		if ft != nil && !ft.Processed {
+			return ft.err(op)
+		}
+		*after = ft
+		return nil
+	}
 }
 
 // Check verifies req.Code against the verification named by req.ID or
@@ -216,198 +238,68 @@ func (f *Fake) Check(ctx context.Context, req provider.CheckRequest) (provider.V
 	if !wire.ValidCode(req.Code) {
 		return provider.Verification{}, &Error{Op: OpCheck, Err: provider.ErrInvalidRequest, msg: "code must be 4 to 10 letters or digits"}
 	}
-	target := req.To
-	f.mu.Lock()
-	now := f.cfg.now()
-	v, err := f.lookup(now, OpCheck, req.ID, req.To)
-	if v != nil {
-		target = v.to
-	}
-	if err := magicCheck(target); err != nil {
-		f.mu.Unlock()
-		return provider.Verification{}, err
-	}
-	fault := f.takeFault(OpCheck, target)
-	if fault != nil && !fault.Processed {
-		f.mu.Unlock()
-		return provider.Verification{}, fault.err(OpCheck)
-	}
-	var out provider.Verification
-	switch {
-	case err != nil:
-	case v.failures >= f.cfg.maxChecks:
-		err = &Error{Op: OpCheck, Err: provider.ErrTooManyChecks}
-	case subtle.ConstantTimeCompare([]byte(req.Code), []byte(v.code)) == 1:
-		f.evict(v)
-		v.updated = now
-		out = v.public(provider.StatusApproved)
-	default:
-		v.failures++
-		v.updated = now
-		out = v.public(provider.StatusPending)
-		if f.cfg.goneAtMax && v.failures >= f.cfg.maxChecks {
-			f.evict(v)
-		}
-	}
-	f.mu.Unlock()
+	var fault *Fault
+	s, status, err := f.eng.Check(ctx, req.ID, req.To, req.Code, f.gate(OpCheck, req.To, &fault))
 	if fault != nil {
 		return provider.Verification{}, fault.err(OpCheck)
 	}
-	if target == NumberCheckOutcomeUnknown && err == nil {
+	if err != nil {
+		return provider.Verification{}, f.wrap(OpCheck, err)
+	}
+	if s.To == NumberCheckOutcomeUnknown {
 		// The check took effect, but its answer is "lost".
 		return provider.Verification{}, &Error{Op: OpCheck, Err: provider.ErrOutcomeUnknown, msg: "magic number: response lost"}
 	}
-	if err != nil {
-		return provider.Verification{}, err
-	}
-	return out, nil
+	return s.View(status), nil
 }
 
 // Fetch returns the pending verification with the given ID.
 func (f *Fake) Fetch(ctx context.Context, id string) (provider.Verification, error) {
-	return f.byIDOp(ctx, OpFetch, id, provider.StatusPending, false)
+	return f.byIDOp(ctx, OpFetch, id, provider.StatusPending)
 }
 
 // Cancel cancels the pending verification with the given ID. It is gone
 // afterwards, and its target may be sent a new code at once.
 func (f *Fake) Cancel(ctx context.Context, id string) (provider.Verification, error) {
-	return f.byIDOp(ctx, OpCancel, id, provider.StatusCanceled, true)
+	return f.byIDOp(ctx, OpCancel, id, provider.StatusCanceled)
 }
 
 // Approve approves the pending verification with the given ID without a
 // code, as Twilio's update with Status=approved does for flows that check a
 // custom code themselves. It is gone afterwards.
 func (f *Fake) Approve(ctx context.Context, id string) (provider.Verification, error) {
-	return f.byIDOp(ctx, OpApprove, id, provider.StatusApproved, true)
+	return f.byIDOp(ctx, OpApprove, id, provider.StatusApproved)
 }
 
-func (f *Fake) byIDOp(ctx context.Context, op Op, id string, status provider.Status, end bool) (provider.Verification, error) {
+func (f *Fake) byIDOp(ctx context.Context, op Op, id string, status provider.Status) (provider.Verification, error) {
 	if err := ctx.Err(); err != nil {
 		return provider.Verification{}, err
 	}
 	if id == "" {
 		return provider.Verification{}, &Error{Op: op, Err: provider.ErrInvalidRequest, msg: "empty ID"}
 	}
-	f.mu.Lock()
-	now := f.cfg.now()
-	v, err := f.lookup(now, op, id, "")
-	target := ""
-	if v != nil {
-		target = v.to
+	var fault *Fault
+	var s engine.State
+	var err error
+	if op == OpFetch {
+		s, err = f.eng.Fetch(ctx, id, f.gate(op, "", &fault))
+	} else {
+		s, err = f.eng.End(ctx, id, f.gate(op, "", &fault))
 	}
-	fault := f.takeFault(op, target)
-	if fault != nil && !fault.Processed {
-		f.mu.Unlock()
-		return provider.Verification{}, fault.err(op)
-	}
-	var out provider.Verification
-	if err == nil && v.failures >= f.cfg.maxChecks {
-		// It can no longer be approved: only Check still names it, with
-		// ErrTooManyChecks, until it expires.
-		err = &Error{Op: op, Err: provider.ErrNotFound}
-	}
-	if err == nil {
-		if end {
-			f.evict(v)
-			v.updated = now
-		}
-		out = v.public(status)
-	}
-	f.mu.Unlock()
 	if fault != nil {
 		return provider.Verification{}, fault.err(op)
 	}
-	return out, err
+	if err != nil {
+		return provider.Verification{}, f.wrap(op, err)
+	}
+	return s.View(status), nil
 }
 
-// lookup finds the pending verification named by id and/or to, evicting
-// it if it has expired. f.mu must be held.
-func (f *Fake) lookup(now time.Time, op Op, id, to string) (*verification, error) {
-	var v *verification
-	if id != "" {
-		v = f.byID[id]
-		if v != nil && to != "" && v.to != to {
-			v = nil
-		}
-	} else {
-		v = f.byTo[to]
-	}
-	if v != nil && !now.Before(v.expires) {
-		f.evict(v)
-		v = nil
-	}
-	if v == nil {
-		return nil, &Error{Op: op, Err: provider.ErrNotFound}
-	}
-	return v, nil
-}
-
-// evict forgets v. f.mu must be held.
-func (f *Fake) evict(v *verification) {
-	if f.byTo[v.to] == v {
-		delete(f.byTo, v.to)
-	}
-	delete(f.byID, v.id)
-}
-
-// sweep evicts expired verifications once the starts since the last sweep
-// number half the verifications held. A sweep's cost, amortised over those
-// starts, is then constant (about two entries scanned per start), and the
-// expired entries held stay below about half the live ones. f.mu must be
-// held.
-func (f *Fake) sweep(now time.Time) {
-	f.swept++
-	if f.swept < 8 || 2*f.swept < len(f.byID) {
-		return
-	}
-	f.swept = 0
-	for _, v := range f.byID {
-		if !now.Before(v.expires) {
-			f.evict(v)
-		}
-	}
-}
-
-// Pending returns the number of verifications the fake holds: those
-// pending, plus expired ones not yet evicted. Tests use it to check that
-// memory stays bounded.
-func (f *Fake) Pending() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.byID)
-}
-
-// public returns the provider's view of v. f.mu must be held.
-func (v *verification) public(status provider.Status) provider.Verification {
-	return provider.Verification{
-		ID:           v.id,
-		To:           v.to,
-		Channel:      v.channel,
-		Status:       status,
-		RawStatus:    string(status),
-		CreatedAt:    v.created,
-		UpdatedAt:    v.updated,
-		ExpiresAt:    v.expires,
-		SendAttempts: append([]provider.SendAttempt(nil), v.sends...),
-	}
-}
+// Pending returns the number of verifications the fake holds. Tests use it
+// to check that memory stays bounded.
+func (f *Fake) Pending() int { return f.st.Len() }
 
 const hexDigits = "0123456789abcdef"
-
-// newID returns prefix followed by 32 hex digits: 16 of the fake's salt,
-// then 16 of a counter. IDs are opaque; WithIDPrefixes sets the prefixes
-// (none by default). f.mu must be held.
-func (f *Fake) newID(prefix string) string {
-	f.seq++
-	b := make([]byte, len(prefix)+32)
-	n := copy(b, prefix)
-	for i, x := range [2]uint64{f.salt, f.seq} {
-		for j := range 16 {
-			b[n+i*16+j] = hexDigits[(x>>(60-4*j))&0xf]
-		}
-	}
-	return string(b)
-}
 
 // newCode returns a fresh code. Seeded codes are a function of the seed and
 // of how many codes came before, so the same calls in the same order give

@@ -1,0 +1,344 @@
+// Package engine is the one lifecycle of a verification, over a
+// store.Store: validity from the first send, the same code re-sent and
+// counted, the send and check limits, lock-out after the wrong codes, and
+// gone after approval, cancellation or expiry. It knows no vendor and no
+// wire: the code source, the clock, the limits and the shape of IDs are
+// inputs (a Config).
+//
+// Layers: fake (engine + a memory store + what application tests need),
+// and through the fake the emulators twiliotest and vonagetest. Imports go
+// one way: fake → engine → store, provider. The engine imports no layer.
+//
+// Every step is one read and one compare-and-swap on one record, the
+// verification pending for a target, so replicas that share the store
+// never lose an update and approve a verification at most once. An ID
+// carries the target's name (Config.Name) and a nonce, so a lookup by ID
+// reads that one record and compares the nonce.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
+)
+
+// Config is what a layer gives the engine. Every field is read, never
+// changed, by the engine; New checks them.
+type Config struct {
+	// Store holds the records. Required.
+	Store store.Store
+	// Now is the clock. Required.
+	Now func() time.Time
+	// Validity is how long a code stays valid from the first send.
+	Validity time.Duration
+	// MaxSends is how many times one verification's code may be sent;
+	// MaxChecks how many wrong codes it accepts.
+	MaxSends, MaxChecks int
+	// GoneAtMaxChecks ends a verification at its last wrong code, so the
+	// next check finds nothing instead of failing with ErrTooManyChecks.
+	GoneAtMaxChecks bool
+	// KeyPrefix starts every store key.
+	KeyPrefix string
+	// IDPrefix and AttemptPrefix start verification and send-attempt IDs.
+	IDPrefix, AttemptPrefix string
+	// Name returns the target's name, its first NameLen bytes (at most
+	// 16): the store key and every ID of its verifications carry it.
+	// Required.
+	Name    func(to string) [16]byte
+	NameLen int
+	// NonceLen is the length of a verification's nonce (8 to 16 bytes),
+	// the rest of its ID.
+	NonceLen int
+	// Random fills b with the bytes of nonces and attempt IDs; nil means
+	// crypto/rand.
+	Random func(b []byte)
+	// NewCode returns the code of a new verification, which is stored
+	// with it (seeded, fixed). A start's custom code is stored instead.
+	NewCode func() string
+}
+
+// Verifications runs the lifecycle. It is safe for concurrent use.
+type Verifications struct{ c Config }
+
+// New checks c and returns the engine.
+func New(c Config) (*Verifications, error) {
+	switch {
+	case c.Store == nil || c.Now == nil || c.Name == nil || c.NewCode == nil:
+		return nil, errors.New("engine: Store, Now, Name and NewCode are required")
+	case c.Validity <= 0 || c.MaxSends < 1 || c.MaxChecks < 1:
+		return nil, errors.New("engine: Validity must be positive, MaxSends and MaxChecks at least 1")
+	case c.NameLen < 1 || c.NameLen > 16 || c.NonceLen < 8 || c.NonceLen > 16:
+		return nil, errors.New("engine: NameLen must be 1 to 16 and NonceLen 8 to 16")
+	}
+	if c.Random == nil {
+		c.Random = func(b []byte) { _, _ = rand.Read(b) }
+	}
+	return &Verifications{c: c}, nil
+}
+
+// The reasons of the engine's errors.
+const (
+	ReasonChecksSpent = "checks_spent" // a start while the pending code has had too many wrong codes
+	ReasonCollision   = "collision"    // two targets with the same name (refused, never mixed up)
+)
+
+// Error is an engine refusal: Kind is the provider sentinel it matches.
+type Error struct {
+	Kind   error
+	Reason string
+	Wait   time.Duration // how long until trying again may work; zero: no advice
+}
+
+// Error returns the sentinel's text and the reason.
+func (e *Error) Error() string {
+	if e.Reason == "" {
+		return e.Kind.Error()
+	}
+	return e.Kind.Error() + " (" + e.Reason + ")"
+}
+
+// Unwrap returns Kind.
+func (e *Error) Unwrap() error { return e.Kind }
+
+var errNotFound = &Error{Kind: provider.ErrNotFound}
+
+// key returns the store key of a target.
+func (e *Verifications) key(to string) string {
+	var buf [96]byte
+	name := e.c.Name(to)
+	b := append(buf[:0], e.c.KeyPrefix...)
+	return string(hex.AppendEncode(b, name[:e.c.NameLen]))
+}
+
+// parseID returns the store key and nonce an ID names.
+func (e *Verifications) parseID(id string) (string, []byte, bool) {
+	p, n := len(e.c.IDPrefix), 2*e.c.NameLen
+	if len(id) != p+n+2*e.c.NonceLen || id[:p] != e.c.IDPrefix {
+		return "", nil, false
+	}
+	raw, err := hex.DecodeString(id[p:])
+	if err != nil {
+		return "", nil, false
+	}
+	return e.c.KeyPrefix + id[p:p+n], raw[e.c.NameLen:], true
+}
+
+// Gate is called with the target of the verification an operation found
+// (empty when none) before the operation changes anything; an error from
+// it ends the operation unchanged. The fake's faults and magic numbers use
+// it. It is called once per operation.
+type Gate func(to string) error
+
+// Start sends the pending code of to again, counting a send, or starts a
+// new verification over ch with custom (or a new code when custom is
+// empty). It returns the state after the send and the code to deliver.
+func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channel, custom string) (State, string, error) {
+	key := e.key(to)
+	r, err := e.c.Store.Get(ctx, key)
+	var fresh State // the new verification, made once when needed
+	for {
+		if err != nil {
+			return State{}, "", err
+		}
+		now := e.c.Now()
+		var s State
+		pending := r.Found()
+		if pending {
+			if derr := s.decode(r.Value); derr != nil {
+				return State{}, "", derr
+			}
+			switch {
+			case s.To != to && now.Before(s.Expires):
+				return State{}, "", &Error{Kind: provider.ErrUnavailable, Reason: ReasonCollision}
+			case !now.Before(s.Expires):
+				pending = false // expired: replace it
+			case s.Checks >= e.c.MaxChecks:
+				return State{}, "", &Error{Kind: provider.ErrTooManySends, Reason: ReasonChecksSpent, Wait: s.Expires.Sub(now)}
+			case len(s.attempts) >= e.c.MaxSends:
+				return State{}, "", &Error{Kind: provider.ErrTooManySends, Wait: s.Expires.Sub(now)}
+			}
+		}
+		if !pending {
+			if fresh.nonce == nil {
+				if custom == "" {
+					custom = e.c.NewCode()
+				}
+				fresh = State{To: to, Created: now, Expires: now.Add(e.c.Validity), code: []byte(custom)}
+				fresh.nonce = make([]byte, e.c.NonceLen)
+				e.c.Random(fresh.nonce)
+			}
+			s = fresh
+		}
+		var a attempt
+		e.c.Random(a.id[:])
+		a.at, a.channel = now, ch
+		s.attempts = append(s.attempts[:len(s.attempts):len(s.attempts)], a)
+		s.Channel, s.Updated = ch, now
+		old := uint64(0)
+		if r.Found() {
+			old = r.Version
+		}
+		var cur store.Record
+		cur, err = e.c.Store.CompareAndSwap(ctx, key, old, s.encode(), s.Expires.Sub(now))
+		if errors.Is(err, store.ErrConflict) {
+			r, err = cur, nil // decide again on the current record
+			continue
+		}
+		if err != nil {
+			return State{}, "", err
+		}
+		s.e = e
+		if !pending {
+			return s, custom, nil
+		}
+		return s, string(s.code), nil
+	}
+}
+
+// find reads the verification an ID or a To names: its key, record and
+// state, nil when none is pending.
+func (e *Verifications) find(ctx context.Context, id, to string) (string, store.Record, *State, error) {
+	var key string
+	var nonce []byte
+	if id != "" {
+		var ok bool
+		if key, nonce, ok = e.parseID(id); !ok {
+			return "", store.Record{}, nil, nil
+		}
+	} else {
+		key = e.key(to)
+	}
+	r, err := e.c.Store.Get(ctx, key)
+	if err != nil {
+		return "", store.Record{}, nil, err
+	}
+	s, err := e.match(r, nonce, to)
+	return key, r, s, err
+}
+
+// match decodes r when it holds a pending verification with nonce (any,
+// when nonce is nil) and target to (any, when to is empty).
+func (e *Verifications) match(r store.Record, nonce []byte, to string) (*State, error) {
+	if !r.Found() {
+		return nil, nil
+	}
+	s := new(State)
+	if err := s.decode(r.Value); err != nil {
+		return nil, err
+	}
+	if nonce != nil && subtle.ConstantTimeCompare(nonce, s.nonce) != 1 || to != "" && s.To != to || !e.c.Now().Before(s.Expires) {
+		return nil, nil
+	}
+	s.e = e
+	return s, nil
+}
+
+// Check checks code against the verification id (and to, when both are
+// given) or to names. The right code approves and ends it; a wrong code
+// is counted, and the state is pending. Of any number of concurrent
+// checks exactly one approves.
+func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gate) (State, provider.Status, error) {
+	key, r, s, err := e.find(ctx, id, to)
+	if err != nil {
+		return State{}, "", err
+	}
+	if gate != nil {
+		target := ""
+		if s != nil {
+			target = s.To
+		}
+		if err := gate(target); err != nil {
+			return State{}, "", err
+		}
+	}
+	for {
+		if s == nil {
+			return State{}, "", errNotFound
+		}
+		now := e.c.Now()
+		if s.Checks >= e.c.MaxChecks {
+			return State{}, "", &Error{Kind: provider.ErrTooManyChecks, Wait: s.Expires.Sub(now)}
+		}
+		s.Updated = now
+		var cur store.Record
+		status := provider.StatusApproved
+		if subtle.ConstantTimeCompare([]byte(code), s.code) == 1 {
+			cur, err = e.c.Store.CompareAndDelete(ctx, key, r.Version)
+		} else {
+			status = provider.StatusPending
+			s.Checks++
+			if e.c.GoneAtMaxChecks && s.Checks >= e.c.MaxChecks {
+				cur, err = e.c.Store.CompareAndDelete(ctx, key, r.Version)
+			} else {
+				cur, err = e.c.Store.CompareAndSwap(ctx, key, r.Version, s.encode(), s.Expires.Sub(now))
+			}
+		}
+		if err == nil {
+			return *s, status, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return State{}, "", err
+		}
+		// Another caller changed it: decide again on its current state,
+		// which must still be the same verification.
+		r = cur
+		if s, err = e.match(r, s.nonce, ""); err != nil {
+			return State{}, "", err
+		}
+	}
+}
+
+// Fetch returns the pending verification id. One whose checks are spent
+// is not found: it can no longer be approved.
+func (e *Verifications) Fetch(ctx context.Context, id string, gate Gate) (State, error) {
+	return e.byID(ctx, id, false, gate)
+}
+
+// End ends the pending verification id (a cancellation or an approval
+// without a code) and returns its last state. One whose checks are spent
+// is not found.
+func (e *Verifications) End(ctx context.Context, id string, gate Gate) (State, error) {
+	return e.byID(ctx, id, true, gate)
+}
+
+func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate) (State, error) {
+	key, r, s, err := e.find(ctx, id, "")
+	if err != nil {
+		return State{}, err
+	}
+	if gate != nil {
+		target := ""
+		if s != nil {
+			target = s.To
+		}
+		if err := gate(target); err != nil {
+			return State{}, err
+		}
+	}
+	for {
+		if s == nil || s.Checks >= e.c.MaxChecks {
+			return State{}, errNotFound
+		}
+		if !end {
+			return *s, nil
+		}
+		cur, err := e.c.Store.CompareAndDelete(ctx, key, r.Version)
+		if err == nil {
+			s.Updated = e.c.Now()
+			return *s, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return State{}, err
+		}
+		r = cur
+		if s, err = e.match(r, s.nonce, ""); err != nil {
+			return State{}, err
+		}
+	}
+}

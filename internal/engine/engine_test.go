@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
+)
+
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()).UTC() }
+func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
+func byteName(to string) (b [16]byte)    { copy(b[:], to); return b }
+func collidingName(string) (b [16]byte)  { return b }
+func fixedCode() string                  { return "123456" }
+func newEngine(t *testing.T, edit func(*Config)) (*Verifications, *clock) {
+	t.Helper()
+	c := new(clock)
+	c.t.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	st, err := store.NewMemory(store.WithClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Store: st, Now: c.now, Validity: 10 * time.Minute, MaxSends: 3, MaxChecks: 2,
+		IDPrefix: "VE", AttemptPrefix: "VL", Name: byteName, NameLen: 16, NonceLen: 8, NewCode: fixedCode}
+	if edit != nil {
+		edit(&cfg)
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, c
+}
+
+var ctx = context.Background()
+
+const to = "+14155552671"
+
+// TestLifecycle walks the rules of one verification: the same code re-sent
+// and counted, the send limit, the wrong-code limit and its lock-out of
+// re-sends, and gone after approval.
+func TestLifecycle(t *testing.T) {
+	e, c := newEngine(t, nil)
+	s1, code, err := e.Start(ctx, to, provider.ChannelSMS, "")
+	if err != nil || code != "123456" {
+		t.Fatalf("Start = %q, %v", code, err)
+	}
+	c.advance(time.Minute)
+	s2, code2, err := e.Start(ctx, to, provider.ChannelCall, "")
+	if err != nil || code2 != code || s2.ID() != s1.ID() {
+		t.Fatalf("re-send: ID %s (want %s), code %q, %v", s2.ID(), s1.ID(), code2, err)
+	}
+	if v := s2.View(provider.StatusPending); len(v.SendAttempts) != 2 || !v.ExpiresAt.Equal(s1.Expires) || v.Channel != provider.ChannelCall {
+		t.Errorf("after a re-send: %+v; want 2 attempts, the first expiry, channel call", v)
+	}
+	if _, _, err := e.Start(ctx, to, provider.ChannelSMS, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Start(ctx, to, provider.ChannelSMS, ""); !errors.Is(err, provider.ErrTooManySends) {
+		t.Errorf("fourth send: %v, want ErrTooManySends", err)
+	}
+	for range 2 {
+		if _, st, err := e.Check(ctx, s1.ID(), "", "000000", nil); err != nil || st != provider.StatusPending {
+			t.Fatalf("wrong code: %s, %v", st, err)
+		}
+	}
+	if _, _, err := e.Check(ctx, "", to, code, nil); !errors.Is(err, provider.ErrTooManyChecks) {
+		t.Errorf("right code after the limit: %v, want ErrTooManyChecks", err)
+	}
+	var ee *Error
+	if _, _, err := e.Start(ctx, to, provider.ChannelSMS, ""); !errors.As(err, &ee) || ee.Reason != ReasonChecksSpent {
+		t.Errorf("start after the limit: %v, want %s", err, ReasonChecksSpent)
+	}
+	if _, err := e.Fetch(ctx, s1.ID(), nil); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("fetch of a spent verification: %v, want ErrNotFound", err)
+	}
+	c.advance(10 * time.Minute)
+	s3, _, err := e.Start(ctx, to, provider.ChannelSMS, "")
+	if err != nil || s3.ID() == s1.ID() {
+		t.Fatalf("start after expiry: %s, %v; want a new verification", s3.ID(), err)
+	}
+	if _, st, err := e.Check(ctx, s3.ID(), to, code, nil); err != nil || st != provider.StatusApproved {
+		t.Fatalf("right code: %s, %v", st, err)
+	}
+	for name, err := range map[string]error{
+		"check": func() error { _, _, err := e.Check(ctx, s3.ID(), "", code, nil); return err }(),
+		"fetch": func() error { _, err := e.Fetch(ctx, s3.ID(), nil); return err }(),
+		"end":   func() error { _, err := e.End(ctx, s3.ID(), nil); return err }(),
+	} {
+		if !errors.Is(err, provider.ErrNotFound) {
+			t.Errorf("%s after approval: %v, want ErrNotFound", name, err)
+		}
+	}
+}
+
+func TestGoneAtMaxChecksAndCustomCode(t *testing.T) {
+	e, _ := newEngine(t, func(c *Config) { c.GoneAtMaxChecks = true })
+	s, code, err := e.Start(ctx, to, provider.ChannelSMS, "ab12")
+	if err != nil || code != "ab12" {
+		t.Fatalf("Start = %q, %v", code, err)
+	}
+	for range 2 {
+		e.Check(ctx, s.ID(), "", "0000", nil)
+	}
+	if _, _, err := e.Check(ctx, s.ID(), "", "ab12", nil); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("check after the last wrong code: %v, want ErrNotFound", err)
+	}
+}
+
+// TestIDs checks that an ID names one verification of one target: a
+// malformed ID, another nonce or another To find nothing.
+func TestIDs(t *testing.T) {
+	e, _ := newEngine(t, nil)
+	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
+	id := s.ID()
+	last := "0"
+	if id[len(id)-1] == '0' {
+		last = "1"
+	}
+	other := id[:len(id)-1] + last
+	for _, tc := range []struct{ id, to string }{{"", to + "9"}, {id, to + "9"}, {other, ""}, {id[2:], ""}, {"VEzz" + id[4:], ""}} {
+		if _, _, err := e.Check(ctx, tc.id, tc.to, "123456", nil); !errors.Is(err, provider.ErrNotFound) {
+			t.Errorf("Check(%q, %q): %v, want ErrNotFound", tc.id, tc.to, err)
+		}
+	}
+	if _, err := e.Fetch(ctx, id, nil); err != nil {
+		t.Errorf("the verification was changed by lookups that missed: %v", err)
+	}
+}
+
+func TestCollisionRefused(t *testing.T) {
+	e, _ := newEngine(t, func(c *Config) { c.Name = collidingName })
+	e.Start(ctx, to, provider.ChannelSMS, "")
+	if _, _, err := e.Start(ctx, "+14155550000", provider.ChannelSMS, ""); !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("a second target with the same name: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestGate checks that a gate's error leaves the verification unchanged,
+// and that the gate sees the verification's target.
+func TestGate(t *testing.T) {
+	e, _ := newEngine(t, nil)
+	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
+	boom := errors.New("boom")
+	var seen []string
+	gate := func(target string) error { seen = append(seen, target); return boom }
+	if _, _, err := e.Check(ctx, s.ID(), "", "123456", gate); err != boom {
+		t.Errorf("Check: %v", err)
+	}
+	if _, err := e.End(ctx, s.ID(), gate); err != boom {
+		t.Errorf("End: %v", err)
+	}
+	if _, err := e.Fetch(ctx, "VEnothing", gate); err != boom {
+		t.Errorf("Fetch: %v", err)
+	}
+	if diff := cmp.Diff([]string{to, to, ""}, seen); diff != "" {
+		t.Errorf("targets the gate saw (-want +got):\n%s", diff)
+	}
+	if _, st, err := e.Check(ctx, s.ID(), "", "123456", nil); st != provider.StatusApproved {
+		t.Errorf("after refused operations: %s, %v; want approved", st, err)
+	}
+}
+
+// TestApproveOnce checks that of many concurrent right codes exactly one
+// approves.
+func TestApproveOnce(t *testing.T) {
+	e, _ := newEngine(t, func(c *Config) { c.MaxChecks = 100 })
+	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
+	var approved atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if _, st, _ := e.Check(ctx, s.ID(), "", "123456", nil); st == provider.StatusApproved {
+				approved.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := approved.Load(); n != 1 {
+		t.Errorf("%d approvals, want 1", n)
+	}
+}
+
+func TestMalformedRecord(t *testing.T) {
+	var s State
+	good := (&State{To: to, code: []byte("1234"), nonce: make([]byte, 8), attempts: make([]attempt, 2)}).encode()
+	if err := s.decode(good); err != nil {
+		t.Fatal(err)
+	}
+	for i := range good {
+		if err := s.decode(good[:i]); err == nil {
+			t.Errorf("a record cut at %d bytes decoded", i)
+		}
+	}
+}
+
+func TestConfigChecked(t *testing.T) {
+	if _, err := New(Config{}); err == nil {
+		t.Error("an empty Config was accepted")
+	}
+}
