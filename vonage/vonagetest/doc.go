@@ -23,8 +23,10 @@
 // [DefaultPrivateKeyPEM], and [DefaultAPIKey] with [DefaultAPISecret], work
 // out of the box.
 //
-// The lifecycle (codes, wrong-code counting, approval) runs on a
-// [github.com/verifykit/verifykit/fake.Fake]. What was "sent" is in the
+// The lifecycle (codes, sends, wrong-code counting, approval) runs on the
+// module's internal engine, the one under the fake and the Twilio
+// emulator; the workflow (steps, channel timeouts, the answer after
+// termination) drives it. What was "sent" is in the
 // outbox: [Emulator.LastCode], [Emulator.Messages], GET
 // /_emulator/messages (JSON, ?to= filters) and an HTML page at /_emulator/;
 // those endpoints need the API's credentials unless [WithOpenControl].

@@ -16,10 +16,11 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/internal/emuserver"
+	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
 )
 
 // The credentials an Emulator accepts by default. They are fake: they work
@@ -55,7 +56,7 @@ const DefaultMaxChecks = 3
 
 // Emulator is an http.Handler that emulates Vonage's Verify v2 API: start,
 // check, cancel and next workflow, with Vonage's authentication, problem
-// answers and workflows, on the lifecycle of a fake.Fake. It is safe for
+// answers and workflows, on the lifecycle of the internal engine. It is safe for
 // concurrent use. Create one with New, or a running server with NewServer.
 type Emulator struct {
 	apps      map[string]*rsa.PublicKey // application ID → public key
@@ -68,7 +69,7 @@ type Emulator struct {
 	callbackURL    string
 	callbackSecret []byte
 
-	fake *fake.Fake
+	eng *engine.Verifications // codes, sends, wrong codes, approval
 
 	clock emuserver.Clock // WithClock's clock plus the advance; read without mu
 
@@ -230,20 +231,21 @@ func New(opts ...Option) (*Emulator, error) {
 		callbackSecret: cfg.callbackSecret,
 		byTo:           map[string]string{},
 	}
-	f, err := fake.New(
-		fake.WithClock(e.now),
-		fake.WithCustomCodes(true), // the emulator makes the codes
-		fake.WithMaxChecks(cfg.maxChecks),
-		fake.WithMaxChecksGone(),        // the emulator answers 410 itself
-		fake.WithMaxSends(20),           // the workflow bounds the sends
-		fake.WithValidity(48*time.Hour), // the emulator ends requests itself
-		fake.WithOutboxLimit(1),         // the emulator keeps its own outbox
-		fake.WithFriendlyName("verifykit"),
-	)
+	st, err := store.NewMemory(store.WithClock(e.now))
 	if err != nil {
 		return nil, err
 	}
-	e.fake = f
+	e.eng, err = engine.New(engine.Config{
+		Store: st, Now: e.now,
+		Validity:  48 * time.Hour,                       // the workflow ends requests sooner
+		MaxSends:  20,                                   // the workflow bounds the sends
+		MaxChecks: cfg.maxChecks, GoneAtMaxChecks: true, // the emulator answers 410 itself
+		Name: targetName, NameLen: 8, NonceLen: 8,
+		NewCode: func() string { return randomDigits(4) }, // unused: every start gives its code
+	})
+	if err != nil {
+		return nil, err
+	}
 	e.routes()
 	return e, nil
 }
@@ -413,8 +415,20 @@ func (e *Emulator) String() string { return "vonagetest.Emulator{}" }
 // GoString is like String.
 func (e *Emulator) GoString() string { return e.String() }
 
-// fakeChannel maps a Vonage channel to the fake's.
-func fakeChannel(ch string) provider.Channel {
+// targetName is a target's name in the engine's keys and IDs (FNV-1a).
+func targetName(to string) (b [16]byte) {
+	h := uint64(14695981039346656037)
+	for i := range len(to) {
+		h = (h ^ uint64(to[i])) * 1099511628211
+	}
+	for i := range 8 {
+		b[i] = byte(h >> (8 * i))
+	}
+	return b
+}
+
+// engineChannel maps a Vonage channel to the engine's.
+func engineChannel(ch string) provider.Channel {
 	switch ch {
 	case "voice":
 		return provider.ChannelCall

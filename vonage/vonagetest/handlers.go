@@ -26,8 +26,8 @@ const problemBase = "https://developer.vonage.com/api-errors"
 type request struct {
 	id        string
 	steps     []step
-	cur       int // the step in progress
-	fakeID    string
+	cur       int    // the step in progress
+	vid       string // the engine's verification
 	code      string
 	brand     string
 	locale    string
@@ -38,7 +38,6 @@ type request struct {
 	initiated []time.Time // when each step so far was sent
 	expires   time.Time
 	redirect  string // silent auth redirect URL
-	failures  int    // wrong codes checked
 	// terminated is set when the last allowed wrong code was checked: the
 	// workflow is over and the number free for a new start; the next
 	// check answers 410, anything else 404.
@@ -278,15 +277,13 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 			"The emulator holds the most requests it may; wait for some to end.", nil)
 		return
 	}
-	v, err := e.fake.Start(bg, provider.StartRequest{
-		To: first.to, Channel: fakeChannel(first.channel), CustomCode: rq.code, Locale: rq.locale,
-	})
+	v, _, err := e.eng.Start(bg, first.to, engineChannel(first.channel), rq.code)
 	if err != nil {
-		writeFakeError(w, err, "")
+		writeEngineError(w, err, "")
 		return
 	}
 	rq.id = newUUID()
-	rq.fakeID = v.ID
+	rq.vid = v.ID()
 	rq.stepAt, rq.created = now, now
 	rq.expires = now.Add(time.Duration(len(rq.steps)) * rq.timeout)
 	e.requests[rq.id] = rq
@@ -344,13 +341,13 @@ func (e *Emulator) advance(rq *request, at time.Time) {
 	rq.cur++
 	s := rq.steps[rq.cur]
 	if s.to == rq.steps[0].to {
-		// A re-send on the fake's verification: it counts as a send there.
-		_, _ = e.fake.Start(bg, provider.StartRequest{To: s.to, Channel: fakeChannel(s.channel), CustomCode: rq.code})
+		// A re-send on the engine's verification: it counts as a send there.
+		_, _, _ = e.eng.Start(bg, s.to, engineChannel(s.channel), rq.code)
 	}
 	e.send(rq, at)
 }
 
-// end forgets rq and ends its fake verification. e.mu must be held.
+// end forgets rq and ends its verification in the engine. e.mu must be held.
 func (e *Emulator) end(rq *request) {
 	delete(e.requests, rq.id)
 	e.terminate(rq)
@@ -364,27 +361,27 @@ func (e *Emulator) terminate(rq *request) {
 	}
 	if !rq.terminated {
 		rq.terminated = true
-		_, _ = e.fake.Cancel(bg, rq.fakeID)
+		_, _ = e.eng.End(bg, rq.vid, nil)
 	}
 }
 
-// live returns the live request named in the path, or writes a 404. It
-// returns with e.mu held when it returns a request. A terminated request
-// is returned only when terminated is true.
-func (e *Emulator) live(w http.ResponseWriter, r *http.Request, terminated bool) *request {
+// withLive calls fn, with e.mu held, with the live request named in the
+// path, or writes a 404. A terminated request is passed only when
+// terminated is true.
+func (e *Emulator) withLive(w http.ResponseWriter, r *http.Request, terminated bool, fn func(*request)) {
 	id := r.PathValue("id")
 	now := e.now()
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	rq := e.requests[id]
 	if rq != nil && rq.terminated && !terminated {
 		rq = nil
 	}
 	if rq == nil || !e.progress(rq, now) {
-		e.mu.Unlock()
 		notFound(w, id)
-		return nil
+		return
 	}
-	return rq
+	fn(rq)
 }
 
 // check serves POST /v2/verify/{id}.
@@ -399,11 +396,11 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 		invalidParams(w, "code", "code must be 4 to 10 letters or digits")
 		return
 	}
-	rq := e.live(w, r, true)
-	if rq == nil {
-		return
-	}
-	defer e.mu.Unlock()
+	e.withLive(w, r, true, func(rq *request) { e.checkLocked(w, rq, *in.Code) })
+}
+
+// checkLocked checks code for rq. e.mu must be held.
+func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) {
 	if rq.terminated {
 		e.end(rq)
 		writeProblem(w, http.StatusGone, "gone", "Invalid Code",
@@ -415,7 +412,7 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 			"The current Verify workflow step does not support a code.", nil)
 		return
 	}
-	v, err := e.fake.Check(bg, provider.CheckRequest{ID: rq.fakeID, Code: *in.Code})
+	v, status, err := e.eng.Check(bg, rq.vid, "", code, nil)
 	switch {
 	case errors.Is(err, provider.ErrTooManyChecks):
 		e.end(rq)
@@ -425,15 +422,14 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 		e.end(rq)
 		notFound(w, rq.id)
 	case err != nil:
-		writeFakeError(w, err, rq.id)
-	case v.Status == provider.StatusApproved:
+		writeEngineError(w, err, rq.id)
+	case status == provider.StatusApproved:
 		e.end(rq)
 		e.approve(rq.id)
 		e.finish(rq, "completed", e.now())
 		writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
 	default:
-		rq.failures++
-		if rq.failures >= e.maxChecks {
+		if v.Checks >= e.maxChecks {
 			e.terminate(rq)
 			e.finish(rq, "failed", e.now())
 		}
@@ -449,32 +445,26 @@ func (e *Emulator) approve(id string) {
 
 // cancel serves DELETE /v2/verify/{id}.
 func (e *Emulator) cancel(w http.ResponseWriter, r *http.Request) {
-	rq := e.live(w, r, false)
-	if rq == nil {
-		return
-	}
-	e.end(rq)
-	e.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
+	e.withLive(w, r, false, func(rq *request) {
+		e.end(rq)
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 // next serves POST /v2/verify/{id}/next_workflow.
 func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
-	rq := e.live(w, r, false)
-	if rq == nil {
-		return
-	}
-	defer e.mu.Unlock()
-	if rq.cur+1 >= len(rq.steps) {
-		writeProblem(w, http.StatusConflict, "conflict", "Conflict", "There are no more events left to trigger.", nil)
-		return
-	}
-	now := e.now()
-	// The remaining steps keep their full timeouts from now.
-	rq.stepAt = now
-	rq.expires = now.Add(time.Duration(len(rq.steps)-rq.cur-1) * rq.timeout)
-	e.advance(rq, now)
-	writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id})
+	e.withLive(w, r, false, func(rq *request) {
+		if rq.cur+1 >= len(rq.steps) {
+			writeProblem(w, http.StatusConflict, "conflict", "Conflict", "There are no more events left to trigger.", nil)
+			return
+		}
+		now := e.now()
+		// The remaining steps keep their full timeouts from now.
+		rq.stepAt = now
+		rq.expires = now.Add(time.Duration(len(rq.steps)-rq.cur-1) * rq.timeout)
+		e.advance(rq, now)
+		writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id})
+	})
 }
 
 // silentAuth serves the check_url of a silent_auth step: as the carrier
@@ -482,12 +472,11 @@ func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
 // redirect_url (or answers JSON when there is none) with the request ID and
 // a code to check.
 func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
-	rq := e.live(w, r, false)
-	if rq == nil {
+	var id, code, redirect string
+	e.withLive(w, r, false, func(rq *request) { id, code, redirect = rq.id, rq.code, rq.redirect })
+	if id == "" {
 		return
 	}
-	id, code, redirect := rq.id, rq.code, rq.redirect
-	e.mu.Unlock()
 	if redirect == "" {
 		writeJSON(w, http.StatusOK, map[string]string{"request_id": id, "code": code})
 		return
@@ -499,9 +488,9 @@ func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, redirect+sep+"request_id="+id+"&code="+code, http.StatusFound)
 }
 
-// writeFakeError answers with the problem a fake's error stands for. A
+// writeEngineError answers with the problem an engine's error stands for. A
 // lost answer (ErrOutcomeUnknown) drops the connection instead.
-func writeFakeError(w http.ResponseWriter, err error, id string) {
+func writeEngineError(w http.ResponseWriter, err error, id string) {
 	switch {
 	case errors.Is(err, provider.ErrOutcomeUnknown):
 		emuserver.Drop(w)
