@@ -36,6 +36,28 @@
 // Where a provider lacks a capability, the verify client answers
 // [ErrUnsupported] instead of guessing.
 //
+// # Optional operations
+//
+// There is one mechanism for optional operations: optional interfaces.
+// A provider that has an operation implements its interface; a caller
+// discovers it with a type assertion. An implemented optional method may
+// still answer [ErrUnsupported] for a verification it cannot serve — a
+// provider built from other providers (route.Router, a tracing wrapper)
+// implements every optional interface its parts might have and answers
+// ErrUnsupported where the part lacks it — so callers treat ErrUnsupported
+// from the call exactly as they treat a failed type assertion, and the
+// conformance suite skips a rule whose optional operation answers it.
+//
+// Why not every method on [Provider], with ErrUnsupported and a
+// capability for discovery? It would make a minimal provider (and every
+// test double) write stubs for operations it does not have, and the
+// capability and the method could disagree. Why not a wrapper that builds
+// each subset of the optional interfaces? It grows as 2^n with n optional
+// operations and has to be rebuilt by every wrapper. Optional interfaces
+// with ErrUnsupported allowed keep a provider at the two methods it must
+// have and let wrappers forward every operation, as database/sql/driver's
+// optional interfaces do.
+//
 // # Contract
 //
 // Every provider must behave as follows; the conformance suite in

@@ -41,8 +41,14 @@
 // A Router declares ResendOnStart only when every route does, CheckByTo
 // only with WithCheckByTo, and the union of its routes' channels. It has
 // Cancel, Fetch and Approve; a verification whose route lacks the
-// operation gets provider.ErrUnsupported. Common returns a view with only the optional
-// interfaces every route has, for code that decides by type assertion.
+// operation gets provider.ErrUnsupported, as provider's doc allows.
+//
+// # Adding a Router to an existing application
+//
+// The Router's IDs name their route ("twilio:VE…"). IDs the application
+// stored before it had a Router name none; WithUnprefixedIDs sends them to
+// the route of the provider that issued them, so verifications pending
+// when the Router is deployed can still be checked.
 //
 // # Reporting
 //

@@ -69,8 +69,10 @@ type Event struct {
 // the next route only when the failure proves nothing was sent, and sends
 // every later call of a verification back to the provider that started it.
 // It implements provider.Provider, provider.Canceler, provider.Fetcher,
-// provider.Approver, provider.Namer and provider.CapabilityReporter. It is safe for
-// concurrent use.
+// provider.Approver, provider.Namer and provider.CapabilityReporter, and
+// answers ErrUnsupported to a Cancel, Fetch or Approve of a verification
+// whose route's provider lacks the operation (see provider's doc on
+// optional operations). It is safe for concurrent use.
 type Router struct {
 	routes []route
 	byName map[string]int
@@ -80,6 +82,7 @@ type Router struct {
 	now    func() time.Time
 	sticky time.Duration
 	byTo   bool // CheckByTo through the index
+	bare   int  // the route of IDs that name none (WithUnprefixedIDs), or -1
 	region bool // some route routes by country
 	index  index
 	store  *storeIndex // when WithStore: the memory lives there instead
@@ -100,6 +103,7 @@ type route struct {
 type Option func(*config) error
 
 type config struct {
+	bare    string
 	hook    func(context.Context, Event)
 	logger  *slog.Logger
 	now     func() time.Time
@@ -182,6 +186,21 @@ func WithStore(st store.Store) Option {
 	}
 }
 
+// WithUnprefixedIDs sends every ID that names no route of the Router —
+// the IDs an application stored before it put a Router in front of its
+// provider — to the route named name, unchanged. The answers keep the ID
+// as the caller gave it. Without this option such an ID is unknown
+// (ErrNotFound).
+func WithUnprefixedIDs(name string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("route: WithUnprefixedIDs: empty route name")
+		}
+		c.bare = name
+		return nil
+	}
+}
+
 // WithClock makes the Router read time from now (for its memory of
 // pending verifications).
 func WithClock(now func() time.Time) Option {
@@ -260,6 +279,14 @@ func New(routes []Route, opts ...Option) (*Router, error) {
 		}
 	}
 	r.caps.CheckByTo = cfg.checkTo
+	r.bare = -1
+	if cfg.bare != "" {
+		i, ok := r.byName[cfg.bare]
+		if !ok {
+			return nil, fmt.Errorf("route: WithUnprefixedIDs: no route named %q", cfg.bare)
+		}
+		r.bare = i
+	}
 	for i := range r.routes {
 		r.region = r.region || len(r.routes[i].countries) > 0
 	}
@@ -446,13 +473,17 @@ func (r *Router) outer(rt *route, got, inner, id string) string {
 	return rt.prefix + got
 }
 
-// lookup finds the route and the inner ID of a Router ID.
+// lookup finds the route and the inner ID of a Router ID, or, with
+// WithUnprefixedIDs, of an ID that names no route.
 func (r *Router) lookup(op, id string) (*route, string, error) {
 	name, inner, ok := strings.Cut(id, string(sep))
 	if ok {
 		if i, known := r.byName[name]; known && inner != "" {
 			return &r.routes[i], inner, nil
 		}
+	}
+	if r.bare >= 0 && id != "" {
+		return &r.routes[r.bare], id, nil
 	}
 	return nil, "", &Error{Op: op, Err: fmt.Errorf("%w: %q is not an ID this router issued", provider.ErrNotFound, id)}
 }
@@ -602,96 +633,6 @@ func (r *Router) report(ctx context.Context, op, name, id string, err error, ove
 		}
 		r.logger.LogAttrs(ctx, level, msg, attrs...)
 	}
-}
-
-// Common returns r as a provider with exactly the optional interfaces
-// every route's provider has: provider.Canceler only when all of them can
-// cancel, provider.Fetcher only when all can fetch, provider.Approver only
-// when all can approve. The Router itself has the three, and answers
-// ErrUnsupported for a verification whose route lacks the operation; give
-// Common to code (such as the conformance suite or the verify client) that
-// decides by type assertion what it may call.
-func (r *Router) Common() provider.Provider {
-	can := [3]bool{true, true, true}
-	for i := range r.routes {
-		p := r.routes[i].p
-		_, c := p.(provider.Canceler)
-		_, f := p.(provider.Fetcher)
-		_, a := p.(provider.Approver)
-		can = [3]bool{can[0] && c, can[1] && f, can[2] && a}
-	}
-	c, cm, fm, am := core{r}, cancelM{r}, fetchM{r}, approveM{r}
-	switch can {
-	case [3]bool{true, true, true}:
-		return r
-	case [3]bool{true, true, false}:
-		return struct {
-			core
-			cancelM
-			fetchM
-		}{c, cm, fm}
-	case [3]bool{true, false, true}:
-		return struct {
-			core
-			cancelM
-			approveM
-		}{c, cm, am}
-	case [3]bool{false, true, true}:
-		return struct {
-			core
-			fetchM
-			approveM
-		}{c, fm, am}
-	case [3]bool{true, false, false}:
-		return struct {
-			core
-			cancelM
-		}{c, cm}
-	case [3]bool{false, true, false}:
-		return struct {
-			core
-			fetchM
-		}{c, fm}
-	case [3]bool{false, false, true}:
-		return struct {
-			core
-			approveM
-		}{c, am}
-	}
-	return c
-}
-
-// core exposes the Router's Start and Check, name and capabilities.
-type core struct{ r *Router }
-
-func (c core) Start(ctx context.Context, req provider.StartRequest) (provider.Verification, error) {
-	return c.r.Start(ctx, req)
-}
-
-func (c core) Check(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
-	return c.r.Check(ctx, req)
-}
-
-func (c core) Name() string                        { return c.r.Name() }
-func (c core) Capabilities() provider.Capabilities { return c.r.Capabilities() }
-func (c core) String() string                      { return c.r.String() }
-
-type cancelM struct{ r *Router }
-
-func (m cancelM) Cancel(ctx context.Context, id string) (provider.Verification, error) {
-	return m.r.Cancel(ctx, id)
-}
-
-type fetchM struct{ r *Router }
-
-func (m fetchM) Fetch(ctx context.Context, id string) (provider.Verification, error) {
-	return m.r.Fetch(ctx, id)
-}
-
-type approveM struct{ r *Router }
-
-func (m approveM) Approve(ctx context.Context, id string) (provider.Verification, error) {
-	return m.r.Approve(ctx, id)
 }
 
 // String describes the router.

@@ -279,24 +279,13 @@ type cancelOnly struct{ *fake.Fake }
 func (c cancelOnly) Fetch()   {} // not provider.Fetcher: wrong signature
 func (c cancelOnly) Approve() {} // not provider.Approver
 
-// TestCommon checks that Common has exactly the optional interfaces every
-// route has, and that the Router answers ErrUnsupported for a route that
-// lacks one.
-func TestCommon(t *testing.T) {
+// TestUnsupportedOperation checks that the Router answers ErrUnsupported
+// for an operation a verification's route lacks, and passes the others
+// through.
+func TestUnsupportedOperation(t *testing.T) {
 	t.Parallel()
 	f := fake.MustNew()
-	all, _ := route.New([]route.Route{{Name: "a", Provider: f}, {Name: "b", Provider: fake.MustNew()}})
-	if all.Common() != provider.Provider(all) {
-		t.Error("Common of routes that have everything is not the Router itself")
-	}
 	mixed, _ := route.New([]route.Route{{Name: "a", Provider: cancelOnly{f}}, {Name: "b", Provider: fake.MustNew()}})
-	p := mixed.Common()
-	_, c := p.(provider.Canceler)
-	_, fe := p.(provider.Fetcher)
-	_, ap := p.(provider.Approver)
-	if !c || fe || ap {
-		t.Errorf("Common: Canceler %v, Fetcher %v, Approver %v; want true, false, false", c, fe, ap)
-	}
 	ctx := context.Background()
 	v, err := mixed.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
 	if err != nil {
@@ -308,8 +297,41 @@ func TestCommon(t *testing.T) {
 	if _, err := mixed.Approve(ctx, v.ID); !errors.Is(err, provider.ErrUnsupported) {
 		t.Errorf("Approve through a route that cannot: %v", err)
 	}
-	if got, err := p.(provider.Canceler).Cancel(ctx, v.ID); err != nil || got.Status != provider.StatusCanceled || got.ID != v.ID {
-		t.Errorf("Cancel through Common = %v, %v", got, err)
+	if got, err := mixed.Cancel(ctx, v.ID); err != nil || got.Status != provider.StatusCanceled || got.ID != v.ID {
+		t.Errorf("Cancel = %v, %v", got, err)
+	}
+}
+
+// TestUnprefixedIDs puts a Router in front of a provider that already
+// issued IDs: with WithUnprefixedIDs they reach that provider, and the
+// answers keep the ID the application stored; without it they are unknown.
+func TestUnprefixedIDs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	old := fake.MustNew()
+	before, err := old.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := old.LastCode("+14155552671")
+	routes := []route.Route{{Name: "primary", Provider: old}, {Name: "backup", Provider: fake.MustNew()}}
+	strict, _ := route.New(routes)
+	if _, err := strict.Check(ctx, provider.CheckRequest{ID: before.ID, Code: code}); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Check of an unprefixed ID without the option: %v, want ErrNotFound", err)
+	}
+	r, err := route.New(routes, route.WithUnprefixedIDs("primary"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Fetch(ctx, before.ID); err != nil || got.ID != before.ID || got.Status != provider.StatusPending {
+		t.Errorf("Fetch of the stored ID = %v, %v, want it pending under the same ID", got, err)
+	}
+	got, err := r.Check(ctx, provider.CheckRequest{ID: before.ID, Code: code})
+	if err != nil || !got.Approved() || got.ID != before.ID {
+		t.Errorf("Check of the stored ID = %v, %v, want approved under the same ID", got, err)
+	}
+	if _, err := route.New(routes, route.WithUnprefixedIDs("nope")); err == nil {
+		t.Error("WithUnprefixedIDs of an unknown route was accepted")
 	}
 }
 

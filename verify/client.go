@@ -93,7 +93,7 @@ func (c *Client) Normalize(to string) (string, error) {
 // ErrOutcomeUnknown means a code may have been sent, and there is no ID to
 // keep. Do not start again at once, which would spend another send. Ask
 // the user for the code: with Capabilities().CheckByTo, check it with
-// Check. Otherwise Resume recovers the ID.
+// Check. Otherwise RecoverStart recovers the ID.
 func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOptions) (Verification, error) {
 	begin := c.begin()
 	if opts == nil {
@@ -162,7 +162,7 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 // the wrong-code limit is spent. ErrOutcomeUnknown means the provider may
 // have approved the code: do not tell the user it was wrong. A retry then
 // answers ErrNotFound if the code was approved (the verification is gone),
-// which does not prove it was; Resolve tells what can be known.
+// which does not prove it was; RecoverCheck tells what can be known.
 func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions) (Verification, error) {
 	begin := c.begin()
 	t, err := c.target(to, false)
@@ -262,7 +262,7 @@ func (c *Client) Fetch(ctx context.Context, id string) (Verification, error) {
 // no longer pending.
 //
 // After ErrOutcomeUnknown the approval may have taken effect, and a retry
-// then answers ErrNotFound; Resolve tells what can be known.
+// then answers ErrNotFound; RecoverCheck tells what can be known.
 func (c *Client) Approve(ctx context.Context, id string) (Verification, error) {
 	begin := time.Now()
 	var v Verification
@@ -354,7 +354,7 @@ func (c *Client) report(ctx context.Context, op string, ch Channel, target strin
 // Event describes one operation of a Client, for WithHook.
 type Event struct {
 	// Op is the operation: "start", "check", "cancel", "fetch", "approve"
-	// or "resolve"; for factors "enroll factor", "confirm factor", "check
+	// or "recover check"; for factors "enroll factor", "confirm factor", "check
 	// factor", "fetch factor", "list factors", "delete factor", "delete
 	// identity" or "fetch challenge" (Target is then the masked identity,
 	// followed by "/" and the factor or challenge ID when there is one, and

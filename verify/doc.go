@@ -70,14 +70,14 @@
 //
 //   - From Start: a code may have been sent and there is no ID. Do not start
 //     again at once. Ask the user for the code; with CheckByTo, Check by
-//     target works without the ID. Otherwise [Client.Resume] recovers it: a
+//     target works without the ID. Otherwise [Client.RecoverStart] recovers it: a
 //     provider with ResendOnStart re-sends the pending code under the same
 //     ID (spending a send), and one that answers [ErrConflict] with the
 //     pending ID ([PendingID]) gives it without sending anything.
 //   - From Check, CheckID or Approve: the verification may have been
 //     approved, and is then gone, so a retry answers ErrNotFound, which
 //     cannot tell an approval from an expiry. Never report a wrong code.
-//     [Client.Resolve] (where the provider can fetch) tells the cases apart
+//     [Client.RecoverCheck] (where the provider can fetch) tells the cases apart
 //     as far as they can be: still pending means not approved, so the user
 //     may enter the code again; gone stays [ErrOutcomeUnknown], so fail
 //     closed and start a new verification.

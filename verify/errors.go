@@ -12,7 +12,7 @@ import (
 // the provider's error type through it.
 type Error struct {
 	// Op is the operation: "start", "check", "cancel", "fetch",
-	// "approve", "resolve" or "normalize".
+	// "approve", "recover check" or "normalize".
 	Op string
 	// Provider is the provider's name, such as "twilio".
 	Provider string

@@ -235,10 +235,10 @@ func mustMemoryStore(t *testing.T) *store.Memory {
 	return m
 }
 
-// TestResumeRemembersTheTarget: the verification Resume recovers from a
+// TestRecoverStartRemembersTheTarget: the verification RecoverStart recovers from a
 // conflict is one this client knows the target of, so CheckID keeps its
 // check budgets instead of refusing it as unknown.
-func TestResumeRemembersTheTarget(t *testing.T) {
+func TestRecoverStartRemembersTheTarget(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, checkResumeRemembers)
 }
@@ -248,9 +248,9 @@ func checkResumeRemembers(t *testing.T) {
 	p := &conflicting{pending: "REQ-7"}
 	c := newClient(t, p, verify.WithCheckBudget(verify.PerDestination, 1, time.Hour))
 	if _, err := c.CheckID(ctx, "REQ-7", "000000", nil); !errors.Is(err, verify.ErrNotFound) {
-		t.Fatalf("CheckID before Resume: %v, want ErrNotFound", err)
+		t.Fatalf("CheckID before RecoverStart: %v, want ErrNotFound", err)
 	}
-	if _, err := c.Resume(ctx, "+14155552671", verify.ChannelSMS, nil); err != nil {
+	if _, err := c.RecoverStart(ctx, "+14155552671", verify.ChannelSMS, nil); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -259,6 +259,6 @@ func checkResumeRemembers(t *testing.T) {
 		got = append(got, outcome(err))
 	}
 	if diff := cmp.Diff([]string{"ok", "too_many_checks check_budget/destination 1h0m0s"}, got); diff != "" {
-		t.Errorf("CheckID after Resume (-want +got):\n%s", diff)
+		t.Errorf("CheckID after RecoverStart (-want +got):\n%s", diff)
 	}
 }

@@ -251,7 +251,7 @@ const maxWindow = 7 * 24 * time.Hour
 //
 // A Start that fails without sending (any error but ErrOutcomeUnknown)
 // gives its place back: the user can retry at once. After
-// ErrOutcomeUnknown a code may have gone, so the wait stands; Resume is a
+// ErrOutcomeUnknown a code may have gone, so the wait stands; RecoverStart is a
 // Start and waits too.
 func WithResendCooldown(first, max time.Duration) Option {
 	return func(c *config) error {

@@ -9,8 +9,12 @@ import (
 	"github.com/verifykit/verifykit/provider"
 )
 
-// Resume returns the verification pending for to, starting one when there
-// is none. It is how an application recovers the ID after Start answered
+// RecoverStart and RecoverCheck recover from a lost answer, each after the
+// operation its name says: RecoverStart after Start, RecoverCheck after
+// Check, CheckID or Approve.
+
+// RecoverStart returns the verification pending for to, starting one when
+// there is none. It is how an application recovers the ID after Start answered
 // ErrOutcomeUnknown (a code may have been sent, and there is no ID to
 // keep):
 //
@@ -19,13 +23,13 @@ import (
 //     one send.
 //   - On a provider that answers a repeated Start with ErrConflict and
 //     names the pending verification (provider.PendingID; Vonage does),
-//     nothing is sent: Resume returns that verification, fetched when the
-//     provider is a provider.Fetcher, otherwise with its ID, target, the
-//     channel asked for and StatusPending.
+//     nothing is sent: RecoverStart returns that verification, fetched when the
+//     provider can fetch it, otherwise with its ID, target, the channel
+//     asked for and StatusPending.
 //   - An ErrConflict that names no verification is returned as it is.
 //
 // Errors are Start's (or Fetch's, for the fetch of the pending one).
-func (c *Client) Resume(ctx context.Context, to string, ch Channel, opts *StartOptions) (Verification, error) {
+func (c *Client) RecoverStart(ctx context.Context, to string, ch Channel, opts *StartOptions) (Verification, error) {
 	v, err := c.Start(ctx, to, ch, opts)
 	if err == nil || !errors.Is(err, ErrConflict) {
 		return v, err
@@ -42,12 +46,15 @@ func (c *Client) Resume(ctx context.Context, to string, ch Channel, opts *StartO
 	// budgets need its target, as after a Start.
 	c.rememberTarget(ctx, id, norm)
 	if _, ok := c.p.(provider.Fetcher); ok {
-		return c.Fetch(ctx, id)
+		v, ferr := c.Fetch(ctx, id)
+		if !errors.Is(ferr, ErrUnsupported) { // a Fetcher may not fetch every verification
+			return v, ferr
+		}
 	}
 	return Verification{ID: id, To: norm, Channel: ch, Status: StatusPending, RawStatus: string(StatusPending)}, nil
 }
 
-// Resolve tells what can be known of the verification id after Check,
+// RecoverCheck tells what can be known of the verification id after Check,
 // CheckID or Approve answered ErrOutcomeUnknown (the request may have
 // approved it, and if it did, the verification is gone). It needs a
 // provider.Fetcher; others give ErrUnsupported.
@@ -60,7 +67,7 @@ func (c *Client) Resume(ctx context.Context, to string, ch Channel, opts *StartO
 //     them is unknown. Never report a wrong code; fail closed and start a
 //     new verification.
 //   - Any other error is Fetch's.
-func (c *Client) Resolve(ctx context.Context, id string) (Verification, error) {
+func (c *Client) RecoverCheck(ctx context.Context, id string) (Verification, error) {
 	begin := time.Now()
 	var v Verification
 	id, err := cleanID(id)
@@ -74,10 +81,10 @@ func (c *Client) Resolve(ctx context.Context, id string) (Verification, error) {
 			}
 		}
 	}
-	return c.done(ctx, "resolve", v.Channel, id, begin, v, err)
+	return c.done(ctx, "recover check", v.Channel, id, begin, v, err)
 }
 
-// goneError is the answer of Resolve for a verification the provider no
+// goneError is the answer of RecoverCheck for a verification the provider no
 // longer holds: it matches ErrOutcomeUnknown as well as what the provider
 // said (ErrNotFound), since a gone verification may have been approved.
 type goneError struct{ err error }

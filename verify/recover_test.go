@@ -11,7 +11,7 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-func TestResolveAfterLostCheck(t *testing.T) {
+func TestRecoverCheckAfterLostCheck(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew()
@@ -27,9 +27,9 @@ func TestResolveAfterLostCheck(t *testing.T) {
 	if _, err := c.CheckID(ctx, v.ID, "000000", nil); !errors.Is(err, verify.ErrOutcomeUnknown) {
 		t.Fatalf("lost check: %v", err)
 	}
-	got, err := c.Resolve(ctx, v.ID)
+	got, err := c.RecoverCheck(ctx, v.ID)
 	if err != nil || got.Status != verify.StatusPending || got.ID != v.ID {
-		t.Fatalf("Resolve after a lost wrong code = %v, %v, want pending", got, err)
+		t.Fatalf("RecoverCheck after a lost wrong code = %v, %v, want pending", got, err)
 	}
 
 	// A lost right code: gone, and that stays unknown.
@@ -37,25 +37,25 @@ func TestResolveAfterLostCheck(t *testing.T) {
 	if _, err := c.CheckID(ctx, v.ID, code, nil); !errors.Is(err, verify.ErrOutcomeUnknown) {
 		t.Fatalf("lost check: %v", err)
 	}
-	_, err = c.Resolve(ctx, v.ID)
+	_, err = c.RecoverCheck(ctx, v.ID)
 	if !errors.Is(err, verify.ErrOutcomeUnknown) || !errors.Is(err, verify.ErrNotFound) || verify.CodeOf(err) != verify.CodeOutcomeUnknown {
-		t.Errorf("Resolve after a lost approval = %v, want ErrOutcomeUnknown (and ErrNotFound)", err)
+		t.Errorf("RecoverCheck after a lost approval = %v, want ErrOutcomeUnknown (and ErrNotFound)", err)
 	}
 	var ve *verify.Error
-	if !errors.As(err, &ve) || ve.Op != "resolve" {
-		t.Errorf("Resolve error %#v, want a *verify.Error with Op resolve", err)
+	if !errors.As(err, &ve) || ve.Op != "recover check" {
+		t.Errorf("RecoverCheck error %#v, want a *verify.Error with Op \"recover check\"", err)
 	}
 
 	// A provider that cannot fetch cannot resolve.
-	if _, err := newClient(t, &recorder{}).Resolve(ctx, "VE1"); !errors.Is(err, verify.ErrUnsupported) {
-		t.Errorf("Resolve without Fetcher = %v, want ErrUnsupported", err)
+	if _, err := newClient(t, &recorder{}).RecoverCheck(ctx, "VE1"); !errors.Is(err, verify.ErrUnsupported) {
+		t.Errorf("RecoverCheck without Fetcher = %v, want ErrUnsupported", err)
 	}
-	if _, err := c.Resolve(ctx, "bad id"); !errors.Is(err, verify.ErrInvalidRequest) {
-		t.Errorf("Resolve(bad id) = %v", err)
+	if _, err := c.RecoverCheck(ctx, "bad id"); !errors.Is(err, verify.ErrInvalidRequest) {
+		t.Errorf("RecoverCheck(bad id) = %v", err)
 	}
 }
 
-func TestResumeAfterLostStart(t *testing.T) {
+func TestRecoverStartAfterLostStart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := fake.MustNew()
@@ -65,13 +65,13 @@ func TestResumeAfterLostStart(t *testing.T) {
 		t.Fatalf("lost start: %v", err)
 	}
 	sent, _ := f.LastMessage("+14155552671")
-	v, err := c.Resume(ctx, "+14155552671", verify.ChannelSMS, nil)
+	v, err := c.RecoverStart(ctx, "+14155552671", verify.ChannelSMS, nil)
 	if err != nil || v.ID != sent.VerificationID {
-		t.Fatalf("Resume = %v, %v, want the verification %q the lost start made", v, err, sent.VerificationID)
+		t.Fatalf("RecoverStart = %v, %v, want the verification %q the lost start made", v, err, sent.VerificationID)
 	}
 	code, _ := f.LastCode("+14155552671")
 	if code != sent.Code {
-		t.Error("Resume re-sent a different code")
+		t.Error("RecoverStart re-sent a different code")
 	}
 }
 
@@ -99,31 +99,44 @@ func (p conflictingFetcher) Fetch(_ context.Context, id string) (provider.Verifi
 	return provider.Verification{ID: id, To: "+14155552671", Channel: provider.ChannelSMS, Status: provider.StatusPending, RawStatus: "in_progress"}, nil
 }
 
-func TestResumeOnConflict(t *testing.T) {
+func TestRecoverStartOnConflict(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	p := &conflicting{pending: "REQ-7"}
 	c := newClient(t, p)
-	v, err := c.Resume(ctx, "+1 415 555 2671", verify.ChannelSMS, nil)
+	v, err := c.RecoverStart(ctx, "+1 415 555 2671", verify.ChannelSMS, nil)
 	if err != nil || v.ID != "REQ-7" || v.To != "+14155552671" || v.Status != verify.StatusPending {
-		t.Errorf("Resume on a conflict = %v, %v, want the pending REQ-7", v, err)
+		t.Errorf("RecoverStart on a conflict = %v, %v, want the pending REQ-7", v, err)
 	}
 	cf := newClient(t, conflictingFetcher{&conflicting{pending: "REQ-8"}})
-	v, err = cf.Resume(ctx, "+14155552671", verify.ChannelSMS, nil)
+	v, err = cf.RecoverStart(ctx, "+14155552671", verify.ChannelSMS, nil)
 	if err != nil || v.ID != "REQ-8" || v.RawStatus != "in_progress" {
-		t.Errorf("Resume with a Fetcher = %v, %v, want the fetched REQ-8", v, err)
+		t.Errorf("RecoverStart with a Fetcher = %v, %v, want the fetched REQ-8", v, err)
+	}
+	// A Fetcher that cannot fetch this one (a router whose route cannot):
+	// the ID is still recovered.
+	cu := newClient(t, unsupportedFetcher{&conflicting{pending: "REQ-9"}})
+	v, err = cu.RecoverStart(ctx, "+14155552671", verify.ChannelSMS, nil)
+	if err != nil || v.ID != "REQ-9" || v.Status != verify.StatusPending {
+		t.Errorf("RecoverStart with a Fetcher answering ErrUnsupported = %v, %v, want the pending REQ-9", v, err)
 	}
 	// A conflict that names nothing is returned as it is.
 	cb := newClient(t, &noID{&conflicting{}})
-	if _, err := cb.Resume(ctx, "+14155552671", verify.ChannelSMS, nil); !errors.Is(err, verify.ErrConflict) {
-		t.Errorf("Resume on an anonymous conflict = %v, want ErrConflict", err)
+	if _, err := cb.RecoverStart(ctx, "+14155552671", verify.ChannelSMS, nil); !errors.Is(err, verify.ErrConflict) {
+		t.Errorf("RecoverStart on an anonymous conflict = %v, want ErrConflict", err)
 	}
 	// No conflict: a plain start.
 	fresh := &conflicting{}
-	v, err = newClient(t, fresh).Resume(ctx, "+14155552671", verify.ChannelSMS, nil)
+	v, err = newClient(t, fresh).RecoverStart(ctx, "+14155552671", verify.ChannelSMS, nil)
 	if err != nil || v.ID != "REQ-1" {
-		t.Errorf("Resume with nothing pending = %v, %v, want a new start", v, err)
+		t.Errorf("RecoverStart with nothing pending = %v, %v, want a new start", v, err)
 	}
+}
+
+type unsupportedFetcher struct{ *conflicting }
+
+func (p unsupportedFetcher) Fetch(context.Context, string) (provider.Verification, error) {
+	return provider.Verification{}, provider.ErrUnsupported
 }
 
 // noID answers every Start with a conflict that names no verification.
@@ -133,7 +146,7 @@ func (p *noID) Start(context.Context, provider.StartRequest) (provider.Verificat
 	return provider.Verification{}, provider.ErrConflict
 }
 
-func ExampleClient_Resolve() {
+func ExampleClient_RecoverCheck() {
 	ctx := context.Background()
 	f := fake.MustNew()
 	client, _ := verify.New(f)
@@ -145,7 +158,7 @@ func ExampleClient_Resolve() {
 	_, err := client.CheckID(ctx, v.ID, code, nil)
 	fmt.Println("check:", verify.CodeOf(err))
 
-	_, err = client.Resolve(ctx, v.ID)
+	_, err = client.RecoverCheck(ctx, v.ID)
 	switch {
 	case errors.Is(err, verify.ErrOutcomeUnknown):
 		fmt.Println("resolve: gone, approval unknown: start again, never say the code was wrong")
