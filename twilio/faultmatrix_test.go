@@ -2,21 +2,18 @@ package twilio_test
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	fm "github.com/verifykit/verifykit/internal/faultmatrix"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio"
 )
@@ -24,141 +21,52 @@ import (
 // op is one client operation, with the class of request it makes.
 type op struct {
 	name  string
-	class string // "POST", "GET" or "DELETE"
+	class fm.Class
 	call  func(context.Context, *twilio.Client) error
 }
 
 var ops = []op{
-	{"Start", "POST", func(ctx context.Context, c *twilio.Client) error {
+	{"Start", fm.Change, func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
 		return err
 	}},
-	{"Check", "POST", func(ctx context.Context, c *twilio.Client) error {
+	{"Check", fm.Change, func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.Check(ctx, provider.CheckRequest{To: "+14155552671", Code: "123456"})
 		return err
 	}},
-	{"CheckID", "POST", func(ctx context.Context, c *twilio.Client) error {
+	{"CheckID", fm.Change, func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.Check(ctx, provider.CheckRequest{ID: veSID, Code: "123456"})
 		return err
 	}},
-	{"CheckSNA", "POST", func(ctx context.Context, c *twilio.Client) error {
+	{"CheckSNA", fm.Change, func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.CheckSNA(ctx, provider.CheckRequest{ID: veSID})
 		return err
 	}},
-	{"Cancel", "POST", func(ctx context.Context, c *twilio.Client) error { _, err := c.Cancel(ctx, veSID); return err }},
-	{"Approve", "POST", func(ctx context.Context, c *twilio.Client) error { _, err := c.Approve(ctx, veSID); return err }},
-	{"CreateService", "POST", func(ctx context.Context, c *twilio.Client) error {
+	{"Cancel", fm.Change, func(ctx context.Context, c *twilio.Client) error { _, err := c.Cancel(ctx, veSID); return err }},
+	{"Approve", fm.Change, func(ctx context.Context, c *twilio.Client) error { _, err := c.Approve(ctx, veSID); return err }},
+	{"CreateService", fm.Change, func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.CreateService(ctx, twilio.ServiceParams{FriendlyName: "x"})
 		return err
 	}},
-	{"UpdateService", "POST", func(ctx context.Context, c *twilio.Client) error {
+	{"UpdateService", fm.Change, func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.UpdateService(ctx, serviceSID, twilio.ServiceParams{CodeLength: 6})
 		return err
 	}},
-	{"Fetch", "GET", func(ctx context.Context, c *twilio.Client) error { _, err := c.Fetch(ctx, veSID); return err }},
-	{"FetchService", "GET", func(ctx context.Context, c *twilio.Client) error {
+	{"Fetch", fm.Read, func(ctx context.Context, c *twilio.Client) error { _, err := c.Fetch(ctx, veSID); return err }},
+	{"FetchService", fm.Read, func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.FetchService(ctx, serviceSID)
 		return err
 	}},
-	{"ListServices", "GET", func(ctx context.Context, c *twilio.Client) error {
+	{"ListServices", fm.Read, func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.ListServices(ctx, twilio.ListOptions{})
 		return err
 	}},
-	{"DeleteService", "DELETE", func(ctx context.Context, c *twilio.Client) error { return c.DeleteService(ctx, serviceSID) }},
+	{"DeleteService", fm.Delete, func(ctx context.Context, c *twilio.Client) error { return c.DeleteService(ctx, serviceSID) }},
 }
 
-// outcome is what a cell of the matrix expects.
-type outcome struct {
-	err      error // the sentinel (or context error) the error matches; nil: success
-	attempts int   // requests (or connections) the server saw
-	acted    string
-}
+func (o op) op() fm.Op { return fm.Op{Name: o.name, Class: o.class} }
 
-// The values of outcome.acted: whether Twilio may have done the work.
-const (
-	actedNo    = "no"    // provably not processed, or a read
-	actedMaybe = "maybe" // ErrOutcomeUnknown: may have been processed
-	actedYes   = "yes"   // success
-)
-
-func (o outcome) String() string {
-	name := "success"
-	if o.err != nil {
-		name = errName(o.err)
-	}
-	s := "s"
-	if o.attempts == 1 {
-		s = ""
-	}
-	return fmt.Sprintf("%s, %d attempt%s, acted: %s", name, o.attempts, s, o.acted)
-}
-
-func errName(err error) string {
-	for _, s := range []struct {
-		err  error
-		name string
-	}{
-		{provider.ErrInvalidRequest, "ErrInvalidRequest"}, {provider.ErrNotFound, "ErrNotFound"},
-		{provider.ErrTooManyChecks, "ErrTooManyChecks"}, {provider.ErrTooManySends, "ErrTooManySends"},
-		{provider.ErrRateLimited, "ErrRateLimited"}, {provider.ErrUndeliverable, "ErrUndeliverable"},
-		{provider.ErrUnauthorized, "ErrUnauthorized"}, {provider.ErrUnsupported, "ErrUnsupported"},
-		{provider.ErrUnavailable, "ErrUnavailable"}, {provider.ErrOutcomeUnknown, "ErrOutcomeUnknown"},
-		{context.DeadlineExceeded, "context.DeadlineExceeded"},
-	} {
-		if err == s.err {
-			return s.name
-		}
-	}
-	return err.Error()
-}
-
-// fault is one row of the matrix.
-type fault struct {
-	name string
-	// handler serves every request (attempt counts from 0). Nil for
-	// connection-level faults, which use listen instead.
-	handler func(w http.ResponseWriter, r *http.Request)
-	// listen starts a connection-level fault and returns the base URL, the
-	// counter of connections and a stop function.
-	listen func(t *testing.T) (string, *atomic.Int32, func())
-	// inMemory serves the handler without a network, in a synctest
-	// bubble, for rows whose retries wait seconds.
-	inMemory bool
-	// deadline bounds each call; zero means 10 s.
-	deadline time.Duration
-	// want gives the outcome per class of request (and, rarely, per
-	// operation).
-	want func(o op) outcome
-	// wantOp overrides want for the operations it names.
-	wantOp map[string]outcome
-	// opts are client options for the row, such as a retry policy.
-	opts []twilio.Option
-}
-
-// outcomeFor is what the fault gives for o.
-func (f fault) outcomeFor(o op) outcome {
-	if w, ok := f.wantOp[o.name]; ok {
-		return w
-	}
-	return f.want(o)
-}
-
-const retries = 2 // so a retried fault is seen retries+1 = 3 times
-
-// byClass is a want for faults whose outcome depends only on the class.
-func byClass(post, get, del outcome) func(op) outcome {
-	return func(o op) outcome {
-		switch o.class {
-		case "POST":
-			return post
-		case "GET":
-			return get
-		}
-		return del
-	}
-}
-
-func same(o outcome) func(op) outcome { return byClass(o, o, o) }
+const retries = fm.Retries
 
 func twilioError(status, code int, header ...string) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -169,161 +77,31 @@ func twilioError(status, code int, header ...string) func(http.ResponseWriter, *
 	}
 }
 
-// redirectTo answers every request under /v2/ with a redirect to
-// /elsewhere/, where an approval waits: following it would send the
-// credentials and the code there, and take its answer.
-func redirectTo(status int) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/elsewhere/") {
-			// Counted as a second attempt: the cell fails.
-			reply(w, 200, []byte(`{"sid":"`+veSID+`","service_sid":"`+serviceSID+`","to":"+14155552671","status":"approved","valid":true}`))
-			return
-		}
-		http.Redirect(w, r, "/elsewhere"+r.URL.Path, status)
-	}
+// twilioVendor is how Twilio answers, for the shared fault matrix.
+var twilioVendor = fm.Vendor{
+	Own: func(status int, header ...string) http.HandlerFunc {
+		return twilioError(status, map[int]int{429: 20429, 500: 20500, 503: 20503}[status], header...)
+	},
+	Own429:   "429, code 20429 (account concurrency)",
+	Own503:   "503, code 20503 (Twilio's answer)",
+	Approved: []byte(`{"sid":"` + veSID + `","service_sid":"` + serviceSID + `","to":"+14155552671","status":"approved","valid":true}`),
 }
 
-func body(status int, b []byte) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) { reply(w, status, b) }
-}
-
-var (
-	unknown1   = outcome{provider.ErrOutcomeUnknown, 1, actedMaybe}
-	unavail3   = outcome{provider.ErrUnavailable, retries + 1, actedNo}
-	unavail1   = outcome{provider.ErrUnavailable, 1, actedNo}
-	rateLim3   = outcome{provider.ErrRateLimited, retries + 1, actedNo}
-	successDel = outcome{nil, 1, actedYes}
+// faults is the shared fault matrix with the rows only Twilio has.
+var faults = append(fm.Common(twilioVendor),
+	fm.Fault{Name: "429, code 60202 (max check attempts)", Handler: twilioError(429, 60202), Want: fm.Same(fm.Outcome{Err: provider.ErrTooManyChecks, Attempts: 1, Acted: fm.ActedNo}),
+		WantOp: map[string]fm.Outcome{"Start": {Err: provider.ErrTooManySends, Attempts: 1, Acted: fm.ActedNo}}},
+	fm.Fault{Name: "429, code 60203 (max send attempts)", Handler: twilioError(429, 60203), Want: fm.Same(fm.Outcome{Err: provider.ErrTooManySends, Attempts: 1, Acted: fm.ActedNo})},
+	fm.Fault{Name: "429, code 60212 (concurrent starts)", Handler: twilioError(429, 60212), Want: fm.Same(fm.RateLim1)},
+	fm.Fault{Name: "200 with no status", Handler: fm.Body(200, []byte(`{"sid":"`+veSID+`","to":"+14155552671"}`)), Want: fm.ByClass(fm.Unknown1, fm.Unavail1, fm.SuccessDel)},
+	fm.Fault{Name: "200 approving another verification", Want: fm.ByClass(fm.Unknown1, fm.Unavail1, fm.SuccessDel),
+		Handler: fm.Body(200, []byte(`{"sid":"VEbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","service_sid":"`+serviceSID+`","to":"+14155550000","status":"approved","valid":true}`))},
+	fm.Fault{Name: "200 approving in another service", Want: fm.ByClass(fm.Unknown1, fm.Unavail1, fm.SuccessDel),
+		Handler: fm.Body(200, []byte(`{"sid":"`+veSID+`","service_sid":"VAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","to":"+14155552671","status":"approved","valid":true}`))},
+	fm.Fault{Name: "200 with another kind of object (a Service)", Handler: fm.Body(200, []byte(`{"sid":"`+serviceSID+`","friendly_name":"x","code_length":6}`)),
+		Want:   fm.ByClass(fm.Unknown1, fm.Unavail1, fm.SuccessDel),
+		WantOp: map[string]fm.Outcome{"CreateService": fm.SuccessDel, "UpdateService": fm.SuccessDel, "FetchService": fm.SuccessDel}},
 )
-
-var faults = []fault{
-	{name: "429, code 20429 (account concurrency)", handler: twilioError(429, 20429), want: same(rateLim3)},
-	{name: "429, code 20429, Retry-After: 1", handler: twilioError(429, 20429, "Retry-After", "1"), inMemory: true, want: same(rateLim3)},
-	{name: "429, code 20429, Retry-After as an HTTP date", inMemory: true, want: same(rateLim3),
-		handler: func(w http.ResponseWriter, r *http.Request) {
-			twilioError(429, 20429, "Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))(w, r)
-		}},
-	{name: "429, code 60202 (max check attempts)", handler: twilioError(429, 60202), want: func(o op) outcome {
-		if o.name == "Start" {
-			return outcome{provider.ErrTooManySends, 1, actedNo}
-		}
-		return outcome{provider.ErrTooManyChecks, 1, actedNo}
-	}},
-	{name: "429, code 60203 (max send attempts)", handler: twilioError(429, 60203), want: same(outcome{provider.ErrTooManySends, 1, actedNo})},
-	{name: "429, code 60212 (concurrent starts)", handler: twilioError(429, 60212), want: same(outcome{provider.ErrRateLimited, 1, actedNo})},
-	{name: "500", handler: twilioError(500, 20500), want: byClass(unknown1, unavail3, unavail3)},
-	{name: "502", handler: body(502, []byte("<html>Bad Gateway</html>")), want: byClass(unknown1, unavail3, unavail3)},
-	{name: "503, code 20503 (Twilio's answer)", handler: twilioError(503, 20503), want: same(unavail3)},
-	{name: "503 with an HTML body (not Twilio's answer: a proxy's)", handler: body(503, []byte("<html><body>Service Unavailable</body></html>")),
-		want: byClass(unknown1, unavail3, unavail3)},
-	{name: "503 with an empty body", handler: body(503, nil), want: byClass(unknown1, unavail3, unavail3)},
-	{name: "503, code 20503, WithPOSTRetry(POSTRetryOff)", handler: twilioError(503, 20503), opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryOff)},
-		want: byClass(unknown1, unavail3, unavail3)},
-	{name: "429, code 20429, WithPOSTRetry(POSTRetryOff)", handler: twilioError(429, 20429), opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryOff)},
-		want: byClass(outcome{provider.ErrRateLimited, 1, actedNo}, rateLim3, rateLim3)},
-	{name: "503 with an HTML body, WithPOSTRetry(POSTRetryAny503)", handler: body(503, []byte("<html><body>Service Unavailable</body></html>")),
-		opts: []twilio.Option{twilio.WithPOSTRetry(twilio.POSTRetryAny503)}, want: same(unavail3)},
-	{name: "504", handler: body(504, nil), want: byClass(unknown1, unavail3, unavail3)},
-	{name: "200 with an empty body", handler: body(200, nil), want: byClass(unknown1, unavail1, successDel)},
-	{name: "200 with truncated JSON", handler: body(200, []byte(`{"sid":"VE`)), want: byClass(unknown1, unavail1, successDel)},
-	{name: "200 with {}", handler: body(200, []byte(`{}`)), want: byClass(unknown1, unavail1, successDel)},
-	{name: "200 with null", handler: body(200, []byte(`null`)), want: byClass(unknown1, unavail1, successDel)},
-	{name: "200 with no status", handler: body(200, []byte(`{"sid":"`+veSID+`","to":"+14155552671"}`)), want: byClass(unknown1, unavail1, successDel)},
-	{name: "200 approving another verification", want: byClass(unknown1, unavail1, successDel),
-		handler: body(200, []byte(`{"sid":"VEbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","service_sid":"`+serviceSID+`","to":"+14155550000","status":"approved","valid":true}`))},
-	{name: "200 approving in another service", want: byClass(unknown1, unavail1, successDel),
-		handler: body(200, []byte(`{"sid":"`+veSID+`","service_sid":"VAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","to":"+14155552671","status":"approved","valid":true}`))},
-	{name: "200 with another kind of object (a Service)", handler: body(200, []byte(`{"sid":"`+serviceSID+`","friendly_name":"x","code_length":6}`)),
-		want:   byClass(unknown1, unavail1, successDel),
-		wantOp: map[string]outcome{"CreateService": successDel, "UpdateService": successDel, "FetchService": successDel}},
-	{name: "302 redirect (not followed)", handler: redirectTo(http.StatusFound), want: byClass(unknown1, unavail1, unavail1)},
-	{name: "307 redirect (not followed)", handler: redirectTo(http.StatusTemporaryRedirect), want: byClass(unknown1, unavail1, unavail1)},
-	{name: "308 redirect, with a caller's client that follows redirects", handler: redirectTo(http.StatusPermanentRedirect),
-		opts: []twilio.Option{twilio.WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), CheckRedirect: func(*http.Request, []*http.Request) error { return nil }})},
-		want: byClass(unknown1, unavail1, unavail1)},
-	{name: "200 with a 2 MiB body", handler: body(200, []byte(`{"sid":"`+strings.Repeat("x", 2<<20)+`"}`)), want: byClass(unknown1, unavail1, unavail1)},
-	{name: "a body slower than the context", deadline: 300 * time.Millisecond,
-		handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Length", "100")
-			w.WriteHeader(200)
-			w.Write([]byte(`{"sid":`))
-			w.(http.Flusher).Flush()
-			<-r.Context().Done() // until the client gives up
-		},
-		want: byClass(unknown1, outcome{context.DeadlineExceeded, 1, actedNo}, outcome{context.DeadlineExceeded, 1, actedNo})},
-	{name: "connection refused", listen: refused, want: same(outcome{provider.ErrUnavailable, 0, actedNo})},
-	{name: "connection reset before the request is written (in the TLS handshake)", listen: resetOnAccept, want: same(unavail3)},
-	{name: "connection reset after the request is written", listen: resetAfterRequest, want: byClass(unknown1, unavail3, unavail3)},
-	{name: "TLS failure (untrusted certificate)", listen: untrustedTLS, want: same(unavail1)},
-}
-
-// refused returns an address where every dial is refused: port 0, where
-// nothing can listen. (A port freed by closing a listener is not: another
-// test can take it.)
-func refused(*testing.T) (string, *atomic.Int32, func()) {
-	return "http://127.0.0.1:0", new(atomic.Int32), func() {}
-}
-
-// acceptAndDo accepts connections, counts them, and hands each to fn.
-func acceptAndDo(t *testing.T, scheme string, fn func(net.Conn)) (string, *atomic.Int32, func()) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			go fn(c)
-		}
-	}()
-	return scheme + "://" + l.Addr().String(), &n, func() { l.Close() }
-}
-
-func rst(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetLinger(0)
-	}
-	c.Close()
-}
-
-// resetOnAccept resets every connection at once: over https the client is
-// still in the TLS handshake, so nothing of the request was written.
-func resetOnAccept(t *testing.T) (string, *atomic.Int32, func()) {
-	return acceptAndDo(t, "https", rst)
-}
-
-// resetAfterRequest reads the request, then resets the connection.
-func resetAfterRequest(t *testing.T) (string, *atomic.Int32, func()) {
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		conn, _, err := w.(http.Hijacker).Hijack()
-		if err == nil {
-			rst(conn)
-		}
-	}))
-	return srv.URL, &n, srv.Close
-}
-
-// untrustedTLS is an https server whose certificate the client does not
-// trust.
-func untrustedTLS(t *testing.T) (string, *atomic.Int32, func()) {
-	var n atomic.Int32
-	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.Config.ErrorLog = quietLog()
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			n.Add(1)
-		}
-	}
-	srv.Config.TLSConfig = &tls.Config{}
-	srv.StartTLS()
-	return srv.URL, &n, srv.Close
-}
 
 // TestFaultMatrix runs every operation against every fault and checks the
 // sentinel, the number of attempts the server saw and whether Twilio may
@@ -331,10 +109,10 @@ func untrustedTLS(t *testing.T) (string, *atomic.Int32, func()) {
 // from the same table (see TestREADMEFailureTable).
 func TestFaultMatrix(t *testing.T) {
 	for _, f := range faults {
-		t.Run(f.name, func(t *testing.T) {
+		t.Run(f.Name, func(t *testing.T) {
 			for _, o := range ops {
 				t.Run(o.name, func(t *testing.T) {
-					if f.inMemory {
+					if f.InMemory {
 						synctest.Test(t, func(t *testing.T) { runCell(t, f, o) })
 						return
 					}
@@ -345,82 +123,30 @@ func TestFaultMatrix(t *testing.T) {
 	}
 }
 
-func runCell(t *testing.T, f fault, o op) {
-	var base string
-	var attempts *atomic.Int32
-	opts := append([]twilio.Option{twilio.WithRetries(retries), twilio.WithRetryWait(0, 5*time.Second)}, f.opts...)
-	switch {
-	case f.listen != nil:
-		var stop func()
-		base, attempts, stop = f.listen(t)
-		defer stop()
-	case f.inMemory:
-		attempts = new(atomic.Int32)
-		base = "http://127.0.0.1:1"
-		opts = append(opts, twilio.WithHTTPClient(&http.Client{Transport: handlerTransport{counted(f.handler, attempts)}}))
-	default:
-		attempts = new(atomic.Int32)
-		srv := httptest.NewServer(counted(f.handler, attempts))
-		defer srv.Close()
-		base = srv.URL
+func runCell(t *testing.T, f fm.Fault, o op) {
+	target, attempts, stop := fm.Setup(t, f)
+	defer stop()
+	opts := []twilio.Option{twilio.WithBaseURL(target.BaseURL), twilio.WithRetries(retries), twilio.WithRetryWait(0, 5*time.Second)}
+	if target.HTTP != nil {
+		opts = append(opts, twilio.WithHTTPClient(target.HTTP))
 	}
-	c, err := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), append([]twilio.Option{twilio.WithBaseURL(base)}, opts...)...)
+	if f.Name == fm.RowFollowingClient {
+		opts = append(opts, twilio.WithHTTPClient(fm.FollowingClient()))
+	}
+	if f.SetPolicy {
+		opts = append(opts, twilio.WithPOSTRetry(f.Policy))
+	}
+	c, err := twilio.New(serviceSID, twilio.AuthToken(accountSID, authToken), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := f.deadline
-	if deadline == 0 {
-		deadline = 10 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	begin := time.Now()
-	err = o.call(ctx, c)
-	want := f.outcomeFor(o)
-	got := outcome{attempts: int(attempts.Load()), acted: actedNo}
-	switch {
-	case err == nil:
-		got.acted = actedYes
-	case errors.Is(err, provider.ErrOutcomeUnknown):
-		got.acted = actedMaybe
-	}
-	if want.err == nil && err != nil || want.err != nil && !errors.Is(err, want.err) {
-		t.Errorf("error %v, want %s", err, want)
-	}
-	if got.attempts != want.attempts || got.acted != want.acted {
-		t.Errorf("%d attempts, acted %s; want %s (error %v)", got.attempts, got.acted, want, err)
-	}
-	var re *twilio.RequestError
-	if errors.As(err, &re) && re.Sent != (got.acted == actedMaybe) && o.class == "POST" {
-		t.Errorf("RequestError.Sent = %v, but acted = %s", re.Sent, got.acted)
-	}
-	if err != nil && verifyCode(err) == "unknown" {
-		t.Errorf("error %v matches no sentinel", err)
-	}
-	if f.inMemory && want.attempts > 1 && time.Since(begin) < time.Duration(want.attempts-1)*time.Second {
-		t.Errorf("retried after %v in all: Retry-After was not honoured", time.Since(begin))
-	}
-}
-
-func counted(h http.HandlerFunc, n *atomic.Int32) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		h(w, r)
-	}
-}
-
-// verifyCode classifies err as verify.CodeOf does, without importing verify
-// into the cell (it only needs to know "unknown").
-func verifyCode(err error) string {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return "context"
-	}
-	for _, s := range allSentinels {
-		if errors.Is(err, s) {
-			return "sentinel"
+	fm.Check(t, f, o.op(), attempts, func(ctx context.Context) error { return o.call(ctx, c) }, func(err error) (bool, bool) {
+		var re *twilio.RequestError
+		if errors.As(err, &re) {
+			return re.Sent, true
 		}
-	}
-	return "unknown"
+		return false, false
+	})
 }
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's failure table from the fault matrix")
@@ -438,10 +164,10 @@ func failureTable() string {
 			byOutcome := map[string][]string{}
 			var order []string
 			for _, o := range ops {
-				if o.class != class {
+				if string(o.class) != class {
 					continue
 				}
-				s := f.outcomeFor(o).String()
+				s := f.OutcomeFor(o.op()).String()
 				if byOutcome[s] == nil {
 					order = append(order, s)
 				}
@@ -454,7 +180,7 @@ func failureTable() string {
 			}
 			cells[class] = cell
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.name, cells["POST"], cells["GET"], cells["DELETE"])
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.Name, cells["POST"], cells["GET"], cells["DELETE"])
 	}
 	return b.String()
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/fake"
+	fm "github.com/verifykit/verifykit/internal/faultmatrix"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
@@ -165,22 +166,22 @@ func TestSecretsSweep(t *testing.T) {
 		j, _ := jsonString(msg)
 		reply(w, 502, []byte(`{"code":20502,"message":`+j+`,"more_info":`+j+`}`))
 	}
-	rows := append([]fault{{name: "echo", handler: echo}, {name: "echo the Authorization header", handler: echoAuth}}, faults...)
+	rows := append([]fm.Fault{{Name: "echo", Handler: echo}, {Name: "echo the Authorization header", Handler: echoAuth}}, faults...)
 	for _, creds := range []twilio.Credentials{twilio.AuthToken(accountSID, token), twilio.APIKey("SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", secret)} {
 		for _, f := range rows {
-			if f.inMemory {
+			if f.InMemory {
 				continue // the same answers as the network rows, only slower
 			}
 			var base string
 			var stop func()
-			if f.listen != nil {
-				base, _, stop = f.listen(t)
+			if f.Listen != nil {
+				base, _, stop = f.Listen(t)
 			} else {
-				srv := httptest.NewServer(http.HandlerFunc(f.handler))
+				srv := httptest.NewServer(f.Handler)
 				base, stop = srv.URL, srv.Close
 			}
 			p, err := twilio.New(serviceSID, creds, append([]twilio.Option{twilio.WithBaseURL(base), twilio.WithRetries(1), twilio.WithRetryWait(0, 0),
-				twilio.WithLogger(logger), twilio.WithRetryHook(func(_ context.Context, e twilio.RetryEvent) { keep(fmt.Sprintf("%v %+v", e, e)) })}, f.opts...)...)
+				twilio.WithLogger(logger), twilio.WithRetryHook(func(_ context.Context, e twilio.RetryEvent) { keep(fmt.Sprintf("%v %+v", e, e)) })}, faultOpts(f)...)...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,10 +203,10 @@ func TestSecretsSweep(t *testing.T) {
 					defer func() {
 						if r := recover(); r != nil {
 							keep(fmt.Sprint("panic: ", r))
-							t.Errorf("%s: panic %v", f.name, r)
+							t.Errorf("%s: panic %v", f.Name, r)
 						}
 					}()
-					ctx, cancel := context.WithTimeout(context.Background(), f.deadlineOr(2*time.Second))
+					ctx, cancel := context.WithTimeout(context.Background(), deadlineOr(f, 2*time.Second))
 					defer cancel()
 					v, err := call(ctx)
 					keep(fmt.Sprintf("%v %+v %#v", v, v, v))
@@ -252,11 +253,23 @@ func TestSecretsSweep(t *testing.T) {
 }
 
 // deadlineOr is the fault's deadline, or d.
-func (f fault) deadlineOr(d time.Duration) time.Duration {
-	if f.deadline > 0 {
-		return f.deadline
+func deadlineOr(f fm.Fault, d time.Duration) time.Duration {
+	if f.Deadline > 0 {
+		return f.Deadline
 	}
 	return d
+}
+
+// faultOpts are the client options a fault row asks for.
+func faultOpts(f fm.Fault) []twilio.Option {
+	var opts []twilio.Option
+	if f.Name == fm.RowFollowingClient {
+		opts = append(opts, twilio.WithHTTPClient(fm.FollowingClient()))
+	}
+	if f.SetPolicy {
+		opts = append(opts, twilio.WithPOSTRetry(f.Policy))
+	}
+	return opts
 }
 
 // jsonString encodes s as a JSON string.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/internal/httpopt"
+	"github.com/verifykit/verifykit/internal/httpretry"
 )
 
 // Option configures a Client. Options validate their arguments; New returns
@@ -95,7 +96,10 @@ func WithRetries(n int) Option {
 // load balancer that answers 503 after its upstream failed mid-request.
 // A POST that is not repeated after such an answer gives
 // provider.ErrOutcomeUnknown.
-type POSTRetryPolicy int
+//
+// It is the same type as vonage.POSTRetryPolicy: one policy for both hosted
+// providers.
+type POSTRetryPolicy = httpretry.POSTPolicy
 
 // The POSTRetryPolicy values.
 const (
@@ -104,17 +108,17 @@ const (
 	// 20429, or 503 with code 20503 in Twilio's JSON error body. A 503
 	// without it (an HTML page, an empty body: a proxy's answer) is not
 	// repeated, and gives provider.ErrOutcomeUnknown.
-	POSTRetryTwilio POSTRetryPolicy = iota
+	POSTRetryTwilio = httpretry.POSTVendor
 	// POSTRetryOff never repeats a POST that may have reached the server,
 	// whatever the answer: the no-repeat promise holds unconditionally. A
 	// 503 gives provider.ErrOutcomeUnknown; a 429 with 20429 gives
 	// provider.ErrRateLimited at once.
-	POSTRetryOff
+	POSTRetryOff = httpretry.POSTOff
 	// POSTRetryAny503 repeats a POST after any 503, and after 429 with
 	// 20429, trusting every 503 on the way to mean "not processed". Use it
 	// only when nothing between the client and Twilio can answer 503 after
 	// forwarding the request.
-	POSTRetryAny503
+	POSTRetryAny503 = httpretry.POSTAny503
 )
 
 // WithPOSTRetry sets the policy for repeating a POST after a 503 or a 429
@@ -123,7 +127,7 @@ const (
 // POST that provably never reached the server, which is always retried.
 func WithPOSTRetry(p POSTRetryPolicy) Option {
 	return func(c *config) error {
-		if p < POSTRetryTwilio || p > POSTRetryAny503 {
+		if !p.Valid() {
 			return fmt.Errorf("twilio: WithPOSTRetry: unknown policy %d", int(p))
 		}
 		c.postRetry = p

@@ -214,22 +214,20 @@ func (a *attempt) checkRetry(_ context.Context, resp *http.Response, err error) 
 // Unprocessed says which 429 and 503 answers Twilio did not process (see
 // checkRetry); it is attempt's httpretry.Vendor predicate.
 func (a *attempt) Unprocessed(resp *http.Response, idempotent bool) (string, bool) {
+	p := a.client.postRetry
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if peekCode(resp) != twiliocode.TooManyRequests {
 			return "", false
 		}
-		return "code 20429", idempotent || a.client.postRetry != POSTRetryOff
+		return "code 20429", idempotent || p.Unprocessed(resp.StatusCode, true)
 	}
 	if idempotent {
 		return "", true
 	}
-	switch a.client.postRetry {
-	case POSTRetryOff:
-		return "", false
-	case POSTRetryTwilio:
-		return "", peekCode(resp) == twiliocode.ServiceUnavailable // else not Twilio's answer: maybe processed
-	}
-	return "", true
+	// Only the default policy reads the body: the others do not ask
+	// whose answer it is.
+	own := p == POSTRetryTwilio && peekCode(resp) == twiliocode.ServiceUnavailable
+	return "", p.Unprocessed(resp.StatusCode, own) // else not Twilio's answer: maybe processed
 }
 
 // noBackoff is rc's Backoff until checkRetry first decides to retry and

@@ -159,7 +159,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr error) error {
 	e := &APIError{Op: cl.op, Status: resp.StatusCode, method: cl.method}
 	if cl.method == http.MethodPost && resp.StatusCode == http.StatusServiceUnavailable {
-		e.unprocessed = c.postRetry == POSTRetryAny503 || c.postRetry == POSTRetryTwilio && twilioCode(data) == twiliocode.ServiceUnavailable
+		e.unprocessed = c.postRetry.Unprocessed(resp.StatusCode, twilioCode(data) == twiliocode.ServiceUnavailable)
 	}
 	if d, ok := retryAfter(resp, c.now()); ok {
 		e.Wait = d

@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/verifykit/verifykit/internal/httpopt"
+	"github.com/verifykit/verifykit/internal/httpretry"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -198,6 +199,7 @@ type Client struct {
 	channelTimeout time.Duration
 	codeLength     int
 	auto           []provider.Channel
+	postRetry      POSTRetryPolicy
 }
 
 // Option configures a Client. Options validate their arguments; New returns
@@ -219,6 +221,7 @@ type config struct {
 	channelTimeout time.Duration
 	codeLength     int
 	auto           []provider.Channel
+	postRetry      POSTRetryPolicy
 }
 
 // WithHTTPClient makes the client send requests through a copy of hc (its
@@ -410,6 +413,7 @@ func New(brand string, creds Credentials, opts ...Option) (*Client, error) {
 		channelTimeout: cfg.channelTimeout,
 		codeLength:     cfg.codeLength,
 		auto:           cfg.auto,
+		postRetry:      cfg.postRetry,
 	}, nil
 }
 
@@ -506,3 +510,44 @@ func (c *Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 
 // parseBaseURL checks a base URL: https, or http to a loopback host.
 func parseBaseURL(s string) (*url.URL, error) { return httpopt.ParseBaseURL("vonage", s) }
+
+// POSTRetryPolicy says which answers to a call that changes state (every
+// Vonage call: Start, Check, NextWorkflow, and Cancel's DELETE, which
+// Vonage answers with 404 the second time) are taken to mean that Vonage
+// did not process it, so that the call is repeated. It is the same type
+// as twilio.POSTRetryPolicy: one policy for both hosted providers.
+type POSTRetryPolicy = httpretry.POSTPolicy
+
+// The POSTRetryPolicy values.
+const (
+	// POSTRetryVonage, the default, repeats a call only after Vonage's own
+	// answer that it did not process it: 429 or 503 with an RFC 7807
+	// problem document (Content-Type application/problem+json or JSON
+	// with a type or title). A 503 without one (an HTML page, an empty
+	// body: a proxy's or load balancer's answer, which may come after it
+	// forwarded the request) is not repeated and gives
+	// provider.ErrOutcomeUnknown.
+	POSTRetryVonage = httpretry.POSTVendor
+	// POSTRetryOff never repeats a call that may have reached the server,
+	// whatever the answer. A 503 gives provider.ErrOutcomeUnknown; a 429
+	// gives provider.ErrRateLimited at once.
+	POSTRetryOff = httpretry.POSTOff
+	// POSTRetryAny503 repeats a call after any 503, and after Vonage's
+	// own 429, trusting every 503 on the way to mean "not processed". Use
+	// it only when nothing between the client and Vonage can answer 503
+	// after forwarding the request.
+	POSTRetryAny503 = httpretry.POSTAny503
+)
+
+// WithPOSTRetry sets the policy for repeating a call after a 503 or a 429
+// (see POSTRetryPolicy); the default is POSTRetryVonage. A call that
+// provably never reached the server is always retried.
+func WithPOSTRetry(p POSTRetryPolicy) Option {
+	return func(c *config) error {
+		if !p.Valid() {
+			return fmt.Errorf("vonage: WithPOSTRetry: unknown policy %d", int(p))
+		}
+		c.postRetry = p
+		return nil
+	}
+}

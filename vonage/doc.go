@@ -59,11 +59,14 @@
 // Every Verify call changes state: a start sends a code, a check spends an
 // attempt or approves, a cancel ends the request. So the client retries
 // only what provably did not reach Vonage (a failed dial, nothing written)
-// and what Vonage refused before processing it (503, and 429 with its
-// Retry-After when that fits the context's deadline). Anything else that
-// may have been processed — a timeout after sending, a connection reset
-// before the answer, a 500, 502 or 504, an unreadable success — fails with
-// provider.ErrOutcomeUnknown: repeating a start would answer 409, and
+// and what Vonage itself refused before processing it (503 and 429 with
+// Vonage's problem document, honouring a Retry-After that fits the
+// context's deadline; see [POSTRetryPolicy] and [WithPOSTRetry], the same
+// policy as the twilio package's). Anything else that may have been
+// processed — a timeout after sending, a connection reset before the
+// answer, a 500, 502 or 504, a 503 that is not Vonage's own (a proxy's
+// HTML page, an empty body), a success that is not an answer to the call
+// — fails with provider.ErrOutcomeUnknown: repeating a start would answer 409, and
 // repeating a check after a lost approval would answer 404, turning a
 // right code into a failure.
 package vonage

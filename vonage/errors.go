@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,8 +40,10 @@ import (
 //	                      → provider.ErrInvalidRequest
 //	by status: 401, 403 → ErrUnauthorized; 402 → ErrUnavailable;
 //	404 → ErrNotFound; 409 → as conflict; 410 → ErrTooManyChecks;
-//	429 → ErrRateLimited; 503 → ErrUnavailable; other 5xx →
-//	ErrOutcomeUnknown (Vonage may have acted); other 4xx →
+//	429 → ErrRateLimited; 503 with Vonage's problem document (or any
+//	503 under POSTRetryAny503) → ErrUnavailable; other 5xx, and a 503
+//	that is not Vonage's own (a proxy's) → ErrOutcomeUnknown (Vonage
+//	may have acted); other 4xx →
 //	ErrInvalidRequest; 3xx (never followed) → ErrOutcomeUnknown for a
 //	POST, ErrUnavailable for a cancel.
 //
@@ -62,6 +66,10 @@ type APIError struct {
 	RequestID string
 	// Wait is the Retry-After the response carried, zero if none.
 	Wait time.Duration
+
+	// unprocessed says a 503 is an answer the POSTRetryPolicy takes to
+	// mean "not processed" (by default, Vonage's own problem document).
+	unprocessed bool
 }
 
 // Error returns "vonage: OP: STATUS KIND: TITLE: DETAIL".
@@ -154,7 +162,7 @@ func (e *APIError) sentinel() error {
 		return provider.ErrTooManyChecks
 	case s == http.StatusTooManyRequests:
 		return provider.ErrRateLimited
-	case s == http.StatusServiceUnavailable:
+	case s == http.StatusServiceUnavailable && e.unprocessed:
 		return provider.ErrUnavailable
 	case s >= 500:
 		return provider.ErrOutcomeUnknown
@@ -241,6 +249,33 @@ func decodeProblem(op string, status int, data []byte, secrets []string) *APIErr
 		e.RequestID = p.RequestID
 	}
 	return e
+}
+
+// vonageProblem reports whether an error answer is Vonage's own: a JSON
+// (or problem+json) body with a problem type URI on a Vonage host
+// (developer.vonage.com, developer.nexmo.com and their subdomains). A
+// proxy's or load balancer's answer (an HTML page, an empty body, its own
+// JSON) is not, and may come after it forwarded the request.
+func vonageProblem(h http.Header, data []byte) bool {
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	if mt != "application/problem+json" && mt != "application/json" {
+		return false
+	}
+	var p problem
+	if json.Unmarshal(data, &p) != nil {
+		return false
+	}
+	u, err := url.Parse(p.Type)
+	if err != nil || u.Scheme != "https" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, d := range []string{"vonage.com", "nexmo.com"} {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 var (

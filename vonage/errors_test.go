@@ -191,9 +191,12 @@ func TestRetries(t *testing.T) {
 			w.Header().Set("Retry-After", "3600")
 			answer(429, problem("throttled", "Rate Limit Hit"))(w)
 		}, provider.ErrRateLimited, 1},
-		{"503 every time", func(n int32, w http.ResponseWriter) {
-			answer(503, ``)(w)
+		{"Vonage's 503 every time", func(n int32, w http.ResponseWriter) {
+			answer(503, problem("unavailable", "Service Unavailable"))(w)
 		}, provider.ErrUnavailable, 4},
+		{"a proxy's 503 (empty body) is not repeated", func(n int32, w http.ResponseWriter) {
+			answer(503, ``)(w)
+		}, provider.ErrOutcomeUnknown, 1},
 		{"500 not repeated", func(n int32, w http.ResponseWriter) {
 			answer(500, ``)(w)
 		}, provider.ErrOutcomeUnknown, 1},

@@ -81,8 +81,25 @@ func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error
 }
 
 // Unprocessed is attempt's httpretry.Vendor predicate: Vonage does not
-// process a request it answers with 429 or 503.
-func (*attempt) Unprocessed(*http.Response, bool) (string, bool) { return "", true }
+// process a request it answers with 429 or 503 and its own problem
+// document; the POSTRetryPolicy decides which of those answers to trust.
+func (a *attempt) Unprocessed(resp *http.Response, _ bool) (string, bool) {
+	p := a.client.postRetry
+	own := false
+	if p != POSTRetryAny503 || resp.StatusCode != http.StatusServiceUnavailable {
+		own = vonageProblem(resp.Header, peekBody(resp))
+	}
+	return "", p.Unprocessed(resp.StatusCode, own)
+}
+
+// peekBody reads a response body (up to maxBody bytes) and puts it back,
+// so it can still be read later.
+func peekBody(resp *http.Response) []byte {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return data
+}
 
 // backoff is retryablehttp's Backoff: Retry-After when the response has
 // one, else jittered exponential backoff.

@@ -412,9 +412,15 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 	out := provider.Verification{ID: req.ID, To: req.To, Detail: &r}
 	var ae *APIError
 	switch {
+	case err == nil && (r.Status != "completed" && r.Status != "complete" || r.RequestID != "" && r.RequestID != req.ID):
+		// A success status whose body is not an approval of this request
+		// (empty, null, another request, another status: a proxy's or a
+		// broken answer) says nothing definite; the code may have been
+		// taken.
+		return provider.Verification{}, requestError(ctx, opCheck, true, errors.New("the 200 answer is not a completed check of this request"))
 	case err == nil:
 		r.RequestID = first(r.RequestID, req.ID)
-		out.Status, out.RawStatus = provider.StatusApproved, first(r.Status, "completed")
+		out.Status, out.RawStatus = provider.StatusApproved, r.Status
 		return out, nil
 	case errors.As(err, &ae) && ae.Status == http.StatusBadRequest && (ae.Kind() == "" || ae.Kind() == "bad-request" || ae.Kind() == "invalid-code"):
 		// Vonage answers a wrong code with 400 "Invalid Code"; the
@@ -507,6 +513,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, s
 			e = &APIError{Op: op, Status: resp.StatusCode, Title: "unreadable error body"}
 		} else {
 			e = decodeProblem(op, resp.StatusCode, data, secrets)
+		}
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			e.unprocessed = c.postRetry.Unprocessed(resp.StatusCode, readErr == nil && vonageProblem(resp.Header, data))
 		}
 		if d, ok := retryAfter(resp, c.now()); ok {
 			e.Wait = d
