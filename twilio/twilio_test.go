@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -735,10 +733,6 @@ func newServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
-
-// quietLog discards a server's error log (TLS handshake errors are the
-// point of some tests).
-func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
 
 // TestAPIErrorFollowsTheCodeTable checks that APIError matches the sentinel
 // of every code in the shared table, and that its documentation lists each
