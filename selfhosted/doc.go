@@ -20,16 +20,43 @@
 // store key as additional data, so a dump of the store shows neither
 // targets nor TOTP secrets, and a record cannot be moved to another key.
 // Store keys are keyed hashes of the target (or identity), so they do not
-// reveal it either. Sealed records carry the ID of the key that sealed
-// them: after a new key becomes primary, [WithOlderKeys] keeps the old ones
-// readable until what they sealed has expired.
+// reveal it either. Every verification record has the same sealed length,
+// whatever its target and number of sends; an identity's record is 2 KiB,
+// or a whole number of KiB above that for an identity with many factors.
+// Sealed records carry, in clear, the ID of the key that sealed them.
 //
 // A record that does not open (sealed under a key this provider was not
-// given, or altered) is an error, never taken for an absent one. And since
-// store keys are names derived from the key, a replica given another key
-// would not even see the others' records: a key check record, read once
-// per provider, makes such a replica fail every operation with
-// ErrUnavailable instead of, say, reporting an identity without factors.
+// given, or altered) is an error (ErrUnavailable), never taken for an
+// absent one.
+//
+// # Someone who can write to the store
+//
+// Without the application key, a store writer cannot make a record the
+// provider accepts, but can put back one it saw earlier (to reset a
+// wrong-code count or reuse a TOTP code) or delete one. Every sealed
+// record carries a lineage and a sequence number that grows with each
+// write, and each replica remembers, for the records it has read or
+// written (up to [WithRecordMemory], 100000 by default, for as long as the
+// process runs), the latest it has seen: a record older than that, a
+// verification it deleted coming back, or an identity's record it has seen
+// going missing fails with ErrUnavailable. A replica that has not seen the
+// newer state (one started since, or that has forgotten the record) cannot
+// tell, and accepts a restored record once; from then on the replicas that
+// saw more refuse it. An identity's record has no expiry
+// ([store.NoExpiry]); DeleteIdentity empties it rather than deleting it, so
+// a missing record is a loss, not a deletion. A replica that has never
+// seen an identity reads a missing record as "no factors": applications
+// keep "this account has two-step login" in their own database and refuse
+// a login when the provider lists no factor for such an account.
+//
+// # Key rotation
+//
+// Store names are keyed hashes under a name key that the first replica
+// makes from its application key and keeps in the store, sealed; it does
+// not change when the application key rotates, so records keep their names
+// and every replica looks for a record in one place. A replica that meets
+// a record sealed under a key it was not given fails with ErrUnavailable.
+// [WithOlderKeys] describes the rolling rotation.
 //
 // Custom codes (provider.StartRequest.CustomCode) are refused with
 // ErrUnsupported, since they would have to be stored.

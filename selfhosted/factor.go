@@ -23,10 +23,6 @@ const (
 	// keptChallenges is how many of an identity's latest challenges
 	// FetchChallenge can return.
 	keptChallenges = 20
-	// factorTTL is the store expiry of an identity's record. Factors do
-	// not expire: the record lives until DeleteIdentity, and the expiry only
-	// bounds a store that no one cleans, as every Store requires one.
-	factorTTL = 100 * 365 * 24 * time.Hour
 	// challengeTTL is how long a pending challenge is reported valid.
 	challengeTTL = 5 * time.Minute
 )
@@ -179,7 +175,7 @@ func randID() (id [16]byte) {
 
 func (p *Provider) identityKey(identity string) string {
 	var b [16]byte
-	return p.prefix + "e:" + hex.EncodeToString(p.keys.primary.name(b[:0], 'e', identity))
+	return p.prefix + "e:" + hex.EncodeToString(p.names.Load().name(b[:0], 'e', identity))
 }
 
 func (p *Provider) publicFactor(identity string, f *factorRec) provider.Factor {
@@ -204,76 +200,78 @@ func publicChallenge(identity string, c *challengeRec) provider.Challenge {
 	return out
 }
 
-// load reads and opens an identity's record; rec is nil when the identity
-// has no record.
-func (p *Provider) load(ctx context.Context, op Op, identity string) (string, store.Record, *identityRec, error) {
-	key, r, rec, _, err := p.loadAny(ctx, op, identity)
-	return key, r, rec, err
+// identity is an identity's record as read from the store.
+type identityRead struct {
+	key string
+	r   store.Record
+	env *envelope    // nil: no record
+	rec *identityRec // nil: no record, or a tombstone (see DeleteIdentity)
 }
 
-// moved names an identity's record found under an older key's name, which
-// the next write moves to the primary key's name.
-type moved struct {
-	key     string
-	version uint64
-}
-
-// loadAny reads and opens an identity's record, under the primary key's
-// name or, after a key rotation, under an older key's name. When the record
-// is found under an older name, key is still the primary name, r is the
-// zero Record (absent there) and from names where it was found.
-func (p *Provider) loadAny(ctx context.Context, op Op, identity string) (string, store.Record, *identityRec, *moved, error) {
+// load reads and opens an identity's record. An identity's record is the
+// system of record for its factors: it is written without expiry, emptied
+// (not deleted) by DeleteIdentity, and one that this replica has seen and
+// that is missing gives ErrUnavailable, never "no factors".
+func (p *Provider) load(ctx context.Context, op Op, identity string) (identityRead, error) {
 	if err := ctx.Err(); err != nil {
-		return "", store.Record{}, nil, nil, err
+		return identityRead{}, err
 	}
 	if !provider.ValidIdentity(identity) {
-		return "", store.Record{}, nil, nil, newErr(op, provider.ErrInvalidRequest, "malformed identity")
+		return identityRead{}, newErr(op, provider.ErrInvalidRequest, "malformed identity")
 	}
 	if err := p.ensureKey(ctx, op); err != nil {
-		return "", store.Record{}, nil, nil, err
+		return identityRead{}, err
 	}
 	key := p.identityKey(identity)
+	tk := p.recall.ticket()
 	r, err := p.st.Get(ctx, key)
 	if err != nil {
-		return "", store.Record{}, nil, nil, failure(op, err)
+		return identityRead{}, failure(op, err)
 	}
-	rec, err := p.openIdentity(op, r, key)
-	if err != nil || rec != nil || len(p.keys.older) == 0 {
-		return key, r, rec, nil, err
-	}
-	for _, old := range p.keys.older {
-		var b [16]byte
-		okey := hexString(p.prefix+"e:", old.name(b[:0], 'e', identity))
-		or, err := p.st.Get(ctx, okey)
-		if err != nil {
-			return "", store.Record{}, nil, nil, failure(op, err)
-		}
-		rec, err := p.openIdentity(op, or, okey)
-		if err != nil {
-			return "", store.Record{}, nil, nil, err
-		}
-		if rec != nil {
-			return key, r, rec, &moved{okey, or.Version}, nil
-		}
-	}
-	return key, r, nil, nil, nil
+	return p.openIdentity(op, key, r, tk)
 }
 
-// openIdentity opens an identity's record: nil for an absent one, an
-// error for one that does not open (see unreadable).
-func (p *Provider) openIdentity(op Op, r store.Record, key string) (*identityRec, error) {
-	if !r.Found() {
-		return nil, nil
-	}
-	_, plain, err := p.keys.open(r.Value, []byte(key))
+// openIdentity opens an identity's record read at ticket tk.
+func (p *Provider) openIdentity(op Op, key string, r store.Record, tk uint64) (identityRead, error) {
+	env, err := p.openRecord(op, key, r, kindStable, tk)
 	if err != nil {
-		return nil, unreadable(op)
+		return identityRead{}, err
 	}
-	rec := new(identityRec)
-	if rec.decode(plain) != nil {
-		return nil, unreadable(op)
+	out := identityRead{key: key, r: r, env: env}
+	if env == nil || len(env.payload) == 0 {
+		return out, nil
 	}
-	return rec, nil
+	out.rec = new(identityRec)
+	if out.rec.decode(env.payload) != nil {
+		return identityRead{}, unreadable(op)
+	}
+	return out, nil
+}
+
+// identitySize is the sealed size of an identity's record whose payload is
+// n bytes: 2 KiB (room for several factors and all kept challenges), then
+// whole KiB, so a dump tells little about an identity's factors and
+// challenges.
+func identitySize(n int) int {
+	size := 2048
+	for n+128 > size {
+		size += 1024
+	}
+	return size
+}
+
+// write replaces the identity's record (read as id) with payload (a
+// tombstone when empty), sealed under the primary key, and returns the
+// current record on a conflict.
+func (p *Provider) write(ctx context.Context, id identityRead, payload []byte, ttl time.Duration) (store.Record, error) {
+	env := id.env.next()
+	env.key = p.keys.primary
+	sealed := sealEnvelope(env.key, id.key, env, payload, identitySize(len(payload)))
+	cur, err := p.st.CompareAndSwap(ctx, id.key, id.r.Version, sealed, ttl)
+	if err == nil {
+		p.wrote(id.key, env, kindStable)
+	}
+	return cur, err
 }
 
 // mutate applies fn to an identity's record by compare-and-swap, deciding
@@ -281,11 +279,12 @@ func (p *Provider) openIdentity(op Op, r store.Record, key string) (*identityRec
 // identity has no record (and create is false: then ErrNotFound) or a new
 // empty record (create is true). fn returns whether to write.
 func (p *Provider) mutate(ctx context.Context, op Op, identity string, create bool, fn func(rec *identityRec, now time.Time) (bool, error)) error {
-	key, r, rec, from, err := p.loadAny(ctx, op, identity)
+	id, err := p.load(ctx, op, identity)
 	if err != nil {
 		return err
 	}
 	for {
+		rec := id.rec
 		if rec == nil {
 			if !create {
 				return newErr(op, provider.ErrNotFound, "no such factor")
@@ -296,24 +295,16 @@ func (p *Provider) mutate(ctx context.Context, op Op, identity string, create bo
 		if err != nil || !write {
 			return err
 		}
-		sealed := p.keys.primary.seal(rec.encode(make([]byte, 0, 256)), []byte(key))
-		cur, err := p.st.CompareAndSwap(ctx, key, r.Version, sealed, factorTTL)
+		tk := p.recall.ticket()
+		cur, err := p.write(ctx, id, rec.encode(make([]byte, 0, 256)), store.NoExpiry)
 		if err == nil {
-			if from != nil {
-				// Moved to the primary key's name: the old copy goes
-				// (best effort; a leftover is never read again, since the
-				// primary name is looked up first).
-				_, _ = p.st.CompareAndDelete(ctx, from.key, from.version)
-			}
 			return nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return failure(op, err)
 		}
-		// Another replica changed (or moved) the record: decide again on
-		// the one under the primary name.
-		r, from = cur, nil
-		if rec, err = p.openIdentity(op, cur, key); err != nil {
+		// Another replica changed the record: decide again on it.
+		if id, err = p.openIdentity(op, id.key, cur, tk); err != nil {
 			return err
 		}
 	}
@@ -479,7 +470,8 @@ func (p *Provider) ChallengeFactor(ctx context.Context, req provider.ChallengeRe
 
 // FetchChallenge returns one of the identity's latest challenges.
 func (p *Provider) FetchChallenge(ctx context.Context, identity, challengeID string) (provider.Challenge, error) {
-	_, _, rec, err := p.load(ctx, OpFactor, identity)
+	id, err := p.load(ctx, OpFactor, identity)
+	rec := id.rec
 	if err != nil {
 		return provider.Challenge{}, err
 	}
@@ -495,7 +487,8 @@ func (p *Provider) FetchChallenge(ctx context.Context, identity, challengeID str
 
 // FetchFactor returns a factor without its secret.
 func (p *Provider) FetchFactor(ctx context.Context, identity, factorID string) (provider.Factor, error) {
-	_, _, rec, err := p.load(ctx, OpFactor, identity)
+	id, err := p.load(ctx, OpFactor, identity)
+	rec := id.rec
 	if err != nil {
 		return provider.Factor{}, err
 	}
@@ -510,7 +503,8 @@ func (p *Provider) FetchFactor(ctx context.Context, identity, factorID string) (
 // ListFactors returns the identity's factors, oldest first, without
 // secrets.
 func (p *Provider) ListFactors(ctx context.Context, identity string) ([]provider.Factor, error) {
-	_, _, rec, err := p.load(ctx, OpFactor, identity)
+	id, err := p.load(ctx, OpFactor, identity)
+	rec := id.rec
 	if err != nil || rec == nil {
 		return []provider.Factor{}, err
 	}
@@ -534,35 +528,42 @@ func (p *Provider) DeleteFactor(ctx context.Context, identity, factorID string) 
 	})
 }
 
-// DeleteIdentity deletes the identity with all its factors and challenges
-// (under the primary key's name and, after a rotation, older ones).
+// DeleteIdentity deletes the identity with all its factors and challenges.
+// Its record is emptied rather than deleted (the empty record expires
+// after 400 days), so that every replica can tell a deletion from a loss.
 func (p *Provider) DeleteIdentity(ctx context.Context, identity string) error {
-	found := false
+	id, err := p.load(ctx, OpDelete, identity)
+	if err != nil {
+		return err
+	}
 	for {
-		key, r, rec, from, err := p.loadAny(ctx, OpDelete, identity)
-		if err != nil {
-			return err
+		if id.rec == nil {
+			return newErr(OpDelete, provider.ErrNotFound, "no such identity")
 		}
-		if rec == nil {
-			if !found {
-				return newErr(OpDelete, provider.ErrNotFound, "no such identity")
-			}
+		tk := p.recall.ticket()
+		cur, err := p.write(ctx, id, nil, tombstoneTTL)
+		if err == nil {
 			return nil
 		}
-		if from != nil {
-			key, r = from.key, store.Record{Version: from.version}
-		}
-		if _, err := p.st.CompareAndDelete(ctx, key, r.Version); err != nil && !errors.Is(err, store.ErrConflict) {
+		if !errors.Is(err, store.ErrConflict) {
 			return failure(OpDelete, err)
 		}
-		found = true // deleted, or changed meanwhile: look again
+		if id, err = p.openIdentity(OpDelete, id.key, cur, tk); err != nil {
+			return err
+		}
 	}
 }
 
-// Rekey seals an identity's record again under the primary key, and moves
-// it to the primary key's name when it was found under an older key's name
-// (see WithOlderKeys). Run it over every identity after a rotation before
-// dropping the older key. An identity without a record gives ErrNotFound.
+// Rekey seals an identity's record again under the primary key, and the
+// store's name key with it (see WithOlderKeys). Run it over every identity
+// once every replica has the new key as primary, before dropping the older
+// key. An identity without a record gives ErrNotFound.
 func (p *Provider) Rekey(ctx context.Context, identity string) error {
+	if err := p.ensureKey(ctx, OpFactor); err != nil {
+		return err
+	}
+	if err := p.rekeyNames(ctx, OpFactor); err != nil {
+		return err
+	}
 	return p.mutate(ctx, OpFactor, identity, false, func(*identityRec, time.Time) (bool, error) { return true, nil })
 }

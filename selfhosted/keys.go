@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"sync"
 )
 
@@ -90,17 +91,32 @@ func derive(k Key) (*derived, error) {
 	return d, nil
 }
 
+// namer names targets and identities in the store with a keyed hash. Its
+// key (the name key) does not change when the application key rotates, so
+// a record keeps its name through a rotation and every replica, whichever
+// keys it has, looks for it in one place (see Provider.ensureKey).
+type namer struct {
+	hmacs sync.Pool // of *scratch, with h keyed with the name key
+}
+
+func newNamer(key []byte) *namer {
+	key = slices.Clone(key)
+	n := new(namer)
+	n.hmacs.New = func() any { return &scratch{h: hmac.New(sha256.New, key)} }
+	return n
+}
+
 // name returns a 16-byte keyed hash of kind and s: the store's name for a
 // target or an identity, which does not reveal it.
-func (d *derived) name(dst []byte, kind byte, s string) []byte {
-	sc := d.hmacs.Get().(*scratch)
+func (n *namer) name(dst []byte, kind byte, s string) []byte {
+	sc := n.hmacs.Get().(*scratch)
 	sc.h.Reset()
 	sc.sum[0] = kind
 	sc.h.Write(sc.sum[:1])
 	sc.h.Write([]byte(s))
 	out := sc.h.Sum(sc.sum[:0])
 	dst = append(dst, out[:16]...)
-	d.hmacs.Put(sc)
+	n.hmacs.Put(sc)
 	return dst
 }
 

@@ -3,6 +3,7 @@ package selfhosted
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -32,6 +33,13 @@ type attempt struct {
 const recordVersion = 1
 
 var errRecord = errors.New("malformed record")
+
+// clone returns a copy of v that shares nothing it can change.
+func (v *verification) clone() *verification {
+	c := *v
+	c.attempts = slices.Clone(v.attempts)
+	return &c
+}
 
 func (v *verification) encode(buf []byte) []byte {
 	buf = append(buf, recordVersion)

@@ -28,18 +28,21 @@ const Name = "selfhosted"
 // any number of replicas may share. Create one with New. A Provider is
 // safe for concurrent use.
 type Provider struct {
-	st        store.Store
-	keys      *keyring
-	senders   map[provider.Channel]Sender
-	channels  []provider.Channel
-	now       func() time.Time
-	validity  time.Duration
-	maxSends  int
-	maxChecks int
-	codeLen   int
-	appName   string
-	prefix    string
-	keyOK     atomic.Bool // the store's key check passed (see ensureKey)
+	st           store.Store
+	keys         *keyring
+	senders      map[provider.Channel]Sender
+	channels     []provider.Channel
+	now          func() time.Time
+	validity     time.Duration
+	maxSends     int
+	maxChecks    int
+	codeLen      int
+	appName      string
+	prefix       string
+	names        atomic.Pointer[namer] // set by ensureKey
+	namesRekeyed atomic.Bool           // see rekeyNames
+	recall       *recall
+	padV         int // the sealed size of every verification record
 
 	factorWindow   time.Duration
 	factorMaxWrong int
@@ -79,20 +82,27 @@ func WithSender(s Sender, channels ...provider.Channel) Option {
 	}
 }
 
-// WithOlderKeys lets the provider open what was sealed under older keys,
-// after a new key became the one given to New.
+// WithOlderKeys lets the provider open what was sealed under other keys
+// than the one given to New: older keys after a rotation, and the next key
+// before it becomes the primary one. A replica that meets a record sealed
+// under a key it was not given fails with ErrUnavailable; it never reads
+// the record as absent.
 //
-// Verifications started under an older key stay checkable by ID and by To
-// (a check by To that misses under the new key looks under each older
-// one); a Start to such a target starts a new verification under the new
-// key, and the older one expires on its own. Keep the older key for the
-// validity window.
+// Records keep their store names through a rotation (the names are keyed
+// with a name key kept in the store, see the package documentation), so a
+// rotation only changes what records are sealed under. Rotate in three
+// rolling deploys, each finished on every replica before the next begins:
 //
-// An identity's factors are found under an older key's name too, and move
-// to the new key's name (sealed under the new key) at their next change:
-// keep an older key until every identity has changed since (Rekey forces
-// the move), or it is unreachable. Switch the primary key on all replicas at once: a replica
-// still on the old key does not look under the new key's names.
+//  1. the new key readable: New(st, oldKey, WithOlderKeys(newKey));
+//  2. the new key primary: New(st, newKey, WithOlderKeys(oldKey)); every
+//     change is now sealed under it, except that a pending verification
+//     stays sealed under the key that derived its code;
+//  3. after Rekey of every identity and one validity window (pending
+//     verifications sealed under the old key have expired): New(st, newKey).
+//
+// Skipping step 1 makes the replicas still on the old key fail with
+// ErrUnavailable on what the promoted ones have written, until they are
+// replaced.
 func WithOlderKeys(keys ...Key) Option {
 	return func(p *Provider) error {
 		kr, err := newKeyring(p.keys.primaryKey, keys)
@@ -176,6 +186,20 @@ func WithAppName(name string) Option {
 	}
 }
 
+// WithRecordMemory sets how many store records this replica remembers the
+// latest state of, to refuse one put back in the store (see the package
+// documentation): at least 1024. The default is 100000, at most about
+// 35 MB (about 320 bytes per record remembered).
+func WithRecordMemory(n int) Option {
+	return func(p *Provider) error {
+		if n < 1024 {
+			return fmt.Errorf("selfhosted: WithRecordMemory(%d): want at least 1024", n)
+		}
+		p.recall = newRecall(n)
+		return nil
+	}
+}
+
 // WithKeyPrefix sets the prefix of every key the provider uses in the
 // store. The default is "vk:". Providers that share a store and a prefix
 // must share the application key.
@@ -210,6 +234,7 @@ func New(st store.Store, key Key, opts ...Option) (*Provider, error) {
 		prefix:         "vk:",
 		factorWindow:   10 * time.Minute,
 		factorMaxWrong: 5,
+		recall:         newRecall(100000),
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -229,6 +254,14 @@ func New(st store.Store, key Key, opts ...Option) (*Provider, error) {
 		p.channels = append(p.channels, provider.ChannelAuto)
 	}
 	slices.Sort(p.channels)
+	maxCh := len(provider.ChannelWhatsApp)
+	for _, ch := range p.channels {
+		maxCh = max(maxCh, len(ch))
+	}
+	// The largest verification payload: a 320-byte target, maxSends sends
+	// over the longest channel name; with the envelope and the seal.
+	payload := 1 + 16 + 3 + 320 + 1 + maxCh + 24 + 2 + p.maxSends*(8+1+maxCh+16)
+	p.padV = (payload + 40 + 1 + 32 + 12 + 16 + 63) / 64 * 64
 	return p, nil
 }
 
@@ -271,7 +304,7 @@ const (
 // targetKey returns the store key of the verification pending for to.
 func (p *Provider) targetKey(to string) string {
 	var b [16]byte
-	name := p.keys.primary.name(b[:0], 'v', to)
+	name := p.names.Load().name(b[:0], 'v', to)
 	return hexString(p.prefix+"v:", name[:nameLen])
 }
 
@@ -399,30 +432,29 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 	}
 	key := p.targetKey(req.To)
 	now := p.now()
-	aad := []byte(key)
 
 	// Optimistically create: one round trip when nothing is pending.
 	fresh := &verification{to: req.To, channel: ch, created: now, updated: now, expires: now.Add(p.validity)}
 	_, _ = rand.Read(fresh.nonce[:])
 	fresh.attempts = []attempt{{at: now, channel: ch}}
 	_, _ = rand.Read(fresh.attempts[0].id[:])
-	freshSealed := p.keys.primary.seal(fresh.encode(make([]byte, 0, 128)), aad)
+	freshEnv := (*envelope)(nil).next()
+	freshEnv.key, freshEnv.expires = p.keys.primary, fresh.expires
+	freshSealed := p.sealVerification(key, freshEnv, fresh)
 
-	var old uint64       // the version to swap; 0: create
-	var cur store.Record // the current record when old != 0
+	var old uint64    // the version to swap; 0: create
+	var cur *envelope // the current record when old != 0
+	var curV *verification
 	for {
 		var v *verification
-		var d *derived
+		var env envelope
 		var sealed []byte
 		var ttl time.Duration
-		prev := cur
+		prev, prevV := cur, curV
 		if old == 0 {
-			v, d, sealed, ttl = fresh, p.keys.primary, freshSealed, p.validity
+			v, env, sealed, ttl = fresh, freshEnv, freshSealed, p.validity
 		} else {
-			v, d = p.openVerification(slices.Clone(cur.Value), aad)
-			if v == nil {
-				return provider.Verification{}, unreadable(OpStart)
-			}
+			v = curV
 			switch {
 			case v.to != req.To && now.Before(v.expires):
 				// Two targets whose 96-bit names collide: refuse rather
@@ -430,8 +462,8 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 				return provider.Verification{}, newErr(OpStart, provider.ErrUnavailable, "store key collision; try again later")
 			case !now.Before(v.expires):
 				// Expired: replace it with the fresh one.
-				v, d, sealed, ttl = fresh, p.keys.primary, freshSealed, p.validity
-				prev = store.Record{}
+				v, env, sealed, ttl = fresh, freshEnv, freshSealed, p.validity
+				prev, prevV = nil, nil
 			case v.checks >= p.maxChecks:
 				return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrTooManySends, Wait: v.expires.Sub(now),
 					msg: "the verification pending for this target has had too many wrong codes"}
@@ -440,29 +472,42 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 			default:
 				a := attempt{at: now, channel: ch}
 				_, _ = rand.Read(a.id[:])
+				v = v.clone()
 				v.attempts = append(v.attempts, a)
 				v.channel = ch
 				v.updated = now
-				sealed = d.seal(v.encode(make([]byte, 0, 128)), aad)
+				// Sealed again under the key that sealed it: the code is
+				// derived with it.
+				env = cur.next()
+				env.key, env.expires = cur.key, v.expires
+				sealed = p.sealVerification(key, env, v)
 				ttl = v.expires.Sub(now)
 			}
 		}
+		tk := p.recall.ticket()
 		r, err := p.st.CompareAndSwap(ctx, key, old, sealed, ttl)
 		if errors.Is(err, store.ErrConflict) {
 			// Decide again on the current record (absent: create).
-			old, cur = r.Version, r
+			if cur, curV, err = p.openVerification(OpStart, key, r, tk); err != nil {
+				return provider.Verification{}, err
+			}
+			old = r.Version
+			if cur == nil {
+				old = 0
+			}
 			continue
 		}
 		if err != nil {
 			return provider.Verification{}, failure(OpStart, err)
 		}
-		msg := Message{To: req.To, Channel: ch, Code: p.code(d, v.nonce), Locale: req.Locale, AppName: req.FriendlyName}
+		p.wrote(key, env, kindVerification)
+		msg := Message{To: req.To, Channel: ch, Code: p.code(env.key, v.nonce), Locale: req.Locale, AppName: req.FriendlyName}
 		if msg.AppName == "" {
 			msg.AppName = p.appName
 		}
 		if err := p.senders[ch].Send(ctx, msg); err != nil {
 			if !delivered(err) {
-				p.takeBack(ctx, key, r.Version, prev)
+				p.takeBack(ctx, key, r.Version, env, prev, prevV)
 				return provider.Verification{}, failure(OpStart, err)
 			}
 			// The message may have gone out: the send stays counted, and
@@ -472,6 +517,13 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 		}
 		return p.view(key, v, provider.StatusPending), nil
 	}
+}
+
+// sealVerification seals v at key in env, padded to the one size of every
+// verification record, so that a dump tells neither the target's length
+// nor the number of sends.
+func (p *Provider) sealVerification(key string, env envelope, v *verification) []byte {
+	return sealEnvelope(env.key, key, env, v.encode(make([]byte, 0, 128)), p.padV)
 }
 
 // delivered reports whether a sender's error leaves open that the message
@@ -486,38 +538,43 @@ func delivered(err error) bool {
 }
 
 // takeBack undoes a send that certainly did not go out: it puts back the
-// previous record (or deletes a new one) if nothing changed it since.
-func (p *Provider) takeBack(ctx context.Context, key string, version uint64, prev store.Record) {
+// previous state (as a new write, wrote's successor) or deletes a new
+// verification, if nothing changed it since.
+func (p *Provider) takeBack(ctx context.Context, key string, version uint64, wrote envelope, prev *envelope, prevV *verification) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	// Restore the previous state with the rest of its time to live, or
 	// delete a new verification; a conflict means another replica acted,
 	// and its state stands.
-	if prev.Found() {
-		v, _ := p.openVerification(slices.Clone(prev.Value), []byte(key))
-		if ttl := time.Duration(0); v != nil {
-			if ttl = v.expires.Sub(p.now()); ttl > 0 {
-				_, _ = p.st.CompareAndSwap(ctx, key, version, prev.Value, ttl)
-				return
+	now := p.now()
+	if prev != nil {
+		if ttl := prevV.expires.Sub(now); ttl > 0 {
+			env := wrote.next()
+			env.key, env.expires = prev.key, prevV.expires
+			if _, err := p.st.CompareAndSwap(ctx, key, version, p.sealVerification(key, env, prevV), ttl); err == nil {
+				p.wrote(key, env, kindVerification)
 			}
+			return
 		}
 	}
-	_, _ = p.st.CompareAndDelete(ctx, key, version)
+	if _, err := p.st.CompareAndDelete(ctx, key, version); err == nil {
+		p.recall.deleted(key, wrote.lineage, now)
+	}
 }
 
-// openVerification opens and decodes a sealed verification, or returns
-// nil when it does not open (sealed under a key no longer configured, or
-// tampered with): such a record is treated as absent.
-func (p *Provider) openVerification(sealed, aad []byte) (*verification, *derived) {
-	d, plain, err := p.keys.open(sealed, aad)
-	if err != nil {
-		return nil, nil
+// openVerification opens a verification's record read at ticket tk: nil
+// for an absent one, an error for one that does not open (sealed under a
+// key this provider lacks, altered) or that was put back (see recall).
+func (p *Provider) openVerification(op Op, key string, r store.Record, tk uint64) (*envelope, *verification, error) {
+	env, err := p.openRecord(op, key, r, kindVerification, tk)
+	if err != nil || env == nil {
+		return nil, nil, err
 	}
 	v := new(verification)
-	if v.decode(plain) != nil {
-		return nil, nil
+	if v.decode(env.payload) != nil {
+		return nil, nil, unreadable(op)
 	}
-	return v, d
+	return env, v, nil
 }
 
 // view returns the verification as the provider contract reports it.
@@ -539,12 +596,19 @@ func (p *Provider) view(key string, v *verification, status provider.Status) pro
 	return out
 }
 
-// lookup finds the pending verification an ID or a To names. It returns
-// the store key, the record and the opened verification; v is nil when
-// there is none (never started, approved, canceled, expired).
-func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (string, store.Record, *verification, *derived, error) {
+// found is a pending verification as read from the store.
+type found struct {
+	key string
+	r   store.Record
+	env *envelope
+	v   *verification
+}
+
+// lookup finds the pending verification an ID or a To names. v is nil
+// when there is none (never started, approved, canceled, expired).
+func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (found, error) {
 	if err := p.ensureKey(ctx, op); err != nil {
-		return "", store.Record{}, nil, nil, err
+		return found{}, err
 	}
 	var key string
 	var nonce [16]byte
@@ -553,108 +617,132 @@ func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (string, st
 		var ok bool
 		key, nonce, ok = p.parseID(id)
 		if !ok {
-			return "", store.Record{}, nil, nil, nil
+			return found{}, nil
 		}
 		if to != "" && p.targetKey(to) != key {
-			return "", store.Record{}, nil, nil, nil
+			return found{}, nil
 		}
 	} else {
 		key = p.targetKey(to)
 	}
+	tk := p.recall.ticket()
 	r, err := p.st.Get(ctx, key)
 	if err != nil {
-		return "", store.Record{}, nil, nil, failure(op, err)
+		return found{}, failure(op, err)
 	}
-	v, d, err := p.match(op, r, key, byID, nonce)
+	f, err := p.match(op, key, r, byID, nonce, tk)
 	if err != nil {
-		return "", store.Record{}, nil, nil, err
+		return found{}, err
 	}
-	if v != nil && to != "" && v.to != to {
-		v, d = nil, nil // another target whose name collides: not this one's
+	if f.v != nil && to != "" && f.v.to != to {
+		f.v = nil // another target whose name collides: not this one's
 	}
-	if v == nil && !byID {
-		// After a key rotation, a verification started under an older key
-		// is named with that key: look there too (a round trip per older
-		// key, only on a miss).
-		for _, old := range p.keys.older {
-			var b [16]byte
-			okey := hexString(p.prefix+"v:", old.name(b[:0], 'v', to)[:nameLen])
-			or, err := p.st.Get(ctx, okey)
-			if err != nil {
-				return "", store.Record{}, nil, nil, failure(op, err)
-			}
-			ov, od, err := p.match(op, or, okey, false, nonce)
-			if err != nil {
-				return "", store.Record{}, nil, nil, err
-			}
-			if ov != nil && ov.to == to {
-				return okey, or, ov, od, nil
-			}
-		}
-	}
-	return key, r, v, d, nil
+	return f, nil
 }
 
-// match opens r and returns the verification when it is pending (not
-// expired) and, when byID, has the given nonce.
-func (p *Provider) match(op Op, r store.Record, key string, byID bool, nonce [16]byte) (*verification, *derived, error) {
-	if !r.Found() {
-		return nil, nil, nil
+// match opens r, read at ticket tk, and returns the verification when it
+// is pending (not expired) and, when byID, has the given nonce.
+func (p *Provider) match(op Op, key string, r store.Record, byID bool, nonce [16]byte, tk uint64) (found, error) {
+	env, v, err := p.openVerification(op, key, r, tk)
+	if err != nil {
+		return found{}, err
 	}
-	v, d := p.openVerification(r.Value, []byte(key))
-	if v == nil {
-		return nil, nil, unreadable(op)
+	f := found{key: key, r: r}
+	if v == nil || (byID && v.nonce != nonce) || !p.now().Before(v.expires) {
+		return f, nil
 	}
-	if (byID && v.nonce != nonce) || !p.now().Before(v.expires) {
-		return nil, nil, nil
-	}
-	return v, d, nil
+	f.env, f.v = env, v
+	return f, nil
 }
 
-// keyCheckText is what the key check record holds, sealed.
-const keyCheckText = "verifykit/selfhosted key check"
+// nameKeyText starts what the name key record holds, sealed.
+const nameKeyText = "verifykit/selfhosted name key v1\n"
 
-// ensureKey checks, once per provider, that the store's state is sealed
-// under a key this provider has: a record at a fixed key holds a value
-// sealed under the key of whichever replica wrote it first (rewritten under
-// the primary key after a rotation). A replica given another key fails
-// every operation with ErrUnavailable instead of working beside the others
-// in a namespace of its own, where an identity would seem to have no
-// factors.
+// legacyKeyCheckText is what the key check record of earlier versions
+// holds, sealed.
+const legacyKeyCheckText = "verifykit/selfhosted key check"
+
+// ensureKey loads, once per provider, the name key: the key of the keyed
+// hashes that name targets and identities in the store. It is kept in the
+// store, sealed under the primary key of whichever replica wrote it last,
+// and never changes, so records keep their names through key rotations
+// (Rekey seals it again under the primary key).
+// The first replica of a store makes it from its primary key (or, over a
+// store written by an earlier version, from the key that sealed its key
+// check record, so the names stay). A replica that cannot open it (given
+// another key) fails every operation with ErrUnavailable instead of
+// working beside the others in a namespace of its own, where an identity
+// would seem to have no factors.
 func (p *Provider) ensureKey(ctx context.Context, op Op) error {
-	if p.keyOK.Load() {
+	if p.names.Load() != nil {
 		return nil
 	}
-	key := p.prefix + "keycheck"
+	key := p.prefix + "namekey"
 	aad := []byte(key)
-	r, err := p.st.Get(ctx, key)
 	for {
+		r, err := p.st.Get(ctx, key)
 		if err != nil {
 			return failure(op, err)
 		}
-		if !r.Found() {
-			r, err = p.st.CompareAndSwap(ctx, key, 0, p.keys.primary.seal([]byte(keyCheckText), aad), factorTTL)
-			if err == nil {
-				p.keyOK.Store(true)
-				return nil
+		if r.Found() {
+			_, plain, oerr := p.keys.open(r.Value, aad)
+			if oerr != nil || len(plain) != len(nameKeyText)+32 || string(plain[:len(nameKeyText)]) != nameKeyText {
+				return newErr(op, provider.ErrUnavailable, "the store's name key is sealed under a key this provider lacks: every replica needs the keys the others seal under (see WithOlderKeys)")
 			}
-			if errors.Is(err, store.ErrConflict) {
-				err = nil
+			p.names.Store(newNamer(plain[len(nameKeyText):]))
+			return nil
+		}
+		nk := p.keys.primary.target
+		lkey := p.prefix + "keycheck"
+		lr, err := p.st.Get(ctx, lkey)
+		if err != nil {
+			return failure(op, err)
+		}
+		if lr.Found() {
+			d, plain, oerr := p.keys.open(lr.Value, []byte(lkey))
+			if oerr != nil || string(plain) != legacyKeyCheckText {
+				return newErr(op, provider.ErrUnavailable, "the store holds state sealed under a key this provider lacks: every replica needs the same key (see WithOlderKeys)")
 			}
-			continue
+			nk = d.target
 		}
-		d, plain, oerr := p.keys.open(slices.Clone(r.Value), aad)
-		if oerr != nil || string(plain) != keyCheckText {
-			return newErr(op, provider.ErrUnavailable, "the store holds state sealed under a key this provider lacks: every replica needs the same key (see WithOlderKeys)")
+		_, err = p.st.CompareAndSwap(ctx, key, 0, p.keys.primary.seal(append([]byte(nameKeyText), nk...), aad), store.NoExpiry)
+		if err == nil {
+			p.names.Store(newNamer(nk))
+			return nil
 		}
-		if d != p.keys.primary {
-			// After a rotation: seal it again under the new key (another
-			// replica may do it first; either way it opens).
-			_, _ = p.st.CompareAndSwap(ctx, key, r.Version, p.keys.primary.seal([]byte(keyCheckText), aad), factorTTL)
+		if !errors.Is(err, store.ErrConflict) {
+			return failure(op, err)
 		}
-		p.keyOK.Store(true)
+	}
+}
+
+// rekeyNames seals the name key record again under the primary key, if
+// another key sealed it (see Rekey).
+func (p *Provider) rekeyNames(ctx context.Context, op Op) error {
+	if p.namesRekeyed.Load() {
 		return nil
 	}
+	key := p.prefix + "namekey"
+	aad := []byte(key)
+	r, err := p.st.Get(ctx, key)
+	if err != nil {
+		return failure(op, err)
+	}
+	d, plain, err := p.keys.open(r.Value, aad)
+	if err != nil {
+		return newErr(op, provider.ErrUnavailable, "the store's name key does not open")
+	}
+	if d != p.keys.primary {
+		_, err := p.st.CompareAndSwap(ctx, key, r.Version, p.keys.primary.seal(plain, aad), store.NoExpiry)
+		if errors.Is(err, store.ErrConflict) {
+			return p.rekeyNames(ctx, op)
+		}
+		if err != nil {
+			return failure(op, err)
+		}
+	}
+	p.namesRekeyed.Store(true)
+	return nil
 }
 
 func notFound(op Op) error { return newErr(op, provider.ErrNotFound, "no pending verification") }
@@ -681,15 +769,16 @@ func (p *Provider) Check(ctx context.Context, req provider.CheckRequest) (provid
 	if !wire.ValidCode(req.Code) {
 		return provider.Verification{}, newErr(OpCheck, provider.ErrInvalidRequest, "malformed code")
 	}
-	key, r, v, d, err := p.lookup(ctx, OpCheck, req.ID, req.To)
+	f, err := p.lookup(ctx, OpCheck, req.ID, req.To)
 	if err != nil {
 		return provider.Verification{}, err
 	}
 	var nonce [16]byte
-	if v != nil {
-		nonce = v.nonce
+	if f.v != nil {
+		nonce = f.v.nonce
 	}
 	for {
+		v, key := f.v, f.key
 		if v == nil {
 			return provider.Verification{}, notFound(OpCheck)
 		}
@@ -698,31 +787,32 @@ func (p *Provider) Check(ctx context.Context, req provider.CheckRequest) (provid
 		}
 		now := p.now()
 		var buf [10]byte
-		if subtle.ConstantTimeCompare(p.codeInto(&buf, d, v.nonce), []byte(req.Code)) == 1 {
-			cur, err := p.st.CompareAndDelete(ctx, key, r.Version)
+		tk := p.recall.ticket()
+		var cur store.Record
+		if subtle.ConstantTimeCompare(p.codeInto(&buf, f.env.key, v.nonce), []byte(req.Code)) == 1 {
+			cur, err = p.st.CompareAndDelete(ctx, key, f.r.Version)
 			if err == nil {
+				p.recall.deleted(key, f.env.lineage, now)
 				v.updated = now
 				return p.view(key, v, provider.StatusApproved), nil
 			}
-			if !errors.Is(err, store.ErrConflict) {
-				return provider.Verification{}, failure(OpCheck, err)
-			}
-			r = cur
 		} else {
 			v.checks++
 			v.updated = now
-			cur, err := p.st.CompareAndSwap(ctx, key, r.Version, d.seal(v.encode(make([]byte, 0, 128)), []byte(key)), v.expires.Sub(now))
+			env := f.env.next()
+			env.key, env.expires = f.env.key, v.expires
+			cur, err = p.st.CompareAndSwap(ctx, key, f.r.Version, p.sealVerification(key, env, v), v.expires.Sub(now))
 			if err == nil {
+				p.wrote(key, env, kindVerification)
 				return p.view(key, v, provider.StatusPending), nil
 			}
-			if !errors.Is(err, store.ErrConflict) {
-				return provider.Verification{}, failure(OpCheck, err)
-			}
-			r = cur
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return provider.Verification{}, failure(OpCheck, err)
 		}
 		// Another replica changed the verification: decide again on its
 		// current state, which must still be the same verification.
-		if v, d, err = p.match(OpCheck, r, key, true, nonce); err != nil {
+		if f, err = p.match(OpCheck, key, cur, true, nonce, tk); err != nil {
 			return provider.Verification{}, err
 		}
 	}
@@ -735,74 +825,59 @@ func (p *Provider) Fetch(ctx context.Context, id string) (provider.Verification,
 	if err := ctx.Err(); err != nil {
 		return provider.Verification{}, err
 	}
-	key, _, v, _, err := p.lookup(ctx, OpFetch, id, "")
+	f, err := p.lookup(ctx, OpFetch, id, "")
 	if err != nil {
 		return provider.Verification{}, err
 	}
-	if v == nil {
+	if f.v == nil {
 		return provider.Verification{}, notFound(OpFetch)
 	}
 	status := provider.StatusPending
-	if v.checks >= p.maxChecks {
+	if f.v.checks >= p.maxChecks {
 		status = provider.StatusMaxAttemptsReached
 	}
-	return p.view(key, v, status), nil
+	return p.view(f.key, f.v, status), nil
 }
 
 // Cancel cancels the pending verification with the given ID; it is gone
 // afterwards.
 func (p *Provider) Cancel(ctx context.Context, id string) (provider.Verification, error) {
-	if err := ctx.Err(); err != nil {
-		return provider.Verification{}, err
-	}
-	key, r, v, _, err := p.lookup(ctx, OpCancel, id, "")
-	if err != nil {
-		return provider.Verification{}, err
-	}
-	for {
-		if v == nil {
-			return provider.Verification{}, notFound(OpCancel)
-		}
-		cur, err := p.st.CompareAndDelete(ctx, key, r.Version)
-		if err == nil {
-			v.updated = p.now()
-			return p.view(key, v, provider.StatusCanceled), nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return provider.Verification{}, failure(OpCancel, err)
-		}
-		r = cur
-		if v, _, err = p.match(OpCancel, r, key, true, v.nonce); err != nil {
-			return provider.Verification{}, err
-		}
-	}
+	return p.remove(ctx, OpCancel, id, provider.StatusCanceled)
 }
 
 // Approve approves the pending verification with the given ID without a
 // code, for applications that check codes they sent themselves; it is gone
 // afterwards. Like a right code, it wins at most once across replicas.
 func (p *Provider) Approve(ctx context.Context, id string) (provider.Verification, error) {
+	return p.remove(ctx, OpApprove, id, provider.StatusApproved)
+}
+
+// remove deletes the pending verification with the given ID, at most once
+// across replicas, and reports it with status.
+func (p *Provider) remove(ctx context.Context, op Op, id string, status provider.Status) (provider.Verification, error) {
 	if err := ctx.Err(); err != nil {
 		return provider.Verification{}, err
 	}
-	key, r, v, _, err := p.lookup(ctx, OpApprove, id, "")
+	f, err := p.lookup(ctx, op, id, "")
 	if err != nil {
 		return provider.Verification{}, err
 	}
 	for {
-		if v == nil {
-			return provider.Verification{}, notFound(OpApprove)
+		if f.v == nil {
+			return provider.Verification{}, notFound(op)
 		}
-		cur, err := p.st.CompareAndDelete(ctx, key, r.Version)
+		tk := p.recall.ticket()
+		cur, err := p.st.CompareAndDelete(ctx, f.key, f.r.Version)
 		if err == nil {
-			v.updated = p.now()
-			return p.view(key, v, provider.StatusApproved), nil
+			now := p.now()
+			p.recall.deleted(f.key, f.env.lineage, now)
+			f.v.updated = now
+			return p.view(f.key, f.v, status), nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
-			return provider.Verification{}, failure(OpApprove, err)
+			return provider.Verification{}, failure(op, err)
 		}
-		r = cur
-		if v, _, err = p.match(OpApprove, r, key, true, v.nonce); err != nil {
+		if f, err = p.match(op, f.key, cur, true, f.v.nonce, tk); err != nil {
 			return provider.Verification{}, err
 		}
 	}

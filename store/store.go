@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"time"
 
@@ -84,6 +85,14 @@ type Store interface {
 	// positive.
 	Incr(ctx context.Context, key string, window time.Duration) (n int64, resetAt time.Time, err error)
 }
+
+// NoExpiry, given as a record's time to live, keeps the record until it is
+// deleted: for records that are the system of record for something (a TOTP
+// factor), which must never be lost silently. A Store that can evict keys
+// with an expiry under memory pressure (Redis under a volatile-* policy)
+// must store such a record without one; one that cannot evict stores it
+// like any other (it expires in about 292 years).
+const NoExpiry = time.Duration(math.MaxInt64)
 
 // Record is a stored value and its version.
 type Record struct {

@@ -1,0 +1,168 @@
+package selfhosted
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"time"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
+)
+
+// An envelope is what every sealed record holds around its payload, and
+// what lets a replica tell a restored record from a current one:
+//
+//	version (1) | lineage (16) | seq (8) | expires (8, Unix ns, 0: never) |
+//	len(payload) (uvarint) | payload | zero padding
+//
+// sealed with AES-GCM under a key of the ring, with the store key as
+// additional data. The lineage is random when a record is created and kept
+// by every later write of it; seq grows by one with each write. Both are
+// sealed, so a store writer without the application key can only put back
+// a record exactly as it was, which the replicas that have seen a later
+// one refuse (see recall).
+type envelope struct {
+	lineage [16]byte
+	seq     uint64
+	expires time.Time // zero: never
+	key     *derived  // the key that opened (or will seal) it
+	payload []byte
+}
+
+const envelopeVersion = 2
+
+// next returns the envelope of the record that replaces e: same lineage,
+// next seq. For a nil e (nothing stored), a new lineage.
+func (e *envelope) next() envelope {
+	if e == nil {
+		var n envelope
+		_, _ = rand.Read(n.lineage[:])
+		n.seq = 1
+		return n
+	}
+	return envelope{lineage: e.lineage, seq: e.seq + 1}
+}
+
+// sealEnvelope seals payload under d in e's envelope, padded so that the
+// sealed record's length is size (or, for a payload too large for it, the
+// next multiple of 64 bytes).
+func sealEnvelope(d *derived, key string, e envelope, payload []byte, size int) []byte {
+	buf := make([]byte, 0, max(size, 64+len(payload)))
+	buf = append(buf, envelopeVersion)
+	buf = append(buf, e.lineage[:]...)
+	buf = binary.BigEndian.AppendUint64(buf, e.seq)
+	var exp uint64
+	if !e.expires.IsZero() {
+		exp = uint64(e.expires.UnixNano())
+	}
+	buf = binary.BigEndian.AppendUint64(buf, exp)
+	buf = binary.AppendUvarint(buf, uint64(len(payload)))
+	buf = append(buf, payload...)
+	overhead := 1 + len(d.id) + d.aead.NonceSize() + d.aead.Overhead()
+	want := size - overhead
+	if len(buf) > want {
+		want = (len(buf) + overhead + 63) / 64 * 64
+		want -= overhead
+	}
+	for len(buf) < want {
+		buf = append(buf, 0)
+	}
+	return d.seal(buf, []byte(key))
+}
+
+// openEnvelope opens a sealed record stored at key.
+func (kr *keyring) openEnvelope(key string, sealed []byte) (*envelope, error) {
+	d, plain, err := kr.open(sealed, []byte(key))
+	if err != nil {
+		return nil, err
+	}
+	e, err := parseEnvelope(plain)
+	if err != nil {
+		return nil, err
+	}
+	e.key = d
+	return e, nil
+}
+
+// parseEnvelope parses an opened envelope; its payload aliases plain.
+func parseEnvelope(plain []byte) (*envelope, error) {
+	dec := decoder{b: plain}
+	if dec.byte() != envelopeVersion {
+		return nil, errRecord
+	}
+	e := new(envelope)
+	copy(e.lineage[:], dec.bytes(16))
+	e.seq = uint64(dec.int64())
+	if exp := dec.int64(); exp != 0 {
+		e.expires = time.Unix(0, exp).UTC()
+	}
+	n := dec.uvarint()
+	if dec.err != nil || n > uint64(len(dec.b)) {
+		return nil, errRecord
+	}
+	e.payload = dec.b[:n]
+	for _, b := range dec.b[n:] {
+		if b != 0 {
+			return nil, errRecord
+		}
+	}
+	return e, nil
+}
+
+// Record kinds, for the replica's memory: the lineage of a stable record
+// never changes (an identity's record is emptied, never deleted, by
+// DeleteIdentity), so a record of another lineage, or none, where one was
+// seen means state was lost; a verification's key holds a new lineage with
+// each new verification.
+const (
+	kindVerification = false
+	kindStable       = true
+)
+
+// openRecord opens r, stored at key, and checks it against this replica's
+// memory of the records it has seen: a record older than one seen (a
+// restored one), or an absent stable record this replica has seen, is an
+// error matching ErrUnavailable. tk is the memory's ticket taken before the
+// store was read (see recall.ticket). It returns nil for an absent record.
+func (p *Provider) openRecord(op Op, key string, r store.Record, stable bool, tk uint64) (*envelope, error) {
+	now := p.now()
+	if !r.Found() {
+		if stable && p.recall.lost(key, tk, now) {
+			return nil, newErr(op, provider.ErrUnavailable, "an identity's state this replica has seen is missing from the store (deleted, evicted or lost in a failover): refusing to report no factors")
+		}
+		return nil, nil
+	}
+	e, err := p.keys.openEnvelope(key, r.Value)
+	if err != nil {
+		return nil, unreadable(op)
+	}
+	until := e.expires
+	if stable {
+		until = now.Add(stableRecall)
+	}
+	if !p.recall.saw(key, e.lineage, e.seq, stable, until, tk, now) {
+		return nil, rolledBack(op)
+	}
+	return e, nil
+}
+
+// wrote records a write this replica made (it is the latest state).
+func (p *Provider) wrote(key string, e envelope, stable bool) {
+	now := p.now()
+	until := e.expires
+	if stable {
+		until = now.Add(stableRecall)
+	}
+	p.recall.saw(key, e.lineage, e.seq, stable, until, p.recall.ticket(), now)
+}
+
+// stableRecall is how long a replica remembers an identity's record after
+// it last saw it. Tombstones (see DeleteIdentity) outlive it by far.
+const stableRecall = 30 * 24 * time.Hour
+
+// tombstoneTTL is how long an emptied identity record stays.
+const tombstoneTTL = 400 * 24 * time.Hour
+
+func rolledBack(op Op) error {
+	return newErr(op, provider.ErrUnavailable, "a stored record is older than one this replica has seen: the store was rolled back (restored by hand, or a failover lost writes)")
+}
