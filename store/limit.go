@@ -26,6 +26,9 @@ type Limit struct {
 	// has passed since it. The waits must be positive. A counter that stays
 	// quiet for Window after its wait has passed starts again at 0.
 	Waits []time.Duration
+	// Hit, in a Release, names the hit to give back: the Hit of the Taken
+	// that counted it. Take ignores it.
+	Hit uint64
 }
 
 // Taken is the answer of a [Limiter.Take].
@@ -39,6 +42,11 @@ type Taken struct {
 	// RetryAfter is, when OK is false, how long until that limit would
 	// allow the hit.
 	RetryAfter time.Duration
+	// Hit, when OK, identifies the hits this Take counted, for Release
+	// (Limit.Hit). It is never 0 on a store that can give hits back, and
+	// grows from Take to Take. A store that leaves it 0 cannot tell hits
+	// apart, and callers must not give its hits back.
+	Hit uint64
 }
 
 // MaxLimits bounds the limits of one Take or Release.
@@ -57,10 +65,16 @@ type Limiter interface {
 	// provider.ErrUnavailable.
 	Take(ctx context.Context, limits []Limit) (Taken, error)
 
-	// Release gives back one hit that Take counted on every limit, for a
-	// request that turned out to cost nothing: a budget's counter goes down
-	// by one, and a cooldown goes back one step with its wait lifted. A
-	// counter that has since expired is left alone.
+	// Release gives back, on every limit, the hit that each Limit.Hit
+	// names (Taken.Hit), for a request that turned out to cost nothing:
+	//   - a budget's counter goes down by one, but only while the window
+	//     the hit was taken in lasts: budget is never returned to a later
+	//     window;
+	//   - a cooldown goes back one step with its wait lifted, but only if
+	//     the hit is still the counter's last: a wait that a later hit left
+	//     (a real send, say) is never shortened, and the hit stays counted.
+	// A limit whose Hit is 0, and a counter that has since expired, are
+	// left alone.
 	Release(ctx context.Context, limits []Limit) error
 }
 
@@ -146,6 +160,7 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 			}
 		}
 	}
+	res.Hit = m.hits.Add(1)
 	for i := range limits {
 		l := &limits[i]
 		c := cur[i]
@@ -153,8 +168,10 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 		switch {
 		case len(l.Waits) > 0:
 			c.reset = now.Add(l.Wait(c.n) + l.Window)
+			c.hit = res.Hit // the last hit
 		case c.n == 1:
 			c.reset = now.Add(l.Window)
+			c.hit = res.Hit // the window's first hit
 		}
 		m.shards[idx[i]].counters[l.Key] = c
 	}
@@ -177,7 +194,7 @@ func (m *Memory) Release(ctx context.Context, limits []Limit) error {
 		l := &limits[i]
 		sh := &m.shards[idx[i]]
 		c, ok := sh.counters[l.Key]
-		if !ok || !now.Before(c.reset) {
+		if !ok || !now.Before(c.reset) || !c.holds(l) {
 			continue
 		}
 		c.n--
@@ -186,11 +203,27 @@ func (m *Memory) Release(ctx context.Context, limits []Limit) error {
 			continue
 		}
 		if len(l.Waits) > 0 {
+			// The wait before this hit had passed when it was taken.
 			c.reset = now.Add(l.Window)
+			c.hit = 0
 		}
 		sh.counters[l.Key] = c
 	}
 	return nil
+}
+
+// holds reports whether the live counter c holds the hit l.Hit, so that
+// Release may give it back: for a cooldown, the hit is the last one; for a
+// budget, it was taken in the current window (hits grow, and c.hit is the
+// window's first).
+func (c memCounter) holds(l *Limit) bool {
+	if l.Hit == 0 {
+		return false
+	}
+	if len(l.Waits) > 0 {
+		return c.hit == l.Hit
+	}
+	return c.hit != 0 && c.hit <= l.Hit
 }
 
 // lockAll locks the shards of the limits' keys in ascending order, so that

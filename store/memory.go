@@ -23,6 +23,7 @@ type Memory struct {
 	now      func() time.Time
 	perShard int
 	versions atomic.Uint64
+	hits     atomic.Uint64 // Taken.Hit
 	shards   [memShards]memShard
 }
 
@@ -45,6 +46,7 @@ type memRecord struct {
 type memCounter struct {
 	n     int64
 	reset time.Time
+	hit   uint64 // a limit's Taken.Hit: a budget's first in its window, a cooldown's last
 }
 
 // MemoryOption configures a Memory store.

@@ -250,9 +250,12 @@ const maxWindow = 7 * 24 * time.Hour
 // there is no cooldown.
 //
 // A Start that fails without sending (any error but ErrOutcomeUnknown)
-// gives its place back: the user can retry at once. After
-// ErrOutcomeUnknown a code may have gone, so the wait stands; RecoverStart is a
-// Start and waits too.
+// gives its place back: the user can retry at once. It gives back its own
+// hit only, and only while that hit is still the destination's last: a
+// wait that another Start left meanwhile (a real send) is never shortened,
+// and the failed hit then stays counted. A policy store that cannot name
+// hits (store.Taken.Hit 0) gets nothing back. After ErrOutcomeUnknown a
+// code may have gone, so the wait stands; RecoverStart is a Start and waits too.
 func WithResendCooldown(first, max time.Duration) Option {
 	return func(c *config) error {
 		if first < time.Second || max < first || max > maxWindow {
@@ -288,7 +291,8 @@ const cooldownReset = time.Hour
 // A refusal is a *PolicyError: ErrTooManySends per destination,
 // ErrRateLimited otherwise, with a RetryAfter. Every budget of a request
 // must allow it for it to count against any of them, and a Start that fails
-// without sending gives its place back.
+// without sending gives its place back — in the window it was taken in
+// only: once that window has ended, nothing is returned to the next one.
 func WithSendBudget(scope Scope, max int, window time.Duration, channels ...Channel) Option {
 	return func(c *config) error {
 		b, err := newBudget("WithSendBudget", "s", scope, max, window, channels)
@@ -539,7 +543,8 @@ type policyReq struct {
 	rules   []rule
 	offs    [][2]int // each key's place in buf, until seal
 	buf     []byte
-	skipped error // a store failure let through under fail-open
+	skipped error  // a store failure let through under fail-open
+	hit     uint64 // the Take's Taken.Hit, for Release
 
 	// The last value hashed, and its hash: a destination is in several
 	// keys of a request.
@@ -556,7 +561,7 @@ func (r *policyReq) free() {
 	}
 	clear(r.limits)
 	clear(r.rules)
-	r.limits, r.rules, r.offs, r.buf, r.skipped = r.limits[:0], r.rules[:0], r.offs[:0], r.buf[:0], nil
+	r.limits, r.rules, r.offs, r.buf, r.skipped, r.hit = r.limits[:0], r.rules[:0], r.offs[:0], r.buf[:0], nil, 0
 	r.hashOf, r.hashed = "", false
 	reqPool.Put(r)
 }

@@ -115,6 +115,7 @@ func (c *Client) take(ctx context.Context, r *policyReq) (*policyReq, error) {
 		r.free()
 		return nil, pe
 	}
+	r.hit = res.Hit
 	return r, nil
 }
 
@@ -125,8 +126,14 @@ func (c *Client) finish(ctx context.Context, r *policyReq, keep bool) error {
 		return nil
 	}
 	skipped := r.skipped
-	if !keep && len(r.limits) > 0 {
-		// A failed give-back leaves the hit counted: the safe side.
+	if !keep && len(r.limits) > 0 && r.hit != 0 {
+		// The store gives back this request's own hits only: never a
+		// wait that a later Start left, nor budget of a later window. A
+		// store that cannot tell hits apart (Hit 0) keeps them, and so
+		// does a failed give-back: the safe side.
+		for i := range r.limits {
+			r.limits[i].Hit = r.hit
+		}
 		_ = c.cfg.policy.limiter.Release(context.WithoutCancel(ctx), r.limits)
 	}
 	r.free()

@@ -38,12 +38,15 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 		waits = []int64{}
 	}
 	var refused int32
-	var wait int64
-	if err := s.row(ctx, s.qTake, []any{keys, maxes, windows, nwaits, waits}, &refused, &wait); err != nil {
+	var wait, hit int64
+	if err := s.row(ctx, s.qTake, []any{keys, maxes, windows, nwaits, waits}, &refused, &wait, &hit); err != nil {
 		return store.Taken{}, fail(ctx, "take", err, true)
 	}
 	if refused < 0 {
-		return store.Taken{OK: true, Refused: -1}, nil
+		if hit <= 0 {
+			return store.Taken{}, store.OutcomeUnknown("take", fmt.Errorf("unexpected answer: hit %d", hit))
+		}
+		return store.Taken{OK: true, Refused: -1, Hit: uint64(hit)}, nil
 	}
 	if int(refused) >= len(limits) {
 		return store.Taken{}, store.OutcomeUnknown("take", fmt.Errorf("unexpected answer: limit %d of %d", refused, len(limits)))
@@ -52,7 +55,7 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 }
 
 // Release implements store.Limiter: one call of the schema's release
-// function.
+// function, which gives back only the hits the limits' Hit name.
 func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -63,13 +66,15 @@ func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 	keys := make([][]byte, len(limits))
 	cooldown := make([]bool, len(limits))
 	windows := make([]int64, len(limits))
+	hits := make([]int64, len(limits))
 	for i := range limits {
 		keys[i] = []byte(limits[i].Key)
 		cooldown[i] = len(limits[i].Waits) > 0
 		windows[i] = us(limits[i].Window)
+		hits[i] = int64(min(limits[i].Hit, 1<<63-1))
 	}
 	var none any
-	if err := s.row(ctx, s.qRelease, []any{keys, cooldown, windows}, &none); err != nil {
+	if err := s.row(ctx, s.qRelease, []any{keys, cooldown, windows, hits}, &none); err != nil {
 		return fail(ctx, "release", err, true)
 	}
 	return nil

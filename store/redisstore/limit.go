@@ -14,19 +14,31 @@ import (
 var _ store.Limiter = (*Store)(nil)
 
 // The limiter's scripts. Their KEYS are the limits' keys; a counter is a
-// Redis integer whose expiry is its window (a budget) or its wait plus its
-// window (a cooldown). They read the remaining time with PTTL, never the
-// server's clock, so nothing depends on clocks agreeing.
+// Redis string "n:hit" whose expiry is its window (a budget) or its wait
+// plus its window (a cooldown): n hits, and the Taken.Hit of the budget
+// window's first hit or of the cooldown's last (a bare "n", written by an
+// earlier version, has hit 0, which Release never matches). They read the
+// remaining time with PTTL, never the server's clock, so nothing depends on
+// clocks agreeing. Hits come from INCR of one more key (hitKey), so they
+// grow; should that key be lost, smaller hits than a counter's are never
+// given back, the safe side.
 var (
-	// takeScript: ARGV holds, for each key in order, the limit's Max,
-	// its Window in milliseconds, the number of its waits and then the
-	// waits in milliseconds. Returns {1} when taken, or {0, index
-	// (0-based) of the refusing limit with the longest wait, the wait in
-	// milliseconds}.
+	// takeScript: KEYS are the limits' keys and then the hit key. ARGV
+	// holds, for each limit in order, its Max, its Window in milliseconds,
+	// the number of its waits and then the waits in milliseconds. Returns
+	// {1, hit} when taken, or {0, index (0-based) of the refusing limit
+	// with the longest wait, the wait in milliseconds}.
 	takeScript = redis.NewScript(`
-local lims, cur = {}, {}
+local function parse(v)
+  if not v then return 0, 0 end
+  local a, b = string.match(v, '^(%d+):(%d+)$')
+  if a then return tonumber(a), tonumber(b) end
+  return tonumber(v) or 0, 0
+end
+local nk = #KEYS - 1
+local lims, cur, hits, ttls = {}, {}, {}, {}
 local pos = 1
-for i = 1, #KEYS do
+for i = 1, nk do
   local nw = tonumber(ARGV[pos+2])
   local waits = {}
   for j = 1, nw do waits[j] = tonumber(ARGV[pos+2+j]) end
@@ -34,13 +46,13 @@ for i = 1, #KEYS do
   pos = pos + 3 + nw
 end
 local refused, longest = -1, 0
-for i = 1, #KEYS do
+for i = 1, nk do
   local l = lims[i]
-  local n = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  local n, hit = parse(redis.call('GET', KEYS[i]))
   local ttl = 0
   if n > 0 then ttl = redis.call('PTTL', KEYS[i]) end
-  if ttl < 0 then n, ttl = 0, 0 end
-  cur[i] = n
+  if ttl <= 0 then n, hit, ttl = 0, 0, 0 end
+  cur[i], hits[i], ttls[i] = n, hit, ttl
   local wait = 0
   if #l[3] > 0 then
     if n > 0 then wait = ttl - l[2] end
@@ -50,36 +62,55 @@ for i = 1, #KEYS do
   if wait > longest then refused, longest = i - 1, wait end
 end
 if refused >= 0 then return {0, refused, longest} end
-for i = 1, #KEYS do
+local h = redis.call('INCR', KEYS[#KEYS])
+for i = 1, nk do
   local l = lims[i]
   local n = cur[i] + 1
   if #l[3] > 0 then
-    redis.call('SET', KEYS[i], n, 'PX', l[3][math.min(n, #l[3])] + l[2])
+    redis.call('SET', KEYS[i], string.format('%d:%d', n, h), 'PX', l[3][math.min(n, #l[3])] + l[2])
   elseif n == 1 then
-    redis.call('SET', KEYS[i], 1, 'PX', l[2])
+    redis.call('SET', KEYS[i], string.format('%d:%d', n, h), 'PX', l[2])
   else
-    redis.call('INCR', KEYS[i])
+    redis.call('SET', KEYS[i], string.format('%d:%d', n, hits[i]), 'PX', ttls[i])
   end
 end
-return {1}`)
+return {1, h}`)
 
 	// releaseScript: ARGV holds, for each key in order, 1 for a cooldown
-	// or 0 for a budget, and the limit's Window in milliseconds.
+	// or 0 for a budget, the limit's Window in milliseconds, and the hit
+	// to give back. A cooldown gives it back only while it is the last
+	// hit; a budget only while the window it was taken in lasts.
 	releaseScript = redis.NewScript(`
+local function parse(v)
+  if not v then return 0, 0 end
+  local a, b = string.match(v, '^(%d+):(%d+)$')
+  if a then return tonumber(a), tonumber(b) end
+  return tonumber(v) or 0, 0
+end
 for i = 1, #KEYS do
-  local n = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
-  if n == 1 then
-    redis.call('DEL', KEYS[i])
-  elseif n > 1 then
-    if ARGV[2*i-1] == '1' then
-      redis.call('SET', KEYS[i], n - 1, 'PX', ARGV[2*i])
+  local cd, win, h = ARGV[3*i-2], ARGV[3*i-1], tonumber(ARGV[3*i]) or 0
+  local n, hit = parse(redis.call('GET', KEYS[i]))
+  local mine = false
+  if h > 0 and n > 0 then
+    if cd == '1' then mine = hit == h else mine = hit > 0 and hit <= h end
+  end
+  if mine then
+    if n == 1 then
+      redis.call('DEL', KEYS[i])
+    elseif cd == '1' then
+      redis.call('SET', KEYS[i], string.format('%d:0', n - 1), 'PX', win)
     else
-      redis.call('DECR', KEYS[i])
+      local ttl = redis.call('PTTL', KEYS[i])
+      if ttl > 0 then redis.call('SET', KEYS[i], string.format('%d:%d', n - 1, hit), 'PX', ttl) end
     end
   end
 end
 return 1`)
 )
+
+// hitKey is the key (after the prefix) whose INCR numbers the limiter's
+// hits.
+const hitKey = "vk|limiter-hits"
 
 // limitArgs is the reusable argument buffer of one Take or Release.
 type limitArgs struct {
@@ -121,13 +152,16 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 			a.args = append(a.args, ms(w))
 		}
 	}
+	a.keys = append(a.keys, s.prefix+hitKey)
 	res, err := s.runKeys(ctx, takeScript, a.keys, a.args)
 	if err != nil {
 		return store.Taken{}, fail(ctx, "take", err, true)
 	}
 	if r, ok := res.([]any); ok && len(r) > 0 {
-		if r[0] == int64(1) {
-			return store.Taken{OK: true, Refused: -1}, nil
+		if r[0] == int64(1) && len(r) == 2 {
+			if h, ok := r[1].(int64); ok && h > 0 {
+				return store.Taken{OK: true, Refused: -1, Hit: uint64(h)}, nil
+			}
 		}
 		if len(r) == 3 {
 			i, ok1 := r[1].(int64)
@@ -140,7 +174,8 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 	return store.Taken{}, store.OutcomeUnknown("take", fmt.Errorf("unexpected answer %v", res))
 }
 
-// Release implements store.Limiter: one EVALSHA.
+// Release implements store.Limiter: one EVALSHA. It gives back only the
+// hits the limits' Hit name (see store.Limiter).
 func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -157,7 +192,7 @@ func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 		if len(l.Waits) > 0 {
 			cooldown = "1"
 		}
-		a.args = append(a.args, cooldown, strconv.FormatInt(ms(l.Window), 10))
+		a.args = append(a.args, cooldown, strconv.FormatInt(ms(l.Window), 10), strconv.FormatUint(l.Hit, 10))
 	}
 	if _, err := s.runKeys(ctx, releaseScript, a.keys, a.args); err != nil {
 		return fail(ctx, "release", err, true)

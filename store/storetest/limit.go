@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,8 +19,11 @@ var limitRules = []rule{
 	{"TakeAllOrNothing", "a Take that one limit refuses counts on none of them", checkTakeAllOrNothing},
 	{"TakeLongestWait", "a refused Take names the refusing limit with the longest wait", checkTakeLongestWait},
 	{"TakeCooldown", "a cooldown refuses hits until its wait has passed, the waits grow per hit and the last one repeats, and a quiet counter starts again", checkTakeCooldown},
-	{"Release", "Release gives back one hit of a budget, and lifts a cooldown's wait, going back one step", checkRelease},
+	{"Release", "Release gives back the hit Limit.Hit names: one hit of a budget, and a cooldown's wait lifted, going back one step", checkRelease},
 	{"ReleaseAbsent", "Release of counters never taken or already expired does nothing and does not fail", checkReleaseAbsent},
+	{"ReleaseKeepsLaterWait", "Release of a cooldown hit that is no longer the counter's last leaves the later hit's wait and the count as they are", checkReleaseKeepsLaterWait},
+	{"ReleaseInItsWindow", "Release of a budget hit taken in a window that has ended gives nothing back to the next window; in its own window it does, whoever took the hits after it", checkReleaseInItsWindow},
+	{"TakeHit", "Takes that count report distinct, growing, non-zero hits; Release of hit 0 gives nothing back", checkTakeHit},
 	{"TakeInvalid", "no limits, too many, an empty or repeated key, a budget without Max, a non-positive window or wait fail with ErrInvalid", checkTakeInvalid},
 	{"TakeCanceled", "a canceled context fails Take with the context's error and counts nothing", checkTakeCanceled},
 	{"TakeConcurrent", "concurrent Takes over shared and own keys, in any key order, together never exceed a budget", checkTakeConcurrent},
@@ -51,18 +55,39 @@ const slack = 2 * time.Second
 // take takes limits and checks the answer: ok, or refused by limit
 // refused with a wait within slack below wait.
 func take(ctx context.Context, h Harness, limits []store.Limit, ok bool, refused int, wait time.Duration) error {
+	_, err := takeHit(ctx, h, limits, ok, refused, wait)
+	return err
+}
+
+// takeHit is take, and returns the Taken's Hit.
+func takeHit(ctx context.Context, h Harness, limits []store.Limit, ok bool, refused int, wait time.Duration) (uint64, error) {
 	res, err := h.Store.(store.Limiter).Take(ctx, limits)
 	if err != nil {
-		return fmt.Errorf("take: %w", err)
+		return 0, fmt.Errorf("take: %w", err)
 	}
 	if ok {
 		if !res.OK || res.Refused != -1 {
-			return fmt.Errorf("take = %+v, want OK", res)
+			return 0, fmt.Errorf("take = %+v, want OK", res)
 		}
-		return nil
+		if res.Hit == 0 {
+			return 0, fmt.Errorf("take = %+v: Hit 0, so its hits cannot be given back", res)
+		}
+		return res.Hit, nil
 	}
 	if res.OK || res.Refused != refused || res.RetryAfter > wait || res.RetryAfter <= wait-slack {
-		return fmt.Errorf("take = %+v, want refused by limit %d with RetryAfter %v", res, refused, wait)
+		return 0, fmt.Errorf("take = %+v, want refused by limit %d with RetryAfter %v", res, refused, wait)
+	}
+	return 0, nil
+}
+
+// release gives back the hit hit on limits.
+func release(ctx context.Context, h Harness, limits []store.Limit, hit uint64) error {
+	l := slices.Clone(limits)
+	for i := range l {
+		l[i].Hit = hit
+	}
+	if err := h.Store.(store.Limiter).Release(ctx, l); err != nil {
+		return fmt.Errorf("release: %w", err)
 	}
 	return nil
 }
@@ -143,13 +168,13 @@ func checkTakeCooldown(ctx context.Context, h Harness) error {
 }
 
 func checkRelease(ctx context.Context, h Harness) error {
-	lim := h.Store.(store.Limiter)
 	b := []store.Limit{budget("lim:b", 1, time.Hour)}
-	if err := take(ctx, h, b, true, 0, 0); err != nil {
+	hit, err := takeHit(ctx, h, b, true, 0, 0)
+	if err != nil {
 		return err
 	}
-	if err := lim.Release(ctx, b); err != nil {
-		return fmt.Errorf("release: %w", err)
+	if err := release(ctx, h, b, hit); err != nil {
+		return err
 	}
 	if err := take(ctx, h, b, true, 0, 0); err != nil {
 		return fmt.Errorf("budget after Release: %w", err)
@@ -163,41 +188,135 @@ func checkRelease(ctx context.Context, h Harness) error {
 		return err
 	}
 	h.Advance(30 * time.Second)
-	if err := take(ctx, h, c, true, 0, 0); err != nil {
+	hit, err = takeHit(ctx, h, c, true, 0, 0)
+	if err != nil {
 		return err
 	}
-	if err := lim.Release(ctx, c); err != nil {
-		return fmt.Errorf("release: %w", err)
+	if err := release(ctx, h, c, hit); err != nil {
+		return err
 	}
-	if err := take(ctx, h, c, true, 0, 0); err != nil {
-		return fmt.Errorf("cooldown after Release (the wait is lifted): %w", err)
+	if err := release(ctx, h, c, hit); err != nil {
+		return err
+	}
+	hit, err = takeHit(ctx, h, c, true, 0, 0)
+	if err != nil {
+		return fmt.Errorf("cooldown after Release (the wait is lifted; a second Release of the same hit does nothing): %w", err)
 	}
 	if err := take(ctx, h, c, false, 0, time.Minute); err != nil {
 		return fmt.Errorf("cooldown after Release (one step back, then forward again): %w", err)
 	}
-	if err := lim.Release(ctx, c); err != nil {
+	if err := release(ctx, h, c, hit); err != nil {
 		return err
 	}
-	if err := lim.Release(ctx, c); err != nil {
-		return err
-	}
-	if err := take(ctx, h, c, true, 0, 0); err != nil {
-		return fmt.Errorf("cooldown released to nothing: %w", err)
-	}
-	return take(ctx, h, c, false, 0, 30*time.Second)
+	return take(ctx, h, c, true, 0, 0)
 }
 
-func checkReleaseAbsent(ctx context.Context, h Harness) error {
-	lim := h.Store.(store.Limiter)
-	b := []store.Limit{budget("lim:b", 2, time.Minute)}
-	if err := lim.Release(ctx, b); err != nil {
-		return fmt.Errorf("release of an absent counter: %w", err)
+func checkReleaseKeepsLaterWait(ctx context.Context, h Harness) error {
+	c := []store.Limit{{Key: "lim:cd", Window: time.Hour, Waits: []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute}}}
+	first, err := takeHit(ctx, h, c, true, 0, 0) // a request whose outcome comes late
+	if err != nil {
+		return err
+	}
+	h.Advance(time.Minute)
+	if err := take(ctx, h, c, true, 0, 0); err != nil { // a real send: 2 minutes
+		return err
+	}
+	h.Advance(time.Second)
+	if err := release(ctx, h, c, first); err != nil { // the first sent nothing
+		return err
+	}
+	if err := take(ctx, h, c, false, 0, 2*time.Minute-time.Second); err != nil {
+		return fmt.Errorf("after the give-back of an earlier hit, the later hit's wait: %w", err)
+	}
+	h.Advance(2*time.Minute - time.Second)
+	if err := take(ctx, h, c, true, 0, 0); err != nil {
+		return fmt.Errorf("once the later wait passed: %w", err)
+	}
+	// The earlier hit stayed counted: this is the third in a row.
+	if err := take(ctx, h, c, false, 0, 4*time.Minute); err != nil {
+		return fmt.Errorf("the step after: %w", err)
+	}
+	return nil
+}
+
+func checkReleaseInItsWindow(ctx context.Context, h Harness) error {
+	b := []store.Limit{budget("lim:w", 2, time.Hour)}
+	old, err := takeHit(ctx, h, b, true, 0, 0)
+	if err != nil {
+		return err
+	}
+	h.Advance(time.Hour) // the window ends
+	if err := take(ctx, h, b, true, 0, 0); err != nil {
+		return err
 	}
 	if err := take(ctx, h, b, true, 0, 0); err != nil {
 		return err
 	}
+	if err := release(ctx, h, b, old); err != nil {
+		return err
+	}
+	if err := take(ctx, h, b, false, 0, time.Hour); err != nil {
+		return fmt.Errorf("after the give-back of a hit of the previous window: %w", err)
+	}
+	// In its own window, a hit is given back even after later hits.
+	h.Advance(time.Hour)
+	mine, err := takeHit(ctx, h, b, true, 0, 0)
+	if err != nil {
+		return err
+	}
+	if err := take(ctx, h, b, true, 0, 0); err != nil {
+		return err
+	}
+	if err := release(ctx, h, b, mine); err != nil {
+		return err
+	}
+	if err := take(ctx, h, b, true, 0, 0); err != nil {
+		return fmt.Errorf("after the give-back of a hit of this window: %w", err)
+	}
+	return take(ctx, h, b, false, 0, time.Hour)
+}
+
+func checkTakeHit(ctx context.Context, h Harness) error {
+	a, b := []store.Limit{budget("lim:a", 9, time.Hour)}, []store.Limit{budget("lim:b", 9, time.Hour)}
+	var last uint64
+	for i := range 4 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		hit, err := takeHit(ctx, h, l, true, 0, 0)
+		if err != nil {
+			return err
+		}
+		if hit <= last {
+			return fmt.Errorf("take %d: Hit %d after %d, want growing", i+1, hit, last)
+		}
+		last = hit
+	}
+	for range 7 {
+		if err := release(ctx, h, a, 0); err != nil {
+			return err
+		}
+	}
+	for range 7 {
+		if err := take(ctx, h, a, true, 0, 0); err != nil {
+			return fmt.Errorf("after Release of hit 0: %w", err)
+		}
+	}
+	return take(ctx, h, a, false, 0, time.Hour)
+}
+
+func checkReleaseAbsent(ctx context.Context, h Harness) error {
+	b := []store.Limit{budget("lim:b", 2, time.Minute)}
+	if err := release(ctx, h, b, 1<<62); err != nil {
+		return fmt.Errorf("release of an absent counter: %w", err)
+	}
+	hit, err := takeHit(ctx, h, b, true, 0, 0)
+	if err != nil {
+		return err
+	}
 	h.Advance(time.Minute)
-	if err := lim.Release(ctx, b); err != nil {
+	if err := release(ctx, h, b, hit); err != nil {
 		return fmt.Errorf("release of an expired counter: %w", err)
 	}
 	for range 2 {
