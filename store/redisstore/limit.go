@@ -142,6 +142,9 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 	if err := store.CheckLimits(limits); err != nil {
 		return store.Taken{}, err
 	}
+	if err := s.checkPolicy(ctx, "take"); err != nil {
+		return store.Taken{}, err
+	}
 	a := argsPool.Get().(*limitArgs)
 	defer a.free()
 	for i := range limits {
@@ -181,6 +184,9 @@ func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 		return err
 	}
 	if err := store.CheckLimits(limits); err != nil {
+		return err
+	}
+	if err := s.checkPolicy(ctx, "release"); err != nil {
 		return err
 	}
 	a := argsPool.Get().(*limitArgs)

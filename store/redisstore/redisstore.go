@@ -43,6 +43,22 @@
 // With Sentinel, pass the client of redis.NewFailoverClient to New. Redis
 // Cluster clients are not supported yet.
 //
+// # Eviction
+//
+// A Redis that evicts keys under memory pressure loses state silently: a
+// pending verification, a rate-limit counter (a limit reset), a TOTP
+// factor. Before its first operation the store reads the server's
+// maxmemory-policy and, unless it is noeviction (Redis's default), refuses
+// every operation with an error matching provider.ErrUnavailable that
+// names the policy, checking again at each operation until the policy is
+// fixed; WithEvictionAllowed makes it work anyway, with a warning logged.
+// A server that does not let it read the policy (CONFIG disabled or not
+// permitted, as on many managed services) gets a warning, once: check the
+// policy yourself there. The check is made once per Store: a policy
+// changed later is not seen. Records stored with store.NoExpiry (the
+// self-hosted provider's factors) have no expiry in Redis, so volatile-*
+// policies never evict them.
+//
 // Keys are used as given, after the optional prefix (WithPrefix); callers
 // hash anything personal before it becomes a key.
 package redisstore
@@ -52,10 +68,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -71,6 +90,11 @@ type Store struct {
 	owned  bool // Close closes c
 	prefix string
 	now    func() time.Time
+
+	allowEviction bool
+	log           *slog.Logger
+	checked       atomic.Bool // the eviction policy was checked (see checkPolicy)
+	checkMu       sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)
@@ -83,6 +107,32 @@ type Option func(*Store) error
 func WithPrefix(prefix string) Option {
 	return func(s *Store) error {
 		s.prefix = prefix
+		return nil
+	}
+}
+
+// WithEvictionAllowed lets the store work over a Redis whose
+// maxmemory-policy may evict keys (anything but noeviction), with a
+// warning logged, instead of refusing every operation. An evicted key is a
+// pending verification gone, a rate-limit counter reset, or, for a key
+// with an expiry, a record its owner relies on lost; records stored with
+// store.NoExpiry have no expiry in Redis, so volatile-* policies never
+// evict them, but allkeys-* policies do.
+func WithEvictionAllowed() Option {
+	return func(s *Store) error {
+		s.allowEviction = true
+		return nil
+	}
+}
+
+// WithLogger sets where the store logs its warnings (an eviction policy it
+// accepts or cannot read). The default is slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) error {
+		if l == nil {
+			return errors.New("redisstore: WithLogger: nil logger")
+		}
+		s.log = l
 		return nil
 	}
 }
@@ -131,7 +181,7 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 }
 
 func newStore(c *redis.Client, owned bool, opts []Option) (*Store, error) {
-	s := &Store{c: c, owned: owned, now: time.Now}
+	s := &Store{c: c, owned: owned, now: time.Now, log: slog.Default()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("redisstore: nil option")
@@ -183,7 +233,11 @@ if cur then
 elseif ARGV[1] ~= '' then
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[3] == '0' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
 return 1`)
 
 	// delScript: KEYS[1] the key; ARGV[1] the expected version. Returns 1
@@ -245,6 +299,9 @@ func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
 	if key == "" {
 		return store.Record{}, fmt.Errorf("%w: empty key", store.ErrInvalid)
 	}
+	if err := s.checkPolicy(ctx, "get"); err != nil {
+		return store.Record{}, err
+	}
 	b, err := s.c.Get(ctx, s.prefix+key).Bytes()
 	if err == redis.Nil {
 		return store.Record{}, nil
@@ -267,9 +324,15 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	if err := store.CheckArgs(key, ttl); err != nil {
 		return store.Record{}, err
 	}
+	if err := s.checkPolicy(ctx, "cas"); err != nil {
+		return store.Record{}, err
+	}
 	ms := ttl.Milliseconds()
 	if ms < 1 {
 		ms = 1
+	}
+	if ttl == store.NoExpiry {
+		ms = 0 // no expiry: no volatile-* policy evicts it
 	}
 	v := newVersion()
 	rec := make([]byte, versionLen, versionLen+len(value))
@@ -306,6 +369,9 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, old uint64) (s
 	if old == 0 {
 		return store.Record{}, fmt.Errorf("%w: version 0", store.ErrInvalid)
 	}
+	if err := s.checkPolicy(ctx, "delete"); err != nil {
+		return store.Record{}, err
+	}
 	res, err := s.run(ctx, delScript, key, versionBytes(old))
 	if err != nil {
 		return store.Record{}, fail(ctx, "delete", err, true)
@@ -334,6 +400,9 @@ func (s *Store) Incr(ctx context.Context, key string, window time.Duration) (int
 	if err := store.CheckArgs(key, window); err != nil {
 		return 0, time.Time{}, err
 	}
+	if err := s.checkPolicy(ctx, "incr"); err != nil {
+		return 0, time.Time{}, err
+	}
 	ms := window.Milliseconds()
 	if ms < 1 {
 		ms = 1
@@ -351,6 +420,38 @@ func (s *Store) Incr(ctx context.Context, key string, window time.Duration) (int
 		}
 	}
 	return 0, time.Time{}, store.OutcomeUnknown("incr", fmt.Errorf("unexpected answer %T", res))
+}
+
+// checkPolicy reads the server's maxmemory-policy, before the store's
+// first operation, and refuses to work (ErrUnavailable, checking again at
+// the next operation) while it is one that evicts keys, unless
+// WithEvictionAllowed. A server that does not let the store read it (CONFIG
+// disabled or not permitted, as on many managed services) gets a warning,
+// once.
+func (s *Store) checkPolicy(ctx context.Context, op string) error {
+	if s.checked.Load() {
+		return nil
+	}
+	s.checkMu.Lock()
+	defer s.checkMu.Unlock()
+	if s.checked.Load() {
+		return nil
+	}
+	res, err := s.c.ConfigGet(ctx, "maxmemory-policy").Result()
+	policy := res["maxmemory-policy"]
+	var re redis.Error
+	switch {
+	case errors.As(err, &re) || (err == nil && policy == ""):
+		s.log.Warn("redisstore: cannot read the server's maxmemory-policy; it must be noeviction, or evicted keys lose verifications, factors and rate limits silently", "addr", s.c.Options().Addr)
+	case err != nil:
+		return fail(ctx, op, err, false)
+	case policy != "noeviction" && !s.allowEviction:
+		return store.Unavailable(op, fmt.Errorf("the server's maxmemory-policy is %s, which evicts keys under memory pressure: pending verifications, TOTP factors and rate-limit counters would be lost silently; set maxmemory-policy noeviction (or pass WithEvictionAllowed)", policy))
+	case policy != "noeviction":
+		s.log.Warn("redisstore: the server's maxmemory-policy evicts keys under memory pressure: pending verifications and rate-limit counters can be lost silently (factors too, under allkeys-*); use noeviction", "policy", policy, "addr", s.c.Options().Addr)
+	}
+	s.checked.Store(true)
+	return nil
 }
 
 // run runs a script with EVALSHA, and with EVAL when the server answers
