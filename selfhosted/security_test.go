@@ -159,6 +159,22 @@ func TestRestoredVerificationIsRefused(t *testing.T) {
 			t.Errorf("replica %s: Start over the restored record: %v, want ErrUnavailable", name, err)
 		}
 	}
+	// The documented limit: a replica started since has not seen the later
+	// state and accepts the restored record (5 more guesses); its own
+	// guesses then make it refuse the same record put back again.
+	fresh2 := newOn(t, sp, c, out, testKey)
+	for i := range 5 {
+		if got, err := fresh2.Check(ctx, provider.CheckRequest{ID: v.ID, Code: wrongCode(code)}); err != nil || got.Status != provider.StatusPending {
+			t.Fatalf("a replica started after the restore: wrong code %d = %v, %v; want pending (it cannot tell)", i, got, err)
+		}
+	}
+	if got, err := a.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); err == nil || got.Approved() {
+		t.Errorf("replica a after the new replica's guesses: %v, %v; want refused", got, err)
+	}
+	sp.restore(t, key, fresh)
+	if got, err := fresh2.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("the new replica, the record restored a second time: %v, %v; want ErrUnavailable", got, err)
+	}
 }
 
 // TestRestoredFactorIsRefused: a store writer keeps an identity's record,

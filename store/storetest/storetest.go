@@ -56,6 +56,7 @@ var rules = []rule{
 	{"Delete", "CompareAndDelete with the current version deletes; with a stale version or on an absent key it fails with ErrConflict", checkDelete},
 	{"NoVersionReuse", "a record deleted and created again does not match the version it had before", checkNoVersionReuse},
 	{"Expiry", "a record is there until its ttl has passed and gone afterwards; a swap sets a new ttl", checkExpiry},
+	{"NoExpiry", "a record stored with store.NoExpiry is there years later, until deleted; a swap with a ttl gives it one", checkNoExpiry},
 	{"ValuesAreCopied", "the store keeps no slice it was given or returned; binary and empty values round-trip", checkValuesAreCopied},
 	{"Incr", "Incr counts 1, 2, 3 inside one window, keeping resetAt, and starts again at 1 when the window ends", checkIncr},
 	{"IncrKeysIndependent", "counters under different keys do not affect each other, nor records", checkIncrIndependent},
@@ -261,6 +262,26 @@ func checkExpiry(ctx context.Context, h Harness) error {
 	h.Advance(time.Second)
 	if r, err := h.Store.Get(ctx, "k"); err != nil || r.Found() {
 		return fmt.Errorf("after a 1s ttl: Get = %v, %v; want absent", r, err)
+	}
+	return nil
+}
+
+func checkNoExpiry(ctx context.Context, h Harness) error {
+	r1, err := h.Store.CompareAndSwap(ctx, "k", 0, []byte("v1"), store.NoExpiry)
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	h.Advance(10 * 365 * 24 * time.Hour)
+	if err := wantValue(ctx, h, "k", r1.Version, "v1"); err != nil {
+		return fmt.Errorf("10 years later: %w", err)
+	}
+	r2, err := h.Store.CompareAndSwap(ctx, "k", r1.Version, []byte("v2"), ttl)
+	if err != nil {
+		return fmt.Errorf("swap with a ttl: %w", err)
+	}
+	h.Advance(ttl)
+	if r, err := h.Store.Get(ctx, "k"); err != nil || r.Found() {
+		return fmt.Errorf("after the ttl of the swap (version %d): Get = %v, %v; want absent", r2.Version, r, err)
 	}
 	return nil
 }
