@@ -22,7 +22,10 @@ type Scope string
 
 // The scopes without a parameter.
 const (
-	// PerDestination counts per normalised phone number or e-mail address.
+	// PerDestination counts per normalised phone number or per mailbox:
+	// e-mail addresses that differ only in the case of their local part
+	// count as one (and, with WithSubaddressFolding, those that differ
+	// only in their tag).
 	PerDestination Scope = "destination"
 	// PerCountry counts per country calling code of the phone number
 	// ("+44"); e-mail addresses are not counted.
@@ -217,6 +220,8 @@ type policyConfig struct {
 	allow, deny  map[string]bool
 	denyPrefixes []string
 
+	tagDelims string // WithSubaddressFolding
+
 	active bool // any rule configured
 
 	// records remembers the target of each verification started, for
@@ -367,6 +372,26 @@ func newBudget(opt, kind string, scope Scope, max int, window time.Duration, cha
 		max: int64(max), window: window, channels: channels,
 		pf: "vk|" + kind + "|" + scopeKey(k, name, digits) + "|" + window.String() + "|" + chs + "|",
 	}, nil
+}
+
+// WithSubaddressFolding makes the policies (cooldowns, and budgets per
+// destination) count e-mail addresses that differ only in a sub-address
+// tag as one mailbox: the local part is cut at the first of delims, so
+// "alice+1@example.com" and "alice+2@example.com" count as
+// "alice@example.com". delims is 1 to 4 of the characters + - = _ ~ (the
+// usual tag separators are "+", and "-" at some hosts; pass the ones your
+// users' mail hosts use). A local part that begins with a delimiter is not
+// cut. Codes are still sent to the address as typed. By default tags are
+// kept: at hosts without sub-addressing, alice+1 and alice+2 are two
+// mailboxes. The case of the local part is always folded.
+func WithSubaddressFolding(delims string) Option {
+	return func(c *config) error {
+		if delims == "" || len(delims) > 4 || strings.Trim(delims, "+-=_~") != "" {
+			return fmt.Errorf("verify: WithSubaddressFolding: %q is not 1 to 4 of + - = _ ~", delims)
+		}
+		c.policy.tagDelims = delims
+		return nil
+	}
 }
 
 // WithAllowedRegions makes Start refuse phone numbers outside the given

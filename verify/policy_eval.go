@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers/v2"
 
@@ -33,15 +35,16 @@ func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map
 		return nil, nil
 	}
 	r := reqPool.Get().(*policyReq)
+	dest := p.destination(t.value, t.email)
 	if len(p.waits) > 0 {
-		r.add(p.cooldownPf, t.value, store.Limit{Window: cooldownReset, Waits: p.waits}, rule{policy: PolicyCooldown, value: t.value})
+		r.add(p.cooldownPf, dest, store.Limit{Window: cooldownReset, Waits: p.waits}, rule{policy: PolicyCooldown, value: dest})
 	}
 	for i := range p.sends {
 		b := &p.sends[i]
 		if b.channels != nil && !slices.Contains(b.channels, ch) {
 			continue
 		}
-		if v, ok := b.value(t.value, t.email, keys); ok {
+		if v, ok := b.value(dest, t.email, keys); ok {
 			r.add(b.pf, v, store.Limit{Max: b.max, Window: b.window}, rule{policy: PolicySendBudget, b: b, value: v})
 		}
 	}
@@ -75,6 +78,7 @@ func (c *Client) checkPolicy(ctx context.Context, to, id string, keys map[string
 	r := reqPool.Get().(*policyReq)
 	r.skipped = skipped
 	email := strings.Contains(to, "@")
+	to = p.destination(to, email)
 	for i := range p.checks {
 		b := &p.checks[i]
 		if to == "" && b.kind != scopeCaller && b.kind != scopeGlobal {
@@ -183,6 +187,52 @@ func (b *budget) value(to string, email bool, keys map[string]string) (string, b
 		return cc, cc != ""
 	}
 	return to[:min(len(to), 1+b.digits)], true
+}
+
+// destination returns the value that stands for the normalised target to
+// in policy keys: the number itself, or for an e-mail address its mailbox,
+// so that spellings reaching one mailbox share their cooldown and budgets.
+// The local part is lower-cased (the domain already is), and with
+// WithSubaddressFolding its tag is dropped. What is sent stays as typed.
+func (p *policyConfig) destination(to string, email bool) string {
+	if !email {
+		return to
+	}
+	at := strings.LastIndexByte(to, '@')
+	if at < 0 {
+		return to
+	}
+	local, domain := to[:at], to[at:]
+	if i := strings.IndexAny(local, p.tagDelims); p.tagDelims != "" && i > 0 {
+		local = local[:i]
+	}
+	return foldCase(local) + domain
+}
+
+// foldCase maps every letter of s to one representative of its case
+// class (Unicode simple case folding; ASCII letters to lower case), so that
+// spellings differing only in case give one string.
+func foldCase(s string) string {
+	ascii := true
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		if 'A' <= m && m <= 'Z' {
+			m += 'a' - 'A'
+		}
+		return m
+	}, s)
 }
 
 // numberRules applies the prefix and region rules to an E.164 number.

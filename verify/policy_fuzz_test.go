@@ -27,6 +27,9 @@ func FuzzPolicyKeys(f *testing.F) {
 		{"prefix:016", "+1", "+2"},
 		{"caller:" + strings.Repeat("x", 40), "x", "y"},
 		{"caller:s", strings.Repeat("s", 300), strings.Repeat("s", 299)},
+		{"destination", "Alice@Example.com", "alice+tag@example.com"},
+		{"destination", "+a@example.com", "ÄLICE-x@example.com"},
+		{"destination", "\u212Aate\u017F@example.com", "x"},
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
@@ -71,7 +74,67 @@ func FuzzPolicyKeys(f *testing.F) {
 		if a == b && ka != kb {
 			t.Fatalf("value %q gives two keys", a)
 		}
+		checkMailbox(t, a, b)
 	})
+}
+
+// checkMailbox checks the mailbox a destination key stands for when a is
+// an e-mail address: spellings that differ in the case of the local part
+// (and, with folding, in a tag) give one destination, which is stable, and
+// the domain is kept; b is a tag to try.
+func checkMailbox(t *testing.T, a, b string) {
+	tv, err := normalize(a, "", false)
+	if err != nil || !tv.email {
+		return
+	}
+	at := strings.LastIndexByte(tv.value, '@')
+	local, domain := tv.value[:at], tv.value[at:]
+	for _, delims := range []string{"", "+", "+-"} {
+		p := &policyConfig{tagDelims: delims}
+		d := p.destination(tv.value, true)
+		if p.destination(d, true) != d {
+			t.Fatalf("destination(%q) = %q is not stable", tv.value, d)
+		}
+		if !strings.HasSuffix(d, domain) || strings.LastIndexByte(d, '@') != len(d)-len(domain) {
+			t.Fatalf("destination(%q) = %q lost the domain %q", tv.value, d, domain)
+		}
+		for _, other := range []string{strings.ToUpper(local), swapASCIICase(local)} {
+			if got := p.destination(other+domain, true); got != d {
+				t.Fatalf("with delims %q, %q is %q but %q is %q", delims, tv.value, d, other+domain, got)
+			}
+		}
+		if delims == "" || local == "" || strings.ContainsAny(local[:1], delims) {
+			continue
+		}
+		base := local
+		if i := strings.IndexAny(local, delims); i > 0 {
+			base = local[:i]
+		}
+		if tag := strings.Map(func(r rune) rune {
+			if r == '@' || r < ' ' || r >= 0x7f {
+				return -1
+			}
+			return r
+		}, b); true {
+			if got := p.destination(base+delims[:1]+tag+domain, true); got != d {
+				t.Fatalf("with delims %q, %q is %q but the tagged %q is %q", delims, tv.value, d, base+delims[:1]+tag+domain, got)
+			}
+		}
+	}
+}
+
+// swapASCIICase swaps the case of the ASCII letters of s.
+func swapASCIICase(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case 'A' <= c && c <= 'Z':
+			b[i] = c - 'A' + 'a'
+		}
+	}
+	return string(b)
 }
 
 // FuzzDeniedPrefix checks that a prefix is accepted only as '+' and 1 to 15
