@@ -364,6 +364,21 @@ func TestRollingKeyRotation(t *testing.T) {
 		v, code := startSMS(t, step3, out)
 		wantApproved(t, step3, provider.CheckRequest{ID: v.ID, Code: code}, "Check after the rotation")
 	})
+
+	t.Run("no identities", func(t *testing.T) {
+		c := newClock()
+		sp := newSpy(t, c)
+		out := new(selfhosted.Outbox)
+		startSMS(t, newOn(t, sp, c, out, k1), out)
+		step2 := newOn(t, sp, c, out, k2, selfhosted.WithOlderKeys(k1))
+		if err := step2.Rekey(ctx, "user-0003-nobody"); !errors.Is(err, provider.ErrNotFound) {
+			t.Fatalf("Rekey of an unknown identity: %v, want ErrNotFound", err)
+		}
+		c.Advance(11 * time.Minute)
+		step3 := newOn(t, sp, c, out, k2)
+		v, code := startSMS(t, step3, out)
+		wantApproved(t, step3, provider.CheckRequest{ID: v.ID, Code: code}, "Check after a rotation without identities")
+	})
 }
 
 // TestLockoutOutlivesRotation: a target locked out for too many wrong codes

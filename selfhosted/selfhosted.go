@@ -97,8 +97,10 @@ func WithSender(s Sender, channels ...provider.Channel) Option {
 //  2. the new key primary: New(st, newKey, WithOlderKeys(oldKey)); every
 //     change is now sealed under it, except that a pending verification
 //     stays sealed under the key that derived its code;
-//  3. after Rekey of every identity and one validity window (pending
-//     verifications sealed under the old key have expired): New(st, newKey).
+//  3. after Rekey of every identity (which also seals the store's name key
+//     under the new key; with no identities, Rekey any identity name once)
+//     and one validity window (pending verifications sealed under the old
+//     key have expired): New(st, newKey).
 //
 // Skipping step 1 makes the replicas still on the old key fail with
 // ErrUnavailable on what the promoted ones have written, until they are

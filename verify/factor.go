@@ -297,7 +297,11 @@ func (c *Client) FetchFactor(ctx context.Context, identity, factorID string) (Fa
 }
 
 // ListFactors returns identity's factors, oldest first, without secrets.
-// An identity with no factors has an empty list and no error.
+// An identity with no factors has an empty list and no error. An empty
+// list is not proof that an account has no two-step login (state lost
+// from a provider's store reads as none on a replica that never saw it):
+// keep "this account has two-step login" in your own database and refuse
+// a login when it is on and no factor is listed (docs/security.md).
 func (c *Client) ListFactors(ctx context.Context, identity string) ([]Factor, error) {
 	return factorCall(ctx, c, "list factors", identity, nil, nil, nil, func(fp provider.FactorProvider) ([]Factor, error) {
 		return fp.ListFactors(ctx, identity)
