@@ -14,8 +14,10 @@
 //   - Windowed counters ([Store.Incr]): a counter that starts at 1 and resets
 //     when its window, which begins with the first increment, ends.
 //
-// Every record and counter expires; nothing outlives the thing it belongs
-// to, and a store's memory stays bounded.
+// Every record and counter expires, so nothing outlives the thing it
+// belongs to, except a record stored with [NoExpiry]: the system of record
+// for something that must not be lost silently (a TOTP factor), kept until
+// it is deleted.
 //
 // # Failures
 //
@@ -69,7 +71,7 @@ type Store interface {
 	// was deleted and created again does not match a stale version). When
 	// the version does not match it returns the current record (the zero
 	// Record when absent) and an error matching ErrConflict. ttl must be
-	// positive.
+	// positive; NoExpiry keeps the record until it is deleted.
 	CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (Record, error)
 
 	// CompareAndDelete deletes the record at key if its current version is
