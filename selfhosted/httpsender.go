@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/internal/redact"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -234,22 +235,15 @@ func (s *httpSender) fail(m Message, kind error, status int, _ http.Header, err 
 	return &SendError{Sender: s.name, Kind: kind, Status: status, To: mask.Target(m.To), Err: err}
 }
 
-// redact removes the credentials and the code from a gateway's text, and
-// bounds its length.
+// redact removes the credentials and the code from a gateway's text,
+// masks the target and anything else that looks like a phone number or an
+// e-mail address, and bounds its length on a character boundary: the
+// routine every package that quotes a server shares.
 func (s *httpSender) redact(text string, m Message) string {
-	for _, sec := range append(s.secrets, m.Code) {
-		if sec != "" {
-			text = strings.ReplaceAll(text, sec, "[redacted]")
-		}
-	}
 	if m.To != "" {
 		text = strings.ReplaceAll(text, strings.TrimPrefix(m.To, "+"), mask.Target(m.To))
 	}
-	if len(text) > 200 {
-		text = text[:200]
-	}
-	// The cut, or the gateway itself, may leave bytes that are not UTF-8.
-	return strings.ToValidUTF8(text, "\uFFFD")
+	return redact.Sanitize(text, 200, append(s.secrets[:len(s.secrets):len(s.secrets)], m.Code)...)
 }
 
 // redactErr returns err's text without credentials (a URL in a transport

@@ -20,3 +20,25 @@ func TestRedactKeepsUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactMasksBeforeTheCut: a gateway's (or SMTP server's) text is
+// redacted, masked and only then cut, with the routine the hosted
+// providers share: a number other than the target is masked too, and a
+// number at the cut leaves no digits behind.
+func TestRedactMasksBeforeTheCut(t *testing.T) {
+	s := &httpSender{secrets: []string{"tok-secret"}}
+	m := Message{To: "+14155552671", Code: "123456"}
+	got := s.redact("forwarded to +447700900123 and ops@example.com", m)
+	if strings.Contains(got, "7700900") || strings.Contains(got, "ops@") {
+		t.Errorf("redact = %q: a number or address is not masked", got)
+	}
+	got = s.redact(strings.Repeat("a", 194)+"+447700900123", m)
+	if strings.Contains(got, "770") {
+		t.Errorf("redact = %q: the cut left digits of a number", got)
+	}
+	smtp := &SMTP{username: "u", password: "p4ssw0rd-x"}
+	got = smtp.redact("550 mailbox bob@example.org unknown, code 123456 "+strings.Repeat("é", 400), m)
+	if strings.Contains(got, "bob@") || strings.Contains(got, "123456") || len(got) > 512 || !utf8.ValidString(got) {
+		t.Errorf("SMTP redact = %q (%d bytes)", got, len(got))
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/internal/redact"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -143,15 +144,12 @@ func (s *SMTP) fail(m Message, kind error, err error) *SendError {
 
 // redact removes from text what a server may quote back: the password,
 // the AUTH PLAIN credentials (base64 of "\x00username\x00password") and
-// the code.
+// the code; it masks phone numbers and e-mail addresses and bounds the
+// text on a character boundary (the routine every package that quotes a
+// server shares).
 func (s *SMTP) redact(text string, m Message) string {
 	plain := base64.StdEncoding.EncodeToString([]byte("\x00" + s.username + "\x00" + s.password))
-	for _, sec := range []string{plain, strings.TrimRight(plain, "="), s.password, m.Code} {
-		if sec != "" {
-			text = strings.ReplaceAll(text, sec, "[redacted]")
-		}
-	}
-	return text
+	return redact.Sanitize(text, 512, plain, strings.TrimRight(plain, "="), s.password, m.Code)
 }
 
 // refused returns the kind of an SMTP error reply, or kind for anything

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/verifykit/verifykit/internal/redact"
 	"github.com/verifykit/verifykit/internal/wire"
 )
 
@@ -34,7 +35,7 @@ type secret struct {
 	// requests share the slice and never modify it.
 	authorization []string
 	// redact removes the credentials from text a server sends back.
-	redact *redactor
+	redact *redact.Redactor
 }
 
 func newCredentials(username, password string) Credentials {
@@ -43,7 +44,7 @@ func newCredentials(username, password string) Credentials {
 		password:      password,
 		authorization: []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))},
 	}
-	s.redact = newRedactor(username, password)
+	s.redact = redact.NewBasic(username, password)
 	f := sealed(func() *secret { return s })
 	return Credentials{&f}
 }

@@ -198,3 +198,6 @@ func CodeOf(err error) int {
 	}
 	return 0
 }
+
+// maxMessage is the most of a message from Twilio an error keeps.
+const maxMessage = 512

@@ -180,7 +180,7 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 		// A server (or a proxy) that quotes the request back must not make
 		// the credentials or a code show up in an error.
 		secrets := append([]string{cl.secret}, cl.secrets...)
-		e.Code, e.Message, e.MoreInfo = body.Code, c.creds.secret().redact.sanitize(body.Message, secrets...), c.creds.secret().redact.sanitize(body.MoreInfo, secrets...)
+		e.Code, e.Message, e.MoreInfo = body.Code, c.creds.secret().redact.Sanitize(body.Message, maxMessage, secrets...), c.creds.secret().redact.Sanitize(body.MoreInfo, maxMessage, secrets...)
 	}
 	return e
 }

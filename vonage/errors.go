@@ -7,13 +7,12 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/httpretry"
-	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/internal/redact"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -223,6 +222,9 @@ func refused(op string, kind error, msg string) error {
 	return &RequestError{Op: op, Err: errors.New(msg), kind: kind}
 }
 
+// maxText is the most of each of Vonage's texts an APIError keeps.
+const maxText = 512
+
 // problem is an RFC 7807 body as Vonage sends it.
 type problem struct {
 	Type      string `json:"type"`
@@ -241,10 +243,11 @@ func decodeProblem(op string, status int, data []byte, secrets []string) *APIErr
 		e.Title = "non-JSON error body (" + http.StatusText(status) + ")"
 		return e
 	}
-	e.Type = sanitize(p.Type, secrets)
-	e.Title = sanitize(p.Title, secrets)
-	e.Detail = sanitize(p.Detail, secrets)
-	e.Instance = sanitize(p.Instance, secrets)
+	r := redact.New(secrets...)
+	e.Type = r.Sanitize(p.Type, maxText)
+	e.Title = r.Sanitize(p.Title, maxText)
+	e.Detail = r.Sanitize(p.Detail, maxText)
+	e.Instance = r.Sanitize(p.Instance, maxText)
 	if validID(p.RequestID) {
 		e.RequestID = p.RequestID
 	}
@@ -276,43 +279,4 @@ func vonageProblem(h http.Header, data []byte) bool {
 		}
 	}
 	return false
-}
-
-var (
-	phoneLike = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,20}[0-9]`)
-	emailLike = regexp.MustCompile(`[^\s@"'<>()]+@[^\s@"'<>()]+`)
-	uuidLike  = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
-)
-
-// sanitize redacts the secrets the request carried, masks what looks like
-// a phone number or an e-mail address, and bounds the length.
-func sanitize(s string, secrets []string) string {
-	// Redact before cutting, so no prefix of a secret survives the cut.
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	if len(s) > 512 {
-		s = s[:512]
-	}
-	if !strings.ContainsAny(s, "0123456789@") {
-		return s
-	}
-	// Request IDs (UUIDs) are kept whole; only the text between them is
-	// masked.
-	var b strings.Builder
-	last := 0
-	for _, m := range uuidLike.FindAllStringIndex(s, -1) {
-		b.WriteString(maskContacts(s[last:m[0]]))
-		b.WriteString(s[m[0]:m[1]])
-		last = m[1]
-	}
-	b.WriteString(maskContacts(s[last:]))
-	return b.String()
-}
-
-func maskContacts(s string) string {
-	s = emailLike.ReplaceAllStringFunc(s, mask.Target)
-	return phoneLike.ReplaceAllStringFunc(s, mask.Target)
 }

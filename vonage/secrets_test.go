@@ -2,10 +2,14 @@ package vonage_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/vonage"
@@ -120,5 +124,35 @@ func TestNewFromEnv(t *testing.T) {
 	_, err = vonage.NewFromEnvFunc(func(k string) string { return map[string]string{vonage.EnvAPIKey: "k"}[k] })
 	if err == nil || !strings.Contains(err.Error(), vonage.EnvAPISecret) || !strings.Contains(err.Error(), vonage.EnvBrand) {
 		t.Errorf("missing variables: %v", err)
+	}
+}
+
+// TestErrorTextMaskedBeforeTheCut is the regression test for a detail
+// cut at 512 bytes before masking: the cut split a phone number (so its
+// first digits, too short to look like a number, stayed unmasked) and a
+// UTF-8 character. Masking comes first, and the cut falls on a character
+// boundary.
+func TestErrorTextMaskedBeforeTheCut(t *testing.T) {
+	t.Parallel()
+	for _, pad := range []int{497, 498, 499, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 511} {
+		detail := strings.Repeat("a", pad) + "+447700900001 é ü"
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			j, _ := json.Marshal(map[string]string{"type": "https://developer.vonage.com/api-errors#invalid-params", "title": "Invalid", "detail": detail})
+			answer(422, string(j))(w)
+		}))
+		c := jwtClient(t, srv.URL)
+		_, err := c.Start(context.Background(), provider.StartRequest{To: phone, Channel: provider.ChannelSMS})
+		srv.Close()
+		var ae *vonage.APIError
+		if !errors.As(err, &ae) {
+			t.Fatalf("Start = %v", err)
+		}
+		tail := ae.Detail[pad:]
+		if strings.Contains(tail, "770") {
+			t.Errorf("pad %d: the number's digits survive the cut: %q", pad, tail)
+		}
+		if !utf8.ValidString(ae.Detail) || len(ae.Detail) > 512 {
+			t.Errorf("pad %d: %d bytes, valid UTF-8 %v: %q", pad, len(ae.Detail), utf8.ValidString(ae.Detail), tail)
+		}
 	}
 }

@@ -1,4 +1,11 @@
-package twilio
+// Package redact is the one routine every package that quotes a server
+// (twilio, vonage, selfhosted's gateways and SMTP) runs that text through
+// before it reaches an error: redact the secrets the request carried (in
+// every encoding a server may quote them in), mask what looks like a phone
+// number or an e-mail address, and only then cut the text to its bound on
+// a UTF-8 character boundary, so that no secret or number straddles the
+// cut and the result is always valid UTF-8.
+package redact
 
 import (
 	"encoding/base64"
@@ -6,21 +13,20 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/verifykit/verifykit/internal/mask"
 )
 
-// maxMessage is the most of a message from Twilio an error keeps.
-const maxMessage = 512
-
-// redactor removes the client's credentials from text a server sent back.
-// A server or a proxy that quotes the request may quote the Authorization
-// header, the token, or either in another encoding, so the redactor looks
-// for each credential as raw text, in base64 (standard and URL alphabets,
-// padded or not, at any alignment inside a longer base64 text) and in hex,
-// and matches each of those through percent-encoding, JSON escapes
-// (\uXXXX, \/) and HTML character references.
-type redactor struct {
+// Redactor removes secrets from text a server sent back. A server or a
+// proxy that quotes the request may quote the Authorization header, a
+// token, or either in another encoding, so the redactor looks for each
+// secret as raw text, in base64 (standard and URL alphabets, padded or
+// not, at any alignment inside a longer base64 text) and in hex, and
+// matches each of those through percent-encoding, JSON escapes (\uXXXX,
+// \/) and HTML character references. The nil *Redactor knows no secret;
+// its Sanitize still redacts the extra secrets, masks and cuts.
+type Redactor struct {
 	needles []string // decoded forms to look for, longest first
 	longest int      // the longest needle, in bytes
 }
@@ -29,8 +35,14 @@ type redactor struct {
 // shorter ones would match unrelated text.
 const minNeedle = 8
 
-func newRedactor(user, password string) *redactor {
-	r := &redactor{}
+// New returns a Redactor for secrets (empty ones are ignored).
+func New(secrets ...string) *Redactor { return NewBasic("", "", secrets...) }
+
+// NewBasic returns a Redactor for HTTP Basic credentials (user and
+// password: the password, and the header's base64 of "user:password")
+// and for the other secrets.
+func NewBasic(user, password string, secrets ...string) *Redactor {
+	r := &Redactor{}
 	add := func(s string) {
 		if s != "" && !slices.Contains(r.needles, s) {
 			r.needles = append(r.needles, s)
@@ -41,22 +53,35 @@ func newRedactor(user, password string) *redactor {
 			add(s)
 		}
 	}
-	basic := user + ":" + password
-	add(password)
-	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-		add(enc.EncodeToString([]byte(basic)))
-		// The part of any base64 text that depends on the secret alone,
-		// for each of the three alignments it can start at.
-		for k := range 3 {
-			e := enc.EncodeToString(append(make([]byte, k), password...))
-			from, to := (8*k+5)/6, 8*(k+len(password))/6
-			if to > from {
-				addLong(e[from:to])
+	addSecret := func(secret string) {
+		if secret == "" {
+			return
+		}
+		add(secret)
+		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+			// The part of any base64 text that depends on the secret
+			// alone, for each of the three alignments it can start at.
+			for k := range 3 {
+				e := enc.EncodeToString(append(make([]byte, k), secret...))
+				from, to := (8*k+5)/6, 8*(k+len(secret))/6
+				if to > from {
+					addLong(e[from:to])
+				}
 			}
 		}
+		addLong(hex.EncodeToString([]byte(secret)))
+		addLong(strings.ToUpper(hex.EncodeToString([]byte(secret))))
 	}
-	addLong(hex.EncodeToString([]byte(password)))
-	addLong(strings.ToUpper(hex.EncodeToString([]byte(password))))
+	if user != "" || password != "" {
+		basic := user + ":" + password
+		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+			add(enc.EncodeToString([]byte(basic)))
+		}
+	}
+	addSecret(password)
+	for _, s := range secrets {
+		addSecret(s)
+	}
 	slices.SortFunc(r.needles, func(a, b string) int { return len(b) - len(a) })
 	if len(r.needles) > 0 {
 		r.longest = len(r.needles[0])
@@ -64,24 +89,34 @@ func newRedactor(user, password string) *redactor {
 	return r
 }
 
-// sanitize prepares a message from Twilio for an error: it redacts the
-// credentials and extra (the codes the request carried), masks what looks
-// like a phone number or an e-mail address (but not Twilio SIDs), and only
-// then cuts the result to maxMessage bytes, so that no secret can straddle
-// the cut.
-func (r *redactor) sanitize(s string, extra ...string) string {
+// Sanitize returns s (New(secrets...).Sanitize(s, limit)) for one-off use.
+func Sanitize(s string, limit int, secrets ...string) string {
+	return New(secrets...).Sanitize(s, limit)
+}
+
+// Sanitize prepares a server's text for an error: it redacts the
+// redactor's secrets and extra (such as the codes the request carried),
+// makes the text valid UTF-8, masks what looks like a phone number or an
+// e-mail address (but not Twilio SIDs or UUIDs), and only then cuts the
+// result to at most limit bytes on a character boundary, so that no
+// secret or number can straddle the cut.
+func (r *Redactor) Sanitize(s string, limit int, extra ...string) string {
+	var needles []string
+	longest := 0
+	if r != nil {
+		needles, longest = r.needles, r.longest
+	}
 	// Only the start of a long message is kept: look at it, and far enough
-	// past it to see whole any secret that begins inside it (an encoded
-	// byte takes at most 6 bytes).
-	longest := r.longest
+	// past it to see whole any secret or number that begins inside it (an
+	// encoded byte takes at most 6 bytes).
 	for _, x := range extra {
 		longest = max(longest, len(x))
 	}
-	if window := maxMessage + 6*longest + 64; len(s) > window {
+	if window := limit + 6*max(longest, 32) + 64; len(s) > window {
 		s = s[:window]
 	}
 	var spans [][2]int
-	for _, n := range r.needles {
+	for _, n := range needles {
 		spans = findEncoded(s, n, spans)
 	}
 	for _, x := range extra {
@@ -90,11 +125,21 @@ func (r *redactor) sanitize(s string, extra ...string) string {
 		}
 	}
 	s = redactSpans(s, spans)
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = maskTargets(s)
-	if len(s) > maxMessage {
-		s = s[:maxMessage]
+	return Cut(s, limit)
+}
+
+// Cut returns s cut to at most limit bytes, on a UTF-8 character boundary.
+func Cut(s string, limit int) string {
+	if len(s) <= limit {
+		return s
 	}
-	return strings.ToValidUTF8(s, "")
+	i := limit
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }
 
 // findEncoded appends to spans the byte ranges of s that decode to needle,
@@ -253,16 +298,16 @@ func redactSpans(s string, spans [][2]int) string {
 var (
 	phoneLike = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,20}[0-9]`)
 	emailLike = regexp.MustCompile(`[^\s@"'<>()]+@[^\s@"'<>()]+`)
-	// twilioID matches the identifiers a message may name and masking must
+	// idLike matches the identifiers a message may name and masking must
 	// leave alone: Twilio SIDs (two capital letters and 32 hex digits,
-	// such as VA… and VE…) and UUIDs.
-	twilioID = regexp.MustCompile(`[A-Z]{2}[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+	// such as VA… and VE…) and UUIDs (Vonage's request IDs).
+	idLike = regexp.MustCompile(`[A-Z]{2}[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 )
 
 // maskTargets masks what looks like a phone number or an e-mail address in
 // s, leaving Twilio SIDs and UUIDs as they are.
 func maskTargets(s string) string {
-	ids := twilioID.FindAllStringIndex(s, -1)
+	ids := idLike.FindAllStringIndex(s, -1)
 	var out strings.Builder
 	last := 0
 	for _, id := range ids {

@@ -1,4 +1,4 @@
-package twilio
+package redact
 
 import (
 	"encoding/base64"
@@ -10,6 +10,9 @@ import (
 )
 
 const fuzzToken = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+// maxMessage is the bound twilio and vonage give a server's text.
+const maxMessage = 512
 
 // fuzzEncodings are the ways FuzzSanitize writes the credentials.
 var fuzzEncodings = []func(user, token string) string{
@@ -39,17 +42,19 @@ var fuzzEncodings = []func(user, token string) string{
 // FuzzSanitize puts the credentials, in one of several encodings, between
 // arbitrary text, and checks that sanitize never lets a piece of the token
 // through that the surrounding text did not hold itself, never returns more
-// than maxMessage bytes or invalid UTF-8, and never panics.
+// than maxMessage bytes or invalid UTF-8, and never panics. It is the
+// twilio table's fuzz target, run once here for every package that
+// quotes a server.
 func FuzzSanitize(f *testing.F) {
 	f.Add("", "", uint8(0), "")
 	f.Add(strings.Repeat("a ", 250), " tail", uint8(1), "123456")
 	f.Add("%4", "&#x", uint8(5), "")
 	f.Add("\\u00", "\\", uint8(6), "code")
 	const user = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	r := newRedactor(user, fuzzToken)
+	r := NewBasic(user, fuzzToken)
 	f.Fuzz(func(t *testing.T, prefix, suffix string, enc uint8, code string) {
 		in := prefix + fuzzEncodings[int(enc)%len(fuzzEncodings)](user, fuzzToken) + suffix
-		out := r.sanitize(in, code)
+		out := r.Sanitize(in, maxMessage, code)
 		if len(out) > maxMessage || !utf8.ValidString(out) {
 			t.Fatalf("sanitize gave %d bytes, valid UTF-8 %v", len(out), utf8.ValidString(out))
 		}
@@ -60,7 +65,7 @@ func FuzzSanitize(f *testing.F) {
 			}
 		}
 		// Arbitrary text alone never panics either.
-		r.sanitize(prefix+suffix, code)
+		r.Sanitize(prefix+suffix, maxMessage, code)
 	})
 }
 
@@ -79,4 +84,56 @@ func TestDecodeAt(t *testing.T) {
 			t.Errorf("decodeAt(%q) = %q, %d; want %q, %d", in, c, n, want.c, want.n)
 		}
 	}
+}
+
+// TestSanitize is the table every quoting package relies on: secrets in
+// their encodings are redacted, phone numbers and e-mail addresses are
+// masked before the cut (so none survives in part at the cut), IDs are
+// kept, and the cut falls on a character boundary.
+func TestSanitize(t *testing.T) {
+	t.Parallel()
+	r := NewBasic("ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", fuzzToken)
+	for _, tc := range []struct {
+		name, in string
+		limit    int
+		extra    []string
+		want     string
+	}{
+		{"token", "bad token " + fuzzToken, 512, nil, "bad token [redacted]"},
+		{"code", "code 482913 refused", 512, []string{"482913"}, "code [redacted] refused"},
+		{"phone and e-mail", "to +14155552671 or alice@example.com", 512, nil, "to +14*******71 or a****@example.com"},
+		{"IDs kept", "VE0123456789abcdef0123456789abcdef c11236f4-00bf-4b89-84ba-88b25df97315", 512, nil,
+			"VE0123456789abcdef0123456789abcdef c11236f4-00bf-4b89-84ba-88b25df97315"},
+		{"a number at the cut is masked first", "aaaa +14155552671", 12, nil, "aaaa +14****"},
+		{"the cut falls between characters", "aaaé", 4, nil, "aaa"},
+		{"invalid UTF-8 is replaced", "a\xffb", 512, nil, "a\uFFFDb"},
+		{"a secret at the cut", "aaaa " + fuzzToken, 10, nil, "aaaa [reda"},
+	} {
+		if got := r.Sanitize(tc.in, tc.limit, tc.extra...); got != tc.want {
+			t.Errorf("%s: Sanitize(%q, %d) = %q, want %q", tc.name, tc.in, tc.limit, got, tc.want)
+		}
+	}
+	var nilR *Redactor
+	if got := nilR.Sanitize("code 4829 to +14155552671", 512, "4829"); got != "code [redacted] to +14*******71" {
+		t.Errorf("nil Redactor: %q", got)
+	}
+	if got := Sanitize("secret s3cr3t-value", 512, "s3cr3t-value"); got != "secret [redacted]" {
+		t.Errorf("Sanitize: %q", got)
+	}
+}
+
+// FuzzCut checks that Cut never gives more than limit bytes, keeps a valid
+// string valid, and keeps a prefix.
+func FuzzCut(f *testing.F) {
+	f.Add("aaaé", 4)
+	f.Add("", 0)
+	f.Fuzz(func(t *testing.T, s string, limit int) {
+		if limit < 0 || limit > 1<<16 {
+			return
+		}
+		out := Cut(s, limit)
+		if len(out) > limit || !strings.HasPrefix(s, out) || utf8.ValidString(s) && !utf8.ValidString(out) {
+			t.Fatalf("Cut(%q, %d) = %q", s, limit, out)
+		}
+	})
 }
