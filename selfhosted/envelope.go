@@ -76,6 +76,12 @@ func (kr *keyring) openEnvelope(key string, sealed []byte) (*envelope, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(plain) > 0 && plain[0] == recordVersion {
+		// Sealed by an earlier version, without an envelope: lineage zero,
+		// seq 0, so that the first write in the new format (seq 1) makes
+		// it older than every later state.
+		return &envelope{key: d, payload: plain}, nil
+	}
 	e, err := parseEnvelope(plain)
 	if err != nil {
 		return nil, err

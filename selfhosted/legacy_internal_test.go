@@ -1,0 +1,67 @@
+package selfhosted
+
+import (
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
+)
+
+// TestLegacyRecordsOpen checks that records sealed by earlier versions
+// (the payload sealed without an envelope) and their key check record
+// still open after an upgrade, with the same names, and are written in the
+// new format at their next change.
+func TestLegacyRecordsOpen(t *testing.T) {
+	ctx := t.Context()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	m, err := store.NewMemory(store.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := Key{ID: "old", Secret: []byte("0123456789abcdef0123456789abcdef")}
+	out := new(Outbox)
+	p, err := New(m, key, WithClock(func() time.Time { return now }), WithSender(out, provider.ChannelSMS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.keys.primary
+	// What an earlier version wrote: a key check record, an identity, a
+	// pending verification, named with the key's own target key.
+	old := newNamer(d.target)
+	if _, err := m.CompareAndSwap(ctx, "vk:keycheck", 0, d.seal([]byte(legacyKeyCheckText), []byte("vk:keycheck")), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var b [16]byte
+	ikey := hexString("vk:e:", old.name(b[:0], 'e', "user-0001-legacy"))
+	rec := identityRec{factors: []factorRec{{id: [16]byte{9}, name: "phone", verified: true, digits: 6, period: 30, skew: 1, alg: "sha1",
+		secret: []byte("0123456789abcdef0123"), lastStep: -1, created: now, updated: now}}}
+	if _, err := m.CompareAndSwap(ctx, ikey, 0, d.seal(rec.encode(nil), []byte(ikey)), store.NoExpiry); err != nil {
+		t.Fatal(err)
+	}
+	const to = "+14155552671"
+	vkey := hexString("vk:v:", old.name(b[:0], 'v', to)[:nameLen])
+	v := verification{nonce: [16]byte{7}, to: to, channel: provider.ChannelSMS, created: now, updated: now, expires: now.Add(10 * time.Minute),
+		attempts: []attempt{{at: now, channel: provider.ChannelSMS}}}
+	if _, err := m.CompareAndSwap(ctx, vkey, 0, d.seal(v.encode(nil), []byte(vkey)), 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	list, err := p.ListFactors(ctx, "user-0001-legacy")
+	if err != nil || len(list) != 1 || list[0].FriendlyName != "phone" {
+		t.Fatalf("ListFactors of an identity an earlier version wrote = %v, %v", list, err)
+	}
+	if err := p.Rekey(ctx, "user-0001-legacy"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := m.Get(ctx, ikey); len(r.Value) != identitySize(0) && len(r.Value) < 2048 {
+		t.Errorf("the identity's record after a change: %d bytes, want it padded (the new format)", len(r.Value))
+	}
+	if list, err := p.ListFactors(ctx, "user-0001-legacy"); err != nil || len(list) != 1 {
+		t.Fatalf("ListFactors after the rewrite = %v, %v", list, err)
+	}
+	got, err := p.Check(ctx, provider.CheckRequest{To: to, Code: p.code(d, v.nonce)})
+	if err != nil || !got.Approved() {
+		t.Fatalf("Check of a verification an earlier version started = %v, %v", got, err)
+	}
+}
