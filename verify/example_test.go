@@ -104,7 +104,7 @@ func Example_errors() {
 		}
 	}
 	// Output:
-	// ask for the number again: verify: start +1******55: invalid request: not a valid phone number
+	// ask for the number again: verify: start +14***55: invalid request: not a valid phone number
 	// offer a call instead
 	// try again in 30s
 	// something went wrong: unavailable

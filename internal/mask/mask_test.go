@@ -20,6 +20,12 @@ func TestTarget(t *testing.T) {
 		{"abcd@EXAMPLE.com", "a***@EXAMPLE.com"},
 		{"bobby@ex\nample.com", "b****@ex*ample.com"},
 		{"+14\x00155552671", "+14********71"},
+		// Punctuation people type is dropped, not shown: no stray bracket.
+		{"(415) 555-2671", "415*****71"},
+		{"+1 (415) 555-2671", "+14*******71"},
+		{"020 7946 0000", "020******00"},
+		{"203.0.113.77", "203*******77"},
+		{"(((", "*"},
 	}
 	for _, tt := range tests {
 		if got := Target(tt.in); got != tt.want {
