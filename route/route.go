@@ -756,13 +756,16 @@ type Error struct {
 	Err error
 }
 
-// Error returns "route: OP: ROUTE: ERR".
+// Error returns "route: OP: ROUTE: ERR", without ROUTE when ERR already
+// begins with it (a route named after its provider: "route: start:
+// twilio: start: …", not "twilio: twilio: start: …").
 func (e *Error) Error() string {
 	s := "route: " + e.Op + ": "
-	if e.Route != "" {
+	msg := e.Err.Error()
+	if e.Route != "" && !strings.HasPrefix(msg, e.Route+": ") {
 		s += e.Route + ": "
 	}
-	return s + e.Err.Error()
+	return s + msg
 }
 
 // Unwrap returns Err.

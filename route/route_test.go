@@ -386,3 +386,25 @@ func TestHookContext(t *testing.T) {
 		t.Errorf("contexts the hook saw (-want +got):\n%s", diff)
 	}
 }
+
+// TestErrorNamesTheRouteOnce checks that a route named after its
+// provider does not repeat the name ("twilio: twilio: start"), and that a
+// route named otherwise is still named.
+func TestErrorNamesTheRouteOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ route, want string }{
+		{"fake", "route: start: fake: start: provider unavailable"},
+		{"primary", "route: start: primary: fake: start: provider unavailable"},
+	} {
+		f := fake.MustNew()
+		f.InjectFault(fake.Fault{Op: fake.OpStart, Err: provider.ErrUnavailable})
+		r, err := route.New([]route.Route{{Name: tc.route, Provider: f}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.Start(context.Background(), provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("route %q: error %v, want it to begin %q", tc.route, err, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package selfhosted
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -48,9 +49,14 @@ type Error struct {
 // unmasked target.
 func (e *Error) Error() string {
 	s := "selfhosted: " + string(e.Op) + ": "
-	if e.msg != "" {
+	switch {
+	case e.msg != "":
 		s += e.msg
-	} else {
+	case e.Err != nil && strings.Contains(e.Err.Error(), e.Kind.Error()):
+		// The cause says the kind already ("unauthorized: gatewayapi:
+		// send to …: unauthorized" would say it twice).
+		return s + e.Err.Error()
+	default:
 		s += e.Kind.Error()
 	}
 	if e.Err != nil {
