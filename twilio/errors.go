@@ -64,12 +64,17 @@ type APIError struct {
 	Wait time.Duration
 
 	method string
+	// hint says which credentials to check, for an answer that refuses
+	// them; it never holds a secret.
+	hint string
 	// unprocessed is set for a 503 answer to a POST that the client's
 	// POSTRetryPolicy takes to mean "not processed".
 	unprocessed bool
 }
 
-// Error returns "twilio: OP: STATUS CODE: MESSAGE".
+// Error returns "twilio: OP: STATUS CODE: MESSAGE", followed for an error
+// matching provider.ErrUnauthorized by which credentials to check (the
+// names of the environment variables NewFromEnv reads, never a value).
 func (e *APIError) Error() string {
 	s := "twilio: " + e.Op + ": " + strconv.Itoa(e.Status)
 	if e.Code != 0 {
@@ -77,6 +82,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Message != "" {
 		s += ": " + e.Message
+	}
+	if e.hint != "" {
+		s += " (" + e.hint + ")"
 	}
 	return s
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -182,7 +184,25 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 		secrets := append([]string{cl.secret}, cl.secrets...)
 		e.Code, e.Message, e.MoreInfo = body.Code, c.creds.secret().redact.Sanitize(body.Message, maxMessage, secrets...), c.creds.secret().redact.Sanitize(body.MoreInfo, maxMessage, secrets...)
 	}
+	if errors.Is(e, provider.ErrUnauthorized) {
+		e.hint = credentialsHint(c.creds.Username(), e.Status == http.StatusForbidden && e.Code != twiliocode.Authenticate)
+	}
 	return e
+}
+
+// credentialsHint says which credentials to check after Twilio refused
+// them: the kind the client holds (an API key's SID begins SK) and the
+// environment variables NewFromEnv reads them from. forbidden is set when
+// Twilio authenticated them but refused the resource.
+func credentialsHint(username string, forbidden bool) string {
+	kind, vars := "the account SID and auth token", EnvAccountSID+", "+EnvAuthToken
+	if strings.HasPrefix(username, "SK") {
+		kind, vars = "the API key SID and secret", EnvAPIKey+", "+EnvAPISecret
+	}
+	if forbidden {
+		return "check that the service " + EnvServiceSID + " belongs to the account of " + vars
+	}
+	return "check " + kind + ": " + vars
 }
 
 func statusIn(s int, ok []int) bool {

@@ -548,7 +548,7 @@ func TestAPIErrorMasksTargets(t *testing.T) {
 			t.Errorf("%q shows the target", s)
 		}
 	}
-	if want := "twilio: start: 400 60200: Invalid parameter To: +1***********71 or a**********@example.com"; err.Error() != want {
+	if want := "twilio: start: 400 60200: Invalid parameter To: +14*******71 or a**********@example.com"; err.Error() != want {
 		t.Errorf("Error() = %q, want %q", err.Error(), want)
 	}
 }

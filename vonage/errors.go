@@ -69,9 +69,15 @@ type APIError struct {
 	// unprocessed says a 503 is an answer the POSTRetryPolicy takes to
 	// mean "not processed" (by default, Vonage's own problem document).
 	unprocessed bool
+	// hint says which credentials to check, for an answer that refuses
+	// them; it never holds a secret.
+	hint string
 }
 
-// Error returns "vonage: OP: STATUS KIND: TITLE: DETAIL".
+// Error returns "vonage: OP: STATUS KIND: TITLE: DETAIL", followed for an
+// error matching provider.ErrUnauthorized by which credentials to check
+// (the names of the environment variables NewFromEnv reads, never a
+// value).
 func (e *APIError) Error() string {
 	s := "vonage: " + e.Op + ": " + strconv.Itoa(e.Status)
 	if k := e.Kind(); k != "" {
@@ -83,7 +89,20 @@ func (e *APIError) Error() string {
 	if e.Detail != "" {
 		s += ": " + e.Detail
 	}
+	if e.hint != "" {
+		s += " (" + e.hint + ")"
+	}
 	return s
+}
+
+// credentialsHint says which credentials to check after Vonage refused
+// them: the kind the client holds and the environment variables
+// NewFromEnv reads them from.
+func credentialsHint(c Credentials) string {
+	if c.appID != "" {
+		return "check the application ID and private key: " + EnvApplicationID + ", " + EnvPrivateKey + " or " + EnvPrivateKeyPath
+	}
+	return "check the API key and secret: " + EnvAPIKey + ", " + EnvAPISecret
 }
 
 // GoString is like Error, so %#v shows nothing more.

@@ -520,6 +520,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, s
 		if d, ok := retryAfter(resp, c.now()); ok {
 			e.Wait = d
 		}
+		if errors.Is(e, provider.ErrUnauthorized) {
+			e.hint = credentialsHint(c.creds)
+		}
 		return e
 	}
 	if readErr == nil && out != nil && len(bytes.TrimSpace(data)) > 0 {
