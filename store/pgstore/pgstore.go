@@ -412,12 +412,31 @@ var errNotSent = errors.New("no connection")
 // row runs the one-row query q on a connection from the pool and scans
 // its row into dest. A failure to get the connection is marked errNotSent.
 func (s *Store) row(ctx context.Context, q string, args []any, dest ...any) error {
-	c, err := s.pool.Acquire(ctx)
+	c, err := s.acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errNotSent, err)
+		return err
 	}
 	defer c.Release()
 	return c.QueryRow(ctx, q, args...).Scan(dest...)
+}
+
+// acquire returns a connection from the pool that the server has not
+// closed, or an error marked errNotSent. Connections found closed (after a
+// server restart, say) are destroyed, up to the pool's size and one more.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	for range s.pool.Config().MaxConns + 1 {
+		c, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotSent, err)
+		}
+		if !closedByPeer(c.Conn().PgConn().Conn()) {
+			return c, nil
+		}
+		// Close makes Release destroy the connection.
+		_ = c.Conn().Close(ctx)
+		c.Release()
+	}
+	return nil, fmt.Errorf("%w: every connection of the pool was closed by the server", errNotSent)
 }
 
 // fail classifies a driver error: ErrUnavailable when the statement

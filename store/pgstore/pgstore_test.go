@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 	if shared != nil {
 		shared.Stop()
 	}
+	pgtest.Cleanup()
 	os.Exit(code)
 }
 

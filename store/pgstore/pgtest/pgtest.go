@@ -143,18 +143,65 @@ func start(bin string, durable bool) (*Server, error) {
 	if !durable {
 		s.conf = append(s.conf, "fsync=off", "full_page_writes=off")
 	}
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", s.data(), "-U", "postgres",
-		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
-	prepare(initdb, o)
-	if out, err := initdb.CombinedOutput(); err != nil {
+	tmpl, err := template(bin, o)
+	if err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("pgtest: initdb: %v\n%s", err, out)
+		return nil, err
+	}
+	// cp -a keeps the files' owner and modes, which the server checks.
+	if out, err := exec.Command("cp", "-a", tmpl, s.data()).CombinedOutput(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("pgtest: copying the initdb template: %v\n%s", err, out)
 	}
 	if err := s.startFree(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	return s, nil
+}
+
+// The data directory initdb made, once per process, which every server
+// copies (initdb takes seconds; a copy, a fraction of one).
+var tmplDir struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// template returns the template data directory, making it on first use.
+// It stays in a temporary directory after the process ends when a test
+// binary is killed; Cleanup removes it otherwise.
+func template(bin string, o *owner) (string, error) {
+	tmplDir.once.Do(func() {
+		dir, err := os.MkdirTemp("", "pgtest-template-")
+		if err != nil {
+			tmplDir.err = err
+			return
+		}
+		if err := chown(dir, o); err != nil {
+			tmplDir.err = err
+			return
+		}
+		data := filepath.Join(dir, "data")
+		initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
+			"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+		prepare(initdb, o)
+		if out, err := initdb.CombinedOutput(); err != nil {
+			_ = os.RemoveAll(dir)
+			tmplDir.err = fmt.Errorf("pgtest: initdb: %v\n%s", err, out)
+			return
+		}
+		tmplDir.dir = data
+	})
+	return tmplDir.dir, tmplDir.err
+}
+
+// Cleanup removes the template data directory that the servers of this
+// process were copied from. Call it at the end of TestMain.
+func Cleanup() {
+	if tmplDir.dir != "" {
+		_ = os.RemoveAll(filepath.Dir(tmplDir.dir))
+	}
 }
 
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
