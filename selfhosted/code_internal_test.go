@@ -21,7 +21,7 @@ func TestCodeIsKeyed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := New(m, NewKey(id), WithSender(new(Outbox), provider.ChannelSMS))
+		p, err := New(m, GenerateKey(id), WithSender(new(Outbox), provider.ChannelSMS))
 		if err != nil {
 			t.Fatal(err)
 		}

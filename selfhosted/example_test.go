@@ -21,7 +21,7 @@ func Example() {
 		panic(err)
 	}
 	outbox := new(selfhosted.Outbox)
-	p, err := selfhosted.New(st, selfhosted.NewKey("2026-11"),
+	p, err := selfhosted.New(st, selfhosted.GenerateKey("2026-11"),
 		selfhosted.WithAppName("Acme"),
 		selfhosted.WithSender(outbox, provider.ChannelSMS, provider.ChannelEmail))
 	if err != nil {

@@ -38,13 +38,6 @@ func (k Key) GoString() string { return k.String() }
 // verb prints the secret.
 func (k Key) Format(f fmt.State, verb rune) { formatString(f, verb, k.String()) }
 
-// NewKey returns a key with the given ID and 32 bytes from crypto/rand.
-func NewKey(id string) Key {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails on supported platforms
-	return Key{ID: id, Secret: b}
-}
-
 // derived holds what the provider derives from one Key.
 type derived struct {
 	id     string

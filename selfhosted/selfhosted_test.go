@@ -122,7 +122,7 @@ func TestDumpDoesNotPass(t *testing.T) {
 		t.Errorf("the ID %s contains the code", v.ID)
 	}
 	// Same store, another key: nothing opens, nothing approves.
-	other, err := selfhosted.New(rec.Store, selfhosted.NewKey("k1"), selfhosted.WithClock(c.Now), selfhosted.WithSender(out, provider.ChannelSMS))
+	other, err := selfhosted.New(rec.Store, selfhosted.GenerateKey("k1"), selfhosted.WithClock(c.Now), selfhosted.WithSender(out, provider.ChannelSMS))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestKeyRotation(t *testing.T) {
 	c := newClock()
 	m, _ := store.NewMemory(store.WithClock(c.Now))
 	out := new(selfhosted.Outbox)
-	k1, k2 := selfhosted.NewKey("2026-01"), selfhosted.NewKey("2026-02")
+	k1, k2 := selfhosted.GenerateKey("2026-01"), selfhosted.GenerateKey("2026-02")
 	old, err := selfhosted.New(m, k1, selfhosted.WithClock(c.Now), selfhosted.WithSender(out, provider.ChannelSMS))
 	if err != nil {
 		t.Fatal(err)
@@ -433,7 +433,7 @@ func TestFactorKeyRotation(t *testing.T) {
 	c := newClock()
 	m, _ := store.NewMemory(store.WithClock(c.Now))
 	out := new(selfhosted.Outbox)
-	k1, k2 := selfhosted.NewKey("2026-01"), selfhosted.NewKey("2026-02")
+	k1, k2 := selfhosted.GenerateKey("2026-01"), selfhosted.GenerateKey("2026-02")
 	newP := func(key selfhosted.Key, opts ...selfhosted.Option) *selfhosted.Provider {
 		p, err := selfhosted.New(m, key, append(opts, selfhosted.WithClock(c.Now), selfhosted.WithSender(out, provider.ChannelSMS))...)
 		if err != nil {

@@ -105,7 +105,7 @@ var faults = append(fm.Common(twilioVendor),
 
 // TestFaultMatrix runs every operation against every fault and checks the
 // sentinel, the number of attempts the server saw and whether Twilio may
-// have acted. README.md's "Failure modes and guarantees" table is rendered
+// have acted. docs/providers.md's "Failure modes and guarantees" table is rendered
 // from the same table (see TestREADMEFailureTable).
 func TestFaultMatrix(t *testing.T) {
 	for _, f := range faults {
@@ -126,7 +126,7 @@ func TestFaultMatrix(t *testing.T) {
 func runCell(t *testing.T, f fm.Fault, o op) {
 	target, attempts, stop := fm.Setup(t, f)
 	defer stop()
-	opts := []twilio.Option{twilio.WithBaseURL(target.BaseURL), twilio.WithRetries(retries), twilio.WithRetryWait(0, 5*time.Second)}
+	opts := []twilio.Option{twilio.WithBaseURL(target.BaseURL), twilio.WithRetryWait(0, 5*time.Second)} // the default retries (fm.Retries)
 	if target.HTTP != nil {
 		opts = append(opts, twilio.WithHTTPClient(target.HTTP))
 	}
@@ -149,9 +149,9 @@ func runCell(t *testing.T, f fm.Fault, o op) {
 	})
 }
 
-var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's failure table from the fault matrix")
+var updateREADME = flag.Bool("update-readme", false, "rewrite docs/providers.md's failure table from the fault matrix")
 
-// failureTable renders the fault matrix as the README's table.
+// failureTable renders the fault matrix as the table in docs/providers.md.
 func failureTable() string {
 	var b strings.Builder
 	b.WriteString("| fault | POST: Start, Check, CheckID, CheckSNA, Cancel, Approve, CreateService, UpdateService | GET: Fetch, FetchService, ListServices | DELETE: DeleteService |\n")
@@ -185,32 +185,36 @@ func failureTable() string {
 	return b.String()
 }
 
+// failureTableDoc is the page that holds the failure table.
+const failureTableDoc = "../docs/providers.md"
+
 const (
 	tableStart = "<!-- failure-table:start (generated from twilio/faultmatrix_test.go: go test ./twilio -run TestREADMEFailureTable -update-readme) -->\n"
 	tableEnd   = "<!-- failure-table:end -->"
 )
 
-// TestREADMEFailureTable checks that README.md's failure table is the fault
-// matrix, row for row.
+// TestREADMEFailureTable checks that the failure table in docs/providers.md
+// (moved there from README.md; the name stays for scripts that run it) is
+// the fault matrix, row for row.
 func TestREADMEFailureTable(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile(failureTableDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(readme)
 	i, j := strings.Index(s, tableStart), strings.Index(s, tableEnd)
 	if i < 0 || j < i {
-		t.Fatalf("README.md has no failure table between %q and %q", tableStart, tableEnd)
+		t.Fatalf("%s has no failure table between %q and %q", failureTableDoc, tableStart, tableEnd)
 	}
 	want := failureTable()
 	if got := s[i+len(tableStart) : j]; got != want {
 		if *updateREADME {
 			s = s[:i+len(tableStart)] + want + s[j:]
-			if err := os.WriteFile("../README.md", []byte(s), 0o644); err != nil {
+			if err := os.WriteFile(failureTableDoc, []byte(s), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			return
 		}
-		t.Errorf("README.md's failure table differs from the fault matrix; run go test ./twilio -run TestREADMEFailureTable -update-readme.\nwant:\n%s\ngot:\n%s", want, got)
+		t.Errorf("the failure table in docs/providers.md differs from the fault matrix; run go test ./twilio -run TestREADMEFailureTable -update-readme.\nwant:\n%s\ngot:\n%s", want, got)
 	}
 }

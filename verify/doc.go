@@ -116,7 +116,9 @@
 //
 // [Client.EnrollTOTP], [Client.ConfirmFactor] and [Client.CheckFactor] add
 // an authenticator app (TOTP) as a second factor, on providers that
-// implement provider.FactorProvider (the fake and twilio do). The secret
+// implement provider.FactorProvider: fake, twilio and selfhosted do,
+// vonage and route do not (the table "Which providers have what" in
+// docs/providers.md is checked against the code). The secret
 // is returned once, in the [Enrollment] (with its QR code); a code
 // approves at most once; a wrong code is an outcome, too many are
 // ErrTooManyChecks.

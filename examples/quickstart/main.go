@@ -32,6 +32,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -73,6 +74,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		// the Twilio settings are for the other commands.
 		fmt.Fprintln(stderr, "(Twilio is configured, but the bare quickstart plays on the fake; use start, check or interactive to talk to Twilio.)")
 	}
+	if cmd == "help" {
+		fmt.Fprintln(stdout, helpText)
+		return exitOK
+	}
 	if strings.HasPrefix(cmd, "totp") {
 		return runTOTP(ctx, cmd, args, getenv, stdout, stderr) // totp.go
 	}
@@ -82,8 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	channel := fs.String("channel", "sms", "channel: sms, call, whatsapp or email")
 	code := fs.String("code", "", "the code the user received (check)")
 	region := fs.String("region", "US", "region for numbers in national form, such as US or GB")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
 	}
 	opts := []verify.Option{verify.WithDefaultRegion(*region)}
 	switch cmd {
@@ -145,6 +150,35 @@ const usage = `usage:
   quickstart interactive -to NUMBER [-channel …]   start, then ask for the code
 
 ` + totpUsage
+
+// helpText is what help, -h and a command's -h print: every command, then
+// the exit codes.
+const helpText = usage + `
+
+  quickstart help                               this text; a command's flags: quickstart COMMAND -h
+
+exit codes:
+  0 approved or done; 1 another failure; 2 bad flags or input; 3 wrong code;
+  4 expired, canceled or already approved; 5 too many wrong codes;
+  6 too many codes sent; 7 rate limited; 8 undeliverable on this channel;
+  9 outcome unknown (check before retrying); 10 configuration`
+
+// parseFlags parses args into fs. With -h or -help it prints every command
+// and fs's flags, and returns exitOK with ok false; on a bad flag it returns
+// exitUsage with ok false.
+func parseFlags(fs *flag.FlagSet, args []string) (rc int, ok bool) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nflags of %s:\n", helpText, fs.Name())
+		fs.PrintDefaults()
+	}
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	case err != nil:
+		return exitUsage, false
+	}
+	return exitOK, true
+}
 
 func start(ctx context.Context, client *verify.Client, to string, ch verify.Channel, stdout, stderr io.Writer) int {
 	v, err := client.Start(ctx, to, ch, nil)

@@ -180,3 +180,24 @@ func TestExplainedErrors(t *testing.T) {
 		t.Errorf("bad service SID: %d", code)
 	}
 }
+
+// TestHelp: help, -h and a command's -h print the commands (and the
+// command's flags) and exit 0, as a newcomer asking for help expects.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"help"}, {"-h"}, {"-help"}, {"--help"}, {"start", "-h"}, {"totp-enroll", "-h"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, noEnv, strings.NewReader(""), &out, &errOut); code != exitOK {
+			t.Errorf("%q: exit %d, want 0 (stderr %q)", args, code, errOut.String())
+		}
+		all := out.String() + errOut.String()
+		for _, want := range []string{"quickstart start -to NUMBER", "quickstart interactive", "quickstart totp-demo", "exit codes:"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("%q: the help lacks %q:\n%s", args, want, all)
+			}
+		}
+		if len(args) == 2 && !strings.Contains(all, "-"+map[string]string{"start": "channel", "totp-enroll": "identity"}[args[0]]) {
+			t.Errorf("%q: the help lacks the command's flags:\n%s", args, all)
+		}
+	}
+}

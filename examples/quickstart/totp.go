@@ -31,8 +31,8 @@ func runTOTP(ctx context.Context, cmd string, args []string, getenv func(string)
 	factor := fs.String("factor", "", "the factor's ID (YF…), as totp-enroll printed it")
 	code := fs.String("code", "", "the code the authenticator app shows")
 	qr := fs.String("qr", "", "write the QR code to this PNG file (totp-enroll, totp-demo)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
 	}
 	if cmd == "totp-demo" {
 		return totpDemo(ctx, *qr, stdout, stderr)

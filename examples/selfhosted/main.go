@@ -24,7 +24,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -93,19 +92,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // newProvider builds the provider from the flags and the environment.
 func newProvider(redisURL, appName string, getenv func(string) string, loopback bool, console io.Writer) (*selfhosted.Provider, func(), string, error) {
-	key := selfhosted.NewKey("random")
-	if k := getenv("VERIFYKIT_KEY"); k != "" {
-		secret, err := hex.DecodeString(k)
-		if err != nil || len(secret) < 32 {
-			return nil, nil, "", errors.New("VERIFYKIT_KEY must be at least 64 hex characters")
-		}
-		id := getenv("VERIFYKIT_KEY_ID")
-		if id == "" {
-			id = "k1"
-		}
-		key = selfhosted.Key{ID: id, Secret: secret}
-	} else if redisURL != "" {
+	key, err := selfhosted.KeyFromEnvFunc(getenv, "VERIFYKIT_KEY")
+	switch {
+	case errors.Is(err, selfhosted.ErrNoKey) && redisURL == "":
+		key = selfhosted.GenerateKey("random")
+	case errors.Is(err, selfhosted.ErrNoKey):
 		return nil, nil, "", errors.New("with -redis, every replica needs the same VERIFYKIT_KEY")
+	case err != nil:
+		return nil, nil, "", err
 	}
 	var st store.Store
 	closeStore := func() {}

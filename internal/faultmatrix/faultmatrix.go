@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/httpopt"
 	"github.com/verifykit/verifykit/internal/httpretry"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -132,9 +133,11 @@ func (f Fault) OutcomeFor(o Op) Outcome {
 	return f.Want(o.Class)
 }
 
-// Retries is the client's retry count in the matrix: a retried fault is
-// seen Retries+1 = 3 times.
-const Retries = 2
+// Retries is the client's retry count in the matrix: the clients' default
+// (they run without WithRetries), so that the table in docs/providers.md
+// shows what an application gets out of the box. A retried fault is seen
+// Retries+1 times.
+const Retries = httpopt.DefaultRetries
 
 // ByClass is a Want for faults whose outcome depends only on the class.
 func ByClass(change, read, del Outcome) func(Class) Outcome {

@@ -53,7 +53,7 @@ func TestThroughProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := store.NewMemory()
-	p, err := selfhosted.New(m, selfhosted.NewKey("k"), selfhosted.WithSender(s, provider.ChannelSMS, provider.ChannelCall), selfhosted.WithAppName("Acme"))
+	p, err := selfhosted.New(m, selfhosted.GenerateKey("k"), selfhosted.WithSender(s, provider.ChannelSMS, provider.ChannelCall), selfhosted.WithAppName("Acme"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestRefusalTakesSendBack(t *testing.T) {
 	c, _ := twilio.New("VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", twilio.AuthToken(account, token), twilio.WithBaseURL(srv.URL))
 	s, _ := twiliosender.New(c, account, "+15005550006")
 	m, _ := store.NewMemory()
-	p, _ := selfhosted.New(m, selfhosted.NewKey("k"), selfhosted.WithSender(s, provider.ChannelSMS))
+	p, _ := selfhosted.New(m, selfhosted.GenerateKey("k"), selfhosted.WithSender(s, provider.ChannelSMS))
 	_, err := p.Start(t.Context(), provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
 	if err == nil || errors.Is(err, provider.ErrOutcomeUnknown) {
 		t.Fatalf("Start refused by Twilio: error = %v, want a definite refusal", err)

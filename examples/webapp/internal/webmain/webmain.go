@@ -6,7 +6,6 @@ package webmain
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -207,19 +206,14 @@ func selfhostedProvider(addr string, getenv func(string) string, shared Shared, 
 	if ip, perr := netip.ParseAddr(host); err != nil || perr != nil || !ip.IsLoopback() {
 		return nil, "", errors.New("-provider selfhosted prints codes on the console: listen on a loopback address")
 	}
-	key := selfhosted.NewKey("webapp")
-	if k := getenv("VERIFYKIT_KEY"); k != "" {
-		secret, err := hex.DecodeString(k)
-		if err != nil || len(secret) < 32 {
-			return nil, "", errors.New("VERIFYKIT_KEY must be at least 64 hex characters (32 bytes)")
-		}
-		id := getenv("VERIFYKIT_KEY_ID")
-		if id == "" {
-			id = "k1"
-		}
-		key = selfhosted.Key{ID: id, Secret: secret}
-	} else if shared != nil {
+	key, err := selfhosted.KeyFromEnvFunc(getenv, "VERIFYKIT_KEY")
+	switch {
+	case errors.Is(err, selfhosted.ErrNoKey) && shared == nil:
+		key = selfhosted.GenerateKey("webapp")
+	case errors.Is(err, selfhosted.ErrNoKey):
 		return nil, "", errors.New("replicas over a shared store need the same key: set VERIFYKIT_KEY (64 hex characters, from `openssl rand -hex 32`) on every one")
+	case err != nil:
+		return nil, "", err
 	}
 	var st store.Store = shared
 	where := "state in memory"
