@@ -90,7 +90,7 @@ func TestGenerateKey(t *testing.T) {
 	if bytes.Equal(a.Secret, b.Secret) {
 		t.Error("two generated keys have the same secret")
 	}
-	if n := selfhosted.NewKey("n"); len(n.Secret) != 32 || n.ID != "n" { //lint:ignore SA1019 the deprecated alias still works
+	if n := selfhosted.NewKey("n"); len(n.Secret) != 32 || n.ID != "n" {
 		t.Errorf("NewKey = ID %q, %d bytes", n.ID, len(n.Secret))
 	}
 }
