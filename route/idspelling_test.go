@@ -43,7 +43,7 @@ func TestOneSpellingPerID(t *testing.T) {
 // interface is refused by New, not left to panic later.
 func TestNewRefusesTypedNil(t *testing.T) {
 	t.Parallel()
-	sh, err := selfhosted.New(nil, selfhosted.NewKey("k1"))
+	sh, err := selfhosted.New(nil, selfhosted.GenerateKey("k1"))
 	if err == nil {
 		t.Fatal("selfhosted.New(nil store): no error")
 	}

@@ -288,7 +288,7 @@ func TestLostFactorStateIsUnavailable(t *testing.T) {
 func TestRollingKeyRotation(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	k1, k2 := selfhosted.NewKey("2026-01"), selfhosted.NewKey("2026-02")
+	k1, k2 := selfhosted.GenerateKey("2026-01"), selfhosted.GenerateKey("2026-02")
 	const identity = "user-0001-rolling"
 
 	t.Run("promoted without the readable step", func(t *testing.T) {
@@ -389,7 +389,7 @@ func TestLockoutOutlivesRotation(t *testing.T) {
 	c := newClock()
 	sp := newSpy(t, c)
 	out := new(selfhosted.Outbox)
-	k1, k2 := selfhosted.NewKey("2026-01"), selfhosted.NewKey("2026-02")
+	k1, k2 := selfhosted.GenerateKey("2026-01"), selfhosted.GenerateKey("2026-02")
 	old := newOn(t, sp, c, out, k1)
 	v, code := startSMS(t, old, out)
 	for range 5 {

@@ -57,7 +57,7 @@ func TestCheckIDOtherSpellingsKeepTheBudgets(t *testing.T) {
 	t.Parallel()
 	newSelfhosted := func(t *testing.T) provider.Provider {
 		out := new(selfhosted.Outbox)
-		p, err := selfhosted.New(mustMemoryStore(t), selfhosted.NewKey("k1"),
+		p, err := selfhosted.New(mustMemoryStore(t), selfhosted.GenerateKey("k1"),
 			selfhosted.WithSender(out, provider.ChannelSMS), selfhosted.WithMaxChecks(20))
 		if err != nil {
 			t.Fatal(err)
@@ -188,7 +188,7 @@ func TestCheckBudgetsNeedRecords(t *testing.T) {
 // selfhosted.New returns beside an error.
 func TestNewRefusesNilProviders(t *testing.T) {
 	t.Parallel()
-	sh, err := selfhosted.New(nil, selfhosted.NewKey("k1"))
+	sh, err := selfhosted.New(nil, selfhosted.GenerateKey("k1"))
 	if err == nil {
 		t.Fatal("selfhosted.New(nil store): no error")
 	}
