@@ -66,7 +66,6 @@ var ops = []op{
 
 func (o op) op() fm.Op { return fm.Op{Name: o.name, Class: o.class} }
 
-
 func twilioError(status, code int, header ...string) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		for i := 0; i+1 < len(header); i += 2 {
