@@ -39,12 +39,16 @@ func spellings(id string) []string {
 	if i := strings.IndexByte(id, ':'); i >= 0 {
 		pre, inner = id[:i+1], id[i+1:]
 	}
-	return []string{
-		pre + inner[:len(inner)-16] + strings.ToUpper(inner[len(inner)-16:]),
-		pre + inner[:2] + strings.ToUpper(inner[2:]),
-		pre + strings.ToUpper(inner[:2]) + inner[2:3] + strings.ToUpper(inner[3:4]) + inner[4:],
-		strings.ToUpper(id),
+	var bare []string
+	if pre != "" {
+		bare = []string{inner} // a Router with WithUnprefixedIDs takes it
 	}
+	return append(bare,
+		pre+inner[:len(inner)-16]+strings.ToUpper(inner[len(inner)-16:]),
+		pre+inner[:2]+strings.ToUpper(inner[2:]),
+		pre+strings.ToUpper(inner[:2])+inner[2:3]+strings.ToUpper(inner[3:4])+inner[4:],
+		strings.ToUpper(id),
+	)
 }
 
 // TestCheckIDOtherSpellingsKeepTheBudgets is the regression test for a
@@ -68,6 +72,13 @@ func TestCheckIDOtherSpellingsKeepTheBudgets(t *testing.T) {
 		"selfhosted": newSelfhosted,
 		"route over selfhosted": func(t *testing.T) provider.Provider {
 			r, err := route.New([]route.Route{{Name: "sh", Provider: newSelfhosted(t)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		},
+		"route with unprefixed IDs over selfhosted": func(t *testing.T) provider.Provider {
+			r, err := route.New([]route.Route{{Name: "sh", Provider: newSelfhosted(t)}}, route.WithUnprefixedIDs("sh"))
 			if err != nil {
 				t.Fatal(err)
 			}

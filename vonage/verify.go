@@ -402,6 +402,8 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 		return provider.Verification{}, refused(opCheck, provider.ErrUnsupported, "Vonage checks by request ID only")
 	case !validID(req.ID):
 		return provider.Verification{}, refused(opCheck, provider.ErrInvalidRequest, "request ID must be 1 to 64 letters, digits, '-' or '_'")
+	case !canonicalID(req.ID):
+		return provider.Verification{}, refused(opCheck, provider.ErrNotFound, errRespelledID)
 	}
 	data := make([]byte, 0, 32)
 	data = append(data, `{"code":"`...)
@@ -441,6 +443,9 @@ func (c *Client) Cancel(ctx context.Context, id string) (provider.Verification, 
 	if !validID(id) {
 		return provider.Verification{}, refused(opCancel, provider.ErrInvalidRequest, "request ID must be 1 to 64 letters, digits, '-' or '_'")
 	}
+	if !canonicalID(id) {
+		return provider.Verification{}, refused(opCancel, provider.ErrNotFound, errRespelledID)
+	}
 	if err := c.do(ctx, opCancel, http.MethodDelete, "/v2/verify/"+id, nil, nil, nil); err != nil {
 		return provider.Verification{}, err
 	}
@@ -456,6 +461,9 @@ func (c *Client) Cancel(ctx context.Context, id string) (provider.Verification, 
 func (c *Client) NextWorkflow(ctx context.Context, id string) error {
 	if !validID(id) {
 		return refused(opNext, provider.ErrInvalidRequest, "request ID must be 1 to 64 letters, digits, '-' or '_'")
+	}
+	if !canonicalID(id) {
+		return refused(opNext, provider.ErrNotFound, errRespelledID)
 	}
 	return c.do(ctx, opNext, http.MethodPost, "/v2/verify/"+id+"/next_workflow", nil, nil, nil)
 }
@@ -537,6 +545,19 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, s
 	}
 	return nil
 }
+
+// canonicalID reports whether the request ID s is spelled as Vonage issues
+// request IDs: a UUID is written in lower case. An ID has that one
+// spelling: Vonage may find a request by its UUID in any case, so another
+// spelling would reach the same request past anything a caller keys by ID
+// (verify's check budgets), and is refused as unknown, without a request.
+// Other shapes are not Vonage's and are left to its answer.
+func canonicalID(s string) bool {
+	return !validUUID(s) || !strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'F' })
+}
+
+// errRespelledID is the refusal of an ID that is not canonicalID.
+const errRespelledID = "no request has this ID (Vonage writes request IDs in lower case)"
 
 // validID reports whether s can be a request ID: 1 to 64 ASCII letters,
 // digits, '-' or '_' (Vonage's are UUIDs).
