@@ -12,18 +12,21 @@ import (
 // An envelope is what every sealed record holds around its payload, and
 // what lets a replica tell a restored record from a current one:
 //
-//	version (1) | lineage (16) | seq (8) | expires (8, Unix ns, 0: never) |
-//	len(payload) (uvarint) | payload | zero padding
+//	version (1) | lineage (16) | seq (8) | spent (8) |
+//	expires (8, Unix ns, 0: never) | len(payload) (uvarint) | payload |
+//	zero padding
 //
 // sealed with AES-GCM under a key of the ring, with the store key as
 // additional data. The lineage is random when a record is created and kept
-// by every later write of it; seq grows by one with each write. Both are
-// sealed, so a store writer without the application key can only put back
+// by every later write of it; seq grows by one with each write; spent
+// counts the guesses (codes checked) the record has ever taken and never
+// decreases. All are sealed, so a store writer without the application key can only put back
 // a record exactly as it was, which the replicas that have seen a later
 // one refuse (see recall).
 type envelope struct {
 	lineage [16]byte
 	seq     uint64
+	spent   uint64
 	expires time.Time // zero: never
 	key     *derived  // the key that opened (or will seal) it
 	payload []byte
@@ -40,7 +43,7 @@ func (e *envelope) next() envelope {
 		n.seq = 1
 		return n
 	}
-	return envelope{lineage: e.lineage, seq: e.seq + 1}
+	return envelope{lineage: e.lineage, seq: e.seq + 1, spent: e.spent}
 }
 
 // sealEnvelope seals payload under d in e's envelope, padded so that the
@@ -51,6 +54,7 @@ func sealEnvelope(d *derived, key string, e envelope, payload []byte, size int) 
 	buf = append(buf, envelopeVersion)
 	buf = append(buf, e.lineage[:]...)
 	buf = binary.BigEndian.AppendUint64(buf, e.seq)
+	buf = binary.BigEndian.AppendUint64(buf, e.spent)
 	var exp uint64
 	if !e.expires.IsZero() {
 		exp = uint64(e.expires.UnixNano())
@@ -99,6 +103,7 @@ func parseEnvelope(plain []byte) (*envelope, error) {
 	e := new(envelope)
 	copy(e.lineage[:], dec.bytes(16))
 	e.seq = uint64(dec.int64())
+	e.spent = uint64(dec.int64())
 	if exp := dec.int64(); exp != 0 {
 		e.expires = time.Unix(0, exp).UTC()
 	}
@@ -146,7 +151,7 @@ func (p *Provider) openRecord(op Op, key string, r store.Record, stable bool, tk
 	if stable {
 		until = now.Add(stableRecall)
 	}
-	if !p.recall.saw(key, e.lineage, e.seq, stable, until, tk, now) {
+	if !p.recall.saw(key, e.lineage, seen{seq: e.seq, spent: e.spent}, stable, until, tk, now) {
 		return nil, rolledBack(op)
 	}
 	return e, nil
@@ -159,7 +164,7 @@ func (p *Provider) wrote(key string, e envelope, stable bool) {
 	if stable {
 		until = now.Add(stableRecall)
 	}
-	p.recall.saw(key, e.lineage, e.seq, stable, until, p.recall.ticket(), now)
+	p.recall.saw(key, e.lineage, seen{seq: e.seq, spent: e.spent}, stable, until, p.recall.ticket(), now)
 }
 
 // stableRecall is how long a replica remembers an identity's record after

@@ -47,6 +47,7 @@ func WithFactorLimits(maxWrong int, window time.Duration) Option {
 type identityRec struct {
 	factors    []factorRec
 	challenges []challengeRec
+	tried      int // codes checked by the change being made; not stored
 }
 
 type factorRec struct {
@@ -262,9 +263,11 @@ func identitySize(n int) int {
 
 // write replaces the identity's record (read as id) with payload (a
 // tombstone when empty), sealed under the primary key, and returns the
-// current record on a conflict.
-func (p *Provider) write(ctx context.Context, id identityRead, payload []byte, ttl time.Duration) (store.Record, error) {
+// current record on a conflict. tried is the number of codes the change
+// checked (the envelope's spent count grows by it).
+func (p *Provider) write(ctx context.Context, id identityRead, payload []byte, tried int, ttl time.Duration) (store.Record, error) {
 	env := id.env.next()
+	env.spent += uint64(tried)
 	env.key = p.keys.primary
 	sealed := sealEnvelope(env.key, id.key, env, payload, identitySize(len(payload)))
 	cur, err := p.st.CompareAndSwap(ctx, id.key, id.r.Version, sealed, ttl)
@@ -296,7 +299,7 @@ func (p *Provider) mutate(ctx context.Context, op Op, identity string, create bo
 			return err
 		}
 		tk := p.recall.ticket()
-		cur, err := p.write(ctx, id, rec.encode(make([]byte, 0, 256)), store.NoExpiry)
+		cur, err := p.write(ctx, id, rec.encode(make([]byte, 0, 256)), rec.tried, store.NoExpiry)
 		if err == nil {
 			return nil
 		}
@@ -424,6 +427,7 @@ func (p *Provider) ConfirmFactor(ctx context.Context, req provider.ConfirmReques
 		if err != nil {
 			return false, err
 		}
+		rec.tried++
 		if ok && !f.verified {
 			f.verified = true
 		}
@@ -457,6 +461,7 @@ func (p *Provider) ChallengeFactor(ctx context.Context, req provider.ChallengeRe
 		if err != nil {
 			return false, err
 		}
+		rec.tried++
 		c := challengeRec{id: randID(), factor: f.id, approved: ok, created: now}
 		rec.challenges = append(rec.challenges, c)
 		if n := len(rec.challenges); n > keptChallenges {
@@ -541,7 +546,7 @@ func (p *Provider) DeleteIdentity(ctx context.Context, identity string) error {
 			return newErr(OpDelete, provider.ErrNotFound, "no such identity")
 		}
 		tk := p.recall.ticket()
-		cur, err := p.write(ctx, id, nil, tombstoneTTL)
+		cur, err := p.write(ctx, id, nil, 0, tombstoneTTL)
 		if err == nil {
 			return nil
 		}

@@ -47,25 +47,26 @@ type lineage struct {
 	goneStamp uint64
 }
 
-// seen is a seq and the ticket when it was learned.
-type seen struct{ seq, stamp uint64 }
+// seen is a record's seq and spent count (see envelope), and the ticket
+// when they were learned.
+type seen struct{ seq, spent, stamp uint64 }
 
-// known returns the highest seq learned by ticket tk (0 if unknown).
-func (l *lineage) known(tk uint64) uint64 {
+// known returns the highest state learned by ticket tk (zero if unknown).
+func (l *lineage) known(tk uint64) seen {
 	for i := l.n - 1; i >= 0; i-- {
 		if l.hist[i].stamp <= tk {
-			return l.hist[i].seq
+			return l.hist[i]
 		}
 	}
 	if l.floor.stamp <= tk {
-		return l.floor.seq
+		return l.floor
 	}
-	return 0
+	return seen{}
 }
 
-// learn records seq, learned at stamp, if it is the highest yet.
-func (l *lineage) learn(seq, stamp uint64) {
-	if l.n > 0 && seq <= l.hist[l.n-1].seq {
+// learn records s, learned at stamp, if it is the latest yet.
+func (l *lineage) learn(s seen, stamp uint64) {
+	if l.n > 0 && s.seq <= l.hist[l.n-1].seq {
 		return
 	}
 	if l.n == len(l.hist) {
@@ -73,7 +74,8 @@ func (l *lineage) learn(seq, stamp uint64) {
 		copy(l.hist[:], l.hist[1:])
 		l.n--
 	}
-	l.hist[l.n] = seen{seq, stamp}
+	s.stamp = stamp
+	l.hist[l.n] = s
 	l.n++
 }
 
@@ -100,10 +102,13 @@ func (r *recall) entry(key string, now time.Time) *recalled {
 	return e
 }
 
-// saw records that the record at key has the given lineage and seq, and
+// saw records that the record at key has the given lineage and state, and
 // reports whether that is consistent with what was remembered at ticket tk
-// (false: the record was rolled back, or a stable record replaced).
-func (r *recall) saw(key string, id [16]byte, seq uint64, stable bool, until time.Time, tk uint64, now time.Time) bool {
+// (false: the record was rolled back, or a stable record replaced). A
+// record is older than one seen if its seq is lower, or if it has taken
+// fewer guesses: a store writer who shows a replica an old record can so
+// only ever give it one round of guesses, whatever later records exist.
+func (r *recall) saw(key string, id [16]byte, st seen, stable bool, until time.Time, tk uint64, now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e := r.entry(key, now)
@@ -114,7 +119,7 @@ func (r *recall) saw(key string, id [16]byte, seq uint64, stable bool, until tim
 		stamp := r.clock.Add(1)
 		e = &recalled{key: key, until: until, born: stamp, lins: make([]lineage, 1)}
 		e.lins[0].id = id
-		e.lins[0].learn(seq, stamp)
+		e.lins[0].learn(st, stamp)
 		r.keys[key] = r.ll.PushFront(e)
 		for r.ll.Len() > r.max {
 			old := r.ll.Back()
@@ -140,7 +145,7 @@ func (r *recall) saw(key string, id [16]byte, seq uint64, stable bool, until tim
 		e.lins = append(e.lins, lineage{})
 		copy(e.lins[1:], e.lins)
 		e.lins[0] = lineage{id: id}
-		e.lins[0].learn(seq, stamp)
+		e.lins[0].learn(st, stamp)
 		if len(e.lins) > maxLineages {
 			e.lins = e.lins[:maxLineages]
 		}
@@ -152,11 +157,11 @@ func (r *recall) saw(key string, id [16]byte, seq uint64, stable bool, until tim
 	}
 	// Compared only with what was learned before this read was issued: a
 	// read that raced with this replica's own write may be older.
-	if seq < l.known(tk) {
+	if k := l.known(tk); st.seq < k.seq || st.spent < k.spent {
 		return false
 	}
-	if seq > l.hist[l.n-1].seq {
-		l.learn(seq, r.clock.Add(1))
+	if st.seq > l.hist[l.n-1].seq {
+		l.learn(st, r.clock.Add(1))
 	}
 	return true
 }

@@ -446,3 +446,47 @@ func TestSealedSizeIsConstant(t *testing.T) {
 		_ = what
 	}
 }
+
+// TestRestoredRecordGivesOneRound: a record's sequence number also grows
+// with writes that take no guess (a re-send, a send taken back), so a
+// store writer may hold a record that is newer than what a replica has
+// seen yet has had fewer wrong codes. A replica that accepted one restored
+// record and then took guesses on it refuses such a record: a store writer
+// gets at most one round of guesses from a replica that had not seen the
+// verification.
+func TestRestoredRecordGivesOneRound(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := newClock()
+	sp := newSpy(t, c)
+	out := new(selfhosted.Outbox)
+	a := newOn(t, sp, c, out, testKey)
+	v, code := startSMS(t, a, out)
+	key := sp.key(t, "vk:v:")
+	first := bytes.Clone(sp.raw(t, key))
+	refusing := selfhosted.SenderFunc(func(context.Context, selfhosted.Message) error {
+		return errors.Join(errors.New("gateway: rate limited"), provider.ErrRateLimited)
+	})
+	b, err := selfhosted.New(sp, testKey, selfhosted.WithClock(c.Now), selfhosted.WithSender(refusing, provider.ChannelSMS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // each a send counted and taken back: two writes, no guess
+		if _, err := b.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS}); !errors.Is(err, provider.ErrRateLimited) {
+			t.Fatalf("Start through the refusing sender: %v", err)
+		}
+	}
+	later := bytes.Clone(sp.raw(t, key)) // 7 writes, no wrong code yet
+	// A replica that has seen none of it.
+	f := newOn(t, sp, c, out, testKey)
+	sp.restore(t, key, first)
+	for range 5 {
+		if _, err := f.Check(ctx, provider.CheckRequest{ID: v.ID, Code: wrongCode(code)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sp.restore(t, key, later)
+	if got, err := f.Check(ctx, provider.CheckRequest{ID: v.ID, Code: wrongCode(code)}); !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("a second round of guesses on the same replica = %v, %v; want ErrUnavailable", got, err)
+	}
+}

@@ -525,6 +525,7 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 // verification record, so that a dump tells neither the target's length
 // nor the number of sends.
 func (p *Provider) sealVerification(key string, env envelope, v *verification) []byte {
+	env.spent = uint64(v.checks) // wrong codes never decrease
 	return sealEnvelope(env.key, key, env, v.encode(make([]byte, 0, 128)), p.padV)
 }
 
