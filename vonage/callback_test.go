@@ -63,7 +63,7 @@ func TestCallbacks(t *testing.T) {
 	c := jwtClient(t, srv.URL)
 	ctx := context.Background()
 
-	v, err := c.Start(ctx, provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Reference: "order-42"})
+	v, err := c.Start(ctx, provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Reference: "order42"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestCallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev, sum := next(t, got, bad), next(t, got, bad)
-	if ev.Type != vonage.CallbackEvent || ev.RequestID != v.ID || ev.Channel != "sms" || ev.ProviderStatus() != provider.StatusApproved || ev.ClientRef != "order-42" {
+	if ev.Type != vonage.CallbackEvent || ev.RequestID != v.ID || ev.Channel != "sms" || ev.ProviderStatus() != provider.StatusApproved || ev.ClientRef != "order42" {
 		t.Errorf("event = %+v", ev)
 	}
 	if vonage.ParseTimestamp(ev.FinalizedAt).IsZero() {

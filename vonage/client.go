@@ -54,6 +54,12 @@ func Application(applicationID string, privateKeyPEM []byte) Credentials {
 
 // APIKey returns credentials for an account's API key and secret, sent with
 // HTTP Basic auth. Silent authentication needs Application credentials.
+//
+// Vonage sends no status callbacks for requests authenticated this way
+// ("basic authentication does not support webhooks"), and Verify has no
+// status look-up: with APIKey credentials an application never learns
+// that a request expired, failed or was approved over a codeless channel.
+// Use Application credentials wherever those outcomes matter.
 func APIKey(key, secret string) Credentials {
 	return Credentials{apiKey: key, apiSecret: secret}
 }
@@ -304,7 +310,8 @@ func WithJWTTTL(d time.Duration) Option {
 
 // WithChannelTimeout sets the default wait between the steps of a workflow
 // (Vonage's channel_timeout), from 15 seconds to 15 minutes in whole
-// seconds. Zero, the default, sends none: Vonage then waits 300 seconds.
+// seconds. Zero, the default, sends none: Vonage then waits 180 seconds
+// (Verify API 1.0.1's default).
 // StartParams.ChannelTimeout overrides it per start.
 func WithChannelTimeout(d time.Duration) Option {
 	return func(c *config) error {
@@ -336,8 +343,8 @@ func WithCodeLength(n int) Option {
 // auto to an e-mail address always uses email alone.
 func WithAutoWorkflow(channels ...provider.Channel) Option {
 	return func(c *config) error {
-		if len(channels) == 0 {
-			return errors.New("vonage: WithAutoWorkflow: no channels")
+		if len(channels) == 0 || len(channels) > maxSteps {
+			return errors.New("vonage: WithAutoWorkflow: need 1 to 3 channels")
 		}
 		for i, ch := range channels {
 			name, ok := vonageChannel(ch)
@@ -354,7 +361,7 @@ func WithAutoWorkflow(channels ...provider.Channel) Option {
 }
 
 // New returns a client that starts verifications under brand (the name in
-// the message, 1 to 16 characters; StartRequest.FriendlyName overrides it
+// the message, 1 to 18 characters; StartRequest.FriendlyName overrides it
 // per start) and authenticates with creds.
 func New(brand string, creds Credentials, opts ...Option) (*Client, error) {
 	if err := checkBrand(brand); err != nil {

@@ -49,11 +49,12 @@ var (
 	// Request IDs are UUIDs, but the client also sends other IDs of
 	// letters, digits and hyphens (Vonage answers 404), so the path allows
 	// what validID allows: nothing that could leave the path segment.
-	wirePath   = regexp.MustCompile(`^/v2/verify(/[A-Za-z0-9_-]{1,64}(/next_workflow)?)?$`)
-	wireCode   = regexp.MustCompile(`^[a-zA-Z0-9]{4,10}$`)
-	wirePhone  = regexp.MustCompile(`^[1-9][0-9]{6,14}$`)
-	wireLocale = []string{"en-us", "en-gb", "es-es", "es-mx", "es-us", "it-it", "fr-fr", "de-de", "ru-ru", "hi-in", "pt-br", "pt-pt", "id-id"}
-	wireChans  = []string{"sms", "voice", "email", "whatsapp", "whatsapp_interactive", "silent_auth"}
+	wirePath      = regexp.MustCompile(`^/v2/verify(/[A-Za-z0-9_-]{1,64}(/next_workflow)?)?$`)
+	wireCode      = regexp.MustCompile(`^[a-zA-Z0-9]{4,10}$`)
+	wireClientRef = regexp.MustCompile(`^[a-zA-Z0-9]{1,40}$`)
+	wirePhone     = regexp.MustCompile(`^[1-9][0-9]{6,14}$`)
+	wireLocale    = []string{"en-us", "en-gb", "es-es", "es-mx", "es-us", "it-it", "fr-fr", "de-de", "ru-ru", "hi-in", "pt-br", "pt-pt", "id-id"}
+	wireChans     = []string{"sms", "voice", "email", "whatsapp", "whatsapp_interactive", "silent_auth"}
 )
 
 // strictWire checks one request against CONTRACT.md: method and path,
@@ -115,7 +116,7 @@ func strictWire(t *testing.T, r *http.Request, body []byte) []string {
 			fail("start body %s: %v", body, err)
 			break
 		}
-		if s.Brand == nil || len(*s.Brand) < 1 || len(*s.Brand) > 16 {
+		if s.Brand == nil || len([]rune(*s.Brand)) < 1 || len([]rune(*s.Brand)) > 18 {
 			fail("brand %v", s.Brand)
 		}
 		if s.Locale != nil && !slices.Contains(wireLocale, *s.Locale) {
@@ -124,7 +125,7 @@ func strictWire(t *testing.T, r *http.Request, body []byte) []string {
 		if s.ChannelTimeout != nil && (*s.ChannelTimeout < 15 || *s.ChannelTimeout > 900) {
 			fail("channel_timeout %d", *s.ChannelTimeout)
 		}
-		if s.ClientRef != nil && (len(*s.ClientRef) < 1 || len(*s.ClientRef) > 16) {
+		if s.ClientRef != nil && !wireClientRef.MatchString(*s.ClientRef) {
 			fail("client_ref %q", *s.ClientRef)
 		}
 		if s.CodeLength != nil && (*s.CodeLength < 4 || *s.CodeLength > 10) {
@@ -133,8 +134,8 @@ func strictWire(t *testing.T, r *http.Request, body []byte) []string {
 		if s.Code != nil && !wireCode.MatchString(*s.Code) {
 			fail("code %q", *s.Code)
 		}
-		if len(s.Workflow) == 0 {
-			fail("no workflow")
+		if len(s.Workflow) == 0 || len(s.Workflow) > 3 {
+			fail("workflow of %d steps", len(s.Workflow))
 		}
 		for i, st := range s.Workflow {
 			switch {
@@ -146,6 +147,9 @@ func strictWire(t *testing.T, r *http.Request, body []byte) []string {
 				}
 			case !wirePhone.MatchString(st.To):
 				fail("step %d to %q: want E.164 digits without +", i, st.To)
+			}
+			if st.Channel == "whatsapp" && st.From == "" {
+				fail("step %d whatsapp without from", i)
 			}
 			if st.Channel == "silent_auth" && i != 0 {
 				fail("silent_auth is step %d, must be the first", i)

@@ -25,8 +25,12 @@ import (
 // documented case comes with two statuses) and by Status second:
 //
 //	conflict, concurrent  → provider.ErrConflict on start (PendingID is the
-//	                        pending request), ErrTooManySends on next
-//	                        workflow, ErrInvalidRequest on check
+//	                        pending request); on next workflow
+//	                        ErrUnavailable when the detail says to try
+//	                        again later, else ErrTooManySends;
+//	                        ErrInvalidRequest on check
+//	precondition-failed   → provider.ErrUnsupported (silent auth cannot
+//	                        serve the number; nothing was sent)
 //	no-events             → provider.ErrTooManySends
 //	no-code               → provider.ErrInvalidRequest
 //	not-found             → provider.ErrNotFound
@@ -39,6 +43,7 @@ import (
 //	                      → provider.ErrInvalidRequest
 //	by status: 401, 403 → ErrUnauthorized; 402 → ErrUnavailable;
 //	404 → ErrNotFound; 409 → as conflict; 410 → ErrTooManyChecks;
+//	412 → ErrUnsupported;
 //	429 → ErrRateLimited; 503 with Vonage's problem document (or any
 //	503 under POSTRetryAny503) → ErrUnavailable; other 5xx, and a 503
 //	that is not Vonage's own (a proxy's) → ErrOutcomeUnknown (Vonage
@@ -138,6 +143,14 @@ func (e *APIError) conflict() error {
 	case opStart:
 		return provider.ErrConflict
 	case opNext:
+		// Verify API 1.0.1 answers a next_workflow with 409 for two
+		// reasons: no step is left ("There are no more events left to
+		// trigger."), or a replication delay ("… cannot be performed at
+		// this time … Please try again later"), which is transient.
+		d := strings.ToLower(e.Detail)
+		if strings.Contains(d, "try again later") || strings.Contains(d, "replication delay") {
+			return provider.ErrUnavailable
+		}
 		return provider.ErrTooManySends
 	}
 	return provider.ErrInvalidRequest
@@ -160,6 +173,10 @@ func (e *APIError) sentinel() error {
 		return provider.ErrUnauthorized
 	case "low-balance":
 		return provider.ErrUnavailable
+	case "precondition-failed":
+		if e.Status < 500 {
+			return provider.ErrUnsupported
+		}
 	case "throttled", "rate-limit", "rate-limited":
 		return provider.ErrRateLimited
 	case "invalid-params", "invalid-parameters", "bad-request", "invalid-json", "invalid-code":
@@ -176,6 +193,11 @@ func (e *APIError) sentinel() error {
 		return provider.ErrNotFound
 	case s == http.StatusConflict:
 		return e.conflict()
+	case s == http.StatusPreconditionFailed:
+		// Silent authentication cannot serve this number (its network is
+		// not supported): nothing was sent, and another channel or
+		// provider may.
+		return provider.ErrUnsupported
 	case s == http.StatusGone:
 		return provider.ErrTooManyChecks
 	case s == http.StatusTooManyRequests:

@@ -64,6 +64,15 @@ func TestErrorMapping(t *testing.T) {
 		{"cancel", 404, problem("not-found", "Not Found"), provider.ErrNotFound},
 		{"cancel", 500, ``, provider.ErrOutcomeUnknown},
 		{"next", 409, problem("conflict", "Conflict"), provider.ErrTooManySends},
+		{"next", 409, `{"title":"Conflict","type":"https://developer.vonage.com/api-errors#conflict","detail":"There are no more events left to trigger.","instance":"x"}`, provider.ErrTooManySends},
+		// SPEC 1.0.1's ErrorConflictTriggerNext: a transient refusal, not
+		// the end of the workflow.
+		{"next", 409, `{"title":"Conflict","type":"https://developer.vonage.com/api-errors#conflict","detail":"This action cannot be performed at this time due to a replication delay. Please try again later.","instance":"x"}`, provider.ErrUnavailable},
+		// SPEC 1.0.1's ErrorResponse412: silent auth cannot serve this
+		// number (network not supported); nothing was sent, and a router
+		// may fail over.
+		{"start", 412, problem("precondition-failed", "Precondition Failed"), provider.ErrUnsupported},
+		{"start", 412, ``, provider.ErrUnsupported},
 		{"next", 404, problem("not-found", "Not Found"), provider.ErrNotFound},
 		// A 5xx keeps its unknown outcome whatever problem type it names.
 		{"start", 500, problem("invalid-params", "Invalid params"), provider.ErrOutcomeUnknown},
@@ -108,7 +117,7 @@ func TestRefusedBeforeSending(t *testing.T) {
 	rec := newRecorder(t)
 	c := jwtClient(t, rec.srv.URL)
 	ctx := context.Background()
-	long := strings.Repeat("x", 17)
+	long := strings.Repeat("x", 19) // brand: 18 at most
 	for _, tc := range []struct {
 		req  provider.StartRequest
 		want error
@@ -119,7 +128,13 @@ func TestRefusedBeforeSending(t *testing.T) {
 		{provider.StartRequest{To: phone, Channel: "pigeon"}, provider.ErrInvalidRequest},
 		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, FriendlyName: long}, provider.ErrInvalidRequest},
 		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Locale: "xx-yy"}, provider.ErrInvalidRequest},
-		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Reference: long}, provider.ErrInvalidRequest},
+		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Reference: strings.Repeat("x", 41)}, provider.ErrInvalidRequest},
+		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Reference: "order-42"}, provider.ErrInvalidRequest},
+		{provider.StartRequest{To: phone, Channel: provider.ChannelWhatsApp}, provider.ErrInvalidRequest},
+		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Extensions: []provider.Extension{vonage.StartParams{Workflow: []vonage.Step{
+			{Channel: provider.ChannelSMS}, {Channel: provider.ChannelWhatsApp}}}}}, provider.ErrInvalidRequest},
+		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Extensions: []provider.Extension{vonage.StartParams{Workflow: []vonage.Step{
+			{Channel: provider.ChannelSMS}, {Channel: provider.ChannelCall}, {Channel: provider.ChannelEmail, To: mail}, {Channel: provider.ChannelSMS}}}}}, provider.ErrInvalidRequest},
 		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, CustomCode: "12"}, provider.ErrInvalidRequest},
 		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Extensions: []provider.Extension{vonage.StartParams{CodeLength: 11}}}, provider.ErrInvalidRequest},
 		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Extensions: []provider.Extension{vonage.StartParams{ChannelTimeout: 10 * time.Second}}}, provider.ErrInvalidRequest},

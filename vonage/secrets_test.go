@@ -82,7 +82,7 @@ func TestNewValidates(t *testing.T) {
 		opts  []vonage.Option
 	}{
 		"empty brand":      {"", vonage.Application(appID, pem), nil},
-		"long brand":       {"12345678901234567", vonage.Application(appID, pem), nil},
+		"long brand":       {"1234567890123456789", vonage.Application(appID, pem), nil},
 		"bad app ID":       {"Acme", vonage.Application("app", pem), nil},
 		"not a key":        {"Acme", vonage.Application(appID, []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")), nil},
 		"no credentials":   {"Acme", vonage.Credentials{}, nil},

@@ -84,7 +84,10 @@ type Step struct {
 	// e-mail address); empty means the start request's To.
 	To string
 	// From is the sender: an SMS sender ID or number, a WhatsApp Business
-	// number, an e-mail address. Empty means the account's default.
+	// number, an e-mail address. Empty means the account's default, except
+	// for whatsapp, which needs one (Vonage has no default): a WhatsApp
+	// step without From (here or in StartParams.From) is refused with
+	// provider.ErrInvalidRequest before sending.
 	From string
 	// AppHash is the Android SMS Retriever hash (11 characters), sms only.
 	AppHash string
@@ -102,9 +105,9 @@ type Step struct {
 // verify.StartOptions.Extensions). Zero fields are not sent.
 type StartParams struct {
 	// Workflow replaces the one-step workflow built from the request's
-	// Channel and To: its steps are tried in order, each after the
-	// previous one's channel timeout or on NextWorkflow. An sna step must
-	// come first.
+	// Channel and To: its steps (at most 3, as Vonage allows) are tried
+	// in order, each after the previous one's channel timeout or on
+	// NextWorkflow. An sna step must come first.
 	Workflow []Step
 	// From, AppHash, EntityID, ContentID, RedirectURL and Sandbox apply
 	// to every step of the channels they fit that does not set its own.
@@ -113,7 +116,7 @@ type StartParams struct {
 	// CodeLength is the generated code's length, 4 to 10.
 	CodeLength int
 	// ChannelTimeout is the wait between steps, 15s to 15m in whole
-	// seconds.
+	// seconds; zero sends none, and Vonage waits 180 seconds.
 	ChannelTimeout time.Duration
 	// FraudCheck, when not nil, switches Vonage's network block on or
 	// off.
@@ -223,8 +226,8 @@ func (c *Client) startBody(req provider.StartRequest) (*startBody, error) {
 		b.Locale = l
 	}
 	if req.Reference != "" {
-		if len(req.Reference) > 16 || strings.ContainsAny(req.Reference, "\r\n\x00") {
-			return nil, invalid("reference longer than 16 bytes (Vonage's client_ref)")
+		if !validClientRef(req.Reference) {
+			return nil, invalid("reference must be 1 to 40 letters and digits (Vonage's client_ref)")
 		}
 		b.ClientRef = req.Reference
 	}
@@ -248,8 +251,8 @@ func (c *Client) startBody(req provider.StartRequest) (*startBody, error) {
 	steps := p.Workflow
 	switch {
 	case len(steps) > 0:
-		if len(steps) > 10 {
-			return nil, invalid("more than 10 workflow steps")
+		if len(steps) > maxSteps {
+			return nil, invalid("more than 3 workflow steps")
 		}
 	case req.Channel == provider.ChannelAuto && provider.IsEmail(req.To):
 		steps = []Step{{Channel: provider.ChannelEmail}}
@@ -305,6 +308,11 @@ func (c *Client) startBody(req provider.StartRequest) (*startBody, error) {
 		if len(sb.From) > 254 || strings.ContainsAny(sb.From, "\r\n\x00") {
 			return nil, invalid("from is not a sender")
 		}
+		if name == chWhatsApp && sb.From == "" {
+			// Vonage requires the WhatsApp Business sender; it has no
+			// account default.
+			return nil, invalid(fmt.Sprintf("workflow step %d: whatsapp needs From (the WhatsApp Business number)", i+1))
+		}
 		b.Workflow[i] = sb
 	}
 	if p.CodeLength != 0 {
@@ -354,9 +362,31 @@ func checkTarget(to string, ch provider.Channel) error {
 	return errors.New("the target must be an E.164 phone number")
 }
 
+// maxSteps is the most workflow steps Vonage takes (SPEC 1.0.1: maxItems
+// 3).
+const maxSteps = 3
+
+// validClientRef reports whether s can be Vonage's client_ref: 1 to 40
+// ASCII letters and digits (SPEC 1.0.1: pattern ^[a-zA-Z0-9]*$,
+// maxLength 40).
+func validClientRef(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkBrand checks a brand: 1 to 18 characters (SPEC 1.0.1's maxLength),
+// without the characters Vonage refuses.
 func checkBrand(s string) error {
-	if s == "" || len([]rune(s)) > 16 {
-		return errors.New("must be 1 to 16 characters")
+	if s == "" || len([]rune(s)) > 18 {
+		return errors.New("must be 1 to 18 characters")
 	}
 	if strings.ContainsAny(s, `\/{}:$`+"\r\n\x00") {
 		return errors.New(`must not contain \ / { } : $ or control characters`)

@@ -167,20 +167,18 @@ func TestWire(t *testing.T) {
 		answer(200, `{"request_id":"`+reqID+`"}`),
 		answer(204, ``),
 		answer(202, `{"request_id":"`+reqID+`"}`),
+		answer(202, `{"request_id":"`+reqID+`"}`),
 	)
 	c := jwtClient(t, rec.srv.URL, vonage.WithUserAgent("myapp/1"), vonage.WithCodeLength(6))
 	ctx := context.Background()
 	no := false
 	v, err := c.Start(ctx, provider.StartRequest{
-		To: phone, Channel: provider.ChannelSMS, Locale: "pt-BR", FriendlyName: "Shop", CustomCode: myCode, Reference: "order-42",
+		To: phone, Channel: provider.ChannelSMS, Locale: "pt-BR", FriendlyName: "Shop", CustomCode: myCode, Reference: "order42",
 		Extensions: []provider.Extension{vonage.StartParams{
 			Workflow: []vonage.Step{
 				{Channel: provider.ChannelSNA, RedirectURL: "https://app.example/after"},
 				{Channel: provider.ChannelSMS, From: "Acme", AppHash: "FA+9qCX9VSu"},
-				{Channel: provider.ChannelCall},
 				{Channel: provider.ChannelWhatsApp, From: "447700900999"},
-				{Channel: vonage.ChannelWhatsAppInteractive},
-				{Channel: provider.ChannelEmail, To: mail, From: "noreply@example.com"},
 			},
 			EntityID: "1101", ContentID: "1107", Sandbox: true,
 			CodeLength: 8, ChannelTimeout: 60 * time.Second, FraudCheck: &no,
@@ -212,19 +210,25 @@ func TestWire(t *testing.T) {
 	if _, err := c.Start(ctx, provider.StartRequest{To: mail, Channel: provider.ChannelAuto}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.Start(ctx, provider.StartRequest{To: phone, Channel: provider.ChannelCall, Extensions: []provider.Extension{vonage.StartParams{
+		Workflow: []vonage.Step{
+			{Channel: provider.ChannelCall},
+			{Channel: vonage.ChannelWhatsAppInteractive},
+			{Channel: provider.ChannelEmail, To: mail, From: "noreply@example.com"},
+		},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
 
 	reqs := rec.requests()
 	wantReqs := []seen{
 		{Method: "POST", Path: "/v2/verify", Body: map[string]any{
-			"brand": "Shop", "locale": "pt-br", "client_ref": "order-42", "code": myCode, "code_length": 8.0,
+			"brand": "Shop", "locale": "pt-br", "client_ref": "order42", "code": myCode, "code_length": 8.0,
 			"channel_timeout": 60.0, "fraud_check": false, "template_id": "8f35a1a7-eb2f-4552-8fdf-fffdaee41bc9",
 			"workflow": []any{
 				map[string]any{"channel": "silent_auth", "to": "447700900001", "redirect_url": "https://app.example/after", "sandbox": true},
 				map[string]any{"channel": "sms", "to": "447700900001", "from": "Acme", "app_hash": "FA+9qCX9VSu", "entity_id": "1101", "content_id": "1107"},
-				map[string]any{"channel": "voice", "to": "447700900001"},
 				map[string]any{"channel": "whatsapp", "to": "447700900001", "from": "447700900999"},
-				map[string]any{"channel": "whatsapp_interactive", "to": "447700900001"},
-				map[string]any{"channel": "email", "to": mail, "from": "noreply@example.com"},
 			},
 		}},
 		{Method: "POST", Path: "/v2/verify/" + reqID, Body: map[string]any{"code": "0000"}},
@@ -234,6 +238,14 @@ func TestWire(t *testing.T) {
 		{Method: "POST", Path: "/v2/verify", Body: map[string]any{
 			"brand": "Acme", "code_length": 6.0,
 			"workflow": []any{map[string]any{"channel": "email", "to": mail}},
+		}},
+		{Method: "POST", Path: "/v2/verify", Body: map[string]any{
+			"brand": "Acme", "code_length": 6.0,
+			"workflow": []any{
+				map[string]any{"channel": "voice", "to": "447700900001"},
+				map[string]any{"channel": "whatsapp_interactive", "to": "447700900001"},
+				map[string]any{"channel": "email", "to": mail, "from": "noreply@example.com"},
+			},
 		}},
 	}
 	if diff := cmp.Diff(wantReqs, reqs, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Header" }, cmp.Ignore())); diff != "" {
