@@ -78,7 +78,10 @@
 // (TOTP) factors with real RFC 6238 codes on the fake's clock. Secrets come
 // from the seed (the same calls give the same secrets) or, with
 // [WithRandomCodes], from crypto/rand; [Fake.FactorCode] returns the code
-// an app would show now. A code approves once per time step; 5 wrong codes
+// an app would show now. A factor enrolled without a configuration has 6
+// digits, 30 s steps, SHA-1 and a skew of one step (zero fields of
+// provider.TOTPConfig take these values; EnrollRequest.SkewSet keeps a
+// skew of 0). A code approves once per time step; 5 wrong codes
 // per factor within 10 minutes ([WithFactorLimits]) give
 // [provider.ErrTooManyChecks]. Faults match factor operations by [Op] and
 // identity, and [WithOnFactor] observes them. Challenges are kept per

@@ -390,10 +390,7 @@ func (f *Fake) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (pr
 	if err != nil {
 		return provider.Enrollment{}, err
 	}
-	if !req.SkewSet && cfg.Skew == 0 {
-		cfg.Skew = provider.DefaultTOTPSkew
-	}
-	cfg = cfg.WithDefaults()
+	cfg = totp.Fill(cfg, req.SkewSet)
 	fault, err := f.begin(ctx, op, req.Identity)
 	if err != nil {
 		return provider.Enrollment{}, err
@@ -659,7 +656,7 @@ func (f *Fake) ChallengeFactor(ctx context.Context, req provider.ChallengeReques
 		}
 		c := &challenge{factorID: fa.id, c: provider.Challenge{
 			ID: f.newFactorID(kindChallenge), Identity: req.Identity, FactorID: fa.id,
-			Status: provider.ChallengePending, RespondedReason: "none",
+			Status:    provider.ChallengePending,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: exp,
 		}}
 		if req.Code != "" {

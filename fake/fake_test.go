@@ -21,7 +21,10 @@ import (
 var defaultLimits = providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10}
 
 // defaultFactorLimits are the fake's default factor limits.
-var defaultFactorLimits = providertest.FactorLimits{MaxWrong: fake.DefaultFactorMaxChecks, Window: fake.DefaultFactorCheckWindow}
+var defaultFactorLimits = providertest.FactorLimits{MaxWrong: fake.DefaultFactorMaxChecks, Window: fake.DefaultFactorCheckWindow, TOTP: totpDefaults}
+
+// totpDefaults are the fake's TOTP defaults, as its doc states them.
+var totpDefaults = provider.TOTPConfig{Digits: 6, Period: 30 * time.Second, Skew: 1, Algorithm: provider.AlgSHA1}
 
 // harness returns the conformance harness of f, whose time now reads and
 // advance moves.

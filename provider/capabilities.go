@@ -19,7 +19,7 @@ import (
 // conformance harness.
 type Capabilities struct {
 	// CheckByTo is true when Check accepts a request keyed by To alone,
-	// without the ID that Start returned (Twilio does; Vonage does not).
+	// without the ID that Start returned.
 	CheckByTo bool
 
 	// ResendOnStart is true when a second Start to a To that has a pending

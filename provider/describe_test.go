@@ -3,34 +3,9 @@ package provider_test
 import (
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/provider"
 )
-
-// TestTOTPConfig_WithDefaults: zero fields take the defaults, set fields
-// are kept, and Skew is left alone (0 is a valid choice; see SkewSet).
-func TestTOTPConfig_WithDefaults(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in, want provider.TOTPConfig
-	}{
-		{provider.TOTPConfig{}, provider.TOTPConfig{Digits: provider.DefaultTOTPDigits, Period: provider.DefaultTOTPPeriod, Algorithm: provider.DefaultTOTPAlg}},
-		{provider.TOTPConfig{Digits: 8, Skew: 2}, provider.TOTPConfig{Digits: 8, Period: 30 * time.Second, Skew: 2, Algorithm: provider.AlgSHA1}},
-		{provider.TOTPConfig{Period: time.Minute, Algorithm: provider.AlgSHA512}, provider.TOTPConfig{Digits: 6, Period: time.Minute, Algorithm: provider.AlgSHA512}},
-		{provider.TOTPConfig{Digits: 7, Period: 20 * time.Second, Skew: 1, Algorithm: provider.AlgSHA256}, provider.TOTPConfig{Digits: 7, Period: 20 * time.Second, Skew: 1, Algorithm: provider.AlgSHA256}},
-	}
-	for _, tt := range tests {
-		got := tt.in.WithDefaults()
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("%+v.WithDefaults() (-want +got):\n%s", tt.in, diff)
-		}
-		if err := got.Validate(); err != nil {
-			t.Errorf("%+v.WithDefaults() is not valid: %v", tt.in, err)
-		}
-	}
-}
 
 // TestStatusPredicates: Verified and Approved are true for exactly their
 // status.

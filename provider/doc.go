@@ -1,7 +1,7 @@
 // Package provider defines the contract that verification providers
 // implement. It is imported by provider implementations (such as
-// [github.com/verifykit/verifykit/twilio] and
-// [github.com/verifykit/verifykit/fake]); applications import
+// [github.com/verifykit/verifykit/fake] and each vendor's package);
+// applications import
 // [github.com/verifykit/verifykit/verify] instead, which wraps any Provider
 // in a concrete client that normalises input, validates it, wraps errors and
 // reports to hooks.
@@ -79,10 +79,10 @@
 //     [ErrTooManySends]; after the allowed number of wrong checks the next
 //     Check fails with [ErrTooManyChecks] until the verification expires.
 //     Meanwhile a Start to the same To never re-sends a code that can no
-//     longer approve: it fails with [ErrTooManySends] (Twilio, the fake) or
-//     starts a new verification; and Fetch does not report it as pending.
-//   - [Verification.ExpiresAt] is zero (the provider does not say; Twilio)
-//     or the end of the validity window (the fake).
+//     longer approve: it fails with [ErrTooManySends] or starts a new
+//     verification; and Fetch does not report it as pending.
+//   - [Verification.ExpiresAt] is zero (the provider does not say) or the
+//     end of the validity window.
 //   - Once approved, canceled or expired, a verification is gone: a later
 //     Check, Fetch, Cancel or Approve fails with [ErrNotFound]. So does an
 //     ID the provider never issued, whatever its shape.

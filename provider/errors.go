@@ -77,9 +77,9 @@ func RetryAfter(err error) (time.Duration, bool) {
 
 // PendingID reports the ID of the verification already pending for the
 // target, when some error in err's tree has a PendingID method returning a
-// non-empty ID. Providers attach it to ErrConflict when they know it (Vonage
-// does), which lets an application recover the ID of a verification whose
-// Start answer was lost.
+// non-empty ID. Providers attach it to ErrConflict when they know it,
+// which lets an application recover the ID of a verification whose Start
+// answer was lost.
 func PendingID(err error) (string, bool) {
 	var p interface{ PendingID() string }
 	if errors.As(err, &p) {

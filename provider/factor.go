@@ -61,7 +61,7 @@ type FactorProvider interface {
 }
 
 // ValidIdentity reports whether s can be a factor identity: 8 to 64 ASCII
-// letters, digits and dashes (Twilio's rule for an Entity's Identity). An
+// letters, digits and dashes, a shape every provider can store. An
 // identity is the application's stable, opaque ID for a user, such as a
 // UUID; it must not be personal data (a phone number, an e-mail address or
 // a name).
@@ -121,8 +121,9 @@ const (
 )
 
 // TOTPConfig is the configuration of a TOTP factor. In a request, zero
-// fields mean the provider's defaults (Twilio's: 6 digits, 30 seconds,
-// skew 1, SHA-1). Many authenticator apps support only the defaults.
+// fields mean the provider's defaults, which each provider documents (and
+// its conformance harness declares). Many authenticator apps support only
+// 6 digits, 30 seconds and SHA-1.
 type TOTPConfig struct {
 	// Digits is the code length, 3 to 8.
 	Digits int
@@ -135,31 +136,11 @@ type TOTPConfig struct {
 	Algorithm Algorithm
 }
 
-// The defaults and ranges of a TOTP factor's configuration (Twilio's).
-const (
-	DefaultTOTPDigits = 6
-	DefaultTOTPPeriod = 30 * time.Second
-	DefaultTOTPSkew   = 1
-	DefaultTOTPAlg    = AlgSHA1
-)
-
-// WithDefaults returns c with its zero fields set to the defaults.
-func (c TOTPConfig) WithDefaults() TOTPConfig {
-	if c.Digits == 0 {
-		c.Digits = DefaultTOTPDigits
-	}
-	if c.Period == 0 {
-		c.Period = DefaultTOTPPeriod
-	}
-	if c.Algorithm == "" {
-		c.Algorithm = DefaultTOTPAlg
-	}
-	return c
-}
-
-// Validate returns an error naming the first field of c outside its range.
-// Zero fields are valid: they mean the default (for Skew, see
-// EnrollRequest.SkewSet).
+// Validate returns an error naming the first field of c outside the ranges
+// the verify client accepts (3 to 8 digits, a step of 20 to 60 whole
+// seconds, a skew of 0 to 2, SHA-1, SHA-256 or SHA-512). Zero fields are
+// valid: they mean the provider's default (for Skew, see
+// EnrollRequest.SkewSet). A provider may accept less.
 func (c TOTPConfig) Validate() error {
 	switch {
 	case c.Digits != 0 && (c.Digits < 3 || c.Digits > 8):
@@ -192,7 +173,7 @@ type EnrollRequest struct {
 	// defaults.
 	TOTP TOTPConfig
 	// SkewSet marks TOTP.Skew as chosen, so that a skew of 0 is applied
-	// rather than the default of 1.
+	// rather than the provider's default.
 	SkewSet bool
 	// Secret is a Base32 shared secret chosen by the caller (for a TOTP
 	// factor migrated from elsewhere). Empty means the provider generates
@@ -249,8 +230,8 @@ type ChallengeRequest struct {
 	// Code is what the user typed (TOTP). It is a secret and is never
 	// printed.
 	Code string
-	// ExpiresAt, when not zero, is when a pending challenge expires
-	// (Twilio: at most one hour ahead; the default is 5 minutes).
+	// ExpiresAt, when not zero, is when a pending challenge expires. The
+	// provider documents its default and how far ahead it may be.
 	ExpiresAt time.Time
 	// Extensions carries provider-specific parameters, such as a push
 	// challenge's message.
@@ -270,7 +251,7 @@ func (r ChallengeRequest) Format(f fmt.State, verb rune) { formatString(f, verb,
 
 // Factor is a factor as a provider reports it, without its secret.
 type Factor struct {
-	// ID is the provider's identifier, such as a Twilio YF… SID.
+	// ID is the provider's opaque identifier of the factor.
 	ID string
 	// Identity is the identity the factor belongs to.
 	Identity string
@@ -284,8 +265,8 @@ type Factor struct {
 	TOTP TOTPConfig
 	// CreatedAt and UpdatedAt are the provider's timestamps.
 	CreatedAt, UpdatedAt time.Time
-	// Detail is the provider's own representation, such as a
-	// *twilio.Factor, or nil.
+	// Detail is the provider's own representation of the factor (a
+	// pointer to a type of the provider's package), or nil.
 	Detail any
 }
 
@@ -328,20 +309,17 @@ func (e Enrollment) Format(f fmt.State, verb rune) { formatString(f, verb, e.Str
 // Challenge is a challenge as a provider reports it: one check of a code
 // (or, for push, one request to the device).
 type Challenge struct {
-	// ID is the provider's identifier, such as a Twilio YC… SID.
+	// ID is the provider's opaque identifier of the challenge.
 	ID string
 	// Identity and FactorID name the factor challenged.
 	Identity, FactorID string
 	// Status is the challenge's status.
 	Status ChallengeStatus
-	// RespondedReason is the provider's reason for the response, such as
-	// Twilio's "none", "not_needed" or "not_requested", when reported.
-	RespondedReason string
 	// CreatedAt, UpdatedAt, RespondedAt and ExpiresAt are the provider's
 	// timestamps; RespondedAt is zero until the challenge is answered.
 	CreatedAt, UpdatedAt, RespondedAt, ExpiresAt time.Time
-	// Detail is the provider's own representation, such as a
-	// *twilio.Challenge, or nil.
+	// Detail is the provider's own representation of the challenge (a
+	// pointer to a type of the provider's package), or nil.
 	Detail any
 }
 

@@ -41,7 +41,7 @@ type Fetcher interface {
 }
 
 // Namer is implemented by providers that report a short name, such as
-// "twilio" or "fake", for errors, logs and hooks.
+// "fake", for errors, logs and hooks.
 type Namer interface {
 	// Name returns the provider's short, lower-case name.
 	Name() string
@@ -144,8 +144,7 @@ const redacted = "[redacted]"
 
 // Verification is the state of a verification as a provider reports it.
 type Verification struct {
-	// ID is the provider's opaque, non-empty identifier, for example a
-	// Twilio VE… SID.
+	// ID is the provider's opaque, non-empty identifier.
 	ID string
 	// To is the target in normalised form.
 	To string
@@ -164,9 +163,9 @@ type Verification struct {
 	// SendAttempts lists each time the code was sent, oldest first, when
 	// the provider reports them.
 	SendAttempts []SendAttempt
-	// Detail is the provider's own representation of the verification, for
-	// example a *twilio.Verification, or nil. Use a type assertion to read
-	// provider-specific fields.
+	// Detail is the provider's own representation of the verification (a
+	// pointer to a type of the provider's package), or nil. Use a type
+	// assertion to read provider-specific fields.
 	Detail any
 }
 

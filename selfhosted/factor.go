@@ -315,7 +315,9 @@ func (p *Provider) mutate(ctx context.Context, op Op, identity string, create bo
 
 // EnrollFactor creates a TOTP factor. The secret is generated from
 // crypto/rand (or taken from req.Secret), stored sealed, and returned this
-// once with its otpauth URI.
+// once with its otpauth URI. Zero fields of req.TOTP mean this provider's
+// defaults: 6 digits, 30 s steps, SHA-1 and a skew of one step (unless
+// req.SkewSet keeps a skew of 0).
 func (p *Provider) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (provider.Enrollment, error) {
 	if err := ctx.Err(); err != nil {
 		return provider.Enrollment{}, err
@@ -334,11 +336,7 @@ func (p *Provider) EnrollFactor(ctx context.Context, req provider.EnrollRequest)
 	if err := req.TOTP.Validate(); err != nil {
 		return invalid(err.Error())
 	}
-	cfg := req.TOTP
-	if cfg.Skew == 0 && !req.SkewSet {
-		cfg.Skew = provider.DefaultTOTPSkew
-	}
-	cfg = cfg.WithDefaults()
+	cfg := totp.Fill(req.TOTP, req.SkewSet)
 	var secret []byte
 	if req.Secret != "" {
 		s, err := totp.DecodeSecret(req.Secret)

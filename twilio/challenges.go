@@ -58,7 +58,7 @@ func (ch *Challenge) GoString() string { return ch.String() }
 func (ch *Challenge) public() provider.Challenge {
 	return provider.Challenge{
 		ID: ch.SID, Identity: ch.Identity, FactorID: ch.FactorSID,
-		Status: provider.ChallengeStatus(ch.Status), RespondedReason: ch.RespondedReason,
+		Status:    provider.ChallengeStatus(ch.Status),
 		CreatedAt: ch.DateCreated, UpdatedAt: ch.DateUpdated, RespondedAt: ch.DateResponded,
 		ExpiresAt: ch.ExpirationDate, Detail: ch,
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/provider/providertest"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
@@ -37,7 +38,8 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 		NowFunc:         clock.Now,
 		// The emulator's factor limits (Twilio documents 5 wrong codes to
 		// confirm a factor; the window is the emulator's).
-		DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute},
+		DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute,
+			TOTP: provider.TOTPConfig{Digits: 6, Period: 30 * time.Second, Skew: 1, Algorithm: provider.AlgSHA1}}, // Twilio's defaults
 	}
 }
 

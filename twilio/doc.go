@@ -94,7 +94,12 @@
 // Twilio-shaped calls for what the contract does not cover
 // ([Client.CreateEntity], [Client.ListEntities], [Client.UpdateFactor],
 // [Client.UpdateChallenge], [Client.ListChallenges]). A challenge's
-// creation follows the retry rule of a check.
+// creation follows the retry rule of a check. Twilio's TOTP defaults, for
+// the zero fields of provider.TOTPConfig, are 6 digits, 30 s steps, a skew
+// of one step and SHA-1; a challenge expires after 5 minutes unless
+// ChallengeRequest.ExpiresAt says otherwise (at most an hour ahead).
+// Twilio's responded_reason is in the *Challenge of
+// provider.Challenge.Detail.
 //
 // # Testing
 //

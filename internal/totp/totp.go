@@ -82,7 +82,7 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier for secret with cfg (defaults applied).
 func NewVerifier(secret []byte, cfg provider.TOTPConfig) *Verifier {
-	cfg = cfg.WithDefaults()
+	cfg = Fill(cfg, true)
 	return &Verifier{
 		secret: secret,
 		mac:    hmac.New(hashOf(cfg.Algorithm), secret),
@@ -162,7 +162,7 @@ func (v *Verifier) Match(code string, now time.Time, after int64) (step int64, o
 // URI returns the otpauth://totp/ key URI of a factor, in the Google
 // Authenticator key URI format that authenticator apps read.
 func URI(issuer, account string, secret []byte, cfg provider.TOTPConfig) (string, error) {
-	cfg = cfg.WithDefaults()
+	cfg = Fill(cfg, true)
 	if issuer == "" {
 		issuer = "verifykit"
 	}

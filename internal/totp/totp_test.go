@@ -173,7 +173,7 @@ func TestVerifier_Oathtool(t *testing.T) {
 		{provider.TOTPConfig{Digits: 8, Period: 60 * time.Second, Algorithm: provider.AlgSHA256}, "--totp=sha256"},
 		{provider.TOTPConfig{Digits: 7, Period: 20 * time.Second, Algorithm: provider.AlgSHA512}, "--totp=sha512"},
 	} {
-		c := tc.cfg.WithDefaults()
+		c := Fill(tc.cfg, true)
 		v := NewVerifier(secret, c)
 		now := time.Unix(1700000123, 0)
 		out, err := exec.Command(path, tc.flag, "-b", "-d", strconv.Itoa(c.Digits),

@@ -48,10 +48,16 @@ type FactorLimits struct {
 	// Window is how long the wrong-code count lasts from the first wrong
 	// code.
 	Window time.Duration
+	// TOTP is the configuration the provider gives a factor enrolled
+	// without one (its defaults, every field set). Zero means the harness
+	// does not say: the suite then checks only that every field is set
+	// and in range.
+	TOTP provider.TOTPConfig
 }
 
-// DefaultFactorLimits returns 5 wrong codes per 10 minutes, the limits of
-// the fake and the twiliotest emulator.
+// DefaultFactorLimits returns 5 wrong codes per 10 minutes and no declared
+// TOTP defaults, for harnesses that declare nothing: the limits of the
+// fake with its defaults.
 func DefaultFactorLimits() FactorLimits { return FactorLimits{MaxWrong: 5, Window: 10 * time.Minute} }
 
 // FactorLimitsHarness is implemented by harnesses whose provider has other
@@ -170,7 +176,7 @@ const (
 )
 
 var factorRules = []FactorRule{
-	{"EnrollIsUnverified", "EnrollFactor returns an unverified TOTP factor with an ID, Twilio's default configuration (6 digits, 30 s, skew 1, sha1), and — this once — a Base32 secret of at least 128 bits and an otpauth://totp/ URI carrying it.", checkEnroll},
+	{"EnrollIsUnverified", "EnrollFactor returns an unverified TOTP factor with an ID, a configuration with every field set (the provider's defaults, as its harness declares them), and — this once — a Base32 secret of at least 128 bits and an otpauth://totp/ URI carrying it.", checkEnroll},
 	{"SecretNeverPrinted", "No way of printing an enrolment, a request or an error reveals the secret, the URI or a code; fetch and list return no secret.", checkSecretNeverPrinted},
 	{"ConfirmWrongThenRight", "ConfirmFactor with a wrong code leaves the factor unverified with no error; the right code verifies it.", checkConfirm},
 	{"ChallengeRightCodeApproves", "A challenge with the current code of a verified factor is approved, with its ID, factor and times set.", checkChallengeRight},
@@ -199,7 +205,9 @@ func totpCode(secret string, cfg provider.TOTPConfig, t time.Time, stepOffset in
 	if err != nil {
 		return "", fmt.Errorf("the secret is not Base32: %v", err)
 	}
-	cfg = cfg.WithDefaults()
+	if cfg.Digits < 1 || cfg.Digits > 9 || cfg.Period < time.Second {
+		return "", fmt.Errorf("the factor's configuration %+v is not complete (the provider must report every field)", cfg)
+	}
 	var h func() hash.Hash
 	switch cfg.Algorithm {
 	case provider.AlgSHA256:
@@ -229,7 +237,9 @@ func totpCode(secret string, cfg provider.TOTPConfig, t time.Time, stepOffset in
 // wrongCode returns a code of the same length that is none of the codes
 // accepted around now.
 func wrongCode(secret string, cfg provider.TOTPConfig, now time.Time) string {
-	cfg = cfg.WithDefaults()
+	if cfg.Digits < 1 {
+		return "000000" // an incomplete configuration: totpCode reports it
+	}
 	bad := map[string]bool{}
 	for o := int64(-3); o <= 3; o++ {
 		c, _ := totpCode(secret, cfg, now, o)
@@ -271,7 +281,7 @@ func verified(ctx context.Context, h FactorHarness, fp provider.FactorProvider, 
 	if f.Status != provider.FactorVerified {
 		return e, fmt.Errorf("ConfirmFactor with the right code: status %q, want verified", f.Status)
 	}
-	h.Advance(e.TOTP.WithDefaults().Period)
+	h.Advance(e.TOTP.Period)
 	return e, nil
 }
 
@@ -293,13 +303,18 @@ func wantApproved(what string, c provider.Challenge, err error, want bool) error
 	return nil
 }
 
-func checkEnroll(ctx context.Context, h FactorHarness, fp provider.FactorProvider, _ FactorLimits) error {
+func checkEnroll(ctx context.Context, h FactorHarness, fp provider.FactorProvider, lim FactorLimits) error {
 	e, err := enroll(ctx, fp, identity, "alice-phone")
 	if err != nil {
 		return err
 	}
-	want := provider.TOTPConfig{Digits: 6, Period: 30 * time.Second, Skew: 1, Algorithm: provider.AlgSHA1}
+	want := lim.TOTP
+	if want == (provider.TOTPConfig{}) {
+		want = e.TOTP // undeclared: any complete configuration in range
+	}
 	switch {
+	case e.TOTP.Digits == 0 || e.TOTP.Period == 0 || e.TOTP.Algorithm == "" || e.TOTP.Validate() != nil:
+		return fmt.Errorf("EnrollFactor: config %+v, want every field set and in range", e.TOTP)
 	case e.ID == "":
 		return errors.New("EnrollFactor: empty factor ID")
 	case e.Status != provider.FactorUnverified:
@@ -510,7 +525,7 @@ func checkSkew(ctx context.Context, h FactorHarness, fp provider.FactorProvider,
 		}
 		return nil
 	}
-	a, err := enroll(ctx, fp, identity, "skew-one")
+	a, err := enrollSkew1(ctx, fp, "skew-one")
 	if err != nil {
 		return err
 	}
@@ -518,7 +533,7 @@ func checkSkew(ctx context.Context, h FactorHarness, fp provider.FactorProvider,
 	if err := want("code of two steps ago (skew 1)", f, err, false); err != nil {
 		return err
 	}
-	a2, err := enroll(ctx, fp, identity, "skew-one-c")
+	a2, err := enrollSkew1(ctx, fp, "skew-one-c")
 	if err != nil {
 		return err
 	}
@@ -530,7 +545,7 @@ func checkSkew(ctx context.Context, h FactorHarness, fp provider.FactorProvider,
 	if err := want("code of the previous step (skew 1)", f, err, true); err != nil {
 		return err
 	}
-	b, err := enroll(ctx, fp, identity, "skew-one-b")
+	b, err := enrollSkew1(ctx, fp, "skew-one-b")
 	if err != nil {
 		return err
 	}
@@ -566,6 +581,16 @@ func checkSkew(ctx context.Context, h FactorHarness, fp provider.FactorProvider,
 	h.Advance(3 * a.TOTP.Period)
 	ch, err := challenge(ctx, h, fp, a, -1)
 	return wantApproved("ChallengeFactor with the previous step's code (skew 1)", ch, err, true)
+}
+
+// enrollSkew1 enrols a factor of identity with a skew of one step and the
+// provider's other defaults.
+func enrollSkew1(ctx context.Context, fp provider.FactorProvider, name string) (provider.Enrollment, error) {
+	e, err := fp.EnrollFactor(ctx, provider.EnrollRequest{Identity: identity, Type: provider.FactorTOTP, FriendlyName: name, TOTP: provider.TOTPConfig{Skew: 1}})
+	if err != nil {
+		return e, fmt.Errorf("EnrollFactor(%s, skew 1): unexpected error: %w", identity, err)
+	}
+	return e, nil
 }
 
 func checkConfig(ctx context.Context, h FactorHarness, fp provider.FactorProvider, _ FactorLimits) error {
@@ -631,7 +656,8 @@ func checkUnknownIDs(ctx context.Context, h FactorHarness, fp provider.FactorPro
 	}
 	code, _ := totpCode(e.Secret, e.TOTP, h.Now(), 0)
 	// IDs are opaque to callers: an ID the provider never issued is
-	// unknown whatever its shape (Twilio's, or 32 bare hex digits).
+	// unknown whatever its shape (a prefix and hex digits, or 32 bare hex
+	// digits).
 	for _, tc := range []struct{ id, fid string }{{identity, unknownID}, {identity, foreignID}, {identity2, e.ID}} {
 		if _, err := fp.FetchFactor(ctx, tc.id, tc.fid); !errors.Is(err, provider.ErrNotFound) {
 			return fmt.Errorf("FetchFactor(%s, %s): got %v, want ErrNotFound", tc.id, tc.fid, err)

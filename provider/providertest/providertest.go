@@ -80,8 +80,7 @@ type Harness interface {
 
 // Limits are the provider's limits, as the suite expects to observe them.
 // Every field is required: they are the provider's own configuration, not
-// the suite's (Twilio Verify's defaults, for example, are 10 minutes, 5
-// sends, 5 wrong codes and codes of 4 to 10 characters).
+// the suite's, which has no defaults of its own.
 type Limits struct {
 	// Validity is how long a code stays valid.
 	Validity time.Duration
@@ -770,8 +769,8 @@ func checkWithoutStart(ctx context.Context, h Harness, _ Limits) error {
 	return wantErr("Check with no Start", err, provider.ErrNotFound)
 }
 
-// unknownIDs are IDs no provider issues: one shaped like a Twilio SID, one
-// like a UUID, and some of no shape at all.
+// unknownIDs are IDs no provider issues: two letters and 32 hex digits,
+// a UUID, and some of no shape at all.
 var unknownIDs = []string{
 	"VE00000000000000000000000000000000",
 	"00000000-0000-4000-8000-000000000000",

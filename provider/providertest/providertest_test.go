@@ -563,3 +563,45 @@ func TestFactorSectionThroughRun(t *testing.T) {
 		t.Errorf("a harness with incomplete factor limits: errors %q, want one about the factor limits", rec.msgs)
 	}
 }
+
+// eightDigits is the fake with other TOTP defaults: 8-digit codes.
+type eightDigits struct{ *fake.Fake }
+
+func (p eightDigits) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (provider.Enrollment, error) {
+	if req.TOTP.Digits == 0 {
+		req.TOTP.Digits = 8
+	}
+	return p.Fake.EnrollFactor(ctx, req)
+}
+
+// TestTOTPDefaultsAreDeclared checks that the enrolment rule holds a
+// provider to the TOTP defaults its harness declares, not to any vendor's:
+// 8-digit defaults pass when declared, and a declaration the provider does
+// not keep fails.
+func TestTOTPDefaultsAreDeclared(t *testing.T) {
+	t.Parallel()
+	var rule FactorRule
+	for _, r := range FactorRules() {
+		if r.Name == "EnrollIsUnverified" {
+			rule = r
+		}
+	}
+	for _, tc := range []struct {
+		declared provider.TOTPConfig
+		fail     bool
+	}{
+		{provider.TOTPConfig{Digits: 8, Period: 30 * time.Second, Skew: 1, Algorithm: provider.AlgSHA1}, false},
+		{provider.TOTPConfig{}, false}, // undeclared: any complete configuration
+		{provider.TOTPConfig{Digits: 6, Period: 30 * time.Second, Skew: 1, Algorithm: provider.AlgSHA1}, true},
+	} {
+		clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 7, 0, time.UTC))
+		f := fake.MustNew(fake.WithClock(clock.Now))
+		h := factorsHarness(eightDigits{f}, f, clock)
+		h.DeclaredFactors.TOTP = tc.declared
+		rec := &recorder{TB: t}
+		RunFactorRuleOn(rec, rule, h)
+		if failed := len(rec.msgs) > 0; failed != tc.fail || rec.skipped {
+			t.Errorf("declared %+v: failed = %v, want %v (%q)", tc.declared, failed, tc.fail, rec.msgs)
+		}
+	}
+}

@@ -240,7 +240,7 @@ func (e *Emulator) challengeJSON(r *http.Request, s *service, entitySID string, 
 	out := challengeJSON{
 		SID: c.ID, AccountSID: s.AccountSID, ServiceSID: s.SID, EntitySID: entitySID, Identity: c.Identity,
 		FactorSID: c.FactorID, DateCreated: rfc3339(c.CreatedAt), DateUpdated: rfc3339(c.UpdatedAt),
-		ExpirationDate: rfc3339(c.ExpiresAt), Status: string(c.Status), RespondedReason: c.RespondedReason,
+		ExpirationDate: rfc3339(c.ExpiresAt), Status: string(c.Status), RespondedReason: "none",
 		HiddenDetails: s.extras.get(&s.extras.hidden, c.ID), FactorType: "totp", URL: u,
 		Links: map[string]string{"notifications": u + "/Notifications"},
 	}
