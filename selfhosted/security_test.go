@@ -490,3 +490,42 @@ func TestRestoredRecordGivesOneRound(t *testing.T) {
 		t.Errorf("a second round of guesses on the same replica = %v, %v; want ErrUnavailable", got, err)
 	}
 }
+
+// TestIdentitySizeHidesFactors: an identity's record has one sealed length
+// (2 KiB) whether it holds one factor or six with the longest names, and
+// no challenge or the 20 latest.
+func TestIdentitySizeHidesFactors(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := newClock()
+	sp := newSpy(t, c)
+	out := new(selfhosted.Outbox)
+	p := newOn(t, sp, c, out, testKey)
+	const small, big = "user-0001-small", "user-0002-big"
+	if _, err := p.EnrollFactor(ctx, provider.EnrollRequest{Identity: small, Type: provider.FactorTOTP, FriendlyName: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	var e provider.Enrollment
+	for i := range 6 {
+		var err error
+		e, err = p.EnrollFactor(ctx, provider.EnrollRequest{Identity: big, Type: provider.FactorTOTP, FriendlyName: strings.Repeat(string(rune('a'+i)), 64)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret, _ := totp.DecodeSecret(e.Secret)
+	ver := totp.NewVerifier(secret, e.TOTP)
+	if _, err := p.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: big, FactorID: e.ID, Code: ver.Code(ver.Step(c.Now()))}); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		c.Advance(30 * time.Second)
+		if ch, err := p.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: big, FactorID: e.ID, Code: ver.Code(ver.Step(c.Now()))}); err != nil || !ch.Approved() {
+			t.Fatalf("ChallengeFactor = %v, %v", ch, err)
+		}
+	}
+	ns, nb := len(sp.raw(t, sp.keyN(t, "vk:e:", 0))), len(sp.raw(t, sp.keyN(t, "vk:e:", 1)))
+	if ns != 2048 || nb != 2048 {
+		t.Errorf("sealed identity records: %d bytes (one factor), %d bytes (six, 20 challenges); want 2048 both", ns, nb)
+	}
+}
