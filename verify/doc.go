@@ -110,7 +110,11 @@
 // [WithAllowedRegions], [WithDeniedRegions] and [WithDeniedPrefixes]. A
 // refusal is a [*PolicyError] with a [RetryAfter] where waiting helps.
 // Counters live in a [github.com/verifykit/verifykit/store.Limiter]
-// ([WithPolicyStore]) that replicas can share.
+// ([WithPolicyStore]) that replicas can share. An e-mail address counts as
+// its mailbox (case-folded local part; tags with [WithSubaddressFolding]);
+// [Client.CheckID] never runs with fewer check budgets than [Client.Check];
+// a give-back never shortens a later send's wait. docs/policies.md states
+// these guarantees.
 //
 // # Authenticator apps
 //
