@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer l.Close()
 	loopback := l.Addr().(*net.TCPAddr).IP.IsLoopback()
-	p, closeStore, desc, err := newProvider(*redisURL, *appName, getenv, loopback, stdout)
+	p, closeStore, desc, err := newProvider(ctx, *redisURL, *appName, getenv, loopback, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "selfhosted:", err)
 		return 2
@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // newProvider builds the provider from the flags and the environment.
-func newProvider(redisURL, appName string, getenv func(string) string, loopback bool, console io.Writer) (*selfhosted.Provider, func(), string, error) {
+func newProvider(ctx context.Context, redisURL, appName string, getenv func(string) string, loopback bool, console io.Writer) (*selfhosted.Provider, func(), string, error) {
 	key, err := selfhosted.KeyFromEnvFunc(getenv, "VERIFYKIT_KEY")
 	switch {
 	case errors.Is(err, selfhosted.ErrNoKey) && redisURL == "":
@@ -105,7 +105,7 @@ func newProvider(redisURL, appName string, getenv func(string) string, loopback 
 	closeStore := func() {}
 	desc := "state in memory (one replica)"
 	if redisURL != "" {
-		rs, err := redisstore.Open(redisURL, redisstore.WithPrefix("verifykit:"))
+		rs, err := redisstore.Open(ctx, redisURL, redisstore.WithPrefix("verifykit:"))
 		if err != nil {
 			return nil, nil, "", err
 		}

@@ -23,7 +23,7 @@ import (
 func TestKillAndRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := t.Context()
-	s, err := redisstore.Open(srv.URL(), redisstore.WithPrefix("kr:"))
+	s, err := redisstore.Open(t.Context(), srv.URL(), redisstore.WithPrefix("kr:"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func TestLimiterOneRoundTrip(t *testing.T) {
 func TestLimiterServerDown(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := t.Context()
-	s, err := redisstore.Open(srv.URL())
+	s, err := redisstore.Open(t.Context(), srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,20 @@
 //
 // Keys are used as given, after the optional prefix (WithPrefix); callers
 // hash anything personal before it becomes a key.
+//
+// # Logging
+//
+// The store logs its warnings to its logger (WithLogger, slog.Default() by
+// default). go-redis logs some failures of its own (such as "connection
+// pool: failed to dial", which the store also returns as a typed error)
+// through one process-wide logger, which writes to standard error unless
+// redis.SetLogger replaces it; its lines carry no request context that
+// would tell which client they are about. The first Open replaces it with
+// one that turns each line into a Debug record of slog.Default() (the
+// logger in place when the line is logged), so that nothing reaches
+// standard error behind the program's logging: set a Debug-level default
+// logger to see them. A program that wants go-redis's lines elsewhere
+// calls redis.SetLogger after Open. New leaves go-redis's logger alone.
 package redisstore
 
 import (
@@ -167,9 +181,13 @@ func New(c *redis.Client, opts ...Option) (*Store, error) {
 
 // Open connects to the Redis server named by a redis:// or rediss:// URL
 // (see redis.ParseURL) with a client configured for the store: no retries
-// by the client, context deadlines applied to the connection. Close closes
-// it. Open does not contact the server; the first operation does.
-func Open(rawURL string, opts ...Option) (*Store, error) {
+// by the client, context deadlines applied to the connection. It sends a
+// PING, so that a server that is down or refuses the credentials fails
+// here, with a *store.Error matching provider.ErrUnavailable that names
+// the server (never the password), rather than at the first operation.
+// Close closes the client. Open also routes go-redis's own log lines (see
+// the package documentation, Logging).
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: invalid URL %s", redactURL(rawURL))
@@ -177,7 +195,16 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 	o.MaxRetries = -1
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true
-	return newStore(redis.NewClient(o), true, opts)
+	routeGoRedisLog()
+	s, err := newStore(redis.NewClient(o), true, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		s.c.Close()
+		return nil, store.Unavailable("open", fmt.Errorf("redisstore: ping %s: %w", redactURL(rawURL), err))
+	}
+	return s, nil
 }
 
 func newStore(c *redis.Client, owned bool, opts []Option) (*Store, error) {

@@ -237,18 +237,25 @@ func TestNewRefusesRetryingClient(t *testing.T) {
 
 func TestOpenHidesPassword(t *testing.T) {
 	t.Parallel()
-	_, err := redisstore.Open("redis://user:hunter2@127.0.0.1:6379/notadb")
+	_, err := redisstore.Open(t.Context(), "redis://user:hunter2@127.0.0.1:6379/notadb")
 	if err == nil {
 		t.Fatal("Open accepted a bad database number")
 	}
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("Open's error reveals the password: %v", err)
 	}
-	s, err := redisstore.Open("redis://user:hunter2@127.0.0.1:6379/0")
+	// A password the server refuses: Open's ping fails.
+	url := strings.Replace(sharedServer(t).URL(), "redis://", "redis://user:hunter2@", 1)
+	if s, err := redisstore.Open(t.Context(), url); err == nil {
+		s.Close()
+		t.Error("Open succeeded with a password the server refuses")
+	} else if out := fmt.Sprintf("%v %+v %#v", err, err, err); strings.Contains(out, "hunter2") {
+		t.Errorf("Open's error reveals the password: %s", out)
+	}
+	s, err := redisstore.New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", Username: "user", Password: "hunter2", MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		if out := fmt.Sprintf(verb, s); strings.Contains(out, "hunter2") {
 			t.Errorf("Sprintf(%q) = %q reveals the password", verb, out)
@@ -261,7 +268,7 @@ func TestOpenHidesPassword(t *testing.T) {
 func TestServerDown(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := t.Context()
-	s, err := redisstore.Open(srv.URL())
+	s, err := redisstore.Open(t.Context(), srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +307,7 @@ func TestSlowServer(t *testing.T) {
 	ctx := t.Context()
 	admin := newClient(t, srv.Addr())
 	prefix := uniquePrefix(t)
-	s, err := redisstore.Open(srv.URL(), redisstore.WithPrefix(prefix))
+	s, err := redisstore.Open(t.Context(), srv.URL(), redisstore.WithPrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}

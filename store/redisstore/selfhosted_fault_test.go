@@ -24,7 +24,7 @@ import (
 func TestSelfhostedKillAndRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := t.Context()
-	st, err := redisstore.Open(srv.URL(), redisstore.WithPrefix("shkr:"))
+	st, err := redisstore.Open(t.Context(), srv.URL(), redisstore.WithPrefix("shkr:"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,16 +56,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			if redisURL == "" {
 				return nil, nil, "", nil
 			}
-			s, err := redisstore.Open(redisURL, redisstore.WithPrefix("verifykit:webapp:"))
-			if err != nil {
-				return nil, nil, "", err
-			}
-			// One read, so that a wrong address or a server that is down
-			// stops the program now rather than failing every send later.
+			// Open pings the server, so that a wrong address or a server
+			// that is down stops the program now rather than failing every
+			// send later.
 			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
-			if _, err := s.Get(ctx, "startup-probe"); err != nil {
-				_ = s.Close()
+			s, err := redisstore.Open(ctx, redisURL, redisstore.WithPrefix("verifykit:webapp:"))
+			if err != nil {
 				return nil, nil, "", fmt.Errorf("-redis: %w", err)
 			}
 			return s, func() { _ = s.Close() }, "in Redis", nil

@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 // numbers against the global budget.
 func replica() int {
 	r, _ := strconv.Atoi(os.Getenv(envReplica))
-	s, err := redisstore.Open(os.Getenv(envRedis), redisstore.WithPrefix(os.Getenv(envPrefix)))
+	s, err := redisstore.Open(context.Background(), os.Getenv(envRedis), redisstore.WithPrefix(os.Getenv(envPrefix)))
 	if err != nil {
 		fmt.Println("error", err)
 		return 2

@@ -48,7 +48,7 @@ type result struct {
 }
 
 func newReplica(url string, out selfhosted.Sender) (*selfhosted.Provider, *redisstore.Store, error) {
-	st, err := redisstore.Open(url, redisstore.WithPrefix(keyPrefix))
+	st, err := redisstore.Open(context.Background(), url, redisstore.WithPrefix(keyPrefix))
 	if err != nil {
 		return nil, nil, err
 	}
