@@ -10,10 +10,10 @@ import (
 )
 
 // vonageLimits are what the emulator does with a one-step workflow and the
-// default channel timeout: a request lives 300 seconds, allows 3 wrong
+// default channel timeout: a request lives 180 seconds, allows 3 wrong
 // codes, and takes codes of 4 to 10 characters. MaxSends is not used:
 // Vonage has no re-send on start.
-var vonageLimits = providertest.Limits{Validity: 300 * time.Second, MaxSends: 1, MaxChecks: vonagetest.DefaultMaxChecks, MinCodeLength: 4, MaxCodeLength: 10}
+var vonageLimits = providertest.Limits{Validity: 180 * time.Second, MaxSends: 1, MaxChecks: vonagetest.DefaultMaxChecks, MinCodeLength: 4, MaxCodeLength: 10}
 
 func newEmulatorHarness(t *testing.T) providertest.Harness {
 	srv := vonagetest.NewServer()

@@ -19,7 +19,9 @@ import (
 // signatureSecret (claims iat, exp, jti and payload_hash, the SHA-256 of
 // the body; iat and exp from the real clock, not the emulated one). It posts an event and a summary (status completed) when a
 // code is approved, a summary failed when the wrong-code limit ends a
-// request, and a summary expired when the last step's timeout passes.
+// request, and a summary expired when the last step's timeout passes. As
+// with Vonage, requests authenticated with an API key (Basic) get no
+// callbacks; only those signed with an application JWT do.
 // Posts happen in the background, each with a 5-second timeout, and are
 // not retried. callbackURL must be an http(s) URL.
 func WithCallbacks(callbackURL string, signatureSecret []byte) Option {
@@ -58,8 +60,8 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z
 // finish posts the callbacks of rq's end with the given outcome
 // (completed, failed, expired). e.mu must be held.
 func (e *Emulator) finish(rq *request, outcome string, now time.Time) {
-	if e.callbackURL == "" {
-		return
+	if e.callbackURL == "" || !rq.jwt {
+		return // Vonage sends no webhooks for API-key (Basic) requests
 	}
 	var bodies []callbackJSON
 	cur := rq.steps[rq.cur].channel
@@ -81,7 +83,21 @@ func (e *Emulator) finish(rq *request, outcome string, now time.Time) {
 		sum.Workflow = append(sum.Workflow, st)
 	}
 	bodies = append(bodies, sum)
-	go e.post(bodies, now)
+	e.queuePost(bodies)
+}
+
+// queuePost posts bodies in the background, after the callbacks queued
+// before them. e.mu must be held.
+func (e *Emulator) queuePost(bodies []callbackJSON) {
+	prev, done := e.lastPost, make(chan struct{})
+	e.lastPost = done
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		e.post(bodies, time.Time{})
+	}()
 }
 
 // callbackClient posts the callbacks. Its transport is its own, not
@@ -160,7 +176,7 @@ func (e *Emulator) Respond(id string, yes bool) error {
 // finishRejected posts the callbacks of a step the user refused. e.mu
 // must be held.
 func (e *Emulator) finishRejected(rq *request, now time.Time) {
-	if e.callbackURL == "" {
+	if e.callbackURL == "" || !rq.jwt {
 		return
 	}
 	ev := callbackJSON{Type: "event", RequestID: rq.id, Status: "user_rejected", Channel: rq.steps[rq.cur].channel,
@@ -177,5 +193,5 @@ func (e *Emulator) finishRejected(rq *request, now time.Time) {
 		}
 		sum.Workflow = append(sum.Workflow, st)
 	}
-	go e.post([]callbackJSON{ev, sum}, now)
+	e.queuePost([]callbackJSON{ev, sum})
 }

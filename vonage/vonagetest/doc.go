@@ -10,15 +10,25 @@
 // takes no code), DELETE /v2/verify/{id} (cancel, 204) and POST
 // /v2/verify/{id}/next_workflow (200, 409 with no step left). Every error
 // is RFC 7807 application/problem+json, as Vonage's are (see
-// ../CONTRACT.md). Workflows move to their next step when a channel
-// timeout passes on the emulator's clock ([Emulator.Advance]) and expire
-// after the last; a silent_auth step's check_url redirects with a code.
-// With [WithCallbacks] it posts Vonage's signed status callbacks (event and
-// summary) to the application's webhook.
+// ../CONTRACT.md). Starts are held to the limits of Vonage's Verify API
+// 1.0.1: a brand of 1 to 18 characters, a client_ref of 1 to 40 letters
+// and digits, 1 to 3 workflow steps over sms, voice, email, whatsapp (with
+// from), rcs and silent_auth (whatsapp_interactive, which the API no longer
+// lists, is refused). Workflows move to their next step when a channel
+// timeout (180 s unless the start says otherwise) passes on the emulator's
+// clock ([Emulator.Advance]) and expire after the last; each step sends a
+// new code unless the step sets reuse_code or the start chose the code. A
+// silent_auth step's check_url redirects to the redirect_url with the
+// request ID and a code in the URL's fragment, and takes one attempt. With
+// [WithCallbacks] it posts Vonage's signed status callbacks (event and
+// summary) to the application's webhook, for requests authenticated with a
+// JWT only, as Vonage does.
 //
 // Requests must be authenticated as Vonage's are: a bearer JWT signed RS256
-// with a known application's private key (claims application_id, iat, jti,
-// exp), or Basic auth with a known API key and secret; anything else
+// with a known application's private key (claims application_id, iat and
+// jti; without exp it is valid 15 minutes after iat, and never beyond 24
+// hours; its times are checked against the base clock, not the advanced
+// one), or Basic auth with a known API key and secret; anything else
 // answers 401 problem+json. [DefaultApplicationID] with
 // [DefaultPrivateKeyPEM], and [DefaultAPIKey] with [DefaultAPISecret], work
 // out of the box.

@@ -68,6 +68,10 @@ type Emulator struct {
 
 	callbackURL    string
 	callbackSecret []byte
+	// lastPost is closed when the latest callbacks are posted: each post
+	// waits for the one before, so callbacks arrive in the order of the
+	// events. Guarded by mu.
+	lastPost chan struct{}
 
 	eng *engine.Verifications // codes, sends, wrong codes, approval
 
@@ -308,8 +312,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // authorized checks a bearer JWT (RS256, signed by a known application's
-// key, with application_id, iat, jti and an exp in the future) or Basic
-// auth with a known key and secret.
+// key, with application_id, iat and jti; see validJWT) or Basic auth with
+// a known key and secret.
 func (e *Emulator) authorized(r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
@@ -326,23 +330,53 @@ func (e *Emulator) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(secret), []byte(want)) == 1 && known
 }
 
+// The lifetimes of an application JWT, as Vonage has them: without exp a
+// token is valid for 15 minutes after its iat, and never beyond 24 hours
+// after it.
+const (
+	jwtDefaultTTL = 15 * time.Minute
+	jwtMaxTTL     = 24 * time.Hour
+	jwtLeeway     = 5 * time.Second
+)
+
+// validJWT checks an application token. Its times are checked against the
+// base clock (WithClock's, or the real one), not the advanced one: moving
+// the emulator's clock forward moves workflows, and must not lock out the
+// tokens an SDK signs with the real time.
 func (e *Emulator) validJWT(tok string) bool {
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
-		id, _ := t.Claims.(jwt.MapClaims)["application_id"].(string)
-		pub, ok := e.apps[id]
+	var claims struct {
+		jwt.RegisteredClaims
+		ApplicationID string `json:"application_id"`
+	}
+	_, err := jwt.ParseWithClaims(tok, &claims, func(t *jwt.Token) (any, error) {
+		c, _ := t.Claims.(*struct {
+			jwt.RegisteredClaims
+			ApplicationID string `json:"application_id"`
+		})
+		pub, ok := e.apps[c.ApplicationID]
 		if !ok {
 			return nil, errors.New("unknown application")
 		}
 		return pub, nil
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(e.now), jwt.WithLeeway(5*time.Second))
-	if err != nil {
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuedAt(), jwt.WithTimeFunc(e.clock.Base), jwt.WithLeeway(jwtLeeway))
+	if err != nil || claims.ID == "" || claims.IssuedAt == nil {
 		return false
 	}
-	jti, _ := claims["jti"].(string)
-	_, hasIat := claims["iat"]
-	return jti != "" && hasIat
+	iat := claims.IssuedAt.Time
+	until := iat.Add(jwtDefaultTTL)
+	if claims.ExpiresAt != nil {
+		until = claims.ExpiresAt.Time
+	}
+	until = min64(until, iat.Add(jwtMaxTTL))
+	return e.clock.Base().Before(until.Add(jwtLeeway))
+}
+
+// min64 returns the earlier of a and b.
+func min64(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // LastCode returns the code most recently sent to the target to (E.164

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -38,6 +39,10 @@ type request struct {
 	initiated []time.Time // when each step so far was sent
 	expires   time.Time
 	redirect  string // silent auth redirect URL
+	jwt       bool   // started with an application JWT: callbacks go out
+	fixed     bool   // the code is the start's code or WithFixedCode's: every step sends it
+	codeLen   int    // the length of generated codes
+	wrong     int    // wrong codes so far, across the steps' codes
 	// terminated is set when the last allowed wrong code was checked: the
 	// workflow is over and the number free for a new start; the next
 	// check answers 410, anything else 404.
@@ -47,6 +52,7 @@ type request struct {
 type step struct {
 	channel string // Vonage's name
 	to      string // normalised: E.164 with '+', or an address
+	reuse   bool   // reuse_code: the step sends the code already sent
 }
 
 func (e *Emulator) routes() {
@@ -150,6 +156,31 @@ type stepJSON struct {
 	ContentID   string `json:"content_id"`
 	RedirectURL string `json:"redirect_url"`
 	Sandbox     bool   `json:"sandbox"`
+	ReuseCode   bool   `json:"reuse_code"`
+}
+
+// The limits of Vonage's Verify API 1.0.1.
+const (
+	maxBrand           = 18
+	maxClientRef       = 40
+	maxSteps           = 3
+	defaultStepWait    = 180 * time.Second
+	silentAuthChecks   = 1 // "only one attempt to submit the code"
+	retiredInteractive = "whatsapp_interactive"
+)
+
+// clientRefOK reports whether s is 1 to 40 ASCII letters and digits.
+func clientRefOK(s string) bool {
+	if s == "" || len(s) > maxClientRef {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 var locales = map[string]bool{
@@ -163,20 +194,21 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	if in.Brand == nil || *in.Brand == "" || len([]rune(*in.Brand)) > 16 || strings.ContainsAny(*in.Brand, `\/{}:$`) {
-		invalidParams(w, "brand", "brand is required, 1 to 16 characters")
+	if in.Brand == nil || *in.Brand == "" || len([]rune(*in.Brand)) > maxBrand || strings.ContainsAny(*in.Brand, `\/{}:$`) {
+		invalidParams(w, "brand", "brand is required, 1 to 18 characters")
 		return
 	}
-	if len(in.Workflow) == 0 || len(in.Workflow) > 10 {
-		invalidParams(w, "workflow", "workflow must have 1 to 10 steps")
+	if len(in.Workflow) == 0 || len(in.Workflow) > maxSteps {
+		invalidParams(w, "workflow", "workflow must have 1 to 3 steps")
 		return
 	}
-	rq := &request{brand: *in.Brand, locale: "en-us", timeout: 300 * time.Second}
+	rq := &request{brand: *in.Brand, locale: "en-us", timeout: defaultStepWait,
+		jwt: strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")}
 	for i, s := range in.Workflow {
 		name := fmt.Sprintf("workflow[%d]", i)
 		var to string
 		switch s.Channel {
-		case "sms", "voice", "whatsapp", "whatsapp_interactive", "silent_auth":
+		case "sms", "voice", "whatsapp", "rcs", "silent_auth":
 			to = "+" + s.To
 			if strings.HasPrefix(s.To, "+") || !provider.IsPhone(to) {
 				invalidParams(w, name+".to", "to must be an E.164 number without '+'")
@@ -188,8 +220,15 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 				invalidParams(w, name+".to", "to must be an e-mail address")
 				return
 			}
+		case retiredInteractive:
+			invalidParams(w, name+".channel", "whatsapp_interactive is not a Verify v2 channel (API 1.0.1)")
+			return
 		default:
 			invalidParams(w, name+".channel", "unknown channel")
+			return
+		}
+		if s.Channel == "whatsapp" && s.From == "" {
+			invalidParams(w, name+".from", "from (the WhatsApp Business number) is required")
 			return
 		}
 		if s.Channel == "silent_auth" {
@@ -208,7 +247,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 			invalidParams(w, name+".app_hash", "app_hash must be 11 characters")
 			return
 		}
-		rq.steps = append(rq.steps, step{channel: s.Channel, to: to})
+		rq.steps = append(rq.steps, step{channel: s.Channel, to: to, reuse: s.ReuseCode})
 	}
 	if in.Locale != nil {
 		if !locales[*in.Locale] {
@@ -225,8 +264,8 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 		rq.timeout = time.Duration(*in.ChannelTimeout) * time.Second
 	}
 	if in.ClientRef != nil {
-		if *in.ClientRef == "" || len(*in.ClientRef) > 16 {
-			invalidParams(w, "client_ref", "client_ref must be 1 to 16 characters")
+		if !clientRefOK(*in.ClientRef) {
+			invalidParams(w, "client_ref", "client_ref must be 1 to 40 letters and digits")
 			return
 		}
 		rq.clientRef = *in.ClientRef
@@ -245,12 +284,13 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 			invalidParams(w, "code", "code must be 4 to 10 letters or digits")
 			return
 		}
-		rq.code = *in.Code
+		rq.code, rq.fixed = *in.Code, true
 	case e.fixedCode != "":
-		rq.code = e.fixedCode
+		rq.code, rq.fixed = e.fixedCode, true
 	default:
 		rq.code = randomDigits(length)
 	}
+	rq.codeLen = length
 	if in.TemplateID != nil && !uuidRe(*in.TemplateID) {
 		invalidParams(w, "template_id", "template_id must be a UUID")
 		return
@@ -337,10 +377,27 @@ func (e *Emulator) progress(rq *request, now time.Time) bool {
 }
 
 // advance starts the next step of rq. e.mu must be held.
+//
+// As with Vonage (reuse_code defaults to false), each step sends a new
+// code, and the earlier ones stop approving; a step with reuse_code, and
+// every step of a request whose code the start (code) or WithFixedCode
+// chose, sends the code already sent.
 func (e *Emulator) advance(rq *request, at time.Time) {
 	rq.cur++
 	s := rq.steps[rq.cur]
-	if s.to == rq.steps[0].to {
+	first := rq.steps[0].to
+	switch {
+	case !rq.fixed && !s.reuse && s.channel != "silent_auth":
+		// A new code: the engine's verification ends, and a new one
+		// holds the new code (the wrong codes so far stay counted in
+		// rq.wrong).
+		code := randomDigits(rq.codeLen)
+		if _, err := e.eng.End(bg, rq.vid, nil); err == nil {
+			if v, _, err := e.eng.Start(bg, first, engineChannel(s.channel), code); err == nil {
+				rq.vid, rq.code = v.ID(), code
+			}
+		}
+	case s.to == first:
 		// A re-send on the engine's verification: it counts as a send there.
 		_, _, _ = e.eng.Start(bg, s.to, engineChannel(s.channel), rq.code)
 	}
@@ -407,12 +464,12 @@ func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) 
 			"An incorrect code has been provided too many times. Workflow terminated.", nil)
 		return
 	}
-	if ch := rq.steps[rq.cur].channel; ch == "whatsapp_interactive" || ch == "silent_auth" && rq.code == "" {
+	if ch := rq.steps[rq.cur].channel; ch == retiredInteractive || ch == "silent_auth" && rq.code == "" {
 		writeProblem(w, http.StatusConflict, "conflict", "Conflict",
 			"The current Verify workflow step does not support a code.", nil)
 		return
 	}
-	v, status, err := e.eng.Check(bg, rq.vid, "", code, nil)
+	_, status, err := e.eng.Check(bg, rq.vid, "", code, nil)
 	switch {
 	case errors.Is(err, provider.ErrTooManyChecks):
 		e.end(rq)
@@ -429,7 +486,9 @@ func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) 
 		e.finish(rq, "completed", e.now())
 		writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
 	default:
-		if v.Checks >= e.maxChecks {
+		rq.wrong++
+		// A silent-auth step takes one attempt; the others e.maxChecks.
+		if rq.wrong >= e.maxChecks || rq.steps[rq.cur].channel == "silent_auth" && rq.wrong >= silentAuthChecks {
 			e.terminate(rq)
 			e.finish(rq, "failed", e.now())
 		}
@@ -469,8 +528,10 @@ func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
 
 // silentAuth serves the check_url of a silent_auth step: as the carrier
 // would after recognising the handset, it redirects to the step's
-// redirect_url (or answers JSON when there is none) with the request ID and
-// a code to check.
+// redirect_url with the request ID and a code to check in the URL's
+// fragment, as Vonage does (#request_id=…&code=…; the fragment never
+// reaches a server, only the page's script), or answers JSON when there
+// is no redirect_url.
 func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
 	var id, code, redirect string
 	e.withLive(w, r, false, func(rq *request) { id, code, redirect = rq.id, rq.code, rq.redirect })
@@ -481,11 +542,9 @@ func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"request_id": id, "code": code})
 		return
 	}
-	sep := "?"
-	if strings.Contains(redirect, "?") {
-		sep = "&"
-	}
-	http.Redirect(w, r, redirect+sep+"request_id="+id+"&code="+code, http.StatusFound)
+	redirect, _, _ = strings.Cut(redirect, "#")
+	frag := url.Values{"request_id": {id}, "code": {code}}
+	http.Redirect(w, r, redirect+"#"+frag.Encode(), http.StatusFound)
 }
 
 // writeEngineError answers with the problem an engine's error stands for. A
