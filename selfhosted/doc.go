@@ -29,26 +29,33 @@
 // given, or altered) is an error (ErrUnavailable), never taken for an
 // absent one.
 //
+// Custom codes (provider.StartRequest.CustomCode) are refused with
+// ErrUnsupported, since they would have to be stored.
+//
 // # Someone who can write to the store
 //
 // Without the application key, a store writer cannot make a record the
 // provider accepts, but can put back one it saw earlier (to reset a
 // wrong-code count or reuse a TOTP code) or delete one. Every sealed
 // record carries a lineage, a sequence number that grows with each write
-// and a count of the codes it has had checked, and each replica remembers, for the records it has read or
-// written (up to [WithRecordMemory], 100000 by default, for as long as the
-// process runs), the latest it has seen: a record older than that, a
-// verification it deleted coming back, or an identity's record it has seen
-// going missing fails with ErrUnavailable. A replica that has not seen the
-// newer state (one started since, or that has forgotten the record) cannot
-// tell, and accepts a restored record; having taken guesses on it, it
-// refuses any record that has had fewer, so a store writer gets one round
-// of guesses from it at most, and the replicas that saw more refuse it. An identity's record has no expiry
-// ([store.NoExpiry]); DeleteIdentity empties it rather than deleting it, so
-// a missing record is a loss, not a deletion. A replica that has never
-// seen an identity reads a missing record as "no factors": applications
-// keep "this account has two-step login" in their own database and refuse
-// a login when the provider lists no factor for such an account.
+// and a count of the codes it has had checked, and each replica remembers
+// the latest it has seen of the records it has read or written (up to
+// [WithRecordMemory], 100000 by default, for as long as the process runs):
+// a record older than that, a verification it deleted coming back, or an
+// identity's record it has seen going missing fails with ErrUnavailable. A
+// replica that has not seen the newer state (one started since, or that
+// has forgotten the record) cannot tell, and accepts a restored record;
+// having taken guesses on it, it refuses any record that has had fewer, so
+// a store writer gets at most one round of guesses at a verification from
+// it, and the replicas that saw more refuse it.
+//
+// An identity's record has no expiry ([store.NoExpiry]); DeleteIdentity
+// empties it rather than deleting it, so a missing record is a loss, not a
+// deletion. A replica that has never seen an identity reads a missing
+// record as "no factors": applications keep "this account has two-step
+// login" in their own database and refuse a login when the provider lists
+// no factor for such an account. The repository's docs/security.md states
+// the whole model.
 //
 // # Key rotation
 //
@@ -58,9 +65,6 @@
 // and every replica looks for a record in one place. A replica that meets
 // a record sealed under a key it was not given fails with ErrUnavailable.
 // [WithOlderKeys] describes the rolling rotation.
-//
-// Custom codes (provider.StartRequest.CustomCode) are refused with
-// ErrUnsupported, since they would have to be stored.
 //
 // # Many replicas
 //
