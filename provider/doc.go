@@ -58,6 +58,28 @@
 // have and let wrappers forward every operation, as database/sql/driver's
 // optional interfaces do.
 //
+// # What the verify client guarantees
+//
+// Applications reach a provider through verify.New(p), and so does the
+// conformance suite. Before the client calls a provider:
+//
+//   - the context is not done;
+//   - a StartRequest's To is normalised: E.164 for a phone number
+//     ([IsPhone]), an address with a lower-cased domain for an e-mail
+//     ([IsEmail]); the Channel is one the provider declares (or, when it
+//     declares none, a known one), and the target fits it ([ChannelFits]);
+//   - a CheckRequest has exactly one of ID and To: an ID of 1 to 64
+//     printable ASCII characters without '/', '?', '#', '%' or space, or a
+//     normalised To (only when the provider declares CheckByTo); its Code
+//     is 1 to 64 ASCII letters and digits, spaces and dashes removed,
+//     within the lengths the application configured;
+//   - the ID given to Cancel, Fetch or Approve has the same shape.
+//
+// So a provider need not check these again. It still refuses what its own
+// API would refuse (a vendor's code length, its ID shape) with
+// [ErrInvalidRequest], and an emulator still validates whatever reaches
+// it over the wire.
+//
 // # Contract
 //
 // Every provider must behave as follows; the conformance suite in
@@ -89,6 +111,8 @@
 //   - Invalid input fails with [ErrInvalidRequest] before anything is sent:
 //     a target that does not fit the channel (see [ChannelFits]), a
 //     channel the provider does not know, a code that cannot be a code.
+//     The verify client refuses most of it first (see above); the suite
+//     checks the client and the provider together.
 //   - A canceled or expired context returns promptly with the context's
 //     error.
 //   - Implementations are safe for concurrent use.

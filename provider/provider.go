@@ -14,8 +14,8 @@ import (
 type Provider interface {
 	// Start sends a code to req.To over req.Channel, or re-sends the code of
 	// the verification already pending for req.To. The request has already
-	// been normalised and validated by the verify client; providers validate
-	// again anything their own API would refuse.
+	// been normalised and validated by the verify client (see the package
+	// doc); providers refuse only what their own API would refuse.
 	Start(ctx context.Context, req StartRequest) (Verification, error)
 
 	// Check verifies a code. A wrong code is not an error: the result has

@@ -190,6 +190,8 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 			want: []string{"CheckByID", "CheckByTo", "ConcurrentUse", "ExpiredIsGone", "FetchAfterTooManyChecks", "StartAfterTooManyChecks", "TooManyChecks", "WrongCodeIsPending"},
 		},
 		{
+			// The suite reaches providers through verify.New, which refuses
+			// a done context before it calls the provider.
 			name: "ignores the context",
 			mk: func(f *fake.Fake) provider.Provider {
 				b := &broken{Fake: f}
@@ -198,7 +200,7 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				}
 				return b
 			},
-			want: []string{"CanceledContext"},
+			want: nil,
 		},
 		{
 			name: "sends a new code on every start",
@@ -232,7 +234,9 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				}
 				return b
 			},
-			want: []string{"EmailChannel", "InvalidTargetIsInvalidRequest"},
+			// The client refuses malformed targets before the provider
+			// sees them; the e-mail the provider rewrites still fails.
+			want: []string{"EmailChannel"},
 		},
 		{
 			name: "returns bare sentinels",
@@ -261,7 +265,7 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				b.caps.CheckByTo = true
 				return b
 			},
-			want: []string{"ApproveWithoutCode", "ApprovedIsGone", "CanceledContext", "CanceledIsGone", "CheckByTo", "CheckWithoutStartIsNotFound", "ConcurrentUse", "ExpiredIsGone", "FetchAfterTooManyChecks", "MalformedCodeIsInvalidRequest", "RepeatStartConflicts", "RightCodeApproves", "StartAfterTooManyChecks", "TooManyChecks", "WrongCodeIsPending"},
+			want: []string{"ApproveWithoutCode", "ApprovedIsGone", "CanceledIsGone", "CheckByTo", "CheckWithoutStartIsNotFound", "ConcurrentUse", "ExpiredIsGone", "FetchAfterTooManyChecks", "MalformedCodeIsInvalidRequest", "RepeatStartConflicts", "RightCodeApproves", "StartAfterTooManyChecks", "TooManyChecks", "WrongCodeIsPending"},
 		},
 		{
 			name: "refuses a repeated start but sends a code anyway",
