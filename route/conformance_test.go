@@ -135,7 +135,7 @@ func TestConformance(t *testing.T) {
 					}
 				},
 				ErrorTargetFunc: func() any { return new(*route.Error) },
-				Declared:        providertest.Limits{Validity: 300 * time.Second, MaxSends: 1, MaxChecks: vonagetest.DefaultMaxChecks, MinCodeLength: 4, MaxCodeLength: 10},
+				Declared:        providertest.Limits{Validity: 180 * time.Second, MaxSends: 1, MaxChecks: vonagetest.DefaultMaxChecks, MinCodeLength: 4, MaxCodeLength: 10},
 			}
 		})
 	})
