@@ -95,6 +95,7 @@ func (c *Client) Normalize(to string) (string, error) {
 // the user for the code: with Capabilities().CheckByTo, check it with
 // Check. Otherwise RecoverStart recovers the ID.
 func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOptions) (Verification, error) {
+	ctx = c.enter(ctx, "start")
 	begin := c.begin()
 	if opts == nil {
 		opts = &StartOptions{}
@@ -141,7 +142,11 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 	if t.value != "" {
 		named = t.value
 	}
-	return c.report(ctx, "start", ch, c.masked(named, err), begin, v, err, skipped)
+	country := ""
+	if c.cfg.hook != nil && t.value != "" && !t.email {
+		country = regionOf(t.value)
+	}
+	return c.report(ctx, "start", ch, c.masked(named, err), country, begin, v, err, skipped)
 }
 
 // Check verifies the code the user typed for the verification pending for
@@ -164,6 +169,7 @@ func (c *Client) Start(ctx context.Context, to string, ch Channel, opts *StartOp
 // answers ErrNotFound if the code was approved (the verification is gone),
 // which does not prove it was; RecoverCheck tells what can be known.
 func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions) (Verification, error) {
+	ctx = c.enter(ctx, "check")
 	begin := c.begin()
 	t, err := c.target(to, false)
 	if err == nil {
@@ -182,6 +188,7 @@ func (c *Client) Check(ctx context.Context, to, code string, opts *CheckOptions)
 // returned instead of by its target. Prefer it when the application stored
 // the ID: it cannot match a different verification to the same target.
 func (c *Client) CheckID(ctx context.Context, id, code string, opts *CheckOptions) (Verification, error) {
+	ctx = c.enter(ctx, "check")
 	begin := c.begin()
 	var err error
 	if id, err = cleanID(id); err != nil {
@@ -215,7 +222,7 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 	if masks {
 		target = c.masked(target, err)
 	}
-	return c.report(ctx, "check", v.Channel, target, begin, v, err, skipped)
+	return c.report(ctx, "check", v.Channel, target, "", begin, v, err, skipped)
 }
 
 // Cancel cancels the pending verification with the given ID, so its code
@@ -223,6 +230,7 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 // ErrUnsupported if the provider cannot cancel, and ErrNotFound if the
 // verification is no longer pending.
 func (c *Client) Cancel(ctx context.Context, id string) (Verification, error) {
+	ctx = c.enter(ctx, "cancel")
 	begin := time.Now()
 	var v Verification
 	id, err := cleanID(id)
@@ -242,6 +250,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (Verification, error) {
 // ErrNotFound from Fetch suggests (but does not prove) the code was
 // approved; the verification may also have expired.
 func (c *Client) Fetch(ctx context.Context, id string) (Verification, error) {
+	ctx = c.enter(ctx, "fetch")
 	begin := time.Now()
 	var v Verification
 	id, err := cleanID(id)
@@ -264,6 +273,7 @@ func (c *Client) Fetch(ctx context.Context, id string) (Verification, error) {
 // After ErrOutcomeUnknown the approval may have taken effect, and a retry
 // then answers ErrNotFound; RecoverCheck tells what can be known.
 func (c *Client) Approve(ctx context.Context, id string) (Verification, error) {
+	ctx = c.enter(ctx, "approve")
 	begin := time.Now()
 	var v Verification
 	id, err := cleanID(id)
@@ -297,6 +307,15 @@ func cleanID(id string) (string, error) {
 // or a hook), not only failures (in errors).
 func (c *Client) observed() bool { return c.cfg.logger != nil || c.cfg.hook != nil }
 
+// enter runs the begin hook, if any, and returns the context the
+// operation runs with.
+func (c *Client) enter(ctx context.Context, op string) context.Context {
+	if c.cfg.beginHook == nil {
+		return ctx
+	}
+	return c.cfg.beginHook(ctx, op)
+}
+
 // begin returns when an operation began, for the Duration of its Event;
 // without a logger or a hook nothing reads it, and the clock is not read.
 func (c *Client) begin() time.Time {
@@ -318,12 +337,12 @@ func (c *Client) masked(s string, err error) string {
 // done wraps err, reports the operation to the logger and the hook, and
 // returns the result.
 func (c *Client) done(ctx context.Context, op string, ch Channel, target string, begin time.Time, v Verification, err error) (Verification, error) {
-	return c.report(ctx, op, ch, target, begin, v, err, nil)
+	return c.report(ctx, op, ch, target, "", begin, v, err, nil)
 }
 
 // report is done, with the policy store failure let through under
 // WithPolicyFailOpen, if any.
-func (c *Client) report(ctx context.Context, op string, ch Channel, target string, begin time.Time, v Verification, err, skipped error) (Verification, error) {
+func (c *Client) report(ctx context.Context, op string, ch Channel, target, country string, begin time.Time, v Verification, err, skipped error) (Verification, error) {
 	if err != nil {
 		err = &Error{Op: op, Provider: c.cfg.name, Target: target, Err: err}
 		v = Verification{}
@@ -336,6 +355,7 @@ func (c *Client) report(ctx context.Context, op string, ch Channel, target strin
 		Provider:  c.cfg.name,
 		Channel:   ch,
 		Target:    target,
+		Country:   country,
 		Status:    v.Status,
 		Code:      CodeOf(err),
 		Err:       err,
@@ -367,6 +387,11 @@ type Event struct {
 	// Target is the masked phone number or e-mail address, or the
 	// verification ID.
 	Target string
+	// Country is the region of the phone number a start went to (ISO
+	// 3166-1 alpha-2, such as "GB"; "001" for international services), ""
+	// for other operations, e-mail addresses and numbers whose region is
+	// unknown. It is set only when there is a hook.
+	Country string
 	// Status is the verification's status when the operation succeeded.
 	Status Status
 	// Code classifies the outcome: CodeOK, or the error's code.

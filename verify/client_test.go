@@ -654,7 +654,7 @@ func TestLoggerAndHook(t *testing.T) {
 	_, startErr := c.Start(ctx, "alice@example.com", verify.ChannelEmail, &verify.StartOptions{CustomCode: code})
 
 	want := []verify.Event{
-		{Op: "start", Provider: "fake", Channel: verify.ChannelSMS, Target: "+14*******71", Status: verify.StatusPending, Code: verify.CodeOK},
+		{Op: "start", Provider: "fake", Channel: verify.ChannelSMS, Target: "+14*******71", Country: "US", Status: verify.StatusPending, Code: verify.CodeOK},
 		{Op: "check", Provider: "fake", Channel: verify.ChannelSMS, Target: "+14*******71", Status: verify.StatusPending, Code: verify.CodeOK},
 		{Op: "check", Provider: "fake", Channel: verify.ChannelSMS, Target: "+14*******71", Status: verify.StatusApproved, Code: verify.CodeOK},
 		{Op: "check", Provider: "fake", Target: "+14*******71", Code: verify.CodeNotFound, Err: checkErr},

@@ -219,6 +219,7 @@ func factorTarget(maskedIdentity, id string) string {
 // ErrUnsupported.
 func (c *Client) EnrollTOTP(ctx context.Context, identity, friendlyName string, opts *EnrollOptions) (Enrollment, error) {
 	const op = "enroll factor"
+	ctx = c.enter(ctx, op)
 	begin := time.Now()
 	if opts == nil {
 		opts = &EnrollOptions{}
@@ -265,7 +266,7 @@ func (c *Client) EnrollTOTP(ctx context.Context, identity, friendlyName string, 
 // wrong codes; wait (see RetryAfter) or enrol again. ErrOutcomeUnknown: the
 // provider may have verified it; fetch it before telling the user.
 func (c *Client) ConfirmFactor(ctx context.Context, identity, factorID, code string) (Factor, error) {
-	return factorCall(ctx, c, "confirm factor", identity, &factorID, &code, factorStatus, func(fp provider.FactorProvider) (Factor, error) {
+	return factorCall(ctx, c, "confirm factor", identity, &factorID, &code, factorStatus, func(ctx context.Context, fp provider.FactorProvider) (Factor, error) {
 		return fp.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: identity, FactorID: factorID, Code: code})
 	})
 }
@@ -284,14 +285,14 @@ func (c *Client) ConfirmFactor(ctx context.Context, identity, factorID, code str
 // and offer another factor. ErrOutcomeUnknown: the code may have been
 // approved; ask the user for the next code rather than refusing.
 func (c *Client) CheckFactor(ctx context.Context, identity, factorID, code string) (Challenge, error) {
-	return factorCall(ctx, c, "check factor", identity, &factorID, &code, challengeStatus, func(fp provider.FactorProvider) (Challenge, error) {
+	return factorCall(ctx, c, "check factor", identity, &factorID, &code, challengeStatus, func(ctx context.Context, fp provider.FactorProvider) (Challenge, error) {
 		return fp.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: identity, FactorID: factorID, Code: code})
 	})
 }
 
 // FetchFactor returns one of identity's factors, without its secret.
 func (c *Client) FetchFactor(ctx context.Context, identity, factorID string) (Factor, error) {
-	return factorCall(ctx, c, "fetch factor", identity, &factorID, nil, factorStatus, func(fp provider.FactorProvider) (Factor, error) {
+	return factorCall(ctx, c, "fetch factor", identity, &factorID, nil, factorStatus, func(ctx context.Context, fp provider.FactorProvider) (Factor, error) {
 		return fp.FetchFactor(ctx, identity, factorID)
 	})
 }
@@ -303,7 +304,7 @@ func (c *Client) FetchFactor(ctx context.Context, identity, factorID string) (Fa
 // keep "this account has two-step login" in your own database and refuse
 // a login when it is on and no factor is listed (docs/security.md).
 func (c *Client) ListFactors(ctx context.Context, identity string) ([]Factor, error) {
-	return factorCall(ctx, c, "list factors", identity, nil, nil, nil, func(fp provider.FactorProvider) ([]Factor, error) {
+	return factorCall(ctx, c, "list factors", identity, nil, nil, nil, func(ctx context.Context, fp provider.FactorProvider) ([]Factor, error) {
 		return fp.ListFactors(ctx, identity)
 	})
 }
@@ -311,7 +312,7 @@ func (c *Client) ListFactors(ctx context.Context, identity string) ([]Factor, er
 // DeleteFactor deletes one of identity's factors; its codes stop working
 // at once. ErrNotFound means there was no such factor.
 func (c *Client) DeleteFactor(ctx context.Context, identity, factorID string) error {
-	_, err := factorCall(ctx, c, "delete factor", identity, &factorID, nil, nil, func(fp provider.FactorProvider) (struct{}, error) {
+	_, err := factorCall(ctx, c, "delete factor", identity, &factorID, nil, nil, func(ctx context.Context, fp provider.FactorProvider) (struct{}, error) {
 		return struct{}{}, fp.DeleteFactor(ctx, identity, factorID)
 	})
 	return err
@@ -321,7 +322,7 @@ func (c *Client) DeleteFactor(ctx context.Context, identity, factorID string) er
 // closes their account. ErrNotFound means the provider knew no such
 // identity.
 func (c *Client) DeleteIdentity(ctx context.Context, identity string) error {
-	_, err := factorCall(ctx, c, "delete identity", identity, nil, nil, nil, func(fp provider.FactorProvider) (struct{}, error) {
+	_, err := factorCall(ctx, c, "delete identity", identity, nil, nil, nil, func(ctx context.Context, fp provider.FactorProvider) (struct{}, error) {
 		return struct{}{}, fp.DeleteIdentity(ctx, identity)
 	})
 	return err
@@ -330,7 +331,7 @@ func (c *Client) DeleteIdentity(ctx context.Context, identity string) error {
 // FetchChallenge returns one of identity's challenges by the ID
 // CheckFactor returned.
 func (c *Client) FetchChallenge(ctx context.Context, identity, challengeID string) (Challenge, error) {
-	return factorCall(ctx, c, "fetch challenge", identity, &challengeID, nil, challengeStatus, func(fp provider.FactorProvider) (Challenge, error) {
+	return factorCall(ctx, c, "fetch challenge", identity, &challengeID, nil, challengeStatus, func(ctx context.Context, fp provider.FactorProvider) (Challenge, error) {
 		return fp.FetchChallenge(ctx, identity, challengeID)
 	})
 }
@@ -338,10 +339,12 @@ func (c *Client) FetchChallenge(ctx context.Context, identity, challengeID strin
 // factorCall is the common course of the factor methods but EnrollTOTP:
 // check identity, then *id (a factor or challenge ID, when id is not nil)
 // and *code (when code is not nil), cleaning them in place so call sees
-// the clean values; find the factor provider; run call unless ctx is done;
+// the clean values; find the factor provider; run call, with the context
+// the begin hook returned, unless ctx is done;
 // and report through factorDone, with status(result) as the status (none
 // when status is nil). On failure the result is T's zero value.
-func factorCall[T any](ctx context.Context, c *Client, op, identity string, id, code *string, status func(T) string, call func(provider.FactorProvider) (T, error)) (T, error) {
+func factorCall[T any](ctx context.Context, c *Client, op, identity string, id, code *string, status func(T) string, call func(context.Context, provider.FactorProvider) (T, error)) (T, error) {
+	ctx = c.enter(ctx, op)
 	begin := time.Now()
 	masked, err := checkIdentity(identity)
 	if err == nil && id != nil {
@@ -357,7 +360,7 @@ func factorCall[T any](ctx context.Context, c *Client, op, identity string, id, 
 	}
 	if err == nil {
 		if err = ctx.Err(); err == nil {
-			out, err = call(fp)
+			out, err = call(ctx, fp)
 		}
 	}
 	if err != nil {

@@ -19,6 +19,7 @@ type config struct {
 	refuseLandlines bool
 	logger          *slog.Logger
 	hook            func(context.Context, Event)
+	beginHook       func(context.Context, string) context.Context
 	minCode         int
 	maxCode         int
 	name            string
@@ -76,6 +77,24 @@ func WithHook(fn func(ctx context.Context, e Event)) Option {
 			return errors.New("verify: WithHook: nil function")
 		}
 		c.hook = fn
+		return nil
+	}
+}
+
+// WithBeginHook makes the client call fn before every operation, on the
+// calling goroutine, with the caller's context and the operation's name
+// (Event.Op). The operation runs with the context fn returns: the provider
+// call, the policies' store, the logger and the WithHook hook all see it.
+// It is for tracing: fn starts a span and returns the context that carries
+// it, so the provider's own spans (such as an instrumented http.Client's)
+// become its children, and the WithHook hook ends it. fn must be safe for
+// concurrent use, quick, and return a context derived from ctx.
+func WithBeginHook(fn func(ctx context.Context, op string) context.Context) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return errors.New("verify: WithBeginHook: nil function")
+		}
+		c.beginHook = fn
 		return nil
 	}
 }

@@ -68,6 +68,7 @@ func (c *Client) RecoverStart(ctx context.Context, to string, ch Channel, opts *
 //     new verification.
 //   - Any other error is Fetch's.
 func (c *Client) RecoverCheck(ctx context.Context, id string) (Verification, error) {
+	ctx = c.enter(ctx, "recover check")
 	begin := time.Now()
 	var v Verification
 	id, err := cleanID(id)
