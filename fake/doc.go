@@ -15,10 +15,15 @@
 //	code, _ := f.LastCode("+14155552671")
 //	v, err = client.Check(ctx, "+14155552671", code, nil)
 //
-// It speaks no vendor's vocabulary: its IDs are opaque (32 hex digits;
-// [WithIDPrefixes] and [WithFactorIDPrefixes] shape them), and its errors
-// carry a neutral [Reason] beside the sentinel. Emulators map those to
-// their vendor's codes (twiliotest maps them to Twilio's).
+// It speaks no vendor's vocabulary: its IDs are opaque (32 hex digits),
+// and its errors carry a neutral [Reason] beside the sentinel. Emulators
+// map those to their vendor's codes (twiliotest maps them to Twilio's).
+//
+// It is a layer over the module's internal engine, which holds the
+// lifecycle of verifications (over a store.Memory on the fake's clock)
+// and of factors; what the fake adds is what application tests need: the
+// options, faults, the outbox, the magic numbers and the clock. Imports go
+// fake → internal/engine → store, provider.
 //
 // # Behaviour
 //
@@ -89,9 +94,7 @@
 //
 // # Memory
 //
-// The verifications follow the lifecycle of the internal engine package,
-// the one the other layers share, kept in a store.Memory on the fake's
-// clock: approved, canceled and expired verifications are removed, so
+// Approved, canceled and expired verifications are removed, so
 // memory is bounded by the number of verifications pending at once plus
 // the outbox.
 package fake

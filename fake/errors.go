@@ -53,12 +53,6 @@ const (
 	ReasonChecksSpent         Reason = "checks_spent"          // a start after the maximum wrong codes
 	ReasonCustomCodesDisabled Reason = "custom_codes_disabled" // a custom code without WithCustomCodes
 	ReasonMissingTarget       Reason = "missing_target"        // a check with neither ID nor To
-	ReasonFactorInvalid       Reason = "factor_invalid"        // a factor parameter is malformed
-	ReasonFactorType          Reason = "factor_type"           // a factor type the fake does not offer
-	ReasonFactorUnverified    Reason = "factor_unverified"     // a challenge of a factor not yet verified
-	ReasonFactorChecksSpent   Reason = "factor_checks_spent"   // too many wrong codes for a factor
-	ReasonChallengeNotFound   Reason = "challenge_not_found"   // no such challenge
-	ReasonChallengeExpired    Reason = "challenge_expired"     // the challenge expired before it was answered
 )
 
 // Error returns "fake: OP: SENTINEL[: DETAIL] [(REASON)]". It never

@@ -16,7 +16,7 @@ func WithFactorLimits(maxWrong int, window time.Duration) Option {
 		if maxWrong < 1 || window <= 0 {
 			return fmt.Errorf("fake: WithFactorLimits: need at least 1 wrong code and a positive window")
 		}
-		c.factor.maxChecks, c.factor.window = maxWrong, window
+		c.FactorMaxWrong, c.FactorWindow = maxWrong, window
 		return nil
 	}
 }
@@ -30,7 +30,7 @@ func WithFactorIssuer(issuer string) Option {
 		if issuer == "" || len(issuer) > 64 {
 			return fmt.Errorf("fake: WithFactorIssuer: issuer must be 1 to 64 bytes")
 		}
-		c.factor.issuer = issuer
+		c.FactorIssuer = issuer
 		return nil
 	}
 }
@@ -45,7 +45,7 @@ func WithOnFactor(fn func(ctx context.Context, e FactorEvent)) Option {
 		if fn == nil {
 			return fmt.Errorf("fake: WithOnFactor: nil function")
 		}
-		c.factor.onFactor = fn
+		c.OnFactor = fn
 		return nil
 	}
 }

@@ -166,49 +166,6 @@ func TestFake_FactorFaultsAndEvents(t *testing.T) {
 	}
 }
 
-func TestFake_ChallengeExpiryAndUpdate(t *testing.T) {
-	t.Parallel()
-	c := fake.NewClock(start)
-	f := fake.MustNew(fake.WithClock(c.Now))
-	ctx := context.Background()
-	const id = "user-00000001"
-	e := enrollT(t, f, id)
-	code, _ := f.FactorCode(id, e.ID)
-	if _, err := f.ConfirmFactor(ctx, provider.ConfirmRequest{Identity: id, FactorID: e.ID, Code: code}); err != nil {
-		t.Fatal(err)
-	}
-	c.Advance(30 * time.Second)
-	ch, err := f.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: "000000"})
-	if err != nil || ch.Status != provider.ChallengePending {
-		t.Fatalf("wrong code: %v %v", ch, err)
-	}
-	good, _ := f.FactorCode(id, e.ID)
-	up, err := f.UpdateChallenge(ctx, id, ch.ID, good)
-	if err != nil || !up.Approved() || up.RespondedAt.IsZero() {
-		t.Fatalf("UpdateChallenge with the right code: %v %v", up, err)
-	}
-	// A second pending challenge expires after 5 minutes.
-	ch2, _ := f.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: "000000"})
-	c.Advance(fake.DefaultChallengeExpiry)
-	got, err := f.FetchChallenge(ctx, id, ch2.ID)
-	if err != nil || got.Status != provider.ChallengeExpired {
-		t.Fatalf("after expiry: %v %v", got, err)
-	}
-	// Expired is gone (as the twilio client maps Twilio's 60323); answered
-	// is a request that cannot be honoured.
-	var fe *fake.Error
-	if _, err := f.UpdateChallenge(ctx, id, ch2.ID, good); !errors.Is(err, provider.ErrNotFound) || !errors.As(err, &fe) || fe.Reason != fake.ReasonChallengeExpired {
-		t.Errorf("UpdateChallenge of an expired challenge: %v, want ErrNotFound (challenge_expired)", err)
-	}
-	if _, err := f.UpdateChallenge(ctx, id, ch.ID, good); !errors.Is(err, provider.ErrInvalidRequest) {
-		t.Errorf("UpdateChallenge of an approved challenge: %v, want ErrInvalidRequest", err)
-	}
-	list, _ := f.ListChallenges(ctx, id, e.ID, provider.ChallengeApproved)
-	if len(list) != 1 || list[0].ID != ch.ID {
-		t.Errorf("ListChallenges approved: %v", list)
-	}
-}
-
 func TestFake_FactorOptionsValidate(t *testing.T) {
 	t.Parallel()
 	for name, opt := range map[string]fake.Option{
@@ -223,19 +180,21 @@ func TestFake_FactorOptionsValidate(t *testing.T) {
 	}
 }
 
+const maxFactors = 20 // per identity
+
 func TestFake_FactorBounds(t *testing.T) {
 	t.Parallel()
 	f := fake.MustNew()
 	ctx := context.Background()
-	for range fake.MaxFactorsPerIdentity {
+	for range maxFactors {
 		enrollT(t, f, "user-00000001")
 	}
 	_, err := f.EnrollFactor(ctx, provider.EnrollRequest{Identity: "user-00000001", Type: provider.FactorTOTP, FriendlyName: "one more"})
 	if !errors.Is(err, provider.ErrInvalidRequest) {
-		t.Errorf("factor %d: %v, want ErrInvalidRequest", fake.MaxFactorsPerIdentity+1, err)
+		t.Errorf("factor %d: %v, want ErrInvalidRequest", maxFactors+1, err)
 	}
 	list, _ := f.ListFactors(ctx, "user-00000001")
-	if len(list) != fake.MaxFactorsPerIdentity {
+	if len(list) != maxFactors {
 		t.Errorf("%d factors held", len(list))
 	}
 	if err := f.DeleteFactor(ctx, "user-00000001", list[0].ID); err != nil {
@@ -244,32 +203,9 @@ func TestFake_FactorBounds(t *testing.T) {
 	enrollT(t, f, "user-00000001") // room again
 }
 
-func TestFake_EntityBound(t *testing.T) {
-	t.Parallel()
-	if testing.Short() {
-		t.Skip("creates 100,000 entities")
-	}
-	f := fake.MustNew()
-	ctx := context.Background()
-	for i := range fake.MaxEntities {
-		if _, err := f.CreateEntity(ctx, fmt.Sprintf("user-%08d", i)); err != nil {
-			t.Fatal(i, err)
-		}
-	}
-	if _, err := f.CreateEntity(ctx, "one-more-user"); !errors.Is(err, provider.ErrRateLimited) {
-		t.Errorf("entity %d: %v, want ErrRateLimited", fake.MaxEntities+1, err)
-	}
-	if _, err := f.EnrollFactor(ctx, provider.EnrollRequest{Identity: "one-more-user", Type: provider.FactorTOTP, FriendlyName: "x"}); !errors.Is(err, provider.ErrRateLimited) {
-		t.Errorf("factor for entity %d: %v, want ErrRateLimited", fake.MaxEntities+1, err)
-	}
-	if _, err := f.CreateEntity(ctx, "user-00000007"); err != nil {
-		t.Errorf("an existing entity: %v", err)
-	}
-}
-
 // factorIDs enrols, confirms and challenges a factor on f and returns the
-// entity, factor and challenge IDs and a verification ID.
-func factorIDs(t *testing.T, f *fake.Fake, c *fake.Clock) (entity, factor, challenge, verification string) {
+// factor and challenge IDs and a verification ID.
+func factorIDs(t *testing.T, f *fake.Fake, c *fake.Clock) (factor, challenge, verification string) {
 	t.Helper()
 	ctx := t.Context()
 	const user = "user-0001-ids"
@@ -284,15 +220,11 @@ func factorIDs(t *testing.T, f *fake.Fake, c *fake.Clock) (entity, factor, chall
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := f.FetchEntity(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
 	v, err := f.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return en.ID, e.ID, ch.ID, v.ID
+	return e.ID, ch.ID, v.ID
 }
 
 func isHex32(s string) bool {
@@ -300,37 +232,20 @@ func isHex32(s string) bool {
 }
 
 // TestFactorIDsOpaque: the fake speaks no vendor's vocabulary, so its
-// entity, factor and challenge IDs are opaque by default, like its
-// verification IDs, and no two are equal.
+// factor and challenge IDs are opaque, like its verification IDs, and no
+// two are equal.
 func TestFactorIDsOpaque(t *testing.T) {
 	t.Parallel()
 	c := fake.NewClock(start)
-	entity, factor, challenge, verification := factorIDs(t, fake.MustNew(fake.WithClock(c.Now)), c)
+	factor, challenge, verification := factorIDs(t, fake.MustNew(fake.WithClock(c.Now)), c)
 	seen := map[string]bool{}
-	for _, id := range []string{entity, factor, challenge, verification} {
+	for _, id := range []string{factor, challenge, verification} {
 		if !isHex32(id) {
 			t.Errorf("ID %q: want 32 hex digits and no vendor prefix", id)
 		}
 		if seen[id] {
-			t.Errorf("ID %q issued twice (entity %s, factor %s, challenge %s, verification %s)", id, entity, factor, challenge, verification)
+			t.Errorf("ID %q issued twice (factor %s, challenge %s, verification %s)", id, factor, challenge, verification)
 		}
 		seen[id] = true
-	}
-}
-
-func TestFactorIDPrefixes(t *testing.T) {
-	t.Parallel()
-	c := fake.NewClock(start)
-	f := fake.MustNew(fake.WithClock(c.Now), fake.WithFactorIDPrefixes("YE", "YF", "YC"))
-	entity, factor, challenge, _ := factorIDs(t, f, c)
-	for id, prefix := range map[string]string{entity: "YE", factor: "YF", challenge: "YC"} {
-		if !strings.HasPrefix(id, prefix) || !isHex32(id[len(prefix):]) {
-			t.Errorf("ID %q: want %s and 32 hex digits", id, prefix)
-		}
-	}
-	for _, p := range [][3]string{{"toolongprefix", "", ""}, {"", "Y-", ""}, {"", "", "Y C"}} {
-		if _, err := fake.New(fake.WithFactorIDPrefixes(p[0], p[1], p[2])); err == nil {
-			t.Errorf("WithFactorIDPrefixes(%q) accepted", p)
-		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/verifykit/verifykit/internal/engine"
+	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
@@ -33,7 +34,8 @@ type Fake struct {
 	mu     sync.Mutex // guards the outbox
 	outbox outbox
 
-	factors factors // authenticator-app factors, see factor.go
+	onSend  func(context.Context, Message)
+	factors *engine.Factors // authenticator-app factors, see factor.go
 
 	faultMu sync.Mutex
 	faults  []*Fault
@@ -42,7 +44,7 @@ type Fake struct {
 // New returns a Fake configured by opts. See the package documentation for
 // the defaults.
 func New(opts ...Option) (*Fake, error) {
-	cfg := defaultConfig()
+	cfg := fakeconf.Default()
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("fake: nil option")
@@ -51,26 +53,28 @@ func New(opts ...Option) (*Fake, error) {
 			return nil, err
 		}
 	}
-	f := &Fake{cfg: cfg}
-	f.outbox.limit = cfg.outboxLimit
-	if cfg.source == codesCrypto {
-		var b [8]byte
-		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-		f.salt = binary.BigEndian.Uint64(b[:])
-	} else {
-		f.salt = splitmix(cfg.seed ^ 0x9e3779b97f4a7c15)
+	f := &Fake{cfg: cfg, salt: cfg.Salt()}
+	f.outbox.limit = cfg.OutboxLimit
+	f.onSend, _ = cfg.OnSend.(func(context.Context, Message))
+	var onFactor func(context.Context, engine.FactorEvent)
+	if on, ok := cfg.OnFactor.(func(context.Context, FactorEvent)); ok {
+		onFactor = func(ctx context.Context, ev engine.FactorEvent) {
+			on(ctx, FactorEvent{Op: Op(ev.Op), Identity: ev.Identity, FactorID: ev.FactorID, ChallengeID: ev.ChallengeID,
+				FactorStatus: ev.FactorStatus, ChallengeStatus: ev.ChallengeStatus, Err: ev.Err, At: ev.At})
+		}
 	}
-	st, err := store.NewMemory(store.WithClock(cfg.now))
+	f.factors = cfg.Factors(f.salt, f.factorHook, onFactor)
+	st, err := store.NewMemory(store.WithClock(cfg.Now))
 	if err != nil {
 		return nil, err
 	}
 	ec := engine.Config{
-		Store: st, Now: cfg.now, Validity: cfg.validity,
-		MaxSends: cfg.maxSends, MaxChecks: cfg.maxChecks, GoneAtMaxChecks: cfg.goneAtMax,
-		IDPrefix: cfg.idPrefix, AttemptPrefix: cfg.attemptPrefix,
+		Store: st, Now: cfg.Now, Validity: cfg.Validity,
+		MaxSends: cfg.MaxSends, MaxChecks: cfg.MaxChecks,
+		IDPrefix: cfg.IDPrefix, AttemptPrefix: cfg.AttemptPrefix,
 		Name: f.name, NameLen: 8, NonceLen: 8, NewCode: f.newCode,
 	}
-	if cfg.source != codesCrypto {
+	if cfg.Source != fakeconf.Crypto {
 		ec.Random = f.seeded
 	}
 	if f.eng, err = engine.New(ec); err != nil {
@@ -88,7 +92,7 @@ func (f *Fake) name(to string) (b [16]byte) {
 	for i := range len(to) {
 		h = (h ^ uint64(to[i])) * 1099511628211
 	}
-	binary.BigEndian.PutUint64(b[:], splitmix(h^f.salt))
+	binary.BigEndian.PutUint64(b[:], fakeconf.Splitmix(h^f.salt))
 	return b
 }
 
@@ -97,7 +101,7 @@ func (f *Fake) name(to string) (b [16]byte) {
 func (f *Fake) seeded(b []byte) {
 	for i := 0; i < len(b); i += 8 {
 		var w [8]byte
-		binary.BigEndian.PutUint64(w[:], splitmix(f.salt+f.ids.Add(1)*0x9e3779b97f4a7c15))
+		binary.BigEndian.PutUint64(w[:], fakeconf.Splitmix(f.salt+f.ids.Add(1)*0x9e3779b97f4a7c15))
 		copy(b[i:], w[:])
 	}
 }
@@ -138,7 +142,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	if err := ctx.Err(); err != nil {
 		return provider.Verification{}, err
 	}
-	if err := validateStart(req, f.cfg.customCodes); err != nil {
+	if err := validateStart(req, f.cfg.CustomCodes); err != nil {
 		return provider.Verification{}, err
 	}
 	if err := magicStart(req); err != nil {
@@ -151,7 +155,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 			ch = provider.ChannelEmail
 		}
 	}
-	if f.cfg.disabled[ch] {
+	if f.cfg.Disabled[ch] {
 		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonChannelDisabled, msg: "channel " + string(ch) + " is disabled"}
 	}
 	fault := f.takeFault(OpStart, req.To)
@@ -162,7 +166,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	if err != nil {
 		return provider.Verification{}, f.wrap(OpStart, err)
 	}
-	name := f.cfg.friendlyName
+	name := f.cfg.FriendlyName
 	if req.FriendlyName != "" {
 		name = req.FriendlyName
 	}
@@ -174,8 +178,8 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	f.mu.Lock()
 	f.outbox.add(msg)
 	f.mu.Unlock()
-	if f.cfg.onSend != nil {
-		f.cfg.onSend(ctx, msg.rendered())
+	if f.onSend != nil {
+		f.onSend(ctx, msg.rendered())
 	}
 	if fault != nil {
 		return provider.Verification{}, fault.err(OpStart)
@@ -299,34 +303,24 @@ func (f *Fake) byIDOp(ctx context.Context, op Op, id string, status provider.Sta
 // to check that memory stays bounded.
 func (f *Fake) Pending() int { return f.st.Len() }
 
-const hexDigits = "0123456789abcdef"
-
 // newCode returns a fresh code. Seeded codes are a function of the seed and
 // of how many codes came before, so the same calls in the same order give
 // the same codes, without a lock.
 func (f *Fake) newCode() string {
-	switch f.cfg.source {
-	case codesFixed:
-		return f.cfg.fixedCode
-	case codesCrypto:
-		return cryptoDigits(f.cfg.codeLength)
+	switch f.cfg.Source {
+	case fakeconf.Fixed:
+		return f.cfg.FixedCode
+	case fakeconf.Crypto:
+		return cryptoDigits(f.cfg.CodeLength)
 	}
-	x := splitmix(f.cfg.seed + f.codes.Add(1)*0x9e3779b97f4a7c15)
+	x := fakeconf.Splitmix(f.cfg.Seed + f.codes.Add(1)*0x9e3779b97f4a7c15)
 	var b [10]byte
-	n := f.cfg.codeLength
+	n := f.cfg.CodeLength
 	for i := range n { // 10 digits use 34 bits of x's 64
 		b[i] = '0' + byte(x%10)
 		x /= 10
 	}
 	return string(b[:n])
-}
-
-// splitmix is the SplitMix64 finaliser: a bijection of uint64 that mixes
-// every input bit into every output bit.
-func splitmix(x uint64) uint64 {
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
 
 // cryptoDigits returns n uniformly random decimal digits from crypto/rand.

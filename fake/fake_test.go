@@ -331,21 +331,6 @@ func TestApprove(t *testing.T) {
 	}
 }
 
-func TestMaxChecksGone(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	f := fake.MustNew(fake.WithMaxChecks(2), fake.WithMaxChecksGone(), fake.WithFixedCode("1111"))
-	f.Start(ctx, sms(to))
-	for range 2 {
-		if v, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "2222"}); err != nil || v.Status != provider.StatusPending {
-			t.Fatalf("wrong code: %v, %v", v, err)
-		}
-	}
-	if _, err := f.Check(ctx, provider.CheckRequest{To: to, Code: "1111"}); !errors.Is(err, provider.ErrNotFound) {
-		t.Errorf("check after max with WithMaxChecksGone: %v, want ErrNotFound", err)
-	}
-}
-
 func TestDisabledChannels(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -581,23 +566,6 @@ func TestName(t *testing.T) {
 	var p provider.Provider = fake.MustNew()
 	if n, ok := p.(provider.Namer); !ok || n.Name() != "fake" {
 		t.Errorf("Name() = %v", p)
-	}
-}
-
-func TestIDPrefixes(t *testing.T) {
-	t.Parallel()
-	f := fake.MustNew(fake.WithIDPrefixes("VE", "VL"))
-	v, err := f.Start(context.Background(), sms(to))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(v.ID) != 34 || !strings.HasPrefix(v.ID, "VE") || !strings.HasPrefix(v.SendAttempts[0].ID, "VL") {
-		t.Errorf("IDs %q, %q, want VE… and VL… with 32 hex digits", v.ID, v.SendAttempts[0].ID)
-	}
-	for _, p := range []string{"toolongprefix", "V-", "V E"} {
-		if _, err := fake.New(fake.WithIDPrefixes(p, "")); err == nil {
-			t.Errorf("WithIDPrefixes(%q) accepted", p)
-		}
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // only; the same hex digits in upper case are another, unknown ID.
 func TestOneSpellingPerID(t *testing.T) {
 	t.Parallel()
-	f := fake.MustNew(fake.WithFixedCode("123456"), fake.WithIDPrefixes("VE", "VL"))
+	f := fake.MustNew(fake.WithFixedCode("123456"))
 	ctx := context.Background()
 	v, err := f.Start(ctx, provider.StartRequest{To: "+14155552671", Channel: provider.ChannelSMS})
 	if err != nil {

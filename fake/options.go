@@ -3,9 +3,9 @@ package fake
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -13,7 +13,7 @@ import (
 // DefaultSeed is the seed of the code generator when no option picks
 // another source of codes. A new Fake with default options generates the
 // same sequence of codes every time.
-const DefaultSeed uint64 = 0x5eed
+const DefaultSeed uint64 = fakeconf.DefaultSeed
 
 // FirstDefaultCode is the first code a Fake with default code options
 // generates. The codes after it follow from DefaultSeed too, but only the
@@ -25,48 +25,9 @@ const FirstDefaultCode = "250614"
 // an error for an option it cannot apply.
 type Option func(*config) error
 
-type codeSource int
-
-const (
-	codesSeeded codeSource = iota
-	codesFixed
-	codesCrypto
-)
-
-type config struct {
-	now          func() time.Time
-	validity     time.Duration
-	maxSends     int
-	maxChecks    int
-	goneAtMax    bool
-	codeLength   int
-	source       codeSource
-	seed         uint64
-	fixedCode    string
-	customCodes  bool
-	friendlyName string
-	outboxLimit  int
-	disabled     map[provider.Channel]bool
-	onSend       func(context.Context, Message)
-	factor       factorConfig // see factor_options.go
-
-	idPrefix, attemptPrefix string    // see WithIDPrefixes
-	factorPrefixes          [3]string // entity, factor, challenge; see WithFactorIDPrefixes
-}
-
-func defaultConfig() config {
-	return config{
-		now:          time.Now,
-		validity:     10 * time.Minute,
-		maxSends:     5,
-		maxChecks:    5,
-		codeLength:   6,
-		source:       codesSeeded,
-		seed:         DefaultSeed,
-		friendlyName: "verifykit",
-		outboxLimit:  1000,
-	}
-}
+// config is what the options set, a struct other layers of the module
+// read (see internal/fakeconf).
+type config = fakeconf.Config
 
 // WithClock makes the fake read the time from now instead of time.Now.
 // Pass the Now method of a [Clock] to control time from a test.
@@ -75,7 +36,7 @@ func WithClock(now func() time.Time) Option {
 		if now == nil {
 			return fmt.Errorf("fake: WithClock: nil clock")
 		}
-		c.now = now
+		c.Now = now
 		return nil
 	}
 }
@@ -87,7 +48,7 @@ func WithValidity(d time.Duration) Option {
 		if d <= 0 {
 			return fmt.Errorf("fake: WithValidity: %v is not positive", d)
 		}
-		c.validity = d
+		c.Validity = d
 		return nil
 	}
 }
@@ -100,7 +61,7 @@ func WithMaxSends(n int) Option {
 		if n < 1 {
 			return fmt.Errorf("fake: WithMaxSends: %d is less than 1", n)
 		}
-		c.maxSends = n
+		c.MaxSends = n
 		return nil
 	}
 }
@@ -113,19 +74,7 @@ func WithMaxChecks(n int) Option {
 		if n < 1 {
 			return fmt.Errorf("fake: WithMaxChecks: %d is less than 1", n)
 		}
-		c.maxChecks = n
-		return nil
-	}
-}
-
-// WithMaxChecksGone makes a verification vanish once it has had the maximum
-// number of wrong codes, so the next Check gives ErrNotFound instead of
-// ErrTooManyChecks. Twilio's documentation describes both behaviours; the
-// default is ErrTooManyChecks, which is what Twilio has been observed to
-// answer.
-func WithMaxChecksGone() Option {
-	return func(c *config) error {
-		c.goneAtMax = true
+		c.MaxChecks = n
 		return nil
 	}
 }
@@ -137,7 +86,7 @@ func WithCodeLength(n int) Option {
 		if n < 4 || n > 10 {
 			return fmt.Errorf("fake: WithCodeLength: %d is outside 4 to 10", n)
 		}
-		c.codeLength = n
+		c.CodeLength = n
 		return nil
 	}
 }
@@ -146,7 +95,7 @@ func WithCodeLength(n int) Option {
 // seed. The default seed is DefaultSeed.
 func WithSeed(seed uint64) Option {
 	return func(c *config) error {
-		c.source, c.seed = codesSeeded, seed
+		c.Source, c.Seed = fakeconf.Seeded, seed
 		return nil
 	}
 }
@@ -158,7 +107,7 @@ func WithFixedCode(code string) Option {
 		if !wire.ValidCode(code) {
 			return fmt.Errorf("fake: WithFixedCode: a code must be 4 to 10 ASCII letters or digits")
 		}
-		c.source, c.fixedCode = codesFixed, code
+		c.Source, c.FixedCode = fakeconf.Fixed, code
 		return nil
 	}
 }
@@ -168,7 +117,7 @@ func WithFixedCode(code string) Option {
 // from the outbox.
 func WithRandomCodes() Option {
 	return func(c *config) error {
-		c.source = codesCrypto
+		c.Source = fakeconf.Crypto
 		return nil
 	}
 }
@@ -178,7 +127,7 @@ func WithRandomCodes() Option {
 // ErrUnsupported, as on a Twilio service without custom codes enabled.
 func WithCustomCodes(enabled bool) Option {
 	return func(c *config) error {
-		c.customCodes = enabled
+		c.CustomCodes = enabled
 		return nil
 	}
 }
@@ -190,7 +139,7 @@ func WithFriendlyName(name string) Option {
 		if name == "" || len(name) > 30 {
 			return fmt.Errorf("fake: WithFriendlyName: name must be 1 to 30 bytes")
 		}
-		c.friendlyName = name
+		c.FriendlyName = name
 		return nil
 	}
 }
@@ -202,7 +151,7 @@ func WithOutboxLimit(n int) Option {
 		if n < 1 {
 			return fmt.Errorf("fake: WithOutboxLimit: %d is less than 1", n)
 		}
-		c.outboxLimit = n
+		c.OutboxLimit = n
 		return nil
 	}
 }
@@ -216,54 +165,13 @@ func WithDisabledChannels(channels ...provider.Channel) Option {
 			if !ch.Known() {
 				return fmt.Errorf("fake: WithDisabledChannels: unknown channel %q", ch)
 			}
-			if c.disabled == nil {
-				c.disabled = make(map[provider.Channel]bool)
+			if c.Disabled == nil {
+				c.Disabled = make(map[provider.Channel]bool)
 			}
-			c.disabled[ch] = true
+			c.Disabled[ch] = true
 		}
 		return nil
 	}
-}
-
-// WithIDPrefixes puts verification before the 32 hex digits of every
-// verification ID and attempt before those of every send attempt's ID. By
-// default IDs are the 32 hex digits alone: opaque, like any provider's. An
-// emulator of a service whose IDs have a shape uses it (twiliotest passes
-// "VE" and "VL", the shape of Twilio's SIDs). A prefix is at most 8 ASCII
-// letters or digits.
-func WithIDPrefixes(verification, attempt string) Option {
-	return func(c *config) error {
-		if err := checkPrefixes("WithIDPrefixes", verification, attempt); err != nil {
-			return err
-		}
-		c.idPrefix, c.attemptPrefix = verification, attempt
-		return nil
-	}
-}
-
-// WithFactorIDPrefixes is WithIDPrefixes for the IDs of entities, factors
-// and challenges. By default they are 32 hex digits alone, like
-// verification IDs; twiliotest passes "YE", "YF" and "YC", the shape of
-// Twilio's SIDs. A prefix is at most 8 ASCII letters or digits.
-func WithFactorIDPrefixes(entity, factor, challenge string) Option {
-	return func(c *config) error {
-		if err := checkPrefixes("WithFactorIDPrefixes", entity, factor, challenge); err != nil {
-			return err
-		}
-		c.factorPrefixes = [3]string{entity, factor, challenge}
-		return nil
-	}
-}
-
-// checkPrefixes reports a prefix that is not at most 8 ASCII letters or
-// digits.
-func checkPrefixes(option string, prefixes ...string) error {
-	for _, p := range prefixes {
-		if len(p) > 8 || strings.Trim(p, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			return fmt.Errorf("fake: %s: %q is not at most 8 ASCII letters or digits", option, p)
-		}
-	}
-	return nil
 }
 
 // WithOnSend registers fn to be called with every message the fake sends,
@@ -275,7 +183,7 @@ func WithOnSend(fn func(ctx context.Context, m Message)) Option {
 		if fn == nil {
 			return fmt.Errorf("fake: WithOnSend: nil function")
 		}
-		c.onSend = fn
+		c.OnSend = fn
 		return nil
 	}
 }

@@ -89,18 +89,29 @@ const (
 )
 
 // Error is an engine refusal: Kind is the provider sentinel it matches.
+// It never holds a code or a secret.
 type Error struct {
+	Op     string // the operation; empty for the verification operations
 	Kind   error
 	Reason string
 	Wait   time.Duration // how long until trying again may work; zero: no advice
+	Msg    string        // detail, or empty
 }
 
-// Error returns the sentinel's text and the reason.
+// Error returns "engine: [OP: ]SENTINEL[: MSG] [(REASON)]".
 func (e *Error) Error() string {
-	if e.Reason == "" {
-		return e.Kind.Error()
+	s := "engine: "
+	if e.Op != "" {
+		s += e.Op + ": "
 	}
-	return e.Kind.Error() + " (" + e.Reason + ")"
+	s += e.Kind.Error()
+	if e.Msg != "" {
+		s += ": " + e.Msg
+	}
+	if e.Reason != "" {
+		s += " (" + e.Reason + ")"
+	}
+	return s
 }
 
 // Unwrap returns Kind.
@@ -122,10 +133,12 @@ func (e *Verifications) parseID(id string) (string, []byte, bool) {
 	if len(id) != p+n+2*e.c.NonceLen || id[:p] != e.c.IDPrefix {
 		return "", nil, false
 	}
-	raw, err := hex.DecodeString(id[p:])
-	if err != nil {
-		return "", nil, false
+	for i := p; i < len(id); i++ { // one spelling per ID: lower-case hex only
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", nil, false
+		}
 	}
+	raw, _ := hex.DecodeString(id[p:])
 	return e.c.KeyPrefix + id[p:p+n], raw[e.c.NameLen:], true
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -126,7 +127,7 @@ func TestIDs(t *testing.T) {
 		last = "1"
 	}
 	other := id[:len(id)-1] + last
-	for _, tc := range []struct{ id, to string }{{"", to + "9"}, {id, to + "9"}, {other, ""}, {id[2:], ""}, {"VEzz" + id[4:], ""}} {
+	for _, tc := range []struct{ id, to string }{{"", to + "9"}, {id, to + "9"}, {other, ""}, {id[2:], ""}, {"VE" + strings.ToUpper(id[2:]), ""}, {"VEzz" + id[4:], ""}} {
 		if _, _, err := e.Check(ctx, tc.id, tc.to, "123456", nil); !errors.Is(err, provider.ErrNotFound) {
 			t.Errorf("Check(%q, %q): %v, want ErrNotFound", tc.id, tc.to, err)
 		}
@@ -205,5 +206,19 @@ func TestMalformedRecord(t *testing.T) {
 func TestConfigChecked(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("an empty Config was accepted")
+	}
+}
+
+// TestOneSpellingPerID: the same hex digits in upper case are another,
+// unknown ID, even where the target's name has no letter to change.
+func TestOneSpellingPerID(t *testing.T) {
+	e, _ := newEngine(t, func(c *Config) { c.Name = collidingName })
+	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
+	upper := "VE" + strings.ToUpper(s.ID()[2:])
+	if upper == s.ID() {
+		t.Skip("no letter in this ID")
+	}
+	if _, err := e.Fetch(ctx, upper, nil); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Fetch(%s): %v, want ErrNotFound", upper, err)
 	}
 }

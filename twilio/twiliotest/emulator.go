@@ -14,9 +14,10 @@ import (
 
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/internal/emuserver"
+	"github.com/verifykit/verifykit/internal/engine"
+	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/internal/wire"
-	"github.com/verifykit/verifykit/provider"
 )
 
 // The credentials and service an Emulator accepts by default. They are
@@ -87,7 +88,7 @@ type service struct {
 	// factors holds the service's entities, factors and challenges (see
 	// factors.go), created at the first factor request. It never changes,
 	// so factors outlive a change of CodeLength.
-	factors *fake.Fake
+	factors *engine.Factors
 	extras  factorExtras
 }
 
@@ -326,36 +327,35 @@ func New(opts ...Option) (*Emulator, error) {
 }
 
 // probe checks the fake options and learns the validity of a code from
-// them: two fakes for two services must not issue the same SIDs.
+// them: two services must not issue the same SIDs, and the emulator's
+// record of what is sent must stay its own.
 func (e *Emulator) probe() error {
-	sent := 0
-	a, err := fake.New(append([]fake.Option{fake.WithSeed(e.seedFor("VA1")), fake.WithClock(e.now),
-		fake.WithOnSend(func(context.Context, fake.Message) { sent++ })}, e.fakeOpts...)...)
-	if err != nil {
-		return fmt.Errorf("twiliotest: WithFakeOptions: %w", err)
-	}
-	b, err := fake.New(append([]fake.Option{fake.WithSeed(e.seedFor("VA2")), fake.WithClock(e.now)}, e.fakeOpts...)...)
-	if err != nil {
-		return fmt.Errorf("twiliotest: WithFakeOptions: %w", err)
-	}
-	e.validity = 10 * time.Minute
-	for _, to := range []string{"+14155550000", "probe@example.com"} {
-		req := fakeStart(to)
-		va, errA := a.Start(context.Background(), req)
-		vb, errB := b.Start(context.Background(), req)
-		if errA != nil || errB != nil {
-			continue // a channel disabled by the options: try the next
+	c := fakeconf.Default()
+	for _, o := range e.fakeOpts {
+		if err := o(&c); err != nil {
+			return fmt.Errorf("twiliotest: WithFakeOptions: %w", err)
 		}
-		if va.ID == vb.ID {
-			return errors.New("twiliotest: WithFakeOptions: the options pin the seed (fake.WithSeed?), so every service would issue the same SIDs; use twiliotest.WithSeed")
-		}
-		if sent == 0 {
-			return errors.New("twiliotest: WithFakeOptions: fake.WithOnSend would replace the emulator's own; read the outbox instead")
-		}
-		e.validity = va.ExpiresAt.Sub(va.CreatedAt)
-		break
 	}
+	pinned := e.fakeConfig(e.seedFor("VA1"))
+	if pinned.Source == fakeconf.Seeded && pinned.Seed != e.seedFor("VA1") {
+		return errors.New("twiliotest: WithFakeOptions: the options pin the seed (fake.WithSeed?), so every service would issue the same SIDs; use twiliotest.WithSeed")
+	}
+	if pinned.OnSend != nil {
+		return errors.New("twiliotest: WithFakeOptions: fake.WithOnSend would replace the emulator's own; read the outbox instead")
+	}
+	e.validity = pinned.Validity
 	return nil
+}
+
+// fakeConfig returns the configuration of a service's fake: the seed and
+// the emulator's clock, then the fake options.
+func (e *Emulator) fakeConfig(seed uint64) fakeconf.Config {
+	c := fakeconf.Default()
+	c.Seed, c.Now = seed, e.now
+	for _, o := range e.fakeOpts {
+		_ = o(&c) // checked at New
+	}
+	return c
 }
 
 // MustNew is like New but panics on an invalid option.
@@ -532,8 +532,11 @@ func (e *Emulator) newFake(sid string, n int) (*fake.Fake, error) {
 	opts := []fake.Option{
 		fake.WithSeed(e.seedFor(sid)),
 		fake.WithClock(e.now),
-		fake.WithCustomCodes(true),      // the emulator checks custom_code_enabled itself
-		fake.WithIDPrefixes("VE", "VL"), // the shape of Twilio's SIDs
+		fake.WithCustomCodes(true), // the emulator checks custom_code_enabled itself
+		func(c *fakeconf.Config) error { // the shape of Twilio's SIDs
+			c.IDPrefix, c.AttemptPrefix = "VE", "VL"
+			return nil
+		},
 		fake.WithOnSend(func(_ context.Context, m fake.Message) { e.record(sid, f, m) }),
 	}
 	if n != 0 {
@@ -700,8 +703,3 @@ func (e *Emulator) String() string {
 
 // GoString is like String.
 func (e *Emulator) GoString() string { return e.String() }
-
-// fakeStart is the start the probe makes.
-func fakeStart(to string) provider.StartRequest {
-	return provider.StartRequest{To: to, Channel: provider.ChannelAuto}
-}

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
@@ -56,16 +56,12 @@ func (e *Emulator) factorService(w http.ResponseWriter, r *http.Request) *servic
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s.factors == nil {
-		opts := []fake.Option{fake.WithSeed(e.seedFor(in.SID) ^ 0xfac7), fake.WithClock(e.now),
-			fake.WithFactorIDPrefixes("YE", "YF", "YC")} // the shape of Twilio's SIDs
-		if n := in.FriendlyName; n != "" && len(n) <= 64 {
-			opts = append(opts, fake.WithFactorIssuer(n))
+		c := e.fakeConfig(e.seedFor(in.SID) ^ 0xfac7)
+		c.FactorPrefixes = [3]string{"YE", "YF", "YC"} // the shape of Twilio's SIDs
+		if n := in.FriendlyName; n != "" && len(n) <= 64 && c.FactorIssuer == "" {
+			c.FactorIssuer = n
 		}
-		f, err := fake.New(append(opts, e.fakeOpts...)...)
-		if err != nil {
-			f = fake.MustNew(fake.WithClock(e.now))
-		}
-		s.factors = f
+		s.factors = c.Factors(c.Salt(), nil, nil)
 	}
 	return s
 }
@@ -134,11 +130,11 @@ func render[T any](list []T, f func(T) any) []any {
 // writeFactorError answers with the Twilio error a fake's factor error
 // stands for, with the status and message of Twilio's code table.
 func (e *Emulator) writeFactorError(w http.ResponseWriter, r *http.Request, err error) {
-	var fe *fake.Error
-	if errors.As(err, &fe) && reasonCode(fe) != 0 && !errors.Is(err, provider.ErrOutcomeUnknown) {
-		if entry, ok := twiliocode.Lookup(reasonCode(fe)); ok {
-			if entry.Status == http.StatusTooManyRequests && fe.Wait > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(int((fe.Wait+time.Second-1)/time.Second)))
+	rs, wait := reason(err)
+	if code := reasonCodes[rs]; code != 0 && !errors.Is(err, provider.ErrOutcomeUnknown) {
+		if entry, ok := twiliocode.Lookup(code); ok {
+			if entry.Status == http.StatusTooManyRequests && wait > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			}
 			writeError(w, entry.Status, entry.Code, entry.Message)
 			return
@@ -162,7 +158,7 @@ type entityJSON struct {
 	Links       map[string]string `json:"links"`
 }
 
-func (e *Emulator) entityJSON(r *http.Request, s *service, en fake.Entity) entityJSON {
+func (e *Emulator) entityJSON(r *http.Request, s *service, en engine.Entity) entityJSON {
 	u := e.base(r) + "/v2/Services/" + s.SID + "/Entities/" + en.Identity
 	return entityJSON{
 		SID: en.ID, Identity: en.Identity, AccountSID: s.AccountSID, ServiceSID: s.SID,
@@ -277,7 +273,7 @@ func (e *Emulator) deleteEntity(w http.ResponseWriter, r *http.Request, s *servi
 func (e *Emulator) listEntities(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	list, err := s.factors.ListEntities(r.Context())
 	e.replyPage(w, r, err, "entities", func() []any {
-		return render(list, func(en fake.Entity) any { return e.entityJSON(r, s, en) })
+		return render(list, func(en engine.Entity) any { return e.entityJSON(r, s, en) })
 	})
 }
 
@@ -448,7 +444,7 @@ func (e *Emulator) updateFactor(w http.ResponseWriter, r *http.Request, s *servi
 	if !ok {
 		return
 	}
-	fa, err := s.factors.UpdateFactor(r.Context(), id, r.PathValue("sid"), fake.FactorUpdate{
+	fa, err := s.factors.UpdateFactor(r.Context(), id, r.PathValue("sid"), engine.FactorUpdate{
 		Code: f.Get("AuthPayload"), FriendlyName: f.Get("FriendlyName"), TOTP: cfg, SkewSet: skewSet,
 	})
 	e.reply(w, r, err, http.StatusOK, func() any { return e.factorJSON(r, s, entitySID(r, s, id), fa) })

@@ -1,0 +1,730 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/totp"
+	"github.com/verifykit/verifykit/provider"
+)
+
+// The factor operations, in errors, hooks and events.
+const (
+	OpCreateEntity    = "create entity"
+	OpFetchEntity     = "fetch entity"
+	OpListEntities    = "list entities"
+	OpDeleteIdentity  = "delete identity"
+	OpEnrollFactor    = "enroll factor"
+	OpConfirmFactor   = "confirm factor"
+	OpUpdateFactor    = "update factor"
+	OpFetchFactor     = "fetch factor"
+	OpListFactors     = "list factors"
+	OpDeleteFactor    = "delete factor"
+	OpChallengeFactor = "challenge factor"
+	OpUpdateChallenge = "update challenge"
+	OpFetchChallenge  = "fetch challenge"
+	OpListChallenges  = "list challenges"
+)
+
+// The reasons of the factor errors.
+const (
+	ReasonThrottled         = "throttled"           // the most identities are held
+	ReasonFactorInvalid     = "factor_invalid"      // a factor parameter is malformed
+	ReasonFactorType        = "factor_type"         // a factor type not offered
+	ReasonFactorUnverified  = "factor_unverified"   // a challenge of a factor not yet verified
+	ReasonFactorChecksSpent = "factor_checks_spent" // too many wrong codes for a factor
+	ReasonChallengeNotFound = "challenge_not_found" // no such challenge
+	ReasonChallengeExpired  = "challenge_expired"   // the challenge expired before it was answered
+)
+
+// The factor bounds.
+const (
+	// DefaultChallengeExpiry is how long a challenge stays pending.
+	DefaultChallengeExpiry = 5 * time.Minute
+	// MaxChallengeExpiry is the latest expiry a challenge may ask for.
+	MaxChallengeExpiry = time.Hour
+	// MaxFactorsPerIdentity is how many factors one identity may hold.
+	MaxFactorsPerIdentity = 20
+	// MaxEntities bounds the identities held, so that a fake or an
+	// emulator reachable by strangers cannot be made to grow without end.
+	MaxEntities = 100_000
+	// maxChallengesKept bounds the challenges kept per identity.
+	maxChallengesKept = 100
+)
+
+// FactorConfig is what a layer gives the factor engine.
+type FactorConfig struct {
+	Now func() time.Time // required
+	// MaxWrong wrong codes within Window (confirmations and challenges
+	// together) make the next code, right or wrong, fail with
+	// ErrTooManyChecks until the window ends. The window starts at the
+	// first wrong code; a right code ends it.
+	MaxWrong int
+	Window   time.Duration
+	Issuer   string    // named in otpauth URIs
+	Prefixes [3]string // of entity, factor and challenge IDs
+	Salt     uint64    // the first 16 hex digits of IDs, mixed with the kind
+	// NewSecret returns the secret of a factor enrolled without one.
+	NewSecret func() []byte
+	// Hook is called before every operation with its name and identity:
+	// a non-nil pre ends the operation unchanged with pre; a non-nil post
+	// lets it take effect, then fails it with post.
+	Hook func(ctx context.Context, op, identity string) (pre, post error)
+	// OnEvent is called after every operation, without a lock held.
+	OnEvent func(context.Context, FactorEvent)
+}
+
+// Entity is an identity that has (or had) factors.
+type Entity struct {
+	// ID is the entity's opaque ID.
+	ID string
+	// Identity is the application's identity.
+	Identity string
+	// CreatedAt and UpdatedAt are the engine's timestamps.
+	CreatedAt, UpdatedAt time.Time
+}
+
+// FactorEvent describes one factor operation. It never carries a secret
+// or a code.
+type FactorEvent struct {
+	Op                    string
+	Identity              string
+	FactorID, ChallengeID string
+	FactorStatus          provider.FactorStatus
+	ChallengeStatus       provider.ChallengeStatus
+	Err                   error
+	At                    time.Time
+}
+
+// FactorUpdate changes a factor. Zero fields change nothing.
+type FactorUpdate struct {
+	// Code, when set, confirms an unverified factor.
+	Code string
+	// FriendlyName renames the factor.
+	FriendlyName string
+	// TOTP changes the configuration's non-zero fields (and Skew when
+	// SkewSet).
+	TOTP    provider.TOTPConfig
+	SkewSet bool
+}
+
+// String describes the update with the code redacted.
+func (u FactorUpdate) String() string {
+	s := "FactorUpdate{FriendlyName:" + u.FriendlyName
+	if u.Code != "" {
+		s += " Code:[redacted]"
+	}
+	return s + "}"
+}
+
+// GoString is like String.
+func (u FactorUpdate) GoString() string { return u.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// code.
+func (u FactorUpdate) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, u.String()) }
+
+// Factors holds entities, TOTP factors and challenges in memory: the
+// wrong-code window, the replay refusal and the TOTP check, once. It is
+// safe for concurrent use.
+type Factors struct {
+	c FactorConfig
+
+	mu         sync.Mutex
+	entities   map[string]*entity // by identity
+	byID       map[string]*factor
+	challenges map[string]*challenge
+	seq        uint64
+}
+
+type entity struct {
+	Entity
+	factors    []*factor
+	challenges []*challenge
+}
+
+type factor struct {
+	id, identity, name string
+	cfg                provider.TOTPConfig
+	status             provider.FactorStatus
+	ver                *totp.Verifier
+	lastStep           int64 // the latest time step a code was accepted for, -1 before any
+	failures           int
+	windowStart        time.Time
+	created, updated   time.Time
+}
+
+type challenge struct {
+	c        provider.Challenge
+	factorID string
+}
+
+// NewFactors returns an empty factor engine.
+func NewFactors(c FactorConfig) *Factors {
+	return &Factors{c: c, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}
+}
+
+func factorErr(op string, kind error, reason, msg string) error {
+	return &Error{Op: op, Kind: kind, Reason: reason, Msg: msg}
+}
+
+func invalidFactor(op, msg string) error {
+	return factorErr(op, provider.ErrInvalidRequest, ReasonFactorInvalid, msg)
+}
+
+func notFound(op, what string) error {
+	return factorErr(op, provider.ErrNotFound, "", what+" not found")
+}
+
+// run checks ctx and identity (unless any), calls the hook, then fn with
+// the lock held, and reports the event. fn fills in the event.
+func (x *Factors) run(ctx context.Context, op, identity string, any bool, fn func(now time.Time, ev *FactorEvent) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !any && !provider.ValidIdentity(identity) {
+		return invalidFactor(op, "identity must be 8 to 64 letters, digits or dashes")
+	}
+	ev := FactorEvent{Op: op, Identity: identity}
+	var pre, post error
+	if x.c.Hook != nil {
+		pre, post = x.c.Hook(ctx, op, identity)
+	}
+	err := pre
+	if pre == nil {
+		err = x.locked(fn, &ev)
+		if post != nil && err == nil {
+			err = post
+		}
+	}
+	if ev.At.IsZero() {
+		ev.At = x.c.Now()
+	}
+	if x.c.OnEvent != nil {
+		ev.Err = err
+		x.c.OnEvent(ctx, ev)
+	}
+	return err
+}
+
+func (x *Factors) locked(fn func(time.Time, *FactorEvent) error, ev *FactorEvent) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	ev.At = x.c.Now()
+	return fn(ev.At, ev)
+}
+
+// The kinds of IDs, for newID.
+const (
+	kindEntity = iota
+	kindFactor
+	kindChallenge
+)
+
+// newID returns the ID of a new entity, factor or challenge: the kind's
+// prefix and 32 hex digits, 16 of the salt mixed with the kind, so that no
+// two IDs are equal whatever their kind, then 16 of a counter. x.mu must
+// be held.
+func (x *Factors) newID(kind int) string {
+	x.seq++
+	salt := x.c.Salt ^ splitmix(uint64(kind+1)*0x9e3779b97f4a7c15)
+	return fmt.Sprintf("%s%016x%016x", x.c.Prefixes[kind], salt, x.seq)
+}
+
+// splitmix is the SplitMix64 finaliser: a bijection of uint64 that mixes
+// every input bit into every output bit.
+func splitmix(x uint64) uint64 {
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func (x *Factors) entityFor(identity string, now time.Time, create bool) *entity {
+	e := x.entities[identity]
+	if e == nil && create {
+		e = &entity{Entity: Entity{ID: x.newID(kindEntity), Identity: identity, CreatedAt: now, UpdatedAt: now}}
+		x.entities[identity] = e
+	}
+	return e
+}
+
+// CreateEntity creates the entity of identity, or returns the existing one.
+func (x *Factors) CreateEntity(ctx context.Context, identity string) (out Entity, err error) {
+	err = x.run(ctx, OpCreateEntity, identity, false, func(now time.Time, _ *FactorEvent) error {
+		if x.entities[identity] == nil && len(x.entities) >= MaxEntities {
+			return factorErr(OpCreateEntity, provider.ErrRateLimited, ReasonThrottled, "the most identities are held")
+		}
+		out = x.entityFor(identity, now, true).Entity
+		return nil
+	})
+	return out, err
+}
+
+// FetchEntity returns the entity of identity.
+func (x *Factors) FetchEntity(ctx context.Context, identity string) (out Entity, err error) {
+	err = x.run(ctx, OpFetchEntity, identity, false, func(time.Time, *FactorEvent) error {
+		e := x.entities[identity]
+		if e == nil {
+			return notFound(OpFetchEntity, "entity")
+		}
+		out = e.Entity
+		return nil
+	})
+	return out, err
+}
+
+// ListEntities returns every entity in the order of their IDs.
+func (x *Factors) ListEntities(ctx context.Context) (out []Entity, err error) {
+	err = x.run(ctx, OpListEntities, "", true, func(time.Time, *FactorEvent) error {
+		out = make([]Entity, 0, len(x.entities))
+		for _, e := range x.entities {
+			out = append(out, e.Entity)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteIdentity deletes identity with its factors and challenges. An
+// unknown identity gives ErrNotFound.
+func (x *Factors) DeleteIdentity(ctx context.Context, identity string) error {
+	return x.run(ctx, OpDeleteIdentity, identity, false, func(time.Time, *FactorEvent) error {
+		e := x.entities[identity]
+		if e == nil {
+			return notFound(OpDeleteIdentity, "entity")
+		}
+		for _, fa := range e.factors {
+			delete(x.byID, fa.id)
+		}
+		for _, c := range e.challenges {
+			delete(x.challenges, c.c.ID)
+		}
+		delete(x.entities, identity)
+		return nil
+	})
+}
+
+// EnrollFactor creates a TOTP factor for req.Identity (creating the
+// identity if needed), with req.Secret or a new secret. The result carries
+// the secret and its otpauth URI; no later call returns them.
+func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (provider.Enrollment, error) {
+	const op = OpEnrollFactor
+	if err := ctx.Err(); err != nil {
+		return provider.Enrollment{}, err
+	}
+	cfg := req.TOTP
+	var secret []byte
+	var err error
+	switch {
+	case req.Type == provider.FactorPush:
+		err = factorErr(op, provider.ErrUnsupported, ReasonFactorType, "push factors are not supported")
+	case req.Type != provider.FactorTOTP:
+		err = factorErr(op, provider.ErrInvalidRequest, ReasonFactorType, "factor type must be totp or push")
+	case req.FriendlyName == "" || len(req.FriendlyName) > 64:
+		err = invalidFactor(op, "friendly name must be 1 to 64 bytes")
+	case cfg.Validate() != nil:
+		err = invalidFactor(op, cfg.Validate().Error())
+	case req.Secret != "":
+		if secret, err = totp.DecodeSecret(req.Secret); err != nil {
+			err = invalidFactor(op, "Binding.Secret: "+err.Error())
+		}
+	}
+	if err != nil {
+		return provider.Enrollment{}, err
+	}
+	cfg = totp.Fill(cfg, req.SkewSet)
+	var out provider.Enrollment
+	err = x.run(ctx, op, req.Identity, false, func(now time.Time, ev *FactorEvent) error {
+		if secret == nil {
+			secret = x.c.NewSecret()
+		}
+		uri, err := totp.URI(x.c.Issuer, req.FriendlyName, secret, cfg)
+		if err != nil {
+			return invalidFactor(op, err.Error())
+		}
+		e := x.entities[req.Identity]
+		switch {
+		case e == nil && len(x.entities) >= MaxEntities:
+			return factorErr(op, provider.ErrRateLimited, ReasonThrottled, "the most identities are held")
+		case e != nil && len(e.factors) >= MaxFactorsPerIdentity:
+			return invalidFactor(op, "the identity has the most factors it may; delete one first")
+		}
+		e = x.entityFor(req.Identity, now, true)
+		fa := &factor{
+			id: x.newID(kindFactor), identity: req.Identity, name: req.FriendlyName, cfg: cfg,
+			status: provider.FactorUnverified, ver: totp.NewVerifier(secret, cfg), lastStep: -1,
+			created: now, updated: now,
+		}
+		e.factors = append(e.factors, fa)
+		x.byID[fa.id] = fa
+		ev.FactorID, ev.FactorStatus = fa.id, fa.status
+		out = provider.Enrollment{Factor: fa.public(), Secret: totp.EncodeSecret(secret), URI: uri}
+		return nil
+	})
+	if err != nil {
+		return provider.Enrollment{}, err
+	}
+	return out, nil
+}
+
+func (fa *factor) public() provider.Factor {
+	return provider.Factor{
+		ID: fa.id, Identity: fa.identity, Type: provider.FactorTOTP, Status: fa.status,
+		FriendlyName: fa.name, TOTP: fa.cfg, CreatedAt: fa.created, UpdatedAt: fa.updated,
+	}
+}
+
+// lookupFactor returns identity's factor id. x.mu must be held.
+func (x *Factors) lookupFactor(op, identity, id string) (*factor, error) {
+	if id == "" {
+		return nil, invalidFactor(op, "empty factor ID")
+	}
+	fa := x.byID[id]
+	if fa == nil || fa.identity != identity {
+		return nil, notFound(op, "factor")
+	}
+	return fa, nil
+}
+
+// validTOTPCode reports whether s could be a TOTP code: 3 to 8 digits.
+func validTOTPCode(s string) bool {
+	if len(s) < 3 || len(s) > 8 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// attempt checks code against fa at now, applying the wrong-code window
+// and the replay rule. It reports whether the code was accepted. x.mu
+// must be held.
+func (x *Factors) attempt(op string, fa *factor, code string, now time.Time) (bool, error) {
+	if fa.failures > 0 && !now.Before(fa.windowStart.Add(x.c.Window)) {
+		fa.failures = 0
+	}
+	if fa.failures >= x.c.MaxWrong {
+		return false, &Error{Op: op, Kind: provider.ErrTooManyChecks, Reason: ReasonFactorChecksSpent,
+			Wait: fa.windowStart.Add(x.c.Window).Sub(now), Msg: "too many wrong codes for this factor"}
+	}
+	step, ok, used := fa.ver.Match(code, now, fa.lastStep)
+	fa.updated = now
+	switch {
+	case ok:
+		fa.lastStep = step
+		fa.failures = 0
+		return true, nil
+	case used:
+		// A replay of an accepted code is refused but is not a guess: it
+		// does not count against the limit (a double submit must not lock
+		// the user out).
+		return false, nil
+	}
+	if fa.failures == 0 {
+		fa.windowStart = now
+	}
+	fa.failures++
+	return false, nil
+}
+
+// UpdateFactor confirms (u.Code), renames or reconfigures a factor. A
+// wrong code leaves the factor unverified, with no error.
+func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u FactorUpdate) (provider.Factor, error) {
+	op := OpUpdateFactor
+	if u.Code != "" {
+		op = OpConfirmFactor
+	}
+	switch {
+	case u.Code != "" && !validTOTPCode(u.Code):
+		return provider.Factor{}, invalidFactor(op, "code must be 3 to 8 digits")
+	case len(u.FriendlyName) > 64:
+		return provider.Factor{}, invalidFactor(op, "friendly name must be at most 64 bytes")
+	case u.TOTP.Validate() != nil:
+		return provider.Factor{}, invalidFactor(op, u.TOTP.Validate().Error())
+	}
+	var out provider.Factor
+	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+		ev.FactorID = id
+		fa, err := x.lookupFactor(op, identity, id)
+		if err != nil {
+			return err
+		}
+		defer func() { ev.FactorStatus = fa.status }()
+		if u.Code != "" {
+			ok, err := x.attempt(op, fa, u.Code, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				fa.status = provider.FactorVerified
+			}
+		}
+		if u.FriendlyName != "" {
+			fa.name = u.FriendlyName
+		}
+		if c := u.TOTP; c != (provider.TOTPConfig{}) || u.SkewSet {
+			nc := fa.cfg
+			if c.Digits != 0 {
+				nc.Digits = c.Digits
+			}
+			if c.Period != 0 {
+				nc.Period = c.Period
+			}
+			if c.Algorithm != "" {
+				nc.Algorithm = c.Algorithm
+			}
+			if u.SkewSet || c.Skew != 0 {
+				nc.Skew = c.Skew
+			}
+			if nc != fa.cfg {
+				// The secret stays; the verifier is rebuilt from it. The
+				// replay guard is kept in time steps of the new period.
+				fa.ver = fa.ver.Reconfigure(nc)
+				fa.cfg = nc
+				fa.lastStep = fa.ver.Step(now)
+			}
+		}
+		fa.updated = now
+		out = fa.public()
+		return nil
+	})
+	if err != nil {
+		return provider.Factor{}, err
+	}
+	return out, nil
+}
+
+// FetchFactor returns a factor without its secret.
+func (x *Factors) FetchFactor(ctx context.Context, identity, id string) (out provider.Factor, err error) {
+	err = x.run(ctx, OpFetchFactor, identity, false, func(_ time.Time, ev *FactorEvent) error {
+		ev.FactorID = id
+		fa, err := x.lookupFactor(OpFetchFactor, identity, id)
+		if err == nil {
+			out = fa.public()
+			ev.FactorStatus = out.Status
+		}
+		return err
+	})
+	if err != nil {
+		return provider.Factor{}, err
+	}
+	return out, nil
+}
+
+// ListFactors returns identity's factors, oldest first, without secrets.
+func (x *Factors) ListFactors(ctx context.Context, identity string) (out []provider.Factor, err error) {
+	err = x.run(ctx, OpListFactors, identity, false, func(time.Time, *FactorEvent) error {
+		out = []provider.Factor{}
+		if e := x.entities[identity]; e != nil {
+			for _, fa := range e.factors {
+				out = append(out, fa.public())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteFactor deletes a factor; its codes no longer work.
+func (x *Factors) DeleteFactor(ctx context.Context, identity, id string) error {
+	return x.run(ctx, OpDeleteFactor, identity, false, func(_ time.Time, ev *FactorEvent) error {
+		ev.FactorID = id
+		fa, err := x.lookupFactor(OpDeleteFactor, identity, id)
+		if err != nil {
+			return err
+		}
+		delete(x.byID, id)
+		e := x.entities[identity]
+		for i, f := range e.factors {
+			if f == fa {
+				e.factors = append(e.factors[:i:i], e.factors[i+1:]...)
+				break
+			}
+		}
+		return nil
+	})
+}
+
+// ChallengeFactor checks req.Code for a verified factor and records the
+// challenge. The right code approves it; a wrong code, or a code of a time
+// step already accepted for this factor (a replay), leaves it pending,
+// with no error. A challenge of an unverified factor fails with
+// ErrInvalidRequest (ReasonFactorUnverified).
+func (x *Factors) ChallengeFactor(ctx context.Context, req provider.ChallengeRequest) (provider.Challenge, error) {
+	const op = OpChallengeFactor
+	if err := ctx.Err(); err != nil {
+		return provider.Challenge{}, err
+	}
+	if req.Code != "" && !validTOTPCode(req.Code) {
+		return provider.Challenge{}, invalidFactor(op, "code must be 3 to 8 digits")
+	}
+	var out provider.Challenge
+	err := x.run(ctx, op, req.Identity, false, func(now time.Time, ev *FactorEvent) error {
+		ev.FactorID = req.FactorID
+		fa, err := x.lookupFactor(op, req.Identity, req.FactorID)
+		switch {
+		case err != nil:
+			return err
+		case fa.status != provider.FactorVerified:
+			return factorErr(op, provider.ErrInvalidRequest, ReasonFactorUnverified, "factor is not verified")
+		case !req.ExpiresAt.IsZero() && (!req.ExpiresAt.After(now) || req.ExpiresAt.After(now.Add(MaxChallengeExpiry))):
+			return invalidFactor(op, "expiration date must be within an hour from now")
+		}
+		exp := req.ExpiresAt
+		if exp.IsZero() {
+			exp = now.Add(DefaultChallengeExpiry)
+		}
+		c := &challenge{factorID: fa.id, c: provider.Challenge{
+			ID: x.newID(kindChallenge), Identity: req.Identity, FactorID: fa.id,
+			Status:    provider.ChallengePending,
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: exp,
+		}}
+		if req.Code != "" {
+			ok, err := x.attempt(op, fa, req.Code, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				c.c.Status, c.c.RespondedAt = provider.ChallengeApproved, now
+			}
+		}
+		e := x.entities[req.Identity]
+		e.challenges = append(e.challenges, c)
+		x.challenges[c.c.ID] = c
+		if len(e.challenges) > maxChallengesKept {
+			delete(x.challenges, e.challenges[0].c.ID)
+			n := copy(e.challenges, e.challenges[1:])
+			e.challenges[n] = nil
+			e.challenges = e.challenges[:n]
+		}
+		out = c.c
+		ev.ChallengeID, ev.ChallengeStatus = out.ID, out.Status
+		return nil
+	})
+	if err != nil {
+		return provider.Challenge{}, err
+	}
+	return out, nil
+}
+
+// UpdateChallenge answers a pending challenge with a code. A wrong code
+// leaves it pending; an expired challenge fails with ErrNotFound
+// (ReasonChallengeExpired), like an unknown one, and a challenge already
+// answered with ErrInvalidRequest.
+func (x *Factors) UpdateChallenge(ctx context.Context, identity, id, code string) (provider.Challenge, error) {
+	const op = OpUpdateChallenge
+	if !validTOTPCode(code) {
+		return provider.Challenge{}, invalidFactor(op, "code must be 3 to 8 digits")
+	}
+	var out provider.Challenge
+	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+		ev.ChallengeID = id
+		c, err := x.lookupChallenge(op, identity, id, now)
+		if err != nil {
+			return err
+		}
+		fa := x.byID[c.factorID]
+		switch {
+		case c.c.Status == provider.ChallengeExpired:
+			return factorErr(op, provider.ErrNotFound, ReasonChallengeExpired, "challenge expired")
+		case c.c.Status != provider.ChallengePending:
+			return factorErr(op, provider.ErrInvalidRequest, ReasonFactorInvalid, "challenge is "+string(c.c.Status))
+		case fa == nil:
+			return notFound(op, "factor")
+		}
+		ok, err := x.attempt(op, fa, code, now)
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.c.Status, c.c.RespondedAt = provider.ChallengeApproved, now
+		}
+		c.c.UpdatedAt = now
+		out = c.c
+		ev.ChallengeStatus = out.Status
+		return nil
+	})
+	if err != nil {
+		return provider.Challenge{}, err
+	}
+	return out, nil
+}
+
+// lookupChallenge finds a challenge and marks it expired when its time
+// has passed. x.mu must be held.
+func (x *Factors) lookupChallenge(op, identity, id string, now time.Time) (*challenge, error) {
+	c := x.challenges[id]
+	if c == nil || c.c.Identity != identity {
+		return nil, factorErr(op, provider.ErrNotFound, ReasonChallengeNotFound, "challenge not found")
+	}
+	if c.c.Status == provider.ChallengePending && !now.Before(c.c.ExpiresAt) {
+		c.c.Status = provider.ChallengeExpired
+		c.c.UpdatedAt = c.c.ExpiresAt
+	}
+	return c, nil
+}
+
+// FetchChallenge returns a challenge of identity.
+func (x *Factors) FetchChallenge(ctx context.Context, identity, id string) (out provider.Challenge, err error) {
+	err = x.run(ctx, OpFetchChallenge, identity, false, func(now time.Time, ev *FactorEvent) error {
+		ev.ChallengeID = id
+		c, err := x.lookupChallenge(OpFetchChallenge, identity, id, now)
+		if err == nil {
+			out = c.c
+			ev.ChallengeStatus = out.Status
+		}
+		return err
+	})
+	if err != nil {
+		return provider.Challenge{}, err
+	}
+	return out, nil
+}
+
+// ListChallenges returns identity's challenges, oldest first (the last
+// 100 are kept), optionally only those of factorID and with status.
+func (x *Factors) ListChallenges(ctx context.Context, identity, factorID string, status provider.ChallengeStatus) (out []provider.Challenge, err error) {
+	err = x.run(ctx, OpListChallenges, identity, false, func(now time.Time, ev *FactorEvent) error {
+		ev.FactorID = factorID
+		out = []provider.Challenge{}
+		if e := x.entities[identity]; e != nil {
+			for _, c := range e.challenges {
+				c, _ := x.lookupChallenge(OpListChallenges, identity, c.c.ID, now)
+				if (factorID == "" || c.factorID == factorID) && (status == "" || c.c.Status == status) {
+					out = append(out, c.c)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Code returns the code an authenticator app shows now for a factor held
+// here, for tests.
+func (x *Factors) Code(identity, factorID string) (string, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	fa := x.byID[factorID]
+	if fa == nil || fa.identity != identity {
+		return "", false
+	}
+	return fa.ver.Code(fa.ver.Step(x.c.Now())), true
+}
