@@ -21,7 +21,7 @@ import (
 // TestExample runs it against a redis-server it starts.)
 func Example() {
 	ctx := context.Background()
-	st, err := redisstore.Open(os.Getenv("REDIS_URL"), redisstore.WithPrefix("myapp:"))
+	st, err := redisstore.Open(ctx, os.Getenv("REDIS_URL"), redisstore.WithPrefix("myapp:"))
 	if err != nil {
 		panic(err)
 	}
