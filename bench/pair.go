@@ -3,8 +3,8 @@
 // instead, against the same loopback server answering Twilio-shaped JSON.
 //
 // It is a module of its own so that the official twilio-go SDK, which it
-// compares against, is not a dependency of verifykit. See the README's
-// Performance section for how to run it.
+// compares against, is not a dependency of verifykit. See docs/performance.md
+// for how to run it and the figures measured.
 package bench
 
 import (

@@ -13,7 +13,7 @@ import (
 
 // BenchmarkPolicyStart measures Start (and the Check that ends each
 // verification, so the fake stays small) without policies and with the
-// README's sign-up policy on the memory store: the difference is the cost
+// sign-up policy of docs/policies.md on the memory store: the difference is the cost
 // of the policy layer. A manual clock moves a minute per iteration so that
 // no request is refused: the benchmark measures the path that sends.
 func BenchmarkPolicyStart(b *testing.B) {

@@ -15,7 +15,7 @@ type nopP struct{ provider.Provider }
 
 // BenchmarkPolicyLayer measures the policy layer alone, as Start runs it
 // (the rules, the keys, one Take on the memory store, the request's
-// return to its pool) for the README's sign-up policy: the cost it adds
+// return to its pool) for the sign-up policy of docs/policies.md: the cost it adds
 // to a Start. A manual clock moves a minute per iteration so nothing is
 // refused.
 func BenchmarkPolicyLayer(b *testing.B) {

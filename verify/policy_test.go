@@ -592,8 +592,8 @@ func TestPolicyLongCallerKeys(t *testing.T) {
 	})
 }
 
-// TestREADMEPolicy builds the policy README.md recommends for a sign-up
-// form, so the README cannot drift from the API.
+// TestREADMEPolicy builds the policy docs/policies.md recommends for a sign-up
+// form, so the page cannot drift from the API.
 func TestREADMEPolicy(t *testing.T) {
 	t.Parallel()
 	c := newClient(t, fake.MustNew(),

@@ -17,7 +17,7 @@ import (
 // One Redis store serves the self-hosted provider and verify's policies, so
 // that every replica shares the verifications, the factors and the limits.
 // The Redis server is at REDIS_URL (such as redis://127.0.0.1:6379/0); its
-// maxmemory-policy must be noeviction. (go test compiles this example;
+// maxmemory-policy must be noeviction. Open pings it. (go test compiles this example;
 // TestExample runs it against a redis-server it starts.)
 func Example() {
 	ctx := context.Background()

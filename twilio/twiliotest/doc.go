@@ -41,8 +41,8 @@
 // does not take 405 with error 20004, in Twilio's JSON. Every URL in an
 // answer (url, links, meta.*_page_url, sna.url) points at the emulator
 // itself: the address the request came to, or [WithPublicBaseURL]. The
-// README's "Testing without Twilio" lists every way the emulator differs
-// from Twilio.
+// page docs/emulators.md ("What the emulator serves, and where it differs
+// from Twilio") lists every way the emulator differs from Twilio.
 //
 // Requests need HTTP Basic auth with the configured Account SID and Auth
 // Token, or an API key added with [WithAPIKey]; anything else gets 401 with

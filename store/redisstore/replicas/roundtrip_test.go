@@ -29,7 +29,7 @@ func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	}
 }
 
-// TestOneRoundTripPerRequest counts the Redis commands of the README's
+// TestOneRoundTripPerRequest counts the Redis commands of docs/policies.md's
 // sign-up policy: for a Start, one for all its counters (one script) and,
 // since a check budget counts per destination, one to remember the
 // verification's target for CheckID; one for a wrong code, two for a
