@@ -339,7 +339,8 @@ func WithCodeLength(n int) Option {
 // WithAutoWorkflow sets the workflow a start over provider.ChannelAuto to a
 // phone number uses: the channels in order, each tried after the previous
 // one's channel timeout. The default is sms, then call. Channels must be
-// phone channels (sms, call, whatsapp, sna), sna only first. A start over
+// phone channels (sms, call, whatsapp, rcs, sna), sna only first; at most
+// 3, as Vonage allows. A start over
 // auto to an e-mail address always uses email alone.
 func WithAutoWorkflow(channels ...provider.Channel) Option {
 	return func(c *config) error {
@@ -498,7 +499,7 @@ func (c *Client) Capabilities() provider.Capabilities {
 		Channels: []provider.Channel{
 			provider.ChannelSMS, provider.ChannelCall, provider.ChannelWhatsApp,
 			provider.ChannelEmail, provider.ChannelSNA, provider.ChannelAuto,
-			ChannelWhatsAppInteractive,
+			ChannelRCS,
 		},
 	}
 }

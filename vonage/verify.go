@@ -25,10 +25,9 @@ const (
 	opNext   = "next workflow"
 )
 
-// ChannelWhatsAppInteractive is Vonage's codeless WhatsApp step: the user
-// answers yes or no with a button, and no code is checked. Vonage reports
-// the result by callback only.
-const ChannelWhatsAppInteractive provider.Channel = "whatsapp_interactive"
+// ChannelRCS is Vonage's RCS (Rich Communication Services) step: the code
+// goes out as an RCS message to a phone number, from the sender in From.
+const ChannelRCS provider.Channel = "rcs"
 
 // Vonage's channel names.
 const (
@@ -36,7 +35,7 @@ const (
 	chVoice      = "voice"
 	chEmail      = "email"
 	chWhatsApp   = "whatsapp"
-	chWAInteract = "whatsapp_interactive"
+	chRCS        = "rcs"
 	chSilentAuth = "silent_auth"
 )
 
@@ -53,8 +52,8 @@ func vonageChannel(ch provider.Channel) (string, bool) {
 		return chWhatsApp, true
 	case provider.ChannelSNA:
 		return chSilentAuth, true
-	case ChannelWhatsAppInteractive:
-		return chWAInteract, true
+	case ChannelRCS:
+		return chRCS, true
 	case provider.ChannelAuto:
 		return "", true
 	}
@@ -78,7 +77,7 @@ type Response struct {
 // Step is one step of a workflow, for StartParams.Workflow.
 type Step struct {
 	// Channel is the step's channel: sms, call, whatsapp, email, sna or
-	// ChannelWhatsAppInteractive.
+	// ChannelRCS.
 	Channel provider.Channel
 	// To is the step's target in normalised form (E.164 with '+', or an
 	// e-mail address); empty means the start request's To.
@@ -284,7 +283,7 @@ func (c *Client) startBody(req provider.StartRequest) (*startBody, error) {
 			sb.AppHash = first(sb.AppHash, p.AppHash)
 			sb.EntityID = first(sb.EntityID, p.EntityID)
 			sb.ContentID = first(sb.ContentID, p.ContentID)
-		case chWhatsApp, chEmail:
+		case chWhatsApp, chEmail, chRCS:
 			sb.From = first(sb.From, p.From)
 		case chSilentAuth:
 			if i != 0 {
@@ -344,11 +343,11 @@ func first(a, b string) string {
 	return b
 }
 
-// checkTarget validates To for a channel with provider.ChannelFits;
-// whatsapp_interactive needs a phone number.
+// checkTarget validates To for a channel with provider.ChannelFits; rcs
+// needs a phone number.
 func checkTarget(to string, ch provider.Channel) error {
 	fits := provider.ChannelFits(ch, to)
-	if ch == ChannelWhatsAppInteractive {
+	if ch == ChannelRCS {
 		fits = provider.IsPhone(to)
 	}
 	switch {

@@ -213,7 +213,7 @@ func TestWire(t *testing.T) {
 	if _, err := c.Start(ctx, provider.StartRequest{To: phone, Channel: provider.ChannelCall, Extensions: []provider.Extension{vonage.StartParams{
 		Workflow: []vonage.Step{
 			{Channel: provider.ChannelCall},
-			{Channel: vonage.ChannelWhatsAppInteractive},
+			{Channel: vonage.ChannelRCS, From: "Acme"},
 			{Channel: provider.ChannelEmail, To: mail, From: "noreply@example.com"},
 		},
 	}}}); err != nil {
@@ -243,7 +243,7 @@ func TestWire(t *testing.T) {
 			"brand": "Acme", "code_length": 6.0,
 			"workflow": []any{
 				map[string]any{"channel": "voice", "to": "447700900001"},
-				map[string]any{"channel": "whatsapp_interactive", "to": "447700900001"},
+				map[string]any{"channel": "rcs", "to": "447700900001", "from": "Acme"},
 				map[string]any{"channel": "email", "to": mail, "from": "noreply@example.com"},
 			},
 		}},

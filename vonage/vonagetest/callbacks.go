@@ -144,9 +144,9 @@ func (e *Emulator) post(bodies []callbackJSON, _ time.Time) {
 // ErrNoSuchRequest is Respond's error for a request that is not live.
 var ErrNoSuchRequest = errors.New("vonagetest: no such live request")
 
-// Respond plays the user's answer to a codeless step — the buttons of a
-// whatsapp_interactive message, or the handset of a silent_auth step that
-// is not checked with a code — for the live request id: yes completes it
+// Respond plays the user's answer to a codeless step — the handset of a
+// silent_auth step that is not checked with a code — for the live request
+// id: yes completes it
 // (an approval, as a right code would be), no ends it as user_rejected.
 // The application learns either through the callbacks (WithCallbacks).
 // It fails for a request that is not live or whose current step takes a
