@@ -20,12 +20,17 @@ const (
 
 // Error is the error type of every failure the fake reports, except a
 // canceled or expired context, which it returns unchanged. It matches its
-// sentinel (Err) with errors.Is and is reached with errors.As.
+// Kind and its Err with errors.Is and is reached with errors.As. Its
+// fields mean what the same fields of selfhosted.Error mean (and Op and
+// Err what they mean in route.Error and verify.Error).
 type Error struct {
 	// Op is the operation that failed.
 	Op Op
-	// Err is the sentinel the failure matches, such as
+	// Kind is the sentinel the failure matches, such as
 	// provider.ErrNotFound, or the error given to InjectFault.
+	Kind error
+	// Err is the cause, or nil: an error from below the fake (its store)
+	// that it passes on.
 	Err error
 	// Reason says more than the sentinel where one sentinel covers several
 	// causes (ReasonLandline and ReasonBlocked are both ErrUndeliverable),
@@ -59,7 +64,12 @@ const (
 // contains a code or a full target.
 func (e *Error) Error() string {
 	s := "fake: " + string(e.Op) + ": "
-	if e.Err != nil {
+	switch {
+	case e.Kind != nil && e.Err != nil:
+		s += e.Kind.Error() + ": " + e.Err.Error()
+	case e.Kind != nil:
+		s += e.Kind.Error()
+	case e.Err != nil:
 		s += e.Err.Error()
 	}
 	if e.msg != "" {
@@ -71,8 +81,18 @@ func (e *Error) Error() string {
 	return s
 }
 
-// Unwrap returns Err.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns Kind and Err, those that are set.
+func (e *Error) Unwrap() []error {
+	switch {
+	case e.Kind == nil && e.Err == nil:
+		return nil
+	case e.Kind == nil:
+		return []error{e.Err}
+	case e.Err == nil:
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
 
 // RetryAfter returns Wait, so provider.RetryAfter reports it.
 func (e *Error) RetryAfter() time.Duration { return e.Wait }
@@ -122,16 +142,16 @@ func magicStart(req provider.StartRequest) error {
 	switch req.To {
 	case NumberLandline:
 		if req.Channel == provider.ChannelSMS || req.Channel == provider.ChannelWhatsApp {
-			return &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonLandline, msg: "magic number: landline"}
+			return &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonLandline, msg: "magic number: landline"}
 		}
 	case NumberBlocked:
-		return &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonBlocked, msg: "magic number: blocked destination"}
+		return &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonBlocked, msg: "magic number: blocked destination"}
 	case NumberRateLimited:
-		return &Error{Op: OpStart, Err: provider.ErrRateLimited, Reason: ReasonThrottled, Wait: RateLimitedWait, msg: "magic number"}
+		return &Error{Op: OpStart, Kind: provider.ErrRateLimited, Reason: ReasonThrottled, Wait: RateLimitedWait, msg: "magic number"}
 	case NumberUnavailable:
-		return &Error{Op: OpStart, Err: provider.ErrUnavailable, msg: "magic number"}
+		return &Error{Op: OpStart, Kind: provider.ErrUnavailable, msg: "magic number"}
 	case EmailUndeliverable:
-		return &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonBounced, msg: "magic address: bounces"}
+		return &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonBounced, msg: "magic address: bounces"}
 	}
 	return nil
 }
@@ -140,7 +160,7 @@ func magicStart(req provider.StartRequest) error {
 // anything happens, or nil.
 func magicCheck(to string) error {
 	if to == NumberUnavailable {
-		return &Error{Op: OpCheck, Err: provider.ErrUnavailable, msg: "magic number"}
+		return &Error{Op: OpCheck, Kind: provider.ErrUnavailable, msg: "magic number"}
 	}
 	return nil
 }

@@ -85,7 +85,7 @@ func ExampleFake_InjectFault() {
 	_, err = client.CheckID(ctx, v.ID, code, nil)
 	fmt.Println(verify.CodeOf(err), "(the approval took effect; never report a wrong code here)")
 
-	f.InjectFault(fake.Fault{Op: fake.OpStart, Err: &fake.Error{Err: provider.ErrRateLimited, Wait: 30 * time.Second}})
+	f.InjectFault(fake.Fault{Op: fake.OpStart, Err: &fake.Error{Kind: provider.ErrRateLimited, Wait: 30 * time.Second}})
 	_, err = client.Start(ctx, "+14155550100", verify.ChannelSMS, nil)
 	wait, _ := verify.RetryAfter(err)
 	fmt.Println(verify.CodeOf(err), wait)

@@ -71,7 +71,7 @@ func (f *Fake) factorHook(_ context.Context, op, identity string) (pre, post err
 func factorErr(err error) error {
 	var ee *engine.Error
 	if errors.As(err, &ee) {
-		return &Error{Op: Op(ee.Op), Err: ee.Kind, Reason: Reason(ee.Reason), Wait: ee.Wait, msg: ee.Msg}
+		return &Error{Op: Op(ee.Op), Kind: ee.Kind, Reason: Reason(ee.Reason), Wait: ee.Wait, msg: ee.Msg}
 	}
 	return err
 }

@@ -156,7 +156,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		}
 	}
 	if f.cfg.Disabled[ch] {
-		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrUndeliverable, Reason: ReasonChannelDisabled, msg: "channel " + string(ch) + " is disabled"}
+		return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonChannelDisabled, msg: "channel " + string(ch) + " is disabled"}
 	}
 	fault := f.takeFault(OpStart, req.To)
 	if fault != nil && !fault.Processed {
@@ -186,7 +186,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	}
 	if req.To == NumberStartOutcomeUnknown {
 		// The code was sent, but the answer is "lost".
-		return provider.Verification{}, &Error{Op: OpStart, Err: provider.ErrOutcomeUnknown, msg: "magic number: response lost"}
+		return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrOutcomeUnknown, msg: "magic number: response lost"}
 	}
 	return out, nil
 }
@@ -196,7 +196,7 @@ func (f *Fake) wrap(op Op, err error) error {
 	var ee *engine.Error
 	if errors.As(err, &ee) {
 		// The wait the engine advises is not the fake's: Twilio gives none.
-		return &Error{Op: op, Err: ee.Kind, Reason: Reason(ee.Reason)}
+		return &Error{Op: op, Kind: ee.Kind, Reason: Reason(ee.Reason)}
 	}
 	if _, ok := err.(*Error); ok || ctxErr(err) {
 		return err
@@ -237,10 +237,10 @@ func (f *Fake) Check(ctx context.Context, req provider.CheckRequest) (provider.V
 		return provider.Verification{}, err
 	}
 	if req.ID == "" && req.To == "" {
-		return provider.Verification{}, &Error{Op: OpCheck, Err: provider.ErrInvalidRequest, Reason: ReasonMissingTarget, msg: "neither ID nor To given"}
+		return provider.Verification{}, &Error{Op: OpCheck, Kind: provider.ErrInvalidRequest, Reason: ReasonMissingTarget, msg: "neither ID nor To given"}
 	}
 	if !wire.ValidCode(req.Code) {
-		return provider.Verification{}, &Error{Op: OpCheck, Err: provider.ErrInvalidRequest, msg: "code must be 4 to 10 letters or digits"}
+		return provider.Verification{}, &Error{Op: OpCheck, Kind: provider.ErrInvalidRequest, msg: "code must be 4 to 10 letters or digits"}
 	}
 	var fault *Fault
 	s, status, err := f.eng.Check(ctx, req.ID, req.To, req.Code, f.gate(OpCheck, req.To, &fault))
@@ -252,7 +252,7 @@ func (f *Fake) Check(ctx context.Context, req provider.CheckRequest) (provider.V
 	}
 	if s.To == NumberCheckOutcomeUnknown {
 		// The check took effect, but its answer is "lost".
-		return provider.Verification{}, &Error{Op: OpCheck, Err: provider.ErrOutcomeUnknown, msg: "magic number: response lost"}
+		return provider.Verification{}, &Error{Op: OpCheck, Kind: provider.ErrOutcomeUnknown, msg: "magic number: response lost"}
 	}
 	return s.View(status), nil
 }
@@ -280,7 +280,7 @@ func (f *Fake) byIDOp(ctx context.Context, op Op, id string, status provider.Sta
 		return provider.Verification{}, err
 	}
 	if id == "" {
-		return provider.Verification{}, &Error{Op: op, Err: provider.ErrInvalidRequest, msg: "empty ID"}
+		return provider.Verification{}, &Error{Op: op, Kind: provider.ErrInvalidRequest, msg: "empty ID"}
 	}
 	var fault *Fault
 	var s engine.State
@@ -347,7 +347,7 @@ func renderBody(name, code string) string {
 // custom code only when allowed.
 func validateStart(req provider.StartRequest, customCodes bool) error {
 	invalid := func(msg string) error {
-		return &Error{Op: OpStart, Err: provider.ErrInvalidRequest, msg: msg}
+		return &Error{Op: OpStart, Kind: provider.ErrInvalidRequest, msg: msg}
 	}
 	switch {
 	case !req.Channel.Known():
@@ -363,7 +363,7 @@ func validateStart(req provider.StartRequest, customCodes bool) error {
 	}
 	if req.CustomCode != "" {
 		if !customCodes {
-			return &Error{Op: OpStart, Err: provider.ErrUnsupported, Reason: ReasonCustomCodesDisabled, msg: "custom codes are not enabled"}
+			return &Error{Op: OpStart, Kind: provider.ErrUnsupported, Reason: ReasonCustomCodesDisabled, msg: "custom codes are not enabled"}
 		}
 		if !wire.ValidCode(req.CustomCode) {
 			return invalid("custom code must be 4 to 10 letters or digits")

@@ -431,7 +431,7 @@ func TestInjectFault(t *testing.T) {
 	}
 
 	// A fault for one target and one operation leaves the others alone.
-	f.InjectFault(fake.Fault{Op: fake.OpCheck, To: to, Times: -1, Err: &fake.Error{Err: provider.ErrRateLimited, Reason: fake.ReasonThrottled, Wait: 5 * time.Second}})
+	f.InjectFault(fake.Fault{Op: fake.OpCheck, To: to, Times: -1, Err: &fake.Error{Kind: provider.ErrRateLimited, Reason: fake.ReasonThrottled, Wait: 5 * time.Second}})
 	if _, err := f.Start(ctx, sms(other)); err != nil {
 		t.Errorf("Start to another target: %v", err)
 	}
@@ -541,8 +541,8 @@ func TestErrorString(t *testing.T) {
 		err  *fake.Error
 		want string
 	}{
-		{&fake.Error{Op: fake.OpStart, Err: provider.ErrTooManySends, Reason: fake.ReasonChecksSpent}, "fake: start: too many send attempts (checks_spent)"},
-		{&fake.Error{Op: fake.OpCheck, Err: provider.ErrNotFound}, "fake: check: verification not found"},
+		{&fake.Error{Op: fake.OpStart, Kind: provider.ErrTooManySends, Reason: fake.ReasonChecksSpent}, "fake: start: too many send attempts (checks_spent)"},
+		{&fake.Error{Op: fake.OpCheck, Kind: provider.ErrNotFound}, "fake: check: verification not found"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {

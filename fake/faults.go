@@ -76,9 +76,9 @@ func (f *Fake) takeFault(op Op, to string) *Fault {
 
 // err returns the error a call that hit ft fails with.
 func (ft *Fault) err(op Op) error {
-	e := &Error{Op: op, Err: ft.Err, msg: "injected fault"}
+	e := &Error{Op: op, Kind: ft.Err, msg: "injected fault"}
 	if fe, ok := ft.Err.(*Error); ok {
-		e.Err, e.Reason, e.Wait = fe.Err, fe.Reason, fe.Wait
+		e.Kind, e.Err, e.Reason, e.Wait = fe.Kind, fe.Err, fe.Reason, fe.Wait
 	}
 	return e
 }

@@ -65,7 +65,7 @@ func idOnly(f *fake.Fake, pendingID bool) *broken {
 	}
 	b.check = func(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
 		if req.ID == "" {
-			return provider.Verification{}, &fake.Error{Op: fake.OpCheck, Err: provider.ErrInvalidRequest}
+			return provider.Verification{}, &fake.Error{Op: fake.OpCheck, Kind: provider.ErrInvalidRequest}
 		}
 		return f.Check(ctx, req)
 	}
@@ -334,7 +334,7 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				b := &broken{Fake: f}
 				b.check = func(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
 					if req.ID != "" && len(req.ID) != 32 { // not the fake's shape
-						return provider.Verification{}, &fake.Error{Op: fake.OpCheck, Err: provider.ErrInvalidRequest}
+						return provider.Verification{}, &fake.Error{Op: fake.OpCheck, Kind: provider.ErrInvalidRequest}
 					}
 					return f.Check(ctx, req)
 				}

@@ -480,7 +480,7 @@ func TestSendFailures(t *testing.T) {
 		want string
 	}{
 		{"too many sends", provider.ErrTooManySends, "Too many codes were sent"},
-		{"rate limited", &fake.Error{Err: provider.ErrRateLimited, Wait: 40 * time.Second}, "Try again in 40 seconds"},
+		{"rate limited", &fake.Error{Kind: provider.ErrRateLimited, Wait: 40 * time.Second}, "Try again in 40 seconds"},
 		{"rate limited without a wait", provider.ErrRateLimited, "Try again in a minute"},
 		{"outcome unknown", provider.ErrOutcomeUnknown, "not sure the code went out"},
 		{"unavailable", provider.ErrUnavailable, "could not send a code"},
