@@ -148,7 +148,7 @@ func strictWire(t *testing.T, r *http.Request, body []byte) []string {
 			case !wirePhone.MatchString(st.To):
 				fail("step %d to %q: want E.164 digits without +", i, st.To)
 			}
-			if st.Channel == "whatsapp" && st.From == "" {
+			if (st.Channel == "whatsapp" || st.Channel == "rcs") && st.From == "" {
 				fail("step %d whatsapp without from", i)
 			}
 			if st.Channel == "silent_auth" && i != 0 {

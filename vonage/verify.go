@@ -26,7 +26,8 @@ const (
 )
 
 // ChannelRCS is Vonage's RCS (Rich Communication Services) step: the code
-// goes out as an RCS message to a phone number, from the sender in From.
+// goes out as an RCS message to a phone number, from the sender in From,
+// which Vonage requires.
 const ChannelRCS provider.Channel = "rcs"
 
 // Vonage's channel names.
@@ -307,10 +308,10 @@ func (c *Client) startBody(req provider.StartRequest) (*startBody, error) {
 		if len(sb.From) > 254 || strings.ContainsAny(sb.From, "\r\n\x00") {
 			return nil, invalid("from is not a sender")
 		}
-		if name == chWhatsApp && sb.From == "" {
-			// Vonage requires the WhatsApp Business sender; it has no
+		if (name == chWhatsApp || name == chRCS) && sb.From == "" {
+			// Vonage requires the sender on these channels; it has no
 			// account default.
-			return nil, invalid(fmt.Sprintf("workflow step %d: whatsapp needs From (the WhatsApp Business number)", i+1))
+			return nil, invalid(fmt.Sprintf("workflow step %d: %s needs From (the sender)", i+1, name))
 		}
 		b.Workflow[i] = sb
 	}

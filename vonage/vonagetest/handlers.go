@@ -227,8 +227,8 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 			invalidParams(w, name+".channel", "unknown channel")
 			return
 		}
-		if s.Channel == "whatsapp" && s.From == "" {
-			invalidParams(w, name+".from", "from (the WhatsApp Business number) is required")
+		if (s.Channel == "whatsapp" || s.Channel == "rcs") && s.From == "" {
+			invalidParams(w, name+".from", "from (the sender) is required on "+s.Channel)
 			return
 		}
 		if s.Channel == "silent_auth" {

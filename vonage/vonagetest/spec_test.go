@@ -69,6 +69,7 @@ func TestSpecLimits(t *testing.T) {
 		{"whatsapp without from", `{"brand":"Acme","workflow":[{"channel":"whatsapp","to":"` + to() + `"}]}`, 422, "workflow[0].from"},
 		{"whatsapp with from", `{"brand":"Acme","workflow":[{"channel":"whatsapp","to":"` + to() + `","from":"447700900999"}]}`, 202, ""},
 		{"rcs", `{"brand":"Acme","workflow":[{"channel":"rcs","to":"` + to() + `","from":"acme"}]}`, 202, ""},
+		{"rcs without from", `{"brand":"Acme","workflow":[{"channel":"rcs","to":"` + to() + `"}]}`, 422, "workflow[0].from"},
 		{"whatsapp_interactive (no longer listed)", `{"brand":"Acme","workflow":[{"channel":"whatsapp_interactive","to":"` + to() + `"}]}`, 422, "workflow[0].channel"},
 	} {
 		status, param, p := post(t, srv, "", tc.body)
