@@ -10,6 +10,7 @@ import (
 
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/fakeconf"
+	"github.com/verifykit/verifykit/internal/faultq"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
@@ -38,7 +39,7 @@ type Fake struct {
 	factors *engine.Factors // authenticator-app factors, see factor.go
 
 	faultMu sync.Mutex
-	faults  []*Fault
+	faults  faultq.Queue[Fault] // the fault core the emulators use too
 }
 
 // New returns a Fake configured by opts. See the package documentation for

@@ -1,6 +1,10 @@
 package fake
 
-import "github.com/verifykit/verifykit/provider"
+import (
+	"math"
+
+	"github.com/verifykit/verifykit/provider"
+)
 
 // Fault describes calls that should fail, for Fake.InjectFault.
 type Fault struct {
@@ -34,7 +38,7 @@ func (f *Fake) InjectFault(ft Fault) {
 		ft.Err = provider.ErrUnavailable
 	}
 	f.faultMu.Lock()
-	f.faults = append(f.faults, &ft)
+	f.faults.Add(ft, math.MaxInt)
 	f.faultMu.Unlock()
 }
 
@@ -50,28 +54,25 @@ func (f *Fake) FailNext(n int, err error) {
 // ClearFaults removes every injected fault.
 func (f *Fake) ClearFaults() {
 	f.faultMu.Lock()
-	f.faults = nil
+	f.faults.Clear()
 	f.faultMu.Unlock()
 }
 
 // takeFault consumes and returns the first fault matching op and to, or
-// nil.
+// nil, with the emulators' fault queue.
 func (f *Fake) takeFault(op Op, to string) *Fault {
+	if f.faults.Len() == 0 {
+		return nil
+	}
 	f.faultMu.Lock()
 	defer f.faultMu.Unlock()
-	for i, ft := range f.faults {
-		if (ft.Op != "" && ft.Op != op) || (ft.To != "" && ft.To != to) {
-			continue
-		}
-		if ft.Times > 0 {
-			ft.Times--
-			if ft.Times == 0 {
-				f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
-			}
-		}
-		return ft
+	ft, ok := f.faults.Take(func(ft *Fault) bool {
+		return (ft.Op == "" || ft.Op == op) && (ft.To == "" || ft.To == to)
+	}, func(ft *Fault) *int { return &ft.Times })
+	if !ok {
+		return nil
 	}
-	return nil
+	return &ft
 }
 
 // err returns the error a call that hit ft fails with.
