@@ -36,6 +36,8 @@ var knownImports = map[string]string{
 	"pgstore":      "github.com/verifykit/verifykit/store/pgstore",
 	"provider":     "github.com/verifykit/verifykit/provider",
 	"providertest": "github.com/verifykit/verifykit/provider/providertest",
+	"verifyotel":   "github.com/verifykit/verifykit/verify/verifyotel",
+	"otelhttp":     "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp",
 }
 
 // prelude declares the free names snippets use, so that a snippet shows
