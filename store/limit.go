@@ -120,11 +120,15 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 	if err := CheckLimits(limits); err != nil {
 		return Taken{}, err
 	}
-	var idx [MaxLimits]uint8
-	locked := m.lockAll(limits, &idx)
-	defer m.unlockAll(locked)
-	now := m.now()
+	var res Taken
+	var err error
+	m.withShards(limits, func(idx *[MaxLimits]uint8) { res, err = m.take(limits, idx) })
+	return res, err
+}
 
+// take is Take with the shards of the limits locked.
+func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
+	now := m.now()
 	res := Taken{OK: true, Refused: -1}
 	var need [memShards]int
 	var cur [MaxLimits]memCounter // the live counters; zero when absent or expired
@@ -186,9 +190,12 @@ func (m *Memory) Release(ctx context.Context, limits []Limit) error {
 	if err := CheckLimits(limits); err != nil {
 		return err
 	}
-	var idx [MaxLimits]uint8
-	locked := m.lockAll(limits, &idx)
-	defer m.unlockAll(locked)
+	m.withShards(limits, func(idx *[MaxLimits]uint8) { m.release(limits, idx) })
+	return nil
+}
+
+// release is Release with the shards of the limits locked.
+func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8) {
 	now := m.now()
 	for i := range limits {
 		l := &limits[i]
@@ -209,7 +216,6 @@ func (m *Memory) Release(ctx context.Context, limits []Limit) error {
 		}
 		sh.counters[l.Key] = c
 	}
-	return nil
 }
 
 // holds reports whether the live counter c holds the hit l.Hit, so that
@@ -226,10 +232,11 @@ func (c memCounter) holds(l *Limit) bool {
 	return c.hit != 0 && c.hit <= l.Hit
 }
 
-// lockAll locks the shards of the limits' keys in ascending order, so that
-// concurrent multi-key operations cannot deadlock, and returns the set. It
-// records each key's shard in idx.
-func (m *Memory) lockAll(limits []Limit, idx *[MaxLimits]uint8) uint32 {
+// withShards locks the shards of the limits' keys in ascending order, so
+// that concurrent multi-key operations cannot deadlock, calls fn with each
+// key's shard index, and unlocks them.
+func (m *Memory) withShards(limits []Limit, fn func(idx *[MaxLimits]uint8)) {
+	var idx [MaxLimits]uint8
 	var set uint32
 	for i := range limits {
 		idx[i] = uint8(shardIndex(limits[i].Key))
@@ -238,17 +245,10 @@ func (m *Memory) lockAll(limits []Limit, idx *[MaxLimits]uint8) uint32 {
 	for i := range m.shards {
 		if set&(1<<i) != 0 {
 			m.shards[i].mu.Lock()
+			defer m.shards[i].mu.Unlock()
 		}
 	}
-	return set
-}
-
-func (m *Memory) unlockAll(set uint32) {
-	for i := range m.shards {
-		if set&(1<<i) != 0 {
-			m.shards[i].mu.Unlock()
-		}
-	}
+	fn(&idx)
 }
 
 // roomFor is makeRoom for n new entries at once.

@@ -1,13 +1,17 @@
 // Package engine is the one lifecycle of a verification, over a
 // store.Store: validity from the first send, the same code re-sent and
 // counted, the send and check limits, lock-out after the wrong codes, and
-// gone after approval, cancellation or expiry. It knows no vendor and no
-// wire: the code source, the clock, the limits and the shape of IDs are
-// inputs (a Config).
+// gone after approval, cancellation or expiry ([Verifications]); and the
+// one lifecycle of TOTP factors: enrolment, confirmation, challenges, the
+// wrong-code window, the replay refusal and the TOTP check ([Factors]). It
+// knows no vendor and no wire: the code source, the clock, the limits and
+// the shape of IDs are inputs (a [Config], a [FactorConfig]).
 //
 // Layers: fake (engine + a memory store + what application tests need),
-// and through the fake the emulators twiliotest and vonagetest. Imports go
-// one way: fake → engine → store, provider. The engine imports no layer.
+// vonagetest (Vonage's wire and workflow over Verifications) and
+// twiliotest (Twilio's wire over fakes and Factors). Imports go one way:
+// fake, twiliotest, vonagetest → engine → store, internal/totp, provider.
+// The engine imports no layer. See docs/engine.md.
 //
 // Every step is one read and one compare-and-swap on one record, the
 // verification pending for a target, so replicas that share the store

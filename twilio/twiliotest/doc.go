@@ -4,7 +4,9 @@
 // JSON, status codes and error bodies, and follows Twilio's lifecycle
 // (codes valid 10 minutes, 5 sends and 5 checks per verification, approved
 // and canceled verifications gone) because each Verify Service is backed
-// by a [fake.Fake].
+// by a [fake.Fake], and its entities, factors and challenges by the
+// module's internal factor engine, the one under the fake (see
+// docs/engine.md).
 //
 //	srv := twiliotest.NewServer()
 //	defer srv.Close()

@@ -16,7 +16,8 @@ import (
 )
 
 // The factor endpoints: Entities, Factors (TOTP) and Challenges, backed by
-// the service's fake. Codes are RFC 6238 on the emulator's clock, which is
+// the internal factor engine, one per service (configured by the fake
+// options). Codes are RFC 6238 on the emulator's clock, which is
 // wall time by default (so a phone's authenticator app works against it)
 // and moves with Advance. A code is accepted exactly when Twilio would:
 // the factor's time step, code length, algorithm and skew (default 30 s,
