@@ -37,7 +37,7 @@ func TestErrorSaysTheKindOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		send := selfhosted.SenderFunc(func(context.Context, selfhosted.Message) error { return tc.err })
-		p, err := selfhosted.New(m, selfhosted.NewKey("k1"), selfhosted.WithSender(send, provider.ChannelSMS))
+		p, err := selfhosted.New(m, selfhosted.GenerateKey("k1"), selfhosted.WithSender(send, provider.ChannelSMS))
 		if err != nil {
 			t.Fatal(err)
 		}
