@@ -216,6 +216,9 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 		}
 		if err == nil {
 			v, err = c.p.Check(ctx, req)
+			if err == nil && v.Approved() && c.cfg.policy.fraud != nil {
+				c.fraudLearn(ctx, req.To, req.ID)
+			}
 		}
 	}
 	skipped := c.finish(ctx, pol, keptAfterCheck(v, err))

@@ -183,7 +183,7 @@ func (e *PolicyError) RetryAfter() time.Duration { return e.Wait }
 // Is reports whether target is the sentinel the refusal matches.
 func (e *PolicyError) Is(target error) bool {
 	switch e.Policy {
-	case PolicyRegion, PolicyPrefix:
+	case PolicyRegion, PolicyPrefix, PolicyPremium:
 		return target == ErrUndeliverable
 	case PolicyCooldown:
 		return target == ErrTooManySends
@@ -221,6 +221,8 @@ type policyConfig struct {
 	denyPrefixes []string
 
 	tagDelims string // WithSubaddressFolding
+
+	fraud *fraud // WithFraudGuard; nil: off
 
 	active bool // any rule configured
 
@@ -534,8 +536,8 @@ func (p *policyConfig) init() error {
 		}
 	}
 	p.active = len(p.waits) > 0 || len(p.sends) > 0 || len(p.checks) > 0 ||
-		p.allow != nil || p.deny != nil || len(p.denyPrefixes) > 0
-	if p.limiter == nil && (len(p.waits) > 0 || len(p.sends) > 0 || len(p.checks) > 0) {
+		p.allow != nil || p.deny != nil || len(p.denyPrefixes) > 0 || p.fraud != nil
+	if p.limiter == nil && (len(p.waits) > 0 || len(p.sends) > 0 || len(p.checks) > 0 || p.fraud != nil) {
 		m, err := store.NewMemory()
 		if err != nil {
 			return err
@@ -551,14 +553,19 @@ func (p *policyConfig) init() error {
 			break
 		}
 	}
+	if p.fraud != nil && p.records == nil {
+		// CheckID teaches the guard the target's approval.
+		p.records, _ = p.limiter.(store.Store)
+	}
 	return nil
 }
 
 // rule is what a limit of a request stands for, to explain a refusal.
 type rule struct {
 	policy Policy
-	b      *budget // nil for the cooldown
-	value  string  // the scope's value (unmasked)
+	b      *budget   // nil for the cooldown
+	value  string    // the scope's value (unmasked)
+	fr     fraudRule // a limit of the fraud guard; zero otherwise
 }
 
 // policyReq is one request's limits; pooled, so that a Start allocates

@@ -31,7 +31,19 @@ func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map
 			return nil, err
 		}
 	}
-	if len(p.waits) == 0 && len(p.sends) == 0 {
+	var fr *fraud
+	if p.fraud != nil && !t.email && p.fraud.guards(ch) {
+		fr = p.fraud
+		if pr := fr.premiumOf(t.value); pr != "" {
+			d := fr.decision(ch, callingCode(t.value), t.value[:min(len(t.value), 1+fr.digits)],
+				&rule{policy: PolicyPremium, value: pr}, 0)
+			c.fraudReport(ctx, d)
+			if !fr.g.RecordOnly {
+				return nil, fraudError(d)
+			}
+		}
+	}
+	if len(p.waits) == 0 && len(p.sends) == 0 && fr == nil {
 		return nil, nil
 	}
 	r := reqPool.Get().(*policyReq)
@@ -48,6 +60,41 @@ func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map
 			r.add(b.pf, v, store.Limit{Max: b.max, Window: b.window}, rule{policy: PolicySendBudget, b: b, value: v})
 		}
 	}
+	if fr == nil {
+		return c.take(ctx, r)
+	}
+	return c.takeGuarded(ctx, r, fr, t.value, ch, keys)
+}
+
+// takeGuarded adds the fraud guard's limits to r and takes them all in
+// one step. Under RecordOnly, a refusal by the guard is reported and the
+// other policies' limits are taken again without the guard's.
+func (c *Client) takeGuarded(ctx context.Context, r *policyReq, fr *fraud, e164 string, ch Channel, keys map[string]string) (*policyReq, error) {
+	n := len(r.limits)
+	cc, prefix := fr.screen(r, e164, keys)
+	if len(r.limits) == 0 {
+		r.free()
+		return nil, nil
+	}
+	r.seal()
+	res, err := c.cfg.policy.limiter.Take(ctx, r.limits)
+	if err != nil || res.OK {
+		if err == nil && fr.g.OnDecision != nil {
+			c.fraudReport(ctx, fr.decision(ch, cc, prefix, nil, 0))
+		}
+		return c.taken(ctx, r, res, err)
+	}
+	ru := &r.rules[min(max(res.Refused, 0), len(r.rules)-1)]
+	if ru.fr.scope == "" {
+		return c.taken(ctx, r, res, err)
+	}
+	d := fr.decision(ch, cc, prefix, ru, res.RetryAfter)
+	c.fraudReport(ctx, d)
+	if !fr.g.RecordOnly {
+		r.free()
+		return nil, fraudError(d)
+	}
+	r.limits, r.rules, r.offs = r.limits[:n], r.rules[:n], r.offs[:n]
 	return c.take(ctx, r)
 }
 
@@ -106,6 +153,11 @@ func (c *Client) take(ctx context.Context, r *policyReq) (*policyReq, error) {
 	}
 	r.seal()
 	res, err := c.cfg.policy.limiter.Take(ctx, r.limits)
+	return c.taken(ctx, r, res, err)
+}
+
+// taken finishes take with the store's answer.
+func (c *Client) taken(ctx context.Context, r *policyReq, res store.Taken, err error) (*policyReq, error) {
 	switch {
 	case err != nil && c.cfg.policy.failOpen && ctx.Err() == nil:
 		r.limits = r.limits[:0] // nothing was taken, so nothing to give back
