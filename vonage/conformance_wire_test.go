@@ -54,7 +54,7 @@ var (
 	wireClientRef = regexp.MustCompile(`^[a-zA-Z0-9]{1,40}$`)
 	wirePhone     = regexp.MustCompile(`^[1-9][0-9]{6,14}$`)
 	wireLocale    = []string{"en-us", "en-gb", "es-es", "es-mx", "es-us", "it-it", "fr-fr", "de-de", "ru-ru", "hi-in", "pt-br", "pt-pt", "id-id"}
-	wireChans     = []string{"sms", "voice", "email", "whatsapp", "whatsapp_interactive", "silent_auth"}
+	wireChans     = []string{"sms", "voice", "email", "whatsapp", "rcs", "silent_auth"}
 )
 
 // strictWire checks one request against CONTRACT.md: method and path,
