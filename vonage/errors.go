@@ -72,7 +72,8 @@ type APIError struct {
 	Wait time.Duration
 
 	// unprocessed says a 503 is an answer the POSTRetryPolicy takes to
-	// mean "not processed" (by default, Vonage's own problem document).
+	// mean "not processed" (by default, Vonage's own problem document),
+	// or that the call was a read, which changes nothing.
 	unprocessed bool
 	// hint says which credentials to check, for an answer that refuses
 	// them; it never holds a secret.
@@ -139,6 +140,11 @@ func (e *APIError) Is(target error) bool {
 }
 
 func (e *APIError) conflict() error {
+	if strings.Contains(e.Op, "template") {
+		// A template or fragment of that name (or channel and locale)
+		// exists, or a template still has fragments.
+		return provider.ErrConflict
+	}
 	switch e.Op {
 	case opStart:
 		return provider.ErrConflict
@@ -203,6 +209,9 @@ func (e *APIError) sentinel() error {
 	case s == http.StatusTooManyRequests:
 		return provider.ErrRateLimited
 	case s == http.StatusServiceUnavailable && e.unprocessed:
+		return provider.ErrUnavailable
+	case (s >= 500 || s >= 300 && s < 400) && e.unprocessed:
+		// A read (the templates' GETs) changed nothing.
 		return provider.ErrUnavailable
 	case s >= 500:
 		return provider.ErrOutcomeUnknown

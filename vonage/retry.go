@@ -41,8 +41,9 @@ type RetryEvent struct {
 type attempt struct {
 	httpretry.Attempt // the sent/in-flight proof, the attempt count, the reason and wait
 
-	op     string
-	client *Client
+	op         string
+	client     *Client
+	idempotent bool // a read (GET): repeated like any read
 
 	body []byte // the last response body, read by readBody
 	read bool   // readBody ran for the last response
@@ -74,16 +75,20 @@ func (a *attempt) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int
 	}
 }
 
-// checkRetry is retryablehttp's CheckRetry: no Vonage call is treated as
-// idempotent.
+// checkRetry is retryablehttp's CheckRetry: no Verify call is treated as
+// idempotent (a cancel's DELETE included); only the templates' reads
+// (GET) are.
 func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	return a.Check(ctx, a, resp, err, false, a.client.now, a.client.waitMax)
+	return a.Check(ctx, a, resp, err, a.idempotent, a.client.now, a.client.waitMax)
 }
 
 // Unprocessed is attempt's httpretry.Vendor predicate: Vonage does not
 // process a request it answers with 429 or 503 and its own problem
 // document; the POSTRetryPolicy decides which of those answers to trust.
-func (a *attempt) Unprocessed(resp *http.Response, _ bool) (string, bool) {
+func (a *attempt) Unprocessed(resp *http.Response, idempotent bool) (string, bool) {
+	if idempotent {
+		return "", true // a read: repeating it changes nothing
+	}
 	p := a.client.postRetry
 	own := false
 	if p != POSTRetryAny503 || resp.StatusCode != http.StatusServiceUnavailable {

@@ -510,7 +510,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, s
 	if err != nil {
 		return &RequestError{Op: op, Err: err, kind: provider.ErrUnauthorized}
 	}
-	st := &attempt{op: op, client: c}
+	st := &attempt{op: op, client: c, idempotent: method == http.MethodGet}
 	req, err := retryablehttp.NewRequestWithContext(st.trace(ctx), method, c.base.String()+path, body)
 	if err != nil {
 		return &RequestError{Op: op, Err: errors.New("cannot build the request"), kind: provider.ErrInvalidRequest}
@@ -552,7 +552,10 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, s
 		} else {
 			e = decodeProblem(op, resp.StatusCode, data, secrets)
 		}
-		if resp.StatusCode == http.StatusServiceUnavailable {
+		switch {
+		case method == http.MethodGet:
+			e.unprocessed = true // a read changed nothing, whoever answered
+		case resp.StatusCode == http.StatusServiceUnavailable:
 			e.unprocessed = c.postRetry.Unprocessed(resp.StatusCode, readErr == nil && vonageProblem(resp.Header, data))
 		}
 		if d, ok := retryAfter(resp, c.now()); ok {

@@ -79,6 +79,7 @@ type Emulator struct {
 
 	mu       sync.Mutex
 	requests map[string]*request // live requests by ID
+	tmpl     templates           // custom templates and their fragments
 	byTo     map[string]string   // first step's target → live request ID
 	outbox   emuserver.Ring[Message]
 	approved emuserver.Ring[string]

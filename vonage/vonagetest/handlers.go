@@ -70,6 +70,7 @@ func (e *Emulator) routes() {
 	m.HandleFunc("POST /_emulator/faults", e.postFault)
 	m.HandleFunc("DELETE /_emulator/faults", e.deleteFaults)
 	m.HandleFunc("POST /_emulator/clock", e.postClock)
+	e.templateRoutes(m)
 	e.mux = m
 }
 
