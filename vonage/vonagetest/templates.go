@@ -79,7 +79,9 @@ func page[T any](w http.ResponseWriter, r *http.Request, path, key string, items
 	for _, it := range items[from:to] {
 		out = append(out, render(it))
 	}
-	href := func(n int) map[string]string { return link(r, path+"?page="+strconv.Itoa(n)+"&page_size="+strconv.Itoa(size)) }
+	href := func(n int) map[string]string {
+		return link(r, path+"?page="+strconv.Itoa(n)+"&page_size="+strconv.Itoa(size))
+	}
 	links := map[string]any{"self": href(num), "first": href(1), "last": href(pages)}
 	if num > 1 {
 		links["prev"] = href(num - 1)
