@@ -18,9 +18,6 @@ import (
 // the name Twilio extensions are addressed to.
 const Name = "twilio"
 
-// DefaultBaseURL is Twilio Verify's API host.
-const DefaultBaseURL = "https://verify.twilio.com"
-
 // version is sent in the User-Agent header.
 const version = "0.1.0-dev"
 

@@ -11,10 +11,11 @@ import (
 	"github.com/verifykit/verifykit/provider"
 )
 
-// The operations of Programmable Messaging and Voice, in errors.
+// The operations of Programmable Messaging and Voice, in errors
+// (RequestError.Op).
 const (
-	OpSendMessage = "send message"
-	OpStartCall   = "start call"
+	opSendMessage = "send message"
+	opStartCall   = "start call"
 )
 
 // Delivery is the answer of SendMessage or StartCall.
@@ -42,7 +43,7 @@ func (c *Client) SendMessage(ctx context.Context, accountSID, from, to, body, se
 	} else {
 		form.Set("From", from)
 	}
-	return c.deliver(ctx, OpSendMessage, accountSID, "Messages.json", form, secret)
+	return c.deliver(ctx, opSendMessage, accountSID, "Messages.json", form, secret)
 }
 
 // StartCall places a voice call through Twilio Programmable Voice (POST
@@ -51,7 +52,7 @@ func (c *Client) SendMessage(ctx context.Context, accountSID, from, to, body, se
 // same rules as SendMessage.
 func (c *Client) StartCall(ctx context.Context, accountSID, from, to, twiml, secret string) (Delivery, error) {
 	form := url.Values{"To": {to}, "From": {from}, "Twiml": {twiml}}
-	return c.deliver(ctx, OpStartCall, accountSID, "Calls.json", form, secret)
+	return c.deliver(ctx, opStartCall, accountSID, "Calls.json", form, secret)
 }
 
 func (c *Client) deliver(ctx context.Context, op, accountSID, resource string, form url.Values, secret string) (Delivery, error) {

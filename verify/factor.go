@@ -60,11 +60,6 @@ const (
 	AlgSHA512         = provider.AlgSHA512
 )
 
-// ValidIdentity reports whether s can be a factor identity: 8 to 64 ASCII
-// letters, digits and dashes. Use a stable, opaque ID of the user, such as
-// a UUID; never a phone number, e-mail address or name.
-func ValidIdentity(s string) bool { return provider.ValidIdentity(s) }
-
 // Enrollment is the result of EnrollTOTP: the new, unverified factor and,
 // this once, its secret and otpauth URI. Show the URI as a QR code
 // (QRCodePNG or QRCodeDataURL) for the user to scan, and the secret as a
