@@ -31,7 +31,9 @@
 // verifykit.country (the region of the number a start went to, such as
 // "GB"), verifykit.outcome (verify.Code: "ok", "rate_limited"…),
 // verifykit.status (the verification's status), verifykit.check.result,
-// verifykit.refusal.source and verifykit.policy (see the metrics).
+// verifykit.refusal.source and verifykit.policy (see the metrics), and,
+// for a route.Router's calls (RouteHook), verifykit.route and
+// verifykit.failed_over.
 //
 // # Metrics
 //
@@ -40,6 +42,7 @@
 //	verifykit.checks              counter        checks (check, check factor): provider, check.result
 //	verifykit.refusals            counter        refusals: operation, provider, outcome, refusal.source, policy
 //	verifykit.sends.cost          counter        with WithSendCost: provider, channel, country
+//	verifykit.route.calls         counter        with RouteHook: operation, route, outcome, failed_over
 //
 // verifykit.check.result is "approved", "wrong_code" (the code did not
 // match; the verification is still pending) or, for a failed check, the
@@ -58,6 +61,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/verifykit/verifykit/route"
 	"github.com/verifykit/verifykit/verify"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -80,6 +84,8 @@ const (
 	KeyCheckResult   = attribute.Key("verifykit.check.result")
 	KeyRefusalSource = attribute.Key("verifykit.refusal.source")
 	KeyPolicy        = attribute.Key("verifykit.policy")
+	KeyRoute         = attribute.Key("verifykit.route")
+	KeyFailedOver    = attribute.Key("verifykit.failed_over")
 )
 
 // Option configures an Instrumentation.
@@ -143,6 +149,7 @@ type Instrumentation struct {
 	sends    metric.Int64Counter
 	checks   metric.Int64Counter
 	refusals metric.Int64Counter
+	routes   metric.Int64Counter
 	cost     metric.Float64Counter // nil without WithSendCost
 	price    func(provider string, ch verify.Channel, country string) (float64, bool)
 }
@@ -180,6 +187,9 @@ func New(opts ...Option) (*Instrumentation, error) {
 	err = errors.Join(err, e)
 	in.refusals, e = m.Int64Counter("verifykit.refusals", metric.WithUnit("{refusal}"),
 		metric.WithDescription("Operations refused by a policy or by the provider."))
+	err = errors.Join(err, e)
+	in.routes, e = m.Int64Counter("verifykit.route.calls", metric.WithUnit("{call}"),
+		metric.WithDescription("Calls a route.Router made to its routes, failovers included."))
 	err = errors.Join(err, e)
 	if cfg.cost != nil {
 		in.cost, e = m.Float64Counter("verifykit.sends.cost", metric.WithUnit("{"+cfg.currency+"}"),
@@ -302,4 +312,17 @@ func refusal(e verify.Event) (source, policy string) {
 		}
 	}
 	return "", ""
+}
+
+// RouteHook records a route.Router's call to one of its routes; it is a
+// route.WithHook function. The call becomes an event named "route call" on
+// the span in ctx (the verify operation's, when the Router serves a
+// verify.Client instrumented by in), and a verifykit.route.calls data
+// point, with the operation, the route, the outcome and whether the
+// Router failed over to the next route. The verification ID is left out.
+func (in *Instrumentation) RouteHook(ctx context.Context, e route.Event) {
+	attrs := []attribute.KeyValue{KeyOperation.String(e.Op), KeyRoute.String(e.Route),
+		KeyOutcome.String(string(verify.CodeOf(e.Err))), KeyFailedOver.Bool(e.FailedOver)}
+	trace.SpanFromContext(ctx).AddEvent("route call", trace.WithAttributes(attrs...))
+	in.routes.Add(ctx, 1, metric.WithAttributes(attrs...))
 }

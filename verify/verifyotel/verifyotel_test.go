@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/route"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 	"github.com/verifykit/verifykit/verify"
@@ -364,6 +365,58 @@ func TestNewValidates(t *testing.T) {
 	} {
 		if _, err := verifyotel.New(o); err == nil {
 			t.Errorf("%s: New accepted it", name)
+		}
+	}
+}
+
+// TestRouteHook checks that a Router's calls, failover included, become
+// events on the verify operation's span and verifykit.route.calls points.
+func TestRouteHook(t *testing.T) {
+	t.Parallel()
+	r := newRecorders(t)
+	in, err := verifyotel.New(verifyotel.WithTracerProvider(r.tp), verifyotel.WithMeterProvider(r.mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := fake.MustNew(), fake.MustNew()
+	a.InjectFault(fake.Fault{Op: fake.OpStart, Err: provider.ErrUnavailable})
+	rt, err := route.New([]route.Route{{Name: "a", Provider: a}, {Name: "b", Provider: b}}, route.WithHook(in.RouteHook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := verify.New(rt, in.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Start(context.Background(), "+14155552671", verify.ChannelSMS, nil); err != nil {
+		t.Fatal(err)
+	}
+	spans := r.spans.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("spans %v, want one", names(spans))
+	}
+	var events []string
+	for _, e := range spans[0].Events() {
+		ev := e.Name
+		for _, kv := range e.Attributes {
+			ev += " " + string(kv.Key) + "=" + kv.Value.String()
+		}
+		events = append(events, ev)
+	}
+	want := []string{
+		"route call verifykit.operation=start verifykit.route=a verifykit.outcome=unavailable verifykit.failed_over=true",
+		"route call verifykit.operation=start verifykit.route=b verifykit.outcome=ok verifykit.failed_over=false",
+	}
+	if diff := cmp.Diff(want, events); diff != "" {
+		t.Errorf("span events (-want +got):\n%s", diff)
+	}
+	m := r.metrics(t)
+	for _, k := range []string{
+		"verifykit.route.calls{verifykit.failed_over=true,verifykit.operation=start,verifykit.outcome=unavailable,verifykit.route=a}",
+		"verifykit.route.calls{verifykit.failed_over=false,verifykit.operation=start,verifykit.outcome=ok,verifykit.route=b}",
+	} {
+		if m[k] != 1 {
+			t.Errorf("%s = %v, want 1", k, m[k])
 		}
 	}
 }
