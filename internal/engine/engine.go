@@ -186,8 +186,9 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 				if custom == "" {
 					custom = e.c.NewCode()
 				}
-				fresh = State{To: to, Created: now, Expires: now.Add(e.c.Validity), code: []byte(custom)}
-				fresh.nonce = make([]byte, e.c.NonceLen)
+				buf := make([]byte, e.c.NonceLen+len(custom)) // one allocation for both
+				copy(buf[e.c.NonceLen:], custom)
+				fresh = State{To: to, Created: now, Expires: now.Add(e.c.Validity), nonce: buf[:e.c.NonceLen:e.c.NonceLen], code: buf[e.c.NonceLen:]}
 				e.c.Random(fresh.nonce)
 			}
 			s = fresh
@@ -219,38 +220,39 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 }
 
 // find reads the verification an ID or a To names: its key, record and
-// state, nil when none is pending.
-func (e *Verifications) find(ctx context.Context, id, to string) (string, store.Record, *State, error) {
+// state, whose e is nil when none is pending.
+func (e *Verifications) find(ctx context.Context, id, to string) (string, store.Record, State, error) {
 	var key string
 	var nonce []byte
 	if id != "" {
 		var ok bool
 		if key, nonce, ok = e.parseID(id); !ok {
-			return "", store.Record{}, nil, nil
+			return "", store.Record{}, State{}, nil
 		}
 	} else {
 		key = e.key(to)
 	}
 	r, err := e.c.Store.Get(ctx, key)
 	if err != nil {
-		return "", store.Record{}, nil, err
+		return "", store.Record{}, State{}, err
 	}
 	s, err := e.match(r, nonce, to)
 	return key, r, s, err
 }
 
 // match decodes r when it holds a pending verification with nonce (any,
-// when nonce is nil) and target to (any, when to is empty).
-func (e *Verifications) match(r store.Record, nonce []byte, to string) (*State, error) {
+// when nonce is nil) and target to (any, when to is empty); the state's e
+// is nil otherwise.
+func (e *Verifications) match(r store.Record, nonce []byte, to string) (State, error) {
+	var s State
 	if !r.Found() {
-		return nil, nil
+		return s, nil
 	}
-	s := new(State)
 	if err := s.decode(r.Value); err != nil {
-		return nil, err
+		return State{}, err
 	}
 	if nonce != nil && subtle.ConstantTimeCompare(nonce, s.nonce) != 1 || to != "" && s.To != to || !e.c.Now().Before(s.Expires) {
-		return nil, nil
+		return State{}, nil
 	}
 	s.e = e
 	return s, nil
@@ -267,7 +269,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 	}
 	if gate != nil {
 		target := ""
-		if s != nil {
+		if s.e != nil {
 			target = s.To
 		}
 		if err := gate(target); err != nil {
@@ -275,7 +277,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		}
 	}
 	for {
-		if s == nil {
+		if s.e == nil {
 			return State{}, "", errNotFound
 		}
 		now := e.c.Now()
@@ -297,7 +299,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 			}
 		}
 		if err == nil {
-			return *s, status, nil
+			return s, status, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return State{}, "", err
@@ -331,7 +333,7 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 	}
 	if gate != nil {
 		target := ""
-		if s != nil {
+		if s.e != nil {
 			target = s.To
 		}
 		if err := gate(target); err != nil {
@@ -339,16 +341,16 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 		}
 	}
 	for {
-		if s == nil || s.Checks >= e.c.MaxChecks {
+		if s.e == nil || s.Checks >= e.c.MaxChecks {
 			return State{}, errNotFound
 		}
 		if !end {
-			return *s, nil
+			return s, nil
 		}
 		cur, err := e.c.Store.CompareAndDelete(ctx, key, r.Version)
 		if err == nil {
 			s.Updated = e.c.Now()
-			return *s, nil
+			return s, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return State{}, err

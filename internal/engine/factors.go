@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"sort"
@@ -231,8 +233,11 @@ const (
 // be held.
 func (x *Factors) newID(kind int) string {
 	x.seq++
-	salt := x.c.Salt ^ splitmix(uint64(kind+1)*0x9e3779b97f4a7c15)
-	return fmt.Sprintf("%s%016x%016x", x.c.Prefixes[kind], salt, x.seq)
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:8], x.c.Salt^splitmix(uint64(kind+1)*0x9e3779b97f4a7c15))
+	binary.BigEndian.PutUint64(raw[8:], x.seq)
+	var b [8 + 32]byte // a prefix is at most 8 bytes
+	return string(hex.AppendEncode(append(b[:0], x.c.Prefixes[kind]...), raw[:]))
 }
 
 // splitmix is the SplitMix64 finaliser: a bijection of uint64 that mixes
