@@ -1,6 +1,8 @@
 package vonagetest
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -142,6 +144,14 @@ func (e *Emulator) createTemplate(w http.ResponseWriter, r *http.Request) {
 // answers 404.
 func (e *Emulator) withTemplate(fn func(http.ResponseWriter, *http.Request, *tmplRec)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// The body is read before the lock: a slow client must not hold
+		// the emulator.
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			writeProblem(w, http.StatusBadRequest, "invalid-json", "Invalid JSON", "The request body could not be read.", nil)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(data))
 		id := r.PathValue("tid")
 		e.mu.Lock()
 		defer e.mu.Unlock()

@@ -144,3 +144,32 @@ test("injected failures and expiry reach the SDK as Vonage's would", async () =>
   await control("POST", "clock?advance=181s"); // past the 180 s default channel timeout
   await assert.rejects(verify.checkCode(requestId, msg.code), (err) => err.response.status === 404);
 });
+
+test("templates and their fragments", async () => {
+  const verify = client();
+  const login = await verify.createTemplate({ name: "recipe-login" });
+  assert.equal(login.name, "recipe-login");
+  assert.match(login.templateId, /^[0-9a-f-]{36}$/);
+  const other = await verify.createTemplate({ name: "recipe-other" });
+  const names = [];
+  for await (const t of verify.listAllTemplates({ pageSize: 1 })) names.push(t.name);
+  assert.ok(names.includes("recipe-login") && names.includes("recipe-other"), names.join(","));
+  const renamed = await verify.updateTemplate({ templateId: other.templateId, name: "recipe-renamed", isDefault: true });
+  assert.equal(renamed.name, "recipe-renamed");
+  assert.equal(renamed.isDefault, true);
+
+  const fragment = await verify.createTemplateFragment(login.templateId, { channel: "sms", locale: "en-us", text: "Your ${brand} code: ${code}" });
+  assert.equal(fragment.channel, "sms");
+  const updated = await verify.updateTemplateFragment(login.templateId, { templateFragmentId: fragment.templateFragmentId, text: "Code ${code}" });
+  assert.equal(updated.text, "Code ${code}");
+  const fetched = await verify.getTemplateFragment(login.templateId, fragment.templateFragmentId);
+  assert.equal(fetched.text, "Code ${code}");
+  const fragments = [];
+  for await (const f of verify.listAllTemplateFragments({ templateId: login.templateId })) fragments.push(f.templateFragmentId);
+  assert.deepEqual(fragments, [fragment.templateFragmentId]);
+  // A template with fragments cannot be deleted.
+  await assert.rejects(verify.deleteTemplate(login.templateId), (err) => err.response.status === 409);
+  assert.equal(await verify.deleteTemplateFragment(login.templateId, fragment.templateFragmentId), true);
+  assert.equal(await verify.deleteTemplate(login.templateId), true);
+  await assert.rejects(verify.getTemplate(login.templateId), (err) => err.response.status === 404);
+});
