@@ -38,7 +38,7 @@ type Callback struct {
 	// completed, failed or expired.
 	Status string `json:"status"`
 	// Channel is the step's channel (Vonage's name: sms, voice, email,
-	// whatsapp, whatsapp_interactive, silent_auth), events only.
+	// whatsapp, rcs, silent_auth), events only.
 	Channel string `json:"channel,omitempty"`
 	// ClientRef is the start's client_ref (its Reference), when it had
 	// one.

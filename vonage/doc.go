@@ -66,7 +66,15 @@
 // processed — a timeout after sending, a connection reset before the
 // answer, a 500, 502 or 504, a 503 that is not Vonage's own (a proxy's
 // HTML page, an empty body), a success that is not an answer to the call
-// — fails with provider.ErrOutcomeUnknown: repeating a start would answer 409, and
-// repeating a check after a lost approval would answer 404, turning a
-// right code into a failure.
+// — fails with provider.ErrOutcomeUnknown: repeating a start would answer
+// 409, and repeating a check after a lost approval would answer 404,
+// turning a right code into a failure. The templates API's reads (GET) are
+// the exception: they change nothing, and are retried like any read.
+//
+// # Templates
+//
+// [Client.CreateTemplate], [Client.ListTemplates] and the other template
+// methods manage Verify v2's custom templates and their fragments (a beta
+// that Vonage enables per account); [StartParams].TemplateID selects one
+// for a start.
 package vonage
