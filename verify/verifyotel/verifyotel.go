@@ -48,9 +48,11 @@
 // match; the verification is still pending) or, for a failed check, the
 // outcome ("not_found", "too_many_checks"…). verifykit.refusal.source is
 // "policy" for a refusal by one of verify's policies (verifykit.policy
-// names it: "cooldown", "send_budget", "region", "prefix"…), and
-// "provider" for a start the provider refused as undeliverable (a fraud
-// block among them), rate-limited or over its send limit.
+// names it: "cooldown", "send_budget", "region", "prefix"…), "fraud" for
+// one by its fraud guard (verify.WithFraudGuard; verifykit.policy names
+// the signal: "premium_range", "velocity", "conversion", "sequence"), and
+// "provider" for a start the provider refused as undeliverable (its own
+// fraud blocks among them), rate-limited or over its send limit.
 //
 // verifykit knows no prices: verifykit.sends.cost exists only when
 // WithSendCost gives a price per send.
@@ -296,13 +298,18 @@ func checkResult(e verify.Event) string {
 	return string(e.Status)
 }
 
-// refusal returns who refused the operation ("policy" or "provider") and
-// the policy, or "" when it was not refused.
+// refusal returns who refused the operation ("policy", "fraud" or
+// "provider") and the policy or fraud signal, or "" when it was not
+// refused.
 func refusal(e verify.Event) (source, policy string) {
 	if e.Err == nil {
 		return "", ""
 	}
 	if pe, ok := errors.AsType[*verify.PolicyError](e.Err); ok {
+		switch pe.Policy {
+		case verify.PolicyPremium, verify.PolicyVelocity, verify.PolicyConversion, verify.PolicySequence:
+			return "fraud", string(pe.Policy)
+		}
 		return "policy", string(pe.Policy)
 	}
 	if e.Op == "start" {

@@ -420,3 +420,25 @@ func TestRouteHook(t *testing.T) {
 		}
 	}
 }
+
+// TestFraudRefusal checks that a refusal by verify's fraud guard counts as
+// a fraud refusal naming the signal.
+func TestFraudRefusal(t *testing.T) {
+	t.Parallel()
+	r := newRecorders(t)
+	in, err := verifyotel.New(verifyotel.WithTracerProvider(r.tp), verifyotel.WithMeterProvider(r.mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := verify.New(fake.MustNew(), append(in.Options(), verify.WithFraudGuard(verify.RecommendedFraudGuard()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Start(context.Background(), "+882 16 3456 789", verify.ChannelSMS, nil); err == nil {
+		t.Fatal("the fraud guard let a premium-range number through")
+	}
+	const k = "verifykit.refusals{verifykit.operation=start,verifykit.outcome=undeliverable,verifykit.policy=premium_range,verifykit.provider=fake,verifykit.refusal.source=fraud}"
+	if got := r.metrics(t)[k]; got != 1 {
+		t.Errorf("%s = %v, want 1; metrics: %v", k, got, r.metrics(t))
+	}
+}
