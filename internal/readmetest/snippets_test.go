@@ -22,6 +22,7 @@ var knownImports = map[string]string{
 	"slog": "log/slog", "strings": "strings", "testing": "testing", "time": "time",
 
 	"verify":       "github.com/verifykit/verifykit/verify",
+	"recovery":     "github.com/verifykit/verifykit/verify/recovery",
 	"fake":         "github.com/verifykit/verifykit/fake",
 	"twilio":       "github.com/verifykit/verifykit/twilio",
 	"twiliotest":   "github.com/verifykit/verifykit/twilio/twiliotest",
