@@ -385,26 +385,16 @@ func validTOTPCode(s string) bool {
 // refusing replays. It reports whether the code approves and whether f
 // changed.
 func (p *Provider) attempt(op Op, f *factorRec, code string, now time.Time) (ok, changed bool, err error) {
-	end := f.windowStart.Add(p.factorWindow)
-	if f.wrong > 0 && !now.Before(end) {
-		f.wrong, changed = 0, true
+	g := totp.Guard{LastStep: f.lastStep, Wrong: f.wrong, WindowStart: f.windowStart}
+	ok, changed, locked := g.Check(totp.NewVerifier(f.secret, f.config()), code, now, p.factorMaxWrong, p.factorWindow)
+	if locked > 0 {
+		return false, false, &Error{Op: op, Kind: provider.ErrTooManyChecks, Wait: locked, msg: "too many wrong codes for this factor"}
 	}
-	if f.wrong >= p.factorMaxWrong {
-		return false, false, &Error{Op: op, Kind: provider.ErrTooManyChecks, Wait: end.Sub(now), msg: "too many wrong codes for this factor"}
+	f.lastStep, f.wrong, f.windowStart = g.LastStep, g.Wrong, g.WindowStart
+	if ok {
+		f.updated = now
 	}
-	step, ok, used := totp.NewVerifier(f.secret, f.config()).Match(code, now, f.lastStep)
-	switch {
-	case ok:
-		f.lastStep, f.wrong, f.updated = step, 0, now
-		return true, true, nil
-	case used:
-		return false, changed, nil // a replay: refused, not counted as a guess
-	}
-	if f.wrong == 0 {
-		f.windowStart = now
-	}
-	f.wrong++
-	return false, true, nil
+	return ok, changed, nil
 }
 
 // ConfirmFactor verifies an unverified factor with its first code.

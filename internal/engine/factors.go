@@ -154,9 +154,7 @@ type factor struct {
 	cfg                provider.TOTPConfig
 	status             provider.FactorStatus
 	ver                *totp.Verifier
-	lastStep           int64 // the latest time step a code was accepted for, -1 before any
-	failures           int
-	windowStart        time.Time
+	guard              totp.Guard // replays and the wrong-code window
 	created, updated   time.Time
 }
 
@@ -365,7 +363,7 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 		e = x.entityFor(req.Identity, now, true)
 		fa := &factor{
 			id: x.newID(kindFactor), identity: req.Identity, name: req.FriendlyName, cfg: cfg,
-			status: provider.FactorUnverified, ver: totp.NewVerifier(secret, cfg), lastStep: -1,
+			status: provider.FactorUnverified, ver: totp.NewVerifier(secret, cfg), guard: totp.Guard{LastStep: -1},
 			created: now, updated: now,
 		}
 		e.factors = append(e.factors, fa)
@@ -416,31 +414,13 @@ func validTOTPCode(s string) bool {
 // and the replay rule. It reports whether the code was accepted. x.mu
 // must be held.
 func (x *Factors) attempt(op string, fa *factor, code string, now time.Time) (bool, error) {
-	if fa.failures > 0 && !now.Before(fa.windowStart.Add(x.c.Window)) {
-		fa.failures = 0
-	}
-	if fa.failures >= x.c.MaxWrong {
+	ok, _, locked := fa.guard.Check(fa.ver, code, now, x.c.MaxWrong, x.c.Window)
+	if locked > 0 {
 		return false, &Error{Op: op, Kind: provider.ErrTooManyChecks, Reason: ReasonFactorChecksSpent,
-			Wait: fa.windowStart.Add(x.c.Window).Sub(now), Msg: "too many wrong codes for this factor"}
+			Wait: locked, Msg: "too many wrong codes for this factor"}
 	}
-	step, ok, used := fa.ver.Match(code, now, fa.lastStep)
 	fa.updated = now
-	switch {
-	case ok:
-		fa.lastStep = step
-		fa.failures = 0
-		return true, nil
-	case used:
-		// A replay of an accepted code is refused but is not a guess: it
-		// does not count against the limit (a double submit must not lock
-		// the user out).
-		return false, nil
-	}
-	if fa.failures == 0 {
-		fa.windowStart = now
-	}
-	fa.failures++
-	return false, nil
+	return ok, nil
 }
 
 // UpdateFactor confirms (u.Code), renames or reconfigures a factor. A
@@ -497,7 +477,7 @@ func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u Facto
 				// replay guard is kept in time steps of the new period.
 				fa.ver = fa.ver.Reconfigure(nc)
 				fa.cfg = nc
-				fa.lastStep = fa.ver.Step(now)
+				fa.guard.LastStep = fa.ver.Step(now)
 			}
 		}
 		fa.updated = now

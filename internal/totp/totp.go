@@ -225,3 +225,41 @@ func QRPNG(uri string, size int) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// Guard is the check state of one factor, kept with it: the replay guard
+// and the wrong-code window. Every provider that checks TOTP codes itself
+// checks them with Guard.Check, so the rules are written once.
+type Guard struct {
+	LastStep    int64     // the latest time step accepted; -1 before any
+	Wrong       int       // wrong codes in the current window
+	WindowStart time.Time // the first wrong code of the window
+}
+
+// Check checks code with v at now. maxWrong wrong codes within window
+// (which starts at the first wrong code; a right code ends it) lock the
+// factor: every code, right or wrong, is refused with locked > 0, the time
+// until the window ends. A code of a step already accepted (a replay) is
+// refused but not counted as a guess, so a double submit cannot lock a user
+// out. changed reports whether g changed.
+func (g *Guard) Check(v *Verifier, code string, now time.Time, maxWrong int, window time.Duration) (ok, changed bool, locked time.Duration) {
+	end := g.WindowStart.Add(window)
+	if g.Wrong > 0 && !now.Before(end) {
+		g.Wrong, changed = 0, true
+	}
+	if g.Wrong >= maxWrong {
+		return false, changed, end.Sub(now)
+	}
+	step, ok, used := v.Match(code, now, g.LastStep)
+	switch {
+	case ok:
+		g.LastStep, g.Wrong = step, 0
+		return true, true, 0
+	case used:
+		return false, changed, 0
+	}
+	if g.Wrong == 0 {
+		g.WindowStart = now
+	}
+	g.Wrong++
+	return false, true, 0
+}

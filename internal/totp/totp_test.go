@@ -187,3 +187,34 @@ func TestVerifier_Oathtool(t *testing.T) {
 		}
 	}
 }
+
+// TestGuard: a replay is refused and not counted; maxWrong wrong codes lock
+// every code until the window ends; a right code ends the window.
+func TestGuard(t *testing.T) {
+	v := NewVerifier([]byte("12345678901234567890"), Fill(provider.TOTPConfig{}, false))
+	now := time.Unix(1_700_000_000, 0)
+	g := Guard{LastStep: -1}
+	right := v.Code(v.Step(now))
+	if ok, _, locked := g.Check(v, right, now, 2, time.Minute); !ok || locked != 0 {
+		t.Fatalf("right code: ok %v, locked %v", ok, locked)
+	}
+	for range 5 {
+		if ok, _, locked := g.Check(v, right, now, 2, time.Minute); ok || locked != 0 || g.Wrong != 0 {
+			t.Fatalf("replay: ok %v, locked %v, wrong %d; want refused, not counted", ok, locked, g.Wrong)
+		}
+	}
+	wrong := "000000"
+	if wrong == right {
+		wrong = "111111"
+	}
+	g.Check(v, wrong, now, 2, time.Minute)
+	g.Check(v, wrong, now, 2, time.Minute)
+	later := now.Add(30 * time.Second)
+	if ok, _, locked := g.Check(v, v.Code(v.Step(later)), later, 2, time.Minute); ok || locked != 30*time.Second {
+		t.Errorf("right code in a locked window: ok %v, locked %v; want refused for 30s", ok, locked)
+	}
+	after := now.Add(time.Minute)
+	if ok, _, locked := g.Check(v, v.Code(v.Step(after)), after, 2, time.Minute); !ok || locked != 0 {
+		t.Errorf("right code after the window: ok %v, locked %v", ok, locked)
+	}
+}
