@@ -134,6 +134,7 @@ func TestRefusedBeforeSending(t *testing.T) {
 		// No longer a Verify v2 channel (API 1.0.1).
 		{provider.StartRequest{To: phone, Channel: "whatsapp_interactive"}, provider.ErrInvalidRequest},
 		{provider.StartRequest{To: phone, Channel: vonage.ChannelRCS}, provider.ErrInvalidRequest}, // rcs needs from
+		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Extensions: []provider.Extension{vonage.StartParams{From: strings.Repeat("1", 16)}}}, provider.ErrInvalidRequest},
 		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Extensions: []provider.Extension{vonage.StartParams{Workflow: []vonage.Step{
 			{Channel: provider.ChannelSMS}, {Channel: provider.ChannelWhatsApp}}}}}, provider.ErrInvalidRequest},
 		{provider.StartRequest{To: phone, Channel: provider.ChannelSMS, Extensions: []provider.Extension{vonage.StartParams{Workflow: []vonage.Step{

@@ -305,8 +305,8 @@ func (c *Client) startBody(req provider.StartRequest) (*startBody, error) {
 		if sb.AppHash != "" && len(sb.AppHash) != 11 {
 			return nil, invalid("app hash must be 11 characters")
 		}
-		if len(sb.From) > 254 || strings.ContainsAny(sb.From, "\r\n\x00") {
-			return nil, invalid("from is not a sender")
+		if len(sb.From) > maxFrom(name) || strings.ContainsAny(sb.From, "\r\n\x00") {
+			return nil, invalid(fmt.Sprintf("workflow step %d: from is not a sender (at most %d characters on %s)", i+1, maxFrom(name), name))
 		}
 		if (name == chWhatsApp || name == chRCS) && sb.From == "" {
 			// Vonage requires the sender on these channels; it has no
@@ -360,6 +360,18 @@ func checkTarget(to string, ch provider.Channel) error {
 		return errors.New("the target must be an E.164 phone number or an e-mail address")
 	}
 	return errors.New("the target must be an E.164 phone number")
+}
+
+// maxFrom is the longest from Vonage takes on a channel (Verify API
+// 1.0.1: 15 on sms and rcs, 50 on whatsapp; an e-mail address on email).
+func maxFrom(channel string) int {
+	switch channel {
+	case chSMS, chRCS:
+		return 15
+	case chWhatsApp:
+		return 50
+	}
+	return 254
 }
 
 // maxSteps is the most workflow steps Vonage takes (SPEC 1.0.1: maxItems

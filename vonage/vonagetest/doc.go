@@ -15,7 +15,8 @@
 // and digits, 1 to 3 workflow steps over sms, voice, email, whatsapp (with
 // from), rcs and silent_auth (whatsapp_interactive, which the API no longer
 // lists, is refused). Workflows move to their next step when a channel
-// timeout (180 s unless the start says otherwise) passes on the emulator's
+// timeout (180 s unless the start says otherwise; always 60 s when the
+// workflow starts with silent_auth) passes on the emulator's
 // clock ([Emulator.Advance]) and expire after the last; each step sends a
 // new code unless the step sets reuse_code or the start chose the code. A
 // silent_auth step's check_url redirects to the redirect_url with the

@@ -166,7 +166,8 @@ const (
 	maxClientRef       = 40
 	maxSteps           = 3
 	defaultStepWait    = 180 * time.Second
-	silentAuthChecks   = 1 // "only one attempt to submit the code"
+	silentAuthChecks   = 1                // "only one attempt to submit the code"
+	silentAuthWait     = 60 * time.Second // the channel timeout of a workflow that starts with silent auth
 	retiredInteractive = "whatsapp_interactive"
 )
 
@@ -228,6 +229,10 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 			invalidParams(w, name+".channel", "unknown channel")
 			return
 		}
+		if limit := map[string]int{"sms": 15, "rcs": 15, "whatsapp": 50}[s.Channel]; limit > 0 && len(s.From) > limit {
+			invalidParams(w, name+".from", fmt.Sprintf("from must be at most %d characters on %s", limit, s.Channel))
+			return
+		}
 		if (s.Channel == "whatsapp" || s.Channel == "rcs") && s.From == "" {
 			invalidParams(w, name+".from", "from (the sender) is required on "+s.Channel)
 			return
@@ -263,6 +268,11 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rq.timeout = time.Duration(*in.ChannelTimeout) * time.Second
+	}
+	if rq.steps[0].channel == "silent_auth" {
+		// "If you are using Silent Authentication, the channel_timeout is
+		// always fixed at 60 seconds."
+		rq.timeout = silentAuthWait
 	}
 	if in.ClientRef != nil {
 		if !clientRefOK(*in.ClientRef) {

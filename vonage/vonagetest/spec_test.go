@@ -70,6 +70,9 @@ func TestSpecLimits(t *testing.T) {
 		{"whatsapp with from", `{"brand":"Acme","workflow":[{"channel":"whatsapp","to":"` + to() + `","from":"447700900999"}]}`, 202, ""},
 		{"rcs", `{"brand":"Acme","workflow":[{"channel":"rcs","to":"` + to() + `","from":"acme"}]}`, 202, ""},
 		{"rcs without from", `{"brand":"Acme","workflow":[{"channel":"rcs","to":"` + to() + `"}]}`, 422, "workflow[0].from"},
+		{"sms from of 16", `{"brand":"Acme","workflow":[{"channel":"sms","to":"` + to() + `","from":"` + strings.Repeat("1", 16) + `"}]}`, 422, "workflow[0].from"},
+		{"sms from of 15", `{"brand":"Acme","workflow":[{"channel":"sms","to":"` + to() + `","from":"` + strings.Repeat("1", 15) + `"}]}`, 202, ""},
+		{"rcs from of 16", `{"brand":"Acme","workflow":[{"channel":"rcs","to":"` + to() + `","from":"` + strings.Repeat("a", 16) + `"}]}`, 422, "workflow[0].from"},
 		{"whatsapp_interactive (no longer listed)", `{"brand":"Acme","workflow":[{"channel":"whatsapp_interactive","to":"` + to() + `"}]}`, 422, "workflow[0].channel"},
 	} {
 		status, param, p := post(t, srv, "", tc.body)
@@ -266,5 +269,24 @@ func TestNoCallbacksForAPIKey(t *testing.T) {
 	case id := <-got:
 		t.Errorf("an extra callback for %s", id)
 	default:
+	}
+}
+
+// TestSilentAuthTimeout checks that a workflow starting with silent auth
+// moves on after 60 seconds, whatever channel_timeout says (Verify API
+// 1.0.1: "if you are using Silent Authentication, the channel_timeout is
+// always fixed at 60 seconds").
+func TestSilentAuthTimeout(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	start(t, c, provider.StartRequest{To: phone, Channel: provider.ChannelSNA, Extensions: []provider.Extension{
+		vonage.StartParams{ChannelTimeout: 5 * time.Minute, Workflow: []vonage.Step{{Channel: provider.ChannelSNA}, {Channel: provider.ChannelSMS}}}}})
+	srv.Advance(59 * time.Second)
+	if m, _ := srv.LastMessage(phone); m.Channel != "silent_auth" {
+		t.Fatalf("after 59 s: %+v", m)
+	}
+	srv.Advance(time.Second)
+	if m, _ := srv.LastMessage(phone); m.Channel != "sms" {
+		t.Errorf("after 60 s: %+v, want the sms step", m)
 	}
 }
