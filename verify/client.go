@@ -393,7 +393,10 @@ type Event struct {
 	// Country is the region of the phone number a start went to (ISO
 	// 3166-1 alpha-2, such as "GB"; "001" for international services), ""
 	// for other operations, e-mail addresses and numbers whose region is
-	// unknown. It is set only when there is a hook.
+	// unknown. It is set only when there is a hook: working it out reads
+	// the numbering metadata (some 40 allocations for a number whose
+	// calling code several regions share, such as +1 or +44), a cost
+	// small beside the send but paid by every start with a hook.
 	Country string
 	// Status is the verification's status when the operation succeeded.
 	Status Status
