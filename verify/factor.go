@@ -25,8 +25,9 @@ type Challenge = provider.Challenge
 
 // TOTPConfig is a TOTP factor's configuration: digits (3 to 8), time step
 // (20 to 60 s), skew (0 to 2 steps) and algorithm. Zero fields mean the
-// defaults, which every authenticator app supports: 6 digits, 30 s, skew 1,
-// SHA-1.
+// provider's defaults, which each provider documents (every provider in
+// this module: 6 digits, 30 s, skew 1, SHA-1, what every authenticator app
+// supports).
 type TOTPConfig = provider.TOTPConfig
 
 // FactorType is the kind of a factor, such as FactorTOTP; the same type as
@@ -99,7 +100,7 @@ func (e Enrollment) QRCodeDataURL(size int) (string, error) {
 // *EnrollOptions means all defaults.
 type EnrollOptions struct {
 	// Config sets the factor's TOTP configuration; zero fields mean the
-	// provider's defaults (6 digits, 30 s, skew 1, SHA-1). Many apps
+	// provider's defaults (see TOTPConfig). Many apps
 	// ignore other values: change them only for apps known to honour them.
 	Config TOTPConfig
 	// ZeroSkew applies a skew of 0 (only the current time step's code is

@@ -69,3 +69,71 @@ func (p *clientProvider) Approve(ctx context.Context, id string) (provider.Verif
 
 // Capabilities returns the provider's.
 func (p *clientProvider) Capabilities() provider.Capabilities { return p.c.Capabilities() }
+
+// factorsViaClient returns fp as a verify.Client reaches it: through
+// verify.New(p), or, when p is nil (a harness that offers only factors),
+// through a provider that has fp's factors and no verifications.
+func factorsViaClient(p provider.Provider, fp provider.FactorProvider) (provider.FactorProvider, error) {
+	if p == nil {
+		p = factorsOnly{fp}
+	}
+	c, err := verify.New(p)
+	if err != nil {
+		return nil, err
+	}
+	return &clientFactors{c: c}, nil
+}
+
+// factorsOnly is a provider with factors and no verifications.
+type factorsOnly struct{ provider.FactorProvider }
+
+func (factorsOnly) Start(context.Context, provider.StartRequest) (provider.Verification, error) {
+	return provider.Verification{}, provider.ErrUnsupported
+}
+
+func (factorsOnly) Check(context.Context, provider.CheckRequest) (provider.Verification, error) {
+	return provider.Verification{}, provider.ErrUnsupported
+}
+
+// clientFactors presents a verify.Client's factor methods as a
+// provider.FactorProvider, so the factor rules keep the contract's
+// vocabulary.
+type clientFactors struct{ c *verify.Client }
+
+func (f *clientFactors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (provider.Enrollment, error) {
+	if req.Type != provider.FactorTOTP {
+		return provider.Enrollment{}, provider.ErrUnsupported // the client enrols TOTP factors only
+	}
+	e, err := f.c.EnrollTOTP(ctx, req.Identity, req.FriendlyName, &verify.EnrollOptions{
+		Config: req.TOTP, ZeroSkew: req.SkewSet && req.TOTP.Skew == 0, Secret: req.Secret, Extensions: req.Extensions,
+	})
+	return e.Enrollment, err
+}
+
+func (f *clientFactors) ConfirmFactor(ctx context.Context, req provider.ConfirmRequest) (provider.Factor, error) {
+	return f.c.ConfirmFactor(ctx, req.Identity, req.FactorID, req.Code)
+}
+
+func (f *clientFactors) ChallengeFactor(ctx context.Context, req provider.ChallengeRequest) (provider.Challenge, error) {
+	return f.c.CheckFactor(ctx, req.Identity, req.FactorID, req.Code)
+}
+
+func (f *clientFactors) FetchChallenge(ctx context.Context, identity, challengeID string) (provider.Challenge, error) {
+	return f.c.FetchChallenge(ctx, identity, challengeID)
+}
+
+func (f *clientFactors) FetchFactor(ctx context.Context, identity, factorID string) (provider.Factor, error) {
+	return f.c.FetchFactor(ctx, identity, factorID)
+}
+
+func (f *clientFactors) ListFactors(ctx context.Context, identity string) ([]provider.Factor, error) {
+	return f.c.ListFactors(ctx, identity)
+}
+
+func (f *clientFactors) DeleteFactor(ctx context.Context, identity, factorID string) error {
+	return f.c.DeleteFactor(ctx, identity, factorID)
+}
+
+func (f *clientFactors) DeleteIdentity(ctx context.Context, identity string) error {
+	return f.c.DeleteIdentity(ctx, identity)
+}

@@ -21,13 +21,14 @@
 //		})
 //	}
 //
-// The verification rules reach the provider through verify.New(p), as an
-// application does (and as Go CDK's drivertest reaches a driver through
+// The rules reach the provider through verify.New(p), as an application
+// does (and as Go CDK's drivertest reaches a driver through
 // its portable type): they check what the client and the provider
 // guarantee together, so a provider need not repeat the client's
 // validation (see the provider package documentation). An optional
 // operation that answers ErrUnsupported skips its rule, as a missing
-// interface does. The factors section calls the provider directly.
+// interface does. The factors section goes through the client's factor
+// methods (EnrollTOTP, ConfirmFactor, CheckFactor and the rest) too.
 //
 // The suite reads what the provider does from the provider itself: its
 // [provider.Capabilities] and the optional interfaces it implements. A rule
