@@ -408,3 +408,48 @@ func TestErrorNamesTheRouteOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestSticky checks WithSticky's two bounds: the Router forgets a pending
+// verification once its duration has passed, and keeps at most size
+// targets.
+func TestSticky(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	f := fake.MustNew()
+	r, err := route.New([]route.Route{{Name: "a", Provider: f}}, route.WithCheckByTo(), route.WithClock(clock), route.WithSticky(time.Minute, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const to = "+14155552671"
+	if _, err := r.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(59 * time.Second)
+	if _, err := r.Check(ctx, provider.CheckRequest{To: to, Code: "000000"}); err != nil {
+		t.Errorf("Check by To inside the sticky window: %v", err)
+	}
+	now = now.Add(time.Second)
+	if _, err := r.Check(ctx, provider.CheckRequest{To: to, Code: "000000"}); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Check by To after the sticky window: %v, want ErrNotFound (forgotten)", err)
+	}
+	if _, err := route.New([]route.Route{{Name: "a", Provider: f}}, route.WithSticky(0, 10)); err == nil {
+		t.Error("WithSticky(0, 10) was accepted")
+	}
+	small, _ := route.New([]route.Route{{Name: "a", Provider: fake.MustNew()}}, route.WithCheckByTo(), route.WithSticky(time.Hour, 2))
+	for i := range 5 {
+		if _, err := small.Start(ctx, provider.StartRequest{To: fmt.Sprintf("+1415555%04d", 1000+i), Channel: provider.ChannelSMS}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	known := 0
+	for i := range 5 {
+		if _, err := small.Check(ctx, provider.CheckRequest{To: fmt.Sprintf("+1415555%04d", 1000+i), Code: "000000"}); err == nil {
+			known++
+		}
+	}
+	if known == 0 || known > 3 {
+		t.Errorf("a Router of size 2 remembers %d of 5 targets, want 1 to 3 (it sweeps to nine tenths once over its size)", known)
+	}
+}
