@@ -75,6 +75,8 @@ type Emulator struct {
 	faults   emuserver.Faults[Fault]
 	pending  // the index of pending verifications
 
+	api apiState // safe list, rate limits, attempts: apistate.go
+
 	mux *http.ServeMux
 }
 

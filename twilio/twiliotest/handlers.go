@@ -58,7 +58,9 @@ func (e *Emulator) routes() {
 	m.HandleFunc("GET /v2/Services/{service}/Verifications/{sid}", e.fetchVerification)
 	m.HandleFunc("POST /v2/Services/{service}/Verifications/{sid}", e.updateVerification)
 	m.HandleFunc("POST /v2/Services/{service}/VerificationCheck", e.check)
-	e.factorRoutes(m) // factors.go
+	e.factorRoutes(m)    // factors.go
+	e.safeListRoutes(m)  // safelist.go
+	e.rateLimitRoutes(m) // ratelimits.go
 	for _, res := range unavailableResources {
 		m.HandleFunc("/v2/Services/{service}/"+res, e.unavailable)
 		m.HandleFunc("/v2/Services/{service}/"+res+"/", e.unavailable)
@@ -78,7 +80,7 @@ func (e *Emulator) routes() {
 // unavailableResources are the resources a Service's links name that the
 // emulator does not serve. Requests for them answer 403 with Twilio error
 // 60204, the error of a feature a service does not offer.
-var unavailableResources = []string{"RateLimits", "MessagingConfigurations", "Webhooks", "AccessTokens"}
+var unavailableResources = []string{"MessagingConfigurations", "Webhooks", "AccessTokens"}
 
 func (e *Emulator) unavailable(w http.ResponseWriter, r *http.Request) {
 	s, _, _ := e.serviceSnapshot(w, r)
@@ -314,6 +316,9 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 			invalid(w, "ChannelConfiguration: "+msg)
 			return
 		}
+	}
+	if !e.admitRateLimits(w, r, s.SID, to) { // ratelimits.go
+		return
 	}
 	var amount, payee *string
 	if in.Psd2Enabled {

@@ -55,6 +55,7 @@ func renderService(in info, base string) serviceJSON {
 		"verification_checks": base + "/VerificationCheck",
 		"verifications":       base + "/Verifications",
 		"entities":            base + "/Entities",
+		"rate_limits":         base + "/RateLimits",
 	}
 	for _, res := range unavailableResources { // served as "feature unavailable"
 		links[linkNames[res]] = base + "/" + res

@@ -1,0 +1,29 @@
+package twiliotest
+
+import "sync"
+
+// apiState holds the resources of the account-level and service-level
+// APIs beyond verifications and factors: the Safe List (safelist.go),
+// rate limits and their buckets (ratelimits.go) and verification attempts
+// (attempts.go). Its zero value is ready; its own lock guards it, never
+// held together with Emulator.mu.
+type apiState struct {
+	mu        sync.Mutex
+	seq       uint64
+	safeList  map[string]string // phone number → GN… SID
+	limits    map[string]*rateLimit
+	limitSeq  []string // rate limit SIDs in creation order
+	attempts  []*attempt
+	byAttempt map[string]*attempt
+}
+
+// newSID returns a fresh SID with prefix. s.mu must be held.
+func (s *apiState) newSID(prefix string) string {
+	s.seq++
+	const hex = "0123456789abcdef"
+	b := []byte(prefix + "a11a11a11a11a11a")
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, hex[(s.seq>>uint(i))&15])
+	}
+	return string(b)
+}

@@ -1,0 +1,4 @@
+package twiliotest
+
+// attempt is one Verification Attempt.
+type attempt struct{}
