@@ -1,4 +1,0 @@
-package twiliotest
-
-// attempt is one Verification Attempt.
-type attempt struct{}
