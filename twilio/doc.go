@@ -108,4 +108,12 @@
 // local emulator of the Verify API to test a whole application; plain
 // http is accepted for loopback hosts only. The opt-in live test runs when
 // TWILIO_LIVE_TO and the credentials are set.
+//
+// # Signed events
+//
+// [NewWebhookHandler] is a net/http handler for Twilio's signed requests
+// (Verify webhooks and Event Streams): it checks X-Twilio-Signature
+// ([ValidateSignature], [ValidateBodySignature]), answers a bad or missing
+// signature with 403 and nothing else, and hands the application
+// provider.LifecycleEvent values. See docs/events.md.
 package twilio
