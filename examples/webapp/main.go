@@ -33,8 +33,9 @@
 //	                       VERIFYKIT_KEY (64 hex characters) when set, else
 //	                       random. For replicas sharing Redis, run
 //	                       examples/webapp/redis (this program plus -redis);
-//	                       the app keeps its users and sessions in memory
-//	                       either way.
+//	                       sharing PostgreSQL, examples/webapp/postgres
+//	                       (plus -postgres); the app keeps its users and
+//	                       sessions in memory either way.
 package main
 
 import (

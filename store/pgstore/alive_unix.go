@@ -31,14 +31,16 @@ func closedByPeer(c net.Conn) bool {
 	}
 	closed := false
 	var buf [1]byte
-	err = rc.Read(func(fd uintptr) bool {
+	// Control, not Read: Read would wait for the descriptor's read lock,
+	// which pgx's background reader may hold, blocked, on an idle
+	// connection.
+	err = rc.Control(func(fd uintptr) {
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
 		case errors.Is(err, syscall.EAGAIN), errors.Is(err, syscall.EWOULDBLOCK), errors.Is(err, syscall.EINTR):
 		default:
 			closed = err != nil || n >= 0 // an error, the end of the stream (0) or unasked data
 		}
-		return true // never wait for readiness
 	})
 	return closed || err != nil
 }

@@ -155,7 +155,7 @@ func increment(ctx context.Context, s store.Store) error {
 // a schema of its own, and migrates it.
 func openStore(t testing.TB, url string, opts ...pgstore.Option) *pgstore.Store {
 	t.Helper()
-	s, err := pgstore.Open(url, append([]pgstore.Option{pgstore.WithSchema(uniqueSchema())}, opts...)...)
+	s, err := pgstore.Open(t.Context(), url, append([]pgstore.Option{pgstore.WithSchema(uniqueSchema())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

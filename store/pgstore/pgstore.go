@@ -206,17 +206,23 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 
 // Open connects to the database named by a postgres:// URL or a key=value
 // connection string (see pgxpool.ParseConfig, whose pool_max_conns and
-// other pool_ settings apply), and starts the store's sweep. Close closes
-// the pool. Open does not contact the server; the first operation does.
-func Open(connString string, opts ...Option) (*Store, error) {
+// other pool_ settings apply), checks that the server answers, and starts
+// the store's sweep. A server that does not answer fails Open with an
+// error matching provider.ErrUnavailable. Close closes the pool. Open does
+// not create the schema: call Migrate, or apply Migrations.
+func Open(ctx context.Context, connString string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		// pgx's parse errors quote the connection string, password and all.
 		return nil, fmt.Errorf("pgstore: invalid connection string %s", redact(connString))
 	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %s: %w", redact(connString), errors.Unwrap(err))
+		return nil, fmt.Errorf("pgstore: %s: %w", redact(connString), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, store.Unavailable("open", fmt.Errorf("pgstore: ping %s: %w", redact(connString), err))
 	}
 	s, err := newStore(pool, true, opts)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/pgstore"
 	"github.com/verifykit/verifykit/store/pgstore/pgtest"
@@ -329,7 +330,7 @@ func TestOpenHidesPassword(t *testing.T) {
 		"postgres://user@127.0.0.1:1/db?password=hunter2&sslmode=bogus",
 		"host=127.0.0.1 password=hunter2 sslmode=bogus",
 	} {
-		_, err := pgstore.Open(conn)
+		_, err := pgstore.Open(t.Context(), conn)
 		if err == nil {
 			t.Fatalf("Open(%s) accepted an invalid sslmode", "…")
 		}
@@ -337,7 +338,12 @@ func TestOpenHidesPassword(t *testing.T) {
 			t.Errorf("Open's error reveals the password: %v", err)
 		}
 	}
-	s, err := pgstore.Open("postgres://user:hunter2@127.0.0.1:1/db")
+	// No server there: the ping fails, without the password.
+	_, err := pgstore.Open(t.Context(), "postgres://user:hunter2@127.0.0.1:1/db?connect_timeout=5")
+	if !errors.Is(err, provider.ErrUnavailable) || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("Open with no server: %v, want ErrUnavailable without the password", err)
+	}
+	s, err := pgstore.New(newPool(t, "postgres://user:hunter2@127.0.0.1:1/db"))
 	if err != nil {
 		t.Fatal(err)
 	}

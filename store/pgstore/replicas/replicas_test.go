@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 // and returns the name.
 func migrated(t *testing.T, url, name string) string {
 	t.Helper()
-	s, err := pgstore.Open(url, pgstore.WithSchema(name))
+	s, err := pgstore.Open(t.Context(), url, pgstore.WithSchema(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func migrated(t *testing.T, url, name string) string {
 // numbers against the global budget.
 func replica() int {
 	r, _ := strconv.Atoi(os.Getenv(envReplica))
-	s, err := pgstore.Open(os.Getenv(envURL), pgstore.WithSchema(os.Getenv(envSchema)))
+	s, err := pgstore.Open(context.Background(), os.Getenv(envURL), pgstore.WithSchema(os.Getenv(envSchema)))
 	if err != nil {
 		fmt.Println("error", err)
 		return 2

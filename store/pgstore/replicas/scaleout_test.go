@@ -47,7 +47,7 @@ type result struct {
 }
 
 func newReplica(url string, out selfhosted.Sender) (*selfhosted.Provider, *pgstore.Store, error) {
-	st, err := pgstore.Open(url, pgstore.WithSchema(keySchema))
+	st, err := pgstore.Open(context.Background(), url, pgstore.WithSchema(keySchema))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,6 +115,7 @@ func TestScaleOut(t *testing.T) {
 	}
 	var children []child
 	ready := make(chan int, soReplicas)
+	exited := make(chan int, soReplicas) // output read to its end
 	for i := range soReplicas {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestScaleOut$", "-test.count=1", "-test.v")
 		cmd.Env = append(os.Environ(), "VK_SCALEOUT_CHILD=1", "VK_SCALEOUT_CONFIG="+string(cfg))
@@ -133,6 +134,7 @@ func TestScaleOut(t *testing.T) {
 		c := child{cmd, in, new(strings.Builder), make(chan struct{})}
 		go func() {
 			defer close(c.done)
+			defer func() { exited <- i }()
 			sc := bufio.NewScanner(pipe)
 			for sc.Scan() {
 				if sc.Text() == "READY" {
@@ -148,6 +150,8 @@ func TestScaleOut(t *testing.T) {
 	for range soReplicas {
 		select {
 		case <-ready:
+		case i := <-exited:
+			t.Fatalf("replica %d ended before it was ready: %v\n%s", i, children[i].cmd.Wait(), children[i].out)
 		case <-ctx.Done():
 			t.Fatal(ctx.Err())
 		}

@@ -1,0 +1,348 @@
+package storebench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/selfhosted"
+	"github.com/verifykit/verifykit/store"
+	"github.com/verifykit/verifykit/store/pgstore"
+	"github.com/verifykit/verifykit/store/pgstore/pgtest"
+	"github.com/verifykit/verifykit/store/redisstore"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
+)
+
+// The servers of the run. Neither syncs every write to disk: PostgreSQL
+// runs with fsync=off (pgtest.StartMain), Redis with appendfsync everysec
+// (redistest.StartMain), so the figures are round trips and server work,
+// not the disk.
+var (
+	pg  *pgtest.Server
+	rds *redistest.Server
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "storebench")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if pg, err = pgtest.StartMain(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if rds, err = redistest.StartMain(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if pg != nil {
+		pg.Stop()
+	}
+	if rds != nil {
+		rds.Kill()
+	}
+	pgtest.Cleanup()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func servers(tb testing.TB) {
+	tb.Helper()
+	pgtest.Require(tb)
+	redistest.Require(tb)
+	if pg == nil || rds == nil {
+		tb.Fatal("the servers did not start")
+	}
+}
+
+var key = selfhosted.Key{ID: "bench", Secret: []byte("0123456789abcdef0123456789abcdef")}
+
+// codes is a sender that keeps the last code sent to each target.
+type codes struct{ m sync.Map }
+
+func (c *codes) Send(_ context.Context, m selfhosted.Message) error {
+	c.m.Store(m.To, m.Code)
+	return nil
+}
+
+func (c *codes) get(to string) string {
+	v, _ := c.m.Load(to)
+	s, _ := v.(string)
+	return s
+}
+
+// countConn counts a connection's writes: pgx writes each round trip's
+// messages in one write.
+type countConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countConn) Write(b []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(b)
+}
+
+// pgPool returns a pool of at most conns connections to the server, its
+// round trips counted in n when n is not nil.
+func pgPool(tb testing.TB, conns int32, n *atomic.Int64) *pgxpool.Pool {
+	tb.Helper()
+	cfg, err := pgxpool.ParseConfig(pg.URL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.MaxConns = conns
+	if n != nil {
+		cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return countConn{c, n}, nil
+		}
+		cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	}
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Close)
+	return p
+}
+
+var schemas atomic.Int64
+
+func pgStore(tb testing.TB, pool *pgxpool.Pool) *pgstore.Store {
+	tb.Helper()
+	s, err := pgstore.New(pool, pgstore.WithSchema(fmt.Sprintf("bench%d_%d", os.Getpid(), schemas.Add(1))))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	if err := s.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+type countHook struct{ n *atomic.Int64 }
+
+func (countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+func redisClient(tb testing.TB, n *atomic.Int64) *redis.Client {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: rds.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true, DisableIdentity: true, PoolSize: 32})
+	if n != nil {
+		c.AddHook(countHook{n})
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func redisStore(tb testing.TB, c *redis.Client) *redisstore.Store {
+	tb.Helper()
+	s, err := redisstore.New(c, redisstore.WithPrefix(fmt.Sprintf("bench%d-%d:", os.Getpid(), schemas.Add(1))))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func provider_(tb testing.TB, st store.Store, out *codes) *selfhosted.Provider {
+	tb.Helper()
+	p, err := selfhosted.New(st, key, selfhosted.WithSender(out, provider.ChannelSMS))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// pair is one verification's life: a Start, then a Check with the right
+// code.
+func pair(ctx context.Context, p *selfhosted.Provider, out *codes, to string) error {
+	v, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+	if err != nil {
+		return err
+	}
+	res, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: out.get(to)})
+	if err != nil {
+		return err
+	}
+	if !res.Approved() {
+		return fmt.Errorf("status %s", res.Status)
+	}
+	return nil
+}
+
+var numbers atomic.Int64
+
+// number returns a phone number not used before in this run.
+func number() string {
+	return "+1415" + strconv.FormatInt(2000000+numbers.Add(1)%7000000, 10)
+}
+
+// stepTrips counts the round trips of each step of a verification's life
+// on the self-hosted provider over st, whose round trips n counts.
+func stepTrips(t *testing.T, st store.Store, n *atomic.Int64) map[string]int64 {
+	ctx := t.Context()
+	out := new(codes)
+	p := provider_(t, st, out)
+	// Prepare the statements (PostgreSQL) and load the scripts (Redis).
+	if err := pair(ctx, p, out, number()); err != nil {
+		t.Fatal(err)
+	}
+	to := number()
+	got := map[string]int64{}
+	step := func(name string, f func() error) {
+		before := n.Load()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got[name] = n.Load() - before
+	}
+	var id string
+	step("Start", func() error {
+		v, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+		id = v.ID
+		return err
+	})
+	step("Check wrong code", func() error {
+		c := []byte(out.get(to))
+		c[0] = '0' + (c[0]-'0'+1)%10
+		_, err := p.Check(ctx, provider.CheckRequest{ID: id, Code: string(c)})
+		return err
+	})
+	step("Start again (resend)", func() error {
+		_, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+		return err
+	})
+	step("Check right code", func() error {
+		_, err := p.Check(ctx, provider.CheckRequest{ID: id, Code: out.get(to)})
+		return err
+	})
+	return got
+}
+
+// TestRoundTrips reports the round trips of each step of a verification's
+// life with the self-hosted provider on each store: PostgreSQL statements
+// and Redis commands. They are the same on both: the provider makes the
+// same store calls, and each store call is one round trip.
+func TestRoundTrips(t *testing.T) {
+	servers(t)
+	var np, nr atomic.Int64
+	pgs := pgStore(t, pgPool(t, 1, &np))
+	rs := redisStore(t, redisClient(t, &nr))
+	p, r := stepTrips(t, pgs, &np), stepTrips(t, rs, &nr)
+	for _, s := range []string{"Start", "Check wrong code", "Start again (resend)", "Check right code"} {
+		t.Logf("%-22s postgres %d, redis %d", s, p[s], r[s])
+		if p[s] != r[s] {
+			t.Errorf("%s: %d round trips to PostgreSQL, %d to Redis: want the same (one per store call)", s, p[s], r[s])
+		}
+	}
+}
+
+// run runs f b.N times over g goroutines and reports the rate per second
+// under unit.
+func run(b *testing.B, g int, unit string, f func(ctx context.Context) error) {
+	b.Helper()
+	ctx := context.Background()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var fail atomic.Value
+	b.ResetTimer()
+	for range g {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				if err := f(ctx); err != nil {
+					fail.Store(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if err, _ := fail.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"/s")
+}
+
+// tripsPerPair is the round trips of one Start+Check pair on the
+// self-hosted provider: Start 1 (it creates the verification's record),
+// Check 2 (it reads the record, then approves it by compare-and-swap), as
+// TestRoundTrips measures.
+const tripsPerPair = 3
+
+// BenchmarkPair measures Start+Check pairs a second on the self-hosted
+// provider over each store, with 1 and 16 goroutines, beside the floor of
+// each store's client: the same number of round trips as a pair makes
+// (tripsPerPair), each one single-statement write (PostgreSQL: an
+// INSERT ... ON CONFLICT DO UPDATE of one row; Redis: a SET), so the ratio
+// pair/floor is what the provider and the store add to bare round trips.
+func BenchmarkPair(b *testing.B) {
+	servers(b)
+	for _, g := range []int{1, 16} {
+		pool := pgPool(b, int32(g), nil)
+		pst := pgStore(b, pool)
+		rc := redisClient(b, nil)
+		rst := redisStore(b, rc)
+		if _, err := pool.Exec(context.Background(), "CREATE TABLE IF NOT EXISTS floor (k bigint PRIMARY KEY, v bigint NOT NULL)"); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("postgres/floor/g%d", g), func(b *testing.B) {
+			run(b, g, "pairs", func(ctx context.Context) error {
+				k := numbers.Add(1)
+				for range tripsPerPair {
+					if _, err := pool.Exec(ctx, "INSERT INTO floor (k, v) VALUES ($1, 1) ON CONFLICT (k) DO UPDATE SET v = floor.v + 1", k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+		b.Run(fmt.Sprintf("postgres/pair/g%d", g), func(b *testing.B) {
+			out := new(codes)
+			p := provider_(b, pst, out)
+			run(b, g, "pairs", func(ctx context.Context) error { return pair(ctx, p, out, number()) })
+		})
+		b.Run(fmt.Sprintf("redis/floor/g%d", g), func(b *testing.B) {
+			run(b, g, "pairs", func(ctx context.Context) error {
+				k := "floor:" + strconv.FormatInt(numbers.Add(1), 10)
+				for range tripsPerPair {
+					if err := rc.Set(ctx, k, "1", 0).Err(); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+		b.Run(fmt.Sprintf("redis/pair/g%d", g), func(b *testing.B) {
+			out := new(codes)
+			p := provider_(b, rst, out)
+			run(b, g, "pairs", func(ctx context.Context) error { return pair(ctx, p, out, number()) })
+		})
+	}
+}
