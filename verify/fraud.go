@@ -56,8 +56,9 @@ type Rate struct {
 // Conversion is the allowance of sends that have not (yet) ended
 // approved, in one hour or one day, per country or per number prefix: the
 // larger of Floor and Share × the sends that ended approved there in the
-// same or the previous hour (or day). Floor is the allowance of a new or
-// rare country or prefix; it grows with the verified traffic.
+// same or the previous hour (or day), and for an hour at least a sixth of
+// the day's allowance. Floor is the allowance of a new or rare country or
+// prefix; it grows with the verified traffic.
 type Conversion struct {
 	Floor int
 	Share float64
@@ -129,14 +130,14 @@ func RecommendedFraudGuard() FraudGuard {
 		IPKey:       "ip",
 		Premium:     PremiumRanges(),
 		PerIP:       Rate{Max: 10, Window: time.Hour},
-		PerIPRange:  Rate{Max: 40, Window: time.Hour},
+		PerIPRange:  Rate{Max: 100, Window: time.Hour},
 		PerPrefix:   Rate{Max: 30, Window: time.Minute},
 		PerCountry:  Rate{Max: 1000, Window: time.Minute},
 		Sequence:    Rate{Max: 4, Window: time.Hour},
-		CountryHour: Conversion{Floor: 10, Share: 0.3},
-		CountryDay:  Conversion{Floor: 30, Share: 0.3},
-		PrefixHour:  Conversion{Floor: 3, Share: 0.3},
-		PrefixDay:   Conversion{Floor: 6, Share: 0.3},
+		CountryHour: Conversion{Floor: 10, Share: 0.5},
+		CountryDay:  Conversion{Floor: 10, Share: 0.5},
+		PrefixHour:  Conversion{Floor: 6, Share: 0.5},
+		PrefixDay:   Conversion{Floor: 12, Share: 0.5},
 	}
 }
 
@@ -406,21 +407,25 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string) (cc, p
 		r.addGuard(f.pfSeq, block, nil, true, -1, int64(g.Sequence.Max), g.Sequence.Window,
 			rule{policy: PolicySequence, value: prefix, fr: fraudRule{scope: PerNumberBlock, max: int64(g.Sequence.Max), window: g.Sequence.Window}})
 	}
-	conv := func(pf string, kind byte, value string, scope Scope, cv Conversion, b int64, window time.Duration) {
+	// The hour's allowance is at least a sixth of the day's, so that an
+	// hour with few approvals (a quiet hour, or one an attack used up)
+	// does not starve the next.
+	conv := func(pf string, kind byte, value string, scope Scope, cv Conversion, b int64, window time.Duration, atLeast int64) int64 {
 		if cv.Floor == 0 && cv.Share == 0 || value == "" {
-			return
+			return 0
 		}
 		v, cur := f.known(kind, value, b)
-		a := cv.allowance(v)
+		a := max(cv.allowance(v), atLeast)
 		// The counter counts every send of the bucket; those that ended
 		// approved are added to the allowance.
 		r.addGuard(pf, value, nil, false, b, max(1, a+cur), 2*window,
 			rule{policy: PolicyConversion, value: value, fr: fraudRule{scope: scope, max: a, window: window, verified: v}})
+		return a
 	}
-	conv(f.pfCH, 'h', cc, PerCountry, g.CountryHour, hour, time.Hour)
-	conv(f.pfCD, 'd', cc, PerCountry, g.CountryDay, day, 24*time.Hour)
-	conv(f.pfPH, 'H', prefix, PerPrefix(f.digits), g.PrefixHour, hour, time.Hour)
-	conv(f.pfPD, 'D', prefix, PerPrefix(f.digits), g.PrefixDay, day, 24*time.Hour)
+	a := conv(f.pfCD, 'd', cc, PerCountry, g.CountryDay, day, 24*time.Hour, 0)
+	conv(f.pfCH, 'h', cc, PerCountry, g.CountryHour, hour, time.Hour, a/6)
+	a = conv(f.pfPD, 'D', prefix, PerPrefix(f.digits), g.PrefixDay, day, 24*time.Hour, 0)
+	conv(f.pfPH, 'H', prefix, PerPrefix(f.digits), g.PrefixHour, hour, time.Hour, a/6)
 	return cc, prefix
 }
 
