@@ -311,10 +311,10 @@ func (f *fraud) premiumOf(e164 string) string {
 	return ""
 }
 
-// known returns the approved sends of bucket b of the verified counter
-// key (the larger of b's and the previous bucket's, for the allowance)
-// and those of bucket b itself.
-func (f *fraud) known(kind byte, value string, b int64) (allow, cur int64) {
+// known returns what the client knows of the approved sends of the
+// verified counter (kind, value): the larger of bucket b's and the
+// previous bucket's.
+func (f *fraud) known(kind byte, value string, b int64) (allow int64) {
 	var buf [40]byte
 	k := append(append(buf[:0], kind, '|'), value...)
 	f.mu.Lock()
@@ -322,13 +322,13 @@ func (f *fraud) known(kind byte, value string, b int64) (allow, cur int64) {
 	if v != nil {
 		switch v.cur {
 		case b:
-			allow, cur = max(v.curN, v.prev), v.curN
+			allow = max(v.curN, v.prev)
 		case b - 1:
 			allow = v.curN
 		}
 	}
 	f.mu.Unlock()
-	return allow, cur
+	return allow
 }
 
 // learn records that bucket b of the verified counter (kind, value) holds
@@ -414,11 +414,11 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string) (cc, p
 		if cv.Floor == 0 && cv.Share == 0 || value == "" {
 			return 0
 		}
-		v, cur := f.known(kind, value, b)
+		v := f.known(kind, value, b)
 		a := max(cv.allowance(v), atLeast)
-		// The counter counts every send of the bucket; those that ended
-		// approved are added to the allowance.
-		r.addGuard(pf, value, nil, false, b, max(1, a+cur), 2*window,
+		// The counter counts the sends of the bucket, less those that
+		// ended approved (learnApproval gives them back).
+		r.addGuard(pf, value, nil, false, b, max(1, a), 2*window,
 			rule{policy: PolicyConversion, value: value, fr: fraudRule{scope: scope, max: a, window: window, verified: v}})
 		return a
 	}
@@ -480,13 +480,16 @@ func ipRange(s string) ([17]byte, bool) {
 }
 
 // learnApproval teaches the guard that a send to the E.164 number e164
-// ended approved: it counts it in the store's verified counters and
-// remembers their values.
+// ended approved: it takes the send out of the conversion counters of
+// the current hour and day (on every replica sharing the store), and
+// counts it in the store's verified counters, whose values the client
+// remembers for the allowances.
+//
+// The send's own hit is not known here (Check names the target, not the
+// Start), so the give-back names the newest possible hit: any hit of the
+// counter's current bucket, which is what an approval should take back.
 func (f *fraud) learnApproval(ctx context.Context, s store.Limiter, e164 string) {
-	inc, ok := s.(interface {
-		Incr(ctx context.Context, key string, window time.Duration) (int64, time.Time, error)
-	})
-	if !ok || len(e164) < 3 || e164[0] != '+' {
+	if len(e164) < 3 || e164[0] != '+' {
 		return
 	}
 	cc := callingCode(e164)
@@ -494,27 +497,41 @@ func (f *fraud) learnApproval(ctx context.Context, s store.Limiter, e164 string)
 	now := f.now()
 	hour, day := now.Unix()/3600, now.Unix()/86400
 	ctx = context.WithoutCancel(ctx)
-	one := func(pf string, kind byte, value string, b int64, window time.Duration) {
-		if value == "" {
-			return
-		}
-		n, _, err := inc.Incr(ctx, pf+string(kind)+"|"+value+"|"+strconv.FormatInt(b, 10), 2*window)
-		if err == nil {
-			f.learn(kind, value, b, n)
-		}
-	}
 	g := &f.g
-	if g.CountryHour != (Conversion{}) {
-		one(f.pfVH, 'h', cc, hour, time.Hour)
+	type counter struct {
+		cv     Conversion
+		pf     string
+		kind   byte
+		value  string
+		b      int64
+		window time.Duration
+		vpf    string
 	}
-	if g.CountryDay != (Conversion{}) {
-		one(f.pfVD, 'd', cc, day, 24*time.Hour)
+	all := [...]counter{
+		{g.CountryHour, f.pfCH, 'h', cc, hour, time.Hour, f.pfVH},
+		{g.CountryDay, f.pfCD, 'd', cc, day, 24 * time.Hour, f.pfVD},
+		{g.PrefixHour, f.pfPH, 'H', prefix, hour, time.Hour, f.pfVH},
+		{g.PrefixDay, f.pfPD, 'D', prefix, day, 24 * time.Hour, f.pfVD},
 	}
-	if g.PrefixHour != (Conversion{}) {
-		one(f.pfVH, 'H', prefix, hour, time.Hour)
+	var give []store.Limit
+	for _, c := range all {
+		if c.cv == (Conversion{}) || c.value == "" {
+			continue
+		}
+		b := strconv.FormatInt(c.b, 10)
+		give = append(give, store.Limit{Key: c.pf + c.value + "|" + b, Max: 1, Window: 2 * c.window, Hit: math.MaxInt64})
+		inc, ok := s.(interface {
+			Incr(ctx context.Context, key string, window time.Duration) (int64, time.Time, error)
+		})
+		if !ok {
+			continue
+		}
+		if n, _, err := inc.Incr(ctx, c.vpf+string(c.kind)+"|"+c.value+"|"+b, 2*c.window); err == nil {
+			f.learn(c.kind, c.value, c.b, n)
+		}
 	}
-	if g.PrefixDay != (Conversion{}) {
-		one(f.pfVD, 'D', prefix, day, 24*time.Hour)
+	if len(give) > 0 {
+		_ = s.Release(ctx, give)
 	}
 }
 

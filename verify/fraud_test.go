@@ -102,8 +102,8 @@ func TestFraudGuardIPVelocity(t *testing.T) {
 		key   string
 	}{
 		{"one address", func(int) string { return "198.51.100.7" }, verify.PerCaller("ip"), 10, ""},
-		{"ipv4 /24", func(i int) string { return fmt.Sprintf("198.51.100.%d", i) }, verify.PerIPRange, 40, "198.51.100.0/24"},
-		{"ipv6 /48", func(i int) string { return fmt.Sprintf("2001:db8:1:%x::1", i) }, verify.PerIPRange, 40, "2001:db8:1::/48"},
+		{"ipv4 /24", func(i int) string { return fmt.Sprintf("198.51.100.%d", i) }, verify.PerIPRange, 100, "198.51.100.0/24"},
+		{"ipv6 /48", func(i int) string { return fmt.Sprintf("2001:db8:1:%x::1", i) }, verify.PerIPRange, 100, "2001:db8:1::/48"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newGuardEnv(t, nil)
@@ -138,7 +138,10 @@ func TestFraudGuardIPVelocity(t *testing.T) {
 // floor, then refuses; approvals there grow the allowance; another
 // country is not touched.
 func TestFraudGuardConversion(t *testing.T) {
-	e := newGuardEnv(t, nil)
+	e := newGuardEnv(t, func(g *verify.FraudGuard) {
+		g.CountryHour, g.CountryDay = verify.Conversion{Floor: 10, Share: 0.3}, verify.Conversion{Floor: 30, Share: 0.3}
+		g.PrefixHour, g.PrefixDay = verify.Conversion{Floor: 3, Share: 0.3}, verify.Conversion{Floor: 6, Share: 0.3}
+	})
 	ip := func(i int) string { return fmt.Sprintf("203.0.%d.1", i) }
 	// Unconverted sends to one prefix, each to another block of numbers.
 	for i := range 3 {
@@ -179,9 +182,8 @@ func TestFraudGuardConversion(t *testing.T) {
 		}
 	}
 	e.clock.Advance(time.Minute)
-	// 10 approved in the prefix: allowance max(3, 0.3×10) = 3, plus the
-	// 10 approved sends themselves; the 3 above fit, the next one does not
-	// unless it converts.
+	// 10 approved in the prefix, taken out of its counter: allowance
+	// max(3, 0.3×10) = 3; the 3 above fit, the next one does not.
 	err = e.start("+447701999999", ip(70))
 	if pe := policyOf(t, err); pe.Policy != verify.PolicyConversion || pe.Max != 3 {
 		t.Errorf("refusal = %+v", pe)
