@@ -18,7 +18,7 @@ type result struct {
 	legitSends, legitRefused      int
 	legitUsers, usersNoCode       int
 	timeToBlock                   time.Duration // from the attack's first send to its first refusal; -1: none
-	attackStart, firstBlock       time.Duration
+	attackStart                   time.Duration
 	refusedBy                     map[string]int
 	elapsed                       time.Duration
 }
