@@ -75,9 +75,11 @@ func TestConformance(t *testing.T) {
 		providertest.Run(t, func(t *testing.T) providertest.Harness {
 			var routes []route.Route
 			var codes []func(string) (string, bool)
-			var srvs []*twiliotest.Server
+			// One clock for both emulators and the Router: the harness's
+			// Advance is the only time that passes, however slow the machine.
+			clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			for _, name := range []string{"us", "eu"} {
-				srv := twiliotest.NewServer()
+				srv := twiliotest.NewServer(twiliotest.WithClock(clock.Now))
 				t.Cleanup(srv.Close)
 				c, err := twilio.New(twiliotest.DefaultServiceSID, twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
 					twilio.WithBaseURL(srv.URL), twilio.WithRetryWait(0, 0))
@@ -86,20 +88,15 @@ func TestConformance(t *testing.T) {
 				}
 				routes = append(routes, route.Route{Name: name, Provider: c})
 				codes = append(codes, srv.LastCode)
-				srvs = append(srvs, srv)
 			}
-			r, err := route.New(routes, route.WithCheckByTo())
+			r, err := route.New(routes, route.WithCheckByTo(), route.WithClock(clock.Now))
 			if err != nil {
 				t.Fatal(err)
 			}
 			return &providertest.HarnessFuncs{
-				Subject:      r,
-				LastCodeFunc: lastOf(codes...),
-				AdvanceFunc: func(d time.Duration) {
-					for _, s := range srvs {
-						s.Advance(d)
-					}
-				},
+				Subject:         r,
+				LastCodeFunc:    lastOf(codes...),
+				AdvanceFunc:     clock.Advance,
 				ErrorTargetFunc: func() any { return new(*route.Error) },
 				Declared:        fakeLimits,
 			}
@@ -109,31 +106,29 @@ func TestConformance(t *testing.T) {
 		providertest.Run(t, func(t *testing.T) providertest.Harness {
 			var routes []route.Route
 			var codes []func(string) (string, bool)
-			var srvs []*vonagetest.Server
+			// One clock for both emulators, both clients (their JWTs) and
+			// the Router: the harness's Advance is the only time that
+			// passes, so a slow machine cannot cross the 180 s expiry.
+			clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			for _, name := range []string{"primary", "fallback"} {
-				srv := vonagetest.NewServer()
+				srv := vonagetest.NewServer(vonagetest.WithClock(clock.Now))
 				t.Cleanup(srv.Close)
 				c, err := vonage.New("Acme", vonage.Application(vonagetest.DefaultApplicationID, vonagetest.DefaultPrivateKeyPEM()),
-					vonage.WithBaseURL(srv.URL), vonage.WithRetryWait(0, 0))
+					vonage.WithBaseURL(srv.URL), vonage.WithRetryWait(0, 0), vonage.WithClock(clock.Now))
 				if err != nil {
 					t.Fatal(err)
 				}
 				routes = append(routes, route.Route{Name: name, Provider: c})
 				codes = append(codes, srv.LastCode)
-				srvs = append(srvs, srv)
 			}
-			r, err := route.New(routes)
+			r, err := route.New(routes, route.WithClock(clock.Now))
 			if err != nil {
 				t.Fatal(err)
 			}
 			return &providertest.HarnessFuncs{
-				Subject:      r, // vonage cannot fetch: the Fetch rules skip
-				LastCodeFunc: lastOf(codes...),
-				AdvanceFunc: func(d time.Duration) {
-					for _, s := range srvs {
-						s.Advance(d)
-					}
-				},
+				Subject:         r, // vonage cannot fetch: the Fetch rules skip
+				LastCodeFunc:    lastOf(codes...),
+				AdvanceFunc:     clock.Advance,
 				ErrorTargetFunc: func() any { return new(*route.Error) },
 				Declared:        providertest.Limits{Validity: 180 * time.Second, MaxSends: 1, MaxChecks: vonagetest.DefaultMaxChecks, MinCodeLength: 4, MaxCodeLength: 10},
 			}

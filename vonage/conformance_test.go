@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider/providertest"
 	"github.com/verifykit/verifykit/vonage"
 	"github.com/verifykit/verifykit/vonage/vonagetest"
@@ -15,13 +16,17 @@ import (
 // Vonage has no re-send on start.
 var vonageLimits = providertest.Limits{Validity: 180 * time.Second, MaxSends: 1, MaxChecks: vonagetest.DefaultMaxChecks, MinCodeLength: 4, MaxCodeLength: 10}
 
+// newEmulatorHarness puts the emulator and the client (its JWTs) on one
+// clock, so the harness's Advance is the only time that passes: a slow
+// machine cannot cross the 180 s expiry between two steps of a rule.
 func newEmulatorHarness(t *testing.T) providertest.Harness {
-	srv := vonagetest.NewServer()
+	clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	srv := vonagetest.NewServer(vonagetest.WithClock(clock.Now))
 	t.Cleanup(srv.Close)
 	return &providertest.HarnessFuncs{
-		Subject:         jwtClient(t, srv.URL),
+		Subject:         jwtClient(t, srv.URL, vonage.WithClock(clock.Now)),
 		LastCodeFunc:    srv.LastCode,
-		AdvanceFunc:     srv.Advance,
+		AdvanceFunc:     clock.Advance,
 		ErrorTargetFunc: func() any { return new(*vonage.APIError) },
 		Declared:        vonageLimits,
 	}

@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider/providertest"
 	"github.com/verifykit/verifykit/vonage"
 	"github.com/verifykit/verifykit/vonage/vonagetest"
@@ -59,9 +61,9 @@ var (
 
 // strictWire checks one request against CONTRACT.md: method and path,
 // headers (an RS256 application JWT with its claims, Accept, Content-Type,
-// User-Agent) and, field by field, the JSON body. It returns every
-// violation.
-func strictWire(t *testing.T, r *http.Request, body []byte) []string {
+// User-Agent) and, field by field, the JSON body, reading the JWT's times
+// against now. It returns every violation.
+func strictWire(t *testing.T, r *http.Request, body []byte, now func() time.Time) []string {
 	var bad []string
 	fail := func(format string, a ...any) { bad = append(bad, fmt.Sprintf(format, a...)) }
 	m := wirePath.FindStringSubmatch(r.URL.Path)
@@ -76,7 +78,7 @@ func strictWire(t *testing.T, r *http.Request, body []byte) []string {
 	if !ok {
 		fail("Authorization is not a bearer token")
 	} else if _, err := jwt.ParseWithClaims(tok, claims, func(*jwt.Token) (any, error) { return publicKey(t), nil },
-		jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt()); err != nil {
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithTimeFunc(now)); err != nil {
 		fail("token does not verify: %v", err)
 	} else if jti, _ := claims["jti"].(string); claims["application_id"] != appID || len(jti) != 36 {
 		fail("claims %v", claims)
@@ -165,14 +167,16 @@ func strictWire(t *testing.T, r *http.Request, body []byte) []string {
 // the conformance suite makes through the client is checked field by field
 // before the emulator answers it.
 func newStrictHarness(t *testing.T) providertest.Harness {
-	emu := vonagetest.NewServer()
+	// One clock for the emulator and the client, as in newEmulatorHarness.
+	clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	emu := vonagetest.NewServer(vonagetest.WithClock(clock.Now))
 	t.Cleanup(emu.Close)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			t.Errorf("reading the body: %v", err)
 		}
-		for _, b := range strictWire(t, r, body) {
+		for _, b := range strictWire(t, r, body, clock.Now) {
 			t.Errorf("%s %s: %s", r.Method, r.URL.Path, b)
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -180,9 +184,9 @@ func newStrictHarness(t *testing.T) providertest.Harness {
 	}))
 	t.Cleanup(srv.Close)
 	return &providertest.HarnessFuncs{
-		Subject:         jwtClient(t, srv.URL),
+		Subject:         jwtClient(t, srv.URL, vonage.WithClock(clock.Now)),
 		LastCodeFunc:    emu.LastCode,
-		AdvanceFunc:     emu.Advance,
+		AdvanceFunc:     clock.Advance,
 		ErrorTargetFunc: func() any { return new(*vonage.APIError) },
 		Declared:        vonageLimits,
 	}
