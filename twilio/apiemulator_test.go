@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +170,74 @@ func TestEmulatorBucketRefusesStart(t *testing.T) {
 	srv.Advance(61 * time.Second)
 	if err := start("+14155550128", "u-1"); err != nil {
 		t.Errorf("after the interval: %v", err)
+	}
+}
+
+// TestEmulatorAttempts: every start (and re-send) makes an attempt whose
+// SID is the verification's attempt_sid; approval converts the attempts of
+// its verification; the list filters and the summary counts by country,
+// channel and prefix.
+func TestEmulatorAttempts(t *testing.T) {
+	srv := twiliotest.NewServer()
+	defer srv.Close()
+	c := emulatorClient(t, srv)
+	ctx := context.Background()
+	start := func(to string, ch provider.Channel) provider.Verification {
+		t.Helper()
+		v, err := c.Start(ctx, provider.StartRequest{To: to, Channel: ch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	us := start("+14155550131", provider.ChannelSMS)
+	start("+14155550131", provider.ChannelSMS) // a re-send: a second attempt of the same verification
+	co := start("+573003003030", provider.ChannelCall)
+	start("+573053003031", provider.ChannelSMS)
+	code, _ := srv.LastCode("+14155550131")
+	if r, err := c.Check(ctx, provider.CheckRequest{ID: us.ID, Code: code}); err != nil || !r.Approved() {
+		t.Fatalf("check: %v, %v", r, err)
+	}
+	all, err := c.ListAttempts(ctx, twilio.AttemptFilter{}, twilio.ListOptions{PageSize: 3})
+	if err != nil || len(all) != 4 {
+		t.Fatalf("list: %d attempts, %v; want 4", len(all), err)
+	}
+	conv, err := c.ListAttempts(ctx, twilio.AttemptFilter{Status: twilio.Converted}, twilio.ListOptions{})
+	if err != nil || len(conv) != 2 {
+		t.Fatalf("converted: %v, %v; want the 2 attempts of %s", conv, err, us.ID)
+	}
+	for _, a := range conv {
+		if a.VerificationSID != us.ID || a.ChannelData == nil || a.ChannelData.Status != twilio.AttemptConfirmed || a.ChannelData.Country != "US" || a.ChannelData.CodeLength != 6 {
+			t.Errorf("converted attempt %+v", a)
+		}
+	}
+	byCo, err := c.ListAttempts(ctx, twilio.AttemptFilter{Country: "CO", Channel: twilio.AttemptCall}, twilio.ListOptions{})
+	if err != nil || len(byCo) != 1 || byCo[0].VerificationSID != co.ID || byCo[0].ConversionStatus != twilio.Unconverted {
+		t.Fatalf("CO call attempts: %v, %v", byCo, err)
+	}
+	if byCo[0].SID != co.SendAttempts[0].ID {
+		t.Errorf("attempt SID %s, want the verification's attempt_sid %s", byCo[0].SID, co.SendAttempts[0].ID)
+	}
+	got, err := c.FetchAttempt(ctx, byCo[0].SID)
+	if err != nil || got.SID != byCo[0].SID || got.Channel != twilio.AttemptCall {
+		t.Errorf("fetch: %+v, %v", got, err)
+	}
+	if _, err := c.FetchAttempt(ctx, "VL"+strings.Repeat("f", 32)); apiCode(err) != 20404 {
+		t.Errorf("fetch unknown: %v, want 20404", err)
+	}
+	for _, tc := range []struct {
+		f    twilio.SummaryFilter
+		want twilio.AttemptsSummary
+	}{
+		{twilio.SummaryFilter{}, twilio.AttemptsSummary{TotalAttempts: 4, TotalConverted: 2, TotalUnconverted: 2, ConversionRatePercentage: "50"}},
+		{twilio.SummaryFilter{Country: "CO"}, twilio.AttemptsSummary{TotalAttempts: 2, TotalUnconverted: 2, ConversionRatePercentage: "0"}},
+		{twilio.SummaryFilter{DestinationPrefix: "+57305"}, twilio.AttemptsSummary{TotalAttempts: 1, TotalUnconverted: 1, ConversionRatePercentage: "0"}},
+		{twilio.SummaryFilter{Channel: twilio.AttemptSMS}, twilio.AttemptsSummary{TotalAttempts: 3, TotalConverted: 2, TotalUnconverted: 1, ConversionRatePercentage: "66.666666667"}},
+	} {
+		s, err := c.FetchAttemptsSummary(ctx, tc.f)
+		s.URL = ""
+		if err != nil || s != tc.want {
+			t.Errorf("summary %+v: %+v, %v; want %+v", tc.f, s, err, tc.want)
+		}
 	}
 }

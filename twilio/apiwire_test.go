@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -169,5 +170,42 @@ func TestAPIAnswerAboutAnotherResource(t *testing.T) {
 	})
 	if _, err := c.FetchRateLimit(context.Background(), rkSID); err == nil {
 		t.Error("FetchRateLimit took an answer about another rate limit")
+	}
+}
+
+const vlSID = "VLaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+const vlJSON = `{"sid":"` + vlSID + `","account_sid":"` + accountSID + `","service_sid":"` + serviceSID + `","verification_sid":"` + veSID + `","date_created":"2026-01-02T03:04:05Z","date_updated":"2026-01-03T03:04:05Z","conversion_status":"unconverted","channel":"sms","price":{"value":"0.005","currency":"usd"},"channel_data":{"verification_sid":"` + veSID + `","to":"+573003003030","status":"unconfirmed","message_status":"undelivered","error_code":"30008","country":"CO","code_length":6,"locale":"es","mcc":"732","mnc":"103","carrier":"Colombia Movil (Tigo)"},"url":"https://verify.twilio.com/v2/Attempts/` + vlSID + `"}`
+
+var wantVL = twilio.VerificationAttempt{
+	SID: vlSID, AccountSID: accountSID, ServiceSID: serviceSID, VerificationSID: veSID, DateCreated: day1, DateUpdated: day2,
+	ConversionStatus: twilio.Unconverted, Channel: twilio.AttemptSMS, Price: &twilio.AttemptPrice{Value: "0.005", Currency: "usd"},
+	ChannelData: &twilio.AttemptChannelData{VerificationSID: veSID, To: "+573003003030", Status: twilio.AttemptUnconfirmed,
+		MessageStatus: "undelivered", ErrorCode: "30008", Country: "CO", CodeLength: 6, Locale: "es", MCC: "732", MNC: "103", Carrier: "Colombia Movil (Tigo)"},
+	URL: "https://verify.twilio.com/v2/Attempts/" + vlSID,
+}
+
+func TestAttemptsWire(t *testing.T) {
+	runWire(t, []wireCase{
+		{name: "list", call: func(ctx context.Context, c *twilio.Client) (any, error) {
+			return c.ListAttempts(ctx, twilio.AttemptFilter{
+				DateCreatedAfter: day1, DateCreatedBefore: day2, To: "+573003003030", Country: "CO", Channel: twilio.AttemptSMS,
+				ServiceSID: serviceSID, VerificationSID: veSID, Status: twilio.Unconverted,
+			}, twilio.ListOptions{PageSize: 10})
+		}, method: "GET", path: "/v2/Attempts",
+			query:  "Channel=sms&ChannelData.To=%2B573003003030&Country=CO&DateCreatedAfter=2026-01-02T03%3A04%3A05Z&DateCreatedBefore=2026-01-03T03%3A04%3A05Z&PageSize=10&Status=unconverted&VerificationSid=" + veSID + "&VerifyServiceSid=" + serviceSID,
+			status: 200, answer: `{"attempts":[` + vlJSON + `],"meta":{"next_page_url":null}}`, want: []twilio.VerificationAttempt{wantVL}},
+		{name: "fetch", call: func(ctx context.Context, c *twilio.Client) (any, error) { return c.FetchAttempt(ctx, vlSID) },
+			method: "GET", path: "/v2/Attempts/" + vlSID, status: 200, answer: vlJSON, want: wantVL},
+		{name: "summary", call: func(ctx context.Context, c *twilio.Client) (any, error) {
+			return c.FetchAttemptsSummary(ctx, twilio.SummaryFilter{DateCreatedAfter: day1, DateCreatedBefore: day2, Country: "CO",
+				Channel: twilio.AttemptSMS, ServiceSID: serviceSID, DestinationPrefix: "+57305"})
+		}, method: "GET", path: "/v2/Attempts/Summary",
+			query:  "Channel=sms&Country=CO&DateCreatedAfter=2026-01-02T03%3A04%3A05Z&DateCreatedBefore=2026-01-03T03%3A04%3A05Z&DestinationPrefix=%2B57305&VerifyServiceSid=" + serviceSID,
+			status: 200, answer: `{"total_attempts":11,"total_converted":9,"total_unconverted":2,"conversion_rate_percentage":"81.818181818","url":"https://verify.twilio.com/v2/Attempts/Summary"}`,
+			want: twilio.AttemptsSummary{TotalAttempts: 11, TotalConverted: 9, TotalUnconverted: 2, ConversionRatePercentage: "81.818181818", URL: "https://verify.twilio.com/v2/Attempts/Summary"}},
+	})
+	if s := fmt.Sprint(wantVL); strings.Contains(s, "3003030") {
+		t.Errorf("%%v shows the destination: %s", s)
 	}
 }

@@ -8,11 +8,13 @@ import "sync"
 // (attempts.go). Its zero value is ready; its own lock guards it, never
 // held together with Emulator.mu.
 type apiState struct {
-	mu       sync.Mutex
-	seq      uint64
-	safeList map[string]string // phone number → GN… SID
-	limits   map[string]*rateLimit
-	limitSeq []string // rate limit SIDs in creation order
+	mu        sync.Mutex
+	seq       uint64
+	safeList  map[string]string // phone number → GN… SID
+	limits    map[string]*rateLimit
+	limitSeq  []string   // rate limit SIDs in creation order
+	attempts  []*attempt // oldest first
+	byAttempt map[string]*attempt
 }
 
 // newSID returns a fresh SID with prefix. s.mu must be held.

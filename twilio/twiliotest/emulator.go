@@ -657,6 +657,7 @@ func (e *Emulator) recordApproval(sid string) {
 	e.mu.Lock()
 	e.approved.Add(sid)
 	e.mu.Unlock()
+	e.convertAttempts(sid) // attempts.go
 }
 
 // Approvals returns the SIDs of the verifications the emulator approved (by

@@ -310,7 +310,7 @@ func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string,
 	}
 	page := start / size
 	keep := url.Values{}
-	for _, k := range []string{"FactorSid", "Status", "Order"} {
+	for _, k := range []string{"FactorSid", "Status", "Order", "DateCreatedAfter", "DateCreatedBefore", "ChannelData.To", "Country", "Channel", "VerifyServiceSid", "VerificationSid"} {
 		if v := q.Get(k); v != "" {
 			keep.Set(k, v)
 		}

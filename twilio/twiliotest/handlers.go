@@ -61,6 +61,7 @@ func (e *Emulator) routes() {
 	e.factorRoutes(m)    // factors.go
 	e.safeListRoutes(m)  // safelist.go
 	e.rateLimitRoutes(m) // ratelimits.go
+	e.attemptRoutes(m)   // attempts.go
 	for _, res := range unavailableResources {
 		m.HandleFunc("/v2/Services/{service}/"+res, e.unavailable)
 		m.HandleFunc("/v2/Services/{service}/"+res+"/", e.unavailable)
@@ -336,6 +337,7 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := e.started(reserved, &v, amount, payee)
+	e.recordAttempt(s.SID, locale, in.CodeLength, v) // attempts.go
 	writeJSON(w, http.StatusCreated, e.verificationJSON(r, in, v, rc))
 }
 
