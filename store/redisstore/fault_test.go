@@ -32,7 +32,7 @@ func TestKillAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var done, unknown, unavailable, incrDone, incrUnknown atomic.Int64
+	var done, unknown, unavailable, incrDone, incrUnknown, timedOut atomic.Int64
 	killAt := make(chan struct{})
 	restartAt := make(chan struct{})
 	recovered := make(chan struct{})
@@ -56,9 +56,17 @@ func TestKillAndRestart(t *testing.T) {
 					return
 				default:
 				}
-				opctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				// Each operation has a deadline, as a caller's would; on a
+				// loaded machine it can pass mid-increment, and then the
+				// store rightly returns the context's error, with the CAS it
+				// was waiting on applied or not: an unknown outcome. Only
+				// the context's own error, once it has expired, counts so.
+				opctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				err := increment(opctx, s)
 				switch {
+				case err != nil && expired(opctx, err):
+					unknown.Add(1)
+					timedOut.Add(1)
 				case err == nil:
 					d := done.Add(1)
 					if d == 200 {
@@ -81,6 +89,9 @@ func TestKillAndRestart(t *testing.T) {
 				n, _, err := s.Incr(opctx, "c", time.Hour)
 				cancel()
 				switch {
+				case err != nil && expired(opctx, err):
+					incrUnknown.Add(1)
+					timedOut.Add(1)
 				case err == nil:
 					incrDone.Add(1)
 					_ = n
@@ -133,8 +144,14 @@ func TestKillAndRestart(t *testing.T) {
 	if c < incrDone.Load() || c > incrDone.Load()+incrUnknown.Load() {
 		t.Errorf("counter %d after %d increments done and %d with unknown outcome", c, incrDone.Load(), incrUnknown.Load())
 	}
-	t.Logf("done %d, unknown %d, unavailable %d; value %d; counter %d (done %d, unknown %d)",
-		done.Load(), unknown.Load(), unavailable.Load(), got, c, incrDone.Load(), incrUnknown.Load())
+	t.Logf("done %d, unknown %d (deadline passed %d), unavailable %d; value %d; counter %d (done %d, unknown %d)",
+		done.Load(), unknown.Load(), timedOut.Load(), unavailable.Load(), got, c, incrDone.Load(), incrUnknown.Load())
+}
+
+// expired reports whether err is ctx's own error after ctx's deadline
+// passed: the caller's timeout, not a failure of the store.
+func expired(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, ctx.Err())
 }
 
 // increment adds one to the record "n" by read-modify-write.
