@@ -32,10 +32,14 @@ var hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()
 
 func setup(t *testing.T, opts ...vonagetest.Option) (*vonagetest.Server, *vonage.Client) {
 	t.Helper()
-	srv := vonagetest.NewServer(opts...)
+	// A stopped clock for the emulator and the client (its JWTs): the
+	// server's Advance is the only time that passes, so a slow machine
+	// cannot cross a step's timeout or an expiry between two lines.
+	now := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	srv := vonagetest.NewServer(append([]vonagetest.Option{vonagetest.WithClock(now)}, opts...)...)
 	t.Cleanup(srv.Close)
 	c, err := vonage.New("Acme", vonage.Application(vonagetest.DefaultApplicationID, vonagetest.DefaultPrivateKeyPEM()),
-		vonage.WithBaseURL(srv.URL), vonage.WithRetryWait(0, 0))
+		vonage.WithBaseURL(srv.URL), vonage.WithRetryWait(0, 0), vonage.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}
