@@ -1,0 +1,78 @@
+// Drives the Safe List, Service Rate Limits with Buckets and Verification
+// Attempts with twilio-node against the emulator program (go run ../).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { emulatorClient } from "./emulator-client.mjs";
+
+const ACCOUNT_SID = "AC00000000000000000000000000000000";
+const AUTH_TOKEN = "emulatortoken0000000000000000000";
+const SERVICE_SID = "VA00000000000000000000000000000000";
+
+let proc;
+let base;
+
+before(async () => {
+  const dir = fileURLToPath(new URL("..", import.meta.url));
+  const bin = join(mkdtempSync(join(tmpdir(), "verifykit-emulator-")), "emulator");
+  execFileSync("go", ["build", "-o", bin, "."], { cwd: dir, stdio: "inherit" });
+  proc = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+  base = await new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+});
+
+after(() => proc?.kill("SIGTERM"));
+
+const client = () => emulatorClient(base, ACCOUNT_SID, AUTH_TOKEN);
+
+test("safe list: create, fetch, remove", async () => {
+  const safelist = client().verify.v2.safelist;
+  const n = await safelist.create({ phoneNumber: "+14155550141" });
+  assert.match(n.sid, /^GN[0-9a-f]{32}$/);
+  const got = await safelist("+14155550141").fetch();
+  assert.equal(got.sid, n.sid);
+  assert.equal(await safelist("+14155550141").remove(), true);
+  await assert.rejects(safelist("+14155550141").fetch(), (err) => err.status === 404 && err.code === 20404);
+});
+
+test("rate limits: a bucket refuses the start that exceeds it", async () => {
+  const service = client().verify.v2.services(SERVICE_SID);
+  const rl = await service.rateLimits.create({ uniqueName: "end_user_id", description: "per user" });
+  assert.match(rl.sid, /^RK[0-9a-f]{32}$/);
+  const b = await service.rateLimits(rl.sid).buckets.create({ max: 1, interval: 60 });
+  assert.match(b.sid, /^BL[0-9a-f]{32}$/);
+  assert.equal((await service.rateLimits(rl.sid).buckets(b.sid).update({ max: 2 })).max, 2);
+  assert.equal((await service.rateLimits.list()).filter((l) => l.sid === rl.sid).length, 1);
+  assert.equal((await service.rateLimits(rl.sid).buckets.list()).length, 1);
+  const rateLimits = { end_user_id: "u-7" };
+  await service.verifications.create({ to: "+14155550142", channel: "sms", rateLimits });
+  await service.verifications.create({ to: "+14155550143", channel: "sms", rateLimits });
+  await assert.rejects(service.verifications.create({ to: "+14155550144", channel: "sms", rateLimits }),
+    (err) => err.status === 429 && err.code === 20429);
+  assert.equal(await service.rateLimits(rl.sid).remove(), true);
+});
+
+test("verification attempts: list, fetch, summary", async () => {
+  const c = client();
+  const to = "+573003003099";
+  const v = await c.verify.v2.services(SERVICE_SID).verifications.create({ to, channel: "sms" });
+  const attempts = await c.verify.v2.verificationAttempts.list({ verificationSid: v.sid });
+  assert.equal(attempts.length, 1);
+  assert.equal(attempts[0].sid, v.sendCodeAttempts[0].attempt_sid);
+  assert.equal(attempts[0].conversionStatus, "unconverted");
+  const one = await c.verify.v2.verificationAttempts(attempts[0].sid).fetch();
+  assert.equal(one.channelData.country, "CO");
+  const sum = await c.verify.v2.verificationAttemptsSummary().fetch({ country: "CO" });
+  assert.ok(sum.totalAttempts >= 1);
+});
