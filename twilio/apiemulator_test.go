@@ -241,3 +241,37 @@ func TestEmulatorAttempts(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulatorRateLimitsGoWithService: deleting a service deletes its rate
+// limits, and leaves another service's.
+func TestEmulatorRateLimitsGoWithService(t *testing.T) {
+	srv := twiliotest.NewServer()
+	defer srv.Close()
+	c := emulatorClient(t, srv)
+	ctx := context.Background()
+	s, err := c.CreateService(ctx, twilio.ServiceParams{FriendlyName: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := twilio.New(s.SID, twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
+		twilio.WithBaseURL(srv.URL), twilio.WithRetryWait(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.CreateRateLimit(ctx, "ip", ""); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := c.CreateRateLimit(ctx, "ip", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := other.ListRateLimits(ctx, twilio.ListOptions{}); err != nil || len(list) != 1 {
+		t.Fatalf("other service's limits: %v, %v", list, err)
+	}
+	if err := c.DeleteService(ctx, s.SID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FetchRateLimit(ctx, kept.SID); err != nil {
+		t.Errorf("the default service's limit: %v", err)
+	}
+}

@@ -428,3 +428,19 @@ func (b *bucket) hit(value string, now time.Time) {
 	}
 	b.hits[value] = append(b.hits[value], now)
 }
+
+// dropRateLimits forgets the rate limits of the deleted service sid.
+func (e *Emulator) dropRateLimits(sid string) {
+	a := &e.api
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	kept := a.limitSeq[:0]
+	for _, rk := range a.limitSeq {
+		if a.limits[rk].serviceSID == sid {
+			delete(a.limits, rk)
+			continue
+		}
+		kept = append(kept, rk)
+	}
+	a.limitSeq = kept
+}

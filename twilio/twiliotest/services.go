@@ -221,6 +221,7 @@ func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 		return
 	}
+	e.dropRateLimits(sid) // ratelimits.go
 	w.WriteHeader(http.StatusNoContent)
 }
 
