@@ -245,9 +245,17 @@ func (m *Memory) withShards(limits []Limit, fn func(idx *[MaxLimits]uint8)) {
 	for i := range m.shards {
 		if set&(1<<i) != 0 {
 			m.shards[i].mu.Lock()
-			defer m.shards[i].mu.Unlock()
 		}
 	}
+	// One defer outside the loop: a defer in a loop is allocated on the
+	// heap, once per shard.
+	defer func() {
+		for i := range m.shards {
+			if set&(1<<i) != 0 {
+				m.shards[i].mu.Unlock()
+			}
+		}
+	}()
 	fn(&idx)
 }
 

@@ -232,6 +232,7 @@ type fraud struct {
 
 	pfIP, pfRange, pfPrefix, pfCountry, pfSeq string
 	pfCH, pfCD, pfPH, pfPD                    string // conversion counters
+	scopeIP, scopePrefix                      Scope
 	pfVH, pfVD                                string // verified counters
 
 	mu       sync.Mutex
@@ -295,6 +296,7 @@ func newFraud(g FraudGuard) (*fraud, error) {
 	f.pfPH, f.pfPD = "vk|f|u|p|h|", "vk|f|u|p|d|"
 	f.pfVH, f.pfVD = "vk|f|v|h|", "vk|f|v|d|"
 	f.verified = make(map[string]*vcount)
+	f.scopeIP, f.scopePrefix = PerCaller(g.IPKey), PerPrefix(f.digits)
 	return f, nil
 }
 
@@ -384,7 +386,7 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string) (cc, p
 		if ip := keys[g.IPKey]; ip != "" {
 			if g.PerIP.Max > 0 {
 				r.addGuard(f.pfIP, ip, nil, true, -1, int64(g.PerIP.Max), g.PerIP.Window,
-					rule{policy: PolicyVelocity, value: ip, fr: fraudRule{scope: PerCaller(g.IPKey), max: int64(g.PerIP.Max), window: g.PerIP.Window}})
+					rule{policy: PolicyVelocity, value: ip, fr: fraudRule{scope: f.scopeIP, max: int64(g.PerIP.Max), window: g.PerIP.Window}})
 			}
 			if g.PerIPRange.Max > 0 {
 				if raw, ok := ipRange(ip); ok {
@@ -396,7 +398,7 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string) (cc, p
 	}
 	if g.PerPrefix.Max > 0 {
 		r.addGuard(f.pfPrefix, prefix, nil, false, -1, int64(g.PerPrefix.Max), g.PerPrefix.Window,
-			rule{policy: PolicyVelocity, value: prefix, fr: fraudRule{scope: PerPrefix(f.digits), max: int64(g.PerPrefix.Max), window: g.PerPrefix.Window}})
+			rule{policy: PolicyVelocity, value: prefix, fr: fraudRule{scope: f.scopePrefix, max: int64(g.PerPrefix.Max), window: g.PerPrefix.Window}})
 	}
 	if g.PerCountry.Max > 0 && cc != "" {
 		r.addGuard(f.pfCountry, cc, nil, false, -1, int64(g.PerCountry.Max), g.PerCountry.Window,
@@ -424,8 +426,8 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string) (cc, p
 	}
 	a := conv(f.pfCD, 'd', cc, PerCountry, g.CountryDay, day, 24*time.Hour, 0)
 	conv(f.pfCH, 'h', cc, PerCountry, g.CountryHour, hour, time.Hour, a/6)
-	a = conv(f.pfPD, 'D', prefix, PerPrefix(f.digits), g.PrefixDay, day, 24*time.Hour, 0)
-	conv(f.pfPH, 'H', prefix, PerPrefix(f.digits), g.PrefixHour, hour, time.Hour, a/6)
+	a = conv(f.pfPD, 'D', prefix, f.scopePrefix, g.PrefixDay, day, 24*time.Hour, 0)
+	conv(f.pfPH, 'H', prefix, f.scopePrefix, g.PrefixHour, hour, time.Hour, a/6)
 	return cc, prefix
 }
 

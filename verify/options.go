@@ -24,6 +24,7 @@ type config struct {
 	maxCode         int
 	name            string
 	policy          policyConfig
+	prices          *PriceTable // WithPrices; nil: Prices()
 }
 
 // WithDefaultRegion sets the region used to read phone numbers written in

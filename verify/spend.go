@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	_ "embed"
 )
@@ -96,3 +97,35 @@ func (t *PriceTable) Of(e164 string, ch Channel) float64 {
 	}
 	return 0
 }
+
+// WithPrices sets the price table Cost uses; by default it is Prices(),
+// the shipped table.
+func WithPrices(t *PriceTable) Option {
+	return func(c *config) error {
+		if t == nil {
+			return errors.New("verify: WithPrices: nil table")
+		}
+		c.prices = t
+		return nil
+	}
+}
+
+// Cost returns what a Start to to over ch would cost, from the client's
+// price table (WithPrices), without sending anything: 0 for e-mail and
+// SNA. It fails with ErrInvalidRequest for a target Start would refuse.
+func (c *Client) Cost(to string, ch Channel) (float64, error) {
+	t, err := c.target(to, false)
+	if err != nil {
+		return 0, &Error{Op: "cost", Provider: c.cfg.name, Target: c.masked(to, err), Err: err}
+	}
+	if t.email {
+		return 0, nil
+	}
+	p := c.cfg.prices
+	if p == nil {
+		p = shippedPrices()
+	}
+	return p.Of(t.value, ch), nil
+}
+
+var shippedPrices = sync.OnceValue(Prices)
