@@ -89,7 +89,8 @@ import (
 // may share one database.
 type Store struct {
 	pool   *pgxpool.Pool
-	owned  bool // Close closes pool
+	owned  bool  // Close closes pool
+	conns  int32 // the pool's MaxConns, read once: Pool.Config copies the whole configuration
 	n      names
 	schema string
 	prefix string
@@ -238,6 +239,7 @@ func newStore(pool *pgxpool.Pool, owned bool, opts []Option) (*Store, error) {
 		return nil, err
 	}
 	s.pool, s.owned = pool, owned
+	s.conns = pool.Config().MaxConns
 	n := &s.n
 	s.qGet = "SELECT version, value FROM " + n.Records + " WHERE key = $1 AND expires > now()"
 	s.qCAS = "SELECT o_ok, o_version, o_value FROM " + n.CAS + "($1, $2, $3, $4)"
@@ -430,7 +432,7 @@ func (s *Store) row(ctx context.Context, q string, args []any, dest ...any) erro
 // closed, or an error marked errNotSent. Connections found closed (after a
 // server restart, say) are destroyed, up to the pool's size and one more.
 func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
-	for range s.pool.Config().MaxConns + 1 {
+	for range s.conns + 1 {
 		c, err := s.pool.Acquire(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errNotSent, err)
