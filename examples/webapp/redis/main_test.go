@@ -1,154 +1,22 @@
 package main
 
 import (
-	"context"
-	"io"
-	"net/url"
-	"regexp"
-	"strings"
 	"testing"
 
-	"github.com/verifykit/verifykit/examples/internal/examplestest"
+	"github.com/verifykit/verifykit/examples/webapp/internal/replicatest"
 	"github.com/verifykit/verifykit/store/redisstore/redistest"
 )
 
-// testKey is the application key every replica shares (VERIFYKIT_KEY).
-const testKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-
-// replica runs the program on a free loopback port with args, and returns
-// it (its console holds the codes it sent).
-func replica(t *testing.T, env map[string]string, args ...string) *examplestest.Server {
-	t.Helper()
-	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
-	return examplestest.Start(t, func(ctx context.Context, stdout, stderr io.Writer, ready chan<- string) int {
-		return run(ctx, args, func(k string) string { return env[k] }, stdout, stderr, ready)
-	})
-}
-
-var codeRE = regexp.MustCompile(`console sender: to [^:]+: .*?(\d{4,10})`)
-
-// codes returns the codes a replica printed on its console, in order.
-func codes(s *examplestest.Server) []string {
-	var out []string
-	for _, m := range codeRE.FindAllStringSubmatch(s.Out.String(), -1) {
-		out = append(out, m[1])
-	}
-	return out
-}
-
-// enrolled signs mail up on the replica at base, logs in and asks for a
-// code to phone, and returns the browser, its Page the app's answer.
-// Each replica keeps its accounts in memory, so the test signs the same
-// account up on each: it stands for the user database that a real
-// deployment's replicas share.
-func enrolled(t *testing.T, base, mail, phone string) *examplestest.Browser {
-	t.Helper()
-	const pw = "correct horse battery"
-	b := examplestest.NewBrowser(t, base)
-	b.Post("/signup", "/signup", url.Values{"email": {mail}, "password": {pw}})
-	b.Post("/login", "/login", url.Values{"email": {mail}, "password": {pw}})
-	b.Want("logged in", "Welcome, "+mail)
-	b.Post("/enroll", "/enroll", url.Values{"phone": {phone}})
-	return b
-}
-
 // TestTwoReplicasOneRedis runs two replicas of the web app on the
-// self-hosted provider over one real redis-server: a code sent through
-// replica A is approved through replica B (once), and a resend cooldown
-// that A started holds on B.
+// self-hosted provider over one real redis-server (replicatest.TwoReplicas
+// says what it checks).
 func TestTwoReplicasOneRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	env := map[string]string{"VERIFYKIT_KEY": testKey}
-
-	t.Run("no shared key", func(t *testing.T) {
-		var out strings.Builder
-		if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-provider", "selfhosted", "-redis", srv.URL()},
-			func(string) string { return "" }, &out, &out, nil); code != 2 || !strings.Contains(out.String(), "VERIFYKIT_KEY") {
-			t.Fatalf("-redis without VERIFYKIT_KEY: exit %d (%s), want 2 naming VERIFYKIT_KEY", code, out.String())
-		}
-	})
-
-	t.Run("code sent by A approved by B", func(t *testing.T) {
-		// No cooldown here, so that B's step may (re)send at once.
-		flags := []string{"-provider", "selfhosted", "-redis", srv.URL(), "-resend-cooldown", "0"}
-		a, b := replica(t, env, flags...), replica(t, env, flags...)
-		if !strings.Contains(a.Out.String(), "state in Redis") || !strings.Contains(a.Out.String(), "limits in Redis") {
-			t.Fatalf("A's console does not say the state is in Redis:\n%s", a.Out)
-		}
-		const mail, phone = "ada@example.com", "+14155552671"
-		onA := enrolled(t, a.Base, mail, phone)
-		onA.Want("code page on A", "Confirm your number")
-		sent := codes(a)
-		if len(sent) != 1 {
-			t.Fatalf("A sent %d codes, want 1:\n%s", len(sent), a.Out)
-		}
-		code := sent[0]
-
-		// The user's session is on A; B knows nothing of it. On B the
-		// verification that A started is found in Redis: B's step re-sends
-		// the same code (it would be a new, different code over a store of
-		// B's own), and the code A sent is approved there.
-		onB := enrolled(t, b.Base, mail, phone)
-		onB.Want("code page on B", "Confirm your number")
-		if got := codes(b); len(got) != 1 || got[0] != code {
-			t.Fatalf("B sent %v, want A's code %s again", got, code)
-		}
-		onB.Post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
-		onB.Want("approved on B", "Two-step login is on")
-
-		// Approved once: the same code on A finds the verification gone.
-		onA.Post("/verify", "/verify", url.Values{"action": {"verify"}, "code": {code}})
-		if strings.Contains(onA.Page, "Two-step login is on") {
-			t.Fatalf("the code was approved a second time, on A:\n%s", onA.Page)
-		}
-	})
-
-	t.Run("cooldown started on A holds on B", func(t *testing.T) {
-		flags := []string{"-provider", "selfhosted", "-redis", srv.URL(), "-resend-cooldown", "1m"}
-		a, b := replica(t, env, flags...), replica(t, env, flags...)
-		const mail, phone = "grace@example.com", "+14155550123"
-		onA := enrolled(t, a.Base, mail, phone)
-		onA.Want("code page on A", "Confirm your number")
-		if n := len(codes(a)); n != 1 {
-			t.Fatalf("A sent %d codes, want 1:\n%s", n, a.Out)
-		}
-		onB := enrolled(t, b.Base, mail, phone)
-		onB.Want("cooldown on B", "A code was sent a moment ago")
-		if n := len(codes(b)); n != 0 {
-			t.Fatalf("B sent %d codes during A's cooldown:\n%s", n, b.Out)
-		}
-	})
-
-	// The policies count in Redis whatever the provider: here the built-in
-	// fake, whose verifications each replica keeps to itself.
-	t.Run("limits shared on another provider", func(t *testing.T) {
-		flags := []string{"-redis", srv.URL(), "-resend-cooldown", "1m"}
-		a, b := replica(t, nil, flags...), replica(t, nil, flags...)
-		if o := a.Out.String(); !strings.Contains(o, "fake provider, limits in Redis") {
-			t.Fatalf("A's console: %s", o)
-		}
-		const mail, phone = "hedy@example.com", "+14155550199"
-		enrolled(t, a.Base, mail, phone).Want("code page on A", "Confirm your number")
-		enrolled(t, b.Base, mail, phone).Want("cooldown on B", "A code was sent a moment ago")
-	})
+	replicatest.TwoReplicas(t, run, replicatest.Store{Flag: "-redis", Name: "Redis", URL: srv.URL()})
 }
 
 // TestRefusals: -redis needs a server that answers, and without -redis
 // the program is command webapp (state in memory).
 func TestRefusals(t *testing.T) {
-	var out strings.Builder
-	env := map[string]string{"VERIFYKIT_KEY": testKey}
-	if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-provider", "selfhosted", "-redis", "redis://127.0.0.1:1/0"},
-		func(k string) string { return env[k] }, &out, &out, nil); code != 2 || !strings.Contains(out.String(), "-redis:") {
-		t.Fatalf("-redis with no server there: exit %d (%s), want 2", code, out.String())
-	}
-	out.Reset()
-	if code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-redis", "mysql://nope"},
-		func(string) string { return "" }, &out, &out, nil); code != 2 {
-		t.Fatalf("-redis with a bad URL: exit %d (%s), want 2", code, out.String())
-	}
-	s := replica(t, nil, "-provider", "selfhosted")
-	if o := s.Out.String(); !strings.Contains(o, "state in memory") || strings.Contains(o, "Redis") {
-		t.Fatalf("without -redis: %s", o)
-	}
+	replicatest.Refusals(t, run, replicatest.Store{Flag: "-redis", Name: "Redis", DownURL: "redis://127.0.0.1:1/0"})
 }
