@@ -29,6 +29,25 @@ type Limit struct {
 	// Hit, in a Release, names the hit to give back: the Hit of the Taken
 	// that counted it. Take ignores it.
 	Hit uint64
+	// Cost, for a budget, is how much this hit counts against Max: a
+	// weighted counter, such as money in integer micro-units. 0 means 1.
+	// A hit that costs more than Max is always refused. Release gives the
+	// same Cost back. It must not be negative, and must be 0 for a
+	// cooldown.
+	Cost int64
+	// Count is set by a Take that counts the hit: the counter's value
+	// after it (for a budget, the total Cost of its window so far). Take
+	// ignores its value on input, and Release ignores it.
+	Count int64
+}
+
+// Weight returns how much a hit of the budget l counts against l.Max:
+// l.Cost, or 1 when it is 0.
+func (l *Limit) Weight() int64 {
+	if l.Cost > 0 {
+		return l.Cost
+	}
+	return 1
 }
 
 // Taken is the answer of a [Limiter.Take].
@@ -67,7 +86,7 @@ type Limiter interface {
 
 	// Release gives back, on every limit, the hit that each Limit.Hit
 	// names (Taken.Hit), for a request that turned out to cost nothing:
-	//   - a budget's counter goes down by one, but only while the window
+	//   - a budget's counter goes down by the hit's Cost, but only while the window
 	//     the hit was taken in lasts: budget is never returned to a later
 	//     window;
 	//   - a cooldown goes back one step with its wait lifted, but only if
@@ -80,7 +99,8 @@ type Limiter interface {
 
 // CheckLimits returns ErrInvalid when limits cannot be taken: none or more
 // than MaxLimits, an empty or repeated key, a budget whose Max is not
-// positive, a non-positive window or wait. An implementation calls it
+// positive, a non-positive window or wait, a negative Cost or a cooldown
+// with a Cost. An implementation calls it
 // first, before any I/O.
 func CheckLimits(limits []Limit) error {
 	if len(limits) == 0 || len(limits) > MaxLimits {
@@ -92,6 +112,9 @@ func CheckLimits(limits []Limit) error {
 		}
 		if len(l.Waits) == 0 && l.Max <= 0 {
 			return fmt.Errorf("%w: budget with Max %d", ErrInvalid, l.Max)
+		}
+		if l.Cost < 0 || l.Cost > 0 && len(l.Waits) > 0 {
+			return fmt.Errorf("%w: Cost %d (a budget's is 0 or more, a cooldown's 0)", ErrInvalid, l.Cost)
 		}
 		for _, w := range l.Waits {
 			if w <= 0 {
@@ -138,16 +161,18 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
 		c, ok := m.shards[si].counters[l.Key]
 		if !ok {
 			need[si]++
-			continue
 		}
-		if !now.Before(c.reset) {
+		if !ok || !now.Before(c.reset) {
+			if len(l.Waits) == 0 && l.Weight() > l.Max && l.Window > res.RetryAfter {
+				res = Taken{Refused: i, RetryAfter: l.Window} // never fits
+			}
 			continue
 		}
 		cur[i] = c
 		var wait time.Duration
 		if len(l.Waits) > 0 {
 			wait = c.reset.Sub(now) - l.Window
-		} else if c.n >= l.Max {
+		} else if c.n+l.Weight() > l.Max {
 			wait = c.reset.Sub(now)
 		}
 		if wait > 0 && wait > res.RetryAfter {
@@ -168,12 +193,18 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
 	for i := range limits {
 		l := &limits[i]
 		c := cur[i]
-		c.n++
+		first := c.n == 0
+		if len(l.Waits) > 0 {
+			c.n++
+		} else {
+			c.n += l.Weight()
+		}
+		l.Count = c.n
 		switch {
 		case len(l.Waits) > 0:
 			c.reset = now.Add(l.Wait(c.n) + l.Window)
 			c.hit = res.Hit // the last hit
-		case c.n == 1:
+		case first:
 			c.reset = now.Add(l.Window)
 			c.hit = res.Hit // the window's first hit
 		}
@@ -204,7 +235,11 @@ func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8) {
 		if !ok || !now.Before(c.reset) || !c.holds(l) {
 			continue
 		}
-		c.n--
+		if len(l.Waits) > 0 {
+			c.n--
+		} else {
+			c.n -= l.Weight()
+		}
 		if c.n <= 0 {
 			delete(sh.counters, l.Key)
 			continue

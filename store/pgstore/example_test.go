@@ -76,6 +76,7 @@ func ExampleMigrations() {
 	// 1 0001_init.sql: creates the records table: true
 	// 2 0002_limiter_hits.sql: creates the records table: false
 	// 3 0003_cas_fast_path.sql: creates the records table: false
+	// 4 0004_weighted_limits.sql: creates the records table: false
 }
 
 // TestExamples runs the examples that need a server against the tests'

@@ -11,7 +11,8 @@ import (
 // Take implements store.Limiter: one call of the schema's take function,
 // whatever the number of limits, so one round trip. The function locks the
 // limits' counters in key order, creating absent ones, decides, and counts
-// the hit on every one or on none.
+// the hit (its Cost, for a budget) on every one or on none, reporting each
+// counter's new value in Count.
 func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Taken{}, err
@@ -21,6 +22,7 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 	}
 	keys := make([][]byte, len(limits))
 	maxes := make([]int64, len(limits))
+	costs := make([]int64, len(limits))
 	windows := make([]int64, len(limits))
 	nwaits := make([]int32, len(limits))
 	var waits []int64
@@ -28,6 +30,10 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 		l := &limits[i]
 		keys[i] = []byte(l.Key)
 		maxes[i] = l.Max
+		costs[i] = 1
+		if len(l.Waits) == 0 {
+			costs[i] = l.Weight()
+		}
 		windows[i] = us(l.Window)
 		nwaits[i] = int32(len(l.Waits))
 		for _, w := range l.Waits {
@@ -39,12 +45,16 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 	}
 	var refused int32
 	var wait, hit int64
-	if err := s.row(ctx, s.qTake, []any{keys, maxes, windows, nwaits, waits}, &refused, &wait, &hit); err != nil {
+	var counts []int64
+	if err := s.row(ctx, s.qTake, []any{keys, maxes, costs, windows, nwaits, waits}, &refused, &wait, &hit, &counts); err != nil {
 		return store.Taken{}, fail(ctx, "take", err, true)
 	}
 	if refused < 0 {
-		if hit <= 0 {
-			return store.Taken{}, store.OutcomeUnknown("take", fmt.Errorf("unexpected answer: hit %d", hit))
+		if hit <= 0 || len(counts) != len(limits) {
+			return store.Taken{}, store.OutcomeUnknown("take", fmt.Errorf("unexpected answer: hit %d, %d counts", hit, len(counts)))
+		}
+		for i, n := range counts {
+			limits[i].Count = n
 		}
 		return store.Taken{OK: true, Refused: -1, Hit: uint64(hit)}, nil
 	}
@@ -67,14 +77,16 @@ func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 	cooldown := make([]bool, len(limits))
 	windows := make([]int64, len(limits))
 	hits := make([]int64, len(limits))
+	costs := make([]int64, len(limits))
 	for i := range limits {
 		keys[i] = []byte(limits[i].Key)
 		cooldown[i] = len(limits[i].Waits) > 0
 		windows[i] = us(limits[i].Window)
 		hits[i] = int64(min(limits[i].Hit, 1<<63-1))
+		costs[i] = limits[i].Weight()
 	}
 	var none any
-	if err := s.row(ctx, s.qRelease, []any{keys, cooldown, windows, hits}, &none); err != nil {
+	if err := s.row(ctx, s.qRelease, []any{keys, cooldown, windows, hits, costs}, &none); err != nil {
 		return fail(ctx, "release", err, true)
 	}
 	return nil

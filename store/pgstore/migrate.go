@@ -34,7 +34,7 @@ type Migration struct {
 
 // SchemaVersion is the schema version this release of the store needs:
 // the Version of the last Migration.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // names are the store's qualified SQL names, for the migration templates
 // and the queries.

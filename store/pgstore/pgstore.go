@@ -249,8 +249,8 @@ ON CONFLICT (key) DO UPDATE SET
 	n = CASE WHEN c.reset > now() THEN c.n + 1 ELSE 1 END,
 	reset = CASE WHEN c.reset > now() THEN c.reset ELSE EXCLUDED.reset END
 RETURNING c.n, (extract(epoch FROM c.reset - now()) * 1000000)::bigint`
-	s.qTake = "SELECT o_refused, o_wait_us, o_hit FROM " + n.Take + "($1, $2, $3, $4, $5)"
-	s.qRelease = "SELECT " + n.Release + "($1, $2, $3, $4)"
+	s.qTake = "SELECT o_refused, o_wait_us, o_hit, o_counts FROM " + n.Take + "($1, $2, $3, $4, $5, $6)"
+	s.qRelease = "SELECT " + n.Release + "($1, $2, $3, $4, $5)"
 	sweep := func(table string) string {
 		return "WITH d AS (DELETE FROM " + table + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + table +
 			" WHERE expires <= now() LIMIT $1 FOR UPDATE SKIP LOCKED)) RETURNING 1) SELECT count(*) FROM d"

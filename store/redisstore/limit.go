@@ -25,9 +25,11 @@ var _ store.Limiter = (*Store)(nil)
 var (
 	// takeScript: KEYS are the limits' keys and then the hit key. ARGV
 	// holds, for each limit in order, its Max, its Window in milliseconds,
-	// the number of its waits and then the waits in milliseconds. Returns
-	// {1, hit} when taken, or {0, index (0-based) of the refusing limit
-	// with the longest wait, the wait in milliseconds}.
+	// its weight (Cost, or 1), the number of its waits and then the waits
+	// in milliseconds. Returns {1, hit, each counter after the hit} when
+	// taken, or {0, index (0-based) of the refusing limit with the longest
+	// wait, the wait in milliseconds}. Counts are Lua numbers (doubles):
+	// exact up to 2^53.
 	takeScript = redis.NewScript(`
 local function parse(v)
   if not v then return 0, 0 end
@@ -39,11 +41,11 @@ local nk = #KEYS - 1
 local lims, cur, hits, ttls = {}, {}, {}, {}
 local pos = 1
 for i = 1, nk do
-  local nw = tonumber(ARGV[pos+2])
+  local nw = tonumber(ARGV[pos+3])
   local waits = {}
-  for j = 1, nw do waits[j] = tonumber(ARGV[pos+2+j]) end
-  lims[i] = {tonumber(ARGV[pos]), tonumber(ARGV[pos+1]), waits}
-  pos = pos + 3 + nw
+  for j = 1, nw do waits[j] = tonumber(ARGV[pos+3+j]) end
+  lims[i] = {tonumber(ARGV[pos]), tonumber(ARGV[pos+1]), waits, tonumber(ARGV[pos+2])}
+  pos = pos + 4 + nw
 end
 local refused, longest = -1, 0
 for i = 1, nk do
@@ -56,29 +58,35 @@ for i = 1, nk do
   local wait = 0
   if #l[3] > 0 then
     if n > 0 then wait = ttl - l[2] end
-  elseif n >= l[1] then
-    wait = ttl
+  elseif n + l[4] > l[1] then
+    if n > 0 then wait = ttl else wait = l[2] end
   end
   if wait > longest then refused, longest = i - 1, wait end
 end
 if refused >= 0 then return {0, refused, longest} end
 local h = redis.call('INCR', KEYS[#KEYS])
+local out = {1, h}
 for i = 1, nk do
   local l = lims[i]
-  local n = cur[i] + 1
+  local n
   if #l[3] > 0 then
+    n = cur[i] + 1
     redis.call('SET', KEYS[i], string.format('%d:%d', n, h), 'PX', l[3][math.min(n, #l[3])] + l[2])
-  elseif n == 1 then
-    redis.call('SET', KEYS[i], string.format('%d:%d', n, h), 'PX', l[2])
   else
-    redis.call('SET', KEYS[i], string.format('%d:%d', n, hits[i]), 'PX', ttls[i])
+    n = cur[i] + l[4]
+    if cur[i] == 0 then
+      redis.call('SET', KEYS[i], string.format('%d:%d', n, h), 'PX', l[2])
+    else
+      redis.call('SET', KEYS[i], string.format('%d:%d', n, hits[i]), 'PX', ttls[i])
+    end
   end
+  out[i+2] = n
 end
-return {1, h}`)
+return out`)
 
 	// releaseScript: ARGV holds, for each key in order, 1 for a cooldown
-	// or 0 for a budget, the limit's Window in milliseconds, and the hit
-	// to give back. A cooldown gives it back only while it is the last
+	// or 0 for a budget, the limit's Window in milliseconds, the hit to
+	// give back, and its weight (Cost, or 1). A cooldown gives it back only while it is the last
 	// hit; a budget only while the window it was taken in lasts.
 	releaseScript = redis.NewScript(`
 local function parse(v)
@@ -88,20 +96,21 @@ local function parse(v)
   return tonumber(v) or 0, 0
 end
 for i = 1, #KEYS do
-  local cd, win, h = ARGV[3*i-2], ARGV[3*i-1], tonumber(ARGV[3*i]) or 0
+  local cd, win, h, w = ARGV[4*i-3], ARGV[4*i-2], tonumber(ARGV[4*i-1]) or 0, tonumber(ARGV[4*i]) or 1
   local n, hit = parse(redis.call('GET', KEYS[i]))
   local mine = false
   if h > 0 and n > 0 then
     if cd == '1' then mine = hit == h else mine = hit > 0 and hit <= h end
   end
   if mine then
-    if n == 1 then
+    if cd == '1' then w = 1 end
+    if n <= w then
       redis.call('DEL', KEYS[i])
     elseif cd == '1' then
       redis.call('SET', KEYS[i], string.format('%d:0', n - 1), 'PX', win)
     else
       local ttl = redis.call('PTTL', KEYS[i])
-      if ttl > 0 then redis.call('SET', KEYS[i], string.format('%d:%d', n - 1, hit), 'PX', ttl) end
+      if ttl > 0 then redis.call('SET', KEYS[i], string.format('%d:%d', n - w, hit), 'PX', ttl) end
     end
   end
 end
@@ -150,7 +159,11 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 	for i := range limits {
 		l := &limits[i]
 		a.keys = append(a.keys, s.prefix+l.Key)
-		a.args = append(a.args, l.Max, ms(l.Window), len(l.Waits))
+		var w int64 = 1
+		if len(l.Waits) == 0 {
+			w = l.Weight()
+		}
+		a.args = append(a.args, l.Max, ms(l.Window), w, len(l.Waits))
 		for _, w := range l.Waits {
 			a.args = append(a.args, ms(w))
 		}
@@ -161,8 +174,11 @@ func (s *Store) Take(ctx context.Context, limits []store.Limit) (store.Taken, er
 		return store.Taken{}, fail(ctx, "take", err, true)
 	}
 	if r, ok := res.([]any); ok && len(r) > 0 {
-		if r[0] == int64(1) && len(r) == 2 {
+		if r[0] == int64(1) && len(r) == 2+len(limits) {
 			if h, ok := r[1].(int64); ok && h > 0 {
+				for i, c := range r[2:] {
+					limits[i].Count, _ = c.(int64)
+				}
 				return store.Taken{OK: true, Refused: -1, Hit: uint64(h)}, nil
 			}
 		}
@@ -198,7 +214,7 @@ func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 		if len(l.Waits) > 0 {
 			cooldown = "1"
 		}
-		a.args = append(a.args, cooldown, strconv.FormatInt(ms(l.Window), 10), strconv.FormatUint(l.Hit, 10))
+		a.args = append(a.args, cooldown, strconv.FormatInt(ms(l.Window), 10), strconv.FormatUint(l.Hit, 10), strconv.FormatInt(l.Weight(), 10))
 	}
 	if _, err := s.runKeys(ctx, releaseScript, a.keys, a.args); err != nil {
 		return fail(ctx, "release", err, true)

@@ -26,6 +26,9 @@ var limitRules = []rule{
 	{"TakeHit", "Takes that count report distinct, growing, non-zero hits; Release of hit 0 gives nothing back", checkTakeHit},
 	{"TakeInvalid", "no limits, too many, an empty or repeated key, a budget without Max, a non-positive window or wait fail with ErrInvalid", checkTakeInvalid},
 	{"TakeCanceled", "a canceled context fails Take with the context's error and counts nothing", checkTakeCanceled},
+	{"TakeWeighted", "a budget's hit counts its Cost (0 meaning 1): hits are taken while the window's total cost fits Max, a hit that costs more than Max is always refused, and Take reports each counter's total in Count", checkTakeWeighted},
+	{"ReleaseWeighted", "Release of a weighted hit gives its whole Cost back, in its own window only", checkReleaseWeighted},
+	{"TakeWeightedConcurrent", "concurrent weighted Takes on one budget never exceed its Max, and their Counts are the distinct running totals", checkTakeWeightedConcurrent},
 	{"TakeConcurrent", "concurrent Takes over shared and own keys, in any key order, together never exceed a budget", checkTakeConcurrent},
 }
 
@@ -342,6 +345,8 @@ func checkTakeInvalid(ctx context.Context, h Harness) error {
 		"negative wait":   {{Key: "lim:x", Window: time.Minute, Waits: []time.Duration{-time.Second}}},
 		"cooldown window": {{Key: "lim:x", Waits: []time.Duration{time.Second}}},
 		"repeated key":    {budget("lim:x", 1, time.Minute), budget("lim:x", 2, time.Minute)},
+		"negative cost":   {{Key: "lim:x", Max: 5, Window: time.Minute, Cost: -1}},
+		"cooldown cost":   {{Key: "lim:x", Window: time.Minute, Waits: []time.Duration{time.Second}, Cost: 2}},
 	}
 	for name, l := range cases {
 		if _, err := lim.Take(ctx, l); !errors.Is(err, store.ErrInvalid) {
@@ -394,6 +399,123 @@ func checkTakeConcurrent(ctx context.Context, h Harness) error {
 	}
 	if ok.Load() != max {
 		return fmt.Errorf("%d concurrent Takes succeeded, want %d", ok.Load(), max)
+	}
+	return nil
+}
+
+func weighted(key string, max, cost int64, window time.Duration) store.Limit {
+	return store.Limit{Key: key, Max: max, Window: window, Cost: cost}
+}
+
+// takeCount takes limits, wants them taken, and checks each limit's Count.
+func takeCount(ctx context.Context, h Harness, limits []store.Limit, counts ...int64) (uint64, error) {
+	hit, err := takeHit(ctx, h, limits, true, 0, 0)
+	if err != nil {
+		return 0, err
+	}
+	for i, want := range counts {
+		if limits[i].Count != want {
+			return 0, fmt.Errorf("take: limit %d Count = %d, want %d", i, limits[i].Count, want)
+		}
+	}
+	return hit, nil
+}
+
+func checkTakeWeighted(ctx context.Context, h Harness) error {
+	// Micro-units: a budget of 1.000000 with sends of 0.300000.
+	const max, cost = 1_000_000, 300_000
+	l := []store.Limit{weighted("lim:w", max, cost, time.Hour), budget("lim:n", 100, time.Hour)}
+	for i := range 3 {
+		if _, err := takeCount(ctx, h, l, int64(i+1)*cost, int64(i+1)); err != nil {
+			return fmt.Errorf("hit %d: %w", i+1, err)
+		}
+	}
+	if err := take(ctx, h, l, false, 0, time.Hour); err != nil {
+		return fmt.Errorf("a 4th hit of 0.3 past 0.9 of 1: %w", err)
+	}
+	fill := []store.Limit{weighted("lim:w", max, max-3*cost, time.Hour)}
+	if _, err := takeCount(ctx, h, fill, max); err != nil {
+		return fmt.Errorf("a hit that fills the budget exactly: %w", err)
+	}
+	if err := take(ctx, h, []store.Limit{weighted("lim:w", max, 0, time.Hour)}, false, 0, time.Hour); err != nil {
+		return fmt.Errorf("Cost 0 (1) on a full budget: %w", err)
+	}
+	if err := take(ctx, h, []store.Limit{weighted("lim:big", max, max+1, time.Hour)}, false, 0, time.Hour); err != nil {
+		return fmt.Errorf("a hit that costs more than Max: %w", err)
+	}
+	h.Advance(time.Hour)
+	if _, err := takeCount(ctx, h, []store.Limit{weighted("lim:w", max, max, time.Hour)}, max); err != nil {
+		return fmt.Errorf("next window: %w", err)
+	}
+	return nil
+}
+
+func checkReleaseWeighted(ctx context.Context, h Harness) error {
+	const max, cost = 1_000, 400
+	l := []store.Limit{weighted("lim:w", max, cost, time.Hour)}
+	if _, err := takeCount(ctx, h, l, cost); err != nil {
+		return err
+	}
+	hit, err := takeCount(ctx, h, l, 2*cost)
+	if err != nil {
+		return err
+	}
+	if err := take(ctx, h, l, false, 0, time.Hour); err != nil {
+		return fmt.Errorf("third hit: %w", err)
+	}
+	if err := release(ctx, h, l, hit); err != nil {
+		return err
+	}
+	if _, err := takeCount(ctx, h, l, 2*cost); err != nil {
+		return fmt.Errorf("after giving 400 back: %w", err)
+	}
+	h.Advance(time.Hour)
+	if _, err := takeCount(ctx, h, l, cost); err != nil {
+		return fmt.Errorf("next window: %w", err)
+	}
+	if err := release(ctx, h, l, hit); err != nil {
+		return err
+	}
+	if _, err := takeCount(ctx, h, l, 2*cost); err != nil {
+		return fmt.Errorf("after giving back a hit of the window before: %w", err)
+	}
+	return nil
+}
+
+func checkTakeWeightedConcurrent(ctx context.Context, h Harness) error {
+	lim := h.Store.(store.Limiter)
+	const workers, max, cost = 30, 1000, 70 // 14 fit
+	var mu sync.Mutex
+	var counts []int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			l := []store.Limit{weighted("lim:w", max, cost, time.Minute)}
+			res, err := lim.Take(ctx, l)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if res.OK {
+				mu.Lock()
+				counts = append(counts, l[0].Count)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return fmt.Errorf("take: %w", err)
+	}
+	slices.Sort(counts)
+	var want []int64
+	for n := int64(cost); n <= max; n += cost {
+		want = append(want, n)
+	}
+	if !slices.Equal(counts, want) {
+		return fmt.Errorf("Counts of the Takes that succeeded = %v, want %v", counts, want)
 	}
 	return nil
 }
