@@ -438,7 +438,7 @@ func checkTakeWeighted(ctx context.Context, h Harness) error {
 		return fmt.Errorf("a hit that fills the budget exactly: %w", err)
 	}
 	if err := take(ctx, h, []store.Limit{weighted("lim:w", max, 0, time.Hour)}, false, 0, time.Hour); err != nil {
-		return fmt.Errorf("Cost 0 (1) on a full budget: %w", err)
+		return fmt.Errorf("cost 0 (1) on a full budget: %w", err)
 	}
 	if err := take(ctx, h, []store.Limit{weighted("lim:big", max, max+1, time.Hour)}, false, 0, time.Hour); err != nil {
 		return fmt.Errorf("a hit that costs more than Max: %w", err)
@@ -515,7 +515,7 @@ func checkTakeWeightedConcurrent(ctx context.Context, h Harness) error {
 		want = append(want, n)
 	}
 	if !slices.Equal(counts, want) {
-		return fmt.Errorf("Counts of the Takes that succeeded = %v, want %v", counts, want)
+		return fmt.Errorf("the Counts of the Takes that succeeded = %v, want %v", counts, want)
 	}
 	return nil
 }
