@@ -15,6 +15,9 @@ type apiState struct {
 	limitSeq  []string   // rate limit SIDs in creation order
 	attempts  []*attempt // oldest first
 	byAttempt map[string]*attempt
+	// msgConfigs: service SID → country (or "all") → configuration
+	// (msgconfig.go).
+	msgConfigs map[string]map[string]*msgConfig
 }
 
 // newSID returns a fresh SID with prefix. s.mu must be held.

@@ -539,7 +539,7 @@ func (e *Emulator) newFake(sid string, n int) (*fake.Fake, error) {
 			c.IDPrefix, c.AttemptPrefix = "VE", "VL"
 			return nil
 		},
-		fake.WithOnSend(func(_ context.Context, m fake.Message) { e.record(sid, f, m) }),
+		fake.WithOnSend(func(ctx context.Context, m fake.Message) { e.record(ctx, sid, f, m) }),
 	}
 	if n != 0 {
 		opts = append(opts, fake.WithCodeLength(n))
@@ -637,17 +637,22 @@ func (e *Emulator) Stats() Stats {
 // verification and, unless it is silent network auth (which sends no
 // code), adds the message to the outbox. It runs inside the fake's Start,
 // so even a start whose answer is lost is indexed.
-func (e *Emulator) record(serviceSID string, f *fake.Fake, m fake.Message) {
+func (e *Emulator) record(ctx context.Context, serviceSID string, f *fake.Fake, m fake.Message) {
+	d := deliveryFrom(ctx) // msgconfig.go
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.index(serviceSID, f, m)
 	if m.Channel == "sna" {
 		return
 	}
-	e.outbox.Add(Message{
-		To: m.To, Channel: string(m.Channel), Code: m.Code, Body: m.Body,
+	msg := Message{
+		To: m.To, Channel: string(m.Channel), Code: m.Code, Body: d.render(m.Body, m.Code),
 		VerificationSID: m.VerificationID, ServiceSID: serviceSID, SentAt: m.SentAt.UTC(),
-	})
+	}
+	if d != nil {
+		msg.MessagingServiceSID, msg.TemplateSID = d.messagingServiceSID, d.templateSID
+	}
+	e.outbox.Add(msg)
 }
 
 // recordApproval notes that the verification sid was approved. It runs
@@ -684,6 +689,12 @@ type Message struct {
 	ServiceSID      string `json:"service_sid"`
 	// SentAt is the send time by the emulator's clock (its fake.Fake's).
 	SentAt time.Time `json:"sent_at"`
+	// MessagingServiceSID (MG…) is the Messaging Service an SMS went out
+	// through, by the service's messaging configurations; empty for
+	// Twilio's own senders.
+	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
+	// TemplateSID (HJ…) is the template the Body follows, if any.
+	TemplateSID string `json:"template_sid,omitempty"`
 }
 
 // String describes the message without its code, body or full target.

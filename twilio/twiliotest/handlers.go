@@ -1,6 +1,7 @@
 package twiliotest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -62,6 +63,7 @@ func (e *Emulator) routes() {
 	e.safeListRoutes(m)  // safelist.go
 	e.rateLimitRoutes(m) // ratelimits.go
 	e.attemptRoutes(m)   // attempts.go
+	e.msgConfigRoutes(m) // msgconfig.go
 	for _, res := range unavailableResources {
 		m.HandleFunc("/v2/Services/{service}/"+res, e.unavailable)
 		m.HandleFunc("/v2/Services/{service}/"+res+"/", e.unavailable)
@@ -81,7 +83,7 @@ func (e *Emulator) routes() {
 // unavailableResources are the resources a Service's links name that the
 // emulator does not serve. Requests for them answer 403 with Twilio error
 // 60204, the error of a feature a service does not offer.
-var unavailableResources = []string{"MessagingConfigurations", "Webhooks", "AccessTokens"}
+var unavailableResources = []string{"Webhooks", "AccessTokens"}
 
 func (e *Emulator) unavailable(w http.ResponseWriter, r *http.Request) {
 	s, _, _ := e.serviceSnapshot(w, r)
@@ -321,6 +323,10 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 	if !e.admitRateLimits(w, r, s.SID, to) { // ratelimits.go
 		return
 	}
+	d, ok := e.startDelivery(w, r, in, to, string(ch), locale, name) // msgconfig.go
+	if !ok {
+		return
+	}
 	var amount, payee *string
 	if in.Psd2Enabled {
 		amount, payee = optional(r, "Amount"), optional(r, "Payee")
@@ -330,7 +336,7 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of pending verifications")
 		return
 	}
-	v, err := ff.Start(r.Context(), provider.StartRequest{To: to, Channel: ch, Locale: locale, FriendlyName: name, CustomCode: custom})
+	v, err := ff.Start(context.WithValue(r.Context(), deliveryKey{}, d), provider.StartRequest{To: to, Channel: ch, Locale: locale, FriendlyName: name, CustomCode: custom})
 	if err != nil {
 		e.started(reserved, nil, nil, nil)
 		e.writeFakeError(w, r, err)

@@ -1,6 +1,7 @@
 package twiliotest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -18,12 +19,12 @@ func BenchmarkRecordFullOutbox(b *testing.B) {
 			f := e.services[DefaultServiceSID].fake
 			m := fake.Message{To: "+14155552671", Channel: "sms", Code: "123456", VerificationID: "VE00000000000000000000000000000001", SentAt: time.Now()}
 			for range limit {
-				e.record(DefaultServiceSID, f, m)
+				e.record(context.Background(), DefaultServiceSID, f, m)
 				e.recordApproval(m.VerificationID)
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				e.record(DefaultServiceSID, f, m)
+				e.record(context.Background(), DefaultServiceSID, f, m)
 				e.recordApproval(m.VerificationID)
 			}
 		})

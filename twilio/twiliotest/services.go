@@ -56,6 +56,8 @@ func renderService(in info, base string) serviceJSON {
 		"verifications":       base + "/Verifications",
 		"entities":            base + "/Entities",
 		"rate_limits":         base + "/RateLimits",
+		// msgconfig.go
+		"messaging_configurations": base + "/MessagingConfigurations",
 	}
 	for _, res := range unavailableResources { // served as "feature unavailable"
 		links[linkNames[res]] = base + "/" + res
@@ -222,6 +224,7 @@ func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.dropRateLimits(sid) // ratelimits.go
+	e.dropMsgConfigs(sid) // msgconfig.go
 	w.WriteHeader(http.StatusNoContent)
 }
 
