@@ -41,7 +41,9 @@ func TestMessagingConfigurationsWire(t *testing.T) {
 		{name: "create", call: func(ctx context.Context, c *twilio.Client) (any, error) {
 			return c.CreateMessagingConfiguration(ctx, "CA", mgSID)
 		}, method: "POST", path: mc, form: url.Values{"Country": {"CA"}, "MessagingServiceSid": {mgSID}}, status: 201, answer: mcJSON, want: wantMC},
-		{name: "fetch", call: func(ctx context.Context, c *twilio.Client) (any, error) { return c.FetchMessagingConfiguration(ctx, "CA") },
+		{name: "fetch", call: func(ctx context.Context, c *twilio.Client) (any, error) {
+			return c.FetchMessagingConfiguration(ctx, "CA")
+		},
 			method: "GET", path: mc + "/CA", status: 200, answer: mcJSON, want: wantMC},
 		{name: "update", call: func(ctx context.Context, c *twilio.Client) (any, error) {
 			return c.UpdateMessagingConfiguration(ctx, "CA", mgSID)
