@@ -73,18 +73,6 @@ func (f *Factor) public() provider.Factor {
 	return out
 }
 
-// newFactor is the answer to a factor's creation: a Factor plus its
-// binding, which holds the secret and is read once.
-type newFactor struct {
-	Factor
-	Binding struct {
-		Secret    string `json:"secret"`
-		URI       string `json:"uri"`
-		PublicKey string `json:"public_key"`
-		Alg       string `json:"alg"`
-	} `json:"binding"`
-}
-
 // FactorParams are Twilio-specific parameters of a factor's creation, as a
 // provider.Extension of an EnrollRequest (or verify.EnrollOptions).
 type FactorParams struct {
@@ -223,7 +211,7 @@ func (c *Client) EnrollFactor(ctx context.Context, req provider.EnrollRequest) (
 			f.Set("Metadata", string(b))
 		}
 	}
-	var nf newFactor
+	var nf NewFactor
 	err = c.do(ctx, call{op: op, method: http.MethodPost, path: path + "/Factors", form: f, secrets: secrets,
 		ok: []int{http.StatusCreated, http.StatusOK}}, &nf)
 	if err != nil {
@@ -288,6 +276,9 @@ func (c *Client) updateFactor(ctx context.Context, op, identity, sid string, u F
 	}
 	if err := u.TOTP.Validate(); err != nil {
 		return provider.Factor{}, invalidInput(op, err.Error())
+	}
+	if err := checkPushConfig(op, u.NotificationPlatform, u.NotificationToken, false); err != nil {
+		return provider.Factor{}, err
 	}
 	f := url.Values{}
 	setForm(f, "AuthPayload", u.AuthPayload)
