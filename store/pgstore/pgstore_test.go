@@ -18,14 +18,28 @@ import (
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/pgstore"
 	"github.com/verifykit/verifykit/store/pgstore/pgtest"
-	"github.com/verifykit/verifykit/store/storetest"
+	"github.com/verifykit/verifykit/store/storetest/servertest"
 )
 
 // shared is one server for the tests that do not stop it; each test uses
 // a schema of its own.
 var shared *pgtest.Server
 
+// backend opens the store, migrated, for the shared server tests.
+var backend = servertest.Backend{Name: "PostgreSQL", Open: func(ctx context.Context, url, ns string) (store.Store, func(), error) {
+	s, err := pgstore.Open(ctx, url, pgstore.WithSchema(ns))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, s.Close, nil
+}}
+
 func TestMain(m *testing.M) {
+	servertest.Main(backend) // a replica process of TestScaleOut, TestReplicasShareTheBudget
 	var err error
 	shared, err = pgtest.StartMain()
 	if err != nil {
@@ -56,24 +70,6 @@ var schemas atomic.Int64
 // uniqueSchema returns a schema name no other test in this run uses.
 func uniqueSchema() string {
 	return fmt.Sprintf("t%d_%d", os.Getpid(), schemas.Add(1))
-}
-
-// clock is a manual clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 // newPool returns a pool over url, closed when t ends.
@@ -126,25 +122,14 @@ func advance(t testing.TB, pool *pgxpool.Pool, schema string, d time.Duration) {
 	}
 }
 
+// TestConformance runs storetest's suites and the self-hosted provider's
+// conformance suite over the store.
 func TestConformance(t *testing.T) {
 	srv := sharedServer(t)
 	pool := newPool(t, srv.URL())
-	storetest.Run(t, func(t *testing.T) storetest.Harness {
-		clk := &clock{now: time.Now()}
-		s, schema := newStore(t, pool, pgstore.WithClock(clk.Now))
-		return storetest.Harness{Store: s, Advance: func(d time.Duration) {
-			clk.Advance(d)
-			advance(t, pool, schema, d)
-		}, Tolerance: time.Second}
-	})
-}
-
-func TestLimiterConformance(t *testing.T) {
-	srv := sharedServer(t)
-	pool := newPool(t, srv.URL())
-	storetest.RunLimiter(t, func(t *testing.T) storetest.Harness {
-		s, schema := newStore(t, pool)
-		return storetest.Harness{Store: s, Advance: func(d time.Duration) { advance(t, pool, schema, d) }, Tolerance: time.Second}
+	servertest.Conformance(t, func(t *testing.T, now func() time.Time) servertest.Fixture {
+		s, schema := newStore(t, pool, pgstore.WithClock(now))
+		return servertest.Fixture{Store: s, Advance: func(d time.Duration) { advance(t, pool, schema, d) }}
 	})
 }
 
@@ -180,56 +165,30 @@ func countingPool(t testing.TB, url string, n *atomic.Int64) *pgxpool.Pool {
 // TestOneRoundTrip counts the round trips each operation makes once its
 // connection has prepared the statement: one each.
 func TestOneRoundTrip(t *testing.T) {
-	srv := sharedServer(t)
-	ctx := t.Context()
 	var n atomic.Int64
-	pool := countingPool(t, srv.URL(), &n)
-	s, _ := newStore(t, pool, pgstore.WithSweep(0, 1))
-	limits := []store.Limit{{Key: "cd", Window: time.Hour, Waits: []time.Duration{30 * time.Second, time.Minute}}}
-	for i := range 6 {
-		limits = append(limits, store.Limit{Key: fmt.Sprint("b", i), Max: 100, Window: time.Hour})
-	}
-	var r store.Record
-	var err error
-	ops := []struct {
-		name string
-		op   func() error
-	}{
-		{"Get", func() error { _, err := s.Get(ctx, "k"); return err }},
-		{"CompareAndSwap create", func() error { r, err = s.CompareAndSwap(ctx, "k", 0, []byte("v"), time.Minute); return err }},
-		{"CompareAndSwap update", func() error { r, err = s.CompareAndSwap(ctx, "k", r.Version, []byte("w"), time.Minute); return err }},
-		{"CompareAndSwap conflict", func() error {
-			_, err := s.CompareAndSwap(ctx, "k", 1, []byte("w"), time.Minute)
-			if errors.Is(err, store.ErrConflict) {
-				return nil
-			}
-			return err
-		}},
-		{"CompareAndDelete", func() error { _, err := s.CompareAndDelete(ctx, "k", r.Version); return err }},
-		{"Incr", func() error { _, _, err := s.Incr(ctx, "c", time.Minute); return err }},
-		{"Take", func() error { _, err := s.Take(ctx, limits); return err }},
-		{"Take refused", func() error {
-			res, err := s.Take(ctx, limits)
-			if err == nil && res.OK {
-				return errors.New("taken twice within the cooldown")
-			}
-			return err
-		}},
-		{"Release", func() error { return s.Release(ctx, limits) }},
-	}
-	// Prepare every statement on the connection.
-	for _, o := range ops {
-		_ = o.op()
-	}
-	for _, o := range ops {
-		before := n.Load()
-		if err := o.op(); err != nil {
-			t.Fatalf("%s: %v", o.name, err)
-		}
-		if got := n.Load() - before; got != 1 {
-			t.Errorf("%s made %d round trips, want 1", o.name, got)
-		}
-	}
+	s, _ := newStore(t, countingPool(t, sharedServer(t).URL(), &n), pgstore.WithSweep(0, 1))
+	servertest.OneRoundTrip(t, s, n.Load)
+}
+
+// TestRoundTripsPerRequest counts the round trips of verify's requests
+// under the sign-up policy.
+func TestRoundTripsPerRequest(t *testing.T) {
+	var n atomic.Int64
+	s, _ := newStore(t, countingPool(t, sharedServer(t).URL(), &n), pgstore.WithSweep(0, 1))
+	servertest.RoundTripsPerRequest(t, s, n.Load)
+}
+
+// TestScaleOut runs three processes of the self-hosted provider over one
+// server: one approval per verification and per TOTP step, exact limits.
+func TestScaleOut(t *testing.T) {
+	servertest.ScaleOut(t, backend, sharedServer(t).URL())
+}
+
+// TestReplicasShareTheBudget runs four processes of verify over one
+// server: a cooldown set on one holds on the others, a global budget is
+// exact.
+func TestReplicasShareTheBudget(t *testing.T) {
+	servertest.SharedBudget(t, backend, sharedServer(t).URL())
 }
 
 func TestMigrate(t *testing.T) {

@@ -2,28 +2,39 @@ package redisstore_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/selfhosted"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/redisstore"
 	"github.com/verifykit/verifykit/store/redisstore/redistest"
-	"github.com/verifykit/verifykit/store/storetest"
+	"github.com/verifykit/verifykit/store/storetest/servertest"
 )
+
+// testKey is the self-hosted provider's key in the benchmarks.
+var testKey = selfhosted.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")}
 
 // shared is one redis-server for the tests that do not stop it; each test
 // uses its own key prefix.
 var shared *redistest.Server
 
+// backend opens the store for the shared server tests.
+var backend = servertest.Backend{Name: "Redis", Open: func(ctx context.Context, url, ns string) (store.Store, func(), error) {
+	s, err := redisstore.Open(ctx, url, redisstore.WithPrefix(ns+":"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { _ = s.Close() }, nil
+}}
+
 func TestMain(m *testing.M) {
+	servertest.Main(backend) // a replica process of TestScaleOut, TestReplicasShareTheBudget
 	dir, err := os.MkdirTemp("", "redisstore-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -58,24 +69,6 @@ var prefixes atomic.Int64
 // uniquePrefix returns a key prefix no other test in this run uses.
 func uniquePrefix(t testing.TB) string {
 	return fmt.Sprintf("test%d-%d:", os.Getpid(), prefixes.Add(1))
-}
-
-// clock is a manual clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 // newClient returns a client for the store: no retries by the client.
@@ -114,20 +107,18 @@ func advanceKeys(t testing.TB, c *redis.Client, prefix string, d time.Duration) 
 	}
 }
 
+// TestConformance runs storetest's suites and the self-hosted provider's
+// conformance suite over the store.
 func TestConformance(t *testing.T) {
 	srv := sharedServer(t)
-	storetest.Run(t, func(t *testing.T) storetest.Harness {
+	servertest.Conformance(t, func(t *testing.T, now func() time.Time) servertest.Fixture {
 		c := newClient(t, srv.Addr())
-		clk := &clock{now: time.Now()}
 		prefix := uniquePrefix(t)
-		s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithClock(clk.Now))
+		s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithClock(now))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return storetest.Harness{Store: s, Advance: func(d time.Duration) {
-			clk.Advance(d)
-			advanceKeys(t, c, prefix, d)
-		}, Tolerance: time.Second}
+		return servertest.Fixture{Store: s, Advance: func(d time.Duration) { advanceKeys(t, c, prefix, d) }}
 	})
 }
 
@@ -165,49 +156,42 @@ func TestEveryKeyExpires(t *testing.T) {
 	}
 }
 
-// TestOneRoundTrip counts the commands each operation sends once the
-// server knows the scripts: one each.
-func TestOneRoundTrip(t *testing.T) {
-	srv := sharedServer(t)
-	ctx := t.Context()
-	c := newClient(t, srv.Addr())
-	var n atomic.Int64
-	c.AddHook(countHook{&n})
+// countingStore returns a store whose commands n counts.
+func countingStore(t *testing.T, n *atomic.Int64) *redisstore.Store {
+	c := newClient(t, sharedServer(t).Addr())
+	c.AddHook(countHook{n})
 	s, err := redisstore.New(c, redisstore.WithPrefix(uniquePrefix(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Teach the server the scripts (EVALSHA, NOSCRIPT, EVAL at most once each).
-	r, _ := s.CompareAndSwap(ctx, "warm", 0, []byte("x"), time.Minute)
-	_, _ = s.CompareAndDelete(ctx, "warm", r.Version)
-	_, _, _ = s.Incr(ctx, "warm-c", time.Minute)
+	return s
+}
 
-	ops := []struct {
-		name string
-		op   func() error
-	}{
-		{"Get", func() error { _, err := s.Get(ctx, "k"); return err }},
-		{"CompareAndSwap create", func() error { r, err = s.CompareAndSwap(ctx, "k", 0, []byte("v"), time.Minute); return err }},
-		{"CompareAndSwap update", func() error { r, err = s.CompareAndSwap(ctx, "k", r.Version, []byte("w"), time.Minute); return err }},
-		{"CompareAndSwap conflict", func() error {
-			_, err := s.CompareAndSwap(ctx, "k", 1, []byte("w"), time.Minute)
-			if errors.Is(err, store.ErrConflict) {
-				return nil
-			}
-			return err
-		}},
-		{"CompareAndDelete", func() error { _, err := s.CompareAndDelete(ctx, "k", r.Version); return err }},
-		{"Incr", func() error { _, _, err := s.Incr(ctx, "c", time.Minute); return err }},
-	}
-	for _, o := range ops {
-		before := n.Load()
-		if err := o.op(); err != nil {
-			t.Fatalf("%s: %v", o.name, err)
-		}
-		if got := n.Load() - before; got != 1 {
-			t.Errorf("%s sent %d commands, want 1", o.name, got)
-		}
-	}
+// TestOneRoundTrip counts the commands each operation sends once the
+// server knows the scripts: one each.
+func TestOneRoundTrip(t *testing.T) {
+	var n atomic.Int64
+	servertest.OneRoundTrip(t, countingStore(t, &n), n.Load)
+}
+
+// TestRoundTripsPerRequest counts the commands of verify's requests under
+// the sign-up policy.
+func TestRoundTripsPerRequest(t *testing.T) {
+	var n atomic.Int64
+	servertest.RoundTripsPerRequest(t, countingStore(t, &n), n.Load)
+}
+
+// TestScaleOut runs three processes of the self-hosted provider over one
+// server: one approval per verification and per TOTP step, exact limits.
+func TestScaleOut(t *testing.T) {
+	servertest.ScaleOut(t, backend, sharedServer(t).URL())
+}
+
+// TestReplicasShareTheBudget runs four processes of verify over one
+// server: a cooldown set on one holds on the others, a global budget is
+// exact.
+func TestReplicasShareTheBudget(t *testing.T) {
+	servertest.SharedBudget(t, backend, sharedServer(t).URL())
 }
 
 type countHook struct{ n *atomic.Int64 }
@@ -219,8 +203,11 @@ func (h countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		return next(ctx, cmd)
 	}
 }
-func (countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1) // one round trip
+		return next(ctx, cmds)
+	}
 }
 
 func TestNewRefusesRetryingClient(t *testing.T) {
@@ -264,94 +251,36 @@ func TestOpenHidesPassword(t *testing.T) {
 }
 
 // TestServerDown checks that every operation against a server that is not
-// there fails with ErrUnavailable: nothing can have happened.
+// there fails with ErrUnavailable.
 func TestServerDown(t *testing.T) {
 	srv := redistest.Start(t)
-	ctx := t.Context()
 	s, err := redisstore.Open(t.Context(), srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	srv.Kill()
-	ops := map[string]error{
-		"Get":              second(s.Get(ctx, "k")),
-		"CompareAndSwap":   second(s.CompareAndSwap(ctx, "k", 0, []byte("v"), time.Minute)),
-		"CompareAndDelete": second(s.CompareAndDelete(ctx, "k", 7)),
-		"Incr":             third(s.Incr(ctx, "c", time.Minute)),
-	}
-	for op, err := range ops {
-		if !errors.Is(err, provider.ErrUnavailable) || errors.Is(err, provider.ErrOutcomeUnknown) {
-			t.Errorf("%s with the server down: error = %v, want ErrUnavailable only", op, err)
-		}
-		var se *store.Error
-		if !errors.As(err, &se) {
-			t.Errorf("%s: errors.As(*store.Error) failed on %v", op, err)
-		}
-	}
-	// Back up: the store works again without being reopened.
-	if err := srv.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CompareAndSwap(ctx, "k", 0, []byte("v"), time.Minute); err != nil {
-		t.Fatalf("after restart: %v", err)
-	}
+	servertest.ServerDown(t, s, srv, nil)
 }
 
-// TestSlowServer pauses the server's writes past the caller's deadline: the
-// write is queued on the server and lands after the caller gave up, which
-// is exactly why the store must answer ErrOutcomeUnknown, not
-// ErrUnavailable.
+// TestSlowServer pauses the server's writes past the caller's deadline:
+// ErrOutcomeUnknown.
 func TestSlowServer(t *testing.T) {
 	srv := sharedServer(t)
-	ctx := t.Context()
 	admin := newClient(t, srv.Addr())
-	prefix := uniquePrefix(t)
-	s, err := redisstore.Open(t.Context(), srv.URL(), redisstore.WithPrefix(prefix))
+	s, err := redisstore.Open(t.Context(), srv.URL(), redisstore.WithPrefix(uniquePrefix(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	// Connect and load the scripts before the pause.
-	r, err := s.CompareAndSwap(ctx, "k", 0, []byte("v1"), time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.Do(ctx, "CLIENT", "PAUSE", "10000", "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	// The server is shared: never leave it paused, whatever happens here.
-	t.Cleanup(func() { _ = admin.Do(context.Background(), "CLIENT", "UNPAUSE").Err() })
-	// Long enough to write the command even on a loaded machine; the
-	// pause (10 s) holds the answer well past it.
-	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	_, err = s.CompareAndSwap(short, "k", r.Version, []byte("v2"), time.Minute)
-	cancel()
-	if !errors.Is(err, provider.ErrOutcomeUnknown) {
-		t.Fatalf("CompareAndSwap past its deadline: error = %v, want ErrOutcomeUnknown", err)
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("error %v does not match context.DeadlineExceeded", err)
-	}
-	// Whether the paused write lands depends on whether the server read it
-	// before the client closed the connection: the caller cannot know.
-	if err := admin.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Get(ctx, "k")
-	// The Store's connection that timed out was closed; a new one reads.
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got.Value) != "v2" && string(got.Value) != "v1" {
-		t.Fatalf("Get = %q", got.Value)
-	}
-	t.Logf("the write that timed out landed: %v", string(got.Value) == "v2")
-	if _, err := s.CompareAndSwap(ctx, "k", got.Version, []byte("v3"), time.Minute); err != nil {
-		t.Fatalf("after the pause: %v", err)
-	}
+	servertest.SlowWrite(t, s, func() func() {
+		if err := admin.Do(t.Context(), "CLIENT", "PAUSE", "10000", "WRITE").Err(); err != nil {
+			t.Fatal(err)
+		}
+		// The server is shared: never leave it paused, whatever happens.
+		return func() {
+			if err := admin.Do(context.Background(), "CLIENT", "UNPAUSE").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }
-
-func second[T any](_ T, err error) error { return err }
-
-func third[T, U any](_ T, _ U, err error) error { return err }
