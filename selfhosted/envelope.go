@@ -151,20 +151,21 @@ func (p *Provider) openRecord(op Op, key string, r store.Record, stable bool, tk
 	if stable {
 		until = now.Add(stableRecall)
 	}
-	if !p.recall.saw(key, e.lineage, seen{seq: e.seq, spent: e.spent}, stable, until, tk, now) {
+	if !p.recall.saw(key, e.lineage, seen{seq: e.seq, spent: e.spent, ver: r.Version}, stable, until, tk, now) {
 		return nil, rolledBack(op)
 	}
 	return e, nil
 }
 
-// wrote records a write this replica made (it is the latest state).
-func (p *Provider) wrote(key string, e envelope, stable bool) {
+// wrote records a write this replica made (it is the latest state), at
+// store version ver.
+func (p *Provider) wrote(key string, e envelope, stable bool, ver uint64) {
 	now := p.now()
 	until := e.expires
 	if stable {
 		until = now.Add(stableRecall)
 	}
-	p.recall.saw(key, e.lineage, seen{seq: e.seq, spent: e.spent}, stable, until, p.recall.ticket(), now)
+	p.recall.saw(key, e.lineage, seen{seq: e.seq, spent: e.spent, ver: ver}, stable, until, p.recall.ticket(), now)
 }
 
 // stableRecall is how long a replica remembers an identity's record after

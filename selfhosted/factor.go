@@ -169,6 +169,17 @@ func parseRandID(prefix, s string) (id [16]byte, ok bool) {
 	return id, err == nil
 }
 
+// lowerHex reports whether s is made of the digits hex.Encode writes:
+// 0-9 and a-f.
+func lowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 func randID() (id [16]byte) {
 	_, _ = rand.Read(id[:])
 	return id
@@ -272,7 +283,7 @@ func (p *Provider) write(ctx context.Context, id identityRead, payload []byte, t
 	sealed := sealEnvelope(env.key, id.key, env, payload, identitySize(len(payload)))
 	cur, err := p.st.CompareAndSwap(ctx, id.key, id.r.Version, sealed, ttl)
 	if err == nil {
-		p.wrote(id.key, env, kindStable)
+		p.wrote(id.key, env, kindStable, cur.Version)
 	}
 	return cur, err
 }

@@ -1,9 +1,11 @@
 package selfhosted
 
 import (
+	"encoding/hex"
 	"testing"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 )
@@ -33,17 +35,18 @@ func TestLegacyRecordsOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b [16]byte
-	ikey := hexString("vk:e:", old.name(b[:0], 'e', "user-0001-legacy"))
+	ikey := "vk:e:" + hex.EncodeToString(old.name(b[:0], 'e', "user-0001-legacy"))
 	rec := identityRec{factors: []factorRec{{id: [16]byte{9}, name: "phone", verified: true, digits: 6, period: 30, skew: 1, alg: "sha1",
 		secret: []byte("0123456789abcdef0123"), lastStep: -1, created: now, updated: now}}}
 	if _, err := m.CompareAndSwap(ctx, ikey, 0, d.seal(rec.encode(nil), []byte(ikey)), store.NoExpiry); err != nil {
 		t.Fatal(err)
 	}
 	const to = "+14155552671"
-	vkey := hexString("vk:v:", old.name(b[:0], 'v', to)[:nameLen])
-	v := verification{nonce: [16]byte{7}, to: to, channel: provider.ChannelSMS, created: now, updated: now, expires: now.Add(10 * time.Minute),
-		attempts: []attempt{{at: now, channel: provider.ChannelSMS}}}
-	if _, err := m.CompareAndSwap(ctx, vkey, 0, d.seal(v.encode(nil), []byte(vkey)), 10*time.Minute); err != nil {
+	vkey := "vk:v:" + hex.EncodeToString(old.name(b[:0], 'v', to)[:nameLen])
+	nonce := [16]byte{7}
+	v := engine.Fields{Nonce: nonce[:], To: to, Channel: provider.ChannelSMS, Created: now, Updated: now, Expires: now.Add(10 * time.Minute),
+		Attempts: []engine.Attempt{{At: now, Channel: provider.ChannelSMS}}}
+	if _, err := m.CompareAndSwap(ctx, vkey, 0, d.seal(encodeVerification(nil, &v), []byte(vkey)), 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 
@@ -60,7 +63,7 @@ func TestLegacyRecordsOpen(t *testing.T) {
 	if list, err := p.ListFactors(ctx, "user-0001-legacy"); err != nil || len(list) != 1 {
 		t.Fatalf("ListFactors after the rewrite = %v, %v", list, err)
 	}
-	got, err := p.Check(ctx, provider.CheckRequest{To: to, Code: p.code(d, v.nonce)})
+	got, err := p.Check(ctx, provider.CheckRequest{To: to, Code: p.code(d, nonce)})
 	if err != nil || !got.Approved() {
 		t.Fatalf("Check of a verification an earlier version started = %v, %v", got, err)
 	}

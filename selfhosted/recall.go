@@ -47,9 +47,9 @@ type lineage struct {
 	goneStamp uint64
 }
 
-// seen is a record's seq and spent count (see envelope), and the ticket
-// when they were learned.
-type seen struct{ seq, spent, stamp uint64 }
+// seen is a record's seq and spent count (see envelope), its store
+// version, and the ticket when they were learned.
+type seen struct{ seq, spent, ver, stamp uint64 }
 
 // known returns the highest state learned by ticket tk (zero if unknown).
 func (l *lineage) known(tk uint64) seen {
@@ -160,10 +160,28 @@ func (r *recall) saw(key string, id [16]byte, st seen, stable bool, until time.T
 	if k := l.known(tk); st.seq < k.seq || st.spent < k.spent {
 		return false
 	}
-	if st.seq > l.hist[l.n-1].seq {
+	switch last := &l.hist[l.n-1]; {
+	case st.seq > last.seq:
 		l.learn(st, r.clock.Add(1))
+	case st.seq == last.seq:
+		last.ver = st.ver // the same state, maybe written again
 	}
 	return true
+}
+
+// lineageAt returns the lineage of the record version ver at key, as
+// learned by saw.
+func (r *recall) lineageAt(key string, ver uint64, now time.Time) ([16]byte, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.entry(key, now); e != nil {
+		for _, l := range e.lins {
+			if l.n > 0 && l.hist[l.n-1].ver == ver {
+				return l.id, true
+			}
+		}
+	}
+	return [16]byte{}, false
 }
 
 // deleted records that this replica deleted the lineage's record at key.

@@ -3,88 +3,63 @@ package selfhosted
 import (
 	"encoding/binary"
 	"errors"
-	"slices"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/provider"
 )
 
-// verification is the stored state of one pending verification. It is
-// sealed (AES-GCM) before it reaches the store, with the store key as
-// additional data. It holds no code: the code is derived from the nonce
-// with the application key whenever it is needed.
-type verification struct {
-	nonce    [16]byte // random; the second half of the ID
-	to       string
-	channel  provider.Channel
-	created  time.Time
-	updated  time.Time
-	expires  time.Time
-	checks   int // wrong codes checked
-	attempts []attempt
-}
-
-type attempt struct {
-	at      time.Time
-	channel provider.Channel
-	id      [16]byte
-}
-
+// A verification's payload, sealed in an envelope (see sealed), is the
+// engine's record in the format of earlier versions:
+//
+//	version (1) | nonce (16) | to | channel | created | updated | expires |
+//	checks (1) | sends (1) | sends × (at | channel | id (16))
+//
+// It holds no code: the code is derived from the nonce with the key that
+// sealed the record (see Provider.reveal). The engine's Seq and Stored
+// fields travel in the envelope (seq, lineage and key).
 const recordVersion = 1
 
 var errRecord = errors.New("malformed record")
 
-// clone returns a copy of v that shares nothing it can change.
-func (v *verification) clone() *verification {
-	c := *v
-	c.attempts = slices.Clone(v.attempts)
-	return &c
-}
-
-func (v *verification) encode(buf []byte) []byte {
+func encodeVerification(buf []byte, v *engine.Fields) []byte {
 	buf = append(buf, recordVersion)
-	buf = append(buf, v.nonce[:]...)
-	buf = appendString(buf, v.to)
-	buf = appendString(buf, string(v.channel))
-	buf = binary.BigEndian.AppendUint64(buf, uint64(v.created.UnixNano()))
-	buf = binary.BigEndian.AppendUint64(buf, uint64(v.updated.UnixNano()))
-	buf = binary.BigEndian.AppendUint64(buf, uint64(v.expires.UnixNano()))
-	buf = append(buf, byte(v.checks), byte(len(v.attempts)))
-	for _, a := range v.attempts {
-		buf = binary.BigEndian.AppendUint64(buf, uint64(a.at.UnixNano()))
-		buf = appendString(buf, string(a.channel))
-		buf = append(buf, a.id[:]...)
+	buf = append(buf, v.Nonce...)
+	buf = appendString(buf, v.To)
+	buf = appendString(buf, string(v.Channel))
+	for _, t := range [...]time.Time{v.Created, v.Updated, v.Expires} {
+		buf = binary.BigEndian.AppendUint64(buf, uint64(t.UnixNano()))
+	}
+	buf = append(buf, byte(v.Checks), byte(len(v.Attempts)))
+	for _, a := range v.Attempts {
+		buf = binary.BigEndian.AppendUint64(buf, uint64(a.At.UnixNano()))
+		buf = appendString(buf, string(a.Channel))
+		buf = append(buf, a.ID[:]...)
 	}
 	return buf
 }
 
-func (v *verification) decode(b []byte) error {
+func decodeVerification(b []byte) (engine.Fields, error) {
 	d := decoder{b: b}
 	if d.byte() != recordVersion {
-		return errRecord
+		return engine.Fields{}, errRecord
 	}
-	copy(v.nonce[:], d.bytes(16))
-	v.to = d.string()
-	v.channel = d.channel()
-	v.created = d.time()
-	v.updated = d.time()
-	v.expires = d.time()
-	v.checks = int(d.byte())
+	v := engine.Fields{Nonce: d.bytes(16), To: d.string(), Channel: d.channel(), Created: d.time(), Updated: d.time(), Expires: d.time(), Checks: int(d.byte())}
 	n := int(d.byte())
 	if d.err != nil {
-		return d.err
+		return engine.Fields{}, d.err
 	}
-	v.attempts = make([]attempt, n)
-	for i := range v.attempts {
-		a := &v.attempts[i]
-		a.at = d.time()
-		a.channel = d.channel()
-		copy(a.id[:], d.bytes(16))
+	v.Attempts = make([]engine.Attempt, n)
+	for i := range v.Attempts {
+		a := &v.Attempts[i]
+		a.At = d.time()
+		a.Channel = d.channel()
+		copy(a.ID[:], d.bytes(16))
 	}
 	if d.err != nil || len(d.b) != 0 {
-		return errRecord
+		return engine.Fields{}, errRecord
 	}
-	return nil
+	return v, nil
 }
 
 func appendString(buf []byte, s string) []byte {

@@ -529,3 +529,26 @@ func TestIdentitySizeHidesFactors(t *testing.T) {
 		t.Errorf("sealed identity records: %d bytes (one factor), %d bytes (six, 20 challenges); want 2048 both", ns, nb)
 	}
 }
+
+// TestRestoredApprovedIsRefused: a store writer keeps a pending
+// verification's record, lets its code approve it, and puts the record
+// back to approve it again. The replica that approved (deleted) it
+// refuses the record put back.
+func TestRestoredApprovedIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := newClock()
+	sp := newSpy(t, c)
+	out := new(selfhosted.Outbox)
+	a := newOn(t, sp, c, out, testKey)
+	v, code := startSMS(t, a, out)
+	key := sp.key(t, "vk:v:")
+	kept := bytes.Clone(sp.raw(t, key))
+	if got, err := a.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); err != nil || !got.Approved() {
+		t.Fatalf("the right code = %v, %v", got, err)
+	}
+	sp.restore(t, key, kept)
+	if got, err := a.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("the right code on the approved record put back = %v, %v; want ErrUnavailable", got, err)
+	}
+}

@@ -3,18 +3,16 @@ package selfhosted
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
@@ -43,6 +41,7 @@ type Provider struct {
 	namesRekeyed atomic.Bool           // see rekeyNames
 	recall       *recall
 	padV         int // the sealed size of every verification record
+	eng          *engine.Verifications
 
 	factorWindow   time.Duration
 	factorMaxWrong int
@@ -264,6 +263,14 @@ func New(st store.Store, key Key, opts ...Option) (*Provider, error) {
 	// over the longest channel name; with the envelope and the seal.
 	payload := 1 + 16 + 3 + 320 + 1 + maxCh + 24 + 2 + p.maxSends*(8+1+maxCh+16)
 	p.padV = (payload + 40 + 1 + 32 + 12 + 16 + 63) / 64 * 64
+	p.eng, err = engine.New(engine.Config{
+		Store: sealed{Store: st, p: p}, Now: p.now, Validity: p.validity, MaxSends: p.maxSends, MaxChecks: p.maxChecks,
+		KeyPrefix: p.prefix + "v:", IDPrefix: "VE", AttemptPrefix: "VL", Name: p.name, NameLen: nameLen, NonceLen: 16,
+		NewCode: p.newCode, Reveal: p.reveal, CreateFirst: true, SpentVisible: true,
+	})
+	if err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -297,69 +304,34 @@ func formatString(f fmt.State, verb rune, s string) {
 }
 
 // An ID is "VE", the target's name (12 bytes) and the nonce (16 bytes), in
-// hex: 58 characters, within the 64 the verify client accepts.
-const (
-	nameLen = 12
-	idLen   = 2 + 2*nameLen + 32
-)
-
-// targetKey returns the store key of the verification pending for to.
-func (p *Provider) targetKey(to string) string {
-	var b [16]byte
-	name := p.names.Load().name(b[:0], 'v', to)
-	return hexString(p.prefix+"v:", name[:nameLen])
-}
-
-// hexString returns prefix followed by b in hex, in one allocation.
-func hexString(prefix string, b []byte) string { return hexString2(prefix, "", b) }
-
-// hexString2 returns p1, p2 and b in hex, in one allocation.
-func hexString2(p1, p2 string, b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(p1) + len(p2) + 2*len(b))
-	sb.WriteString(p1)
-	sb.WriteString(p2)
-	var buf [64]byte
-	for len(b) > 0 {
-		n := min(len(b), len(buf)/2)
-		hex.Encode(buf[:], b[:n])
-		sb.Write(buf[:2*n])
-		b = b[n:]
-	}
-	return sb.String()
-}
-
-// parseID returns the store key and nonce an ID names. An ID has one
-// spelling, the one id returns: hex digits in upper case make another ID,
-// which names nothing, so that whatever a caller keys by ID (verify's
+// hex: 58 characters, within the 64 the verify client accepts. It has one
+// spelling (lower-case hex), so that whatever a caller keys by ID (verify's
 // check budgets) sees every use of a verification.
-func (p *Provider) parseID(id string) (key string, nonce [16]byte, ok bool) {
-	if len(id) != idLen || id[:2] != "VE" || !lowerHex(id[2:]) {
-		return "", nonce, false
-	}
-	if _, err := hex.Decode(nonce[:], []byte(id[2+2*nameLen:])); err != nil {
-		return "", nonce, false
-	}
-	var name [nameLen]byte
-	if _, err := hex.Decode(name[:], []byte(id[2:2+2*nameLen])); err != nil {
-		return "", nonce, false
-	}
-	return p.prefix + "v:" + id[2:2+2*nameLen], nonce, true
+const nameLen = 12
+
+// name is a target's name in the store: a keyed hash (see ensureKey).
+func (p *Provider) name(to string) (out [16]byte) {
+	p.names.Load().name(out[:0], 'v', to)
+	return out
 }
 
-// lowerHex reports whether s is made of the digits hex.Encode writes:
-// 0-9 and a-f.
-func lowerHex(s string) bool {
-	for i := range len(s) {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+// newCode returns what a new verification stores in place of its code: a
+// new lineage for its envelope and the ID of the key that derives its
+// code, the primary one (see sealed).
+func (p *Provider) newCode() string {
+	var lineage [16]byte
+	_, _ = rand.Read(lineage[:])
+	return string(lineage[:]) + p.keys.primary.id
 }
 
-func (p *Provider) id(key string, nonce [16]byte) string {
-	return hexString2("VE", key[len(p.prefix)+2:], nonce[:])
+// reveal appends the code derived from nonce with the key newCode named.
+func (p *Provider) reveal(dst, nonce, stored []byte) ([]byte, error) {
+	d := p.keys.byID[string(stored[16:])]
+	if d == nil || len(nonce) != 16 {
+		return nil, unreadable("")
+	}
+	var buf [10]byte
+	return append(dst, p.codeInto(&buf, d, [16]byte(nonce))...), nil
 }
 
 // code derives a verification's code from its nonce with the key that
@@ -432,101 +404,51 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 	if err := p.ensureKey(ctx, OpStart); err != nil {
 		return provider.Verification{}, err
 	}
-	key := p.targetKey(req.To)
-	now := p.now()
-
-	// Optimistically create: one round trip when nothing is pending.
-	fresh := &verification{to: req.To, channel: ch, created: now, updated: now, expires: now.Add(p.validity)}
-	_, _ = rand.Read(fresh.nonce[:])
-	fresh.attempts = []attempt{{at: now, channel: ch}}
-	_, _ = rand.Read(fresh.attempts[0].id[:])
-	freshEnv := (*envelope)(nil).next()
-	freshEnv.key, freshEnv.expires = p.keys.primary, fresh.expires
-	freshSealed := p.sealVerification(key, freshEnv, fresh)
-
-	var old uint64    // the version to swap; 0: create
-	var cur *envelope // the current record when old != 0
-	var curV *verification
-	for {
-		var v *verification
-		var env envelope
-		var sealed []byte
-		var ttl time.Duration
-		prev, prevV := cur, curV
-		if old == 0 {
-			v, env, sealed, ttl = fresh, freshEnv, freshSealed, p.validity
-		} else {
-			v = curV
-			switch {
-			case v.to != req.To && now.Before(v.expires):
-				// Two targets whose 96-bit names collide: refuse rather
-				// than touch the other target's verification.
-				return provider.Verification{}, newErr(OpStart, provider.ErrUnavailable, "store key collision; try again later")
-			case !now.Before(v.expires):
-				// Expired: replace it with the fresh one.
-				v, env, sealed, ttl = fresh, freshEnv, freshSealed, p.validity
-				prev, prevV = nil, nil
-			case v.checks >= p.maxChecks:
-				return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrTooManySends, Wait: v.expires.Sub(now),
-					msg: "the verification pending for this target has had too many wrong codes"}
-			case len(v.attempts) >= p.maxSends:
-				return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrTooManySends, Wait: v.expires.Sub(now)}
-			default:
-				a := attempt{at: now, channel: ch}
-				_, _ = rand.Read(a.id[:])
-				v = v.clone()
-				v.attempts = append(v.attempts, a)
-				v.channel = ch
-				v.updated = now
-				// Sealed again under the key that sealed it: the code is
-				// derived with it.
-				env = cur.next()
-				env.key, env.expires = cur.key, v.expires
-				sealed = p.sealVerification(key, env, v)
-				ttl = v.expires.Sub(now)
-			}
-		}
-		tk := p.recall.ticket()
-		r, err := p.st.CompareAndSwap(ctx, key, old, sealed, ttl)
-		if errors.Is(err, store.ErrConflict) {
-			// Decide again on the current record (absent: create).
-			if cur, curV, err = p.openVerification(OpStart, key, r, tk); err != nil {
-				return provider.Verification{}, err
-			}
-			old = r.Version
-			if cur == nil {
-				old = 0
-			}
-			continue
-		}
-		if err != nil {
+	s, code, err := p.eng.Start(ctx, req.To, ch, "")
+	if err != nil {
+		return provider.Verification{}, p.fail(OpStart, err)
+	}
+	msg := Message{To: req.To, Channel: ch, Code: code, Locale: req.Locale, AppName: req.FriendlyName}
+	if msg.AppName == "" {
+		msg.AppName = p.appName
+	}
+	if err := p.senders[ch].Send(ctx, msg); err != nil {
+		if !delivered(err) {
+			// Put back what was there, unless another replica acted since
+			// (its state stands).
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = p.eng.TakeBack(tctx, s)
+			cancel()
 			return provider.Verification{}, failure(OpStart, err)
 		}
-		p.wrote(key, env, kindVerification)
-		msg := Message{To: req.To, Channel: ch, Code: p.code(env.key, v.nonce), Locale: req.Locale, AppName: req.FriendlyName}
-		if msg.AppName == "" {
-			msg.AppName = p.appName
-		}
-		if err := p.senders[ch].Send(ctx, msg); err != nil {
-			if !delivered(err) {
-				p.takeBack(ctx, key, r.Version, env, prev, prevV)
-				return provider.Verification{}, failure(OpStart, err)
-			}
-			// The message may have gone out: the send stays counted, and
-			// the verification pending, so a retried Start re-sends the
-			// same code.
-			return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrOutcomeUnknown, Err: err}
-		}
-		return p.view(key, v, provider.StatusPending), nil
+		// The message may have gone out: the send stays counted, and the
+		// verification pending, so a retried Start re-sends the same code.
+		return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrOutcomeUnknown, Err: err}
 	}
+	return s.View(provider.StatusPending), nil
 }
 
-// sealVerification seals v at key in env, padded to the one size of every
-// verification record, so that a dump tells neither the target's length
-// nor the number of sends.
-func (p *Provider) sealVerification(key string, env envelope, v *verification) []byte {
-	env.spent = uint64(v.checks) // wrong codes never decrease
-	return sealEnvelope(env.key, key, env, v.encode(make([]byte, 0, 128)), p.padV)
+// fail turns an engine or store error into the provider's.
+func (p *Provider) fail(op Op, err error) error {
+	var ee *engine.Error
+	var e *Error
+	switch {
+	case errors.As(err, &ee) && ee.Reason == engine.ReasonCollision:
+		// Two targets whose 96-bit names collide: refused rather than
+		// touching the other target's verification.
+		return newErr(op, provider.ErrUnavailable, "store key collision; try again later")
+	case errors.As(err, &ee) && ee.Reason == engine.ReasonChecksSpent:
+		return &Error{Op: op, Kind: ee.Kind, Wait: ee.Wait, msg: "the verification pending for this target has had too many wrong codes"}
+	case errors.As(err, &ee) && ee.Kind == provider.ErrNotFound:
+		return notFound(op)
+	case errors.As(err, &ee):
+		return &Error{Op: op, Kind: ee.Kind, Wait: ee.Wait}
+	case errors.As(err, &e) && e.Op == "":
+		c := *e
+		c.Op = op
+		return &c
+	}
+	return failure(op, err)
 }
 
 // delivered reports whether a sender's error leaves open that the message
@@ -538,124 +460,6 @@ func delivered(err error) bool {
 		}
 	}
 	return true
-}
-
-// takeBack undoes a send that certainly did not go out: it puts back the
-// previous state (as a new write, wrote's successor) or deletes a new
-// verification, if nothing changed it since.
-func (p *Provider) takeBack(ctx context.Context, key string, version uint64, wrote envelope, prev *envelope, prevV *verification) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	// Restore the previous state with the rest of its time to live, or
-	// delete a new verification; a conflict means another replica acted,
-	// and its state stands.
-	now := p.now()
-	if prev != nil {
-		if ttl := prevV.expires.Sub(now); ttl > 0 {
-			env := wrote.next()
-			env.key, env.expires = prev.key, prevV.expires
-			if _, err := p.st.CompareAndSwap(ctx, key, version, p.sealVerification(key, env, prevV), ttl); err == nil {
-				p.wrote(key, env, kindVerification)
-			}
-			return
-		}
-	}
-	if _, err := p.st.CompareAndDelete(ctx, key, version); err == nil {
-		p.recall.deleted(key, wrote.lineage, now)
-	}
-}
-
-// openVerification opens a verification's record read at ticket tk: nil
-// for an absent one, an error for one that does not open (sealed under a
-// key this provider lacks, altered) or that was put back (see recall).
-func (p *Provider) openVerification(op Op, key string, r store.Record, tk uint64) (*envelope, *verification, error) {
-	env, err := p.openRecord(op, key, r, kindVerification, tk)
-	if err != nil || env == nil {
-		return nil, nil, err
-	}
-	v := new(verification)
-	if v.decode(env.payload) != nil {
-		return nil, nil, unreadable(op)
-	}
-	return env, v, nil
-}
-
-// view returns the verification as the provider contract reports it.
-func (p *Provider) view(key string, v *verification, status provider.Status) provider.Verification {
-	out := provider.Verification{
-		ID:        p.id(key, v.nonce),
-		To:        v.to,
-		Channel:   v.channel,
-		Status:    status,
-		RawStatus: string(status),
-		CreatedAt: v.created,
-		UpdatedAt: v.updated,
-		ExpiresAt: v.expires,
-	}
-	out.SendAttempts = make([]provider.SendAttempt, len(v.attempts))
-	for i, a := range v.attempts {
-		out.SendAttempts[i] = provider.SendAttempt{Time: a.at, Channel: a.channel, ID: hexString("VL", a.id[:])}
-	}
-	return out
-}
-
-// found is a pending verification as read from the store.
-type found struct {
-	key string
-	r   store.Record
-	env *envelope
-	v   *verification
-}
-
-// lookup finds the pending verification an ID or a To names. v is nil
-// when there is none (never started, approved, canceled, expired).
-func (p *Provider) lookup(ctx context.Context, op Op, id, to string) (found, error) {
-	if err := p.ensureKey(ctx, op); err != nil {
-		return found{}, err
-	}
-	var key string
-	var nonce [16]byte
-	byID := id != ""
-	if byID {
-		var ok bool
-		key, nonce, ok = p.parseID(id)
-		if !ok {
-			return found{}, nil
-		}
-		if to != "" && p.targetKey(to) != key {
-			return found{}, nil
-		}
-	} else {
-		key = p.targetKey(to)
-	}
-	tk := p.recall.ticket()
-	r, err := p.st.Get(ctx, key)
-	if err != nil {
-		return found{}, failure(op, err)
-	}
-	f, err := p.match(op, key, r, byID, nonce, tk)
-	if err != nil {
-		return found{}, err
-	}
-	if f.v != nil && to != "" && f.v.to != to {
-		f.v = nil // another target whose name collides: not this one's
-	}
-	return f, nil
-}
-
-// match opens r, read at ticket tk, and returns the verification when it
-// is pending (not expired) and, when byID, has the given nonce.
-func (p *Provider) match(op Op, key string, r store.Record, byID bool, nonce [16]byte, tk uint64) (found, error) {
-	env, v, err := p.openVerification(op, key, r, tk)
-	if err != nil {
-		return found{}, err
-	}
-	f := found{key: key, r: r}
-	if v == nil || (byID && v.nonce != nonce) || !p.now().Before(v.expires) {
-		return f, nil
-	}
-	f.env, f.v = env, v
-	return f, nil
 }
 
 // nameKeyText starts what the name key record holds, sealed.
@@ -772,116 +576,62 @@ func (p *Provider) Check(ctx context.Context, req provider.CheckRequest) (provid
 	if !wire.ValidCode(req.Code) {
 		return provider.Verification{}, newErr(OpCheck, provider.ErrInvalidRequest, "malformed code")
 	}
-	f, err := p.lookup(ctx, OpCheck, req.ID, req.To)
-	if err != nil {
+	if err := p.ensureKey(ctx, OpCheck); err != nil {
 		return provider.Verification{}, err
 	}
-	var nonce [16]byte
-	if f.v != nil {
-		nonce = f.v.nonce
+	s, status, err := p.eng.Check(ctx, req.ID, req.To, req.Code, nil)
+	if err != nil {
+		return provider.Verification{}, p.fail(OpCheck, err)
 	}
-	for {
-		v, key := f.v, f.key
-		if v == nil {
-			return provider.Verification{}, notFound(OpCheck)
-		}
-		if v.checks >= p.maxChecks {
-			return provider.Verification{}, &Error{Op: OpCheck, Kind: provider.ErrTooManyChecks, Wait: v.expires.Sub(p.now())}
-		}
-		now := p.now()
-		var buf [10]byte
-		tk := p.recall.ticket()
-		var cur store.Record
-		if subtle.ConstantTimeCompare(p.codeInto(&buf, f.env.key, v.nonce), []byte(req.Code)) == 1 {
-			cur, err = p.st.CompareAndDelete(ctx, key, f.r.Version)
-			if err == nil {
-				p.recall.deleted(key, f.env.lineage, now)
-				v.updated = now
-				return p.view(key, v, provider.StatusApproved), nil
-			}
-		} else {
-			v.checks++
-			v.updated = now
-			env := f.env.next()
-			env.key, env.expires = f.env.key, v.expires
-			cur, err = p.st.CompareAndSwap(ctx, key, f.r.Version, p.sealVerification(key, env, v), v.expires.Sub(now))
-			if err == nil {
-				p.wrote(key, env, kindVerification)
-				return p.view(key, v, provider.StatusPending), nil
-			}
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return provider.Verification{}, failure(OpCheck, err)
-		}
-		// Another replica changed the verification: decide again on its
-		// current state, which must still be the same verification.
-		if f, err = p.match(OpCheck, key, cur, true, nonce, tk); err != nil {
-			return provider.Verification{}, err
-		}
-	}
+	return s.View(status), nil
 }
 
 // Fetch returns the pending verification with the given ID. One that has
 // had too many wrong codes is reported with status max_attempts_reached
 // until it expires.
 func (p *Provider) Fetch(ctx context.Context, id string) (provider.Verification, error) {
-	if err := ctx.Err(); err != nil {
-		return provider.Verification{}, err
-	}
-	f, err := p.lookup(ctx, OpFetch, id, "")
+	s, err := p.byID(ctx, OpFetch, id, p.eng.Fetch)
 	if err != nil {
 		return provider.Verification{}, err
 	}
-	if f.v == nil {
-		return provider.Verification{}, notFound(OpFetch)
-	}
 	status := provider.StatusPending
-	if f.v.checks >= p.maxChecks {
+	if s.Checks >= p.maxChecks {
 		status = provider.StatusMaxAttemptsReached
 	}
-	return p.view(f.key, f.v, status), nil
+	return s.View(status), nil
 }
 
 // Cancel cancels the pending verification with the given ID; it is gone
 // afterwards.
 func (p *Provider) Cancel(ctx context.Context, id string) (provider.Verification, error) {
-	return p.remove(ctx, OpCancel, id, provider.StatusCanceled)
+	s, err := p.byID(ctx, OpCancel, id, p.eng.End)
+	if err != nil {
+		return provider.Verification{}, err
+	}
+	return s.View(provider.StatusCanceled), nil
 }
 
 // Approve approves the pending verification with the given ID without a
 // code, for applications that check codes they sent themselves; it is gone
 // afterwards. Like a right code, it wins at most once across replicas.
 func (p *Provider) Approve(ctx context.Context, id string) (provider.Verification, error) {
-	return p.remove(ctx, OpApprove, id, provider.StatusApproved)
-}
-
-// remove deletes the pending verification with the given ID, at most once
-// across replicas, and reports it with status.
-func (p *Provider) remove(ctx context.Context, op Op, id string, status provider.Status) (provider.Verification, error) {
-	if err := ctx.Err(); err != nil {
-		return provider.Verification{}, err
-	}
-	f, err := p.lookup(ctx, op, id, "")
+	s, err := p.byID(ctx, OpApprove, id, p.eng.End)
 	if err != nil {
 		return provider.Verification{}, err
 	}
-	for {
-		if f.v == nil {
-			return provider.Verification{}, notFound(op)
-		}
-		tk := p.recall.ticket()
-		cur, err := p.st.CompareAndDelete(ctx, f.key, f.r.Version)
-		if err == nil {
-			now := p.now()
-			p.recall.deleted(f.key, f.env.lineage, now)
-			f.v.updated = now
-			return p.view(f.key, f.v, status), nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return provider.Verification{}, failure(op, err)
-		}
-		if f, err = p.match(op, f.key, cur, true, f.v.nonce, tk); err != nil {
-			return provider.Verification{}, err
-		}
+	return s.View(provider.StatusApproved), nil
+}
+
+func (p *Provider) byID(ctx context.Context, op Op, id string, do func(context.Context, string, engine.Gate) (engine.State, error)) (engine.State, error) {
+	if err := ctx.Err(); err != nil {
+		return engine.State{}, err
 	}
+	if err := p.ensureKey(ctx, op); err != nil {
+		return engine.State{}, err
+	}
+	s, err := do(ctx, id, nil)
+	if err != nil {
+		return engine.State{}, p.fail(op, err)
+	}
+	return s, nil
 }

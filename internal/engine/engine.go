@@ -8,9 +8,11 @@
 // the shape of IDs are inputs (a [Config], a [FactorConfig]).
 //
 // Layers: fake (engine + a memory store + what application tests need),
-// vonagetest (Vonage's wire and workflow over Verifications) and
-// twiliotest (Twilio's wire over fakes and Factors). Imports go one way:
-// fake, twiliotest, vonagetest → engine → store, internal/totp, provider.
+// selfhosted (Verifications over its sealing store decorator, with derived
+// codes through Config.Reveal, + senders), vonagetest (Vonage's wire and
+// workflow over Verifications) and twiliotest (Twilio's wire over fakes
+// and Factors). Imports go one way: fake, selfhosted, twiliotest,
+// vonagetest → engine → store, internal/totp, provider.
 // The engine imports no layer. See docs/engine.md.
 //
 // Every step is one read and one compare-and-swap on one record, the
@@ -65,6 +67,19 @@ type Config struct {
 	// NewCode returns the code of a new verification, which is stored
 	// with it (seeded, fixed). A start's custom code is stored instead.
 	NewCode func() string
+	// Reveal, when set, makes codes derived and never stored: what NewCode
+	// returned is stored instead (what names the derivation key), and
+	// Reveal appends to dst the code it derives from that and the
+	// verification's nonce. Start delivers and Check compares its result.
+	Reveal func(dst, nonce, stored []byte) ([]byte, error)
+	// CreateFirst makes Start try to create a verification before reading
+	// the pending one: one round trip when none is pending. NewCode must
+	// then have no effect beyond its result: it is called on every Start.
+	CreateFirst bool
+	// SpentVisible keeps a verification whose wrong codes are spent
+	// visible to Fetch and End until it expires (a layer reports it as
+	// max_attempts_reached); otherwise neither finds it.
+	SpentVisible bool
 }
 
 // Verifications runs the lifecycle. It is safe for concurrent use.
@@ -157,7 +172,11 @@ type Gate func(to string) error
 // empty). It returns the state after the send and the code to deliver.
 func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channel, custom string) (State, string, error) {
 	key := e.key(to)
-	r, err := e.c.Store.Get(ctx, key)
+	var r store.Record
+	var err error
+	if !e.c.CreateFirst {
+		r, err = e.c.Store.Get(ctx, key)
+	}
 	var fresh State // the new verification, made once when needed
 	for {
 		if err != nil {
@@ -197,7 +216,9 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		e.c.Random(a.id[:])
 		a.at, a.channel = now, ch
 		s.attempts = append(s.attempts[:len(s.attempts):len(s.attempts)], a)
+		s.prevUpdated = s.Updated
 		s.Channel, s.Updated = ch, now
+		s.seq++
 		old := uint64(0)
 		if r.Found() {
 			old = r.Version
@@ -211,12 +232,40 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		if err != nil {
 			return State{}, "", err
 		}
-		s.e = e
-		if !pending {
-			return s, custom, nil
+		s.e, s.version = e, cur.Version
+		code, err := e.reveal(&s)
+		if err != nil {
+			return State{}, "", err
 		}
-		return s, string(s.code), nil
+		return s, code, nil
 	}
+}
+
+// reveal returns the code of s.
+func (e *Verifications) reveal(s *State) (string, error) {
+	if e.c.Reveal == nil {
+		return string(s.code), nil
+	}
+	var buf [16]byte
+	code, err := e.c.Reveal(buf[:0], s.nonce, s.code)
+	return string(code), err
+}
+
+// TakeBack undoes the send that Start returned s after, when the message
+// certainly did not go out: it puts back the verification as it was
+// before (a new one is deleted), unless something changed it since.
+func (e *Verifications) TakeBack(ctx context.Context, s State) error {
+	key, n := e.key(s.To), len(s.attempts)
+	now := e.c.Now()
+	if n > 1 && now.Before(s.Expires) {
+		s.attempts = s.attempts[:n-1]
+		s.Channel, s.Updated = s.attempts[n-2].channel, s.prevUpdated
+		s.seq++
+		_, err := e.c.Store.CompareAndSwap(ctx, key, s.version, s.encode(), s.Expires.Sub(now))
+		return err
+	}
+	_, err := e.c.Store.CompareAndDelete(ctx, key, s.version)
+	return err
 }
 
 // find reads the verification an ID or a To names: its key, record and
@@ -287,11 +336,19 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		s.Updated = now
 		var cur store.Record
 		status := provider.StatusApproved
-		if subtle.ConstantTimeCompare([]byte(code), s.code) == 1 {
+		want := s.code
+		if e.c.Reveal != nil {
+			var buf [16]byte
+			if want, err = e.c.Reveal(buf[:0], s.nonce, s.code); err != nil {
+				return State{}, "", err
+			}
+		}
+		if subtle.ConstantTimeCompare([]byte(code), want) == 1 {
 			cur, err = e.c.Store.CompareAndDelete(ctx, key, r.Version)
 		} else {
 			status = provider.StatusPending
 			s.Checks++
+			s.seq++
 			if e.c.GoneAtMaxChecks && s.Checks >= e.c.MaxChecks {
 				cur, err = e.c.Store.CompareAndDelete(ctx, key, r.Version)
 			} else {
@@ -341,7 +398,7 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 		}
 	}
 	for {
-		if s.e == nil || s.Checks >= e.c.MaxChecks {
+		if s.e == nil || s.Checks >= e.c.MaxChecks && !e.c.SpentVisible {
 			return State{}, errNotFound
 		}
 		if !end {

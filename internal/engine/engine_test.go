@@ -222,3 +222,87 @@ func TestOneSpellingPerID(t *testing.T) {
 		t.Errorf("Fetch(%s): %v, want ErrNotFound", upper, err)
 	}
 }
+
+// TestDerivedCodes: with Reveal, what NewCode returns is stored and the
+// code is derived from it and the nonce; Start delivers and Check compares
+// the derived code, never the stored bytes.
+func TestDerivedCodes(t *testing.T) {
+	e, _ := newEngine(t, func(c *Config) {
+		c.NewCode = func() string { return "k1" }
+		c.Reveal = func(dst, nonce, stored []byte) ([]byte, error) {
+			return append(append(append(dst, stored...), '-'), '0'+nonce[0]%10), nil
+		}
+	})
+	s, code, err := e.Start(ctx, to, provider.ChannelSMS, "")
+	if err != nil || !strings.HasPrefix(code, "k1-") {
+		t.Fatalf("Start = %q, %v; want the derived code", code, err)
+	}
+	if _, status, err := e.Check(ctx, s.ID(), "", "k1", nil); err != nil || status != provider.StatusPending {
+		t.Fatalf("Check with the stored bytes = %s, %v; want pending", status, err)
+	}
+	if _, status, err := e.Check(ctx, s.ID(), "", code, nil); err != nil || status != provider.StatusApproved {
+		t.Fatalf("Check with the derived code = %s, %v; want approved", status, err)
+	}
+}
+
+// TestTakeBack: a send taken back leaves the verification as it was
+// before it (a new one gone), so the send limit is not spent by sends
+// that never went out; a state changed since is left alone.
+func TestTakeBack(t *testing.T) {
+	e, c := newEngine(t, func(c *Config) { c.MaxSends = 2 })
+	s1, _, err := e.Start(ctx, to, provider.ChannelSMS, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.TakeBack(ctx, s1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Fetch(ctx, s1.ID(), nil); !errors.Is(err, provider.ErrNotFound) {
+		t.Fatalf("a new verification taken back: Fetch = %v, want ErrNotFound", err)
+	}
+	s1, _, _ = e.Start(ctx, to, provider.ChannelSMS, "")
+	c.advance(time.Minute)
+	s2, _, err := e.Start(ctx, to, provider.ChannelCall, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.TakeBack(ctx, s2); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Fetch(ctx, s1.ID(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(s1.View(provider.StatusPending), got.View(provider.StatusPending)); diff != "" {
+		t.Errorf("a re-send taken back (-before +after):\n%s", diff)
+	}
+	s3, _, err := e.Start(ctx, to, provider.ChannelCall, "")
+	if err != nil {
+		t.Fatalf("the re-send taken back still counted: %v", err)
+	}
+	if _, _, err := e.Check(ctx, s3.ID(), "", "000000", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.TakeBack(ctx, s3); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("TakeBack after a change = %v, want ErrConflict", err)
+	}
+}
+
+// TestSpentVisible: with SpentVisible, a verification whose wrong codes
+// are spent is still fetched and ended until it expires.
+func TestSpentVisible(t *testing.T) {
+	for _, visible := range []bool{false, true} {
+		e, _ := newEngine(t, func(c *Config) { c.SpentVisible, c.CreateFirst = visible, visible })
+		s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
+		for range 2 {
+			if _, _, err := e.Check(ctx, s.ID(), "", "000000", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, ferr := e.Fetch(ctx, s.ID(), nil)
+		_, eerr := e.End(ctx, s.ID(), nil)
+		if gone := errors.Is(ferr, provider.ErrNotFound) && errors.Is(eerr, provider.ErrNotFound); gone == visible {
+			t.Errorf("SpentVisible %v: Fetch %v, End %v", visible, ferr, eerr)
+		}
+	}
+}

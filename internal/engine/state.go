@@ -20,10 +20,13 @@ type State struct {
 	Expires  time.Time
 	Checks   int // wrong codes checked
 	nonce    []byte
-	code     []byte // stored code, empty when derived
+	code     []byte // the stored code, or what Config.Reveal derives it from
 	attempts []attempt
+	seq      uint64 // grows by one with every write
 
-	e *Verifications
+	version     uint64    // the store version Start wrote
+	prevUpdated time.Time // Updated before Start's send, for TakeBack
+	e           *Verifications
 }
 
 type attempt struct {
@@ -60,6 +63,52 @@ func (s *State) View(status provider.Status) provider.Verification {
 
 const recordVersion = 1
 
+// Fields is what a verification's record holds, for a layer that keeps
+// records in a format of its own (selfhosted keeps the one of its earlier
+// versions): its store decorator turns a record into Fields with Decode
+// and back with Encode.
+type Fields struct {
+	Nonce                     []byte
+	To                        string
+	Channel                   provider.Channel
+	Created, Updated, Expires time.Time
+	Checks                    int
+	Seq                       uint64 // grows by one with every write
+	Stored                    []byte // the stored code, or what Config.Reveal reads
+	Attempts                  []Attempt
+}
+
+// Attempt is one send of a verification's code.
+type Attempt struct {
+	At      time.Time
+	Channel provider.Channel
+	ID      [16]byte
+}
+
+// Decode returns the fields of a record the engine wrote.
+func Decode(record []byte) (Fields, error) {
+	var s State
+	if err := s.decode(record); err != nil {
+		return Fields{}, err
+	}
+	f := Fields{Nonce: s.nonce, To: s.To, Channel: s.Channel, Created: s.Created, Updated: s.Updated, Expires: s.Expires,
+		Checks: s.Checks, Seq: s.seq, Stored: s.code, Attempts: make([]Attempt, len(s.attempts))}
+	for i, a := range s.attempts {
+		f.Attempts[i] = Attempt{At: a.at, Channel: a.channel, ID: a.id}
+	}
+	return f, nil
+}
+
+// Encode returns the record that Decode turns into f.
+func (f *Fields) Encode() []byte {
+	s := State{To: f.To, Channel: f.Channel, Created: f.Created, Updated: f.Updated, Expires: f.Expires, Checks: f.Checks,
+		nonce: f.Nonce, code: f.Stored, seq: f.Seq, attempts: make([]attempt, len(f.Attempts))}
+	for i, a := range f.Attempts {
+		s.attempts[i] = attempt{at: a.At, channel: a.Channel, id: a.ID}
+	}
+	return s.encode()
+}
+
 var errRecord = errors.New("engine: malformed record")
 
 func (s *State) encode() []byte {
@@ -72,6 +121,7 @@ func (s *State) encode() []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(t.UnixNano()))
 	}
 	b = binary.AppendUvarint(b, uint64(s.Checks))
+	b = binary.AppendUvarint(b, s.seq)
 	b = binary.AppendUvarint(b, uint64(len(s.code)))
 	b = append(b, s.code...)
 	b = binary.AppendUvarint(b, uint64(len(s.attempts)))
@@ -93,6 +143,7 @@ func (s *State) decode(b []byte) error {
 	s.Channel = d.channel()
 	s.Created, s.Updated, s.Expires = d.time(), d.time(), d.time()
 	s.Checks = int(d.uvarint())
+	s.seq = d.uvarint()
 	s.code = d.raw()
 	n := int(d.uvarint())
 	if n > len(d.b)/25 { // an attempt takes at least 25 bytes
