@@ -457,13 +457,8 @@ func TestSealedSizeIsConstant(t *testing.T) {
 func TestRestoredRecordGivesOneRound(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	c := newClock()
-	sp := newSpy(t, c)
-	out := new(selfhosted.Outbox)
-	a := newOn(t, sp, c, out, testKey)
-	v, code := startSMS(t, a, out)
-	key := sp.key(t, "vk:v:")
-	first := bytes.Clone(sp.raw(t, key))
+	k := keepPending(t)
+	c, sp, a, v, code, key, first := k.c, k.sp, k.a, k.v, k.code, k.key, k.first
 	refusing := selfhosted.SenderFunc(func(context.Context, selfhosted.Message) error {
 		return errors.Join(errors.New("gateway: rate limited"), provider.ErrRateLimited)
 	})
@@ -537,13 +532,8 @@ func TestIdentitySizeHidesFactors(t *testing.T) {
 func TestRestoredApprovedIsRefused(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	c := newClock()
-	sp := newSpy(t, c)
-	out := new(selfhosted.Outbox)
-	a := newOn(t, sp, c, out, testKey)
-	v, code := startSMS(t, a, out)
-	key := sp.key(t, "vk:v:")
-	kept := bytes.Clone(sp.raw(t, key))
+	k := keepPending(t)
+	sp, a, v, code, key, kept := k.sp, k.a, k.v, k.code, k.key, k.first
 	if got, err := a.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); err != nil || !got.Approved() {
 		t.Fatalf("the right code = %v, %v", got, err)
 	}
@@ -551,4 +541,26 @@ func TestRestoredApprovedIsRefused(t *testing.T) {
 	if got, err := a.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); !errors.Is(err, provider.ErrUnavailable) {
 		t.Errorf("the right code on the approved record put back = %v, %v; want ErrUnavailable", got, err)
 	}
+}
+
+// kept is a verification started on replica a over a spy store, with its
+// record as first stored.
+type kept struct {
+	c         *clock
+	sp        *spy
+	a         *selfhosted.Provider
+	v         provider.Verification
+	code, key string
+	first     []byte
+}
+
+func keepPending(t *testing.T) kept {
+	k := kept{c: newClock()}
+	k.sp = newSpy(t, k.c)
+	out := new(selfhosted.Outbox)
+	k.a = newOn(t, k.sp, k.c, out, testKey)
+	k.v, k.code = startSMS(t, k.a, out)
+	k.key = k.sp.key(t, "vk:v:")
+	k.first = bytes.Clone(k.sp.raw(t, k.key))
+	return k
 }
