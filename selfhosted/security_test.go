@@ -458,7 +458,7 @@ func TestRestoredRecordGivesOneRound(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	k := keepPending(t)
-	c, sp, a, v, code, key, first := k.c, k.sp, k.a, k.v, k.code, k.key, k.first
+	c, sp, out, a, v, code, key, first := k.c, k.sp, k.out, k.a, k.v, k.code, k.key, k.first
 	refusing := selfhosted.SenderFunc(func(context.Context, selfhosted.Message) error {
 		return errors.Join(errors.New("gateway: rate limited"), provider.ErrRateLimited)
 	})
@@ -548,6 +548,7 @@ func TestRestoredApprovedIsRefused(t *testing.T) {
 type kept struct {
 	c         *clock
 	sp        *spy
+	out       *selfhosted.Outbox
 	a         *selfhosted.Provider
 	v         provider.Verification
 	code, key string
@@ -557,9 +558,9 @@ type kept struct {
 func keepPending(t *testing.T) kept {
 	k := kept{c: newClock()}
 	k.sp = newSpy(t, k.c)
-	out := new(selfhosted.Outbox)
-	k.a = newOn(t, k.sp, k.c, out, testKey)
-	k.v, k.code = startSMS(t, k.a, out)
+	k.out = new(selfhosted.Outbox)
+	k.a = newOn(t, k.sp, k.c, k.out, testKey)
+	k.v, k.code = startSMS(t, k.a, k.out)
 	k.key = k.sp.key(t, "vk:v:")
 	k.first = bytes.Clone(k.sp.raw(t, k.key))
 	return k
