@@ -458,7 +458,7 @@ func TestRestoredRecordGivesOneRound(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	k := keepPending(t)
-	c, sp, out, a, v, code, key, first := k.c, k.sp, k.out, k.a, k.v, k.code, k.key, k.first
+	c, sp, out, v, code, key, first := k.c, k.sp, k.out, k.v, k.code, k.key, k.first
 	refusing := selfhosted.SenderFunc(func(context.Context, selfhosted.Message) error {
 		return errors.Join(errors.New("gateway: rate limited"), provider.ErrRateLimited)
 	})
