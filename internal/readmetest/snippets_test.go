@@ -31,6 +31,7 @@ var knownImports = map[string]string{
 	"route":        "github.com/verifykit/verifykit/route",
 	"selfhosted":   "github.com/verifykit/verifykit/selfhosted",
 	"twiliosender": "github.com/verifykit/verifykit/selfhosted/twiliosender",
+	"pushnotify":   "github.com/verifykit/verifykit/selfhosted/pushnotify",
 	"store":        "github.com/verifykit/verifykit/store",
 	"storetest":    "github.com/verifykit/verifykit/store/storetest",
 	"redisstore":   "github.com/verifykit/verifykit/store/redisstore",
@@ -50,6 +51,7 @@ var (
 	p                                         provider.Provider
 	twilioClient, vonageClient, vonageClient2 provider.Provider
 	to, phone, typed, factorID, clientIP      string
+	deviceToken                               string
 	user                                      struct{ ID string }
 	metrics                                   struct{ Count func(...any) }
 	st                                        store.Store
