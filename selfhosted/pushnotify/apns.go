@@ -1,7 +1,6 @@
 package pushnotify
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -45,7 +43,7 @@ type APNs struct {
 	key         *ecdsa.PrivateKey
 	keyID, team string
 	topic       string
-	sem         chan struct{} // held while the provider token is read or renewed
+	lock        tokenLock
 	jwt         string
 	issued      time.Time
 }
@@ -79,7 +77,7 @@ func NewAPNs(keyP8 []byte, keyID, teamID, topic string, opts ...Option) (*APNs, 
 	if cfg.endpoint[:5] != "https" {
 		return nil, errors.New("pushnotify: apns: the endpoint must be https (APNs speaks HTTP/2 over TLS)")
 	}
-	return &APNs{cfg: cfg, key: ek, keyID: keyID, team: teamID, topic: topic, sem: make(chan struct{}, 1)}, nil
+	return &APNs{cfg: cfg, key: ek, keyID: keyID, team: teamID, topic: topic, lock: make(tokenLock, 1)}, nil
 }
 
 func appleID(s string) bool {
@@ -142,18 +140,8 @@ func (a *APNs) Notify(ctx context.Context, n Notification) error {
 	if err != nil {
 		return &Error{Notifier: "apns", Kind: ErrRejected, Message: "cannot encode the payload", pk: provider.ErrInvalidRequest}
 	}
-	for try := 0; ; try++ {
-		tok, err := a.token(ctx, try > 0)
-		if err != nil {
-			return err
-		}
-		err = a.send(ctx, n, tok, body)
-		var e *Error
-		if try == 0 && errors.As(err, &e) && e.Reason == "ExpiredProviderToken" {
-			continue
-		}
-		return err
-	}
+	return withToken(ctx, a.token, func(tok string) error { return a.send(ctx, n, tok, body) },
+		func(e *Error) bool { return e.Reason == "ExpiredProviderToken" })
 }
 
 // deviceToken reports whether t is an APNs device token: hexadecimal, of
@@ -172,29 +160,25 @@ func deviceToken(t string) bool {
 
 func (a *APNs) send(ctx context.Context, n Notification, tok string, body []byte) error {
 	secrets := []string{n.Token, tok}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.cfg.endpoint+"/3/device/"+n.Token, bytes.NewReader(body))
-	if err != nil {
-		return &Error{Notifier: "apns", Kind: ErrRejected, Message: "cannot build the request", pk: provider.ErrInvalidRequest}
-	}
-	req.Header.Set("Authorization", "bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Apns-Topic", a.topic)
-	req.Header.Set("Apns-Push-Type", "alert")
-	req.Header.Set("Apns-Priority", "10")
 	exp := int64(0) // deliver once, now or never
 	if !n.Expires.IsZero() {
 		exp = n.Expires.Unix()
 	}
-	req.Header.Set("Apns-Expiration", strconv.FormatInt(exp, 10))
+	h := http.Header{
+		"Authorization":   {"bearer " + tok},
+		"Content-Type":    {"application/json"},
+		"Apns-Topic":      {a.topic},
+		"Apns-Push-Type":  {"alert"},
+		"Apns-Priority":   {"10"},
+		"Apns-Expiration": {strconv.FormatInt(exp, 10)},
+	}
 	if n.ChallengeSID != "" && len(n.ChallengeSID) <= 64 {
-		req.Header.Set("Apns-Collapse-Id", n.ChallengeSID)
+		h.Set("Apns-Collapse-Id", n.ChallengeSID)
 	}
-	resp, err := a.cfg.hc.Do(req)
+	resp, answer, err := a.cfg.post(ctx, "apns", a.cfg.endpoint+"/3/device/"+n.Token, h, body)
 	if err != nil {
-		return transportError("apns", err, secrets)
+		return err
 	}
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		return nil
 	}
@@ -218,12 +202,10 @@ func (a *APNs) send(ctx context.Context, n Notification, tok string, body []byte
 // token returns the provider token, signing a new one when the last is 50
 // minutes old or renew is set.
 func (a *APNs) token(ctx context.Context, renew bool) (string, error) {
-	select {
-	case a.sem <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
+	if err := a.lock.lock(ctx); err != nil {
+		return "", err
 	}
-	defer func() { <-a.sem }()
+	defer a.lock.unlock()
 	now := a.cfg.now()
 	if a.jwt != "" && !renew && now.Sub(a.issued) < apnsTokenAge && !now.Before(a.issued) {
 		return a.jwt, nil

@@ -1,7 +1,6 @@
 package pushnotify
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -9,7 +8,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,7 +44,7 @@ type FCM struct {
 	keyID    string
 	key      *rsa.PrivateKey
 	tokenURL string
-	sem      chan struct{} // held while the access token is read or renewed
+	lock     tokenLock
 
 	access  string // the cached access token
 	renewAt time.Time
@@ -96,7 +94,7 @@ func NewFCM(credentialsJSON []byte, opts ...Option) (*FCM, error) {
 		return nil, err
 	}
 	return &FCM{cfg: cfg, project: sa.ProjectID, email: sa.ClientEmail, keyID: sa.PrivateKeyID, key: key,
-		tokenURL: sa.TokenURI, sem: make(chan struct{}, 1)}, nil
+		tokenURL: sa.TokenURI, lock: make(tokenLock, 1)}, nil
 }
 
 func parseRSAKey(p string) (*rsa.PrivateKey, error) {
@@ -140,18 +138,12 @@ func (f *FCM) Notify(ctx context.Context, n Notification) error {
 	if err != nil {
 		return err
 	}
-	for try := 0; ; try++ {
-		access, err := f.token(ctx, try > 0)
-		if err != nil {
-			return err
-		}
-		err = f.send(ctx, n, access, body)
-		var e *Error
-		if try == 0 && errors.As(err, &e) && e.Status == http.StatusUnauthorized && e.Reason != "THIRD_PARTY_AUTH_ERROR" {
-			continue // the access token was revoked or expired early
-		}
-		return err
-	}
+	// A 401 means the access token was revoked or expired early, unless
+	// it is about the APNs credentials uploaded to Firebase.
+	return withToken(ctx, f.token, func(access string) error { return f.send(ctx, n, access, body) },
+		func(e *Error) bool {
+			return e.Status == http.StatusUnauthorized && e.Reason != "THIRD_PARTY_AUTH_ERROR"
+		})
 }
 
 func (f *FCM) message(n Notification) ([]byte, error) {
@@ -178,18 +170,11 @@ func (f *FCM) message(n Notification) ([]byte, error) {
 
 func (f *FCM) send(ctx context.Context, n Notification, access string, body []byte) error {
 	secrets := []string{n.Token, access}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.cfg.endpoint+"/v1/projects/"+f.project+"/messages:send", bytes.NewReader(body))
+	resp, answer, err := f.cfg.post(ctx, "fcm", f.cfg.endpoint+"/v1/projects/"+f.project+"/messages:send",
+		http.Header{"Authorization": {"Bearer " + access}, "Content-Type": {"application/json; charset=utf-8"}}, body)
 	if err != nil {
-		return &Error{Notifier: "fcm", Kind: ErrRejected, Message: "cannot build the request", pk: provider.ErrInvalidRequest}
+		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+access)
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	resp, err := f.cfg.hc.Do(req)
-	if err != nil {
-		return transportError("fcm", err, secrets)
-	}
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		return nil
 	}
@@ -237,12 +222,10 @@ func (f *FCM) send(ctx context.Context, n Notification, access string, body []by
 // token returns the cached access token, or a new one when it is due for
 // renewal or renew is set.
 func (f *FCM) token(ctx context.Context, renew bool) (string, error) {
-	select {
-	case f.sem <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
+	if err := f.lock.lock(ctx); err != nil {
+		return "", err
 	}
-	defer func() { <-f.sem }()
+	defer f.lock.unlock()
 	now := f.cfg.now()
 	if f.access != "" && !renew && now.Before(f.renewAt) {
 		return f.access, nil
@@ -265,19 +248,11 @@ func (f *FCM) token(ctx context.Context, renew bool) (string, error) {
 	}
 	secrets := []string{assertion}
 	form := url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.tokenURL, strings.NewReader(form.Encode()))
+	resp, answer, err := f.cfg.post(ctx, "fcm", f.tokenURL, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, []byte(form.Encode()))
 	if err != nil {
-		return "", &Error{Notifier: "fcm", Kind: ErrRejected, Message: "cannot build the token request", pk: provider.ErrInvalidRequest}
+		err.(*Error).pk = provider.ErrUnavailable // no notification was sent
+		return "", err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := f.cfg.hc.Do(req)
-	if err != nil {
-		e := transportError("fcm", err, secrets)
-		e.pk = provider.ErrUnavailable // no notification was sent
-		return "", e
-	}
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
 	var tr struct {
 		AccessToken string `json:"access_token"`
 		ExpiresIn   int64  `json:"expires_in"`

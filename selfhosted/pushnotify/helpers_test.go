@@ -20,27 +20,14 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/verifykit/verifykit/fake"
 )
 
-// clock is a settable clock for the notifiers and the servers.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the clock the notifiers and the servers share.
+type clock = fake.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return fake.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 var (
 	rsaOnce sync.Once

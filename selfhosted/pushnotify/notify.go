@@ -1,17 +1,18 @@
 package pushnotify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/httpopt"
+	"github.com/verifykit/verifykit/internal/httpretry"
 	"github.com/verifykit/verifykit/internal/redact"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -216,14 +217,11 @@ type config struct {
 // must be https, or, for FCM only, http on a loopback host.
 func WithEndpoint(raw string) Option {
 	return func(c *config) error {
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return errors.New("pushnotify: invalid endpoint URL")
+		u, err := httpopt.ParseBaseURL("pushnotify", raw)
+		if err != nil {
+			return err
 		}
-		if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
-			return errors.New("pushnotify: the endpoint must be https (http only on a loopback host)")
-		}
-		c.endpoint = strings.TrimRight(u.String(), "/")
+		c.endpoint = u.String()
 		return nil
 	}
 }
@@ -231,36 +229,19 @@ func WithEndpoint(raw string) Option {
 // WithHTTPClient sends through a copy of hc instead of a client with a
 // 10 s timeout and a transport of its own (a clone of
 // http.DefaultTransport, which speaks HTTP/2 over TLS). APNs needs a
-// client that speaks HTTP/2.
+// client that speaks HTTP/2. Redirects are never followed.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("pushnotify: nil HTTP client")
-		}
-		cp := *hc
-		c.hc = &cp
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetHTTPClient("pushnotify", hc, &c.hc) }
 }
 
 // WithClock sets the clock that dates the JWTs and decides when a cached
 // token must be renewed; the default is time.Now.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("pushnotify: nil clock")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetClock("pushnotify", now, &c.now) }
 }
 
 func newConfig(endpoint string, opts []Option) (*config, error) {
-	c := &config{
-		endpoint: endpoint,
-		hc:       &http.Client{Timeout: 10 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()},
-		now:      time.Now,
-	}
+	c := &config{endpoint: endpoint, now: time.Now}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("pushnotify: nil option")
@@ -269,34 +250,77 @@ func newConfig(endpoint string, opts []Option) (*config, error) {
 			return nil, err
 		}
 	}
+	c.hc = httpopt.Client(c.hc, httpopt.DefaultTimeout)
 	return c, nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
+// post sends body to url with header, and returns the answer with at
+// most 64 KiB of its body (closed); a failed round trip is an [*Error].
+func (c *config) post(ctx context.Context, notifier, url string, header http.Header, body []byte) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, &Error{Notifier: notifier, Kind: ErrRejected, Message: "cannot build the request", pk: provider.ErrInvalidRequest}
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	req.Header = header
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, nil, transportError(notifier, err)
+	}
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	return resp, answer, nil
 }
+
+// withToken sends with the cached token, and once more with a new one
+// when the failure says the token was stale.
+func withToken(ctx context.Context, token func(context.Context, bool) (string, error), send func(string) error, stale func(*Error) bool) error {
+	for try := 0; ; try++ {
+		tok, err := token(ctx, try > 0)
+		if err != nil {
+			return err
+		}
+		err = send(tok)
+		var e *Error
+		if try == 0 && errors.As(err, &e) && stale(e) {
+			continue
+		}
+		return err
+	}
+}
+
+// tokenLock is held while a notifier reads or renews its cached token,
+// so that one renewal serves every send waiting for it.
+type tokenLock chan struct{}
+
+func (l tokenLock) lock(ctx context.Context) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l tokenLock) unlock() { <-l }
 
 // transportError types a failed round trip: a connection that was never
 // made is retryable and certainly not delivered; any other failure is
-// retryable but may have been delivered.
-func transportError(notifier string, err error, secrets []string) *Error {
+// retryable but may have been delivered. It keeps the kind of failure and
+// the context's error, never the text, which holds the URL (and an APNs
+// URL holds the device token).
+func transportError(notifier string, err error) *Error {
+	class := httpretry.ErrorClass(err)
 	pk := provider.ErrOutcomeUnknown
-	if dialFailed(err) {
+	if class == "dial error" || class == "DNS error" {
 		pk = provider.ErrUnavailable
 	}
-	re := &redactedError{text: redact.Sanitize(err.Error(), 300, secrets...)}
-	// Only the context's error is kept: the rest of the chain (a
-	// *url.Error) would print the URL, which holds an APNs device token.
+	cause := errors.New(class)
 	for _, c := range []error{context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, c) {
-			re.err = c
+			cause = fmt.Errorf("%s: %w", class, c)
 		}
 	}
-	return &Error{Notifier: notifier, Kind: ErrRetryable, Err: re, pk: pk}
+	return &Error{Notifier: notifier, Kind: ErrRetryable, Err: cause, pk: pk}
 }
 
 // statusError types an answer that refused the notification. kind is what
@@ -318,40 +342,7 @@ func statusError(notifier string, status int, h http.Header, now time.Time, reas
 		e.Kind, e.pk = ErrRejected, provider.ErrInvalidRequest
 	}
 	if e.Kind == ErrRetryable {
-		e.Wait = retryAfter(h, now)
+		e.Wait, _ = httpretry.RetryAfter(&http.Response{Header: h}, now)
 	}
 	return e
-}
-
-// retryAfter reads a Retry-After header in seconds or as an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if n, err := strconv.Atoi(v); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
-		}
-	}
-	return 0
-}
-
-type redactedError struct {
-	text string
-	err  error // context.Canceled, context.DeadlineExceeded or nil
-}
-
-func (e *redactedError) Error() string { return e.text }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// dialFailed reports whether err shows that the request never reached the
-// service: the connection could not be made.
-func dialFailed(err error) bool {
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	return errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED)
 }

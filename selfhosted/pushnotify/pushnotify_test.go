@@ -62,7 +62,7 @@ func TestFCM_WireFormat(t *testing.T) {
 		advance    time.Duration
 		wantTokens int
 	}{{0, 1}, {54 * time.Minute, 1}, {time.Minute, 2}, {time.Minute, 2}} {
-		c.Add(step.advance)
+		c.Advance(step.advance)
 		if err := f.Notify(ctx, challenge(pushnotify.PlatformFCM, fcmToken, time.Time{})); err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +312,7 @@ func TestAPNs_WireFormat(t *testing.T) {
 
 	// The provider token is reused for less than an hour (50 minutes),
 	// then signed afresh.
-	c.Add(49 * time.Minute)
+	c.Advance(49 * time.Minute)
 	if err := a.Notify(ctx, challenge(pushnotify.PlatformAPN, devToken, time.Time{})); err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestAPNs_WireFormat(t *testing.T) {
 	if got := s.headers[1].Get("Apns-Expiration"); got != "0" {
 		t.Errorf("no expiry: apns-expiration = %q, want 0", got)
 	}
-	c.Add(time.Minute)
+	c.Advance(time.Minute)
 	if err := a.Notify(ctx, challenge(pushnotify.PlatformAPN, devToken, time.Time{})); err != nil {
 		t.Fatal(err)
 	}
