@@ -253,6 +253,13 @@ func (rs *replicaSet) wait(t *testing.T) {
 	}
 }
 
+var runs atomic.Int64
+
+// namespace returns a namespace no other test run on a shared server uses.
+func namespace(name string) string {
+	return fmt.Sprintf("%s_%d_%d", name, os.Getpid(), runs.Add(1))
+}
+
 const (
 	goroutines   = 8  // per replica
 	perGoroutine = 10 // requests of each kind per goroutine
@@ -273,7 +280,7 @@ func ScaleOut(t *testing.T, b Backend, url string) {
 		identity  = "user-0001-scaleout"
 	)
 	ctx := t.Context()
-	ns := fmt.Sprintf("scaleout_%d", os.Getpid())
+	ns := namespace("scaleout")
 	s, closeStore, err := b.Open(ctx, url, ns)
 	if err != nil {
 		t.Fatal(err)
@@ -443,7 +450,7 @@ const (
 // a global budget.
 func SharedBudget(t *testing.T, b Backend, url string) {
 	const replicas = 4
-	ns := fmt.Sprintf("budget_%d", os.Getpid())
+	ns := namespace("budget")
 	// Create the namespace once, before the replicas.
 	_, closeStore, err := b.Open(t.Context(), url, ns)
 	if err != nil {
