@@ -28,8 +28,10 @@ type call struct {
 	// without a query: the hot paths build theirs once, in New.
 	url  string
 	form url.Values // body of a POST, query of a GET
-	// body, when not nil, is the encoded body of a POST instead of form.
+	// body, when not nil, is the encoded body of a POST instead of form;
+	// json says it is JSON (else a form).
 	body []byte
+	json bool
 	ok   []int // the success statuses
 	// secret and secrets are values sent in the request (codes) that must
 	// not come back in an error, should Twilio quote them.
@@ -52,7 +54,10 @@ var (
 	okDeleted = []int{http.StatusNoContent, http.StatusOK}
 )
 
-var formContentType = []string{"application/x-www-form-urlencoded"}
+var (
+	formContentType = []string{"application/x-www-form-urlencoded"}
+	jsonContentType = []string{"application/json"}
+)
 
 // bodies recycles the buffers response bodies are read into: a body is
 // decoded (which copies what it keeps) before do returns.
@@ -95,6 +100,9 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	req.Header["Authorization"] = c.creds.secret().authorization
 	if cl.method == http.MethodPost {
 		req.Header["Content-Type"] = formContentType
+		if cl.json {
+			req.Header["Content-Type"] = jsonContentType
+		}
 	}
 	req.SetResponseHandler(readBody)
 	st.rc = retryablehttp.Client{

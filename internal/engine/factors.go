@@ -141,6 +141,7 @@ type Factors struct {
 	byID       map[string]*factor
 	challenges map[string]*challenge
 	seq        uint64
+	passkeys   passkeyState // passkeys.go
 }
 
 type entity struct {
@@ -156,6 +157,7 @@ type factor struct {
 	ver                *totp.Verifier
 	guard              totp.Guard // replays and the wrong-code window
 	created, updated   time.Time
+	passkey            *passkey // a passkey factor's state (passkeys.go); nil for TOTP
 }
 
 type challenge struct {
@@ -379,10 +381,14 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 }
 
 func (fa *factor) public() provider.Factor {
-	return provider.Factor{
+	f := provider.Factor{
 		ID: fa.id, Identity: fa.identity, Type: provider.FactorTOTP, Status: fa.status,
 		FriendlyName: fa.name, TOTP: fa.cfg, CreatedAt: fa.created, UpdatedAt: fa.updated,
 	}
+	if fa.passkey != nil {
+		f.Type = FactorPasskeys
+	}
+	return f
 }
 
 // lookupFactor returns identity's factor id. x.mu must be held.
@@ -414,6 +420,9 @@ func validTOTPCode(s string) bool {
 // and the replay rule. It reports whether the code was accepted. x.mu
 // must be held.
 func (x *Factors) attempt(op string, fa *factor, code string, now time.Time) (bool, error) {
+	if fa.ver == nil {
+		return false, factorErr(op, provider.ErrInvalidRequest, ReasonFactorType, "a passkey factor takes no code")
+	}
 	ok, _, locked := fa.guard.Check(fa.ver, code, now, x.c.MaxWrong, x.c.Window)
 	if locked > 0 {
 		return false, &Error{Op: op, Kind: provider.ErrTooManyChecks, Reason: ReasonFactorChecksSpent,
@@ -446,6 +455,9 @@ func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u Facto
 			return err
 		}
 		defer func() { ev.FactorStatus = fa.status }()
+		if fa.passkey != nil && (u.TOTP != (provider.TOTPConfig{}) || u.SkewSet) {
+			return factorErr(op, provider.ErrInvalidRequest, ReasonFactorType, "a passkey factor has no TOTP configuration")
+		}
 		if u.Code != "" {
 			ok, err := x.attempt(op, fa, u.Code, now)
 			if err != nil {
@@ -708,7 +720,7 @@ func (x *Factors) Code(identity, factorID string) (string, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	fa := x.byID[factorID]
-	if fa == nil || fa.identity != identity {
+	if fa == nil || fa.identity != identity || fa.ver == nil {
 		return "", false
 	}
 	return fa.ver.Code(fa.ver.Step(x.c.Now())), true

@@ -28,8 +28,9 @@ import (
 // factor metadata and challenge hidden details. Guarded by its mutex.
 type factorExtras struct {
 	mu       sync.Mutex
-	metadata map[string]map[string]string // factor SID → metadata
-	hidden   map[string]map[string]string // challenge SID → hidden details
+	metadata map[string]map[string]string  // factor SID → metadata
+	hidden   map[string]map[string]string  // challenge SID → hidden details
+	passkeys map[string]*passkeyConfigJSON // factor SID → passkey config (passkeys.go)
 }
 
 func (x *factorExtras) get(m *map[string]map[string]string, sid string) map[string]string {

@@ -64,6 +64,7 @@ func (e *Emulator) routes() {
 	e.rateLimitRoutes(m) // ratelimits.go
 	e.attemptRoutes(m)   // attempts.go
 	e.msgConfigRoutes(m) // msgconfig.go
+	e.passkeyRoutes(m)   // passkeys.go
 	for _, res := range unavailableResources {
 		m.HandleFunc("/v2/Services/{service}/"+res, e.unavailable)
 		m.HandleFunc("/v2/Services/{service}/"+res+"/", e.unavailable)
