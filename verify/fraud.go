@@ -112,6 +112,19 @@ type FraudGuard struct {
 	// conversion allowances.
 	CountryHour, CountryDay, PrefixHour, PrefixDay Conversion
 
+	// Spend are money budgets per hour, day or month (UTC calendar
+	// windows), globally or per country: a send whose price (WithPrices)
+	// would take a budget past its Amount is refused with a PolicyError of
+	// PolicySpendBudget, with a RetryAfter until the window ends. A send
+	// that fails without sending gives its cost back, in its window only.
+	// Free sends (price 0) are not counted.
+	Spend []SpendBudget
+	// OnSpend, when set, is called when a spend budget reaches 50, 80 and
+	// 100 percent in a window: once per budget, window and threshold, on
+	// the replica whose send reached it (see SpendAlert), on the calling
+	// goroutine.
+	OnSpend func(ctx context.Context, a SpendAlert)
+
 	// OnDecision, when set, is called with every decision on a guarded
 	// Start (allow included), on the calling goroutine. Refusals and
 	// recorded decisions are also logged at Warn level to the client's
@@ -168,6 +181,8 @@ type FraudDecision struct {
 	Max      int
 	Window   time.Duration
 	Verified int
+	// Amount is, for a spend budget, the budget's amount (Max is 0).
+	Amount float64
 	// Wait is how long until the send would pass, or 0 when waiting does
 	// not help.
 	Wait time.Duration
@@ -234,9 +249,11 @@ type fraud struct {
 	pfCH, pfCD, pfPH, pfPD                    string // conversion counters
 	scopeIP, scopePrefix                      Scope
 	pfVH, pfVD                                string // verified counters
+	spend                                     []spendBudget
 
 	mu       sync.Mutex
-	verified map[string]*vcount // by "h|" or "d|" and the country or prefix
+	verified map[string]*vcount   // by "h|" or "d|" and the country or prefix
+	alerted  map[string]time.Time // spend alerts called, until their window's end
 }
 
 // vcount is what the client knows of a verified counter: the approved
@@ -288,6 +305,11 @@ func newFraud(g FraudGuard) (*fraud, error) {
 			return nil, fmt.Errorf("conversion floor %d and share %v are not 0 to 1e9 and 0 to 100", cv.Floor, cv.Share)
 		}
 	}
+	var err error
+	if f.spend, err = newSpend(g.Spend); err != nil {
+		return nil, err
+	}
+	f.alerted = make(map[string]time.Time)
 	rate := func(kind string, r Rate) string { return "vk|f|" + kind + "|" + r.Window.String() + "|" }
 	f.pfIP, f.pfRange = rate("ip", g.PerIP), rate("ipr", g.PerIPRange)
 	f.pfPrefix, f.pfCountry = rate("p", g.PerPrefix), rate("cc", g.PerCountry)
@@ -371,12 +393,14 @@ type fraudRule struct {
 	max      int64
 	window   time.Duration
 	verified int64
+	spend    *spendBudget // a spend budget's limit
+	start    int64        // its window's start, Unix seconds
 }
 
 // screen adds the guard's limits for a Start of the E.164 number e164 on
 // ch to r, or returns the premium range refusal. The country and prefix
 // of the number are returned for the decision.
-func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string) (cc, prefix string) {
+func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string, cost int64) (cc, prefix string) {
 	cc = callingCode(e164)
 	prefix = e164[:min(len(e164), 1+f.digits)]
 	g := &f.g
@@ -428,6 +452,7 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string) (cc, p
 	conv(f.pfCH, 'h', cc, PerCountry, g.CountryHour, hour, time.Hour, a/6)
 	a = conv(f.pfPD, 'D', prefix, f.scopePrefix, g.PrefixDay, day, 24*time.Hour, 0)
 	conv(f.pfPH, 'H', prefix, f.scopePrefix, g.PrefixHour, hour, time.Hour, a/6)
+	f.addSpend(r, cc, cost, now)
 	return cc, prefix
 }
 
@@ -550,6 +575,9 @@ func (f *fraud) decision(ch Channel, cc, prefix string, ru *rule, wait time.Dura
 	}
 	d.Signal, d.Wait = ru.policy, wait
 	d.Scope, d.Max, d.Window, d.Verified = ru.fr.scope, int(ru.fr.max), ru.fr.window, int(ru.fr.verified)
+	if ru.fr.spend != nil {
+		d.Max, d.Amount = 0, ru.fr.spend.Amount
+	}
 	d.Key = fraudKey(ru)
 	return d
 }
@@ -567,6 +595,8 @@ func fraudKey(ru *rule) string {
 		return ""
 	case PerCountry, PerNumberBlock:
 		return ru.value
+	case Global:
+		return ""
 	}
 	if ru.policy == PolicyPremium || strings.HasPrefix(string(ru.fr.scope), "prefix:") {
 		return ru.value
@@ -602,6 +632,9 @@ func (c *Client) fraudReport(ctx context.Context, d FraudDecision) {
 	if d.Window > 0 {
 		attrs = append(attrs, slog.Duration("window", d.Window))
 	}
+	if d.Amount > 0 {
+		attrs = append(attrs, slog.Float64("amount", d.Amount))
+	}
 	if d.Signal == PolicyConversion {
 		attrs = append(attrs, slog.Int("verified", d.Verified))
 	}
@@ -613,7 +646,7 @@ func (c *Client) fraudReport(ctx context.Context, d FraudDecision) {
 
 // fraudError is the PolicyError of a guard refusal.
 func fraudError(d FraudDecision) *PolicyError {
-	return &PolicyError{Policy: d.Signal, Scope: d.Scope, Key: d.Key, Max: d.Max, Window: d.Window, Wait: d.Wait}
+	return &PolicyError{Policy: d.Signal, Scope: d.Scope, Key: d.Key, Max: d.Max, Amount: d.Amount, Window: d.Window, Wait: d.Wait}
 }
 
 // fraudLearn teaches the guard that the verification to to (or, when to

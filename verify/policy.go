@@ -147,8 +147,13 @@ type PolicyError struct {
 	// a region rule it is the region; for a prefix rule the denied prefix.
 	Key string
 	// Max and Window are the budget: Max per Window. Zero for other rules.
+	// For a spend budget (PolicySpendBudget) Max is 0 and Window is the
+	// length of the calendar window that ran out.
 	Max    int
 	Window time.Duration
+	// Amount is, for a spend budget, its amount in the price table's
+	// currency; 0 otherwise.
+	Amount float64
 	// Wait is how long until the request would pass this rule, or 0 when
 	// waiting does not help (region and prefix rules).
 	Wait time.Duration
@@ -169,6 +174,16 @@ func (e *PolicyError) Error() string {
 	}
 	if e.Max > 0 {
 		fmt.Fprintf(&b, " (%d per %v)", e.Max, e.Window)
+	}
+	if e.Amount > 0 {
+		per := "month"
+		switch e.Window {
+		case time.Hour:
+			per = "hour"
+		case 24 * time.Hour:
+			per = "day"
+		}
+		fmt.Fprintf(&b, " (%g per %s)", e.Amount, per)
 	}
 	if e.Wait > 0 {
 		fmt.Fprintf(&b, "; retry after %v", e.Wait.Round(time.Millisecond))

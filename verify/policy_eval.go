@@ -71,7 +71,7 @@ func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map
 // other policies' limits are taken again without the guard's.
 func (c *Client) takeGuarded(ctx context.Context, r *policyReq, fr *fraud, e164 string, ch Channel, keys map[string]string) (*policyReq, error) {
 	n := len(r.limits)
-	cc, prefix := fr.screen(r, e164, keys)
+	cc, prefix := fr.screen(r, e164, keys, c.spendPrice(fr, e164, ch))
 	if len(r.limits) == 0 {
 		r.free()
 		return nil, nil
@@ -82,11 +82,18 @@ func (c *Client) takeGuarded(ctx context.Context, r *policyReq, fr *fraud, e164 
 		if err == nil && fr.g.OnDecision != nil {
 			c.fraudReport(ctx, fr.decision(ch, cc, prefix, nil, 0))
 		}
+		if err == nil && len(fr.spend) > 0 {
+			c.spendTaken(ctx, r)
+		}
 		return c.taken(ctx, r, res, err)
 	}
-	ru := &r.rules[min(max(res.Refused, 0), len(r.rules)-1)]
+	ri := min(max(res.Refused, 0), len(r.rules)-1)
+	ru := &r.rules[ri]
 	if ru.fr.scope == "" {
 		return c.taken(ctx, r, res, err)
+	}
+	if ru.fr.spend != nil {
+		c.spendAlert(ctx, ru, &r.limits[ri], 100, 0)
 	}
 	d := fr.decision(ch, cc, prefix, ru, res.RetryAfter)
 	c.fraudReport(ctx, d)
