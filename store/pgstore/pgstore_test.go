@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -133,32 +132,11 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// countConn counts the writes of a connection: pgx writes each round trip's
-// messages in one write.
-type countConn struct {
-	net.Conn
-	n *atomic.Int64
-}
-
-func (c countConn) Write(b []byte) (int, error) {
-	c.n.Add(1)
-	return c.Conn.Write(b)
-}
-
 // countingPool returns a pool of one connection whose round trips n counts.
 func countingPool(t testing.TB, url string, n *atomic.Int64) *pgxpool.Pool {
 	return newPool(t, url, func(cfg *pgxpool.Config) {
 		cfg.MaxConns = 1
-		cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return countConn{c, n}, nil
-		}
-		// No liveness ping before a request: it would be a round trip of
-		// its own (the pool pings connections idle for a second).
-		cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+		pgtest.CountRoundTrips(cfg, n)
 	})
 }
 

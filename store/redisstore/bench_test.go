@@ -13,6 +13,7 @@ import (
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/selfhosted"
 	"github.com/verifykit/verifykit/store/redisstore"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
 )
 
 // Run with:
@@ -30,7 +31,7 @@ func benchClient(b *testing.B) (*redis.Client, *atomic.Int64) {
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true, DisableIdentity: true, PoolSize: 32})
 	b.Cleanup(func() { _ = c.Close() })
 	var n atomic.Int64
-	c.AddHook(countHook{&n})
+	c.AddHook(redistest.CountRoundTrips(&n))
 	return c, &n
 }
 

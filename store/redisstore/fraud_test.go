@@ -11,6 +11,7 @@ import (
 
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/store/redisstore"
+	"github.com/verifykit/verifykit/store/redisstore/redistest"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -32,7 +33,7 @@ func newFraudReplicas(t *testing.T, n int, now func() time.Time) []fraudReplica 
 	for range n {
 		rc := newClient(t, srv.Addr())
 		ops := new(atomic.Int64)
-		rc.AddHook(countHook{ops})
+		rc.AddHook(redistest.CountRoundTrips(ops))
 		s, err := redisstore.New(rc, redisstore.WithPrefix(prefix))
 		if err != nil {
 			t.Fatal(err)

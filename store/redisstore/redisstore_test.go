@@ -159,7 +159,7 @@ func TestEveryKeyExpires(t *testing.T) {
 // countingStore returns a store whose commands n counts.
 func countingStore(t *testing.T, n *atomic.Int64) *redisstore.Store {
 	c := newClient(t, sharedServer(t).Addr())
-	c.AddHook(countHook{n})
+	c.AddHook(redistest.CountRoundTrips(n))
 	s, err := redisstore.New(c, redisstore.WithPrefix(uniquePrefix(t)))
 	if err != nil {
 		t.Fatal(err)
@@ -192,22 +192,6 @@ func TestScaleOut(t *testing.T) {
 // exact.
 func TestReplicasShareTheBudget(t *testing.T) {
 	servertest.SharedBudget(t, backend, sharedServer(t).URL())
-}
-
-type countHook struct{ n *atomic.Int64 }
-
-func (countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(1) // one round trip
-		return next(ctx, cmds)
-	}
 }
 
 func TestNewRefusesRetryingClient(t *testing.T) {

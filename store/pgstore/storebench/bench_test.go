@@ -3,7 +3,6 @@ package storebench
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -81,18 +80,6 @@ func (c *codes) get(to string) string {
 	return s
 }
 
-// countConn counts a connection's writes: pgx writes each round trip's
-// messages in one write.
-type countConn struct {
-	net.Conn
-	n *atomic.Int64
-}
-
-func (c countConn) Write(b []byte) (int, error) {
-	c.n.Add(1)
-	return c.Conn.Write(b)
-}
-
 // pgPool returns a pool of at most conns connections to the server, its
 // round trips counted in n when n is not nil.
 func pgPool(tb testing.TB, conns int32, n *atomic.Int64) *pgxpool.Pool {
@@ -103,14 +90,7 @@ func pgPool(tb testing.TB, conns int32, n *atomic.Int64) *pgxpool.Pool {
 	}
 	cfg.MaxConns = conns
 	if n != nil {
-		cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return countConn{c, n}, nil
-		}
-		cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+		pgtest.CountRoundTrips(cfg, n)
 	}
 	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -135,27 +115,11 @@ func pgStore(tb testing.TB, pool *pgxpool.Pool) *pgstore.Store {
 	return s
 }
 
-type countHook struct{ n *atomic.Int64 }
-
-func (countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmds)
-	}
-}
-
 func redisClient(tb testing.TB, n *atomic.Int64) *redis.Client {
 	tb.Helper()
 	c := redis.NewClient(&redis.Options{Addr: rds.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true, DisableIdentity: true, PoolSize: 32})
 	if n != nil {
-		c.AddHook(countHook{n})
+		c.AddHook(redistest.CountRoundTrips(n))
 	}
 	tb.Cleanup(func() { _ = c.Close() })
 	return c
