@@ -16,6 +16,7 @@ const (
 	OpFetch   Op = "fetch"
 	OpCancel  Op = "cancel"
 	OpApprove Op = "approve"
+	OpSNA     Op = "sna" // the device's visit of an SNA URL (see Fake.SNAHandler)
 )
 
 // Error is the error type of every failure the fake reports, except a

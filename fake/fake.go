@@ -32,8 +32,9 @@ type Fake struct {
 	eng *engine.Verifications // the lifecycle, over st
 	st  *store.Memory
 
-	mu     sync.Mutex // guards the outbox
-	outbox outbox
+	mu      sync.Mutex // guards the outbox and snaSeen
+	outbox  outbox
+	snaSeen map[string]snaVisit // the SNA URLs visited, by verification ID (sna.go)
 
 	onSend  func(context.Context, Message)
 	factors *engine.Factors // authenticator-app factors, see factor.go
@@ -172,6 +173,9 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		name = req.FriendlyName
 	}
 	out := s.View(provider.StatusPending)
+	if ch == provider.ChannelSNA {
+		out.SNAURL = f.snaURL(out.ID)
+	}
 	msg := Message{ // Body is rendered when the message is read
 		To: req.To, Channel: ch, Code: code, VerificationID: out.ID,
 		FriendlyName: name, Locale: req.Locale, SentAt: s.Updated,

@@ -163,6 +163,12 @@ type Verification struct {
 	// SendAttempts lists each time the code was sent, oldest first, when
 	// the provider reports them.
 	SendAttempts []SendAttempt
+	// SNAURL is the URL the device must open over its mobile data to
+	// complete silent network auth, on a verification started over
+	// ChannelSNA; empty otherwise. Hand it only to the device being
+	// verified: whoever opens it over that SIM's connection proves the
+	// number. It is never printed.
+	SNAURL string
 	// Detail is the provider's own representation of the verification (a
 	// pointer to a type of the provider's package), or nil. Use a type
 	// assertion to read provider-specific fields.
@@ -180,6 +186,10 @@ func (v Verification) String() string {
 
 // GoString is like String, so %#v masks the target too.
 func (v Verification) GoString() string { return v.String() }
+
+// Format prints what String does for every verb, so no verb prints the
+// SNA URL or the whole target.
+func (v Verification) Format(f fmt.State, verb rune) { formatString(f, verb, v.String()) }
 
 // SendAttempt records one delivery of a code.
 type SendAttempt struct {

@@ -114,8 +114,11 @@ func TestEmulatorSNA(t *testing.T) {
 	if d.SNA == nil || d.SNA.URL == "" {
 		t.Fatalf("Start(sna) = %v with no sna.url", v)
 	}
-	if got, err := c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID}); err != nil || got.Approved() {
-		t.Fatalf("CheckSNA before the device step = %v, %v; want pending", got, err)
+	if v.SNAURL != d.SNA.URL {
+		t.Errorf("SNAURL is not the sna.url")
+	}
+	if got, err := c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID}); !errors.Is(err, provider.ErrNotYet) || got.Approved() {
+		t.Fatalf("CheckSNA before the device step = %v, %v; want ErrNotYet", got, err)
 	}
 	resp, err := srv.Client().Get(d.SNA.URL) // the device step
 	if err != nil {

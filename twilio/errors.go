@@ -38,6 +38,10 @@ var ErrRedirect = errors.New("twilio: redirect not followed")
 //	60205, 60223, 60605, 60410, 60238    → provider.ErrUndeliverable
 //	20003                                → provider.ErrUnauthorized
 //	60204                                → provider.ErrUnsupported
+//	60519 (silent network auth)          → provider.ErrNotYet
+//	60540 (silent network auth)          → provider.ErrInvalidRequest
+//	60510, 60511, 60517, 60520, 60533,
+//	60534 (silent network auth)          → provider.ErrUndeliverable
 //	other codes: 401 and 403 → ErrUnauthorized, 404 → ErrNotFound,
 //	429 → ErrRateLimited, 503 → ErrUnavailable (for a POST only when
 //	the POSTRetryPolicy takes the answer to mean "not processed", else

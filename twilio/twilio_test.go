@@ -413,7 +413,7 @@ func TestDecodeFixtures(t *testing.T) {
 	}
 	d := sna.Detail.(*twilio.Verification)
 	if d.SNA == nil || d.SNA.URL != "https://mi.dnlsrv.com/m/id/ANBByzx7?data=example" || d.Amount != "EUR 12.00" ||
-		d.Payee != "Acme Ltd" || d.Lookup.Carrier != nil || sna.Channel != provider.ChannelSNA {
+		d.Payee != "Acme Ltd" || d.Lookup.Carrier != nil || sna.Channel != provider.ChannelSNA || sna.SNAURL != d.SNA.URL {
 		t.Errorf("sna verification decoded as %+v", d)
 	}
 	if s := fmt.Sprintf("%v %+v %#v", d, d, d); strings.Contains(s, "+447400123456") {
@@ -811,51 +811,93 @@ func TestServicesIterator(t *testing.T) {
 }
 
 // TestCheckSNA checks that an SNA check is sent without a Code, keyed by
-// SID or To, and that its answer is read like any check's.
+// SID or To, with the device's client token as SnaClientToken, and that a
+// pending answer becomes the typed error its last attempt's code means.
 func TestCheckSNA(t *testing.T) {
 	t.Parallel()
 	const sna = "VEcccccccccccccccccccccccccccccccc"
-	mux, c := setup(t)
-	var got []url.Values
-	mux.HandleFunc("/v2/Services/"+serviceSID+"/VerificationCheck", func(w http.ResponseWriter, r *http.Request) {
-		got = append(got, record(t, r).Form)
-		var v map[string]any
-		json.Unmarshal(fixture(t, "verification_sna.json"), &v)
-		if len(got) == 2 {
-			v["status"], v["valid"] = "approved", true
-			v["sna_attempts_error_codes"] = []any{map[string]any{"attempt_sid": "VLcccccccccccccccccccccccccccccccc", "code": 60519}}
+	attempt := func(codes ...int) []any {
+		var out []any
+		for _, c := range codes {
+			out = append(out, map[string]any{"attempt_sid": "VLcccccccccccccccccccccccccccccccc", "code": c})
 		}
-		b, _ := json.Marshal(v)
-		reply(w, 200, b)
-	})
+		return out
+	}
+	for _, tc := range []struct {
+		name     string
+		req      provider.CheckRequest
+		status   string
+		errs     []any // sna_attempts_error_codes
+		wantForm url.Values
+		want     error  // nil: approved
+		wantCode string // the SNAError's code
+	}{
+		{"approved by SID", provider.CheckRequest{ID: sna}, "approved", attempt(60519), url.Values{"VerificationSid": {sna}}, nil, ""},
+		{"approved by To with a token", provider.CheckRequest{To: "+447400123456", Code: "tok-1.x"}, "approved", nil,
+			url.Values{"To": {"+447400123456"}, "SnaClientToken": {"tok-1.x"}}, nil, ""},
+		{"not yet, no attempt", provider.CheckRequest{ID: sna}, "pending", nil, url.Values{"VerificationSid": {sna}}, provider.ErrNotYet, "60519"},
+		{"not yet, 60519", provider.CheckRequest{ID: sna}, "pending", attempt(60519), url.Values{"VerificationSid": {sna}}, provider.ErrNotYet, "60519"},
+		{"bad number, 60540", provider.CheckRequest{ID: sna}, "pending", attempt(60519, 60540), url.Values{"VerificationSid": {sna}}, provider.ErrInvalidRequest, "60540"},
+		{"wifi, 60510", provider.CheckRequest{ID: sna}, "pending", attempt(60510), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60510"},
+		{"60511", provider.CheckRequest{ID: sna}, "pending", attempt(60511), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60511"},
+		{"60517", provider.CheckRequest{ID: sna}, "pending", attempt(60517), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60517"},
+		{"60520", provider.CheckRequest{ID: sna}, "pending", attempt(60520), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60520"},
+		{"60533", provider.CheckRequest{ID: sna}, "pending", attempt(60533), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60533"},
+		{"60534", provider.CheckRequest{ID: sna}, "pending", attempt(60534), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60534"},
+		{"a code Twilio adds later", provider.CheckRequest{ID: sna}, "pending", attempt(60599), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60599"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mux, c := setup(t)
+			var got []url.Values
+			mux.HandleFunc("/v2/Services/"+serviceSID+"/VerificationCheck", func(w http.ResponseWriter, r *http.Request) {
+				got = append(got, record(t, r).Form)
+				var v map[string]any
+				json.Unmarshal(fixture(t, "verification_sna.json"), &v)
+				v["status"], v["valid"] = tc.status, tc.status == "approved"
+				v["sna_attempts_error_codes"] = tc.errs
+				b, _ := json.Marshal(v)
+				reply(w, 200, b)
+			})
+			v, err := c.CheckSNA(context.Background(), tc.req)
+			if tc.want == nil {
+				if err != nil || !v.Approved() || v.ID != sna || v.Channel != provider.ChannelSNA {
+					t.Fatalf("CheckSNA = %v, %v; want approved", v, err)
+				}
+			} else {
+				var se *provider.SNAError
+				if !errors.Is(err, tc.want) || !errors.As(err, &se) || se.Code != tc.wantCode || v.ID != "" {
+					t.Fatalf("CheckSNA = %v, %v; want an SNAError %s matching %v", v, err, tc.wantCode, tc.want)
+				}
+				for _, other := range []error{provider.ErrNotYet, provider.ErrUndeliverable, provider.ErrInvalidRequest} {
+					if other != tc.want && errors.Is(err, other) {
+						t.Errorf("%v also matches %v", err, other)
+					}
+				}
+			}
+			if diff := cmp.Diff([]url.Values{tc.wantForm}, got); diff != "" {
+				t.Errorf("forms (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCheckSNARefusals checks what is refused before anything is sent: no
+// key, a token that cannot be one, and a code check without a code.
+func TestCheckSNARefusals(t *testing.T) {
+	t.Parallel()
+	const sna = "VEcccccccccccccccccccccccccccccccc"
+	mux, c := setup(t)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("sent %s %s", r.Method, r.URL) })
 	ctx := context.Background()
-	v, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna})
-	if err != nil || v.Status != provider.StatusPending || v.ID != sna {
-		t.Fatalf("CheckSNA before the device step = %v, %v", v, err)
-	}
-	v, err = c.CheckSNA(ctx, provider.CheckRequest{To: "+447400123456"})
-	if err != nil || !v.Approved() || v.Channel != provider.ChannelSNA {
-		t.Fatalf("CheckSNA after the device step = %v, %v", v, err)
-	}
-	if d := v.Detail.(*twilio.Verification); len(d.SNAAttemptErrors) != 1 || d.SNAAttemptErrors[0].Code != 60519 {
-		t.Errorf("SNA attempt errors = %+v", d.SNAAttemptErrors)
-	}
-	want := []url.Values{{"VerificationSid": {sna}}, {"To": {"+447400123456"}}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("forms (-want +got):\n%s", diff)
-	}
-	// A code, or no key, is refused before anything is sent; Check still
-	// needs a code.
 	for _, bad := range []func() error{
-		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna, Code: "123456"}); return err },
+		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna, Code: "has space"}); return err },
+		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna, Code: strings.Repeat("x", 1025)}); return err },
 		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{}); return err },
 		func() error { _, err := c.Check(ctx, provider.CheckRequest{ID: sna}); return err },
 	} {
 		if err := bad(); !errors.Is(err, provider.ErrInvalidRequest) {
 			t.Errorf("refused check = %v, want ErrInvalidRequest", err)
 		}
-	}
-	if len(got) != 2 {
-		t.Errorf("%d requests, want 2", len(got))
 	}
 }

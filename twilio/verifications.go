@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
 
 // The operations, as named in errors and retry events.
@@ -100,6 +102,9 @@ func (v *Verification) public() provider.Verification {
 		CreatedAt: v.DateCreated,
 		UpdatedAt: v.DateUpdated,
 		Detail:    v,
+	}
+	if v.SNA != nil {
+		out.SNAURL = v.SNA.URL
 	}
 	if len(v.SendCodeAttempts) > 0 {
 		out.SendAttempts = make([]provider.SendAttempt, len(v.SendCodeAttempts))
@@ -371,22 +376,50 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 // CheckSNA checks a Silent Network Authentication verification (one
 // started with channel sna), with POST
 // /v2/Services/{ServiceSid}/VerificationCheck and no Code: the carrier
-// proved the number when the device visited the verification's SNA URL.
-// It is keyed like Check, by req.ID when set and by req.To otherwise;
-// req.Code must be empty. The answer is approved once the device step has
-// succeeded, and pending (with a nil error) before it; the reasons of
-// failed attempts are in the Verification's SNAAttemptErrors (through
-// provider.Verification.Detail).
+// proved the number when the device opened the verification's SNA URL
+// (provider.Verification.SNAURL). It is keyed like Check, by req.ID when
+// set and by req.To otherwise. req.Code is the SNA client token the
+// device got from the URL when the start asked for one
+// (StartParams.EnableSNAClientToken), sent as SnaClientToken; empty
+// otherwise. It implements provider.SNAChecker.
+//
+// An approved answer is returned as is. A pending answer is a
+// *provider.SNAError named by the last of the verification's
+// sna_attempts_error_codes: 60519 (or none yet) matches
+// provider.ErrNotYet (check again shortly), 60540 (the number is invalid)
+// provider.ErrInvalidRequest (do not fall back), and every other code
+// (60510, 60511, 60517, 60520, 60533, 60534, and codes Twilio adds later)
+// provider.ErrUndeliverable (fall back to another channel). An error
+// answer with one of these codes matches the same sentinels.
 //
 // API: https://www.twilio.com/docs/verify/api/verification-check
 func (c *Client) CheckSNA(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
-	if req.Code != "" {
-		return provider.Verification{}, invalidInput(opCheckSNA, "an SNA check carries no code")
+	if len(req.Code) > 1024 || strings.ContainsAny(req.Code, " \r\n\t\x00") {
+		return provider.Verification{}, invalidInput(opCheckSNA, "the SNA client token must be at most 1024 characters without spaces")
 	}
-	return c.check(ctx, opCheckSNA, req)
+	v, err := c.check(ctx, opCheckSNA, req)
+	if err != nil || v.Approved() || v.Status != provider.StatusPending {
+		return v, err
+	}
+	return provider.Verification{}, snaPending(v.Detail.(*Verification))
 }
 
-// check sends a VerificationCheck; req.Code is sent when not empty.
+// snaPending is the error of a pending answer to an SNA check: what the
+// last attempt's error code means.
+func snaPending(v *Verification) error {
+	code := twiliocode.SNAPending
+	if n := len(v.SNAAttemptErrors); n > 0 && v.SNAAttemptErrors[n-1].Code != 0 {
+		code = v.SNAAttemptErrors[n-1].Code
+	}
+	e := &provider.SNAError{Op: "twilio: " + opCheckSNA, Kind: twiliocode.SNASentinel(code), Code: strconv.Itoa(code)}
+	if en, ok := twiliocode.Lookup(code); ok {
+		e.Description = en.Message
+	}
+	return e
+}
+
+// check sends a VerificationCheck; req.Code is sent when not empty, as
+// the Code, or for an SNA check as the SnaClientToken.
 func (c *Client) check(ctx context.Context, op string, req provider.CheckRequest) (provider.Verification, error) {
 	switch {
 	case req.ID != "":
@@ -408,9 +441,14 @@ func (c *Client) check(ctx context.Context, op string, req provider.CheckRequest
 	}
 	// The keys in order, as url.Values.Encode writes them.
 	f := make(formBody, 0, 64+len(req.To)+len(req.ID)+len(req.Code)+3*(len(amount)+len(payee)))
+	code, token := req.Code, ""
+	if op == opCheckSNA {
+		code, token = "", req.Code
+	}
 	f.add("Amount", amount)
-	f.add("Code", req.Code)
+	f.add("Code", code)
 	f.add("Payee", payee)
+	f.add("SnaClientToken", token)
 	f.add("To", req.To)
 	f.add("VerificationSid", req.ID)
 	var v Verification

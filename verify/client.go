@@ -203,6 +203,13 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 	if err == nil {
 		req.Code, err = cleanCode(code, c.cfg.minCode, c.cfg.maxCode)
 	}
+	return c.checkWith(ctx, begin, req, target, masks, opts, err, c.p.Check)
+}
+
+// checkWith is check once the code is clean, through call: the provider's
+// Check or CheckSNA.
+func (c *Client) checkWith(ctx context.Context, begin time.Time, req provider.CheckRequest, target string, masks bool, opts *CheckOptions, err error,
+	call func(context.Context, provider.CheckRequest) (Verification, error)) (Verification, error) {
 	var keys map[string]string
 	if opts != nil {
 		req.Extensions = opts.Extensions
@@ -215,7 +222,7 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 			pol, err = c.checkPolicy(ctx, req.To, req.ID, keys)
 		}
 		if err == nil {
-			v, err = c.p.Check(ctx, req)
+			v, err = call(ctx, req)
 			if err == nil && v.Approved() && c.cfg.policy.fraud != nil {
 				c.fraudLearn(ctx, req.To, req.ID)
 			}
@@ -226,6 +233,63 @@ func (c *Client) check(ctx context.Context, begin time.Time, req provider.CheckR
 		target = c.masked(target, err)
 	}
 	return c.report(ctx, "check", v.Channel, target, "", begin, v, err, skipped)
+}
+
+// CheckSNA checks the silent network auth verification with the given ID
+// (one Start began over ChannelSNA) once the device has opened the
+// verification's SNAURL over its mobile data. token is what the device got
+// back from the URL, when the provider hands one to pass on (a Vonage
+// silent-auth code, a Twilio SNA client token; see package snadevice), and
+// empty otherwise; like a code it is a secret and never logged. It needs a
+// provider that implements provider.SNAChecker; others give
+// ErrUnsupported.
+//
+// The result is approved when the carrier confirmed the number. Otherwise
+// the error says what to do, each told apart with errors.Is:
+//
+//   - ErrNotYet: the device has not completed its step yet. Nothing
+//     failed and nothing was wrong; check again shortly. A check that
+//     answers ErrNotYet is not counted against the check budgets.
+//   - ErrUndeliverable: the silent attempt failed; another channel (SMS)
+//     may still reach the number. Start again over that channel.
+//   - ErrInvalidRequest: the number itself is bad; do not fall back.
+//   - ErrOutcomeUnknown: the check may have approved the verification;
+//     do not assume either outcome, and do not fall back.
+//
+// provider.FallBack(err) is the fall-back decision in one call.
+func (c *Client) CheckSNA(ctx context.Context, id, token string, opts *CheckOptions) (Verification, error) {
+	ctx = c.enter(ctx, "check")
+	begin := c.begin()
+	var err error
+	if id, err = cleanID(id); err != nil {
+		return c.done(ctx, "check", "", "", begin, Verification{}, err)
+	}
+	sc, ok := c.p.(provider.SNAChecker)
+	switch {
+	case !ok:
+		err = fmt.Errorf("%w: provider %s cannot check silent network auth", ErrUnsupported, c.cfg.name)
+	case !cleanToken(token):
+		err = invalid("the device's token must be at most 1024 printable ASCII characters")
+	}
+	var call func(context.Context, provider.CheckRequest) (Verification, error)
+	if ok {
+		call = sc.CheckSNA
+	}
+	return c.checkWith(ctx, begin, provider.CheckRequest{ID: id, Code: token}, id, false, opts, err, call)
+}
+
+// cleanToken reports whether token could be what a device got back from an
+// SNA URL: at most 1024 printable ASCII characters, or nothing.
+func cleanToken(token string) bool {
+	if len(token) > 1024 {
+		return false
+	}
+	for i := range len(token) {
+		if token[i] <= ' ' || token[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // Cancel cancels the pending verification with the given ID, so its code

@@ -55,6 +55,7 @@ const (
 	CodeUnavailable      Code = "unavailable"
 	CodeOutcomeUnknown   Code = "outcome_unknown"
 	CodeConflict         Code = "conflict"
+	CodeNotYet           Code = "not_yet"
 	CodeCanceled         Code = "canceled"
 	CodeDeadlineExceeded Code = "deadline_exceeded"
 	CodeUnknown          Code = "unknown"
@@ -76,6 +77,7 @@ var codes = []struct {
 	{ErrTooManyChecks, CodeTooManyChecks},
 	{ErrTooManySends, CodeTooManySends},
 	{ErrConflict, CodeConflict},
+	{ErrNotYet, CodeNotYet},
 	{ErrRateLimited, CodeRateLimited},
 	{ErrUnauthorized, CodeUnauthorized},
 	{ErrUnsupported, CodeUnsupported},

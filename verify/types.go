@@ -65,6 +65,7 @@ var (
 	ErrUnavailable    = provider.ErrUnavailable
 	ErrConflict       = provider.ErrConflict
 	ErrOutcomeUnknown = provider.ErrOutcomeUnknown
+	ErrNotYet         = provider.ErrNotYet
 )
 
 // PendingID reports the ID of the verification already pending for a

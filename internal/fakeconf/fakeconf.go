@@ -59,6 +59,8 @@ type Config struct {
 	FactorMaxWrong int
 	FactorWindow   time.Duration
 	FactorIssuer   string // empty: FriendlyName
+
+	SNABaseURL string // where the fake's SNA URLs point
 }
 
 // Default returns the fake's defaults: Twilio Verify's rules.

@@ -38,6 +38,14 @@ const (
 	InvalidFactorType     = 60369 // the factor type is missing or not push or totp
 	ChallengeNotFound     = 60391 // no such challenge
 	FraudGuardBlocked     = 60410 // Fraud Guard blocked the prefix
+	SNAError              = 60510 // silent network auth failed (e.g. over Wi-Fi)
+	SNADownstream         = 60511 // the carrier's side of silent network auth failed
+	SNAUserAgent          = 60517 // the User-Agent changed during the redirects
+	SNAPending            = 60519 // the SNA URL has not been opened (or has not answered) yet
+	SNAURLFailed          = 60520 // the SNA URL failed
+	SNACarrierHeader      = 60533 // the carrier did not add its header
+	SNADownstreamCarrier  = 60534 // the carrier failed
+	SNAInvalidNumber      = 60540 // the number is invalid: SMS would fail too
 	GeoPermissionsBlocked = 60605 // Verify Geo-Permissions block the destination
 )
 
@@ -87,6 +95,14 @@ var table = []Entry{
 	{Code: InvalidFactorType, Status: 400, Sentinel: provider.ErrInvalidRequest, Message: "Factor type invalid"},
 	{Code: ChallengeNotFound, Status: 404, Sentinel: provider.ErrNotFound, Message: "Challenge not found"},
 	{Code: FraudGuardBlocked, Status: 403, Sentinel: provider.ErrUndeliverable, Message: "Verification blocked by Fraud Guard"},
+	{Code: SNAError, Status: 400, Sentinel: provider.ErrUndeliverable, Message: "SNA Error"},
+	{Code: SNADownstream, Status: 400, Sentinel: provider.ErrUndeliverable, Message: "SNA Downstream Error"},
+	{Code: SNAUserAgent, Status: 400, Sentinel: provider.ErrUndeliverable, Message: "SNA User-Agent mismatch"},
+	{Code: SNAPending, Status: 400, Sentinel: provider.ErrNotYet, Default: true, Message: "SNA Verification Result Pending"},
+	{Code: SNAURLFailed, Status: 400, Sentinel: provider.ErrUndeliverable, Message: "SNA URL Failed"},
+	{Code: SNACarrierHeader, Status: 400, Sentinel: provider.ErrUndeliverable, Message: "SNA Carrier Header Error"},
+	{Code: SNADownstreamCarrier, Status: 400, Sentinel: provider.ErrUndeliverable, Message: "SNA Downstream Carrier Error"},
+	{Code: SNAInvalidNumber, Status: 400, Sentinel: provider.ErrInvalidRequest, Message: "SNA Invalid Phone Number"},
 	{Code: GeoPermissionsBlocked, Status: 403, Sentinel: provider.ErrUndeliverable, Default: true, Message: "Verification delivery attempt blocked by geo permissions"},
 }
 
@@ -134,4 +150,20 @@ func For(err error) Entry {
 		}
 	}
 	return *byCode[ServiceUnavailable]
+}
+
+// SNASentinel returns the sentinel the code of a failed silent network
+// auth attempt (an entry of sna_attempts_error_codes) means: ErrNotYet for
+// 60519, ErrInvalidRequest for 60540 (the number itself is bad) and
+// ErrUndeliverable (fall back to another channel) for every other code,
+// unknown ones included: Twilio advises falling back on every SNA error
+// but 60540, and adds codes over time.
+func SNASentinel(code int) error {
+	switch code {
+	case SNAPending:
+		return provider.ErrNotYet
+	case SNAInvalidNumber:
+		return provider.ErrInvalidRequest
+	}
+	return provider.ErrUndeliverable
 }
