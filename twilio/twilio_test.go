@@ -892,7 +892,10 @@ func TestCheckSNARefusals(t *testing.T) {
 	ctx := context.Background()
 	for _, bad := range []func() error{
 		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna, Code: "has space"}); return err },
-		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna, Code: strings.Repeat("x", 1025)}); return err },
+		func() error {
+			_, err := c.CheckSNA(ctx, provider.CheckRequest{ID: sna, Code: strings.Repeat("x", 1025)})
+			return err
+		},
 		func() error { _, err := c.CheckSNA(ctx, provider.CheckRequest{}); return err },
 		func() error { _, err := c.Check(ctx, provider.CheckRequest{ID: sna}); return err },
 	} {
