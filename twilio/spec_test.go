@@ -43,8 +43,14 @@ var specCalls = map[string]func(context.Context, *twilio.Client) error{
 			WhatsAppMsgServiceSID: specMG, WhatsAppFrom: "+14155550100"})
 		return err
 	},
-	"ListService":  func(ctx context.Context, c *twilio.Client) error { _, err := c.ListServices(ctx, twilio.ListOptions{PageSize: 20}); return err },
-	"FetchService": func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchService(ctx, c.ServiceSID()); return err },
+	"ListService": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.ListServices(ctx, twilio.ListOptions{PageSize: 20})
+		return err
+	},
+	"FetchService": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.FetchService(ctx, c.ServiceSID())
+		return err
+	},
 	"UpdateService": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.UpdateService(ctx, c.ServiceSID(), twilio.ServiceParams{FriendlyName: "Acme", CodeLength: 8})
 		return err
@@ -62,17 +68,32 @@ var specCalls = map[string]func(context.Context, *twilio.Client) error{
 		_, err := c.Check(ctx, provider.CheckRequest{To: specPhone, Code: "123456"})
 		return err
 	},
-	"CreateRateLimit": func(ctx context.Context, c *twilio.Client) error { _, err := c.CreateRateLimit(ctx, "user_id", "per user"); return err },
-	"ListRateLimit":   func(ctx context.Context, c *twilio.Client) error { _, err := c.ListRateLimits(ctx, twilio.ListOptions{PageSize: 5}); return err },
-	"FetchRateLimit":  func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchRateLimit(ctx, specRK); return err },
-	"UpdateRateLimit": func(ctx context.Context, c *twilio.Client) error { _, err := c.UpdateRateLimit(ctx, specRK, "per user"); return err },
+	"CreateRateLimit": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.CreateRateLimit(ctx, "user_id", "per user")
+		return err
+	},
+	"ListRateLimit": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.ListRateLimits(ctx, twilio.ListOptions{PageSize: 5})
+		return err
+	},
+	"FetchRateLimit": func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchRateLimit(ctx, specRK); return err },
+	"UpdateRateLimit": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.UpdateRateLimit(ctx, specRK, "per user")
+		return err
+	},
 	"DeleteRateLimit": func(ctx context.Context, c *twilio.Client) error { return c.DeleteRateLimit(ctx, specRK) },
 	"CreateBucket": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.CreateBucket(ctx, specRK, twilio.BucketParams{Max: 5, Interval: 60})
 		return err
 	},
-	"ListBucket":  func(ctx context.Context, c *twilio.Client) error { _, err := c.ListBuckets(ctx, specRK, twilio.ListOptions{}); return err },
-	"FetchBucket": func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchBucket(ctx, specRK, specBL); return err },
+	"ListBucket": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.ListBuckets(ctx, specRK, twilio.ListOptions{})
+		return err
+	},
+	"FetchBucket": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.FetchBucket(ctx, specRK, specBL)
+		return err
+	},
 	"UpdateBucket": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.UpdateBucket(ctx, specRK, specBL, twilio.BucketParams{Max: 5, Interval: 60})
 		return err
@@ -95,17 +116,32 @@ var specCalls = map[string]func(context.Context, *twilio.Client) error{
 		return err
 	},
 	"DeleteMessagingConfiguration": func(ctx context.Context, c *twilio.Client) error { return c.DeleteMessagingConfiguration(ctx, "CA") },
-	"CreateEntity":                 func(ctx context.Context, c *twilio.Client) error { _, err := c.CreateEntity(ctx, specIdentity); return err },
-	"ListEntity":                   func(ctx context.Context, c *twilio.Client) error { _, err := c.ListEntities(ctx, twilio.ListOptions{PageSize: 5}); return err },
-	"FetchEntity":                  func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchEntity(ctx, specIdentity); return err },
-	"DeleteEntity":                 func(ctx context.Context, c *twilio.Client) error { return c.DeleteIdentity(ctx, specIdentity) },
+	"CreateEntity": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.CreateEntity(ctx, specIdentity)
+		return err
+	},
+	"ListEntity": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.ListEntities(ctx, twilio.ListOptions{PageSize: 5})
+		return err
+	},
+	"FetchEntity": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.FetchEntity(ctx, specIdentity)
+		return err
+	},
+	"DeleteEntity": func(ctx context.Context, c *twilio.Client) error { return c.DeleteIdentity(ctx, specIdentity) },
 	"CreateNewFactor": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.CreateNewFactor(ctx, specIdentity, twilio.NewFactorParams{FriendlyName: "phone", FactorType: provider.FactorTOTP,
 			TOTP: provider.TOTPConfig{Digits: 6, Period: 30 * time.Second, Algorithm: provider.AlgSHA1, Skew: 1}, SkewSet: true, Metadata: map[string]string{"os": "android"}})
 		return err
 	},
-	"ListFactor":  func(ctx context.Context, c *twilio.Client) error { _, err := c.ListFactors(ctx, specIdentity); return err },
-	"FetchFactor": func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchFactor(ctx, specIdentity, specYF); return err },
+	"ListFactor": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.ListFactors(ctx, specIdentity)
+		return err
+	},
+	"FetchFactor": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.FetchFactor(ctx, specIdentity, specYF)
+		return err
+	},
 	"UpdateFactor": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.UpdateFactor(ctx, specIdentity, specYF, twilio.FactorUpdate{AuthPayload: "123456", FriendlyName: "phone"})
 		return err
@@ -119,7 +155,10 @@ var specCalls = map[string]func(context.Context, *twilio.Client) error{
 		_, err := c.ListChallenges(ctx, specIdentity, &twilio.ChallengeListOptions{FactorSID: specYF, Status: provider.ChallengePending, Order: "desc", PageSize: 5})
 		return err
 	},
-	"FetchChallenge": func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchChallenge(ctx, specIdentity, specYC); return err },
+	"FetchChallenge": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.FetchChallenge(ctx, specIdentity, specYC)
+		return err
+	},
 	"UpdateChallenge": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.UpdateChallenge(ctx, specIdentity, specYC, "123456", nil)
 		return err
@@ -132,23 +171,38 @@ var specCalls = map[string]func(context.Context, *twilio.Client) error{
 		_, err := c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: specIdentity, FactorType: provider.FactorPush, FactorFriendlyName: "phone", TTL: time.Minute})
 		return err
 	},
-	"FetchAccessToken": func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchAccessToken(ctx, specYK); return err },
+	"FetchAccessToken": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.FetchAccessToken(ctx, specYK)
+		return err
+	},
 	"CreateWebhook": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.CreateWebhook(ctx, twilio.WebhookParams{FriendlyName: "events", EventTypes: []string{"factor.created", "challenge.approved"},
 			WebhookURL: "https://example.com/hook", Status: "enabled", Version: "v2"})
 		return err
 	},
-	"ListWebhook":  func(ctx context.Context, c *twilio.Client) error { _, err := c.ListWebhooks(ctx, twilio.ListOptions{}); return err },
+	"ListWebhook": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.ListWebhooks(ctx, twilio.ListOptions{})
+		return err
+	},
 	"FetchWebhook": func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchWebhook(ctx, specYW); return err },
 	"UpdateWebhook": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.UpdateWebhook(ctx, specYW, twilio.WebhookParams{FriendlyName: "events", Status: "disabled"})
 		return err
 	},
-	"DeleteWebhook":   func(ctx context.Context, c *twilio.Client) error { return c.DeleteWebhook(ctx, specYW) },
-	"CreateSafelist":  func(ctx context.Context, c *twilio.Client) error { _, err := c.CreateSafeListNumber(ctx, specPhone); return err },
-	"FetchSafelist":   func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchSafeListNumber(ctx, specPhone); return err },
-	"DeleteSafelist":  func(ctx context.Context, c *twilio.Client) error { return c.DeleteSafeListNumber(ctx, specPhone) },
-	"FetchForm":       func(ctx context.Context, c *twilio.Client) error { _, err := c.FetchForm(ctx, twilio.FormTypePush); return err },
+	"DeleteWebhook": func(ctx context.Context, c *twilio.Client) error { return c.DeleteWebhook(ctx, specYW) },
+	"CreateSafelist": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.CreateSafeListNumber(ctx, specPhone)
+		return err
+	},
+	"FetchSafelist": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.FetchSafeListNumber(ctx, specPhone)
+		return err
+	},
+	"DeleteSafelist": func(ctx context.Context, c *twilio.Client) error { return c.DeleteSafeListNumber(ctx, specPhone) },
+	"FetchForm": func(ctx context.Context, c *twilio.Client) error {
+		_, err := c.FetchForm(ctx, twilio.FormTypePush)
+		return err
+	},
 	"ListVerificationTemplate": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.ListTemplates(ctx, "Base", twilio.ListOptions{PageSize: 10})
 		return err
@@ -168,7 +222,7 @@ var specCalls = map[string]func(context.Context, *twilio.Client) error{
 	},
 	"CreateNewFactorPasskey": func(ctx context.Context, c *twilio.Client) error {
 		_, err := c.CreatePasskeyFactor(ctx, twilio.PasskeyFactorParams{FriendlyName: "laptop", Identity: specIdentity, Config: &twilio.PasskeyConfig{
-			RelyingParty: &twilio.PasskeyRelyingParty{ID: "example.com", Name: "Example", Origins: []string{"https://example.com"}},
+			RelyingParty:            &twilio.PasskeyRelyingParty{ID: "example.com", Name: "Example", Origins: []string{"https://example.com"}},
 			AuthenticatorAttachment: "platform", DiscoverableCredentials: "preferred", UserVerification: "preferred"}})
 		return err
 	},

@@ -62,8 +62,8 @@ type media struct {
 }
 
 type operation struct {
-	OperationID string       `json:"operationId"`
-	Parameters  []parameter  `json:"parameters"`
+	OperationID string      `json:"operationId"`
+	Parameters  []parameter `json:"parameters"`
 	RequestBody *struct {
 		Content map[string]media `json:"content"`
 	} `json:"requestBody"`
