@@ -42,6 +42,7 @@ import (
 
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/verify/recovery"
 )
 
 //go:embed templates
@@ -51,6 +52,10 @@ var files embed.FS
 type Config struct {
 	// Verify sends and checks the codes. Required.
 	Verify *verify.Client
+	// Recovery, when not nil, issues recovery codes when an account
+	// switches on its first second factor (shown once) and accepts one of
+	// them instead of the factor's code at login (recovery.go).
+	Recovery *recovery.Codes
 	// Outbox, when not nil, is the fake provider whose messages
 	// /dev/outbox shows: every code sent. Leave it nil with a real
 	// provider, and whenever the app is reachable from other machines.
@@ -166,7 +171,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"home", "signup", "login", "enroll", "verify", "outbox", "totp"} {
+	for _, name := range []string{"home", "signup", "login", "enroll", "verify", "outbox", "totp", "recovery"} {
 		t := template.Must(base.Clone())
 		template.Must(t.New("content").Parse(`{{template "` + name + `-content" .}}`))
 		a.pages[name] = t
@@ -235,6 +240,10 @@ type view struct {
 	QR                    template.URL
 	Secret                string
 	Messages              []fake.Message
+	// Recovery codes (recovery.go): a new set, shown once; whether a
+	// login step may use one.
+	RecoveryCodes []string
+	CanRecover    bool
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, page string, v view) {

@@ -18,6 +18,7 @@ import (
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/verify/recovery"
 )
 
 const (
@@ -54,7 +55,11 @@ func setupWith(t *testing.T, verifyOpts []verify.Option, config func(*Config), f
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Verify: client, Outbox: f, Iterations: 1000, Now: clock.Now}
+	codes, err := recovery.New(mem, client, recovery.WithClock(clock.Now), recovery.WithIterations(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Verify: client, Recovery: codes, Outbox: f, Iterations: 1000, Now: clock.Now}
 	if config != nil {
 		config(&cfg)
 	}

@@ -49,6 +49,7 @@ type pending struct {
 	verifyID string // the verification the code belongs to, once sent
 	tries    int    // checks reserved or made against verifyID
 	done     bool
+	note     string // added to the message once the step is done
 }
 
 // begin makes p the session's step, replacing any other, sends its first
@@ -145,10 +146,13 @@ func (a *App) verifyPage(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	p := step(s)
 	var act action
-	var target string
+	var target, identity string
 	var app, canSMS bool
 	if p != nil {
 		act, target = p.action, p.target
+		if u := a.users[p.account]; u != nil && act == actLogin {
+			identity = u.identity
+		}
 		app = p.factor == factorTOTP
 		if u := a.users[p.account]; app && u != nil && act == actLogin {
 			canSMS = u.twoFA && u.phone != ""
@@ -162,7 +166,8 @@ func (a *App) verifyPage(w http.ResponseWriter, r *http.Request) {
 	if app {
 		target = ""
 	}
-	a.render(w, r, "verify", view{Title: "Enter your code", Heading: headings[act], Target: maskPhone(target), AppCode: app, CanSMS: canSMS})
+	a.render(w, r, "verify", view{Title: "Enter your code", Heading: headings[act], Target: maskPhone(target), AppCode: app, CanSMS: canSMS,
+		CanRecover: a.hasRecovery(r, identity)})
 }
 
 func (a *App) verify(w http.ResponseWriter, r *http.Request) {
@@ -180,6 +185,9 @@ func (a *App) verify(w http.ResponseWriter, r *http.Request) {
 	switch action := r.PostForm.Get("action"); {
 	case action == "sms":
 		a.smsInstead(w, r, s, p)
+		return
+	case action == "recovery":
+		a.useRecovery(w, r, s, p)
 		return
 	case app && (action == "resend" || action == "call"):
 		a.redirect(w, r, "/verify", "Enter the code your authenticator app shows.")
@@ -327,9 +335,24 @@ func (a *App) complete(w http.ResponseWriter, r *http.Request, s *session, p *pe
 		u.epoch++
 		msg = "Your authenticator app is off."
 	}
+	msg += p.note
+	account := u.identity
+	// A factor switched on brings recovery codes, unless the account has
+	// a set already (Issue refuses then).
+	enrolled := p.action == actEnroll || p.action == actTOTPEnroll
+	noneLeft := !hasFactor(u)
 	a.mu.Unlock()
 	if removed != "" {
 		a.dropFactor(r.Context(), identity, removed)
+	}
+	if noneLeft {
+		a.dropRecovery(r, account)
+	}
+	if enrolled {
+		if codes := a.issueRecovery(r, account); codes != nil {
+			a.render(w, r, "recovery", view{Title: "Recovery codes", Heading: msg, RecoveryCodes: codes})
+			return
+		}
 	}
 	if p.action == actLogin {
 		a.setSessionCookie(w, r, s)

@@ -42,8 +42,9 @@ func (b *browser) script(js string) (any, error) {
 
 // TestAuthenticatorAppInBrowser sets up an authenticator app from the QR
 // page (reading the key from the page and computing codes itself),
-// confirms it, logs in with a code, sees a replayed code refused, and
-// removes the app.
+// confirms it and saves the recovery codes shown once, logs in with a
+// code, sees a replayed code refused, logs in with a recovery code (once),
+// and removes the app.
 func TestAuthenticatorAppInBrowser(t *testing.T) {
 	// The provider's clock moves only when the test says, so codes of
 	// successive logins are of successive time steps without waiting.
@@ -83,6 +84,10 @@ func TestAuthenticatorAppInBrowser(t *testing.T) {
 	phone := phoneApp{key: key, clock: clock}
 	must(b.typeInto("#code", phone.code()))
 	must(b.click("#verify"))
+	wantText("h1", "Save your recovery codes")
+	snap("recovery-codes")
+	codes := s.recoveryCodes()
+	must(b.click("#recovery-done"))
 	wantText("#totp-status", "Authenticator app: on")
 
 	// Log in with the app's next code.
@@ -107,6 +112,27 @@ func TestAuthenticatorAppInBrowser(t *testing.T) {
 	must(b.click("#verify"))
 	wantText("#error", "That code is not right.")
 	snap("totp-replay")
+	clock.Advance(30 * time.Second)
+	must(b.typeInto("#code", phone.code()))
+	must(b.click("#verify"))
+	wantText("h1", "Welcome, "+email)
+
+	// The phone is lost: a recovery code logs in instead, once.
+	must(b.click("#logout"))
+	wantText("#flash", "You are logged out.")
+	login(email, password)
+	wantText("h1", "Enter the code we sent you")
+	must(b.typeInto("#recovery-code", codes[0]))
+	must(b.click("#use-recovery"))
+	wantText("#flash", "You used a recovery code: 9 left.")
+	wantText("h1", "Welcome, "+email)
+	snap("recovery-login")
+	must(b.click("#logout"))
+	wantText("#flash", "You are logged out.")
+	login(email, password)
+	must(b.typeInto("#recovery-code", codes[0]))
+	must(b.click("#use-recovery"))
+	wantText("#flash", "not right, or was used already")
 	clock.Advance(30 * time.Second)
 	must(b.typeInto("#code", phone.code()))
 	must(b.click("#verify"))

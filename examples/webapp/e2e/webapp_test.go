@@ -11,7 +11,9 @@ import (
 
 	"github.com/verifykit/verifykit/examples/webapp/app"
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/verify/recovery"
 )
 
 // tool finds a program, or skips the test when it is absent, unless
@@ -55,7 +57,15 @@ func newSession(t *testing.T, failName string, opts ...fake.Option) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(app.Config{Verify: client, Outbox: f, Iterations: 10_000})
+	mem, err := store.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := recovery.New(mem, client, recovery.WithIterations(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(app.Config{Verify: client, Recovery: codes, Outbox: f, Iterations: 10_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +123,25 @@ func (s *session) wantText(css, want string) {
 	}
 }
 
+// recoveryCodes reads the recovery codes from the page that shows them.
+func (s *session) recoveryCodes() []string {
+	s.t.Helper()
+	v, err := s.b.script(`return Array.from(document.querySelectorAll("#recovery-codes code")).map(e => e.textContent);`)
+	s.must(err)
+	list, _ := v.([]any)
+	var codes []string
+	for _, c := range list {
+		if c, ok := c.(string); ok && len(c) == 14 {
+			codes = append(codes, c)
+		}
+	}
+	if len(codes) != 10 {
+		s.snap(s.failName)
+		s.t.Fatalf("the page shows %d recovery codes (%v), want 10", len(codes), v)
+	}
+	return codes
+}
+
 // signUp creates an account through the sign-up page.
 func (s *session) signUp(email, password string) {
 	s.t.Helper()
@@ -153,6 +182,9 @@ func TestTwoStepLoginInBrowser(t *testing.T) {
 	code := readCode("/verify")
 	must(b.typeInto("#code", code))
 	must(b.click("#verify"))
+	wantText("h1", "Save your recovery codes")
+	s.recoveryCodes()
+	must(b.click("#recovery-done"))
 	wantText("#status", "Two-step login is on")
 
 	must(b.click("#logout"))

@@ -24,6 +24,7 @@ import (
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/verify/recovery"
 	"github.com/verifykit/verifykit/vonage"
 )
 
@@ -113,13 +114,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// One instance: the policies count in memory. Replicas count in the
 	// store they share, so that together they keep each limit.
 	var limits store.Limiter = shared
+	var recoverySt store.Store = shared // recovery codes, beside the provider
 	if shared == nil {
 		mem, err := store.NewMemory()
 		if err != nil {
 			fmt.Fprintln(stderr, "webapp:", err)
 			return 1
 		}
-		limits = mem
+		limits, recoverySt = mem, mem
 	} else {
 		desc += ", limits " + sharedDesc
 	}
@@ -127,6 +129,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 2
+	}
+	codes, err := recovery.New(recoverySt, client)
+	if err != nil {
+		fmt.Fprintln(stderr, "webapp:", err)
+		return 1
 	}
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -139,7 +146,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		outbox = nil
 		fmt.Fprintln(stderr, "webapp: not serving /dev/outbox: the address is not loopback, or the app is behind a proxy; pass -dev-outbox to serve it anyway")
 	}
-	a, err := app.New(app.Config{Verify: client, Outbox: outbox, SecureCookies: *secure, TrustedProxies: proxies})
+	a, err := app.New(app.Config{Verify: client, Recovery: codes, Outbox: outbox, SecureCookies: *secure, TrustedProxies: proxies})
 	if err != nil {
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 1
