@@ -202,22 +202,14 @@ func increment(ctx context.Context, s store.Store) error {
 // outcome was unknown (the approval may have landed then).
 func SelfhostedKillAndRestart(t *testing.T, s store.Store, srv Server) {
 	ctx := t.Context()
-	var mu sync.Mutex
-	codes := map[string]string{}
-	sender := selfhosted.SenderFunc(func(_ context.Context, m selfhosted.Message) error {
-		mu.Lock()
-		codes[m.To] = m.Code
-		mu.Unlock()
-		return nil
-	})
-	sp, err := selfhosted.New(s, testKey, selfhosted.WithSender(sender, provider.ChannelSMS))
+	out := new(selfhosted.Outbox)
+	sp, err := selfhosted.New(s, testKey, selfhosted.WithSender(out, provider.ChannelSMS))
 	if err != nil {
 		t.Fatal(err)
 	}
 	code := func(to string) string {
-		mu.Lock()
-		defer mu.Unlock()
-		return codes[to]
+		c, _ := out.LastCode(to)
+		return c
 	}
 	p := newPhases()
 	var wg sync.WaitGroup
