@@ -77,6 +77,8 @@ type Emulator struct {
 
 	api apiState // safe list, rate limits, attempts: apistate.go
 
+	hooks hookState // webhooks and their deliveries: webhooks.go
+
 	mux *http.ServeMux
 }
 
@@ -112,6 +114,9 @@ type config struct {
 	maxServices           int
 	maxFaults             int
 	maxPending            int
+	webhookQueue          int          // webhooks.go
+	manualWebhooks        bool         // webhooks.go
+	webhookClient         *http.Client // webhooks.go
 }
 
 // WithCredentials sets the Account SID and Auth Token requests must carry.
@@ -286,6 +291,8 @@ func New(opts ...Option) (*Emulator, error) {
 		maxServices:    DefaultMaxServices,
 		maxFaults:      DefaultMaxFaults,
 		maxPending:     DefaultMaxPending,
+		webhookQueue:   DefaultWebhookQueue,
+		webhookClient:  http.DefaultClient,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -312,6 +319,7 @@ func New(opts ...Option) (*Emulator, error) {
 		outbox:      emuserver.Ring[Message]{Limit: cfg.outLimit},
 		approved:    emuserver.Ring[string]{Limit: cfg.outLimit},
 		pending:     newPending(),
+		hooks:       hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks, client: cfg.webhookClient},
 	}
 	for k, v := range cfg.apiKeys {
 		e.secrets[k] = v

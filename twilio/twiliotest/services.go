@@ -58,6 +58,7 @@ func renderService(in info, base string) serviceJSON {
 		"rate_limits":         base + "/RateLimits",
 		// msgconfig.go
 		"messaging_configurations": base + "/MessagingConfigurations",
+		"webhooks":                 base + "/Webhooks", // webhooks.go
 	}
 	for _, res := range unavailableResources { // served as "feature unavailable"
 		links[linkNames[res]] = base + "/" + res
@@ -224,6 +225,7 @@ func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.dropRateLimits(sid) // ratelimits.go
+	e.dropWebhooks(sid)   // webhooks.go
 	e.dropMsgConfigs(sid) // msgconfig.go
 	w.WriteHeader(http.StatusNoContent)
 }
