@@ -117,7 +117,6 @@ type WebhookStats struct {
 // guards it, never held with Emulator.mu or apiState.mu.
 type hookState struct {
 	mu      sync.Mutex
-	seq     uint64
 	hooks   map[string]*webhook
 	order   []string // webhook SIDs in creation order
 	queue   []*hookDelivery
@@ -249,6 +248,9 @@ func (e *Emulator) createWebhook(w http.ResponseWriter, r *http.Request) {
 	if !webhookParams(w, r, h, true) {
 		return
 	}
+	e.api.mu.Lock()
+	sid := e.api.newSID("YW") // the emulator's one SID sequence
+	e.api.mu.Unlock()
 	hs := &e.hooks
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
@@ -265,8 +267,7 @@ func (e *Emulator) createWebhook(w http.ResponseWriter, r *http.Request) {
 	if hs.hooks == nil {
 		hs.hooks = map[string]*webhook{}
 	}
-	hs.seq++
-	h.sid = sidFrom("YW", hs.seq)
+	h.sid = sid
 	h.created = e.now().UTC()
 	h.updated = h.created
 	hs.hooks[h.sid] = h
@@ -327,16 +328,6 @@ func (e *Emulator) dropWebhooks(serviceSID string) {
 			hs.remove(sid)
 		}
 	}
-}
-
-// sidFrom returns prefix followed by 32 hex digits that end with n.
-func sidFrom(prefix string, n uint64) string {
-	const hex = "0123456789abcdef"
-	b := []byte(prefix + "e7e7e7e7e7e7e7e7")
-	for i := 60; i >= 0; i -= 4 {
-		b = append(b, hex[(n>>uint(i))&15])
-	}
-	return string(b)
 }
 
 // subscribed reports whether h takes events of kind.
