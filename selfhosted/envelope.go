@@ -50,7 +50,8 @@ func (e *envelope) next() envelope {
 // sealed record's length is size (or, for a payload too large for it, the
 // next multiple of 64 bytes).
 func sealEnvelope(d *derived, key string, e envelope, payload []byte, size int) []byte {
-	buf := make([]byte, 0, max(size, 64+len(payload)))
+	buf := d.startSeal(max(size, 64+len(payload)))
+	hdr := len(buf)
 	buf = append(buf, envelopeVersion)
 	buf = append(buf, e.lineage[:]...)
 	buf = binary.BigEndian.AppendUint64(buf, e.seq)
@@ -62,16 +63,14 @@ func sealEnvelope(d *derived, key string, e envelope, payload []byte, size int) 
 	buf = binary.BigEndian.AppendUint64(buf, exp)
 	buf = binary.AppendUvarint(buf, uint64(len(payload)))
 	buf = append(buf, payload...)
-	overhead := 1 + len(d.id) + d.aead.NonceSize() + d.aead.Overhead()
-	want := size - overhead
+	want := size - d.aead.Overhead() // the sealed length, less the tag
 	if len(buf) > want {
-		want = (len(buf) + overhead + 63) / 64 * 64
-		want -= overhead
+		want = (len(buf)+d.aead.Overhead()+63)/64*64 - d.aead.Overhead()
 	}
 	for len(buf) < want {
 		buf = append(buf, 0)
 	}
-	return d.seal(buf, []byte(key))
+	return d.finishSeal(buf, hdr, []byte(key))
 }
 
 // openEnvelope opens a sealed record stored at key.

@@ -53,6 +53,7 @@ type scratch struct {
 	h   hash.Hash
 	sum [sha256.Size]byte
 	out [16]byte
+	in  []byte // what is hashed, copied here so hashing a string does not allocate
 }
 
 func derive(k Key) (*derived, error) {
@@ -104,9 +105,8 @@ func newNamer(key []byte) *namer {
 func (n *namer) name(dst []byte, kind byte, s string) []byte {
 	sc := n.hmacs.Get().(*scratch)
 	sc.h.Reset()
-	sc.sum[0] = kind
-	sc.h.Write(sc.sum[:1])
-	sc.h.Write([]byte(s))
+	sc.in = append(append(sc.in[:0], kind), s...)
+	sc.h.Write(sc.in)
 	out := sc.h.Sum(sc.sum[:0])
 	dst = append(dst, out[:16]...)
 	n.hmacs.Put(sc)
@@ -145,14 +145,28 @@ var errOpen = errors.New("sealed record does not open (unknown key ID or tampere
 
 // seal returns keyIDLen | keyID | nonce | AES-GCM(plain) with aad.
 func (d *derived) seal(plain, aad []byte) []byte {
+	buf := d.startSeal(len(plain))
+	hdr := len(buf)
+	return d.finishSeal(append(buf, plain...), hdr, aad)
+}
+
+// startSeal returns keyIDLen | keyID | nonce, with room for n bytes of
+// plaintext (appended by the caller) and the tag, so that finishSeal seals
+// in place.
+func (d *derived) startSeal(n int) []byte {
 	ns := d.aead.NonceSize()
-	out := make([]byte, 0, 1+len(d.id)+ns+len(plain)+d.aead.Overhead())
+	out := make([]byte, 0, 1+len(d.id)+ns+n+d.aead.Overhead())
 	out = append(out, byte(len(d.id)))
 	out = append(out, d.id...)
-	nonce := out[len(out) : len(out)+ns]
-	_, _ = rand.Read(nonce)
 	out = out[:len(out)+ns]
-	return d.aead.Seal(out, nonce, plain, aad)
+	_, _ = rand.Read(out[len(out)-ns:])
+	return out
+}
+
+// finishSeal seals buf[hdr:], what was appended to startSeal's result, in
+// place.
+func (d *derived) finishSeal(buf []byte, hdr int, aad []byte) []byte {
+	return d.aead.Seal(buf[:hdr], buf[hdr-d.aead.NonceSize():hdr], buf[hdr:], aad)
 }
 
 // open opens what seal sealed, with whichever key of the ring sealed it,

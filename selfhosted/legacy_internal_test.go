@@ -1,11 +1,12 @@
 package selfhosted
 
 import (
+	"encoding/binary"
+	"errors"
 	"encoding/hex"
 	"testing"
 	"time"
 
-	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 )
@@ -44,9 +45,18 @@ func TestLegacyRecordsOpen(t *testing.T) {
 	const to = "+14155552671"
 	vkey := "vk:v:" + hex.EncodeToString(old.name(b[:0], 'v', to)[:nameLen])
 	nonce := [16]byte{7}
-	v := engine.Fields{Nonce: nonce[:], To: to, Channel: provider.ChannelSMS, Created: now, Updated: now, Expires: now.Add(10 * time.Minute),
-		Attempts: []engine.Attempt{{At: now, Channel: provider.ChannelSMS}}}
-	if _, err := m.CompareAndSwap(ctx, vkey, 0, d.seal(encodeVerification(nil, &v), []byte(vkey)), 10*time.Minute); err != nil {
+	// The payload of earlier versions: version, nonce, to, channel,
+	// created, updated, expires, checks, one send (at, channel, ID).
+	v := append([]byte{1}, nonce[:]...)
+	v = append(append(v, byte(len(to))), to...)
+	v = append(v, 3, 's', 'm', 's')
+	v = binary.BigEndian.AppendUint64(v, uint64(now.UnixNano()))
+	v = binary.BigEndian.AppendUint64(v, uint64(now.UnixNano()))
+	v = binary.BigEndian.AppendUint64(v, uint64(now.Add(10*time.Minute).UnixNano()))
+	v = append(v, 0, 1) // no wrong code, one send
+	v = binary.BigEndian.AppendUint64(v, uint64(now.UnixNano()))
+	v = append(append(v, 3, 's', 'm', 's'), make([]byte, 16)...)
+	if _, err := m.CompareAndSwap(ctx, vkey, 0, d.seal(v, []byte(vkey)), 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 
@@ -62,6 +72,23 @@ func TestLegacyRecordsOpen(t *testing.T) {
 	}
 	if list, err := p.ListFactors(ctx, "user-0001-legacy"); err != nil || len(list) != 1 {
 		t.Fatalf("ListFactors after the rewrite = %v, %v", list, err)
+	}
+	// A wrong code is written back in its lineage (the envelope's, not the
+	// nonce), so the replica's memory still refuses the record as it was.
+	before, _ := m.Get(ctx, vkey)
+	if got, err := p.Check(ctx, provider.CheckRequest{To: to, Code: "000000"}); err != nil || got.Status != provider.StatusPending {
+		t.Fatalf("a wrong code on a verification an earlier version started = %v, %v", got, err)
+	}
+	cur, _ := m.Get(ctx, vkey)
+	if _, err := m.CompareAndSwap(ctx, vkey, cur.Version, before.Value, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Check(ctx, provider.CheckRequest{To: to, Code: "000000"}); !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("the record put back as it was before the wrong code: %v, want ErrUnavailable", err)
+	}
+	back, _ := m.Get(ctx, vkey)
+	if _, err := m.CompareAndSwap(ctx, vkey, back.Version, cur.Value, time.Minute); err != nil {
+		t.Fatal(err)
 	}
 	got, err := p.Check(ctx, provider.CheckRequest{To: to, Code: p.code(d, nonce)})
 	if err != nil || !got.Approved() {

@@ -10,13 +10,15 @@ import (
 )
 
 // sealed is the store the engine keeps verifications in: a decorator of
-// the application's store that seals every record (AES-GCM under the key
-// that derives its code, the store key as additional data, padded to one
-// size; see envelope) in the format of earlier versions, and refuses a
-// record older than one this replica has seen (see recall). The engine's
-// Stored field is the envelope's lineage and the sealing key's ID (see
-// Provider.newCode); its Seq is the envelope's seq and its Checks the
-// envelope's spent count.
+// the application's store that seals every record's body (AES-GCM under
+// the key that derives its code, the store key as additional data, padded
+// to one size; see envelope), and refuses a record older than one this
+// replica has seen (see recall). The body is the payload of earlier
+// versions; the head travels in the envelope: the engine's stored bytes
+// are 0 and the sealing key's ID when the envelope's lineage is the
+// verification's nonce (every verification started by this version; see
+// Provider.newCode), else 1, the lineage and the key's ID; its seq is the
+// envelope's seq, and its wrong-code count the envelope's spent count.
 //
 // Its errors for a record that does not open or was put back are *Error
 // without an Op; Provider.fail names the operation.
@@ -41,34 +43,43 @@ func (s sealed) open(key string, r store.Record, tk uint64) (store.Record, error
 	if err != nil || env == nil {
 		return store.Record{}, err
 	}
-	v, err := decodeVerification(env.payload)
-	if err != nil {
-		return store.Record{}, unreadable("")
+	if len(env.payload) > 16 && string(env.payload[1:17]) == string(env.lineage[:]) {
+		return store.Record{Value: engine.Join(env.seq, env.payload, []byte{0}, []byte(env.key.id)), Version: r.Version}, nil
 	}
-	v.Seq = env.seq
-	v.Stored = append(env.lineage[:], env.key.id...)
-	return store.Record{Value: v.Encode(), Version: r.Version}, nil
+	return store.Record{Value: engine.Join(env.seq, env.payload, []byte{1}, env.lineage[:], []byte(env.key.id)), Version: r.Version}, nil
 }
 
 // CompareAndSwap seals value and swaps it in. On success the record it
 // returns has the new version and no value.
 func (s sealed) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
-	v, err := engine.Decode(value)
-	if err != nil || len(v.Stored) < 16 {
+	h, body, err := engine.Split(value, 16)
+	if err != nil {
 		return store.Record{}, errRecord
 	}
-	env := envelope{seq: v.Seq, spent: uint64(v.Checks), expires: v.Expires, key: s.p.keys.byID[string(v.Stored[16:])]}
+	env := envelope{seq: h.Seq, spent: uint64(h.Checks), expires: h.Expires, key: s.p.storedKey(h.Stored)}
 	if env.key == nil {
 		return store.Record{}, unreadable("")
 	}
-	copy(env.lineage[:], v.Stored)
+	if h.Stored[0] == 0 {
+		copy(env.lineage[:], body[1:17]) // the nonce
+	} else {
+		copy(env.lineage[:], h.Stored[1:])
+	}
 	tk := s.p.recall.ticket()
-	cur, err := s.Store.CompareAndSwap(ctx, key, old, sealEnvelope(env.key, key, env, encodeVerification(make([]byte, 0, 128), &v), s.p.padV), ttl)
+	cur, err := s.Store.CompareAndSwap(ctx, key, old, sealEnvelope(env.key, key, env, body, s.p.padV), ttl)
 	if err == nil {
 		s.p.wrote(key, env, kindVerification, cur.Version)
 		return store.Record{Version: cur.Version}, nil
 	}
 	return s.conflict(key, cur, tk, err)
+}
+// storedKey returns the key that a verification's stored bytes name, or
+// nil.
+func (p *Provider) storedKey(stored []byte) *derived {
+	if len(stored) < 1 || stored[0] > 1 || len(stored) < 1+16*int(stored[0]) {
+		return nil
+	}
+	return p.keys.byID[string(stored[1+16*int(stored[0]):])]
 }
 
 // CompareAndDelete deletes the record, and remembers that this replica

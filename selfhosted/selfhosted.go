@@ -2,7 +2,6 @@ package selfhosted
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,6 +41,7 @@ type Provider struct {
 	recall       *recall
 	padV         int // the sealed size of every verification record
 	eng          *engine.Verifications
+	primaryCode  string // see newCode
 
 	factorWindow   time.Duration
 	factorMaxWrong int
@@ -263,6 +263,7 @@ func New(st store.Store, key Key, opts ...Option) (*Provider, error) {
 	// over the longest channel name; with the envelope and the seal.
 	payload := 1 + 16 + 3 + 320 + 1 + maxCh + 24 + 2 + p.maxSends*(8+1+maxCh+16)
 	p.padV = (payload + 40 + 1 + 32 + 12 + 16 + 63) / 64 * 64
+	p.primaryCode = "\x00" + p.keys.primary.id
 	p.eng, err = engine.New(engine.Config{
 		Store: sealed{Store: st, p: p}, Now: p.now, Validity: p.validity, MaxSends: p.maxSends, MaxChecks: p.maxChecks,
 		KeyPrefix: p.prefix + "v:", IDPrefix: "VE", AttemptPrefix: "VL", Name: p.name, NameLen: nameLen, NonceLen: 16,
@@ -315,23 +316,19 @@ func (p *Provider) name(to string) (out [16]byte) {
 	return out
 }
 
-// newCode returns what a new verification stores in place of its code: a
-// new lineage for its envelope and the ID of the key that derives its
-// code, the primary one (see sealed).
-func (p *Provider) newCode() string {
-	var lineage [16]byte
-	_, _ = rand.Read(lineage[:])
-	return string(lineage[:]) + p.keys.primary.id
-}
+// newCode returns what a new verification stores in place of its code:
+// the ID of the key that derives its code, the primary one, after a 0
+// (its envelope's lineage is its nonce; see sealed).
+func (p *Provider) newCode() string { return p.primaryCode }
 
-// reveal appends the code derived from nonce with the key newCode named.
-func (p *Provider) reveal(dst, nonce, stored []byte) ([]byte, error) {
-	d := p.keys.byID[string(stored[16:])]
+// reveal returns the code derived from nonce with the key that stored
+// names (see sealed).
+func (p *Provider) reveal(nonce, stored []byte) (string, error) {
+	d := p.storedKey(stored)
 	if d == nil || len(nonce) != 16 {
-		return nil, unreadable("")
+		return "", unreadable("")
 	}
-	var buf [10]byte
-	return append(dst, p.codeInto(&buf, d, [16]byte(nonce))...), nil
+	return p.code(d, [16]byte(nonce)), nil
 }
 
 // code derives a verification's code from its nonce with the key that

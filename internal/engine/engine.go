@@ -69,9 +69,9 @@ type Config struct {
 	NewCode func() string
 	// Reveal, when set, makes codes derived and never stored: what NewCode
 	// returned is stored instead (what names the derivation key), and
-	// Reveal appends to dst the code it derives from that and the
-	// verification's nonce. Start delivers and Check compares its result.
-	Reveal func(dst, nonce, stored []byte) ([]byte, error)
+	// Reveal returns the code it derives from that and the verification's
+	// nonce. Start delivers and Check compares its result.
+	Reveal func(nonce, stored []byte) (string, error)
 	// CreateFirst makes Start try to create a verification before reading
 	// the pending one: one round trip when none is pending. NewCode must
 	// then have no effect beyond its result: it is called on every Start.
@@ -146,19 +146,26 @@ func (e *Verifications) key(to string) string {
 	return string(hex.AppendEncode(b, name[:e.c.NameLen]))
 }
 
-// parseID returns the store key and nonce an ID names.
-func (e *Verifications) parseID(id string) (string, []byte, bool) {
+// parseID returns the store key and nonce an ID names (the nonce in the
+// first NonceLen bytes of raw), decoding in place.
+func (e *Verifications) parseID(id string, raw *[16]byte) (string, bool) {
 	p, n := len(e.c.IDPrefix), 2*e.c.NameLen
 	if len(id) != p+n+2*e.c.NonceLen || id[:p] != e.c.IDPrefix {
-		return "", nil, false
+		return "", false
 	}
 	for i := p; i < len(id); i++ { // one spelling per ID: lower-case hex only
 		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return "", nil, false
+			return "", false
 		}
 	}
-	raw, _ := hex.DecodeString(id[p:])
-	return e.c.KeyPrefix + id[p:p+n], raw[e.c.NameLen:], true
+	for i, h := range id[p+n:] {
+		v := byte(h - '0')
+		if h >= 'a' {
+			v = byte(h-'a') + 10
+		}
+		raw[i/2] = raw[i/2]<<4 | v
+	}
+	return e.c.KeyPrefix + id[p:p+n], true
 }
 
 // Gate is called with the target of the verification an operation found
@@ -186,7 +193,7 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		var s State
 		pending := r.Found()
 		if pending {
-			if derr := s.decode(r.Value); derr != nil {
+			if derr := s.decode(r.Value, e.c.NonceLen); derr != nil {
 				return State{}, "", derr
 			}
 			switch {
@@ -232,7 +239,7 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		if err != nil {
 			return State{}, "", err
 		}
-		s.e, s.version = e, cur.Version
+		s.e, s.version, s.key = e, cur.Version, key
 		code, err := e.reveal(&s)
 		if err != nil {
 			return State{}, "", err
@@ -246,16 +253,14 @@ func (e *Verifications) reveal(s *State) (string, error) {
 	if e.c.Reveal == nil {
 		return string(s.code), nil
 	}
-	var buf [16]byte
-	code, err := e.c.Reveal(buf[:0], s.nonce, s.code)
-	return string(code), err
+	return e.c.Reveal(s.nonce, s.code)
 }
 
 // TakeBack undoes the send that Start returned s after, when the message
 // certainly did not go out: it puts back the verification as it was
 // before (a new one is deleted), unless something changed it since.
 func (e *Verifications) TakeBack(ctx context.Context, s State) error {
-	key, n := e.key(s.To), len(s.attempts)
+	key, n := s.key, len(s.attempts)
 	now := e.c.Now()
 	if n > 1 && now.Before(s.Expires) {
 		s.attempts = s.attempts[:n-1]
@@ -273,11 +278,13 @@ func (e *Verifications) TakeBack(ctx context.Context, s State) error {
 func (e *Verifications) find(ctx context.Context, id, to string) (string, store.Record, State, error) {
 	var key string
 	var nonce []byte
+	var raw [16]byte
 	if id != "" {
 		var ok bool
-		if key, nonce, ok = e.parseID(id); !ok {
+		if key, ok = e.parseID(id, &raw); !ok {
 			return "", store.Record{}, State{}, nil
 		}
+		nonce = raw[:e.c.NonceLen]
 	} else {
 		key = e.key(to)
 	}
@@ -285,25 +292,25 @@ func (e *Verifications) find(ctx context.Context, id, to string) (string, store.
 	if err != nil {
 		return "", store.Record{}, State{}, err
 	}
-	s, err := e.match(r, nonce, to)
+	s, err := e.match(r, key, nonce, to)
 	return key, r, s, err
 }
 
 // match decodes r when it holds a pending verification with nonce (any,
 // when nonce is nil) and target to (any, when to is empty); the state's e
 // is nil otherwise.
-func (e *Verifications) match(r store.Record, nonce []byte, to string) (State, error) {
+func (e *Verifications) match(r store.Record, key string, nonce []byte, to string) (State, error) {
 	var s State
 	if !r.Found() {
 		return s, nil
 	}
-	if err := s.decode(r.Value); err != nil {
+	if err := s.decode(r.Value, e.c.NonceLen); err != nil {
 		return State{}, err
 	}
 	if nonce != nil && subtle.ConstantTimeCompare(nonce, s.nonce) != 1 || to != "" && s.To != to || !e.c.Now().Before(s.Expires) {
 		return State{}, nil
 	}
-	s.e = e
+	s.e, s.key = e, key
 	return s, nil
 }
 
@@ -336,14 +343,11 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		s.Updated = now
 		var cur store.Record
 		status := provider.StatusApproved
-		want := s.code
-		if e.c.Reveal != nil {
-			var buf [16]byte
-			if want, err = e.c.Reveal(buf[:0], s.nonce, s.code); err != nil {
-				return State{}, "", err
-			}
+		want, err := e.reveal(&s)
+		if err != nil {
+			return State{}, "", err
 		}
-		if subtle.ConstantTimeCompare([]byte(code), want) == 1 {
+		if subtle.ConstantTimeCompare([]byte(code), []byte(want)) == 1 {
 			cur, err = e.c.Store.CompareAndDelete(ctx, key, r.Version)
 		} else {
 			status = provider.StatusPending
@@ -364,7 +368,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		// Another caller changed it: decide again on its current state,
 		// which must still be the same verification.
 		r = cur
-		if s, err = e.match(r, s.nonce, ""); err != nil {
+		if s, err = e.match(r, key, s.nonce, ""); err != nil {
 			return State{}, "", err
 		}
 	}
@@ -413,7 +417,7 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 			return State{}, err
 		}
 		r = cur
-		if s, err = e.match(r, s.nonce, ""); err != nil {
+		if s, err = e.match(r, key, s.nonce, ""); err != nil {
 			return State{}, err
 		}
 	}

@@ -24,6 +24,7 @@ type State struct {
 	attempts []attempt
 	seq      uint64 // grows by one with every write
 
+	key         string    // the store key
 	version     uint64    // the store version Start wrote
 	prevUpdated time.Time // Updated before Start's send, for TakeBack
 	e           *Verifications
@@ -39,9 +40,8 @@ type attempt struct {
 // nonce, in hex.
 func (s *State) ID() string {
 	var buf [96]byte
-	name := s.e.c.Name(s.To)
 	b := append(buf[:0], s.e.c.IDPrefix...)
-	b = hex.AppendEncode(b, name[:s.e.c.NameLen])
+	b = append(b, s.key[len(s.e.c.KeyPrefix):]...)
 	return string(hex.AppendEncode(b, s.nonce))
 }
 
@@ -61,59 +61,23 @@ func (s *State) View(status provider.Status) provider.Verification {
 	return out
 }
 
+// A record is a head, what only the engine reads (seq, the stored code),
+// and a body, which layers may keep in a format of their own (selfhosted
+// seals the body alone, in the format of its earlier versions):
+//
+//	head: seq (8) | len(stored) (uvarint) | stored
+//	body: version (1) | nonce | to | channel | created | updated |
+//	      expires | checks (uvarint) | sends (uvarint) |
+//	      sends × (at | channel | id (16))
 const recordVersion = 1
-
-// Fields is what a verification's record holds, for a layer that keeps
-// records in a format of its own (selfhosted keeps the one of its earlier
-// versions): its store decorator turns a record into Fields with Decode
-// and back with Encode.
-type Fields struct {
-	Nonce                     []byte
-	To                        string
-	Channel                   provider.Channel
-	Created, Updated, Expires time.Time
-	Checks                    int
-	Seq                       uint64 // grows by one with every write
-	Stored                    []byte // the stored code, or what Config.Reveal reads
-	Attempts                  []Attempt
-}
-
-// Attempt is one send of a verification's code.
-type Attempt struct {
-	At      time.Time
-	Channel provider.Channel
-	ID      [16]byte
-}
-
-// Decode returns the fields of a record the engine wrote.
-func Decode(record []byte) (Fields, error) {
-	var s State
-	if err := s.decode(record); err != nil {
-		return Fields{}, err
-	}
-	f := Fields{Nonce: s.nonce, To: s.To, Channel: s.Channel, Created: s.Created, Updated: s.Updated, Expires: s.Expires,
-		Checks: s.Checks, Seq: s.seq, Stored: s.code, Attempts: make([]Attempt, len(s.attempts))}
-	for i, a := range s.attempts {
-		f.Attempts[i] = Attempt{At: a.at, Channel: a.channel, ID: a.id}
-	}
-	return f, nil
-}
-
-// Encode returns the record that Decode turns into f.
-func (f *Fields) Encode() []byte {
-	s := State{To: f.To, Channel: f.Channel, Created: f.Created, Updated: f.Updated, Expires: f.Expires, Checks: f.Checks,
-		nonce: f.Nonce, code: f.Stored, seq: f.Seq, attempts: make([]attempt, len(f.Attempts))}
-	for i, a := range f.Attempts {
-		s.attempts[i] = attempt{at: a.At, channel: a.Channel, id: a.ID}
-	}
-	return s.encode()
-}
 
 var errRecord = errors.New("engine: malformed record")
 
 func (s *State) encode() []byte {
 	b := make([]byte, 0, 64+len(s.To)+len(s.code)+40*len(s.attempts))
-	b = append(b, recordVersion, byte(len(s.nonce)))
+	b = binary.BigEndian.AppendUint64(b, s.seq)
+	b = appendString(b, string(s.code))
+	b = append(b, recordVersion)
 	b = append(b, s.nonce...)
 	b = appendString(b, s.To)
 	b = appendString(b, string(s.Channel))
@@ -121,9 +85,6 @@ func (s *State) encode() []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(t.UnixNano()))
 	}
 	b = binary.AppendUvarint(b, uint64(s.Checks))
-	b = binary.AppendUvarint(b, s.seq)
-	b = binary.AppendUvarint(b, uint64(len(s.code)))
-	b = append(b, s.code...)
 	b = binary.AppendUvarint(b, uint64(len(s.attempts)))
 	for _, a := range s.attempts {
 		b = binary.BigEndian.AppendUint64(b, uint64(a.at.UnixNano()))
@@ -133,18 +94,18 @@ func (s *State) encode() []byte {
 	return b
 }
 
-func (s *State) decode(b []byte) error {
+func (s *State) decode(b []byte, nonceLen int) error {
 	d := decoder{b: b}
+	s.seq = d.uint64()
+	s.code = d.raw()
 	if d.byte() != recordVersion {
 		return errRecord
 	}
-	s.nonce = d.bytes(int(d.byte()))
+	s.nonce = d.bytes(nonceLen)
 	s.To = d.string()
 	s.Channel = d.channel()
 	s.Created, s.Updated, s.Expires = d.time(), d.time(), d.time()
 	s.Checks = int(d.uvarint())
-	s.seq = d.uvarint()
-	s.code = d.raw()
 	n := int(d.uvarint())
 	if n > len(d.b)/25 { // an attempt takes at least 25 bytes
 		d.err = errRecord
@@ -161,6 +122,53 @@ func (s *State) decode(b []byte) error {
 		return errRecord
 	}
 	return nil
+}
+
+// Head is what a record's head holds, and what its body says of the
+// record's age, for a layer's store decorator (see Split).
+type Head struct {
+	Seq     uint64 // grows by one with every write of the verification
+	Stored  []byte // what NewCode returned (or the custom code)
+	Checks  int    // wrong codes counted; never decreases
+	Expires time.Time
+}
+
+// Split returns the head of a record the engine wrote and its body, without
+// allocating; nonceLen is the Config's.
+func Split(record []byte, nonceLen int) (Head, []byte, error) {
+	d := decoder{b: record}
+	h := Head{Seq: d.uint64(), Stored: d.raw()}
+	body := d.b
+	if d.byte() != recordVersion {
+		return Head{}, nil, errRecord
+	}
+	d.bytes(nonceLen)
+	d.raw()
+	d.raw()
+	d.time()
+	d.time()
+	h.Expires = d.time()
+	h.Checks = int(d.uvarint())
+	if d.err != nil {
+		return Head{}, nil, errRecord
+	}
+	return h, body, nil
+}
+
+// Join returns the record whose head holds seq and stored (the
+// concatenation of its parts) and whose body is body.
+func Join(seq uint64, body []byte, stored ...[]byte) []byte {
+	n := 0
+	for _, p := range stored {
+		n += len(p)
+	}
+	b := make([]byte, 0, 8+binary.MaxVarintLen64+n+len(body))
+	b = binary.BigEndian.AppendUint64(b, seq)
+	b = binary.AppendUvarint(b, uint64(n))
+	for _, p := range stored {
+		b = append(b, p...)
+	}
+	return append(b, body...)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -198,6 +206,13 @@ func (d *decoder) uvarint() uint64 {
 	}
 	d.b = d.b[k:]
 	return n
+}
+
+func (d *decoder) uint64() uint64 {
+	if b := d.bytes(8); b != nil {
+		return binary.BigEndian.Uint64(b)
+	}
+	return 0
 }
 
 func (d *decoder) raw() []byte { return d.bytes(int(d.uvarint())) }
