@@ -2,8 +2,8 @@ package selfhosted
 
 import (
 	"encoding/binary"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"testing"
 	"time"
 

@@ -4,10 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
-
-	"github.com/verifykit/verifykit/provider"
 )
 
+// recordVersion starts an identity's payload and a verification's (the
+// engine's record body; see sealed).
 const recordVersion = 1
 
 var errRecord = errors.New("malformed record")
@@ -60,22 +60,6 @@ func (d *decoder) string() string {
 		return ""
 	}
 	return string(d.bytes(int(n)))
-}
-
-// channel decodes a channel, without allocating for the known ones.
-func (d *decoder) channel() provider.Channel {
-	n := d.uvarint()
-	if n > 64 {
-		d.err = errRecord
-		return ""
-	}
-	b := d.bytes(int(n))
-	for _, ch := range []provider.Channel{provider.ChannelSMS, provider.ChannelCall, provider.ChannelEmail, provider.ChannelWhatsApp, provider.ChannelSNA} {
-		if string(ch) == string(b) {
-			return ch
-		}
-	}
-	return provider.Channel(b)
 }
 
 func (d *decoder) int64() int64 {

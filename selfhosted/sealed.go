@@ -73,6 +73,7 @@ func (s sealed) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	}
 	return s.conflict(key, cur, tk, err)
 }
+
 // storedKey returns the key that a verification's stored bytes name, or
 // nil.
 func (p *Provider) storedKey(stored []byte) *derived {
