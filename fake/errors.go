@@ -42,7 +42,8 @@ type Error struct {
 	// zero when there is no such advice.
 	Wait time.Duration
 
-	msg string
+	msg  string
+	date time.Time // the fake's clock, when a device's request JWT was used outside its window
 }
 
 // Reason is the cause of a fake's failure, in neutral words. See the Reason
@@ -97,6 +98,12 @@ func (e *Error) Unwrap() []error {
 
 // RetryAfter returns Wait, so provider.RetryAfter reports it.
 func (e *Error) RetryAfter() time.Duration { return e.Wait }
+
+// ServerTime returns the fake's clock when a push device's request JWT
+// was refused for being used outside its validity window (an HTTP server
+// would send it as the Date of its 401), so provider.ServerTime reports
+// it; the zero time otherwise.
+func (e *Error) ServerTime() time.Time { return e.date }
 
 // The magic targets. Each fails in a documented way without any setup, so
 // an application's tests can reach every error path through the verify

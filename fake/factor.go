@@ -53,6 +53,10 @@ type FactorEvent struct {
 	Err error
 	// At is the time of the operation by the fake's clock.
 	At time.Time
+	// Lifecycle is the event a provider would report (a factor created,
+	// verified or deleted, a challenge approved or denied), or nil when
+	// the operation changed no such state or failed.
+	Lifecycle *provider.LifecycleEvent
 }
 
 // factorHook applies the fake's faults to factor operations.
@@ -71,7 +75,7 @@ func (f *Fake) factorHook(_ context.Context, op, identity string) (pre, post err
 func factorErr(err error) error {
 	var ee *engine.Error
 	if errors.As(err, &ee) {
-		return &Error{Op: Op(ee.Op), Kind: ee.Kind, Reason: Reason(ee.Reason), Wait: ee.Wait, msg: ee.Msg}
+		return &Error{Op: Op(ee.Op), Kind: ee.Kind, Reason: Reason(ee.Reason), Wait: ee.Wait, msg: ee.Msg, date: ee.Date}
 	}
 	return err
 }

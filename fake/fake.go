@@ -62,7 +62,7 @@ func New(opts ...Option) (*Fake, error) {
 	if on, ok := cfg.OnFactor.(func(context.Context, FactorEvent)); ok {
 		onFactor = func(ctx context.Context, ev engine.FactorEvent) {
 			on(ctx, FactorEvent{Op: Op(ev.Op), Identity: ev.Identity, FactorID: ev.FactorID, ChallengeID: ev.ChallengeID,
-				FactorStatus: ev.FactorStatus, ChallengeStatus: ev.ChallengeStatus, Err: ev.Err, At: ev.At})
+				FactorStatus: ev.FactorStatus, ChallengeStatus: ev.ChallengeStatus, Err: ev.Err, At: ev.At, Lifecycle: lifecycle(ev)})
 		}
 	}
 	f.factors = cfg.Factors(f.salt, f.factorHook, onFactor)

@@ -263,6 +263,8 @@ type Factor struct {
 	FriendlyName string
 	// TOTP is a TOTP factor's configuration, with every field set.
 	TOTP TOTPConfig
+	// Push is a push factor's configuration, or nil for other types.
+	Push *PushFactorConfig
 	// CreatedAt and UpdatedAt are the provider's timestamps.
 	CreatedAt, UpdatedAt time.Time
 	// Detail is the provider's own representation of the factor (a
@@ -318,6 +320,9 @@ type Challenge struct {
 	// CreatedAt, UpdatedAt, RespondedAt and ExpiresAt are the provider's
 	// timestamps; RespondedAt is zero until the challenge is answered.
 	CreatedAt, UpdatedAt, RespondedAt, ExpiresAt time.Time
+	// Push is what a push challenge shows on the phone, or nil for other
+	// types.
+	Push *PushDetails
 	// Detail is the provider's own representation of the challenge (a
 	// pointer to a type of the provider's package), or nil.
 	Detail any

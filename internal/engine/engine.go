@@ -115,7 +115,14 @@ type Error struct {
 	Reason string
 	Wait   time.Duration // how long until trying again may work; zero: no advice
 	Msg    string        // detail, or empty
+	// Date is the engine's clock when a device's request JWT was used
+	// outside its validity window (an HTTP layer sends it as the Date of
+	// its 401); zero otherwise.
+	Date time.Time
 }
+
+// ServerTime returns Date, for provider.ServerTime.
+func (e *Error) ServerTime() time.Time { return e.Date }
 
 // Error returns "engine: [OP: ]SENTINEL[: MSG] [(REASON)]".
 func (e *Error) Error() string {

@@ -78,6 +78,8 @@ type FactorConfig struct {
 	Hook func(ctx context.Context, op, identity string) (pre, post error)
 	// OnEvent is called after every operation, without a lock held.
 	OnEvent func(context.Context, FactorEvent)
+	// Push configures push factors (push.go); its zero value works.
+	Push PushConfig
 }
 
 // Entity is an identity that has (or had) factors.
@@ -100,6 +102,12 @@ type FactorEvent struct {
 	ChallengeStatus       provider.ChallengeStatus
 	Err                   error
 	At                    time.Time
+	// Kind is the lifecycle transition the operation made (a factor
+	// created, verified or deleted, a challenge approved or denied), or
+	// empty; see Lifecycle.
+	Kind provider.LifecycleKind
+	// FactorType is the type of the factor operated on, when known.
+	FactorType provider.FactorType
 }
 
 // FactorUpdate changes a factor. Zero fields change nothing.
@@ -142,6 +150,7 @@ type Factors struct {
 	challenges map[string]*challenge
 	seq        uint64
 	passkeys   passkeyState // passkeys.go
+	push       pushState
 }
 
 type entity struct {
@@ -157,12 +166,14 @@ type factor struct {
 	ver                *totp.Verifier
 	guard              totp.Guard // replays and the wrong-code window
 	created, updated   time.Time
-	passkey            *passkey // a passkey factor's state (passkeys.go); nil for TOTP
+	passkey            *passkey    // a passkey factor's state (passkeys.go); nil for TOTP
+	push               *pushFactor // a push factor's key and configuration; nil for TOTP
 }
 
 type challenge struct {
 	c        provider.Challenge
 	factorID string
+	signed   []byte // a push challenge's signed fields as JSON; nil for TOTP
 }
 
 // NewFactors returns an empty factor engine.
@@ -231,13 +242,17 @@ const (
 // prefix and 32 hex digits, 16 of the salt mixed with the kind, so that no
 // two IDs are equal whatever their kind, then 16 of a counter. x.mu must
 // be held.
-func (x *Factors) newID(kind int) string {
+func (x *Factors) newID(kind int) string { return x.newIDWith(kind, x.c.Prefixes[kind]) }
+
+// newIDWith is newID with the given prefix, for the kinds that have none
+// in Prefixes.
+func (x *Factors) newIDWith(kind int, prefix string) string {
 	x.seq++
 	var raw [16]byte
 	binary.BigEndian.PutUint64(raw[:8], x.c.Salt^splitmix(uint64(kind+1)*0x9e3779b97f4a7c15))
 	binary.BigEndian.PutUint64(raw[8:], x.seq)
 	var b [8 + 32]byte // a prefix is at most 8 bytes
-	return string(hex.AppendEncode(append(b[:0], x.c.Prefixes[kind]...), raw[:]))
+	return string(hex.AppendEncode(append(b[:0], prefix...), raw[:]))
 }
 
 // splitmix is the SplitMix64 finaliser: a bijection of uint64 that mixes
@@ -307,7 +322,7 @@ func (x *Factors) DeleteIdentity(ctx context.Context, identity string) error {
 			return notFound(OpDeleteIdentity, "entity")
 		}
 		for _, fa := range e.factors {
-			delete(x.byID, fa.id)
+			x.forget(fa)
 		}
 		for _, c := range e.challenges {
 			delete(x.challenges, c.c.ID)
@@ -330,7 +345,7 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 	var err error
 	switch {
 	case req.Type == provider.FactorPush:
-		err = factorErr(op, provider.ErrUnsupported, ReasonFactorType, "push factors are not supported")
+		err = factorErr(op, provider.ErrUnsupported, ReasonFactorType, "a push factor is created by its device, with an access token")
 	case req.Type != provider.FactorTOTP:
 		err = factorErr(op, provider.ErrInvalidRequest, ReasonFactorType, "factor type must be totp or push")
 	case req.FriendlyName == "" || len(req.FriendlyName) > 64:
@@ -370,7 +385,7 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 		}
 		e.factors = append(e.factors, fa)
 		x.byID[fa.id] = fa
-		ev.FactorID, ev.FactorStatus = fa.id, fa.status
+		ev.FactorID, ev.FactorStatus, ev.FactorType, ev.Kind = fa.id, fa.status, provider.FactorTOTP, provider.EventFactorCreated
 		out = provider.Enrollment{Factor: fa.public(), Secret: totp.EncodeSecret(secret), URI: uri}
 		return nil
 	})
@@ -381,6 +396,9 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 }
 
 func (fa *factor) public() provider.Factor {
+	if fa.push != nil {
+		return fa.pushPublic()
+	}
 	f := provider.Factor{
 		ID: fa.id, Identity: fa.identity, Type: provider.FactorTOTP, Status: fa.status,
 		FriendlyName: fa.name, TOTP: fa.cfg, CreatedAt: fa.created, UpdatedAt: fa.updated,
@@ -454,10 +472,19 @@ func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u Facto
 		if err != nil {
 			return err
 		}
-		defer func() { ev.FactorStatus = fa.status }()
 		if fa.passkey != nil && (u.TOTP != (provider.TOTPConfig{}) || u.SkewSet) {
 			return factorErr(op, provider.ErrInvalidRequest, ReasonFactorType, "a passkey factor has no TOTP configuration")
 		}
+		if fa.push != nil && (u.Code != "" || u.TOTP != (provider.TOTPConfig{}) || u.SkewSet) {
+			return invalidFactor(op, "a push factor has no code and no TOTP configuration")
+		}
+		wasVerified := fa.status == provider.FactorVerified
+		defer func() {
+			ev.FactorStatus, ev.FactorType = fa.status, fa.public().Type
+			if !wasVerified && fa.status == provider.FactorVerified {
+				ev.Kind = provider.EventFactorVerified
+			}
+		}()
 		if u.Code != "" {
 			ok, err := x.attempt(op, fa, u.Code, now)
 			if err != nil {
@@ -544,14 +571,7 @@ func (x *Factors) DeleteFactor(ctx context.Context, identity, id string) error {
 		if err != nil {
 			return err
 		}
-		delete(x.byID, id)
-		e := x.entities[identity]
-		for i, f := range e.factors {
-			if f == fa {
-				e.factors = append(e.factors[:i:i], e.factors[i+1:]...)
-				break
-			}
-		}
+		x.removeFactor(fa, ev)
 		return nil
 	})
 }
@@ -576,14 +596,14 @@ func (x *Factors) ChallengeFactor(ctx context.Context, req provider.ChallengeReq
 		switch {
 		case err != nil:
 			return err
+		case fa.push != nil:
+			return invalidFactor(op, "a push factor is challenged with a push challenge")
 		case fa.status != provider.FactorVerified:
 			return factorErr(op, provider.ErrInvalidRequest, ReasonFactorUnverified, "factor is not verified")
-		case !req.ExpiresAt.IsZero() && (!req.ExpiresAt.After(now) || req.ExpiresAt.After(now.Add(MaxChallengeExpiry))):
-			return invalidFactor(op, "expiration date must be within an hour from now")
 		}
-		exp := req.ExpiresAt
-		if exp.IsZero() {
-			exp = now.Add(DefaultChallengeExpiry)
+		exp, err := challengeExpiry(op, req.ExpiresAt, now)
+		if err != nil {
+			return err
 		}
 		c := &challenge{factorID: fa.id, c: provider.Challenge{
 			ID: x.newID(kindChallenge), Identity: req.Identity, FactorID: fa.id,
@@ -599,17 +619,12 @@ func (x *Factors) ChallengeFactor(ctx context.Context, req provider.ChallengeReq
 				c.c.Status, c.c.RespondedAt = provider.ChallengeApproved, now
 			}
 		}
-		e := x.entities[req.Identity]
-		e.challenges = append(e.challenges, c)
-		x.challenges[c.c.ID] = c
-		if len(e.challenges) > maxChallengesKept {
-			delete(x.challenges, e.challenges[0].c.ID)
-			n := copy(e.challenges, e.challenges[1:])
-			e.challenges[n] = nil
-			e.challenges = e.challenges[:n]
-		}
+		x.keepChallenge(x.entities[c.c.Identity], c)
 		out = c.c
-		ev.ChallengeID, ev.ChallengeStatus = out.ID, out.Status
+		ev.ChallengeID, ev.ChallengeStatus, ev.FactorType = out.ID, out.Status, provider.FactorTOTP
+		if out.Approved() {
+			ev.Kind = provider.EventChallengeApproved
+		}
 		return nil
 	})
 	if err != nil {
@@ -642,6 +657,8 @@ func (x *Factors) UpdateChallenge(ctx context.Context, identity, id, code string
 			return factorErr(op, provider.ErrInvalidRequest, ReasonFactorInvalid, "challenge is "+string(c.c.Status))
 		case fa == nil:
 			return notFound(op, "factor")
+		case fa.push != nil:
+			return invalidFactor(op, "a push challenge is answered by its device")
 		}
 		ok, err := x.attempt(op, fa, code, now)
 		if err != nil {
@@ -649,6 +666,7 @@ func (x *Factors) UpdateChallenge(ctx context.Context, identity, id, code string
 		}
 		if ok {
 			c.c.Status, c.c.RespondedAt = provider.ChallengeApproved, now
+			ev.Kind, ev.FactorType = provider.EventChallengeApproved, provider.FactorTOTP
 		}
 		c.c.UpdatedAt = now
 		out = c.c
@@ -681,7 +699,7 @@ func (x *Factors) FetchChallenge(ctx context.Context, identity, id string) (out 
 		ev.ChallengeID = id
 		c, err := x.lookupChallenge(OpFetchChallenge, identity, id, now)
 		if err == nil {
-			out = c.c
+			out = publicChallenge(c)
 			ev.ChallengeStatus = out.Status
 		}
 		return err
@@ -702,7 +720,7 @@ func (x *Factors) ListChallenges(ctx context.Context, identity, factorID string,
 			for _, c := range e.challenges {
 				c, _ := x.lookupChallenge(OpListChallenges, identity, c.c.ID, now)
 				if (factorID == "" || c.factorID == factorID) && (status == "" || c.c.Status == status) {
-					out = append(out, c.c)
+					out = append(out, publicChallenge(c))
 				}
 			}
 		}
@@ -724,4 +742,37 @@ func (x *Factors) Code(identity, factorID string) (string, bool) {
 		return "", false
 	}
 	return fa.ver.Code(fa.ver.Step(x.c.Now())), true
+}
+
+// challengeExpiry returns the expiry of a challenge created at now that
+// asked for exp (zero: the default).
+func challengeExpiry(op string, exp, now time.Time) (time.Time, error) {
+	switch {
+	case exp.IsZero():
+		return now.Add(DefaultChallengeExpiry), nil
+	case !exp.After(now) || exp.After(now.Add(MaxChallengeExpiry)):
+		return time.Time{}, invalidFactor(op, "expiration date must be within an hour from now")
+	}
+	return exp, nil
+}
+
+// removeFactor deletes fa. x.mu must be held.
+func (x *Factors) removeFactor(fa *factor, ev *FactorEvent) {
+	x.forget(fa)
+	e := x.entities[fa.identity]
+	for i, f := range e.factors {
+		if f == fa {
+			e.factors = append(e.factors[:i:i], e.factors[i+1:]...)
+			break
+		}
+	}
+	ev.Kind, ev.FactorType = provider.EventFactorDeleted, fa.public().Type
+}
+
+// forget drops fa from the indexes. x.mu must be held.
+func (x *Factors) forget(fa *factor) {
+	delete(x.byID, fa.id)
+	if fa.push != nil {
+		delete(x.push.byCredential, fa.push.cfg.CredentialID)
+	}
 }

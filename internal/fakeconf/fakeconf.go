@@ -9,6 +9,7 @@ package fakeconf
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -61,6 +62,12 @@ type Config struct {
 	FactorIssuer   string // empty: FriendlyName
 
 	SNABaseURL string // where the fake's SNA URLs point
+
+	// PushAccount is the account push devices sign for (empty: one made
+	// from the salt); PushNotify delivers push notifications (nil: they
+	// are only reported as factor events).
+	PushAccount string
+	PushNotify  func(context.Context, provider.PushNotification) error
 }
 
 // Default returns the fake's defaults: Twilio Verify's rules.
@@ -105,9 +112,14 @@ func (c *Config) Factors(salt uint64, hook func(context.Context, string, string)
 	if issuer == "" {
 		issuer = c.FriendlyName
 	}
+	account := c.PushAccount
+	if account == "" {
+		account = fmt.Sprintf("AC%016x%016x", salt, Splitmix(salt))
+	}
 	return engine.NewFactors(engine.FactorConfig{
 		Now: c.Now, MaxWrong: c.FactorMaxWrong, Window: c.FactorWindow, Issuer: issuer,
 		Prefixes: c.FactorPrefixes, Salt: salt, Hook: hook, OnEvent: on,
+		Push: engine.PushConfig{Account: account, TokenPrefix: "YK", CredentialPrefix: "CR", NotificationPrefix: "NT", Notify: c.PushNotify},
 		NewSecret: func() []byte {
 			b := make([]byte, totp.SecretSize)
 			if source == Crypto {
