@@ -274,6 +274,34 @@ func (x *Factors) deviceAuth(op, auth, identity string, now time.Time) (*factor,
 	return fa, nil
 }
 
+// deviceFactor is deviceAuth for an operation on factorID, which must be
+// the factor whose key signed. x.mu must be held.
+func (x *Factors) deviceFactor(op, auth, identity, factorID string, now time.Time) (*factor, error) {
+	fa, err := x.deviceAuth(op, auth, identity, now)
+	if err == nil && fa.id != factorID {
+		return nil, deviceAuthErr(op, "request token is another factor's")
+	}
+	return fa, err
+}
+
+// deviceChallenge is deviceAuth for an operation on challenge id, which
+// must be a challenge of the factor whose key signed. x.mu must be held.
+func (x *Factors) deviceChallenge(op, auth, identity, id string, now time.Time, ev *FactorEvent) (*factor, *challenge, error) {
+	fa, err := x.deviceAuth(op, auth, identity, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	ev.FactorID = fa.id
+	c, err := x.lookupChallenge(op, identity, id, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.factorID != fa.id {
+		return nil, nil, factorErr(op, provider.ErrNotFound, ReasonChallengeNotFound, "challenge not found")
+	}
+	return fa, c, nil
+}
+
 // spent reports the lock-out of a push factor: once MaxWrong wrong or
 // replayed signatures fell within Window (from the first), every answer is
 // refused until the window ends. x.mu must be held.
@@ -309,12 +337,9 @@ func (x *Factors) VerifyDeviceFactor(ctx context.Context, auth, identity, factor
 	var out provider.Factor
 	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
-		fa, err := x.deviceAuth(op, auth, identity, now)
+		fa, err := x.deviceFactor(op, auth, identity, factorID, now)
 		if err != nil {
 			return err
-		}
-		if fa.id != factorID {
-			return deviceAuthErr(op, "request token is another factor's")
 		}
 		if err := x.spent(op, fa, now); err != nil {
 			return err
@@ -554,17 +579,9 @@ func (x *Factors) FetchDeviceChallenge(ctx context.Context, auth, identity, id s
 	const op = OpDeviceFetch
 	err = x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.ChallengeID, ev.FactorType = id, provider.FactorPush
-		fa, err := x.deviceAuth(op, auth, identity, now)
+		_, c, err := x.deviceChallenge(op, auth, identity, id, now, ev)
 		if err != nil {
 			return err
-		}
-		ev.FactorID = fa.id
-		c, err := x.lookupChallenge(op, identity, id, now)
-		if err != nil {
-			return err
-		}
-		if c.factorID != fa.id {
-			return factorErr(op, provider.ErrNotFound, ReasonChallengeNotFound, "challenge not found")
 		}
 		out = x.deviceView(c)
 		ev.ChallengeStatus = c.c.Status
@@ -582,12 +599,9 @@ func (x *Factors) ListDeviceChallenges(ctx context.Context, auth, identity, fact
 	const op = OpDeviceList
 	err = x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
-		fa, err := x.deviceAuth(op, auth, identity, now)
+		fa, err := x.deviceFactor(op, auth, identity, factorID, now)
 		if err != nil {
 			return err
-		}
-		if fa.id != factorID {
-			return deviceAuthErr(op, "request token is another factor's")
 		}
 		out = []provider.DeviceChallenge{}
 		for _, c := range x.entities[identity].challenges {
@@ -615,17 +629,9 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 	var out provider.Challenge
 	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.ChallengeID, ev.FactorType = id, provider.FactorPush
-		fa, err := x.deviceAuth(op, auth, identity, now)
+		fa, c, err := x.deviceChallenge(op, auth, identity, id, now, ev)
 		if err != nil {
 			return err
-		}
-		ev.FactorID = fa.id
-		c, err := x.lookupChallenge(op, identity, id, now)
-		switch {
-		case err != nil:
-			return err
-		case c.factorID != fa.id:
-			return factorErr(op, provider.ErrNotFound, ReasonChallengeNotFound, "challenge not found")
 		}
 		if err := x.spent(op, fa, now); err != nil {
 			return err
@@ -665,12 +671,9 @@ func (x *Factors) DeleteDeviceFactor(ctx context.Context, auth, identity, factor
 	const op = OpDeviceDeleteFactor
 	return x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
-		fa, err := x.deviceAuth(op, auth, identity, now)
+		fa, err := x.deviceFactor(op, auth, identity, factorID, now)
 		if err != nil {
 			return err
-		}
-		if fa.id != factorID {
-			return deviceAuthErr(op, "request token is another factor's")
 		}
 		x.removeFactor(fa, ev)
 		return nil
