@@ -97,6 +97,59 @@ type Limiter interface {
 	Release(ctx context.Context, limits []Limit) error
 }
 
+// CountReader is the optional capability of a Limiter to read counters
+// without counting: package verify's fraud guard reads the approvals that
+// other replicas counted. [Memory] implements it, and so do the Redis and
+// PostgreSQL stores, in one round trip.
+type CountReader interface {
+	// Counts sets each limit's Count to its counter's value (the total
+	// Cost of a budget's window so far), or 0 when the counter is absent
+	// or expired. Only the limits' keys are read; they must be 1 to
+	// MaxLimits, non-empty and distinct. Failures are typed as for Store.
+	Counts(ctx context.Context, limits []Limit) error
+}
+
+// CheckKeys returns ErrInvalid when the limits' keys cannot be read by
+// Counts: none or more than MaxLimits, an empty or repeated key. An
+// implementation calls it first, before any I/O.
+func CheckKeys(limits []Limit) error {
+	if len(limits) == 0 || len(limits) > MaxLimits {
+		return fmt.Errorf("%w: %d limits, want 1 to %d", ErrInvalid, len(limits), MaxLimits)
+	}
+	for i := range limits {
+		if limits[i].Key == "" {
+			return fmt.Errorf("%w: empty key", ErrInvalid)
+		}
+		for j := range i {
+			if limits[j].Key == limits[i].Key {
+				return fmt.Errorf("%w: repeated key", ErrInvalid)
+			}
+		}
+	}
+	return nil
+}
+
+// Counts implements CountReader.
+func (m *Memory) Counts(ctx context.Context, limits []Limit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := CheckKeys(limits); err != nil {
+		return err
+	}
+	m.withShards(limits, func(idx *[MaxLimits]uint8) {
+		now := m.now()
+		for i := range limits {
+			c, ok := m.shards[idx[i]].counters[limits[i].Key]
+			if !ok || !now.Before(c.reset) {
+				c.n = 0
+			}
+			limits[i].Count = c.n
+		}
+	})
+	return nil
+}
+
 // CheckLimits returns ErrInvalid when limits cannot be taken: none or more
 // than MaxLimits, an empty or repeated key, a budget whose Max is not
 // positive, a non-positive window or wait, a negative Cost or a cooldown
@@ -121,8 +174,10 @@ func CheckLimits(limits []Limit) error {
 				return fmt.Errorf("%w: wait %v is not positive", ErrInvalid, w)
 			}
 		}
-		for _, o := range limits[:i] {
-			if o.Key == l.Key {
+		for j := range i {
+			// Keys of one request mostly share their beginning: the
+			// length and the last byte tell most of them apart.
+			if o := limits[j].Key; len(o) == len(l.Key) && o[len(o)-1] == l.Key[len(o)-1] && o == l.Key {
 				return fmt.Errorf("%w: repeated key", ErrInvalid)
 			}
 		}
@@ -274,7 +329,7 @@ func (m *Memory) withShards(limits []Limit, fn func(idx *[MaxLimits]uint8)) {
 	var idx [MaxLimits]uint8
 	var set uint32
 	for i := range limits {
-		idx[i] = uint8(shardIndex(limits[i].Key))
+		idx[i] = uint8(m.shardIndex(limits[i].Key))
 		set |= 1 << idx[i]
 	}
 	for i := range m.shards {

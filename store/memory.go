@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ import (
 type Memory struct {
 	now      func() time.Time
 	perShard int
+	seed     maphash.Seed // of shardIndex
 	versions atomic.Uint64
 	hits     atomic.Uint64 // Taken.Hit
 	shards   [memShards]memShard
@@ -83,7 +85,7 @@ func WithMaxEntries(n int) MemoryOption {
 
 // NewMemory returns an empty Memory store configured by opts.
 func NewMemory(opts ...MemoryOption) (*Memory, error) {
-	m := &Memory{now: time.Now, perShard: DefaultMaxEntries / memShards}
+	m := &Memory{now: time.Now, perShard: DefaultMaxEntries / memShards, seed: maphash.MakeSeed()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("store: nil option")
@@ -101,16 +103,14 @@ func NewMemory(opts ...MemoryOption) (*Memory, error) {
 }
 
 // shard returns the part of the store that holds key.
-func (m *Memory) shard(key string) *memShard { return &m.shards[shardIndex(key)] }
+func (m *Memory) shard(key string) *memShard { return &m.shards[m.shardIndex(key)] }
 
-// shardIndex returns the index of the part of the store that holds key
-// (FNV-1a).
-func shardIndex(key string) int {
-	h := uint32(2166136261)
-	for i := range len(key) {
-		h = (h ^ uint32(key[i])) * 16777619
-	}
-	return int(h % memShards)
+// shardIndex returns the index of the part of the store that holds key:
+// the runtime's string hash (hardware-assisted where it can be), seeded
+// per store, which is several times faster than a byte loop on the long
+// keys of the policies.
+func (m *Memory) shardIndex(key string) int {
+	return int(maphash.String(m.seed, key) % memShards)
 }
 
 var errFull = errors.New("memory store is full")

@@ -254,6 +254,7 @@ type fraud struct {
 	mu       sync.Mutex
 	verified map[string]*vcount   // by "h|" or "d|" and the country or prefix
 	alerted  map[string]time.Time // spend alerts called, until their window's end
+	reads    map[string]time.Time // when refresh last read a country or prefix
 }
 
 // vcount is what the client knows of a verified counter: the approved
@@ -310,6 +311,7 @@ func newFraud(g FraudGuard) (*fraud, error) {
 		return nil, err
 	}
 	f.alerted = make(map[string]time.Time)
+	f.reads = make(map[string]time.Time)
 	rate := func(kind string, r Rate) string { return "vk|f|" + kind + "|" + r.Window.String() + "|" }
 	f.pfIP, f.pfRange = rate("ip", g.PerIP), rate("ipr", g.PerIPRange)
 	f.pfPrefix, f.pfCountry = rate("p", g.PerPrefix), rate("cc", g.PerCountry)
@@ -335,15 +337,13 @@ func (f *fraud) premiumOf(e164 string) string {
 	return ""
 }
 
-// known returns what the client knows of the approved sends of the
-// verified counter (kind, value): the larger of bucket b's and the
-// previous bucket's.
-func (f *fraud) known(kind byte, value string, b int64) (allow int64) {
+// knownLocked returns, with f.mu held, what the client knows of the
+// approved sends of the verified counter (kind, value): the larger of
+// bucket b's and the previous bucket's.
+func (f *fraud) knownLocked(kind byte, value string, b int64) (allow int64) {
 	var buf [40]byte
 	k := append(append(buf[:0], kind, '|'), value...)
-	f.mu.Lock()
-	v := f.verified[string(k)]
-	if v != nil {
+	if v := f.verified[string(k)]; v != nil {
 		switch v.cur {
 		case b:
 			allow = max(v.curN, v.prev)
@@ -351,7 +351,6 @@ func (f *fraud) known(kind byte, value string, b int64) (allow int64) {
 			allow = v.curN
 		}
 	}
-	f.mu.Unlock()
 	return allow
 }
 
@@ -436,11 +435,17 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string, cost i
 	// The hour's allowance is at least a sixth of the day's, so that an
 	// hour with few approvals (a quiet hour, or one an attack used up)
 	// does not starve the next.
-	conv := func(pf string, kind byte, value string, scope Scope, cv Conversion, b int64, window time.Duration, atLeast int64) int64 {
+	var known [4]int64 // CD, CH, PD, PH
+	if g.CountryDay != (Conversion{}) || g.CountryHour != (Conversion{}) || g.PrefixDay != (Conversion{}) || g.PrefixHour != (Conversion{}) {
+		f.mu.Lock()
+		known[0], known[1] = f.knownLocked('d', cc, day), f.knownLocked('h', cc, hour)
+		known[2], known[3] = f.knownLocked('D', prefix, day), f.knownLocked('H', prefix, hour)
+		f.mu.Unlock()
+	}
+	conv := func(pf string, value string, v int64, scope Scope, cv Conversion, b int64, window time.Duration, atLeast int64) int64 {
 		if cv.Floor == 0 && cv.Share == 0 || value == "" {
 			return 0
 		}
-		v := f.known(kind, value, b)
 		a := max(cv.allowance(v), atLeast)
 		// The counter counts the sends of the bucket, less those that
 		// ended approved (learnApproval gives them back).
@@ -448,10 +453,10 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string, cost i
 			rule{policy: PolicyConversion, value: value, fr: fraudRule{scope: scope, max: a, window: window, verified: v}})
 		return a
 	}
-	a := conv(f.pfCD, 'd', cc, PerCountry, g.CountryDay, day, 24*time.Hour, 0)
-	conv(f.pfCH, 'h', cc, PerCountry, g.CountryHour, hour, time.Hour, a/6)
-	a = conv(f.pfPD, 'D', prefix, f.scopePrefix, g.PrefixDay, day, 24*time.Hour, 0)
-	conv(f.pfPH, 'H', prefix, f.scopePrefix, g.PrefixHour, hour, time.Hour, a/6)
+	a := conv(f.pfCD, cc, known[0], PerCountry, g.CountryDay, day, 24*time.Hour, 0)
+	conv(f.pfCH, cc, known[1], PerCountry, g.CountryHour, hour, time.Hour, a/6)
+	a = conv(f.pfPD, prefix, known[2], f.scopePrefix, g.PrefixDay, day, 24*time.Hour, 0)
+	conv(f.pfPH, prefix, known[3], f.scopePrefix, g.PrefixHour, hour, time.Hour, a/6)
 	f.addSpend(r, cc, cost, now)
 	return cc, prefix
 }
@@ -507,10 +512,11 @@ func ipRange(s string) ([17]byte, bool) {
 }
 
 // learnApproval teaches the guard that a send to the E.164 number e164
-// ended approved: it takes the send out of the conversion counters of
-// the current hour and day (on every replica sharing the store), and
-// counts it in the store's verified counters, whose values the client
-// remembers for the allowances.
+// ended approved, in two calls of the store: a Take counts it in the
+// store's verified counters of the current hour and day (whose totals,
+// every replica's approvals included, the client remembers for the
+// allowances), and a Release takes the send out of the conversion
+// counters (on every replica sharing the store).
 //
 // The send's own hit is not known here (Check names the target, not the
 // Start), so the give-back names the newest possible hit: any hit of the
@@ -522,44 +528,118 @@ func (f *fraud) learnApproval(ctx context.Context, s store.Limiter, e164 string)
 	cc := callingCode(e164)
 	prefix := e164[:min(len(e164), 1+f.digits)]
 	now := f.now()
-	hour, day := now.Unix()/3600, now.Unix()/86400
 	ctx = context.WithoutCancel(ctx)
-	g := &f.g
-	type counter struct {
-		cv     Conversion
-		pf     string
-		kind   byte
-		value  string
-		b      int64
-		window time.Duration
-		vpf    string
-	}
-	all := [...]counter{
-		{g.CountryHour, f.pfCH, 'h', cc, hour, time.Hour, f.pfVH},
-		{g.CountryDay, f.pfCD, 'd', cc, day, 24 * time.Hour, f.pfVD},
-		{g.PrefixHour, f.pfPH, 'H', prefix, hour, time.Hour, f.pfVH},
-		{g.PrefixDay, f.pfPD, 'D', prefix, day, 24 * time.Hour, f.pfVD},
-	}
-	var give []store.Limit
-	for _, c := range all {
-		if c.cv == (Conversion{}) || c.value == "" {
-			continue
-		}
+	var give, seen []store.Limit
+	var cs []verifiedCounter
+	for _, c := range f.verifiedCounters(cc, prefix, now) {
 		b := strconv.FormatInt(c.b, 10)
 		give = append(give, store.Limit{Key: c.pf + c.value + "|" + b, Max: 1, Window: 2 * c.window, Hit: math.MaxInt64})
-		inc, ok := s.(interface {
-			Incr(ctx context.Context, key string, window time.Duration) (int64, time.Time, error)
-		})
-		if !ok {
-			continue
-		}
-		if n, _, err := inc.Incr(ctx, c.vpf+string(c.kind)+"|"+c.value+"|"+b, 2*c.window); err == nil {
-			f.learn(c.kind, c.value, c.b, n)
+		seen = append(seen, store.Limit{Key: c.key(f), Max: maxVerified, Window: 2 * c.window})
+		cs = append(cs, c)
+	}
+	if len(give) == 0 {
+		return
+	}
+	if res, err := s.Take(ctx, seen); err == nil && res.OK {
+		for i, c := range cs {
+			f.learn(c.kind, c.value, c.b, seen[i].Count)
 		}
 	}
-	if len(give) > 0 {
-		_ = s.Release(ctx, give)
+	_ = s.Release(ctx, give)
+}
+
+// maxVerified is the Max of a verified counter: never reached.
+const maxVerified = 1 << 60
+
+// verifiedCounter is one of the conversion counters of a send and its
+// verified counter.
+type verifiedCounter struct {
+	pf     string // the conversion counter's key prefix
+	kind   byte
+	value  string
+	b      int64 // bucket
+	window time.Duration
+	vpf    string // the verified counter's key prefix
+}
+
+// key returns the verified counter's key.
+func (c verifiedCounter) key(f *fraud) string {
+	return c.vpf + string(c.kind) + "|" + c.value + "|" + strconv.FormatInt(c.b, 10)
+}
+
+// verifiedCounters returns the conversion counters that apply to a send
+// to the country cc and prefix at now.
+func (f *fraud) verifiedCounters(cc, prefix string, now time.Time) []verifiedCounter {
+	hour, day := now.Unix()/3600, now.Unix()/86400
+	g := &f.g
+	all := [...]struct {
+		cv Conversion
+		verifiedCounter
+	}{
+		{g.CountryHour, verifiedCounter{f.pfCH, 'h', cc, hour, time.Hour, f.pfVH}},
+		{g.CountryDay, verifiedCounter{f.pfCD, 'd', cc, day, 24 * time.Hour, f.pfVD}},
+		{g.PrefixHour, verifiedCounter{f.pfPH, 'H', prefix, hour, time.Hour, f.pfVH}},
+		{g.PrefixDay, verifiedCounter{f.pfPD, 'D', prefix, day, 24 * time.Hour, f.pfVD}},
 	}
+	var out []verifiedCounter
+	for _, c := range all {
+		if c.cv != (Conversion{}) && c.value != "" {
+			out = append(out, c.verifiedCounter)
+		}
+	}
+	return out
+}
+
+// refreshEvery is how often, at most, a replica reads the verified
+// counters of one country or prefix from the store before a conversion
+// refusal there: often enough to see the other replicas' approvals, and
+// at most one read per prefix in that time under attack.
+const refreshEvery = 10 * time.Second
+
+// refresh reads, before a conversion refusal of a send to cc and prefix,
+// the verified counters from the store, so that approvals other replicas
+// counted since this one last learned raise the allowance. It reads at
+// most once per refreshEvery per value of the refusing rule, and reports
+// whether the client learned more approvals than it knew.
+func (f *fraud) refresh(ctx context.Context, s store.Limiter, cc, prefix, value string) bool {
+	rd, ok := s.(store.CountReader)
+	if !ok {
+		return false
+	}
+	now := f.now()
+	f.mu.Lock()
+	last, seen := f.reads[value]
+	if seen && now.Sub(last) < refreshEvery && !now.Before(last) {
+		f.mu.Unlock()
+		return false
+	}
+	if len(f.reads) >= maxVerifiedCache {
+		clear(f.reads)
+	}
+	f.reads[value] = now
+	f.mu.Unlock()
+	cs := f.verifiedCounters(cc, prefix, now)
+	if len(cs) == 0 {
+		return false
+	}
+	ls := make([]store.Limit, len(cs))
+	for i, c := range cs {
+		ls[i].Key = c.key(f)
+	}
+	if rd.Counts(context.WithoutCancel(ctx), ls) != nil {
+		return false
+	}
+	grew := false
+	for i, c := range cs {
+		f.mu.Lock()
+		before := f.knownLocked(c.kind, c.value, c.b)
+		f.mu.Unlock()
+		f.learn(c.kind, c.value, c.b, ls[i].Count)
+		f.mu.Lock()
+		grew = grew || f.knownLocked(c.kind, c.value, c.b) > before
+		f.mu.Unlock()
+	}
+	return grew
 }
 
 // decision describes the guard's refusal (or, with pe nil, its allowing)

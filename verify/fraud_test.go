@@ -319,3 +319,50 @@ func TestPremiumRangesParse(t *testing.T) {
 		t.Error("ParseRanges accepted a bad line")
 	}
 }
+
+// TestFraudGuardLearnsOtherReplicasApprovals: two replicas share a
+// store; the approvals one of them sees raise the conversion allowance
+// of the other, which reads them from the store before refusing.
+func TestFraudGuardLearnsOtherReplicasApprovals(t *testing.T) {
+	clock := fake.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	s, err := store.NewMemory(store.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fake.MustNew(fake.WithClock(clock.Now), fake.WithFixedCode("123456"))
+	g := verify.RecommendedFraudGuard()
+	g.Now = clock.Now
+	var cs [2]*verify.Client
+	for i := range cs {
+		if cs[i], err = verify.New(f, verify.WithPolicyStore(s), verify.WithFraudGuard(g)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	start := func(c *verify.Client, to string, i int) error {
+		_, err := c.Start(ctx, to, verify.ChannelSMS, &verify.StartOptions{CallerKeys: map[string]string{"ip": fmt.Sprintf("198.51.%d.%d", i/200, i%200)}})
+		return err
+	}
+	// Replica 0: 30 sends into +447911 that end approved.
+	for i := range 30 {
+		to := fmt.Sprintf("+447911%02d0000", i)
+		if err := start(cs[0], to, i); err != nil {
+			t.Fatalf("converted send %d: %v", i, err)
+		}
+		if v, err := cs[0].Check(ctx, to, "123456", nil); err != nil || !v.Approved() {
+			t.Fatalf("check %d: %v %v", i, v.Status, err)
+		}
+		clock.Advance(30 * time.Second)
+	}
+	// Replica 1 saw none of them: its allowance for unapproved sends in
+	// the prefix is still Share × 30 = 15, not the floor of 6.
+	for i := range 15 {
+		if err := start(cs[1], fmt.Sprintf("+4479111%d%d999", i/10, i%10), 100+i); err != nil {
+			t.Fatalf("replica 1, unapproved send %d: %v", i, err)
+		}
+	}
+	err = start(cs[1], "+447911199899", 200)
+	if pe := policyOf(t, err); pe.Policy != verify.PolicyConversion || pe.Max != 15 {
+		t.Errorf("replica 1 past the allowance: %+v, want a conversion refusal with Max 15", pe)
+	}
+}

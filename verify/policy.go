@@ -640,6 +640,15 @@ func (r *policyReq) add(pf, value string, lim store.Limit, ru rule) {
 	r.offs = append(r.offs, [2]int{start, len(r.buf)})
 }
 
+// bufAt returns where the key of limit i starts in buf: its length when
+// the request had i limits.
+func (r *policyReq) bufAt(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return r.offs[i-1][1]
+}
+
 // seal turns the buffered keys into one string and points every limit's
 // key into it: one allocation for all keys.
 func (r *policyReq) seal() {

@@ -71,13 +71,26 @@ func (c *Client) startPolicy(ctx context.Context, t target, ch Channel, keys map
 // other policies' limits are taken again without the guard's.
 func (c *Client) takeGuarded(ctx context.Context, r *policyReq, fr *fraud, e164 string, ch Channel, keys map[string]string) (*policyReq, error) {
 	n := len(r.limits)
-	cc, prefix := fr.screen(r, e164, keys, c.spendPrice(fr, e164, ch))
+	price := c.spendPrice(fr, e164, ch)
+	cc, prefix := fr.screen(r, e164, keys, price)
 	if len(r.limits) == 0 {
 		r.free()
 		return nil, nil
 	}
 	r.seal()
 	res, err := c.cfg.policy.limiter.Take(ctx, r.limits)
+	if err == nil && !res.OK {
+		// Before a conversion refusal, learn the approvals the other
+		// replicas counted; if there are more, decide again once.
+		if ru := &r.rules[min(max(res.Refused, 0), len(r.rules)-1)]; ru.policy == PolicyConversion &&
+			fr.refresh(ctx, c.cfg.policy.limiter, cc, prefix, ru.value) {
+			r.limits, r.rules, r.offs = r.limits[:n], r.rules[:n], r.offs[:n]
+			r.buf = r.buf[:r.bufAt(n)]
+			fr.screen(r, e164, keys, price)
+			r.seal()
+			res, err = c.cfg.policy.limiter.Take(ctx, r.limits)
+		}
+	}
 	if err != nil || res.OK {
 		if err == nil && fr.g.OnDecision != nil {
 			c.fraudReport(ctx, fr.decision(ch, cc, prefix, nil, 0))

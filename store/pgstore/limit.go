@@ -91,3 +91,33 @@ func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 	}
 	return nil
 }
+
+var _ store.CountReader = (*Store)(nil)
+
+// Counts implements store.CountReader: one query, which reads the live
+// counters of the keys and locks nothing.
+func (s *Store) Counts(ctx context.Context, limits []store.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := store.CheckKeys(limits); err != nil {
+		return err
+	}
+	keys := make([][]byte, len(limits))
+	for i := range limits {
+		keys[i] = []byte(limits[i].Key)
+	}
+	var counts []int64
+	q := "SELECT array_agg(coalesce(c.n, 0) ORDER BY k.i) FROM unnest($1::bytea[]) WITH ORDINALITY AS k(key, i) LEFT JOIN " +
+		s.n.Counters + " c ON c.key = k.key AND c.reset > now()"
+	if err := s.row(ctx, q, []any{keys}, &counts); err != nil {
+		return fail(ctx, "counts", err, false)
+	}
+	if len(counts) != len(limits) {
+		return store.OutcomeUnknown("counts", fmt.Errorf("unexpected answer: %d counts for %d keys", len(counts), len(limits)))
+	}
+	for i, n := range counts {
+		limits[i].Count = n
+	}
+	return nil
+}

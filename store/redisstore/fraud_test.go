@@ -57,7 +57,9 @@ func fraudStart(ctx context.Context, c *verify.Client, to, ip string) error {
 // guard's counters. A flood of unconverted sends into one prefix from all
 // of them together gets exactly the prefix's hourly allowance; sends that
 // one replica saw approved do not count against another replica's
-// allowance; and a decision is one round trip.
+// allowance, and raise it on every replica; a decision is one round trip
+// (two before a replica's first conversion refusal in a prefix), an
+// approval two.
 func TestFraudGuardAcrossReplicas(t *testing.T) {
 	ctx := t.Context()
 	at := time.Now().Truncate(time.Hour).Add(10 * time.Minute)
@@ -94,26 +96,32 @@ func TestFraudGuardAcrossReplicas(t *testing.T) {
 		t.Errorf("replicas together sent %d into the prefix, want its hourly allowance %d (%d refused)", got, want, refused.Load())
 	}
 
-	// Replica 0 sends 20 codes into +447911 that end approved; replica 1,
-	// which saw none of the approvals, still has the prefix's whole
-	// floor for sends that do not end approved.
+	// Replica 0 sends 20 codes into +447911 that end approved, each
+	// approval two Redis commands; replica 1, which saw none of them,
+	// learns them from Redis: its allowance for sends that do not end
+	// approved is Share × 20 = 10, above the floor.
 	for i := range 20 {
 		to := fmt.Sprintf("+447911%02d0000", i)
 		if err := fraudStart(ctx, rs[0].c, to, fmt.Sprintf("198.51.100.%d", i)); err != nil {
 			t.Fatalf("converted send %d: %v", i, err)
 		}
+		before := rs[0].ops.Load()
 		if v, err := rs[0].c.Check(ctx, to, "123456", nil); err != nil || !v.Approved() {
 			t.Fatalf("check %d: %v %v", i, v.Status, err)
 		}
+		if got := rs[0].ops.Load() - before; got != 2 && i > 0 { // the first loads the Release script
+			t.Errorf("an approval sent %d Redis commands, want 2 (the verified counters' Take, the conversion counters' Release)", got)
+		}
 	}
-	for i := range rec.PrefixHour.Floor {
-		if err := fraudStart(ctx, rs[1].c, fmt.Sprintf("+4479111%d9999", i), fmt.Sprintf("192.0.2.%d", i)); err != nil {
+	allowance := int(rec.PrefixHour.Share * 20)
+	for i := range allowance {
+		if err := fraudStart(ctx, rs[1].c, fmt.Sprintf("+4479111%02d999", i), fmt.Sprintf("192.0.2.%d", i)); err != nil {
 			t.Fatalf("replica 1, unconverted send %d after replica 0's approvals: %v", i, err)
 		}
 	}
 	err := fraudStart(ctx, rs[1].c, "+447911199899", "192.0.2.99")
-	if pe := (*verify.PolicyError)(nil); !errors.As(err, &pe) || pe.Policy != verify.PolicyConversion {
-		t.Errorf("replica 1 past the floor: %v, want a conversion refusal", err)
+	if pe := (*verify.PolicyError)(nil); !errors.As(err, &pe) || pe.Policy != verify.PolicyConversion || pe.Max != allowance {
+		t.Errorf("replica 1 past the allowance: %v, want a conversion refusal with Max %d", err, allowance)
 	}
 
 	// One decision is one round trip: Start sends the Take, and the write
@@ -125,9 +133,14 @@ func TestFraudGuardAcrossReplicas(t *testing.T) {
 	if got := rs[2].ops.Load() - before; got != 2 {
 		t.Errorf("a guarded Start sent %d Redis commands, want 2 (the Take, the target's record)", got)
 	}
-	before = rs[2].ops.Load()
-	err = fraudStart(ctx, rs[2].c, "+2348039990000", "192.0.2.201")
-	if got := rs[2].ops.Load() - before; err == nil || got != 1 {
-		t.Errorf("a refused Start: %v after %d Redis commands, want a refusal after 1", err, got)
+	// A refused Start is one round trip too: replica 2 read the verified
+	// counters of +234803 before its first refusal there, in the flood,
+	// and reads them again only after 10 s.
+	for i, want := range []int64{1, 1} {
+		before = rs[2].ops.Load()
+		err := fraudStart(ctx, rs[2].c, fmt.Sprintf("+234803999%d000", i), fmt.Sprintf("192.0.2.%d", 201+i))
+		if got := rs[2].ops.Load() - before; err == nil || got != want {
+			t.Errorf("refused Start %d: %v after %d Redis commands, want a refusal after %d", i+1, err, got, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -218,6 +219,45 @@ func (s *Store) Release(ctx context.Context, limits []store.Limit) error {
 	}
 	if _, err := s.runKeys(ctx, releaseScript, a.keys, a.args); err != nil {
 		return fail(ctx, "release", err, true)
+	}
+	return nil
+}
+
+var _ store.CountReader = (*Store)(nil)
+
+// Counts implements store.CountReader: one MGET.
+func (s *Store) Counts(ctx context.Context, limits []store.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := store.CheckKeys(limits); err != nil {
+		return err
+	}
+	if err := s.checkPolicy(ctx, "counts"); err != nil {
+		return err
+	}
+	a := argsPool.Get().(*limitArgs)
+	defer a.free()
+	for i := range limits {
+		a.keys = append(a.keys, s.prefix+limits[i].Key)
+	}
+	vals, err := s.c.MGet(ctx, a.keys...).Result()
+	if err != nil {
+		return fail(ctx, "counts", err, false)
+	}
+	if len(vals) != len(limits) {
+		return store.OutcomeUnknown("counts", fmt.Errorf("unexpected answer: %d values for %d keys", len(vals), len(limits)))
+	}
+	for i, v := range vals {
+		limits[i].Count = 0
+		str, ok := v.(string)
+		if !ok {
+			continue // absent or expired
+		}
+		n, _, _ := strings.Cut(str, ":") // "n:hit" of a limit, or "n" of Incr
+		if limits[i].Count, err = strconv.ParseInt(n, 10, 64); err != nil {
+			return store.OutcomeUnknown("counts", fmt.Errorf("counter holds %q", str))
+		}
 	}
 	return nil
 }

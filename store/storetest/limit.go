@@ -29,6 +29,7 @@ var limitRules = []rule{
 	{"TakeWeighted", "a budget's hit counts its Cost (0 meaning 1): hits are taken while the window's total cost fits Max, a hit that costs more than Max is always refused, and Take reports each counter's total in Count", checkTakeWeighted},
 	{"ReleaseWeighted", "Release of a weighted hit gives its whole Cost back, in its own window only", checkReleaseWeighted},
 	{"TakeWeightedConcurrent", "concurrent weighted Takes on one budget never exceed its Max, and their Counts are the distinct running totals", checkTakeWeightedConcurrent},
+	{"Counts", "a store.CountReader reads each counter's live value, weighted totals included, 0 for absent and expired ones, without counting", checkCounts},
 	{"TakeConcurrent", "concurrent Takes over shared and own keys, in any key order, together never exceed a budget", checkTakeConcurrent},
 }
 
@@ -516,6 +517,53 @@ func checkTakeWeightedConcurrent(ctx context.Context, h Harness) error {
 	}
 	if !slices.Equal(counts, want) {
 		return fmt.Errorf("the Counts of the Takes that succeeded = %v, want %v", counts, want)
+	}
+	return nil
+}
+
+func checkCounts(ctx context.Context, h Harness) error {
+	r, ok := h.Store.(store.CountReader)
+	if !ok {
+		return nil // an optional capability
+	}
+	w := []store.Limit{weighted("lim:w", 1000, 300, time.Hour), budget("lim:n", 9, time.Minute)}
+	for range 2 {
+		if err := take(ctx, h, w, true, 0, 0); err != nil {
+			return err
+		}
+	}
+	if _, _, err := h.Store.Incr(ctx, "lim:incr", time.Hour); err != nil {
+		return err
+	}
+	read := func(want ...int64) error {
+		l := []store.Limit{{Key: "lim:w"}, {Key: "lim:n"}, {Key: "lim:absent"}, {Key: "lim:incr"}}
+		for i := range l {
+			l[i].Count = -1
+		}
+		if err := r.Counts(ctx, l); err != nil {
+			return fmt.Errorf("counts: %w", err)
+		}
+		for i := range l {
+			if l[i].Count != want[i] {
+				return fmt.Errorf("counts: %s = %d, want %d", l[i].Key, l[i].Count, want[i])
+			}
+		}
+		return nil
+	}
+	if err := read(600, 2, 0, 1); err != nil {
+		return err
+	}
+	if err := read(600, 2, 0, 1); err != nil {
+		return fmt.Errorf("read again (reading must not count): %w", err)
+	}
+	h.Advance(time.Minute)
+	if err := read(600, 0, 0, 1); err != nil {
+		return fmt.Errorf("after lim:n expired: %w", err)
+	}
+	for name, l := range map[string][]store.Limit{"no keys": nil, "empty key": {{}}, "repeated key": {{Key: "a"}, {Key: "a"}}} {
+		if err := r.Counts(ctx, l); !errors.Is(err, store.ErrInvalid) {
+			return fmt.Errorf("counts with %s: %v, want ErrInvalid", name, err)
+		}
 	}
 	return nil
 }
