@@ -109,10 +109,13 @@ type CountReader interface {
 	Counts(ctx context.Context, limits []Limit) error
 }
 
-// CheckKeys returns ErrInvalid when the limits' keys cannot be read by
-// Counts: none or more than MaxLimits, an empty or repeated key. An
-// implementation calls it first, before any I/O.
-func CheckKeys(limits []Limit) error {
+// CheckKeys returns ctx's error when it is done, and ErrInvalid when the
+// limits' keys cannot be read by Counts: none or more than MaxLimits, an
+// empty or repeated key. An implementation calls it first, before any I/O.
+func CheckKeys(ctx context.Context, limits []Limit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if len(limits) == 0 || len(limits) > MaxLimits {
 		return fmt.Errorf("%w: %d limits, want 1 to %d", ErrInvalid, len(limits), MaxLimits)
 	}
@@ -131,10 +134,7 @@ func CheckKeys(limits []Limit) error {
 
 // Counts implements CountReader.
 func (m *Memory) Counts(ctx context.Context, limits []Limit) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := CheckKeys(limits); err != nil {
+	if err := CheckKeys(ctx, limits); err != nil {
 		return err
 	}
 	m.withShards(limits, func(idx *[MaxLimits]uint8) {

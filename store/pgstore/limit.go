@@ -97,10 +97,7 @@ var _ store.CountReader = (*Store)(nil)
 // Counts implements store.CountReader: one query, which reads the live
 // counters of the keys and locks nothing.
 func (s *Store) Counts(ctx context.Context, limits []store.Limit) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := store.CheckKeys(limits); err != nil {
+	if err := store.CheckKeys(ctx, limits); err != nil {
 		return err
 	}
 	keys := make([][]byte, len(limits))

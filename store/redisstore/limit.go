@@ -227,10 +227,7 @@ var _ store.CountReader = (*Store)(nil)
 
 // Counts implements store.CountReader: one MGET.
 func (s *Store) Counts(ctx context.Context, limits []store.Limit) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := store.CheckKeys(limits); err != nil {
+	if err := store.CheckKeys(ctx, limits); err != nil {
 		return err
 	}
 	if err := s.checkPolicy(ctx, "counts"); err != nil {
