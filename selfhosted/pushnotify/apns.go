@@ -50,7 +50,9 @@ type APNs struct {
 
 // NewAPNs returns a notifier that signs with the PKCS #8 PEM key keyP8 (the
 // .p8 file Apple's developer site gives) whose 10-character ID is keyID,
-// for the team teamID, sending to the app whose bundle ID is topic. It
+// for the team teamID, sending to the app whose bundle ID is topic (or,
+// when topic is empty, to each notification's AppID, the app ID the
+// device reported when it created its factor). It
 // sends to https://api.push.apple.com unless [WithEndpoint] says otherwise
 // (such as https://api.sandbox.push.apple.com for development builds).
 // Errors never quote the key.
@@ -67,8 +69,8 @@ func NewAPNs(keyP8 []byte, keyID, teamID, topic string, opts ...Option) (*APNs, 
 	if !appleID(keyID) || !appleID(teamID) {
 		return nil, errors.New("pushnotify: apns: the key ID and the team ID are 10 letters or digits each")
 	}
-	if topic == "" || len(topic) > 255 || !printable(topic) {
-		return nil, errors.New("pushnotify: apns: the topic (the app's bundle ID) is empty or invalid")
+	if len(topic) > 255 || !printable(topic) {
+		return nil, errors.New("pushnotify: apns: the topic (the app's bundle ID) is invalid")
 	}
 	cfg, err := newConfig(apnsEndpoint, opts)
 	if err != nil {
@@ -122,6 +124,13 @@ func (a *APNs) Notify(ctx context.Context, n Notification) error {
 	if !deviceToken(n.Token) {
 		return &Error{Notifier: "apns", Kind: ErrUnregistered, Message: "the device token is not hexadecimal", pk: provider.ErrUndeliverable}
 	}
+	topic := a.topic
+	if topic == "" {
+		topic = n.AppID
+	}
+	if topic == "" || len(topic) > 255 || !printable(topic) {
+		return &Error{Notifier: "apns", Kind: ErrRejected, Message: "no valid topic: the notifier has none and the notification's app ID is empty or invalid", pk: provider.ErrInvalidRequest}
+	}
 	var payload struct {
 		APS struct {
 			Alert struct {
@@ -135,12 +144,12 @@ func (a *APNs) Notify(ctx context.Context, n Notification) error {
 		Message      string `json:"message"`
 	}
 	payload.APS.Alert.Body, payload.APS.Sound = n.Message, "default"
-	payload.Type, payload.ChallengeSID, payload.FactorSID, payload.Message = PayloadType, n.ChallengeSID, n.FactorSID, n.Message
+	payload.Type, payload.ChallengeSID, payload.FactorSID, payload.Message = PayloadType, n.ChallengeID, n.FactorID, n.Message
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return &Error{Notifier: "apns", Kind: ErrRejected, Message: "cannot encode the payload", pk: provider.ErrInvalidRequest}
 	}
-	return withToken(ctx, a.token, func(tok string) error { return a.send(ctx, n, tok, body) },
+	return withToken(ctx, a.token, func(tok string) error { return a.send(ctx, n, topic, tok, body) },
 		func(e *Error) bool { return e.Reason == "ExpiredProviderToken" })
 }
 
@@ -158,22 +167,22 @@ func deviceToken(t string) bool {
 	return true
 }
 
-func (a *APNs) send(ctx context.Context, n Notification, tok string, body []byte) error {
+func (a *APNs) send(ctx context.Context, n Notification, topic, tok string, body []byte) error {
 	secrets := []string{n.Token, tok}
 	exp := int64(0) // deliver once, now or never
-	if !n.Expires.IsZero() {
-		exp = n.Expires.Unix()
+	if n.TTL > 0 {
+		exp = a.cfg.now().Add(n.TTL).Unix()
 	}
 	h := http.Header{
 		"Authorization":   {"bearer " + tok},
 		"Content-Type":    {"application/json"},
-		"Apns-Topic":      {a.topic},
+		"Apns-Topic":      {topic},
 		"Apns-Push-Type":  {"alert"},
 		"Apns-Priority":   {"10"},
 		"Apns-Expiration": {strconv.FormatInt(exp, 10)},
 	}
-	if n.ChallengeSID != "" && len(n.ChallengeSID) <= 64 {
-		h.Set("Apns-Collapse-Id", n.ChallengeSID)
+	if n.ChallengeID != "" && len(n.ChallengeID) <= 64 {
+		h.Set("Apns-Collapse-Id", n.ChallengeID)
 	}
 	resp, answer, err := a.cfg.post(ctx, "apns", a.cfg.endpoint+"/3/device/"+n.Token, h, body)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/selfhosted/pushnotify"
 )
 
@@ -47,9 +48,9 @@ func ExampleAPNs() {
 		return
 	}
 	ch := pushnotify.Notification{
-		Platform: pushnotify.PlatformAPN, Token: "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad",
-		ChallengeSID: "YC00000000000000000000000000000001", FactorSID: "YF00000000000000000000000000000001",
-		Message: "Log in to Example Bank?", Expires: time.Now().Add(5 * time.Minute),
+		Platform: provider.PlatformAPN, Token: "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad",
+		ChallengeID: "YC00000000000000000000000000000001", FactorID: "YF00000000000000000000000000000001",
+		Message: "Log in to Example Bank?", TTL: 5 * time.Minute,
 	}
 	fmt.Println(n.Notify(context.Background(), ch))
 
@@ -67,12 +68,12 @@ func ExampleAPNs() {
 // through a stand-in, and not at all for a device that polls.
 func ExamplePlatforms() {
 	sent := pushnotify.NotifierFunc(func(_ context.Context, n pushnotify.Notification) error {
-		fmt.Println("sent to", n.Platform, "for", n.ChallengeSID)
+		fmt.Println("sent to", n.Platform, "for", n.ChallengeID)
 		return nil
 	})
 	p := pushnotify.Platforms{FCM: sent}
-	for _, pl := range []pushnotify.Platform{pushnotify.PlatformFCM, pushnotify.PlatformNone, pushnotify.PlatformAPN} {
-		err := p.Notify(context.Background(), pushnotify.Notification{Platform: pl, Token: "t", ChallengeSID: "YC01"})
+	for _, pl := range []provider.NotificationPlatform{provider.PlatformFCM, provider.PlatformNone, provider.PlatformAPN} {
+		err := p.Notify(context.Background(), pushnotify.Notification{Platform: pl, Token: "t", ChallengeID: "YC01"})
 		fmt.Println(pl, err)
 	}
 	// Output:

@@ -124,8 +124,8 @@ func (f *FCM) GoString() string { return f.String() }
 // the key or a token.
 func (f *FCM) Format(s fmt.State, _ rune) { _, _ = s.Write([]byte(f.String())) }
 
-// Notify sends n as a data message with high priority, and a time to live
-// up to n.Expires. When FCM says the access token is no longer valid it
+// Notify sends n as a data message with high priority and n.TTL as its
+// time to live. When FCM says the access token is no longer valid it
 // gets a new one and tries once more.
 func (f *FCM) Notify(ctx context.Context, n Notification) error {
 	if err := ctx.Err(); err != nil {
@@ -149,7 +149,7 @@ func (f *FCM) Notify(ctx context.Context, n Notification) error {
 func (f *FCM) message(n Notification) ([]byte, error) {
 	type android struct {
 		Priority string `json:"priority"`
-		TTL      string `json:"ttl,omitempty"`
+		TTL      string `json:"ttl"`
 	}
 	var msg struct {
 		Message struct {
@@ -159,12 +159,9 @@ func (f *FCM) message(n Notification) ([]byte, error) {
 		} `json:"message"`
 	}
 	msg.Message.Token = n.Token
-	msg.Message.Data = n.data()
+	msg.Message.Data = n.Data()
 	msg.Message.Android.Priority = "HIGH"
-	if !n.Expires.IsZero() {
-		ttl := max(n.Expires.Sub(f.cfg.now()).Truncate(time.Second), 0)
-		msg.Message.Android.TTL = strconv.FormatInt(int64(ttl/time.Second), 10) + "s"
-	}
+	msg.Message.Android.TTL = strconv.FormatInt(int64(max(n.TTL, 0)/time.Second), 10) + "s"
 	return json.Marshal(msg)
 }
 

@@ -17,70 +17,21 @@ import (
 	"github.com/verifykit/verifykit/provider"
 )
 
-// Platform is a device's notification platform, as a push factor records
-// it (Twilio's Config.NotificationPlatform).
-type Platform string
-
-// The platforms.
-const (
-	PlatformAPN  Platform = "apn"  // Apple Push Notification service
-	PlatformFCM  Platform = "fcm"  // Firebase Cloud Messaging
-	PlatformNone Platform = "none" // nothing is sent; the app polls for challenges
-)
-
 // PayloadType is the value of the payload's type key, which the app checks
 // before it treats a push as a challenge.
 const PayloadType = "verify_push_challenge"
 
-// Notification is a push challenge to deliver to a device. Its String and
-// Format methods never show the device token.
-type Notification struct {
-	// Platform is the device's notification platform.
-	Platform Platform
-	// Token is the device's push token (an FCM registration token or an
-	// APNs device token in hex). It identifies the device to anyone who
-	// can send to it, so it is treated as a secret.
-	Token string
-	// ChallengeSID and FactorSID name the challenge and the factor; the
-	// app fetches the challenge with them.
-	ChallengeSID, FactorSID string
-	// Message is the challenge's message, shown on the phone.
-	Message string
-	// Expires is when the challenge expires: the service drops the
-	// notification if it cannot deliver it by then. Zero means the
-	// service's default (FCM) or one attempt only (APNs).
-	Expires time.Time
-}
+// Notifier delivers push challenges: it is provider.PushNotifier, which a
+// provider that notifies devices takes as an option. Implementations are
+// safe for concurrent use; the notifiers of this package return nil when
+// the service accepted the notification, an [*Error] otherwise (or the
+// context's error, when it ended before anything was sent).
+type Notifier = provider.PushNotifier
 
-// String describes n without its token.
-func (n Notification) String() string {
-	return "Notification{Platform:" + string(n.Platform) + " Challenge:" + n.ChallengeSID + " Factor:" + n.FactorSID + " Token:[redacted]}"
-}
-
-// GoString is like String.
-func (n Notification) GoString() string { return n.String() }
-
-// Format prints what String does for every verb.
-func (n Notification) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(n.String())) }
-
-// data is the payload's keys, as Twilio's Verify SDKs read them.
-func (n Notification) data() map[string]string {
-	return map[string]string{
-		"type":          PayloadType,
-		"challenge_sid": n.ChallengeSID,
-		"factor_sid":    n.FactorSID,
-		"message":       n.Message,
-	}
-}
-
-// Notifier delivers push challenges. Implementations are safe for
-// concurrent use; Notify returns nil when the service accepted the
-// notification, an [*Error] otherwise (or the context's error, when it
-// ended before anything was sent).
-type Notifier interface {
-	// Notify delivers n.
-	Notify(ctx context.Context, n Notification) error
-}
+// Notification is a push challenge to deliver to a device
+// (provider.PushNotification). Its device token is a secret: no print
+// verb shows it.
+type Notification = provider.PushNotification
 
 // NotifierFunc is a Notifier made of a function.
 type NotifierFunc func(ctx context.Context, n Notification) error
@@ -107,11 +58,11 @@ type Platforms struct {
 func (p Platforms) Notify(ctx context.Context, n Notification) error {
 	var to Notifier
 	switch n.Platform {
-	case PlatformNone:
+	case provider.PlatformNone:
 		return nil
-	case PlatformAPN:
+	case provider.PlatformAPN:
 		to = p.APN
-	case PlatformFCM:
+	case provider.PlatformFCM:
 		to = p.FCM
 	}
 	if to == nil {

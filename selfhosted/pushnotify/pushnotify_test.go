@@ -17,11 +17,11 @@ import (
 	"github.com/verifykit/verifykit/selfhosted/pushnotify"
 )
 
-func challenge(p pushnotify.Platform, token string, expires time.Time) pushnotify.Notification {
+func challenge(p provider.NotificationPlatform, token string, ttl time.Duration) pushnotify.Notification {
 	return pushnotify.Notification{
-		Platform: p, Token: token,
-		ChallengeSID: "YC0123456789abcdef0123456789abcdef", FactorSID: "YF0123456789abcdef0123456789abcdef",
-		Message: "Approve the login from Lisbon?", Expires: expires,
+		Platform: p, Token: token, Identity: "u-0123456789abcdef", AppID: "com.example.bank",
+		ChallengeID: "YC0123456789abcdef0123456789abcdef", FactorID: "YF0123456789abcdef0123456789abcdef",
+		Message: "Approve the login from Lisbon?", TTL: ttl,
 	}
 }
 
@@ -41,7 +41,7 @@ func newFCM(t *testing.T) (*pushnotify.FCM, *fcmServer, *clock) {
 func TestFCM_WireFormat(t *testing.T) {
 	f, s, c := newFCM(t)
 	ctx := context.Background()
-	if err := f.Notify(ctx, challenge(pushnotify.PlatformFCM, fcmToken, c.Now().Add(5*time.Minute))); err != nil {
+	if err := f.Notify(ctx, challenge(provider.PlatformFCM, fcmToken, 5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{"message": map[string]any{
@@ -63,26 +63,26 @@ func TestFCM_WireFormat(t *testing.T) {
 		wantTokens int
 	}{{0, 1}, {54 * time.Minute, 1}, {time.Minute, 2}, {time.Minute, 2}} {
 		c.Advance(step.advance)
-		if err := f.Notify(ctx, challenge(pushnotify.PlatformFCM, fcmToken, time.Time{})); err != nil {
+		if err := f.Notify(ctx, challenge(provider.PlatformFCM, fcmToken, 0)); err != nil {
 			t.Fatal(err)
 		}
 		if tokens, _ := s.counts(); tokens != step.wantTokens {
 			t.Fatalf("after %v more: %d token requests, want %d", step.advance, tokens, step.wantTokens)
 		}
 	}
-	if got := s.sends[1]["message"].(map[string]any)["android"]; !cmp.Equal(got, map[string]any{"priority": "HIGH"}) {
-		t.Errorf("no expiry: android = %v, want high priority and no ttl", got)
+	if got := s.sends[1]["message"].(map[string]any)["android"]; !cmp.Equal(got, map[string]any{"priority": "HIGH", "ttl": "0s"}) {
+		t.Errorf("TTL 0: android = %v, want high priority and ttl 0s (now or never)", got)
 	}
 }
 
 func TestFCM_ConcurrentNotifiesShareOneToken(t *testing.T) {
-	f, s, c := newFCM(t)
+	f, s, _ := newFCM(t)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := f.Notify(context.Background(), challenge(pushnotify.PlatformFCM, fcmToken, c.Now().Add(time.Minute))); err != nil {
+			if err := f.Notify(context.Background(), challenge(provider.PlatformFCM, fcmToken, time.Minute)); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -153,9 +153,9 @@ func TestFCM_Errors(t *testing.T) {
 		{name: "not json", status: 502, body: "<html>bad gateway</html>", kind: pushnotify.ErrRetryable, pkind: provider.ErrOutcomeUnknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, s, c := newFCM(t)
+			f, s, _ := newFCM(t)
 			s.reply = func(int) (int, http.Header, string) { return tc.status, tc.header, tc.body }
-			err := f.Notify(context.Background(), challenge(pushnotify.PlatformFCM, fcmToken, c.Now().Add(time.Minute)))
+			err := f.Notify(context.Background(), challenge(provider.PlatformFCM, fcmToken, time.Minute))
 			checkErr(t, err, tc)
 			if tokens, posts := s.counts(); tokens != 1 || posts != 1 {
 				t.Errorf("%d token requests and %d sends, want one of each (no retry)", tokens, posts)
@@ -166,14 +166,14 @@ func TestFCM_Errors(t *testing.T) {
 }
 
 func TestFCM_RenewsRevokedAccessTokenOnce(t *testing.T) {
-	f, s, c := newFCM(t)
+	f, s, _ := newFCM(t)
 	s.reply = func(n int) (int, http.Header, string) {
 		if n == 1 {
 			return 401, nil, fcmError(401, "UNAUTHENTICATED", "")
 		}
 		return 200, nil, ""
 	}
-	if err := f.Notify(context.Background(), challenge(pushnotify.PlatformFCM, fcmToken, c.Now().Add(time.Minute))); err != nil {
+	if err := f.Notify(context.Background(), challenge(provider.PlatformFCM, fcmToken, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if tokens, posts := s.counts(); tokens != 2 || posts != 2 {
@@ -181,7 +181,7 @@ func TestFCM_RenewsRevokedAccessTokenOnce(t *testing.T) {
 	}
 
 	s.reply = func(int) (int, http.Header, string) { return 401, nil, fcmError(401, "UNAUTHENTICATED", "") }
-	err := f.Notify(context.Background(), challenge(pushnotify.PlatformFCM, fcmToken, c.Now().Add(time.Minute)))
+	err := f.Notify(context.Background(), challenge(provider.PlatformFCM, fcmToken, time.Minute))
 	checkErr(t, err, errCase{status: 401, kind: pushnotify.ErrCredentials, pkind: provider.ErrUnauthorized, reason: "UNAUTHENTICATED"})
 	if tokens, posts := s.counts(); tokens != 3 || posts != 4 {
 		t.Fatalf("%d token requests and %d sends, want 3 and 4 (one renewal, then give up)", tokens, posts)
@@ -199,9 +199,9 @@ func TestFCM_TokenEndpointErrors(t *testing.T) {
 		{errCase{name: "no token", status: 200, kind: pushnotify.ErrRejected, pkind: provider.ErrInvalidRequest}, `{"token_type":"Bearer","expires_in":3600}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, s, c := newFCM(t)
+			f, s, _ := newFCM(t)
 			s.tokenRe = func(int) (int, string) { return tc.status, tc.answer }
-			err := f.Notify(context.Background(), challenge(pushnotify.PlatformFCM, fcmToken, c.Now().Add(time.Minute)))
+			err := f.Notify(context.Background(), challenge(provider.PlatformFCM, fcmToken, time.Minute))
 			checkErr(t, err, tc.errCase)
 			if _, posts := s.counts(); posts != 0 {
 				t.Errorf("%d sends without an access token", posts)
@@ -211,13 +211,13 @@ func TestFCM_TokenEndpointErrors(t *testing.T) {
 }
 
 func TestFCM_Refusals(t *testing.T) {
-	f, s, c := newFCM(t)
+	f, s, _ := newFCM(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := f.Notify(ctx, challenge(pushnotify.PlatformFCM, fcmToken, c.Now())); !errors.Is(err, context.Canceled) {
+	if err := f.Notify(ctx, challenge(provider.PlatformFCM, fcmToken, 0)); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled: err = %v", err)
 	}
-	err := f.Notify(context.Background(), challenge(pushnotify.PlatformFCM, "", c.Now()))
+	err := f.Notify(context.Background(), challenge(provider.PlatformFCM, "", 0))
 	if !errors.Is(err, pushnotify.ErrUnregistered) || !errors.Is(err, provider.ErrUndeliverable) {
 		t.Errorf("empty token: err = %v", err)
 	}
@@ -285,7 +285,7 @@ func TestAPNs_WireFormat(t *testing.T) {
 	a, s, c := newAPNs(t)
 	ctx := context.Background()
 	exp := c.Now().Add(5 * time.Minute)
-	if err := a.Notify(ctx, challenge(pushnotify.PlatformAPN, devToken, exp)); err != nil {
+	if err := a.Notify(ctx, challenge(provider.PlatformAPN, devToken, 5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	h := s.headers[0]
@@ -313,7 +313,7 @@ func TestAPNs_WireFormat(t *testing.T) {
 	// The provider token is reused for less than an hour (50 minutes),
 	// then signed afresh.
 	c.Advance(49 * time.Minute)
-	if err := a.Notify(ctx, challenge(pushnotify.PlatformAPN, devToken, time.Time{})); err != nil {
+	if err := a.Notify(ctx, challenge(provider.PlatformAPN, devToken, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if s.jwts[1] != s.jwts[0] {
@@ -323,11 +323,34 @@ func TestAPNs_WireFormat(t *testing.T) {
 		t.Errorf("no expiry: apns-expiration = %q, want 0", got)
 	}
 	c.Advance(time.Minute)
-	if err := a.Notify(ctx, challenge(pushnotify.PlatformAPN, devToken, time.Time{})); err != nil {
+	if err := a.Notify(ctx, challenge(provider.PlatformAPN, devToken, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if s.jwts[2] == s.jwts[1] {
 		t.Error("a 50-minute-old provider token was reused")
+	}
+}
+
+func TestAPNs_TopicFromAppID(t *testing.T) {
+	c := newClock()
+	key, pub := apnsKey(t)
+	s := newAPNsServer(t, c, pub)
+	a, err := pushnotify.NewAPNs(key, apnsKeyID, apnsTeam, "",
+		pushnotify.WithEndpoint(s.srv.URL), pushnotify.WithHTTPClient(s.srv.Client()), pushnotify.WithClock(c.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := challenge(provider.PlatformAPN, devToken, time.Minute)
+	n.AppID = "com.example.other"
+	if err := a.Notify(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.headers[0].Get("Apns-Topic"); got != "com.example.other" {
+		t.Errorf("apns-topic = %q, want the notification's app ID", got)
+	}
+	n.AppID = ""
+	if err := a.Notify(context.Background(), n); !errors.Is(err, pushnotify.ErrRejected) || s.posts != 1 {
+		t.Errorf("no topic anywhere: err = %v after %d requests, want ErrRejected and no request", err, s.posts)
 	}
 }
 
@@ -345,9 +368,9 @@ func TestAPNs_Errors(t *testing.T) {
 		{name: "unavailable", status: 503, body: reason("ServiceUnavailable"), kind: pushnotify.ErrRetryable, pkind: provider.ErrUnavailable, reason: "ServiceUnavailable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a, s, c := newAPNs(t)
+			a, s, _ := newAPNs(t)
 			s.reply = func(int) (int, http.Header, string) { return tc.status, tc.header, tc.body }
-			err := a.Notify(context.Background(), challenge(pushnotify.PlatformAPN, devToken, c.Now().Add(time.Minute)))
+			err := a.Notify(context.Background(), challenge(provider.PlatformAPN, devToken, time.Minute))
 			checkErr(t, err, tc)
 			if s.posts != 1 {
 				t.Errorf("%d requests, want 1 (no retry)", s.posts)
@@ -358,7 +381,7 @@ func TestAPNs_Errors(t *testing.T) {
 }
 
 func TestAPNs_RenewsExpiredProviderTokenOnce(t *testing.T) {
-	a, s, c := newAPNs(t)
+	a, s, _ := newAPNs(t)
 	expired := func(int) (int, http.Header, string) { return 403, nil, `{"reason":"ExpiredProviderToken"}` }
 	s.reply = func(n int) (int, http.Header, string) {
 		if n == 1 {
@@ -366,7 +389,7 @@ func TestAPNs_RenewsExpiredProviderTokenOnce(t *testing.T) {
 		}
 		return 200, nil, ""
 	}
-	if err := a.Notify(context.Background(), challenge(pushnotify.PlatformAPN, devToken, c.Now().Add(time.Minute))); err != nil {
+	if err := a.Notify(context.Background(), challenge(provider.PlatformAPN, devToken, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if len(s.jwts) != 2 || s.jwts[0] == s.jwts[1] {
@@ -375,7 +398,7 @@ func TestAPNs_RenewsExpiredProviderTokenOnce(t *testing.T) {
 	// Signed in the same second, the new token is still a new signature
 	// (ECDSA is randomised), and a second expiry is not retried again.
 	s.reply = expired
-	err := a.Notify(context.Background(), challenge(pushnotify.PlatformAPN, devToken, c.Now().Add(time.Minute)))
+	err := a.Notify(context.Background(), challenge(provider.PlatformAPN, devToken, time.Minute))
 	checkErr(t, err, errCase{status: 403, kind: pushnotify.ErrCredentials, pkind: provider.ErrUnauthorized, reason: "ExpiredProviderToken"})
 	if len(s.jwts) != 4 {
 		t.Fatalf("%d requests, want 4", len(s.jwts))
@@ -383,9 +406,9 @@ func TestAPNs_RenewsExpiredProviderTokenOnce(t *testing.T) {
 }
 
 func TestAPNs_Refusals(t *testing.T) {
-	a, s, c := newAPNs(t)
+	a, s, _ := newAPNs(t)
 	for _, tok := range []string{"", "not-hex", devToken + "/../x", devToken[:63]} {
-		err := a.Notify(context.Background(), challenge(pushnotify.PlatformAPN, tok, c.Now()))
+		err := a.Notify(context.Background(), challenge(provider.PlatformAPN, tok, 0))
 		if !errors.Is(err, pushnotify.ErrUnregistered) || !errors.Is(err, provider.ErrUndeliverable) {
 			t.Errorf("token %q: err = %v", tok, err)
 		}
@@ -399,9 +422,9 @@ func TestAPNs_Refusals(t *testing.T) {
 }
 
 func TestAPNs_TransportErrorHidesToken(t *testing.T) {
-	a, s, c := newAPNs(t)
+	a, s, _ := newAPNs(t)
 	s.srv.Close() // the URL of the failed request holds the device token
-	err := a.Notify(context.Background(), challenge(pushnotify.PlatformAPN, devToken, c.Now()))
+	err := a.Notify(context.Background(), challenge(provider.PlatformAPN, devToken, 0))
 	if !errors.Is(err, pushnotify.ErrRetryable) || !errors.Is(err, provider.ErrUnavailable) {
 		t.Fatalf("err = %v, want retryable and unavailable", err)
 	}
@@ -427,7 +450,7 @@ func TestNewAPNs_Invalid(t *testing.T) {
 		{name: "RSA key", key: []byte(sa["private_key"]), keyID: apnsKeyID, team: apnsTeam, topic: apnsTopic},
 		{name: "short key ID", key: key, keyID: "ABC", team: apnsTeam, topic: apnsTopic},
 		{name: "bad team", key: key, keyID: apnsKeyID, team: "DEF123GHI/", topic: apnsTopic},
-		{name: "no topic", key: key, keyID: apnsKeyID, team: apnsTeam},
+		{name: "bad topic", key: key, keyID: apnsKeyID, team: apnsTeam, topic: "com.example bank"},
 		{name: "plain http", key: key, keyID: apnsKeyID, team: apnsTeam, topic: apnsTopic, opt: pushnotify.WithEndpoint("http://127.0.0.1:1")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -447,28 +470,28 @@ func TestNewAPNs_Invalid(t *testing.T) {
 }
 
 func TestPlatforms(t *testing.T) {
-	var got []pushnotify.Platform
+	var got []provider.NotificationPlatform
 	rec := pushnotify.NotifierFunc(func(_ context.Context, n pushnotify.Notification) error {
 		got = append(got, n.Platform)
 		return nil
 	})
 	p := pushnotify.Platforms{APN: rec, FCM: rec}
 	ctx := context.Background()
-	for _, pl := range []pushnotify.Platform{pushnotify.PlatformAPN, pushnotify.PlatformFCM, pushnotify.PlatformNone} {
-		if err := p.Notify(ctx, challenge(pl, "t", time.Time{})); err != nil {
+	for _, pl := range []provider.NotificationPlatform{provider.PlatformAPN, provider.PlatformFCM, provider.PlatformNone} {
+		if err := p.Notify(ctx, challenge(pl, "t", 0)); err != nil {
 			t.Fatalf("%s: %v", pl, err)
 		}
 	}
-	if d := cmp.Diff([]pushnotify.Platform{"apn", "fcm"}, got); d != "" {
+	if d := cmp.Diff([]provider.NotificationPlatform{"apn", "fcm"}, got); d != "" {
 		t.Errorf("delivered (-want +got):\n%s", d)
 	}
-	for _, pl := range []pushnotify.Platform{"apn", "web"} {
-		err := pushnotify.Platforms{FCM: rec}.Notify(ctx, challenge(pl, "t", time.Time{}))
+	for _, pl := range []provider.NotificationPlatform{"apn", "web"} {
+		err := pushnotify.Platforms{FCM: rec}.Notify(ctx, challenge(pl, "t", 0))
 		if !errors.Is(err, pushnotify.ErrRejected) || !errors.Is(err, provider.ErrUnsupported) {
 			t.Errorf("%s without a notifier: err = %v", pl, err)
 		}
 	}
-	if err := pushnotify.None.Notify(ctx, challenge(pushnotify.PlatformNone, "", time.Time{})); err != nil {
+	if err := pushnotify.None.Notify(ctx, challenge(provider.PlatformNone, "", 0)); err != nil {
 		t.Errorf("None: %v", err)
 	}
 }
@@ -476,7 +499,7 @@ func TestPlatforms(t *testing.T) {
 func TestFormatHidesSecrets(t *testing.T) {
 	f, _, _ := newFCM(t)
 	a, _, _ := newAPNs(t)
-	n := challenge(pushnotify.PlatformAPN, devToken, time.Time{})
+	n := challenge(provider.PlatformAPN, devToken, 0)
 	for _, v := range []any{f, a, n, &n} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 			s := fmt.Sprintf(verb, v)
