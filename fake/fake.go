@@ -147,7 +147,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	if err := validateStart(req, f.cfg.CustomCodes); err != nil {
 		return provider.Verification{}, err
 	}
-	if err := magicStart(req); err != nil {
+	if err := magicStart(req, f.cfg.SafeListed); err != nil {
 		return provider.Verification{}, err
 	}
 	ch := req.Channel

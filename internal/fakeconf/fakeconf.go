@@ -68,6 +68,11 @@ type Config struct {
 	// are only reported as factor events).
 	PushAccount string
 	PushNotify  func(context.Context, provider.PushNotification) error
+
+	// SafeListed, when set, reports a number exempt from the magic
+	// numbers' refusals that stand for fraud and geographic blocks
+	// (NumberBlocked, NumberRateLimited): the emulator's Safe List.
+	SafeListed func(to string) bool
 }
 
 // Default returns the fake's defaults: Twilio Verify's rules.

@@ -70,6 +70,9 @@
 // The fake's magic numbers work through the emulator: fake.NumberLandline
 // gets 403/60205 on sms, fake.NumberRateLimited 429/20429, and
 // fake.NumberCheckOutcomeUnknown has its check processed and then its
-// connection dropped, as a lost response would be. [Emulator.InjectFault]
+// connection dropped, as a lost response would be. A number on the Safe
+// List is exempt from fake.NumberBlocked's and fake.NumberRateLimited's
+// refusals (Fraud Guard and Geo Permissions), as Twilio's Safe List is.
+// [Emulator.InjectFault]
 // and POST /_emulator/faults schedule other failures.
 package twiliotest

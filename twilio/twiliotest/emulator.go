@@ -545,6 +545,7 @@ func (e *Emulator) newFake(sid string, n int) (*fake.Fake, error) {
 		fake.WithCustomCodes(true), // the emulator checks custom_code_enabled itself
 		func(c *fakeconf.Config) error { // the shape of Twilio's SIDs
 			c.IDPrefix, c.AttemptPrefix = "VE", "VL"
+			c.SafeListed = e.safeListed // safelist.go
 			return nil
 		},
 		fake.WithOnSend(func(ctx context.Context, m fake.Message) { e.record(ctx, sid, f, m) }),
