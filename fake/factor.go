@@ -73,6 +73,9 @@ func (f *Fake) factorHook(_ context.Context, op, identity string) (pre, post err
 
 // factorErr returns the fake's error for the factor engine's.
 func factorErr(err error) error {
+	if err == nil {
+		return nil // before errors.As, whose target would escape
+	}
 	var ee *engine.Error
 	if errors.As(err, &ee) {
 		return &Error{Op: Op(ee.Op), Kind: ee.Kind, Reason: Reason(ee.Reason), Wait: ee.Wait, msg: ee.Msg, date: ee.Date}
