@@ -49,7 +49,7 @@ func (t AccessToken) GoString() string { return t.String() }
 // Format prints String for every verb, so no verb shows the token.
 func (t AccessToken) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, t.String()) }
 
-// AccessTokenParams are the parameters of CreateAccessToken, every one of
+// AccessTokenParams are the parameters of IssueAccessToken, every one of
 // the API's.
 type AccessTokenParams struct {
 	// Identity is the entity the factor will belong to; see
@@ -91,13 +91,15 @@ func (c *Client) accessTokenCheck(t *AccessToken, sid, identity string) func() e
 	}
 }
 
-// CreateAccessToken issues a token with which a device creates a push
+// IssueAccessToken issues a token with which a device creates a push
 // factor for p.Identity, with POST /v2/Services/{ServiceSid}/AccessTokens
-// and Identity, FactorType, FactorFriendlyName and Ttl. Hand the token,
-// the service SID and the identity to the app; it is valid for p.TTL.
+// and Identity, FactorType, FactorFriendlyName and Ttl, and returns the
+// whole resource. Hand the token, the service SID and the identity to the
+// app; it is valid for p.TTL. CreateAccessToken is the same call through
+// the provider contract.
 //
 // API: https://www.twilio.com/docs/verify/api/access-token
-func (c *Client) CreateAccessToken(ctx context.Context, p AccessTokenParams) (AccessToken, error) {
+func (c *Client) IssueAccessToken(ctx context.Context, p AccessTokenParams) (AccessToken, error) {
 	const op = opCreateAccessToken
 	if _, err := c.entityPath(op, p.Identity); err != nil {
 		return AccessToken{}, err

@@ -76,7 +76,7 @@ func FuzzDecodeAPIAnswers(f *testing.F) {
 		calls.Store(0)
 		_, _ = c.FetchAttemptsSummary(ctx, twilio.SummaryFilter{})
 		calls.Store(0)
-		if tk, err := c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent}); err == nil {
+		if tk, err := c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent}); err == nil {
 			prefixed("CreateAccessToken", tk.SID, "YK")
 			if tk.Token == "" || tk.EntityIdentity != pushIdent || strings.Contains(tk.String(), tk.Token) {
 				t.Fatalf("CreateAccessToken returned %v without an error", tk)

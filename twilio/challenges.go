@@ -3,6 +3,8 @@ package twilio
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"iter"
 	"net/http"
 	"net/url"
 	"time"
@@ -60,7 +62,7 @@ func (ch *Challenge) public() provider.Challenge {
 		ID: ch.SID, Identity: ch.Identity, FactorID: ch.FactorSID,
 		Status:    provider.ChallengeStatus(ch.Status),
 		CreatedAt: ch.DateCreated, UpdatedAt: ch.DateUpdated, RespondedAt: ch.DateResponded,
-		ExpiresAt: ch.ExpirationDate, Detail: ch,
+		ExpiresAt: ch.ExpirationDate, Push: ch.pushDetails(), Detail: ch,
 	}
 }
 
@@ -78,7 +80,7 @@ type ChallengeParams struct {
 // ExtensionFor returns "twilio".
 func (ChallengeParams) ExtensionFor() string { return Name }
 
-// ChallengeListOptions filter ListChallenges. Zero fields do not filter.
+// ChallengeListOptions filter Challenges. Zero fields do not filter.
 type ChallengeListOptions struct {
 	FactorSID string                   // YF…
 	Status    provider.ChallengeStatus // pending, expired, approved or denied
@@ -226,23 +228,36 @@ func (c *Client) FetchChallenge(ctx context.Context, identity, sid string) (prov
 }
 
 // ListChallenges returns identity's challenges, with GET
-// /v2/Services/{ServiceSid}/Entities/{Identity}/Challenges and the filters
-// of opts (nil: none), following the pages.
+// /v2/Services/{ServiceSid}/Entities/{Identity}/Challenges, only those of
+// q.FactorID and with q.Status when they are set, following every page;
+// Challenges reads them with every filter and page option of the API.
 //
 // API: https://www.twilio.com/docs/verify/api/challenge#read-multiple-challenge-resources
-func (c *Client) ListChallenges(ctx context.Context, identity string, opts *ChallengeListOptions) ([]provider.Challenge, error) {
+func (c *Client) ListChallenges(ctx context.Context, identity string, q provider.ChallengeQuery) ([]provider.Challenge, error) {
+	out, err := collect(c.Challenges(ctx, identity, ChallengeListOptions{FactorSID: q.FactorID, Status: q.Status}))
+	if out == nil && err == nil {
+		out = []provider.Challenge{}
+	}
+	return out, err
+}
+
+// Challenges returns an iterator over identity's challenges, with GET
+// /v2/Services/{ServiceSid}/Entities/{Identity}/Challenges and the filters
+// of opts (FactorSid, Status, Order), which reads pages (of opts.PageSize)
+// as the loop needs them, until opts.Limit.
+func (c *Client) Challenges(ctx context.Context, identity string, opts ChallengeListOptions) iter.Seq2[provider.Challenge, error] {
 	const op = opListChallenges
+	fail := func(err error) iter.Seq2[provider.Challenge, error] {
+		return func(yield func(provider.Challenge, error) bool) { yield(provider.Challenge{}, err) }
+	}
 	path, err := c.entityPath(op, identity)
 	if err != nil {
-		return nil, err
-	}
-	if opts == nil {
-		opts = &ChallengeListOptions{}
+		return fail(err)
 	}
 	f := url.Values{}
 	if opts.FactorSID != "" {
 		if !wire.ValidSID(opts.FactorSID, "YF") {
-			return nil, invalidInput(op, "factor SID must be YF followed by 32 hex digits")
+			return fail(invalidInput(op, "factor SID must be YF followed by 32 hex digits"))
 		}
 		f.Set("FactorSid", opts.FactorSID)
 	}
@@ -250,25 +265,29 @@ func (c *Client) ListChallenges(ctx context.Context, identity string, opts *Chal
 	case "", provider.ChallengePending, provider.ChallengeApproved, provider.ChallengeDenied, provider.ChallengeExpired:
 		setForm(f, "Status", string(opts.Status))
 	default:
-		return nil, invalidInput(op, "status must be pending, approved, denied or expired")
+		return fail(invalidInput(op, "status must be pending, approved, denied or expired"))
 	}
 	switch opts.Order {
 	case "", "asc", "desc":
 		setForm(f, "Order", opts.Order)
 	default:
-		return nil, invalidInput(op, "order must be asc or desc")
+		return fail(invalidInput(op, "order must be asc or desc"))
 	}
-	out := []provider.Challenge{}
-	err = c.list(ctx, op, path+"/Challenges", "challenges", f, opts.PageSize, opts.Limit, func(raw json.RawMessage) (int, error) {
-		var page []Challenge
-		err := json.Unmarshal(raw, &page)
-		for i := range page {
-			out = append(out, page[i].public())
+	seq := pages(ctx, c, op, path+"/Challenges", "challenges", f, ListOptions{PageSize: opts.PageSize, Limit: opts.Limit}, func(ch *Challenge) error {
+		if !wire.ValidSID(ch.SID, "YC") {
+			return errors.New("the answer has no challenge SID")
 		}
-		return len(out), err
+		return nil
 	})
-	if opts.Limit > 0 && len(out) > opts.Limit {
-		out = out[:opts.Limit]
+	return func(yield func(provider.Challenge, error) bool) {
+		for ch, err := range seq {
+			if err != nil {
+				yield(provider.Challenge{}, err)
+				return
+			}
+			if !yield(ch.public(), nil) {
+				return
+			}
+		}
 	}
-	return out, err
 }

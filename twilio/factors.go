@@ -50,6 +50,9 @@ type FactorConfig struct {
 	AppID                string `json:"app_id,omitempty"`
 	NotificationPlatform string `json:"notification_platform,omitempty"`
 	NotificationToken    string `json:"notification_token,omitempty"`
+	// CredentialSID is the key ID ("kid") of the device's request JWTs,
+	// in the answer to a push factor's creation.
+	CredentialSID string `json:"credential_sid,omitempty"`
 }
 
 // String describes the factor with its identity masked.
@@ -69,6 +72,9 @@ func (f *Factor) public() provider.Factor {
 			Digits: f.Config.CodeLength, Period: time.Duration(f.Config.TimeStep) * time.Second,
 			Skew: f.Config.Skew, Algorithm: provider.Algorithm(f.Config.Alg),
 		}
+	}
+	if out.Type == provider.FactorPush {
+		out.Push = f.pushConfig()
 	}
 	return out
 }

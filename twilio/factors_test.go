@@ -384,7 +384,7 @@ func TestClient_FactorInputRefusedBeforeSending(t *testing.T) {
 		},
 		"empty challenge SID": func() error { _, err := c.FetchChallenge(ctx, ident, ""); return err },
 		"list status": func() error {
-			_, err := c.ListChallenges(ctx, ident, &twilio.ChallengeListOptions{Status: "weird"})
+			_, err := c.ListChallenges(ctx, ident, provider.ChallengeQuery{Status: "weird"})
 			return err
 		},
 	} {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -41,11 +43,11 @@ func TestAccessTokensWire(t *testing.T) {
 	path := "/v2/Services/" + serviceSID + "/AccessTokens"
 	runWire(t, []wireCase{
 		{name: "create", call: func(ctx context.Context, c *twilio.Client) (any, error) {
-			return c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent, FactorFriendlyName: "John Doe iPhone", TTL: 5 * time.Minute})
+			return c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent, FactorFriendlyName: "John Doe iPhone", TTL: 5 * time.Minute})
 		}, method: "POST", path: path, form: url.Values{"Identity": {pushIdent}, "FactorType": {"push"}, "FactorFriendlyName": {"John Doe iPhone"}, "Ttl": {"300"}},
 			status: 201, answer: ykJSON, want: wantYK},
 		{name: "create default ttl", call: func(ctx context.Context, c *twilio.Client) (any, error) {
-			return c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent, FactorType: provider.FactorPush})
+			return c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent, FactorType: provider.FactorPush})
 		}, method: "POST", path: path, form: url.Values{"Identity": {pushIdent}, "FactorType": {"push"}}, status: 201, answer: ykJSON, want: wantYK},
 		{name: "fetch", call: func(ctx context.Context, c *twilio.Client) (any, error) { return c.FetchAccessToken(ctx, ykSID) },
 			method: "GET", path: path + "/" + ykSID, status: 200, answer: ykJSON, want: wantYK},
@@ -137,6 +139,10 @@ func TestPushFactorWire(t *testing.T) {
 			"Binding.Alg": {"ES256"}, "Config.NotificationPlatform": {"none"}}, status: 201, answer: newPushFactorJSON, want: wantNF},
 		{name: "update push", call: func(ctx context.Context, c *twilio.Client) (any, error) {
 			f, err := c.UpdateFactor(ctx, pushIdent, yfSID, twilio.FactorUpdate{NotificationPlatform: "apn", NotificationToken: fcmToken, SdkVersion: "2.2.3", FriendlyName: "new"})
+			want := provider.PushFactorConfig{Platform: "fcm", AppID: "com.example.app", NotificationToken: fcmToken, SDKVersion: "2.2.2", Metadata: map[string]string{"os": "Android"}}
+			if err == nil && (f.Push == nil || !reflect.DeepEqual(*f.Push, want)) {
+				t.Errorf("Factor.Push = %+v, want %+v", f.Push, want)
+			}
 			return f.Detail.(*twilio.Factor).Config, err
 		}, method: "POST", path: path + "/" + yfSID, form: url.Values{"FriendlyName": {"new"}, "Config.NotificationPlatform": {"apn"},
 			"Config.NotificationToken": {fcmToken}, "Config.SdkVersion": {"2.2.3"}}, status: 200, answer: strings.Replace(newPushFactorJSON, `"binding":{"public_key":"`+pushPubKey+`","alg":"ES256"},`, "", 1),
@@ -151,6 +157,7 @@ func TestChallengesWire(t *testing.T) {
 		`"expiration_date":"2026-01-03T03:04:05Z","status":"pending","responded_reason":"none","details":{"message":"Log in?","date":"2026-01-02T03:04:05Z",` +
 		`"fields":[{"label":"Action","value":"login"}]},"hidden_details":{"ip":"192.0.2.1"},"metadata":null,"factor_type":"push","url":"u","links":{"notifications":"n"}}`
 	want := provider.Challenge{ID: ycSID, Identity: pushIdent, FactorID: yfSID, Status: provider.ChallengePending, CreatedAt: day1, UpdatedAt: day1, ExpiresAt: day2,
+		Push: &provider.PushDetails{Message: "Log in?", Fields: []provider.PushField{{Label: "Action", Value: "login"}}, Hidden: map[string]string{"ip": "192.0.2.1"}},
 		Detail: &twilio.Challenge{SID: ycSID, AccountSID: accountSID, ServiceSID: serviceSID, EntitySID: yeSID, Identity: pushIdent, FactorSID: yfSID,
 			DateCreated: day1, DateUpdated: day1, ExpirationDate: day2, Status: "pending", RespondedReason: "none",
 			Details:       &twilio.ChallengeDetails{Message: "Log in?", Date: "2026-01-02T03:04:05Z", Fields: []twilio.ChallengeField{{Label: "Action", Value: "login"}}},
@@ -164,7 +171,7 @@ func TestChallengesWire(t *testing.T) {
 			"Details.Fields": {`{"label":"Action","value":"login"}`, `{"label":"From","value":"Paris"}`}, "HiddenDetails": {`{"ip":"192.0.2.1"}`}},
 			status: 201, answer: yc, want: want},
 		{name: "list filtered", call: func(ctx context.Context, c *twilio.Client) (any, error) {
-			return c.ListChallenges(ctx, pushIdent, &twilio.ChallengeListOptions{FactorSID: yfSID, Status: provider.ChallengePending, Order: "desc", PageSize: 7})
+			return collect(c.Challenges(ctx, pushIdent, twilio.ChallengeListOptions{FactorSID: yfSID, Status: provider.ChallengePending, Order: "desc", PageSize: 7}))
 		}, method: "GET", path: path, query: "FactorSid=" + yfSID + "&Order=desc&PageSize=7&Status=pending", status: 200,
 			answer: `{"challenges":[` + yc + `],"meta":{"next_page_url":null}}`, want: []provider.Challenge{want}},
 		{name: "update", call: func(ctx context.Context, c *twilio.Client) (any, error) {
@@ -183,15 +190,15 @@ func TestPushAPIInputRefused(t *testing.T) {
 	with := func(f func(*twilio.NewFactorParams)) twilio.NewFactorParams { p := push; f(&p); return p }
 	for name, err := range map[string]error{
 		"token bad identity": func() error {
-			_, err := c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: "a@b"})
+			_, err := c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: "a@b"})
 			return err
 		}(),
 		"token totp": func() error {
-			_, err := c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent, FactorType: provider.FactorTOTP})
+			_, err := c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent, FactorType: provider.FactorTOTP})
 			return err
 		}(),
 		"token ttl": func() error {
-			_, err := c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent, TTL: 301 * time.Second})
+			_, err := c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent, TTL: 301 * time.Second})
 			return err
 		}(),
 		"token sid": func() error { _, err := c.FetchAccessToken(ctx, "YK1"); return err }(),
@@ -273,11 +280,11 @@ func TestPushAPIAnswerAboutAnotherResource(t *testing.T) {
 		call   func(context.Context, *twilio.Client) error
 	}{
 		"token other identity": {strings.ReplaceAll(ykJSON, pushIdent, "someone-else-123"), func(ctx context.Context, c *twilio.Client) error {
-			_, err := c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent})
+			_, err := c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent})
 			return err
 		}},
 		"token without token": {strings.Replace(ykJSON, accessJWT, "", 1), func(ctx context.Context, c *twilio.Client) error {
-			_, err := c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent})
+			_, err := c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: pushIdent})
 			return err
 		}},
 		"token other sid": {strings.ReplaceAll(ykJSON, ykSID, "YKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"), func(ctx context.Context, c *twilio.Client) error {
@@ -313,4 +320,16 @@ func TestPushAPIAnswerAboutAnotherResource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// collect reads seq into a slice, stopping at the first error.
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -152,7 +152,7 @@ var specCalls = map[string]func(context.Context, *twilio.Client) error{
 		return err
 	},
 	"ListChallenge": func(ctx context.Context, c *twilio.Client) error {
-		_, err := c.ListChallenges(ctx, specIdentity, &twilio.ChallengeListOptions{FactorSID: specYF, Status: provider.ChallengePending, Order: "desc", PageSize: 5})
+		_, err := collect(c.Challenges(ctx, specIdentity, twilio.ChallengeListOptions{FactorSID: specYF, Status: provider.ChallengePending, Order: "desc", PageSize: 5}))
 		return err
 	},
 	"FetchChallenge": func(ctx context.Context, c *twilio.Client) error {
@@ -168,7 +168,7 @@ var specCalls = map[string]func(context.Context, *twilio.Client) error{
 		return err
 	},
 	"CreateAccessToken": func(ctx context.Context, c *twilio.Client) error {
-		_, err := c.CreateAccessToken(ctx, twilio.AccessTokenParams{Identity: specIdentity, FactorType: provider.FactorPush, FactorFriendlyName: "phone", TTL: time.Minute})
+		_, err := c.IssueAccessToken(ctx, twilio.AccessTokenParams{Identity: specIdentity, FactorType: provider.FactorPush, FactorFriendlyName: "phone", TTL: time.Minute})
 		return err
 	},
 	"FetchAccessToken": func(ctx context.Context, c *twilio.Client) error {
