@@ -37,6 +37,7 @@ func harness(f *fake.Fake, now func() time.Time, advance func(time.Duration), li
 		Declared:        lim,
 		NowFunc:         now,
 		DeclaredFactors: flim,
+		PushDeviceFunc:  f.Device,
 	}
 }
 

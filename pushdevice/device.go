@@ -196,10 +196,7 @@ func (d *Device) Create(ctx context.Context, accessToken string, opts *EnrollOpt
 // verifyFactor does.
 func (d *Device) Verify(ctx context.Context) (provider.Factor, error) {
 	f := d.Factor()
-	if f.ID == "" {
-		return provider.Factor{}, ErrNotEnrolled
-	}
-	payload, err := pushsig.SignFactor(d.key, f.ID)
+	payload, err := d.VerificationPayload()
 	if err != nil {
 		return provider.Factor{}, err
 	}
@@ -214,6 +211,17 @@ func (d *Device) Verify(ctx context.Context) (provider.Factor, error) {
 		d.mu.Unlock()
 	}
 	return out, err
+}
+
+// VerificationPayload returns the AuthPayload that Verify sends (the
+// DER signature over the factor's ID, standard base64), without sending
+// it, for tests that send it themselves.
+func (d *Device) VerificationPayload() (string, error) {
+	f := d.Factor()
+	if f.ID == "" {
+		return "", ErrNotEnrolled
+	}
+	return pushsig.SignFactor(d.key, f.ID)
 }
 
 // Enroll is Create then Verify.

@@ -36,6 +36,7 @@ func ExampleHarnessFuncs() {
 			},
 			NowFunc:         clock.Now,
 			DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute},
+			PushDeviceFunc:  f.Device,
 		}
 	}
 	passed, skipped := 0, 0
@@ -64,10 +65,22 @@ func ExampleHarnessFuncs() {
 		factors++
 	}
 	fmt.Println(factors == len(providertest.FactorRules()), "factor rules passed")
+	push := 0
+	for _, r := range providertest.PushRules() {
+		t := &reporter{}
+		providertest.RunPushRuleOn(t, r, newHarness())
+		if t.failed || t.skip != "" {
+			fmt.Println("push rule not passed:", r.Name, t.skip)
+			continue
+		}
+		push++
+	}
+	fmt.Println(push == len(providertest.PushRules()), "push rules passed")
 	// Output:
 	// skipped: rule RepeatStartConflicts needs ResendOnStart=false, which the provider does not declare
 	// true rules passed, 1 skipped
 	// true factor rules passed
+	// true push rules passed
 }
 
 // The rules, and the capabilities they need.

@@ -136,6 +136,10 @@ type HarnessFuncs struct {
 	// DeclaredFactors are the provider's factor limits, required when
 	// Subject implements provider.FactorProvider.
 	DeclaredFactors FactorLimits
+	// PushDeviceFunc returns the provider's device side (see
+	// PushHarness), required when Subject implements
+	// provider.PushProvider.
+	PushDeviceFunc func() provider.PushDeviceAPI
 }
 
 // Provider returns h.Subject.
@@ -240,6 +244,11 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	for _, r := range factorRules {
 		t.Run("Factors/"+r.Name, func(t *testing.T) {
 			RunFactorRuleOn(t, r, newHarness(t))
+		})
+	}
+	for _, r := range pushRules {
+		t.Run("Push/"+r.Name, func(t *testing.T) {
+			RunPushRuleOn(t, r, newHarness(t))
 		})
 	}
 }

@@ -486,6 +486,7 @@ func factorsHarness(p provider.Provider, f *fake.Fake, clock *fake.Clock) *Harne
 	h := harness(p, f, clock)
 	h.NowFunc = clock.Now
 	h.DeclaredFactors = FactorLimits{MaxWrong: fake.DefaultFactorMaxChecks, Window: fake.DefaultFactorCheckWindow}
+	h.PushDeviceFunc = f.Device
 	return h
 }
 
@@ -505,14 +506,18 @@ func TestRunRunsFactors(t *testing.T) {
 			return factorsHarness(f, f, clock)
 		})
 	})
-	factors := 0
+	factors, push := 0, 0
 	for _, n := range names {
 		if strings.Contains(n, "/Factors/") {
 			factors++
 		}
+		if strings.Contains(n, "/Push/") {
+			push++
+		}
 	}
-	if len(names) != len(Rules())+len(FactorRules()) || factors != len(FactorRules()) {
-		t.Errorf("Run made %d harnesses, %d for factor rules; want %d and %d", len(names), factors, len(Rules())+len(FactorRules()), len(FactorRules()))
+	if len(names) != len(Rules())+len(FactorRules())+len(PushRules()) || factors != len(FactorRules()) || push != len(PushRules()) {
+		t.Errorf("Run made %d harnesses, %d for factor rules, %d for push rules; want %d, %d and %d", len(names), factors, push,
+			len(Rules())+len(FactorRules())+len(PushRules()), len(FactorRules()), len(PushRules()))
 	}
 }
 
@@ -608,4 +613,104 @@ func TestTOTPDefaultsAreDeclared(t *testing.T) {
 			t.Errorf("declared %+v: failed = %v, want %v (%q)", tc.declared, failed, tc.fail, rec.msgs)
 		}
 	}
+}
+
+// pushBroken wraps the fake's device side with one flaw each.
+type pushBroken struct {
+	provider.PushDeviceAPI
+	f    *fake.Fake
+	flaw string
+}
+
+// AnswerDeviceChallenge of "approves-anything" reports a refused answer
+// as an approval, as a server that checked no signature would.
+func (b pushBroken) AnswerDeviceChallenge(ctx context.Context, auth, identity, id, payload string) (provider.Challenge, error) {
+	c, err := b.PushDeviceAPI.AnswerDeviceChallenge(ctx, auth, identity, id, payload)
+	if err != nil && b.flaw == "approves-anything" {
+		got, ferr := b.f.FetchChallenge(ctx, identity, id)
+		if ferr == nil {
+			got.Status = provider.ChallengeApproved
+			return got, nil
+		}
+	}
+	return c, err
+}
+
+// ListDeviceChallenges of "no-time" drops the server's time from a
+// refusal.
+func (b pushBroken) ListDeviceChallenges(ctx context.Context, auth, identity, factorID string, status provider.ChallengeStatus) ([]provider.DeviceChallenge, error) {
+	l, err := b.PushDeviceAPI.ListDeviceChallenges(ctx, auth, identity, factorID, status)
+	if err != nil && b.flaw == "no-time" {
+		return nil, fmt.Errorf("refused: %w", provider.ErrUnauthorized)
+	}
+	return l, err
+}
+
+// noPush hides the fake's push methods: factors, no push.
+type noPush struct {
+	provider.Provider
+	provider.FactorProvider
+}
+
+// TestPushSectionCatchesBrokenProviders runs the push rules against a
+// device side with one flaw each, and checks which rules fail; and that a
+// provider without push is skipped, naming the capability, and a harness
+// without the device side fails.
+func TestPushSectionCatchesBrokenProviders(t *testing.T) {
+	t.Parallel()
+	run := func(flaw string, mk func(f *fake.Fake) provider.Provider, noDevice bool) (failed, skipped []string) {
+		t.Helper()
+		for _, r := range PushRules() {
+			clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 7, 0, time.UTC))
+			f := fake.MustNew(fake.WithClock(clock.Now))
+			h := factorsHarness(mk(f), f, clock)
+			h.PushDeviceFunc = func() provider.PushDeviceAPI { return pushBroken{PushDeviceAPI: f.Device(), f: f, flaw: flaw} }
+			if noDevice {
+				h.PushDeviceFunc = nil
+			}
+			rec := &recorder{TB: t}
+			RunPushRuleOn(rec, r, h)
+			if len(rec.msgs) > 0 {
+				failed = append(failed, r.Name)
+			}
+			if rec.skipped {
+				skipped = append(skipped, r.Name)
+				if !strings.Contains(rec.skipMsg, NeedPush) {
+					t.Errorf("skip message %q does not name %s", rec.skipMsg, NeedPush)
+				}
+			}
+		}
+		return failed, skipped
+	}
+	self := func(f *fake.Fake) provider.Provider { return f }
+	tests := []struct {
+		name, flaw string
+		mk         func(*fake.Fake) provider.Provider
+		noDevice   bool
+		failed     []string
+		skipped    int
+	}{
+		{"correct", "", self, false, nil, 0},
+		{"approves anything", "approves-anything", self, false, []string{"OnlyTheDeviceKeyAnswers", "ReplayRefused", "WrongSignaturesLockOut", "ChallengeExpires", "SecretsNeverPrinted"}, 0},
+		{"no server time", "no-time", self, false, []string{"ClockCorrection"}, 0},
+		{"no device side", "", self, true, names(PushRules()), 0},
+		{"no push", "", func(f *fake.Fake) provider.Provider { return noPush{f, f} }, false, nil, len(PushRules())},
+	}
+	for _, tt := range tests {
+		failed, skipped := run(tt.flaw, tt.mk, tt.noDevice)
+		if diff := cmp.Diff(tt.failed, failed); diff != "" {
+			t.Errorf("%s: failed rules (-want +got):\n%s", tt.name, diff)
+		}
+		if len(skipped) != tt.skipped {
+			t.Errorf("%s: skipped %v, want %d", tt.name, skipped, tt.skipped)
+		}
+	}
+}
+
+func names(rs []PushRule) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
 }
