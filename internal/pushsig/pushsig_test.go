@@ -90,7 +90,7 @@ func TestParsePublicKey(t *testing.T) {
 		{"P-256 SPKI", good, true},
 		{"empty", "", false},
 		{"not base64", "%%%", false},
-		{"url-safe unpadded base64", base64.RawURLEncoding.EncodeToString(der), false},
+		{"url-safe alphabet", "-" + good[1:], false},
 		{"P-384", base64.StdEncoding.EncodeToString(p384DER), false},
 		{"Ed25519", base64.StdEncoding.EncodeToString(edDER), false},
 		{"raw point without SPKI", base64.StdEncoding.EncodeToString(point), false},
@@ -149,7 +149,8 @@ func TestFactorSignature(t *testing.T) {
 		{"another key", &other.PublicKey, sid, payload, ErrSignature},
 		{"raw r||s instead of DER", &k.PublicKey, sid, base64.StdEncoding.EncodeToString(raw), ErrMalformed},
 		{"DER with a trailing byte", &k.PublicKey, sid, base64.StdEncoding.EncodeToString(append(append([]byte{}, der...), 0)), ErrMalformed},
-		{"url-safe base64", &k.PublicKey, sid, base64.RawURLEncoding.EncodeToString(der), ErrMalformed},
+		{"url-safe alphabet", &k.PublicKey, sid, "-" + payload[1:], ErrMalformed},
+		{"unpadded", &k.PublicKey, sid, strings.TrimRight(payload, "=") + "A", ErrMalformed},
 		{"empty", &k.PublicKey, sid, "", ErrMalformed},
 		{"no key", nil, sid, payload, ErrMalformed},
 	}
