@@ -138,10 +138,10 @@ func (m *Memory) Counts(ctx context.Context, limits []Limit) error {
 		return err
 	}
 	m.withShards(limits, func(idx *[MaxLimits]uint8) {
-		now := m.now()
+		now := m.now().UnixNano()
 		for i := range limits {
 			c, ok := m.shards[idx[i]].counters[limits[i].Key]
-			if !ok || !now.Before(c.reset) {
+			if !ok || c.reset <= now {
 				c.n = 0
 			}
 			limits[i].Count = c.n
@@ -206,7 +206,8 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 
 // take is Take with the shards of the limits locked.
 func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
-	now := m.now()
+	nowT := m.now()
+	now := nowT.UnixNano()
 	res := Taken{OK: true, Refused: -1}
 	var need [memShards]int
 	var cur [MaxLimits]memCounter // the live counters; zero when absent or expired
@@ -217,7 +218,7 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
 		if !ok {
 			need[si]++
 		}
-		if !ok || !now.Before(c.reset) {
+		if !ok || c.reset <= now {
 			if len(l.Waits) == 0 && l.Weight() > l.Max && l.Window > res.RetryAfter {
 				res = Taken{Refused: i, RetryAfter: l.Window} // never fits
 			}
@@ -226,9 +227,9 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
 		cur[i] = c
 		var wait time.Duration
 		if len(l.Waits) > 0 {
-			wait = c.reset.Sub(now) - l.Window
+			wait = time.Duration(c.reset-now) - l.Window
 		} else if c.n+l.Weight() > l.Max {
-			wait = c.reset.Sub(now)
+			wait = time.Duration(c.reset - now)
 		}
 		if wait > 0 && wait > res.RetryAfter {
 			res = Taken{Refused: i, RetryAfter: wait}
@@ -239,7 +240,7 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
 	}
 	for i, n := range need {
 		if n > 0 {
-			if err := m.roomFor(&m.shards[i], now, n); err != nil {
+			if err := m.roomFor(&m.shards[i], nowT, n); err != nil {
 				return Taken{}, Unavailable("take", err)
 			}
 		}
@@ -257,10 +258,10 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
 		l.Count = c.n
 		switch {
 		case len(l.Waits) > 0:
-			c.reset = now.Add(l.Wait(c.n) + l.Window)
+			c.reset = now + int64(l.Wait(c.n)+l.Window)
 			c.hit = res.Hit // the last hit
 		case first:
-			c.reset = now.Add(l.Window)
+			c.reset = now + int64(l.Window)
 			c.hit = res.Hit // the window's first hit
 		}
 		m.shards[idx[i]].counters[l.Key] = c
@@ -282,12 +283,12 @@ func (m *Memory) Release(ctx context.Context, limits []Limit) error {
 
 // release is Release with the shards of the limits locked.
 func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8) {
-	now := m.now()
+	now := m.now().UnixNano()
 	for i := range limits {
 		l := &limits[i]
 		sh := &m.shards[idx[i]]
 		c, ok := sh.counters[l.Key]
-		if !ok || !now.Before(c.reset) || !c.holds(l) {
+		if !ok || c.reset <= now || !c.holds(l) {
 			continue
 		}
 		if len(l.Waits) > 0 {
@@ -301,7 +302,7 @@ func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8) {
 		}
 		if len(l.Waits) > 0 {
 			// The wait before this hit had passed when it was taken.
-			c.reset = now.Add(l.Window)
+			c.reset = now + int64(l.Window)
 			c.hit = 0
 		}
 		sh.counters[l.Key] = c

@@ -47,7 +47,7 @@ type memRecord struct {
 
 type memCounter struct {
 	n     int64
-	reset time.Time
+	reset int64  // when it expires, Unix nanoseconds: no pointer, so the maps hold no pointers in their values and compare as integers
 	hit   uint64 // a limit's Taken.Hit: a budget's first in its window, a cooldown's last
 }
 
@@ -128,8 +128,9 @@ func (m *Memory) makeRoom(sh *memShard, now time.Time) error {
 			delete(sh.records, k)
 		}
 	}
+	nowN := now.UnixNano()
 	for k, c := range sh.counters {
-		if !now.Before(c.reset) {
+		if c.reset <= nowN {
 			delete(sh.counters, k)
 		}
 	}
@@ -238,8 +239,9 @@ func (m *Memory) Incr(ctx context.Context, key string, window time.Duration) (in
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := m.now()
+	nowN := now.UnixNano()
 	c, ok := sh.counters[key]
-	if ok && !now.Before(c.reset) {
+	if ok && c.reset <= nowN {
 		ok = false
 	}
 	if !ok {
@@ -248,11 +250,11 @@ func (m *Memory) Incr(ctx context.Context, key string, window time.Duration) (in
 				return 0, time.Time{}, Unavailable("incr", err)
 			}
 		}
-		c = memCounter{reset: now.Add(window)}
+		c = memCounter{reset: nowN + int64(window)}
 	}
 	c.n++
 	sh.counters[key] = c
-	return c.n, c.reset, nil
+	return c.n, now.Add(time.Duration(c.reset - nowN)), nil
 }
 
 // Len returns the number of live records and counters, for tests and
@@ -269,7 +271,7 @@ func (m *Memory) Len() int {
 			}
 		}
 		for k, c := range sh.counters {
-			if !now.Before(c.reset) {
+			if c.reset <= now.UnixNano() {
 				delete(sh.counters, k)
 			}
 		}
