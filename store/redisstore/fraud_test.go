@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -142,5 +143,69 @@ func TestFraudGuardAcrossReplicas(t *testing.T) {
 		if got := rs[2].ops.Load() - before; err == nil || got != want {
 			t.Errorf("refused Start %d: %v after %d Redis commands, want a refusal after %d", i+1, err, got, want)
 		}
+	}
+}
+
+// TestSpendBudgetAcrossReplicas: three replicas on one Redis share a
+// money budget: concurrent sends from all of them together spend exactly
+// the budget, and each alert threshold is reported once, by one replica.
+func TestSpendBudgetAcrossReplicas(t *testing.T) {
+	ctx := t.Context()
+	srv := sharedServer(t)
+	prefix := uniquePrefix(t)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	prices, err := verify.ParsePrices(strings.NewReader("cc,sms,call,whatsapp\n*,0.10,1,0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	alerts := map[int]int{} // threshold: calls
+	var cs []*verify.Client
+	for range 3 {
+		s, err := redisstore.New(newClient(t, srv.Addr()), redisstore.WithPrefix(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := verify.New(fake.MustNew(fake.WithOutboxLimit(8)), verify.WithPolicyStore(s), verify.WithPrices(prices),
+			verify.WithFraudGuard(verify.FraudGuard{
+				Spend: []verify.SpendBudget{{Scope: verify.Global, Amount: 1, Period: verify.Daily}},
+				OnSpend: func(_ context.Context, a verify.SpendAlert) {
+					mu.Lock()
+					alerts[a.Threshold]++
+					mu.Unlock()
+				},
+				Now: func() time.Time { return at },
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	var sent, refused atomic.Int64
+	var wg sync.WaitGroup
+	for r := range cs {
+		for g := range 3 {
+			wg.Go(func() {
+				for i := range 5 {
+					_, err := cs[r].Start(ctx, fmt.Sprintf("+1415555%d%d%02d", r, g, i), verify.ChannelSMS, nil)
+					var pe *verify.PolicyError
+					switch {
+					case err == nil:
+						sent.Add(1)
+					case errors.As(err, &pe) && pe.Policy == verify.PolicySpendBudget:
+						refused.Add(1)
+					default:
+						t.Errorf("send: %v", err)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if sent.Load() != 10 || refused.Load() != 35 {
+		t.Errorf("%d sent and %d refused at 0.10 a send, want 10 (the budget of 1.00) and 35", sent.Load(), refused.Load())
+	}
+	if want := map[int]int{50: 1, 80: 1, 100: 1}; fmt.Sprint(alerts) != fmt.Sprint(want) {
+		t.Errorf("alerts per threshold = %v, want %v", alerts, want)
 	}
 }
