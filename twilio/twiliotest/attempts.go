@@ -25,7 +25,8 @@ const maxAttempts = 10000
 // attempt is one Verification Attempt; guarded by apiState.mu.
 type attempt struct {
 	sid, serviceSID, verificationSID string
-	channel, to, country, locale     string
+	channel, to, locale              string
+	country                          *string // see countryCode
 	codeLength                       int
 	converted                        bool
 	created, updated                 time.Time
@@ -84,6 +85,17 @@ func countryOf(to string) string {
 	return phonenumbers.GetRegionCodeForNumber(n)
 }
 
+// countryCode returns the attempt's country, found when first asked for
+// (finding it costs more than the rest of a start). apiState.mu must be
+// held.
+func (at *attempt) countryCode() string {
+	if at.country == nil {
+		c := countryOf(at.to)
+		at.country = &c
+	}
+	return *at.country
+}
+
 // recordAttempt records the attempt of the code a start of service
 // serviceSID (whose codes have codeLength digits) just sent for v.
 func (e *Emulator) recordAttempt(serviceSID, locale string, codeLength int, v provider.Verification) {
@@ -100,7 +112,7 @@ func (e *Emulator) recordAttempt(serviceSID, locale string, codeLength int, v pr
 	}
 	at := &attempt{
 		sid: last.ID, serviceSID: serviceSID, verificationSID: v.ID, channel: ch, to: v.To,
-		country: countryOf(v.To), locale: locale, codeLength: codeLength, created: last.Time.UTC(), updated: last.Time.UTC(),
+		locale: locale, codeLength: codeLength, created: last.Time.UTC(), updated: last.Time.UTC(),
 	}
 	a := &e.api
 	a.mu.Lock()
@@ -138,7 +150,7 @@ func (e *Emulator) attemptJSON(r *http.Request, at *attempt) verificationAttempt
 		status, conf = "converted", "confirmed"
 	}
 	data := attemptDataJSON{
-		VerificationSID: at.verificationSID, To: at.to, Status: conf, Country: nullable(at.country),
+		VerificationSID: at.verificationSID, To: at.to, Status: conf, Country: nullable(at.countryCode()),
 		CodeLength: at.codeLength, Locale: nullable(at.locale),
 	}
 	delivered := "delivered"
@@ -207,7 +219,7 @@ func (f attemptFilter) match(at *attempt) bool {
 	}
 	return (f.after.IsZero() || at.created.After(f.after)) &&
 		(f.before.IsZero() || at.created.Before(f.before)) &&
-		(f.to == "" || at.to == f.to) && (f.country == "" || at.country == f.country) &&
+		(f.to == "" || at.to == f.to) && (f.country == "" || at.countryCode() == f.country) &&
 		(f.channel == "" || at.channel == f.channel) && (f.service == "" || at.serviceSID == f.service) &&
 		(f.verification == "" || at.verificationSID == f.verification) && (f.status == "" || status == f.status) &&
 		(f.dstPrefix == "" || strings.HasPrefix(at.to, f.dstPrefix))

@@ -209,6 +209,9 @@ func (e *Emulator) messagingServiceFor(service, to string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	cs := a.msgConfigs[service]
+	if len(cs) == 0 {
+		return "" // without a configuration, no need to find the country
+	}
 	if c := cs[countryOf(to)]; c != nil {
 		return c.messagingServiceSID
 	}
