@@ -307,7 +307,7 @@ func refusal(e verify.Event) (source, policy string) {
 	}
 	if pe, ok := errors.AsType[*verify.PolicyError](e.Err); ok {
 		switch pe.Policy {
-		case verify.PolicyPremium, verify.PolicyVelocity, verify.PolicyConversion, verify.PolicySequence:
+		case verify.PolicyPremium, verify.PolicyVelocity, verify.PolicyConversion, verify.PolicySequence, verify.PolicySpendBudget:
 			return "fraud", string(pe.Policy)
 		}
 		return "policy", string(pe.Policy)

@@ -442,3 +442,26 @@ func TestFraudRefusal(t *testing.T) {
 		t.Errorf("%s = %v, want 1; metrics: %v", k, got, r.metrics(t))
 	}
 }
+
+// TestSpendBudgetRefusal checks that a refusal by a money budget of the
+// fraud guard counts as a fraud refusal naming spend_budget.
+func TestSpendBudgetRefusal(t *testing.T) {
+	t.Parallel()
+	r := newRecorders(t)
+	in, err := verifyotel.New(verifyotel.WithTracerProvider(r.tp), verifyotel.WithMeterProvider(r.mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := verify.FraudGuard{Spend: []verify.SpendBudget{{Scope: verify.Global, Amount: 0.000001, Period: verify.Monthly}}}
+	c, err := verify.New(fake.MustNew(), append(in.Options(), verify.WithFraudGuard(g))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Start(context.Background(), "+14155550100", verify.ChannelSMS, nil); err == nil {
+		t.Fatal("a send over the budget went through")
+	}
+	const k = "verifykit.refusals{verifykit.operation=start,verifykit.outcome=rate_limited,verifykit.policy=spend_budget,verifykit.provider=fake,verifykit.refusal.source=fraud}"
+	if got := r.metrics(t)[k]; got != 1 {
+		t.Errorf("%s = %v, want 1; metrics: %v", k, got, r.metrics(t))
+	}
+}
