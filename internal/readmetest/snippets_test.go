@@ -26,6 +26,7 @@ var knownImports = map[string]string{
 	"fake":         "github.com/verifykit/verifykit/fake",
 	"twilio":       "github.com/verifykit/verifykit/twilio",
 	"twiliotest":   "github.com/verifykit/verifykit/twilio/twiliotest",
+	"emuclient":    "github.com/verifykit/verifykit/twilio/twiliotest/emuclient",
 	"vonage":       "github.com/verifykit/verifykit/vonage",
 	"vonagetest":   "github.com/verifykit/verifykit/vonage/vonagetest",
 	"route":        "github.com/verifykit/verifykit/route",
