@@ -41,9 +41,9 @@ func (e *Error) Error() string {
 	return s
 }
 
-// Client calls one emulator's control endpoints. Its zero value is not
-// usable; make one with New.
-type Client[M any] struct {
+// Client calls one emulator's control endpoints, typed with its Message
+// (M) and Fault (F). Its zero value is not usable; make one with New.
+type Client[M, F any] struct {
 	base string
 	hc   *http.Client
 	auth func(*http.Request)
@@ -51,12 +51,39 @@ type Client[M any] struct {
 	fields func(M) (to, code string)
 }
 
+// Option configures New.
+type Option func(*Config)
+
+// Config is what the options set.
+type Config struct {
+	HTTP *http.Client
+	Auth func(*http.Request)
+}
+
+// WithBasicAuth authenticates each request with user and password.
+func WithBasicAuth(user, password string) Option {
+	return func(c *Config) { c.Auth = func(r *http.Request) { r.SetBasicAuth(user, password) } }
+}
+
+// WithBearer authenticates each request with a Bearer token.
+func WithBearer(token string) Option {
+	return func(c *Config) { c.Auth = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) } }
+}
+
+// WithHTTPClient sends the requests with hc instead of a client with a
+// 10-second timeout.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Config) { c.HTTP = hc } }
+
 // New returns a client of the emulator at base (such as
-// http://127.0.0.1:8080), authenticating each request with auth (nil: no
-// credentials, for an emulator with open control endpoints), with hc (nil:
-// a client with a 10-second timeout). fields returns a message's target
-// and code.
-func New[M any](base string, hc *http.Client, auth func(*http.Request), fields func(M) (to, code string)) (*Client[M], error) {
+// http://127.0.0.1:8080). Without an authenticating option the requests
+// carry no credentials, which only an emulator with open control endpoints
+// accepts. fields returns a message's target and code.
+func New[M, F any](base string, fields func(M) (to, code string), opts ...Option) (*Client[M, F], error) {
+	var cfg Config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	hc, auth := cfg.HTTP, cfg.Auth
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("emuclient: the base URL must be an http(s) URL without a query")
@@ -64,11 +91,11 @@ func New[M any](base string, hc *http.Client, auth func(*http.Request), fields f
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Client[M]{base: strings.TrimSuffix(base, "/"), hc: hc, auth: auth, fields: fields}, nil
+	return &Client[M, F]{base: strings.TrimSuffix(base, "/"), hc: hc, auth: auth, fields: fields}, nil
 }
 
 // do sends a control request and decodes a 2xx JSON answer into out.
-func (c *Client[M]) do(ctx context.Context, op, method, path string, body any, out any) error {
+func (c *Client[M, F]) do(ctx context.Context, op, method, path string, body any, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -130,7 +157,7 @@ func errorMessage(data []byte) string {
 
 // Messages returns the outbox, oldest first: every message, or only those
 // to to when it is not empty.
-func (c *Client[M]) Messages(ctx context.Context, to string) ([]M, error) {
+func (c *Client[M, F]) Messages(ctx context.Context, to string) ([]M, error) {
 	path := "/_emulator/messages"
 	if to != "" {
 		path += "?" + url.Values{"to": {to}}.Encode()
@@ -143,7 +170,7 @@ func (c *Client[M]) Messages(ctx context.Context, to string) ([]M, error) {
 }
 
 // LastMessage returns the newest message to to, or ErrNoMessage.
-func (c *Client[M]) LastMessage(ctx context.Context, to string) (M, error) {
+func (c *Client[M, F]) LastMessage(ctx context.Context, to string) (M, error) {
 	var zero M
 	msgs, err := c.Messages(ctx, to)
 	if err != nil {
@@ -159,7 +186,7 @@ func (c *Client[M]) LastMessage(ctx context.Context, to string) (M, error) {
 
 // LastCode returns the code of the newest message to to, or ErrNoMessage;
 // a message without a code (a codeless step) is an error.
-func (c *Client[M]) LastCode(ctx context.Context, to string) (string, error) {
+func (c *Client[M, F]) LastCode(ctx context.Context, to string) (string, error) {
 	m, err := c.LastMessage(ctx, to)
 	if err != nil {
 		return "", err
@@ -170,19 +197,19 @@ func (c *Client[M]) LastCode(ctx context.Context, to string) (string, error) {
 	return "", errors.New("emuclient: the newest message to this target has no code")
 }
 
-// InjectFault schedules the fault f (the emulator's Fault type).
-func (c *Client[M]) InjectFault(ctx context.Context, f any) error {
+// InjectFault schedules the fault f, as the emulator's InjectFault does.
+func (c *Client[M, F]) InjectFault(ctx context.Context, f F) error {
 	return c.do(ctx, "fault", http.MethodPost, "/_emulator/faults", f, nil)
 }
 
 // ClearFaults removes every scheduled fault.
-func (c *Client[M]) ClearFaults(ctx context.Context) error {
+func (c *Client[M, F]) ClearFaults(ctx context.Context) error {
 	return c.do(ctx, "clear faults", http.MethodDelete, "/_emulator/faults", nil, nil)
 }
 
 // Advance moves the emulator's clock forward by d and returns its new
 // time.
-func (c *Client[M]) Advance(ctx context.Context, d time.Duration) (time.Time, error) {
+func (c *Client[M, F]) Advance(ctx context.Context, d time.Duration) (time.Time, error) {
 	if d < 0 {
 		return time.Time{}, errors.New("emuclient: advance: the clock only moves forward")
 	}
