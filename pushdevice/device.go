@@ -5,6 +5,7 @@
 // over its ID, an ES256 request JWT on every later call, and an ES256
 // JWT over the challenge's signature fields to answer it). Applications
 // use it to test "approve on your phone" end to end without a phone.
+// It also plays the phone's part of silent network auth ([OpenSNA]).
 //
 // A Device talks to a server through a [provider.PushDeviceAPI]: the
 // fake's, in process (fake.Fake.Device), or an HTTP transport speaking a

@@ -81,9 +81,10 @@ type Router struct {
 	logger *slog.Logger
 	now    func() time.Time
 	sticky time.Duration
-	byTo   bool // CheckByTo through the index
-	bare   int  // the route of IDs that name none (WithUnprefixedIDs), or -1
-	region bool // some route routes by country
+	byTo   bool             // CheckByTo through the index
+	snaTo  provider.Channel // WithSNAFallback's channel, or ""
+	bare   int              // the route of IDs that name none (WithUnprefixedIDs), or -1
+	region bool             // some route routes by country
 	index  index
 	store  *storeIndex // when WithStore: the memory lives there instead
 }
@@ -111,6 +112,7 @@ type config struct {
 	size    int
 	checkTo bool
 	store   store.Store
+	snaTo   provider.Channel
 }
 
 // WithHook makes the Router call fn after every call to a route, on the
@@ -201,6 +203,34 @@ func WithUnprefixedIDs(name string) Option {
 	}
 }
 
+// WithSNAFallback makes a start over silent network auth (ChannelSNA)
+// that no route could take fall back to channel ch (ChannelSMS, say): when
+// every route that takes ChannelSNA for the target failed in a way that
+// proves nothing was sent (ErrUnavailable, ErrUndeliverable or
+// ErrUnsupported, the failures that pass a start to the next route), or
+// none takes it, the Router starts over ch instead, once, by the same
+// rules. It never falls back after a failure that says the number itself
+// is bad (ErrInvalidRequest, such as Twilio's 60540), after one that may
+// have been processed (ErrOutcomeUnknown, a context's end), or after any
+// other failure. The answer's Channel tells the application which
+// channel was used.
+//
+// The silent attempt can also fail later, at the check: CheckSNA then
+// returns the provider's error, and provider.FallBack(err) says whether
+// to start again over another channel. Such a start goes to the route
+// that served the silent attempt (see WithSticky), which re-sends on the
+// same verification where the provider does (Capabilities.ResendOnStart),
+// so nothing is sent twice.
+func WithSNAFallback(ch provider.Channel) Option {
+	return func(c *config) error {
+		if ch == "" || ch == provider.ChannelSNA {
+			return errors.New("route: WithSNAFallback: the channel must be another one than sna")
+		}
+		c.snaTo = ch
+		return nil
+	}
+}
+
 // WithClock makes the Router read time from now (for its memory of
 // pending verifications).
 func WithClock(now func() time.Time) Option {
@@ -228,7 +258,7 @@ func New(routes []Route, opts ...Option) (*Router, error) {
 		return nil, errors.New("route: no routes")
 	}
 	r := &Router{byName: map[string]int{}, hook: cfg.hook, logger: cfg.logger, now: cfg.now,
-		sticky: cfg.sticky, byTo: cfg.checkTo}
+		sticky: cfg.sticky, byTo: cfg.checkTo, snaTo: cfg.snaTo}
 	r.index.init(cfg.size)
 	if cfg.store != nil {
 		r.store = &storeIndex{st: cfg.store}
@@ -428,6 +458,7 @@ func (r *Router) Start(ctx context.Context, req provider.StartRequest) (provider
 	}
 	var lastErr error
 	var tried int
+	badNumber := false // a failure said the number itself is bad
 	for k := -1; k < len(r.routes); k++ {
 		i := k
 		if k == -1 {
@@ -454,6 +485,12 @@ func (r *Router) Start(ctx context.Context, req provider.StartRequest) (provider
 		if !over {
 			return provider.Verification{}, lastErr
 		}
+		badNumber = badNumber || errors.Is(err, provider.ErrInvalidRequest)
+	}
+	if req.Channel == provider.ChannelSNA && r.snaTo != "" && !badNumber && ctx.Err() == nil {
+		// Nothing was sent over sna: one start over the fallback channel.
+		req.Channel = r.snaTo
+		return r.Start(ctx, req)
 	}
 	if tried == 0 {
 		return provider.Verification{}, &Error{Op: "start", Err: fmt.Errorf("%w: no route takes channel %s to %s", provider.ErrUnsupported, req.Channel, mask.Target(req.To))}
@@ -492,6 +529,15 @@ func (r *Router) lookup(op, id string) (*route, string, error) {
 // never fails over: a check goes only where its verification lives. A
 // check by To alone needs WithCheckByTo.
 func (r *Router) Check(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+	return r.check(ctx, req, func(p provider.Provider) (func(context.Context, provider.CheckRequest) (provider.Verification, error), bool) {
+		return p.Check, true
+	})
+}
+
+// check is Check and CheckSNA: method returns the route provider's
+// operation, and false when it lacks it.
+func (r *Router) check(ctx context.Context, req provider.CheckRequest,
+	method func(provider.Provider) (func(context.Context, provider.CheckRequest) (provider.Verification, error), bool)) (provider.Verification, error) {
 	if err := ctx.Err(); err != nil {
 		return provider.Verification{}, err
 	}
@@ -521,8 +567,12 @@ func (r *Router) Check(ctx context.Context, req provider.CheckRequest) (provider
 	if req.ID == "" && !rt.caps.CheckByTo {
 		in.To = "" // the inner provider checks by ID only
 	}
+	call, ok := method(rt.p)
+	if !ok {
+		return provider.Verification{}, &Error{Op: "check", Route: rt.name, Err: fmt.Errorf("%w: route %s cannot check silent network auth", provider.ErrUnsupported, rt.name)}
+	}
 	t0 := r.clock()
-	v, err := rt.p.Check(ctx, in)
+	v, err := call(ctx, in)
 	r.report(ctx, "check", rt.name, id, err, false, t0)
 	if err != nil {
 		return provider.Verification{}, &Error{Op: "check", Route: rt.name, Err: err}
@@ -532,6 +582,20 @@ func (r *Router) Check(ctx context.Context, req provider.CheckRequest) (provider
 		r.forget(ctx, id)
 	}
 	return v, nil
+}
+
+// CheckSNA checks a silent network auth verification with the route that
+// started it, like Check. A route whose provider cannot check silent
+// network auth gives ErrUnsupported. Its errors are the provider's: see
+// WithSNAFallback for what to do after one.
+func (r *Router) CheckSNA(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+	return r.check(ctx, req, func(p provider.Provider) (func(context.Context, provider.CheckRequest) (provider.Verification, error), bool) {
+		c, ok := p.(provider.SNAChecker)
+		if !ok {
+			return nil, false
+		}
+		return c.CheckSNA, true
+	})
 }
 
 // Cancel cancels a verification with the route that started it. A route

@@ -2,10 +2,11 @@ package twilio_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/pushdevice"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 	"github.com/verifykit/verifykit/verify"
@@ -58,9 +59,9 @@ func ExampleNewFromEnvFunc() {
 	// true true
 }
 
-// CheckSNA completes a silent network auth: the device visits the
-// verification's sna.url (here the emulator's), then a check without a
-// code approves.
+// CheckSNA completes a silent network auth: the device opens the
+// verification's SNA URL (here the emulator's), then a check without a
+// code approves; before the device's step the check says "not yet".
 func ExampleClient_CheckSNA() {
 	srv := twiliotest.NewServer()
 	defer srv.Close()
@@ -75,13 +76,17 @@ func ExampleClient_CheckSNA() {
 	if err != nil {
 		panic(err)
 	}
-	resp, err := http.Get(v.Detail.(*twilio.Verification).SNA.URL) // on the device, over mobile data
+	_, err = c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID})
+	fmt.Println(errors.Is(err, provider.ErrNotYet))    // the device has not opened the URL yet
+	res, err := pushdevice.OpenSNA(ctx, nil, v.SNAURL) // on the device, over mobile data
 	if err != nil {
 		panic(err)
 	}
-	resp.Body.Close()
-	v, err = c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID})
+	fmt.Println(res.Carrier)
+	v, err = c.CheckSNA(ctx, provider.CheckRequest{ID: v.ID, Code: res.Token})
 	fmt.Println(v.Status, err)
 	// Output:
+	// true
+	// EMU
 	// approved <nil>
 }

@@ -239,7 +239,7 @@ func (c *Client) checkWith(ctx context.Context, begin time.Time, req provider.Ch
 // (one Start began over ChannelSNA) once the device has opened the
 // verification's SNAURL over its mobile data. token is what the device got
 // back from the URL, when the provider hands one to pass on (a Vonage
-// silent-auth code, a Twilio SNA client token; see package snadevice), and
+// silent-auth code, a Twilio SNA client token; see pushdevice.OpenSNA), and
 // empty otherwise; like a code it is a secret and never logged. It needs a
 // provider that implements provider.SNAChecker; others give
 // ErrUnsupported.
@@ -256,7 +256,7 @@ func (c *Client) checkWith(ctx context.Context, begin time.Time, req provider.Ch
 //   - ErrOutcomeUnknown: the check may have approved the verification;
 //     do not assume either outcome, and do not fall back.
 //
-// provider.FallBack(err) is the fall-back decision in one call.
+// FallBack(err) is the fall-back decision in one call.
 func (c *Client) CheckSNA(ctx context.Context, id, token string, opts *CheckOptions) (Verification, error) {
 	ctx = c.enter(ctx, "check")
 	begin := c.begin()

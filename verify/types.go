@@ -146,3 +146,9 @@ type CheckOptions struct {
 	// for the check budgets per caller (see PerCaller).
 	CallerKeys map[string]string
 }
+
+// FallBack reports whether err (typically from CheckSNA) says the silent
+// network auth attempt failed in a way another channel may still succeed:
+// start again over SMS, say. It is false for ErrNotYet, for a bad number
+// and for an outcome that may have been processed. See provider.FallBack.
+func FallBack(err error) bool { return provider.FallBack(err) }

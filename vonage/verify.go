@@ -19,10 +19,11 @@ import (
 
 // The operations, as named in errors and retry events.
 const (
-	opStart  = "start"
-	opCheck  = "check"
-	opCancel = "cancel"
-	opNext   = "next workflow"
+	opStart    = "start"
+	opCheck    = "check"
+	opCheckSNA = "check sna"
+	opCancel   = "cancel"
+	opNext     = "next workflow"
 )
 
 // ChannelRCS is Vonage's RCS (Rich Communication Services) step: the code
@@ -188,6 +189,7 @@ func (c *Client) Start(ctx context.Context, req provider.StartRequest) (provider
 		Channel:   ch,
 		Status:    provider.StatusPending,
 		RawStatus: string(provider.StatusPending),
+		SNAURL:    r.CheckURL,
 		Detail:    &r,
 	}, nil
 }
@@ -439,20 +441,61 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 	if !wire.ValidCode(req.Code) {
 		return provider.Verification{}, refused(opCheck, provider.ErrInvalidRequest, "code must be 4 to 10 letters or digits")
 	}
+	return c.check(ctx, opCheck, req)
+}
+
+// CheckSNA checks a silent authentication step (a workflow that starts
+// with sna), with POST /v2/verify/{request_id} and the code the handset
+// got back from the check_url (provider.Verification.SNAURL) in req.Code:
+// Vonage redirects the handset to the step's redirect_url with the code
+// in the fragment, or answers it in JSON without one; pushdevice.OpenSNA
+// returns it as SNAResult.Token. It implements provider.SNAChecker, keyed
+// like Check by req.ID only.
+//
+// A check without the code gives provider.ErrInvalidRequest before
+// sending: Vonage has no codeless check, so the device must pass the code
+// on. A code Vonage refuses is an *provider.SNAError matching
+// ErrInvalidRequest, not a pending wrong code: a silent-auth step takes
+// one attempt. Vonage falls back to the workflow's next step (an sms step
+// after the sna one, say) by itself, or on NextWorkflow.
+func (c *Client) CheckSNA(ctx context.Context, req provider.CheckRequest) (provider.Verification, error) {
+	if req.Code == "" || len(req.Code) > 64 || !alnum(req.Code) {
+		return provider.Verification{}, refused(opCheckSNA, provider.ErrInvalidRequest, "the silent-auth code from the check_url must be 1 to 64 letters or digits")
+	}
+	v, err := c.check(ctx, opCheckSNA, req)
+	if err == nil && !v.Approved() {
+		return provider.Verification{}, &provider.SNAError{Op: "vonage: " + opCheckSNA, Kind: provider.ErrInvalidRequest, Description: "the silent-auth code was refused"}
+	}
+	return v, err
+}
+
+// alnum reports whether s holds only ASCII letters and digits.
+func alnum(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// check is Check and CheckSNA, once the code is known to need no escaping.
+func (c *Client) check(ctx context.Context, op string, req provider.CheckRequest) (provider.Verification, error) {
 	switch {
 	case req.ID == "" && req.To != "":
-		return provider.Verification{}, refused(opCheck, provider.ErrUnsupported, "Vonage checks by request ID only")
+		return provider.Verification{}, refused(op, provider.ErrUnsupported, "Vonage checks by request ID only")
 	case !validID(req.ID):
-		return provider.Verification{}, refused(opCheck, provider.ErrInvalidRequest, "request ID must be 1 to 64 letters, digits, '-' or '_'")
+		return provider.Verification{}, refused(op, provider.ErrInvalidRequest, "request ID must be 1 to 64 letters, digits, '-' or '_'")
 	case !canonicalID(req.ID):
-		return provider.Verification{}, refused(opCheck, provider.ErrNotFound, errRespelledID)
+		return provider.Verification{}, refused(op, provider.ErrNotFound, errRespelledID)
 	}
 	data := make([]byte, 0, 32)
 	data = append(data, `{"code":"`...)
 	data = append(data, req.Code...) // letters and digits only: no escaping needed
 	data = append(data, `"}`...)
 	var r Response
-	err := c.do(ctx, opCheck, http.MethodPost, "/v2/verify/"+req.ID, data, []string{req.Code}, &r)
+	err := c.do(ctx, op, http.MethodPost, "/v2/verify/"+req.ID, data, []string{req.Code}, &r)
 	out := provider.Verification{ID: req.ID, To: req.To, Detail: &r}
 	var ae *APIError
 	switch {
@@ -461,7 +504,7 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 		// (empty, null, another request, another status: a proxy's or a
 		// broken answer) says nothing definite; the code may have been
 		// taken.
-		return provider.Verification{}, requestError(ctx, opCheck, true, errors.New("the 200 answer is not a completed check of this request"))
+		return provider.Verification{}, requestError(ctx, op, true, errors.New("the 200 answer is not a completed check of this request"))
 	case err == nil:
 		r.RequestID = first(r.RequestID, req.ID)
 		out.Status, out.RawStatus = provider.StatusApproved, r.Status

@@ -20,7 +20,11 @@ import (
 type Fault struct {
 	// Op limits the fault to one operation: "start", "check", "fetch",
 	// "update" (cancel or approve) or "services"; empty matches every
-	// request under /v2/. Any other value is refused.
+	// request under /v2/. "sna" matches only the device's visit of an
+	// sna.url: the visit fails with Code, one of Twilio's SNA error codes
+	// (605xx, such as 60510, or 60540 for a bad number), which later
+	// checks report in sna_attempts_error_codes; such a fault takes no
+	// Status, Drop or Processed. Any other value is refused.
 	Op string `json:"op,omitempty"`
 	// To limits the fault to requests whose To parameter is this target.
 	To string `json:"to,omitempty"`
@@ -45,7 +49,10 @@ type Fault struct {
 
 // faultOps are the values Fault.Op may take. A new resource adds its
 // operation here and to opOf.
-var faultOps = map[string]bool{"": true, "start": true, "check": true, "fetch": true, "update": true, "services": true}
+var faultOps = map[string]bool{"": true, "start": true, "check": true, "fetch": true, "update": true, "services": true, faultSNA: true}
+
+// faultSNA is the Op of a fault of the device's visit of an sna.url.
+const faultSNA = "sna"
 
 // Limits of a fault's fields, so that faults stay small.
 const (
@@ -63,7 +70,7 @@ var ErrTooManyFaults = errors.New("twiliotest: too many scheduled faults")
 func (f *Fault) validate() error {
 	switch {
 	case !faultOps[f.Op]:
-		return fmt.Errorf("twiliotest: fault: unknown op %q (want start, check, fetch, update, services or empty)", f.Op)
+		return fmt.Errorf("twiliotest: fault: unknown op %q (want start, check, fetch, update, services, sna or empty)", f.Op)
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return errors.New("twiliotest: fault: status must be 400 to 599")
 	case f.Times < 0 || f.Times > maxFaultTimes:
@@ -74,11 +81,13 @@ func (f *Fault) validate() error {
 		return errors.New("twiliotest: fault: code must be 0 to 99999")
 	case len(f.Message) > maxFaultMessage || len(f.To) > maxFaultTo:
 		return fmt.Errorf("twiliotest: fault: message longer than %d bytes or to longer than %d", maxFaultMessage, maxFaultTo)
+	case f.Op == faultSNA && (f.Code < 60500 || f.Code > 60599 || f.Status != 0 || f.Drop || f.Processed || f.RetryAfter != 0):
+		return errors.New("twiliotest: fault: an sna fault needs an SNA error code (60500 to 60599) and takes no status, drop, processed or retry_after")
 	}
 	if f.Times == 0 {
 		f.Times = 1
 	}
-	if f.Status == 0 && !f.Drop {
+	if f.Status == 0 && !f.Drop && f.Op != faultSNA {
 		f.Status, f.Code = http.StatusServiceUnavailable, twiliocode.ServiceUnavailable
 	}
 	return nil

@@ -2,6 +2,7 @@ package twiliotest
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -223,10 +224,6 @@ type snaErrorJSON struct {
 	Code       int    `json:"code"`
 }
 
-// snaPending is Twilio's error code for a silent network auth check made
-// before the device visited the sna.url.
-const snaPending = 60519
-
 func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
 // rfc3339Nano keeps sub-second precision, as Twilio's send_code_attempts
@@ -345,6 +342,9 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := e.started(reserved, &v, amount, payee)
+	if ch == provider.ChannelSNA && f.Get("EnableSnaClientToken") == "true" {
+		rc = e.enableSNAClientToken(rc) // sna.go
+	}
 	e.recordAttempt(s.SID, locale, in.CodeLength, v) // attempts.go
 	writeJSON(w, http.StatusCreated, e.verificationJSON(r, in, v, rc))
 }
@@ -453,8 +453,16 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !hasCode {
+		if rc.snaClient != "" && subtle.ConstantTimeCompare([]byte(f.Get("SnaClientToken")), []byte(rc.snaClient)) != 1 {
+			invalid(w, "SnaClientToken")
+			return
+		}
+		if rc.snaFail != 0 {
+			e.answerPending(w, r, in, ff, rc, []snaErrorJSON{{AttemptSID: rc.snaAttempt, Code: rc.snaFail}})
+			return
+		}
 		if !rc.snaDone {
-			e.answerPending(w, r, in, ff, rc, []snaErrorJSON{{AttemptSID: rc.snaAttempt, Code: snaPending}})
+			e.answerPending(w, r, in, ff, rc, []snaErrorJSON{{AttemptSID: rc.snaAttempt, Code: twiliocode.SNAPending}})
 			return
 		}
 		v, err := ff.Approve(r.Context(), rc.sid)

@@ -38,6 +38,8 @@ type rec struct {
 	snaToken   string // the token of the sna.url; empty unless the channel is sna
 	snaAttempt string // the VL… SID of the sna send
 	snaDone    bool   // the device visited the sna.url
+	snaClient  string // the SNA client token (EnableSnaClientToken), empty when none
+	snaFail    int    // the SNA error code of the device's last visit, 0 when none
 }
 
 func newPending() pending {
@@ -186,7 +188,7 @@ func (e *Emulator) started(reserved bool, v *provider.Verification, amount, paye
 	if v.Channel != provider.ChannelSNA && r.snaToken != "" {
 		// A re-send over another channel: the sna.url no longer applies.
 		delete(e.bySNA, r.snaToken)
-		r.snaToken, r.snaDone = "", false
+		r.snaToken, r.snaDone, r.snaClient, r.snaFail = "", false, "", 0
 	}
 	cp := *r
 	return &cp
