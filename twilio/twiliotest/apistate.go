@@ -15,6 +15,7 @@ type apiState struct {
 	limitSeq  []string   // rate limit SIDs in creation order
 	attempts  []*attempt // oldest first
 	byAttempt map[string]*attempt
+	byVerif   map[string][]*attempt // by verification SID, oldest first
 	// msgConfigs: service SID → country (or "all") → configuration
 	// (msgconfig.go).
 	msgConfigs map[string]map[string]*msgConfig

@@ -118,17 +118,25 @@ func (e *Emulator) recordAttempt(serviceSID, locale string, codeLength int, v pr
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.byAttempt == nil {
-		a.byAttempt = map[string]*attempt{}
+		a.byAttempt, a.byVerif = map[string]*attempt{}, map[string][]*attempt{}
 	}
 	if a.byAttempt[at.sid] != nil {
 		return
 	}
 	if len(a.attempts) >= maxAttempts {
-		delete(a.byAttempt, a.attempts[0].sid)
-		a.attempts = append(a.attempts[:0:0], a.attempts[1:]...)
+		old := a.attempts[0]
+		delete(a.byAttempt, old.sid)
+		if l := a.byVerif[old.verificationSID]; len(l) > 1 {
+			a.byVerif[old.verificationSID] = l[1:] // the oldest of all is the oldest of its verification
+		} else {
+			delete(a.byVerif, old.verificationSID)
+		}
+		a.attempts[0] = nil
+		a.attempts = a.attempts[1:]
 	}
 	a.attempts = append(a.attempts, at)
 	a.byAttempt[at.sid] = at
+	a.byVerif[at.verificationSID] = append(a.byVerif[at.verificationSID], at)
 }
 
 // convertAttempts marks the attempts of the verification sid converted.
@@ -137,8 +145,8 @@ func (e *Emulator) convertAttempts(sid string) {
 	a := &e.api
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, at := range a.attempts {
-		if at.verificationSID == sid && !at.converted {
+	for _, at := range a.byVerif[sid] {
+		if !at.converted {
 			at.converted, at.updated = true, now
 		}
 	}
