@@ -357,6 +357,10 @@ func TestDeviceAuth(t *testing.T) {
 			t.Errorf("%s: error %q contains a secret", tt.name, err)
 		}
 	}
+	// A device's own factor, named under another identity, is refused.
+	if _, err := r.x.ListDeviceChallenges(ctx, other.auth(t, now), id, other.f.ID, ""); !errors.Is(err, provider.ErrUnauthorized) {
+		t.Errorf("a device's token under another identity: %v, want ErrUnauthorized", err)
+	}
 	// The other device's JWT cannot act on this factor even under its own identity.
 	if _, err := r.x.VerifyDeviceFactor(ctx, other.auth(t, now), "user-00000002", d.f.ID, sig); !errors.Is(err, provider.ErrUnauthorized) {
 		t.Errorf("another factor's token: %v", err)
