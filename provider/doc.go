@@ -16,7 +16,8 @@
 //
 //   - Whole operations are optional interfaces that the verify client
 //     discovers with a type assertion: [Canceler], [Fetcher], [Approver],
-//     [Namer], [CapabilityReporter], and [FactorProvider] for factors the
+//     [Namer], [CapabilityReporter], [SNAChecker] for silent network
+//     auth, and [FactorProvider] for factors the
 //     user holds (authenticator apps: enrol, confirm, challenge, fetch,
 //     list, delete), whose rules the suite's factors section states.
 //   - Differences in how the two common operations behave are a

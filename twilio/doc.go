@@ -1,8 +1,8 @@
 // Package twilio is a verification provider for Twilio Verify v2, over raw
 // HTTP form posts (no Twilio SDK). Applications wrap a *Client with
-// verify.New; the Client also offers Twilio-only operations: Approve,
-// CheckSNA (the check of a Silent Network Authentication, which carries no
-// code) and the Services calls (CreateService, FetchService, ListServices,
+// verify.New; the Client also offers Approve, CheckSNA (the check of a
+// Silent Network Authentication, which carries no code; verify.Client's
+// CheckSNA reaches it through provider.SNAChecker) and the Services calls (CreateService, FetchService, ListServices,
 // Services, UpdateService, DeleteService).
 //
 //	p, err := twilio.NewFromEnv() // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_VERIFY_SERVICE_SID

@@ -44,6 +44,10 @@
 //   - [ErrOutcomeUnknown]: the request may have been processed. Never
 //     assume it failed: a Start may have sent a code, a Check may have
 //     approved. See "Recovering from a lost answer" below.
+//   - [ErrNotYet]: silent network auth only ([Client.CheckSNA]): the
+//     phone has not completed its step yet; check again shortly. It is
+//     neither a wrong code nor a failure; [FallBack] says when a failed
+//     silent attempt may be followed by an SMS.
 //
 // A canceled or expired context gives an error matching the context's
 // error. [CodeOf] maps any error to a [Code], for metrics and logs. The

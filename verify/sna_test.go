@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
@@ -63,5 +64,39 @@ func TestCheckSNA(t *testing.T) {
 	}
 	if _, err := plain.CheckSNA(ctx, v.ID, "", nil); !errors.Is(err, verify.ErrUnsupported) {
 		t.Errorf("CheckSNA without an SNAChecker = %v, want ErrUnsupported", err)
+	}
+}
+
+// TestCheckSNANotYetSpendsNoBudget: a phone that is slow to open its URL
+// is polled with CheckSNA; answers of ErrNotYet give their check budget
+// back, so polling cannot lock the user out before the phone's step.
+func TestCheckSNANotYetSpendsNoBudget(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	f := fake.MustNew(fake.WithSNABaseURL(srv.URL))
+	mux.Handle("/", f.SNAHandler())
+	c, err := verify.New(f, verify.WithCheckBudget(verify.PerDestination, 2, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	v, err := c.Start(ctx, "+14155552671", verify.ChannelSNA, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := c.CheckSNA(ctx, v.ID, "", nil); !errors.Is(err, verify.ErrNotYet) {
+			t.Fatalf("poll %d: CheckSNA = %v, want ErrNotYet", i, err)
+		}
+	}
+	resp, err := srv.Client().Get(v.SNAURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, err := c.CheckSNA(ctx, v.ID, "", nil); err != nil || !got.Approved() {
+		t.Fatalf("CheckSNA after the visit = %v, %v; want approved", got, err)
 	}
 }

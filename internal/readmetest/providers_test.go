@@ -62,15 +62,16 @@ func yes(b bool) string {
 // providerTable renders what each provider declares and implements.
 func providerTable(t *testing.T) string {
 	var b strings.Builder
-	b.WriteString("| provider | Check by target | re-sends on a second Start | Cancel | Fetch | Approve | TOTP factors |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
+	b.WriteString("| provider | Check by target | re-sends on a second Start | Cancel | Fetch | Approve | TOTP factors | silent network auth (CheckSNA) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, e := range providers(t) {
 		caps := provider.CapabilitiesOf(e.p)
 		_, cancel := e.p.(provider.Canceler)
 		_, fetch := e.p.(provider.Fetcher)
 		_, approve := e.p.(provider.Approver)
 		_, factors := e.p.(provider.FactorProvider)
-		b.WriteString("| " + strings.Join([]string{e.name, yes(caps.CheckByTo), yes(caps.ResendOnStart), yes(cancel), yes(fetch), yes(approve), yes(factors)}, " | ") + " |\n")
+		_, sna := e.p.(provider.SNAChecker)
+		b.WriteString("| " + strings.Join([]string{e.name, yes(caps.CheckByTo), yes(caps.ResendOnStart), yes(cancel), yes(fetch), yes(approve), yes(factors), yes(sna)}, " | ") + " |\n")
 	}
 	return b.String()
 }
