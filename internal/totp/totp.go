@@ -200,15 +200,23 @@ func QRPNG(uri string, size int) ([]byte, error) {
 	if err != nil || u.Scheme != "otpauth" || u.Host != "totp" {
 		return nil, ErrURI
 	}
+	return QRPNGOf(uri, size)
+}
+
+// QRPNGOf renders any text (a URL, say) as a QR code, a size×size PNG
+// image with a quiet zone; size is clamped to 64 to 2048. QRPNG is
+// QRPNGOf for otpauth URIs only.
+func QRPNGOf(text string, size int) ([]byte, error) {
 	if size < 64 {
 		size = 64
 	}
 	if size > 2048 {
 		size = 2048
 	}
-	key, err := otp.NewKeyFromURL(uri)
+	// otp's Key renders its text as it was given, whatever its scheme.
+	key, err := otp.NewKeyFromURL(text)
 	if err != nil {
-		return nil, ErrURI
+		return nil, errors.New("totp: the text cannot be put in a QR code")
 	}
 	// A white quiet zone around the code, which scanners need.
 	margin := size / 10

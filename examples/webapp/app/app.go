@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/verify/recovery"
 )
@@ -56,6 +57,11 @@ type Config struct {
 	// switches on its first second factor (shown once) and accepts one of
 	// them instead of the factor's code at login (recovery.go).
 	Recovery *recovery.Codes
+	// Device, when not nil, is the device side of the provider's push
+	// factors (fake.Fake.Device, say): the app then offers "approve on
+	// your phone" (push.go), serves the device endpoints under /device/
+	// and a phone simulator page at /phone.
+	Device provider.PushDeviceAPI
 	// Outbox, when not nil, is the fake provider whose messages
 	// /dev/outbox shows: every code sent. Leave it nil with a real
 	// provider, and whenever the app is reachable from other machines.
@@ -101,6 +107,8 @@ type App struct {
 	css   []byte
 	mux   *http.ServeMux
 	key   []byte // signs the CSRF tokens of visitors and the flash cookies
+	// device serves the push device endpoints (push.go), or is nil.
+	device http.Handler
 
 	mu       sync.Mutex
 	users    map[string]*user
@@ -171,7 +179,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"home", "signup", "login", "enroll", "verify", "outbox", "totp", "recovery"} {
+	for _, name := range []string{"home", "signup", "login", "enroll", "verify", "outbox", "totp", "recovery", "push", "phone"} {
 		t := template.Must(base.Clone())
 		template.Must(t.New("content").Parse(`{{template "` + name + `-content" .}}`))
 		a.pages[name] = t
@@ -198,10 +206,21 @@ func (a *App) routes() {
 	m.HandleFunc("POST /verify", a.verify)
 	m.HandleFunc("GET /dev/outbox", a.outbox)
 	a.totpRoutes(m)
+	a.pushRoutes(m)
 	m.HandleFunc("GET /static/app.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Write(a.css)
 	})
+	for _, js := range []string{"phone.js", "wait.js"} {
+		body, err := fs.ReadFile(files, "templates/"+js)
+		if err != nil {
+			panic(err) // embedded: cannot happen
+		}
+		m.HandleFunc("GET /static/"+js, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			w.Write(body)
+		})
+	}
 	a.mux = m
 }
 
@@ -213,6 +232,12 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	if a.device != nil && strings.HasPrefix(r.URL.Path, "/device/") {
+		// The phone's calls: authenticated by its access token or its
+		// key's JWT, not by the session or a CSRF token.
+		a.device.ServeHTTP(w, r)
+		return
+	}
 	s := a.lookup(r)
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
@@ -239,7 +264,12 @@ type view struct {
 	TOTP, AppCode, CanSMS bool
 	QR                    template.URL
 	Secret                string
-	Messages              []fake.Message
+	// The phone (push.go): on for the account; the link of the phone
+	// page that enrols one; a step waiting for the phone; whether a code
+	// can stand in for it; whether the app offers push at all.
+	Push, PushWait, CanCode, PushOffered bool
+	PhoneLink                            template.URL
+	Messages                             []fake.Message
 	// Recovery codes (recovery.go): a new set, shown once; whether a
 	// login step may use one.
 	RecoveryCodes []string
@@ -257,6 +287,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, page string, v view
 			if u := a.users[s.email]; u != nil {
 				v.TwoFA, v.Phone = u.twoFA, maskPhone(u.phone)
 				v.TOTP = u.totp != ""
+				v.Push = u.push != ""
 			}
 		}
 		a.mu.Unlock()
@@ -264,6 +295,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, page string, v view
 		v.CSRF = a.anonCSRF(w, r)
 	}
 	v.DevOutbox = a.cfg.Outbox != nil
+	v.PushOffered = a.cfg.Device != nil
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	a.pages[page].ExecuteTemplate(w, "layout", v)
 }

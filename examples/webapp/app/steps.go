@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/verifykit/verifykit/verify"
 )
@@ -50,6 +51,10 @@ type pending struct {
 	tries    int    // checks reserved or made against verifyID
 	done     bool
 	note     string // added to the message once the step is done
+	// For actPushEnroll: when the access token was issued (the phone's
+	// factor is newer) and the phone page's link.
+	since time.Time
+	link  string
 }
 
 // begin makes p the session's step, replacing any other, sends its first
@@ -68,6 +73,9 @@ func (a *App) deliver(r *http.Request, s *session, p *pending, ch verify.Channel
 	a.mu.Unlock()
 	if factor == factorTOTP {
 		return "Enter the code your authenticator app shows."
+	}
+	if factor == factorPush {
+		return a.sendPush(r, s, p)
 	}
 	v, err := a.cfg.Verify.Start(r.Context(), target, ch, &verify.StartOptions{CallerKeys: a.callerKeys(r, account)})
 	switch {
@@ -166,6 +174,9 @@ func (a *App) verifyPage(w http.ResponseWriter, r *http.Request) {
 	if app {
 		target = ""
 	}
+	if a.pushPage(w, r, p) {
+		return
+	}
 	a.render(w, r, "verify", view{Title: "Enter your code", Heading: headings[act], Target: maskPhone(target), AppCode: app, CanSMS: canSMS,
 		CanRecover: a.hasRecovery(r, identity)})
 }
@@ -182,9 +193,18 @@ func (a *App) verify(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	app := p.factor == factorTOTP
 	a.mu.Unlock()
+	a.mu.Lock()
+	push := p.factor == factorPush
+	a.mu.Unlock()
 	switch action := r.PostForm.Get("action"); {
-	case action == "sms":
+	case action == "sms" || action == "code":
 		a.smsInstead(w, r, s, p)
+		return
+	case push && action == "resend":
+		a.redirect(w, r, "/verify", a.deliver(r, s, p, verify.ChannelSMS))
+		return
+	case push && action != "recovery":
+		a.finishPush(w, r, s, p)
 		return
 	case action == "recovery":
 		a.useRecovery(w, r, s, p)
@@ -334,12 +354,25 @@ func (a *App) complete(w http.ResponseWriter, r *http.Request, s *session, p *pe
 		u.totp = ""
 		u.epoch++
 		msg = "Your authenticator app is off."
+	case actPushEnroll:
+		if u.push != p.target {
+			removed, identity = u.push, u.identity // the phone this one replaces
+		}
+		u.push = p.target
+		u.epoch++
+		s.proofAt, s.proofEpoch = now, u.epoch
+		msg = "Your phone is set up. Next time, approve the login on it."
+	case actPushRemove:
+		removed, identity = u.push, u.identity
+		u.push = ""
+		u.epoch++
+		msg = "Your phone is removed."
 	}
 	msg += p.note
 	account := u.identity
 	// A factor switched on brings recovery codes, unless the account has
 	// a set already (Issue refuses then).
-	enrolled := p.action == actEnroll || p.action == actTOTPEnroll
+	enrolled := p.action == actEnroll || p.action == actTOTPEnroll || p.action == actPushEnroll
 	noneLeft := !hasFactor(u)
 	a.mu.Unlock()
 	if removed != "" {
@@ -359,6 +392,10 @@ func (a *App) complete(w http.ResponseWriter, r *http.Request, s *session, p *pe
 	}
 	if p.action == actReauth && p.next == nextTOTP {
 		a.startTOTPEnroll(w, r, s)
+		return
+	}
+	if p.action == actReauth && p.next == nextPush {
+		a.startPushEnroll(w, r, s)
 		return
 	}
 	if p.action == actReauth {

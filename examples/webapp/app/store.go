@@ -22,6 +22,8 @@ type user struct {
 	// authenticator app, or empty.
 	identity string
 	totp     string
+	// push is the ID of its confirmed phone (a push factor), or empty.
+	push string
 	// epoch counts the changes to the account's second factor. A code step
 	// records it when it begins and does nothing if it has moved by the
 	// time the code is approved.

@@ -54,12 +54,15 @@ func newIdentity() string {
 
 // hasFactor reports whether u has two-step login on, by SMS or app. The
 // caller holds a.mu.
-func hasFactor(u *user) bool { return u.twoFA || u.totp != "" }
+func hasFactor(u *user) bool { return u.twoFA || u.totp != "" || u.push != "" }
 
 // reauthStep returns the step that proves u's current factor before next
 // (a phone number, or nextTOTP) is enrolled: the app's code when u has an
 // app, else a code to u's phone. The caller holds a.mu.
 func reauthStep(u *user, next string) *pending {
+	if u.push != "" {
+		return &pending{action: actReauth, account: u.email, epoch: u.epoch, factor: factorPush, target: u.push, next: next}
+	}
 	if u.totp != "" {
 		return &pending{action: actReauth, account: u.email, epoch: u.epoch, factor: factorTOTP, target: u.totp, verifyID: u.totp, next: next}
 	}
@@ -69,6 +72,9 @@ func reauthStep(u *user, next string) *pending {
 // loginStep returns the code step of u's login: the app's code when u has
 // an app, else a code by SMS. The caller holds a.mu.
 func loginStep(u *user) *pending {
+	if u.push != "" {
+		return &pending{action: actLogin, account: u.email, epoch: u.epoch, factor: factorPush, target: u.push}
+	}
 	if u.totp != "" {
 		return &pending{action: actLogin, account: u.email, epoch: u.epoch, factor: factorTOTP, target: u.totp, verifyID: u.totp}
 	}
@@ -217,18 +223,25 @@ func (a *App) checkTOTP(ctx context.Context, p *pending, id, code string) (bool,
 	return true, nil
 }
 
-// smsInstead replaces a login step waiting for the app's code with one
-// that texts a code to the account's phone, when it has one.
+// smsInstead replaces a login step waiting for the app's code or the
+// phone's approval with one that asks for a code: the app's, when the
+// step was the phone's and the account has an app, else one texted to
+// the account's phone, when it has one.
 func (a *App) smsInstead(w http.ResponseWriter, r *http.Request, s *session, p *pending) {
 	a.mu.Lock()
 	u := a.users[p.account]
 	var np *pending
-	if u != nil && p.action == actLogin && p.factor == factorTOTP && u.twoFA && u.phone != "" && s.pend == p {
-		np = &pending{action: actLogin, account: u.email, epoch: u.epoch, factor: factorSMS, target: u.phone}
+	if u != nil && p.action == actLogin && s.pend == p {
+		switch {
+		case p.factor == factorPush && u.totp != "":
+			np = &pending{action: actLogin, account: u.email, epoch: u.epoch, factor: factorTOTP, target: u.totp, verifyID: u.totp}
+		case p.factor != factorSMS && u.twoFA && u.phone != "":
+			np = &pending{action: actLogin, account: u.email, epoch: u.epoch, factor: factorSMS, target: u.phone}
+		}
 	}
 	a.mu.Unlock()
 	if np == nil {
-		a.redirect(w, r, "/verify", "This account has no phone to text a code to. Use your authenticator app.")
+		a.redirect(w, r, "/verify", "This account has no other way to get a code. Use your phone, or a recovery code.")
 		return
 	}
 	a.begin(w, r, s, np)

@@ -40,6 +40,9 @@ type session struct {
 	b        *browser
 	shots    string
 	failName string
+	// newBrowser opens another browser (another device) on the same
+	// driver, closed when the test ends.
+	newBrowser func() *browser
 }
 
 // newSession starts the app on a fake made with opts (and random codes),
@@ -65,7 +68,7 @@ func newSession(t *testing.T, failName string, opts ...fake.Option) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(app.Config{Verify: client, Recovery: codes, Outbox: f, Iterations: 10_000})
+	a, err := app.New(app.Config{Verify: client, Recovery: codes, Device: f.Device(), Outbox: f, Iterations: 10_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +93,15 @@ func newSession(t *testing.T, failName string, opts ...fake.Option) *session {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &session{t: t, srv: srv, b: b, shots: shots, failName: failName}
+	another := func() *browser {
+		b, err := d.newBrowser(ctx, chromium, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.close)
+		return b
+	}
+	return &session{t: t, srv: srv, b: b, shots: shots, failName: failName, newBrowser: another}
 }
 
 // snap saves a screenshot of the page as name.png.

@@ -130,6 +130,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 2
 	}
+	// Push factors ("approve on your phone") where the provider has a
+	// device side the app can serve: the fake's.
+	var device provider.PushDeviceAPI
+	if f, ok := p.(*fake.Fake); ok {
+		device = f.Device()
+	}
 	codes, err := recovery.New(recoverySt, client)
 	if err != nil {
 		fmt.Fprintln(stderr, "webapp:", err)
@@ -146,7 +152,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		outbox = nil
 		fmt.Fprintln(stderr, "webapp: not serving /dev/outbox: the address is not loopback, or the app is behind a proxy; pass -dev-outbox to serve it anyway")
 	}
-	a, err := app.New(app.Config{Verify: client, Recovery: codes, Outbox: outbox, SecureCookies: *secure, TrustedProxies: proxies})
+	a, err := app.New(app.Config{Verify: client, Recovery: codes, Device: device, Outbox: outbox, SecureCookies: *secure, TrustedProxies: proxies})
 	if err != nil {
 		fmt.Fprintln(stderr, "webapp:", err)
 		return 1
