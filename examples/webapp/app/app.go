@@ -472,19 +472,12 @@ func (a *App) enrollNumber(w http.ResponseWriter, r *http.Request, s *session, p
 }
 
 func (a *App) disable(w http.ResponseWriter, r *http.Request) {
-	s, u, ok := a.loggedIn(w, r)
-	if !ok {
-		return
-	}
-	a.mu.Lock()
-	on := u.twoFA
-	p := &pending{action: actDisable, account: u.email, epoch: u.epoch, factor: factorSMS, target: u.phone}
-	a.mu.Unlock()
-	if !on {
-		a.redirect(w, r, "/", "Two-step login is already off.")
-		return
-	}
-	a.begin(w, r, s, p)
+	a.removeFactor(w, r, actDisable, factorSMS, func(u *user) string {
+		if u.twoFA {
+			return u.phone
+		}
+		return ""
+	}, "Two-step login is already off.")
 }
 
 func (a *App) outbox(w http.ResponseWriter, r *http.Request) {

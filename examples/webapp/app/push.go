@@ -64,45 +64,18 @@ func (a *App) pushRoutes(m *http.ServeMux) {
 	a.device = http.StripPrefix("/device", pushwire.Handler(pushwire.Config{API: a.cfg.Device, ServiceSID: deviceService, Now: a.cfg.Now}))
 }
 
-// pushEnroll begins the enrolment of a phone: at once if the account has
-// no second factor or the session proved it recently, else after proving
-// the current one.
+// pushEnroll begins the enrolment of a phone.
 func (a *App) pushEnroll(w http.ResponseWriter, r *http.Request) {
-	s, _, ok := a.loggedIn(w, r)
-	if !ok {
-		return
-	}
-	a.mu.Lock()
-	u := a.users[s.email]
-	var p *pending
-	if u != nil && hasFactor(u) && !a.recentProof(s, u) {
-		p = reauthStep(u, nextPush)
-	}
-	a.mu.Unlock()
-	if p != nil {
-		a.begin(w, r, s, p)
-		return
-	}
-	a.startPushEnroll(w, r, s)
+	a.enrollFactor(w, r, nextPush, a.startPushEnroll)
 }
 
 // startPushEnroll issues an access token and shows the QR code of the
 // phone page's enrolment link, waiting for the phone.
 func (a *App) startPushEnroll(w http.ResponseWriter, r *http.Request, s *session) {
-	a.mu.Lock()
-	u := a.users[s.email]
-	if u == nil || s.dead || s.stage != stageLoggedIn {
-		a.mu.Unlock()
-		a.redirect(w, r, "/login", "Log in first.")
+	account, identity, epoch, ok := a.setupFactor(w, r, s, func(u *user) string { return u.push })
+	if !ok {
 		return
 	}
-	account, identity, epoch, current := u.email, u.identity, u.epoch, u.push
-	a.mu.Unlock()
-	if !a.allowed(a.totpSetups, r, account) {
-		a.redirect(w, r, "/", "Too many attempts. Wait a few minutes, then try again.")
-		return
-	}
-	a.dropUnconfirmed(r.Context(), identity, current)
 	tok, err := a.cfg.Verify.CreatePushAccessToken(r.Context(), identity, &verify.AccessTokenOptions{FactorFriendlyName: "verifykit demo phone", TTL: 5 * time.Minute})
 	if err != nil {
 		a.redirect(w, r, "/", "We could not set up a phone right now. Please try again.")
@@ -165,19 +138,7 @@ func (a *App) pushPage(w http.ResponseWriter, r *http.Request, p *pending) bool 
 
 // pushRemove asks the phone to approve its own removal.
 func (a *App) pushRemove(w http.ResponseWriter, r *http.Request) {
-	s, u, ok := a.loggedIn(w, r)
-	if !ok {
-		return
-	}
-	a.mu.Lock()
-	on := u.push != ""
-	p := &pending{action: actPushRemove, account: u.email, epoch: u.epoch, factor: factorPush, target: u.push}
-	a.mu.Unlock()
-	if !on {
-		a.redirect(w, r, "/", "No phone is set up.")
-		return
-	}
-	a.begin(w, r, s, p)
+	a.removeFactor(w, r, actPushRemove, factorPush, func(u *user) string { return u.push }, "No phone is set up.")
 }
 
 // sendPush creates the challenge of step p and records it.

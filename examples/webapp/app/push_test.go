@@ -73,9 +73,7 @@ func pendingOn(t *testing.T, dev *pushdevice.Device) string {
 
 func TestPushEndToEnd(t *testing.T) {
 	e := setupPush(t)
-	b := e.browser()
-	b.signup(email, password)
-	b.login(email, password)
+	b := e.member()
 	b.get("/")
 	b.wantPage("home", "Phone: <strong>off</strong>")
 
@@ -150,9 +148,7 @@ func TestPushEndToEnd(t *testing.T) {
 
 func TestPushApprovalOfAReplacedRequestGrantsNothing(t *testing.T) {
 	e := setupPush(t)
-	b := e.browser()
-	b.signup(email, password)
-	b.login(email, password)
+	b := e.member()
 	dev := b.enrollPhone()
 	b.logout()
 
@@ -199,9 +195,7 @@ func mustPending(t *testing.T, dev *pushdevice.Device) []string {
 
 func TestPushFallsBackToTheApp(t *testing.T) {
 	e := setupPush(t)
-	b := e.browser()
-	b.signup(email, password)
-	b.login(email, password)
+	b := e.member()
 	ap := b.enrollApp()
 	b.recoveryCodes()
 	e.advance(60e9)
@@ -241,9 +235,7 @@ func TestDeviceEndpointsNeedNoCSRF(t *testing.T) {
 
 func TestPushReplacingThePhoneWaitsForTheNewOne(t *testing.T) {
 	e := setupPush(t)
-	b := e.browser()
-	b.signup(email, password)
-	b.login(email, password)
+	b := e.member()
 	old := b.enrollPhone()
 	b.recoveryCodes()
 	e.advance(60e9)
@@ -265,5 +257,33 @@ func TestPushReplacingThePhoneWaitsForTheNewOne(t *testing.T) {
 	// The old phone's factor is gone.
 	if _, err := e.fake.FetchFactor(ctx(), e.user(email).identity, old.Factor().ID); err == nil {
 		t.Error("the replaced phone's factor still exists")
+	}
+}
+
+func TestPushRemoveNeedsThePhone(t *testing.T) {
+	e := setupPush(t)
+	b := e.member()
+	dev := b.enrollPhone()
+	b.recoveryCodes()
+
+	b.post("/", "/push/remove", url.Values{})
+	b.wantPage("remove step", "Approve on your phone")
+	if strings.Contains(b.page, `id="recovery-code"`) {
+		t.Error("a removal offers a recovery code")
+	}
+	b.pushAction()
+	if e.user(email).push == "" {
+		t.Fatal("removed before the phone approved")
+	}
+	if _, err := dev.Approve(ctx(), pendingOn(t, dev)); err != nil {
+		t.Fatal(err)
+	}
+	b.pushAction()
+	b.wantPage("removed", "Your phone is removed")
+	if e.user(email).push != "" {
+		t.Fatal("the phone is still on")
+	}
+	if _, err := e.fake.FetchFactor(ctx(), e.user(email).identity, dev.Factor().ID); err == nil {
+		t.Error("the removed phone's factor still exists")
 	}
 }

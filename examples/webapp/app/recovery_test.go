@@ -25,15 +25,22 @@ func (b *browser) recoveryCodes() []string {
 	return codes
 }
 
+// member returns a browser logged in to a new account with no second
+// factor.
+func (e *env) member() *browser {
+	b := e.browser()
+	b.signup(email, password)
+	b.login(email, password)
+	return b
+}
+
 func (b *browser) useRecovery(code string) {
 	b.post("/verify", "/verify", url.Values{"action": {"recovery"}, "recovery": {code}})
 }
 
 func TestRecoveryCodes(t *testing.T) {
 	e := setup(t)
-	b := e.browser()
-	b.signup(email, password)
-	b.login(email, password)
+	b := e.member()
 	ap := b.enrollApp()
 	codes := b.recoveryCodes()
 	b.wantPage("confirmed", "authenticator app is on")
@@ -97,9 +104,7 @@ func TestRecoveryCodes(t *testing.T) {
 
 func TestRecoveryCodeOnlyFinishesALogin(t *testing.T) {
 	e := setup(t)
-	b := e.browser()
-	b.signup(email, password)
-	b.login(email, password)
+	b := e.member()
 	b.enrollApp()
 	codes := b.recoveryCodes()
 
@@ -124,9 +129,7 @@ func TestRecoveryCodeOnlyFinishesALogin(t *testing.T) {
 
 func TestRecoveryCodeRace(t *testing.T) {
 	e := setup(t)
-	b := e.browser()
-	b.signup(email, password)
-	b.login(email, password)
+	b := e.member()
 	b.enrollApp()
 	code := b.recoveryCodes()[0]
 	b.logout()
@@ -159,9 +162,7 @@ func TestRecoveryCodeRace(t *testing.T) {
 
 func TestRecoveryOff(t *testing.T) {
 	e := setupWith(t, nil, func(c *Config) { c.Recovery = nil })
-	b := e.browser()
-	b.signup(email, password)
-	b.login(email, password)
+	b := e.member()
 	b.enrollApp()
 	b.wantPage("confirmed without codes", "authenticator app is on")
 	b.logout()

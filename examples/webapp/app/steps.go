@@ -341,32 +341,27 @@ func (a *App) complete(w http.ResponseWriter, r *http.Request, s *session, p *pe
 		msg = "Two-step login is off."
 	case actReauth:
 		s.proofAt, s.proofEpoch = now, u.epoch
-	case actTOTPEnroll:
-		if u.totp != p.target {
-			removed, identity = u.totp, u.identity // the app this one replaces
+	case actTOTPEnroll, actPushEnroll:
+		slot, what := &u.totp, "Your authenticator app is on. Next time, you will need its code after your password."
+		if p.action == actPushEnroll {
+			slot, what = &u.push, "Your phone is set up. Next time, approve the login on it."
 		}
-		u.totp = p.target
+		if *slot != p.target {
+			removed, identity = *slot, u.identity // the factor this one replaces
+		}
+		*slot = p.target
 		u.epoch++
 		s.proofAt, s.proofEpoch = now, u.epoch
-		msg = "Your authenticator app is on. Next time, you will need its code after your password."
-	case actTOTPRemove:
-		removed, identity = u.totp, u.identity
-		u.totp = ""
-		u.epoch++
-		msg = "Your authenticator app is off."
-	case actPushEnroll:
-		if u.push != p.target {
-			removed, identity = u.push, u.identity // the phone this one replaces
+		msg = what
+	case actTOTPRemove, actPushRemove:
+		slot, what := &u.totp, "Your authenticator app is off."
+		if p.action == actPushRemove {
+			slot, what = &u.push, "Your phone is removed."
 		}
-		u.push = p.target
+		removed, identity = *slot, u.identity
+		*slot = ""
 		u.epoch++
-		s.proofAt, s.proofEpoch = now, u.epoch
-		msg = "Your phone is set up. Next time, approve the login on it."
-	case actPushRemove:
-		removed, identity = u.push, u.identity
-		u.push = ""
-		u.epoch++
-		msg = "Your phone is removed."
+		msg = what
 	}
 	msg += p.note
 	account := u.identity

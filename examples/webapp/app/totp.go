@@ -86,10 +86,15 @@ func (a *App) totpRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /totp/remove", a.totpRemove)
 }
 
-// totpEnroll begins the enrolment of an authenticator app: at once if the
-// account has no second factor or the session proved it recently, else
-// after a code from the current factor.
+// totpEnroll begins the enrolment of an authenticator app.
 func (a *App) totpEnroll(w http.ResponseWriter, r *http.Request) {
+	a.enrollFactor(w, r, nextTOTP, a.startTOTPEnroll)
+}
+
+// enrollFactor begins the enrolment of a new factor with start: at once
+// if the account has no second factor or the session proved it recently,
+// else after a proof of the current factor (next says what comes then).
+func (a *App) enrollFactor(w http.ResponseWriter, r *http.Request, next string, start func(http.ResponseWriter, *http.Request, *session)) {
 	s, _, ok := a.loggedIn(w, r)
 	if !ok {
 		return
@@ -98,33 +103,44 @@ func (a *App) totpEnroll(w http.ResponseWriter, r *http.Request) {
 	u := a.users[s.email]
 	var p *pending
 	if u != nil && hasFactor(u) && !a.recentProof(s, u) {
-		p = reauthStep(u, nextTOTP)
+		p = reauthStep(u, next)
 	}
 	a.mu.Unlock()
 	if p != nil {
 		a.begin(w, r, s, p)
 		return
 	}
-	a.startTOTPEnroll(w, r, s)
+	start(w, r, s)
 }
 
-// startTOTPEnroll creates the factor and shows its QR code and key, with
-// the form for the first code.
-func (a *App) startTOTPEnroll(w http.ResponseWriter, r *http.Request, s *session) {
+// setupFactor checks that session s may set up a factor now and drops the
+// identity's abandoned set-ups except current(u); it returns the account,
+// its identity and the epoch, or redirects.
+func (a *App) setupFactor(w http.ResponseWriter, r *http.Request, s *session, current func(*user) string) (account, identity string, epoch uint64, ok bool) {
 	a.mu.Lock()
 	u := a.users[s.email]
 	if u == nil || s.dead || s.stage != stageLoggedIn {
 		a.mu.Unlock()
 		a.redirect(w, r, "/login", "Log in first.")
-		return
+		return "", "", 0, false
 	}
-	account, identity, epoch, current := u.email, u.identity, u.epoch, u.totp
+	account, identity, epoch, cur := u.email, u.identity, u.epoch, current(u)
 	a.mu.Unlock()
 	if !a.allowed(a.totpSetups, r, account) {
 		a.redirect(w, r, "/", "Too many attempts. Wait a few minutes, then try again.")
+		return "", "", 0, false
+	}
+	a.dropUnconfirmed(r.Context(), identity, cur)
+	return account, identity, epoch, true
+}
+
+// startTOTPEnroll creates the factor and shows its QR code and key, with
+// the form for the first code.
+func (a *App) startTOTPEnroll(w http.ResponseWriter, r *http.Request, s *session) {
+	account, identity, epoch, ok := a.setupFactor(w, r, s, func(u *user) string { return u.totp })
+	if !ok {
 		return
 	}
-	a.dropUnconfirmed(r.Context(), identity, current)
 	e, err := a.cfg.Verify.EnrollTOTP(r.Context(), identity, "verifykit demo", nil)
 	if err != nil {
 		a.redirect(w, r, "/", "We could not set up an authenticator app right now. Please try again.")
@@ -147,16 +163,25 @@ func (a *App) startTOTPEnroll(w http.ResponseWriter, r *http.Request, s *session
 
 // totpRemove asks for a fresh code from the app before switching it off.
 func (a *App) totpRemove(w http.ResponseWriter, r *http.Request) {
+	a.removeFactor(w, r, actTOTPRemove, factorTOTP, func(u *user) string { return u.totp }, "No authenticator app is set up.")
+}
+
+// removeFactor asks for a fresh proof of the factor current(u) before
+// act switches it off; none is what to say when there is none.
+func (a *App) removeFactor(w http.ResponseWriter, r *http.Request, act action, factor string, current func(*user) string, none string) {
 	s, u, ok := a.loggedIn(w, r)
 	if !ok {
 		return
 	}
 	a.mu.Lock()
-	on := u.totp != ""
-	p := &pending{action: actTOTPRemove, account: u.email, epoch: u.epoch, factor: factorTOTP, target: u.totp, verifyID: u.totp}
+	target := current(u)
+	p := &pending{action: act, account: u.email, epoch: u.epoch, factor: factor, target: target}
+	if factor == factorTOTP {
+		p.verifyID = target
+	}
 	a.mu.Unlock()
-	if !on {
-		a.redirect(w, r, "/", "No authenticator app is set up.")
+	if target == "" {
+		a.redirect(w, r, "/", none)
 		return
 	}
 	a.begin(w, r, s, p)

@@ -13,13 +13,7 @@ import (
 func TestPushLoginInBrowser(t *testing.T) {
 	s := newSession(t, "push-failure")
 	b, srv, must, wantText, snap := s.b, s.srv, s.must, s.wantText, s.snap
-	login := func(email, password string) {
-		t.Helper()
-		must(b.open(srv.URL + "/login"))
-		must(b.typeInto("#email", email))
-		must(b.typeInto("#password", password))
-		must(b.click("#submit"))
-	}
+	login := s.login
 	const email, password = "margaret@example.com", "a long enough password"
 	s.signUp(email, password)
 	login(email, password)

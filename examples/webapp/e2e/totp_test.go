@@ -50,14 +50,7 @@ func TestAuthenticatorAppInBrowser(t *testing.T) {
 	// successive logins are of successive time steps without waiting.
 	clock := fake.NewClock(time.Now().Truncate(30 * time.Second))
 	s := newSession(t, "totp-failure", fake.WithClock(clock.Now))
-	b, srv, must, wantText, snap := s.b, s.srv, s.must, s.wantText, s.snap
-	login := func(email, password string) {
-		t.Helper()
-		must(b.open(srv.URL + "/login"))
-		must(b.typeInto("#email", email))
-		must(b.typeInto("#password", password))
-		must(b.click("#submit"))
-	}
+	b, must, wantText, snap, login := s.b, s.must, s.wantText, s.snap, s.login
 
 	const email, password = "katherine@example.com", "a long enough password"
 	s.signUp(email, password)

@@ -153,6 +153,15 @@ func (s *session) recoveryCodes() []string {
 	return codes
 }
 
+// login submits the login form.
+func (s *session) login(email, password string) {
+	s.t.Helper()
+	s.must(s.b.open(s.srv.URL + "/login"))
+	s.must(s.b.typeInto("#email", email))
+	s.must(s.b.typeInto("#password", password))
+	s.must(s.b.click("#submit"))
+}
+
 // signUp creates an account through the sign-up page.
 func (s *session) signUp(email, password string) {
 	s.t.Helper()
