@@ -2,6 +2,7 @@ package twilio
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -13,6 +14,20 @@ import (
 // makes. The device's calls (creating and verifying its factor, fetching
 // and answering challenges) are made by Twilio's Verify Push SDK on the
 // phone, or by package pushdevice in tests.
+
+// WithClock makes the client read time from now instead of time.Now: the
+// expiry it sends for a push challenge (Twilio takes a date) and the dates
+// of Retry-After headers. Give it the emulator's clock in tests that move
+// it (twiliotest.WithClock).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("twilio: WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
 
 // CreateAccessToken issues the token a device creates its push factor
 // with, as IssueAccessToken does, for provider.PushProvider. The token's

@@ -78,6 +78,7 @@ type Emulator struct {
 	api apiState // safe list, rate limits, attempts: apistate.go
 
 	hooks hookState // webhooks and their deliveries: webhooks.go
+	push  pushState // access tokens: push.go
 
 	mux *http.ServeMux
 }
@@ -394,7 +395,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			notFound(w, r)
 			return
 		}
-		if !e.authorized(r) {
+		if !e.authorized(r) && !deviceRequest(&r) { // push.go
 			unauthorized(w)
 			return
 		}
@@ -704,6 +705,11 @@ type Message struct {
 	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
 	// TemplateSID (HJ…) is the template the Body follows, if any.
 	TemplateSID string `json:"template_sid,omitempty"`
+	// ChallengeSID (YC…) and Platform (apn or fcm) are set for a push
+	// notification (Channel "push", To the factor's SID, Body the
+	// challenge's message).
+	ChallengeSID string `json:"challenge_sid,omitempty"`
+	Platform     string `json:"platform,omitempty"`
 }
 
 // String describes the message without its code, body or full target.

@@ -1,6 +1,7 @@
 package twiliotest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -63,7 +64,10 @@ func (e *Emulator) factorService(w http.ResponseWriter, r *http.Request) *servic
 		if n := in.FriendlyName; n != "" && len(n) <= 64 && c.FactorIssuer == "" {
 			c.FactorIssuer = n
 		}
-		s.factors = c.Factors(c.Salt(), nil, nil)
+		sid := in.SID
+		c.PushAccount = e.accountSID // push.go
+		c.PushNotify = func(_ context.Context, n provider.PushNotification) error { e.recordPush(sid, n); return nil }
+		s.factors = c.Factors(c.Salt(), nil, e.factorEvents(sid))
 	}
 	return s
 }
@@ -246,6 +250,9 @@ func (e *Emulator) challengeJSON(r *http.Request, s *service, entitySID string, 
 		d := rfc3339(c.RespondedAt)
 		out.DateResponded = &d
 	}
+	if c.Push != nil {
+		out.FactorType, out.Details, out.HiddenDetails = "push", pushDetailsJSON(c.Push), c.Push.Hidden
+	}
 	return out
 }
 
@@ -392,11 +399,15 @@ func jsonStrings(w http.ResponseWriter, f url.Values, name string) (map[string]s
 }
 
 func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	if cred, ok := deviceCredential(r); ok {
+		e.deviceCreateFactor(w, r, s, id, cred)
+		return
+	}
 	f := r.PostForm
 	switch f.Get("FactorType") {
 	case "totp":
 	case "push":
-		writeError(w, http.StatusBadRequest, twiliocode.InvalidFactorType, "The emulator supports totp factors only")
+		writeError(w, http.StatusBadRequest, twiliocode.InvalidFactorType, "A push factor is created by its device, with an access token")
 		return
 	default:
 		writeError(w, http.StatusBadRequest, twiliocode.InvalidFactorType, "Factor type invalid")
@@ -429,18 +440,22 @@ func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request, s *servi
 
 func (e *Emulator) fetchFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	fa, err := s.factors.FetchFactor(r.Context(), id, r.PathValue("sid"))
-	e.reply(w, r, err, http.StatusOK, func() any { return e.factorJSON(r, s, entitySID(r, s, id), fa) })
+	e.reply(w, r, err, http.StatusOK, func() any { return e.anyFactorJSON(r, s, entitySID(r, s, id), fa) })
 }
 
 func (e *Emulator) listFactors(w http.ResponseWriter, r *http.Request, s *service, id string) {
 	list, err := s.factors.ListFactors(r.Context(), id)
 	e.replyPage(w, r, err, "factors", func() []any {
 		es := entitySID(r, s, id)
-		return render(list, func(fa provider.Factor) any { return e.factorJSON(r, s, es, fa) })
+		return render(list, func(fa provider.Factor) any { return e.anyFactorJSON(r, s, es, fa) })
 	})
 }
 
 func (e *Emulator) updateFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	if cred, ok := deviceCredential(r); ok {
+		e.deviceUpdateFactor(w, r, s, id, cred)
+		return
+	}
 	f := r.PostForm
 	cfg, skewSet, ok := totpConfig(w, f)
 	if !ok {
@@ -453,6 +468,10 @@ func (e *Emulator) updateFactor(w http.ResponseWriter, r *http.Request, s *servi
 }
 
 func (e *Emulator) deleteFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	if cred, ok := deviceCredential(r); ok {
+		e.deviceDeleteFactor(w, r, s, id, cred)
+		return
+	}
 	e.reply(w, r, s.factors.DeleteFactor(r.Context(), id, r.PathValue("sid")), http.StatusNoContent, nil)
 }
 
@@ -471,6 +490,10 @@ func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request, s *se
 		}
 		req.ExpiresAt = t
 	}
+	if fa, err := s.factors.FetchFactor(r.Context(), id, req.FactorID); err == nil && fa.Type == provider.FactorPush {
+		e.createPushChallenge(w, r, s, req) // push.go
+		return
+	}
 	hidden, ok := jsonStrings(w, f, "HiddenDetails")
 	if !ok {
 		return
@@ -487,11 +510,19 @@ func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request, s *se
 }
 
 func (e *Emulator) fetchChallenge(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	if cred, ok := deviceCredential(r); ok {
+		e.deviceFetchChallenge(w, r, s, id, cred)
+		return
+	}
 	c, err := s.factors.FetchChallenge(r.Context(), id, r.PathValue("sid"))
 	e.reply(w, r, err, http.StatusOK, func() any { return e.challengeJSON(r, s, entitySID(r, s, id), c) })
 }
 
 func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	if cred, ok := deviceCredential(r); ok {
+		e.deviceAnswerChallenge(w, r, s, id, cred)
+		return
+	}
 	if _, ok := jsonStrings(w, r.PostForm, "Metadata"); !ok {
 		return
 	}
@@ -500,6 +531,10 @@ func (e *Emulator) updateChallenge(w http.ResponseWriter, r *http.Request, s *se
 }
 
 func (e *Emulator) listChallenges(w http.ResponseWriter, r *http.Request, s *service, id string) {
+	if cred, ok := deviceCredential(r); ok {
+		e.deviceListChallenges(w, r, s, id, cred)
+		return
+	}
 	q := r.URL.Query()
 	status := provider.ChallengeStatus(q.Get("Status"))
 	switch status {

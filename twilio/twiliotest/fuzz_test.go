@@ -58,6 +58,12 @@ func FuzzEmulatorRequest(f *testing.F) {
 	f.Add("POST", "/v2/Services/"+svc+"/Webhooks/YW00", basic, form, "EventTypes=factor.bogus")
 	f.Add("GET", "/v2/Services/"+svc+"/Webhooks?PageSize=1", basic, "", "")
 	f.Add("POST", "/_emulator/webhooks/deliver", basic, "", "")
+	device := "Basic " + base64.StdEncoding.EncodeToString([]byte("token:eyJhbGciOiJFUzI1NiJ9.e30.c2ln"))
+	f.Add("POST", "/v2/Services/"+svc+"/Entities/user-0000-0001/Factors", device, form, "FriendlyName=p&FactorType=push&Binding.PublicKey=AAAA&Binding.Alg=ES256&Config.AppId=a&Config.NotificationPlatform=none")
+	f.Add("GET", "/v2/Services/"+svc+"/Entities/user-0000-0001/Challenges/YC00000000000000000000000000000000", device, "", "")
+	f.Add("POST", "/v2/Services/"+svc+"/Entities/user-0000-0001/Challenges", device, form, "FactorSid=YF00")
+	f.Add("POST", "/v2/Services/"+svc+"/AccessTokens", basic, form, "Identity=user-0000-0001&FactorType=push&Ttl=300")
+	f.Add("POST", "/v2/Services/"+svc+"/Entities/user-0000-0001/Challenges/YC00000000000000000000000000000000/Notifications", basic, form, "Ttl=0")
 	f.Fuzz(func(t *testing.T, method, path, auth, contentType, body string) {
 		if !validMethod(method) || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\x00") ||
 			strings.ContainsAny(auth, "\r\n\x00") || strings.ContainsAny(contentType, "\r\n\x00") {

@@ -67,6 +67,7 @@ func (e *Emulator) routes() {
 	e.msgConfigRoutes(m) // msgconfig.go
 	e.passkeyRoutes(m)   // passkeys.go
 	e.webhookRoutes(m)   // webhooks.go
+	e.pushRoutes(m)      // push.go
 	for _, res := range unavailableResources {
 		m.HandleFunc("/v2/Services/{service}/"+res, e.unavailable)
 		m.HandleFunc("/v2/Services/{service}/"+res+"/", e.unavailable)
@@ -86,7 +87,7 @@ func (e *Emulator) routes() {
 // unavailableResources are the resources a Service's links name that the
 // emulator does not serve. Requests for them answer 403 with Twilio error
 // 60204, the error of a feature a service does not offer.
-var unavailableResources = []string{"AccessTokens"}
+var unavailableResources = []string{}
 
 func (e *Emulator) unavailable(w http.ResponseWriter, r *http.Request) {
 	s, _, _ := e.serviceSnapshot(w, r)

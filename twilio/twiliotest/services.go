@@ -58,7 +58,8 @@ func renderService(in info, base string) serviceJSON {
 		"rate_limits":         base + "/RateLimits",
 		// msgconfig.go
 		"messaging_configurations": base + "/MessagingConfigurations",
-		"webhooks":                 base + "/Webhooks", // webhooks.go
+		"webhooks":                 base + "/Webhooks",     // webhooks.go
+		"access_tokens":            base + "/AccessTokens", // push.go
 	}
 	for _, res := range unavailableResources { // served as "feature unavailable"
 		links[linkNames[res]] = base + "/" + res

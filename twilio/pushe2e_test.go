@@ -1,0 +1,253 @@
+package twilio_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/pushdevice"
+	"github.com/verifykit/verifykit/twilio"
+	"github.com/verifykit/verifykit/twilio/twiliotest"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// pushSetup is a backend (verify over twilio) and an emulator on a
+// stopped clock that delivers webhooks by hand, with the application's
+// webhook endpoint registered.
+type pushSetup struct {
+	srv    *twiliotest.Server
+	clock  *fake.Clock
+	client *verify.Client
+	tw     *twilio.Client
+	mu     sync.Mutex
+	events []provider.LifecycleEvent
+}
+
+func newPushSetup(t *testing.T) *pushSetup {
+	t.Helper()
+	ps := &pushSetup{clock: fake.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))}
+	ps.srv = twiliotest.NewServer(twiliotest.WithClock(ps.clock.Now), twiliotest.WithManualWebhookDelivery())
+	t.Cleanup(ps.srv.Close)
+	var err error
+	ps.tw, err = twilio.New(twiliotest.DefaultServiceSID, twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
+		twilio.WithBaseURL(ps.srv.URL), twilio.WithRetryWait(0, 0), twilio.WithClock(ps.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.client, err = verify.New(ps.tw); err != nil {
+		t.Fatal(err)
+	}
+	h, err := twilio.NewWebhookHandler(twiliotest.DefaultAuthToken, func(_ context.Context, e provider.LifecycleEvent) error {
+		ps.mu.Lock()
+		defer ps.mu.Unlock()
+		ps.events = append(ps.events, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := httptest.NewServer(h)
+	t.Cleanup(app.Close)
+	if _, err := ps.tw.CreateWebhook(context.Background(), twilio.WebhookParams{FriendlyName: "app", EventTypes: []string{"*"}, WebhookURL: app.URL + "/twilio/events"}); err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// phone returns a device for identity that talks HTTP to the emulator.
+func (ps *pushSetup) phone(t *testing.T, identity string, clock func() time.Time) *pushdevice.Device {
+	t.Helper()
+	tr, err := pushdevice.NewHTTP(ps.srv.URL, twiliotest.DefaultServiceSID, identity, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := pushdevice.New(tr, pushdevice.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (ps *pushSetup) delivered(t *testing.T) []provider.LifecycleEvent {
+	t.Helper()
+	ps.srv.Emulator.DeliverWebhooks(context.Background())
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return append([]provider.LifecycleEvent(nil), ps.events...)
+}
+
+// TestPushEndToEnd: the backend (verify over twilio) issues an access
+// token, the simulated phone enrols over HTTP as the SDKs do, the backend
+// creates a challenge, the phone approves it, the backend sees it approved
+// and receives the signed webhook events of each step.
+func TestPushEndToEnd(t *testing.T) {
+	ps := newPushSetup(t)
+	ctx := context.Background()
+	const user = "5f0c6b1e-user-0001"
+	tok, err := ps.client.CreatePushAccessToken(ctx, user, &verify.AccessTokenOptions{FactorFriendlyName: "Pixel", TTL: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tok.ID, "YK") || tok.ExpiresAt.Sub(tok.CreatedAt) != 5*time.Minute {
+		t.Errorf("token %v", tok)
+	}
+	phone := ps.phone(t, user, ps.clock.Now)
+	factor, err := phone.Enroll(ctx, tok.Token, &pushdevice.EnrollOptions{Platform: provider.PlatformFCM, NotificationToken: strings.Repeat("f", 40), AppID: "com.example.app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if factor.Status != provider.FactorVerified || factor.FriendlyName != "Pixel" || !strings.HasPrefix(factor.ID, "YF") {
+		t.Fatalf("factor %+v", factor)
+	}
+	if _, err := phone.Create(ctx, tok.Token, nil); !errors.Is(err, provider.ErrUnauthorized) {
+		t.Errorf("second use of the access token: %v, want ErrUnauthorized", err)
+	}
+	backendView, err := ps.client.FetchFactor(ctx, user, factor.ID)
+	if err != nil || backendView.Push == nil || backendView.Push.AppID != "com.example.app" || backendView.Push.Platform != provider.PlatformFCM {
+		t.Fatalf("backend's factor %+v, %v", backendView, err)
+	}
+	ch, err := ps.client.StartPush(ctx, user, factor.ID, verify.PushDetails{
+		Message: "Log in to Acme?", Fields: []verify.PushField{{Label: "Browser", Value: "Firefox"}}, Hidden: map[string]string{"ip": "192.0.2.1"},
+	}, &verify.PushOptions{ExpiresIn: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := ps.srv.Emulator.LastMessage(factor.ID); !ok || m.Channel != "push" || m.ChallengeSID != ch.ID || m.Body != "Log in to Acme?" || m.Platform != "fcm" {
+		t.Errorf("outbox %+v, %v", m, ok)
+	}
+	if err := ps.client.ResendPush(ctx, user, ch.ID, 0); err != nil {
+		t.Errorf("ResendPush: %v", err)
+	}
+	shown, err := phone.Pending(ctx)
+	if err != nil || len(shown) != 1 || shown[0].Push == nil || shown[0].Push.Fields[0].Value != "Firefox" {
+		t.Fatalf("phone shows %+v, %v", shown, err)
+	}
+	if _, err := phone.Approve(ctx, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	done, err := ps.client.WaitChallenge(ctx, user, ch.ID, nil)
+	if err != nil || done.Status != provider.ChallengeApproved {
+		t.Fatalf("backend sees %v, %v", done.Status, err)
+	}
+	var kinds []provider.LifecycleKind
+	for _, e := range ps.delivered(t) {
+		kinds = append(kinds, e.Kind)
+		if e.Identity != user || e.FactorID != factor.ID {
+			t.Errorf("event %v", e)
+		}
+	}
+	want := []provider.LifecycleKind{provider.EventFactorCreated, provider.EventFactorVerified, provider.EventChallengeApproved}
+	if !slicesEqual(kinds, want) {
+		t.Errorf("webhook events %v, want %v", kinds, want)
+	}
+}
+
+func slicesEqual[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPushDeviceClockCorrected: a phone whose clock is an hour behind gets
+// 401 with the emulator's Date, corrects its clock and retries once, as
+// the SDKs do.
+func TestPushDeviceClockCorrected(t *testing.T) {
+	ps := newPushSetup(t)
+	ctx := context.Background()
+	const user = "5f0c6b1e-user-0002"
+	tok, err := ps.client.CreatePushAccessToken(ctx, user, &verify.AccessTokenOptions{FactorFriendlyName: "Pixel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	behind := func() time.Time { return ps.clock.Now().Add(-time.Hour) }
+	phone := ps.phone(t, user, behind)
+	if _, err := phone.Enroll(ctx, tok.Token, nil); err != nil {
+		t.Fatalf("enrol with a slow clock: %v", err)
+	}
+	if f := phone.Factor(); f.Status != provider.FactorVerified {
+		t.Errorf("factor %v", f.Status)
+	}
+}
+
+// TestPushDeviceRefusals: a denial is the device's to make and is seen as
+// denied; a replayed answer, an answer to another challenge and a request
+// without the device's key are refused.
+func TestPushDeviceRefusals(t *testing.T) {
+	ps := newPushSetup(t)
+	ctx := context.Background()
+	const user = "5f0c6b1e-user-0003"
+	tok, _ := ps.client.CreatePushAccessToken(ctx, user, &verify.AccessTokenOptions{FactorFriendlyName: "Pixel"})
+	phone := ps.phone(t, user, ps.clock.Now)
+	factor, err := phone.Enroll(ctx, tok.Token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func() verify.Challenge {
+		ch, err := ps.client.StartPush(ctx, user, factor.ID, verify.PushDetails{Message: "Log in?"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	a, b := start(), start()
+	da, err := phone.Fetch(ctx, a.ID)
+	if err != nil || len(da.SignatureFields) == 0 {
+		t.Fatalf("fetch: %+v, %v", da, err)
+	}
+	answer, err := phone.SignAnswer(da, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, _ := phone.Auth()
+	tr, _ := pushdevice.NewHTTP(ps.srv.URL, twiliotest.DefaultServiceSID, user, nil)
+	if _, err := tr.AnswerDeviceChallenge(ctx, auth, user, b.ID, answer); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("a's answer to b: %v, want ErrInvalidRequest", err)
+	}
+	if _, err := tr.AnswerDeviceChallenge(ctx, "not-a-jwt", user, a.ID, answer); !errors.Is(err, provider.ErrUnauthorized) {
+		t.Errorf("answer without the device's JWT: %v, want ErrUnauthorized", err)
+	}
+	if _, err := tr.AnswerDeviceChallenge(ctx, auth, user, a.ID, answer); err != nil {
+		t.Fatalf("a's answer: %v", err)
+	}
+	if _, err := tr.AnswerDeviceChallenge(ctx, auth, user, a.ID, answer); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("replayed answer: %v, want ErrInvalidRequest", err)
+	}
+	if _, err := phone.Deny(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ps.client.FetchChallenge(ctx, user, b.ID); got.Status != provider.ChallengeDenied {
+		t.Errorf("b is %v, want denied", got.Status)
+	}
+	// A device credential opens the device's endpoints only.
+	for _, mp := range [][2]string{{"GET", "/Factors"}, {"POST", "/Challenges"}, {"GET", "/Factors/" + factor.ID}, {"DELETE", ""}} {
+		req, _ := http.NewRequest(mp[0], ps.srv.URL+"/v2/Services/"+twiliotest.DefaultServiceSID+"/Entities/"+user+mp[1], nil)
+		req.SetBasicAuth("token", auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s %s with the device's JWT: %d, want 401", mp[0], mp[1], resp.StatusCode)
+		}
+	}
+	if err := phone.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.client.FetchFactor(ctx, user, factor.ID); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("factor after the device deleted it: %v", err)
+	}
+}
