@@ -22,9 +22,10 @@ import (
 // the server's Date, which a Device uses to correct its clock before its
 // one retry. Create it with NewHTTP.
 type HTTP struct {
-	base, service, identity string
-	client                  *http.Client
-	userAgent               string
+	base, service string
+	identityOf    func(accessToken string) (string, bool)
+	client        *http.Client
+	userAgent     string
 }
 
 // maxBody bounds what HTTP reads of an answer.
@@ -36,19 +37,29 @@ const maxBody = 1 << 20
 // with the access token, as in the SDKs' createFactor. hc nil means
 // http.DefaultClient.
 func NewHTTP(baseURL, serviceSID, identity string, hc *http.Client) (*HTTP, error) {
+	if !provider.ValidIdentity(identity) {
+		return nil, errors.New("pushdevice: NewHTTP: identity must be 8 to 64 letters, digits or dashes")
+	}
+	return NewHTTPFor(baseURL, serviceSID, func(string) (string, bool) { return identity, true }, hc)
+}
+
+// NewHTTPFor is like NewHTTP for a transport shared by the devices of
+// several identities: identityOf says which identity an access token was
+// issued for (as the application tells its app with the token), or false.
+func NewHTTPFor(baseURL, serviceSID string, identityOf func(accessToken string) (string, bool), hc *http.Client) (*HTTP, error) {
 	u, err := url.Parse(baseURL)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return nil, errors.New("pushdevice: NewHTTP: base URL must be an absolute http(s) URL")
 	case !wire.ValidSID(serviceSID, "VA"):
 		return nil, errors.New("pushdevice: NewHTTP: service SID must be VA followed by 32 hex digits")
-	case !provider.ValidIdentity(identity):
-		return nil, errors.New("pushdevice: NewHTTP: identity must be 8 to 64 letters, digits or dashes")
+	case identityOf == nil:
+		return nil, errors.New("pushdevice: NewHTTPFor: nil identity function")
 	}
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &HTTP{base: strings.TrimRight(baseURL, "/"), service: serviceSID, identity: identity, client: hc,
+	return &HTTP{base: strings.TrimRight(baseURL, "/"), service: serviceSID, identityOf: identityOf, client: hc,
 		userAgent: "verifykit-pushdevice; Go; VerifySDK; " + SDKVersion}, nil
 }
 
@@ -80,6 +91,12 @@ func (e *Error) Unwrap() error { return e.kind }
 
 // ServerTime returns Date, for provider.ServerTime.
 func (e *Error) ServerTime() time.Time { return e.Date }
+
+// The Twilio error codes whose meaning a status does not say.
+const (
+	codeFactorAttempts   = 60310 // too many wrong answers for the factor
+	codeChallengeExpired = 60323 // the challenge expired
+)
 
 // kindOf maps a status onto a provider sentinel.
 func kindOf(status int) error {
@@ -133,6 +150,12 @@ func (h *HTTP) call(ctx context.Context, method, path, cred string, form url.Val
 		}
 		if json.Unmarshal(data, &tw) == nil {
 			e.Code = tw.Code
+		}
+		switch e.Code {
+		case codeFactorAttempts:
+			e.kind = provider.ErrTooManyChecks
+		case codeChallengeExpired:
+			e.kind = provider.ErrNotFound
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
 			if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
@@ -203,7 +226,11 @@ func decodeFactor(data []byte) (factorJSON, provider.Factor, error) {
 // /v2/Services/{ServiceSid}/Entities/{Identity}/Factors and the SDK's
 // form, authenticated with the access token.
 func (h *HTTP) CreateDeviceFactor(ctx context.Context, accessToken string, req provider.DeviceFactorRequest) (provider.DeviceFactor, error) {
-	p, err := h.entityPath(h.identity)
+	identity, ok := h.identityOf(accessToken)
+	if !ok {
+		return provider.DeviceFactor{}, errors.Join(provider.ErrUnauthorized, errors.New("pushdevice: no identity is known for the access token"))
+	}
+	p, err := h.entityPath(identity)
 	if err != nil {
 		return provider.DeviceFactor{}, err
 	}

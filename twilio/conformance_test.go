@@ -1,12 +1,15 @@
 package twilio_test
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/provider/providertest"
+	"github.com/verifykit/verifykit/pushdevice"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
@@ -25,12 +28,18 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 	t.Cleanup(srv.Close)
 	c, err := twilio.New(twiliotest.DefaultServiceSID,
 		twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
-		twilio.WithBaseURL(srv.URL), twilio.WithRetryWait(0, 0))
+		twilio.WithBaseURL(srv.URL), twilio.WithRetryWait(0, 0), twilio.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := &tokenRecorder{Client: c, identities: map[string]string{}}
+	device, err := pushdevice.NewHTTPFor(srv.URL, twiliotest.DefaultServiceSID, sub.identityOf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &providertest.HarnessFuncs{
-		Subject:         c,
+		Subject:         sub,
+		PushDeviceFunc:  func() provider.PushDeviceAPI { return device },
 		LastCodeFunc:    srv.LastCode,
 		AdvanceFunc:     clock.Advance,
 		ErrorTargetFunc: func() any { return new(*twilio.APIError) },
@@ -48,4 +57,30 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	providertest.Run(t, newEmulatorHarness)
+}
+
+// tokenRecorder is the twilio client that remembers which identity each
+// access token it issued is for, as an application tells its app with the
+// token, so that one device transport serves the suite's identities.
+type tokenRecorder struct {
+	*twilio.Client
+	mu         sync.Mutex
+	identities map[string]string
+}
+
+func (r *tokenRecorder) CreateAccessToken(ctx context.Context, req provider.AccessTokenRequest) (provider.AccessToken, error) {
+	t, err := r.Client.CreateAccessToken(ctx, req)
+	if err == nil {
+		r.mu.Lock()
+		r.identities[t.Token] = t.Identity
+		r.mu.Unlock()
+	}
+	return t, err
+}
+
+func (r *tokenRecorder) identityOf(token string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.identities[token]
+	return id, ok
 }
