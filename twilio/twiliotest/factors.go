@@ -536,11 +536,8 @@ func (e *Emulator) listChallenges(w http.ResponseWriter, r *http.Request, s *ser
 		return
 	}
 	q := r.URL.Query()
-	status := provider.ChallengeStatus(q.Get("Status"))
-	switch status {
-	case "", provider.ChallengePending, provider.ChallengeApproved, provider.ChallengeDenied, provider.ChallengeExpired:
-	default:
-		badFactorParam(w, "Status")
+	status, ok := challengeStatusParam(w, q) // push.go
+	if !ok {
 		return
 	}
 	order := q.Get("Order")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -353,11 +354,8 @@ func (e *Emulator) deviceFetchChallenge(w http.ResponseWriter, r *http.Request, 
 
 func (e *Emulator) deviceListChallenges(w http.ResponseWriter, r *http.Request, s *service, id, auth string) {
 	q := r.URL.Query()
-	status := provider.ChallengeStatus(q.Get("Status"))
-	switch status {
-	case "", provider.ChallengePending, provider.ChallengeApproved, provider.ChallengeDenied, provider.ChallengeExpired:
-	default:
-		badFactorParam(w, "Status")
+	status, ok := challengeStatusParam(w, q)
+	if !ok {
 		return
 	}
 	list, err := s.factors.ListDeviceChallenges(r.Context(), auth, id, q.Get("FactorSid"), status)
@@ -427,4 +425,16 @@ func pushDetailsJSON(d *provider.PushDetails) map[string]any {
 		fields[i] = map[string]string{"label": f.Label, "value": f.Value}
 	}
 	return map[string]any{"message": d.Message, "fields": fields}
+}
+
+// challengeStatusParam reads a challenge list's Status filter, or answers
+// 400 and returns false.
+func challengeStatusParam(w http.ResponseWriter, q url.Values) (provider.ChallengeStatus, bool) {
+	status := provider.ChallengeStatus(q.Get("Status"))
+	switch status {
+	case "", provider.ChallengePending, provider.ChallengeApproved, provider.ChallengeDenied, provider.ChallengeExpired:
+		return status, true
+	}
+	badFactorParam(w, "Status")
+	return "", false
 }
