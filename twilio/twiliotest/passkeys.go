@@ -3,6 +3,7 @@ package twiliotest
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -82,8 +83,8 @@ func (e *Emulator) passkeyHandler(h func(http.ResponseWriter, *http.Request, *se
 			writeError(w, http.StatusUnsupportedMediaType, twiliocode.InvalidParameter, "the Passkeys endpoints take a JSON body (Content-Type application/json)")
 			return
 		}
-		var raw json.RawMessage
-		if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
+		raw, err := io.ReadAll(r.Body)
+		if err != nil || !json.Valid(raw) {
 			badFactorParam(w, "the body is not JSON")
 			return
 		}
