@@ -318,6 +318,21 @@ type PushFactorConfig struct {
 	Metadata map[string]string
 }
 
+// String describes the configuration without the notification token.
+func (c PushFactorConfig) String() string {
+	s := "PushFactorConfig{Platform:" + string(c.Platform) + " AppID:" + strconv.Quote(c.AppID) + " CredentialID:" + c.CredentialID
+	if c.NotificationToken != "" {
+		s += " NotificationToken:" + redacted
+	}
+	return s + "}"
+}
+
+// GoString is like String.
+func (c PushFactorConfig) GoString() string { return c.String() }
+
+// Format makes every verb print String, so no verb reveals the token.
+func (c PushFactorConfig) Format(f fmt.State, verb rune) { formatString(f, verb, c.String()) }
+
 // DeviceFactorRequest is what a device sends to create its push factor.
 type DeviceFactorRequest struct {
 	// FriendlyName names the factor, 1 to 64 bytes; empty takes the name
@@ -374,6 +389,12 @@ func (r DeviceFactorRequest) Validate() error {
 func (r DeviceFactorRequest) String() string {
 	return "DeviceFactorRequest{FriendlyName:" + strconv.Quote(r.FriendlyName) + " Platform:" + string(r.Platform) + " AppID:" + strconv.Quote(r.AppID) + "}"
 }
+
+// GoString is like String.
+func (r DeviceFactorRequest) GoString() string { return r.String() }
+
+// Format makes every verb print String, so no verb reveals the token.
+func (r DeviceFactorRequest) Format(f fmt.State, verb rune) { formatString(f, verb, r.String()) }
 
 // DeviceFactor is a new push factor as its device learns it: what it
 // needs to sign its later requests.

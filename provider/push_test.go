@@ -58,7 +58,11 @@ func TestPushValidate(t *testing.T) {
 func TestPushPrinting(t *testing.T) {
 	tok := AccessToken{ID: "YK1", Identity: "user-0001", Token: "sekrit-token"}
 	n := PushNotification{Identity: "user-0001", Token: "sekrit-device-token", Message: "m"}
-	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v %#v %q", tok, tok, tok), fmt.Sprint(n), fmt.Sprintf("%+v %#v", n, n)} {
+	cfg := &PushFactorConfig{Platform: PlatformFCM, NotificationToken: "sekrit-fcm-token"}
+	req := DeviceFactorRequest{NotificationToken: "sekrit-apns-token"}
+	f := Factor{ID: "YF1", Push: cfg}
+	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v %#v %q", tok, tok, tok), fmt.Sprint(n), fmt.Sprintf("%+v %#v", n, n),
+		fmt.Sprint(cfg, *cfg), fmt.Sprintf("%+v %#v %+v %#v", cfg, *cfg, *cfg, f), fmt.Sprintf("%v %+v %#v", req, req, req)} {
 		if strings.Contains(s, "sekrit") {
 			t.Errorf("printed a secret: %s", s)
 		}
