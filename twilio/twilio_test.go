@@ -845,6 +845,9 @@ func TestCheckSNA(t *testing.T) {
 		{"60533", provider.CheckRequest{ID: sna}, "pending", attempt(60533), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60533"},
 		{"60534", provider.CheckRequest{ID: sna}, "pending", attempt(60534), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60534"},
 		{"a code Twilio adds later", provider.CheckRequest{ID: sna}, "pending", attempt(60599), url.Values{"VerificationSid": {sna}}, provider.ErrUndeliverable, "60599"},
+		{"expired", provider.CheckRequest{ID: sna}, "expired", nil, url.Values{"VerificationSid": {sna}}, provider.ErrNotFound, ""},
+		{"canceled", provider.CheckRequest{ID: sna}, "canceled", nil, url.Values{"VerificationSid": {sna}}, provider.ErrNotFound, ""},
+		{"max attempts", provider.CheckRequest{ID: sna}, "max_attempts_reached", nil, url.Values{"VerificationSid": {sna}}, provider.ErrTooManyChecks, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -866,8 +869,9 @@ func TestCheckSNA(t *testing.T) {
 				}
 			} else {
 				var se *provider.SNAError
-				if !errors.Is(err, tc.want) || !errors.As(err, &se) || se.Code != tc.wantCode || v.ID != "" {
-					t.Fatalf("CheckSNA = %v, %v; want an SNAError %s matching %v", v, err, tc.wantCode, tc.want)
+				isSNA := errors.As(err, &se)
+				if !errors.Is(err, tc.want) || isSNA != (tc.wantCode != "") || isSNA && se.Code != tc.wantCode || v.ID != "" {
+					t.Fatalf("CheckSNA = %v, %v; want %v (an SNAError with code %q)", v, err, tc.want, tc.wantCode)
 				}
 				for _, other := range []error{provider.ErrNotYet, provider.ErrUndeliverable, provider.ErrInvalidRequest} {
 					if other != tc.want && errors.Is(err, other) {

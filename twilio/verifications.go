@@ -383,7 +383,10 @@ func (c *Client) Check(ctx context.Context, req provider.CheckRequest) (provider
 // (StartParams.EnableSNAClientToken), sent as SnaClientToken; empty
 // otherwise. It implements provider.SNAChecker.
 //
-// An approved answer is returned as is. A pending answer is a
+// An approved answer is returned as is; canceled, expired and deleted
+// ones are provider.ErrNotFound, max_attempts_reached
+// provider.ErrTooManyChecks, and any other status is returned as is. A
+// pending answer is a
 // *provider.SNAError named by the last of the verification's
 // sna_attempts_error_codes: 60519 (or none yet) matches
 // provider.ErrNotYet (check again shortly), 60540 (the number is invalid)
@@ -398,10 +401,18 @@ func (c *Client) CheckSNA(ctx context.Context, req provider.CheckRequest) (provi
 		return provider.Verification{}, invalidInput(opCheckSNA, "the SNA client token must be at most 1024 characters without spaces")
 	}
 	v, err := c.check(ctx, opCheckSNA, req)
-	if err != nil || v.Approved() || v.Status != provider.StatusPending {
+	if err != nil || v.Approved() {
 		return v, err
 	}
-	return provider.Verification{}, snaPending(v.Detail.(*Verification))
+	switch v.Status {
+	case provider.StatusPending:
+		return provider.Verification{}, snaPending(v.Detail.(*Verification))
+	case provider.StatusCanceled, provider.StatusExpired, provider.StatusDeleted:
+		return provider.Verification{}, &RequestError{Op: opCheckSNA, Err: errors.New("the verification is " + string(v.Status)), kind: provider.ErrNotFound}
+	case provider.StatusMaxAttemptsReached:
+		return provider.Verification{}, &RequestError{Op: opCheckSNA, Err: errors.New("the verification's attempts are spent"), kind: provider.ErrTooManyChecks}
+	}
+	return v, nil // another status: the caller reads it
 }
 
 // snaPending is the error of a pending answer to an SNA check: what the
