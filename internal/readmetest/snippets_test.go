@@ -33,6 +33,7 @@ var knownImports = map[string]string{
 	"selfhosted":   "github.com/verifykit/verifykit/selfhosted",
 	"twiliosender": "github.com/verifykit/verifykit/selfhosted/twiliosender",
 	"pushnotify":   "github.com/verifykit/verifykit/selfhosted/pushnotify",
+	"pushdevice":   "github.com/verifykit/verifykit/pushdevice",
 	"store":        "github.com/verifykit/verifykit/store",
 	"storetest":    "github.com/verifykit/verifykit/store/storetest",
 	"redisstore":   "github.com/verifykit/verifykit/store/redisstore",
@@ -52,9 +53,10 @@ var (
 	p                                         provider.Provider
 	twilioClient, vonageClient, vonageClient2 provider.Provider
 	to, phone, typed, factorID, clientIP      string
-	deviceToken                               string
+	deviceToken, sessionID                    string
 	user                                      struct{ ID string }
 	metrics                                   struct{ Count func(...any) }
+	pager                                     struct{ Notify func(string) }
 	st                                        store.Store
 	sms                                       selfhosted.Sender
 )
