@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio"
 )
@@ -332,4 +333,40 @@ func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// TestPushContractWire: the provider contract's push calls send what the
+// typed calls do: a TTL in seconds, Ttl=0 for "now or never" and none for
+// the default, an expiry from the client's clock.
+func TestPushContractWire(t *testing.T) {
+	nt := `{"sid":"` + ntSID + `","challenge_sid":"` + ycSID + `"}`
+	notifyPath := "/v2/Services/" + serviceSID + "/Entities/" + pushIdent + "/Challenges/" + ycSID + "/Notifications"
+	runWire(t, []wireCase{
+		{name: "access token", call: func(ctx context.Context, c *twilio.Client) (any, error) {
+			tk, err := c.CreateAccessToken(ctx, provider.AccessTokenRequest{Identity: pushIdent, FactorFriendlyName: "John Doe iPhone", TTL: 5 * time.Minute})
+			return []any{tk.ID, tk.Token, tk.ExpiresAt.Sub(tk.CreatedAt)}, err
+		}, method: "POST", path: "/v2/Services/" + serviceSID + "/AccessTokens",
+			form:   url.Values{"Identity": {pushIdent}, "FactorType": {"push"}, "FactorFriendlyName": {"John Doe iPhone"}, "Ttl": {"300"}},
+			status: 201, answer: ykJSON, want: []any{ykSID, accessJWT, 5 * time.Minute}},
+		{name: "notify now", call: func(ctx context.Context, c *twilio.Client) (any, error) {
+			return nil, c.NotifyChallenge(ctx, pushIdent, ycSID, 0)
+		}, method: "POST", path: notifyPath, form: url.Values{"Ttl": {"0"}}, status: 201, answer: nt},
+		{name: "notify default", call: func(ctx context.Context, c *twilio.Client) (any, error) {
+			return nil, c.NotifyChallenge(ctx, pushIdent, ycSID, -1)
+		}, method: "POST", path: notifyPath, status: 201, answer: nt},
+	})
+	mux, c := setup(t, twilio.WithClock(func() time.Time { return day1 }))
+	var got request
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		got = record(t, r)
+		reply(w, 201, []byte(`{"sid":"`+ycSID+`","factor_sid":"`+yfSID+`","status":"pending","factor_type":"push"}`))
+	})
+	if _, err := c.CreatePushChallenge(context.Background(), provider.PushChallengeRequest{Identity: pushIdent, FactorID: yfSID,
+		Details: provider.PushDetails{Message: "Log in?", Hidden: map[string]string{"ip": "192.0.2.1"}}, ExpiresIn: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	want := url.Values{"FactorSid": {yfSID}, "Details.Message": {"Log in?"}, "HiddenDetails": {`{"ip":"192.0.2.1"}`}, "ExpirationDate": {"2026-01-02T04:04:05Z"}}
+	if diff := cmp.Diff(want, got.Form); diff != "" {
+		t.Errorf("push challenge form (-want +got):\n%s", diff)
+	}
 }

@@ -1,0 +1,93 @@
+// Drives AccessTokens and Webhooks with twilio-node against the emulator
+// program (go run ../), and checks the emulator's signed webhook delivery
+// with twilio-node's own validateRequest.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { createServer } from "node:http";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import twilio from "twilio";
+import { emulatorClient } from "./emulator-client.mjs";
+
+const ACCOUNT_SID = "AC00000000000000000000000000000000";
+const AUTH_TOKEN = "emulatortoken0000000000000000000";
+const SERVICE_SID = "VA00000000000000000000000000000000";
+
+let proc;
+let base;
+
+before(async () => {
+  const dir = fileURLToPath(new URL("..", import.meta.url));
+  const bin = join(mkdtempSync(join(tmpdir(), "verifykit-emulator-")), "emulator");
+  execFileSync("go", ["build", "-o", bin, "."], { cwd: dir, stdio: "inherit" });
+  proc = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+  base = await new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+});
+
+after(() => proc?.kill("SIGTERM"));
+
+const client = () => emulatorClient(base, ACCOUNT_SID, AUTH_TOKEN);
+
+test("access tokens: create and fetch a push enrolment token", async () => {
+  const service = client().verify.v2.services(SERVICE_SID);
+  const t = await service.accessTokens.create({ identity: "ff483d1ff591898a9942916050d2ca3f", factorType: "push", factorFriendlyName: "John's phone", ttl: 300 });
+  assert.match(t.sid, /^YK[0-9a-f]{32}$/);
+  assert.equal(t.entityIdentity, "ff483d1ff591898a9942916050d2ca3f");
+  assert.equal(t.ttl, 300);
+  assert.ok(t.token.length > 20);
+  const got = await service.accessTokens(t.sid).fetch();
+  assert.equal(got.factorFriendlyName, "John's phone");
+  await assert.rejects(service.accessTokens.create({ identity: "ff483d1ff591898a9942916050d2ca3f", factorType: "push", ttl: 30 }),
+    (err) => err.status === 400);
+});
+
+test("webhooks: CRUD, and a signed event that twilio-node validates", async () => {
+  const service = client().verify.v2.services(SERVICE_SID);
+  const received = [];
+  let arrived;
+  const got = new Promise((resolve) => { arrived = resolve; });
+  const app = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => {
+      const params = Object.fromEntries(new URLSearchParams(body));
+      const url = `http://${req.headers.host}${req.url}`;
+      const ok = twilio.validateRequest(AUTH_TOKEN, req.headers["x-twilio-signature"], url, params);
+      received.push({ ok, params });
+      res.statusCode = ok ? 204 : 403;
+      res.end();
+      if (params.type === "factor.created") arrived();
+    });
+  });
+  await new Promise((r) => app.listen(0, "127.0.0.1", r));
+  try {
+    const url = `http://127.0.0.1:${app.address().port}/twilio/verify-events`;
+    const hook = await service.webhooks.create({ friendlyName: "app", eventTypes: ["factor.created", "factor.verified"], webhookUrl: url });
+    assert.match(hook.sid, /^YW[0-9a-f]{32}$/);
+    assert.equal(hook.status, "enabled");
+    assert.equal(hook.version, "v2");
+    assert.equal((await service.webhooks(hook.sid).update({ version: "v1" })).version, "v1");
+    assert.ok((await service.webhooks.list()).some((h) => h.sid === hook.sid));
+    const f = await service.entities("ff483d1ff591898a9942916050d2ca3f").newFactors.create({ friendlyName: "app", factorType: "totp" });
+    await got;
+    const ev = received.find((r) => r.params.type === "factor.created");
+    assert.equal(ev.ok, true);
+    assert.equal(ev.params.factor_sid, f.sid);
+    assert.equal(ev.params.entity_identity, "ff483d1ff591898a9942916050d2ca3f");
+    assert.equal(await service.webhooks(hook.sid).remove(), true);
+    await assert.rejects(service.webhooks(hook.sid).fetch(), (err) => err.status === 404 && err.code === 20404);
+  } finally {
+    app.close();
+  }
+});
