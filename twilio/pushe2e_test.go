@@ -30,7 +30,7 @@ type pushSetup struct {
 	events []provider.LifecycleEvent
 }
 
-func newPushSetup(t *testing.T) *pushSetup {
+func newPushSetup(t testing.TB) *pushSetup {
 	t.Helper()
 	ps := &pushSetup{clock: fake.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))}
 	ps.srv = twiliotest.NewServer(twiliotest.WithClock(ps.clock.Now), twiliotest.WithManualWebhookDelivery())
@@ -62,7 +62,7 @@ func newPushSetup(t *testing.T) *pushSetup {
 }
 
 // phone returns a device for identity that talks HTTP to the emulator.
-func (ps *pushSetup) phone(t *testing.T, identity string, clock func() time.Time) *pushdevice.Device {
+func (ps *pushSetup) phone(t testing.TB, identity string, clock func() time.Time) *pushdevice.Device {
 	t.Helper()
 	tr, err := pushdevice.NewHTTP(ps.srv.URL, twiliotest.DefaultServiceSID, identity, nil)
 	if err != nil {
@@ -249,5 +249,37 @@ func TestPushDeviceRefusals(t *testing.T) {
 	}
 	if _, err := ps.client.FetchFactor(ctx, user, factor.ID); !errors.Is(err, provider.ErrNotFound) {
 		t.Errorf("factor after the device deleted it: %v", err)
+	}
+}
+
+// BenchmarkPushEmulatorApprove measures a push login over HTTP through the
+// emulator: the backend creates a challenge, the phone fetches, signs and
+// answers it, the backend fetches it approved (four requests, one ECDSA
+// signature and two verifications).
+func BenchmarkPushEmulatorApprove(b *testing.B) {
+	ps := newPushSetup(b)
+	ctx := context.Background()
+	const user = "5f0c6b1e-user-0009"
+	tok, err := ps.client.CreatePushAccessToken(ctx, user, &verify.AccessTokenOptions{FactorFriendlyName: "Pixel"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	phone := ps.phone(b, user, ps.clock.Now)
+	factor, err := phone.Enroll(ctx, tok.Token, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ch, err := ps.client.StartPush(ctx, user, factor.ID, verify.PushDetails{Message: "Log in?"}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := phone.Approve(ctx, ch.ID); err != nil {
+			b.Fatal(err)
+		}
+		if got, err := ps.client.FetchChallenge(ctx, user, ch.ID); err != nil || got.Status != provider.ChallengeApproved {
+			b.Fatal(got.Status, err)
+		}
 	}
 }
