@@ -139,6 +139,12 @@ func TestEmulatorMessagingConfigurations(t *testing.T) {
 	if got := sentVia("+16135550101"); got != mgSID {
 		t.Errorf("SMS to Canada went through %q, want %s", got, mgSID)
 	}
+	if _, err := c.CreateMessagingConfiguration(ctx, "GB", mgSID); err != nil {
+		t.Fatal(err)
+	}
+	if got := sentVia("+447700900101"); got != mgSID { // a drama number: GB by its calling code
+		t.Errorf("SMS to a UK drama number went through %q, want GB's %s", got, mgSID)
+	}
 	if got := sentVia("+14155550101"); got != mgSID2 {
 		t.Errorf("SMS to the US went through %q, want the all configuration's %s", got, mgSID2)
 	}

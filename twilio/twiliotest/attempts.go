@@ -82,7 +82,17 @@ func countryOf(to string) string {
 	if err != nil {
 		return ""
 	}
-	return phonenumbers.GetRegionCodeForNumber(n)
+	r := phonenumbers.GetRegionCodeForNumber(n)
+	if r == "" || r == "ZZ" {
+		// A number outside the assigned ranges (such as a UK drama
+		// number, +447700900…) still belongs to its calling code's main
+		// country, as Twilio counts it.
+		r = phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode()))
+	}
+	if r == "ZZ" {
+		return ""
+	}
+	return r
 }
 
 // countryCode returns the attempt's country, found when first asked for

@@ -1,5 +1,6 @@
-// Drives the Safe List, Service Rate Limits with Buckets and Verification
-// Attempts with twilio-node against the emulator program (go run ../).
+// Drives the Safe List, Service Rate Limits with Buckets, Verification
+// Attempts, Messaging Configurations, Templates, Forms and Passkeys with
+// twilio-node against the emulator program (go run ../).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -75,4 +76,62 @@ test("verification attempts: list, fetch, summary", async () => {
   assert.equal(one.channelData.country, "CO");
   const sum = await c.verify.v2.verificationAttemptsSummary().fetch({ country: "CO" });
   assert.ok(sum.totalAttempts >= 1);
+});
+
+// The outbox, read over the emulator's control endpoint.
+async function lastMessage(to) {
+  const res = await fetch(`${base}/_emulator/messages?to=${encodeURIComponent(to)}`, {
+    headers: { Authorization: "Basic " + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString("base64") },
+  });
+  const msgs = await res.json();
+  return msgs[msgs.length - 1];
+}
+
+test("messaging configurations and templates change what the outbox records; forms", async () => {
+  const c = client();
+  const service = c.verify.v2.services(SERVICE_SID);
+  const mg = "MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const mc = await service.messagingConfigurations.create({ country: "GB", messagingServiceSid: mg });
+  assert.equal(mc.country, "GB");
+  assert.equal((await service.messagingConfigurations("GB").fetch()).messagingServiceSid, mg);
+  const templates = await c.verify.v2.templates.list({ friendlyName: "short" });
+  assert.equal(templates.length, 1);
+  await service.verifications.create({ to: "+447700900151", channel: "sms", templateSid: templates[0].sid, locale: "es" });
+  const m = await lastMessage("+447700900151");
+  assert.equal(m.messaging_service_sid, mg);
+  assert.equal(m.template_sid, templates[0].sid);
+  assert.ok(m.body.startsWith(`${m.code} es tu código de `), m.body);
+  await service.messagingConfigurations("GB").update({ messagingServiceSid: mg });
+  assert.equal((await service.messagingConfigurations.list()).length, 1);
+  assert.equal(await service.messagingConfigurations("GB").remove(), true);
+  const form = await c.verify.v2.forms("form-push").fetch();
+  assert.equal(form.formType, "form-push");
+  assert.ok(form.forms.create_factor);
+});
+
+test("passkeys: register and approve a challenge, a simulated browser standing in for WebAuthn", async () => {
+  const service = client().verify.v2.services(SERVICE_SID);
+  const origin = "https://example.com";
+  const clientData = (type, challenge) => Buffer.from(JSON.stringify({ type, challenge, origin })).toString("base64url");
+  const f = await service.newFactors.create({
+    friendly_name: "laptop", identity: "user-node-0001",
+    config: { relying_party: { id: "example.com", name: "Example", origins: [origin] } },
+  });
+  assert.equal(f.status, "unverified");
+  const v = await service.newVerifyFactors.update({
+    id: "cred-node", rawId: "cred-node", authenticatorAttachment: "platform", type: "public-key",
+    response: { attestationObject: Buffer.from("simulated").toString("base64url"), clientDataJSON: clientData("webauthn.create", f.options.publicKey.challenge) },
+  });
+  assert.equal(v.status, "verified");
+  const ch = await service.newChallenge().create({ identity: "user-node-0001" });
+  assert.equal(ch.status, "pending");
+  const ok = await service.approveChallenge.update({
+    id: "cred-node", rawId: "cred-node", authenticatorAttachment: "platform", type: "public-key",
+    response: {
+      authenticatorData: Buffer.from("simulated").toString("base64url"), signature: Buffer.from("simulated").toString("base64url"),
+      clientDataJSON: clientData("webauthn.get", ch.options.publicKey.challenge),
+    },
+  });
+  assert.equal(ok.status, "approved");
+  assert.equal(ok.sid, ch.sid);
 });
