@@ -137,16 +137,17 @@ func (m *Memory) Counts(ctx context.Context, limits []Limit) error {
 	if err := CheckKeys(ctx, limits); err != nil {
 		return err
 	}
-	m.withShards(limits, func(idx *[MaxLimits]uint8) {
-		now := m.now().UnixNano()
-		for i := range limits {
-			c, ok := m.shards[idx[i]].counters[limits[i].Key]
-			if !ok || c.reset <= now {
-				c.n = 0
-			}
-			limits[i].Count = c.n
+	var idx [MaxLimits]uint8
+	var ks [MaxLimits]ckey
+	defer m.unlockShards(m.lockShards(limits, &idx, &ks))
+	now := m.now().UnixNano()
+	for i := range limits {
+		c, ok := m.shards[idx[i]].counters[ks[i]]
+		if !ok || c.reset <= now {
+			c.n = 0
 		}
-	})
+		limits[i].Count = c.n
+	}
 	return nil
 }
 
@@ -198,14 +199,14 @@ func (m *Memory) Take(ctx context.Context, limits []Limit) (Taken, error) {
 	if err := CheckLimits(limits); err != nil {
 		return Taken{}, err
 	}
-	var res Taken
-	var err error
-	m.withShards(limits, func(idx *[MaxLimits]uint8) { res, err = m.take(limits, idx) })
-	return res, err
+	var idx [MaxLimits]uint8
+	var ks [MaxLimits]ckey
+	defer m.unlockShards(m.lockShards(limits, &idx, &ks))
+	return m.take(limits, &idx, &ks)
 }
 
 // take is Take with the shards of the limits locked.
-func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
+func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey) (Taken, error) {
 	nowT := m.now()
 	now := nowT.UnixNano()
 	res := Taken{OK: true, Refused: -1}
@@ -214,7 +215,7 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
 	for i := range limits {
 		l := &limits[i]
 		si := idx[i]
-		c, ok := m.shards[si].counters[l.Key]
+		c, ok := m.shards[si].counters[ks[i]]
 		if !ok {
 			need[si]++
 		}
@@ -264,7 +265,7 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8) (Taken, error) {
 			c.reset = now + int64(l.Window)
 			c.hit = res.Hit // the window's first hit
 		}
-		m.shards[idx[i]].counters[l.Key] = c
+		m.shards[idx[i]].counters[ks[i]] = c
 	}
 	return res, nil
 }
@@ -277,17 +278,20 @@ func (m *Memory) Release(ctx context.Context, limits []Limit) error {
 	if err := CheckLimits(limits); err != nil {
 		return err
 	}
-	m.withShards(limits, func(idx *[MaxLimits]uint8) { m.release(limits, idx) })
+	var idx [MaxLimits]uint8
+	var ks [MaxLimits]ckey
+	defer m.unlockShards(m.lockShards(limits, &idx, &ks))
+	m.release(limits, &idx, &ks)
 	return nil
 }
 
 // release is Release with the shards of the limits locked.
-func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8) {
+func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey) {
 	now := m.now().UnixNano()
 	for i := range limits {
 		l := &limits[i]
 		sh := &m.shards[idx[i]]
-		c, ok := sh.counters[l.Key]
+		c, ok := sh.counters[ks[i]]
 		if !ok || c.reset <= now || !c.holds(l) {
 			continue
 		}
@@ -297,7 +301,7 @@ func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8) {
 			c.n -= l.Weight()
 		}
 		if c.n <= 0 {
-			delete(sh.counters, l.Key)
+			delete(sh.counters, ks[i])
 			continue
 		}
 		if len(l.Waits) > 0 {
@@ -305,7 +309,7 @@ func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8) {
 			c.reset = now + int64(l.Window)
 			c.hit = 0
 		}
-		sh.counters[l.Key] = c
+		sh.counters[ks[i]] = c
 	}
 }
 
@@ -323,14 +327,16 @@ func (c memCounter) holds(l *Limit) bool {
 	return c.hit != 0 && c.hit <= l.Hit
 }
 
-// withShards locks the shards of the limits' keys in ascending order, so
-// that concurrent multi-key operations cannot deadlock, calls fn with each
-// key's shard index, and unlocks them.
-func (m *Memory) withShards(limits []Limit, fn func(idx *[MaxLimits]uint8)) {
-	var idx [MaxLimits]uint8
+// lockShards sets each limit's shard index and ckey in idx and ks, and
+// locks the shards of the limits' keys in ascending order, so that
+// concurrent multi-key operations cannot deadlock. It returns the set of
+// locked shards, for unlockShards. (Not a function taking a callback: the
+// arrays would escape to the heap through it.)
+func (m *Memory) lockShards(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey) uint32 {
 	var set uint32
 	for i := range limits {
-		idx[i] = uint8(m.shardIndex(limits[i].Key))
+		ks[i] = m.ckey(limits[i].Key)
+		idx[i] = uint8(ks[i][0] % memShards)
 		set |= 1 << idx[i]
 	}
 	for i := range m.shards {
@@ -338,16 +344,16 @@ func (m *Memory) withShards(limits []Limit, fn func(idx *[MaxLimits]uint8)) {
 			m.shards[i].mu.Lock()
 		}
 	}
-	// One defer outside the loop: a defer in a loop is allocated on the
-	// heap, once per shard.
-	defer func() {
-		for i := range m.shards {
-			if set&(1<<i) != 0 {
-				m.shards[i].mu.Unlock()
-			}
+	return set
+}
+
+// unlockShards unlocks the shards lockShards locked.
+func (m *Memory) unlockShards(set uint32) {
+	for i := range m.shards {
+		if set&(1<<i) != 0 {
+			m.shards[i].mu.Unlock()
 		}
-	}()
-	fn(&idx)
+	}
 }
 
 // roomFor is makeRoom for n new entries at once.

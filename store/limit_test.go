@@ -83,3 +83,32 @@ func TestMemoryLimiterFullIsAllOrNothing(t *testing.T) {
 		t.Errorf("Len = %d after a refused Take, want 0", n)
 	}
 }
+
+// TestMemoryTakeAllocatesNothing: a Take, Counts or Release of counters
+// that exist allocates nothing (the shard indexes and counter keys of the
+// limits stay on the stack), so a policy decision on the memory store
+// allocates only its keys.
+func TestMemoryTakeAllocatesNothing(t *testing.T) {
+	m, err := store.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	limits := make([]store.Limit, 9)
+	for i := range limits {
+		limits[i] = store.Limit{Key: fmt.Sprintf("vk|f|test|%d", i), Max: 1 << 40, Window: time.Hour}
+	}
+	res, err := m.Take(ctx, limits)
+	if err != nil || !res.OK {
+		t.Fatal(res, err)
+	}
+	for name, op := range map[string]func(){
+		"Take":    func() { _, _ = m.Take(ctx, limits) },
+		"Counts":  func() { _ = m.Counts(ctx, limits) },
+		"Release": func() { _ = m.Release(ctx, limits) },
+	} {
+		if n := testing.AllocsPerRun(100, op); n != 0 {
+			t.Errorf("%s: %v allocations, want 0", name, n)
+		}
+	}
+}

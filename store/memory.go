@@ -23,7 +23,8 @@ import (
 type Memory struct {
 	now      func() time.Time
 	perShard int
-	seed     maphash.Seed // of shardIndex
+	seed     maphash.Seed // of shardIndex, and the first half of a counter's ckey
+	seed2    maphash.Seed // the second half of a counter's ckey
 	versions atomic.Uint64
 	hits     atomic.Uint64 // Taken.Hit
 	shards   [memShards]memShard
@@ -34,7 +35,7 @@ const memShards = 16
 type memShard struct {
 	mu        sync.Mutex
 	records   map[string]memRecord
-	counters  map[string]memCounter
+	counters  map[ckey]memCounter
 	nextSweep int
 	_         [40]byte // keep shards on separate cache lines
 }
@@ -43,6 +44,24 @@ type memRecord struct {
 	value   []byte
 	version uint64
 	expires time.Time
+}
+
+// ckey stands for a counter's key in the counters' maps: 128 bits of two
+// independently seeded string hashes of the key. Hashing the key once,
+// into a fixed-size key without pointers, spares the maps a hash of the
+// whole string on every lookup, insert and delete, their comparisons of
+// long strings, and the garbage collector the scan of the maps (which
+// hold no pointers at all); and the store keeps no key, personal or not,
+// in clear. Two keys share a counter only if both 64-bit hashes of them
+// collide: with seeds chosen at random per store, whoever picks the keys
+// cannot aim at a collision, and by chance it happens to a pair of keys
+// with a probability of about 2^-128.
+type ckey [2]uint64
+
+// ckey returns the ckey of key; its first half also picks key's shard
+// (shardIndex).
+func (m *Memory) ckey(key string) ckey {
+	return ckey{maphash.String(m.seed, key), maphash.String(m.seed2, key)}
 }
 
 type memCounter struct {
@@ -85,7 +104,7 @@ func WithMaxEntries(n int) MemoryOption {
 
 // NewMemory returns an empty Memory store configured by opts.
 func NewMemory(opts ...MemoryOption) (*Memory, error) {
-	m := &Memory{now: time.Now, perShard: DefaultMaxEntries / memShards, seed: maphash.MakeSeed()}
+	m := &Memory{now: time.Now, perShard: DefaultMaxEntries / memShards, seed: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("store: nil option")
@@ -96,7 +115,7 @@ func NewMemory(opts ...MemoryOption) (*Memory, error) {
 	}
 	for i := range m.shards {
 		m.shards[i].records = make(map[string]memRecord)
-		m.shards[i].counters = make(map[string]memCounter)
+		m.shards[i].counters = make(map[ckey]memCounter)
 		m.shards[i].nextSweep = 64
 	}
 	return m, nil
@@ -235,17 +254,18 @@ func (m *Memory) Incr(ctx context.Context, key string, window time.Duration) (in
 	if err := CheckArgs(key, window); err != nil {
 		return 0, time.Time{}, err
 	}
-	sh := m.shard(key)
+	ck := m.ckey(key)
+	sh := &m.shards[ck[0]%memShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := m.now()
 	nowN := now.UnixNano()
-	c, ok := sh.counters[key]
+	c, ok := sh.counters[ck]
 	if ok && c.reset <= nowN {
 		ok = false
 	}
 	if !ok {
-		if _, present := sh.counters[key]; !present {
+		if _, present := sh.counters[ck]; !present {
 			if err := m.makeRoom(sh, now); err != nil {
 				return 0, time.Time{}, Unavailable("incr", err)
 			}
@@ -253,7 +273,7 @@ func (m *Memory) Incr(ctx context.Context, key string, window time.Duration) (in
 		c = memCounter{reset: nowN + int64(window)}
 	}
 	c.n++
-	sh.counters[key] = c
+	sh.counters[ck] = c
 	return c.n, now.Add(time.Duration(c.reset - nowN)), nil
 }
 
