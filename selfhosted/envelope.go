@@ -3,6 +3,7 @@ package selfhosted
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -50,7 +51,7 @@ func (e *envelope) next() envelope {
 // sealed record's length is size (or, for a payload too large for it, the
 // next multiple of 64 bytes).
 func sealEnvelope(d *derived, key string, e envelope, payload []byte, size int) []byte {
-	buf := d.startSeal(max(size, 64+len(payload)))
+	buf := d.startSeal(max(size, 64+len(payload)) + len(key)) // with room for the additional data
 	hdr := len(buf)
 	buf = append(buf, envelopeVersion)
 	buf = append(buf, e.lineage[:]...)
@@ -70,7 +71,12 @@ func sealEnvelope(d *derived, key string, e envelope, payload []byte, size int) 
 	for len(buf) < want {
 		buf = append(buf, 0)
 	}
-	return d.finishSeal(buf, hdr, []byte(key))
+	// The additional data (the store key) goes after where the sealed
+	// record ends, so that it needs no allocation of its own.
+	buf = slices.Grow(buf, d.aead.Overhead()+len(key))
+	end := len(buf) + d.aead.Overhead()
+	aad := append(buf[end:end], key...)
+	return d.finishSeal(buf, hdr, aad)
 }
 
 // openEnvelope opens a sealed record stored at key.
