@@ -283,3 +283,24 @@ func BenchmarkPushEmulatorApprove(b *testing.B) {
 		}
 	}
 }
+
+// TestPushTokenOfAnotherIdentity: an access token creates a factor only
+// for the identity it was issued for; used at another's path it is
+// refused and leaves no factor.
+func TestPushTokenOfAnotherIdentity(t *testing.T) {
+	ps := newPushSetup(t)
+	ctx := context.Background()
+	tok, err := ps.client.CreatePushAccessToken(ctx, "5f0c6b1e-user-000a", &verify.AccessTokenOptions{FactorFriendlyName: "Pixel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const other = "5f0c6b1e-user-000b"
+	if _, err := ps.phone(t, other, ps.clock.Now).Create(ctx, tok.Token, nil); !errors.Is(err, provider.ErrUnauthorized) {
+		t.Errorf("token used for another identity: %v, want ErrUnauthorized", err)
+	}
+	for _, id := range []string{"5f0c6b1e-user-000a", other} {
+		if fs, err := ps.client.ListFactors(ctx, id); err != nil || len(fs) != 0 {
+			t.Errorf("%s has factors %v, %v", id, fs, err)
+		}
+	}
+}
