@@ -152,6 +152,9 @@ type Factors struct {
 	ev         FactorEvent  // what the running operation fills in; see locked
 	passkeys   passkeyState // passkeys.go
 	push       pushState
+	// afterVerify, when set (by tests), runs after a device's signatures
+	// are verified outside the lock and before their result is applied.
+	afterVerify func()
 }
 
 type entity struct {

@@ -244,9 +244,58 @@ func (x *Factors) CreateDeviceFactor(ctx context.Context, accessToken string, re
 	return out, nil
 }
 
+// preCheck is what a device operation verified without x.mu held: the
+// request JWT and the payload's signature, against the key pub of the
+// factor the JWT named and, for an answer, challenge c. Under x.mu it is
+// used only when the factor still has key pub (and c is the challenge
+// answered); otherwise the signatures are verified again there.
+type preCheck struct {
+	pub     *ecdsa.PublicKey
+	auth    string
+	claims  pushsig.RequestClaims
+	authErr error // nil or a *pushsig.TimeError: claims verified
+	authBad bool  // the request JWT does not verify
+	c       *challenge
+	status  string // the answer's
+	err     error  // the payload's signature check
+}
+
+// precheck verifies, without x.mu held, the request JWT auth and, via
+// payload, the payload of the factor the JWT names, when it belongs to
+// identity. payload gets the factor's key and the challenge id names (nil
+// when none). It returns nil when nothing could be checked.
+func (x *Factors) precheck(auth, identity, id string, payload func(*ecdsa.PublicKey, *challenge) (string, error)) *preCheck {
+	rc, err := pushsig.ParseRequest(auth)
+	if err != nil {
+		return nil
+	}
+	x.mu.Lock()
+	fa := x.push.byCredential[rc.KeyID]
+	if fa == nil || fa.identity != identity {
+		x.mu.Unlock()
+		return nil
+	}
+	p := &preCheck{pub: fa.push.pub, auth: auth}
+	cached := len(auth) == len(fa.push.auth) && subtle.ConstantTimeCompare([]byte(auth), []byte(fa.push.auth)) == 1
+	if c := x.challenges[id]; id != "" && c != nil && c.factorID == fa.id && c.signed != nil {
+		p.c = c // c.signed never changes
+	}
+	x.mu.Unlock()
+	if !cached {
+		p.claims, p.authErr = pushsig.VerifyRequest(auth, p.pub, x.c.Now(), x.c.Push.Leeway)
+		p.authBad = p.authErr != nil && !errors.Is(p.authErr, pushsig.ErrTime)
+	}
+	p.status, p.err = payload(p.pub, p.c)
+	if x.afterVerify != nil {
+		x.afterVerify()
+	}
+	return p
+}
+
 // deviceAuth checks a request JWT and returns the factor whose key signed
-// it, which must belong to identity. x.mu must be held.
-func (x *Factors) deviceAuth(op, auth, identity string, now time.Time) (*factor, error) {
+// it, which must belong to identity. pre, when not nil, is its check made
+// without x.mu held. x.mu must be held.
+func (x *Factors) deviceAuth(op, auth, identity string, now time.Time, pre *preCheck) (*factor, error) {
 	c, err := pushsig.ParseRequest(auth)
 	if err != nil {
 		return nil, deviceAuthErr(op, "request token malformed")
@@ -260,7 +309,17 @@ func (x *Factors) deviceAuth(op, auth, identity string, now time.Time) (*factor,
 		!now.Before(p.nbf.Add(-x.c.Push.Leeway)) && now.Before(p.exp.Add(x.c.Push.Leeway)) {
 		return fa, nil // verified before, still in its window; sub was checked then
 	}
-	if _, err := pushsig.VerifyRequest(auth, fa.push.pub, now, x.c.Push.Leeway); err != nil {
+	switch {
+	case pre != nil && pre.pub == p.pub && pre.auth == auth && pre.authBad:
+		err = pushsig.ErrSignature
+	case pre != nil && pre.pub == p.pub && pre.auth == auth && pre.claims.KeyID != "":
+		if now.Before(pre.claims.NotBefore.Add(-x.c.Push.Leeway)) || !now.Before(pre.claims.Expires.Add(x.c.Push.Leeway)) {
+			err = pushsig.ErrTime
+		}
+	default:
+		_, err = pushsig.VerifyRequest(auth, p.pub, now, x.c.Push.Leeway)
+	}
+	if err != nil {
 		if errors.Is(err, pushsig.ErrTime) {
 			return nil, &Error{Op: op, Kind: provider.ErrUnauthorized, Reason: ReasonDeviceClock, Date: now,
 				Msg: "request token used outside its validity window"}
@@ -276,8 +335,8 @@ func (x *Factors) deviceAuth(op, auth, identity string, now time.Time) (*factor,
 
 // deviceFactor is deviceAuth for an operation on factorID, which must be
 // the factor whose key signed. x.mu must be held.
-func (x *Factors) deviceFactor(op, auth, identity, factorID string, now time.Time) (*factor, error) {
-	fa, err := x.deviceAuth(op, auth, identity, now)
+func (x *Factors) deviceFactor(op, auth, identity, factorID string, now time.Time, pre *preCheck) (*factor, error) {
+	fa, err := x.deviceAuth(op, auth, identity, now, pre)
 	if err == nil && fa.id != factorID {
 		return nil, deviceAuthErr(op, "request token is another factor's")
 	}
@@ -286,8 +345,8 @@ func (x *Factors) deviceFactor(op, auth, identity, factorID string, now time.Tim
 
 // deviceChallenge is deviceAuth for an operation on challenge id, which
 // must be a challenge of the factor whose key signed. x.mu must be held.
-func (x *Factors) deviceChallenge(op, auth, identity, id string, now time.Time, ev *FactorEvent) (*factor, *challenge, error) {
-	fa, err := x.deviceAuth(op, auth, identity, now)
+func (x *Factors) deviceChallenge(op, auth, identity, id string, now time.Time, ev *FactorEvent, pre *preCheck) (*factor, *challenge, error) {
+	fa, err := x.deviceAuth(op, auth, identity, now, pre)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -334,17 +393,26 @@ func wrongSignature(op, reason, msg string, fa *factor, now time.Time) error {
 // authenticates. A wrong signature is refused and counted.
 func (x *Factors) VerifyDeviceFactor(ctx context.Context, auth, identity, factorID, authPayload string) (provider.Factor, error) {
 	const op = OpDeviceVerifyFactor
+	if err := ctx.Err(); err != nil {
+		return provider.Factor{}, err
+	}
+	pre := x.precheck(auth, identity, "", func(pub *ecdsa.PublicKey, _ *challenge) (string, error) {
+		return "", pushsig.VerifyFactor(pub, factorID, authPayload)
+	})
 	var out provider.Factor
 	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
-		fa, err := x.deviceFactor(op, auth, identity, factorID, now)
+		fa, err := x.deviceFactor(op, auth, identity, factorID, now, pre)
 		if err != nil {
 			return err
 		}
 		if err := x.spent(op, fa, now); err != nil {
 			return err
 		}
-		switch err := pushsig.VerifyFactor(fa.push.pub, fa.id, authPayload); {
+		if pre == nil || pre.pub != fa.push.pub {
+			pre = &preCheck{err: pushsig.VerifyFactor(fa.push.pub, fa.id, authPayload)}
+		}
+		switch err := pre.err; {
 		case errors.Is(err, pushsig.ErrMalformed):
 			return invalidFactor(op, "AuthPayload must be the base64 DER signature over the factor ID")
 		case err != nil:
@@ -579,7 +647,7 @@ func (x *Factors) FetchDeviceChallenge(ctx context.Context, auth, identity, id s
 	const op = OpDeviceFetch
 	err = x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.ChallengeID, ev.FactorType = id, provider.FactorPush
-		_, c, err := x.deviceChallenge(op, auth, identity, id, now, ev)
+		_, c, err := x.deviceChallenge(op, auth, identity, id, now, ev, nil)
 		if err != nil {
 			return err
 		}
@@ -599,7 +667,7 @@ func (x *Factors) ListDeviceChallenges(ctx context.Context, auth, identity, fact
 	const op = OpDeviceList
 	err = x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
-		fa, err := x.deviceFactor(op, auth, identity, factorID, now)
+		fa, err := x.deviceFactor(op, auth, identity, factorID, now, nil)
 		if err != nil {
 			return err
 		}
@@ -626,10 +694,19 @@ func (x *Factors) ListDeviceChallenges(ctx context.Context, auth, identity, fact
 // (ReasonChallengeExpired).
 func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id, authPayload string) (provider.Challenge, error) {
 	const op = OpDeviceAnswer
+	if err := ctx.Err(); err != nil {
+		return provider.Challenge{}, err
+	}
+	pre := x.precheck(auth, identity, id, func(pub *ecdsa.PublicKey, c *challenge) (string, error) {
+		if c == nil {
+			return "", nil
+		}
+		return pushsig.VerifyChallengeResponse(authPayload, pub, c.signed, pushsig.DefaultSignatureFields)
+	})
 	var out provider.Challenge
 	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.ChallengeID, ev.FactorType = id, provider.FactorPush
-		fa, c, err := x.deviceChallenge(op, auth, identity, id, now, ev)
+		fa, c, err := x.deviceChallenge(op, auth, identity, id, now, ev, pre)
 		if err != nil {
 			return err
 		}
@@ -643,7 +720,13 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 		default:
 			return wrongSignature(op, ReasonChallengeAnswered, "challenge is already "+string(c.c.Status), fa, now)
 		}
-		status, err := pushsig.VerifyChallengeResponse(authPayload, fa.push.pub, c.signed, pushsig.DefaultSignatureFields)
+		// The status was checked under x.mu just now: of answers verified
+		// at once, only the first applies; the others are replays.
+		if pre == nil || pre.pub != fa.push.pub || pre.c != c {
+			pre = &preCheck{}
+			pre.status, pre.err = pushsig.VerifyChallengeResponse(authPayload, fa.push.pub, c.signed, pushsig.DefaultSignatureFields)
+		}
+		status, err := pre.status, pre.err
 		switch {
 		case errors.Is(err, pushsig.ErrMalformed):
 			return invalidFactor(op, "AuthPayload must be a challenge-response JWT over the signature fields")
@@ -671,7 +754,7 @@ func (x *Factors) DeleteDeviceFactor(ctx context.Context, auth, identity, factor
 	const op = OpDeviceDeleteFactor
 	return x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
-		fa, err := x.deviceFactor(op, auth, identity, factorID, now)
+		fa, err := x.deviceFactor(op, auth, identity, factorID, now, nil)
 		if err != nil {
 			return err
 		}

@@ -631,3 +631,92 @@ func BenchmarkPushChallengeApprove(b *testing.B) {
 		}
 	}
 }
+
+// Answers of one challenge racing each other: exactly one applies, the
+// others are replays, whatever the interleaving (run with -race).
+func TestConcurrentAnswersApplyOnce(t *testing.T) {
+	r := newPushRig(t)
+	const id = "user-00000001"
+	d := r.verifiedDevice(t, id, 0, provider.PlatformNone)
+	ch, err := r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := d.auth(t, r.clock.now())
+	dc, err := r.x.FetchDeviceChallenge(ctx, auth, id, ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4 // fewer replays than MaxWrong
+	payloads := make([]string, n)
+	for i := range payloads {
+		status := pushsig.StatusApproved
+		if i%2 == 1 {
+			status = pushsig.StatusDenied
+		}
+		payloads[i], _ = pushsig.SignChallengeResponse(d.key, dc.JSON, dc.SignatureFields, status)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = r.x.AnswerDeviceChallenge(ctx, auth, id, ch.ID, payloads[i]) })
+	}
+	wg.Wait()
+	applied := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			applied++
+		case reason(err) != ReasonChallengeAnswered:
+			t.Errorf("answer %d: %v, want nil or %s", i, err, ReasonChallengeAnswered)
+		}
+	}
+	if applied != 1 {
+		t.Fatalf("%d answers applied to one challenge, want 1", applied)
+	}
+}
+
+// An answer's signatures are checked without the engine's lock held; a
+// second answer applied meanwhile makes the first a replay.
+func TestAnswerVerifiesOutsideTheLock(t *testing.T) {
+	r := newPushRig(t)
+	const id = "user-00000001"
+	d := r.verifiedDevice(t, id, 0, provider.PlatformNone)
+	ch, err := r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := d.auth(t, r.clock.now().Add(-time.Second)) // a request JWT not seen before
+	dc, err := r.x.FetchDeviceChallenge(ctx, d.auth(t, r.clock.now()), id, ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve, _ := pushsig.SignChallengeResponse(d.key, dc.JSON, dc.SignatureFields, pushsig.StatusApproved)
+	deny, _ := pushsig.SignChallengeResponse(d.key, dc.JSON, dc.SignatureFields, pushsig.StatusDenied)
+	calls := 0
+	r.x.afterVerify = func() {
+		calls++
+		if calls > 1 {
+			return
+		}
+		if !r.x.mu.TryLock() {
+			t.Error("the lock is held while signatures are verified")
+			return
+		}
+		r.x.mu.Unlock()
+		if got, err := r.x.AnswerDeviceChallenge(ctx, auth, id, ch.ID, deny); err != nil || got.Status != provider.ChallengeDenied {
+			t.Errorf("the answer in between: %v, %v", got.Status, err)
+		}
+	}
+	_, err = r.x.AnswerDeviceChallenge(ctx, auth, id, ch.ID, approve)
+	if reason(err) != ReasonChallengeAnswered {
+		t.Fatalf("the answer verified before another applied: %v, want %s", err, ReasonChallengeAnswered)
+	}
+	if calls != 2 {
+		t.Fatalf("afterVerify called %d times, want 2", calls)
+	}
+	got, _ := r.x.FetchChallenge(ctx, id, ch.ID)
+	if got.Status != provider.ChallengeDenied {
+		t.Fatalf("status %s, want denied", got.Status)
+	}
+}
