@@ -632,16 +632,24 @@ func BenchmarkPushChallengeApprove(b *testing.B) {
 	}
 }
 
-// Answers of one challenge racing each other: exactly one applies, the
-// others are replays, whatever the interleaving (run with -race).
-func TestConcurrentAnswersApplyOnce(t *testing.T) {
+// pendingChallenge makes a rig, a verified device of identity id and a
+// pending challenge of its factor.
+func pendingChallenge(t *testing.T, id string) (*pushRig, *testDevice, provider.Challenge) {
+	t.Helper()
 	r := newPushRig(t)
-	const id = "user-00000001"
 	d := r.verifiedDevice(t, id, 0, provider.PlatformNone)
 	ch, err := r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, d, ch
+}
+
+// Answers of one challenge racing each other: exactly one applies, the
+// others are replays, whatever the interleaving (run with -race).
+func TestConcurrentAnswersApplyOnce(t *testing.T) {
+	const id = "user-00000001"
+	r, d, ch := pendingChallenge(t, id)
 	auth := d.auth(t, r.clock.now())
 	dc, err := r.x.FetchDeviceChallenge(ctx, auth, id, ch.ID)
 	if err != nil {
@@ -679,13 +687,8 @@ func TestConcurrentAnswersApplyOnce(t *testing.T) {
 // An answer's signatures are checked without the engine's lock held; a
 // second answer applied meanwhile makes the first a replay.
 func TestAnswerVerifiesOutsideTheLock(t *testing.T) {
-	r := newPushRig(t)
 	const id = "user-00000001"
-	d := r.verifiedDevice(t, id, 0, provider.PlatformNone)
-	ch, err := r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, d, ch := pendingChallenge(t, id)
 	auth := d.auth(t, r.clock.now().Add(-time.Second)) // a request JWT not seen before
 	dc, err := r.x.FetchDeviceChallenge(ctx, d.auth(t, r.clock.now()), id, ch.ID)
 	if err != nil {
