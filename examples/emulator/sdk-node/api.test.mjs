@@ -54,6 +54,11 @@ test("rate limits: a bucket refuses the start that exceeds it", async () => {
   const b = await service.rateLimits(rl.sid).buckets.create({ max: 1, interval: 60 });
   assert.match(b.sid, /^BL[0-9a-f]{32}$/);
   assert.equal((await service.rateLimits(rl.sid).buckets(b.sid).update({ max: 2 })).max, 2);
+  assert.equal((await service.rateLimits(rl.sid).buckets(b.sid).fetch()).interval, 60);
+  assert.equal((await service.rateLimits(rl.sid).update({ description: "per end user" })).description, "per end user");
+  assert.equal((await service.rateLimits(rl.sid).fetch()).uniqueName, "end_user_id");
+  const spare = await service.rateLimits(rl.sid).buckets.create({ max: 5, interval: 3600 });
+  assert.equal(await service.rateLimits(rl.sid).buckets(spare.sid).remove(), true);
   assert.equal((await service.rateLimits.list()).filter((l) => l.sid === rl.sid).length, 1);
   assert.equal((await service.rateLimits(rl.sid).buckets.list()).length, 1);
   const rateLimits = { end_user_id: "u-7" };

@@ -87,3 +87,15 @@ test("paging stays on the emulator", async () => {
   const all = await client.verify.v2.services.list({ pageSize: 2 });
   assert.ok(all.length >= 4, `listed ${all.length} services over pages of 2`);
 });
+
+test("a service's own lifecycle, and a verification fetched and canceled", async () => {
+  const v2 = emulatorClient(base, ACCOUNT_SID, AUTH_TOKEN).verify.v2;
+  const svc = await v2.services.create({ friendlyName: "lifecycle" });
+  assert.equal((await v2.services(svc.sid).fetch()).friendlyName, "lifecycle");
+  assert.equal((await v2.services(svc.sid).update({ friendlyName: "renamed", codeLength: 8 })).codeLength, 8);
+  const v = await v2.services(svc.sid).verifications.create({ to: "+14155550177", channel: "sms" });
+  assert.equal((await v2.services(svc.sid).verifications(v.sid).fetch()).status, "pending");
+  assert.equal((await v2.services(svc.sid).verifications(v.sid).update({ status: "canceled" })).status, "canceled");
+  assert.equal(await v2.services(svc.sid).remove(), true);
+  await assert.rejects(v2.services(svc.sid).fetch(), (err) => err.status === 404 && err.code === 20404);
+});

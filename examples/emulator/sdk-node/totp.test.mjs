@@ -100,6 +100,10 @@ test("TOTP factor with twilio-node", async () => {
   assert.equal(challenge.status, "approved");
   const replay = await entity.challenges.create({ factorSid: factor.sid, authPayload: code });
   assert.equal(replay.status, "pending");
+  await advance(30);
+  const answered = await entity.challenges(replay.sid).update({ authPayload: totp(secret) });
+  assert.equal(answered.status, "approved");
+  assert.equal((await entity.factors(factor.sid).fetch()).status, "verified");
 
   const factors = await entity.factors.list();
   assert.equal(factors.length, 1);
