@@ -242,7 +242,7 @@ type fraud struct {
 	g        FraudGuard
 	now      func() time.Time
 	channels []Channel
-	premium  []string
+	premium  [10][]string // by the first digit after the '+', in the order of FraudGuard.Premium
 	digits   int
 
 	pfIP, pfRange, pfPrefix, pfCountry, pfSeq string
@@ -291,7 +291,7 @@ func newFraud(g FraudGuard) (*fraud, error) {
 		if !ok {
 			return nil, fmt.Errorf("premium range %q is not + and 1 to 15 digits", p)
 		}
-		f.premium = append(f.premium, c)
+		f.premium[c[1]-'0'] = append(f.premium[c[1]-'0'], c)
 	}
 	if g.IPKey != "" && !validCallerName(g.IPKey) {
 		return nil, fmt.Errorf("IPKey %q is not 1 to 32 characters of a-z, 0-9, underscore, dash and dot", g.IPKey)
@@ -328,8 +328,13 @@ func newFraud(g FraudGuard) (*fraud, error) {
 func (f *fraud) guards(ch Channel) bool { return slices.Contains(f.channels, ch) }
 
 // premiumOf returns the premium range e164 is in, or "".
+// Only the ranges that share e164's first digit can hold it, so the
+// first match is the same as in the whole list.
 func (f *fraud) premiumOf(e164 string) string {
-	for _, p := range f.premium {
+	if len(e164) < 2 || e164[1] < '0' || e164[1] > '9' {
+		return ""
+	}
+	for _, p := range f.premium[e164[1]-'0'] {
 		if strings.HasPrefix(e164, p) {
 			return p
 		}
