@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/pushsig"
 	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -177,7 +178,7 @@ type factor struct {
 type challenge struct {
 	c        provider.Challenge
 	factorID string
-	signed   []byte // a push challenge's signed fields as JSON; nil for TOTP
+	signed   *pushsig.Challenge // a push challenge's signed fields, decoded; nil for TOTP
 }
 
 // NewFactors returns an empty factor engine.

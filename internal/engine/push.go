@@ -252,6 +252,7 @@ func (x *Factors) CreateDeviceFactor(ctx context.Context, accessToken string, re
 type preCheck struct {
 	pub     *ecdsa.PublicKey
 	auth    string
+	parsed  pushsig.RequestClaims // auth parsed, not yet trusted
 	claims  pushsig.RequestClaims
 	authErr error // nil or a *pushsig.TimeError: claims verified
 	authBad bool  // the request JWT does not verify
@@ -275,7 +276,7 @@ func (x *Factors) precheck(auth, identity, id string, payload func(*ecdsa.Public
 		x.mu.Unlock()
 		return nil
 	}
-	p := &preCheck{pub: fa.push.pub, auth: auth}
+	p := &preCheck{pub: fa.push.pub, auth: auth, parsed: rc}
 	cached := len(auth) == len(fa.push.auth) && subtle.ConstantTimeCompare([]byte(auth), []byte(fa.push.auth)) == 1
 	if c := x.challenges[id]; id != "" && c != nil && c.factorID == fa.id && c.signed != nil {
 		p.c = c // c.signed never changes
@@ -296,8 +297,11 @@ func (x *Factors) precheck(auth, identity, id string, payload func(*ecdsa.Public
 // it, which must belong to identity. pre, when not nil, is its check made
 // without x.mu held. x.mu must be held.
 func (x *Factors) deviceAuth(op, auth, identity string, now time.Time, pre *preCheck) (*factor, error) {
-	c, err := pushsig.ParseRequest(auth)
-	if err != nil {
+	var c pushsig.RequestClaims
+	var err error
+	if pre != nil && pre.auth == auth {
+		c = pre.parsed // parsed once, by precheck
+	} else if c, err = pushsig.ParseRequest(auth); err != nil {
 		return nil, deviceAuthErr(op, "request token malformed")
 	}
 	fa := x.pushMaps().byCredential[c.KeyID]
@@ -552,10 +556,14 @@ func (x *Factors) CreatePushChallenge(ctx context.Context, req provider.PushChal
 			ID: x.newID(kindChallenge), Identity: req.Identity, FactorID: fa.id, Status: provider.ChallengePending,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: exp, Push: &d,
 		}}
-		c.signed, _ = json.Marshal(signedView{
+		signed, _ := json.Marshal(signedView{
 			Sid: c.c.ID, FactorSid: fa.id, DateCreated: JSONTime(now), ExpirationDate: JSONTime(exp),
 			Details: detailsOf(&d), HiddenDetails: d.Hidden,
 		})
+		// Decoded once here, not for each answer.
+		if c.signed, err = pushsig.NewChallenge(signed, pushsig.DefaultSignatureFields); err != nil {
+			return err // cannot happen: signedView is an object with a sid
+		}
 		x.keepChallenge(x.entities[c.c.Identity], c)
 		out = publicChallenge(c)
 		ev.ChallengeID, ev.ChallengeStatus = out.ID, out.Status
@@ -701,7 +709,7 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 		if c == nil {
 			return "", nil
 		}
-		return pushsig.VerifyChallengeResponse(authPayload, pub, c.signed, pushsig.DefaultSignatureFields)
+		return c.signed.Verify(authPayload, pub)
 	})
 	var out provider.Challenge
 	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
@@ -724,7 +732,7 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 		// at once, only the first applies; the others are replays.
 		if pre == nil || pre.pub != fa.push.pub || pre.c != c {
 			pre = &preCheck{}
-			pre.status, pre.err = pushsig.VerifyChallengeResponse(authPayload, fa.push.pub, c.signed, pushsig.DefaultSignatureFields)
+			pre.status, pre.err = c.signed.Verify(authPayload, fa.push.pub)
 		}
 		status, err := pre.status, pre.err
 		switch {

@@ -383,7 +383,9 @@ func SignChallengeResponse(key *ecdsa.PrivateKey, challengeJSON []byte, fields [
 // moved to another challenge. It returns the signed status (approved or
 // denied) or ErrMalformed, ErrSignature or ErrMismatch (a field's value
 // differs from the challenge's, compared as JSON values, so the
-// re-encoding a device may do does not matter).
+// re-encoding a device may do does not matter). A server that checks
+// answers of a challenge it keeps can decode the challenge once with
+// NewChallenge instead.
 func VerifyChallengeResponse(token string, pub *ecdsa.PublicKey, challengeJSON []byte, fields []string) (string, error) {
 	if pub == nil {
 		return "", malformed("no public key")
@@ -391,54 +393,122 @@ func VerifyChallengeResponse(token string, pub *ecdsa.PublicKey, challengeJSON [
 	if !slices.Contains(fields, "sid") {
 		return "", malformed(`signature fields lack "sid"`)
 	}
-	parts, err := splitJWT(token)
+	status, got, err := verifyResponse(token, pub, fields)
 	if err != nil {
-		return "", err
-	}
-	var h struct {
-		Alg string `json:"alg"`
-		Typ string `json:"typ"`
-	}
-	if err := json.Unmarshal(parts.header, &h); err != nil || h.Alg != Alg || (h.Typ != "" && h.Typ != "JWT") {
-		return "", malformed("response header")
-	}
-	var got map[string]json.RawMessage
-	if err := json.Unmarshal(parts.payload, &got); err != nil {
-		return "", malformed("response payload")
-	}
-	var status string
-	if err := json.Unmarshal(got["status"], &status); err != nil || (status != StatusApproved && status != StatusDenied) {
-		return "", malformed("response status")
-	}
-	for k := range got {
-		if k != "status" && !slices.Contains(fields, k) {
-			return "", malformed("response payload has a field not asked for")
-		}
-	}
-	for _, f := range fields {
-		if f != "status" {
-			if _, ok := got[f]; !ok {
-				return "", malformed("response payload lacks a signature field")
-			}
-		}
-	}
-	if err := parts.verify(pub); err != nil {
 		return "", err
 	}
 	var want map[string]json.RawMessage
 	if err := json.Unmarshal(challengeJSON, &want); err != nil {
 		return "", malformed("stored challenge is not a JSON object")
 	}
+	if !sameFields(fields, want, got) {
+		return "", ErrMismatch
+	}
+	return status, nil
+}
+
+// Challenge is a stored challenge's signature fields, decoded once by
+// NewChallenge, to check answers against with Verify. It is immutable
+// and safe for concurrent use.
+type Challenge struct {
+	fields []string
+	want   map[string]json.RawMessage
+}
+
+// NewChallenge decodes the challenge's JSON, as the server sent it, for
+// the signature fields the server named, which must include "sid". It
+// returns ErrMalformed when they do not or challengeJSON is not a JSON
+// object.
+func NewChallenge(challengeJSON []byte, fields []string) (*Challenge, error) {
+	if !slices.Contains(fields, "sid") {
+		return nil, malformed(`signature fields lack "sid"`)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(challengeJSON, &all); err != nil || all == nil {
+		return nil, malformed("stored challenge is not a JSON object")
+	}
+	want := make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		if v, ok := all[f]; ok {
+			want[f] = v
+		}
+	}
+	return &Challenge{fields: slices.Clone(fields), want: want}, nil
+}
+
+// Verify is VerifyChallengeResponse against c: it checks an answer's
+// token with pub and returns the signed status or ErrMalformed,
+// ErrSignature or ErrMismatch.
+func (c *Challenge) Verify(token string, pub *ecdsa.PublicKey) (string, error) {
+	if pub == nil {
+		return "", malformed("no public key")
+	}
+	if c == nil || c.want == nil {
+		return "", malformed("no challenge")
+	}
+	status, got, err := verifyResponse(token, pub, c.fields)
+	if err != nil {
+		return "", err
+	}
+	if !sameFields(c.fields, c.want, got) {
+		return "", ErrMismatch
+	}
+	return status, nil
+}
+
+// verifyResponse checks a challenge response's shape (exactly fields,
+// plus status) and signature, and returns its status and fields.
+func verifyResponse(token string, pub *ecdsa.PublicKey, fields []string) (string, map[string]json.RawMessage, error) {
+	parts, err := splitJWT(token)
+	if err != nil {
+		return "", nil, err
+	}
+	var h struct {
+		Alg string `json:"alg"`
+		Typ string `json:"typ"`
+	}
+	if err := json.Unmarshal(parts.header, &h); err != nil || h.Alg != Alg || (h.Typ != "" && h.Typ != "JWT") {
+		return "", nil, malformed("response header")
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(parts.payload, &got); err != nil {
+		return "", nil, malformed("response payload")
+	}
+	var status string
+	if err := json.Unmarshal(got["status"], &status); err != nil || (status != StatusApproved && status != StatusDenied) {
+		return "", nil, malformed("response status")
+	}
+	for k := range got {
+		if k != "status" && !slices.Contains(fields, k) {
+			return "", nil, malformed("response payload has a field not asked for")
+		}
+	}
+	for _, f := range fields {
+		if f != "status" {
+			if _, ok := got[f]; !ok {
+				return "", nil, malformed("response payload lacks a signature field")
+			}
+		}
+	}
+	if err := parts.verify(pub); err != nil {
+		return "", nil, err
+	}
+	return status, got, nil
+}
+
+// sameFields reports whether got has want's value of every field but
+// "status" (the answer replaces the challenge's own status).
+func sameFields(fields []string, want, got map[string]json.RawMessage) bool {
 	for _, f := range fields {
 		if f == "status" {
-			continue // the answer replaces the challenge's own status
+			continue
 		}
 		w, ok := want[f]
 		if !ok || !sameJSON(w, got[f]) {
-			return "", ErrMismatch
+			return false
 		}
 	}
-	return status, nil
+	return true
 }
 
 // sameJSON reports whether a and b encode the same JSON value.
@@ -521,17 +591,9 @@ func smallExponent(n json.Number) bool {
 	return err == nil && e > -400 && e < 400
 }
 
-// decodeStrict decodes one JSON object into v, refusing trailing data.
-func decodeStrict(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return errors.New("trailing data")
-	}
-	return nil
-}
+// decodeStrict decodes one JSON value into v; json.Unmarshal refuses
+// trailing data.
+func decodeStrict(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 type jwtParts struct {
 	signingInput    string
@@ -549,19 +611,32 @@ func splitJWT(token string) (jwtParts, error) {
 	if !ok1 || !ok2 || strings.Contains(s, ".") {
 		return jwtParts{}, malformed("token is not three parts")
 	}
+	// One buffer for the three parts.
+	enc := base64.RawURLEncoding
+	buf := make([]byte, enc.DecodedLen(len(h))+enc.DecodedLen(len(p))+enc.DecodedLen(len(s)))
 	var parts jwtParts
 	var err error
-	if parts.header, err = base64.RawURLEncoding.DecodeString(h); err != nil {
+	if parts.header, buf, err = decodeB64(buf, h); err != nil {
 		return jwtParts{}, malformed("token header encoding")
 	}
-	if parts.payload, err = base64.RawURLEncoding.DecodeString(p); err != nil {
+	if parts.payload, buf, err = decodeB64(buf, p); err != nil {
 		return jwtParts{}, malformed("token payload encoding")
 	}
-	if parts.signature, err = base64.RawURLEncoding.DecodeString(s); err != nil || len(parts.signature) != 64 {
+	if parts.signature, _, err = decodeB64(buf, s); err != nil || len(parts.signature) != 64 {
 		return jwtParts{}, malformed("token signature encoding")
 	}
 	parts.signingInput = token[:len(h)+1+len(p)]
 	return parts, nil
+}
+
+// decodeB64 decodes the base64url part into the front of buf and returns
+// it (capped, so that appending to it cannot overwrite) and the rest.
+func decodeB64(buf []byte, part string) (got, rest []byte, err error) {
+	n, err := base64.RawURLEncoding.Decode(buf, []byte(part))
+	if err != nil {
+		return nil, nil, err
+	}
+	return buf[:n:n], buf[n:], nil
 }
 
 // verify checks the raw r||s ES256 signature over the signing input.
@@ -576,24 +651,39 @@ func (p jwtParts) verify(pub *ecdsa.PublicKey) error {
 
 // rawToDER appends the DER form of a raw 64-byte r||s signature to dst.
 func rawToDER(dst, raw []byte) []byte {
-	r, s := derInt(raw[:32]), derInt(raw[32:])
-	dst = append(dst, 0x30, byte(4+len(r)+len(s)), 0x02, byte(len(r)))
-	dst = append(dst, r...)
-	dst = append(dst, 0x02, byte(len(s)))
-	return append(dst, s...)
+	r, s := trimZeros(raw[:32]), trimZeros(raw[32:])
+	rn, sn := derIntLen(r), derIntLen(s)
+	dst = append(dst, 0x30, byte(4+rn+sn))
+	dst = appendDERInt(dst, r, rn)
+	return appendDERInt(dst, s, sn)
 }
 
-// derInt returns the minimal positive DER integer content of the
-// big-endian b, with a leading zero when its high bit is set. A zero
-// value gives one zero byte (which ECDSA then refuses).
-func derInt(b []byte) []byte {
+// trimZeros drops the leading zero bytes of the big-endian b, keeping at
+// least one byte.
+func trimZeros(b []byte) []byte {
 	for len(b) > 1 && b[0] == 0 {
 		b = b[1:]
 	}
-	if b[0]&0x80 != 0 {
-		return append([]byte{0}, b...)
-	}
 	return b
+}
+
+// derIntLen is the length of the minimal positive DER integer content of
+// b (trimmed): one more when its high bit is set. A zero value gives one
+// zero byte (which ECDSA then refuses).
+func derIntLen(b []byte) int {
+	if b[0]&0x80 != 0 {
+		return len(b) + 1
+	}
+	return len(b)
+}
+
+// appendDERInt appends the DER INTEGER of b, whose content is n bytes long.
+func appendDERInt(dst, b []byte, n int) []byte {
+	dst = append(dst, 0x02, byte(n))
+	if n > len(b) {
+		dst = append(dst, 0)
+	}
+	return append(dst, b...)
 }
 
 // signJWT signs header.payload with ES256, raw r||s.
