@@ -420,38 +420,38 @@ func TestChallengeResponse(t *testing.T) {
 		{"stored challenge not JSON", approve, "nope", fields, "", ErrMalformed},
 		{"garbage", "x.y.z", challengeJSON, fields, "", ErrMalformed},
 	}
+	// Each case, through VerifyChallengeResponse and through the
+	// challenge decoded once.
+	verifiers := map[string]func(token, stored string, fields []string) (string, error){
+		"VerifyChallengeResponse": func(token, stored string, fields []string) (string, error) {
+			return VerifyChallengeResponse(token, &k.PublicKey, []byte(stored), fields)
+		},
+		"Challenge.Verify": func(token, stored string, fields []string) (string, error) {
+			c, err := NewChallenge([]byte(stored), fields)
+			if err != nil {
+				return "", err
+			}
+			return c.Verify(token, &k.PublicKey)
+		},
+	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, err := VerifyChallengeResponse(tt.token, &k.PublicKey, []byte(tt.stored), tt.fields)
-			if tt.want == nil {
-				if err != nil || status != tt.wantStatus {
-					t.Fatalf("VerifyChallengeResponse = %q, %v; want %q", status, err, tt.wantStatus)
+		for name, verify := range verifiers {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				status, err := verify(tt.token, tt.stored, tt.fields)
+				if tt.want == nil {
+					if err != nil || status != tt.wantStatus {
+						t.Fatalf("%s = %q, %v; want %q", name, status, err, tt.wantStatus)
+					}
+					return
 				}
-				return
-			}
-			if !errors.Is(err, tt.want) || status != "" {
-				t.Fatalf("VerifyChallengeResponse = %q, %v; want %v", status, err, tt.want)
-			}
-			if strings.Contains(err.Error(), tt.token) {
-				t.Errorf("error %q contains the token", err)
-			}
-		})
-		t.Run(tt.name+"/prepared", func(t *testing.T) {
-			c, err := NewChallenge([]byte(tt.stored), tt.fields)
-			status := ""
-			if err == nil {
-				status, err = c.Verify(tt.token, &k.PublicKey)
-			}
-			if tt.want == nil {
-				if err != nil || status != tt.wantStatus {
-					t.Fatalf("Challenge.Verify = %q, %v; want %q", status, err, tt.wantStatus)
+				if !errors.Is(err, tt.want) || status != "" {
+					t.Fatalf("%s = %q, %v; want %v", name, status, err, tt.want)
 				}
-				return
-			}
-			if !errors.Is(err, tt.want) || status != "" {
-				t.Fatalf("Challenge.Verify = %q, %v; want %v", status, err, tt.want)
-			}
-		})
+				if strings.Contains(err.Error(), tt.token) {
+					t.Errorf("error %q contains the token", err)
+				}
+			})
+		}
 	}
 	if _, err := SignChallengeResponse(k, []byte(challengeJSON), fields, "pending"); !errors.Is(err, ErrMalformed) {
 		t.Errorf("SignChallengeResponse(pending) err = %v", err)
