@@ -1,8 +1,9 @@
 // Package emuserver is the server plumbing the provider emulators
 // (twilio/twiliotest, vonage/vonagetest) share: the HTTP server timeouts
 // and the loopback test server, the bounded outbox, the outbox filter, the
-// control endpoints' clock rule, the scheduled-fault queue and the dropped
-// connection.
+// control endpoints under /_emulator/ (outbox JSON, faults, clock; see
+// Control, which an emulator fills with its fault type and error format),
+// the scheduled-fault queue and the dropped connection.
 package emuserver
 
 import (
@@ -58,9 +59,9 @@ func ParseAdvance(s string) (time.Duration, bool) {
 }
 
 // Filter returns the messages whose target (to(m)) is to: all of msgs when
-// to is empty, else a new slice, empty but not nil when none matches.
+// to is empty, else a new slice; empty but never nil when none is left.
 func Filter[M any](msgs []M, to string, target func(M) string) []M {
-	if to == "" {
+	if to == "" && msgs != nil {
 		return msgs
 	}
 	out := []M{}

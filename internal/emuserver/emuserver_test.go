@@ -48,6 +48,9 @@ func TestFilter(t *testing.T) {
 	if got := Filter(msgs, "c", first); got == nil || len(got) != 0 {
 		t.Errorf("Filter(c) = %#v, want empty, not nil", got)
 	}
+	if got := Filter(nil, "", first); got == nil {
+		t.Error("Filter(nil, \"\") = nil, want empty, not nil (the outbox encodes as [])")
+	}
 }
 
 func TestParseAdvance(t *testing.T) {

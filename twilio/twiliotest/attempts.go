@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nyaruka/phonenumbers/v2"
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -275,7 +276,7 @@ func (e *Emulator) fetchAttempt(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	emuserver.WriteJSON(w, http.StatusOK, out)
 }
 
 // attemptsSummary counts the attempts that match the filters.
@@ -302,7 +303,7 @@ func (e *Emulator) attemptsSummary(w http.ResponseWriter, r *http.Request) {
 		rate = strconv.FormatFloat(100*float64(converted)/float64(total), 'f', 9, 64)
 		rate = strings.TrimRight(strings.TrimRight(rate, "0"), ".")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	emuserver.WriteJSON(w, http.StatusOK, map[string]any{
 		"total_attempts": total, "total_converted": converted, "total_unconverted": total - converted,
 		"conversion_rate_percentage": rate, "url": e.base(r) + "/v2/Attempts/Summary",
 	})

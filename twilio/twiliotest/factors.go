@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
@@ -111,7 +112,7 @@ func (e *Emulator) reply(w http.ResponseWriter, r *http.Request, err error, stat
 		w.WriteHeader(status)
 		return
 	}
-	writeJSON(w, status, body())
+	emuserver.WriteJSON(w, status, body())
 }
 
 // replyPage answers err as the Twilio error it stands for or, without one,
@@ -348,7 +349,7 @@ func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string,
 	if start+size < len(items) {
 		meta["next_page_url"] = pageURL(page+1, start+size)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{key: out, "meta": meta})
+	emuserver.WriteJSON(w, http.StatusOK, map[string]any{key: out, "meta": meta})
 }
 
 // totpConfig reads the Config.* fields of a form. It writes a 400 and
@@ -435,7 +436,7 @@ func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request, s *servi
 	out := e.factorJSON(r, s, entitySID(r, s, en.Identity), en.Factor)
 	out.Binding = &bindingJSON{Secret: en.Secret, URI: en.URI}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, out)
+	emuserver.WriteJSON(w, http.StatusCreated, out)
 }
 
 func (e *Emulator) fetchFactor(w http.ResponseWriter, r *http.Request, s *service, id string) {
@@ -506,7 +507,7 @@ func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request, s *se
 	if hidden != nil {
 		s.extras.set(&s.extras.hidden, c.ID, hidden)
 	}
-	writeJSON(w, http.StatusCreated, e.challengeJSON(r, s, entitySID(r, s, req.Identity), c))
+	emuserver.WriteJSON(w, http.StatusCreated, e.challengeJSON(r, s, entitySID(r, s, req.Identity), c))
 }
 
 func (e *Emulator) fetchChallenge(w http.ResponseWriter, r *http.Request, s *service, id string) {

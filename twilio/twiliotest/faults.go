@@ -1,15 +1,12 @@
 package twiliotest
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
@@ -59,7 +56,6 @@ const (
 	maxFaultMessage = 1024
 	maxFaultTo      = 320
 	maxFaultTimes   = 1 << 20
-	maxFaultBody    = 4 << 10
 )
 
 // ErrTooManyFaults is returned by InjectFault when the emulator already
@@ -176,53 +172,32 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
 	writeError(w, f.Status, f.Code, msg)
 }
 
-// postFault schedules the fault in a JSON body. It needs Content-Type
-// application/json, which a web page cannot send to another origin without
-// the emulator's consent (it gives none).
-func (e *Emulator) postFault(w http.ResponseWriter, r *http.Request) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, twiliocode.InvalidParameter, "fault: the body must be JSON, with Content-Type application/json")
-		return
+// control is the shared /_emulator/ endpoints (outbox JSON, faults, clock),
+// answering refusals with Twilio errors.
+func (e *Emulator) control() *emuserver.Control[Fault] {
+	return &emuserver.Control[Fault]{
+		Prefix: "twiliotest: ", Inject: e.InjectFault, TooMany: ErrTooManyFaults, Clear: e.ClearFaults,
+		Advance: e.Advance, Now: e.now, BodyTimeout: e.bodyTimeout,
+		Messages: func(r *http.Request) any { return e.filtered(r.URL.Query().Get("to")) },
+		Error:    e.controlError,
 	}
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(e.bodyTimeout)) == nil {
-		defer rc.SetReadDeadline(time.Time{})
-	}
-	var f Fault
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFaultBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		w.Header().Set("Connection", "close")
-		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, "fault: not a JSON fault of at most 4 KiB")
-		return
-	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, "fault: one JSON object only")
-		return
-	}
-	err := e.InjectFault(f)
-	switch {
-	case errors.Is(err, ErrTooManyFaults):
+}
+
+// controlError writes a refusal of a control endpoint as a Twilio error.
+func (e *Emulator) controlError(w http.ResponseWriter, kind emuserver.ControlError, detail string) {
+	msg := map[emuserver.ControlError]string{
+		emuserver.BadMediaType: "fault: the body must be JSON, with Content-Type application/json",
+		emuserver.BadFault:     "fault: not a JSON fault of at most 4 KiB",
+		emuserver.ExtraFault:   "fault: one JSON object only",
+		emuserver.InvalidFault: detail,
+		emuserver.BadAdvance:   "clock: ?advance= must be a non-negative duration such as 10m",
+	}[kind]
+	switch kind {
+	case emuserver.TooManyFaults:
 		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of faults")
-		return
-	case err != nil:
-		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, strings.TrimPrefix(err.Error(), "twiliotest: "))
-		return
+	case emuserver.BadMediaType:
+		writeError(w, http.StatusUnsupportedMediaType, twiliocode.InvalidParameter, msg)
+	default:
+		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, msg)
 	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (e *Emulator) deleteFaults(w http.ResponseWriter, r *http.Request) {
-	e.ClearFaults()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (e *Emulator) postClock(w http.ResponseWriter, r *http.Request) {
-	d, ok := emuserver.ParseAdvance(r.URL.Query().Get("advance"))
-	if !ok {
-		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, "clock: ?advance= must be a non-negative duration such as 10m")
-		return
-	}
-	e.Advance(d)
-	writeJSON(w, http.StatusOK, map[string]string{"now": rfc3339(e.now())})
 }

@@ -3,7 +3,6 @@ package twiliotest
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -73,12 +72,9 @@ func (e *Emulator) routes() {
 		m.HandleFunc("/v2/Services/{service}/"+res+"/", e.unavailable)
 	}
 	m.HandleFunc("/", e.fallback)
-	m.HandleFunc("GET /_emulator/messages", e.messages)
+	e.control().Mount(m)
 	m.HandleFunc("GET /_emulator/{$}", e.page)
 	m.HandleFunc("GET /_emulator/stats", e.stats)
-	m.HandleFunc("POST /_emulator/faults", e.postFault)
-	m.HandleFunc("DELETE /_emulator/faults", e.deleteFaults)
-	m.HandleFunc("POST /_emulator/clock", e.postClock)
 	m.HandleFunc("GET "+snaPath+"{token}", e.visitSNA)
 	m.HandleFunc("POST "+snaPath+"{token}", e.visitSNA)
 	e.mux = m
@@ -101,12 +97,6 @@ func (e *Emulator) unavailable(w http.ResponseWriter, r *http.Request) {
 	writeCode(w, http.StatusForbidden, twiliocode.FeatureUnsupported, "Service does not support this feature: the verifykit emulator does not serve "+res)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
 // errorBody is Twilio's error JSON.
 type errorBody struct {
 	Code     int    `json:"code"`
@@ -116,7 +106,7 @@ type errorBody struct {
 }
 
 func writeError(w http.ResponseWriter, status, code int, msg string) {
-	writeJSON(w, status, errorBody{Code: code, Message: msg, MoreInfo: "https://www.twilio.com/docs/errors/" + strconv.Itoa(code), Status: status})
+	emuserver.WriteJSON(w, status, errorBody{Code: code, Message: msg, MoreInfo: "https://www.twilio.com/docs/errors/" + strconv.Itoa(code), Status: status})
 }
 
 // writeCode answers with Twilio error code: its status from the shared
@@ -347,7 +337,7 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 		rc = e.enableSNAClientToken(rc) // sna.go
 	}
 	e.recordAttempt(s.SID, locale, in.CodeLength, v) // attempts.go
-	writeJSON(w, http.StatusCreated, e.verificationJSON(r, in, v, rc))
+	emuserver.WriteJSON(w, http.StatusCreated, e.verificationJSON(r, in, v, rc))
 }
 
 // fakeFor returns the fake that holds the verification sid of service s,
@@ -375,7 +365,7 @@ func (e *Emulator) fetchVerification(w http.ResponseWriter, r *http.Request) {
 		e.writeFakeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.verificationJSON(r, in, v, rc))
+	emuserver.WriteJSON(w, http.StatusOK, e.verificationJSON(r, in, v, rc))
 }
 
 func (e *Emulator) updateVerification(w http.ResponseWriter, r *http.Request) {
@@ -406,7 +396,7 @@ func (e *Emulator) updateVerification(w http.ResponseWriter, r *http.Request) {
 		e.writeFakeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.verificationJSON(r, in, v, rc))
+	emuserver.WriteJSON(w, http.StatusOK, e.verificationJSON(r, in, v, rc))
 }
 
 func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
@@ -473,7 +463,7 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.recordApproval(v.ID)
-		writeJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
+		emuserver.WriteJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
 		return
 	}
 	req := provider.CheckRequest{ID: sid, To: to, Code: code}
@@ -499,7 +489,7 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 			e.forget(rc.sid)
 		}
 	}
-	writeJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
+	emuserver.WriteJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
 }
 
 // psd2Matches reports whether a check carries the amount and payee its
@@ -526,5 +516,5 @@ func (e *Emulator) answerPending(w http.ResponseWriter, r *http.Request, in info
 	if snaErrors != nil {
 		out.SNAAttemptsErrorCodes = snaErrors
 	}
-	writeJSON(w, http.StatusOK, out)
+	emuserver.WriteJSON(w, http.StatusOK, out)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
@@ -117,7 +118,7 @@ func (e *Emulator) createMsgConfig(w http.ResponseWriter, r *http.Request) {
 	cs[country] = c
 	out := e.msgConfigJSON(r, s.SID, c)
 	a.mu.Unlock()
-	writeJSON(w, http.StatusCreated, out)
+	emuserver.WriteJSON(w, http.StatusCreated, out)
 }
 
 // msgConfigHandler finds the configuration the request names, holding
@@ -142,7 +143,7 @@ func (e *Emulator) msgConfigHandler(h func(http.ResponseWriter, *http.Request, s
 }
 
 func (e *Emulator) fetchMsgConfig(w http.ResponseWriter, r *http.Request, service string, c *msgConfig) {
-	writeJSON(w, http.StatusOK, e.msgConfigJSON(r, service, c))
+	emuserver.WriteJSON(w, http.StatusOK, e.msgConfigJSON(r, service, c))
 }
 
 func (e *Emulator) updateMsgConfig(w http.ResponseWriter, r *http.Request, service string, c *msgConfig) {
@@ -152,7 +153,7 @@ func (e *Emulator) updateMsgConfig(w http.ResponseWriter, r *http.Request, servi
 		return
 	}
 	c.messagingServiceSID, c.updated = mg, e.now().UTC()
-	writeJSON(w, http.StatusOK, e.msgConfigJSON(r, service, c))
+	emuserver.WriteJSON(w, http.StatusOK, e.msgConfigJSON(r, service, c))
 }
 
 func (e *Emulator) deleteMsgConfig(w http.ResponseWriter, r *http.Request, service string, c *msgConfig) {
@@ -411,7 +412,7 @@ func (e *Emulator) fetchForm(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	emuserver.WriteJSON(w, http.StatusOK, map[string]any{
 		"form_type": "form-push", "forms": pushForm, "form_meta": map[string]any{"binding_separator": "|"},
 		"url": e.base(r) + "/v2/Forms/form-push",
 	})

@@ -9,24 +9,15 @@ import (
 )
 
 // filtered returns the outbox, oldest first, only the messages to to when
-// it is not empty.
+// it is not empty (not nil when empty).
 func (e *Emulator) filtered(to string) []Message {
 	return emuserver.Filter(e.Messages(), to, func(m Message) string { return m.To })
-}
-
-// messages serves the outbox as JSON, newest last, filtered by ?to=.
-func (e *Emulator) messages(w http.ResponseWriter, r *http.Request) {
-	msgs := e.filtered(r.URL.Query().Get("to"))
-	if msgs == nil {
-		msgs = []Message{}
-	}
-	writeJSON(w, http.StatusOK, msgs)
 }
 
 // stats serves Stats as JSON.
 func (e *Emulator) stats(w http.ResponseWriter, r *http.Request) {
 	st := e.Stats()
-	writeJSON(w, http.StatusOK, map[string]int{
+	emuserver.WriteJSON(w, http.StatusOK, map[string]int{
 		"services": st.Services, "max_services": st.MaxServices,
 		"pending": st.Pending, "pending_high_water": st.PendingHighWater, "max_pending": st.MaxPending,
 		"faults": st.Faults, "max_faults": st.MaxFaults, "messages": st.Messages,

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
@@ -189,7 +190,7 @@ func (e *Emulator) createPasskeyFactor(w http.ResponseWriter, r *http.Request, s
 		"authenticatorSelection": sel,
 		"attestation":            "none",
 	}}
-	writeJSON(w, http.StatusCreated, e.passkeyFactorJSON(r, s, pf, options))
+	emuserver.WriteJSON(w, http.StatusCreated, e.passkeyFactorJSON(r, s, pf, options))
 }
 
 // credentialDescriptors lists the credentials of identity's verified
@@ -285,7 +286,7 @@ func (e *Emulator) verifyPasskeyFactor(w http.ResponseWriter, r *http.Request, s
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.passkeyFactorJSON(r, s, pf, nil))
+	emuserver.WriteJSON(w, http.StatusOK, e.passkeyFactorJSON(r, s, pf, nil))
 }
 
 func (e *Emulator) passkeyChallengeJSON(r *http.Request, s *service, pc engine.PasskeyChallenge, options any) passkeyChallengeJSON {
@@ -329,7 +330,7 @@ func (e *Emulator) createPasskeyChallenge(w http.ResponseWriter, r *http.Request
 		"challenge": pc.Nonce, "timeout": engine.PasskeyExpiry.Milliseconds(), "rpId": rpID,
 		"allowCredentials": allow, "userVerification": "preferred",
 	}}
-	writeJSON(w, http.StatusCreated, e.passkeyChallengeJSON(r, s, pc, options))
+	emuserver.WriteJSON(w, http.StatusCreated, e.passkeyChallengeJSON(r, s, pc, options))
 }
 
 func (e *Emulator) approvePasskeyChallenge(w http.ResponseWriter, r *http.Request, s *service, raw json.RawMessage) {
@@ -389,5 +390,5 @@ func (e *Emulator) approvePasskeyChallenge(w http.ResponseWriter, r *http.Reques
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.passkeyChallengeJSON(r, s, pc, nil))
+	emuserver.WriteJSON(w, http.StatusOK, e.passkeyChallengeJSON(r, s, pc, nil))
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
@@ -171,7 +172,7 @@ func (e *Emulator) createAccessToken(w http.ResponseWriter, r *http.Request, s *
 	ps.order = append(ps.order, t.ID)
 	ps.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, out)
+	emuserver.WriteJSON(w, http.StatusCreated, out)
 }
 
 func (e *Emulator) fetchAccessToken(w http.ResponseWriter, r *http.Request, s *service, _ string) {
@@ -184,7 +185,7 @@ func (e *Emulator) fetchAccessToken(w http.ResponseWriter, r *http.Request, s *s
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, t)
+	emuserver.WriteJSON(w, http.StatusOK, t)
 }
 
 func (e *Emulator) createNotification(w http.ResponseWriter, r *http.Request, s *service, id string) {
@@ -208,7 +209,7 @@ func (e *Emulator) createNotification(w http.ResponseWriter, r *http.Request, s 
 	e.api.mu.Lock()
 	nt := e.api.newSID("NT")
 	e.api.mu.Unlock()
-	writeJSON(w, http.StatusCreated, map[string]any{
+	emuserver.WriteJSON(w, http.StatusCreated, map[string]any{
 		"sid": nt, "account_sid": s.AccountSID, "service_sid": s.SID, "entity_sid": entitySID(r, s, id), "identity": id,
 		"challenge_sid": sid, "priority": "high", "ttl": int(ttl / time.Second), "date_created": rfc3339(e.now()),
 	})
@@ -294,7 +295,7 @@ func (e *Emulator) deviceCreateFactor(w http.ResponseWriter, r *http.Request, s 
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, e.pushFactorJSON(r, s, entitySID(r, s, id), df.Factor,
+	emuserver.WriteJSON(w, http.StatusCreated, e.pushFactorJSON(r, s, entitySID(r, s, id), df.Factor,
 		&pushBindingJSON{PublicKey: req.PublicKey, Alg: req.Alg}, df.CredentialID))
 }
 
@@ -311,7 +312,7 @@ func (e *Emulator) deviceUpdateFactor(w http.ResponseWriter, r *http.Request, s 
 		e.writeDeviceError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.pushFactorJSON(r, s, entitySID(r, s, id), fa, nil, ""))
+	emuserver.WriteJSON(w, http.StatusOK, e.pushFactorJSON(r, s, entitySID(r, s, id), fa, nil, ""))
 }
 
 func (e *Emulator) deviceDeleteFactor(w http.ResponseWriter, r *http.Request, s *service, id, auth string) {
@@ -349,7 +350,7 @@ func (e *Emulator) deviceFetchChallenge(w http.ResponseWriter, r *http.Request, 
 	if len(dc.SignatureFields) > 0 {
 		w.Header().Set(SignatureFieldsHeader, strings.Join(dc.SignatureFields, ","))
 	}
-	writeJSON(w, http.StatusOK, e.deviceChallengeJSON(r, s, entitySID(r, s, id), dc))
+	emuserver.WriteJSON(w, http.StatusOK, e.deviceChallengeJSON(r, s, entitySID(r, s, id), dc))
 }
 
 func (e *Emulator) deviceListChallenges(w http.ResponseWriter, r *http.Request, s *service, id, auth string) {
@@ -382,7 +383,7 @@ func (e *Emulator) deviceAnswerChallenge(w http.ResponseWriter, r *http.Request,
 		e.writeDeviceError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.challengeJSON(r, s, entitySID(r, s, id), c))
+	emuserver.WriteJSON(w, http.StatusOK, e.challengeJSON(r, s, entitySID(r, s, id), c))
 }
 
 // pushChallenge creates a push challenge from a backend's form.
@@ -414,7 +415,7 @@ func (e *Emulator) createPushChallenge(w http.ResponseWriter, r *http.Request, s
 		e.writeFactorError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, e.challengeJSON(r, s, entitySID(r, s, req.Identity), c))
+	emuserver.WriteJSON(w, http.StatusCreated, e.challengeJSON(r, s, entitySID(r, s, req.Identity), c))
 }
 
 // pushDetailsJSON renders a push challenge's details as the engine signs

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
@@ -181,7 +182,7 @@ func (e *Emulator) createRateLimit(w http.ResponseWriter, r *http.Request) {
 	l := &rateLimit{sid: a.newSID("RK"), serviceSID: svc, uniqueName: name, description: desc, created: now, updated: now, buckets: map[string]*bucket{}}
 	a.limits[l.sid] = l
 	a.limitSeq = append(a.limitSeq, l.sid)
-	writeJSON(w, http.StatusCreated, e.rateLimitJSON(r, l))
+	emuserver.WriteJSON(w, http.StatusCreated, e.rateLimitJSON(r, l))
 }
 
 func (e *Emulator) listRateLimits(w http.ResponseWriter, r *http.Request) {
@@ -201,7 +202,7 @@ func (e *Emulator) listRateLimits(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) fetchRateLimit(w http.ResponseWriter, r *http.Request, l *rateLimit) {
-	writeJSON(w, http.StatusOK, e.rateLimitJSON(r, l))
+	emuserver.WriteJSON(w, http.StatusOK, e.rateLimitJSON(r, l))
 }
 
 func (e *Emulator) updateRateLimit(w http.ResponseWriter, r *http.Request, l *rateLimit) {
@@ -213,7 +214,7 @@ func (e *Emulator) updateRateLimit(w http.ResponseWriter, r *http.Request, l *ra
 		l.description = v[0]
 	}
 	l.updated = e.now().UTC()
-	writeJSON(w, http.StatusOK, e.rateLimitJSON(r, l))
+	emuserver.WriteJSON(w, http.StatusOK, e.rateLimitJSON(r, l))
 }
 
 func (e *Emulator) deleteRateLimit(w http.ResponseWriter, r *http.Request, l *rateLimit) {
@@ -284,7 +285,7 @@ func (e *Emulator) createBucket(w http.ResponseWriter, r *http.Request, l *rateL
 	b := &bucket{sid: a.newSID("BL"), max: maxN, interval: interval, created: now, updated: now, hits: map[string][]time.Time{}}
 	l.buckets[b.sid] = b
 	l.bucketSeq = append(l.bucketSeq, b.sid)
-	writeJSON(w, http.StatusCreated, e.bucketJSON(r, l, b))
+	emuserver.WriteJSON(w, http.StatusCreated, e.bucketJSON(r, l, b))
 }
 
 func (e *Emulator) listBuckets(w http.ResponseWriter, r *http.Request, l *rateLimit) {
@@ -296,7 +297,7 @@ func (e *Emulator) listBuckets(w http.ResponseWriter, r *http.Request, l *rateLi
 }
 
 func (e *Emulator) fetchBucket(w http.ResponseWriter, r *http.Request, l *rateLimit, b *bucket) {
-	writeJSON(w, http.StatusOK, e.bucketJSON(r, l, b))
+	emuserver.WriteJSON(w, http.StatusOK, e.bucketJSON(r, l, b))
 }
 
 func (e *Emulator) updateBucket(w http.ResponseWriter, r *http.Request, l *rateLimit, b *bucket) {
@@ -315,7 +316,7 @@ func (e *Emulator) updateBucket(w http.ResponseWriter, r *http.Request, l *rateL
 		b.interval = interval
 	}
 	b.updated = e.now().UTC()
-	writeJSON(w, http.StatusOK, e.bucketJSON(r, l, b))
+	emuserver.WriteJSON(w, http.StatusOK, e.bucketJSON(r, l, b))
 }
 
 func (e *Emulator) deleteBucket(w http.ResponseWriter, r *http.Request, l *rateLimit, b *bucket) {

@@ -3,6 +3,7 @@ package twiliotest
 import (
 	"net/http"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
 )
 
@@ -44,7 +45,7 @@ func (e *Emulator) createSafeList(w http.ResponseWriter, r *http.Request) {
 		a.safeList[phone] = sid
 	}
 	a.mu.Unlock()
-	writeJSON(w, http.StatusCreated, e.safeListJSON(r, sid, phone))
+	emuserver.WriteJSON(w, http.StatusCreated, e.safeListJSON(r, sid, phone))
 }
 
 func (e *Emulator) fetchSafeList(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +58,7 @@ func (e *Emulator) fetchSafeList(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.safeListJSON(r, sid, phone))
+	emuserver.WriteJSON(w, http.StatusOK, e.safeListJSON(r, sid, phone))
 }
 
 func (e *Emulator) deleteSafeList(w http.ResponseWriter, r *http.Request) {

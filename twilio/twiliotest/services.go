@@ -10,6 +10,7 @@ import (
 
 	"github.com/verifykit/verifykit/fake"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
 )
 
@@ -157,7 +158,7 @@ func (e *Emulator) createService(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	in := s.info
 	e.mu.Unlock()
-	writeJSON(w, http.StatusCreated, renderService(in, e.base(r)))
+	emuserver.WriteJSON(w, http.StatusCreated, renderService(in, e.base(r)))
 }
 
 func (e *Emulator) fetchService(w http.ResponseWriter, r *http.Request) {
@@ -165,7 +166,7 @@ func (e *Emulator) fetchService(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	writeJSON(w, http.StatusOK, renderService(in, e.base(r)))
+	emuserver.WriteJSON(w, http.StatusOK, renderService(in, e.base(r)))
 }
 
 // updateService changes a service's settings. A change of CodeLength gives
@@ -199,7 +200,7 @@ func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request) {
 	s.DateUpdated = e.now().UTC()
 	in = s.info
 	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, renderService(in, e.base(r)))
+	emuserver.WriteJSON(w, http.StatusOK, renderService(in, e.base(r)))
 }
 
 func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
@@ -352,5 +353,5 @@ func (e *Emulator) listServices(w http.ResponseWriter, r *http.Request) {
 	if nextSID != "" {
 		meta["next_page_url"] = pageURL(page+1, pageToken(nextStart, nextSID))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"services": list, "meta": meta})
+	emuserver.WriteJSON(w, http.StatusOK, map[string]any{"services": list, "meta": meta})
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio"
 )
@@ -272,7 +273,7 @@ func (e *Emulator) createWebhook(w http.ResponseWriter, r *http.Request) {
 	h.updated = h.created
 	hs.hooks[h.sid] = h
 	hs.order = append(hs.order, h.sid)
-	writeJSON(w, http.StatusCreated, e.webhookJSON(r, h))
+	emuserver.WriteJSON(w, http.StatusCreated, e.webhookJSON(r, h))
 }
 
 func (e *Emulator) listWebhooks(w http.ResponseWriter, r *http.Request) {
@@ -292,7 +293,7 @@ func (e *Emulator) listWebhooks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) fetchWebhook(w http.ResponseWriter, r *http.Request, h *webhook) {
-	writeJSON(w, http.StatusOK, e.webhookJSON(r, h))
+	emuserver.WriteJSON(w, http.StatusOK, e.webhookJSON(r, h))
 }
 
 func (e *Emulator) updateWebhook(w http.ResponseWriter, r *http.Request, h *webhook) {
@@ -302,7 +303,7 @@ func (e *Emulator) updateWebhook(w http.ResponseWriter, r *http.Request, h *webh
 	}
 	next.updated = e.now().UTC()
 	*h = next
-	writeJSON(w, http.StatusOK, e.webhookJSON(r, h))
+	emuserver.WriteJSON(w, http.StatusOK, e.webhookJSON(r, h))
 }
 
 func (e *Emulator) deleteWebhook(w http.ResponseWriter, r *http.Request, h *webhook) {
@@ -486,11 +487,11 @@ func (e *Emulator) WebhookStats() WebhookStats {
 // webhookStats serves WebhookStats as JSON.
 func (e *Emulator) webhookStats(w http.ResponseWriter, r *http.Request) {
 	st := e.WebhookStats()
-	writeJSON(w, http.StatusOK, map[string]int{"queued": st.Queued, "delivered": st.Delivered, "failed": st.Failed, "dropped": st.Dropped})
+	emuserver.WriteJSON(w, http.StatusOK, map[string]int{"queued": st.Queued, "delivered": st.Delivered, "failed": st.Failed, "dropped": st.Dropped})
 }
 
 // postDeliver runs DeliverWebhooks for a test in another process and
 // answers how many deliveries succeeded.
 func (e *Emulator) postDeliver(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]int{"delivered": e.DeliverWebhooks(r.Context())})
+	emuserver.WriteJSON(w, http.StatusOK, map[string]int{"delivered": e.DeliverWebhooks(r.Context())})
 }

@@ -1,14 +1,11 @@
 package vonagetest
 
 import (
-	"encoding/json"
 	"errors"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/verifykit/verifykit/internal/emuserver"
 )
@@ -73,45 +70,30 @@ func (e *Emulator) InjectFault(f Fault) error {
 	return nil
 }
 
-// postFault serves POST /_emulator/faults: one JSON Fault.
-func (e *Emulator) postFault(w http.ResponseWriter, r *http.Request) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+// control is the shared /_emulator/ endpoints (outbox JSON, faults, clock),
+// answering refusals with Vonage problems.
+func (e *Emulator) control() *emuserver.Control[Fault] {
+	return &emuserver.Control[Fault]{
+		Prefix: "vonagetest: fault: ", Inject: e.InjectFault, TooMany: ErrTooManyFaults, Clear: e.ClearFaults,
+		Advance: e.Advance, Now: e.now, Messages: e.messages, Error: controlError,
+	}
+}
+
+// controlError writes a refusal of a control endpoint as a Vonage problem.
+func controlError(w http.ResponseWriter, kind emuserver.ControlError, detail string) {
+	switch kind {
+	case emuserver.BadMediaType:
 		writeProblem(w, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported Media Type",
 			"A fault is JSON, with Content-Type application/json.", nil)
-		return
-	}
-	var f Fault
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil || dec.More() {
-		invalidParams(w, "fault", "one JSON fault of at most 4 KiB")
-		return
-	}
-	switch err := e.InjectFault(f); {
-	case errors.Is(err, ErrTooManyFaults):
+	case emuserver.TooManyFaults:
 		writeProblem(w, http.StatusTooManyRequests, "throttled", "Rate Limit Hit", "The emulator holds the most faults it may.", nil)
-	case err != nil:
-		invalidParams(w, "fault", strings.TrimPrefix(err.Error(), "vonagetest: fault: "))
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
-}
-
-// deleteFaults serves DELETE /_emulator/faults.
-func (e *Emulator) deleteFaults(w http.ResponseWriter, _ *http.Request) {
-	e.ClearFaults()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// postClock serves POST /_emulator/clock?advance=DURATION.
-func (e *Emulator) postClock(w http.ResponseWriter, r *http.Request) {
-	d, ok := emuserver.ParseAdvance(r.URL.Query().Get("advance"))
-	if !ok {
+	case emuserver.InvalidFault:
+		invalidParams(w, "fault", detail)
+	case emuserver.BadAdvance:
 		invalidParams(w, "advance", "?advance= must be a non-negative duration such as 5m")
-		return
+	default: // BadFault, ExtraFault
+		invalidParams(w, "fault", "one JSON fault of at most 4 KiB")
 	}
-	e.Advance(d)
-	writeJSON(w, http.StatusOK, map[string]string{"now": e.now().UTC().Format(time.RFC3339)})
 }
 
 // ClearFaults removes every injected fault.

@@ -65,11 +65,8 @@ func (e *Emulator) routes() {
 	m.HandleFunc("/v2/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not-found", "Not Found", "The requested resource does not exist.", nil)
 	})
-	m.HandleFunc("GET /_emulator/messages", e.messages)
+	e.control().Mount(m)
 	m.HandleFunc("GET /_emulator/{$}", e.page)
-	m.HandleFunc("POST /_emulator/faults", e.postFault)
-	m.HandleFunc("DELETE /_emulator/faults", e.deleteFaults)
-	m.HandleFunc("POST /_emulator/clock", e.postClock)
 	e.templateRoutes(m)
 	e.mux = m
 }
@@ -344,7 +341,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 	if first.channel == "silent_auth" {
 		out["check_url"] = "http://" + r.Host + "/v2/verify/" + rq.id + "/silent-auth/redirect"
 	}
-	writeJSON(w, http.StatusAccepted, out)
+	emuserver.WriteJSON(w, http.StatusAccepted, out)
 }
 
 // send records the current step's message. e.mu must be held.
@@ -495,7 +492,7 @@ func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) 
 		e.end(rq)
 		e.approve(rq.id)
 		e.finish(rq, "completed", e.now())
-		writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
+		emuserver.WriteJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
 	default:
 		rq.wrong++
 		// A silent-auth step takes one attempt; the others e.maxChecks.
@@ -533,7 +530,7 @@ func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
 		rq.stepAt = now
 		rq.expires = now.Add(time.Duration(len(rq.steps)-rq.cur-1) * rq.timeout)
 		e.advance(rq, now)
-		writeJSON(w, http.StatusOK, map[string]string{"request_id": rq.id})
+		emuserver.WriteJSON(w, http.StatusOK, map[string]string{"request_id": rq.id})
 	})
 }
 
@@ -550,7 +547,7 @@ func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if redirect == "" {
-		writeJSON(w, http.StatusOK, map[string]string{"request_id": id, "code": code})
+		emuserver.WriteJSON(w, http.StatusOK, map[string]string{"request_id": id, "code": code})
 		return
 	}
 	redirect, _, _ = strings.Cut(redirect, "#")

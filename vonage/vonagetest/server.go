@@ -53,16 +53,12 @@ func (e *Emulator) filtered(to string) []Message {
 
 // messages serves the outbox as JSON, oldest first, filtered by ?to= (the
 // target as Vonage's workflow gives it, with or without '+').
-func (e *Emulator) messages(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) messages(r *http.Request) any {
 	to := r.URL.Query().Get("to")
 	if to != "" && to[0] >= '0' && to[0] <= '9' {
 		to = "+" + to
 	}
-	msgs := e.filtered(to)
-	if msgs == nil {
-		msgs = []Message{}
-	}
-	writeJSON(w, http.StatusOK, msgs)
+	return e.filtered(to)
 }
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>

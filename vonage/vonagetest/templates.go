@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/verifykit/verifykit/internal/emuserver"
 )
 
 // maxTemplates is the most templates an account holds (Vonage's
@@ -91,7 +93,7 @@ func page[T any](w http.ResponseWriter, r *http.Request, path, key string, items
 	if num < pages {
 		links["next"] = href(num + 1)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"page": num, "page_size": size, "total_pages": pages, "total_items": len(items),
+	emuserver.WriteJSON(w, http.StatusOK, map[string]any{"page": num, "page_size": size, "total_pages": pages, "total_items": len(items),
 		"_embedded": map[string]any{key: out}, "_links": links})
 }
 
@@ -137,7 +139,7 @@ func (e *Emulator) createTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	t := &tmplRec{id: newUUID(), name: *in.Name, isDefault: len(e.tmpl.list) == 0}
 	e.tmpl.list = append(e.tmpl.list, t)
-	writeJSON(w, http.StatusCreated, t.json(r))
+	emuserver.WriteJSON(w, http.StatusCreated, t.json(r))
 }
 
 // withTemplate runs fn, with e.mu held, on the template the path names, or
@@ -165,7 +167,7 @@ func (e *Emulator) withTemplate(fn func(http.ResponseWriter, *http.Request, *tmp
 }
 
 func (e *Emulator) getTemplate(w http.ResponseWriter, r *http.Request, t *tmplRec) {
-	writeJSON(w, http.StatusOK, t.json(r))
+	emuserver.WriteJSON(w, http.StatusOK, t.json(r))
 }
 
 func (e *Emulator) updateTemplate(w http.ResponseWriter, r *http.Request, t *tmplRec) {
@@ -195,7 +197,7 @@ func (e *Emulator) updateTemplate(w http.ResponseWriter, r *http.Request, t *tmp
 		}
 		t.isDefault = *in.IsDefault
 	}
-	writeJSON(w, http.StatusOK, t.json(r))
+	emuserver.WriteJSON(w, http.StatusOK, t.json(r))
 }
 
 func (e *Emulator) deleteTemplate(w http.ResponseWriter, r *http.Request, t *tmplRec) {
@@ -241,7 +243,7 @@ func (e *Emulator) createFragment(w http.ResponseWriter, r *http.Request, t *tmp
 	now := e.now().UTC().Format("2006-01-02T15:04:05.000000000Z")
 	f := &fragment{id: newUUID(), channel: *in.Channel, locale: *in.Locale, text: *in.Text, created: now, updated: now}
 	t.frags = append(t.frags, f)
-	writeJSON(w, http.StatusCreated, f.json(r, t))
+	emuserver.WriteJSON(w, http.StatusCreated, f.json(r, t))
 }
 
 // withFragment runs fn, with e.mu held, on the fragment the path names, or
@@ -259,7 +261,7 @@ func (e *Emulator) withFragment(fn func(http.ResponseWriter, *http.Request, *tmp
 }
 
 func (e *Emulator) getFragment(w http.ResponseWriter, r *http.Request, t *tmplRec, f *fragment) {
-	writeJSON(w, http.StatusOK, f.json(r, t))
+	emuserver.WriteJSON(w, http.StatusOK, f.json(r, t))
 }
 
 func (e *Emulator) updateFragment(w http.ResponseWriter, r *http.Request, t *tmplRec, f *fragment) {
@@ -275,7 +277,7 @@ func (e *Emulator) updateFragment(w http.ResponseWriter, r *http.Request, t *tmp
 	}
 	f.text = *in.Text
 	f.updated = e.now().UTC().Format("2006-01-02T15:04:05.000000000Z")
-	writeJSON(w, http.StatusOK, f.json(r, t))
+	emuserver.WriteJSON(w, http.StatusOK, f.json(r, t))
 }
 
 func (e *Emulator) deleteFragment(w http.ResponseWriter, r *http.Request, t *tmplRec, f *fragment) {

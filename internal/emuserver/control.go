@@ -1,0 +1,114 @@
+package emuserver
+
+import (
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ControlError names a refusal of a control endpoint; an emulator's
+// Control.Error writes it in the vendor's error format.
+type ControlError int
+
+// The refusals of the control endpoints.
+const (
+	// BadMediaType: POST /_emulator/faults without Content-Type
+	// application/json.
+	BadMediaType ControlError = iota
+	// BadFault: a body that is not one JSON fault of at most 4 KiB.
+	BadFault
+	// ExtraFault: a JSON fault followed by more.
+	ExtraFault
+	// InvalidFault: a fault Inject refused; the detail is its error
+	// without the package's "pkg: " prefix.
+	InvalidFault
+	// TooManyFaults: Inject returned the TooMany error.
+	TooManyFaults
+	// BadAdvance: POST /_emulator/clock without a valid ?advance=.
+	BadAdvance
+)
+
+// MaxFaultBody bounds the body of POST /_emulator/faults.
+const MaxFaultBody = 4 << 10
+
+// Control is the control endpoints both emulators serve under /_emulator/:
+// the outbox as JSON, faults (POST, DELETE) and the clock. F is the
+// emulator's fault type; the functions are the emulator's.
+type Control[F any] struct {
+	Prefix      string                    // the error prefix of Inject's errors, such as "twiliotest: "
+	Inject      func(F) error             // the emulator's InjectFault
+	TooMany     error                     // Inject's error when it holds the most faults
+	Clear       func()                    // the emulator's ClearFaults
+	Advance     func(time.Duration)       // the emulator's Advance
+	Now         func() time.Time          // the emulator's clock
+	Messages    func(r *http.Request) any // the outbox, filtered as the request says
+	Error       func(http.ResponseWriter, ControlError, string)
+	BodyTimeout time.Duration // a read deadline of the fault body; 0 sets none
+}
+
+// Mount serves the control endpoints on m.
+func (c *Control[F]) Mount(m *http.ServeMux) {
+	m.HandleFunc("GET /_emulator/messages", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, c.Messages(r))
+	})
+	m.HandleFunc("POST /_emulator/faults", c.postFault)
+	m.HandleFunc("DELETE /_emulator/faults", func(w http.ResponseWriter, _ *http.Request) {
+		c.Clear()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST /_emulator/clock", func(w http.ResponseWriter, r *http.Request) {
+		d, ok := ParseAdvance(r.URL.Query().Get("advance"))
+		if !ok {
+			c.Error(w, BadAdvance, "")
+			return
+		}
+		c.Advance(d)
+		WriteJSON(w, http.StatusOK, map[string]string{"now": c.Now().UTC().Format(time.RFC3339)})
+	})
+}
+
+// postFault schedules the fault in a JSON body. It needs Content-Type
+// application/json, which a web page cannot send to another origin without
+// the emulator's consent (it gives none).
+func (c *Control[F]) postFault(w http.ResponseWriter, r *http.Request) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		c.Error(w, BadMediaType, "")
+		return
+	}
+	if c.BodyTimeout > 0 {
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(c.BodyTimeout)) == nil {
+			defer rc.SetReadDeadline(time.Time{})
+		}
+	}
+	var f F
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxFaultBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		w.Header().Set("Connection", "close")
+		c.Error(w, BadFault, "")
+		return
+	}
+	if dec.More() {
+		c.Error(w, ExtraFault, "")
+		return
+	}
+	switch err := c.Inject(f); {
+	case errors.Is(err, c.TooMany):
+		c.Error(w, TooManyFaults, "")
+	case err != nil:
+		c.Error(w, InvalidFault, strings.TrimPrefix(err.Error(), c.Prefix))
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// WriteJSON answers with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
