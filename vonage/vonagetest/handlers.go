@@ -108,12 +108,6 @@ func notFound(w http.ResponseWriter, id string) {
 		"Request "+id+" was not found or it has been verified already.", nil)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
 // decode reads a JSON body into v. It writes the problem and returns false
 // when it cannot.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
