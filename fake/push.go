@@ -80,6 +80,11 @@ func (d fakeDevice) AnswerDeviceChallenge(ctx context.Context, auth, identity, i
 	return out, factorErr(err)
 }
 
+func (d fakeDevice) UpdateDeviceFactor(ctx context.Context, auth, identity, factorID string, req provider.DeviceFactorUpdate) (provider.Factor, error) {
+	out, err := d.f.factors.UpdateDeviceFactor(ctx, auth, identity, factorID, req)
+	return out, factorErr(err)
+}
+
 func (d fakeDevice) DeleteDeviceFactor(ctx context.Context, auth, identity, factorID string) error {
 	return factorErr(d.f.factors.DeleteDeviceFactor(ctx, auth, identity, factorID))
 }

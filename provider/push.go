@@ -92,6 +92,11 @@ type PushDeviceAPI interface {
 	// says which.
 	AnswerDeviceChallenge(ctx context.Context, auth, identity, challengeID, authPayload string) (Challenge, error)
 
+	// UpdateDeviceFactor changes the device's own factor's notification
+	// configuration (a rotated APNs or FCM token), as the SDKs do when the
+	// token changes. Only the factor's own key authenticates it.
+	UpdateDeviceFactor(ctx context.Context, auth, identity, factorID string, req DeviceFactorUpdate) (Factor, error)
+
 	// DeleteDeviceFactor deletes the device's own factor.
 	DeleteDeviceFactor(ctx context.Context, auth, identity, factorID string) error
 }
@@ -370,20 +375,65 @@ func (r DeviceFactorRequest) Validate() error {
 	case len(r.SDKVersion) > 64:
 		return fmt.Errorf("Config.SdkVersion must be at most 64 bytes")
 	}
-	switch r.Platform {
+	if err := validNotification(r.Platform, r.NotificationToken); err != nil {
+		return err
+	}
+	return validStringMap("metadata", r.Metadata)
+}
+
+// validNotification checks a notification platform and its token.
+func validNotification(p NotificationPlatform, token string) error {
+	switch p {
 	case PlatformAPN, PlatformFCM:
-		if len(r.NotificationToken) < 32 || len(r.NotificationToken) > 255 {
+		if len(token) < 32 || len(token) > 255 {
 			return fmt.Errorf("Config.NotificationToken must be 32 to 255 bytes")
 		}
 	case PlatformNone:
-		if r.NotificationToken != "" {
+		if token != "" {
 			return fmt.Errorf("Config.NotificationToken must be empty for platform none")
 		}
 	default:
 		return fmt.Errorf("Config.NotificationPlatform must be apn, fcm or none")
 	}
-	return validStringMap("metadata", r.Metadata)
+	return nil
 }
+
+// DeviceFactorUpdate is what a device sends to change its push factor's
+// configuration (Twilio's UpdateFactor without AuthPayload), typically a
+// rotated notification token.
+type DeviceFactorUpdate struct {
+	// Platform and NotificationToken (32 to 255 bytes; empty for
+	// PlatformNone) replace the factor's. Platform is required.
+	Platform          NotificationPlatform
+	NotificationToken string
+	// SDKVersion, when set, replaces the factor's (at most 64 bytes).
+	SDKVersion string
+	// FriendlyName, when set, renames the factor (at most 64 bytes).
+	FriendlyName string
+}
+
+// Validate returns an error naming the first malformed field, with the
+// rules of a new factor.
+func (r DeviceFactorUpdate) Validate() error {
+	switch {
+	case len(r.FriendlyName) > 64 || !utf8.ValidString(r.FriendlyName):
+		return fmt.Errorf("friendly name must be at most 64 bytes of UTF-8")
+	case len(r.SDKVersion) > 64:
+		return fmt.Errorf("Config.SdkVersion must be at most 64 bytes")
+	}
+	return validNotification(r.Platform, r.NotificationToken)
+}
+
+// String describes the update without the token.
+func (r DeviceFactorUpdate) String() string {
+	return "DeviceFactorUpdate{FriendlyName:" + strconv.Quote(r.FriendlyName) + " Platform:" + string(r.Platform) + " NotificationToken:" + redacted + "}"
+}
+
+// GoString is like String.
+func (r DeviceFactorUpdate) GoString() string { return r.String() }
+
+// Format makes every verb print String, so no verb reveals the token.
+func (r DeviceFactorUpdate) Format(f fmt.State, verb rune) { formatString(f, verb, r.String()) }
 
 // String describes the request without the key and token.
 func (r DeviceFactorRequest) String() string {

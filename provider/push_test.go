@@ -22,6 +22,8 @@ func TestPushValidate(t *testing.T) {
 		{"device ok", good.Validate()},
 		{"device none", DeviceFactorRequest{PublicKey: "k", Alg: "ES256", Platform: PlatformNone, AppID: "a"}.Validate()},
 		{"details ok", PushDetails{Message: "m", Fields: []PushField{{Label: "l", Value: "v"}}, Hidden: map[string]string{"ip": "1"}}.Validate()},
+		{"update ok", DeviceFactorUpdate{Platform: PlatformAPN, NotificationToken: strings.Repeat("t", 255), SDKVersion: "1"}.Validate()},
+		{"update none", DeviceFactorUpdate{Platform: PlatformNone}.Validate()},
 		{"token ok", AccessTokenRequest{Identity: "user-0001", TTL: 5 * time.Minute}.Validate()},
 	}
 	for _, tt := range tests {
@@ -36,6 +38,10 @@ func TestPushValidate(t *testing.T) {
 		{"device alg", func() error { r := good; r.Alg = "ES384"; return r.Validate() }()},
 		{"device apn short token", func() error { r := good; r.Platform = PlatformAPN; r.NotificationToken = "x"; return r.Validate() }()},
 		{"device long token", func() error { r := good; r.NotificationToken = strings.Repeat("t", 256); return r.Validate() }()},
+		{"update short token", DeviceFactorUpdate{Platform: PlatformFCM, NotificationToken: strings.Repeat("t", 31)}.Validate()},
+		{"update token with none", DeviceFactorUpdate{Platform: PlatformNone, NotificationToken: strings.Repeat("t", 32)}.Validate()},
+		{"update no platform", DeviceFactorUpdate{NotificationToken: strings.Repeat("t", 32)}.Validate()},
+		{"update long name", DeviceFactorUpdate{Platform: PlatformNone, FriendlyName: strings.Repeat("n", 65)}.Validate()},
 		{"device platform", func() error { r := good; r.Platform = "sms"; return r.Validate() }()},
 		{"device metadata", func() error { r := good; r.Metadata = big; return r.Validate() }()},
 		{"device app id", func() error { r := good; r.AppID = strings.Repeat("a", 101); return r.Validate() }()},
@@ -60,9 +66,11 @@ func TestPushPrinting(t *testing.T) {
 	n := PushNotification{Identity: "user-0001", Token: "sekrit-device-token", Message: "m"}
 	cfg := &PushFactorConfig{Platform: PlatformFCM, NotificationToken: "sekrit-fcm-token"}
 	req := DeviceFactorRequest{NotificationToken: "sekrit-apns-token"}
+	upd := DeviceFactorUpdate{Platform: PlatformAPN, NotificationToken: "sekrit-rotated-token"}
 	f := Factor{ID: "YF1", Push: cfg}
 	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v %#v %q", tok, tok, tok), fmt.Sprint(n), fmt.Sprintf("%+v %#v", n, n),
-		fmt.Sprint(cfg, *cfg), fmt.Sprintf("%+v %#v %+v %#v", cfg, *cfg, *cfg, f), fmt.Sprintf("%v %+v %#v", req, req, req)} {
+		fmt.Sprint(cfg, *cfg), fmt.Sprintf("%+v %#v %+v %#v", cfg, *cfg, *cfg, f), fmt.Sprintf("%v %+v %#v", req, req, req),
+		fmt.Sprintf("%v %+v %#v %s", upd, upd, upd, upd)} {
 		if strings.Contains(s, "sekrit") {
 			t.Errorf("printed a secret: %s", s)
 		}

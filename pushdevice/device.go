@@ -355,6 +355,29 @@ func (d *Device) SignAnswer(dc provider.DeviceChallenge, approve bool) (string, 
 	return pushsig.SignChallengeResponse(d.key, dc.JSON, dc.SignatureFields, status)
 }
 
+// UpdateNotification sends the device's new notification platform and
+// token (a rotated APNs or FCM token; none and "" to stop notifications),
+// as the SDKs' updateFactor does. The server's next notification goes to
+// the new token.
+func (d *Device) UpdateNotification(ctx context.Context, platform provider.NotificationPlatform, token string) (provider.Factor, error) {
+	f := d.Factor()
+	if f.ID == "" {
+		return provider.Factor{}, ErrNotEnrolled
+	}
+	req := provider.DeviceFactorUpdate{Platform: platform, NotificationToken: token, SDKVersion: SDKVersion}
+	out, err := withAuth(ctx, d, func(auth string) (provider.Factor, error) {
+		return d.api.UpdateDeviceFactor(ctx, auth, f.Identity, f.ID, req)
+	})
+	if err == nil {
+		d.mu.Lock()
+		if d.factor.ID == out.ID {
+			d.factor.Factor = out
+		}
+		d.mu.Unlock()
+	}
+	return out, err
+}
+
 // Delete deletes the device's factor; a factor the server no longer
 // knows counts as deleted, as in the SDKs.
 func (d *Device) Delete(ctx context.Context) error {

@@ -274,6 +274,29 @@ func (h *HTTP) VerifyDeviceFactor(ctx context.Context, auth, identity, factorID,
 	return fa, err
 }
 
+// UpdateDeviceFactor changes the factor's notification configuration,
+// with POST …/Factors/{Sid} and the form fields the SDKs send when the
+// token rotates: Config.NotificationToken, Config.SdkVersion,
+// Config.NotificationPlatform and FriendlyName.
+func (h *HTTP) UpdateDeviceFactor(ctx context.Context, auth, identity, factorID string, req provider.DeviceFactorUpdate) (provider.Factor, error) {
+	p, err := h.idPath(identity, "Factors", factorID, "YF")
+	if err != nil {
+		return provider.Factor{}, err
+	}
+	f := url.Values{"Config.NotificationPlatform": {string(req.Platform)}}
+	for k, v := range map[string]string{"Config.NotificationToken": req.NotificationToken, "Config.SdkVersion": req.SDKVersion, "FriendlyName": req.FriendlyName} {
+		if v != "" {
+			f.Set(k, v)
+		}
+	}
+	data, _, err := h.call(ctx, http.MethodPost, p, auth, f)
+	if err != nil {
+		return provider.Factor{}, err
+	}
+	_, fa, err := decodeFactor(data)
+	return fa, err
+}
+
 // challengeJSON is a challenge as the device endpoints answer it.
 type challengeJSON struct {
 	SID            string    `json:"sid"`

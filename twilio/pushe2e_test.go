@@ -304,3 +304,54 @@ func TestPushTokenOfAnotherIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestPushTokenRotation: the phone rotates its notification token over
+// HTTP as the SDKs do (UpdateFactor without AuthPayload); the next
+// notification in the outbox goes to the new token. Another identity's
+// phone cannot change the factor, and a malformed token is refused.
+func TestPushTokenRotation(t *testing.T) {
+	ps := newPushSetup(t)
+	ctx := context.Background()
+	const user, other = "5f0c6b1e-user-0001", "5f0c6b1e-user-0002"
+	enrolled := func(identity string) (*pushdevice.Device, provider.Factor) {
+		tok, err := ps.client.CreatePushAccessToken(ctx, identity, &verify.AccessTokenOptions{FactorFriendlyName: "Pixel"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := ps.phone(t, identity, ps.clock.Now)
+		f, err := d.Enroll(ctx, tok.Token, &pushdevice.EnrollOptions{Platform: provider.PlatformFCM, NotificationToken: strings.Repeat("f", 40)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, f
+	}
+	phone, factor := enrolled(user)
+	intruder, _ := enrolled(other)
+	newToken := strings.Repeat("a", 64)
+	// The intruder's JWT on the user's factor, through the same transport.
+	tr, _ := pushdevice.NewHTTP(ps.srv.URL, twiliotest.DefaultServiceSID, user, nil)
+	auth, err := intruder.Auth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.UpdateDeviceFactor(ctx, auth, user, factor.ID, provider.DeviceFactorUpdate{Platform: provider.PlatformAPN, NotificationToken: newToken}); !errors.Is(err, provider.ErrUnauthorized) {
+		t.Errorf("another identity's phone updated the factor: %v", err)
+	}
+	if _, err := phone.UpdateNotification(ctx, provider.PlatformAPN, "short"); !errors.Is(err, provider.ErrInvalidRequest) {
+		t.Errorf("a 5-byte token: %v, want ErrInvalidRequest", err)
+	}
+	got, err := phone.UpdateNotification(ctx, provider.PlatformAPN, newToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Push == nil || got.Push.Platform != provider.PlatformAPN || got.Push.NotificationToken != newToken || got.Push.SDKVersion != pushdevice.SDKVersion {
+		t.Errorf("updated factor %+v", got)
+	}
+	ch, err := ps.client.StartPush(ctx, user, factor.ID, verify.PushDetails{Message: "Log in to Acme?"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := ps.srv.Emulator.LastMessage(factor.ID); !ok || m.ChallengeSID != ch.ID || m.Platform != "apn" || m.NotificationToken != newToken {
+		t.Errorf("the notification went to platform %q, token %d bytes (ok %v), want apn and the new token", m.Platform, len(m.NotificationToken), ok)
+	}
+}

@@ -29,6 +29,7 @@ const (
 	OpDeviceList          = "device list challenges"
 	OpDeviceAnswer        = "device answer challenge"
 	OpDeviceDeleteFactor  = "device delete factor"
+	OpDeviceUpdateFactor  = "device update factor"
 )
 
 // The reasons of the push errors.
@@ -769,6 +770,45 @@ func (x *Factors) DeleteDeviceFactor(ctx context.Context, auth, identity, factor
 		x.removeFactor(fa, ev)
 		return nil
 	})
+}
+
+// UpdateDeviceFactor changes the notification configuration (and, when
+// set, the SDK version and name) of the device's own factor: only a
+// request JWT signed by that factor's key is accepted, and the platform
+// and token are checked as on creation. The next notification goes to
+// the new token.
+func (x *Factors) UpdateDeviceFactor(ctx context.Context, auth, identity, factorID string, req provider.DeviceFactorUpdate) (provider.Factor, error) {
+	const op = OpDeviceUpdateFactor
+	if err := ctx.Err(); err != nil {
+		return provider.Factor{}, err
+	}
+	if err := req.Validate(); err != nil {
+		return provider.Factor{}, invalidFactor(op, err.Error())
+	}
+	var out provider.Factor
+	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
+		fa, err := x.deviceFactor(op, auth, identity, factorID, now, nil)
+		if err != nil {
+			return err
+		}
+		cfg := &fa.push.cfg
+		cfg.Platform, cfg.NotificationToken = req.Platform, req.NotificationToken
+		if req.SDKVersion != "" {
+			cfg.SDKVersion = req.SDKVersion
+		}
+		if req.FriendlyName != "" {
+			fa.name = req.FriendlyName
+		}
+		fa.updated = now
+		ev.FactorStatus = fa.status
+		out = fa.public()
+		return nil
+	})
+	if err != nil {
+		return provider.Factor{}, err
+	}
+	return out, nil
 }
 
 var _ provider.PushDeviceAPI = (*Factors)(nil)

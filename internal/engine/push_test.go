@@ -764,3 +764,61 @@ func TestAnswerAllocations(t *testing.T) {
 		t.Errorf("an answer allocates %.1f times, want at most 85", got)
 	}
 }
+
+// TestUpdateDeviceFactor: a device rotates its notification token; only
+// its own request JWT may, the token is checked as on creation, and the
+// next notification goes to the new token.
+func TestUpdateDeviceFactor(t *testing.T) {
+	r := newPushRig(t)
+	const id, other = "user-00000001", "user-00000002"
+	d := r.verifiedDevice(t, id, 0, provider.PlatformAPN)
+	o := r.verifiedDevice(t, other, 1, provider.PlatformFCM)
+	same := r.verifiedDevice(t, id, 2, provider.PlatformFCM) // another device of the same identity
+	newToken := strings.Repeat("n", 40)
+	good := provider.DeviceFactorUpdate{Platform: provider.PlatformFCM, NotificationToken: newToken, SDKVersion: "2.0.0"}
+	now := r.clock.now()
+	refusals := []struct {
+		name, auth, identity string
+		req                  provider.DeviceFactorUpdate
+		want                 error
+	}{
+		{"another identity's device", o.auth(t, now), id, good, provider.ErrUnauthorized},
+		{"another identity's device on its own path", o.auth(t, now), other, good, provider.ErrUnauthorized},
+		{"another device of the identity", same.auth(t, now), id, good, provider.ErrUnauthorized},
+		{"no request JWT", "", id, good, provider.ErrUnauthorized},
+		{"token too short", d.auth(t, now), id, provider.DeviceFactorUpdate{Platform: provider.PlatformFCM, NotificationToken: strings.Repeat("s", 31)}, provider.ErrInvalidRequest},
+		{"token too long", d.auth(t, now), id, provider.DeviceFactorUpdate{Platform: provider.PlatformAPN, NotificationToken: strings.Repeat("s", 256)}, provider.ErrInvalidRequest},
+		{"no token", d.auth(t, now), id, provider.DeviceFactorUpdate{Platform: provider.PlatformAPN}, provider.ErrInvalidRequest},
+		{"token with none", d.auth(t, now), id, provider.DeviceFactorUpdate{Platform: provider.PlatformNone, NotificationToken: newToken}, provider.ErrInvalidRequest},
+		{"no platform", d.auth(t, now), id, provider.DeviceFactorUpdate{NotificationToken: newToken}, provider.ErrInvalidRequest},
+	}
+	for _, tc := range refusals {
+		if _, err := r.x.UpdateDeviceFactor(ctx, tc.auth, tc.identity, d.f.ID, tc.req); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	got, err := r.x.UpdateDeviceFactor(ctx, d.auth(t, now), id, d.f.ID, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := provider.PushFactorConfig{Platform: provider.PlatformFCM, AppID: "com.example.app", NotificationToken: newToken,
+		SDKVersion: "2.0.0", CredentialID: d.f.CredentialID, Metadata: map[string]string{"os": "Android"}}
+	if diff := cmp.Diff(want, *got.Push); diff != "" || got.FriendlyName != "Pixel" || got.Status != provider.FactorVerified {
+		t.Errorf("updated factor %+v (-want +got):\n%s", got, diff)
+	}
+	r.notes = nil
+	if _, err := r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details}); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.notes) != 1 || r.notes[0].Token != newToken || r.notes[0].Platform != provider.PlatformFCM {
+		t.Errorf("the next notification went to %v, not the new token", r.notes)
+	}
+	// Platform none stops notifications.
+	if _, err := r.x.UpdateDeviceFactor(ctx, d.auth(t, now), id, d.f.ID, provider.DeviceFactorUpdate{Platform: provider.PlatformNone}); err != nil {
+		t.Fatal(err)
+	}
+	r.notes = nil
+	if _, err := r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details}); err != nil || len(r.notes) != 0 {
+		t.Errorf("after platform none: %v, notifications %v", err, r.notes)
+	}
+}

@@ -10,7 +10,7 @@
 // The routes, under the handler's root:
 //
 //	POST   /v2/Services/{service}/Entities/{identity}/Factors             create (Basic token:<access token>)
-//	POST   /v2/Services/{service}/Entities/{identity}/Factors/{sid}       verify (AuthPayload)
+//	POST   /v2/Services/{service}/Entities/{identity}/Factors/{sid}       verify (AuthPayload), or update (Config.NotificationPlatform, Config.NotificationToken, Config.SdkVersion, FriendlyName)
 //	DELETE /v2/Services/{service}/Entities/{identity}/Factors/{sid}       delete
 //	GET    /v2/Services/{service}/Entities/{identity}/Challenges          list (FactorSid, Status)
 //	GET    /v2/Services/{service}/Entities/{identity}/Challenges/{sid}    fetch (+ Twilio-Verify-Signature-Fields)
@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -132,12 +133,13 @@ func (h *handler) verifyFactor(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	payload := r.PostForm.Get("AuthPayload")
-	if payload == "" {
-		h.fail(w, provider.ErrInvalidRequest) // updating a factor's config is not supported
-		return
+	var f provider.Factor
+	var err error
+	if payload := r.PostForm.Get("AuthPayload"); payload != "" {
+		f, err = h.c.API.VerifyDeviceFactor(r.Context(), auth, r.PathValue("identity"), r.PathValue("sid"), payload)
+	} else {
+		f, err = h.c.API.UpdateDeviceFactor(r.Context(), auth, r.PathValue("identity"), r.PathValue("sid"), DeviceFactorUpdate(r.PostForm))
 	}
-	f, err := h.c.API.VerifyDeviceFactor(r.Context(), auth, r.PathValue("identity"), r.PathValue("sid"), payload)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -218,6 +220,15 @@ func (h *handler) answerChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"sid": c.ID, "identity": c.Identity, "factor_sid": c.FactorID, "status": string(c.Status)})
+}
+
+// DeviceFactorUpdate reads the form fields of an UpdateFactor without
+// AuthPayload, as the SDKs send it when the notification token rotates.
+func DeviceFactorUpdate(f url.Values) provider.DeviceFactorUpdate {
+	return provider.DeviceFactorUpdate{
+		Platform: provider.NotificationPlatform(f.Get("Config.NotificationPlatform")), NotificationToken: f.Get("Config.NotificationToken"),
+		SDKVersion: f.Get("Config.SdkVersion"), FriendlyName: f.Get("FriendlyName"),
+	}
 }
 
 type bindingView struct {

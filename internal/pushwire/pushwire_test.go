@@ -212,3 +212,32 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("totp factor: %d %s, want 400", status, raw)
 	}
 }
+
+// TestUpdateFactor: the SDKs' token rotation, UpdateFactor without
+// AuthPayload and with the Config.* fields, changes the factor; a JWT
+// signed by another key or a malformed token is refused.
+func TestUpdateFactor(t *testing.T) {
+	f, _, p := setup(t)
+	enrol(t, f, p)
+	token := strings.Repeat("r", 40)
+	form := url.Values{"Config.NotificationToken": {token}, "Config.SdkVersion": {"0.12.0"}, "Config.NotificationPlatform": {"fcm"}, "FriendlyName": {"New phone"}}
+
+	stranger := *p
+	stranger.key, _ = pushsig.GenerateKey()
+	if status, _, raw := stranger.do("POST", "/Factors/"+p.sid, "token", stranger.jwt(), form); status != http.StatusUnauthorized {
+		t.Errorf("another key's JWT: %d %s, want 401", status, raw)
+	}
+	bad := url.Values{"Config.NotificationToken": {"short"}, "Config.NotificationPlatform": {"fcm"}}
+	if status, _, raw := p.do("POST", "/Factors/"+p.sid, "token", p.jwt(), bad); status != http.StatusBadRequest {
+		t.Errorf("a 5-byte token: %d %s, want 400", status, raw)
+	}
+	status, m, raw := p.do("POST", "/Factors/"+p.sid, "token", p.jwt(), form)
+	cfg, _ := m["config"].(map[string]any)
+	if status != http.StatusOK || m["friendly_name"] != "New phone" || cfg["notification_platform"] != "fcm" || cfg["sdk_version"] != "0.12.0" {
+		t.Fatalf("update: %d %s", status, raw)
+	}
+	got, err := f.FetchFactor(context.Background(), identity, p.sid)
+	if err != nil || got.Push == nil || got.Push.NotificationToken != token || got.Push.Platform != provider.PlatformFCM || got.Status != provider.FactorVerified {
+		t.Fatalf("backend sees %v, %v", got, err)
+	}
+}

@@ -710,6 +710,10 @@ type Message struct {
 	// challenge's message).
 	ChallengeSID string `json:"challenge_sid,omitempty"`
 	Platform     string `json:"platform,omitempty"`
+	// NotificationToken is the device token a push notification went to
+	// (the factor's Config.NotificationToken at the time); String does
+	// not print it.
+	NotificationToken string `json:"notification_token,omitempty"`
 }
 
 // String describes the message without its code, body or full target.

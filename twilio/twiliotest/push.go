@@ -13,6 +13,7 @@ import (
 
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
+	"github.com/verifykit/verifykit/internal/pushwire"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
@@ -129,7 +130,7 @@ func (e *Emulator) recordPush(serviceSID string, n provider.PushNotification) {
 	defer e.mu.Unlock()
 	e.outbox.Add(Message{
 		To: n.FactorID, Channel: "push", Body: n.Message, ServiceSID: serviceSID, SentAt: e.now().UTC(),
-		ChallengeSID: n.ChallengeID, Platform: string(n.Platform),
+		ChallengeSID: n.ChallengeID, Platform: string(n.Platform), NotificationToken: n.Token,
 	})
 }
 
@@ -300,14 +301,14 @@ func (e *Emulator) deviceCreateFactor(w http.ResponseWriter, r *http.Request, s 
 }
 
 func (e *Emulator) deviceUpdateFactor(w http.ResponseWriter, r *http.Request, s *service, id, auth string) {
-	payload := r.PostForm.Get("AuthPayload")
-	if payload == "" {
-		// The SDKs rotate the notification token here; the engine keeps
-		// the token a factor was created with.
-		writeError(w, http.StatusBadRequest, twiliocode.InvalidFactorRequest, "The emulator verifies push factors only: AuthPayload is required")
-		return
+	var fa provider.Factor
+	var err error
+	if payload := r.PostForm.Get("AuthPayload"); payload != "" {
+		fa, err = s.factors.VerifyDeviceFactor(r.Context(), auth, id, r.PathValue("sid"), payload)
+	} else {
+		// The SDKs rotate the notification token here.
+		fa, err = s.factors.UpdateDeviceFactor(r.Context(), auth, id, r.PathValue("sid"), pushwire.DeviceFactorUpdate(r.PostForm))
 	}
-	fa, err := s.factors.VerifyDeviceFactor(r.Context(), auth, id, r.PathValue("sid"), payload)
 	if err != nil {
 		e.writeDeviceError(w, r, err)
 		return
