@@ -201,9 +201,15 @@ func (d *Device) Verify(ctx context.Context) (provider.Factor, error) {
 	if err != nil {
 		return provider.Factor{}, err
 	}
-	out, err := withAuth(ctx, d, func(auth string) (provider.Factor, error) {
+	return d.factorCall(ctx, func(auth string) (provider.Factor, error) {
 		return d.api.VerifyDeviceFactor(ctx, auth, f.Identity, f.ID, payload)
 	})
+}
+
+// factorCall makes call with a request JWT and keeps the factor it
+// answers, when it is still the device's.
+func (d *Device) factorCall(ctx context.Context, call func(auth string) (provider.Factor, error)) (provider.Factor, error) {
+	out, err := withAuth(ctx, d, call)
 	if err == nil {
 		d.mu.Lock()
 		if d.factor.ID == out.ID {
@@ -365,17 +371,9 @@ func (d *Device) UpdateNotification(ctx context.Context, platform provider.Notif
 		return provider.Factor{}, ErrNotEnrolled
 	}
 	req := provider.DeviceFactorUpdate{Platform: platform, NotificationToken: token, SDKVersion: SDKVersion}
-	out, err := withAuth(ctx, d, func(auth string) (provider.Factor, error) {
+	return d.factorCall(ctx, func(auth string) (provider.Factor, error) {
 		return d.api.UpdateDeviceFactor(ctx, auth, f.Identity, f.ID, req)
 	})
-	if err == nil {
-		d.mu.Lock()
-		if d.factor.ID == out.ID {
-			d.factor.Factor = out
-		}
-		d.mu.Unlock()
-	}
-	return out, err
 }
 
 // Delete deletes the device's factor; a factor the server no longer

@@ -404,13 +404,7 @@ func (x *Factors) VerifyDeviceFactor(ctx context.Context, auth, identity, factor
 	pre := x.precheck(auth, identity, "", func(pub *ecdsa.PublicKey, _ *challenge) (string, error) {
 		return "", pushsig.VerifyFactor(pub, factorID, authPayload)
 	})
-	var out provider.Factor
-	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
-		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
-		fa, err := x.deviceFactor(op, auth, identity, factorID, now, pre)
-		if err != nil {
-			return err
-		}
+	return x.deviceFactorOp(ctx, op, auth, identity, factorID, pre, func(fa *factor, now time.Time, ev *FactorEvent) error {
 		if err := x.spent(op, fa, now); err != nil {
 			return err
 		}
@@ -426,6 +420,24 @@ func (x *Factors) VerifyDeviceFactor(ctx context.Context, auth, identity, factor
 		fa.push.wrong = 0
 		if fa.status != provider.FactorVerified {
 			fa.status, ev.Kind = provider.FactorVerified, provider.EventFactorVerified
+		}
+		return nil
+	})
+}
+
+// deviceFactorOp runs op on factorID, which must be the factor whose key
+// signed auth: change changes it, then its update time is set and it is
+// returned.
+func (x *Factors) deviceFactorOp(ctx context.Context, op, auth, identity, factorID string, pre *preCheck, change func(fa *factor, now time.Time, ev *FactorEvent) error) (provider.Factor, error) {
+	var out provider.Factor
+	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
+		fa, err := x.deviceFactor(op, auth, identity, factorID, now, pre)
+		if err != nil {
+			return err
+		}
+		if err := change(fa, now, ev); err != nil {
+			return err
 		}
 		fa.updated = now
 		ev.FactorStatus = fa.status
@@ -785,13 +797,7 @@ func (x *Factors) UpdateDeviceFactor(ctx context.Context, auth, identity, factor
 	if err := req.Validate(); err != nil {
 		return provider.Factor{}, invalidFactor(op, err.Error())
 	}
-	var out provider.Factor
-	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
-		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
-		fa, err := x.deviceFactor(op, auth, identity, factorID, now, nil)
-		if err != nil {
-			return err
-		}
+	return x.deviceFactorOp(ctx, op, auth, identity, factorID, nil, func(fa *factor, _ time.Time, _ *FactorEvent) error {
 		cfg := &fa.push.cfg
 		cfg.Platform, cfg.NotificationToken = req.Platform, req.NotificationToken
 		if req.SDKVersion != "" {
@@ -800,15 +806,8 @@ func (x *Factors) UpdateDeviceFactor(ctx context.Context, auth, identity, factor
 		if req.FriendlyName != "" {
 			fa.name = req.FriendlyName
 		}
-		fa.updated = now
-		ev.FactorStatus = fa.status
-		out = fa.public()
 		return nil
 	})
-	if err != nil {
-		return provider.Factor{}, err
-	}
-	return out, nil
 }
 
 var _ provider.PushDeviceAPI = (*Factors)(nil)
