@@ -235,7 +235,7 @@ func TestPushDeviceRefusals(t *testing.T) {
 	for _, mp := range [][2]string{{"GET", "/Factors"}, {"POST", "/Challenges"}, {"GET", "/Factors/" + factor.ID}, {"DELETE", ""}} {
 		req, _ := http.NewRequest(mp[0], ps.srv.URL+"/v2/Services/"+twiliotest.DefaultServiceSID+"/Entities/"+user+mp[1], nil)
 		req.SetBasicAuth("token", auth)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := ps.srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -220,7 +220,7 @@ func TestPushFallsBackToTheApp(t *testing.T) {
 
 func TestDeviceEndpointsNeedNoCSRF(t *testing.T) {
 	e := setupPush(t)
-	resp, err := http.Post(e.srv.URL+"/device/v2/Services/"+deviceService+"/Entities/u-0123456789abcdef/Factors", "application/x-www-form-urlencoded", strings.NewReader("FactorType=push"))
+	resp, err := e.srv.Client().Post(e.srv.URL+"/device/v2/Services/"+deviceService+"/Entities/u-0123456789abcdef/Factors", "application/x-www-form-urlencoded", strings.NewReader("FactorType=push"))
 	if err != nil {
 		t.Fatal(err)
 	}
