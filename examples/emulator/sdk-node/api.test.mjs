@@ -3,37 +3,18 @@
 // twilio-node against the emulator program (go run ../).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { emulatorClient } from "./emulator-client.mjs";
+import { ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID, startEmulator } from "./emulator-process.mjs";
 
-const ACCOUNT_SID = "AC00000000000000000000000000000000";
-const AUTH_TOKEN = "emulatortoken0000000000000000000";
-const SERVICE_SID = "VA00000000000000000000000000000000";
-
-let proc;
+let emu;
 let base;
 
 before(async () => {
-  const dir = fileURLToPath(new URL("..", import.meta.url));
-  const bin = join(mkdtempSync(join(tmpdir(), "verifykit-emulator-")), "emulator");
-  execFileSync("go", ["build", "-o", bin, "."], { cwd: dir, stdio: "inherit" });
-  proc = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
-  base = await new Promise((resolve, reject) => {
-    let out = "";
-    proc.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
+  emu = await startEmulator();
+  base = emu.base;
 });
 
-after(() => proc?.kill("SIGTERM"));
+after(() => emu?.stop());
 
 const client = () => emulatorClient(base, ACCOUNT_SID, AUTH_TOKEN);
 
