@@ -31,8 +31,8 @@ const (
 	BadAdvance
 )
 
-// MaxFaultBody bounds the body of POST /_emulator/faults.
-const MaxFaultBody = 4 << 10
+// maxFaultBody bounds the body of POST /_emulator/faults.
+const maxFaultBody = 4 << 10
 
 // Control is the control endpoints both emulators serve under /_emulator/:
 // the outbox as JSON, faults (POST, DELETE) and the clock. F is the
@@ -60,7 +60,7 @@ func (c *Control[F]) Mount(m *http.ServeMux) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	m.HandleFunc("POST /_emulator/clock", func(w http.ResponseWriter, r *http.Request) {
-		d, ok := ParseAdvance(r.URL.Query().Get("advance"))
+		d, ok := parseAdvance(r.URL.Query().Get("advance"))
 		if !ok {
 			c.Error(w, BadAdvance, "")
 			return
@@ -85,7 +85,7 @@ func (c *Control[F]) postFault(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var f F
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxFaultBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFaultBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		w.Header().Set("Connection", "close")

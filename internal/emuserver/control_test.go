@@ -62,7 +62,7 @@ func TestControl(t *testing.T) {
 		{"media type", "POST", "/_emulator/faults", "text/plain", `{}`, 400 + int(BadMediaType), ""},
 		{"not JSON", "POST", "/_emulator/faults", "application/json", `{`, 400 + int(BadFault), ""},
 		{"unknown field", "POST", "/_emulator/faults", "application/json", `{"x":1}`, 400 + int(BadFault), ""},
-		{"too long", "POST", "/_emulator/faults", "application/json", `{"op":"` + strings.Repeat("a", MaxFaultBody) + `"}`, 400 + int(BadFault), ""},
+		{"too long", "POST", "/_emulator/faults", "application/json", `{"op":"` + strings.Repeat("a", maxFaultBody) + `"}`, 400 + int(BadFault), ""},
 		{"two faults", "POST", "/_emulator/faults", "application/json", `{} {}`, 400 + int(ExtraFault), ""},
 		{"invalid", "POST", "/_emulator/faults", "application/json", `{"op":"bad"}`, 400 + int(InvalidFault), "op bad"},
 		{"fault", "POST", "/_emulator/faults", "application/json; charset=utf-8", `{"op":"start"}`, 204, ""},

@@ -44,15 +44,15 @@ func Start(h http.Handler) *httptest.Server {
 	return srv
 }
 
-// MaxAdvance is the most POST /_emulator/clock?advance= moves an emulator's
+// maxAdvance is the most POST /_emulator/clock?advance= moves an emulator's
 // clock at once: 100 years.
-const MaxAdvance = 100 * 365 * 24 * time.Hour
+const maxAdvance = 100 * 365 * 24 * time.Hour
 
-// ParseAdvance reads the advance= of POST /_emulator/clock: a Go duration
-// from 0 to MaxAdvance.
-func ParseAdvance(s string) (time.Duration, bool) {
+// parseAdvance reads the advance= of POST /_emulator/clock: a Go duration
+// from 0 to maxAdvance.
+func parseAdvance(s string) (time.Duration, bool) {
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 || d > MaxAdvance {
+	if err != nil || d < 0 || d > maxAdvance {
 		return 0, false
 	}
 	return d, true

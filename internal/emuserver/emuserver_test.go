@@ -65,11 +65,11 @@ func TestParseAdvance(t *testing.T) {
 		{"-1s", 0, false},
 		{"", 0, false},
 		{"5", 0, false},
-		{"876000h", MaxAdvance, true},
+		{"876000h", maxAdvance, true},
 		{"876001h", 0, false},
 	} {
-		if d, ok := ParseAdvance(tt.in); d != tt.want || ok != tt.ok {
-			t.Errorf("ParseAdvance(%q) = %v, %v; want %v, %v", tt.in, d, ok, tt.want, tt.ok)
+		if d, ok := parseAdvance(tt.in); d != tt.want || ok != tt.ok {
+			t.Errorf("parseAdvance(%q) = %v, %v; want %v, %v", tt.in, d, ok, tt.want, tt.ok)
 		}
 	}
 }

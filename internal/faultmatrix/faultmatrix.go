@@ -59,7 +59,7 @@ const (
 func (o Outcome) String() string {
 	name := "success"
 	if o.Err != nil {
-		name = ErrName(o.Err)
+		name = errName(o.Err)
 	}
 	s := "s"
 	if o.Attempts == 1 {
@@ -68,16 +68,16 @@ func (o Outcome) String() string {
 	return fmt.Sprintf("%s, %d attempt%s, acted: %s", name, o.Attempts, s, o.Acted)
 }
 
-// Sentinels are the provider sentinels; every error a call gives must match
+// sentinels are the provider sentinels; every error a call gives must match
 // one (or be the context's).
-var Sentinels = []error{
+var sentinels = []error{
 	provider.ErrInvalidRequest, provider.ErrNotFound, provider.ErrTooManyChecks, provider.ErrTooManySends,
 	provider.ErrRateLimited, provider.ErrUndeliverable, provider.ErrUnauthorized, provider.ErrUnsupported,
 	provider.ErrUnavailable, provider.ErrOutcomeUnknown,
 }
 
-// ErrName names a sentinel or context error.
-func ErrName(err error) string {
+// errName names a sentinel or context error.
+func errName(err error) string {
 	for _, s := range []struct {
 		err  error
 		name string
@@ -179,8 +179,8 @@ type Vendor struct {
 	Approved []byte
 }
 
-// Reply writes a JSON body with status.
-func Reply(w http.ResponseWriter, status int, body []byte) {
+// reply writes a JSON body with status.
+func reply(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(body)
@@ -188,7 +188,7 @@ func Reply(w http.ResponseWriter, status int, body []byte) {
 
 // Body answers every request with status and b (as JSON).
 func Body(status int, b []byte) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { Reply(w, status, b) }
+	return func(w http.ResponseWriter, r *http.Request) { reply(w, status, b) }
 }
 
 // HTML answers every request with status and an HTML page, as a proxy or
@@ -207,8 +207,8 @@ func HTML(status int, b string) http.HandlerFunc {
 func redirectTo(status int, approved []byte) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/elsewhere/") {
-			// Counted as a second attempt: the cell fails.
-			Reply(w, 200, approved)
+			// counted as a second attempt: the cell fails.
+			reply(w, 200, approved)
 			return
 		}
 		http.Redirect(w, r, "/elsewhere"+r.URL.Path, status)
@@ -263,9 +263,9 @@ func Common(v Vendor) []Fault {
 			},
 			Want: ByClass(Unknown1, Outcome{context.DeadlineExceeded, 1, ActedNo}, Outcome{context.DeadlineExceeded, 1, ActedNo})},
 		{Name: "connection refused", Listen: Refused, Want: Same(Outcome{provider.ErrUnavailable, 0, ActedNo})},
-		{Name: "connection reset before the request is written (in the TLS handshake)", Listen: ResetOnAccept, Want: Same(Unavail3)},
-		{Name: "connection reset after the request is written", Listen: ResetAfterRequest, Want: ByClass(Unknown1, Unavail3, Unavail3)},
-		{Name: "TLS failure (untrusted certificate)", Listen: UntrustedTLS, Want: Same(Unavail1)},
+		{Name: "connection reset before the request is written (in the TLS handshake)", Listen: resetOnAccept, Want: Same(Unavail3)},
+		{Name: "connection reset after the request is written", Listen: resetAfterRequest, Want: ByClass(Unknown1, Unavail3, Unavail3)},
+		{Name: "TLS failure (untrusted certificate)", Listen: untrustedTLS, Want: Same(Unavail1)},
 	}
 }
 
@@ -309,14 +309,14 @@ func rst(c net.Conn) {
 	c.Close()
 }
 
-// ResetOnAccept resets every connection at once: over https the client is
+// resetOnAccept resets every connection at once: over https the client is
 // still in the TLS handshake, so nothing of the request was written.
-func ResetOnAccept(t *testing.T) (string, *atomic.Int32, func()) {
+func resetOnAccept(t *testing.T) (string, *atomic.Int32, func()) {
 	return acceptAndDo(t, "https", rst)
 }
 
-// ResetAfterRequest reads the request, then resets the connection.
-func ResetAfterRequest(*testing.T) (string, *atomic.Int32, func()) {
+// resetAfterRequest reads the request, then resets the connection.
+func resetAfterRequest(*testing.T) (string, *atomic.Int32, func()) {
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
@@ -328,9 +328,9 @@ func ResetAfterRequest(*testing.T) (string, *atomic.Int32, func()) {
 	return srv.URL, &n, srv.Close
 }
 
-// UntrustedTLS is an https server whose certificate the client does not
+// untrustedTLS is an https server whose certificate the client does not
 // trust.
-func UntrustedTLS(*testing.T) (string, *atomic.Int32, func()) {
+func untrustedTLS(*testing.T) (string, *atomic.Int32, func()) {
 	var n atomic.Int32
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
@@ -344,11 +344,11 @@ func UntrustedTLS(*testing.T) (string, *atomic.Int32, func()) {
 	return srv.URL, &n, srv.Close
 }
 
-// HandlerTransport serves requests with a handler, without a network.
-type HandlerTransport struct{ H http.Handler }
+// handlerTransport serves requests with a handler, without a network.
+type handlerTransport struct{ H http.Handler }
 
 // RoundTrip serves r with the handler.
-func (t HandlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	t.H.ServeHTTP(rec, r)
 	resp := rec.Result()
@@ -356,8 +356,8 @@ func (t HandlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// Counted counts the requests h serves in n.
-func Counted(h http.HandlerFunc, n *atomic.Int32) http.HandlerFunc {
+// counted counts the requests h serves in n.
+func counted(h http.HandlerFunc, n *atomic.Int32) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
 		h(w, r)
@@ -380,10 +380,10 @@ func Setup(t *testing.T, f Fault) (Target, *atomic.Int32, func()) {
 		return Target{BaseURL: base}, n, stop
 	case f.InMemory:
 		n := new(atomic.Int32)
-		return Target{BaseURL: "http://127.0.0.1:1", HTTP: &http.Client{Transport: HandlerTransport{Counted(f.Handler, n)}}}, n, func() {}
+		return Target{BaseURL: "http://127.0.0.1:1", HTTP: &http.Client{Transport: handlerTransport{counted(f.Handler, n)}}}, n, func() {}
 	}
 	n := new(atomic.Int32)
-	srv := httptest.NewServer(Counted(f.Handler, n))
+	srv := httptest.NewServer(counted(f.Handler, n))
 	return Target{BaseURL: srv.URL}, n, srv.Close
 }
 
@@ -430,7 +430,7 @@ func matchesSentinel(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
-	for _, s := range Sentinels {
+	for _, s := range sentinels {
 		if errors.Is(err, s) {
 			return true
 		}

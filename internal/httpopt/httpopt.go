@@ -58,33 +58,33 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// CheckTimeout checks WithTimeout's argument: it must be positive.
-func CheckTimeout(vendor string, d time.Duration) error {
+// checkTimeout checks WithTimeout's argument: it must be positive.
+func checkTimeout(vendor string, d time.Duration) error {
 	if d <= 0 {
 		return fmt.Errorf("%s: WithTimeout: %v is not positive", vendor, d)
 	}
 	return nil
 }
 
-// CheckRetries checks WithRetries' argument: 0 to 20.
-func CheckRetries(vendor string, n int) error {
+// checkRetries checks WithRetries' argument: 0 to 20.
+func checkRetries(vendor string, n int) error {
 	if n < 0 || n > 20 {
 		return fmt.Errorf("%s: WithRetries: %d is outside 0 to 20", vendor, n)
 	}
 	return nil
 }
 
-// CheckRetryWait checks WithRetryWait's arguments: 0 ≤ min ≤ max.
-func CheckRetryWait(vendor string, min, max time.Duration) error {
+// checkRetryWait checks WithRetryWait's arguments: 0 ≤ min ≤ max.
+func checkRetryWait(vendor string, min, max time.Duration) error {
 	if min < 0 || max < min {
 		return fmt.Errorf("%s: WithRetryWait: %v to %v is not a range", vendor, min, max)
 	}
 	return nil
 }
 
-// CheckUserAgent checks WithUserAgent's suffix: one line of at most 256
+// checkUserAgent checks WithUserAgent's suffix: one line of at most 256
 // bytes.
-func CheckUserAgent(vendor, suffix string) error {
+func checkUserAgent(vendor, suffix string) error {
 	if strings.ContainsAny(suffix, "\r\n\x00") || len(suffix) > 256 {
 		return errors.New(vendor + ": WithUserAgent: suffix must be one line of at most 256 bytes")
 	}
@@ -101,9 +101,9 @@ func UserAgent(version, suffix string) string {
 	return ua
 }
 
-// NewTransport returns the default transport: http.DefaultTransport's
+// newTransport returns the default transport: http.DefaultTransport's
 // settings, in a transport of the client's own.
-func NewTransport() *http.Transport {
+func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 16
 	return t
@@ -114,14 +114,14 @@ func NewTransport() *http.Transport {
 func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Client returns the client a provider sends through: hc (the option's
-// copy of the caller's client; nil for one with a NewTransport), with
+// copy of the caller's client; nil for one with a newTransport), with
 // timeout bounding each attempt and NoRedirects as its CheckRedirect,
 // whatever the caller's client would do: a redirect could carry the
 // credentials and a code elsewhere and have its answer taken for the
 // vendor's, and no Verify API redirects.
 func Client(hc *http.Client, timeout time.Duration) *http.Client {
 	if hc == nil {
-		hc = &http.Client{Transport: NewTransport()}
+		hc = &http.Client{Transport: newTransport()}
 	}
 	hc.Timeout = timeout
 	hc.CheckRedirect = NoRedirects
@@ -156,20 +156,20 @@ func SetBaseURL(vendor, baseURL string, dst *string) error {
 	return nil
 }
 
-// SetTimeout stores d in *dst, for WithTimeout, when CheckTimeout accepts
+// SetTimeout stores d in *dst, for WithTimeout, when checkTimeout accepts
 // it.
 func SetTimeout(vendor string, d time.Duration, dst *time.Duration) error {
-	if err := CheckTimeout(vendor, d); err != nil {
+	if err := checkTimeout(vendor, d); err != nil {
 		return err
 	}
 	*dst = d
 	return nil
 }
 
-// SetRetries stores n in *dst, for WithRetries, when CheckRetries accepts
+// SetRetries stores n in *dst, for WithRetries, when checkRetries accepts
 // it.
 func SetRetries(vendor string, n int, dst *int) error {
-	if err := CheckRetries(vendor, n); err != nil {
+	if err := checkRetries(vendor, n); err != nil {
 		return err
 	}
 	*dst = n
@@ -177,9 +177,9 @@ func SetRetries(vendor string, n int, dst *int) error {
 }
 
 // SetRetryWait stores min and max in *dstMin and *dstMax, for
-// WithRetryWait, when CheckRetryWait accepts them.
+// WithRetryWait, when checkRetryWait accepts them.
 func SetRetryWait(vendor string, min, max time.Duration, dstMin, dstMax *time.Duration) error {
-	if err := CheckRetryWait(vendor, min, max); err != nil {
+	if err := checkRetryWait(vendor, min, max); err != nil {
 		return err
 	}
 	*dstMin, *dstMax = min, max
@@ -187,9 +187,9 @@ func SetRetryWait(vendor string, min, max time.Duration, dstMin, dstMax *time.Du
 }
 
 // SetUserAgent stores suffix in *dst, for WithUserAgent, when
-// CheckUserAgent accepts it.
+// checkUserAgent accepts it.
 func SetUserAgent(vendor, suffix string, dst *string) error {
-	if err := CheckUserAgent(vendor, suffix); err != nil {
+	if err := checkUserAgent(vendor, suffix); err != nil {
 		return err
 	}
 	*dst = suffix

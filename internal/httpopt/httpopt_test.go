@@ -48,18 +48,18 @@ func TestChecks(t *testing.T) {
 		err  error
 		ok   bool
 	}{
-		{"timeout 1ns", CheckTimeout("acme", 1), true},
-		{"timeout 0", CheckTimeout("acme", 0), false},
-		{"retries 0", CheckRetries("acme", 0), true},
-		{"retries 20", CheckRetries("acme", 20), true},
-		{"retries 21", CheckRetries("acme", 21), false},
-		{"retries -1", CheckRetries("acme", -1), false},
-		{"wait 0..0", CheckRetryWait("acme", 0, 0), true},
-		{"wait 2..1", CheckRetryWait("acme", 2, 1), false},
-		{"wait -1..1", CheckRetryWait("acme", -1, 1), false},
-		{"ua", CheckUserAgent("acme", "app/1.0"), true},
-		{"ua newline", CheckUserAgent("acme", "app\r\nX: y"), false},
-		{"ua long", CheckUserAgent("acme", strings.Repeat("a", 257)), false},
+		{"timeout 1ns", checkTimeout("acme", 1), true},
+		{"timeout 0", checkTimeout("acme", 0), false},
+		{"retries 0", checkRetries("acme", 0), true},
+		{"retries 20", checkRetries("acme", 20), true},
+		{"retries 21", checkRetries("acme", 21), false},
+		{"retries -1", checkRetries("acme", -1), false},
+		{"wait 0..0", checkRetryWait("acme", 0, 0), true},
+		{"wait 2..1", checkRetryWait("acme", 2, 1), false},
+		{"wait -1..1", checkRetryWait("acme", -1, 1), false},
+		{"ua", checkUserAgent("acme", "app/1.0"), true},
+		{"ua newline", checkUserAgent("acme", "app\r\nX: y"), false},
+		{"ua long", checkUserAgent("acme", strings.Repeat("a", 257)), false},
 	} {
 		if (tt.err == nil) != tt.ok {
 			t.Errorf("%s: error %v, want ok=%v", tt.name, tt.err, tt.ok)

@@ -30,9 +30,9 @@ import (
 	"github.com/verifykit/verifykit/provider"
 )
 
-// ErrBodyTooLarge is the error of a response body over the limit given to
+// errBodyTooLarge is the error of a response body over the limit given to
 // [ReadBody]. Such an answer is never retried.
-var ErrBodyTooLarge = errors.New("response body larger than 1 MiB")
+var errBodyTooLarge = errors.New("response body larger than 1 MiB")
 
 // Vendor is what the shared rule asks of a provider.
 type Vendor interface {
@@ -109,7 +109,7 @@ func (a *Attempt) Begin(i int) (retry bool) {
 }
 
 // Check is the shared CheckRetry rule; now and waitMax bound the
-// Retry-After it honours (see [CanWait]).
+// Retry-After it honours (see canWait).
 //
 //   - A request that provably never reached the vendor is retried, except
 //     after a certificate error.
@@ -134,7 +134,7 @@ func (a *Attempt) check(ctx context.Context, v Vendor, resp *http.Response, err 
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if errors.Is(err, ErrBodyTooLarge) {
+	if errors.Is(err, errBodyTooLarge) {
 		return false, nil
 	}
 	if err != nil {
@@ -163,7 +163,7 @@ func (a *Attempt) check(ctx context.Context, v Vendor, resp *http.Response, err 
 		if detail != "" {
 			a.Reason += ", " + detail
 		}
-		return CanWait(ctx, resp, now(), waitMax), nil
+		return canWait(ctx, resp, now(), waitMax), nil
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
 		if idempotent {
 			a.Reason = "status " + strconv.Itoa(s)
@@ -184,11 +184,11 @@ func (a *Attempt) Backoff(min, max time.Duration, n int, resp *http.Response, no
 	return a.Wait
 }
 
-// CanWait reports whether a Retry-After in resp (if any) can be honoured: it
+// canWait reports whether a Retry-After in resp (if any) can be honoured: it
 // is no longer than waitMax and ends before the context's deadline. When it
 // cannot, the call should end with the response itself (with its wait), so
 // the caller can decide, rather than sleep into a deadline.
-func CanWait(ctx context.Context, resp *http.Response, now time.Time, waitMax time.Duration) bool {
+func canWait(ctx context.Context, resp *http.Response, now time.Time, waitMax time.Duration) bool {
 	d, ok := RetryAfter(resp, now)
 	if !ok {
 		return true
@@ -248,7 +248,7 @@ func RetryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 // limit bytes, and closes it. It is meant for retryablehttp's response
 // handler, so that a connection that fails mid-body goes through Check like
 // any transport failure. The body returned aliases buf; it is returned even
-// with an error. A body over limit gives [ErrBodyTooLarge].
+// with an error. A body over limit gives errBodyTooLarge.
 func ReadBody(buf *bytes.Buffer, lr *io.LimitedReader, resp *http.Response, limit int64) ([]byte, error) {
 	buf.Reset()
 	*lr = io.LimitedReader{R: resp.Body, N: limit + 1}
@@ -260,7 +260,7 @@ func ReadBody(buf *bytes.Buffer, lr *io.LimitedReader, resp *http.Response, limi
 		return body, err
 	}
 	if int64(len(body)) > limit {
-		return body, ErrBodyTooLarge
+		return body, errBodyTooLarge
 	}
 	return body, nil
 }

@@ -59,7 +59,7 @@ func TestCheck(t *testing.T) {
 		{"written, then reset", true, true, nil, read, false, false, result{false, "", true, true}},
 		{"written, then reset, idempotent", true, true, nil, read, true, false, result{true, "read error", false, false}},
 		{"certificate error", false, false, nil, cert, true, false, result{false, "", true, true}},
-		{"body too large", true, true, nil, ErrBodyTooLarge, true, false, result{false, "", true, true}},
+		{"body too large", true, true, nil, errBodyTooLarge, true, false, result{false, "", true, true}},
 		{"503, vendor's own", true, true, status(503, ""), nil, false, true, result{true, "status 503, own", false, false}},
 		{"503, not the vendor's", true, true, status(503, ""), nil, false, false, result{false, "", true, true}},
 		{"429, Retry-After too long", true, true, status(429, "3600"), nil, false, true, result{false, "status 429, own", true, true}},
@@ -141,7 +141,7 @@ func TestReadBody(t *testing.T) {
 		wantErr error
 	}{
 		{"12345", nil},
-		{"123456", ErrBodyTooLarge},
+		{"123456", errBodyTooLarge},
 	} {
 		var lr io.LimitedReader
 		var b bytes.Buffer
@@ -184,23 +184,23 @@ func TestCanWaitDeadline(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"30"}}}
-	if !CanWait(context.Background(), resp, now, time.Minute) {
+	if !canWait(context.Background(), resp, now, time.Minute) {
 		t.Error("Retry-After 30 s within waitMax 1 min and no deadline: refused")
 	}
-	if CanWait(context.Background(), resp, now, 10*time.Second) {
+	if canWait(context.Background(), resp, now, 10*time.Second) {
 		t.Error("Retry-After 30 s beyond waitMax 10 s: accepted")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if CanWait(ctx, resp, now, time.Minute) {
+	if canWait(ctx, resp, now, time.Minute) {
 		t.Error("Retry-After 30 s beyond the context's 5 s deadline: accepted")
 	}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel2()
-	if !CanWait(ctx2, resp, now, time.Minute) {
+	if !canWait(ctx2, resp, now, time.Minute) {
 		t.Error("Retry-After 30 s within a 1 h deadline: refused")
 	}
-	if !CanWait(ctx, &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}, now, time.Minute) {
+	if !canWait(ctx, &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}, now, time.Minute) {
 		t.Error("no Retry-After: refused")
 	}
 }

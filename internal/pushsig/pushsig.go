@@ -18,7 +18,7 @@
 //     {"typ":"JWT","alg":"ES256"} whose payload holds the challenge's
 //     signature fields, with their values exactly as the challenge's JSON
 //     gave them, plus "status": "approved" or "denied"
-//     ([SignChallengeResponse], [VerifyChallengeResponse]).
+//     ([SignChallengeResponse], [NewChallenge] and [Challenge.Verify]).
 //
 // JWT signatures are the raw 64-byte r||s form (RFC 7518 §3.4) and JWT
 // parts are base64url without padding. No error of this package contains
@@ -376,37 +376,6 @@ func SignChallengeResponse(key *ecdsa.PrivateKey, challengeJSON []byte, fields [
 	return signJWT(key, []byte(`{"typ":"JWT","alg":"ES256"}`), p)
 }
 
-// VerifyChallengeResponse checks a challenge response made by
-// SignChallengeResponse (or an official SDK) against the stored
-// challenge's JSON, as the server sent it, and the signature fields the
-// server named, which must include "sid" so that an answer cannot be
-// moved to another challenge. It returns the signed status (approved or
-// denied) or ErrMalformed, ErrSignature or ErrMismatch (a field's value
-// differs from the challenge's, compared as JSON values, so the
-// re-encoding a device may do does not matter). A server that checks
-// answers of a challenge it keeps can decode the challenge once with
-// NewChallenge instead.
-func VerifyChallengeResponse(token string, pub *ecdsa.PublicKey, challengeJSON []byte, fields []string) (string, error) {
-	if pub == nil {
-		return "", malformed("no public key")
-	}
-	if !slices.Contains(fields, "sid") {
-		return "", malformed(`signature fields lack "sid"`)
-	}
-	status, got, err := verifyResponse(token, pub, fields)
-	if err != nil {
-		return "", err
-	}
-	var want map[string]json.RawMessage
-	if err := json.Unmarshal(challengeJSON, &want); err != nil {
-		return "", malformed("stored challenge is not a JSON object")
-	}
-	if !sameFields(fields, want, got) {
-		return "", ErrMismatch
-	}
-	return status, nil
-}
-
 // Challenge is a stored challenge's signature fields, decoded once by
 // NewChallenge, to check answers against with Verify. It is immutable
 // and safe for concurrent use.
@@ -436,9 +405,11 @@ func NewChallenge(challengeJSON []byte, fields []string) (*Challenge, error) {
 	return &Challenge{fields: slices.Clone(fields), want: want}, nil
 }
 
-// Verify is VerifyChallengeResponse against c: it checks an answer's
-// token with pub and returns the signed status or ErrMalformed,
-// ErrSignature or ErrMismatch.
+// Verify checks a challenge response made by SignChallengeResponse (or
+// an official SDK) with pub against c. It returns the signed status
+// (approved or denied) or ErrMalformed, ErrSignature or ErrMismatch (a
+// field's value differs from the challenge's, compared as JSON values, so
+// the re-encoding a device may do does not matter).
 func (c *Challenge) Verify(token string, pub *ecdsa.PublicKey) (string, error) {
 	if pub == nil {
 		return "", malformed("no public key")

@@ -100,7 +100,6 @@ type config struct {
 	outLimit  int
 	maxPend   int
 	open      bool
-	noDefault bool
 
 	callbackURL    string
 	callbackSecret []byte
@@ -147,15 +146,6 @@ func WithAPIKey(key, secret string) Option {
 			return errors.New("vonagetest: WithAPIKey: need a key without ':' and a secret")
 		}
 		c.keys[key] = secret
-		return nil
-	}
-}
-
-// WithoutDefaultCredentials makes the emulator accept only the credentials
-// given by WithApplication and WithAPIKey.
-func WithoutDefaultCredentials() Option {
-	return func(c *config) error {
-		c.noDefault = true
 		return nil
 	}
 }
@@ -208,17 +198,15 @@ func New(opts ...Option) (*Emulator, error) {
 			return nil, err
 		}
 	}
-	if !cfg.noDefault {
-		k, err := defaultKey()
-		if err != nil {
-			return nil, fmt.Errorf("vonagetest: generating the default key: %w", err)
-		}
-		if _, ok := cfg.apps[DefaultApplicationID]; !ok {
-			cfg.apps[DefaultApplicationID] = &k.PublicKey
-		}
-		if _, ok := cfg.keys[DefaultAPIKey]; !ok {
-			cfg.keys[DefaultAPIKey] = DefaultAPISecret
-		}
+	k, err := defaultKey()
+	if err != nil {
+		return nil, fmt.Errorf("vonagetest: generating the default key: %w", err)
+	}
+	if _, ok := cfg.apps[DefaultApplicationID]; !ok {
+		cfg.apps[DefaultApplicationID] = &k.PublicKey
+	}
+	if _, ok := cfg.keys[DefaultAPIKey]; !ok {
+		cfg.keys[DefaultAPIKey] = DefaultAPISecret
 	}
 	e := &Emulator{
 		apps:      cfg.apps,
