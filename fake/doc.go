@@ -23,7 +23,9 @@
 // lifecycle of verifications (over a store.Memory on the fake's clock)
 // and of factors; what the fake adds is what application tests need: the
 // options, faults, the outbox, the magic numbers and the clock. Imports go
-// fake → internal/engine → store, provider.
+// fake → internal/engine → store, provider; its options are a struct
+// (internal/fakeconf) that the emulators read, and its faults use the
+// fault queue the emulators use (internal/faultq). See docs/engine.md.
 //
 // # Behaviour
 //

@@ -33,10 +33,18 @@
 // # Implementations
 //
 // [Memory] keeps state in this process, for a single replica and for tests.
-// The nested module github.com/verifykit/verifykit/store/redisstore keeps it
-// in Redis, for many replicas. Package
+// The nested modules github.com/verifykit/verifykit/store/redisstore and
+// github.com/verifykit/verifykit/store/pgstore keep it in Redis and in
+// PostgreSQL, for many replicas. Package
 // github.com/verifykit/verifykit/store/storetest is the conformance suite
 // every implementation runs.
+//
+// # Imports
+//
+// store imports only provider (for the failure sentinels). The module's
+// lifecycle engine (under fake, selfhosted and the Vonage emulator), verify
+// (policies, the fraud guard, recovery codes) and route (sticky routing)
+// import store; no store imports them (see docs/engine.md).
 package store
 
 import (

@@ -2,18 +2,21 @@
 // store.Store: validity from the first send, the same code re-sent and
 // counted, the send and check limits, lock-out after the wrong codes, and
 // gone after approval, cancellation or expiry ([Verifications]); and the
-// one lifecycle of TOTP factors: enrolment, confirmation, challenges, the
-// wrong-code window, the replay refusal and the TOTP check ([Factors]). It
-// knows no vendor and no wire: the code source, the clock, the limits and
-// the shape of IDs are inputs (a [Config], a [FactorConfig]).
+// one lifecycle of factors, kept in memory: entities, enrolment,
+// confirmation, challenges, and per kind the TOTP check with its
+// wrong-code window and replay refusal, push devices' signed answers and
+// passkeys ([Factors]). It knows no vendor and no wire: the code source,
+// the clock, the limits and the shape of IDs are inputs (a [Config], a
+// [FactorConfig]).
 //
-// Layers: fake (engine + a memory store + what application tests need),
-// selfhosted (Verifications over its sealing store decorator, with derived
-// codes through Config.Reveal, + senders), vonagetest (Vonage's wire and
-// workflow over Verifications) and twiliotest (Twilio's wire over fakes
-// and Factors). Imports go one way: fake, selfhosted, twiliotest,
-// vonagetest → engine → store, internal/totp, provider.
-// The engine imports no layer. See docs/engine.md.
+// Layers: fake (Verifications over a memory store + Factors + what
+// application tests need), selfhosted (Verifications over its sealing
+// store decorator, with derived codes through Config.Reveal, + senders;
+// its factors are its own), vonagetest (Vonage's wire and workflow over
+// Verifications) and twiliotest (Twilio's wire over fakes and Factors).
+// Imports go one way: fake, selfhosted, twiliotest, vonagetest, fakeconf
+// → engine → store, internal/totp, internal/pushsig, provider. The engine
+// imports no layer. See docs/engine.md.
 //
 // Every step is one read and one compare-and-swap on one record, the
 // verification pending for a target, so replicas that share the store
