@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -81,6 +82,9 @@ type FactorConfig struct {
 	OnEvent func(context.Context, FactorEvent)
 	// Push configures push factors (push.go); its zero value works.
 	Push PushConfig
+	// Store, when set, keeps every identity's factors in a store.Store
+	// (factorstore.go) rather than in this process's memory.
+	Store *FactorStore
 }
 
 // Entity is an identity that has (or had) factors.
@@ -156,6 +160,9 @@ type Factors struct {
 	// afterVerify, when set (by tests), runs after a device's signatures
 	// are verified outside the lock and before their result is applied.
 	afterVerify func()
+	// scratch marks a Factors made for one operation over a store: it
+	// holds one identity's record (see stored).
+	scratch bool
 }
 
 type entity struct {
@@ -169,6 +176,7 @@ type factor struct {
 	cfg                provider.TOTPConfig
 	status             provider.FactorStatus
 	ver                *totp.Verifier
+	secret             []byte     // the TOTP secret, for the store's record; nil for passkeys and push
 	guard              totp.Guard // replays and the wrong-code window
 	created, updated   time.Time
 	passkey            *passkey    // a passkey factor's state (passkeys.go); nil for TOTP
@@ -198,9 +206,15 @@ func notFound(op, what string) error {
 	return factorErr(op, provider.ErrNotFound, "", what+" not found")
 }
 
-// run checks ctx and identity (unless any), calls the hook, then fn with
-// the lock held, and reports the event. fn fills in the event.
-func (x *Factors) run(ctx context.Context, op, identity string, any bool, fn func(now time.Time, ev *FactorEvent) error) error {
+// run checks ctx and identity (unless any), calls the hook, then fn, and
+// reports the event. fn fills in the event. fn gets the Factors to work
+// on, which its parameter names x, shadowing the receiver: in memory, the
+// receiver itself with its lock held; over a store (FactorStore), a
+// scratch Factors holding the identity's record alone, written back when
+// fn changed it, and fn is run again on the current record when another
+// writer changed it first (see stored), so fn must set every result it
+// gives anew.
+func (x *Factors) run(ctx context.Context, op, identity string, any bool, fn func(x *Factors, now time.Time, ev *FactorEvent) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -213,8 +227,14 @@ func (x *Factors) run(ctx context.Context, op, identity string, any bool, fn fun
 		pre, post = x.c.Hook(ctx, op, identity)
 	}
 	err := pre
-	if pre == nil {
-		err = x.locked(fn, &ev)
+	if pre == nil && x.c.Store != nil && isPasskeyOp(op) {
+		err = factorErr(op, provider.ErrUnsupported, ReasonFactorType, "passkey factors are kept in memory only")
+	} else if pre == nil {
+		if x.c.Store != nil {
+			err = x.stored(ctx, identity, fn, &ev)
+		} else {
+			err = x.locked(fn, &ev)
+		}
 		if post != nil && err == nil {
 			err = post
 		}
@@ -229,14 +249,14 @@ func (x *Factors) run(ctx context.Context, op, identity string, any bool, fn fun
 	return err
 }
 
-func (x *Factors) locked(fn func(time.Time, *FactorEvent) error, ev *FactorEvent) error {
+func (x *Factors) locked(fn func(*Factors, time.Time, *FactorEvent) error, ev *FactorEvent) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	// fn fills in x.ev rather than ev, which a function value would make
 	// escape to the heap: one allocation less per operation.
 	x.ev = *ev
 	x.ev.At = x.c.Now()
-	err := fn(x.ev.At, &x.ev)
+	err := fn(x, x.ev.At, &x.ev)
 	*ev, x.ev = x.ev, FactorEvent{}
 	return err
 }
@@ -250,17 +270,22 @@ const (
 
 // newID returns the ID of a new entity, factor or challenge: the kind's
 // prefix and 32 hex digits, 16 of the salt mixed with the kind, so that no
-// two IDs are equal whatever their kind, then 16 of a counter. x.mu must
-// be held.
+// two IDs are equal whatever their kind, then 16 of a counter; over a
+// store, the prefix and 32 random hex digits. x.mu must be held.
 func (x *Factors) newID(kind int) string { return x.newIDWith(kind, x.c.Prefixes[kind]) }
 
 // newIDWith is newID with the given prefix, for the kinds that have none
 // in Prefixes.
 func (x *Factors) newIDWith(kind int, prefix string) string {
-	x.seq++
 	var raw [16]byte
-	binary.BigEndian.PutUint64(raw[:8], x.c.Salt^splitmix(uint64(kind+1)*0x9e3779b97f4a7c15))
-	binary.BigEndian.PutUint64(raw[8:], x.seq)
+	if x.scratch {
+		// Over a store, where other replicas make IDs too: random.
+		_, _ = rand.Read(raw[:])
+	} else {
+		x.seq++
+		binary.BigEndian.PutUint64(raw[:8], x.c.Salt^splitmix(uint64(kind+1)*0x9e3779b97f4a7c15))
+		binary.BigEndian.PutUint64(raw[8:], x.seq)
+	}
 	var b [8 + 32]byte // a prefix is at most 8 bytes
 	return string(hex.AppendEncode(append(b[:0], prefix...), raw[:]))
 }
@@ -284,7 +309,7 @@ func (x *Factors) entityFor(identity string, now time.Time, create bool) *entity
 
 // CreateEntity creates the entity of identity, or returns the existing one.
 func (x *Factors) CreateEntity(ctx context.Context, identity string) (out Entity, err error) {
-	err = x.run(ctx, OpCreateEntity, identity, false, func(now time.Time, _ *FactorEvent) error {
+	err = x.run(ctx, OpCreateEntity, identity, false, func(x *Factors, now time.Time, _ *FactorEvent) error {
 		if x.entities[identity] == nil && len(x.entities) >= MaxEntities {
 			return factorErr(OpCreateEntity, provider.ErrRateLimited, ReasonThrottled, "the most identities are held")
 		}
@@ -296,7 +321,7 @@ func (x *Factors) CreateEntity(ctx context.Context, identity string) (out Entity
 
 // FetchEntity returns the entity of identity.
 func (x *Factors) FetchEntity(ctx context.Context, identity string) (out Entity, err error) {
-	err = x.run(ctx, OpFetchEntity, identity, false, func(time.Time, *FactorEvent) error {
+	err = x.run(ctx, OpFetchEntity, identity, false, func(x *Factors, _ time.Time, _ *FactorEvent) error {
 		e := x.entities[identity]
 		if e == nil {
 			return notFound(OpFetchEntity, "entity")
@@ -307,9 +332,13 @@ func (x *Factors) FetchEntity(ctx context.Context, identity string) (out Entity,
 	return out, err
 }
 
-// ListEntities returns every entity in the order of their IDs.
+// ListEntities returns every entity in the order of their IDs. Over a
+// store it fails with ErrUnsupported.
 func (x *Factors) ListEntities(ctx context.Context) (out []Entity, err error) {
-	err = x.run(ctx, OpListEntities, "", true, func(time.Time, *FactorEvent) error {
+	if x.c.Store != nil {
+		return nil, factorErr(OpListEntities, provider.ErrUnsupported, "", "entities are not listed over a store")
+	}
+	err = x.run(ctx, OpListEntities, "", true, func(x *Factors, _ time.Time, _ *FactorEvent) error {
 		out = make([]Entity, 0, len(x.entities))
 		for _, e := range x.entities {
 			out = append(out, e.Entity)
@@ -326,7 +355,7 @@ func (x *Factors) ListEntities(ctx context.Context) (out []Entity, err error) {
 // DeleteIdentity deletes identity with its factors and challenges. An
 // unknown identity gives ErrNotFound.
 func (x *Factors) DeleteIdentity(ctx context.Context, identity string) error {
-	return x.run(ctx, OpDeleteIdentity, identity, false, func(time.Time, *FactorEvent) error {
+	return x.run(ctx, OpDeleteIdentity, identity, false, func(x *Factors, _ time.Time, _ *FactorEvent) error {
 		e := x.entities[identity]
 		if e == nil {
 			return notFound(OpDeleteIdentity, "entity")
@@ -372,7 +401,7 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 	}
 	cfg = totp.Fill(cfg, req.SkewSet)
 	var out provider.Enrollment
-	err = x.run(ctx, op, req.Identity, false, func(now time.Time, ev *FactorEvent) error {
+	err = x.run(ctx, op, req.Identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		if secret == nil {
 			secret = x.c.NewSecret()
 		}
@@ -390,7 +419,7 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 		e = x.entityFor(req.Identity, now, true)
 		fa := &factor{
 			id: x.newID(kindFactor), identity: req.Identity, name: req.FriendlyName, cfg: cfg,
-			status: provider.FactorUnverified, ver: totp.NewVerifier(secret, cfg), guard: totp.Guard{LastStep: -1},
+			status: provider.FactorUnverified, ver: totp.NewVerifier(secret, cfg), secret: secret, guard: totp.Guard{LastStep: -1},
 			created: now, updated: now,
 		}
 		e.factors = append(e.factors, fa)
@@ -476,7 +505,7 @@ func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u Facto
 		return provider.Factor{}, invalidFactor(op, u.TOTP.Validate().Error())
 	}
 	var out provider.Factor
-	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.FactorID = id
 		fa, err := x.lookupFactor(op, identity, id)
 		if err != nil {
@@ -541,7 +570,7 @@ func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u Facto
 
 // FetchFactor returns a factor without its secret.
 func (x *Factors) FetchFactor(ctx context.Context, identity, id string) (out provider.Factor, err error) {
-	err = x.run(ctx, OpFetchFactor, identity, false, func(_ time.Time, ev *FactorEvent) error {
+	err = x.run(ctx, OpFetchFactor, identity, false, func(x *Factors, _ time.Time, ev *FactorEvent) error {
 		ev.FactorID = id
 		fa, err := x.lookupFactor(OpFetchFactor, identity, id)
 		if err == nil {
@@ -558,7 +587,7 @@ func (x *Factors) FetchFactor(ctx context.Context, identity, id string) (out pro
 
 // ListFactors returns identity's factors, oldest first, without secrets.
 func (x *Factors) ListFactors(ctx context.Context, identity string) (out []provider.Factor, err error) {
-	err = x.run(ctx, OpListFactors, identity, false, func(time.Time, *FactorEvent) error {
+	err = x.run(ctx, OpListFactors, identity, false, func(x *Factors, _ time.Time, _ *FactorEvent) error {
 		out = []provider.Factor{}
 		if e := x.entities[identity]; e != nil {
 			for _, fa := range e.factors {
@@ -575,7 +604,7 @@ func (x *Factors) ListFactors(ctx context.Context, identity string) (out []provi
 
 // DeleteFactor deletes a factor; its codes no longer work.
 func (x *Factors) DeleteFactor(ctx context.Context, identity, id string) error {
-	return x.run(ctx, OpDeleteFactor, identity, false, func(_ time.Time, ev *FactorEvent) error {
+	return x.run(ctx, OpDeleteFactor, identity, false, func(x *Factors, _ time.Time, ev *FactorEvent) error {
 		ev.FactorID = id
 		fa, err := x.lookupFactor(OpDeleteFactor, identity, id)
 		if err != nil {
@@ -600,7 +629,7 @@ func (x *Factors) ChallengeFactor(ctx context.Context, req provider.ChallengeReq
 		return provider.Challenge{}, invalidFactor(op, "code must be 3 to 8 digits")
 	}
 	var out provider.Challenge
-	err := x.run(ctx, op, req.Identity, false, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, req.Identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.FactorID = req.FactorID
 		fa, err := x.lookupFactor(op, req.Identity, req.FactorID)
 		switch {
@@ -653,7 +682,7 @@ func (x *Factors) UpdateChallenge(ctx context.Context, identity, id, code string
 		return provider.Challenge{}, invalidFactor(op, "code must be 3 to 8 digits")
 	}
 	var out provider.Challenge
-	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.ChallengeID = id
 		c, err := x.lookupChallenge(op, identity, id, now)
 		if err != nil {
@@ -705,7 +734,7 @@ func (x *Factors) lookupChallenge(op, identity, id string, now time.Time) (*chal
 
 // FetchChallenge returns a challenge of identity.
 func (x *Factors) FetchChallenge(ctx context.Context, identity, id string) (out provider.Challenge, err error) {
-	err = x.run(ctx, OpFetchChallenge, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err = x.run(ctx, OpFetchChallenge, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.ChallengeID = id
 		c, err := x.lookupChallenge(OpFetchChallenge, identity, id, now)
 		if err == nil {
@@ -723,7 +752,7 @@ func (x *Factors) FetchChallenge(ctx context.Context, identity, id string) (out 
 // ListChallenges returns identity's challenges, oldest first (the last
 // 100 are kept), optionally only those of factorID and with status.
 func (x *Factors) ListChallenges(ctx context.Context, identity, factorID string, status provider.ChallengeStatus) (out []provider.Challenge, err error) {
-	err = x.run(ctx, OpListChallenges, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err = x.run(ctx, OpListChallenges, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.FactorID = factorID
 		out = []provider.Challenge{}
 		if e := x.entities[identity]; e != nil {
@@ -745,13 +774,14 @@ func (x *Factors) ListChallenges(ctx context.Context, identity, factorID string,
 // Code returns the code an authenticator app shows now for a factor held
 // here, for tests.
 func (x *Factors) Code(identity, factorID string) (string, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	fa := x.byID[factorID]
-	if fa == nil || fa.identity != identity || fa.ver == nil {
-		return "", false
-	}
-	return fa.ver.Code(fa.ver.Step(x.c.Now())), true
+	var code string
+	_ = x.view(context.Background(), identity, func(x *Factors, now time.Time) error {
+		if fa := x.byID[factorID]; fa != nil && fa.identity == identity && fa.ver != nil {
+			code = fa.ver.Code(fa.ver.Step(now))
+		}
+		return nil
+	})
+	return code, code != ""
 }
 
 // challengeExpiry returns the expiry of a challenge created at now that

@@ -16,6 +16,7 @@ func newFactors(c *clock) *Factors {
 		Now: c.now, MaxWrong: 5, Window: 10 * time.Minute, Issuer: "verifykit",
 		Prefixes: [3]string{"YE", "YF", "YC"}, Salt: 7,
 		NewSecret: func() []byte { return make([]byte, totp.SecretSize) },
+		Store:     testStore(c.now),
 	})
 }
 

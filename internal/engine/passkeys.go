@@ -134,7 +134,7 @@ func (x *Factors) EnrollPasskey(ctx context.Context, identity, name string) (Pas
 		return PasskeyFactor{}, invalidFactor(op, "friendly name must be 1 to 64 bytes")
 	}
 	var out PasskeyFactor
-	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		e := x.entities[identity]
 		switch {
 		case e == nil && len(x.entities) >= MaxEntities:
@@ -167,7 +167,7 @@ func (x *Factors) VerifyPasskey(ctx context.Context, nonce, credentialID string,
 		return PasskeyFactor{}, invalidFactor(op, "empty credential ID")
 	}
 	var out PasskeyFactor
-	err := x.run(ctx, op, "", true, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, "", true, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		c := x.passkeys.byNonce[nonce]
 		if c == nil || c.factor == nil || x.byID[c.factor.id] != c.factor {
 			return factorErr(op, provider.ErrNotFound, ReasonChallengeNotFound, "registration challenge not found")
@@ -206,7 +206,7 @@ func (x *Factors) ChallengePasskey(ctx context.Context, identity, factorID strin
 		return PasskeyChallenge{}, invalidFactor(op, "a factor needs its identity")
 	}
 	var out PasskeyChallenge
-	err := x.run(ctx, op, identity, identity == "", func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, identity, identity == "", func(x *Factors, now time.Time, ev *FactorEvent) error {
 		c := &challenge{c: provider.Challenge{
 			ID: x.newID(kindChallenge), Identity: identity, Status: provider.ChallengePending,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(PasskeyExpiry),
@@ -252,7 +252,7 @@ func (x *Factors) ChallengePasskey(ctx context.Context, identity, factorID strin
 func (x *Factors) keepChallenge(e *entity, c *challenge) {
 	e.challenges = append(e.challenges, c)
 	x.challenges[c.c.ID] = c
-	if len(e.challenges) > maxChallengesKept {
+	if len(e.challenges) > x.keptChallenges() {
 		delete(x.challenges, e.challenges[0].c.ID)
 		n := copy(e.challenges, e.challenges[1:])
 		e.challenges[n] = nil
@@ -270,7 +270,7 @@ func (x *Factors) keepChallenge(e *entity, c *challenge) {
 func (x *Factors) ApprovePasskey(ctx context.Context, nonce, credentialID, userHandle string, check func(provider.Factor) error) (PasskeyChallenge, error) {
 	const op = OpApprovePasskey
 	var out PasskeyChallenge
-	err := x.run(ctx, op, "", true, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, "", true, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		cer := x.passkeys.byNonce[nonce]
 		if cer == nil || cer.c == nil {
 			return factorErr(op, provider.ErrNotFound, ReasonChallengeNotFound, "challenge not found")

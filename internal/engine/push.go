@@ -79,6 +79,7 @@ type accessToken struct {
 
 type pushFactor struct {
 	pub   *ecdsa.PublicKey
+	key   string // pub as the device gave it, for the store's record
 	cfg   provider.PushFactorConfig
 	wrong int       // wrong or replayed signatures in the current window
 	since time.Time // the first of them
@@ -141,15 +142,30 @@ func (x *Factors) CreateAccessToken(ctx context.Context, req provider.AccessToke
 	}
 	secret := base64.RawURLEncoding.EncodeToString(raw[:])
 	var out provider.AccessToken
-	err := x.run(ctx, op, req.Identity, false, func(now time.Time, _ *FactorEvent) error {
+	err := x.run(ctx, op, req.Identity, false, func(x *Factors, now time.Time, _ *FactorEvent) error {
 		ps := x.pushMaps()
-		if len(ps.tokens) >= maxAccessTokens {
+		limit := maxAccessTokens
+		if x.scratch {
+			limit = maxTokensStored // of this identity
+		}
+		if len(ps.tokens) >= limit {
 			for k, t := range ps.tokens {
 				if !now.Before(t.t.ExpiresAt) {
 					delete(ps.tokens, k)
 				}
 			}
-			if len(ps.tokens) >= maxAccessTokens {
+			if len(ps.tokens) >= limit && x.scratch {
+				// An identity's record keeps its latest tokens.
+				var oldest [32]byte
+				var at time.Time
+				for k, t := range ps.tokens {
+					if at.IsZero() || t.t.CreatedAt.Before(at) {
+						oldest, at = k, t.t.CreatedAt
+					}
+				}
+				delete(ps.tokens, oldest)
+			}
+			if len(ps.tokens) >= limit {
 				return factorErr(op, provider.ErrRateLimited, ReasonThrottled, "the most access tokens are held")
 			}
 		}
@@ -161,6 +177,9 @@ func (x *Factors) CreateAccessToken(ctx context.Context, req provider.AccessToke
 		out = t
 		return nil
 	})
+	if err == nil {
+		err = x.storeToken(ctx, secret, out)
+	}
 	if err != nil {
 		return provider.AccessToken{}, err
 	}
@@ -194,14 +213,12 @@ func (x *Factors) CreateDeviceFactor(ctx context.Context, accessToken string, re
 		return provider.DeviceFactor{}, invalidFactor(op, "Binding.PublicKey must be the base64 PKIX DER of a P-256 key")
 	}
 	hash := sha256.Sum256([]byte(accessToken))
-	x.mu.Lock()
-	var identity string
-	if t := x.push.tokens[hash]; t != nil {
-		identity = t.t.Identity
+	identity, err := x.tokenIdentity(ctx, hash)
+	if err != nil {
+		return provider.DeviceFactor{}, err
 	}
-	x.mu.Unlock()
 	var out provider.DeviceFactor
-	err = x.run(ctx, op, identity, identity == "", func(now time.Time, ev *FactorEvent) error {
+	err = x.run(ctx, op, identity, identity == "", func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ps := x.pushMaps()
 		t := ps.tokens[hash]
 		if t == nil || !now.Before(t.t.ExpiresAt) {
@@ -226,7 +243,7 @@ func (x *Factors) CreateDeviceFactor(ctx context.Context, accessToken string, re
 		fa := &factor{
 			id: x.newID(kindFactor), identity: t.t.Identity, name: name, status: provider.FactorUnverified,
 			created: now, updated: now,
-			push: &pushFactor{pub: pub, cfg: provider.PushFactorConfig{
+			push: &pushFactor{pub: pub, key: req.PublicKey, cfg: provider.PushFactorConfig{
 				Platform: req.Platform, AppID: req.AppID, NotificationToken: req.NotificationToken,
 				SDKVersion: req.SDKVersion, Metadata: maps.Clone(req.Metadata),
 				CredentialID: x.newIDWith(kindCredential, x.c.Push.CredentialPrefix),
@@ -267,6 +284,9 @@ type preCheck struct {
 // identity. payload gets the factor's key and the challenge id names (nil
 // when none). It returns nil when nothing could be checked.
 func (x *Factors) precheck(auth, identity, id string, payload func(*ecdsa.PublicKey, *challenge) (string, error)) *preCheck {
+	if x.c.Store != nil {
+		return nil // over a store, everything is checked on the record read
+	}
 	rc, err := pushsig.ParseRequest(auth)
 	if err != nil {
 		return nil
@@ -430,7 +450,7 @@ func (x *Factors) VerifyDeviceFactor(ctx context.Context, auth, identity, factor
 // returned.
 func (x *Factors) deviceFactorOp(ctx context.Context, op, auth, identity, factorID string, pre *preCheck, change func(fa *factor, now time.Time, ev *FactorEvent) error) (provider.Factor, error) {
 	var out provider.Factor
-	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
 		fa, err := x.deviceFactor(op, auth, identity, factorID, now, pre)
 		if err != nil {
@@ -544,7 +564,7 @@ func (x *Factors) CreatePushChallenge(ctx context.Context, req provider.PushChal
 	}
 	var out provider.Challenge
 	var note *provider.PushNotification
-	err := x.run(ctx, op, req.Identity, false, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, req.Identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = req.FactorID, provider.FactorPush
 		fa, err := x.lookupFactor(op, req.Identity, req.FactorID)
 		switch {
@@ -569,12 +589,8 @@ func (x *Factors) CreatePushChallenge(ctx context.Context, req provider.PushChal
 			ID: x.newID(kindChallenge), Identity: req.Identity, FactorID: fa.id, Status: provider.ChallengePending,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: exp, Push: &d,
 		}}
-		signed, _ := json.Marshal(signedView{
-			Sid: c.c.ID, FactorSid: fa.id, DateCreated: JSONTime(now), ExpirationDate: JSONTime(exp),
-			Details: detailsOf(&d), HiddenDetails: d.Hidden,
-		})
 		// Decoded once here, not for each answer.
-		if c.signed, err = pushsig.NewChallenge(signed, pushsig.DefaultSignatureFields); err != nil {
+		if c.signed, err = signChallenge(c); err != nil {
 			return err // cannot happen: signedView is an object with a sid
 		}
 		x.keepChallenge(x.entities[c.c.Identity], c)
@@ -590,6 +606,16 @@ func (x *Factors) CreatePushChallenge(ctx context.Context, req provider.PushChal
 		_ = x.deliver(ctx, *note)
 	}
 	return out, nil
+}
+
+// signChallenge returns the signed fields of push challenge c, decoded:
+// what its device's answer signs.
+func signChallenge(c *challenge) (*pushsig.Challenge, error) {
+	signed, _ := json.Marshal(signedView{
+		Sid: c.c.ID, FactorSid: c.factorID, DateCreated: JSONTime(c.c.CreatedAt), ExpirationDate: JSONTime(c.c.ExpiresAt),
+		Details: detailsOf(c.c.Push), HiddenDetails: c.c.Push.Hidden,
+	})
+	return pushsig.NewChallenge(signed, pushsig.DefaultSignatureFields)
 }
 
 // notification returns the notification of c, or nil when its factor's
@@ -636,26 +662,25 @@ func (x *Factors) NotifyChallenge(ctx context.Context, identity, id string, ttl 
 		return err
 	}
 	var note *provider.PushNotification
-	x.mu.Lock()
-	now := x.c.Now()
-	c, err := x.lookupChallenge(op, identity, id, now)
-	var fa *factor
-	if err == nil {
-		fa = x.byID[c.factorID]
+	err := x.view(ctx, identity, func(x *Factors, now time.Time) error {
+		c, err := x.lookupChallenge(op, identity, id, now)
+		if err != nil {
+			return err
+		}
+		fa := x.byID[c.factorID]
 		switch {
 		case c.signed == nil:
-			err = invalidFactor(op, "not a push challenge")
+			return invalidFactor(op, "not a push challenge")
 		case c.c.Status != provider.ChallengePending:
-			err = invalidFactor(op, "challenge is "+string(c.c.Status))
+			return invalidFactor(op, "challenge is "+string(c.c.Status))
 		case fa == nil:
-			err = notFound(op, "factor")
+			return notFound(op, "factor")
 		case fa.push.cfg.Platform == provider.PlatformNone:
-			err = factorErr(op, provider.ErrUnsupported, ReasonNoNotification, "the factor's platform is none: its device polls")
-		default:
-			note = x.notification(fa, c, ttl)
+			return factorErr(op, provider.ErrUnsupported, ReasonNoNotification, "the factor's platform is none: its device polls")
 		}
-	}
-	x.mu.Unlock()
+		note = x.notification(fa, c, ttl)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -666,7 +691,7 @@ func (x *Factors) NotifyChallenge(ctx context.Context, identity, id string, ttl 
 // device sees it.
 func (x *Factors) FetchDeviceChallenge(ctx context.Context, auth, identity, id string) (out provider.DeviceChallenge, err error) {
 	const op = OpDeviceFetch
-	err = x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err = x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.ChallengeID, ev.FactorType = id, provider.FactorPush
 		_, c, err := x.deviceChallenge(op, auth, identity, id, now, ev, nil)
 		if err != nil {
@@ -686,7 +711,7 @@ func (x *Factors) FetchDeviceChallenge(ctx context.Context, auth, identity, id s
 // oldest first, optionally only those with status.
 func (x *Factors) ListDeviceChallenges(ctx context.Context, auth, identity, factorID string, status provider.ChallengeStatus) (out []provider.DeviceChallenge, err error) {
 	const op = OpDeviceList
-	err = x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err = x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
 		fa, err := x.deviceFactor(op, auth, identity, factorID, now, nil)
 		if err != nil {
@@ -725,7 +750,7 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 		return c.signed.Verify(authPayload, pub)
 	})
 	var out provider.Challenge
-	err := x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+	err := x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.ChallengeID, ev.FactorType = id, provider.FactorPush
 		fa, c, err := x.deviceChallenge(op, auth, identity, id, now, ev, pre)
 		if err != nil {
@@ -773,7 +798,7 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 // DeleteDeviceFactor deletes the device's own factor.
 func (x *Factors) DeleteDeviceFactor(ctx context.Context, auth, identity, factorID string) error {
 	const op = OpDeviceDeleteFactor
-	return x.run(ctx, op, identity, false, func(now time.Time, ev *FactorEvent) error {
+	return x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.FactorID, ev.FactorType = factorID, provider.FactorPush
 		fa, err := x.deviceFactor(op, auth, identity, factorID, now, nil)
 		if err != nil {

@@ -41,6 +41,7 @@ func newPushRig(t testing.TB) *pushRig {
 		Now: r.clock.now, MaxWrong: 5, Window: 10 * time.Minute, Issuer: "verifykit",
 		Prefixes: [3]string{"YE", "YF", "YC"}, Salt: 7,
 		NewSecret: func() []byte { return make([]byte, totp.SecretSize) },
+		Store:     testStore(r.clock.now),
 		OnEvent: func(_ context.Context, e FactorEvent) {
 			r.mu.Lock()
 			defer r.mu.Unlock()

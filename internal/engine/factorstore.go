@@ -1,0 +1,546 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/verifykit/verifykit/internal/pushsig"
+	"github.com/verifykit/verifykit/internal/totp"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
+)
+
+// FactorStore keeps a Factors' state in a store.Store, which any number of
+// replicas may share. The unit of consistency is the identity: one record
+// holds its entity, its factors (TOTP secrets and check state, push keys
+// and configuration), its latest challenges and its unspent access tokens,
+// and every operation reads it, runs the same rules as in memory on it,
+// and writes it back with one compare-and-swap when they changed it. An
+// access token also has a small record naming its identity, for the
+// device that presents it without one.
+//
+// The identity's record is the system of record for its factors: it is
+// written with store.NoExpiry, and a deleted identity's record is emptied
+// (a tombstone kept TombstoneTTL), not deleted, so that a store decorator
+// can tell a deletion from a loss. Passkey factors are kept in memory
+// only: over a store their operations fail with ErrUnsupported; so does
+// ListEntities.
+type FactorStore struct {
+	// Store holds the records.
+	Store store.Store
+	// Key returns the store key of an identity's record (kind
+	// KeyIdentity, name the identity) or of an access token's (kind
+	// KeyToken, name the hex SHA-256 of the token).
+	Key func(ctx context.Context, kind byte, name string) (string, error)
+	// Head is how many leading bytes of every record Store (a decorator)
+	// owns: the engine writes them back as it read them, zeros for a new
+	// record.
+	Head int
+	// TombstoneTTL is how long the emptied record of a deleted identity
+	// is kept; zero: 400 days.
+	TombstoneTTL time.Duration
+	// ChallengesKept is how many of an identity's latest challenges are
+	// kept; zero: 100, as in memory.
+	ChallengesKept int
+}
+
+// The kinds of store keys, for FactorStore.Key.
+const (
+	KeyIdentity byte = 'e'
+	KeyToken    byte = 't'
+)
+
+const (
+	// maxStoreTries bounds the compare-and-swaps of one operation that
+	// other writers win.
+	maxStoreTries = 8
+	// maxTokensStored bounds the unspent access tokens of one identity
+	// over a store; the oldest is dropped first.
+	maxTokensStored = 10
+	// factorRecordVersion starts an identity's record.
+	factorRecordVersion = 0xf1
+	// ReasonContention: an operation lost its compare-and-swap to other
+	// writers of the identity maxStoreTries times.
+	ReasonContention = "contention"
+	// ReasonUnreadable: an identity's record does not decode.
+	ReasonUnreadable = "record_unreadable"
+)
+
+func (x *Factors) keptChallenges() int {
+	if x.c.Store != nil && x.c.Store.ChallengesKept > 0 {
+		return x.c.Store.ChallengesKept
+	}
+	return maxChallengesKept
+}
+
+func isPasskeyOp(op string) bool {
+	return op == OpEnrollPasskey || op == OpVerifyPasskey || op == OpChallengePasskey || op == OpApprovePasskey
+}
+
+// newScratch returns an empty Factors for one operation over the store.
+func (x *Factors) newScratch() *Factors {
+	return &Factors{c: x.c, scratch: true, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}
+}
+
+// stored runs fn (see run) on identity's record: it reads the record,
+// decodes it into a scratch Factors, runs fn, and when fn changed the
+// record writes it back by compare-and-swap; when another writer changed
+// it first, it runs fn again on the current record, at most maxStoreTries
+// times. ev is set anew for each run; fn's error is returned once the
+// record is written (a wrong code is counted even when refused).
+func (x *Factors) stored(ctx context.Context, identity string, fn func(*Factors, time.Time, *FactorEvent) error, ev *FactorEvent) error {
+	// fn gets a copy: were ev given to fn, run's event would escape to
+	// the heap in memory too.
+	e := *ev
+	err := x.storedOn(ctx, identity, fn, &e)
+	*ev = e
+	return err
+}
+
+func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factors, time.Time, *FactorEvent) error, ev *FactorEvent) error {
+	fs := x.c.Store
+	base := *ev
+	if identity == "" {
+		// An operation that found no identity (an unknown access token):
+		// fn refuses it on an empty record, which is not written.
+		ev.At = x.c.Now()
+		return fn(x.newScratch(), ev.At, ev)
+	}
+	key, err := fs.Key(ctx, KeyIdentity, identity)
+	if err != nil {
+		return err
+	}
+	r, err := fs.Store.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	for try := 1; ; try++ {
+		var head, body []byte
+		if r.Found() {
+			if len(r.Value) < fs.Head {
+				return &Error{Op: base.Op, Kind: provider.ErrUnavailable, Reason: ReasonUnreadable, Msg: "an identity's record is unreadable"}
+			}
+			head, body = r.Value[:fs.Head], r.Value[fs.Head:]
+		} else {
+			head = make([]byte, fs.Head)
+		}
+		s := x.newScratch()
+		if err := s.decodeIdentity(identity, body); err != nil {
+			return &Error{Op: base.Op, Kind: provider.ErrUnavailable, Reason: ReasonUnreadable, Msg: "an identity's record is unreadable"}
+		}
+		*ev = base
+		ev.At = x.c.Now()
+		ferr := fn(s, ev.At, ev)
+		out := s.encodeIdentity(slices.Clip(head), identity, ev.At)
+		if bytes.Equal(out[fs.Head:], body) {
+			return ferr
+		}
+		ttl := store.NoExpiry
+		if len(out) == fs.Head {
+			ttl = fs.TombstoneTTL
+			if ttl == 0 {
+				ttl = 400 * 24 * time.Hour
+			}
+		}
+		cur, err := fs.Store.CompareAndSwap(ctx, key, r.Version, out, ttl)
+		switch {
+		case err == nil:
+			return ferr
+		case !errors.Is(err, store.ErrConflict):
+			return err
+		case try == maxStoreTries:
+			return &Error{Op: base.Op, Kind: provider.ErrUnavailable, Reason: ReasonContention, Msg: "too many concurrent changes of this identity; try again"}
+		}
+		r = cur
+	}
+}
+
+// view runs fn on identity's factors without changing them: in memory
+// with the lock held, over a store on a scratch copy of its record.
+func (x *Factors) view(ctx context.Context, identity string, fn func(x *Factors, now time.Time) error) error {
+	if x.c.Store == nil {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		return fn(x, x.c.Now())
+	}
+	key, err := x.c.Store.Key(ctx, KeyIdentity, identity)
+	if err != nil {
+		return err
+	}
+	r, err := x.c.Store.Store.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	s := x.newScratch()
+	if r.Found() {
+		if len(r.Value) < x.c.Store.Head || s.decodeIdentity(identity, r.Value[x.c.Store.Head:]) != nil {
+			return &Error{Kind: provider.ErrUnavailable, Reason: ReasonUnreadable, Msg: "an identity's record is unreadable"}
+		}
+	}
+	return fn(s, x.c.Now())
+}
+
+// tokenIdentity returns the identity an access token was issued for, or
+// "" when it is unknown.
+func (x *Factors) tokenIdentity(ctx context.Context, hash [32]byte) (string, error) {
+	if x.c.Store == nil {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		if t := x.push.tokens[hash]; t != nil {
+			return t.t.Identity, nil
+		}
+		return "", nil
+	}
+	key, err := x.c.Store.Key(ctx, KeyToken, hex.EncodeToString(hash[:]))
+	if err != nil {
+		return "", err
+	}
+	r, err := x.c.Store.Store.Get(ctx, key)
+	if err != nil || !r.Found() || len(r.Value) < x.c.Store.Head {
+		return "", err
+	}
+	if id := string(r.Value[x.c.Store.Head:]); provider.ValidIdentity(id) {
+		return id, nil
+	}
+	return "", nil
+}
+
+// storeToken writes the record that names t's identity, for the device
+// that presents the token, over a store.
+func (x *Factors) storeToken(ctx context.Context, secret string, t provider.AccessToken) error {
+	if x.c.Store == nil {
+		return nil
+	}
+	hash := sha256.Sum256([]byte(secret))
+	key, err := x.c.Store.Key(ctx, KeyToken, hex.EncodeToString(hash[:]))
+	if err != nil {
+		return err
+	}
+	v := append(make([]byte, x.c.Store.Head, x.c.Store.Head+len(t.Identity)), t.Identity...)
+	_, err = x.c.Store.Store.CompareAndSwap(ctx, key, 0, v, t.ExpiresAt.Sub(t.CreatedAt))
+	return err
+}
+
+// The record of an identity, after factorRecordVersion (integers are
+// uvarints unless said otherwise, strings and byte strings a uvarint
+// length and the bytes, times 8 bytes of Unix nanoseconds, 0 for none;
+// maps and lists that may be nil a count plus one, 0 for nil):
+//
+//	identity; 0 (no entity: only access tokens, after two zero counts)
+//	  or 1, entity ID, created, updated
+//	factors: count, then each: ID, name, status, created, updated, type
+//	  (0 TOTP: digits, period in seconds, skew, algorithm, secret, last
+//	  step (8 bytes, two's complement), wrong codes, window start;
+//	  1 push: public key, platform, app ID, notification token, SDK
+//	  version, credential ID, metadata (sorted), wrong signatures, since)
+//	challenges: count, then each: ID, factor ID, status, created,
+//	  updated, expires, responded, push (0 none; 1: message, fields,
+//	  hidden details (sorted))
+//	access tokens: count, then each: SHA-256 (32 bytes), ID, friendly
+//	  name, created, expires
+//
+// A deleted identity's record is empty.
+
+func appendTime(b []byte, t time.Time) []byte {
+	var n uint64
+	if !t.IsZero() {
+		n = uint64(t.UnixNano())
+	}
+	return binary.BigEndian.AppendUint64(b, n)
+}
+
+func (d *decoder) optTime() time.Time {
+	if n := d.uint64(); n != 0 {
+		return time.Unix(0, int64(n)).UTC()
+	}
+	return time.Time{}
+}
+
+func appendMap(b []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m))+1)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = appendString(appendString(b, k), m[k])
+	}
+	return b
+}
+
+func (d *decoder) optMap() map[string]string {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	m := make(map[string]string, min(n-1, 64))
+	last := ""
+	for i := range n - 1 {
+		k, v := d.string(), d.string()
+		if d.err != nil || (i > 0 && k <= last) {
+			d.err = errRecord
+			return nil
+		}
+		m[k], last = v, k
+	}
+	return m
+}
+
+// encodeIdentity appends identity's record to b; only b when the identity
+// has no entity. Expired access tokens are dropped.
+func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byte {
+	var live []*accessToken
+	var hashes [][32]byte
+	for h, t := range x.push.tokens {
+		if now.Before(t.t.ExpiresAt) {
+			live, hashes = append(live, t), append(hashes, h)
+		}
+	}
+	e := x.entities[identity]
+	if e == nil && len(live) == 0 {
+		return b
+	}
+	b = appendString(append(b, factorRecordVersion), identity)
+	if e == nil {
+		b = append(b, 0, 0, 0) // no entity, factors or challenges
+	} else {
+		b = appendString(append(b, 1), e.ID)
+		b = appendTime(appendTime(b, e.CreatedAt), e.UpdatedAt)
+		b = binary.AppendUvarint(b, uint64(len(e.factors)))
+	}
+	for _, fa := range x.factorsOf(e) {
+		b = appendString(appendString(b, fa.id), fa.name)
+		b = appendString(b, string(fa.status))
+		b = appendTime(appendTime(b, fa.created), fa.updated)
+		if p := fa.push; p != nil {
+			b = append(b, 1)
+			for _, s := range [...]string{p.key, string(p.cfg.Platform), p.cfg.AppID, p.cfg.NotificationToken, p.cfg.SDKVersion, p.cfg.CredentialID} {
+				b = appendString(b, s)
+			}
+			b = appendMap(b, p.cfg.Metadata)
+			b = binary.AppendUvarint(b, uint64(p.wrong))
+			b = appendTime(b, p.since)
+			continue
+		}
+		b = append(b, 0)
+		b = binary.AppendUvarint(b, uint64(fa.cfg.Digits))
+		b = binary.AppendUvarint(b, uint64(fa.cfg.Period/time.Second))
+		b = binary.AppendUvarint(b, uint64(fa.cfg.Skew))
+		b = appendString(appendString(b, string(fa.cfg.Algorithm)), string(fa.secret))
+		b = binary.BigEndian.AppendUint64(b, uint64(fa.guard.LastStep))
+		b = binary.AppendUvarint(b, uint64(fa.guard.Wrong))
+		b = appendTime(b, fa.guard.WindowStart)
+	}
+	if e != nil {
+		b = binary.AppendUvarint(b, uint64(len(e.challenges)))
+	}
+	for _, c := range x.challengesOf(e) {
+		b = appendString(appendString(b, c.c.ID), c.factorID)
+		b = appendString(b, string(c.c.Status))
+		b = appendTime(appendTime(b, c.c.CreatedAt), c.c.UpdatedAt)
+		b = appendTime(appendTime(b, c.c.ExpiresAt), c.c.RespondedAt)
+		d := c.c.Push
+		if d == nil {
+			b = append(b, 0)
+			continue
+		}
+		b = appendString(append(b, 1), d.Message)
+		if d.Fields == nil {
+			b = append(b, 0)
+		} else {
+			b = binary.AppendUvarint(b, uint64(len(d.Fields))+1)
+			for _, f := range d.Fields {
+				b = appendString(appendString(b, f.Label), f.Value)
+			}
+		}
+		b = appendMap(b, d.Hidden)
+	}
+	b = binary.AppendUvarint(b, uint64(len(live)))
+	for _, i := range tokenOrder(live, hashes) {
+		t := live[i]
+		b = append(b, hashes[i][:]...)
+		b = appendString(appendString(b, t.t.ID), t.t.FactorFriendlyName)
+		b = appendTime(appendTime(b, t.t.CreatedAt), t.t.ExpiresAt)
+	}
+	return b
+}
+
+func (x *Factors) factorsOf(e *entity) []*factor {
+	if e == nil {
+		return nil
+	}
+	return e.factors
+}
+
+func (x *Factors) challengesOf(e *entity) []*challenge {
+	if e == nil {
+		return nil
+	}
+	return e.challenges
+}
+
+// tokenOrder returns the indexes of ts, oldest first (then by ID and
+// hash), so that a record's encoding is one.
+func tokenOrder(ts []*accessToken, hashes [][32]byte) []int {
+	idx := make([]int, len(ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int {
+		if c := ts[i].t.CreatedAt.Compare(ts[j].t.CreatedAt); c != 0 {
+			return c
+		}
+		if c := bytes.Compare([]byte(ts[i].t.ID), []byte(ts[j].t.ID)); c != 0 {
+			return c
+		}
+		return bytes.Compare(hashes[i][:], hashes[j][:])
+	})
+	return idx
+}
+
+// decodeIdentity decodes identity's record into x, a scratch Factors.
+// An empty record (none, or a tombstone) holds nothing.
+func (x *Factors) decodeIdentity(identity string, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	d := &decoder{b: b}
+	if d.byte() != factorRecordVersion {
+		return errRecord
+	}
+	e := &entity{}
+	e.Identity = d.string()
+	hasEntity := d.byte()
+	if hasEntity == 1 {
+		e.ID = d.string()
+		e.CreatedAt, e.UpdatedAt = d.optTime(), d.optTime()
+	}
+	if d.err != nil || e.Identity != identity || hasEntity > 1 {
+		return errRecord
+	}
+	ps := x.pushMaps()
+	n := d.uvarint()
+	if hasEntity == 0 && n != 0 {
+		return errRecord
+	}
+	for range n {
+		if d.err != nil || len(e.factors) >= MaxFactorsPerIdentity {
+			return errRecord
+		}
+		fa := &factor{identity: identity}
+		fa.id, fa.name = d.string(), d.string()
+		fa.status = provider.FactorStatus(d.string())
+		fa.created, fa.updated = d.optTime(), d.optTime()
+		switch d.byte() {
+		case 0:
+			fa.cfg.Digits = int(d.uvarint())
+			fa.cfg.Period = time.Duration(d.uvarint()) * time.Second
+			fa.cfg.Skew = int(d.uvarint())
+			fa.cfg.Algorithm = provider.Algorithm(d.string())
+			fa.secret = []byte(d.string())
+			fa.guard.LastStep = int64(d.uint64())
+			fa.guard.Wrong = int(d.uvarint())
+			fa.guard.WindowStart = d.optTime()
+			if d.err != nil || fa.cfg.Validate() != nil || fa.cfg.Period <= 0 || len(fa.secret) == 0 {
+				return errRecord
+			}
+			fa.ver = totp.NewVerifier(fa.secret, fa.cfg)
+		case 1:
+			p := &pushFactor{key: d.string()}
+			p.cfg.Platform = provider.NotificationPlatform(d.string())
+			p.cfg.AppID, p.cfg.NotificationToken, p.cfg.SDKVersion, p.cfg.CredentialID = d.string(), d.string(), d.string(), d.string()
+			p.cfg.Metadata = d.optMap()
+			p.wrong = int(d.uvarint())
+			p.since = d.optTime()
+			if d.err != nil {
+				return errRecord
+			}
+			var err error
+			if p.pub, err = pushsig.ParsePublicKey(p.key); err != nil {
+				return errRecord
+			}
+			fa.push = p
+			ps.byCredential[p.cfg.CredentialID] = fa
+		default:
+			return errRecord
+		}
+		if x.byID[fa.id] != nil {
+			return errRecord
+		}
+		e.factors = append(e.factors, fa)
+		x.byID[fa.id] = fa
+	}
+	n = d.uvarint()
+	if hasEntity == 0 && n != 0 {
+		return errRecord
+	}
+	for range n {
+		if d.err != nil || len(e.challenges) >= max(x.keptChallenges(), maxChallengesKept) {
+			return errRecord
+		}
+		c := &challenge{}
+		c.c.ID, c.factorID = d.string(), d.string()
+		c.c.Identity, c.c.FactorID = identity, c.factorID
+		c.c.Status = provider.ChallengeStatus(d.string())
+		c.c.CreatedAt, c.c.UpdatedAt = d.optTime(), d.optTime()
+		c.c.ExpiresAt, c.c.RespondedAt = d.optTime(), d.optTime()
+		switch d.byte() {
+		case 0:
+		case 1:
+			p := &provider.PushDetails{Message: d.string()}
+			if k := d.uvarint(); k > 0 {
+				if k-1 > provider.MaxPushFields {
+					return errRecord
+				}
+				p.Fields = make([]provider.PushField, k-1)
+				for i := range p.Fields {
+					p.Fields[i] = provider.PushField{Label: d.string(), Value: d.string()}
+				}
+			}
+			p.Hidden = d.optMap()
+			if d.err != nil {
+				return errRecord
+			}
+			c.c.Push = p
+			var err error
+			if c.signed, err = signChallenge(c); err != nil {
+				return errRecord
+			}
+		default:
+			return errRecord
+		}
+		if d.err != nil || x.challenges[c.c.ID] != nil {
+			return errRecord
+		}
+		e.challenges = append(e.challenges, c)
+		x.challenges[c.c.ID] = c
+	}
+	n = d.uvarint()
+	for range n {
+		if d.err != nil || len(ps.tokens) >= maxTokensStored {
+			return errRecord
+		}
+		var h [32]byte
+		copy(h[:], d.bytes(32))
+		t := &accessToken{t: provider.AccessToken{Identity: identity}}
+		t.t.ID, t.t.FactorFriendlyName = d.string(), d.string()
+		t.t.CreatedAt, t.t.ExpiresAt = d.optTime(), d.optTime()
+		if d.err != nil || ps.tokens[h] != nil {
+			return errRecord
+		}
+		ps.tokens[h] = t
+	}
+	if d.err != nil || len(d.b) != 0 || hasEntity == 0 && len(ps.tokens) == 0 {
+		return errRecord
+	}
+	if hasEntity == 1 {
+		x.entities[identity] = e
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"github.com/verifykit/verifykit/provider"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// overStore, set by TestRulesOverStore, makes newFactors and newPushRig
+// keep their factors in a store.Memory.
+var overStore bool
+
+// testStore returns a FactorStore over a new store.Memory when overStore
+// is set, else nil (memory).
+func testStore(now func() time.Time) *FactorStore {
+	if !overStore {
+		return nil
+	}
+	m, err := store.NewMemory(store.WithClock(now))
+	if err != nil {
+		panic(err)
+	}
+	return &FactorStore{Store: m, Head: 3, Key: func(_ context.Context, kind byte, name string) (string, error) {
+		return "f:" + string(kind) + ":" + name, nil
+	}}
+}
+
+// TestRulesOverStore runs the factor and push rule tests again with the
+// factors kept in a store: the rules are the same code.
+func TestRulesOverStore(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"ChallengeExpiryAndUpdate", TestChallengeExpiryAndUpdate},
+		{"ReplayAndWindow", TestReplayAndWindow},
+		{"FactorIDPrefixes", TestFactorIDPrefixes},
+		{"PushLifecycle", TestPushLifecycle},
+		{"AccessTokens", TestAccessTokens},
+		{"CreateDeviceFactorRefuses", TestCreateDeviceFactorRefuses},
+		{"DeviceAuth", TestDeviceAuth},
+		{"WrongSignaturesLockOut", TestWrongSignaturesLockOut},
+		{"AnswerRefusals", TestAnswerRefusals},
+		{"PushChallengeRules", TestPushChallengeRules},
+		{"NotifyChallenge", TestNotifyChallenge},
+		{"ConcurrentAnswersApplyOnce", TestConcurrentAnswersApplyOnce},
+		{"UpdateDeviceFactor", TestUpdateDeviceFactor},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			overStore = true
+			t.Cleanup(func() { overStore = false })
+			tc.run(t)
+		})
+	}
+}
+
+// casStore records the time to live of every write and can make the
+// next compare-and-swaps lose to another writer, which changes the record
+// first by running change on a second Factors over the same store.
+type casStore struct {
+	store.Store
+	mu     sync.Mutex
+	ttls   []time.Duration
+	before func() // run before the next compare-and-swap, once
+}
+
+func (s *casStore) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
+	s.mu.Lock()
+	f := s.before
+	s.before = nil
+	s.ttls = append(s.ttls, ttl)
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return s.Store.CompareAndSwap(ctx, key, old, value, ttl)
+}
+
+func storeReplicas(t *testing.T) (a, b *Factors, st *casStore, c *clock, events *[]FactorEvent) {
+	t.Helper()
+	c = new(clock)
+	c.t.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	m, err := store.NewMemory(store.WithClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = &casStore{Store: m}
+	events = new([]FactorEvent)
+	mk := func(on func(context.Context, FactorEvent)) *Factors {
+		fs := &FactorStore{Store: st, Key: func(_ context.Context, kind byte, name string) (string, error) { return string(kind) + name, nil }}
+		return NewFactors(FactorConfig{
+			Now: c.now, MaxWrong: 5, Window: 10 * time.Minute, Issuer: "verifykit",
+			Prefixes: [3]string{"YE", "YF", "YC"}, NewSecret: func() []byte { return make([]byte, 20) },
+			Store: fs, OnEvent: on,
+		})
+	}
+	a = mk(func(_ context.Context, e FactorEvent) { *events = append(*events, e) })
+	b = mk(nil)
+	return a, b, st, c, events
+}
+
+// TestStoreRetriesALostSwap: an operation whose compare-and-swap another
+// writer won runs its rules again on the current record, and reports one
+// event, after it is written.
+func TestStoreRetriesALostSwap(t *testing.T) {
+	a, b, st, c, events := storeReplicas(t)
+	const id = "user-0001-cas"
+	e := verified(t, a, id)
+	c.advance(time.Minute)
+	// Replica b renames the factor while a checks a wrong code: a's check
+	// is decided again on the renamed record, and both changes stay.
+	st.before = func() {
+		if _, err := b.UpdateFactor(ctx, id, e.ID, FactorUpdate{FriendlyName: "renamed"}); err != nil {
+			t.Error(err)
+		}
+	}
+	*events = nil
+	ch, err := a.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: "000000"})
+	if err != nil || ch.Approved() {
+		t.Fatalf("wrong code: %v %v", ch, err)
+	}
+	if len(*events) != 1 || (*events)[0].Op != OpChallengeFactor || (*events)[0].ChallengeID != ch.ID {
+		t.Errorf("events: %+v, want one challenge factor event for %s", *events, ch.ID)
+	}
+	f, err := b.FetchFactor(ctx, id, e.ID)
+	if err != nil || f.FriendlyName != "renamed" {
+		t.Errorf("the other writer's change: %v %v", f, err)
+	}
+	if l, _ := b.ListChallenges(ctx, id, "", ""); len(l) != 1 || l[0].ID != ch.ID {
+		t.Errorf("challenges: %v, want the one made", l)
+	}
+}
+
+// TestStoreApprovesOnceAcrossReplicas: of concurrent challenges with one
+// right code on two replicas, exactly one is approved.
+func TestStoreApprovesOnceAcrossReplicas(t *testing.T) {
+	a, b, _, c, _ := storeReplicas(t)
+	const id = "user-0002-cas"
+	e := verified(t, a, id)
+	c.advance(time.Minute)
+	code, _ := a.Code(id, e.ID)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	approved := 0
+	for i := range 8 {
+		x := a
+		if i%2 == 1 {
+			x = b
+		}
+		wg.Go(func() {
+			ch, err := x.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: code})
+			if err != nil && !errors.Is(err, provider.ErrUnavailable) {
+				t.Error(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if ch.Approved() {
+				approved++
+			}
+		})
+	}
+	wg.Wait()
+	if approved != 1 {
+		t.Errorf("%d challenges approved with one code, want 1", approved)
+	}
+}
+
+// TestStoreKeepsFactorsAndEmptiesDeleted: an identity's record never
+// expires; a deleted identity's record is emptied, with an expiry.
+func TestStoreKeepsFactorsAndEmptiesDeleted(t *testing.T) {
+	a, b, st, _, _ := storeReplicas(t)
+	const id = "user-0003-cas"
+	verified(t, a, id)
+	for i, ttl := range st.ttls {
+		if ttl != store.NoExpiry {
+			t.Errorf("write %d: ttl %v, want NoExpiry", i, ttl)
+		}
+	}
+	if err := a.DeleteIdentity(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := st.Get(ctx, "e"+id)
+	if last := st.ttls[len(st.ttls)-1]; !r.Found() || len(r.Value) != 0 || last == store.NoExpiry {
+		t.Errorf("after DeleteIdentity: %v, ttl %v; want an empty record with an expiry", r, last)
+	}
+	if l, err := b.ListFactors(ctx, id); err != nil || len(l) != 0 {
+		t.Errorf("factors after delete: %v %v", l, err)
+	}
+	if _, err := b.FetchEntity(ctx, id); !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("entity after delete: %v, want ErrNotFound", err)
+	}
+}
+
+// TestStoreReadsDoNotWrite: a read leaves the record unchanged (no
+// write); passkeys and ListEntities are memory-only.
+func TestStoreReadsDoNotWrite(t *testing.T) {
+	a, _, st, _, _ := storeReplicas(t)
+	const id = "user-0004-cas"
+	e := verified(t, a, id)
+	n := len(st.ttls)
+	a.FetchFactor(ctx, id, e.ID)
+	a.ListFactors(ctx, id)
+	a.FetchEntity(ctx, id)
+	if len(st.ttls) != n {
+		t.Errorf("reads wrote %d times", len(st.ttls)-n)
+	}
+	if _, err := a.EnrollPasskey(ctx, id, "key"); !errors.Is(err, provider.ErrUnsupported) {
+		t.Errorf("a passkey over a store: %v, want ErrUnsupported", err)
+	}
+	if _, err := a.ListEntities(ctx); !errors.Is(err, provider.ErrUnsupported) {
+		t.Errorf("ListEntities over a store: %v, want ErrUnsupported", err)
+	}
+}
+
+// FuzzFactorRecord feeds arbitrary bytes to the identity record decoder:
+// it must not panic, and what decodes must encode to a record that
+// decodes and encodes to itself.
+func FuzzFactorRecord(f *testing.F) {
+	overStore = true
+	r := newPushRig(f)
+	overStore = false
+	const id = "user-0005-fuzz"
+	d := r.verifiedDevice(f, id, 0, provider.PlatformFCM)
+	r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details})
+	r.x.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"})
+	r.x.CreateAccessToken(ctx, provider.AccessTokenRequest{Identity: id})
+	rec, _ := r.x.c.Store.Store.Get(ctx, "f:e:"+id)
+	f.Add(rec.Value[3:])
+	f.Add([]byte{factorRecordVersion})
+	f.Add([]byte{})
+	now := r.clock.now()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x := r.x.newScratch()
+		if x.decodeIdentity(id, b) != nil {
+			return
+		}
+		once := x.encodeIdentity(nil, id, now)
+		y := r.x.newScratch()
+		if err := y.decodeIdentity(id, once); err != nil {
+			t.Fatalf("re-decoding failed: %v", err)
+		}
+		if twice := y.encodeIdentity(nil, id, now); !bytes.Equal(once, twice) {
+			t.Errorf("encoding is not stable: %x then %x", once, twice)
+		}
+	})
+}
