@@ -100,7 +100,12 @@ func storeReplicas(t *testing.T) (a, b *Factors, st *casStore, c *clock, events 
 			Store: fs, OnEvent: on,
 		})
 	}
-	a = mk(func(_ context.Context, e FactorEvent) { *events = append(*events, e) })
+	var mu sync.Mutex
+	a = mk(func(_ context.Context, e FactorEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		*events = append(*events, e)
+	})
 	b = mk(nil)
 	return a, b, st, c, events
 }
