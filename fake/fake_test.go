@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/faultmatrix"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/provider/providertest"
+	"github.com/verifykit/verifykit/pushdevice"
 )
 
 // defaultLimits are the fake's default limits, as its documentation states
@@ -38,6 +41,25 @@ func harness(f *fake.Fake, now func() time.Time, advance func(time.Duration), li
 		NowFunc:         now,
 		DeclaredFactors: flim,
 		PushDeviceFunc:  f.Device,
+		OpenSNAFunc:     snaDevice(f.SNAHandler()),
+		FailSNAFunc: func(to string, fallBack bool) error {
+			kind := provider.ErrInvalidRequest
+			if fallBack {
+				kind = provider.ErrUndeliverable
+			}
+			f.InjectFault(fake.Fault{Op: fake.OpSNA, To: to, Err: kind})
+			return nil
+		},
+	}
+}
+
+// snaDevice opens an SNA URL as pushdevice.OpenSNA does, served by h
+// without a network, and returns the token the device passes on.
+func snaDevice(h http.Handler) func(context.Context, string) (string, error) {
+	hc := &http.Client{Transport: faultmatrix.HandlerTransport{H: h}}
+	return func(ctx context.Context, url string) (string, error) {
+		res, err := pushdevice.OpenSNA(ctx, hc, url)
+		return res.Token, err
 	}
 }
 

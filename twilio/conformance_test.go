@@ -38,8 +38,19 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 		t.Fatal(err)
 	}
 	return &providertest.HarnessFuncs{
-		Subject:         sub,
-		PushDeviceFunc:  func() provider.PushDeviceAPI { return device },
+		Subject:        sub,
+		PushDeviceFunc: func() provider.PushDeviceAPI { return device },
+		OpenSNAFunc: func(ctx context.Context, url string) (string, error) {
+			res, err := pushdevice.OpenSNA(ctx, srv.Client(), url)
+			return res.Token, err
+		},
+		FailSNAFunc: func(to string, fallBack bool) error {
+			code := 60540 // the number is bad: no fall back
+			if fallBack {
+				code = 60510 // SNA over Wi-Fi, say
+			}
+			return srv.InjectFault(twiliotest.Fault{Op: "sna", To: to, Code: code})
+		},
 		LastCodeFunc:    srv.LastCode,
 		AdvanceFunc:     clock.Advance,
 		ErrorTargetFunc: func() any { return new(*twilio.APIError) },

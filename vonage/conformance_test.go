@@ -1,11 +1,15 @@
 package vonage_test
 
 import (
+	"context"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/faultmatrix"
 	"github.com/verifykit/verifykit/provider/providertest"
+	"github.com/verifykit/verifykit/pushdevice"
 	"github.com/verifykit/verifykit/vonage"
 	"github.com/verifykit/verifykit/vonage/vonagetest"
 )
@@ -29,6 +33,14 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 		AdvanceFunc:     clock.Advance,
 		ErrorTargetFunc: func() any { return new(*vonage.APIError) },
 		Declared:        vonageLimits,
+		// The device opens the silent-auth check_url and passes the code
+		// on; Vonage has no codeless check, so no "not yet" outcome, and
+		// the emulator simulates no carrier failure.
+		OpenSNAFunc: func(ctx context.Context, url string) (string, error) {
+			res, err := pushdevice.OpenSNA(ctx, &http.Client{Transport: faultmatrix.HandlerTransport{H: srv.Emulator}}, url)
+			return res.Token, err
+		},
+		SNATokenRequired: true,
 	}
 }
 

@@ -46,6 +46,13 @@
 // subtests are skipped, naming the capability. [RunFactors] runs the
 // section alone, with a [FactorHarness].
 //
+// A provider that checks silent network auth (provider.SNAChecker, with
+// ChannelSNA among its channels) runs the SNA section too (subtests
+// "SNA/…") when the harness plays the device ([HarnessFuncs.OpenSNAFunc],
+// see [SNAHarness]): the URL a Start gives, "not yet" before the device's
+// visit, approval after it, and the fall-back decision of a failed visit
+// ([HarnessFuncs.FailSNAFunc]).
+//
 // The suite needs to read the code a provider delivered and to move the
 // provider's clock, which only a test double or an emulator can do, so
 // providers of real services run it against their emulator.
@@ -140,6 +147,15 @@ type HarnessFuncs struct {
 	// PushHarness), required when Subject implements
 	// provider.PushProvider.
 	PushDeviceFunc func() provider.PushDeviceAPI
+	// OpenSNAFunc plays the device of silent network auth (see
+	// SNAHarness.OpenSNA); without it the SNA section is skipped.
+	OpenSNAFunc func(ctx context.Context, url string) (token string, err error)
+	// FailSNAFunc makes the next SNA visit of a target fail (see
+	// SNAHarness.FailSNA); without it the rule that needs it is skipped.
+	FailSNAFunc func(to string, fallBack bool) error
+	// SNATokenRequired says the provider's SNA check needs the token the
+	// device got back from the URL (see SNAHarness.SNANeedsToken).
+	SNATokenRequired bool
 }
 
 // Provider returns h.Subject.
@@ -249,6 +265,11 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	for _, r := range pushRules {
 		t.Run("Push/"+r.Name, func(t *testing.T) {
 			RunPushRuleOn(t, r, newHarness(t))
+		})
+	}
+	for _, r := range snaRules {
+		t.Run("SNA/"+r.Name, func(t *testing.T) {
+			RunSNARuleOn(t, r, newHarness(t))
 		})
 	}
 }

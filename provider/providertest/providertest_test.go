@@ -506,18 +506,21 @@ func TestRunRunsFactors(t *testing.T) {
 			return factorsHarness(f, f, clock)
 		})
 	})
-	factors, push := 0, 0
+	factors, push, sna := 0, 0, 0
 	for _, n := range names {
-		if strings.Contains(n, "/Factors/") {
+		switch {
+		case strings.Contains(n, "/Factors/"):
 			factors++
-		}
-		if strings.Contains(n, "/Push/") {
+		case strings.Contains(n, "/Push/"):
 			push++
+		case strings.Contains(n, "/SNA/"):
+			sna++
 		}
 	}
-	if len(names) != len(Rules())+len(FactorRules())+len(PushRules()) || factors != len(FactorRules()) || push != len(PushRules()) {
-		t.Errorf("Run made %d harnesses, %d for factor rules, %d for push rules; want %d, %d and %d", len(names), factors, push,
-			len(Rules())+len(FactorRules())+len(PushRules()), len(FactorRules()), len(PushRules()))
+	want := len(Rules()) + len(FactorRules()) + len(PushRules()) + len(SNARules())
+	if len(names) != want || factors != len(FactorRules()) || push != len(PushRules()) || sna != len(SNARules()) {
+		t.Errorf("Run made %d harnesses, %d for factor rules, %d for push rules, %d for SNA rules; want %d, %d, %d and %d", len(names), factors, push, sna,
+			want, len(FactorRules()), len(PushRules()), len(SNARules()))
 	}
 }
 

@@ -110,6 +110,7 @@ var pushRules = []PushRule{
 	{"ChallengeExpires", "A challenge not answered before its expiry is expired, and an answer then fails with ErrNotFound.", checkPushExpiry},
 	{"UnverifiedCannotBeChallenged", "A push challenge of an unverified factor fails with ErrInvalidRequest, and one of an unknown factor with ErrNotFound.", checkPushUnverified},
 	{"ClockCorrection", "A request JWT used outside its validity window fails with ErrUnauthorized carrying the server's time (provider.ServerTime), from which a device with a wrong clock corrects itself and succeeds.", checkPushClock},
+	{"DeviceUpdatesItsFactor", "A device changes its own factor's notification platform and token, and its name, signed with its key, and the application then sees the new platform, token and name; an update signed by another factor's key or by no factor's key fails with ErrUnauthorized, a malformed one with ErrInvalidRequest, and neither changes anything.", checkPushUpdate},
 	{"DeletedFactorIsGone", "A factor its device deleted is gone: fetch and challenge fail with ErrNotFound, and its key no longer authenticates.", checkPushDeleted},
 	{"WaitAndList", "WaitChallenge returns once the device has answered; ListChallenges filters by factor and status.", checkPushWaitList},
 	{"SecretsNeverPrinted", "No way of printing an access token, and no error of the push operations, reveals a token, a request JWT or a signature.", checkPushSecrets},
@@ -528,6 +529,64 @@ func checkPushClock(ctx context.Context, e *pushEnv) error {
 		return fmt.Errorf("a phone with a slow clock: Approve = %v, %v", got, err)
 	}
 	return nil
+}
+
+func checkPushUpdate(ctx context.Context, e *pushEnv) error {
+	d, f, err := e.enrolled(ctx, pushIdentity)
+	if err != nil {
+		return err
+	}
+	other, _, err := e.enrolled(ctx, pushIdentity) // a second phone of the same user
+	if err != nil {
+		return err
+	}
+	fcm := strings.Repeat("a", 40)
+	if _, err := d.UpdateNotification(ctx, provider.PlatformFCM, fcm); err != nil {
+		return fmt.Errorf("device UpdateNotification(fcm): %v", err)
+	}
+	got, err := e.c.FetchFactor(ctx, pushIdentity, f.ID)
+	if err != nil || got.Push == nil || got.Push.Platform != provider.PlatformFCM || got.Push.NotificationToken != fcm {
+		return fmt.Errorf("after the update to fcm FetchFactor = %v, %v; want platform fcm and the device's new token", got, err)
+	}
+	apn := strings.Repeat("b", 64)
+	auth, err := d.Auth()
+	if err != nil {
+		return err
+	}
+	up, err := e.api.UpdateDeviceFactor(ctx, auth, pushIdentity, f.ID, provider.DeviceFactorUpdate{Platform: provider.PlatformAPN, NotificationToken: apn, FriendlyName: "New phone"})
+	if err != nil || up.ID != f.ID || up.FriendlyName != "New phone" || up.Push == nil || up.Push.Platform != provider.PlatformAPN {
+		return fmt.Errorf("UpdateDeviceFactor(apn, renamed) = %v, %v; want the factor on apn named New phone", up, err)
+	}
+	want := func(what string) error {
+		got, err := e.c.FetchFactor(ctx, pushIdentity, f.ID)
+		switch {
+		case err != nil || got.Push == nil:
+			return fmt.Errorf("%s FetchFactor = %v, %v", what, got, err)
+		case got.Push.Platform != provider.PlatformAPN || got.FriendlyName != "New phone" || !got.Verified():
+			return fmt.Errorf("%s FetchFactor = %v; want the verified factor on apn named New phone", what, got)
+		case got.Push.NotificationToken != apn:
+			return fmt.Errorf("%s FetchFactor reports another notification token than the device's last update", what)
+		}
+		return nil
+	}
+	if err := want("after the update to apn"); err != nil {
+		return err
+	}
+	evil := provider.DeviceFactorUpdate{Platform: provider.PlatformFCM, NotificationToken: strings.Repeat("e", 40), FriendlyName: "Evil"}
+	otherAuth, err := other.Auth()
+	if err != nil {
+		return err
+	}
+	if _, err := e.api.UpdateDeviceFactor(ctx, otherAuth, pushIdentity, f.ID, evil); !errors.Is(err, provider.ErrUnauthorized) {
+		return wantErr("an update signed by another factor's key", err, provider.ErrUnauthorized)
+	}
+	if _, err := e.api.UpdateDeviceFactor(ctx, auth[:len(auth)-4]+"AAAA", pushIdentity, f.ID, evil); !errors.Is(err, provider.ErrUnauthorized) {
+		return wantErr("an update with a forged signature", err, provider.ErrUnauthorized)
+	}
+	if _, err := e.api.UpdateDeviceFactor(ctx, auth, pushIdentity, f.ID, provider.DeviceFactorUpdate{Platform: provider.PlatformFCM}); !errors.Is(err, provider.ErrInvalidRequest) {
+		return wantErr("an update to fcm without a token", err, provider.ErrInvalidRequest)
+	}
+	return want("after the refused updates")
 }
 
 func checkPushDeleted(ctx context.Context, e *pushEnv) error {
