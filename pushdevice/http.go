@@ -234,12 +234,16 @@ func (h *HTTP) CreateDeviceFactor(ctx context.Context, accessToken string, req p
 	if err != nil {
 		return provider.DeviceFactor{}, err
 	}
-	f := url.Values{
-		"FriendlyName": {req.FriendlyName}, "FactorType": {"push"}, "Binding.PublicKey": {req.PublicKey}, "Binding.Alg": {req.Alg},
-		"Config.SdkVersion": {req.SDKVersion}, "Config.AppId": {req.AppID}, "Config.NotificationPlatform": {string(req.Platform)},
-	}
-	if req.NotificationToken != "" {
-		f.Set("Config.NotificationToken", req.NotificationToken)
+	f := url.Values{"FactorType": {"push"}, "Binding.PublicKey": {req.PublicKey}, "Binding.Alg": {req.Alg}}
+	// Optional fields left empty are left out, not sent empty: the factor
+	// then takes its name from the access token's FactorFriendlyName.
+	for k, v := range map[string]string{
+		"FriendlyName": req.FriendlyName, "Config.SdkVersion": req.SDKVersion, "Config.AppId": req.AppID,
+		"Config.NotificationPlatform": string(req.Platform), "Config.NotificationToken": req.NotificationToken,
+	} {
+		if v != "" {
+			f.Set(k, v)
+		}
 	}
 	if req.Metadata != nil {
 		b, _ := json.Marshal(req.Metadata)

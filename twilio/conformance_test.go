@@ -2,6 +2,8 @@ package twilio_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -22,9 +24,19 @@ var twilioLimits = providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, 
 // newEmulatorHarness runs the emulator on a fake clock that only the
 // suite moves, so a TOTP code computed by the factors section stays valid
 // for the whole rule.
-func newEmulatorHarness(t *testing.T) providertest.Harness {
+func newEmulatorHarness(t *testing.T) providertest.Harness { return emulatorHarness(t, nil) }
+
+// emulatorHarness is newEmulatorHarness with the emulator's handler
+// wrapped by wrap (when not nil): every request of the client and of the
+// device goes through it.
+func emulatorHarness(t *testing.T, wrap func(http.Handler) http.Handler) *providertest.HarnessFuncs {
 	clock := fake.NewClock(time.Date(2026, 3, 1, 12, 0, 7, 0, time.UTC))
-	srv := twiliotest.NewServer(twiliotest.WithClock(clock.Now))
+	e := twiliotest.MustNew(twiliotest.WithClock(clock.Now))
+	var h http.Handler = e
+	if wrap != nil {
+		h = wrap(e)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	c, err := twilio.New(twiliotest.DefaultServiceSID,
 		twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
@@ -33,7 +45,7 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 		t.Fatal(err)
 	}
 	sub := &tokenRecorder{Client: c, identities: map[string]string{}}
-	device, err := pushdevice.NewHTTPFor(srv.URL, twiliotest.DefaultServiceSID, sub.identityOf, nil)
+	device, err := pushdevice.NewHTTPFor(srv.URL, twiliotest.DefaultServiceSID, sub.identityOf, srv.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +61,9 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 			if fallBack {
 				code = 60510 // SNA over Wi-Fi, say
 			}
-			return srv.InjectFault(twiliotest.Fault{Op: "sna", To: to, Code: code})
+			return e.InjectFault(twiliotest.Fault{Op: "sna", To: to, Code: code})
 		},
-		LastCodeFunc:    srv.LastCode,
+		LastCodeFunc:    e.LastCode,
 		AdvanceFunc:     clock.Advance,
 		ErrorTargetFunc: func() any { return new(*twilio.APIError) },
 		Declared:        twilioLimits,
