@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/fake"
-	"github.com/verifykit/verifykit/internal/faultmatrix"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/provider/providertest"
 	"github.com/verifykit/verifykit/pushdevice"
@@ -53,12 +53,14 @@ func harness(f *fake.Fake, now func() time.Time, advance func(time.Duration), li
 	}
 }
 
-// snaDevice opens an SNA URL as pushdevice.OpenSNA does, served by h
-// without a network, and returns the token the device passes on.
+// snaDevice opens an SNA URL as pushdevice.OpenSNA does, over a server of
+// h started for the visit (the fake's URLs point at
+// fake.DefaultSNABaseURL), and returns the token the device passes on.
 func snaDevice(h http.Handler) func(context.Context, string) (string, error) {
-	hc := &http.Client{Transport: faultmatrix.HandlerTransport{H: h}}
 	return func(ctx context.Context, url string) (string, error) {
-		res, err := pushdevice.OpenSNA(ctx, hc, url)
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		res, err := pushdevice.OpenSNA(ctx, srv.Client(), strings.Replace(url, fake.DefaultSNABaseURL, srv.URL, 1))
 		return res.Token, err
 	}
 }

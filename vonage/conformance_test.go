@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
-	"github.com/verifykit/verifykit/internal/faultmatrix"
 	"github.com/verifykit/verifykit/provider/providertest"
 	"github.com/verifykit/verifykit/pushdevice"
 	"github.com/verifykit/verifykit/vonage"
@@ -37,7 +36,7 @@ func newEmulatorHarness(t *testing.T) providertest.Harness {
 		// on; Vonage has no codeless check, so no "not yet" outcome, and
 		// the emulator simulates no carrier failure.
 		OpenSNAFunc: func(ctx context.Context, url string) (string, error) {
-			res, err := pushdevice.OpenSNA(ctx, &http.Client{Transport: faultmatrix.HandlerTransport{H: srv.Emulator}}, url)
+			res, err := pushdevice.OpenSNA(ctx, &http.Client{}, url)
 			return res.Token, err
 		},
 		SNATokenRequired: true,
