@@ -183,15 +183,23 @@ func TestConformance_Factors(t *testing.T) {
 		return &twilioFactorHarness{c: newFactorClient(t, assertForms(t, factorEndpoints, e, &seen)), clock: clock}
 	})
 	// The suite's requests used the fields a TOTP flow needs.
-	for _, k := range []string{
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Factors$ FactorType",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Factors$ Config.Skew",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Factors$ Config.Alg",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Factors/YF[0-9a-f]{32}$ AuthPayload",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Challenges$ AuthPayload",
-	} {
-		if _, ok := seen.Load(k); !ok {
-			t.Errorf("no request sent %s", k)
+	wantSent(t, &seen, "POST", "/Factors$", "FactorType", "Config.Skew", "Config.Alg")
+	wantSent(t, &seen, "POST", "/Factors/YF[0-9a-f]{32}$", "AuthPayload")
+	wantSent(t, &seen, "POST", "/Challenges$", "AuthPayload")
+}
+
+// wantSent fails t unless assertForms saw each of fields sent with
+// method to the path that ends in tail: under the entity ("/Factors$"),
+// or under the service for "/AccessTokens$".
+func wantSent(t *testing.T, seen *sync.Map, method, tail string, fields ...string) {
+	t.Helper()
+	path := "^/v2/Services/" + sidVA + "/Entities/" + identRe + tail
+	if strings.HasPrefix(tail, "/AccessTokens") {
+		path = "^/v2/Services/" + sidVA + tail
+	}
+	for _, k := range fields {
+		if _, ok := seen.Load(method + " " + path + " " + k); !ok {
+			t.Errorf("no request sent %s to %s", k, path)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package twilio_test
 import (
 	"net/http"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 
@@ -76,18 +75,9 @@ func TestConformance_Push(t *testing.T) {
 		})
 	}
 	// The suite's requests used the fields a push flow needs.
-	for _, k := range []string{
-		"POST ^/v2/Services/" + sidVA + "/AccessTokens$ FactorType",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Factors$ Binding.PublicKey",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Factors$ Config.NotificationPlatform",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Factors/YF[0-9a-f]{32}$ AuthPayload",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Factors/YF[0-9a-f]{32}$ Config.NotificationToken",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Challenges$ Details.Fields",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Challenges$ HiddenDetails",
-		"POST ^/v2/Services/" + sidVA + "/Entities/" + identRe + "/Challenges/YC[0-9a-f]{32}$ AuthPayload",
-	} {
-		if _, ok := seen.Load(k); !ok {
-			t.Errorf("no request sent %s", strings.TrimPrefix(k, "^"))
-		}
-	}
+	wantSent(t, &seen, "POST", "/AccessTokens$", "FactorType")
+	wantSent(t, &seen, "POST", "/Factors$", "Binding.PublicKey", "Config.NotificationPlatform")
+	wantSent(t, &seen, "POST", "/Factors/YF[0-9a-f]{32}$", "AuthPayload", "Config.NotificationToken")
+	wantSent(t, &seen, "POST", "/Challenges$", "Details.Fields", "HiddenDetails")
+	wantSent(t, &seen, "POST", "/Challenges/YC[0-9a-f]{32}$", "AuthPayload")
 }
