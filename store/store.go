@@ -157,6 +157,26 @@ func OutcomeUnknown(op string, cause error) error {
 	return &Error{Op: op, Kind: provider.ErrOutcomeUnknown, Err: cause}
 }
 
+// Failed classifies err, the failure of a store operation op under ctx:
+// Unavailable when nothingDone (the operation was a read, or err proves
+// that it did nothing), OutcomeUnknown otherwise. When ctx has ended, or
+// its deadline has passed a moment before ctx noticed (a socket deadline
+// taken from ctx fires first), the error matches the context's error too.
+// It is the classification every networked Store shares.
+func Failed(ctx context.Context, op string, err error, nothingDone bool) error {
+	cerr := ctx.Err()
+	if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
+		err = fmt.Errorf("%w: %w", cerr, err)
+	}
+	if nothingDone {
+		return Unavailable(op, err)
+	}
+	return OutcomeUnknown(op, err)
+}
+
 // Error is a store failure. It matches its Kind (provider.ErrUnavailable
 // or provider.ErrOutcomeUnknown) and its cause with errors.Is.
 type Error struct {

@@ -450,19 +450,7 @@ func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 // fail classifies a driver error: ErrUnavailable when the statement
 // provably did nothing, ErrOutcomeUnknown when a write may have landed.
 func fail(ctx context.Context, op string, err error, write bool) error {
-	cerr := ctx.Err()
-	if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
-		// The socket deadline (the context's) passed a moment before the
-		// context noticed.
-		cerr = context.DeadlineExceeded
-	}
-	if cerr != nil && !errors.Is(err, cerr) {
-		err = fmt.Errorf("%w: %w", cerr, err)
-	}
-	if !write || notDone(err) {
-		return store.Unavailable(op, err)
-	}
-	return store.OutcomeUnknown(op, err)
+	return store.Failed(ctx, op, err, !write || notDone(err))
 }
 
 // notDone reports whether err shows that the statement did nothing: it was

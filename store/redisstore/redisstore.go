@@ -500,19 +500,7 @@ func isNoScript(err error) bool {
 // fail classifies a client error: ErrUnavailable when the command provably
 // did nothing, ErrOutcomeUnknown when a write may have landed.
 func fail(ctx context.Context, op string, err error, write bool) error {
-	cerr := ctx.Err()
-	if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
-		// The socket deadline (the context's) passed a moment before the
-		// context noticed.
-		cerr = context.DeadlineExceeded
-	}
-	if cerr != nil && !errors.Is(err, cerr) {
-		err = fmt.Errorf("%w: %w", cerr, err)
-	}
-	if !write || notSent(err) {
-		return store.Unavailable(op, err)
-	}
-	return store.OutcomeUnknown(op, err)
+	return store.Failed(ctx, op, err, !write || notSent(err))
 }
 
 // notSent reports whether err shows that the command was not executed: the

@@ -2,15 +2,13 @@ package vonagetest
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/verifykit/verifykit/vonage"
 )
 
 // WithCallbacks makes the emulator post Verify status callbacks to
@@ -63,27 +61,33 @@ func (e *Emulator) finish(rq *request, outcome string, now time.Time) {
 	if e.callbackURL == "" || !rq.jwt {
 		return // Vonage sends no webhooks for API-key (Basic) requests
 	}
-	var bodies []callbackJSON
-	cur := rq.steps[rq.cur].channel
-	if outcome == "completed" {
-		bodies = append(bodies, callbackJSON{Type: "event", RequestID: rq.id, Status: "completed", Channel: cur,
-			ClientRef: rq.clientRef, TriggeredAt: stamp(rq.stepAt), FinalizedAt: stamp(now)})
+	sum := rq.summary(outcome, outcome, now)
+	if outcome != "completed" {
+		e.queuePost([]callbackJSON{sum})
+		return
 	}
-	sum := callbackJSON{Type: "summary", RequestID: rq.id, Status: outcome, ClientRef: rq.clientRef,
+	ev := callbackJSON{Type: "event", RequestID: rq.id, Status: "completed", Channel: rq.steps[rq.cur].channel,
+		ClientRef: rq.clientRef, TriggeredAt: stamp(rq.stepAt), FinalizedAt: stamp(now)}
+	e.queuePost([]callbackJSON{ev, sum})
+}
+
+// summary is the summary callback of rq's end with status; the current
+// step's status is cur (the outcome, or user_rejected), an earlier one's
+// expired, and a step never started is unused.
+func (rq *request) summary(status, cur string, now time.Time) callbackJSON {
+	sum := callbackJSON{Type: "summary", RequestID: rq.id, Status: status, ClientRef: rq.clientRef,
 		SubmittedAt: stamp(rq.created), FinalizedAt: stamp(now), ChannelTimeout: int(rq.timeout / time.Second)}
 	for i, s := range rq.steps {
 		st := callbackStep{Channel: s.channel, Status: "unused"}
 		if i < len(rq.initiated) {
-			st.InitiatedAt = stamp(rq.initiated[i])
-			st.Status = "expired"
-			if i == rq.cur && outcome != "expired" {
-				st.Status = outcome
+			st.InitiatedAt, st.Status = stamp(rq.initiated[i]), "expired"
+			if i == rq.cur {
+				st.Status = cur
 			}
 		}
 		sum.Workflow = append(sum.Workflow, st)
 	}
-	bodies = append(bodies, sum)
-	e.queuePost(bodies)
+	return sum
 }
 
 // queuePost posts bodies in the background, after the callbacks queued
@@ -119,11 +123,7 @@ func (e *Emulator) post(bodies []callbackJSON, _ time.Time) {
 		if err != nil {
 			return
 		}
-		h := sha256.Sum256(data)
-		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": newUUID(),
-			"payload_hash": hex.EncodeToString(h[:]),
-		}).SignedString(e.callbackSecret)
+		tok, err := vonage.SignCallback(data, e.callbackSecret, now)
 		if err != nil {
 			return
 		}
@@ -132,7 +132,7 @@ func (e *Emulator) post(bodies []callbackJSON, _ time.Time) {
 			return
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Authorization", tok)
 		resp, err := client.Do(req)
 		if err != nil {
 			return
@@ -181,17 +181,6 @@ func (e *Emulator) finishRejected(rq *request, now time.Time) {
 	}
 	ev := callbackJSON{Type: "event", RequestID: rq.id, Status: "user_rejected", Channel: rq.steps[rq.cur].channel,
 		ClientRef: rq.clientRef, TriggeredAt: stamp(rq.stepAt), FinalizedAt: stamp(now)}
-	sum := callbackJSON{Type: "summary", RequestID: rq.id, Status: "failed", ClientRef: rq.clientRef,
-		SubmittedAt: stamp(rq.created), FinalizedAt: stamp(now), ChannelTimeout: int(rq.timeout / time.Second)}
-	for i, s := range rq.steps {
-		st := callbackStep{Channel: s.channel, Status: "unused"}
-		if i < len(rq.initiated) {
-			st.InitiatedAt, st.Status = stamp(rq.initiated[i]), "expired"
-			if i == rq.cur {
-				st.Status = "user_rejected"
-			}
-		}
-		sum.Workflow = append(sum.Workflow, st)
-	}
+	sum := rq.summary("failed", "user_rejected", now)
 	e.queuePost([]callbackJSON{ev, sum})
 }
