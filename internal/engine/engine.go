@@ -2,12 +2,12 @@
 // store.Store: validity from the first send, the same code re-sent and
 // counted, the send and check limits, lock-out after the wrong codes, and
 // gone after approval, cancellation or expiry ([Verifications]); and the
-// one lifecycle of factors, kept in memory: entities, enrolment,
-// confirmation, challenges, and per kind the TOTP check with its
-// wrong-code window and replay refusal, push devices' signed answers and
-// passkeys ([Factors]). It knows no vendor and no wire: the code source,
-// the clock, the limits and the shape of IDs are inputs (a [Config], a
-// [FactorConfig]).
+// one lifecycle of factors, in memory or over a store.Store
+// ([FactorStore]): entities, enrolment, confirmation, challenges, and per
+// kind the TOTP check with its wrong-code window and replay refusal, push
+// devices' signed answers and passkeys ([Factors]). It knows no vendor
+// and no wire: the code source, the clock, the limits and the shape of
+// IDs are inputs (a [Config], a [FactorConfig]).
 //
 // Layers: fake (Verifications over a memory store + Factors + what
 // application tests need), selfhosted (Verifications over its sealing
