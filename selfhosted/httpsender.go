@@ -247,15 +247,9 @@ func (s *httpSender) redact(text string, m Message) string {
 }
 
 // redactErr returns err's text without credentials (a URL in a transport
-// error may carry them).
+// error may carry them), through the same routine as a gateway's text.
 func (s *httpSender) redactErr(err error) error {
-	text := err.Error()
-	for _, sec := range s.secrets {
-		if sec != "" {
-			text = strings.ReplaceAll(text, sec, "[redacted]")
-		}
-	}
-	return &redactedError{text: text, err: err}
+	return &redactedError{text: redact.Sanitize(err.Error(), 512, s.secrets...), err: err}
 }
 
 type redactedError struct {

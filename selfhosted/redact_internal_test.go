@@ -1,6 +1,7 @@
 package selfhosted
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -40,5 +41,22 @@ func TestRedactMasksBeforeTheCut(t *testing.T) {
 	got = smtp.redact("550 mailbox bob@example.org unknown, code 123456 "+strings.Repeat("é", 400), m)
 	if strings.Contains(got, "bob@") || strings.Contains(got, "123456") || len(got) > 512 || !utf8.ValidString(got) {
 		t.Errorf("SMTP redact = %q (%d bytes)", got, len(got))
+	}
+}
+
+// TestRedactErrAnyEncoding: a transport error that quotes a credential
+// (a URL, a proxy's echo of the request) loses it in every encoding the
+// shared routine knows, not only as raw text, and keeps the cause.
+func TestRedactErrAnyEncoding(t *testing.T) {
+	s := &httpSender{secrets: []string{"tok-secret-42"}}
+	cause := errors.New(`Post "https://gw.example/send?auth=dG9rLXNlY3JldC00Mg&raw=tok-secret-42": proxy said 746f6b2d7365637265742d3432`)
+	err := s.redactErr(cause)
+	for _, leak := range []string{"tok-secret-42", "dG9rLXNlY3JldC00Mg", "746f6b2d7365637265742d3432"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("redactErr = %q: reveals %q", err, leak)
+		}
+	}
+	if !errors.Is(err, cause) {
+		t.Errorf("redactErr = %v: does not wrap its cause", err)
 	}
 }
