@@ -65,11 +65,6 @@ func WithBasicAuth(user, password string) Option {
 	return func(c *Config) { c.Auth = func(r *http.Request) { r.SetBasicAuth(user, password) } }
 }
 
-// WithBearer authenticates each request with a Bearer token.
-func WithBearer(token string) Option {
-	return func(c *Config) { c.Auth = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) } }
-}
-
 // WithHTTPClient sends the requests with hc instead of a client with a
 // 10-second timeout.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Config) { c.HTTP = hc } }

@@ -138,18 +138,6 @@ func WithApplication(id string, pub *rsa.PublicKey) Option {
 	}
 }
 
-// WithAPIKey makes the emulator accept Basic auth with key and secret,
-// besides DefaultAPIKey and DefaultAPISecret.
-func WithAPIKey(key, secret string) Option {
-	return func(c *config) error {
-		if key == "" || secret == "" || strings.Contains(key, ":") {
-			return errors.New("vonagetest: WithAPIKey: need a key without ':' and a secret")
-		}
-		c.keys[key] = secret
-		return nil
-	}
-}
-
 // WithClock makes the emulator read time from now instead of time.Now.
 // Advance adds to it.
 func WithClock(now func() time.Time) Option {
@@ -205,9 +193,7 @@ func New(opts ...Option) (*Emulator, error) {
 	if _, ok := cfg.apps[DefaultApplicationID]; !ok {
 		cfg.apps[DefaultApplicationID] = &k.PublicKey
 	}
-	if _, ok := cfg.keys[DefaultAPIKey]; !ok {
-		cfg.keys[DefaultAPIKey] = DefaultAPISecret
-	}
+	cfg.keys[DefaultAPIKey] = DefaultAPISecret
 	e := &Emulator{
 		apps:      cfg.apps,
 		keys:      cfg.keys,

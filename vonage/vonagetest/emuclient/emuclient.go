@@ -30,21 +30,17 @@ type Error = emuclient.Error
 // Option configures New.
 type Option = emuclient.Option
 
-// WithAPIKey authenticates with an API key and secret the emulator accepts
-// (vonagetest.DefaultAPIKey and DefaultAPISecret by default).
+// WithAPIKey authenticates with the API key and secret the emulator accepts
+// (vonagetest.DefaultAPIKey and DefaultAPISecret).
 func WithAPIKey(key, secret string) Option { return emuclient.WithBasicAuth(key, secret) }
-
-// WithJWT authenticates with a JWT signed for an application the emulator
-// accepts.
-func WithJWT(token string) Option { return emuclient.WithBearer(token) }
 
 // WithHTTPClient sends the requests with hc instead of a client with a
 // 10-second timeout.
 var WithHTTPClient = emuclient.WithHTTPClient
 
-// New returns a client of the emulator at baseURL. Without WithAPIKey or
-// WithJWT the requests carry no credentials, which only an emulator with
-// open control endpoints (vonagetest.WithOpenControl) accepts.
+// New returns a client of the emulator at baseURL. Without WithAPIKey the
+// requests carry no credentials, which only an emulator with open control
+// endpoints (vonagetest.WithOpenControl) accepts.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	return emuclient.New[vonagetest.Message, vonagetest.Fault](baseURL, func(m vonagetest.Message) (string, string) { return m.To, m.Code }, opts...)
 }
