@@ -142,7 +142,7 @@ func (m *Memory) Counts(ctx context.Context, limits []Limit) error {
 	defer m.unlockShards(m.lockShards(limits, &idx, &ks))
 	now := m.now().UnixNano()
 	for i := range limits {
-		c, ok := m.shards[idx[i]].counters[ks[i]]
+		c, ok := m.shards[idx[i]].counters.get(ks[i])
 		if !ok || c.reset <= now {
 			c.n = 0
 		}
@@ -212,12 +212,24 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 	res := Taken{OK: true, Refused: -1}
 	var need [memShards]int
 	var cur [MaxLimits]memCounter // the live counters; zero when absent or expired
+	// Where each present counter is, while its table's moves is still
+	// mv[its shard]: the second pass writes it in place without a lookup.
+	var at [MaxLimits]int32
+	var mv [memShards]uint64
 	for i := range limits {
 		l := &limits[i]
 		si := idx[i]
-		c, ok := m.shards[si].counters[ks[i]]
+		tab := &m.shards[si].counters
+		j, ok := tab.find(ks[i])
+		at[i], mv[si] = -1, tab.moves
 		if !ok {
 			need[si]++
+		} else {
+			at[i] = int32(j)
+		}
+		var c memCounter
+		if ok {
+			c = *tab.at(j)
 		}
 		if !ok || c.reset <= now {
 			if len(l.Waits) == 0 && l.Weight() > l.Max && l.Window > res.RetryAfter {
@@ -265,7 +277,11 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 			c.reset = now + int64(l.Window)
 			c.hit = res.Hit // the window's first hit
 		}
-		m.shards[idx[i]].counters[ks[i]] = c
+		if tab := &m.shards[idx[i]].counters; at[i] >= 0 && tab.moves == mv[idx[i]] {
+			*tab.at(int(at[i])) = c
+		} else {
+			tab.put(ks[i], c)
+		}
 	}
 	return res, nil
 }
@@ -291,7 +307,7 @@ func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]c
 	for i := range limits {
 		l := &limits[i]
 		sh := &m.shards[idx[i]]
-		c, ok := sh.counters[ks[i]]
+		c, ok := sh.counters.get(ks[i])
 		if !ok || c.reset <= now || !c.holds(l) {
 			continue
 		}
@@ -301,7 +317,7 @@ func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]c
 			c.n -= l.Weight()
 		}
 		if c.n <= 0 {
-			delete(sh.counters, ks[i])
+			sh.counters.del(ks[i])
 			continue
 		}
 		if len(l.Waits) > 0 {
@@ -309,7 +325,7 @@ func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]c
 			c.reset = now + int64(l.Window)
 			c.hit = 0
 		}
-		sh.counters[ks[i]] = c
+		sh.counters.put(ks[i], c)
 	}
 }
 
@@ -358,14 +374,14 @@ func (m *Memory) unlockShards(set uint32) {
 
 // roomFor is makeRoom for n new entries at once.
 func (m *Memory) roomFor(sh *memShard, now time.Time, n int) error {
-	if len(sh.records)+len(sh.counters)+n <= m.perShard {
+	if len(sh.records)+sh.counters.len()+n <= m.perShard {
 		return m.makeRoom(sh, now)
 	}
 	sh.nextSweep = 0 // force the sweep
 	if err := m.makeRoom(sh, now); err != nil {
 		return err
 	}
-	if len(sh.records)+len(sh.counters)+n > m.perShard {
+	if len(sh.records)+sh.counters.len()+n > m.perShard {
 		return errFull
 	}
 	return nil

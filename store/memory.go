@@ -35,7 +35,7 @@ const memShards = 16
 type memShard struct {
 	mu        sync.Mutex
 	records   map[string]memRecord
-	counters  map[ckey]memCounter
+	counters  counterTable
 	nextSweep int
 	_         [40]byte // keep shards on separate cache lines
 }
@@ -46,13 +46,14 @@ type memRecord struct {
 	expires time.Time
 }
 
-// ckey stands for a counter's key in the counters' maps: 128 bits of two
-// independently seeded string hashes of the key. Hashing the key once,
-// into a fixed-size key without pointers, spares the maps a hash of the
-// whole string on every lookup, insert and delete, their comparisons of
-// long strings, and the garbage collector the scan of the maps (which
-// hold no pointers at all); and the store keeps no key, personal or not,
-// in clear. Two keys share a counter only if both 64-bit hashes of them
+// ckey stands for a counter's key in the counters' tables: 128 bits of
+// two independently seeded string hashes of the key. Hashing the key
+// once, into a fixed-size key without pointers, spares the tables a hash
+// of the whole string on every lookup, insert and delete (the second half
+// picks the slot: see counterTable), their comparisons of long strings,
+// and the garbage collector the scan of the tables (which hold no
+// pointers at all); and the store keeps no key, personal or not, in
+// clear. Two keys share a counter only if both 64-bit hashes of them
 // collide: with seeds chosen at random per store, whoever picks the keys
 // cannot aim at a collision, and by chance it happens to a pair of keys
 // with a probability of about 2^-128.
@@ -61,7 +62,11 @@ type ckey [2]uint64
 // ckey returns the ckey of key; its first half also picks key's shard
 // (shardIndex).
 func (m *Memory) ckey(key string) ckey {
-	return ckey{maphash.String(m.seed, key), maphash.String(m.seed2, key)}
+	k := ckey{maphash.String(m.seed, key), maphash.String(m.seed2, key)}
+	if k == (ckey{}) {
+		k[1] = 1 // the zero ckey marks an empty slot of a counterTable
+	}
+	return k
 }
 
 type memCounter struct {
@@ -115,7 +120,6 @@ func NewMemory(opts ...MemoryOption) (*Memory, error) {
 	}
 	for i := range m.shards {
 		m.shards[i].records = make(map[string]memRecord)
-		m.shards[i].counters = make(map[ckey]memCounter)
 		m.shards[i].nextSweep = 64
 	}
 	return m, nil
@@ -138,7 +142,7 @@ var errFull = errors.New("memory store is full")
 // expired entries when the shard has grown enough since the last sweep, and
 // reports an error when the shard is still full.
 func (m *Memory) makeRoom(sh *memShard, now time.Time) error {
-	n := len(sh.records) + len(sh.counters)
+	n := len(sh.records) + sh.counters.len()
 	if n < sh.nextSweep && n < m.perShard {
 		return nil
 	}
@@ -147,13 +151,8 @@ func (m *Memory) makeRoom(sh *memShard, now time.Time) error {
 			delete(sh.records, k)
 		}
 	}
-	nowN := now.UnixNano()
-	for k, c := range sh.counters {
-		if c.reset <= nowN {
-			delete(sh.counters, k)
-		}
-	}
-	n = len(sh.records) + len(sh.counters)
+	sh.counters.sweep(now.UnixNano())
+	n = len(sh.records) + sh.counters.len()
 	sh.nextSweep = max(2*n, 64)
 	if n >= m.perShard {
 		return errFull
@@ -260,12 +259,9 @@ func (m *Memory) Incr(ctx context.Context, key string, window time.Duration) (in
 	defer sh.mu.Unlock()
 	now := m.now()
 	nowN := now.UnixNano()
-	c, ok := sh.counters[ck]
-	if ok && c.reset <= nowN {
-		ok = false
-	}
-	if !ok {
-		if _, present := sh.counters[ck]; !present {
+	c, present := sh.counters.get(ck)
+	if ok := present && c.reset > nowN; !ok {
+		if !present {
 			if err := m.makeRoom(sh, now); err != nil {
 				return 0, time.Time{}, Unavailable("incr", err)
 			}
@@ -273,7 +269,7 @@ func (m *Memory) Incr(ctx context.Context, key string, window time.Duration) (in
 		c = memCounter{reset: nowN + int64(window)}
 	}
 	c.n++
-	sh.counters[ck] = c
+	sh.counters.put(ck, c)
 	return c.n, now.Add(time.Duration(c.reset - nowN)), nil
 }
 
@@ -290,12 +286,8 @@ func (m *Memory) Len() int {
 				delete(sh.records, k)
 			}
 		}
-		for k, c := range sh.counters {
-			if c.reset <= now.UnixNano() {
-				delete(sh.counters, k)
-			}
-		}
-		n += len(sh.records) + len(sh.counters)
+		sh.counters.sweep(now.UnixNano())
+		n += len(sh.records) + sh.counters.len()
 		sh.mu.Unlock()
 	}
 	return n
