@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -364,5 +365,92 @@ func TestFraudGuardLearnsOtherReplicasApprovals(t *testing.T) {
 	err = start(cs[1], "+447911199899", 200)
 	if pe := policyOf(t, err); pe.Policy != verify.PolicyConversion || pe.Max != 15 {
 		t.Errorf("replica 1 past the allowance: %+v, want a conversion refusal with Max 15", pe)
+	}
+}
+
+// keyRecorder is a policy store that is not a *store.Memory, and records
+// the keys of the limits it takes.
+type keyRecorder struct {
+	*store.Memory
+	mu   sync.Mutex
+	keys []string
+}
+
+func (k *keyRecorder) Take(ctx context.Context, limits []store.Limit) (store.Taken, error) {
+	k.mu.Lock()
+	for _, l := range limits {
+		k.keys = append(k.keys, l.Key)
+	}
+	k.mu.Unlock()
+	return k.Memory.Take(ctx, limits)
+}
+
+// TestFraudGuardPlainKeysOnMemory: on a *store.Memory, which keeps no
+// key, the guard puts addresses and numbers into its keys as they are; on
+// any other store it hashes them. The decisions are the same either way,
+// and the other store's keys hold no address or number in clear.
+func TestFraudGuardPlainKeysOnMemory(t *testing.T) {
+	run := func(wrap bool) ([]string, *keyRecorder) {
+		e := &guardEnv{clock: fake.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))}
+		m, err := store.NewMemory(store.WithClock(e.clock.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s store.Limiter = m
+		rec := &keyRecorder{Memory: m}
+		if wrap {
+			s = rec
+		}
+		g := verify.RecommendedFraudGuard()
+		g.Now = e.clock.Now
+		e.f = fake.MustNew(fake.WithClock(e.clock.Now), fake.WithFixedCode("123456"))
+		if e.c, err = verify.New(e.f, verify.WithPolicyStore(s), verify.WithFraudGuard(g)); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i := range 400 {
+			// Phases where each signal fires: one address, one /24, a
+			// block of neighbouring numbers from /48s, then sends that
+			// are never approved.
+			ip, to, approve := "203.0.0.1", fmt.Sprintf("+447400%06d", i*7919%1000000), true
+			switch {
+			case i >= 300:
+				ip, approve = fmt.Sprintf("198.51.%d.1", i), false
+			case i >= 250:
+				ip, to = fmt.Sprintf("2001:db8:%x::1", i), fmt.Sprintf("+44740055%04d", i)
+			case i >= 100:
+				ip = fmt.Sprintf("203.0.1.%d", i)
+			}
+			err := e.start(to, ip)
+			var pe *verify.PolicyError
+			switch {
+			case errors.As(err, &pe):
+				got = append(got, fmt.Sprintf("%d %s %s %s", i, pe.Policy, pe.Scope, pe.Key))
+			case err != nil:
+				t.Fatalf("send %d: %v", i, err)
+			default:
+				got = append(got, fmt.Sprintf("%d sent", i))
+				if approve {
+					e.approve(t, to)
+				}
+			}
+			e.clock.Advance(2 * time.Second)
+		}
+		return got, rec
+	}
+	plain, _ := run(false)
+	hashed, rec := run(true)
+	if diff := cmp.Diff(hashed, plain); diff != "" {
+		t.Errorf("decisions on a *store.Memory differ from another store's (-other +memory):\n%s", diff)
+	}
+	for _, signal := range []string{" sent", " velocity caller:ip ", " velocity ip_range ", " sequence ", " conversion "} {
+		if !slices.ContainsFunc(plain, func(d string) bool { return strings.Contains(d+" ", signal) }) {
+			t.Errorf("no decision %q: the trace does not test it", signal)
+		}
+	}
+	for _, k := range rec.keys {
+		if strings.Contains(k, "203.0.") || strings.Contains(k, "2001:db8") || strings.Contains(k, "+4474009") {
+			t.Fatalf("key %q holds an address or number in clear", k)
+		}
 	}
 }

@@ -568,6 +568,9 @@ func (p *policyConfig) init() error {
 			break
 		}
 	}
+	if p.fraud != nil {
+		_, p.fraud.plain = p.limiter.(*store.Memory)
+	}
 	if p.fraud != nil && p.records == nil {
 		// CheckID teaches the guard the target's approval.
 		p.records, _ = p.limiter.(store.Store)

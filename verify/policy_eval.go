@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -328,14 +329,31 @@ func (p *policyConfig) numberRules(e164 string) error {
 // number, such as "+44", or "". Calling codes are 1 to 3 digits and none is
 // a prefix of another.
 func callingCode(e164 string) string {
+	known := callingCodes()
+	n := 0
 	for l := 1; l <= 3 && l < len(e164); l++ {
-		n, err := strconv.Atoi(e164[1 : 1+l])
-		if err == nil && len(phonenumbers.GetRegionCodesForCountryCode(n)) > 0 {
+		d := e164[l]
+		if d < '0' || d > '9' {
+			return ""
+		}
+		n = 10*n + int(d-'0')
+		if known[n] {
 			return e164[:1+l]
 		}
 	}
 	return ""
 }
+
+// callingCodes tells, for each number below 1000, whether it is a country
+// calling code: a table, since a fraud guard decision asks for each
+// number (phonenumbers answers from a map, up to three times).
+var callingCodes = sync.OnceValue(func() *[1000]bool {
+	var t [1000]bool
+	for n := range t {
+		t[n] = len(phonenumbers.GetRegionCodesForCountryCode(n)) > 0
+	}
+	return &t
+})
 
 // regionOf returns the region of an E.164 number ("001" for international
 // services), or "". Only calling codes shared by several regions (+1, +7,
