@@ -239,14 +239,14 @@ func ParseRanges(r io.Reader) ([]string, error) {
 
 // fraud is the guard, ready to use.
 type fraud struct {
-	g        FraudGuard
-	now      func() time.Time
+	g   FraudGuard
+	now func() time.Time
 	// plain is set when the policy store is a *store.Memory, which keeps
 	// no key (only 128 bits of seeded hashes of it, see store.Memory): the
 	// addresses and numbers then go into the guard's keys as they are,
 	// without the SHA-256 that keeps them out of the other stores (a tenth
 	// of a decision).
-	plain bool
+	plain    bool
 	channels []Channel
 	premium  [10][]string // by the first digit after the '+', in the order of FraudGuard.Premium
 	digits   int
