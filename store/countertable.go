@@ -57,19 +57,32 @@ func (t *counterTable) get(k ckey) (memCounter, bool) {
 	return memCounter{}, false
 }
 
-// put sets k's counter to c, adding k when absent. The table stays at
-// most three quarters full.
-func (t *counterTable) put(k ckey, c memCounter) {
+// put sets k's counter to c, adding k when absent. A new counter takes
+// the slot of the first counter expired at now (Unix nanoseconds) on its
+// probe path, if any: deleting it there leaves no hole, and spares the
+// sweeps. The table stays at most three quarters full.
+func (t *counterTable) put(k ckey, c memCounter, now int64) {
 	i, ok := t.find(k)
-	if !ok {
-		if 4*(t.n+1) > 3*len(t.slots) {
-			t.resize(max(minSlots, 2*len(t.slots)))
-			i, _ = t.find(k)
-		}
-		t.slots[i].k = k
-		t.n++
+	if ok {
+		t.slots[i].c = c
+		return
 	}
-	t.slots[i].c = c
+	if i >= 0 {
+		mask := len(t.slots) - 1
+		for j := int(k[1]) & mask; j != i; j = (j + 1) & mask {
+			if t.slots[j].c.reset <= now {
+				t.slots[j] = counterSlot{k: k, c: c}
+				t.moves++ // the expired counter is gone
+				return
+			}
+		}
+	}
+	if 4*(t.n+1) > 3*len(t.slots) {
+		t.resize(max(minSlots, 2*len(t.slots)))
+		i, _ = t.find(k)
+	}
+	t.slots[i] = counterSlot{k: k, c: c}
+	t.n++
 }
 
 // del removes k's counter, if present.

@@ -280,7 +280,7 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 		if tab := &m.shards[idx[i]].counters; at[i] >= 0 && tab.moves == mv[idx[i]] {
 			*tab.at(int(at[i])) = c
 		} else {
-			tab.put(ks[i], c)
+			tab.put(ks[i], c, now)
 		}
 	}
 	return res, nil
@@ -325,7 +325,7 @@ func (m *Memory) release(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]c
 			c.reset = now + int64(l.Window)
 			c.hit = 0
 		}
-		sh.counters.put(ks[i], c)
+		sh.counters.put(ks[i], c, now)
 	}
 }
 

@@ -269,7 +269,7 @@ func (m *Memory) Incr(ctx context.Context, key string, window time.Duration) (in
 		c = memCounter{reset: nowN + int64(window)}
 	}
 	c.n++
-	sh.counters.put(ck, c)
+	sh.counters.put(ck, c, nowN)
 	return c.n, now.Add(time.Duration(c.reset - nowN)), nil
 }
 
