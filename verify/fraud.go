@@ -518,6 +518,12 @@ func ipRange(s string) ([17]byte, bool) {
 	if err != nil {
 		return raw, false
 	}
+	return addrRange(a), true
+}
+
+// addrRange is ipRange of a parsed address.
+func addrRange(a netip.Addr) [17]byte {
+	var raw [17]byte
 	a = a.Unmap()
 	b := a.As16()
 	if a.Is4() {
@@ -527,7 +533,7 @@ func ipRange(s string) ([17]byte, bool) {
 		copy(raw[:], b[:6])
 		raw[16] = 48
 	}
-	return raw, true
+	return raw
 }
 
 // parseIPv4 parses the dotted-quad IPv4 addresses that netip.ParseAddr

@@ -77,15 +77,7 @@ func TestParseIPv4MatchesNetip(t *testing.T) {
 		}
 		var want [17]byte
 		if err == nil {
-			a = a.Unmap()
-			b := a.As16()
-			if a.Is4() {
-				copy(want[:], b[:15])
-				want[16] = 24
-			} else {
-				copy(want[:], b[:6])
-				want[16] = 48
-			}
+			want = addrRange(a)
 		}
 		if r, rok := ipRange(s); rok != (err == nil) || r != want {
 			t.Errorf("ipRange(%q) = %v, %v, want %v", s, r, rok, want)
