@@ -2,7 +2,9 @@ package twilio_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -353,5 +355,65 @@ func TestPushTokenRotation(t *testing.T) {
 	}
 	if m, ok := ps.srv.Emulator.LastMessage(factor.ID); !ok || m.ChallengeSID != ch.ID || m.Platform != "apn" || m.NotificationToken != newToken {
 		t.Errorf("the notification went to platform %q, token %d bytes (ok %v), want apn and the new token", m.Platform, len(m.NotificationToken), ok)
+	}
+}
+
+// TestPushIncludeDate: a service with Push.IncludeDate gives its push
+// challenges a details.date, the challenge's creation time, in what the
+// backend reads and in what the device fetches and signs (the approval
+// still verifies); without it, details carry no date. The service echoes
+// the setting.
+func TestPushIncludeDate(t *testing.T) {
+	for _, include := range []bool{false, true} {
+		t.Run(fmt.Sprint(include), func(t *testing.T) {
+			ps := newPushSetup(t)
+			ctx := context.Background()
+			svc, err := ps.tw.UpdateService(ctx, twiliotest.DefaultServiceSID, twilio.ServiceParams{PushIncludeDate: twilio.Bool(include)})
+			if err != nil || svc.Push == nil || svc.Push.IncludeDate != include {
+				t.Fatalf("UpdateService = %+v, %v; want push.include_date %v", svc.Push, err, include)
+			}
+			const user = "5f0c6b1e-user-0002"
+			tok, err := ps.client.CreatePushAccessToken(ctx, user, &verify.AccessTokenOptions{FactorFriendlyName: "Pixel"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			phone := ps.phone(t, user, ps.clock.Now)
+			factor, err := phone.Enroll(ctx, tok.Token, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch, err := ps.client.StartPush(ctx, user, factor.ID, verify.PushDetails{Message: "Log in?"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ps.tw.FetchChallenge(ctx, user, ch.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := got.Detail.(*twilio.Challenge)
+			want := ""
+			if include {
+				want = raw.DateCreated.UTC().Format(time.RFC3339)
+			}
+			if raw.Details == nil || raw.Details.Date != want {
+				t.Errorf("the backend's details %+v, want the date %q", raw.Details, want)
+			}
+			dc, err := phone.Fetch(ctx, ch.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen struct {
+				Details map[string]any `json:"details"`
+			}
+			if err := json.Unmarshal(dc.JSON, &seen); err != nil {
+				t.Fatal(err)
+			}
+			if d, _ := seen.Details["date"].(string); d != want {
+				t.Errorf("the device's details %v, want the date %q", seen.Details, want)
+			}
+			if a, err := phone.Approve(ctx, ch.ID); err != nil || !a.Approved() {
+				t.Errorf("Approve over details with the date = %v, %v", a, err)
+			}
+		})
 	}
 }

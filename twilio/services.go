@@ -81,6 +81,9 @@ type ServiceParams struct {
 	TTSName            string
 	DefaultTemplateSID string // HJ…
 
+	// PushIncludeDate makes push challenges' details carry "date"
+	// (ChallengeDetails.Date), their creation time. Twilio deprecates it:
+	// Challenge.DateCreated holds the same time.
 	PushIncludeDate      *bool
 	PushAPNCredentialSID string // CR…
 	PushFCMCredentialSID string // CR…

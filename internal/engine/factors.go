@@ -187,6 +187,7 @@ type challenge struct {
 	c        provider.Challenge
 	factorID string
 	signed   *pushsig.Challenge // a push challenge's signed fields, decoded; nil for TOTP
+	dated    bool               // its details carry the date (see signChallenge)
 }
 
 // NewFactors returns an empty factor engine.

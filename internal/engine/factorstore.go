@@ -509,7 +509,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			}
 			c.c.Push = p
 			var err error
-			if c.signed, err = signChallenge(c); err != nil {
+			if c.signed, err = x.signChallenge(c); err != nil {
 				return errRecord
 			}
 		default:

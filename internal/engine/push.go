@@ -62,6 +62,11 @@ type PushConfig struct {
 	// Random fills b with the bytes of access tokens; nil means
 	// crypto/rand.
 	Random func(b []byte)
+	// IncludeDate reports whether a push challenge's details carry its
+	// creation time as "date" (Twilio's service setting Push.IncludeDate),
+	// in what the device fetches and signs; nil means never. It is called
+	// with the engine's lock held and must not call the engine.
+	IncludeDate func() bool
 }
 
 // maxAccessTokens bounds the unexpired access tokens held.
@@ -501,6 +506,7 @@ type signedView struct {
 type detailsView struct {
 	Message string      `json:"message"`
 	Fields  []fieldView `json:"fields"`
+	Date    string      `json:"date,omitempty"`
 }
 
 type fieldView struct {
@@ -512,10 +518,16 @@ type fieldView struct {
 // the second (Twilio's form).
 func JSONTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
-func detailsOf(d *provider.PushDetails) detailsView {
+// detailsOf renders c's details, with its creation time when c is dated
+// (see signChallenge).
+func detailsOf(c *challenge) detailsView {
+	d := c.c.Push
 	v := detailsView{Message: d.Message, Fields: make([]fieldView, len(d.Fields))}
 	for i, f := range d.Fields {
 		v.Fields[i] = fieldView(f)
+	}
+	if c.dated {
+		v.Date = JSONTime(c.c.CreatedAt)
 	}
 	return v
 }
@@ -526,7 +538,7 @@ func (x *Factors) deviceView(c *challenge) provider.DeviceChallenge {
 		Sid: c.c.ID, AccountSid: x.c.Push.Account, Identity: c.c.Identity, FactorSid: c.factorID,
 		DateCreated: JSONTime(c.c.CreatedAt), DateUpdated: JSONTime(c.c.UpdatedAt),
 		ExpirationDate: JSONTime(c.c.ExpiresAt), Status: string(c.c.Status), RespondedReason: "none",
-		Details: detailsOf(c.c.Push), HiddenDetails: c.c.Push.Hidden, FactorType: string(provider.FactorPush),
+		Details: detailsOf(c), HiddenDetails: c.c.Push.Hidden, FactorType: string(provider.FactorPush),
 	}
 	if !c.c.RespondedAt.IsZero() {
 		r := JSONTime(c.c.RespondedAt)
@@ -590,7 +602,7 @@ func (x *Factors) CreatePushChallenge(ctx context.Context, req provider.PushChal
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: exp, Push: &d,
 		}}
 		// Decoded once here, not for each answer.
-		if c.signed, err = signChallenge(c); err != nil {
+		if c.signed, err = x.signChallenge(c); err != nil {
 			return err // cannot happen: signedView is an object with a sid
 		}
 		x.keepChallenge(x.entities[c.c.Identity], c)
@@ -609,11 +621,15 @@ func (x *Factors) CreatePushChallenge(ctx context.Context, req provider.PushChal
 }
 
 // signChallenge returns the signed fields of push challenge c, decoded:
-// what its device's answer signs.
-func signChallenge(c *challenge) (*pushsig.Challenge, error) {
+// what its device's answer signs. It decides, once for c, whether c's
+// details carry the date (PushConfig.IncludeDate), so that what the device
+// fetches is what it signs. x.mu must be held.
+func (x *Factors) signChallenge(c *challenge) (*pushsig.Challenge, error) {
+	inc := x.c.Push.IncludeDate
+	c.dated = inc != nil && inc()
 	signed, _ := json.Marshal(signedView{
 		Sid: c.c.ID, FactorSid: c.factorID, DateCreated: JSONTime(c.c.CreatedAt), ExpirationDate: JSONTime(c.c.ExpiresAt),
-		Details: detailsOf(c.c.Push), HiddenDetails: c.c.Push.Hidden,
+		Details: detailsOf(c), HiddenDetails: c.c.Push.Hidden,
 	})
 	return pushsig.NewChallenge(signed, pushsig.DefaultSignatureFields)
 }

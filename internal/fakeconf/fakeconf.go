@@ -68,6 +68,9 @@ type Config struct {
 	// are only reported as factor events).
 	PushAccount string
 	PushNotify  func(context.Context, provider.PushNotification) error
+	// PushIncludeDate, when not nil, says whether push challenges' details
+	// carry their creation date (engine.PushConfig.IncludeDate).
+	PushIncludeDate func() bool
 
 	// SafeListed, when set, reports a number exempt from the magic
 	// numbers' refusals that stand for fraud and geographic blocks
@@ -124,7 +127,7 @@ func (c *Config) Factors(salt uint64, hook func(context.Context, string, string)
 	return engine.NewFactors(engine.FactorConfig{
 		Now: c.Now, MaxWrong: c.FactorMaxWrong, Window: c.FactorWindow, Issuer: issuer,
 		Prefixes: c.FactorPrefixes, Salt: salt, Hook: hook, OnEvent: on,
-		Push: engine.PushConfig{Account: account, TokenPrefix: "YK", CredentialPrefix: "CR", NotificationPrefix: "NT", Notify: c.PushNotify},
+		Push: engine.PushConfig{Account: account, TokenPrefix: "YK", CredentialPrefix: "CR", NotificationPrefix: "NT", Notify: c.PushNotify, IncludeDate: c.PushIncludeDate},
 		NewSecret: func() []byte {
 			b := make([]byte, totp.SecretSize)
 			if source == Crypto {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
@@ -95,6 +96,9 @@ type service struct {
 	// so factors outlive a change of CodeLength.
 	factors *engine.Factors
 	extras  factorExtras
+	// includeDate is settings.PushIncludeDate, read by the factor engine
+	// (under its own lock) when it creates a push challenge.
+	includeDate atomic.Bool
 }
 
 // Option configures an Emulator.
@@ -572,6 +576,7 @@ func (e *Emulator) addService(sid string, st settings) (*service, error) {
 	}
 	now := e.now().UTC()
 	s := &service{info: info{SID: sid, AccountSID: e.accountSID, settings: st, DateCreated: now, DateUpdated: now}, fake: f}
+	s.includeDate.Store(st.PushIncludeDate)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.services) >= e.maxServices {

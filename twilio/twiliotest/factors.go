@@ -68,6 +68,7 @@ func (e *Emulator) factorService(w http.ResponseWriter, r *http.Request) *servic
 		sid := in.SID
 		c.PushAccount = e.accountSID // push.go
 		c.PushNotify = func(_ context.Context, n provider.PushNotification) error { e.recordPush(sid, n); return nil }
+		c.PushIncludeDate = s.includeDate.Load
 		s.factors = c.Factors(c.Salt(), nil, e.factorEvents(sid))
 	}
 	return s
@@ -253,6 +254,9 @@ func (e *Emulator) challengeJSON(r *http.Request, s *service, entitySID string, 
 	}
 	if c.Push != nil {
 		out.FactorType, out.Details, out.HiddenDetails = "push", pushDetailsJSON(c.Push), c.Push.Hidden
+		if s.includeDate.Load() {
+			out.Details["date"] = rfc3339(c.CreatedAt)
+		}
 	}
 	return out
 }

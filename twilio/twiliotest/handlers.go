@@ -20,8 +20,8 @@ import (
 const maxForm = 64 << 10
 
 // settings are a Verify Service's settings that the emulator keeps.
-// FriendlyName, CodeLength, CustomCodeEnabled and Psd2Enabled change its
-// behaviour; the others are stored and echoed.
+// FriendlyName, CodeLength, CustomCodeEnabled, Psd2Enabled and
+// PushIncludeDate change its behaviour; the others are stored and echoed.
 type settings struct {
 	FriendlyName                   string
 	CodeLength                     int
@@ -32,6 +32,7 @@ type settings struct {
 	DoNotShareWarningEnabled       bool
 	CustomCodeEnabled              bool
 	VerifyEventSubscriptionEnabled bool
+	PushIncludeDate                bool // push challenges' details carry "date"
 	TTSName                        string
 	DefaultTemplateSID             string
 }

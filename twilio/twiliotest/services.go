@@ -70,7 +70,7 @@ func renderService(in info, base string) serviceJSON {
 		LookupEnabled: in.LookupEnabled, Psd2Enabled: in.Psd2Enabled, SkipSmsToLandlines: in.SkipSmsToLandlines,
 		DtmfInputRequired: in.DtmfInputRequired, TTSName: nullable(in.TTSName),
 		DoNotShareWarningEnabled: in.DoNotShareWarningEnabled, CustomCodeEnabled: in.CustomCodeEnabled,
-		Push:                           map[string]any{"include_date": false, "apn_credential_sid": nil, "fcm_credential_sid": nil},
+		Push:                           map[string]any{"include_date": in.PushIncludeDate, "apn_credential_sid": nil, "fcm_credential_sid": nil},
 		Totp:                           map[string]any{"issuer": nil, "time_step": 30, "code_length": 6, "skew": 1},
 		DefaultTemplateSID:             nullable(in.DefaultTemplateSID),
 		WhatsApp:                       map[string]any{"msg_service_sid": nil, "from": nil},
@@ -107,6 +107,7 @@ func applySettings(f url.Values, st *settings) (bad string) {
 		"DtmfInputRequired": &st.DtmfInputRequired, "Psd2Enabled": &st.Psd2Enabled,
 		"DoNotShareWarningEnabled": &st.DoNotShareWarningEnabled, "CustomCodeEnabled": &st.CustomCodeEnabled,
 		"VerifyEventSubscriptionEnabled": &st.VerifyEventSubscriptionEnabled,
+		"Push.IncludeDate":               &st.PushIncludeDate,
 	} {
 		if v := f.Get(key); v != "" {
 			b, err := strconv.ParseBool(v)
@@ -194,6 +195,7 @@ func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request) {
 	// Apply only the parameters given, so concurrent updates of different
 	// settings do not undo each other.
 	_ = applySettings(r.PostForm, &s.settings)
+	s.includeDate.Store(s.PushIncludeDate)
 	if f != nil && s.CodeLength == st.CodeLength {
 		s.fake = f
 	}
