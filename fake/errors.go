@@ -3,7 +3,8 @@ package fake
 import (
 	"time"
 
-	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/internal/engine"
+	"github.com/verifykit/verifykit/internal/fakeconf"
 )
 
 // Op names a fake operation, in errors and in faults.
@@ -52,14 +53,14 @@ type Reason string
 
 // The reasons the fake reports.
 const (
-	ReasonChannelDisabled     Reason = "channel_disabled"      // WithDisabledChannels switched the channel off
-	ReasonLandline            Reason = "landline"              // sms or whatsapp to a landline
-	ReasonBlocked             Reason = "blocked_destination"   // the destination is blocked
-	ReasonBounced             Reason = "bounced"               // the e-mail address bounces
-	ReasonThrottled           Reason = "throttled"             // the provider is throttling requests
-	ReasonChecksSpent         Reason = "checks_spent"          // a start after the maximum wrong codes
-	ReasonCustomCodesDisabled Reason = "custom_codes_disabled" // a custom code without WithCustomCodes
-	ReasonMissingTarget       Reason = "missing_target"        // a check with neither ID nor To
+	ReasonChannelDisabled     Reason = fakeconf.ReasonChannelDisabled     // WithDisabledChannels switched the channel off
+	ReasonLandline            Reason = fakeconf.ReasonLandline            // sms or whatsapp to a landline
+	ReasonBlocked             Reason = fakeconf.ReasonBlocked             // the destination is blocked
+	ReasonBounced             Reason = fakeconf.ReasonBounced             // the e-mail address bounces
+	ReasonThrottled           Reason = fakeconf.ReasonThrottled           // the provider is throttling requests
+	ReasonChecksSpent         Reason = fakeconf.ReasonChecksSpent         // a start after the maximum wrong codes
+	ReasonCustomCodesDisabled Reason = fakeconf.ReasonCustomCodesDisabled // a custom code without WithCustomCodes
+	ReasonMissingTarget       Reason = fakeconf.ReasonMissingTarget       // a check with neither ID nor To
 )
 
 // Error returns "fake: OP: SENTINEL[: DETAIL] [(REASON)]". It never
@@ -112,68 +113,42 @@ func (e *Error) ServerTime() time.Time { return e.date }
 const (
 	// NumberLandline is a landline: Start over sms or whatsapp fails with
 	// ErrUndeliverable (ReasonLandline); call, sna and auto work.
-	NumberLandline = "+15005550009"
+	NumberLandline = fakeconf.NumberLandline
 
 	// NumberBlocked is in a blocked destination: every Start fails with
 	// ErrUndeliverable (ReasonBlocked).
-	NumberBlocked = "+15005550605"
+	NumberBlocked = fakeconf.NumberBlocked
 
 	// NumberRateLimited is throttled: every Start fails with ErrRateLimited
 	// (ReasonThrottled) asking to retry after RateLimitedWait.
-	NumberRateLimited = "+15005550429"
+	NumberRateLimited = fakeconf.NumberRateLimited
 
 	// NumberUnavailable is unreachable: every Start and Check fails with
 	// ErrUnavailable before anything happens.
-	NumberUnavailable = "+15005550503"
+	NumberUnavailable = fakeconf.NumberUnavailable
 
 	// NumberStartOutcomeUnknown sends its code, then fails with
 	// ErrOutcomeUnknown, as if the response had been lost.
-	NumberStartOutcomeUnknown = "+15005550504"
+	NumberStartOutcomeUnknown = fakeconf.NumberStartOutcomeUnknown
 
 	// NumberCheckOutcomeUnknown starts normally, but every Check that
 	// reaches a pending verification takes effect (a right code approves it)
 	// and then fails with ErrOutcomeUnknown, as if the response had been
 	// lost.
-	NumberCheckOutcomeUnknown = "+15005550500"
+	NumberCheckOutcomeUnknown = fakeconf.NumberCheckOutcomeUnknown
 
 	// EmailUndeliverable is an address that bounces: Start fails with
 	// ErrUndeliverable (ReasonBounced).
-	EmailUndeliverable = "undeliverable@example.com"
+	EmailUndeliverable = fakeconf.EmailUndeliverable
 
 	// RateLimitedWait is the Retry-After of NumberRateLimited.
-	RateLimitedWait = 30 * time.Second
+	RateLimitedWait = fakeconf.RateLimitedWait
 )
 
-// magicStart returns the error a magic target gives on Start before
-// anything happens, or nil. A number safeListed reports is not refused as
-// blocked or throttled (Twilio's Safe List exempts a number from Fraud
-// Guard and Geo Permissions).
-func magicStart(req provider.StartRequest, safeListed func(string) bool) error {
-	if (req.To == NumberBlocked || req.To == NumberRateLimited) && safeListed != nil && safeListed(req.To) {
+// magic returns the fake's error for a magic target's refusal, or nil.
+func magic(op Op, r *engine.Error) error {
+	if r == nil {
 		return nil
 	}
-	switch req.To {
-	case NumberLandline:
-		if req.Channel == provider.ChannelSMS || req.Channel == provider.ChannelWhatsApp {
-			return &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonLandline, msg: "magic number: landline"}
-		}
-	case NumberBlocked:
-		return &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonBlocked, msg: "magic number: blocked destination"}
-	case NumberRateLimited:
-		return &Error{Op: OpStart, Kind: provider.ErrRateLimited, Reason: ReasonThrottled, Wait: RateLimitedWait, msg: "magic number"}
-	case NumberUnavailable:
-		return &Error{Op: OpStart, Kind: provider.ErrUnavailable, msg: "magic number"}
-	case EmailUndeliverable:
-		return &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonBounced, msg: "magic address: bounces"}
-	}
-	return nil
-}
-
-// magicCheck returns the error a magic target gives on Check before
-// anything happens, or nil.
-func magicCheck(to string) error {
-	if to == NumberUnavailable {
-		return &Error{Op: OpCheck, Kind: provider.ErrUnavailable, msg: "magic number"}
-	}
-	return nil
+	return &Error{Op: op, Kind: r.Kind, Reason: Reason(r.Reason), Wait: r.Wait, msg: r.Msg}
 }

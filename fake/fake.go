@@ -2,11 +2,8 @@ package fake
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"sync"
-	"sync/atomic"
 
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/fakeconf"
@@ -24,10 +21,8 @@ const Name = "fake"
 // safe for concurrent use.
 type Fake struct {
 	cfg  config
-	salt uint64 // random part of IDs
-
-	codes atomic.Uint64 // codes generated, for the seeded generator
-	ids   atomic.Uint64 // nonces and attempt IDs generated, likewise
+	salt uint64        // random part of IDs
+	gen  *fakeconf.Gen // codes and IDs
 
 	eng *engine.Verifications // the lifecycle, over st
 	st  *store.Memory
@@ -55,7 +50,8 @@ func New(opts ...Option) (*Fake, error) {
 			return nil, err
 		}
 	}
-	f := &Fake{cfg: cfg, salt: cfg.Salt()}
+	gen := cfg.NewGen()
+	f := &Fake{cfg: cfg, salt: gen.Salt, gen: gen}
 	f.outbox.limit = cfg.OutboxLimit
 	f.onSend, _ = cfg.OnSend.(func(context.Context, Message))
 	var onFactor func(context.Context, engine.FactorEvent)
@@ -70,42 +66,11 @@ func New(opts ...Option) (*Fake, error) {
 	if err != nil {
 		return nil, err
 	}
-	ec := engine.Config{
-		Store: st, Now: cfg.Now, Validity: cfg.Validity,
-		MaxSends: cfg.MaxSends, MaxChecks: cfg.MaxChecks,
-		IDPrefix: cfg.IDPrefix, AttemptPrefix: cfg.AttemptPrefix,
-		Name: f.name, NameLen: 8, NonceLen: 8, NewCode: f.newCode,
-	}
-	if cfg.Source != fakeconf.Crypto {
-		ec.Random = f.seeded
-	}
-	if f.eng, err = engine.New(ec); err != nil {
+	if f.eng, err = engine.New(cfg.Engine(st, gen)); err != nil {
 		return nil, err
 	}
 	f.st = st
 	return f, nil
-}
-
-// name is a target's name in the engine's keys and IDs: 64 bits of a
-// hash keyed by the fake's salt, so two fakes give one target different
-// IDs.
-func (f *Fake) name(to string) (b [16]byte) {
-	h := uint64(14695981039346656037)
-	for i := range len(to) {
-		h = (h ^ uint64(to[i])) * 1099511628211
-	}
-	binary.BigEndian.PutUint64(b[:], fakeconf.Splitmix(h^f.salt))
-	return b
-}
-
-// seeded fills b with bytes that follow from the seed and from how many
-// were drawn before, so the same calls give the same IDs.
-func (f *Fake) seeded(b []byte) {
-	for i := 0; i < len(b); i += 8 {
-		var w [8]byte
-		binary.BigEndian.PutUint64(w[:], fakeconf.Splitmix(f.salt+f.ids.Add(1)*0x9e3779b97f4a7c15))
-		copy(b[i:], w[:])
-	}
 }
 
 // MustNew is like New but panics if an option is invalid. It suits tests
@@ -147,16 +112,10 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	if err := validateStart(req, f.cfg.CustomCodes); err != nil {
 		return provider.Verification{}, err
 	}
-	if err := magicStart(req, f.cfg.SafeListed); err != nil {
+	if err := magic(OpStart, fakeconf.MagicStart(req.To, req.Channel, f.cfg.SafeListed)); err != nil {
 		return provider.Verification{}, err
 	}
-	ch := req.Channel
-	if ch == provider.ChannelAuto {
-		ch = provider.ChannelSMS
-		if provider.IsEmail(req.To) {
-			ch = provider.ChannelEmail
-		}
-	}
+	ch := fakeconf.SendChannel(req.Channel, req.To)
 	if f.cfg.Disabled[ch] {
 		return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonChannelDisabled, msg: "channel " + string(ch) + " is disabled"}
 	}
@@ -222,7 +181,7 @@ func (f *Fake) gate(op Op, to string, after **Fault) engine.Gate {
 			to = found
 		}
 		if op == OpCheck {
-			if err := magicCheck(to); err != nil {
+			if err := magic(OpCheck, fakeconf.MagicCheck(to)); err != nil {
 				return err
 			}
 		}
@@ -307,45 +266,6 @@ func (f *Fake) byIDOp(ctx context.Context, op Op, id string, status provider.Sta
 // Pending returns the number of verifications the fake holds. Tests use it
 // to check that memory stays bounded.
 func (f *Fake) Pending() int { return f.st.Len() }
-
-// newCode returns a fresh code. Seeded codes are a function of the seed and
-// of how many codes came before, so the same calls in the same order give
-// the same codes, without a lock.
-func (f *Fake) newCode() string {
-	switch f.cfg.Source {
-	case fakeconf.Fixed:
-		return f.cfg.FixedCode
-	case fakeconf.Crypto:
-		return cryptoDigits(f.cfg.CodeLength)
-	}
-	x := fakeconf.Splitmix(f.cfg.Seed + f.codes.Add(1)*0x9e3779b97f4a7c15)
-	var b [10]byte
-	n := f.cfg.CodeLength
-	for i := range n { // 10 digits use 34 bits of x's 64
-		b[i] = '0' + byte(x%10)
-		x /= 10
-	}
-	return string(b[:n])
-}
-
-// cryptoDigits returns n uniformly random decimal digits from crypto/rand.
-func cryptoDigits(n int) string {
-	out := make([]byte, 0, n)
-	var buf [16]byte
-	for len(out) < n {
-		_, _ = rand.Read(buf[:])
-		for _, c := range buf {
-			if c < 250 && len(out) < n { // 250 = 25*10: reject to stay uniform
-				out = append(out, '0'+c%10)
-			}
-		}
-	}
-	return string(out)
-}
-
-func renderBody(name, code string) string {
-	return "Your " + name + " verification code is: " + code
-}
 
 // validateStart checks a start request: a known channel, a target that
 // fits it (provider.ChannelFits), a friendly name of at most 30 bytes, a

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers/v2"
 
+	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -48,7 +49,7 @@ func (m Message) GoString() string { return m.String() }
 // message is read (most messages never are).
 func (m Message) rendered() Message {
 	if m.Body == "" {
-		m.Body = renderBody(m.FriendlyName, m.Code)
+		m.Body = fakeconf.Body(m.FriendlyName, m.Code)
 	}
 	return m
 }

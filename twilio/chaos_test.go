@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 	"github.com/verifykit/verifykit/verify"
@@ -96,7 +95,7 @@ func TestChaos(t *testing.T) {
 // chaos runs the users and checks the invariants that need the emulator;
 // it closes everything before returning.
 func chaos(t *testing.T, seed uint64) ([]claim, []error) {
-	srv := twiliotest.NewServer(twiliotest.WithFakeOptions(fake.WithRandomCodes()), twiliotest.WithOutboxLimit(1<<20))
+	srv := twiliotest.NewServer(twiliotest.WithRandomCodes(), twiliotest.WithOutboxLimit(1<<20))
 	defer srv.Close()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	defer transport.CloseIdleConnections()

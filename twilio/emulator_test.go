@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
@@ -75,7 +74,7 @@ func BenchmarkEmulatorStartCheck(b *testing.B) {
 	// Start and its LastCode can find its message already pushed out of
 	// the outbox by the others' starts.
 	const code = "246810"
-	srv := twiliotest.NewServer(twiliotest.WithOutboxLimit(64), twiliotest.WithFakeOptions(fake.WithFixedCode(code)))
+	srv := twiliotest.NewServer(twiliotest.WithOutboxLimit(64), twiliotest.WithFixedCode(code))
 	defer srv.Close()
 	c := emulatorClient(b, srv)
 	var n atomic.Int64

@@ -226,7 +226,7 @@ func TestSecretsSweep(t *testing.T) {
 	f := fake.MustNew(fake.WithFixedCode(code))
 	f.Start(context.Background(), provider.StartRequest{To: to, Channel: provider.ChannelSMS})
 	m, _ := f.LastMessage(to)
-	e := twiliotest.MustNew(twiliotest.WithFakeOptions(fake.WithFixedCode(code)))
+	e := twiliotest.MustNew(twiliotest.WithFixedCode(code))
 	for _, v := range []any{
 		m, twiliotest.Message{To: to, Code: code, Body: "Your code is " + code},
 		provider.StartRequest{To: to, CustomCode: custom}, provider.CheckRequest{To: to, Code: code},

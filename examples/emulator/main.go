@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/examples/internal/serve"
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
@@ -57,16 +56,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if status := prog.Check(*addr, *allowRemote); status != 0 {
 		return status
 	}
-	fakeOpts := []fake.Option{fake.WithValidity(*validity), fake.WithMaxSends(*maxSends), fake.WithMaxChecks(*maxChecks)}
-	if *code != "" {
-		fakeOpts = append(fakeOpts, fake.WithFixedCode(*code))
-	}
 	opts := []twiliotest.Option{
 		twiliotest.WithCredentials(*accountSID, *authToken),
 		twiliotest.WithDefaultService(*serviceSID),
-		twiliotest.WithFakeOptions(fakeOpts...),
+		twiliotest.WithValidity(*validity), twiliotest.WithMaxSends(*maxSends), twiliotest.WithMaxChecks(*maxChecks),
 		twiliotest.WithMaxPending(*maxPending),
 		twiliotest.WithMaxServices(*maxServices),
+	}
+	if *code != "" {
+		opts = append(opts, twiliotest.WithFixedCode(*code))
 	}
 	if *openControl {
 		opts = append(opts, twiliotest.WithOpenControl())

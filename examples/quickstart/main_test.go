@@ -108,7 +108,7 @@ func TestTwilioModes(t *testing.T) {
 
 func TestInteractiveWithFixedCode(t *testing.T) {
 	t.Parallel()
-	_, env := emulatorEnv(t, twiliotest.WithFakeOptions(fake.WithFixedCode("424242")))
+	_, env := emulatorEnv(t, twiliotest.WithFixedCode("424242"))
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"interactive", "-to", "+14155550100", "-channel", "call"}, env,
 		strings.NewReader("9999\n424242\n"), &out, &errOut)

@@ -435,3 +435,11 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 		}
 	}
 }
+
+// Find returns the verification id (and to, when both are given) or to
+// names, and whether one is pending (one whose checks are spent
+// included). It changes nothing.
+func (e *Verifications) Find(ctx context.Context, id, to string) (State, bool, error) {
+	_, _, s, err := e.find(ctx, id, to)
+	return s, s.e != nil, err
+}

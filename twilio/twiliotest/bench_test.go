@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
@@ -16,7 +15,7 @@ import (
 // only checks the auth, parses the form and writes fixed JSON. The
 // difference is the emulator's own cost per pair.
 func BenchmarkPair(b *testing.B) {
-	benchPair(b, twiliotest.MustNew(twiliotest.WithFakeOptions(fake.WithFixedCode("424242"))))
+	benchPair(b, twiliotest.MustNew(twiliotest.WithFixedCode("424242")))
 }
 
 func BenchmarkPairBare(b *testing.B) {

@@ -1,7 +1,6 @@
 package twiliotest
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -13,12 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/internal/wire"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
 )
 
 // The credentials and service an Emulator accepts by default. They are
@@ -55,15 +55,14 @@ type Emulator struct {
 	accountSID  string
 	secrets     map[string]string // username → password
 	publicBase  string            // empty: the base URL the request came to
-	fakeOpts    []fake.Option
+	conf        fakeconf.Config   // codes, limits, disabled channels: the options
 	seed        uint64
 	retryAfter  time.Duration
 	openControl bool
 	bodyTimeout time.Duration
 	maxServices int
 	maxFaults   int
-	maxPending  int
-	validity    time.Duration // of a code, learned from the fake options at New
+	bound       bound // the pending verifications across services: pending.go
 
 	clock emuserver.Clock // WithClock's clock plus the advance; read without mu
 
@@ -74,7 +73,7 @@ type Emulator struct {
 	outbox   emuserver.Ring[Message]
 	approved emuserver.Ring[string] // SIDs of approved verifications, oldest first
 	faults   emuserver.Faults[Fault]
-	pending  // the index of pending verifications
+	extras   extras // what the emulator adds to verifications: pending.go
 
 	api apiState // safe list, rate limits, attempts: apistate.go
 
@@ -87,10 +86,12 @@ type Emulator struct {
 // service is one Verify Service. Its fields are guarded by Emulator.mu.
 type service struct {
 	info
-	// fake takes the service's new verifications. A change of CodeLength
-	// gives the service a new fake; verifications started before it stay
-	// in the fake that started them (see rec.fake).
-	fake *fake.Fake
+	// eng runs the service's verifications over st. New ones get codes of
+	// codeLength digits; a verification keeps the code it was started
+	// with, so one started before a change of CodeLength keeps its length.
+	eng        *engine.Verifications
+	st         *pendingStore
+	codeLength atomic.Int32
 	// factors holds the service's entities, factors and challenges (see
 	// factors.go), created at the first factor request. It never changes,
 	// so factors outlive a change of CodeLength.
@@ -109,7 +110,7 @@ type config struct {
 	apiKeys               map[string]string
 	publicBase            string
 	defaultService        string
-	fakeOpts              []fake.Option
+	conf                  fakeconf.Config
 	seed                  uint64
 	retryAfter            time.Duration
 	now                   func() time.Time
@@ -180,29 +181,73 @@ func WithDefaultService(sid string) Option {
 	}
 }
 
-// WithFakeOptions applies opts to the fake behind every service, after the
-// emulator's own, for example fake.WithFixedCode, fake.WithValidity or
-// fake.WithMaxSends. Do not pass fake.WithClock (use WithClock) or
-// fake.WithSeed (use WithSeed) or fake.WithOnSend (read the outbox): New
-// refuses options that would give every service the same verification
-// SIDs or replace the emulator's record of what is sent.
-func WithFakeOptions(opts ...fake.Option) Option {
+// WithFixedCode makes every verification of every service use code (4 to
+// 10 letters or digits) instead of codes derived from the seed.
+func WithFixedCode(code string) Option {
 	return func(c *config) error {
-		for _, o := range opts {
-			if o == nil {
-				return errors.New("twiliotest: WithFakeOptions: nil option")
-			}
+		if !wire.ValidCode(code) {
+			return errors.New("twiliotest: WithFixedCode: a code is 4 to 10 ASCII letters or digits")
 		}
-		c.fakeOpts = append(c.fakeOpts, opts...)
+		c.conf.Source, c.conf.FixedCode = fakeconf.Fixed, code
+		return nil
+	}
+}
+
+// WithRandomCodes makes codes, and the random part of SIDs, come from
+// crypto/rand instead of the seed. Tests then read codes from the outbox.
+func WithRandomCodes() Option {
+	return func(c *config) error {
+		c.conf.Source = fakeconf.Crypto
+		return nil
+	}
+}
+
+// WithValidity sets how long a code stays valid from its verification's
+// first send: 10 minutes by default, as on Twilio.
+func WithValidity(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("twiliotest: WithValidity: not positive")
+		}
+		c.conf.Validity = d
+		return nil
+	}
+}
+
+// WithMaxSends sets how many times one verification's code may be sent (5
+// by default, as on Twilio); the next start answers 429/60203.
+func WithMaxSends(n int) Option {
+	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxSends", n, &c.conf.MaxSends) }
+}
+
+// WithMaxChecks sets how many wrong codes one verification accepts (5 by
+// default, as on Twilio); the next check answers 429/60202.
+func WithMaxChecks(n int) Option {
+	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxChecks", n, &c.conf.MaxChecks) }
+}
+
+// WithDisabledChannels makes a start over any of channels answer
+// 400/60223, as on an account with those channels switched off.
+func WithDisabledChannels(channels ...provider.Channel) Option {
+	return func(c *config) error {
+		for _, ch := range channels {
+			if !ch.Known() {
+				return fmt.Errorf("twiliotest: WithDisabledChannels: unknown channel %q", ch)
+			}
+			if c.conf.Disabled == nil {
+				c.conf.Disabled = map[provider.Channel]bool{}
+			}
+			c.conf.Disabled[ch] = true
+		}
 		return nil
 	}
 }
 
 // WithSeed sets the seed the codes and SIDs of the emulator's services are
-// derived from. The default service uses seed itself, as a fake.Fake with
-// fake.WithSeed(seed) would; every other service uses a seed derived from
-// seed and its SID, so services have their own codes and SIDs. The default
-// is fake.DefaultSeed.
+// derived from. The default service uses seed itself, so its codes are
+// those of a fake.Fake with fake.WithSeed(seed); every other service uses
+// a seed derived from seed and its SID, so services have their own codes
+// and SIDs. The default is fake.DefaultSeed.
 func WithSeed(seed uint64) Option {
 	return func(c *config) error {
 		c.seed = seed
@@ -289,7 +334,8 @@ func New(opts ...Option) (*Emulator, error) {
 		accountSID:     DefaultAccountSID,
 		authToken:      DefaultAuthToken,
 		defaultService: DefaultServiceSID,
-		seed:           fake.DefaultSeed,
+		conf:           fakeconf.Default(),
+		seed:           fakeconf.DefaultSeed,
 		now:            time.Now,
 		outLimit:       DefaultOutboxLimit,
 		bodyTimeout:    DefaultBodyTimeout,
@@ -311,7 +357,7 @@ func New(opts ...Option) (*Emulator, error) {
 		accountSID:  cfg.accountSID,
 		secrets:     map[string]string{cfg.accountSID: cfg.authToken},
 		publicBase:  cfg.publicBase,
-		fakeOpts:    cfg.fakeOpts,
+		conf:        cfg.conf,
 		seed:        cfg.seed,
 		retryAfter:  cfg.retryAfter,
 		clock:       emuserver.Clock{Base: cfg.now},
@@ -319,19 +365,17 @@ func New(opts ...Option) (*Emulator, error) {
 		bodyTimeout: cfg.bodyTimeout,
 		maxServices: cfg.maxServices,
 		maxFaults:   cfg.maxFaults,
-		maxPending:  cfg.maxPending,
+		bound:       bound{max: cfg.maxPending},
 		services:    map[string]*service{},
 		outbox:      emuserver.Ring[Message]{Limit: cfg.outLimit},
 		approved:    emuserver.Ring[string]{Limit: cfg.outLimit},
-		pending:     newPending(),
 		hooks:       hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks, client: cfg.webhookClient},
 	}
 	for k, v := range cfg.apiKeys {
 		e.secrets[k] = v
 	}
-	if err := e.probe(); err != nil {
-		return nil, err
-	}
+	e.conf.Now, e.conf.IDPrefix, e.conf.AttemptPrefix = e.now, "VE", "VL" // the shape of Twilio's SIDs
+	e.bound.count = e.countPending
 	if cfg.defaultService != "" {
 		if _, err := e.addService(cfg.defaultService, settings{FriendlyName: "verifykit emulator"}); err != nil {
 			return nil, err
@@ -339,38 +383,6 @@ func New(opts ...Option) (*Emulator, error) {
 	}
 	e.routes()
 	return e, nil
-}
-
-// probe checks the fake options and learns the validity of a code from
-// them: two services must not issue the same SIDs, and the emulator's
-// record of what is sent must stay its own.
-func (e *Emulator) probe() error {
-	c := fakeconf.Default()
-	for _, o := range e.fakeOpts {
-		if err := o(&c); err != nil {
-			return fmt.Errorf("twiliotest: WithFakeOptions: %w", err)
-		}
-	}
-	pinned := e.fakeConfig(e.seedFor("VA1"))
-	if pinned.Source == fakeconf.Seeded && pinned.Seed != e.seedFor("VA1") {
-		return errors.New("twiliotest: WithFakeOptions: the options pin the seed (fake.WithSeed?), so every service would issue the same SIDs; use twiliotest.WithSeed")
-	}
-	if pinned.OnSend != nil {
-		return errors.New("twiliotest: WithFakeOptions: fake.WithOnSend would replace the emulator's own; read the outbox instead")
-	}
-	e.validity = pinned.Validity
-	return nil
-}
-
-// fakeConfig returns the configuration of a service's fake: the seed and
-// the emulator's clock, then the fake options.
-func (e *Emulator) fakeConfig(seed uint64) fakeconf.Config {
-	c := fakeconf.Default()
-	c.Seed, c.Now = seed, e.now
-	for _, o := range e.fakeOpts {
-		_ = o(&c) // checked at New
-	}
-	return c
 }
 
 // MustNew is like New but panics on an invalid option.
@@ -449,7 +461,7 @@ func (e *Emulator) fallback(w http.ResponseWriter, r *http.Request) {
 // false on failure.
 func (e *Emulator) readForm(w http.ResponseWriter, r *http.Request) bool {
 	rc := http.NewResponseController(w)
-	timed := rc.SetReadDeadline(time.Now().Add(e.bodyTimeout)) == nil
+	timed := canSetReadDeadline(w) && rc.SetReadDeadline(time.Now().Add(e.bodyTimeout)) == nil
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	err := r.ParseForm()
 	if timed {
@@ -466,6 +478,23 @@ func (e *Emulator) readForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// canSetReadDeadline reports whether w, or a writer it wraps, sets read
+// deadlines, as http.ResponseController looks for: a server's writers do;
+// one that does not (an httptest.ResponseRecorder, in process) is not
+// asked, which would cost an error value per request.
+func canSetReadDeadline(w http.ResponseWriter) bool {
+	for {
+		switch t := w.(type) {
+		case interface{ SetReadDeadline(time.Time) error }:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return false
+		}
+	}
 }
 
 // authorized checks Basic auth in constant time.
@@ -489,35 +518,40 @@ func unauthorized(w http.ResponseWriter) {
 // base returns the base of the absolute URLs in the answer to r: the
 // configured public base, or the address r came to.
 func (e *Emulator) base(r *http.Request) string {
+	scheme, host := e.baseParts(r)
+	return scheme + host
+}
+
+// baseParts returns base(r) in two parts, to concatenate with more.
+func (e *Emulator) baseParts(r *http.Request) (string, string) {
 	if e.publicBase != "" {
-		return e.publicBase
+		return "", e.publicBase
 	}
-	scheme := "http"
+	scheme := "http://"
 	if r.TLS != nil {
-		scheme = "https"
+		scheme = "https://"
 	}
 	host := r.Host
 	if host == "" || strings.ContainsAny(host, "/?#@ \\") {
 		host = "127.0.0.1"
 	}
-	return scheme + "://" + host
+	return scheme, host
 }
 
-// serviceSnapshot returns the service a request names, a copy of its
-// settings and the fake that takes its new verifications, or writes a 404.
-func (e *Emulator) serviceSnapshot(w http.ResponseWriter, r *http.Request) (*service, info, *fake.Fake) {
+// serviceSnapshot returns the service a request names and a copy of its
+// settings, or writes a 404.
+func (e *Emulator) serviceSnapshot(w http.ResponseWriter, r *http.Request) (*service, info) {
 	e.mu.Lock()
 	s := e.services[r.PathValue("service")]
 	var in info
-	var f *fake.Fake
 	if s != nil {
-		in, f = s.info, s.fake
+		in = s.info
 	}
 	e.mu.Unlock()
 	if s == nil {
 		notFound(w, r)
 	}
-	return s, in, f
+	return s, in
 }
 
 // seedFor returns the seed of a service's fake: the emulator's seed for the
@@ -540,26 +574,31 @@ func splitmix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-// newFake returns a fake for the service sid with code length n (0: the
-// fake's default).
-func (e *Emulator) newFake(sid string, n int) (*fake.Fake, error) {
-	var f *fake.Fake
-	opts := []fake.Option{
-		fake.WithSeed(e.seedFor(sid)),
-		fake.WithClock(e.now),
-		fake.WithCustomCodes(true), // the emulator checks custom_code_enabled itself
-		func(c *fakeconf.Config) error { // the shape of Twilio's SIDs
-			c.IDPrefix, c.AttemptPrefix = "VE", "VL"
-			c.SafeListed = e.safeListed // safelist.go
-			return nil
-		},
-		fake.WithOnSend(func(ctx context.Context, m fake.Message) { e.record(ctx, sid, f, m) }),
+// newService returns the service sid with settings st, and its engine:
+// the codes and SIDs of the seed seedFor(sid), over a store of its own.
+func (e *Emulator) newService(sid string, st settings) (*service, error) {
+	c := e.conf
+	c.Seed = e.seedFor(sid)
+	gen := c.NewGen()
+	mem, err := store.NewMemory(store.WithClock(e.now))
+	if err != nil {
+		return nil, err
 	}
-	if n != 0 {
-		opts = append(opts, fake.WithCodeLength(n))
+	now := e.now().UTC()
+	s := &service{info: info{SID: sid, AccountSID: e.accountSID, settings: st, DateCreated: now, DateUpdated: now}}
+	s.st = &pendingStore{Memory: mem, b: &e.bound, maxChecks: c.MaxChecks}
+	s.codeLength.Store(int32(st.CodeLength))
+	s.includeDate.Store(st.PushIncludeDate)
+	ec := c.Engine(s.st, gen)
+	ec.NewCode = func() string {
+		n := int(s.codeLength.Load())
+		if n == 0 {
+			n = c.CodeLength
+		}
+		return gen.Code(n)
 	}
-	f, err := fake.New(append(opts, e.fakeOpts...)...)
-	return f, err
+	s.eng, err = engine.New(ec)
+	return s, err
 }
 
 // newSID returns a fresh SID with the given prefix. e.mu must be held.
@@ -570,13 +609,10 @@ func (e *Emulator) newSID(prefix string) string {
 
 // addService adds a service, or returns errTooManyServices.
 func (e *Emulator) addService(sid string, st settings) (*service, error) {
-	f, err := e.newFake(sid, st.CodeLength)
+	s, err := e.newService(sid, st)
 	if err != nil {
 		return nil, err
 	}
-	now := e.now().UTC()
-	s := &service{info: info{SID: sid, AccountSID: e.accountSID, settings: st, DateCreated: now, DateUpdated: now}, fake: f}
-	s.includeDate.Store(st.PushIncludeDate)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.services) >= e.maxServices {
@@ -601,23 +637,26 @@ func (e *Emulator) LastCode(to string) (string, bool) {
 func (e *Emulator) LastMessage(to string) (Message, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.outbox.Last(func(m Message) bool { return m.To == to })
+	m, ok := e.outbox.Last(func(m Message) bool { return m.To == to })
+	return m.rendered(), ok
 }
 
 // Messages returns the outbox, oldest first.
 func (e *Emulator) Messages() []Message {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.outbox.Slice()
+	out := e.outbox.Slice()
+	for i := range out {
+		out[i] = out[i].rendered()
+	}
+	return out
 }
 
 // Pending returns the number of pending verifications the emulator holds
 // across its services.
 func (e *Emulator) Pending() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.sweep(e.now())
-	return len(e.byID)
+	n, _ := e.bound.exact()
+	return n
 }
 
 // Stats is a snapshot of what an emulator holds, as Emulator.Stats and the
@@ -637,37 +676,28 @@ type Stats struct {
 // Stats reports what the emulator holds and the high-water mark of its
 // pending verifications.
 func (e *Emulator) Stats() Stats {
+	pending, high := e.bound.exact()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.sweep(e.now())
 	return Stats{
 		Services: len(e.services), MaxServices: e.maxServices,
-		Pending: len(e.byID), PendingHighWater: e.highWater, MaxPending: e.maxPending,
+		Pending: pending, PendingHighWater: high, MaxPending: e.bound.max,
 		Faults: e.faults.Len(), MaxFaults: e.maxFaults,
 		Messages: e.outbox.Len(),
 	}
 }
 
-// record notes a message a service's fake f sent: it indexes the
-// verification and, unless it is silent network auth (which sends no
-// code), adds the message to the outbox. It runs inside the fake's Start,
-// so even a start whose answer is lost is indexed.
-func (e *Emulator) record(ctx context.Context, serviceSID string, f *fake.Fake, m fake.Message) {
-	d := deliveryFrom(ctx) // msgconfig.go
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.index(serviceSID, f, m)
-	if m.Channel == "sna" {
-		return
-	}
-	msg := Message{
-		To: m.To, Channel: string(m.Channel), Code: m.Code, Body: d.render(m.Body, m.Code),
-		VerificationSID: m.VerificationID, ServiceSID: serviceSID, SentAt: m.SentAt.UTC(),
-	}
+// record adds the message m of a service to the outbox, to be rendered
+// when read (most messages never are), as the delivery d (msgconfig.go)
+// says.
+func (e *Emulator) record(serviceSID string, d *delivery, m Message) {
+	m.d = d
 	if d != nil {
-		msg.MessagingServiceSID, msg.TemplateSID = d.messagingServiceSID, d.templateSID
+		m.MessagingServiceSID, m.TemplateSID = d.messagingServiceSID, d.templateSID
 	}
-	e.outbox.Add(msg)
+	e.mu.Lock()
+	e.outbox.Add(m)
+	e.mu.Unlock()
 }
 
 // recordApproval notes that the verification sid was approved. It runs
@@ -702,7 +732,7 @@ type Message struct {
 	// the code belongs to.
 	VerificationSID string `json:"verification_sid"`
 	ServiceSID      string `json:"service_sid"`
-	// SentAt is the send time by the emulator's clock (its fake.Fake's).
+	// SentAt is the send time by the emulator's clock.
 	SentAt time.Time `json:"sent_at"`
 	// MessagingServiceSID (MG…) is the Messaging Service an SMS went out
 	// through, by the service's messaging configurations; empty for
@@ -719,6 +749,19 @@ type Message struct {
 	// (the factor's Config.NotificationToken at the time); String does
 	// not print it.
 	NotificationToken string `json:"notification_token,omitempty"`
+
+	name string    // the friendly name of a code's message, until rendered
+	d    *delivery // its template, if any
+}
+
+// rendered returns m with its Body, which the outbox leaves empty until a
+// code's message is read.
+func (m Message) rendered() Message {
+	if m.name != "" {
+		m.Body = m.d.render(fakeconf.Body(m.name, m.Code), m.Code)
+	}
+	m.name, m.d = "", nil
+	return m
 }
 
 // String describes the message without its code, body or full target.

@@ -293,7 +293,7 @@ func TestErrorCodes(t *testing.T) {
 		{name: "blocked", method: "POST", path: verifications, form: start(fake.NumberBlocked, "sms"), status: 403, code: 60605},
 		{name: "rate limited", method: "POST", path: verifications, form: start(fake.NumberRateLimited, "sms"), status: 429, code: 20429, header: "30"},
 		{name: "unavailable", method: "POST", path: verifications, form: start(fake.NumberUnavailable, "sms"), status: 503, code: 20503},
-		{name: "channel disabled", opts: []twiliotest.Option{twiliotest.WithFakeOptions(fake.WithDisabledChannels(provider.ChannelWhatsApp))},
+		{name: "channel disabled", opts: []twiliotest.Option{twiliotest.WithDisabledChannels(provider.ChannelWhatsApp)},
 			method: "POST", path: verifications, form: start(phone, "whatsapp"), status: 400, code: 60223},
 		{name: "max sends", opts: []twiliotest.Option{twiliotest.WithRetryAfter(90 * time.Second)},
 			setup: func(c *client, _ *twiliotest.Server) {
@@ -422,7 +422,7 @@ func TestFaultEndpoint(t *testing.T) {
 }
 
 func TestOutbox(t *testing.T) {
-	c, srv := newClient(t, twiliotest.WithFakeOptions(fake.WithFixedCode("246810")), twiliotest.WithOutboxLimit(3))
+	c, srv := newClient(t, twiliotest.WithFixedCode("246810"), twiliotest.WithOutboxLimit(3))
 	c.call("POST", verifications, start(phone, "sms"))
 	c.call("POST", verifications, start("alice@example.com", "email"))
 	get := func(q string) []twiliotest.Message {
@@ -524,8 +524,11 @@ func TestOptionsValidate(t *testing.T) {
 		"bad key":         twiliotest.WithAPIKey("SK1", "s"),
 		"bad base":        twiliotest.WithPublicBaseURL("ftp://x"),
 		"bad service":     twiliotest.WithDefaultService("VA1"),
-		"nil fake option": twiliotest.WithFakeOptions(nil),
-		"bad fake option": twiliotest.WithFakeOptions(fake.WithMaxSends(0)),
+		"zero sends":      twiliotest.WithMaxSends(0),
+		"zero checks":     twiliotest.WithMaxChecks(0),
+		"zero validity":   twiliotest.WithValidity(0),
+		"bad fixed code":  twiliotest.WithFixedCode("1"),
+		"unknown channel": twiliotest.WithDisabledChannels("pigeon"),
 		"negative wait":   twiliotest.WithRetryAfter(-1),
 		"nil clock":       twiliotest.WithClock(nil),
 		"zero outbox":     twiliotest.WithOutboxLimit(0),

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
@@ -16,7 +15,7 @@ import (
 // A test against the emulator: the twilio client talks HTTP to it, the
 // test reads the code it "sent" and moves its clock.
 func ExampleNewServer() {
-	srv := twiliotest.NewServer(twiliotest.WithFakeOptions(fake.WithFixedCode("123456")))
+	srv := twiliotest.NewServer(twiliotest.WithFixedCode("123456"))
 	defer srv.Close()
 	c, _ := twilio.New(twiliotest.DefaultServiceSID,
 		twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
@@ -53,7 +52,7 @@ func ExampleEmulator_InjectFault() {
 // Client is an *http.Client for the server, like httptest.Server's: hand
 // it to twilio.WithHTTPClient, or read the emulator's outbox with it.
 func ExampleServer_Client() {
-	srv := twiliotest.NewServer(twiliotest.WithFakeOptions(fake.WithFixedCode("123456")))
+	srv := twiliotest.NewServer(twiliotest.WithFixedCode("123456"))
 	defer srv.Close()
 	c, _ := twilio.New(twiliotest.DefaultServiceSID,
 		twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),

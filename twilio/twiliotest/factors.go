@@ -53,14 +53,15 @@ func (x *factorExtras) set(m *map[string]map[string]string, sid string, v map[st
 // factorService returns the service a request names, with its factor fake
 // (created now if needed), or writes a 404 and returns nil.
 func (e *Emulator) factorService(w http.ResponseWriter, r *http.Request) *service {
-	s, in, _ := e.serviceSnapshot(w, r)
+	s, in := e.serviceSnapshot(w, r)
 	if s == nil {
 		return nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s.factors == nil {
-		c := e.fakeConfig(e.seedFor(in.SID) ^ 0xfac7)
+		c := e.conf
+		c.Seed = e.seedFor(in.SID) ^ 0xfac7
 		c.FactorPrefixes = [3]string{"YE", "YF", "YC"} // the shape of Twilio's SIDs
 		if n := in.FriendlyName; n != "" && len(n) <= 64 && c.FactorIssuer == "" {
 			c.FactorIssuer = n
@@ -135,7 +136,7 @@ func render[T any](list []T, f func(T) any) []any {
 	return out
 }
 
-// writeFactorError answers with the Twilio error a fake's factor error
+// writeFactorError answers with the Twilio error the engine's factor error
 // stands for, with the status and message of Twilio's code table.
 func (e *Emulator) writeFactorError(w http.ResponseWriter, r *http.Request, err error) {
 	rs, wait := reason(err)
@@ -148,7 +149,7 @@ func (e *Emulator) writeFactorError(w http.ResponseWriter, r *http.Request, err 
 			return
 		}
 	}
-	e.writeFakeError(w, r, err)
+	e.writeEngineError(w, r, err)
 }
 
 func badFactorParam(w http.ResponseWriter, name string) {

@@ -1,7 +1,6 @@
 package twiliotest
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -9,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/internal/emuserver"
+	"github.com/verifykit/verifykit/internal/engine"
+	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
@@ -87,7 +87,7 @@ func (e *Emulator) routes() {
 var unavailableResources = []string{}
 
 func (e *Emulator) unavailable(w http.ResponseWriter, r *http.Request) {
-	s, _, _ := e.serviceSnapshot(w, r)
+	s, _ := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
@@ -142,20 +142,21 @@ func (e *Emulator) tooMany(w http.ResponseWriter, msg string) {
 	writeCode(w, http.StatusTooManyRequests, twiliocode.TooManyRequests, msg)
 }
 
-// writeFakeError answers with the Twilio error a fake's error stands for.
-// A lost response (ErrOutcomeUnknown) drops the connection instead.
-func (e *Emulator) writeFakeError(w http.ResponseWriter, r *http.Request, err error) {
+// writeEngineError answers with the Twilio error an engine's error stands
+// for. A lost response (ErrOutcomeUnknown) drops the connection instead.
+func (e *Emulator) writeEngineError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, provider.ErrOutcomeUnknown) {
 		emuserver.Drop(w)
 		return
 	}
-	status, code, msg := fakeError(err)
+	status, code, msg := twilioError(err)
 	if code == twiliocode.NotFound {
 		notFound(w, r)
 		return
 	}
 	if status == http.StatusTooManyRequests {
-		if d, ok := provider.RetryAfter(err); ok {
+		// Twilio advises no wait, except for a throttled number.
+		if rs, d := reason(err); rs == fakeconf.ReasonThrottled && d > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 		} else if e.retryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
@@ -175,7 +176,7 @@ type verificationJSON struct {
 	Channel          string         `json:"channel"`
 	Status           string         `json:"status"`
 	Valid            bool           `json:"valid"`
-	Lookup           map[string]any `json:"lookup"`
+	Lookup           struct{}       `json:"lookup"` // always {}
 	Amount           *string        `json:"amount"`
 	Payee            *string        `json:"payee"`
 	SendCodeAttempts []attemptJSON  `json:"send_code_attempts"`
@@ -222,31 +223,33 @@ func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z")
 // times do.
 func rfc3339Nano(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-func (e *Emulator) verificationJSON(r *http.Request, s info, v provider.Verification, rc *rec) verificationJSON {
-	base := e.base(r)
+func (e *Emulator) verificationJSON(r *http.Request, s info, v provider.Verification, rc *extra) verificationJSON {
+	scheme, host := e.baseParts(r)
 	out := verificationJSON{
 		SID: v.ID, ServiceSID: s.SID, AccountSID: s.AccountSID, To: v.To, Channel: string(v.Channel),
-		Status: string(v.Status), Valid: v.Status == provider.StatusApproved, Lookup: map[string]any{},
-		SendCodeAttempts: []attemptJSON{},
+		Status: string(v.Status), Valid: v.Status == provider.StatusApproved,
+		SendCodeAttempts: make([]attemptJSON, len(v.SendAttempts)),
 		DateCreated:      rfc3339(v.CreatedAt), DateUpdated: rfc3339(v.UpdatedAt),
-		URL: base + "/v2/Services/" + s.SID + "/Verifications/" + v.ID,
+		URL: scheme + host + "/v2/Services/" + s.SID + "/Verifications/" + v.ID,
 	}
-	for _, a := range v.SendAttempts {
-		out.SendCodeAttempts = append(out.SendCodeAttempts, attemptJSON{Time: rfc3339Nano(a.Time), Channel: string(a.Channel), AttemptSID: a.ID})
+	for i, a := range v.SendAttempts {
+		out.SendCodeAttempts[i] = attemptJSON{Time: rfc3339Nano(a.Time), Channel: string(a.Channel), AttemptSID: a.ID}
 	}
 	if rc != nil {
 		out.Amount, out.Payee = rc.amount, rc.payee
 		if v.Channel == provider.ChannelSNA && rc.snaToken != "" {
-			out.SNA = &snaJSON{URL: base + snaPath + rc.snaToken}
+			out.SNA = &snaJSON{URL: scheme + host + snaPath + rc.snaToken}
 		}
 	}
 	return out
 }
 
-func (e *Emulator) checkJSON(s info, v provider.Verification, rc *rec) checkJSON {
+// checkJSON renders the verification st, with status, as the answer to a
+// check.
+func (e *Emulator) checkJSON(s info, st *engine.State, status provider.Status, rc *extra) checkJSON {
 	out := checkJSON{
-		SID: v.ID, ServiceSID: s.SID, AccountSID: s.AccountSID, To: v.To, Channel: string(v.Channel),
-		Status: string(v.Status), Valid: v.Approved(), DateCreated: rfc3339(v.CreatedAt), DateUpdated: rfc3339(v.UpdatedAt),
+		SID: st.ID(), ServiceSID: s.SID, AccountSID: s.AccountSID, To: st.To, Channel: string(st.Channel),
+		Status: string(status), Valid: status == provider.StatusApproved, DateCreated: rfc3339(st.Created), DateUpdated: rfc3339(st.Updated),
 		SNAAttemptsErrorCodes: []snaErrorJSON{},
 	}
 	if rc != nil {
@@ -265,7 +268,7 @@ func optional(r *http.Request, key string) *string {
 }
 
 func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
-	s, in, cur := e.serviceSnapshot(w, r)
+	s, in := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
@@ -299,6 +302,9 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 	if name == "" && len(in.FriendlyName) <= 30 {
 		name = in.FriendlyName
 	}
+	if name == "" {
+		name = e.conf.FriendlyName
+	}
 	locale := f.Get("Locale")
 	if _, ok := f["Locale"]; ok && !knownLocale(locale) {
 		// Twilio answers an unsupported locale with a 404.
@@ -318,90 +324,82 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := fakeconf.MagicStart(to, ch, e.safeListed); err != nil { // safelist.go
+		e.writeEngineError(w, r, err)
+		return
+	}
+	ch = fakeconf.SendChannel(ch, to)
+	if e.conf.Disabled[ch] {
+		e.writeEngineError(w, r, &engine.Error{Kind: provider.ErrUndeliverable, Reason: fakeconf.ReasonChannelDisabled})
+		return
+	}
+	st, code, err := s.eng.Start(r.Context(), to, ch, custom)
+	if errors.Is(err, errPendingFull) {
+		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of pending verifications")
+		return
+	}
+	if err != nil {
+		e.writeEngineError(w, r, err)
+		return
+	}
+	v := st.View(provider.StatusPending)
+	if ch != provider.ChannelSNA { // silent network auth sends no code
+		e.record(s.SID, d, Message{To: to, Channel: string(ch), Code: code, name: name,
+			VerificationSID: v.ID, ServiceSID: s.SID, SentAt: st.Updated.UTC()})
+	}
 	var amount, payee *string
 	if in.Psd2Enabled {
 		amount, payee = optional(r, "Amount"), optional(r, "Payee")
 	}
-	ff, reserved := e.reserve(s, cur, to)
-	if ff == nil {
-		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of pending verifications")
+	ex := e.started(&v, amount, payee, f.Get("EnableSnaClientToken") == "true")
+	if to == fakeconf.NumberStartOutcomeUnknown {
+		emuserver.Drop(w) // the code was sent, but the answer is "lost"
 		return
-	}
-	v, err := ff.Start(context.WithValue(r.Context(), deliveryKey{}, d), provider.StartRequest{To: to, Channel: ch, Locale: locale, FriendlyName: name, CustomCode: custom})
-	if err != nil {
-		e.started(reserved, nil, nil, nil)
-		e.writeFakeError(w, r, err)
-		return
-	}
-	rc := e.started(reserved, &v, amount, payee)
-	if ch == provider.ChannelSNA && f.Get("EnableSnaClientToken") == "true" {
-		rc = e.enableSNAClientToken(rc) // sna.go
 	}
 	e.recordAttempt(s.SID, locale, in.CodeLength, v) // attempts.go
-	emuserver.WriteJSON(w, http.StatusCreated, e.verificationJSON(r, in, v, rc))
-}
-
-// fakeFor returns the fake that holds the verification sid of service s,
-// and a copy of its record.
-func (e *Emulator) fakeFor(s *service, cur *fake.Fake, sid string) (*fake.Fake, *rec) {
-	rc := e.lookupRec(s, sid, "")
-	if rc != nil {
-		return rc.fake, rc
-	}
-	return cur, nil
+	emuserver.WriteJSON(w, http.StatusCreated, e.verificationJSON(r, in, v, ex))
 }
 
 func (e *Emulator) fetchVerification(w http.ResponseWriter, r *http.Request) {
-	s, in, cur := e.serviceSnapshot(w, r)
+	s, in := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
 	sid := r.PathValue("sid")
-	f, rc := e.fakeFor(s, cur, sid)
-	v, err := f.Fetch(r.Context(), sid)
+	st, err := s.eng.Fetch(r.Context(), sid, nil)
 	if err != nil {
-		if errors.Is(err, provider.ErrNotFound) {
-			e.forget(sid)
-		}
-		e.writeFakeError(w, r, err)
+		e.writeEngineError(w, r, err)
 		return
 	}
-	emuserver.WriteJSON(w, http.StatusOK, e.verificationJSON(r, in, v, rc))
+	emuserver.WriteJSON(w, http.StatusOK, e.verificationJSON(r, in, st.View(provider.StatusPending), e.extraOf(sid)))
 }
 
 func (e *Emulator) updateVerification(w http.ResponseWriter, r *http.Request) {
-	s, in, cur := e.serviceSnapshot(w, r)
+	s, in := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
 	sid := r.PathValue("sid")
-	f, rc := e.fakeFor(s, cur, sid)
-	var v provider.Verification
-	var err error
-	switch r.PostForm.Get("Status") {
-	case "canceled":
-		v, err = f.Cancel(r.Context(), sid)
-	case "approved":
-		v, err = f.Approve(r.Context(), sid)
-		if err == nil {
-			e.recordApproval(v.ID)
-		}
-	default:
+	status := provider.Status(r.PostForm.Get("Status"))
+	if status != provider.StatusCanceled && status != provider.StatusApproved {
 		invalid(w, "Status")
 		return
 	}
-	if err == nil || errors.Is(err, provider.ErrNotFound) {
-		e.forget(sid)
-	}
+	ex := e.extraOf(sid)
+	st, err := s.eng.End(r.Context(), sid, nil)
 	if err != nil {
-		e.writeFakeError(w, r, err)
+		e.writeEngineError(w, r, err)
 		return
 	}
-	emuserver.WriteJSON(w, http.StatusOK, e.verificationJSON(r, in, v, rc))
+	e.dropExtra(sid)
+	if status == provider.StatusApproved {
+		e.recordApproval(sid)
+	}
+	emuserver.WriteJSON(w, http.StatusOK, e.verificationJSON(r, in, st.View(status), ex))
 }
 
 func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
-	s, in, cur := e.serviceSnapshot(w, r)
+	s, in := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
@@ -422,98 +420,114 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 		invalid(w, "Code")
 		return
 	}
-	rc := e.lookupRec(s, sid, to)
-	ff := cur
-	if rc != nil {
-		ff = rc.fake
-	}
-	if !hasCode {
-		// Only a silent network auth check carries no code.
-		if rc == nil {
-			notFound(w, r)
+	var ex *extra
+	if e.hasExtras() || !hasCode {
+		// The verification's extras are by SID: find it first.
+		st, ok, err := s.eng.Find(r.Context(), sid, to)
+		if err != nil {
+			e.writeEngineError(w, r, err)
 			return
 		}
-		if rc.snaToken == "" {
-			invalid(w, "Code")
-			return
+		if ok {
+			sid = st.ID()
+			ex = e.extraOf(sid)
+		}
+		if !hasCode {
+			// Only a silent network auth check carries no code.
+			if !ok {
+				notFound(w, r)
+				return
+			}
+			if ex == nil || ex.snaToken == "" {
+				invalid(w, "Code")
+				return
+			}
 		}
 	}
-	if rc != nil && !psd2Matches(rc, r) {
+	if ex != nil && !psd2Matches(ex, r) {
 		// PSD2: the amount and payee must be those the code was sent
 		// for. A mismatch does not approve, and uses no attempt.
-		e.answerPending(w, r, in, ff, rc, nil)
+		e.answerPending(w, r, s, in, sid, ex, nil)
 		return
 	}
 	if !hasCode {
-		if rc.snaClient != "" && subtle.ConstantTimeCompare([]byte(f.Get("SnaClientToken")), []byte(rc.snaClient)) != 1 {
-			invalid(w, "SnaClientToken")
-			return
-		}
-		if rc.snaFail != 0 {
-			e.answerPending(w, r, in, ff, rc, []snaErrorJSON{{AttemptSID: rc.snaAttempt, Code: rc.snaFail}})
-			return
-		}
-		if !rc.snaDone {
-			e.answerPending(w, r, in, ff, rc, []snaErrorJSON{{AttemptSID: rc.snaAttempt, Code: twiliocode.SNAPending}})
-			return
-		}
-		v, err := ff.Approve(r.Context(), rc.sid)
-		e.forget(rc.sid)
-		if err != nil {
-			e.writeFakeError(w, r, err)
-			return
-		}
-		e.recordApproval(v.ID)
-		emuserver.WriteJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
+		e.checkSNA(w, r, s, in, sid, ex)
 		return
 	}
-	req := provider.CheckRequest{ID: sid, To: to, Code: code}
-	if rc != nil && sid == "" {
-		req.ID = rc.sid // the fake that holds it may not be the service's current one
+	var gate engine.Gate // the magic numbers' refusals, by the target found
+	if sid != "" {
+		gate = func(found string) error {
+			if found == "" {
+				found = to
+			}
+			if err := fakeconf.MagicCheck(found); err != nil {
+				return err
+			}
+			return nil
+		}
+	} else if err := fakeconf.MagicCheck(to); err != nil {
+		e.writeEngineError(w, r, err)
+		return
 	}
-	v, err := ff.Check(r.Context(), req)
+	st, status, err := s.eng.Check(r.Context(), sid, to, code, gate)
 	if err != nil {
-		if errors.Is(err, provider.ErrNotFound) && rc != nil {
-			e.forget(rc.sid)
-		}
-		e.writeFakeError(w, r, err)
+		e.writeEngineError(w, r, err)
 		return
 	}
-	if v.Approved() {
-		e.forget(v.ID)
-		e.recordApproval(v.ID)
-	} else if rc != nil {
-		// The last wrong code a verification allows ends it (a fetch then
-		// answers 404, as Twilio deletes it): drop it from the index now,
-		// so Stats and the pending bound count only what is still pending.
-		if _, ferr := ff.Fetch(r.Context(), rc.sid); errors.Is(ferr, provider.ErrNotFound) {
-			e.forget(rc.sid)
-		}
+	out := e.checkJSON(in, &st, status, ex)
+	if status == provider.StatusApproved {
+		e.dropExtra(out.SID)
 	}
-	emuserver.WriteJSON(w, http.StatusOK, e.checkJSON(in, v, rc))
+	if st.To == fakeconf.NumberCheckOutcomeUnknown {
+		emuserver.Drop(w) // the check took effect, but its answer is "lost"
+		return
+	}
+	if status == provider.StatusApproved {
+		e.recordApproval(out.SID)
+	}
+	emuserver.WriteJSON(w, http.StatusOK, out)
+}
+
+// checkSNA answers a check without a code of the silent network auth
+// verification sid: approved once the device has visited its sna.url.
+func (e *Emulator) checkSNA(w http.ResponseWriter, r *http.Request, s *service, in info, sid string, ex *extra) {
+	switch {
+	case ex.snaClient != "" && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("SnaClientToken")), []byte(ex.snaClient)) != 1:
+		invalid(w, "SnaClientToken")
+	case ex.snaFail != 0:
+		e.answerPending(w, r, s, in, sid, ex, []snaErrorJSON{{AttemptSID: ex.snaAttempt, Code: ex.snaFail}})
+	case !ex.snaDone:
+		e.answerPending(w, r, s, in, sid, ex, []snaErrorJSON{{AttemptSID: ex.snaAttempt, Code: twiliocode.SNAPending}})
+	default:
+		st, err := s.eng.End(r.Context(), sid, nil)
+		if err != nil {
+			e.writeEngineError(w, r, err)
+			return
+		}
+		e.dropExtra(sid)
+		e.recordApproval(sid)
+		emuserver.WriteJSON(w, http.StatusOK, e.checkJSON(in, &st, provider.StatusApproved, ex))
+	}
 }
 
 // psd2Matches reports whether a check carries the amount and payee its
 // verification was started with (nothing to match when it had none).
-func psd2Matches(rc *rec, r *http.Request) bool {
+func psd2Matches(ex *extra, r *http.Request) bool {
 	same := func(want *string, key string) bool {
 		return want == nil || r.PostForm.Get(key) == *want && r.PostForm.Has(key)
 	}
-	return same(rc.amount, "Amount") && same(rc.payee, "Payee")
+	return same(ex.amount, "Amount") && same(ex.payee, "Payee")
 }
 
-// answerPending answers a check that leaves the verification pending,
-// without a check in the fake.
-func (e *Emulator) answerPending(w http.ResponseWriter, r *http.Request, in info, f *fake.Fake, rc *rec, snaErrors []snaErrorJSON) {
-	v, err := f.Fetch(r.Context(), rc.sid)
+// answerPending answers a check that leaves the verification sid pending,
+// without a check in the engine.
+func (e *Emulator) answerPending(w http.ResponseWriter, r *http.Request, s *service, in info, sid string, ex *extra, snaErrors []snaErrorJSON) {
+	st, err := s.eng.Fetch(r.Context(), sid, nil)
 	if err != nil {
-		if errors.Is(err, provider.ErrNotFound) {
-			e.forget(rc.sid)
-		}
-		e.writeFakeError(w, r, err)
+		e.writeEngineError(w, r, err)
 		return
 	}
-	out := e.checkJSON(in, v, rc)
+	out := e.checkJSON(in, &st, provider.StatusPending, ex)
 	if snaErrors != nil {
 		out.SNAAttemptsErrorCodes = snaErrors
 	}

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
@@ -307,7 +306,7 @@ func TestURLsPointAtTheEmulator(t *testing.T) {
 // WithMaxPending bound uses) with the truth: the SIDs that still fetch.
 func TestPendingIndexUnderConcurrency(t *testing.T) {
 	t.Parallel()
-	c, srv := newClient(t, twiliotest.WithFakeOptions(fake.WithFixedCode("4242")))
+	c, srv := newClient(t, twiliotest.WithFixedCode("4242"))
 	var mu sync.Mutex
 	sids := map[string]bool{}
 	var wg sync.WaitGroup
@@ -361,7 +360,7 @@ func TestPendingIndexUnderConcurrency(t *testing.T) {
 // counting it as pending at once, not at its expiry.
 func TestLastWrongCodeLeavesTheIndex(t *testing.T) {
 	t.Parallel()
-	c, srv := newClient(t, twiliotest.WithFakeOptions(fake.WithFixedCode("4242")))
+	c, srv := newClient(t, twiliotest.WithFixedCode("4242"))
 	status, v, _ := c.call("POST", verifications, start(phone, "sms"))
 	if status != 201 {
 		t.Fatalf("start: %d %v", status, v)

@@ -1,7 +1,6 @@
 package twiliotest
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -77,7 +76,7 @@ func configCountry(s string) string {
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func (e *Emulator) createMsgConfig(w http.ResponseWriter, r *http.Request) {
-	s, _, _ := e.serviceSnapshot(w, r)
+	s, _ := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
@@ -125,7 +124,7 @@ func (e *Emulator) createMsgConfig(w http.ResponseWriter, r *http.Request) {
 // apiState.mu while h runs, or answers 404.
 func (e *Emulator) msgConfigHandler(h func(http.ResponseWriter, *http.Request, string, *msgConfig)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, _, _ := e.serviceSnapshot(w, r)
+		s, _ := e.serviceSnapshot(w, r)
 		if s == nil {
 			return
 		}
@@ -164,7 +163,7 @@ func (e *Emulator) deleteMsgConfig(w http.ResponseWriter, r *http.Request, servi
 // listMsgConfigs lists a service's configurations, "all" first, then by
 // country.
 func (e *Emulator) listMsgConfigs(w http.ResponseWriter, r *http.Request) {
-	s, _, _ := e.serviceSnapshot(w, r)
+	s, _ := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
@@ -305,19 +304,11 @@ func (e *Emulator) listTemplates(w http.ResponseWriter, r *http.Request) {
 }
 
 // delivery is what a start adds to the message it sends: the Messaging
-// Service and template. The start's context carries it to record.
+// Service and template; record renders the message with it.
 type delivery struct {
 	messagingServiceSID, templateSID string
 	text                             string            // the template's text, "" without a template
 	subst                            map[string]string // placeholder → value, besides code
-}
-
-type deliveryKey struct{}
-
-// deliveryFrom returns the delivery a start's context carries, or nil.
-func deliveryFrom(ctx context.Context) *delivery {
-	d, _ := ctx.Value(deliveryKey{}).(*delivery)
-	return d
 }
 
 // render returns the body of a message with code under d's template, or
@@ -337,11 +328,11 @@ func (d *delivery) render(body, code string) string {
 // channel ch: the messaging configuration (sms only) and the template
 // (sms and call) of TemplateSid or the service's default. It writes a 400
 // and returns false when the template is unknown or its substitutions are
-// not a JSON object of strings.
+// not a JSON object of strings. The delivery is nil when it adds nothing.
 func (e *Emulator) startDelivery(w http.ResponseWriter, r *http.Request, in info, to, ch, locale, name string) (*delivery, bool) {
-	d := &delivery{}
+	var msid string
 	if ch == "sms" {
-		d.messagingServiceSID = e.messagingServiceFor(in.SID, to)
+		msid = e.messagingServiceFor(in.SID, to)
 	}
 	sid := r.PostForm.Get("TemplateSid")
 	param := "TemplateSid"
@@ -349,14 +340,17 @@ func (e *Emulator) startDelivery(w http.ResponseWriter, r *http.Request, in info
 		sid, param = in.DefaultTemplateSID, "DefaultTemplateSid"
 	}
 	if sid == "" || ch != "sms" && ch != "call" {
-		return d, true
+		if msid == "" {
+			return nil, true // nothing to add
+		}
+		return &delivery{messagingServiceSID: msid}, true
 	}
 	t := findTemplate(sid)
 	if t == nil || !slices.Contains(t.channels, map[string]string{"sms": "sms", "call": "voice"}[ch]) {
 		invalid(w, param)
 		return nil, false
 	}
-	d.templateSID = sid
+	d := &delivery{messagingServiceSID: msid, templateSID: sid}
 	d.text = t.texts[t.order[0]]
 	if txt, ok := t.texts[strings.ToLower(locale)]; ok {
 		d.text = txt

@@ -1,12 +1,9 @@
 package twiliotest
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/verifykit/verifykit/fake"
 )
 
 // BenchmarkRecordFullOutbox measures what the emulator does for each code
@@ -16,16 +13,15 @@ func BenchmarkRecordFullOutbox(b *testing.B) {
 	for _, limit := range []int{1000, 100000} {
 		b.Run(fmt.Sprint(limit), func(b *testing.B) {
 			e := MustNew(WithOutboxLimit(limit))
-			f := e.services[DefaultServiceSID].fake
-			m := fake.Message{To: "+14155552671", Channel: "sms", Code: "123456", VerificationID: "VE00000000000000000000000000000001", SentAt: time.Now()}
+			m := Message{To: "+14155552671", Channel: "sms", Code: "123456", VerificationSID: "VE00000000000000000000000000000001", ServiceSID: DefaultServiceSID, SentAt: time.Now()}
 			for range limit {
-				e.record(context.Background(), DefaultServiceSID, f, m)
-				e.recordApproval(m.VerificationID)
+				e.record(DefaultServiceSID, nil, m)
+				e.recordApproval(m.VerificationSID)
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				e.record(context.Background(), DefaultServiceSID, f, m)
-				e.recordApproval(m.VerificationID)
+				e.record(DefaultServiceSID, nil, m)
+				e.recordApproval(m.VerificationSID)
 			}
 		})
 	}

@@ -1,36 +1,155 @@
 package twiliotest
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
+	"errors"
+	"sync"
 	"time"
 
-	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
 )
 
-// pending indexes the emulator's pending verifications, across services:
-// which fake holds each (a service keeps verifications started before a
-// change of its code length in the fake that started them), when it
-// expires, and what the emulator adds to the fake's view (PSD2 amount and
-// payee, silent network auth). It bounds them (WithMaxPending) and keeps
-// their high-water mark. Its fields are guarded by Emulator.mu.
-type pending struct {
-	byID      map[string]*rec // by VE SID
-	byTo      map[toKey]*rec
-	bySNA     map[string]*rec // by the token of the sna.url
-	starting  int             // starts in flight that may create a verification
-	highWater int
-	added     int // verifications indexed since the last sweep
+// pendingStore is the store of one service's verifications: a memory
+// store that keeps the emulator's count of pending verifications (started,
+// not ended, not spent) across its services, by what the engine writes
+// (engine.Split): the first write of a record (Seq 1) creates a
+// verification, a write that counts its last allowed wrong code spends it,
+// a delete ends it. Expired ones are counted until the next exact count.
+// No other index of verifications exists: the engine's records are it.
+type pendingStore struct {
+	*store.Memory
+	b         *bound
+	maxChecks int
+	mu        sync.Mutex
+	spent     []time.Time // when the spent verifications still held expire
 }
 
-type toKey struct{ service, to string }
+// errPendingFull refuses a start that would create one verification more
+// than WithMaxPending allows.
+var errPendingFull = errors.New("twiliotest: the maximum of pending verifications is held")
 
-// rec is the emulator's record of a pending verification.
-type rec struct {
-	sid, to string
-	service *service
-	fake    *fake.Fake
+// CompareAndSwap counts creations, refusing one over the bound, and
+// spending writes.
+func (p *pendingStore) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
+	h, _, err := engine.Split(value, 8)
+	if err != nil || h.Seq != 1 && h.Checks != p.maxChecks {
+		return p.Memory.CompareAndSwap(ctx, key, old, value, ttl)
+	}
+	p.b.mu.Lock()
+	defer p.b.mu.Unlock()
+	if h.Seq == 1 && !p.b.room() {
+		return store.Record{}, errPendingFull
+	}
+	r, err := p.Memory.CompareAndSwap(ctx, key, old, value, ttl)
+	switch {
+	case err != nil:
+	case h.Seq == 1:
+		p.b.n++
+		p.b.high = max(p.b.high, p.b.n)
+	default:
+		p.b.n--
+		p.mu.Lock()
+		p.spent = append(p.spent, h.Expires)
+		p.mu.Unlock()
+	}
+	return r, err
+}
+
+// CompareAndDelete counts an ending.
+func (p *pendingStore) CompareAndDelete(ctx context.Context, key string, old uint64) (store.Record, error) {
+	p.b.mu.Lock()
+	defer p.b.mu.Unlock()
+	r, err := p.Memory.CompareAndDelete(ctx, key, old)
+	if err == nil {
+		p.b.n--
+	}
+	return r, err
+}
+
+// live returns the number of verifications pending in p now.
+func (p *pendingStore) live(now time.Time) int {
+	p.mu.Lock()
+	kept := p.spent[:0]
+	for _, t := range p.spent {
+		if now.Before(t) {
+			kept = append(kept, t)
+		}
+	}
+	p.spent = kept
+	n := len(kept)
+	p.mu.Unlock()
+	return p.Memory.Len() - n
+}
+
+// bound is the count of pending verifications across services, for
+// WithMaxPending, and its high-water mark. Its fields are guarded by mu,
+// which is taken before Emulator.mu, never after.
+type bound struct {
+	mu    sync.Mutex
+	n     int // pending, plus those expired since the last exact count
+	high  int
+	max   int
+	since int        // creations since the last exact count
+	count func() int // the exact count
+}
+
+// room reports whether one more verification may be created, counting
+// exactly when the bound is near or the count may hold many expired ones.
+// b.mu must be held.
+func (b *bound) room() bool {
+	if b.n >= b.max || b.since >= max(64, b.n) {
+		b.n, b.since = b.count(), 0
+	}
+	b.since++
+	return b.n < b.max
+}
+
+// exact returns the exact count and the high-water mark.
+func (b *bound) exact() (int, int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.n, b.since = b.count(), 0
+	return b.n, b.high
+}
+
+// drop uncounts the verifications of p, whose service is deleted.
+func (b *bound) drop(p *pendingStore, now time.Time) {
+	b.mu.Lock()
+	b.n = max(0, b.n-p.live(now))
+	b.mu.Unlock()
+}
+
+// hasExtras reports whether any verification has extras.
+func (e *Emulator) hasExtras() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.extras.bySID) > 0
+}
+
+// countPending counts the pending verifications of every service.
+func (e *Emulator) countPending() int {
+	e.mu.Lock()
+	stores := make([]*pendingStore, 0, len(e.services))
+	for _, s := range e.services {
+		stores = append(stores, s.st)
+	}
+	e.mu.Unlock()
+	now, n := e.now(), 0
+	for _, st := range stores {
+		n += st.live(now)
+	}
+	return n
+}
+
+// extra is what the emulator adds to a verification the engine holds:
+// PSD2's amount and payee, and the state of silent network auth.
+type extra struct {
+	to      string
 	expires time.Time
 
 	amount, payee *string // PSD2, on a service with psd2_enabled
@@ -42,38 +161,102 @@ type rec struct {
 	snaFail    int    // the SNA error code of the device's last visit, 0 when none
 }
 
-func newPending() pending {
-	return pending{byID: map[string]*rec{}, byTo: map[toKey]*rec{}, bySNA: map[string]*rec{}}
+// extras holds the extras of verifications by VE SID, only for those that
+// have any; entries go when their verification ends through the emulator,
+// or expires. Its fields are guarded by Emulator.mu.
+type extras struct {
+	bySID     map[string]*extra
+	nextSweep int
 }
 
-// index records that f, the fake of the service serviceSID, sent m.
-// e.mu must be held.
-func (e *Emulator) index(serviceSID string, f *fake.Fake, m fake.Message) {
-	r := e.byID[m.VerificationID]
-	if r == nil {
-		s := e.services[serviceSID]
-		if s == nil {
-			return // deleted meanwhile
-		}
-		key := toKey{serviceSID, m.To}
-		if old := e.byTo[key]; old != nil {
-			e.forgetLocked(old) // the fake replaced an expired or ended one
-		}
-		r = &rec{sid: m.VerificationID, to: m.To, service: s, fake: f, expires: m.SentAt.Add(e.validity)}
-		e.byID[r.sid] = r
-		e.byTo[key] = r
-		e.added++
-		if n := len(e.byID); n > e.highWater {
-			e.highWater = n
-		}
-		if e.added >= 64 && 2*e.added >= len(e.byID) {
-			e.sweep(m.SentAt)
-		}
+// extraLocked returns the extra of sid, created if need be. e.mu must be
+// held.
+func (e *Emulator) extraLocked(sid, to string, expires time.Time) *extra {
+	x := &e.extras
+	if ex := x.bySID[sid]; ex != nil {
+		return ex
 	}
-	if m.Channel == provider.ChannelSNA && r.snaToken == "" {
-		r.snaToken = randomToken()
-		e.bySNA[r.snaToken] = r
+	if x.bySID == nil {
+		x.bySID = map[string]*extra{}
 	}
+	if len(x.bySID) >= x.nextSweep {
+		now := e.now()
+		for k, ex := range x.bySID {
+			if !now.Before(ex.expires) {
+				delete(x.bySID, k)
+			}
+		}
+		x.nextSweep = max(64, 2*len(x.bySID))
+	}
+	ex := &extra{to: to, expires: expires}
+	x.bySID[sid] = ex
+	return ex
+}
+
+// extraOf returns a copy of the extra of sid, or nil.
+func (e *Emulator) extraOf(sid string) *extra {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ex := e.extras.bySID[sid]; ex != nil {
+		cp := *ex
+		return &cp
+	}
+	return nil
+}
+
+// dropExtra forgets the extra of sid: its verification ended.
+func (e *Emulator) dropExtra(sid string) {
+	e.mu.Lock()
+	delete(e.extras.bySID, sid)
+	e.mu.Unlock()
+}
+
+// bySNATokenLocked returns the extra whose sna.url token is token (its
+// verification's SID and a random part), or nil. e.mu must be held.
+func (e *Emulator) bySNATokenLocked(token string) *extra {
+	if len(token) < 34 {
+		return nil
+	}
+	ex := e.extras.bySID[token[:34]]
+	if ex == nil || subtle.ConstantTimeCompare([]byte(ex.snaToken), []byte(token)) != 1 || !e.now().Before(ex.expires) {
+		return nil
+	}
+	return ex
+}
+
+// started records what a start of the verification v of a service adds
+// to it: the PSD2 amount and payee (nil unless the service has
+// psd2_enabled), the sna.url of a send over sna, an SNA client token. It
+// returns a copy of the extra, or nil when there is none.
+func (e *Emulator) started(v *provider.Verification, amount, payee *string, clientToken bool) *extra {
+	sid, sna := v.ID, v.Channel == provider.ChannelSNA
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ex := e.extras.bySID[sid]
+	if ex == nil && amount == nil && payee == nil && !sna {
+		return nil
+	}
+	if ex == nil {
+		ex = e.extraLocked(sid, v.To, v.ExpiresAt)
+	}
+	if amount != nil || payee != nil {
+		ex.amount, ex.payee = amount, payee
+	}
+	switch {
+	case sna:
+		if ex.snaToken == "" {
+			ex.snaToken = sid + randomToken()
+		}
+		ex.snaAttempt = v.SendAttempts[len(v.SendAttempts)-1].ID
+		if clientToken && ex.snaClient == "" {
+			ex.snaClient = randomToken()
+		}
+	case ex.snaToken != "":
+		// A re-send over another channel: the sna.url no longer applies.
+		ex.snaToken, ex.snaDone, ex.snaClient, ex.snaFail = "", false, "", 0
+	}
+	cp := *ex
+	return &cp
 }
 
 // randomToken returns 32 random hex digits.
@@ -81,115 +264,4 @@ func randomToken() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails on supported platforms
 	return hex.EncodeToString(b[:])
-}
-
-// forgetLocked drops r from the index. e.mu must be held.
-func (e *Emulator) forgetLocked(r *rec) {
-	if e.byID[r.sid] == r {
-		delete(e.byID, r.sid)
-	}
-	if key := (toKey{r.service.SID, r.to}); e.byTo[key] == r {
-		delete(e.byTo, key)
-	}
-	if r.snaToken != "" && e.bySNA[r.snaToken] == r {
-		delete(e.bySNA, r.snaToken)
-	}
-}
-
-// forget drops the verification sid from the index: it has ended.
-func (e *Emulator) forget(sid string) {
-	e.mu.Lock()
-	if r := e.byID[sid]; r != nil {
-		e.forgetLocked(r)
-	}
-	e.mu.Unlock()
-}
-
-// sweep drops the verifications that expired by now. e.mu must be held.
-func (e *Emulator) sweep(now time.Time) {
-	e.added = 0
-	for _, r := range e.byID {
-		if !now.Before(r.expires) {
-			e.forgetLocked(r)
-		}
-	}
-}
-
-// lookupRec returns a copy of the record of the verification a request
-// names in service s, by SID (and then To, if given, must match) or by To,
-// or nil.
-func (e *Emulator) lookupRec(s *service, sid, to string) *rec {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var r *rec
-	if sid != "" {
-		r = e.byID[sid]
-		if r != nil && (r.service != s || to != "" && r.to != to) {
-			r = nil
-		}
-	} else {
-		r = e.byTo[toKey{s.SID, to}]
-	}
-	if r != nil && !e.now().Before(r.expires) {
-		e.forgetLocked(r)
-		r = nil
-	}
-	if r == nil {
-		return nil
-	}
-	cp := *r
-	return &cp
-}
-
-// reserve prepares a start to to on service s: it returns the fake to
-// start it in (the one holding a pending verification for to, else cur),
-// and whether a slot was reserved for a new verification. It returns a nil
-// fake when the emulator holds the maximum of pending verifications.
-func (e *Emulator) reserve(s *service, cur *fake.Fake, to string) (*fake.Fake, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	now := e.now()
-	if r := e.byTo[toKey{s.SID, to}]; r != nil && now.Before(r.expires) {
-		return r.fake, false // a re-send: no new verification
-	}
-	if len(e.byID)+e.starting >= e.maxPending {
-		e.sweep(now)
-		if len(e.byID)+e.starting >= e.maxPending {
-			return nil, false
-		}
-	}
-	e.starting++
-	return cur, true
-}
-
-// started ends a start that reserve prepared, recording in the index what
-// the answer v says. amount and payee are the PSD2 parameters, nil unless
-// the service has psd2_enabled.
-func (e *Emulator) started(reserved bool, v *provider.Verification, amount, payee *string) *rec {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if reserved {
-		e.starting--
-	}
-	if v == nil {
-		return nil
-	}
-	r := e.byID[v.ID]
-	if r == nil {
-		return nil
-	}
-	r.expires = v.ExpiresAt
-	if amount != nil || payee != nil {
-		r.amount, r.payee = amount, payee
-	}
-	if n := len(v.SendAttempts); n > 0 && v.Channel == provider.ChannelSNA {
-		r.snaAttempt = v.SendAttempts[n-1].ID
-	}
-	if v.Channel != provider.ChannelSNA && r.snaToken != "" {
-		// A re-send over another channel: the sna.url no longer applies.
-		delete(e.bySNA, r.snaToken)
-		r.snaToken, r.snaDone, r.snaClient, r.snaFail = "", false, "", 0
-	}
-	cp := *r
-	return &cp
 }

@@ -107,7 +107,7 @@ func (e *Emulator) bucketJSON(r *http.Request, l *rateLimit, b *bucket) bucketJS
 // serviceExists answers 404 and returns false when the request's service
 // does not exist.
 func (e *Emulator) serviceExists(w http.ResponseWriter, r *http.Request) bool {
-	s, _, _ := e.serviceSnapshot(w, r)
+	s, _ := e.serviceSnapshot(w, r)
 	return s != nil
 }
 

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/verifykit/verifykit/fake"
-
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
 )
@@ -163,18 +161,18 @@ func (e *Emulator) createService(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) fetchService(w http.ResponseWriter, r *http.Request) {
-	s, in, _ := e.serviceSnapshot(w, r)
+	s, in := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
 	emuserver.WriteJSON(w, http.StatusOK, renderService(in, e.base(r)))
 }
 
-// updateService changes a service's settings. A change of CodeLength gives
-// the service a new fake for new verifications; those pending stay in the
-// fake that started them, with their codes, as on Twilio.
+// updateService changes a service's settings. A change of CodeLength
+// applies to new verifications; those pending keep their codes, as on
+// Twilio.
 func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request) {
-	s, in, _ := e.serviceSnapshot(w, r)
+	s, in := e.serviceSnapshot(w, r)
 	if s == nil {
 		return
 	}
@@ -183,22 +181,12 @@ func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request) {
 		invalid(w, bad)
 		return
 	}
-	var f *fake.Fake
-	if st.CodeLength != in.CodeLength {
-		var err error
-		if f, err = e.newFake(s.SID, st.CodeLength); err != nil {
-			invalid(w, "CodeLength")
-			return
-		}
-	}
 	e.mu.Lock()
 	// Apply only the parameters given, so concurrent updates of different
 	// settings do not undo each other.
 	_ = applySettings(r.PostForm, &s.settings)
 	s.includeDate.Store(s.PushIncludeDate)
-	if f != nil && s.CodeLength == st.CodeLength {
-		s.fake = f
-	}
+	s.codeLength.Store(int32(s.CodeLength))
 	s.DateUpdated = e.now().UTC()
 	in = s.info
 	e.mu.Unlock()
@@ -217,20 +205,16 @@ func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 		}
-		for _, rc := range e.byID { // its verifications end with it
-			if rc.service == s {
-				e.forgetLocked(rc)
-			}
-		}
 	}
 	e.mu.Unlock()
 	if !ok {
 		notFound(w, r)
 		return
 	}
-	e.dropRateLimits(sid) // ratelimits.go
-	e.dropWebhooks(sid)   // webhooks.go
-	e.dropMsgConfigs(sid) // msgconfig.go
+	e.bound.drop(s.st, e.now()) // its verifications end with it
+	e.dropRateLimits(sid)       // ratelimits.go
+	e.dropWebhooks(sid)         // webhooks.go
+	e.dropMsgConfigs(sid)       // msgconfig.go
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -27,10 +27,9 @@ const snaCarrier = "EMU"
 // sna_attempts_error_codes, until a visit succeeds.
 func (e *Emulator) visitSNA(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
-	now := e.now()
 	e.mu.Lock()
-	rc := e.bySNA[token]
-	ok := rc != nil && now.Before(rc.expires)
+	rc := e.bySNATokenLocked(token) // pending.go
+	ok := rc != nil
 	var fault Fault
 	var failed bool
 	var client string
@@ -62,23 +61,4 @@ func (e *Emulator) visitSNA(w http.ResponseWriter, r *http.Request) {
 		body += "&SnaClientToken=" + client
 	}
 	w.Write([]byte(body))
-}
-
-// enableSNAClientToken gives the verification of rc (a copy of its
-// record) an SNA client token, unless it has one, and returns a new copy.
-func (e *Emulator) enableSNAClientToken(rc *rec) *rec {
-	if rc == nil {
-		return nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r := e.byID[rc.sid]
-	if r == nil {
-		return rc
-	}
-	if r.snaClient == "" {
-		r.snaClient = randomToken()
-	}
-	cp := *r
-	return &cp
 }

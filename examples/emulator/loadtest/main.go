@@ -35,7 +35,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/verifykit/verifykit/fake"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
@@ -203,7 +202,7 @@ func server(name string) (*httptest.Server, error) {
 	case "bare":
 		h = bare()
 	default:
-		e, err := twiliotest.New(twiliotest.WithFakeOptions(fake.WithFixedCode(code)))
+		e, err := twiliotest.New(twiliotest.WithFixedCode(code))
 		if err != nil {
 			return nil, err
 		}
