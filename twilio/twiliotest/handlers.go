@@ -169,21 +169,21 @@ func (e *Emulator) writeEngineError(w http.ResponseWriter, r *http.Request, err 
 
 // verificationJSON is Twilio's Verification resource.
 type verificationJSON struct {
-	SID              string         `json:"sid"`
-	ServiceSID       string         `json:"service_sid"`
-	AccountSID       string         `json:"account_sid"`
-	To               string         `json:"to"`
-	Channel          string         `json:"channel"`
-	Status           string         `json:"status"`
-	Valid            bool           `json:"valid"`
-	Lookup           struct{}       `json:"lookup"` // always {}
-	Amount           *string        `json:"amount"`
-	Payee            *string        `json:"payee"`
-	SendCodeAttempts []attemptJSON  `json:"send_code_attempts"`
-	DateCreated      string         `json:"date_created"`
-	DateUpdated      string         `json:"date_updated"`
-	SNA              *snaJSON       `json:"sna"`
-	URL              string         `json:"url"`
+	SID              string        `json:"sid"`
+	ServiceSID       string        `json:"service_sid"`
+	AccountSID       string        `json:"account_sid"`
+	To               string        `json:"to"`
+	Channel          string        `json:"channel"`
+	Status           string        `json:"status"`
+	Valid            bool          `json:"valid"`
+	Lookup           struct{}      `json:"lookup"` // always {}
+	Amount           *string       `json:"amount"`
+	Payee            *string       `json:"payee"`
+	SendCodeAttempts []attemptJSON `json:"send_code_attempts"`
+	DateCreated      string        `json:"date_created"`
+	DateUpdated      string        `json:"date_updated"`
+	SNA              *snaJSON      `json:"sna"`
+	URL              string        `json:"url"`
 }
 
 type attemptJSON struct {
