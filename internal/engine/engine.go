@@ -13,7 +13,8 @@
 // application tests need), selfhosted (Verifications over its sealing
 // store decorator, with derived codes through Config.Reveal, + senders;
 // its factors are its own), vonagetest (Vonage's wire and workflow over
-// Verifications) and twiliotest (Twilio's wire over fakes and Factors).
+// Verifications) and twiliotest (Twilio's wire over Verifications, one per
+// Verify Service, and Factors).
 // Imports go one way: fake, selfhosted, twiliotest, vonagetest, fakeconf
 // → engine → store, internal/totp, internal/pushsig, provider. The engine
 // imports no layer. See docs/engine.md.

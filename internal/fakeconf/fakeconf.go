@@ -1,9 +1,11 @@
-// Package fakeconf is the fake's configuration as a struct: the fake's
-// options write it, and another layer of the module (the twiliotest
-// emulator) reads what they did instead of running a throw-away fake. It
-// also builds the factor engine with the fake's rules, for both.
+// Package fakeconf is the fake's configuration as a struct, which the
+// fake's options and the twiliotest emulator's options write, and what
+// both build from it: the engine's configuration with the fake's code
+// generator (Gen: seeded codes and IDs), the factor engine with the fake's
+// rules, and the magic numbers' refusals. So the emulator runs the fake's
+// rules on the engine without importing the fake.
 //
-// Imports: fake and twiliotest → fakeconf → engine, totp, provider.
+// Imports: fake and twiliotest → fakeconf → engine, totp, store, provider.
 package fakeconf
 
 import (

@@ -3,9 +3,15 @@
 // this library, an official Twilio SDK, or curl. It answers with Twilio's
 // JSON, status codes and error bodies, and follows Twilio's lifecycle
 // (codes valid 10 minutes, 5 sends and 5 checks per verification, approved
-// and canceled verifications gone) because each Verify Service is backed
-// by a [fake.Fake], and its entities, factors and challenges by the
-// module's internal factor engine, the one under the fake (see
+// and canceled verifications gone) because it runs on the module's
+// internal engine, the one under the fake, selfhosted and vonagetest: each
+// Verify Service's verifications are an engine over a memory store of its
+// own, and its entities, factors and challenges the factor engine. It adds
+// only Twilio's wire and what Twilio adds to a verification (PSD2 amount
+// and payee, silent network auth), kept by verification SID. It does not
+// import the fake: imports go twiliotest → internal/engine,
+// internal/fakeconf (the code generator and magic numbers it shares with
+// the fake), internal/emuserver, twilio, store, provider (see
 // docs/engine.md).
 //
 //	srv := twiliotest.NewServer()
@@ -68,9 +74,10 @@
 // # Faults
 //
 // The fake's magic numbers work through the emulator: fake.NumberLandline
-// gets 403/60205 on sms, fake.NumberRateLimited 429/20429, and
-// fake.NumberCheckOutcomeUnknown has its check processed and then its
-// connection dropped, as a lost response would be. A number on the Safe
+// gets 403/60205 on sms, fake.NumberRateLimited 429/20429,
+// fake.NumberStartOutcomeUnknown has its code sent and
+// fake.NumberCheckOutcomeUnknown its check processed, and then their
+// connections dropped, as a lost response would be. A number on the Safe
 // List is exempt from fake.NumberBlocked's and fake.NumberRateLimited's
 // refusals (Fraud Guard and Geo Permissions), as Twilio's Safe List is.
 // [Emulator.InjectFault]
