@@ -1,7 +1,8 @@
 // Package fake is a deterministic, in-memory verification provider with
 // Twilio Verify's behaviour. Applications use it in their tests to walk
 // every step and every error of a verification flow without sending a
-// message; the twiliotest emulator serves it over Twilio's HTTP API.
+// message. The twiliotest emulator serves the same rules over Twilio's HTTP
+// API: both are layers over the module's one lifecycle engine.
 //
 // A *Fake implements [provider.Provider], [provider.CapabilityReporter]
 // (it checks by To as well as by ID, and re-sends on a repeated Start),
@@ -16,16 +17,18 @@
 //	v, err = client.Check(ctx, "+14155552671", code, nil)
 //
 // It speaks no vendor's vocabulary: its IDs are opaque (32 hex digits),
-// and its errors carry a neutral [Reason] beside the sentinel. Emulators
-// map those to their vendor's codes (twiliotest maps them to Twilio's).
+// and its errors carry a neutral [Reason] beside the sentinel. The Twilio
+// emulator maps the same reasons (internal/fakeconf, the engine) to
+// Twilio's codes.
 //
 // It is a layer over the module's internal engine, which holds the
 // lifecycle of verifications (over a store.Memory on the fake's clock)
 // and of factors; what the fake adds is what application tests need: the
 // options, faults, the outbox, the magic numbers and the clock. Imports go
 // fake → internal/engine → store, provider; its options are a struct
-// (internal/fakeconf) that the emulators read, and its faults use the
-// fault queue the emulators use (internal/faultq). See docs/engine.md.
+// (internal/fakeconf) that the Twilio emulator reads, and its faults use
+// the fault queue both emulators use (internal/faultq). No emulator
+// imports fake. See docs/engine.md.
 //
 // # Behaviour
 //
