@@ -160,7 +160,9 @@ func CheckLimits(limits []Limit) error {
 	if len(limits) == 0 || len(limits) > MaxLimits {
 		return fmt.Errorf("%w: %d limits, want 1 to %d", ErrInvalid, len(limits), MaxLimits)
 	}
-	for i, l := range limits {
+	var seen uint64 // a bit per length and last byte of the keys so far
+	for i := range limits {
+		l := &limits[i]
 		if err := CheckArgs(l.Key, l.Window); err != nil {
 			return err
 		}
@@ -175,13 +177,18 @@ func CheckLimits(limits []Limit) error {
 				return fmt.Errorf("%w: wait %v is not positive", ErrInvalid, w)
 			}
 		}
-		for j := range i {
-			// Keys of one request mostly share their beginning: the
-			// length and the last byte tell most of them apart.
-			if o := limits[j].Key; len(o) == len(l.Key) && o[len(o)-1] == l.Key[len(o)-1] && o == l.Key {
-				return fmt.Errorf("%w: repeated key", ErrInvalid)
+		// Keys of one request mostly share their beginning, and differ
+		// in length or last byte: only a key whose bit is already set
+		// can repeat an earlier one.
+		bit := uint64(1) << ((uint(len(l.Key)) + 7*uint(l.Key[len(l.Key)-1])) % 64)
+		if seen&bit != 0 {
+			for j := range i {
+				if limits[j].Key == l.Key {
+					return fmt.Errorf("%w: repeated key", ErrInvalid)
+				}
 			}
 		}
+		seen |= bit
 	}
 	return nil
 }
@@ -211,9 +218,9 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 	now := nowT.UnixNano()
 	res := Taken{OK: true, Refused: -1}
 	var need [memShards]int
-	var cur [MaxLimits]memCounter // the live counters; zero when absent or expired
-	// Where each present counter is, while its table's moves is still
-	// mv[its shard]: the second pass writes it in place without a lookup.
+	// Where each live counter is, while its table's moves is still
+	// mv[its shard]: the second pass reads and writes it in place without
+	// a lookup. -1 for a counter absent or expired.
 	var at [MaxLimits]int32
 	var mv [memShards]uint64
 	for i := range limits {
@@ -224,8 +231,6 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 		at[i], mv[si] = -1, tab.moves
 		if !ok {
 			need[si]++
-		} else {
-			at[i] = int32(j)
 		}
 		var c memCounter
 		if ok {
@@ -237,7 +242,7 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 			}
 			continue
 		}
-		cur[i] = c
+		at[i] = int32(j)
 		var wait time.Duration
 		if len(l.Waits) > 0 {
 			wait = time.Duration(c.reset-now) - l.Window
@@ -261,7 +266,15 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 	res.Hit = m.hits.Add(1)
 	for i := range limits {
 		l := &limits[i]
-		c := cur[i]
+		tab := &m.shards[idx[i]].counters
+		var c memCounter // zero when absent or expired
+		if at[i] >= 0 {
+			if tab.moves == mv[idx[i]] {
+				c = *tab.at(int(at[i]))
+			} else if c, _ = tab.get(ks[i]); c.reset <= now { // moved
+				c = memCounter{} // cannot happen: a live counter stays
+			}
+		}
 		first := c.n == 0
 		if len(l.Waits) > 0 {
 			c.n++
@@ -277,7 +290,7 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 			c.reset = now + int64(l.Window)
 			c.hit = res.Hit // the window's first hit
 		}
-		if tab := &m.shards[idx[i]].counters; at[i] >= 0 && tab.moves == mv[idx[i]] {
+		if at[i] >= 0 && tab.moves == mv[idx[i]] {
 			*tab.at(int(at[i])) = c
 		} else {
 			tab.put(ks[i], c, now)

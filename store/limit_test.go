@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,6 +110,28 @@ func TestMemoryTakeAllocatesNothing(t *testing.T) {
 	} {
 		if n := testing.AllocsPerRun(100, op); n != 0 {
 			t.Errorf("%s: %v allocations, want 0", name, n)
+		}
+	}
+}
+
+// TestCheckLimitsRepeatedKeyAmongMany: a key repeated anywhere among
+// many limits is refused, whatever its length and last byte.
+func TestCheckLimitsRepeatedKeyAmongMany(t *testing.T) {
+	var ls []store.Limit
+	for i := range 40 {
+		ls = append(ls, store.Limit{Key: fmt.Sprintf("vk|f|p|%d|x%d", i*37, i), Max: 1, Window: time.Minute})
+	}
+	if err := store.CheckLimits(ls); err != nil {
+		t.Fatalf("distinct keys: %v", err)
+	}
+	for i := range ls {
+		dup := append(slices.Clone(ls), ls[i])
+		if err := store.CheckLimits(dup); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("key %d repeated last: %v, want ErrInvalid", i, err)
+		}
+		dup = append([]store.Limit{ls[i]}, ls...)
+		if err := store.CheckLimits(dup); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("key %d repeated first: %v, want ErrInvalid", i, err)
 		}
 	}
 }

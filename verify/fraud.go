@@ -258,9 +258,9 @@ type fraud struct {
 	spend                                     []spendBudget
 
 	mu       sync.Mutex
-	verified map[string]*vcount   // by "h|" or "d|" and the country or prefix
-	alerted  map[string]time.Time // spend alerts called, until their window's end
-	reads    map[string]time.Time // when refresh last read a country or prefix
+	verified map[string]*[2]vcount // the hour and day counters, by "c|" or "p|" and the country or prefix (vslot)
+	alerted  map[string]time.Time  // spend alerts called, until their window's end
+	reads    map[string]time.Time  // when refresh last read a country or prefix
 }
 
 // vcount is what the client knows of a verified counter: the approved
@@ -325,7 +325,7 @@ func newFraud(g FraudGuard) (*fraud, error) {
 	f.pfCH, f.pfCD = "vk|f|u|cc|h|", "vk|f|u|cc|d|"
 	f.pfPH, f.pfPD = "vk|f|u|p|h|", "vk|f|u|p|d|"
 	f.pfVH, f.pfVD = "vk|f|v|h|", "vk|f|v|d|"
-	f.verified = make(map[string]*vcount)
+	f.verified = make(map[string]*[2]vcount)
 	f.scopeIP, f.scopePrefix = PerCaller(g.IPKey), PerPrefix(f.digits)
 	return f, nil
 }
@@ -348,37 +348,66 @@ func (f *fraud) premiumOf(e164 string) string {
 	return ""
 }
 
-// knownLocked returns, with f.mu held, what the client knows of the
-// approved sends of the verified counter (kind, value): the larger of
-// bucket b's and the previous bucket's.
-func (f *fraud) knownLocked(kind byte, value string, b int64) (allow int64) {
-	var buf [40]byte
-	k := append(append(buf[:0], kind, '|'), value...)
-	if v := f.verified[string(k)]; v != nil {
-		switch v.cur {
-		case b:
-			allow = max(v.curN, v.prev)
-		case b - 1:
-			allow = v.curN
-		}
+// vslot returns where the verified counter of kind lives in the cache:
+// the hour ('h', 'H') and day ('d', 'D') counters of a country ('c') or
+// of a prefix ('p') share one entry, so a decision looks up two.
+func vslot(kind byte) (group byte, i int) {
+	switch kind {
+	case 'h':
+		return 'c', 0
+	case 'd':
+		return 'c', 1
+	case 'H':
+		return 'p', 0
 	}
-	return allow
+	return 'p', 1
+}
+
+// entryLocked returns, with f.mu held, the cache entry of the country
+// (group 'c') or prefix ('p') value, or nil.
+func (f *fraud) entryLocked(group byte, value string) *[2]vcount {
+	var buf [40]byte
+	return f.verified[string(append(append(buf[:0], group, '|'), value...))]
+}
+
+// known returns what v says of the approved sends for bucket b: the
+// larger of bucket b's and the previous bucket's.
+func (v *vcount) known(b int64) int64 {
+	switch v.cur {
+	case b:
+		return max(v.curN, v.prev)
+	case b - 1:
+		return v.curN
+	}
+	return 0
+}
+
+// knownLocked returns, with f.mu held, what the client knows of the
+// approved sends of the verified counter (kind, value) for bucket b.
+func (f *fraud) knownLocked(kind byte, value string, b int64) int64 {
+	g, i := vslot(kind)
+	if e := f.entryLocked(g, value); e != nil {
+		return e[i].known(b)
+	}
+	return 0
 }
 
 // learn records that bucket b of the verified counter (kind, value) holds
 // n approved sends, as the store answered.
 func (f *fraud) learn(kind byte, value string, b, n int64) {
-	k := string(kind) + "|" + value
+	g, i := vslot(kind)
+	k := string(g) + "|" + value
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	v := f.verified[k]
-	if v == nil {
+	e := f.verified[k]
+	if e == nil {
 		if len(f.verified) >= maxVerifiedCache {
 			clear(f.verified) // forget; the store keeps the counts
 		}
-		v = &vcount{cur: b}
-		f.verified[k] = v
+		e = new([2]vcount)
+		f.verified[k] = e
 	}
+	v := &e[i]
 	switch {
 	case b > v.cur:
 		if b == v.cur+1 {
@@ -449,8 +478,12 @@ func (f *fraud) screen(r *policyReq, e164 string, keys map[string]string, cost i
 	var known [4]int64 // CD, CH, PD, PH
 	if g.CountryDay != (Conversion{}) || g.CountryHour != (Conversion{}) || g.PrefixDay != (Conversion{}) || g.PrefixHour != (Conversion{}) {
 		f.mu.Lock()
-		known[0], known[1] = f.knownLocked('d', cc, day), f.knownLocked('h', cc, hour)
-		known[2], known[3] = f.knownLocked('D', prefix, day), f.knownLocked('H', prefix, hour)
+		if e := f.entryLocked('c', cc); e != nil {
+			known[0], known[1] = e[1].known(day), e[0].known(hour)
+		}
+		if e := f.entryLocked('p', prefix); e != nil {
+			known[2], known[3] = e[1].known(day), e[0].known(hour)
+		}
 		f.mu.Unlock()
 	}
 	conv := func(pf string, value string, v int64, scope Scope, cv Conversion, b int64, window time.Duration, atLeast int64) int64 {
