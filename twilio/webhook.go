@@ -1,7 +1,6 @@
 package twilio
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -37,34 +36,56 @@ const SignatureHeader = "X-Twilio-Signature"
 // and emulators; ValidateSignature checks one.
 func Signature(authToken, rawURL string, params url.Values) string {
 	mac := hmac.New(sha1.New, []byte(authToken))
-	writeSigned(mac, rawURL, params)
+	_, _ = mac.Write(appendSigned([]byte(rawURL), params))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// writeSigned writes the signed string: the URL, then name+value of every
-// parameter, names sorted, each name's distinct values sorted.
-func writeSigned(w io.Writer, rawURL string, params url.Values) {
-	_, _ = io.WriteString(w, rawURL)
+// appendSigned appends to b what follows the URL in the signed string:
+// name+value of every parameter, names sorted, each name's distinct values
+// sorted.
+func appendSigned(b []byte, params url.Values) []byte {
 	if len(params) == 0 {
-		return
+		return b
 	}
-	names := make([]string, 0, len(params))
+	var small [32]string
+	names := small[:0]
 	for k := range params {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	var vals []string
 	for _, k := range names {
-		vals = append(vals[:0], params[k]...)
-		if len(vals) > 1 {
-			slices.Sort(vals)
-			vals = slices.Compact(vals)
+		vals := params[k]
+		if len(vals) > 1 && !slices.IsSorted(vals) || hasAdjacentDup(vals) {
+			vals = slices.Compact(slices.Sorted(slices.Values(vals)))
 		}
 		for _, v := range vals {
-			_, _ = io.WriteString(w, k)
-			_, _ = io.WriteString(w, v)
+			b = append(b, k...)
+			b = append(b, v...)
 		}
 	}
+	return b
+}
+
+// hasAdjacentDup reports whether two neighbours of vals are equal.
+func hasAdjacentDup(vals []string) bool {
+	for i := 1; i < len(vals); i++ {
+		if vals[i] == vals[i-1] {
+			return true
+		}
+	}
+	return false
+}
+
+// signedLen is the length appendSigned adds at most (repeated values
+// counted each time).
+func signedLen(params url.Values) int {
+	n := 0
+	for k, vs := range params {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	return n
 }
 
 // urlVariants returns rawURL without any port and with the scheme's
@@ -72,26 +93,38 @@ func writeSigned(w io.Writer, rawURL string, params url.Values) {
 // validators try, since Twilio signs with either. It works on the string,
 // so the rest of the URL stays byte for byte as received.
 func urlVariants(rawURL string) (without, with string, ok bool) {
+	prefix, port, tail, ok := urlParts(rawURL)
+	if !ok {
+		return "", "", false
+	}
+	return prefix + tail, prefix + ":" + port + tail, true
+}
+
+// urlParts splits rawURL, without allocating, into what precedes the
+// port (scheme://userinfo@host), the port (its own, or the scheme's
+// default) and what follows it: urlVariants joins them.
+func urlParts(rawURL string) (prefix, port, tail string, ok bool) {
 	i := strings.Index(rawURL, "://")
 	if i <= 0 {
-		return "", "", false
+		return "", "", "", false
 	}
 	scheme, rest := rawURL[:i], rawURL[i+3:]
 	end := strings.IndexAny(rest, "/?#")
 	if end < 0 {
 		end = len(rest)
 	}
-	authority, tail := rest[:end], rest[end:]
-	userinfo := ""
+	authority := rest[:end]
+	tail = rest[end:]
+	hostStart := 0
 	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-		userinfo, authority = authority[:at+1], authority[at+1:]
+		hostStart = at + 1
 	}
-	host, port := authority, ""
-	if c := strings.LastIndexByte(authority, ':'); c >= 0 && !strings.Contains(authority[c:], "]") {
-		host, port = authority[:c], authority[c+1:]
+	hostEnd := len(authority)
+	if c := strings.LastIndexByte(authority, ':'); c >= hostStart && !strings.Contains(authority[c:], "]") {
+		hostEnd, port = c, authority[c+1:]
 	}
-	if host == "" {
-		return "", "", false
+	if hostEnd == hostStart {
+		return "", "", "", false
 	}
 	if port == "" {
 		port = "80"
@@ -99,8 +132,7 @@ func urlVariants(rawURL string) (without, with string, ok bool) {
 			port = "443"
 		}
 	}
-	prefix := scheme + "://" + userinfo + host
-	return prefix + tail, prefix + ":" + port + tail, true
+	return rawURL[:i+3+hostEnd], port, tail, true
 }
 
 // ValidateSignature reports whether signature (the X-Twilio-Signature
@@ -119,21 +151,44 @@ func ValidateSignature(authToken, rawURL string, params url.Values, signature st
 		return false
 	}
 	got := dec[:sha1.Size]
-	without, with, ok := urlVariants(rawURL)
+	prefix, port, tail, ok := urlParts(rawURL)
 	if !ok {
 		return false
 	}
-	var buf bytes.Buffer
-	writeSigned(&buf, "", params)
-	mac := hmac.New(sha1.New, []byte(authToken))
-	var sum [sha1.Size]byte
-	match := 0
-	for _, u := range [2]string{without, with} {
-		mac.Reset()
-		_, _ = io.WriteString(mac, u)
-		_, _ = mac.Write(buf.Bytes())
-		match |= subtle.ConstantTimeCompare(mac.Sum(sum[:0]), got)
+	// HMAC-SHA1 by hand (RFC 2104), so that the two spellings cost one
+	// buffer and no hash objects: inner = SHA1(key^ipad || URL || params),
+	// MAC = SHA1(key^opad || inner). The buffer first holds the URL with
+	// its port, then, moved down over ":port", without it.
+	var key [sha1.BlockSize]byte
+	if len(authToken) > sha1.BlockSize {
+		k := sha1.Sum([]byte(authToken))
+		copy(key[:], k[:])
+	} else {
+		copy(key[:], authToken)
 	}
+	b := make([]byte, sha1.BlockSize, sha1.BlockSize+len(prefix)+1+len(port)+len(tail)+signedLen(params))
+	for i, k := range key {
+		b[i] = k ^ 0x36
+	}
+	b = append(b, prefix...)
+	at := len(b)
+	b = append(b, ':')
+	b = append(b, port...)
+	b = append(b, tail...)
+	b = appendSigned(b, params)
+	var outer [sha1.BlockSize + sha1.Size]byte
+	for i, k := range key {
+		outer[i] = k ^ 0x5c
+	}
+	sum := func(b []byte) int {
+		inner := sha1.Sum(b)
+		copy(outer[sha1.BlockSize:], inner[:])
+		mac := sha1.Sum(outer[:])
+		return subtle.ConstantTimeCompare(mac[:], got)
+	}
+	match := sum(b)
+	b = b[:at+copy(b[at:], b[at+1+len(port):])] // the spelling without the port
+	match |= sum(b)
 	return match == 1
 }
 

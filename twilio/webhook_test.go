@@ -279,3 +279,46 @@ func BenchmarkValidateSignature(b *testing.B) {
 		}
 	}
 }
+
+// TestValidateSignatureAnyToken: ValidateSignature accepts what Signature
+// (crypto/hmac) computes over either URL spelling, for Auth Tokens of
+// every length (a key longer than SHA-1's 64-byte block is hashed first),
+// with repeated parameters, and refuses a signature one bit off.
+func TestValidateSignatureAnyToken(t *testing.T) {
+	form := url.Values{"b": {"2", "1", "2"}, "a": {"x"}, "type": {"factor.verified"}}
+	for _, n := range []int{1, 32, 63, 64, 65, 200} {
+		token := strings.Repeat("k", n)
+		for _, tc := range []struct{ called, signed string }{
+			{"https://app.example.com/hook?x=1", "https://app.example.com/hook?x=1"},
+			{"https://app.example.com/hook?x=1", "https://app.example.com:443/hook?x=1"},
+			{"http://user@app.example.com:8080/hook", "http://user@app.example.com/hook"},
+			{"http://[::1]/h", "http://[::1]:80/h"},
+		} {
+			sig := twilio.Signature(token, tc.signed, form)
+			if !twilio.ValidateSignature(token, tc.called, form, sig) {
+				t.Errorf("token of %d bytes, called %s, signed %s: refused", n, tc.called, tc.signed)
+			}
+			raw, _ := base64.StdEncoding.DecodeString(sig)
+			raw[len(raw)-1] ^= 1
+			if twilio.ValidateSignature(token, tc.called, form, base64.StdEncoding.EncodeToString(raw)) {
+				t.Errorf("token of %d bytes, %s: a signature one bit off accepted", n, tc.called)
+			}
+		}
+	}
+}
+
+// TestValidateSignatureAllocations: checking a webhook's signature
+// allocates at most twice (the signed bytes and the sorted names), not
+// once per parameter, URL spelling or hash.
+func TestValidateSignatureAllocations(t *testing.T) {
+	form := url.Values{
+		"uuid": {"4a1f0e6c-5d0f-4c9b-9a55-000000000001"}, "type": {"challenge.approved"}, "account_sid": {"AC0123456789abcdef0123456789abcdef"},
+		"service_sid": {"VA0123456789abcdef0123456789abcdef"}, "entity_identity": {"5f0c6b1e-user-0001"}, "factor_sid": {"YF0123456789abcdef0123456789abcdef"},
+		"factor_type": {"push"}, "challenge_sid": {"YC0123456789abcdef0123456789abcdef"}, "status": {"approved"},
+	}
+	const u = "https://app.example.com/hooks/verify"
+	sig := twilio.Signature(hookToken, u, form)
+	if n := testing.AllocsPerRun(100, func() { twilio.ValidateSignature(hookToken, u, form, sig) }); n > 2 {
+		t.Errorf("ValidateSignature allocates %v times, want at most 2", n)
+	}
+}
