@@ -649,6 +649,15 @@ func (b pushBroken) ListDeviceChallenges(ctx context.Context, auth, identity, fa
 	return l, err
 }
 
+// UpdateDeviceFactor of "update-noop" answers success and changes
+// nothing.
+func (b pushBroken) UpdateDeviceFactor(ctx context.Context, auth, identity, factorID string, req provider.DeviceFactorUpdate) (provider.Factor, error) {
+	if b.flaw == "update-noop" {
+		return b.f.FetchFactor(ctx, identity, factorID)
+	}
+	return b.PushDeviceAPI.UpdateDeviceFactor(ctx, auth, identity, factorID, req)
+}
+
 // noPush hides the fake's push methods: factors, no push.
 type noPush struct {
 	provider.Provider
@@ -696,6 +705,7 @@ func TestPushSectionCatchesBrokenProviders(t *testing.T) {
 		{"correct", "", self, false, nil, 0},
 		{"approves anything", "approves-anything", self, false, []string{"OnlyTheDeviceKeyAnswers", "ReplayRefused", "WrongSignaturesLockOut", "ChallengeExpires", "SecretsNeverPrinted"}, 0},
 		{"no server time", "no-time", self, false, []string{"ClockCorrection"}, 0},
+		{"updates nothing", "update-noop", self, false, []string{"DeviceUpdatesItsFactor"}, 0},
 		{"no device side", "", self, true, nil, len(PushRules())},
 		{"no push", "", func(f *fake.Fake) provider.Provider { return noPush{f, f} }, false, nil, len(PushRules())},
 	}
