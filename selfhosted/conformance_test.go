@@ -65,6 +65,7 @@ func TestConformanceMemory(t *testing.T) {
 			ErrorTargetFunc: func() any { return new(*selfhosted.Error) },
 			Declared:        providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10},
 			NowFunc:         c.Now,
+			PushDeviceFunc:  p.Device,
 			DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute,
 				TOTP: provider.TOTPConfig{Digits: 6, Period: 30 * time.Second, Skew: 1, Algorithm: provider.AlgSHA1}},
 		}

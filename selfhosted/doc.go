@@ -21,7 +21,7 @@
 // targets nor TOTP secrets, and a record cannot be moved to another key.
 // Store keys are keyed hashes of the target (or identity), so they do not
 // reveal it either. Every verification record has the same sealed length,
-// whatever its target and number of sends; an identity's record is 2 KiB,
+// whatever its target and number of sends; an identity's record is 4 KiB,
 // or a whole number of KiB above that for an identity with many factors.
 // Sealed records carry, in clear, the ID of the key that sealed them.
 //
@@ -76,6 +76,16 @@
 // (ErrUnavailable, ErrUndeliverable and the like), the send is taken back,
 // and otherwise Start fails with ErrOutcomeUnknown and the verification
 // stays pending, so a retried Start re-sends the same code.
+//
+// # Factors
+//
+// TOTP and push factors ([provider.PushProvider]; the phone's side is
+// [Provider.Device]) run on the factor engine the fake runs on, with an
+// identity's factors, latest challenges and unspent push access tokens in
+// one sealed record of the store, changed by compare-and-swap. Push
+// challenges are delivered through [WithPushNotifier] (package
+// github.com/verifykit/verifykit/selfhosted/pushnotify: FCM, APNs).
+// Passkey factors are not offered.
 //
 // # Delivery
 //

@@ -42,7 +42,8 @@ type Error struct {
 	// Err is the cause, or nil.
 	Err error
 
-	msg string
+	msg  string
+	date time.Time // see ServerTime
 }
 
 // Error describes the failure; it never contains a code, a secret or an
@@ -72,6 +73,11 @@ func (e *Error) Unwrap() []error {
 	}
 	return []error{e.Kind, e.Err}
 }
+
+// ServerTime returns the provider's clock when a push device's request
+// JWT was used outside its validity window (an HTTP layer sends it as the
+// Date of its 401), for provider.ServerTime; zero otherwise.
+func (e *Error) ServerTime() time.Time { return e.date }
 
 // RetryAfter returns Wait, for provider.RetryAfter.
 func (e *Error) RetryAfter() time.Duration { return e.Wait }

@@ -45,6 +45,8 @@ type Provider struct {
 
 	factorWindow   time.Duration
 	factorMaxWrong int
+	factors        *engine.Factors       // TOTP and push factors (factor.go)
+	notifier       provider.PushNotifier // see WithPushNotifier
 }
 
 var (
@@ -272,6 +274,7 @@ func New(st store.Store, key Key, opts ...Option) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.factors = p.newFactors()
 	return p, nil
 }
 

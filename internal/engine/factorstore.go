@@ -138,7 +138,7 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 		*ev = base
 		ev.At = x.c.Now()
 		ferr := fn(s, ev.At, ev)
-		out := s.encodeIdentity(slices.Clip(head), identity, ev.At)
+		out := s.encodeIdentity(append(make([]byte, 0, len(head)+len(body)+512), head...), identity, ev.At)
 		if bytes.Equal(out[fs.Head:], body) {
 			return ferr
 		}
@@ -241,8 +241,8 @@ func (x *Factors) storeToken(ctx context.Context, secret string, t provider.Acce
 //	  1 push: public key, platform, app ID, notification token, SDK
 //	  version, credential ID, metadata (sorted), wrong signatures, since)
 //	challenges: count, then each: ID, factor ID, status, created,
-//	  updated, expires, responded, push (0 none; 1: message, fields,
-//	  hidden details (sorted))
+//	  updated, expires, responded, push (0 none; 1, or 2 when its details
+//	  carry the date: message, fields, hidden details (sorted))
 //	access tokens: count, then each: SHA-256 (32 bytes), ID, friendly
 //	  name, created, expires
 //
@@ -263,18 +263,29 @@ func (d *decoder) optTime() time.Time {
 	return time.Time{}
 }
 
-func appendMap(b []byte, m map[string]string) []byte {
-	if m == nil {
-		return append(b, 0)
-	}
-	b = binary.AppendUvarint(b, uint64(len(m))+1)
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		b = appendString(appendString(b, k), m[k])
-	}
-	return b
+var (
+	factorStatuses    = [...]string{string(provider.FactorVerified), string(provider.FactorUnverified)}
+	challengeStatuses = [...]string{string(provider.ChallengeApproved), string(provider.ChallengePending),
+		string(provider.ChallengeDenied), string(provider.ChallengeExpired)}
+)
+
+// rdecoder decodes an identity's record: its strings share one copy of
+// the record (src), rather than one allocation each.
+type rdecoder struct {
+	decoder
+	src string // the record, as a string
 }
 
-func (d *decoder) optMap() map[string]string {
+func (d *rdecoder) string() string {
+	n := d.uvarint()
+	off := len(d.src) - len(d.b)
+	if d.bytes(int(n)) == nil {
+		return ""
+	}
+	return d.src[off : off+int(n)]
+}
+
+func (d *rdecoder) optMap() map[string]string {
 	n := d.uvarint()
 	if n == 0 || d.err != nil {
 		return nil
@@ -290,6 +301,28 @@ func (d *decoder) optMap() map[string]string {
 		m[k], last = v, k
 	}
 	return m
+}
+
+// known decodes a string, without allocating when it is one of known.
+func (d *decoder) known(known []string) string {
+	b := d.raw()
+	for _, k := range known {
+		if k == string(b) {
+			return k
+		}
+	}
+	return string(b)
+}
+
+func appendMap(b []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m))+1)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = appendString(appendString(b, k), m[k])
+	}
+	return b
 }
 
 // encodeIdentity appends identity's record to b; only b when the identity
@@ -350,7 +383,11 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 			b = append(b, 0)
 			continue
 		}
-		b = appendString(append(b, 1), d.Message)
+		kind := byte(1)
+		if c.dated {
+			kind = 2
+		}
+		b = appendString(append(b, kind), d.Message)
 		if d.Fields == nil {
 			b = append(b, 0)
 		} else {
@@ -410,7 +447,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	d := &decoder{b: b}
+	d := &rdecoder{decoder: decoder{b: b}, src: string(b)}
 	if d.byte() != factorRecordVersion {
 		return errRecord
 	}
@@ -421,9 +458,10 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		e.ID = d.string()
 		e.CreatedAt, e.UpdatedAt = d.optTime(), d.optTime()
 	}
-	if d.err != nil || e.Identity != identity || hasEntity > 1 {
+	if d.err != nil || e.Identity != identity && e.Identity != "" || hasEntity > 1 {
 		return errRecord
 	}
+	e.Identity = identity // "": an imported record (ImportRecord)
 	ps := x.pushMaps()
 	n := d.uvarint()
 	if hasEntity == 0 && n != 0 {
@@ -435,7 +473,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		}
 		fa := &factor{identity: identity}
 		fa.id, fa.name = d.string(), d.string()
-		fa.status = provider.FactorStatus(d.string())
+		fa.status = provider.FactorStatus(d.known(factorStatuses[:]))
 		fa.created, fa.updated = d.optTime(), d.optTime()
 		switch d.byte() {
 		case 0:
@@ -476,23 +514,33 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		e.factors = append(e.factors, fa)
 		x.byID[fa.id] = fa
 	}
+	factorIDs := make([]string, len(e.factors))
+	for i, fa := range e.factors {
+		factorIDs[i] = fa.id
+	}
 	n = d.uvarint()
 	if hasEntity == 0 && n != 0 {
 		return errRecord
 	}
+	kept := max(x.keptChallenges(), maxChallengesKept)
+	e.challenges = make([]*challenge, 0, min(n, uint64(kept)))
+	all := make([]challenge, min(n, uint64(kept))) // one allocation for all
+
 	for range n {
 		if d.err != nil || len(e.challenges) >= max(x.keptChallenges(), maxChallengesKept) {
 			return errRecord
 		}
-		c := &challenge{}
-		c.c.ID, c.factorID = d.string(), d.string()
+		c := &all[len(e.challenges)]
+		c.c.ID = d.string()
+		c.factorID = d.known(factorIDs) // without allocating, when the factor is kept
 		c.c.Identity, c.c.FactorID = identity, c.factorID
-		c.c.Status = provider.ChallengeStatus(d.string())
+		c.c.Status = provider.ChallengeStatus(d.known(challengeStatuses[:]))
 		c.c.CreatedAt, c.c.UpdatedAt = d.optTime(), d.optTime()
 		c.c.ExpiresAt, c.c.RespondedAt = d.optTime(), d.optTime()
-		switch d.byte() {
+		switch kind := d.byte(); kind {
 		case 0:
-		case 1:
+		case 1, 2:
+			c.dated = kind == 2
 			p := &provider.PushDetails{Message: d.string()}
 			if k := d.uvarint(); k > 0 {
 				if k-1 > provider.MaxPushFields {
@@ -507,11 +555,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			if d.err != nil {
 				return errRecord
 			}
-			c.c.Push = p
-			var err error
-			if c.signed, err = x.signChallenge(c); err != nil {
-				return errRecord
-			}
+			c.c.Push = p // its signed fields are decoded when answered (signedOf)
 		default:
 			return errRecord
 		}
@@ -543,4 +587,52 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		x.entities[identity] = e
 	}
 	return nil
+}
+
+// ImportedTOTP is a TOTP factor that a layer kept in a record of its own
+// before its factors were the engine's, for ImportRecord.
+type ImportedTOTP struct {
+	ID, Name         string
+	Verified         bool
+	Config           provider.TOTPConfig
+	Secret           []byte
+	Created, Updated time.Time
+	Guard            totp.Guard
+}
+
+// ImportedChallenge is a challenge of an ImportedTOTP factor.
+type ImportedChallenge struct {
+	ID, FactorID     string
+	Approved         bool
+	Created, Expires time.Time
+}
+
+// ImportRecord returns, after head, a record (as FactorStore keeps it)
+// holding the entity entityID created at created, factors and
+// challenges: a store decorator converts the records of an earlier
+// format with it as it reads them. The record names no identity: it is
+// the identity whose key it was read at, and the next write names it.
+func (x *Factors) ImportRecord(head []byte, entityID string, created time.Time, factors []ImportedTOTP, challenges []ImportedChallenge) []byte {
+	const identity = ""
+	s := x.newScratch()
+	e := &entity{Entity: Entity{ID: entityID, Identity: identity, CreatedAt: created, UpdatedAt: created}}
+	for _, f := range factors {
+		fa := &factor{id: f.ID, identity: identity, name: f.Name, cfg: f.Config, status: provider.FactorUnverified,
+			secret: f.Secret, guard: f.Guard, created: f.Created, updated: f.Updated}
+		fa.ver = totp.NewVerifier(f.Secret, f.Config)
+		if f.Verified {
+			fa.status = provider.FactorVerified
+		}
+		e.factors = append(e.factors, fa)
+	}
+	for _, c := range challenges {
+		ch := &challenge{factorID: c.FactorID, c: provider.Challenge{ID: c.ID, Identity: identity, FactorID: c.FactorID,
+			Status: provider.ChallengePending, CreatedAt: c.Created, UpdatedAt: c.Created, ExpiresAt: c.Expires}}
+		if c.Approved {
+			ch.c.Status, ch.c.RespondedAt = provider.ChallengeApproved, c.Created
+		}
+		e.challenges = append(e.challenges, ch)
+	}
+	s.entities[identity] = e
+	return s.encodeIdentity(head, identity, time.Time{})
 }

@@ -255,3 +255,29 @@ func FuzzFactorRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestStoreKeepsTheDateDecision: whether a push challenge's details carry
+// its date is decided once, when it is created, and kept in the record:
+// the device fetches and signs what it was shown after the setting
+// changes.
+func TestStoreKeepsTheDateDecision(t *testing.T) {
+	overStore = true
+	r := newPushRig(t)
+	overStore = false
+	const id = "user-0006-date"
+	d := r.verifiedDevice(t, id, 0, provider.PlatformNone)
+	dated := true
+	r.x.c.Push.IncludeDate = func() bool { return dated }
+	ch, err := r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dated = false
+	dc, err := r.x.FetchDeviceChallenge(ctx, d.auth(t, r.clock.now()), id, ch.ID)
+	if err != nil || !bytes.Contains(dc.JSON, []byte(`"date":`)) {
+		t.Fatalf("fetched after the setting changed: %s, %v; want the date", dc.JSON, err)
+	}
+	if got, err := r.answer(t, d, ch.ID, "approved"); err != nil || !got.Approved() {
+		t.Errorf("answer signed over the dated details: %v, %v", got, err)
+	}
+}

@@ -627,11 +627,27 @@ func (x *Factors) CreatePushChallenge(ctx context.Context, req provider.PushChal
 func (x *Factors) signChallenge(c *challenge) (*pushsig.Challenge, error) {
 	inc := x.c.Push.IncludeDate
 	c.dated = inc != nil && inc()
+	return signFields(c)
+}
+
+// signFields returns the signed fields of push challenge c, decoded.
+func signFields(c *challenge) (*pushsig.Challenge, error) {
 	signed, _ := json.Marshal(signedView{
 		Sid: c.c.ID, FactorSid: c.factorID, DateCreated: JSONTime(c.c.CreatedAt), ExpirationDate: JSONTime(c.c.ExpiresAt),
 		Details: detailsOf(c), HiddenDetails: c.c.Push.Hidden,
 	})
 	return pushsig.NewChallenge(signed, pushsig.DefaultSignatureFields)
+}
+
+// signedOf returns c.signed, decoding it first when c was read from a
+// store.
+func signedOf(c *challenge) (*pushsig.Challenge, error) {
+	if c.signed != nil {
+		return c.signed, nil
+	}
+	var err error
+	c.signed, err = signFields(c)
+	return c.signed, err
 }
 
 // notification returns the notification of c, or nil when its factor's
@@ -685,7 +701,7 @@ func (x *Factors) NotifyChallenge(ctx context.Context, identity, id string, ttl 
 		}
 		fa := x.byID[c.factorID]
 		switch {
-		case c.signed == nil:
+		case c.c.Push == nil:
 			return invalidFactor(op, "not a push challenge")
 		case c.c.Status != provider.ChallengePending:
 			return invalidFactor(op, "challenge is "+string(c.c.Status))
@@ -786,7 +802,11 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 		// at once, only the first applies; the others are replays.
 		if pre == nil || pre.pub != fa.push.pub || pre.c != c {
 			pre = &preCheck{}
-			pre.status, pre.err = c.signed.Verify(authPayload, fa.push.pub)
+			signed, err := signedOf(c)
+			if err != nil {
+				return err // cannot happen: signedView is an object with a sid
+			}
+			pre.status, pre.err = signed.Verify(authPayload, fa.push.pub)
 		}
 		status, err := pre.status, pre.err
 		switch {

@@ -65,6 +65,7 @@ func Conformance(t *testing.T, newFixture NewFixture) {
 				ErrorTargetFunc: func() any { return new(*selfhosted.Error) },
 				Declared:        providertest.Limits{Validity: 10 * time.Minute, MaxSends: 5, MaxChecks: 5, MinCodeLength: 4, MaxCodeLength: 10},
 				NowFunc:         clk.Now,
+				PushDeviceFunc:  p.Device,
 				DeclaredFactors: providertest.FactorLimits{MaxWrong: 5, Window: 10 * time.Minute},
 			}
 		})
