@@ -222,12 +222,7 @@ func (s sealedFactors) stable(key string) bool {
 
 // Get opens the record at key.
 func (s sealedFactors) Get(ctx context.Context, key string) (store.Record, error) {
-	tk := s.p.recall.ticket()
-	r, err := s.Store.Get(ctx, key)
-	if err != nil {
-		return store.Record{}, err
-	}
-	return s.open(key, r, tk)
+	return s.p.getOpen(ctx, s.Store, key, s.open)
 }
 
 func (s sealedFactors) open(key string, r store.Record, tk uint64) (store.Record, error) {
@@ -279,14 +274,7 @@ func (s sealedFactors) CompareAndSwap(ctx context.Context, key string, old uint6
 		s.p.wrote(key, env, stable, cur.Version)
 		return store.Record{Version: cur.Version}, nil
 	}
-	if !errors.Is(err, store.ErrConflict) {
-		return store.Record{}, err
-	}
-	r, oerr := s.open(key, cur, tk)
-	if oerr != nil {
-		return store.Record{}, oerr
-	}
-	return r, err
+	return conflict(key, cur, tk, err, s.open)
 }
 
 // identitySize is the sealed size of an identity's record whose payload is

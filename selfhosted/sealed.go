@@ -29,12 +29,19 @@ type sealed struct {
 
 // Get opens the record at key.
 func (s sealed) Get(ctx context.Context, key string) (store.Record, error) {
-	tk := s.p.recall.ticket()
-	r, err := s.Store.Get(ctx, key)
+	return s.p.getOpen(ctx, s.Store, key, s.open)
+}
+
+// getOpen reads key from st and opens it with open, at the ticket of the
+// replica's memory taken before the read: what a sealing decorator's Get
+// does.
+func (p *Provider) getOpen(ctx context.Context, st store.Store, key string, open func(string, store.Record, uint64) (store.Record, error)) (store.Record, error) {
+	tk := p.recall.ticket()
+	r, err := st.Get(ctx, key)
 	if err != nil {
 		return store.Record{}, err
 	}
-	return s.open(key, r, tk)
+	return open(key, r, tk)
 }
 
 // open opens r, read at ticket tk, into the engine's record.
@@ -71,7 +78,7 @@ func (s sealed) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 		s.p.wrote(key, env, kindVerification, cur.Version)
 		return store.Record{Version: cur.Version}, nil
 	}
-	return s.conflict(key, cur, tk, err)
+	return conflict(key, cur, tk, err, s.open)
 }
 
 // storedKey returns the key that a verification's stored bytes name, or
@@ -95,16 +102,16 @@ func (s sealed) CompareAndDelete(ctx context.Context, key string, old uint64) (s
 		}
 		return cur, nil
 	}
-	return s.conflict(key, cur, tk, err)
+	return conflict(key, cur, tk, err, s.open)
 }
 
-// conflict returns the current record opened with err, after a
-// compare-and-swap or -delete that did not match.
-func (s sealed) conflict(key string, cur store.Record, tk uint64, err error) (store.Record, error) {
+// conflict returns the current record opened (with open) with err, after
+// a compare-and-swap or -delete that did not match.
+func conflict(key string, cur store.Record, tk uint64, err error, open func(string, store.Record, uint64) (store.Record, error)) (store.Record, error) {
 	if !errors.Is(err, store.ErrConflict) {
 		return store.Record{}, err
 	}
-	r, oerr := s.open(key, cur, tk)
+	r, oerr := open(key, cur, tk)
 	if oerr != nil {
 		return store.Record{}, oerr
 	}
