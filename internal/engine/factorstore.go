@@ -59,8 +59,10 @@ const (
 
 const (
 	// maxStoreTries bounds the compare-and-swaps of one operation that
-	// other writers win.
-	maxStoreTries = 8
+	// other writers win: each lost one is another operation done, so
+	// only an identity changed by more than this many callers at once
+	// sees ErrUnavailable (ReasonContention).
+	maxStoreTries = 64
 	// maxTokensStored bounds the unspent access tokens of one identity
 	// over a store; the oldest is dropped first.
 	maxTokensStored = 10
