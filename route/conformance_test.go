@@ -1,11 +1,16 @@
 package route_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/provider/providertest"
+	"github.com/verifykit/verifykit/pushdevice"
 	"github.com/verifykit/verifykit/route"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/twilio"
@@ -36,8 +41,18 @@ func lastOf(sources ...func(string) (string, bool)) func(string) (string, bool) 
 func newFakeHarness(checkByTo, shared bool) func(t *testing.T) providertest.Harness {
 	return func(t *testing.T) providertest.Harness {
 		clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-		a := fake.MustNew(fake.WithClock(clock.Now))
-		b := fake.MustNew(fake.WithClock(clock.Now))
+		// Each fake's SNA URLs are served by its own test server.
+		var fakes [2]*fake.Fake
+		var hc *http.Client
+		for i := range fakes {
+			mux := http.NewServeMux()
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			fakes[i] = fake.MustNew(fake.WithClock(clock.Now), fake.WithSNABaseURL(srv.URL))
+			mux.Handle("/", fakes[i].SNAHandler())
+			hc = srv.Client()
+		}
+		a, b := fakes[0], fakes[1]
 		opts := []route.Option{route.WithClock(clock.Now)}
 		if checkByTo {
 			opts = append(opts, route.WithCheckByTo())
@@ -59,6 +74,20 @@ func newFakeHarness(checkByTo, shared bool) func(t *testing.T) providertest.Harn
 			AdvanceFunc:     clock.Advance,
 			ErrorTargetFunc: func() any { return new(*route.Error) },
 			Declared:        fakeLimits,
+			OpenSNAFunc: func(ctx context.Context, url string) (string, error) {
+				res, err := pushdevice.OpenSNA(ctx, hc, url)
+				return res.Token, err
+			},
+			FailSNAFunc: func(to string, fallBack bool) error {
+				kind := provider.ErrInvalidRequest
+				if fallBack {
+					kind = provider.ErrUndeliverable
+				}
+				for _, f := range fakes {
+					f.InjectFault(fake.Fault{Op: fake.OpSNA, To: to, Err: kind})
+				}
+				return nil
+			},
 		}
 	}
 }
@@ -75,12 +104,14 @@ func TestConformance(t *testing.T) {
 		providertest.Run(t, func(t *testing.T) providertest.Harness {
 			var routes []route.Route
 			var codes []func(string) (string, bool)
+			var servers []*twiliotest.Server
 			// One clock for both emulators and the Router: the harness's
 			// Advance is the only time that passes, however slow the machine.
 			clock := fake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			for _, name := range []string{"us", "eu"} {
 				srv := twiliotest.NewServer(twiliotest.WithClock(clock.Now))
 				t.Cleanup(srv.Close)
+				servers = append(servers, srv)
 				c, err := twilio.New(twiliotest.DefaultServiceSID, twilio.AuthToken(twiliotest.DefaultAccountSID, twiliotest.DefaultAuthToken),
 					twilio.WithBaseURL(srv.URL), twilio.WithRetryWait(0, 0))
 				if err != nil {
@@ -99,6 +130,24 @@ func TestConformance(t *testing.T) {
 				AdvanceFunc:     clock.Advance,
 				ErrorTargetFunc: func() any { return new(*route.Error) },
 				Declared:        fakeLimits,
+				// The device opens whichever emulator's URL the Router's
+				// start gave; a carrier failure is set up on both.
+				OpenSNAFunc: func(ctx context.Context, url string) (string, error) {
+					res, err := pushdevice.OpenSNA(ctx, servers[0].Client(), url)
+					return res.Token, err
+				},
+				FailSNAFunc: func(to string, fallBack bool) error {
+					code := 60540
+					if fallBack {
+						code = 60510
+					}
+					for _, srv := range servers {
+						if err := srv.InjectFault(twiliotest.Fault{Op: "sna", To: to, Code: code}); err != nil {
+							return err
+						}
+					}
+					return nil
+				},
 			}
 		})
 	})
@@ -131,6 +180,13 @@ func TestConformance(t *testing.T) {
 				AdvanceFunc:     clock.Advance,
 				ErrorTargetFunc: func() any { return new(*route.Error) },
 				Declared:        providertest.Limits{Validity: 180 * time.Second, MaxSends: 1, MaxChecks: vonagetest.DefaultMaxChecks, MinCodeLength: 4, MaxCodeLength: 10},
+				// Silent auth as on the vonage client: the check needs the
+				// device's code, and no carrier failure is simulated.
+				OpenSNAFunc: func(ctx context.Context, url string) (string, error) {
+					res, err := pushdevice.OpenSNA(ctx, &http.Client{}, url)
+					return res.Token, err
+				},
+				SNATokenRequired: true,
 			}
 		})
 	})
