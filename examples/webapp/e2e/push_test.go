@@ -4,6 +4,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/selfhosted"
+	"github.com/verifykit/verifykit/store"
 )
 
 // TestPushLoginInBrowser enrols a phone (a second browser on the phone
@@ -11,7 +15,26 @@ import (
 // in by approving on it while the login page waits, sees a denial refused,
 // and logs in with a recovery code when the phone is not used.
 func TestPushLoginInBrowser(t *testing.T) {
-	s := newSession(t, "push-failure")
+	pushLoginInBrowser(t, newSession(t, "push-failure"))
+}
+
+// TestPushLoginInBrowserSelfhosted is TestPushLoginInBrowser on the
+// self-hosted provider: its push factors on the factor engine over a
+// store, the phone polling (no notifier).
+func TestPushLoginInBrowserSelfhosted(t *testing.T) {
+	m, err := store.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := selfhosted.New(m, selfhosted.GenerateKey("e2e"), selfhosted.WithAppName("verifykit demo"),
+		selfhosted.WithSender(new(selfhosted.Outbox), provider.ChannelSMS, provider.ChannelEmail))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushLoginInBrowser(t, newSessionOn(t, "push-selfhosted-failure", p, p.Device(), nil))
+}
+
+func pushLoginInBrowser(t *testing.T, s *session) {
 	b, srv, must, wantText, snap := s.b, s.srv, s.must, s.wantText, s.snap
 	login := s.login
 	const email, password = "margaret@example.com", "a long enough password"

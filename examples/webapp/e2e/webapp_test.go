@@ -11,6 +11,7 @@ import (
 
 	"github.com/verifykit/verifykit/examples/webapp/app"
 	"github.com/verifykit/verifykit/fake"
+	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/verify/recovery"
@@ -50,13 +51,20 @@ type session struct {
 // test when chromium or chromedriver is missing (see tool).
 func newSession(t *testing.T, failName string, opts ...fake.Option) *session {
 	t.Helper()
+	f := fake.MustNew(append([]fake.Option{fake.WithRandomCodes(), fake.WithFriendlyName("verifykit demo")}, opts...)...)
+	return newSessionOn(t, failName, f, f.Device(), f)
+}
+
+// newSessionOn is newSession on provider p, whose push device side is
+// device and whose messages /dev/outbox shows when outbox is not nil.
+func newSessionOn(t *testing.T, failName string, p provider.Provider, device provider.PushDeviceAPI, outbox *fake.Fake) *session {
+	t.Helper()
 	chromium := tool(t, "chromium", "chromium-browser", "google-chrome")
 	chromedriver := tool(t, "chromedriver")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 
-	f := fake.MustNew(append([]fake.Option{fake.WithRandomCodes(), fake.WithFriendlyName("verifykit demo")}, opts...)...)
-	client, err := verify.New(f, verify.WithDefaultRegion("US"))
+	client, err := verify.New(p, verify.WithDefaultRegion("US"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +76,7 @@ func newSession(t *testing.T, failName string, opts ...fake.Option) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(app.Config{Verify: client, Recovery: codes, Device: f.Device(), Outbox: f, Iterations: 10_000})
+	a, err := app.New(app.Config{Verify: client, Recovery: codes, Device: device, Outbox: outbox, Iterations: 10_000})
 	if err != nil {
 		t.Fatal(err)
 	}

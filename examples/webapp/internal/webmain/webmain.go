@@ -131,10 +131,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	// Push factors ("approve on your phone") where the provider has a
-	// device side the app can serve: the fake's.
+	// device side the app can serve: the fake's and the self-hosted
+	// provider's.
 	var device provider.PushDeviceAPI
-	if f, ok := p.(*fake.Fake); ok {
-		device = f.Device()
+	if d, ok := p.(interface{ Device() provider.PushDeviceAPI }); ok {
+		device = d.Device()
 	}
 	codes, err := recovery.New(recoverySt, client)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -91,6 +92,13 @@ func TestExtension(t *testing.T) {
 	b.Want("code page", "Confirm your number")
 	if shared.Len() == 0 {
 		t.Error("nothing was written to the shared store")
+	}
+	// The self-hosted provider's push factors: the phone page is served.
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()} // not the shared transport (qa)
+	if resp, err := hc.Get(srv.Base + "/phone"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /phone on the self-hosted provider: %v, %v; want 200", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	if code := srv.Stop(); code != 0 || closed != 1 {
 		t.Errorf("exit %d, store closed %d times; want 0, 1", code, closed)
