@@ -79,6 +79,10 @@ func cryptoDigits(n int) string {
 	return string(out)
 }
 
+// NonceLen is the nonce length of the engine's configuration (Engine), for
+// a layer that reads its records with engine.Split.
+const NonceLen = 8
+
 // Engine returns the verification engine's configuration of c over st,
 // with g's names, codes (of c.CodeLength digits) and, unless the codes
 // come from crypto/rand, its IDs.
@@ -88,7 +92,7 @@ func (c *Config) Engine(st store.Store, g *Gen) engine.Config {
 		Store: st, Now: c.Now, Validity: c.Validity,
 		MaxSends: c.MaxSends, MaxChecks: c.MaxChecks,
 		IDPrefix: c.IDPrefix, AttemptPrefix: c.AttemptPrefix,
-		Name: g.Name, NameLen: 8, NonceLen: 8, NewCode: func() string { return g.Code(n) },
+		Name: g.Name, NameLen: 8, NonceLen: NonceLen, NewCode: func() string { return g.Code(n) },
 	}
 	if c.Source != Crypto {
 		ec.Random = g.Random

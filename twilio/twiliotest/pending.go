@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/internal/engine"
+	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 )
@@ -36,7 +37,7 @@ var errPendingFull = errors.New("twiliotest: the maximum of pending verification
 // CompareAndSwap counts creations, refusing one over the bound, and
 // spending writes.
 func (p *pendingStore) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
-	h, _, err := engine.Split(value, 8)
+	h, _, err := engine.Split(value, fakeconf.NonceLen)
 	if err != nil || h.Seq != 1 && h.Checks != p.maxChecks {
 		return p.Memory.CompareAndSwap(ctx, key, old, value, ttl)
 	}
