@@ -25,8 +25,9 @@
 // lifecycle of verifications (over a store.Memory on the fake's clock)
 // and of factors; what the fake adds is what application tests need: the
 // options, faults, the outbox, the magic numbers and the clock. Imports go
-// fake → internal/engine → store, provider; its options are a struct
-// (internal/fakeconf) that the Twilio emulator reads, and its faults use
+// fake → internal/engine → store, provider; its options fill a struct
+// (internal/fakeconf) that the Twilio emulator's options fill too, with
+// the code generator and magic numbers both use, and its faults use
 // the fault queue both emulators use (internal/faultq). No emulator
 // imports fake. See docs/engine.md.
 //

@@ -36,8 +36,8 @@ type Error struct {
 	Err error
 	// Reason says more than the sentinel where one sentinel covers several
 	// causes (ReasonLandline and ReasonBlocked are both ErrUndeliverable),
-	// or is empty. Emulators of real services map it to their vendor's
-	// error codes.
+	// or is empty. The Twilio emulator maps the same reasons
+	// (internal/fakeconf) to Twilio's error codes.
 	Reason Reason
 	// Wait is how long the caller is asked to wait before trying again,
 	// zero when there is no such advice.
