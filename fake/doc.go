@@ -22,7 +22,7 @@
 // Twilio's codes.
 //
 // It is a layer over the module's internal engine, which holds the
-// lifecycle of verifications (over a store.Memory on the fake's clock)
+// lifecycle of verifications (in memory, on the fake's clock)
 // and of factors; what the fake adds is what application tests need: the
 // options, faults, the outbox, the magic numbers and the clock. Imports go
 // fake → internal/engine → store, provider; its options fill a struct

@@ -10,7 +10,6 @@ import (
 	"github.com/verifykit/verifykit/internal/faultq"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
-	"github.com/verifykit/verifykit/store"
 )
 
 // Name is the provider name the fake reports through provider.Namer.
@@ -24,8 +23,7 @@ type Fake struct {
 	salt uint64        // random part of IDs
 	gen  *fakeconf.Gen // codes and IDs
 
-	eng *engine.Verifications // the lifecycle, over st
-	st  *store.Memory
+	eng *engine.Verifications // the lifecycle, its states in memory
 
 	mu      sync.Mutex // guards the outbox and snaSeen
 	outbox  outbox
@@ -62,14 +60,11 @@ func New(opts ...Option) (*Fake, error) {
 		}
 	}
 	f.factors = cfg.Factors(f.salt, f.factorHook, onFactor)
-	st, err := store.NewMemory(store.WithClock(cfg.Now))
-	if err != nil {
+	var err error
+	// No store: the engine keeps the verifications in memory.
+	if f.eng, err = engine.New(cfg.Engine(nil, gen)); err != nil {
 		return nil, err
 	}
-	if f.eng, err = engine.New(cfg.Engine(st, gen)); err != nil {
-		return nil, err
-	}
-	f.st = st
 	return f, nil
 }
 
@@ -116,6 +111,9 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		return provider.Verification{}, err
 	}
 	ch := fakeconf.SendChannel(req.Channel, req.To)
+	if f.cfg.Disabled[ch] {
+		return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonChannelDisabled, msg: "channel " + string(ch) + " is disabled"}
+	}
 	fault := f.takeFault(OpStart, req.To)
 	if fault != nil && !fault.Processed {
 		return provider.Verification{}, fault.err(OpStart)
@@ -262,7 +260,7 @@ func (f *Fake) byIDOp(ctx context.Context, op Op, id string, status provider.Sta
 
 // Pending returns the number of verifications the fake holds. Tests use it
 // to check that memory stays bounded.
-func (f *Fake) Pending() int { return f.st.Len() }
+func (f *Fake) Pending() int { return f.eng.Len() }
 
 // validateStart checks a start request: a known channel, a target that
 // fits it (provider.ChannelFits), a friendly name of at most 30 bytes, a

@@ -250,7 +250,9 @@ func TestStoreFailures(t *testing.T) {
 	v, code := startSMS(t, p, out)
 	set := func(op string, err error) { rec.mu.Lock(); rec.fail = map[string]error{op: err}; rec.mu.Unlock() }
 
-	set("get", store.Unavailable("get", errors.New("connection refused")))
+	// The replica that started it checks on the version it wrote: the
+	// compare-and-delete is its one store call.
+	set("delete", store.Unavailable("delete", errors.New("connection refused")))
 	_, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
 	if !errors.Is(err, provider.ErrUnavailable) {
 		t.Fatalf("Check with the store down: %v, want ErrUnavailable", err)
@@ -258,6 +260,10 @@ func TestStoreFailures(t *testing.T) {
 	var se *store.Error
 	if !errors.As(err, new(*selfhosted.Error)) || !errors.As(err, &se) {
 		t.Error("errors.As does not reach *selfhosted.Error and *store.Error")
+	}
+	set("get", store.Unavailable("get", errors.New("connection refused"))) // and, after a failure, reads it
+	if _, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("Check with the store down: %v, want ErrUnavailable", err)
 	}
 	set("delete", store.OutcomeUnknown("delete", errors.New("i/o timeout")))
 	if _, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code}); !errors.Is(err, provider.ErrOutcomeUnknown) {

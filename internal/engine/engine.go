@@ -19,11 +19,18 @@
 // → engine → store, internal/totp, internal/pushsig, provider. The engine
 // imports no layer. See docs/engine.md.
 //
-// Every step is one read and one compare-and-swap on one record, the
-// verification pending for a target, so replicas that share the store
-// never lose an update and approve a verification at most once. An ID
-// carries the target's name (Config.Name) and a nonce, so a lookup by ID
-// reads that one record and compares the nonce.
+// Every step is a compare-and-swap on one record, the verification
+// pending for a target, guarded by the version its rule ran on, so
+// replicas that share the store never lose an update and approve a
+// verification at most once. The version comes from a read, or from what
+// this replica last read or wrote of the record (a bounded cache,
+// Config.Cache): a step on the replica that took the previous one is then
+// one round trip, and a stale cache costs a conflict, which returns the
+// current record, on which the rule runs again. Without a Config.Store the
+// records are State values in this process's memory, with the same
+// compare-and-swap semantics and nothing encoded: the same rules run on
+// both (records.go). An ID carries the target's name (Config.Name) and a
+// nonce, so a lookup by ID reads that one record and compares the nonce.
 package engine
 
 import (
@@ -41,8 +48,15 @@ import (
 // Config is what a layer gives the engine. Every field is read, never
 // changed, by the engine; New checks them.
 type Config struct {
-	// Store holds the records. Required.
+	// Store holds the records, for replicas that share it; nil keeps them
+	// in this process's memory as State values, nothing encoded, for one
+	// process (the fake, the emulators).
 	Store store.Store
+	// Cache bounds how many records of Store a replica keeps, those it
+	// last read or wrote, so that a step on the replica that took the
+	// previous one starts from its version instead of reading it: a check
+	// is then one round trip. 0 means DefaultCache; negative, none.
+	Cache int
 	// Now is the clock. Required.
 	Now func() time.Time
 	// Validity is how long a code stays valid from the first send.
@@ -86,14 +100,21 @@ type Config struct {
 	SpentVisible bool
 }
 
+// DefaultCache is Config.Cache's default.
+const DefaultCache = 1 << 14
+
 // Verifications runs the lifecycle. It is safe for concurrent use.
-type Verifications struct{ c Config }
+type Verifications struct {
+	c    Config
+	recs records
+	mem  *memRecords // recs, when the records are in memory
+}
 
 // New checks c and returns the engine.
 func New(c Config) (*Verifications, error) {
 	switch {
-	case c.Store == nil || c.Now == nil || c.Name == nil || c.NewCode == nil:
-		return nil, errors.New("engine: Store, Now, Name and NewCode are required")
+	case c.Now == nil || c.Name == nil || c.NewCode == nil:
+		return nil, errors.New("engine: Now, Name and NewCode are required")
 	case c.Validity <= 0 || c.MaxSends < 1 || c.MaxChecks < 1:
 		return nil, errors.New("engine: Validity must be positive, MaxSends and MaxChecks at least 1")
 	case c.NameLen < 1 || c.NameLen > 16 || c.NonceLen < 8 || c.NonceLen > 16:
@@ -102,7 +123,26 @@ func New(c Config) (*Verifications, error) {
 	if c.Random == nil {
 		c.Random = func(b []byte) { _, _ = rand.Read(b) }
 	}
-	return &Verifications{c: c}, nil
+	e := &Verifications{c: c}
+	if c.Store == nil {
+		e.mem = newMemRecords(c.Now)
+		e.recs = e.mem
+	} else {
+		if c.Cache == 0 {
+			c.Cache = DefaultCache
+		}
+		e.recs = &storeRecords{st: c.Store, prefix: c.KeyPrefix, nameLen: c.NameLen, nonceLen: c.NonceLen, cache: newRecordCache(c.Cache)}
+	}
+	return e, nil
+}
+
+// Len returns the number of pending verifications held in memory (none
+// when Config.Store is set).
+func (e *Verifications) Len() int {
+	if e.mem == nil {
+		return 0
+	}
+	return e.mem.len()
 }
 
 // The reasons of the engine's errors.
@@ -149,34 +189,54 @@ func (e *Error) Unwrap() error { return e.Kind }
 
 var errNotFound = &Error{Kind: provider.ErrNotFound}
 
-// key returns the store key of a target.
-func (e *Verifications) key(to string) string {
-	var buf [96]byte
-	name := e.c.Name(to)
-	b := append(buf[:0], e.c.KeyPrefix...)
-	return string(hex.AppendEncode(b, name[:e.c.NameLen]))
+// recKey is what keys a target's record: its name (Config.Name), zero
+// beyond NameLen. A store's key is Config.KeyPrefix and the name in hex.
+type recKey [16]byte
+
+// keyOf returns the key of to's record.
+func (e *Verifications) keyOf(to string) recKey {
+	k := recKey(e.c.Name(to))
+	clear(k[e.c.NameLen:])
+	return k
 }
 
-// parseID returns the store key and nonce an ID names (the nonce in the
-// first NonceLen bytes of raw), decoding in place.
-func (e *Verifications) parseID(id string, raw *[16]byte) (string, bool) {
+// parseID returns the key and nonce an ID names (the nonce in the first
+// NonceLen bytes of raw), decoding in place.
+func (e *Verifications) parseID(id string, raw *[16]byte) (recKey, bool) {
+	var k recKey
 	p, n := len(e.c.IDPrefix), 2*e.c.NameLen
 	if len(id) != p+n+2*e.c.NonceLen || id[:p] != e.c.IDPrefix {
-		return "", false
+		return k, false
 	}
 	for i := p; i < len(id); i++ { // one spelling per ID: lower-case hex only
 		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return "", false
+			return k, false
 		}
 	}
-	for i, h := range id[p+n:] {
+	for i, h := range id[p:] {
 		v := byte(h - '0')
 		if h >= 'a' {
 			v = byte(h-'a') + 10
 		}
-		raw[i/2] = raw[i/2]<<4 | v
+		if i < n {
+			k[i/2] = k[i/2]<<4 | v
+		} else {
+			raw[(i-n)/2] = raw[(i-n)/2]<<4 | v
+		}
 	}
-	return e.c.KeyPrefix + id[p:p+n], true
+	return k, true
+}
+
+// appendID appends the ID of the verification of k with nonce to b.
+func (e *Verifications) appendID(b []byte, k recKey, nonce []byte) []byte {
+	b = append(b, e.c.IDPrefix...)
+	b = hex.AppendEncode(b, k[:e.c.NameLen])
+	return hex.AppendEncode(b, nonce)
+}
+
+// appendAttemptID appends the ID of a send attempt to b.
+func (e *Verifications) appendAttemptID(b []byte, a *attempt) []byte {
+	return hex.AppendEncode(append(b, e.c.AttemptPrefix...), a.id[:])
 }
 
 // Gate is called with the target of the verification an operation found
@@ -189,68 +249,81 @@ type Gate func(to string) error
 // new verification over ch with custom (or a new code when custom is
 // empty). It returns the state after the send and the code to deliver.
 func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channel, custom string) (State, string, error) {
-	key := e.key(to)
-	var r store.Record
+	k := e.keyOf(to)
+	now := e.c.Now()
+	cur, cached := e.recs.cached(k, now)
 	var err error
-	if !e.c.CreateFirst {
-		r, err = e.c.Store.Get(ctx, key)
+	if !cached && !e.c.CreateFirst {
+		cur, err = e.recs.get(ctx, k, now)
 	}
-	var fresh State // the new verification, made once when needed
-	for {
+	for retry := false; ; retry = true {
 		if err != nil {
 			return State{}, "", err
 		}
-		now := e.c.Now()
-		var s State
-		pending := r.Found()
+		if retry {
+			now = e.c.Now()
+		}
+		s := cur
+		pending := s.version != 0
 		if pending {
-			if derr := s.decode(r.Value, e.c.NonceLen); derr != nil {
-				return State{}, "", derr
-			}
+			var refusal error
 			switch {
 			case s.To != to && now.Before(s.Expires):
-				return State{}, "", &Error{Kind: provider.ErrUnavailable, Reason: ReasonCollision}
+				refusal = &Error{Kind: provider.ErrUnavailable, Reason: ReasonCollision}
 			case !now.Before(s.Expires):
 				pending = false // expired: replace it
 			case s.Checks >= e.c.MaxChecks:
-				return State{}, "", &Error{Kind: provider.ErrTooManySends, Reason: ReasonChecksSpent, Wait: s.Expires.Sub(now)}
+				refusal = &Error{Kind: provider.ErrTooManySends, Reason: ReasonChecksSpent, Wait: s.Expires.Sub(now)}
 			case len(s.attempts) >= e.c.MaxSends:
-				return State{}, "", &Error{Kind: provider.ErrTooManySends, Wait: s.Expires.Sub(now)}
+				refusal = &Error{Kind: provider.ErrTooManySends, Wait: s.Expires.Sub(now)}
+			}
+			if refusal != nil && cached { // refuse on the store's state only
+				cur, err = e.recs.get(ctx, k, now)
+				cached = false
+				continue
+			}
+			if refusal != nil {
+				return State{}, "", refusal
 			}
 		}
-		if !pending {
-			if fresh.nonce == nil {
-				if custom == "" {
-					custom = e.c.NewCode()
-				}
-				buf := make([]byte, e.c.NonceLen+len(custom)) // one allocation for both
-				copy(buf[e.c.NonceLen:], custom)
-				fresh = State{To: to, Created: now, Expires: now.Add(e.c.Validity), nonce: buf[:e.c.NonceLen:e.c.NonceLen], code: buf[e.c.NonceLen:]}
-				e.c.Random(fresh.nonce)
+		var p *State // the state to write, which the records keep once written
+		if pending {
+			p = new(State)
+			*p = s
+			p.attempts = append(s.attempts[:len(s.attempts):len(s.attempts)], attempt{at: now, channel: ch})
+			a := &p.attempts[len(p.attempts)-1]
+			e.c.Random(a.id[:])
+			var buf [64]byte
+			a.sid = string(e.appendAttemptID(buf[:0], a))
+		} else {
+			if custom == "" {
+				custom = e.c.NewCode()
 			}
-			s = fresh
+			f := e.fresh(to, custom, now)
+			p = &f.s
+			a := &p.attempts[0]
+			*a = attempt{at: now, channel: ch}
+			e.c.Random(a.id[:])
+			// The verification's ID and its first attempt's in one string.
+			var buf [128]byte
+			b := e.appendID(buf[:0], k, p.nonce)
+			n := len(b)
+			ids := string(e.appendAttemptID(b, a))
+			p.id, a.sid = ids[:n], ids[n:]
 		}
-		var a attempt
-		e.c.Random(a.id[:])
-		a.at, a.channel = now, ch
-		s.attempts = append(s.attempts[:len(s.attempts):len(s.attempts)], a)
-		s.prevUpdated = s.Updated
-		s.Channel, s.Updated = ch, now
-		s.seq++
-		old := uint64(0)
-		if r.Found() {
-			old = r.Version
-		}
-		var cur store.Record
-		cur, err = e.c.Store.CompareAndSwap(ctx, key, old, s.encode(), s.Expires.Sub(now))
+		p.prevUpdated = p.Updated
+		p.Channel, p.Updated = ch, now
+		p.seq++
+		p.e, p.k = e, k
+		cur, err = e.recs.put(ctx, k, cur.version, p, now)
 		if errors.Is(err, store.ErrConflict) {
-			r, err = cur, nil // decide again on the current record
+			err, cached = nil, false // decide again on the current state
 			continue
 		}
 		if err != nil {
 			return State{}, "", err
 		}
-		s.e, s.version, s.key = e, cur.Version, key
+		s = *p
 		if !pending && e.c.Reveal == nil {
 			return s, custom, nil
 		}
@@ -260,6 +333,27 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		}
 		return s, code, nil
 	}
+}
+
+// freshState is a new verification and its first send, in one allocation
+// with its nonce and code when they fit.
+type freshState struct {
+	s   State
+	a   [1]attempt
+	buf [24]byte
+}
+
+func (e *Verifications) fresh(to, code string, now time.Time) *freshState {
+	f := &freshState{s: State{To: to, Created: now, Expires: now.Add(e.c.Validity)}}
+	f.s.attempts = f.a[:]
+	b := f.buf[:]
+	if n := e.c.NonceLen + len(code); n > len(b) {
+		b = make([]byte, n)
+	}
+	f.s.nonce = b[:e.c.NonceLen:e.c.NonceLen]
+	f.s.code = b[e.c.NonceLen : e.c.NonceLen+copy(b[e.c.NonceLen:], code)]
+	e.c.Random(f.s.nonce)
+	return f
 }
 
 // reveal returns the code of s.
@@ -274,58 +368,59 @@ func (e *Verifications) reveal(s *State) (string, error) {
 // certainly did not go out: it puts back the verification as it was
 // before (a new one is deleted), unless something changed it since.
 func (e *Verifications) TakeBack(ctx context.Context, s State) error {
-	key, n := s.key, len(s.attempts)
+	n := len(s.attempts)
 	now := e.c.Now()
 	if n > 1 && now.Before(s.Expires) {
 		s.attempts = s.attempts[:n-1]
 		s.Channel, s.Updated = s.attempts[n-2].channel, s.prevUpdated
 		s.seq++
-		_, err := e.c.Store.CompareAndSwap(ctx, key, s.version, s.encode(), s.Expires.Sub(now))
+		_, err := e.recs.put(ctx, s.k, s.version, &s, now)
 		return err
 	}
-	_, err := e.c.Store.CompareAndDelete(ctx, key, s.version)
+	_, err := e.recs.del(ctx, s.k, s.version, now)
 	return err
 }
 
-// find reads the verification an ID or a To names: its key, record and
-// state, whose e is nil when none is pending.
-func (e *Verifications) find(ctx context.Context, id, to string) (string, store.Record, State, error) {
-	var key string
+// find returns the verification an ID or a To names (its e is nil when
+// none is pending) and its key. With cached, for a step whose write is
+// guarded by the version, it may return what this replica last read or
+// wrote, and says so.
+func (e *Verifications) find(ctx context.Context, id, to string, cached bool, now time.Time) (recKey, State, bool, error) {
+	var k recKey
 	var nonce []byte
 	var raw [16]byte
 	if id != "" {
 		var ok bool
-		if key, ok = e.parseID(id, &raw); !ok {
-			return "", store.Record{}, State{}, nil
+		if k, ok = e.parseID(id, &raw); !ok {
+			return k, State{}, false, nil
 		}
 		nonce = raw[:e.c.NonceLen]
 	} else {
-		key = e.key(to)
+		k = e.keyOf(to)
 	}
-	r, err := e.c.Store.Get(ctx, key)
+	if cached {
+		if s, ok := e.recs.cached(k, now); ok {
+			if s = e.match(s, k, nonce, to, now); s.e != nil {
+				return k, s, true, nil
+			}
+		}
+	}
+	s, err := e.recs.get(ctx, k, now)
 	if err != nil {
-		return "", store.Record{}, State{}, err
+		return k, State{}, false, err
 	}
-	s, err := e.match(r, key, nonce, to)
-	return key, r, s, err
+	return k, e.match(s, k, nonce, to, now), false, nil
 }
 
-// match decodes r when it holds a pending verification with nonce (any,
-// when nonce is nil) and target to (any, when to is empty); the state's e
-// is nil otherwise.
-func (e *Verifications) match(r store.Record, key string, nonce []byte, to string) (State, error) {
-	var s State
-	if !r.Found() {
-		return s, nil
+// match returns s when it is a pending verification with nonce (any, when
+// nonce is nil) and target to (any, when to is empty) at now, and a State
+// whose e is nil otherwise.
+func (e *Verifications) match(s State, k recKey, nonce []byte, to string, now time.Time) State {
+	if s.version == 0 || nonce != nil && subtle.ConstantTimeCompare(nonce, s.nonce) != 1 || to != "" && s.To != to || !now.Before(s.Expires) {
+		return State{}
 	}
-	if err := s.decode(r.Value, e.c.NonceLen); err != nil {
-		return State{}, err
-	}
-	if nonce != nil && subtle.ConstantTimeCompare(nonce, s.nonce) != 1 || to != "" && s.To != to || !e.c.Now().Before(s.Expires) {
-		return State{}, nil
-	}
-	s.e, s.key = e, key
-	return s, nil
+	s.e, s.k = e, k
+	return s
 }
 
 // Check checks code against the verification id (and to, when both are
@@ -333,7 +428,8 @@ func (e *Verifications) match(r store.Record, key string, nonce []byte, to strin
 // is counted, and the state is pending. Of any number of concurrent
 // checks exactly one approves.
 func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gate) (State, provider.Status, error) {
-	key, r, s, err := e.find(ctx, id, to)
+	now := e.c.Now()
+	k, s, cached, err := e.find(ctx, id, to, true, now)
 	if err != nil {
 		return State{}, "", err
 	}
@@ -350,27 +446,38 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		if s.e == nil {
 			return State{}, "", errNotFound
 		}
-		now := e.c.Now()
 		if s.Checks >= e.c.MaxChecks {
+			if cached { // refuse on the store's state only
+				cur, err := e.recs.get(ctx, k, now)
+				if err != nil {
+					return State{}, "", err
+				}
+				s, cached = e.match(cur, k, s.nonce, "", now), false
+				continue
+			}
 			return State{}, "", &Error{Kind: provider.ErrTooManyChecks, Wait: s.Expires.Sub(now)}
 		}
 		s.Updated = now
-		var cur store.Record
+		var cur State
 		status := provider.StatusApproved
-		want, err := e.reveal(&s)
+		right, err := e.right(&s, code)
 		if err != nil {
 			return State{}, "", err
 		}
-		if subtle.ConstantTimeCompare([]byte(code), []byte(want)) == 1 {
-			cur, err = e.c.Store.CompareAndDelete(ctx, key, r.Version)
+		if right {
+			cur, err = e.recs.del(ctx, k, s.version, now)
 		} else {
 			status = provider.StatusPending
 			s.Checks++
 			s.seq++
 			if e.c.GoneAtMaxChecks && s.Checks >= e.c.MaxChecks {
-				cur, err = e.c.Store.CompareAndDelete(ctx, key, r.Version)
+				cur, err = e.recs.del(ctx, k, s.version, now)
 			} else {
-				cur, err = e.c.Store.CompareAndSwap(ctx, key, r.Version, s.encode(), s.Expires.Sub(now))
+				p := new(State) // the records keep it once written
+				*p = s
+				if cur, err = e.recs.put(ctx, k, s.version, p, now); err == nil {
+					s = *p
+				}
 			}
 		}
 		if err == nil {
@@ -379,13 +486,21 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		if !errors.Is(err, store.ErrConflict) {
 			return State{}, "", err
 		}
-		// Another caller changed it: decide again on its current state,
-		// which must still be the same verification.
-		r = cur
-		if s, err = e.match(r, key, s.nonce, ""); err != nil {
-			return State{}, "", err
-		}
+		// Another caller changed it (or this replica's cache was behind):
+		// decide again on its current state, which must still be the same
+		// verification.
+		now = e.c.Now()
+		s, cached = e.match(cur, k, s.nonce, "", now), false
 	}
+}
+
+// right reports whether code is the code of s.
+func (e *Verifications) right(s *State, code string) (bool, error) {
+	if e.c.Reveal == nil {
+		return subtle.ConstantTimeCompare([]byte(code), s.code) == 1, nil
+	}
+	want, err := e.c.Reveal(s.nonce, s.code)
+	return subtle.ConstantTimeCompare([]byte(code), []byte(want)) == 1, err
 }
 
 // Fetch returns the pending verification id. One whose checks are spent
@@ -402,7 +517,8 @@ func (e *Verifications) End(ctx context.Context, id string, gate Gate) (State, e
 }
 
 func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate) (State, error) {
-	key, r, s, err := e.find(ctx, id, "")
+	now := e.c.Now()
+	k, s, _, err := e.find(ctx, id, "", false, now)
 	if err != nil {
 		return State{}, err
 	}
@@ -422,18 +538,16 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 		if !end {
 			return s, nil
 		}
-		cur, err := e.c.Store.CompareAndDelete(ctx, key, r.Version)
+		cur, err := e.recs.del(ctx, k, s.version, now)
 		if err == nil {
-			s.Updated = e.c.Now()
+			s.Updated = now
 			return s, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return State{}, err
 		}
-		r = cur
-		if s, err = e.match(r, key, s.nonce, ""); err != nil {
-			return State{}, err
-		}
+		now = e.c.Now()
+		s = e.match(cur, k, s.nonce, "", now)
 	}
 }
 
@@ -441,6 +555,6 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 // names, and whether one is pending (one whose checks are spent
 // included). It changes nothing.
 func (e *Verifications) Find(ctx context.Context, id, to string) (State, bool, error) {
-	_, _, s, err := e.find(ctx, id, to)
+	_, s, _, err := e.find(ctx, id, to, false, e.c.Now())
 	return s, s.e != nil, err
 }

@@ -22,7 +22,9 @@ func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
 func byteName(to string) (b [16]byte)    { copy(b[:], to); return b }
 func collidingName(string) (b [16]byte)  { return b }
 func fixedCode() string                  { return "123456" }
-func newEngine(t *testing.T, edit func(*Config)) (*Verifications, *clock) {
+// testConfig returns the tests' configuration, over a memory store on
+// its clock.
+func testConfig(t *testing.T) (Config, *clock) {
 	t.Helper()
 	c := new(clock)
 	c.t.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
@@ -30,16 +32,43 @@ func newEngine(t *testing.T, edit func(*Config)) (*Verifications, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: st, Now: c.now, Validity: 10 * time.Minute, MaxSends: 3, MaxChecks: 2,
-		IDPrefix: "VE", AttemptPrefix: "VL", Name: byteName, NameLen: 16, NonceLen: 8, NewCode: fixedCode}
+	return Config{Store: st, Now: c.now, Validity: 10 * time.Minute, MaxSends: 3, MaxChecks: 2,
+		IDPrefix: "VE", AttemptPrefix: "VL", Name: byteName, NameLen: 16, NonceLen: 8, NewCode: fixedCode}, c
+}
+
+func newEngine(t *testing.T, edit func(*Config)) (*Verifications, *clock) {
+	t.Helper()
+	cfg, c := testConfig(t)
+	cfg.Store = recordsStore(t, cfg.Store)
 	if edit != nil {
 		edit(&cfg)
+	}
+	if strings.HasSuffix(t.Name(), "/nocache") {
+		cfg.Cache = -1
 	}
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e, c
+}
+
+// eachRecords runs test over each kind of records: a store (with this
+// replica's cache and without) and the engine's memory. newEngine reads
+// which from the subtest's name.
+func eachRecords(t *testing.T, test func(*testing.T)) {
+	for _, name := range []string{"store", "nocache", "memory"} {
+		t.Run(name, test)
+	}
+}
+
+// recordsStore returns st, or nil (the engine's memory) in a "memory"
+// subtest.
+func recordsStore(t *testing.T, st store.Store) store.Store {
+	if strings.HasSuffix(t.Name(), "/memory") {
+		return nil
+	}
+	return st
 }
 
 var ctx = context.Background()
@@ -49,7 +78,9 @@ const to = "+14155552671"
 // TestLifecycle walks the rules of one verification: the same code re-sent
 // and counted, the send limit, the wrong-code limit and its lock-out of
 // re-sends, and gone after approval.
-func TestLifecycle(t *testing.T) {
+func TestLifecycle(t *testing.T) { eachRecords(t, testLifecycle) }
+
+func testLifecycle(t *testing.T) {
 	e, c := newEngine(t, nil)
 	s1, code, err := e.Start(ctx, to, provider.ChannelSMS, "")
 	if err != nil || code != "123456" {
@@ -103,7 +134,9 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-func TestGoneAtMaxChecksAndCustomCode(t *testing.T) {
+func TestGoneAtMaxChecksAndCustomCode(t *testing.T) { eachRecords(t, testGoneAtMaxChecksAndCustomCode) }
+
+func testGoneAtMaxChecksAndCustomCode(t *testing.T) {
 	e, _ := newEngine(t, func(c *Config) { c.GoneAtMaxChecks = true })
 	s, code, err := e.Start(ctx, to, provider.ChannelSMS, "ab12")
 	if err != nil || code != "ab12" {
@@ -119,7 +152,9 @@ func TestGoneAtMaxChecksAndCustomCode(t *testing.T) {
 
 // TestIDs checks that an ID names one verification of one target: a
 // malformed ID, another nonce or another To find nothing.
-func TestIDs(t *testing.T) {
+func TestIDs(t *testing.T) { eachRecords(t, testIDs) }
+
+func testIDs(t *testing.T) {
 	e, _ := newEngine(t, nil)
 	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
 	id := s.ID()
@@ -138,7 +173,9 @@ func TestIDs(t *testing.T) {
 	}
 }
 
-func TestCollisionRefused(t *testing.T) {
+func TestCollisionRefused(t *testing.T) { eachRecords(t, testCollisionRefused) }
+
+func testCollisionRefused(t *testing.T) {
 	e, _ := newEngine(t, func(c *Config) { c.Name = collidingName })
 	e.Start(ctx, to, provider.ChannelSMS, "")
 	if _, _, err := e.Start(ctx, "+14155550000", provider.ChannelSMS, ""); !errors.Is(err, provider.ErrUnavailable) {
@@ -148,7 +185,9 @@ func TestCollisionRefused(t *testing.T) {
 
 // TestGate checks that a gate's error leaves the verification unchanged,
 // and that the gate sees the verification's target.
-func TestGate(t *testing.T) {
+func TestGate(t *testing.T) { eachRecords(t, testGate) }
+
+func testGate(t *testing.T) {
 	e, _ := newEngine(t, nil)
 	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
 	boom := errors.New("boom")
@@ -173,7 +212,9 @@ func TestGate(t *testing.T) {
 
 // TestApproveOnce checks that of many concurrent right codes exactly one
 // approves.
-func TestApproveOnce(t *testing.T) {
+func TestApproveOnce(t *testing.T) { eachRecords(t, testApproveOnce) }
+
+func testApproveOnce(t *testing.T) {
 	e, _ := newEngine(t, func(c *Config) { c.MaxChecks = 100 })
 	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
 	var approved atomic.Int32
@@ -212,7 +253,9 @@ func TestConfigChecked(t *testing.T) {
 
 // TestOneSpellingPerID: the same hex digits in upper case are another,
 // unknown ID, even where the target's name has no letter to change.
-func TestOneSpellingPerID(t *testing.T) {
+func TestOneSpellingPerID(t *testing.T) { eachRecords(t, testOneSpellingPerID) }
+
+func testOneSpellingPerID(t *testing.T) {
 	e, _ := newEngine(t, func(c *Config) { c.Name = collidingName })
 	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
 	upper := "VE" + strings.ToUpper(s.ID()[2:])
@@ -227,7 +270,9 @@ func TestOneSpellingPerID(t *testing.T) {
 // TestDerivedCodes: with Reveal, what NewCode returns is stored and the
 // code is derived from it and the nonce; Start delivers and Check compares
 // the derived code, never the stored bytes.
-func TestDerivedCodes(t *testing.T) {
+func TestDerivedCodes(t *testing.T) { eachRecords(t, testDerivedCodes) }
+
+func testDerivedCodes(t *testing.T) {
 	e, _ := newEngine(t, func(c *Config) {
 		c.NewCode = func() string { return "k1" }
 		c.Reveal = func(nonce, stored []byte) (string, error) {
@@ -249,7 +294,9 @@ func TestDerivedCodes(t *testing.T) {
 // TestTakeBack: a send taken back leaves the verification as it was
 // before it (a new one gone), so the send limit is not spent by sends
 // that never went out; a state changed since is left alone.
-func TestTakeBack(t *testing.T) {
+func TestTakeBack(t *testing.T) { eachRecords(t, testTakeBack) }
+
+func testTakeBack(t *testing.T) {
 	e, c := newEngine(t, func(c *Config) { c.MaxSends = 2 })
 	s1, _, err := e.Start(ctx, to, provider.ChannelSMS, "")
 	if err != nil {
@@ -291,7 +338,9 @@ func TestTakeBack(t *testing.T) {
 
 // TestSpentVisible: with SpentVisible, a verification whose wrong codes
 // are spent is still fetched and ended until it expires.
-func TestSpentVisible(t *testing.T) {
+func TestSpentVisible(t *testing.T) { eachRecords(t, testSpentVisible) }
+
+func testSpentVisible(t *testing.T) {
 	for _, visible := range []bool{false, true} {
 		e, _ := newEngine(t, func(c *Config) { c.SpentVisible, c.CreateFirst = visible, visible })
 		s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"time"
 
@@ -24,9 +23,10 @@ type State struct {
 	attempts []attempt
 	seq      uint64 // grows by one with every write
 
-	key         string    // the store key
-	version     uint64    // the store version Start wrote
+	k           recKey    // the record's key
+	version     uint64    // the version of the record this state was read from or written as
 	prevUpdated time.Time // Updated before Start's send, for TakeBack
+	id          string    // ID(), when known (Start made it; the memory keeps it)
 	e           *Verifications
 }
 
@@ -34,15 +34,17 @@ type attempt struct {
 	at      time.Time
 	channel provider.Channel
 	id      [16]byte
+	sid     string // the ID in text, when known (not encoded)
 }
 
 // ID returns the verification's ID: the prefix, the target's name and the
 // nonce, in hex.
 func (s *State) ID() string {
+	if s.id != "" {
+		return s.id
+	}
 	var buf [96]byte
-	b := append(buf[:0], s.e.c.IDPrefix...)
-	b = append(b, s.key[len(s.e.c.KeyPrefix):]...)
-	return string(hex.AppendEncode(b, s.nonce))
+	return string(s.e.appendID(buf[:0], s.k, s.nonce))
 }
 
 // View returns the verification as the provider contract reports it, with
@@ -54,9 +56,13 @@ func (s *State) View(status provider.Status) provider.Verification {
 		SendAttempts: make([]provider.SendAttempt, len(s.attempts)),
 	}
 	var buf [64]byte
-	for i, a := range s.attempts {
-		id := hex.AppendEncode(append(buf[:0], s.e.c.AttemptPrefix...), a.id[:])
-		out.SendAttempts[i] = provider.SendAttempt{Time: a.at, Channel: a.channel, ID: string(id)}
+	for i := range s.attempts {
+		a := &s.attempts[i]
+		id := a.sid
+		if id == "" {
+			id = string(s.e.appendAttemptID(buf[:0], a))
+		}
+		out.SendAttempts[i] = provider.SendAttempt{Time: a.at, Channel: a.channel, ID: id}
 	}
 	return out
 }

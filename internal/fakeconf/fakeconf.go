@@ -52,7 +52,7 @@ type Config struct {
 	CustomCodes  bool
 	FriendlyName string
 	OutboxLimit  int
-	Disabled     map[provider.Channel]bool // twiliotest's WithDisabledChannels
+	Disabled     map[provider.Channel]bool
 	// OnSend and OnFactor are the fake's hooks, typed by the fake.
 	OnSend, OnFactor any
 

@@ -334,28 +334,3 @@ func TestServiceLinks(t *testing.T) {
 	status, body, _ := c.call("GET", "/v2/Services/VAffffffffffffffffffffffffffffffff/RateLimits", nil)
 	wantError(t, "RateLimits of an unknown service", status, body, 404, 20404)
 }
-
-// TestSNAURLEndsWithItsService: deleting a service ends its verifications,
-// so the sna.url of one answers 404, as an unknown token does.
-func TestSNAURLEndsWithItsService(t *testing.T) {
-	t.Parallel()
-	c, _ := newClient(t)
-	_, s, _ := c.call("POST", "/v2/Services", url.Values{"FriendlyName": {"Doomed"}})
-	sid, _ := s["sid"].(string)
-	status, v, _ := c.call("POST", "/v2/Services/"+sid+"/Verifications", start("+14155550187", "sna"))
-	if status != 201 {
-		t.Fatalf("start: %d %v", status, v)
-	}
-	snaURL, _ := v["sna"].(map[string]any)["url"].(string)
-	if status, _, _ := c.call("DELETE", "/v2/Services/"+sid, nil); status != 204 {
-		t.Fatalf("delete the service: %d", status)
-	}
-	resp, err := c.hc.Get(snaURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 404 {
-		t.Errorf("sna.url of a deleted service's verification: %d, want 404", resp.StatusCode)
-	}
-}

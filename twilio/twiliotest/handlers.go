@@ -351,7 +351,7 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 	if in.Psd2Enabled {
 		amount, payee = optional(r, "Amount"), optional(r, "Payee")
 	}
-	ex := e.started(s.SID, &v, amount, payee, f.Get("EnableSnaClientToken") == "true")
+	ex := e.started(&v, amount, payee, f.Get("EnableSnaClientToken") == "true")
 	if to == fakeconf.NumberStartOutcomeUnknown {
 		emuserver.Drop(w) // the code was sent, but the answer is "lost"
 		return

@@ -150,8 +150,8 @@ func (e *Emulator) countPending() int {
 // extra is what the emulator adds to a verification the engine holds:
 // PSD2's amount and payee, and the state of silent network auth.
 type extra struct {
-	service, to string
-	expires     time.Time
+	to      string
+	expires time.Time
 
 	amount, payee *string // PSD2, on a service with psd2_enabled
 
@@ -168,6 +168,30 @@ type extra struct {
 type extras struct {
 	bySID     map[string]*extra
 	nextSweep int
+}
+
+// extraLocked returns the extra of sid, created if need be. e.mu must be
+// held.
+func (e *Emulator) extraLocked(sid, to string, expires time.Time) *extra {
+	x := &e.extras
+	if ex := x.bySID[sid]; ex != nil {
+		return ex
+	}
+	if x.bySID == nil {
+		x.bySID = map[string]*extra{}
+	}
+	if len(x.bySID) >= x.nextSweep {
+		now := e.now()
+		for k, ex := range x.bySID {
+			if !now.Before(ex.expires) {
+				delete(x.bySID, k)
+			}
+		}
+		x.nextSweep = max(64, 2*len(x.bySID))
+	}
+	ex := &extra{to: to, expires: expires}
+	x.bySID[sid] = ex
+	return ex
 }
 
 // extraOf returns a copy of the extra of sid, or nil.
@@ -189,47 +213,32 @@ func (e *Emulator) dropExtra(sid string) {
 }
 
 // bySNATokenLocked returns the extra whose sna.url token is token (its
-// verification's SID and a random part), or nil when there is none or its
-// verification expired or its service is deleted. e.mu must be held.
+// verification's SID and a random part), or nil. e.mu must be held.
 func (e *Emulator) bySNATokenLocked(token string) *extra {
 	if len(token) < 34 {
 		return nil
 	}
 	ex := e.extras.bySID[token[:34]]
-	if ex == nil || subtle.ConstantTimeCompare([]byte(ex.snaToken), []byte(token)) != 1 || !e.now().Before(ex.expires) || e.services[ex.service] == nil {
+	if ex == nil || subtle.ConstantTimeCompare([]byte(ex.snaToken), []byte(token)) != 1 || !e.now().Before(ex.expires) {
 		return nil
 	}
 	return ex
 }
 
-// started records what a start of the verification v of the service
-// serviceSID adds to it: the PSD2 amount and payee (nil unless the service
-// has psd2_enabled), the sna.url of a send over sna, an SNA client token.
-// It returns a copy of the extra, or nil when there is none.
-func (e *Emulator) started(serviceSID string, v *provider.Verification, amount, payee *string, clientToken bool) *extra {
+// started records what a start of the verification v of a service adds
+// to it: the PSD2 amount and payee (nil unless the service has
+// psd2_enabled), the sna.url of a send over sna, an SNA client token. It
+// returns a copy of the extra, or nil when there is none.
+func (e *Emulator) started(v *provider.Verification, amount, payee *string, clientToken bool) *extra {
 	sid, sna := v.ID, v.Channel == provider.ChannelSNA
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	x := &e.extras
-	ex := x.bySID[sid]
+	ex := e.extras.bySID[sid]
 	if ex == nil && amount == nil && payee == nil && !sna {
 		return nil
 	}
 	if ex == nil {
-		if len(x.bySID) >= x.nextSweep { // forget those of expired verifications
-			now := e.now()
-			for k, old := range x.bySID {
-				if !now.Before(old.expires) {
-					delete(x.bySID, k)
-				}
-			}
-			x.nextSweep = max(64, 2*len(x.bySID))
-		}
-		if x.bySID == nil {
-			x.bySID = map[string]*extra{}
-		}
-		ex = &extra{service: serviceSID, to: v.To, expires: v.ExpiresAt}
-		x.bySID[sid] = ex
+		ex = e.extraLocked(sid, v.To, v.ExpiresAt)
 	}
 	if amount != nil || payee != nil {
 		ex.amount, ex.payee = amount, payee

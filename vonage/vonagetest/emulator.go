@@ -20,7 +20,6 @@ import (
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
-	"github.com/verifykit/verifykit/store"
 )
 
 // The credentials an Emulator accepts by default. They are fake: they work
@@ -210,12 +209,8 @@ func New(opts ...Option) (*Emulator, error) {
 		callbackSecret: cfg.callbackSecret,
 		byTo:           map[string]string{},
 	}
-	st, err := store.NewMemory(store.WithClock(e.now))
-	if err != nil {
-		return nil, err
-	}
 	e.eng, err = engine.New(engine.Config{
-		Store: st, Now: e.now,
+		Now:       e.now,                                // no Store: the engine keeps the states in memory
 		Validity:  48 * time.Hour,                       // the workflow ends requests sooner
 		MaxSends:  20,                                   // the workflow bounds the sends
 		MaxChecks: cfg.maxChecks, GoneAtMaxChecks: true, // the emulator answers 410 itself

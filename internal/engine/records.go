@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// records is where the engine keeps its verifications, one per key (a
+// recKey), each with a version that changes on every write: a store.Store
+// (storeRecords, each state encoded, for replicas that share the store) or
+// this process's memory (memRecords, State values under a lock, nothing
+// encoded). Both give a store.Store's compare-and-swap semantics, so the
+// one lifecycle in engine.go runs on either.
+type records interface {
+	// get returns the state at k, whose version is 0 when none is
+	// stored (absent or expired).
+	get(ctx context.Context, k recKey, now time.Time) (State, error)
+	// cached returns what this replica last read or wrote at k, without
+	// I/O, when it has it: a step whose write is guarded by the version may
+	// start from it instead of a get (a stale one only costs a conflict).
+	cached(k recKey, now time.Time) (State, bool)
+	// put stores s at k, until s.Expires, if the version at k is old
+	// (0: none stored), and sets s.version to the new version; the records
+	// may keep s, which is then never changed. Otherwise it returns the
+	// current state (version 0 when none) and an error matching
+	// store.ErrConflict.
+	put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (State, error)
+	// del deletes the state at k if its version is old, or returns the
+	// current one and an error matching store.ErrConflict.
+	del(ctx context.Context, k recKey, old uint64, now time.Time) (State, error)
+}
+
+// storeRecords keeps the states encoded in a store.Store, and what this
+// replica last read or wrote of each in a bounded cache, so a check on the
+// replica that started the verification is one round trip (a
+// compare-and-swap or compare-and-delete on the cached version).
+type storeRecords struct {
+	st       store.Store
+	prefix   string // Config.KeyPrefix
+	nameLen  int
+	nonceLen int
+	cache    *recordCache // nil: no cache
+}
+
+// key returns the store key of k: the prefix and the name in hex.
+func (r *storeRecords) key(k recKey) string {
+	var buf [96]byte
+	return string(hex.AppendEncode(append(buf[:0], r.prefix...), k[:r.nameLen]))
+}
+
+func (r *storeRecords) decode(k recKey, rec store.Record) (State, error) {
+	var s State
+	if !rec.Found() {
+		r.cache.remove(k)
+		return s, nil
+	}
+	if err := s.decode(rec.Value, r.nonceLen); err != nil {
+		r.cache.remove(k)
+		return State{}, err
+	}
+	s.version = rec.Version
+	r.cache.set(k, s)
+	return s, nil
+}
+
+func (r *storeRecords) get(ctx context.Context, k recKey, _ time.Time) (State, error) {
+	rec, err := r.st.Get(ctx, r.key(k))
+	if err != nil {
+		return State{}, err
+	}
+	return r.decode(k, rec)
+}
+
+func (r *storeRecords) cached(k recKey, now time.Time) (State, bool) {
+	return r.cache.get(k, now)
+}
+
+func (r *storeRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (State, error) {
+	rec, err := r.st.CompareAndSwap(ctx, r.key(k), old, s.encode(), s.Expires.Sub(now))
+	if err == nil {
+		s.version = rec.Version
+		r.cache.set(k, *s)
+		return State{}, nil
+	}
+	return r.failed(k, rec, err)
+}
+
+func (r *storeRecords) del(ctx context.Context, k recKey, old uint64, _ time.Time) (State, error) {
+	rec, err := r.st.CompareAndDelete(ctx, r.key(k), old)
+	if err == nil {
+		r.cache.remove(k)
+		return State{}, nil
+	}
+	return r.failed(k, rec, err)
+}
+
+// failed returns what a write that failed with err answered: on a
+// conflict, the current state (cached), else nothing (and what was cached
+// is forgotten: the write may have landed).
+func (r *storeRecords) failed(k recKey, rec store.Record, err error) (State, error) {
+	if !errors.Is(err, store.ErrConflict) {
+		r.cache.remove(k)
+		return State{}, err
+	}
+	cur, derr := r.decode(k, rec)
+	if derr != nil {
+		return State{}, derr
+	}
+	return cur, err
+}
+
+// recordCache holds up to max states by key, evicting by the clock
+// algorithm (a recently used entry gets a second chance) and on expiry.
+// A nil *recordCache holds nothing.
+type recordCache struct {
+	mu    sync.Mutex
+	max   int
+	index map[recKey]int // key → slot
+	slots []cacheSlot
+	hand  int
+}
+
+type cacheSlot struct {
+	k    recKey
+	s    State
+	used bool
+}
+
+func newRecordCache(max int) *recordCache {
+	if max <= 0 {
+		return nil
+	}
+	return &recordCache{max: max, index: make(map[recKey]int)}
+}
+
+func (c *recordCache) get(k recKey, now time.Time) (State, bool) {
+	if c == nil {
+		return State{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i, ok := c.index[k]
+	if !ok {
+		return State{}, false
+	}
+	if !now.Before(c.slots[i].s.Expires) {
+		c.drop(i)
+		return State{}, false
+	}
+	c.slots[i].used = true
+	return c.slots[i].s, true
+}
+
+func (c *recordCache) set(k recKey, s State) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i, ok := c.index[k]; ok {
+		c.slots[i].s, c.slots[i].used = s, true
+		return
+	}
+	if len(c.slots) < c.max {
+		c.index[k] = len(c.slots)
+		c.slots = append(c.slots, cacheSlot{k: k, s: s})
+		return
+	}
+	for c.slots[c.hand].used { // second chance
+		c.slots[c.hand].used = false
+		c.hand = (c.hand + 1) % len(c.slots)
+	}
+	delete(c.index, c.slots[c.hand].k)
+	c.index[k] = c.hand
+	c.slots[c.hand] = cacheSlot{k: k, s: s}
+	c.hand = (c.hand + 1) % len(c.slots)
+}
+
+func (c *recordCache) remove(k recKey) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i, ok := c.index[k]; ok {
+		c.drop(i)
+	}
+}
+
+// drop removes slot i, moving the last slot into its place.
+func (c *recordCache) drop(i int) {
+	delete(c.index, c.slots[i].k)
+	last := len(c.slots) - 1
+	if i != last {
+		c.slots[i] = c.slots[last]
+		c.index[c.slots[i].k] = i
+	}
+	c.slots[last] = cacheSlot{}
+	c.slots = c.slots[:last]
+	if c.hand >= len(c.slots) {
+		c.hand = 0
+	}
+}
+
+// memRecords keeps the states in this process: *State in maps
+// under 16 independently locked parts, each bounded like a store.Memory
+// (store.DefaultMaxEntries in all) and swept of expired states as it
+// grows. A State is never changed once stored (the engine changes copies,
+// and appends to its attempts by copying), so readers share its slices.
+type memRecords struct {
+	now      func() time.Time
+	seed     maphash.Seed
+	versions atomic.Uint64
+	shards   [memShards]memShard
+}
+
+const (
+	memShards   = 16
+	memPerShard = store.DefaultMaxEntries / memShards
+)
+
+type memShard struct {
+	mu        sync.Mutex
+	states    map[recKey]*State
+	nextSweep int
+	_         [40]byte // keep shards on separate cache lines
+}
+
+var errFull = errors.New("engine: too many pending verifications")
+
+func newMemRecords(now func() time.Time) *memRecords {
+	m := &memRecords{now: now, seed: maphash.MakeSeed()}
+	for i := range m.shards {
+		m.shards[i].states = make(map[recKey]*State)
+		m.shards[i].nextSweep = 64
+	}
+	return m
+}
+
+func (m *memRecords) shard(k recKey) *memShard {
+	return &m.shards[maphash.Comparable(m.seed, k)%memShards]
+}
+
+// load returns the live state at k (version 0 when none), with sh.mu
+// held.
+func (sh *memShard) load(k recKey, now time.Time) State {
+	s := sh.states[k]
+	if s == nil {
+		return State{}
+	}
+	if !now.Before(s.Expires) {
+		delete(sh.states, k)
+		return State{}
+	}
+	return *s
+}
+
+func (m *memRecords) get(ctx context.Context, k recKey, now time.Time) (State, error) {
+	if err := ctx.Err(); err != nil {
+		return State{}, err
+	}
+	sh := m.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.load(k, now), nil
+}
+
+func (m *memRecords) cached(recKey, time.Time) (State, bool) { return State{}, false }
+
+func (m *memRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (State, error) {
+	return m.write(ctx, k, old, s, now)
+}
+
+func (m *memRecords) del(ctx context.Context, k recKey, old uint64, now time.Time) (State, error) {
+	return m.write(ctx, k, old, nil, now)
+}
+
+// write stores s at k (deletes the state at k when s is nil) if the
+// version at k is old.
+func (m *memRecords) write(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (State, error) {
+	if err := ctx.Err(); err != nil {
+		return State{}, err
+	}
+	sh := m.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	cur := sh.load(k, now)
+	switch {
+	case cur.version != old:
+		return cur, store.ErrConflict
+	case s == nil:
+		delete(sh.states, k)
+		return State{}, nil
+	case old == 0 && len(sh.states) >= min(sh.nextSweep, memPerShard):
+		sh.sweep(now)
+		sh.nextSweep = max(2*len(sh.states), 64)
+		if len(sh.states) >= memPerShard {
+			return State{}, store.Unavailable("put", errFull)
+		}
+	}
+	s.version = m.versions.Add(1)
+	sh.states[k] = s
+	return State{}, nil
+}
+
+// sweep deletes the expired states, with sh.mu held.
+func (sh *memShard) sweep(now time.Time) {
+	for k, s := range sh.states {
+		if !now.Before(s.Expires) {
+			delete(sh.states, k)
+		}
+	}
+}
+
+// len returns the number of live states, sweeping the expired ones.
+func (m *memRecords) len() int {
+	now, n := m.now(), 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		sh.sweep(now)
+		n += len(sh.states)
+		sh.mu.Unlock()
+	}
+	return n
+}
