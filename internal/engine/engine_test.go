@@ -22,6 +22,7 @@ func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
 func byteName(to string) (b [16]byte)    { copy(b[:], to); return b }
 func collidingName(string) (b [16]byte)  { return b }
 func fixedCode() string                  { return "123456" }
+
 // testConfig returns the tests' configuration, over a memory store on
 // its clock.
 func testConfig(t *testing.T) (Config, *clock) {
