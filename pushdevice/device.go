@@ -151,7 +151,10 @@ func (d *Device) Factor() provider.DeviceFactor {
 // enrols a factor named by the access token, platform none (the app
 // polls), app ID "com.example.verifykit".
 type EnrollOptions struct {
-	// FriendlyName names the factor; empty takes the token's name.
+	// FriendlyName names the factor; empty takes the token's name. Twilio's
+	// API requires it on CreateNewFactor (its SDKs always send one), so
+	// against Twilio give the name the app got with the access token;
+	// HTTP leaves an empty one out.
 	FriendlyName string
 	// Platform and NotificationToken say how the server notifies the
 	// device; an empty Platform means none.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/verifykit/verifykit/provider/providertest"
+	"github.com/verifykit/verifykit/twilio/internal/specserver"
 )
 
 // pushEndpoints is the spec's parameter list of each operation a push
@@ -33,10 +34,7 @@ var pushEndpoints = func() []endpoint {
 			"FriendlyName": re(`^.{1,64}$`), "FactorType": re(`^push$`), "Binding.Alg": re(`^ES256$`), "Binding.PublicKey": b64,
 			"Config.AppId": re(`^.{1,100}$`), "Config.NotificationPlatform": platform, "Config.NotificationToken": token,
 			"Config.SdkVersion": re(`^.{1,64}$`), "Metadata": jsonObj,
-			// The spec requires FriendlyName too, and Twilio's SDKs always
-			// send one; pushdevice leaves it out when the app gives none, and
-			// the access token's FactorFriendlyName names the factor.
-		}, []string{"FactorType", "Binding.Alg", "Binding.PublicKey"}},
+		}, []string{"FriendlyName", "FactorType", "Binding.Alg", "Binding.PublicKey"}},
 		{"GET", re(ent + `/Factors$`), page, nil},
 		{"GET", re(factor), nil, nil},
 		{"DELETE", re(factor), nil, nil},
@@ -61,17 +59,27 @@ var pushEndpoints = func() []endpoint {
 // TestConformance_Push runs the push section again (TestConformance runs
 // it against the emulator directly), this time through a server that
 // asserts every request of the client and of the device against the
-// API's parameter lists.
+// API's parameter lists, and against Twilio's OpenAPI specification
+// itself (specserver.Guard).
 func TestConformance_Push(t *testing.T) {
 	t.Parallel()
 	var seen sync.Map
 	for _, r := range providertest.PushRules() {
 		t.Run("Push/"+r.Name, func(t *testing.T) {
-			wrap := func(next http.Handler) http.Handler { return assertForms(t, pushEndpoints, next, &seen) }
+			var spec *specserver.Server
+			wrap := func(next http.Handler) http.Handler {
+				spec = specserver.Guard(next)
+				return assertForms(t, pushEndpoints, spec, &seen)
+			}
 			if r.Name == "SecretsNeverPrinted" {
 				wrap = nil // it sends malformed requests on purpose
 			}
 			providertest.RunPushRuleOn(t, r, emulatorHarness(t, wrap))
+			if spec != nil {
+				for _, p := range spec.Problems() {
+					t.Errorf("against the spec: %s", p)
+				}
+			}
 		})
 	}
 	// The suite's requests used the fields a push flow needs.

@@ -124,6 +124,11 @@ var pushDetails = verify.PushDetails{
 	Hidden:  map[string]string{"session": "s-1"},
 }
 
+// namedPhone is how the suite's devices enrol: named, as an app using Twilio's
+// SDKs names its factor (FriendlyName is required on the wire), with the
+// name the access tokens carry.
+func namedPhone() *pushdevice.EnrollOptions { return &pushdevice.EnrollOptions{FriendlyName: "Phone"} }
+
 // device makes a phone for env's provider.
 func (e *pushEnv) device() (*pushdevice.Device, error) {
 	return pushdevice.New(e.api, pushdevice.WithClock(e.now))
@@ -151,7 +156,7 @@ func (e *pushEnv) enrolled(ctx context.Context, identity string) (*pushdevice.De
 	if err != nil {
 		return nil, verify.Factor{}, err
 	}
-	f, err := d.Enroll(ctx, tok.Token, nil)
+	f, err := d.Enroll(ctx, tok.Token, namedPhone())
 	if err != nil {
 		return nil, f, fmt.Errorf("device Enroll: %v", err)
 	}
@@ -188,7 +193,7 @@ func checkPushEnrol(ctx context.Context, e *pushEnv) error {
 	if err != nil {
 		return err
 	}
-	f, err := d.Create(ctx, tok.Token, &pushdevice.EnrollOptions{Platform: provider.PlatformFCM, NotificationToken: strings.Repeat("f", 40), AppID: "com.example.app"})
+	f, err := d.Create(ctx, tok.Token, &pushdevice.EnrollOptions{FriendlyName: "Phone", Platform: provider.PlatformFCM, NotificationToken: strings.Repeat("f", 40), AppID: "com.example.app"})
 	if err != nil {
 		return fmt.Errorf("device Create: %v", err)
 	}
@@ -221,11 +226,11 @@ func checkPushToken(ctx context.Context, e *pushEnv) error {
 		return err
 	}
 	d1, _ := e.device()
-	if _, err := d1.Create(ctx, tok.Token, nil); err != nil {
+	if _, err := d1.Create(ctx, tok.Token, namedPhone()); err != nil {
 		return fmt.Errorf("first use: %v", err)
 	}
 	d2, _ := e.device()
-	if _, err := d2.Create(ctx, tok.Token, nil); !errors.Is(err, provider.ErrUnauthorized) {
+	if _, err := d2.Create(ctx, tok.Token, namedPhone()); !errors.Is(err, provider.ErrUnauthorized) {
 		return wantErr("second use of a token", err, provider.ErrUnauthorized)
 	}
 	tok2, err := e.token(ctx, pushIdentity)
@@ -233,7 +238,7 @@ func checkPushToken(ctx context.Context, e *pushEnv) error {
 		return err
 	}
 	e.advance(tok2.ExpiresAt.Sub(e.now()) + time.Second)
-	if _, err := d2.Create(ctx, tok2.Token, nil); !errors.Is(err, provider.ErrUnauthorized) {
+	if _, err := d2.Create(ctx, tok2.Token, namedPhone()); !errors.Is(err, provider.ErrUnauthorized) {
 		return wantErr("an expired token", err, provider.ErrUnauthorized)
 	}
 	_, err = d2.Create(ctx, "not-a-token-"+strings.Repeat("x", 20), nil)
@@ -251,7 +256,7 @@ func (e *pushEnv) created(ctx context.Context) (*pushdevice.Device, verify.Facto
 	if err != nil {
 		return nil, verify.Factor{}, err
 	}
-	f, err := d.Create(ctx, tok.Token, nil)
+	f, err := d.Create(ctx, tok.Token, namedPhone())
 	if err != nil {
 		return nil, f, fmt.Errorf("device Create: %v", err)
 	}
@@ -517,7 +522,7 @@ func checkPushClock(ctx context.Context, e *pushEnv) error {
 	if err != nil {
 		return err
 	}
-	sf, err := slow.Enroll(ctx, tok.Token, nil)
+	sf, err := slow.Enroll(ctx, tok.Token, namedPhone())
 	if err != nil || !sf.Verified() {
 		return fmt.Errorf("a phone with a slow clock: Enroll = %v, %v", sf, err)
 	}

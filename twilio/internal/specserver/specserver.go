@@ -13,6 +13,7 @@
 package specserver
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -92,6 +93,7 @@ type Server struct {
 	*httptest.Server
 	routes  []route
 	schemas map[string]*schema
+	next    http.Handler // Guard's: what answers, after the check
 
 	mu       sync.Mutex
 	called   map[string]int
@@ -144,6 +146,23 @@ func New() *Server {
 	return s
 }
 
+// Guard returns a handler that checks each request as the server does,
+// records what is wrong with it (Problems) and the operation it names
+// (Called), and then hands it, body intact, to next, which answers: the
+// specification's check in front of an emulator. Requests under
+// /_emulator/ (the emulators' own endpoints) pass unchecked.
+func Guard(next http.Handler) *Server {
+	s, err := load()
+	if err != nil {
+		panic(err)
+	}
+	s.next = next
+	return s
+}
+
+// ServeHTTP serves r as Guard describes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r) }
+
 // Called returns how many requests each operation received.
 func (s *Server) Called() map[string]int {
 	s.mu.Lock()
@@ -194,7 +213,16 @@ func (s *Server) match(method, path string) (*route, map[string]string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.next != nil && strings.HasPrefix(r.URL.Path, "/_emulator/") {
+		s.next.ServeHTTP(w, r)
+		return
+	}
 	rt, params := s.match(r.Method, r.URL.Path)
+	if rt == nil && s.next != nil {
+		s.problem("%s %s: no operation of the spec", r.Method, r.URL.Path)
+		s.next.ServeHTTP(w, r)
+		return
+	}
 	if rt == nil {
 		s.problem("%s %s: no operation of the spec", r.Method, r.URL.Path)
 		http.Error(w, `{"code":20404,"message":"not in the spec","status":404}`, http.StatusNotFound)
@@ -302,6 +330,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.problems = append(s.problems, op.OperationID+": "+p)
 	}
 	s.mu.Unlock()
+	if s.next != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.next.ServeHTTP(w, r)
+		return
+	}
 	if len(probs) > 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
