@@ -564,6 +564,9 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		if d.err != nil || x.challenges[c.c.ID] != nil {
 			return errRecord
 		}
+		if fa := x.byID[c.factorID]; fa != nil && (fa.push != nil) != (c.c.Push != nil) {
+			return errRecord // a push challenge of a TOTP factor, or the reverse
+		}
 		e.challenges = append(e.challenges, c)
 		x.challenges[c.c.ID] = c
 	}

@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/verifykit/verifykit/internal/pushsig"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store"
+)
+
+// TestStoreRefusesAChallengeOfTheOtherFactorType: a record whose push
+// challenge names a TOTP factor, or whose TOTP challenge names a push
+// factor (which no operation writes: a corrupt or crafted record), is
+// unreadable; no operation on it panics.
+func TestStoreRefusesAChallengeOfTheOtherFactorType(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		craft func(c *challenge, totpID string)
+	}{
+		{"push challenge of a TOTP factor", func(c *challenge, totpID string) { c.factorID, c.c.FactorID = totpID, totpID }},
+		{"TOTP challenge of a push factor", func(c *challenge, _ string) { c.c.Push = nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			overStore = true
+			r := newPushRig(t)
+			overStore = false
+			const id = "user-0007-kind"
+			d := r.verifiedDevice(t, id, 0, provider.PlatformFCM)
+			en, err := r.x.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch, err := r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The device fetched and signed its answer before the record
+			// changed.
+			dc, err := r.x.FetchDeviceChallenge(ctx, d.auth(t, r.clock.now()), id, ch.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload, err := pushsig.SignChallengeResponse(d.key, dc.JSON, dc.SignatureFields, "approved")
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := r.x.c.Store
+			rec, err := st.Store.Get(ctx, "f:e:"+id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := r.x.newScratch()
+			if err := s.decodeIdentity(id, rec.Value[st.Head:]); err != nil {
+				t.Fatal(err)
+			}
+			tc.craft(s.challenges[ch.ID], en.Factor.ID)
+			crafted := s.encodeIdentity(append([]byte(nil), rec.Value[:st.Head]...), id, r.clock.now())
+			if _, err := st.Store.CompareAndSwap(ctx, "f:e:"+id, rec.Version, crafted, store.NoExpiry); err != nil {
+				t.Fatal(err)
+			}
+			for name, op := range map[string]func() error{
+				"NotifyChallenge": func() error { return r.x.NotifyChallenge(ctx, id, ch.ID, -1) },
+				"FetchDeviceChallenge": func() error {
+					_, err := r.x.FetchDeviceChallenge(ctx, d.auth(t, r.clock.now()), id, ch.ID)
+					return err
+				},
+				"ListDeviceChallenges": func() error {
+					_, err := r.x.ListDeviceChallenges(ctx, d.auth(t, r.clock.now()), id, d.f.ID, "")
+					return err
+				},
+				"AnswerDeviceChallenge": func() error {
+					_, err := r.x.AnswerDeviceChallenge(ctx, d.auth(t, r.clock.now()), id, ch.ID, payload)
+					return err
+				},
+			} {
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							t.Errorf("%s panicked: %v", name, p)
+						}
+					}()
+					var ee *Error
+					if err := op(); !errors.As(err, &ee) || ee.Reason != ReasonUnreadable {
+						t.Errorf("%s: %v, want ReasonUnreadable", name, err)
+					}
+				}()
+			}
+		})
+	}
+}
