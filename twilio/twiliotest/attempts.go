@@ -114,7 +114,7 @@ func (e *Emulator) recordAttempt(serviceSID, locale string, codeLength int, v pr
 		return
 	}
 	if codeLength == 0 {
-		codeLength = 6 // the fake's default
+		codeLength = 6 // the default, as the fake's
 	}
 	last := v.SendAttempts[len(v.SendAttempts)-1]
 	ch := string(last.Channel)

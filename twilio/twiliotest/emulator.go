@@ -389,7 +389,8 @@ func New(opts ...Option) (*Emulator, error) {
 func MustNew(opts ...Option) *Emulator { return emuserver.Must(New(opts...)) }
 
 // now is the emulator's clock: the base clock plus the advanced offset. It
-// takes no lock, so a fake may call it while holding its own.
+// takes no lock, so the engine and the stores may call it while holding
+// their own.
 func (e *Emulator) now() time.Time {
 	return e.clock.Now()
 }
@@ -554,7 +555,7 @@ func (e *Emulator) serviceSnapshot(w http.ResponseWriter, r *http.Request) (*ser
 	return s, in
 }
 
-// seedFor returns the seed of a service's fake: the emulator's seed for the
+// seedFor returns the seed of a service's codes and SIDs: the emulator's seed for the
 // default service, one derived from it and the SID for the others.
 func (e *Emulator) seedFor(sid string) uint64 {
 	if sid == DefaultServiceSID {
@@ -564,14 +565,7 @@ func (e *Emulator) seedFor(sid string) uint64 {
 	for i := range len(sid) {
 		h = (h ^ uint64(sid[i])) * 1099511628211
 	}
-	return splitmix(e.seed ^ splitmix(h))
-}
-
-// splitmix is the SplitMix64 finaliser.
-func splitmix(x uint64) uint64 {
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
+	return fakeconf.Splitmix(e.seed ^ fakeconf.Splitmix(h))
 }
 
 // newService returns the service sid with settings st, and its engine:

@@ -18,15 +18,15 @@ import (
 )
 
 // The factor endpoints: Entities, Factors (TOTP) and Challenges, backed by
-// the internal factor engine, one per service (configured by the fake
-// options). Codes are RFC 6238 on the emulator's clock, which is
+// the internal factor engine, one per service (configured as the fake's,
+// by fakeconf). Codes are RFC 6238 on the emulator's clock, which is
 // wall time by default (so a phone's authenticator app works against it)
 // and moves with Advance. A code is accepted exactly when Twilio would:
 // the factor's time step, code length, algorithm and skew (default 30 s,
 // 6 digits, SHA-1, ±1 step); a code approves once; 5 wrong codes per
 // factor within 10 minutes give 429 / 60310.
 
-// factorExtras holds what the emulator echoes but the fake does not keep:
+// factorExtras holds what the emulator echoes but the engine does not keep:
 // factor metadata and challenge hidden details. Guarded by its mutex.
 type factorExtras struct {
 	mu       sync.Mutex
@@ -50,8 +50,8 @@ func (x *factorExtras) set(m *map[string]map[string]string, sid string, v map[st
 	(*m)[sid] = v
 }
 
-// factorService returns the service a request names, with its factor fake
-// (created now if needed), or writes a 404 and returns nil.
+// factorService returns the service a request names, with its factor
+// engine (created now if needed), or writes a 404 and returns nil.
 func (e *Emulator) factorService(w http.ResponseWriter, r *http.Request) *service {
 	s, in := e.serviceSnapshot(w, r)
 	if s == nil {

@@ -48,7 +48,7 @@ func renderService(in info, base string) serviceJSON {
 	base += "/v2/Services/" + in.SID
 	codeLength := in.CodeLength
 	if codeLength == 0 {
-		codeLength = 6 // the fake's default
+		codeLength = 6 // the default, as the fake's
 	}
 	links := map[string]string{ // served
 		"verification_checks": base + "/VerificationCheck",
