@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -88,4 +89,29 @@ func TestConformance_Push(t *testing.T) {
 	wantSent(t, &seen, "POST", "/Factors/YF[0-9a-f]{32}$", "AuthPayload", "Config.NotificationToken")
 	wantSent(t, &seen, "POST", "/Challenges$", "Details.Fields", "HiddenDetails")
 	wantSent(t, &seen, "POST", "/Challenges/YC[0-9a-f]{32}$", "AuthPayload")
+}
+
+// TestConformance_Spec runs the whole conformance suite (verifications,
+// TOTP and push factors, silent network auth) through Twilio's OpenAPI
+// specification in front of the emulator (specserver.Guard): every
+// request the client and the device send must be one the spec allows.
+// Push/SecretsNeverPrinted sends malformed requests on purpose.
+func TestConformance_Spec(t *testing.T) {
+	t.Parallel()
+	providertest.Run(t, func(t *testing.T) providertest.Harness {
+		var spec *specserver.Server
+		h := emulatorHarness(t, func(next http.Handler) http.Handler {
+			spec = specserver.Guard(next)
+			return spec
+		})
+		if strings.HasSuffix(t.Name(), "/Push/SecretsNeverPrinted") {
+			return h
+		}
+		t.Cleanup(func() {
+			for _, p := range spec.Problems() {
+				t.Errorf("against the spec: %s", p)
+			}
+		})
+		return h
+	})
 }
