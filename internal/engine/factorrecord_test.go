@@ -89,3 +89,24 @@ func TestStoreRefusesAChallengeOfTheOtherFactorType(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreTokensOnlyRecordExpires: the record of an identity that holds
+// access tokens and no entity (none enrolled yet, or deleted since) is
+// written with the tombstone's expiry, not kept forever; once it has an
+// entity, it never expires.
+func TestStoreTokensOnlyRecordExpires(t *testing.T) {
+	a, _, st, _, _ := storeReplicas(t)
+	const id = "user-0008-tokens"
+	if _, err := a.CreateAccessToken(ctx, provider.AccessTokenRequest{Identity: id}); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.ttls) != 2 || st.ttls[0] == store.NoExpiry {
+		t.Errorf("writes' ttls %v: want the identity's record with an expiry, then the token's", st.ttls)
+	}
+	if _, err := a.CreateEntity(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if last := st.ttls[len(st.ttls)-1]; last != store.NoExpiry {
+		t.Errorf("with an entity: ttl %v, want NoExpiry", last)
+	}
+}

@@ -29,7 +29,8 @@ import (
 // The identity's record is the system of record for its factors: it is
 // written with store.NoExpiry, and a deleted identity's record is emptied
 // (a tombstone kept TombstoneTTL), not deleted, so that a store decorator
-// can tell a deletion from a loss. Passkey factors are kept in memory
+// can tell a deletion from a loss; the record of an identity that holds
+// access tokens alone is kept TombstoneTTL too. Passkey factors are kept in memory
 // only: over a store their operations fail with ErrUnsupported; so does
 // ListEntities.
 type FactorStore struct {
@@ -145,7 +146,8 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 			return ferr
 		}
 		ttl := store.NoExpiry
-		if len(out) == fs.Head {
+		if s.entities[identity] == nil {
+			// Emptied, or access tokens alone: kept as a tombstone.
 			ttl = fs.TombstoneTTL
 			if ttl == 0 {
 				ttl = 400 * 24 * time.Hour
