@@ -21,7 +21,7 @@
 // targets nor TOTP secrets, and a record cannot be moved to another key.
 // Store keys are keyed hashes of the target (or identity), so they do not
 // reveal it either. Every verification record has the same sealed length,
-// whatever its target and number of sends; an identity's record is 4 KiB,
+// whatever its target and number of sends; an identity's record is 2 KiB,
 // or a whole number of KiB above that for an identity with many factors.
 // Sealed records carry, in clear, the ID of the key that sealed them.
 //

@@ -278,11 +278,11 @@ func (s sealedFactors) CompareAndSwap(ctx context.Context, key string, old uint6
 }
 
 // identitySize is the sealed size of an identity's record whose payload is
-// n bytes: 4 KiB (room for six TOTP factors and all kept challenges), then
+// n bytes: 2 KiB (room for six TOTP factors and all kept challenges), then
 // whole KiB, so a dump tells little about an identity's factors and
 // challenges.
 func identitySize(n int) int {
-	size := 4096
+	size := 2048
 	for n+128 > size {
 		size += 1024
 	}

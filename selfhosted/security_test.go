@@ -487,7 +487,7 @@ func TestRestoredRecordGivesOneRound(t *testing.T) {
 }
 
 // TestIdentitySizeHidesFactors: an identity's record has one sealed length
-// (4 KiB) whether it holds one factor or six with the longest names, and
+// (2 KiB) whether it holds one factor or six with the longest names, and
 // no challenge or the 20 latest.
 func TestIdentitySizeHidesFactors(t *testing.T) {
 	t.Parallel()
@@ -520,8 +520,8 @@ func TestIdentitySizeHidesFactors(t *testing.T) {
 		}
 	}
 	ns, nb := len(sp.raw(t, sp.keyN(t, "vk:e:", 0))), len(sp.raw(t, sp.keyN(t, "vk:e:", 1)))
-	if ns != 4096 || nb != 4096 {
-		t.Errorf("sealed identity records: %d bytes (one factor), %d bytes (six, 20 challenges); want 4096 both", ns, nb)
+	if ns != 2048 || nb != 2048 {
+		t.Errorf("sealed identity records: %d bytes (one factor), %d bytes (six, 20 challenges); want 2048 both", ns, nb)
 	}
 }
 

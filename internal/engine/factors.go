@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -723,6 +724,11 @@ func (x *Factors) UpdateChallenge(ctx context.Context, identity, id, code string
 // has passed. x.mu must be held.
 func (x *Factors) lookupChallenge(op, identity, id string, now time.Time) (*challenge, error) {
 	c := x.challenges[id]
+	if e := x.entities[identity]; c == nil && x.scratch && e != nil {
+		if i := slices.IndexFunc(e.challenges, func(c *challenge) bool { return c.c.ID == id }); i >= 0 {
+			c = e.challenges[i]
+		}
+	}
 	if c == nil || c.c.Identity != identity {
 		return nil, factorErr(op, provider.ErrNotFound, ReasonChallengeNotFound, "challenge not found")
 	}

@@ -68,7 +68,7 @@ const (
 	// over a store; the oldest is dropped first.
 	maxTokensStored = 10
 	// factorRecordVersion starts an identity's record.
-	factorRecordVersion = 0xf1
+	factorRecordVersion = 0xf2
 	// ReasonContention: an operation lost its compare-and-swap to other
 	// writers of the identity maxStoreTries times.
 	ReasonContention = "contention"
@@ -234,19 +234,25 @@ func (x *Factors) storeToken(ctx context.Context, secret string, t provider.Acce
 
 // The record of an identity, after factorRecordVersion (integers are
 // uvarints unless said otherwise, strings and byte strings a uvarint
-// length and the bytes, times 8 bytes of Unix nanoseconds, 0 for none;
-// maps and lists that may be nil a count plus one, 0 for nil):
+// length and the bytes; a time is 8 bytes of Unix nanoseconds, 0 for
+// none, and a later time of the same thing (updated, expires, responded)
+// its distance from the first, zigzag plus one, 0 for none (appendSince);
+// an ID is compact when it ends in 32 lower-case hex digits (appendID); a
+// status is 1 + its index among the known ones, or 0 and the string
+// (appendKnown); maps and lists that may be nil a count plus one, 0 for
+// nil):
 //
 //	identity; 0 (no entity: only access tokens, after two zero counts)
 //	  or 1, entity ID, created, updated
 //	factors: count, then each: ID, name, status, created, updated, type
 //	  (0 TOTP: digits, period in seconds, skew, algorithm, secret, last
-//	  step (8 bytes, two's complement), wrong codes, window start;
+//	  step (a varint), wrong codes, window start;
 //	  1 push: public key, platform, app ID, notification token, SDK
 //	  version, credential ID, metadata (sorted), wrong signatures, since)
-//	challenges: count, then each: ID, factor ID, status, created,
-//	  updated, expires, responded, push (0 none; 1, or 2 when its details
-//	  carry the date: message, fields, hidden details (sorted))
+//	challenges: count, then each: ID, factor (1 + its index among the
+//	  factors, or 0 and its ID), status, created, updated, expires,
+//	  responded, push (0 none; 1, or 2 when its details carry the date:
+//	  message, fields, hidden details (sorted))
 //	access tokens: count, then each: SHA-256 (32 bytes), ID, friendly
 //	  name, created, expires
 //
@@ -307,15 +313,112 @@ func (d *rdecoder) optMap() map[string]string {
 	return m
 }
 
-// known decodes a string, without allocating when it is one of known.
-func (d *decoder) known(known []string) string {
-	b := d.raw()
-	for _, k := range known {
-		if k == string(b) {
-			return k
+// appendKnown appends s: 1 + its index in known, or 0 and s.
+func appendKnown(b []byte, s string, known []string) []byte {
+	if i := slices.Index(known, s); i >= 0 {
+		return append(b, byte(i+1))
+	}
+	return appendString(append(b, 0), s)
+}
+
+// known decodes what appendKnown wrote.
+func (d *rdecoder) known(known []string) string {
+	switch i := int(d.byte()); {
+	case i == 0:
+		return d.string()
+	case i <= len(known):
+		return known[i-1]
+	}
+	d.err = errRecord
+	return ""
+}
+
+// appendID appends an ID: 1, its prefix (up to 8 bytes) and the 16 bytes
+// that its 32 trailing lower-case hex digits spell; or 0 and the ID.
+func appendID(b []byte, id string) []byte {
+	if n := len(id) - 32; n >= 0 && n <= 8 && lowerHex(id[n:]) {
+		b = appendString(append(b, 1), id[:n])
+		for i := n; i < len(id); i += 2 {
+			b = append(b, unhex(id[i])<<4|unhex(id[i+1]))
+		}
+		return b
+	}
+	return appendString(append(b, 0), id)
+}
+
+func lowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
 		}
 	}
-	return string(b)
+	return true
+}
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}
+
+// id decodes what appendID wrote.
+func (d *rdecoder) id() string {
+	switch d.byte() {
+	case 0:
+		return d.string()
+	case 1:
+		prefix := d.raw()
+		raw := d.bytes(16)
+		if raw == nil || len(prefix) > 8 {
+			d.err = errRecord
+			return ""
+		}
+		var buf [8 + 32]byte
+		return string(hex.AppendEncode(append(buf[:0], prefix...), raw))
+	}
+	d.err = errRecord
+	return ""
+}
+
+// appendSince appends t as its distance from base, zigzag-encoded plus
+// one; 0 for a zero t.
+func appendSince(b []byte, t, base time.Time) []byte {
+	if t.IsZero() {
+		return append(b, 0)
+	}
+	v := int64(t.Sub(base))
+	return binary.AppendUvarint(b, uint64(v<<1^v>>63)+1)
+}
+
+// since decodes what appendSince wrote.
+func (d *rdecoder) since(base time.Time) time.Time {
+	u := d.uvarint64()
+	if u == 0 {
+		return time.Time{}
+	}
+	u--
+	return base.Add(time.Duration(int64(u>>1) ^ -int64(u&1)))
+}
+
+func (d *rdecoder) uvarint64() uint64 {
+	n, k := binary.Uvarint(d.b)
+	if d.err != nil || k <= 0 {
+		d.err = errRecord
+		return 0
+	}
+	d.b = d.b[k:]
+	return n
+}
+
+func (d *rdecoder) varint() int64 {
+	n, k := binary.Varint(d.b)
+	if d.err != nil || k <= 0 {
+		d.err = errRecord
+		return 0
+	}
+	d.b = d.b[k:]
+	return n
 }
 
 func appendMap(b []byte, m map[string]string) []byte {
@@ -347,14 +450,14 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 	if e == nil {
 		b = append(b, 0, 0, 0) // no entity, factors or challenges
 	} else {
-		b = appendString(append(b, 1), e.ID)
-		b = appendTime(appendTime(b, e.CreatedAt), e.UpdatedAt)
+		b = appendID(append(b, 1), e.ID)
+		b = appendSince(appendTime(b, e.CreatedAt), e.UpdatedAt, e.CreatedAt)
 		b = binary.AppendUvarint(b, uint64(len(e.factors)))
 	}
 	for _, fa := range x.factorsOf(e) {
-		b = appendString(appendString(b, fa.id), fa.name)
-		b = appendString(b, string(fa.status))
-		b = appendTime(appendTime(b, fa.created), fa.updated)
+		b = appendString(appendID(b, fa.id), fa.name)
+		b = appendKnown(b, string(fa.status), factorStatuses[:])
+		b = appendSince(appendTime(b, fa.created), fa.updated, fa.created)
 		if p := fa.push; p != nil {
 			b = append(b, 1)
 			for _, s := range [...]string{p.key, string(p.cfg.Platform), p.cfg.AppID, p.cfg.NotificationToken, p.cfg.SDKVersion, p.cfg.CredentialID} {
@@ -370,7 +473,7 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 		b = binary.AppendUvarint(b, uint64(fa.cfg.Period/time.Second))
 		b = binary.AppendUvarint(b, uint64(fa.cfg.Skew))
 		b = appendString(appendString(b, string(fa.cfg.Algorithm)), string(fa.secret))
-		b = binary.BigEndian.AppendUint64(b, uint64(fa.guard.LastStep))
+		b = binary.AppendVarint(b, fa.guard.LastStep)
 		b = binary.AppendUvarint(b, uint64(fa.guard.Wrong))
 		b = appendTime(b, fa.guard.WindowStart)
 	}
@@ -378,10 +481,16 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 		b = binary.AppendUvarint(b, uint64(len(e.challenges)))
 	}
 	for _, c := range x.challengesOf(e) {
-		b = appendString(appendString(b, c.c.ID), c.factorID)
-		b = appendString(b, string(c.c.Status))
-		b = appendTime(appendTime(b, c.c.CreatedAt), c.c.UpdatedAt)
-		b = appendTime(appendTime(b, c.c.ExpiresAt), c.c.RespondedAt)
+		b = appendID(b, c.c.ID)
+		// Its factor: 1 + its index when kept, else 0 and its ID.
+		i := slices.IndexFunc(e.factors, func(fa *factor) bool { return fa.id == c.factorID })
+		b = binary.AppendUvarint(b, uint64(i+1))
+		if i < 0 {
+			b = appendID(b, c.factorID)
+		}
+		b = appendKnown(b, string(c.c.Status), challengeStatuses[:])
+		t0 := c.c.CreatedAt
+		b = appendSince(appendSince(appendSince(appendTime(b, t0), c.c.UpdatedAt, t0), c.c.ExpiresAt, t0), c.c.RespondedAt, t0)
 		d := c.c.Push
 		if d == nil {
 			b = append(b, 0)
@@ -406,8 +515,8 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 	for _, i := range tokenOrder(live, hashes) {
 		t := live[i]
 		b = append(b, hashes[i][:]...)
-		b = appendString(appendString(b, t.t.ID), t.t.FactorFriendlyName)
-		b = appendTime(appendTime(b, t.t.CreatedAt), t.t.ExpiresAt)
+		b = appendString(appendID(b, t.t.ID), t.t.FactorFriendlyName)
+		b = appendSince(appendTime(b, t.t.CreatedAt), t.t.ExpiresAt, t.t.CreatedAt)
 	}
 	return b
 }
@@ -457,10 +566,14 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	}
 	e := &entity{}
 	e.Identity = d.string()
+	if d.err != nil || e.Identity != identity && e.Identity != "" {
+		return errRecord
+	}
 	hasEntity := d.byte()
 	if hasEntity == 1 {
-		e.ID = d.string()
-		e.CreatedAt, e.UpdatedAt = d.optTime(), d.optTime()
+		e.ID = d.id()
+		e.CreatedAt = d.optTime()
+		e.UpdatedAt = d.since(e.CreatedAt)
 	}
 	if d.err != nil || e.Identity != identity && e.Identity != "" || hasEntity > 1 {
 		return errRecord
@@ -476,9 +589,10 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			return errRecord
 		}
 		fa := &factor{identity: identity}
-		fa.id, fa.name = d.string(), d.string()
+		fa.id, fa.name = d.id(), d.string()
 		fa.status = provider.FactorStatus(d.known(factorStatuses[:]))
-		fa.created, fa.updated = d.optTime(), d.optTime()
+		fa.created = d.optTime()
+		fa.updated = d.since(fa.created)
 		switch d.byte() {
 		case 0:
 			fa.cfg.Digits = int(d.uvarint())
@@ -486,7 +600,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			fa.cfg.Skew = int(d.uvarint())
 			fa.cfg.Algorithm = provider.Algorithm(d.string())
 			fa.secret = []byte(d.string())
-			fa.guard.LastStep = int64(d.uint64())
+			fa.guard.LastStep = d.varint()
 			fa.guard.Wrong = int(d.uvarint())
 			fa.guard.WindowStart = d.optTime()
 			if d.err != nil || fa.cfg.Validate() != nil || fa.cfg.Period <= 0 || len(fa.secret) == 0 {
@@ -518,10 +632,6 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		e.factors = append(e.factors, fa)
 		x.byID[fa.id] = fa
 	}
-	factorIDs := make([]string, len(e.factors))
-	for i, fa := range e.factors {
-		factorIDs[i] = fa.id
-	}
 	n = d.uvarint()
 	if hasEntity == 0 && n != 0 {
 		return errRecord
@@ -535,12 +645,19 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			return errRecord
 		}
 		c := &all[len(e.challenges)]
-		c.c.ID = d.string()
-		c.factorID = d.known(factorIDs) // without allocating, when the factor is kept
+		c.c.ID = d.id()
+		switch i := d.uvarint(); {
+		case i == 0:
+			c.factorID = d.id()
+		case i <= uint64(len(e.factors)):
+			c.factorID = e.factors[i-1].id
+		default:
+			return errRecord
+		}
 		c.c.Identity, c.c.FactorID = identity, c.factorID
 		c.c.Status = provider.ChallengeStatus(d.known(challengeStatuses[:]))
-		c.c.CreatedAt, c.c.UpdatedAt = d.optTime(), d.optTime()
-		c.c.ExpiresAt, c.c.RespondedAt = d.optTime(), d.optTime()
+		t0 := d.optTime()
+		c.c.CreatedAt, c.c.UpdatedAt, c.c.ExpiresAt, c.c.RespondedAt = t0, d.since(t0), d.since(t0), d.since(t0)
 		switch kind := d.byte(); kind {
 		case 0:
 		case 1, 2:
@@ -563,14 +680,15 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		default:
 			return errRecord
 		}
-		if d.err != nil || x.challenges[c.c.ID] != nil {
+		if d.err != nil || slices.ContainsFunc(e.challenges, func(o *challenge) bool { return o.c.ID == c.c.ID }) {
 			return errRecord
 		}
 		if fa := x.byID[c.factorID]; fa != nil && (fa.push != nil) != (c.c.Push != nil) {
 			return errRecord // a push challenge of a TOTP factor, or the reverse
 		}
+		// Not indexed in x.challenges: lookupChallenge looks through
+		// e.challenges of a scratch Factors.
 		e.challenges = append(e.challenges, c)
-		x.challenges[c.c.ID] = c
 	}
 	n = d.uvarint()
 	for range n {
@@ -580,8 +698,9 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		var h [32]byte
 		copy(h[:], d.bytes(32))
 		t := &accessToken{t: provider.AccessToken{Identity: identity}}
-		t.t.ID, t.t.FactorFriendlyName = d.string(), d.string()
-		t.t.CreatedAt, t.t.ExpiresAt = d.optTime(), d.optTime()
+		t.t.ID, t.t.FactorFriendlyName = d.id(), d.string()
+		t.t.CreatedAt = d.optTime()
+		t.t.ExpiresAt = d.since(t.t.CreatedAt)
 		if d.err != nil || ps.tokens[h] != nil {
 			return errRecord
 		}
