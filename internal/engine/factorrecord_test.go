@@ -54,7 +54,11 @@ func TestStoreRefusesAChallengeOfTheOtherFactorType(t *testing.T) {
 			if err := s.decodeIdentity(id, rec.Value[st.Head:]); err != nil {
 				t.Fatal(err)
 			}
-			tc.craft(s.challenges[ch.ID], en.Factor.ID)
+			c, err := s.lookupChallenge("", id, ch.ID, r.clock.now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.craft(c, en.Factor.ID)
 			crafted := s.encodeIdentity(append([]byte(nil), rec.Value[:st.Head]...), id, r.clock.now())
 			if _, err := st.Store.CompareAndSwap(ctx, "f:e:"+id, rec.Version, crafted, store.NoExpiry); err != nil {
 				t.Fatal(err)
