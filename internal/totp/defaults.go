@@ -12,27 +12,27 @@ import (
 // request sets EnrollRequest.SkewSet. Each of them documents these as its
 // own defaults; the provider package has none.
 const (
-	DefaultDigits    = 6
-	DefaultPeriod    = 30 * time.Second
-	DefaultSkew      = 1
-	DefaultAlgorithm = provider.AlgSHA1
+	defaultDigits    = 6
+	defaultPeriod    = 30 * time.Second
+	defaultSkew      = 1
+	defaultAlgorithm = provider.AlgSHA1
 )
 
 // Fill returns c with its zero Digits, Period and Algorithm set to the
-// defaults, and a zero Skew set to DefaultSkew unless skewSet says the
+// defaults, and a zero Skew set to defaultSkew unless skewSet says the
 // zero was chosen.
 func Fill(c provider.TOTPConfig, skewSet bool) provider.TOTPConfig {
 	if c.Digits == 0 {
-		c.Digits = DefaultDigits
+		c.Digits = defaultDigits
 	}
 	if c.Period == 0 {
-		c.Period = DefaultPeriod
+		c.Period = defaultPeriod
 	}
 	if c.Algorithm == "" {
-		c.Algorithm = DefaultAlgorithm
+		c.Algorithm = defaultAlgorithm
 	}
 	if c.Skew == 0 && !skewSet {
-		c.Skew = DefaultSkew
+		c.Skew = defaultSkew
 	}
 	return c
 }

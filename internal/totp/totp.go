@@ -42,8 +42,8 @@ var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 // EncodeSecret returns b in Base32, upper case, without padding.
 func EncodeSecret(b []byte) string { return b32.EncodeToString(b) }
 
-// ErrSecret is returned for a secret that is not Base32 or is too short.
-var ErrSecret = errors.New("secret must be at least 16 bytes (26 characters) of Base32")
+// errSecret is returned for a secret that is not Base32 or is too short.
+var errSecret = errors.New("secret must be at least 16 bytes (26 characters) of Base32")
 
 // DecodeSecret decodes a Base32 secret, ignoring case, spaces and padding.
 // It refuses secrets of fewer than 16 bytes (128 bits, RFC 4226's minimum)
@@ -52,7 +52,7 @@ func DecodeSecret(s string) ([]byte, error) {
 	s = strings.ToUpper(strings.TrimRight(strings.ReplaceAll(s, " ", ""), "="))
 	b, err := b32.DecodeString(s)
 	if err != nil || len(b) < 16 || len(b) > 128 {
-		return nil, ErrSecret
+		return nil, errSecret
 	}
 	return b, nil
 }
@@ -190,15 +190,15 @@ func URI(issuer, account string, secret []byte, cfg provider.TOTPConfig) (string
 	return key.URL(), nil
 }
 
-// ErrURI is returned by QRPNG for a string that is not an otpauth URI.
-var ErrURI = errors.New("not an otpauth://totp/ URI")
+// errURI is returned by QRPNG for a string that is not an otpauth URI.
+var errURI = errors.New("not an otpauth://totp/ URI")
 
 // QRPNG renders uri as a QR code, a size×size PNG image. size is at least
 // 64 (smaller sizes are raised to it).
 func QRPNG(uri string, size int) ([]byte, error) {
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme != "otpauth" || u.Host != "totp" {
-		return nil, ErrURI
+		return nil, errURI
 	}
 	return QRPNGOf(uri, size)
 }
