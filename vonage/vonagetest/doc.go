@@ -39,7 +39,7 @@
 // emulator; the workflow (steps, channel timeouts, the answer after
 // termination) drives it. Imports go vonagetest → internal/engine,
 // internal/emuserver (the chassis both emulators share), vonage (its
-// callbacks are signed with vonage.SignCallback), store, provider; never
+// callbacks are signed with vonage.SignCallback) and provider; never
 // fake (see docs/engine.md). What was "sent" is in the
 // outbox: [Emulator.LastCode], [Emulator.Messages], GET
 // /_emulator/messages (JSON, ?to= filters) and an HTML page at /_emulator/;
