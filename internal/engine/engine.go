@@ -382,17 +382,17 @@ func (e *Verifications) TakeBack(ctx context.Context, s State) error {
 }
 
 // find returns the verification an ID or a To names (its e is nil when
-// none is pending) and its key. With cached, for a step whose write is
-// guarded by the version, it may return what this replica last read or
-// wrote, and says so.
-func (e *Verifications) find(ctx context.Context, id, to string, cached bool, now time.Time) (recKey, State, bool, error) {
+// none is pending), its key and the ID's nonce (decoded into raw; nil
+// when by To). With cached, for a step whose write is guarded by the
+// version, it may return what this replica last read or wrote, and says
+// so.
+func (e *Verifications) find(ctx context.Context, id, to string, cached bool, now time.Time, raw *[16]byte) (recKey, []byte, State, bool, error) {
 	var k recKey
 	var nonce []byte
-	var raw [16]byte
 	if id != "" {
 		var ok bool
-		if k, ok = e.parseID(id, &raw); !ok {
-			return k, State{}, false, nil
+		if k, ok = e.parseID(id, raw); !ok {
+			return k, nil, State{}, false, nil
 		}
 		nonce = raw[:e.c.NonceLen]
 	} else {
@@ -401,15 +401,15 @@ func (e *Verifications) find(ctx context.Context, id, to string, cached bool, no
 	if cached {
 		if s, ok := e.recs.cached(k, now); ok {
 			if s = e.match(s, k, nonce, to, now); s.e != nil {
-				return k, s, true, nil
+				return k, nonce, s, true, nil
 			}
 		}
 	}
 	s, err := e.recs.get(ctx, k, now)
 	if err != nil {
-		return k, State{}, false, err
+		return k, nonce, State{}, false, err
 	}
-	return k, e.match(s, k, nonce, to, now), false, nil
+	return k, nonce, e.match(s, k, nonce, to, now), false, nil
 }
 
 // match returns s when it is a pending verification with nonce (any, when
@@ -429,7 +429,8 @@ func (e *Verifications) match(s State, k recKey, nonce []byte, to string, now ti
 // checks exactly one approves.
 func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gate) (State, provider.Status, error) {
 	now := e.c.Now()
-	k, s, cached, err := e.find(ctx, id, to, true, now)
+	var raw [16]byte
+	k, nonce, s, cached, err := e.find(ctx, id, to, true, now, &raw)
 	if err != nil {
 		return State{}, "", err
 	}
@@ -452,7 +453,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 				if err != nil {
 					return State{}, "", err
 				}
-				s, cached = e.match(cur, k, s.nonce, "", now), false
+				s, cached = e.match(cur, k, nonce, to, now), false // as a read would have
 				continue
 			}
 			return State{}, "", &Error{Kind: provider.ErrTooManyChecks, Wait: s.Expires.Sub(now)}
@@ -486,11 +487,16 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		if !errors.Is(err, store.ErrConflict) {
 			return State{}, "", err
 		}
-		// Another caller changed it (or this replica's cache was behind):
-		// decide again on its current state, which must still be the same
-		// verification.
+		// Another caller changed it: decide again on its current state,
+		// which must still be the same verification; or this replica's
+		// cache was behind: decide on the current state as if it had been
+		// read first.
 		now = e.c.Now()
-		s, cached = e.match(cur, k, s.nonce, "", now), false
+		if cached {
+			s, cached = e.match(cur, k, nonce, to, now), false
+		} else {
+			s = e.match(cur, k, s.nonce, "", now)
+		}
 	}
 }
 
@@ -518,7 +524,8 @@ func (e *Verifications) End(ctx context.Context, id string, gate Gate) (State, e
 
 func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate) (State, error) {
 	now := e.c.Now()
-	k, s, _, err := e.find(ctx, id, "", false, now)
+	var raw [16]byte
+	k, _, s, _, err := e.find(ctx, id, "", false, now, &raw)
 	if err != nil {
 		return State{}, err
 	}
@@ -555,6 +562,7 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 // names, and whether one is pending (one whose checks are spent
 // included). It changes nothing.
 func (e *Verifications) Find(ctx context.Context, id, to string) (State, bool, error) {
-	_, s, _, err := e.find(ctx, id, to, false, e.c.Now())
+	var raw [16]byte
+	_, _, s, _, err := e.find(ctx, id, to, false, e.c.Now(), &raw)
 	return s, s.e != nil, err
 }

@@ -161,3 +161,26 @@ func TestCacheBounded(t *testing.T) {
 		t.Errorf("an expired state was returned, or kept: %d left", len(e.cache.slots))
 	}
 }
+
+// TestStaleCacheCheckByTo: a check by To on a replica whose cache holds
+// a verification that another replica approved, and then replaced by a
+// new one to the same number, is decided on the new one, as a read would.
+func TestStaleCacheCheckByTo(t *testing.T) {
+	r, _, _ := replicas(t, 2, nil)
+	a, b := r[0], r[1]
+	s1, _, err := a.Start(ctx, to, provider.ChannelSMS, "1111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, st, err := b.Check(ctx, s1.ID(), "", "1111", nil); st != provider.StatusApproved {
+		t.Fatalf("check on b: %s, %v", st, err)
+	}
+	s2, _, err := b.Start(ctx, to, provider.ChannelSMS, "2222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, st, err := a.Check(ctx, "", to, "2222", nil)
+	if err != nil || st != provider.StatusApproved || got.ID() != s2.ID() {
+		t.Errorf("check by To through a's stale cache: %s, %v; want the new verification approved", st, err)
+	}
+}
