@@ -9,6 +9,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/pushsig"
@@ -285,7 +286,8 @@ var (
 // the record (src), rather than one allocation each.
 type rdecoder struct {
 	decoder
-	src string // the record, as a string
+	src string          // the record, as a string
+	ids strings.Builder // the compact IDs, spelled out (see id)
 }
 
 func (d *rdecoder) string() string {
@@ -376,8 +378,17 @@ func (d *rdecoder) id() string {
 			d.err = errRecord
 			return ""
 		}
-		var buf [8 + 32]byte
-		return string(hex.AppendEncode(append(buf[:0], prefix...), raw))
+		// Into one buffer for the record's IDs: a Builder never changes
+		// the bytes of a string it returned.
+		if d.ids.Cap() == 0 {
+			d.ids.Grow(40 * 24)
+		}
+		start := d.ids.Len()
+		var h [32]byte
+		hex.Encode(h[:], raw)
+		d.ids.Write(prefix)
+		d.ids.Write(h[:])
+		return d.ids.String()[start:]
 	}
 	d.err = errRecord
 	return ""
@@ -581,7 +592,6 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		return errRecord
 	}
 	e.Identity = identity // "": an imported record (ImportRecord)
-	ps := x.pushMaps()
 	n := d.uvarint()
 	if hasEntity == 0 && n != 0 {
 		return errRecord
@@ -624,7 +634,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 				return errRecord
 			}
 			fa.push = p
-			ps.byCredential[p.cfg.CredentialID] = fa
+			x.pushMaps().byCredential[p.cfg.CredentialID] = fa
 		default:
 			return errRecord
 		}
@@ -694,6 +704,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	}
 	n = d.uvarint()
 	for range n {
+		ps := x.pushMaps()
 		if d.err != nil || len(ps.tokens) >= maxTokensStored {
 			return errRecord
 		}
@@ -708,7 +719,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		}
 		ps.tokens[h] = t
 	}
-	if d.err != nil || len(d.b) != 0 || hasEntity == 0 && len(ps.tokens) == 0 {
+	if d.err != nil || len(d.b) != 0 || hasEntity == 0 && len(x.push.tokens) == 0 {
 		return errRecord
 	}
 	if hasEntity == 1 {
