@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -216,7 +216,6 @@ func (c *recordCache) drop(i int) {
 // and appends to its attempts by copying), so readers share its slices.
 type memRecords struct {
 	now      func() time.Time
-	seed     maphash.Seed
 	versions atomic.Uint64
 	shards   [memShards]memShard
 }
@@ -236,7 +235,7 @@ type memShard struct {
 var errFull = errors.New("engine: too many pending verifications")
 
 func newMemRecords(now func() time.Time) *memRecords {
-	m := &memRecords{now: now, seed: maphash.MakeSeed()}
+	m := &memRecords{now: now}
 	for i := range m.shards {
 		m.shards[i].states = make(map[recKey]*State)
 		m.shards[i].nextSweep = 64
@@ -244,8 +243,13 @@ func newMemRecords(now func() time.Time) *memRecords {
 	return m
 }
 
+// shard returns the part that holds k: the top 4 bits (memShards is 16)
+// of a multiply of its bytes. A name is a keyed hash in every layer
+// (Config.Name), so that spreads the keys; the maps hash them with their
+// own seeds.
 func (m *memRecords) shard(k recKey) *memShard {
-	return &m.shards[maphash.Comparable(m.seed, k)%memShards]
+	h := (binary.LittleEndian.Uint64(k[:8]) ^ binary.LittleEndian.Uint64(k[8:])) * 0x9e3779b97f4a7c15
+	return &m.shards[h>>60]
 }
 
 // load returns the live state at k (version 0 when none), with sh.mu
