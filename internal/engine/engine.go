@@ -131,7 +131,7 @@ func New(c Config) (*Verifications, error) {
 		if c.Cache == 0 {
 			c.Cache = DefaultCache
 		}
-		e.recs = &storeRecords{st: c.Store, prefix: c.KeyPrefix, nameLen: c.NameLen, nonceLen: c.NonceLen, cache: newRecordCache(c.Cache)}
+		e.recs = &storeRecords{e: e, st: c.Store, prefix: c.KeyPrefix, nameLen: c.NameLen, nonceLen: c.NonceLen, cache: newRecordCache(c.Cache)}
 	}
 	return e, nil
 }
@@ -263,19 +263,18 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		if retry {
 			now = e.c.Now()
 		}
-		s := cur
-		pending := s.version != 0
+		pending := cur != nil
 		if pending {
 			var refusal error
 			switch {
-			case s.To != to && now.Before(s.Expires):
+			case cur.To != to && now.Before(cur.Expires):
 				refusal = &Error{Kind: provider.ErrUnavailable, Reason: ReasonCollision}
-			case !now.Before(s.Expires):
+			case !now.Before(cur.Expires):
 				pending = false // expired: replace it
-			case s.Checks >= e.c.MaxChecks:
-				refusal = &Error{Kind: provider.ErrTooManySends, Reason: ReasonChecksSpent, Wait: s.Expires.Sub(now)}
-			case len(s.attempts) >= e.c.MaxSends:
-				refusal = &Error{Kind: provider.ErrTooManySends, Wait: s.Expires.Sub(now)}
+			case cur.Checks >= e.c.MaxChecks:
+				refusal = &Error{Kind: provider.ErrTooManySends, Reason: ReasonChecksSpent, Wait: cur.Expires.Sub(now)}
+			case len(cur.attempts) >= e.c.MaxSends:
+				refusal = &Error{Kind: provider.ErrTooManySends, Wait: cur.Expires.Sub(now)}
 			}
 			if refusal != nil && cached { // refuse on the store's state only
 				cur, err = e.recs.get(ctx, k, now)
@@ -289,8 +288,8 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		var p *State // the state to write, which the records keep once written
 		if pending {
 			p = new(State)
-			*p = s
-			p.attempts = append(s.attempts[:len(s.attempts):len(s.attempts)], attempt{at: now, channel: ch})
+			*p = *cur
+			p.attempts = append(cur.attempts[:len(cur.attempts):len(cur.attempts)], attempt{at: now, channel: ch})
 			a := &p.attempts[len(p.attempts)-1]
 			e.c.Random(a.id[:])
 			var buf [64]byte
@@ -315,7 +314,11 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		p.Channel, p.Updated = ch, now
 		p.seq++
 		p.e, p.k = e, k
-		cur, err = e.recs.put(ctx, k, cur.version, p, now)
+		old := uint64(0)
+		if cur != nil {
+			old = cur.version
+		}
+		cur, err = e.recs.put(ctx, k, old, p, now)
 		if errors.Is(err, store.ErrConflict) {
 			err, cached = nil, false // decide again on the current state
 			continue
@@ -323,7 +326,7 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		if err != nil {
 			return State{}, "", err
 		}
-		s = *p
+		s := *p
 		if !pending && e.c.Reveal == nil {
 			return s, custom, nil
 		}
@@ -381,46 +384,46 @@ func (e *Verifications) TakeBack(ctx context.Context, s State) error {
 	return err
 }
 
-// find returns the verification an ID or a To names (its e is nil when
-// none is pending), its key and the ID's nonce (decoded into raw; nil
-// when by To). With cached, for a step whose write is guarded by the
-// version, it may return what this replica last read or wrote, and says
-// so.
-func (e *Verifications) find(ctx context.Context, id, to string, cached bool, now time.Time, raw *[16]byte) (recKey, []byte, State, bool, error) {
+// find returns the verification an ID or a To names (nil when none is
+// pending), its key and the ID's nonce (decoded into raw; nil when by
+// To). With cached, for a step whose write is guarded by the version, it
+// may return what this replica last read or wrote, and says so.
+func (e *Verifications) find(ctx context.Context, id, to string, cached bool, now time.Time, raw *[16]byte) (recKey, []byte, *State, bool, error) {
 	var k recKey
 	var nonce []byte
 	if id != "" {
 		var ok bool
 		if k, ok = e.parseID(id, raw); !ok {
-			return k, nil, State{}, false, nil
+			return k, nil, nil, false, nil
 		}
 		nonce = raw[:e.c.NonceLen]
 	} else {
 		k = e.keyOf(to)
 	}
 	if cached {
-		if s, ok := e.recs.cached(k, now); ok {
-			if s = e.match(s, k, nonce, to, now); s.e != nil {
-				return k, nonce, s, true, nil
-			}
+		if s, ok := e.recs.cached(k, now); ok && e.match(s, nonce, to, now) {
+			return k, nonce, s, true, nil
 		}
 	}
 	s, err := e.recs.get(ctx, k, now)
-	if err != nil {
-		return k, nonce, State{}, false, err
+	if err != nil || !e.match(s, nonce, to, now) {
+		return k, nonce, nil, false, err
 	}
-	return k, nonce, e.match(s, k, nonce, to, now), false, nil
+	return k, nonce, s, false, nil
 }
 
-// match returns s when it is a pending verification with nonce (any, when
-// nonce is nil) and target to (any, when to is empty) at now, and a State
-// whose e is nil otherwise.
-func (e *Verifications) match(s State, k recKey, nonce []byte, to string, now time.Time) State {
-	if s.version == 0 || nonce != nil && subtle.ConstantTimeCompare(nonce, s.nonce) != 1 || to != "" && s.To != to || !now.Before(s.Expires) {
-		return State{}
+// match reports whether s is a pending verification with nonce (any,
+// when nonce is nil) and target to (any, when to is empty) at now.
+func (e *Verifications) match(s *State, nonce []byte, to string, now time.Time) bool {
+	return s != nil && (nonce == nil || subtle.ConstantTimeCompare(nonce, s.nonce) == 1) && (to == "" || s.To == to) && now.Before(s.Expires)
+}
+
+// matching returns s when it matches (see match), nil otherwise.
+func (e *Verifications) matching(s *State, nonce []byte, to string, now time.Time) *State {
+	if e.match(s, nonce, to, now) {
+		return s
 	}
-	s.e, s.k = e, k
-	return s
+	return nil
 }
 
 // Check checks code against the verification id (and to, when both are
@@ -436,7 +439,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 	}
 	if gate != nil {
 		target := ""
-		if s.e != nil {
+		if s != nil {
 			target = s.To
 		}
 		if err := gate(target); err != nil {
@@ -444,7 +447,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		}
 	}
 	for {
-		if s.e == nil {
+		if s == nil {
 			return State{}, "", errNotFound
 		}
 		if s.Checks >= e.c.MaxChecks {
@@ -453,15 +456,16 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 				if err != nil {
 					return State{}, "", err
 				}
-				s, cached = e.match(cur, k, nonce, to, now), false // as a read would have
+				s, cached = e.matching(cur, nonce, to, now), false // as a read would have
 				continue
 			}
 			return State{}, "", &Error{Kind: provider.ErrTooManyChecks, Wait: s.Expires.Sub(now)}
 		}
-		s.Updated = now
-		var cur State
+		var cur *State
+		out := *s
+		out.Updated = now
 		status := provider.StatusApproved
-		right, err := e.right(&s, code)
+		right, err := e.right(s, code)
 		if err != nil {
 			return State{}, "", err
 		}
@@ -469,20 +473,20 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 			cur, err = e.recs.del(ctx, k, s.version, now)
 		} else {
 			status = provider.StatusPending
-			s.Checks++
-			s.seq++
-			if e.c.GoneAtMaxChecks && s.Checks >= e.c.MaxChecks {
+			out.Checks++
+			out.seq++
+			if e.c.GoneAtMaxChecks && out.Checks >= e.c.MaxChecks {
 				cur, err = e.recs.del(ctx, k, s.version, now)
 			} else {
 				p := new(State) // the records keep it once written
-				*p = s
+				*p = out
 				if cur, err = e.recs.put(ctx, k, s.version, p, now); err == nil {
-					s = *p
+					out = *p
 				}
 			}
 		}
 		if err == nil {
-			return s, status, nil
+			return out, status, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return State{}, "", err
@@ -493,9 +497,9 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		// read first.
 		now = e.c.Now()
 		if cached {
-			s, cached = e.match(cur, k, nonce, to, now), false
+			s, cached = e.matching(cur, nonce, to, now), false
 		} else {
-			s = e.match(cur, k, s.nonce, "", now)
+			s = e.matching(cur, s.nonce, "", now)
 		}
 	}
 }
@@ -531,7 +535,7 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 	}
 	if gate != nil {
 		target := ""
-		if s.e != nil {
+		if s != nil {
 			target = s.To
 		}
 		if err := gate(target); err != nil {
@@ -539,22 +543,23 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 		}
 	}
 	for {
-		if s.e == nil || s.Checks >= e.c.MaxChecks && !e.c.SpentVisible {
+		if s == nil || s.Checks >= e.c.MaxChecks && !e.c.SpentVisible {
 			return State{}, errNotFound
 		}
 		if !end {
-			return s, nil
+			return *s, nil
 		}
 		cur, err := e.recs.del(ctx, k, s.version, now)
 		if err == nil {
-			s.Updated = now
-			return s, nil
+			out := *s
+			out.Updated = now
+			return out, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return State{}, err
 		}
 		now = e.c.Now()
-		s = e.match(cur, k, s.nonce, "", now)
+		s = e.matching(cur, s.nonce, "", now)
 	}
 }
 
@@ -564,5 +569,8 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 func (e *Verifications) Find(ctx context.Context, id, to string) (State, bool, error) {
 	var raw [16]byte
 	_, _, s, _, err := e.find(ctx, id, to, false, e.c.Now(), &raw)
-	return s, s.e != nil, err
+	if s == nil {
+		return State{}, false, err
+	}
+	return *s, true, err
 }

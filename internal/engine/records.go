@@ -19,22 +19,22 @@ import (
 // encoded). Both give a store.Store's compare-and-swap semantics, so the
 // one lifecycle in engine.go runs on either.
 type records interface {
-	// get returns the state at k, whose version is 0 when none is
-	// stored (absent or expired).
-	get(ctx context.Context, k recKey, now time.Time) (State, error)
+	// get returns the state at k, nil when none is stored (absent or
+	// expired). The state is never changed: a step writes a copy.
+	get(ctx context.Context, k recKey, now time.Time) (*State, error)
 	// cached returns what this replica last read or wrote at k, without
 	// I/O, when it has it: a step whose write is guarded by the version may
 	// start from it instead of a get (a stale one only costs a conflict).
-	cached(k recKey, now time.Time) (State, bool)
+	cached(k recKey, now time.Time) (*State, bool)
 	// put stores s at k, until s.Expires, if the version at k is old
 	// (0: none stored), and sets s.version to the new version; the records
 	// may keep s, which is then never changed. Otherwise it returns the
-	// current state (version 0 when none) and an error matching
+	// current state (nil when none) and an error matching
 	// store.ErrConflict.
-	put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (State, error)
+	put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error)
 	// del deletes the state at k if its version is old, or returns the
 	// current one and an error matching store.ErrConflict.
-	del(ctx context.Context, k recKey, old uint64, now time.Time) (State, error)
+	del(ctx context.Context, k recKey, old uint64, now time.Time) (*State, error)
 }
 
 // storeRecords keeps the states encoded in a store.Store, and what this
@@ -42,6 +42,7 @@ type records interface {
 // replica that started the verification is one round trip (a
 // compare-and-swap or compare-and-delete on the cached version).
 type storeRecords struct {
+	e        *Verifications
 	st       store.Store
 	prefix   string // Config.KeyPrefix
 	nameLen  int
@@ -55,48 +56,47 @@ func (r *storeRecords) key(k recKey) string {
 	return string(hex.AppendEncode(append(buf[:0], r.prefix...), k[:r.nameLen]))
 }
 
-func (r *storeRecords) decode(k recKey, rec store.Record) (State, error) {
-	var s State
+func (r *storeRecords) decode(k recKey, rec store.Record) (*State, error) {
 	if !rec.Found() {
 		r.cache.remove(k)
-		return s, nil
+		return nil, nil
 	}
+	s := &State{version: rec.Version, k: k, e: r.e}
 	if err := s.decode(rec.Value, r.nonceLen); err != nil {
 		r.cache.remove(k)
-		return State{}, err
+		return nil, err
 	}
-	s.version = rec.Version
 	r.cache.set(k, s)
 	return s, nil
 }
 
-func (r *storeRecords) get(ctx context.Context, k recKey, _ time.Time) (State, error) {
+func (r *storeRecords) get(ctx context.Context, k recKey, _ time.Time) (*State, error) {
 	rec, err := r.st.Get(ctx, r.key(k))
 	if err != nil {
-		return State{}, err
+		return nil, err
 	}
 	return r.decode(k, rec)
 }
 
-func (r *storeRecords) cached(k recKey, now time.Time) (State, bool) {
+func (r *storeRecords) cached(k recKey, now time.Time) (*State, bool) {
 	return r.cache.get(k, now)
 }
 
-func (r *storeRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (State, error) {
+func (r *storeRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error) {
 	rec, err := r.st.CompareAndSwap(ctx, r.key(k), old, s.encode(), s.Expires.Sub(now))
 	if err == nil {
 		s.version = rec.Version
-		r.cache.set(k, *s)
-		return State{}, nil
+		r.cache.set(k, s)
+		return nil, nil
 	}
 	return r.failed(k, rec, err)
 }
 
-func (r *storeRecords) del(ctx context.Context, k recKey, old uint64, _ time.Time) (State, error) {
+func (r *storeRecords) del(ctx context.Context, k recKey, old uint64, _ time.Time) (*State, error) {
 	rec, err := r.st.CompareAndDelete(ctx, r.key(k), old)
 	if err == nil {
 		r.cache.remove(k)
-		return State{}, nil
+		return nil, nil
 	}
 	return r.failed(k, rec, err)
 }
@@ -104,14 +104,14 @@ func (r *storeRecords) del(ctx context.Context, k recKey, old uint64, _ time.Tim
 // failed returns what a write that failed with err answered: on a
 // conflict, the current state (cached), else nothing (and what was cached
 // is forgotten: the write may have landed).
-func (r *storeRecords) failed(k recKey, rec store.Record, err error) (State, error) {
+func (r *storeRecords) failed(k recKey, rec store.Record, err error) (*State, error) {
 	if !errors.Is(err, store.ErrConflict) {
 		r.cache.remove(k)
-		return State{}, err
+		return nil, err
 	}
 	cur, derr := r.decode(k, rec)
 	if derr != nil {
-		return State{}, derr
+		return nil, derr
 	}
 	return cur, err
 }
@@ -129,7 +129,7 @@ type recordCache struct {
 
 type cacheSlot struct {
 	k    recKey
-	s    State
+	s    *State // never changed
 	used bool
 }
 
@@ -140,25 +140,25 @@ func newRecordCache(max int) *recordCache {
 	return &recordCache{max: max, index: make(map[recKey]int)}
 }
 
-func (c *recordCache) get(k recKey, now time.Time) (State, bool) {
+func (c *recordCache) get(k recKey, now time.Time) (*State, bool) {
 	if c == nil {
-		return State{}, false
+		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	i, ok := c.index[k]
 	if !ok {
-		return State{}, false
+		return nil, false
 	}
 	if !now.Before(c.slots[i].s.Expires) {
 		c.drop(i)
-		return State{}, false
+		return nil, false
 	}
 	c.slots[i].used = true
 	return c.slots[i].s, true
 }
 
-func (c *recordCache) set(k recKey, s State) {
+func (c *recordCache) set(k recKey, s *State) {
 	if c == nil {
 		return
 	}
@@ -254,21 +254,18 @@ func (m *memRecords) shard(k recKey) *memShard {
 
 // load returns the live state at k (version 0 when none), with sh.mu
 // held.
-func (sh *memShard) load(k recKey, now time.Time) State {
+func (sh *memShard) load(k recKey, now time.Time) *State {
 	s := sh.states[k]
-	if s == nil {
-		return State{}
-	}
-	if !now.Before(s.Expires) {
+	if s != nil && !now.Before(s.Expires) {
 		delete(sh.states, k)
-		return State{}
+		return nil
 	}
-	return *s
+	return s
 }
 
-func (m *memRecords) get(ctx context.Context, k recKey, now time.Time) (State, error) {
+func (m *memRecords) get(ctx context.Context, k recKey, now time.Time) (*State, error) {
 	if err := ctx.Err(); err != nil {
-		return State{}, err
+		return nil, err
 	}
 	sh := m.shard(k)
 	sh.mu.Lock()
@@ -276,42 +273,42 @@ func (m *memRecords) get(ctx context.Context, k recKey, now time.Time) (State, e
 	return sh.load(k, now), nil
 }
 
-func (m *memRecords) cached(recKey, time.Time) (State, bool) { return State{}, false }
+func (m *memRecords) cached(recKey, time.Time) (*State, bool) { return nil, false }
 
-func (m *memRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (State, error) {
+func (m *memRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error) {
 	return m.write(ctx, k, old, s, now)
 }
 
-func (m *memRecords) del(ctx context.Context, k recKey, old uint64, now time.Time) (State, error) {
+func (m *memRecords) del(ctx context.Context, k recKey, old uint64, now time.Time) (*State, error) {
 	return m.write(ctx, k, old, nil, now)
 }
 
 // write stores s at k (deletes the state at k when s is nil) if the
 // version at k is old.
-func (m *memRecords) write(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (State, error) {
+func (m *memRecords) write(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error) {
 	if err := ctx.Err(); err != nil {
-		return State{}, err
+		return nil, err
 	}
 	sh := m.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	cur := sh.load(k, now)
 	switch {
-	case cur.version != old:
+	case cur == nil && old != 0 || cur != nil && cur.version != old:
 		return cur, store.ErrConflict
 	case s == nil:
 		delete(sh.states, k)
-		return State{}, nil
+		return nil, nil
 	case old == 0 && len(sh.states) >= min(sh.nextSweep, memPerShard):
 		sh.sweep(now)
 		sh.nextSweep = max(2*len(sh.states), 64)
 		if len(sh.states) >= memPerShard {
-			return State{}, store.Unavailable("put", errFull)
+			return nil, store.Unavailable("put", errFull)
 		}
 	}
 	s.version = m.versions.Add(1)
 	sh.states[k] = s
-	return State{}, nil
+	return nil, nil
 }
 
 // sweep deletes the expired states, with sh.mu held.
