@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/pushsig"
@@ -92,7 +93,63 @@ func isPasskeyOp(op string) bool {
 
 // newScratch returns an empty Factors for one operation over the store.
 func (x *Factors) newScratch() *Factors {
-	return &Factors{c: x.c, scratch: true, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}
+	return &Factors{c: x.c, scratch: true, auths: x.auths, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}
+}
+
+// authCache remembers, over a store, the request JWTs that verified, by
+// the key that signed them, until they expire: a device's next calls with
+// the same token are not verified again, as a factor in memory remembers
+// its last one. It is this process's; nothing of it is stored.
+type authCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]authSeen // by SHA-256 of the key and the token
+}
+
+type authSeen struct{ nbf, exp time.Time }
+
+// maxAuthsRemembered bounds an authCache.
+const maxAuthsRemembered = 10_000
+
+func authKey(key, auth string) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write([]byte(auth))
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// get returns auth and its window when it verified with key, else "".
+func (a *authCache) get(key, auth string) (string, time.Time, time.Time) {
+	k := authKey(key, auth)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.m[k]; ok {
+		return auth, s.nbf, s.exp
+	}
+	return "", time.Time{}, time.Time{}
+}
+
+// put remembers that auth verified with key, valid from nbf to exp.
+func (a *authCache) put(key, auth string, nbf, exp, now time.Time) {
+	k := authKey(key, auth)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil {
+		a.m = map[[32]byte]authSeen{}
+	}
+	if len(a.m) >= maxAuthsRemembered {
+		for k, s := range a.m {
+			if !now.Before(s.exp) {
+				delete(a.m, k)
+			}
+		}
+		if len(a.m) >= maxAuthsRemembered {
+			clear(a.m)
+		}
+	}
+	a.m[k] = authSeen{nbf, exp}
 }
 
 // stored runs fn (see run) on identity's record: it reads the record,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/verifykit/verifykit/internal/pushsig"
 	"github.com/verifykit/verifykit/provider"
 	"sync"
 	"testing"
@@ -279,5 +280,27 @@ func TestStoreKeepsTheDateDecision(t *testing.T) {
 	}
 	if got, err := r.answer(t, d, ch.ID, "approved"); err != nil || !got.Approved() {
 		t.Errorf("answer signed over the dated details: %v, %v", got, err)
+	}
+}
+
+// TestStoreRemembersRequestTokensInTheirWindow: over a store, a request
+// JWT that verified is remembered (this process's memory, keyed by the
+// factor's key), and still refused once its window has passed.
+func TestStoreRemembersRequestTokensInTheirWindow(t *testing.T) {
+	overStore = true
+	r := newPushRig(t)
+	overStore = false
+	const id = "user-0008-auth"
+	d := r.verifiedDevice(t, id, 0, provider.PlatformNone)
+	auth := d.auth(t, r.clock.now())
+	if _, err := r.x.ListDeviceChallenges(ctx, auth, id, d.f.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.x.auths.m) == 0 {
+		t.Fatal("the request token was not remembered")
+	}
+	r.clock.advance(pushsig.RequestLifetime + time.Second)
+	if _, err := r.x.ListDeviceChallenges(ctx, auth, id, d.f.ID, ""); reason(err) != ReasonDeviceClock {
+		t.Errorf("a remembered token after its window: %v, want %s", err, ReasonDeviceClock)
 	}
 }
