@@ -208,24 +208,37 @@ func (e *Verifications) parseID(id string, raw *[16]byte) (recKey, bool) {
 	if len(id) != p+n+2*e.c.NonceLen || id[:p] != e.c.IDPrefix {
 		return k, false
 	}
-	for i := p; i < len(id); i++ { // one spelling per ID: lower-case hex only
-		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return k, false
-		}
-	}
-	for i, h := range id[p:] {
-		v := byte(h - '0')
-		if h >= 'a' {
-			v = byte(h-'a') + 10
-		}
-		if i < n {
-			k[i/2] = k[i/2]<<4 | v
-		} else {
-			raw[(i-n)/2] = raw[(i-n)/2]<<4 | v
-		}
-	}
-	return k, true
+	ok := decodeHex(k[:n/2], id[p:p+n])
+	return k, decodeHex(raw[:e.c.NonceLen], id[p+n:]) && ok
 }
+
+// decodeHex decodes the hex digits of h into dst (len(h)/2 bytes) and
+// reports whether they were all lower-case hex: one spelling per ID.
+func decodeHex(dst []byte, h string) bool {
+	bad := byte(0)
+	for i := range dst {
+		hi, lo := hexValue[h[2*i]], hexValue[h[2*i+1]]
+		bad |= (hi | lo) & 0x10
+		dst[i] = hi<<4 | lo&0xf
+	}
+	return bad == 0
+}
+
+// hexValue is the value of a lower-case hex digit, and 0x10 for any other
+// byte.
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			t[c] = byte(c-'a') + 10
+		default:
+			t[c] = 0x10
+		}
+	}
+	return t
+}()
 
 // appendID appends the ID of the verification of k with nonce to b.
 func (e *Verifications) appendID(b []byte, k recKey, nonce []byte) []byte {

@@ -259,6 +259,13 @@ func TestOneSpellingPerID(t *testing.T) { eachRecords(t, testOneSpellingPerID) }
 func testOneSpellingPerID(t *testing.T) {
 	e, _ := newEngine(t, func(c *Config) { c.Name = collidingName })
 	s, _, _ := e.Start(ctx, to, provider.ChannelSMS, "")
+	// The name is all zeros: a non-digit in place of a 0 is no spelling of it.
+	for _, c := range "g/:G \x00" {
+		other := s.ID()[:2] + string(c) + s.ID()[3:]
+		if _, err := e.Fetch(ctx, other, nil); !errors.Is(err, provider.ErrNotFound) {
+			t.Errorf("Fetch(%q): %v, want ErrNotFound", other, err)
+		}
+	}
 	upper := "VE" + strings.ToUpper(s.ID()[2:])
 	if upper == s.ID() {
 		t.Skip("no letter in this ID")
