@@ -32,8 +32,8 @@ func BenchmarkOps(b *testing.B) {
 		}
 	})
 	b.Run("CASCreate", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			if _, err := s.CompareAndSwap(ctx, "k"+strconv.Itoa(i), 0, make([]byte, 300), time.Hour); err != nil {
+		for b.Loop() { // a new key every time, across -count runs too
+			if _, err := s.CompareAndSwap(ctx, "k"+strconv.FormatInt(numbers.Add(1), 10), 0, make([]byte, 300), time.Hour); err != nil {
 				b.Fatal(err)
 			}
 		}
