@@ -11,7 +11,7 @@ import (
 
 // benchGuard returns a client with the recommended fraud guard on a
 // memory store whose clock is *now.
-func benchGuard(b *testing.B, now *time.Time) *Client {
+func benchGuard(b testing.TB, now *time.Time) *Client {
 	s, err := store.NewMemory(store.WithClock(func() time.Time { return *now }))
 	if err != nil {
 		b.Fatal(err)

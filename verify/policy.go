@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/nyaruka/phonenumbers/v2"
 
@@ -225,6 +226,10 @@ func (e *policyStoreError) Is(target error) bool { return target == ErrUnavailab
 type policyConfig struct {
 	limiter  store.Limiter
 	failOpen bool
+	// keyless is set when limiter is a *store.Memory, which keeps no
+	// key (only seeded hashes of it) once a call returns: a request's
+	// keys may then point into its pooled buffer (see seal).
+	keyless bool
 
 	waits      []time.Duration // cooldown; empty: none
 	cooldownPf string          // key prefix of the cooldown
@@ -568,8 +573,9 @@ func (p *policyConfig) init() error {
 			break
 		}
 	}
+	_, p.keyless = p.limiter.(*store.Memory)
 	if p.fraud != nil {
-		_, p.fraud.plain = p.limiter.(*store.Memory)
+		p.fraud.plain = p.keyless
 	}
 	if p.fraud != nil && p.records == nil {
 		// CheckID teaches the guard the target's approval.
@@ -653,9 +659,18 @@ func (r *policyReq) bufAt(i int) int {
 }
 
 // seal turns the buffered keys into one string and points every limit's
-// key into it: one allocation for all keys.
-func (r *policyReq) seal() {
-	all := string(r.buf)
+// key into it: one allocation for all keys. With alias, for a store that
+// keeps no key once its call returns (policyConfig.keyless), the string
+// is the buffer itself and nothing is allocated: the keys are valid only
+// until the buffer changes (the next add after a seal, or free), and
+// nothing reads them after that.
+func (r *policyReq) seal(alias bool) {
+	var all string
+	if alias {
+		all = unsafe.String(unsafe.SliceData(r.buf), len(r.buf))
+	} else {
+		all = string(r.buf)
+	}
 	for i := range r.limits {
 		o := r.offs[i]
 		r.limits[i].Key = all[o[0]:o[1]]

@@ -78,7 +78,7 @@ func (c *Client) takeGuarded(ctx context.Context, r *policyReq, fr *fraud, e164 
 		r.free()
 		return nil, nil
 	}
-	r.seal()
+	r.seal(c.cfg.policy.keyless)
 	res, err := c.cfg.policy.limiter.Take(ctx, r.limits)
 	if err == nil && !res.OK {
 		// Before a conversion refusal, learn the approvals the other
@@ -88,7 +88,7 @@ func (c *Client) takeGuarded(ctx context.Context, r *policyReq, fr *fraud, e164 
 			r.limits, r.rules, r.offs = r.limits[:n], r.rules[:n], r.offs[:n]
 			r.buf = r.buf[:r.bufAt(n)]
 			fr.screen(r, e164, keys, price)
-			r.seal()
+			r.seal(c.cfg.policy.keyless)
 			res, err = c.cfg.policy.limiter.Take(ctx, r.limits)
 		}
 	}
@@ -172,7 +172,7 @@ func (c *Client) take(ctx context.Context, r *policyReq) (*policyReq, error) {
 		r.free()
 		return nil, nil
 	}
-	r.seal()
+	r.seal(c.cfg.policy.keyless)
 	res, err := c.cfg.policy.limiter.Take(ctx, r.limits)
 	return c.taken(ctx, r, res, err)
 }

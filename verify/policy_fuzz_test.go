@@ -48,7 +48,7 @@ func FuzzPolicyKeys(f *testing.F) {
 		key := func(v string) string {
 			r := &policyReq{}
 			r.add(bud.pf, v, store.Limit{Max: 1, Window: time.Minute}, rule{policy: PolicySendBudget, b: &bud, value: v})
-			r.seal()
+			r.seal(false)
 			return r.limits[0].Key
 		}
 		ka, kb := key(a), key(b)
