@@ -31,6 +31,7 @@ type envelope struct {
 	expires time.Time // zero: never
 	key     *derived  // the key that opened (or will seal) it
 	payload []byte
+	plain   []byte // the opened record, which payload is part of
 }
 
 const envelopeVersion = 2
@@ -89,13 +90,13 @@ func (kr *keyring) openEnvelope(key string, sealed []byte) (*envelope, error) {
 		// Sealed by an earlier version, without an envelope: lineage zero,
 		// seq 0, so that the first write in the new format (seq 1) makes
 		// it older than every later state.
-		return &envelope{key: d, payload: plain}, nil
+		return &envelope{key: d, payload: plain, plain: plain}, nil
 	}
 	e, err := parseEnvelope(plain)
 	if err != nil {
 		return nil, err
 	}
-	e.key = d
+	e.key, e.plain = d, plain
 	return e, nil
 }
 

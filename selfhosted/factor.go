@@ -83,11 +83,12 @@ func (p *Provider) factorKey(ctx context.Context, kind byte, name string) (strin
 
 // factorFail turns an engine, sealing or store error into the provider's.
 func factorFail(op Op, err error) error {
+	if err == nil {
+		return nil // before ee and e, which escape
+	}
 	var ee *engine.Error
 	var e *Error
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &ee):
 		return &Error{Op: op, Kind: ee.Kind, Wait: ee.Wait, msg: ee.Msg, date: ee.Date}
 	case errors.As(err, &e) && e.Op == "":
@@ -230,18 +231,25 @@ func (s sealedFactors) open(key string, r store.Record, tk uint64) (store.Record
 	if err != nil || env == nil {
 		return store.Record{}, err
 	}
-	head := make([]byte, factorHead, factorHead+len(env.payload))
-	copy(head, env.lineage[:])
-	binary.BigEndian.PutUint64(head[16:], env.seq)
-	binary.BigEndian.PutUint64(head[24:], env.spent)
+	var h [factorHead]byte
+	copy(h[:], env.lineage[:])
+	binary.BigEndian.PutUint64(h[16:], env.seq)
+	binary.BigEndian.PutUint64(h[24:], env.spent)
 	if len(env.payload) > 0 && env.payload[0] == recordVersion && s.stable(key) {
 		var old identityRec
 		if old.decode(env.payload) != nil {
 			return store.Record{}, unreadable("")
 		}
-		return store.Record{Value: old.convert(s.p.factors, head), Version: r.Version}, nil
+		return store.Record{Value: old.convert(s.p.factors, append(make([]byte, 0, 2048), h[:]...)), Version: r.Version}, nil
 	}
-	return store.Record{Value: append(head, env.payload...), Version: r.Version}, nil
+	// The head goes where the envelope's fields were, just before the
+	// payload in the opened record: no copy of the payload.
+	if off := cap(env.plain) - cap(env.payload); off >= factorHead {
+		v := env.plain[off-factorHead : off+len(env.payload)]
+		copy(v, h[:])
+		return store.Record{Value: v, Version: r.Version}, nil
+	}
+	return store.Record{Value: append(append(make([]byte, 0, factorHead+len(env.payload)), h[:]...), env.payload...), Version: r.Version}, nil
 }
 
 // CompareAndSwap seals value (after its head) in the envelope that

@@ -172,6 +172,14 @@ type entity struct {
 	Entity
 	factors    []*factor
 	challenges []*challenge
+	// Over a store, the oldest rawN challenges as read, still encoded
+	// (raw, and rawSrc its copy as a string), which come before
+	// challenges: decoded when looked at (allChallenges), else written
+	// back as they are. rawFactors are the factors their indexes name.
+	raw        []byte
+	rawSrc     string
+	rawN       int
+	rawFactors []*factor
 }
 
 type factor struct {
@@ -731,7 +739,7 @@ func (x *Factors) UpdateChallenge(ctx context.Context, identity, id, code string
 func (x *Factors) lookupChallenge(op, identity, id string, now time.Time) (*challenge, error) {
 	c := x.challenges[id]
 	if e := x.entities[identity]; c == nil && x.scratch && e != nil {
-		if i := slices.IndexFunc(e.challenges, func(c *challenge) bool { return c.c.ID == id }); i >= 0 {
+		if i := slices.IndexFunc(e.allChallenges(), func(c *challenge) bool { return c.c.ID == id }); i >= 0 {
 			c = e.challenges[i]
 		}
 	}
@@ -769,7 +777,7 @@ func (x *Factors) ListChallenges(ctx context.Context, identity, factorID string,
 		ev.FactorID = factorID
 		out = []provider.Challenge{}
 		if e := x.entities[identity]; e != nil {
-			for _, c := range e.challenges {
+			for _, c := range e.allChallenges() {
 				c, _ := x.lookupChallenge(OpListChallenges, identity, c.c.ID, now)
 				if (factorID == "" || c.factorID == factorID) && (status == "" || c.c.Status == status) {
 					out = append(out, publicChallenge(c))

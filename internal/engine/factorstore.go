@@ -438,7 +438,7 @@ func (d *rdecoder) id() string {
 		// Into one buffer for the record's IDs: a Builder never changes
 		// the bytes of a string it returned.
 		if d.ids.Cap() == 0 {
-			d.ids.Grow(40 * 24)
+			d.ids.Grow(40 * 8) // the entity's and its factors' IDs
 		}
 		start := d.ids.Len()
 		var h [32]byte
@@ -548,7 +548,11 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 		b = appendTime(b, fa.guard.WindowStart)
 	}
 	if e != nil {
-		b = binary.AppendUvarint(b, uint64(len(e.challenges)))
+		if e.rawN > 0 && !slices.Equal(e.rawFactors, e.factors[:min(len(e.rawFactors), len(e.factors))]) {
+			e.allChallenges() // the indexes of its factors changed
+		}
+		b = binary.AppendUvarint(b, uint64(e.rawN+len(e.challenges)))
+		b = append(b, e.rawSrc...)
 	}
 	for _, c := range x.challengesOf(e) {
 		b = appendID(b, c.c.ID)
@@ -705,60 +709,36 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	if hasEntity == 0 && n != 0 {
 		return errRecord
 	}
-	kept := max(x.keptChallenges(), maxChallengesKept)
-	e.challenges = make([]*challenge, 0, min(n, uint64(kept)))
-	all := make([]challenge, min(n, uint64(kept))) // one allocation for all
-
+	if n > uint64(max(x.keptChallenges(), maxChallengesKept)) {
+		return errRecord
+	}
+	// The challenges are checked here but decoded only when looked at
+	// (allChallenges): most operations only add one.
+	start := len(d.src) - len(d.b)
+	var spelled [maxChallengesKept * 40]byte
+	var endsBuf [maxChallengesKept]int
+	ids, ends := spelled[:0], endsBuf[:0]
 	for range n {
-		if d.err != nil || len(e.challenges) >= max(x.keptChallenges(), maxChallengesKept) {
+		if d.err != nil {
 			return errRecord
 		}
-		c := &all[len(e.challenges)]
-		c.c.ID = d.id()
-		switch i := d.uvarint(); {
-		case i == 0:
-			c.factorID = d.id()
-		case i <= uint64(len(e.factors)):
-			c.factorID = e.factors[i-1].id
-		default:
-			return errRecord
-		}
-		c.c.Identity, c.c.FactorID = identity, c.factorID
-		c.c.Status = provider.ChallengeStatus(d.known(challengeStatuses[:]))
-		t0 := d.optTime()
-		c.c.CreatedAt, c.c.UpdatedAt, c.c.ExpiresAt, c.c.RespondedAt = t0, d.since(t0), d.since(t0), d.since(t0)
-		switch kind := d.byte(); kind {
-		case 0:
-		case 1, 2:
-			c.dated = kind == 2
-			p := &provider.PushDetails{Message: d.string()}
-			if k := d.uvarint(); k > 0 {
-				if k-1 > provider.MaxPushFields {
-					return errRecord
-				}
-				p.Fields = make([]provider.PushField, k-1)
-				for i := range p.Fields {
-					p.Fields[i] = provider.PushField{Label: d.string(), Value: d.string()}
-				}
-			}
-			p.Hidden = d.optMap()
-			if d.err != nil {
+		from := len(ids)
+		ids = d.skipChallenge(ids, e.factors, x.byID)
+		prev := 0
+		for _, end := range ends {
+			if string(ids[prev:end]) == string(ids[from:]) {
 				return errRecord
 			}
-			c.c.Push = p // its signed fields are decoded when answered (signedOf)
-		default:
-			return errRecord
+			prev = end
 		}
-		if d.err != nil || slices.ContainsFunc(e.challenges, func(o *challenge) bool { return o.c.ID == c.c.ID }) {
-			return errRecord
-		}
-		if fa := x.byID[c.factorID]; fa != nil && (fa.push != nil) != (c.c.Push != nil) {
-			return errRecord // a push challenge of a TOTP factor, or the reverse
-		}
-		// Not indexed in x.challenges: lookupChallenge looks through
-		// e.challenges of a scratch Factors.
-		e.challenges = append(e.challenges, c)
+		ends = append(ends, len(ids))
 	}
+	if d.err != nil {
+		return errRecord
+	}
+	end := len(d.src) - len(d.b)
+	e.raw, e.rawSrc, e.rawN = b[start:end], d.src[start:end], int(n)
+	e.rawFactors = e.factors[:len(e.factors):len(e.factors)]
 	n = d.uvarint()
 	for range n {
 		ps := x.pushMaps()
@@ -783,6 +763,147 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		x.entities[identity] = e
 	}
 	return nil
+}
+
+// allChallenges returns e's challenges, oldest first, decoding those
+// still encoded first.
+func (e *entity) allChallenges() []*challenge {
+	if e.rawN == 0 {
+		return e.challenges
+	}
+	d := &rdecoder{decoder: decoder{b: e.raw}, src: e.rawSrc}
+	all := make([]challenge, e.rawN) // one allocation for all
+	cs := make([]*challenge, e.rawN, e.rawN+len(e.challenges))
+	for i := range all {
+		d.challenge(&all[i], e.Identity, e.rawFactors)
+		cs[i] = &all[i]
+	}
+	e.challenges = append(cs, e.challenges...)
+	e.raw, e.rawSrc, e.rawN, e.rawFactors = nil, "", 0, nil
+	return e.challenges
+}
+
+// dropRaw drops the oldest of e's challenges still encoded.
+func (e *entity) dropRaw() {
+	d := rdecoder{decoder: decoder{b: e.raw}}
+	var id [64]byte
+	d.skipChallenge(id[:0], e.rawFactors, nil)
+	k := len(e.raw) - len(d.b)
+	e.raw, e.rawSrc, e.rawN = e.raw[k:], e.rawSrc[k:], e.rawN-1
+}
+
+// challenge decodes into c a challenge that skipChallenge checked, of
+// identity, whose factor index names one of factors.
+func (d *rdecoder) challenge(c *challenge, identity string, factors []*factor) {
+	c.c.ID = d.id()
+	if i := d.uvarint(); i == 0 {
+		c.factorID = d.id()
+	} else if i <= uint64(len(factors)) {
+		c.factorID = factors[i-1].id
+	}
+	c.c.Identity, c.c.FactorID = identity, c.factorID
+	c.c.Status = provider.ChallengeStatus(d.known(challengeStatuses[:]))
+	t0 := d.optTime()
+	c.c.CreatedAt, c.c.UpdatedAt, c.c.ExpiresAt, c.c.RespondedAt = t0, d.since(t0), d.since(t0), d.since(t0)
+	if kind := d.byte(); kind == 1 || kind == 2 {
+		c.dated = kind == 2
+		p := &provider.PushDetails{Message: d.string()}
+		if k := d.uvarint(); k > 0 {
+			p.Fields = make([]provider.PushField, min(k-1, provider.MaxPushFields))
+			for i := range p.Fields {
+				p.Fields[i] = provider.PushField{Label: d.string(), Value: d.string()}
+			}
+		}
+		p.Hidden = d.optMap()
+		c.c.Push = p // its signed fields are decoded when answered (signedOf)
+	}
+}
+
+// skipChallenge reads a challenge without decoding it, checking what
+// decodeIdentity requires of one but for a unique ID: its factor index
+// names one of factors, or its factor ID one of byID (if any) of its
+// kind (push or TOTP). It returns ids with the challenge's ID, spelled
+// out, appended.
+func (d *rdecoder) skipChallenge(ids []byte, factors []*factor, byID map[string]*factor) []byte {
+	ids = d.appendID(ids)
+	var fa *factor
+	switch i := d.uvarint(); {
+	case i == 0:
+		var buf [64]byte
+		fa = byID[string(d.appendID(buf[:0]))]
+	case i <= uint64(len(factors)):
+		fa = factors[i-1]
+	default:
+		d.err = errRecord
+	}
+	if i := int(d.byte()); i == 0 {
+		d.raw() // a status not among the known ones
+	} else if i > len(challengeStatuses) {
+		d.err = errRecord
+	}
+	d.bytes(8)
+	d.uvarint64()
+	d.uvarint64()
+	d.uvarint64()
+	push := false
+	switch d.byte() {
+	case 0:
+	case 1, 2:
+		push = true
+		d.raw()
+		if k := d.uvarint(); k > 0 {
+			if k-1 > provider.MaxPushFields {
+				d.err = errRecord
+				return ids
+			}
+			for range 2 * (k - 1) {
+				d.raw()
+			}
+		}
+		d.skipMap()
+	default:
+		d.err = errRecord
+	}
+	if fa != nil && (fa.push != nil) != push {
+		d.err = errRecord // a push challenge of a TOTP factor, or the reverse
+	}
+	return ids
+}
+
+// appendID appends to b the ID that appendID wrote, spelled out.
+func (d *rdecoder) appendID(b []byte) []byte {
+	switch d.byte() {
+	case 0:
+		return append(b, d.raw()...)
+	case 1:
+		prefix := d.raw()
+		raw := d.bytes(16)
+		if raw == nil || len(prefix) > 8 {
+			d.err = errRecord
+			return b
+		}
+		return hex.AppendEncode(append(b, prefix...), raw)
+	}
+	d.err = errRecord
+	return b
+}
+
+// skipMap reads what appendMap wrote, checking its keys are sorted.
+func (d *rdecoder) skipMap() {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return
+	}
+	var last []byte
+	for i := range n - 1 {
+		k := d.raw()
+		d.raw()
+		if d.err != nil || (i > 0 && string(k) <= string(last)) {
+			d.err = errRecord
+			return
+		}
+		last = k
+	}
 }
 
 // ImportedTOTP is a TOTP factor that a layer kept in a record of its own

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/internal/pushsig"
 	"github.com/verifykit/verifykit/provider"
 	"sync"
@@ -302,5 +303,51 @@ func TestStoreRemembersRequestTokensInTheirWindow(t *testing.T) {
 	r.clock.advance(pushsig.RequestLifetime + time.Second)
 	if _, err := r.x.ListDeviceChallenges(ctx, auth, id, d.f.ID, ""); reason(err) != ReasonDeviceClock {
 		t.Errorf("a remembered token after its window: %v, want %s", err, ReasonDeviceClock)
+	}
+}
+
+// TestStoreKeepsChallengesAsRead: the challenges an operation does not
+// look at are written back as they were read, the oldest dropped beyond
+// the bound, and still name their factor once an earlier factor is
+// deleted (the record names a factor by its index).
+func TestStoreKeepsChallengesAsRead(t *testing.T) {
+	a, b, _, c, _ := storeReplicas(t)
+	a.c.Store.ChallengesKept, b.c.Store.ChallengesKept = 3, 3
+	const id = "user-0007-kept"
+	first, second := verified(t, a, id), verified(t, a, id)
+	var want []string
+	for range 5 {
+		c.advance(time.Minute)
+		ch, err := a.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: second.ID, Code: "000000"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, ch.ID)
+	}
+	want = want[2:]
+	list := func(when string) {
+		t.Helper()
+		l, err := b.ListChallenges(ctx, id, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ch := range l {
+			got = append(got, ch.ID)
+			if ch.FactorID != second.ID {
+				t.Errorf("%s: challenge %s of factor %s, want %s", when, ch.ID, ch.FactorID, second.ID)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: challenges (-want +got):\n%s", when, diff)
+		}
+	}
+	list("before the deletion")
+	if err := a.DeleteFactor(ctx, id, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	list("after the deletion")
+	if ch, err := b.FetchChallenge(ctx, id, want[0]); err != nil || ch.FactorID != second.ID {
+		t.Errorf("fetch after the deletion: %+v %v", ch, err)
 	}
 }

@@ -252,6 +252,10 @@ func (x *Factors) ChallengePasskey(ctx context.Context, identity, factorID strin
 func (x *Factors) keepChallenge(e *entity, c *challenge) {
 	e.challenges = append(e.challenges, c)
 	x.challenges[c.c.ID] = c
+	if e.rawN > 0 && e.rawN+len(e.challenges) > x.keptChallenges() {
+		e.dropRaw()
+		return
+	}
 	if len(e.challenges) > x.keptChallenges() {
 		delete(x.challenges, e.challenges[0].c.ID)
 		n := copy(e.challenges, e.challenges[1:])

@@ -756,7 +756,7 @@ func (x *Factors) ListDeviceChallenges(ctx context.Context, auth, identity, fact
 			return err
 		}
 		out = []provider.DeviceChallenge{}
-		for _, c := range x.entities[identity].challenges {
+		for _, c := range x.entities[identity].allChallenges() {
 			c, _ := x.lookupChallenge(op, identity, c.c.ID, now)
 			if c.factorID == fa.id && (status == "" || c.c.Status == status) {
 				out = append(out, x.deviceView(c))
