@@ -67,6 +67,13 @@ func (t *counterTable) put(k ckey, c memCounter, now int64) {
 		t.slots[i].c = c
 		return
 	}
+	t.insert(i, k, c, now)
+}
+
+// insert is put of the absent k, whose empty slot find returned as i:
+// no counter has left the table since (moves is unchanged), and slot i
+// is still empty.
+func (t *counterTable) insert(i int, k ckey, c memCounter, now int64) {
 	if i >= 0 {
 		mask := len(t.slots) - 1
 		for j := int(k[1]) & mask; j != i; j = (j + 1) & mask {

@@ -218,22 +218,26 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 	now := nowT.UnixNano()
 	res := Taken{OK: true, Refused: -1}
 	var need [memShards]int
-	// Where each live counter is, while its table's moves is still
-	// mv[its shard]: the second pass reads and writes it in place without
-	// a lookup. -1 for a counter absent or expired.
+	// Where each counter is (present: its slot; absent: the empty slot
+	// that ends its probe), while its table's moves is still mv[its
+	// shard]: the second pass reads and writes it in place, or inserts it
+	// there while the slot is still empty, without a second lookup. A
+	// bit of present and of live per limit.
 	var at [MaxLimits]int32
 	var mv [memShards]uint64
+	var present, live uint64
 	for i := range limits {
 		l := &limits[i]
 		si := idx[i]
 		tab := &m.shards[si].counters
 		j, ok := tab.find(ks[i])
-		at[i], mv[si] = -1, tab.moves
+		at[i], mv[si] = int32(j), tab.moves
 		if !ok {
 			need[si]++
 		}
 		var c memCounter
 		if ok {
+			present |= 1 << i
 			c = *tab.at(j)
 		}
 		if !ok || c.reset <= now {
@@ -242,7 +246,7 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 			}
 			continue
 		}
-		at[i] = int32(j)
+		live |= 1 << i
 		var wait time.Duration
 		if len(l.Waits) > 0 {
 			wait = time.Duration(c.reset-now) - l.Window
@@ -267,9 +271,10 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 	for i := range limits {
 		l := &limits[i]
 		tab := &m.shards[idx[i]].counters
+		still := tab.moves == mv[idx[i]]
 		var c memCounter // zero when absent or expired
-		if at[i] >= 0 {
-			if tab.moves == mv[idx[i]] {
+		if live&(1<<i) != 0 {
+			if still {
 				c = *tab.at(int(at[i]))
 			} else if c, _ = tab.get(ks[i]); c.reset <= now { // moved
 				c = memCounter{} // cannot happen: a live counter stays
@@ -290,9 +295,12 @@ func (m *Memory) take(limits []Limit, idx *[MaxLimits]uint8, ks *[MaxLimits]ckey
 			c.reset = now + int64(l.Window)
 			c.hit = res.Hit // the window's first hit
 		}
-		if at[i] >= 0 && tab.moves == mv[idx[i]] {
+		switch {
+		case still && present&(1<<i) != 0:
 			*tab.at(int(at[i])) = c
-		} else {
+		case still && (at[i] < 0 || tab.slots[at[i]].k == ckey{}):
+			tab.insert(int(at[i]), ks[i], c, now)
+		default: // moved, or another new counter took the slot
 			tab.put(ks[i], c, now)
 		}
 	}

@@ -135,3 +135,46 @@ func TestCheckLimitsRepeatedKeyAmongMany(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryTakeManyNewKeysAtOnce: a Take of MaxLimits keys, most of them
+// new and sharing the sixteen shards (so several new counters of one
+// Take end the same probe, and some take the slot of an expired one),
+// counts each on its own counter, as a map of the keys does.
+func TestMemoryTakeManyNewKeysAtOnce(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m, err := store.NewMemory(store.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	want := map[string]int64{}
+	for round := range 40 {
+		if round%10 == 9 {
+			now = now.Add(2 * time.Minute) // every counter expires
+			clear(want)
+		}
+		limits := make([]store.Limit, store.MaxLimits)
+		for i := range limits {
+			// Half the keys are new each round, half come back.
+			limits[i] = store.Limit{Key: fmt.Sprintf("k|%d", (round*store.MaxLimits/2+i)%(3*store.MaxLimits)), Max: 1 << 40, Window: time.Minute}
+		}
+		res, err := m.Take(ctx, limits)
+		if err != nil || !res.OK {
+			t.Fatal(round, res, err)
+		}
+		for _, l := range limits {
+			want[l.Key]++
+			if l.Count != want[l.Key] {
+				t.Fatalf("round %d: %s counts %d, want %d", round, l.Key, l.Count, want[l.Key])
+			}
+		}
+		if err := m.Counts(ctx, limits); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range limits {
+			if l.Count != want[l.Key] {
+				t.Fatalf("round %d: Counts says %s is %d, want %d", round, l.Key, l.Count, want[l.Key])
+			}
+		}
+	}
+}
