@@ -105,9 +105,10 @@ const DefaultCache = 1 << 14
 
 // Verifications runs the lifecycle. It is safe for concurrent use.
 type Verifications struct {
-	c    Config
-	recs records
-	mem  *memRecords // recs, when the records are in memory
+	c     Config
+	recs  records
+	mem   *memRecords // recs, when the records are in memory
+	idLen int         // the length of an ID
 }
 
 // New checks c and returns the engine.
@@ -123,7 +124,7 @@ func New(c Config) (*Verifications, error) {
 	if c.Random == nil {
 		c.Random = func(b []byte) { _, _ = rand.Read(b) }
 	}
-	e := &Verifications{c: c}
+	e := &Verifications{c: c, idLen: len(c.IDPrefix) + 2*c.NameLen + 2*c.NonceLen}
 	if c.Store == nil {
 		e.mem = newMemRecords(c.Now)
 		e.recs = e.mem
@@ -131,7 +132,7 @@ func New(c Config) (*Verifications, error) {
 		if c.Cache == 0 {
 			c.Cache = DefaultCache
 		}
-		e.recs = &storeRecords{e: e, st: c.Store, prefix: c.KeyPrefix, nameLen: c.NameLen, nonceLen: c.NonceLen, cache: newRecordCache(c.Cache)}
+		e.recs = &storeRecords{e: e, st: c.Store, nonceLen: c.NonceLen, cache: newRecordCache(c.Cache)}
 	}
 	return e, nil
 }
@@ -247,6 +248,12 @@ func (e *Verifications) appendID(b []byte, k recKey, nonce []byte) []byte {
 	return hex.AppendEncode(b, nonce)
 }
 
+// appendKey appends the store key of k to b: the prefix and the name in
+// hex.
+func (e *Verifications) appendKey(b []byte, k recKey) []byte {
+	return hex.AppendEncode(append(b, e.c.KeyPrefix...), k[:e.c.NameLen])
+}
+
 // appendAttemptID appends the ID of a send attempt to b.
 func (e *Verifications) appendAttemptID(b []byte, a *attempt) []byte {
 	return hex.AppendEncode(append(b, e.c.AttemptPrefix...), a.id[:])
@@ -311,17 +318,20 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 			if custom == "" {
 				custom = e.c.NewCode()
 			}
-			f := e.fresh(to, custom, now)
+			f := e.fresh(to, custom, ch, now)
 			p = &f.s
 			a := &p.attempts[0]
-			*a = attempt{at: now, channel: ch}
-			e.c.Random(a.id[:])
-			// The verification's ID and its first attempt's in one string.
-			var buf [128]byte
-			b := e.appendID(buf[:0], k, p.nonce)
+			// The first attempt's ID, the verification's and, over a
+			// store, the record's key, in one string.
+			var buf [160]byte
+			b := e.appendAttemptID(buf[:0], a)
 			n := len(b)
-			ids := string(e.appendAttemptID(b, a))
-			p.id, a.sid = ids[:n], ids[n:]
+			b = e.appendID(b, k, p.nonce)
+			if e.mem == nil {
+				b = e.appendKey(b, k)
+			}
+			ids := string(b)
+			a.sid, p.id = ids[:n], ids[n:]
 		}
 		p.prevUpdated = p.Updated
 		p.Channel, p.Updated = ch, now
@@ -356,19 +366,25 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 type freshState struct {
 	s   State
 	a   [1]attempt
-	buf [24]byte
+	buf [32]byte
 }
 
-func (e *Verifications) fresh(to, code string, now time.Time) *freshState {
+// fresh returns a new verification of to with code and its first send
+// over ch, its nonce and the send's ID drawn at once.
+func (e *Verifications) fresh(to, code string, ch provider.Channel, now time.Time) *freshState {
 	f := &freshState{s: State{To: to, Created: now, Expires: now.Add(e.c.Validity)}}
+	f.a[0] = attempt{at: now, channel: ch}
 	f.s.attempts = f.a[:]
+	nl := e.c.NonceLen
 	b := f.buf[:]
-	if n := e.c.NonceLen + len(code); n > len(b) {
+	e.c.Random(b[:nl+len(f.a[0].id)]) // NonceLen is at most 16
+	copy(f.a[0].id[:], b[nl:])
+	if n := nl + len(code); n > len(b) {
 		b = make([]byte, n)
+		copy(b, f.buf[:nl])
 	}
-	f.s.nonce = b[:e.c.NonceLen:e.c.NonceLen]
-	f.s.code = b[e.c.NonceLen : e.c.NonceLen+copy(b[e.c.NonceLen:], code)]
-	e.c.Random(f.s.nonce)
+	f.s.nonce = b[:nl:nl]
+	f.s.code = b[nl : nl+copy(b[nl:], code)]
 	return f
 }
 
@@ -393,7 +409,7 @@ func (e *Verifications) TakeBack(ctx context.Context, s State) error {
 		_, err := e.recs.put(ctx, s.k, s.version, &s, now)
 		return err
 	}
-	_, err := e.recs.del(ctx, s.k, s.version, now)
+	_, err := e.recs.del(ctx, s.k, s.version, &s, now)
 	return err
 }
 
@@ -483,13 +499,13 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 			return State{}, "", err
 		}
 		if right {
-			cur, err = e.recs.del(ctx, k, s.version, now)
+			cur, err = e.recs.del(ctx, k, s.version, s, now)
 		} else {
 			status = provider.StatusPending
 			out.Checks++
 			out.seq++
 			if e.c.GoneAtMaxChecks && out.Checks >= e.c.MaxChecks {
-				cur, err = e.recs.del(ctx, k, s.version, now)
+				cur, err = e.recs.del(ctx, k, s.version, s, now)
 			} else {
 				p := new(State) // the records keep it once written
 				*p = out
@@ -562,7 +578,7 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 		if !end {
 			return *s, nil
 		}
-		cur, err := e.recs.del(ctx, k, s.version, now)
+		cur, err := e.recs.del(ctx, k, s.version, s, now)
 		if err == nil {
 			out := *s
 			out.Updated = now

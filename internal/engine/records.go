@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -33,8 +32,9 @@ type records interface {
 	// store.ErrConflict.
 	put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error)
 	// del deletes the state at k if its version is old, or returns the
-	// current one and an error matching store.ErrConflict.
-	del(ctx context.Context, k recKey, old uint64, now time.Time) (*State, error)
+	// current one and an error matching store.ErrConflict; s is the state
+	// deleted, whose version is old.
+	del(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error)
 }
 
 // storeRecords keeps the states encoded in a store.Store, and what this
@@ -44,16 +44,18 @@ type records interface {
 type storeRecords struct {
 	e        *Verifications
 	st       store.Store
-	prefix   string // Config.KeyPrefix
-	nameLen  int
 	nonceLen int
 	cache    *recordCache // nil: no cache
 }
 
-// key returns the store key of k: the prefix and the name in hex.
-func (r *storeRecords) key(k recKey) string {
+// key returns the store key of k, the key of s (nil or at k): the one
+// Start made with its ID when s has it, or a new one.
+func (r *storeRecords) key(k recKey, s *State) string {
+	if s != nil && len(s.id) > r.e.idLen {
+		return s.id[r.e.idLen:]
+	}
 	var buf [96]byte
-	return string(hex.AppendEncode(append(buf[:0], r.prefix...), k[:r.nameLen]))
+	return string(r.e.appendKey(buf[:0], k))
 }
 
 func (r *storeRecords) decode(k recKey, rec store.Record) (*State, error) {
@@ -71,7 +73,7 @@ func (r *storeRecords) decode(k recKey, rec store.Record) (*State, error) {
 }
 
 func (r *storeRecords) get(ctx context.Context, k recKey, _ time.Time) (*State, error) {
-	rec, err := r.st.Get(ctx, r.key(k))
+	rec, err := r.st.Get(ctx, r.key(k, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +85,7 @@ func (r *storeRecords) cached(k recKey, now time.Time) (*State, bool) {
 }
 
 func (r *storeRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error) {
-	rec, err := r.st.CompareAndSwap(ctx, r.key(k), old, s.encode(), s.Expires.Sub(now))
+	rec, err := r.st.CompareAndSwap(ctx, r.key(k, s), old, s.encode(), s.Expires.Sub(now))
 	if err == nil {
 		s.version = rec.Version
 		r.cache.set(k, s)
@@ -92,8 +94,8 @@ func (r *storeRecords) put(ctx context.Context, k recKey, old uint64, s *State, 
 	return r.failed(k, rec, err)
 }
 
-func (r *storeRecords) del(ctx context.Context, k recKey, old uint64, _ time.Time) (*State, error) {
-	rec, err := r.st.CompareAndDelete(ctx, r.key(k), old)
+func (r *storeRecords) del(ctx context.Context, k recKey, old uint64, s *State, _ time.Time) (*State, error) {
+	rec, err := r.st.CompareAndDelete(ctx, r.key(k, s), old)
 	if err == nil {
 		r.cache.remove(k)
 		return nil, nil
@@ -279,7 +281,7 @@ func (m *memRecords) put(ctx context.Context, k recKey, old uint64, s *State, no
 	return m.write(ctx, k, old, s, now)
 }
 
-func (m *memRecords) del(ctx context.Context, k recKey, old uint64, now time.Time) (*State, error) {
+func (m *memRecords) del(ctx context.Context, k recKey, old uint64, _ *State, now time.Time) (*State, error) {
 	return m.write(ctx, k, old, nil, now)
 }
 

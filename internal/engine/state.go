@@ -26,7 +26,7 @@ type State struct {
 	k           recKey    // the record's key
 	version     uint64    // the version of the record this state was read from or written as
 	prevUpdated time.Time // Updated before Start's send, for TakeBack
-	id          string    // ID(), when known (Start made it; the memory keeps it)
+	id          string    // ID() and then, over a store, the record's store key, when known (Start made them; the records keep them)
 	e           *Verifications
 }
 
@@ -41,7 +41,7 @@ type attempt struct {
 // nonce, in hex.
 func (s *State) ID() string {
 	if s.id != "" {
-		return s.id
+		return s.id[:s.e.idLen]
 	}
 	var buf [96]byte
 	return string(s.e.appendID(buf[:0], s.k, s.nonce))

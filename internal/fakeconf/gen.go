@@ -38,11 +38,15 @@ func (g *Gen) Name(to string) (b [16]byte) {
 }
 
 // Random fills b with bytes that follow from the salt and from how many
-// were drawn before.
+// were drawn before: each 8 bytes of b (or fewer, at its end) take one
+// count, all of them reserved at once.
 func (g *Gen) Random(b []byte) {
+	n := uint64(len(b)+7) / 8
+	next := g.ids.Add(n) - n
 	for i := 0; i < len(b); i += 8 {
+		next++
 		var w [8]byte
-		binary.BigEndian.PutUint64(w[:], Splitmix(g.Salt+g.ids.Add(1)*0x9e3779b97f4a7c15))
+		binary.BigEndian.PutUint64(w[:], Splitmix(g.Salt+next*0x9e3779b97f4a7c15))
 		copy(b[i:], w[:])
 	}
 }
