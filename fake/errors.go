@@ -53,7 +53,6 @@ type Reason string
 
 // The reasons the fake reports.
 const (
-	ReasonChannelDisabled     Reason = fakeconf.ReasonChannelDisabled     // WithDisabledChannels switched the channel off
 	ReasonLandline            Reason = fakeconf.ReasonLandline            // sms or whatsapp to a landline
 	ReasonBlocked             Reason = fakeconf.ReasonBlocked             // the destination is blocked
 	ReasonBounced             Reason = fakeconf.ReasonBounced             // the e-mail address bounces

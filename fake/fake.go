@@ -111,9 +111,6 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		return provider.Verification{}, err
 	}
 	ch := fakeconf.SendChannel(req.Channel, req.To)
-	if f.cfg.Disabled[ch] {
-		return provider.Verification{}, &Error{Op: OpStart, Kind: provider.ErrUndeliverable, Reason: ReasonChannelDisabled, msg: "channel " + string(ch) + " is disabled"}
-	}
 	fault := f.takeFault(OpStart, req.To)
 	if fault != nil && !fault.Processed {
 		return provider.Verification{}, fault.err(OpStart)

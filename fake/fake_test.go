@@ -167,7 +167,6 @@ func TestOptionsValidate(t *testing.T) {
 		"empty name":         fake.WithFriendlyName(""),
 		"long name":          fake.WithFriendlyName(strings.Repeat("x", 31)),
 		"zero outbox":        fake.WithOutboxLimit(0),
-		"unknown channel":    fake.WithDisabledChannels("pigeon"),
 		"nil on-send":        fake.WithOnSend(nil),
 	}
 	for name, opt := range bad {
@@ -224,10 +223,6 @@ func TestOutbox(t *testing.T) {
 	}
 	if m, ok := f.LastMessage(to); !ok || m.Channel != provider.ChannelCall {
 		t.Errorf("LastMessage(%s) = %v, %v", to, m, ok)
-	}
-	f.ClearMessages()
-	if n := len(f.Messages()); n != 0 {
-		t.Errorf("after ClearMessages, %d messages", n)
 	}
 }
 
@@ -353,20 +348,6 @@ func TestApprove(t *testing.T) {
 	}
 	if _, err := f.Fetch(ctx, v.ID); !errors.Is(err, provider.ErrNotFound) {
 		t.Errorf("Fetch after Approve: %v", err)
-	}
-}
-
-func TestDisabledChannels(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	f := fake.MustNew(fake.WithDisabledChannels(provider.ChannelWhatsApp))
-	_, err := f.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelWhatsApp})
-	var fe *fake.Error
-	if !errors.Is(err, provider.ErrUndeliverable) || !errors.As(err, &fe) || fe.Reason != fake.ReasonChannelDisabled {
-		t.Errorf("disabled channel: %v, want ErrUndeliverable, ReasonChannelDisabled", err)
-	}
-	if _, err := f.Start(ctx, sms(to)); err != nil {
-		t.Errorf("enabled channel: %v", err)
 	}
 }
 

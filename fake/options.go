@@ -7,7 +7,6 @@ import (
 
 	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/wire"
-	"github.com/verifykit/verifykit/provider"
 )
 
 // DefaultSeed is the seed of the code generator when no option picks
@@ -152,24 +151,6 @@ func WithOutboxLimit(n int) Option {
 			return fmt.Errorf("fake: WithOutboxLimit: %d is less than 1", n)
 		}
 		c.OutboxLimit = n
-		return nil
-	}
-}
-
-// WithDisabledChannels makes Start over any of the given channels fail with
-// ErrUndeliverable (ReasonChannelDisabled), as on a service with those
-// channels switched off. By default every channel is enabled.
-func WithDisabledChannels(channels ...provider.Channel) Option {
-	return func(c *config) error {
-		for _, ch := range channels {
-			if !ch.Known() {
-				return fmt.Errorf("fake: WithDisabledChannels: unknown channel %q", ch)
-			}
-			if c.Disabled == nil {
-				c.Disabled = make(map[provider.Channel]bool)
-			}
-			c.Disabled[ch] = true
-		}
 		return nil
 	}
 }

@@ -181,10 +181,3 @@ func (f *Fake) LastCode(to string) (string, bool) {
 	m, ok := f.lastMessage(to)
 	return m.Code, ok
 }
-
-// ClearMessages empties the outbox.
-func (f *Fake) ClearMessages() {
-	f.mu.Lock()
-	f.outbox.buf, f.outbox.start = nil, 0
-	f.mu.Unlock()
-}
