@@ -218,6 +218,16 @@ func invalidFactor(op, msg string) error {
 	return factorErr(op, provider.ErrInvalidRequest, ReasonFactorInvalid, msg)
 }
 
+// result returns out, or T's zero value with err: fn may have set out in
+// a run that a later run over a store replaced (see run).
+func result[T any](out T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
 func notFound(op, what string) error {
 	return factorErr(op, provider.ErrNotFound, "", what+" not found")
 }
@@ -362,10 +372,7 @@ func (x *Factors) ListEntities(ctx context.Context) (out []Entity, err error) {
 		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // DeleteIdentity deletes identity with its factors and challenges. An
@@ -444,10 +451,7 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 		out = provider.Enrollment{Factor: fa.public(), Secret: totp.EncodeSecret(secret), URI: uri}
 		return nil
 	})
-	if err != nil {
-		return provider.Enrollment{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 func (fa *factor) public() provider.Factor {
@@ -578,10 +582,7 @@ func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u Facto
 		out = fa.public()
 		return nil
 	})
-	if err != nil {
-		return provider.Factor{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // FetchFactor returns a factor without its secret.
@@ -595,10 +596,7 @@ func (x *Factors) FetchFactor(ctx context.Context, identity, id string) (out pro
 		}
 		return err
 	})
-	if err != nil {
-		return provider.Factor{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // ListFactors returns identity's factors, oldest first, without secrets.
@@ -612,10 +610,7 @@ func (x *Factors) ListFactors(ctx context.Context, identity string) (out []provi
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // DeleteFactor deletes a factor; its codes no longer work.
@@ -682,10 +677,7 @@ func (x *Factors) ChallengeFactor(ctx context.Context, req provider.ChallengeReq
 		}
 		return nil
 	})
-	if err != nil {
-		return provider.Challenge{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // UpdateChallenge answers a pending challenge with a code. A wrong code
@@ -728,10 +720,7 @@ func (x *Factors) UpdateChallenge(ctx context.Context, identity, id, code string
 		ev.ChallengeStatus = out.Status
 		return nil
 	})
-	if err != nil {
-		return provider.Challenge{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // lookupChallenge finds a challenge and marks it expired when its time
@@ -764,10 +753,7 @@ func (x *Factors) FetchChallenge(ctx context.Context, identity, id string) (out 
 		}
 		return err
 	})
-	if err != nil {
-		return provider.Challenge{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // ListChallenges returns identity's challenges, oldest first (the last
@@ -786,10 +772,7 @@ func (x *Factors) ListChallenges(ctx context.Context, identity, factorID string,
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // Code returns the code an authenticator app shows now for a factor held

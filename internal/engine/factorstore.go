@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -176,33 +177,20 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 		ev.At = x.c.Now()
 		return fn(x.newScratch(), ev.At, ev)
 	}
-	key, err := fs.Key(ctx, KeyIdentity, identity)
-	if err != nil {
-		return err
-	}
-	r, err := fs.Store.Get(ctx, key)
-	if err != nil {
-		return err
-	}
-	for try := 1; ; try++ {
-		var head, body []byte
-		if r.Found() {
-			if len(r.Value) < fs.Head {
-				return &Error{Op: base.Op, Kind: provider.ErrUnavailable, Reason: ReasonUnreadable, Msg: "an identity's record is unreadable"}
-			}
-			head, body = r.Value[:fs.Head], r.Value[fs.Head:]
-		} else {
-			head = make([]byte, fs.Head)
-		}
-		s := x.newScratch()
-		if err := s.decodeIdentity(identity, body); err != nil {
-			return &Error{Op: base.Op, Kind: provider.ErrUnavailable, Reason: ReasonUnreadable, Msg: "an identity's record is unreadable"}
+	key, r, err := x.read(ctx, identity)
+	for try := 1; err == nil; try++ {
+		var s *Factors
+		if s, err = x.decode(base.Op, identity, r); err != nil {
+			break
 		}
 		*ev = base
 		ev.At = x.c.Now()
 		ferr := fn(s, ev.At, ev)
-		out := s.encodeIdentity(append(make([]byte, 0, len(head)+len(body)+512), head...), identity, ev.At)
-		if bytes.Equal(out[fs.Head:], body) {
+		// The head as read (zeros for a new record), then the body.
+		out := make([]byte, fs.Head, fs.Head+len(r.Value)+512)
+		copy(out, r.Value)
+		out = s.encodeIdentity(out, identity, ev.At)
+		if bytes.Equal(out[fs.Head:], r.Value[min(fs.Head, len(r.Value)):]) {
 			return ferr
 		}
 		ttl := store.NoExpiry
@@ -224,6 +212,26 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 		}
 		r = cur
 	}
+	return err
+}
+
+// read returns the key and the record of identity.
+func (x *Factors) read(ctx context.Context, identity string) (string, store.Record, error) {
+	key, err := x.c.Store.Key(ctx, KeyIdentity, identity)
+	if err != nil {
+		return "", store.Record{}, err
+	}
+	r, err := x.c.Store.Store.Get(ctx, key)
+	return key, r, err
+}
+
+// decode returns a scratch Factors holding identity's record r.
+func (x *Factors) decode(op, identity string, r store.Record) (*Factors, error) {
+	s := x.newScratch()
+	if r.Found() && (len(r.Value) < x.c.Store.Head || s.decodeIdentity(identity, r.Value[x.c.Store.Head:]) != nil) {
+		return nil, &Error{Op: op, Kind: provider.ErrUnavailable, Reason: ReasonUnreadable, Msg: "an identity's record is unreadable"}
+	}
+	return s, nil
 }
 
 // view runs fn on identity's factors without changing them: in memory
@@ -234,19 +242,13 @@ func (x *Factors) view(ctx context.Context, identity string, fn func(x *Factors,
 		defer x.mu.Unlock()
 		return fn(x, x.c.Now())
 	}
-	key, err := x.c.Store.Key(ctx, KeyIdentity, identity)
+	_, r, err := x.read(ctx, identity)
 	if err != nil {
 		return err
 	}
-	r, err := x.c.Store.Store.Get(ctx, key)
+	s, err := x.decode("", identity, r)
 	if err != nil {
 		return err
-	}
-	s := x.newScratch()
-	if r.Found() {
-		if len(r.Value) < x.c.Store.Head || s.decodeIdentity(identity, r.Value[x.c.Store.Head:]) != nil {
-			return &Error{Kind: provider.ErrUnavailable, Reason: ReasonUnreadable, Msg: "an identity's record is unreadable"}
-		}
 	}
 	return fn(s, x.c.Now())
 }
@@ -425,30 +427,23 @@ func unhex(c byte) byte {
 
 // id decodes what appendID wrote.
 func (d *rdecoder) id() string {
-	switch d.byte() {
-	case 0:
+	if len(d.b) > 0 && d.b[0] == 0 {
+		d.byte()
 		return d.string()
-	case 1:
-		prefix := d.raw()
-		raw := d.bytes(16)
-		if raw == nil || len(prefix) > 8 {
-			d.err = errRecord
-			return ""
-		}
-		// Into one buffer for the record's IDs: a Builder never changes
-		// the bytes of a string it returned.
-		if d.ids.Cap() == 0 {
-			d.ids.Grow(40 * 8) // the entity's and its factors' IDs
-		}
-		start := d.ids.Len()
-		var h [32]byte
-		hex.Encode(h[:], raw)
-		d.ids.Write(prefix)
-		d.ids.Write(h[:])
-		return d.ids.String()[start:]
 	}
-	d.err = errRecord
-	return ""
+	var buf [8 + 32]byte
+	id := d.appendID(buf[:0])
+	if d.err != nil {
+		return ""
+	}
+	// Into one buffer for the record's IDs: a Builder never changes the
+	// bytes of a string it returned.
+	if d.ids.Cap() == 0 {
+		d.ids.Grow(40 * 8) // the entity's and its factors' IDs
+	}
+	start := d.ids.Len()
+	d.ids.Write(id)
+	return d.ids.String()[start:]
 }
 
 // appendSince appends t as its distance from base, zigzag-encoded plus
@@ -463,7 +458,7 @@ func appendSince(b []byte, t, base time.Time) []byte {
 
 // since decodes what appendSince wrote.
 func (d *rdecoder) since(base time.Time) time.Time {
-	u := d.uvarint64()
+	u := varint(d, binary.Uvarint)
 	if u == 0 {
 		return time.Time{}
 	}
@@ -471,18 +466,10 @@ func (d *rdecoder) since(base time.Time) time.Time {
 	return base.Add(time.Duration(int64(u>>1) ^ -int64(u&1)))
 }
 
-func (d *rdecoder) uvarint64() uint64 {
-	n, k := binary.Uvarint(d.b)
-	if d.err != nil || k <= 0 {
-		d.err = errRecord
-		return 0
-	}
-	d.b = d.b[k:]
-	return n
-}
-
-func (d *rdecoder) varint() int64 {
-	n, k := binary.Varint(d.b)
+// varint decodes with read (binary.Varint or binary.Uvarint) a number of
+// any size.
+func varint[T int64 | uint64](d *rdecoder, read func([]byte) (T, int)) T {
+	n, k := read(d.b)
 	if d.err != nil || k <= 0 {
 		d.err = errRecord
 		return 0
@@ -505,26 +492,34 @@ func appendMap(b []byte, m map[string]string) []byte {
 // encodeIdentity appends identity's record to b; only b when the identity
 // has no entity. Expired access tokens are dropped.
 func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byte {
-	var live []*accessToken
-	var hashes [][32]byte
+	type hashed struct {
+		h [32]byte
+		t *provider.AccessToken
+	}
+	var live []hashed
 	for h, t := range x.push.tokens {
 		if now.Before(t.t.ExpiresAt) {
-			live, hashes = append(live, t), append(hashes, h)
+			live = append(live, hashed{h, &t.t})
 		}
 	}
+	// Oldest first, then by ID and hash, so that a record's encoding is one.
+	slices.SortFunc(live, func(a, b hashed) int {
+		return cmp.Or(a.t.CreatedAt.Compare(b.t.CreatedAt), strings.Compare(a.t.ID, b.t.ID), bytes.Compare(a.h[:], b.h[:]))
+	})
 	e := x.entities[identity]
 	if e == nil && len(live) == 0 {
 		return b
 	}
 	b = appendString(append(b, factorRecordVersion), identity)
 	if e == nil {
-		b = append(b, 0, 0, 0) // no entity, factors or challenges
+		e = &entity{}
+		b = append(b, 0) // no entity, and below no factors or challenges
 	} else {
 		b = appendID(append(b, 1), e.ID)
 		b = appendSince(appendTime(b, e.CreatedAt), e.UpdatedAt, e.CreatedAt)
-		b = binary.AppendUvarint(b, uint64(len(e.factors)))
 	}
-	for _, fa := range x.factorsOf(e) {
+	b = binary.AppendUvarint(b, uint64(len(e.factors)))
+	for _, fa := range e.factors {
 		b = appendString(appendID(b, fa.id), fa.name)
 		b = appendKnown(b, string(fa.status), factorStatuses[:])
 		b = appendSince(appendTime(b, fa.created), fa.updated, fa.created)
@@ -547,14 +542,12 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 		b = binary.AppendUvarint(b, uint64(fa.guard.Wrong))
 		b = appendTime(b, fa.guard.WindowStart)
 	}
-	if e != nil {
-		if e.rawN > 0 && !slices.Equal(e.rawFactors, e.factors[:min(len(e.rawFactors), len(e.factors))]) {
-			e.allChallenges() // the indexes of its factors changed
-		}
-		b = binary.AppendUvarint(b, uint64(e.rawN+len(e.challenges)))
-		b = append(b, e.rawSrc...)
+	if e.rawN > 0 && !slices.Equal(e.rawFactors, e.factors[:min(len(e.rawFactors), len(e.factors))]) {
+		e.allChallenges() // the indexes of its factors changed
 	}
-	for _, c := range x.challengesOf(e) {
+	b = binary.AppendUvarint(b, uint64(e.rawN+len(e.challenges)))
+	b = append(b, e.rawSrc...)
+	for _, c := range e.challenges {
 		b = appendID(b, c.c.ID)
 		// Its factor: 1 + its index when kept, else 0 and its ID.
 		i := slices.IndexFunc(e.factors, func(fa *factor) bool { return fa.id == c.factorID })
@@ -586,46 +579,12 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 		b = appendMap(b, d.Hidden)
 	}
 	b = binary.AppendUvarint(b, uint64(len(live)))
-	for _, i := range tokenOrder(live, hashes) {
-		t := live[i]
-		b = append(b, hashes[i][:]...)
+	for _, t := range live {
+		b = append(b, t.h[:]...)
 		b = appendString(appendID(b, t.t.ID), t.t.FactorFriendlyName)
 		b = appendSince(appendTime(b, t.t.CreatedAt), t.t.ExpiresAt, t.t.CreatedAt)
 	}
 	return b
-}
-
-func (x *Factors) factorsOf(e *entity) []*factor {
-	if e == nil {
-		return nil
-	}
-	return e.factors
-}
-
-func (x *Factors) challengesOf(e *entity) []*challenge {
-	if e == nil {
-		return nil
-	}
-	return e.challenges
-}
-
-// tokenOrder returns the indexes of ts, oldest first (then by ID and
-// hash), so that a record's encoding is one.
-func tokenOrder(ts []*accessToken, hashes [][32]byte) []int {
-	idx := make([]int, len(ts))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(i, j int) int {
-		if c := ts[i].t.CreatedAt.Compare(ts[j].t.CreatedAt); c != 0 {
-			return c
-		}
-		if c := bytes.Compare([]byte(ts[i].t.ID), []byte(ts[j].t.ID)); c != 0 {
-			return c
-		}
-		return bytes.Compare(hashes[i][:], hashes[j][:])
-	})
-	return idx
 }
 
 // decodeIdentity decodes identity's record into x, a scratch Factors.
@@ -673,7 +632,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			fa.cfg.Skew = int(d.uvarint())
 			fa.cfg.Algorithm = provider.Algorithm(d.string())
 			fa.secret = []byte(d.string())
-			fa.guard.LastStep = d.varint()
+			fa.guard.LastStep = varint(d, binary.Varint)
 			fa.guard.Wrong = int(d.uvarint())
 			fa.guard.WindowStart = d.optTime()
 			if d.err != nil || fa.cfg.Validate() != nil || fa.cfg.Period <= 0 || len(fa.secret) == 0 {
@@ -842,9 +801,9 @@ func (d *rdecoder) skipChallenge(ids []byte, factors []*factor, byID map[string]
 		d.err = errRecord
 	}
 	d.bytes(8)
-	d.uvarint64()
-	d.uvarint64()
-	d.uvarint64()
+	for range 3 {
+		varint(d, binary.Uvarint)
+	}
 	push := false
 	switch d.byte() {
 	case 0:
