@@ -7,9 +7,11 @@
 package emuserver
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -118,6 +120,37 @@ func (r *Ring[T]) Last(match func(T) bool) (T, bool) {
 	}
 	var zero T
 	return zero, false
+}
+
+// Apply runs opts, an emulator's options, on cfg: the error is the first
+// option's error, or "pkg: nil option" for a nil one.
+func Apply[C any, O ~func(*C) error](pkg string, cfg *C, opts []O) error {
+	for _, o := range opts {
+		if o == nil {
+			return errors.New(pkg + ": nil option")
+		}
+		if err := o(cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BasicAuth reports whether r carries HTTP Basic credentials that secrets
+// (user → password) holds, comparing the password in constant time.
+func BasicAuth(r *http.Request, secrets map[string]string) bool {
+	user, pass, ok := r.BasicAuth()
+	want, known := secrets[user]
+	if !known {
+		want = "\x00no such user\x00"
+	}
+	return subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1 && known && ok
+}
+
+// RetryAfter sets the Retry-After header of w to d, rounded up to whole
+// seconds.
+func RetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 }
 
 // SetCount stores n in *dst, for an emulator's option (such as

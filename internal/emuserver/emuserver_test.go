@@ -2,7 +2,9 @@ package emuserver
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -155,4 +157,60 @@ func TestMust(t *testing.T) {
 	}()
 	Must(0, want)
 	t.Error("Must did not panic")
+}
+
+func TestApply(t *testing.T) {
+	t.Parallel()
+	type opt func(*int) error
+	set := func(v int) opt { return func(n *int) error { *n = v; return nil } }
+	bad := func(*int) error { return errors.New("x: bad") }
+	for _, tt := range []struct {
+		opts []opt
+		want int
+		err  string
+	}{
+		{[]opt{set(1), set(2)}, 2, ""},
+		{[]opt{set(1), nil, set(2)}, 1, "x: nil option"},
+		{[]opt{bad, set(2)}, 0, "x: bad"},
+	} {
+		n := 0
+		err := Apply("x", &n, tt.opts)
+		if got := fmt.Sprint(err); n != tt.want || (err != nil || tt.err != "") && got != tt.err {
+			t.Errorf("Apply: %d, %v; want %d, %s", n, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestBasicAuth(t *testing.T) {
+	t.Parallel()
+	secrets := map[string]string{"u": "p"}
+	for _, tt := range []struct {
+		user, pass  string
+		basic, want bool
+	}{
+		{"u", "p", true, true},
+		{"u", "q", true, false},
+		{"v", "p", true, false},
+		{"", "", false, false},
+		{"", "\x00no such user\x00", true, false},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if tt.basic {
+			r.SetBasicAuth(tt.user, tt.pass)
+		}
+		if got := BasicAuth(r, secrets); got != tt.want {
+			t.Errorf("BasicAuth(%q, %q) = %v, want %v", tt.user, tt.pass, got, tt.want)
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{time.Second: "1", 1500 * time.Millisecond: "2", time.Nanosecond: "1"} {
+		w := httptest.NewRecorder()
+		RetryAfter(w, d)
+		if got := w.Header().Get("Retry-After"); got != want {
+			t.Errorf("RetryAfter(%v) = %q, want %q", d, got, want)
+		}
+	}
 }

@@ -29,12 +29,17 @@ func (c *Config) NewGen() *Gen {
 // Name is a target's name in the engine's keys and IDs: 64 bits of a hash
 // keyed by the salt, so two generators give one target different IDs.
 func (g *Gen) Name(to string) (b [16]byte) {
-	h := uint64(14695981039346656037)
-	for i := range len(to) {
-		h = (h ^ uint64(to[i])) * 1099511628211
-	}
-	binary.BigEndian.PutUint64(b[:], Splitmix(h^g.Salt))
+	binary.BigEndian.PutUint64(b[:], Splitmix(FNV(to)^g.Salt))
 	return b
+}
+
+// FNV returns the 64-bit FNV-1a hash of s.
+func FNV(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := range len(s) {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
 }
 
 // Random fills b with bytes that follow from the salt and from how many
@@ -57,7 +62,7 @@ func (g *Gen) Code(n int) string {
 	case Fixed:
 		return g.fixed
 	case Crypto:
-		return cryptoDigits(n)
+		return CryptoDigits(n)
 	}
 	x := Splitmix(g.seed + g.codes.Add(1)*0x9e3779b97f4a7c15)
 	var b [10]byte
@@ -68,8 +73,8 @@ func (g *Gen) Code(n int) string {
 	return string(b[:n])
 }
 
-// cryptoDigits returns n uniformly random decimal digits from crypto/rand.
-func cryptoDigits(n int) string {
+// CryptoDigits returns n uniformly random decimal digits from crypto/rand.
+func CryptoDigits(n int) string {
 	out := make([]byte, 0, n)
 	var buf [16]byte
 	for len(out) < n {

@@ -1,7 +1,6 @@
 package twiliotest
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,18 +33,9 @@ const (
 	// DefaultMaxServices is how many Verify Services an emulator holds
 	// unless WithMaxServices says otherwise.
 	DefaultMaxServices = 1000
-	// DefaultMaxFaults is how many scheduled faults an emulator holds
-	// unless WithMaxFaults says otherwise.
-	DefaultMaxFaults = 100
 	// DefaultMaxPending is how many pending verifications an emulator
 	// holds, across its services, unless WithMaxPending says otherwise.
 	DefaultMaxPending = 50000
-	// DefaultOutboxLimit is how many messages (and approvals) an emulator
-	// keeps unless WithOutboxLimit says otherwise.
-	DefaultOutboxLimit = 1000
-	// DefaultBodyTimeout is how long the emulator waits for a request's
-	// body unless WithBodyTimeout says otherwise.
-	DefaultBodyTimeout = 10 * time.Second
 )
 
 // Emulator is an http.Handler that emulates the Twilio Verify v2 API. It is
@@ -120,9 +110,8 @@ type config struct {
 	maxServices           int
 	maxFaults             int
 	maxPending            int
-	webhookQueue          int          // webhooks.go
-	manualWebhooks        bool         // webhooks.go
-	webhookClient         *http.Client // webhooks.go
+	webhookQueue          int  // webhooks.go
+	manualWebhooks        bool // webhooks.go
 }
 
 // WithCredentials sets the Account SID and Auth Token requests must carry.
@@ -277,7 +266,7 @@ func WithClock(now func() time.Time) Option {
 
 // WithOutboxLimit sets how many messages the emulator's outbox keeps, and
 // how many approvals Approvals reports, the oldest dropped first. The
-// default is DefaultOutboxLimit.
+// default is 1000.
 func WithOutboxLimit(n int) Option {
 	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithOutboxLimit", n, &c.outLimit) }
 }
@@ -293,8 +282,8 @@ func WithOpenControl() Option {
 }
 
 // WithBodyTimeout sets how long the emulator waits for the body of a
-// request before it gives up and closes the connection. The default is
-// DefaultBodyTimeout.
+// request before it gives up and closes the connection. The default is 10
+// seconds.
 func WithBodyTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -314,7 +303,7 @@ func WithMaxServices(n int) Option {
 
 // WithMaxFaults bounds the scheduled faults the emulator holds. Scheduling
 // one more fails: InjectFault returns an error and POST /_emulator/faults
-// answers 429 with error 20429. The default is DefaultMaxFaults.
+// answers 429 with error 20429. The default is 100.
 func WithMaxFaults(n int) Option {
 	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxFaults", n, &c.maxFaults) }
 }
@@ -337,21 +326,15 @@ func New(opts ...Option) (*Emulator, error) {
 		conf:           fakeconf.Default(),
 		seed:           fakeconf.DefaultSeed,
 		now:            time.Now,
-		outLimit:       DefaultOutboxLimit,
-		bodyTimeout:    DefaultBodyTimeout,
+		outLimit:       1000,
+		bodyTimeout:    10 * time.Second,
 		maxServices:    DefaultMaxServices,
-		maxFaults:      DefaultMaxFaults,
+		maxFaults:      100,
 		maxPending:     DefaultMaxPending,
-		webhookQueue:   DefaultWebhookQueue,
-		webhookClient:  http.DefaultClient,
+		webhookQueue:   1000,
 	}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("twiliotest: nil option")
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	if err := emuserver.Apply("twiliotest", &cfg, opts); err != nil {
+		return nil, err
 	}
 	e := &Emulator{
 		accountSID:  cfg.accountSID,
@@ -369,7 +352,7 @@ func New(opts ...Option) (*Emulator, error) {
 		services:    map[string]*service{},
 		outbox:      emuserver.Ring[Message]{Limit: cfg.outLimit},
 		approved:    emuserver.Ring[string]{Limit: cfg.outLimit},
-		hooks:       hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks, client: cfg.webhookClient},
+		hooks:       hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks},
 	}
 	for k, v := range cfg.apiKeys {
 		e.secrets[k] = v
@@ -499,17 +482,7 @@ func canSetReadDeadline(w http.ResponseWriter) bool {
 }
 
 // authorized checks Basic auth in constant time.
-func (e *Emulator) authorized(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	want, known := e.secrets[user]
-	if !known {
-		want = "\x00no such user\x00"
-	}
-	return subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1 && known
-}
+func (e *Emulator) authorized(r *http.Request) bool { return emuserver.BasicAuth(r, e.secrets) }
 
 func unauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
@@ -561,11 +534,7 @@ func (e *Emulator) seedFor(sid string) uint64 {
 	if sid == DefaultServiceSID {
 		return e.seed
 	}
-	h := uint64(14695981039346656037)
-	for i := range len(sid) {
-		h = (h ^ uint64(sid[i])) * 1099511628211
-	}
-	return fakeconf.Splitmix(e.seed ^ fakeconf.Splitmix(h))
+	return fakeconf.Splitmix(e.seed ^ fakeconf.Splitmix(fakeconf.FNV(sid)))
 }
 
 // newService returns the service sid with settings st, and its engine:

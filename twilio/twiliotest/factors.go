@@ -143,7 +143,7 @@ func (e *Emulator) writeFactorError(w http.ResponseWriter, r *http.Request, err 
 	if code := reasonCodes[rs]; code != 0 && !errors.Is(err, provider.ErrOutcomeUnknown) {
 		if entry, ok := twiliocode.Lookup(code); ok {
 			if entry.Status == http.StatusTooManyRequests && wait > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+				emuserver.RetryAfter(w, wait)
 			}
 			writeError(w, entry.Status, entry.Code, entry.Message)
 			return

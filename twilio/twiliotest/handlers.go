@@ -46,9 +46,7 @@ type info struct {
 }
 
 // routes builds the emulator's router. A new resource goes in its own file
-// as a method that registers its patterns, called from here; the service
-// resources the emulator does not serve answer Twilio's error for an
-// unavailable feature (see unavailableResources).
+// as a method that registers its patterns, called from here.
 func (e *Emulator) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /v2/Services", e.createService)
@@ -68,10 +66,6 @@ func (e *Emulator) routes() {
 	e.passkeyRoutes(m)   // passkeys.go
 	e.webhookRoutes(m)   // webhooks.go
 	e.pushRoutes(m)      // push.go
-	for _, res := range unavailableResources {
-		m.HandleFunc("/v2/Services/{service}/"+res, e.unavailable)
-		m.HandleFunc("/v2/Services/{service}/"+res+"/", e.unavailable)
-	}
 	m.HandleFunc("/", e.fallback)
 	e.control().Mount(m)
 	m.HandleFunc("GET /_emulator/{$}", e.page)
@@ -79,23 +73,6 @@ func (e *Emulator) routes() {
 	m.HandleFunc("GET "+snaPath+"{token}", e.visitSNA)
 	m.HandleFunc("POST "+snaPath+"{token}", e.visitSNA)
 	e.mux = m
-}
-
-// unavailableResources are the resources a Service's links name that the
-// emulator does not serve. Requests for them answer 403 with Twilio error
-// 60204, the error of a feature a service does not offer.
-var unavailableResources = []string{}
-
-func (e *Emulator) unavailable(w http.ResponseWriter, r *http.Request) {
-	s, _ := e.serviceSnapshot(w, r)
-	if s == nil {
-		return
-	}
-	res := strings.TrimPrefix(r.URL.Path, "/v2/Services/"+s.SID+"/")
-	if i := strings.IndexByte(res, '/'); i >= 0 {
-		res = res[:i]
-	}
-	writeCode(w, http.StatusForbidden, twiliocode.FeatureUnsupported, "Service does not support this feature: the verifykit emulator does not serve "+res)
 }
 
 // errorBody is Twilio's error JSON.
@@ -137,7 +114,7 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 // the emulator is configured with one.
 func (e *Emulator) tooMany(w http.ResponseWriter, msg string) {
 	if e.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+		emuserver.RetryAfter(w, e.retryAfter)
 	}
 	writeCode(w, http.StatusTooManyRequests, twiliocode.TooManyRequests, msg)
 }
@@ -157,9 +134,9 @@ func (e *Emulator) writeEngineError(w http.ResponseWriter, r *http.Request, err 
 	if status == http.StatusTooManyRequests {
 		// Twilio advises no wait, except for a throttled number.
 		if rs, d := reason(err); rs == fakeconf.ReasonThrottled && d > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+			emuserver.RetryAfter(w, d)
 		} else if e.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+			emuserver.RetryAfter(w, e.retryAfter)
 		}
 	}
 	writeError(w, status, code, msg)

@@ -339,9 +339,6 @@ func (e *Emulator) deviceChallengeJSON(r *http.Request, s *service, entity strin
 	return m
 }
 
-// SignatureFieldsHeader names the fields a push challenge's answer signs.
-const SignatureFieldsHeader = "Twilio-Verify-Signature-Fields"
-
 func (e *Emulator) deviceFetchChallenge(w http.ResponseWriter, r *http.Request, s *service, id, auth string) {
 	dc, err := s.factors.FetchDeviceChallenge(r.Context(), auth, id, r.PathValue("sid"))
 	if err != nil {
@@ -349,7 +346,7 @@ func (e *Emulator) deviceFetchChallenge(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	if len(dc.SignatureFields) > 0 {
-		w.Header().Set(SignatureFieldsHeader, strings.Join(dc.SignatureFields, ","))
+		w.Header().Set("Twilio-Verify-Signature-Fields", strings.Join(dc.SignatureFields, ","))
 	}
 	emuserver.WriteJSON(w, http.StatusOK, e.deviceChallengeJSON(r, s, entitySID(r, s, id), dc))
 }

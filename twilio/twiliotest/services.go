@@ -50,7 +50,7 @@ func renderService(in info, base string) serviceJSON {
 	if codeLength == 0 {
 		codeLength = 6 // the default, as the fake's
 	}
-	links := map[string]string{ // served
+	links := map[string]string{
 		"verification_checks": base + "/VerificationCheck",
 		"verifications":       base + "/Verifications",
 		"entities":            base + "/Entities",
@@ -59,9 +59,6 @@ func renderService(in info, base string) serviceJSON {
 		"messaging_configurations": base + "/MessagingConfigurations",
 		"webhooks":                 base + "/Webhooks",     // webhooks.go
 		"access_tokens":            base + "/AccessTokens", // push.go
-	}
-	for _, res := range unavailableResources { // served as "feature unavailable"
-		links[linkNames[res]] = base + "/" + res
 	}
 	return serviceJSON{
 		SID: in.SID, AccountSID: in.AccountSID, FriendlyName: in.FriendlyName, CodeLength: codeLength,
@@ -76,12 +73,6 @@ func renderService(in info, base string) serviceJSON {
 		DateCreated:                    rfc3339(in.DateCreated), DateUpdated: rfc3339(in.DateUpdated), URL: base,
 		Links: links,
 	}
-}
-
-// linkNames are the keys of a Service's links, by resource.
-var linkNames = map[string]string{
-	"RateLimits": "rate_limits", "MessagingConfigurations": "messaging_configurations", "Entities": "entities",
-	"Webhooks": "webhooks", "AccessTokens": "access_tokens",
 }
 
 // applySettings applies a create or update form to st, or returns the

@@ -39,20 +39,17 @@ import (
 
 // The bounds and timing of webhook deliveries.
 const (
-	// DefaultWebhookQueue is how many deliveries wait at most unless
-	// WithWebhookQueue says otherwise; an event that finds the queue full
-	// is dropped and counted.
-	DefaultWebhookQueue = 1000
 	// WebhookAttempts is how many times a delivery is tried.
 	WebhookAttempts = 5
-	// WebhookTimeout bounds one delivery attempt.
-	WebhookTimeout = 5 * time.Second
+	// webhookTimeout bounds one delivery attempt.
+	webhookTimeout = 5 * time.Second
 	// maxWebhooks bounds a service's webhooks (Twilio documents none).
 	maxWebhooks = 20
 )
 
-// WithWebhookQueue bounds the webhook deliveries waiting to be made. The
-// default is DefaultWebhookQueue.
+// WithWebhookQueue bounds the webhook deliveries waiting to be made; an
+// event that finds the queue full is dropped and counted. The default is
+// 1000.
 func WithWebhookQueue(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -69,19 +66,6 @@ func WithWebhookQueue(n int) Option {
 func WithManualWebhookDelivery() Option {
 	return func(c *config) error {
 		c.manualWebhooks = true
-		return nil
-	}
-}
-
-// WithWebhookClient sets the HTTP client webhook events are delivered
-// with (http.DefaultClient by default), for example one that trusts a test
-// server's certificate.
-func WithWebhookClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("twiliotest: WithWebhookClient: nil client")
-		}
-		c.webhookClient = hc
 		return nil
 	}
 }
@@ -125,7 +109,6 @@ type hookState struct {
 	stats   WebhookStats
 	running bool // a hookDelivery goroutine runs
 	manual  bool
-	client  *http.Client
 	events  uint64
 }
 
@@ -427,12 +410,11 @@ func (e *Emulator) DeliverWebhooks(ctx context.Context) int {
 	}
 	clear(hs.queue[len(keep):])
 	hs.queue = keep
-	client := hs.client
 	hs.mu.Unlock()
 	token := e.secrets[e.accountSID]
 	ok := 0
 	for _, d := range due {
-		err := deliver(ctx, client, token, d)
+		err := deliver(ctx, token, d)
 		hs.mu.Lock()
 		d.attempts++
 		switch {
@@ -451,8 +433,8 @@ func (e *Emulator) DeliverWebhooks(ctx context.Context) int {
 }
 
 // deliver makes one attempt of d: a signed form POST.
-func deliver(ctx context.Context, client *http.Client, token string, d *hookDelivery) error {
-	ctx, cancel := context.WithTimeout(ctx, WebhookTimeout)
+func deliver(ctx context.Context, token string, d *hookDelivery) error {
+	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
 	body := d.form.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, strings.NewReader(body))
@@ -462,7 +444,7 @@ func deliver(ctx context.Context, client *http.Client, token string, d *hookDeli
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set(twilio.SignatureHeader, twilio.Signature(token, d.url, d.form))
 	req.Header.Set("User-Agent", "TwilioProxy/1.1 (verifykit emulator)")
-	resp, err := client.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/subtle"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -18,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
+	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -177,13 +178,8 @@ func New(opts ...Option) (*Emulator, error) {
 		outLimit:  1000,
 		maxPend:   DefaultMaxPending,
 	}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("vonagetest: nil option")
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	if err := emuserver.Apply("vonagetest", &cfg, opts); err != nil {
+		return nil, err
 	}
 	k, err := defaultKey()
 	if err != nil {
@@ -215,7 +211,7 @@ func New(opts ...Option) (*Emulator, error) {
 		MaxSends:  20,                                   // the workflow bounds the sends
 		MaxChecks: cfg.maxChecks, GoneAtMaxChecks: true, // the emulator answers 410 itself
 		Name: targetName, NameLen: 8, NonceLen: 8,
-		NewCode: func() string { return randomDigits(4) }, // unused: every start gives its code
+		NewCode: func() string { return fakeconf.CryptoDigits(4) }, // unused: every start gives its code
 	})
 	if err != nil {
 		return nil, err
@@ -289,15 +285,7 @@ func (e *Emulator) authorized(r *http.Request) bool {
 	if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
 		return e.validJWT(tok)
 	}
-	key, secret, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	want, known := e.keys[key]
-	if !known {
-		want = "\x00no such key\x00"
-	}
-	return subtle.ConstantTimeCompare([]byte(secret), []byte(want)) == 1 && known
+	return emuserver.BasicAuth(r, e.keys)
 }
 
 // The lifetimes of an application JWT, as Vonage has them: without exp a
@@ -421,13 +409,7 @@ func (e *Emulator) GoString() string { return e.String() }
 
 // targetName is a target's name in the engine's keys and IDs (FNV-1a).
 func targetName(to string) (b [16]byte) {
-	h := uint64(14695981039346656037)
-	for i := range len(to) {
-		h = (h ^ uint64(to[i])) * 1099511628211
-	}
-	for i := range 8 {
-		b[i] = byte(h >> (8 * i))
-	}
+	binary.LittleEndian.PutUint64(b[:], fakeconf.FNV(to))
 	return b
 }
 

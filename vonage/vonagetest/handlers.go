@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/internal/emuserver"
+	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -290,7 +291,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 	case e.fixedCode != "":
 		rq.code, rq.fixed = e.fixedCode, true
 	default:
-		rq.code = randomDigits(length)
+		rq.code = fakeconf.CryptoDigits(length)
 	}
 	rq.codeLen = length
 	if in.TemplateID != nil && !uuidRe(*in.TemplateID) {
@@ -393,7 +394,7 @@ func (e *Emulator) advance(rq *request, at time.Time) {
 		// A new code: the engine's verification ends, and a new one
 		// holds the new code (the wrong codes so far stay counted in
 		// rq.wrong).
-		code := randomDigits(rq.codeLen)
+		code := fakeconf.CryptoDigits(rq.codeLen)
 		if _, err := e.eng.End(bg, rq.vid, nil); err == nil {
 			if v, _, err := e.eng.Start(bg, first, engineChannel(s.channel), code); err == nil {
 				rq.vid, rq.code = v.ID(), code
@@ -559,7 +560,7 @@ func writeEngineError(w http.ResponseWriter, err error, id string) {
 		notFound(w, id)
 	case errors.Is(err, provider.ErrRateLimited), errors.Is(err, provider.ErrTooManySends):
 		if d, ok := provider.RetryAfter(err); ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int((d+time.Second-1)/time.Second)))
+			emuserver.RetryAfter(w, d)
 		}
 		writeProblem(w, http.StatusTooManyRequests, "throttled", "Rate Limit Hit",
 			"Please wait, then retry your request.", nil)
@@ -591,21 +592,6 @@ func uuidRe(s string) bool {
 		}
 	}
 	return true
-}
-
-// randomDigits returns n uniformly random digits from crypto/rand.
-func randomDigits(n int) string {
-	out := make([]byte, 0, n)
-	var buf [16]byte
-	for len(out) < n {
-		_, _ = rand.Read(buf[:])
-		for _, c := range buf {
-			if c < 250 && len(out) < n {
-				out = append(out, '0'+c%10)
-			}
-		}
-	}
-	return string(out)
 }
 
 // newUUID returns a random UUID (version 4).

@@ -20,17 +20,10 @@ type Server struct {
 	srv *httptest.Server
 }
 
-// The timeouts of the HTTP server NewServer starts (ConfigureServer sets
-// them on any *http.Server): a client that stalls its headers, its body or
-// an idle connection has it closed.
-const (
-	ReadHeaderTimeout = emuserver.ReadHeaderTimeout
-	ReadTimeout       = emuserver.ReadTimeout
-	IdleTimeout       = emuserver.IdleTimeout
-)
-
-// ConfigureServer sets the timeouts above on srv, where they are not set
-// already, for a program that serves an Emulator with its own
+// ConfigureServer sets on srv, where they are not set already, the
+// timeouts of the servers NewServer starts (10 seconds for the headers, 30
+// for the whole request, 2 minutes idle; a client that stalls has its
+// connection closed), for a program that serves an Emulator with its own
 // http.Server.
 func ConfigureServer(srv *http.Server) { emuserver.Configure(srv) }
 
