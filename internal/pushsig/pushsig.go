@@ -298,23 +298,28 @@ func ParseRequest(token string) (RequestClaims, error) {
 }
 
 func parseRequestParts(parts jwtParts) (RequestClaims, error) {
-	var h requestHeader
-	if err := decodeStrict(parts.header, &h); err != nil {
+	h, ok := members(parts.header)
+	if !ok {
 		return RequestClaims{}, malformed("request header")
 	}
-	if h.Alg != Alg || h.Typ != "JWT" || h.Cty != RequestContentType || h.Kid == "" {
+	alg, ok1 := h.text("alg")
+	typ, ok2 := h.text("typ")
+	cty, ok3 := h.text("cty")
+	kid, ok4 := h.text("kid")
+	if !ok1 || !ok2 || !ok3 || !ok4 || alg != Alg || typ != "JWT" || cty != RequestContentType || kid == "" {
 		return RequestClaims{}, malformed("request header fields")
 	}
-	var p requestPayload
-	if err := decodeStrict(parts.payload, &p); err != nil {
+	p, ok := members(parts.payload)
+	if !ok {
 		return RequestClaims{}, malformed("request payload")
 	}
-	nbf, ok1 := unixSeconds(p.Nbf)
-	exp, ok2 := unixSeconds(p.Exp)
-	if p.Sub == "" || !ok1 || !ok2 || nbf <= 0 || exp <= nbf || exp-nbf > int64(MaxRequestLifetime/time.Second) {
+	sub, ok1 := p.text("sub")
+	nbf, ok2 := unixSeconds(p.get("nbf"))
+	exp, ok3 := unixSeconds(p.get("exp"))
+	if !ok1 || !ok2 || !ok3 || sub == "" || nbf <= 0 || exp <= nbf || exp-nbf > int64(MaxRequestLifetime/time.Second) {
 		return RequestClaims{}, malformed("request payload fields")
 	}
-	return RequestClaims{KeyID: h.Kid, Subject: p.Sub, NotBefore: time.Unix(nbf, 0), Expires: time.Unix(exp, 0)}, nil
+	return RequestClaims{KeyID: kid, Subject: sub, NotBefore: time.Unix(nbf, 0), Expires: time.Unix(exp, 0)}, nil
 }
 
 // VerifyRequest checks a request JWT with the key of the factor its kid
@@ -381,7 +386,7 @@ func SignChallengeResponse(key *ecdsa.PrivateKey, challengeJSON []byte, fields [
 // and safe for concurrent use.
 type Challenge struct {
 	fields []string
-	want   map[string]json.RawMessage
+	want   []json.RawMessage // fields[i]'s value, nil when absent
 }
 
 // NewChallenge decodes the challenge's JSON, as the server sent it, for
@@ -392,15 +397,13 @@ func NewChallenge(challengeJSON []byte, fields []string) (*Challenge, error) {
 	if !slices.Contains(fields, "sid") {
 		return nil, malformed(`signature fields lack "sid"`)
 	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(challengeJSON, &all); err != nil || all == nil {
+	all, ok := members(challengeJSON)
+	if !ok {
 		return nil, malformed("stored challenge is not a JSON object")
 	}
-	want := make(map[string]json.RawMessage, len(fields))
-	for _, f := range fields {
-		if v, ok := all[f]; ok {
-			want[f] = v
-		}
+	want := make([]json.RawMessage, len(fields))
+	for i, f := range fields {
+		want[i] = all.get(f)
 	}
 	return &Challenge{fields: slices.Clone(fields), want: want}, nil
 }
@@ -429,36 +432,33 @@ func (c *Challenge) Verify(token string, pub *ecdsa.PublicKey) (string, error) {
 
 // verifyResponse checks a challenge response's shape (exactly fields,
 // plus status) and signature, and returns its status and fields.
-func verifyResponse(token string, pub *ecdsa.PublicKey, fields []string) (string, map[string]json.RawMessage, error) {
+func verifyResponse(token string, pub *ecdsa.PublicKey, fields []string) (string, object, error) {
 	parts, err := splitJWT(token)
 	if err != nil {
 		return "", nil, err
 	}
-	var h struct {
-		Alg string `json:"alg"`
-		Typ string `json:"typ"`
-	}
-	if err := json.Unmarshal(parts.header, &h); err != nil || h.Alg != Alg || (h.Typ != "" && h.Typ != "JWT") {
+	h, ok := members(parts.header)
+	alg, ok1 := h.text("alg")
+	typ, ok2 := h.text("typ")
+	if !ok || !ok1 || !ok2 || alg != Alg || (typ != "" && typ != "JWT") {
 		return "", nil, malformed("response header")
 	}
-	var got map[string]json.RawMessage
-	if err := json.Unmarshal(parts.payload, &got); err != nil {
+	got, ok := members(parts.payload)
+	if !ok {
 		return "", nil, malformed("response payload")
 	}
-	var status string
-	if err := json.Unmarshal(got["status"], &status); err != nil || (status != StatusApproved && status != StatusDenied) {
+	status, ok := got.text("status")
+	if !ok || (status != StatusApproved && status != StatusDenied) {
 		return "", nil, malformed("response status")
 	}
-	for k := range got {
-		if k != "status" && !slices.Contains(fields, k) {
+	for _, m := range got {
+		if string(m.key) != "status" && !slices.Contains(fields, string(m.key)) {
 			return "", nil, malformed("response payload has a field not asked for")
 		}
 	}
 	for _, f := range fields {
-		if f != "status" {
-			if _, ok := got[f]; !ok {
-				return "", nil, malformed("response payload lacks a signature field")
-			}
+		if f != "status" && got.get(f) == nil {
+			return "", nil, malformed("response payload lacks a signature field")
 		}
 	}
 	if err := parts.verify(pub); err != nil {
@@ -469,13 +469,9 @@ func verifyResponse(token string, pub *ecdsa.PublicKey, fields []string) (string
 
 // sameFields reports whether got has want's value of every field but
 // "status" (the answer replaces the challenge's own status).
-func sameFields(fields []string, want, got map[string]json.RawMessage) bool {
-	for _, f := range fields {
-		if f == "status" {
-			continue
-		}
-		w, ok := want[f]
-		if !ok || !sameJSON(w, got[f]) {
+func sameFields(fields []string, want []json.RawMessage, got object) bool {
+	for i, f := range fields {
+		if f != "status" && (want[i] == nil || !sameJSON(want[i], got.get(f))) {
 			return false
 		}
 	}
@@ -562,9 +558,129 @@ func smallExponent(n json.Number) bool {
 	return err == nil && e > -400 && e < 400
 }
 
-// decodeStrict decodes one JSON value into v; json.Unmarshal refuses
-// trailing data.
-func decodeStrict(b []byte, v any) error { return json.Unmarshal(b, v) }
+// object is a JSON object's members in order: keys decoded, values
+// as a json.RawMessage holds them.
+type object []struct{ key, val []byte }
+
+// maxFast bounds the members that members splits itself: its duplicate
+// check is quadratic.
+const maxFast = 16
+
+// members decodes b as json.Unmarshal decodes a JSON object into a
+// map[string]json.RawMessage, with the same keys and values, and reports
+// false where that fails or gives a nil map (null). It splits small
+// objects with plain keys (printable ASCII, no escape, no duplicate)
+// itself, after json.Valid, and leaves any other to encoding/json.
+func members(b []byte) (object, bool) {
+	if !json.Valid(b) {
+		return nil, false
+	}
+	i := skipSpace(b, 0)
+	if b[i] != '{' {
+		return nil, false // a valid non-object: an error or null for a map
+	}
+	out := make(object, 0, 8)
+	for i = skipSpace(b, i+1); b[i] != '}'; {
+		key := b[i+1 : i+1+bytes.IndexByte(b[i+1:], '"')]
+		if len(out) == maxFast || !plain(key) || out.get(string(key)) != nil {
+			return slowMembers(b)
+		}
+		i = skipSpace(b, skipSpace(b, i+2+len(key))+1) // past the colon
+		end := skipValue(b, i)
+		out = append(out, struct{ key, val []byte }{key, b[i:end:end]})
+		if i = skipSpace(b, end); b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return out, true
+}
+
+// slowMembers is members by way of a map.
+func slowMembers(b []byte) (object, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || m == nil {
+		return nil, false
+	}
+	out := make(object, 0, len(m))
+	for k, v := range m {
+		out = append(out, struct{ key, val []byte }{[]byte(k), v})
+	}
+	return out, true
+}
+
+// plain reports whether b is printable ASCII without a quote or a
+// backslash: a JSON string's content that decodes to itself.
+func plain(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value that starts at b[i], in
+// valid JSON.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+			continue
+		case '}', ']':
+			if depth == 0 {
+				return i // after a number or a literal
+			}
+			depth--
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+			continue
+		default:
+			continue
+		}
+		if depth == 0 {
+			return i + 1
+		}
+	}
+	return i
+}
+
+// get returns the value of key, or nil.
+func (o object) get(key string) json.RawMessage {
+	for _, m := range o {
+		if string(m.key) == key {
+			return m.val
+		}
+	}
+	return nil
+}
+
+// text decodes the value of key as json.Unmarshal decodes it into a
+// string: "" when absent or null; false when not a string.
+func (o object) text(key string) (string, bool) {
+	v := o.get(key)
+	if len(v) >= 2 && v[0] == '"' && plain(v[1:len(v)-1]) {
+		return string(v[1 : len(v)-1]), true
+	}
+	var s string
+	return s, v == nil || json.Unmarshal(v, &s) == nil
+}
 
 type jwtParts struct {
 	signingInput    string

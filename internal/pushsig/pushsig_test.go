@@ -269,6 +269,12 @@ func TestVerifyRequest(t *testing.T) {
 		{"no nbf", craft(t, k, hdr, `{"sub":"AC123","exp":1796659800}`), t0, 0, ErrMalformed},
 		{"exp before nbf", craft(t, k, hdr, `{"sub":"AC123","exp":1796659100,"nbf":1796659200}`), t0, 0, ErrMalformed},
 		{"lifetime over an hour", craft(t, k, hdr, `{"sub":"AC123","exp":1796669200,"nbf":1796659200}`), t0, 0, ErrMalformed},
+		// Header and claim names are exact (RFC 7515, 7519), unlike
+		// encoding/json's field matching.
+		{"ALG", craft(t, k, `{"cty":"twilio-pba;v=1","kid":"kid1","typ":"JWT","ALG":"ES256"}`, pl), t0, 0, ErrMalformed},
+		{"Sub", craft(t, k, hdr, `{"Sub":"AC123","exp":1796659800,"nbf":1796659200}`), t0, 0, ErrMalformed},
+		{"kid escaped", craft(t, k, `{"cty":"twilio-pba;v=1","kid":"kid\u0031","typ":"JWT","alg":"ES256"}`, pl), t0, 0, nil},
+		{"kid a number", craft(t, k, `{"cty":"twilio-pba;v=1","kid":1,"typ":"JWT","alg":"ES256"}`, pl), t0, 0, ErrMalformed},
 		{"string times", craft(t, k, hdr, `{"sub":"AC123","exp":"1796659800","nbf":"1796659200"}`), t0, 0, ErrMalformed},
 		{"padded signature", tok + "=", t0, 0, ErrMalformed},
 		{"two parts", parts[0] + "." + parts[1], t0, 0, ErrMalformed},

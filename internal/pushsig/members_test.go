@@ -1,0 +1,85 @@
+package pushsig
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// viaJSON is what encoding/json makes of b as a map of raw values, and
+// whether it gives a non-nil map.
+func viaJSON(b []byte) (map[string]string, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || m == nil {
+		return nil, false
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out, true
+}
+
+// checkMembers fails unless members(b) and its text values agree with
+// encoding/json.
+func checkMembers(t *testing.T, b []byte) {
+	t.Helper()
+	want, wantOK := viaJSON(b)
+	o, ok := members(b)
+	if ok != wantOK {
+		t.Fatalf("members(%q) ok = %v, encoding/json %v", b, ok, wantOK)
+	}
+	if !ok {
+		return
+	}
+	got := map[string]string{}
+	for _, m := range o {
+		got[string(m.key)] = string(m.val)
+	}
+	if diff := cmp.Diff(want, got); diff != "" || len(o) != len(got) {
+		t.Fatalf("members(%q) (-encoding/json +members):\n%s", b, diff)
+	}
+	for k, v := range want {
+		var s string
+		err := json.Unmarshal([]byte(v), &s)
+		if got, ok := o.text(k); ok != (err == nil) || got != s {
+			t.Fatalf("text(%q) of %q = %q, %v; encoding/json %q, %v", k, b, got, ok, s, err)
+		}
+	}
+}
+
+func TestMembersAgreeWithEncodingJSON(t *testing.T) {
+	many := "{" + strings.Repeat(`"a":1,`, 40) + `"a":2}`
+	distinct := `{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"ka":10,"kb":11,"kc":12,"kd":13,"ke":14,"kf":15,"kg":16}`
+	for _, in := range []string{
+		`{}`, ` { } `, `{"sid":"YC1","status":"approved"}`,
+		"{\n\t\"a\" :\r [1, {\"b\": [\"]}\"]}] , \"c\":\"x\\\"}\" }\n",
+		`{"a":1,"a":2}`,              // duplicates: the last wins
+		`{"a":1,"b":2,"a":{"c":3}}`,  // a duplicate after another key
+		`{"st\u0061tus":"approved"}`, // an escaped key
+		`{"a\"b":1}`, `{"\\":1}`,     // a quote and a backslash in a key
+		`{"é":1,"\ud83d\ude00":2}`, // non-ASCII keys
+		"{\"\xff\":1}",             // invalid UTF-8 in a key, replaced
+		`{"a":"\u00e9\n\ud800"}`,   // escapes in a value, kept raw
+		"{\"a\":\"\xff\"}",         // invalid UTF-8 in a value, kept raw
+		`{"a":123456789012345678901234567890e999}`, `{"a":-0.5E-3}`, `{"a":true,"b":false,"c":null}`,
+		`{"a":"approved","b":"x"}`, `{"a":5}`, `{"a":[]}`, `{"a":{}}`, `{"a":[[[[]]]]}`,
+		many, distinct,
+		// Not objects, or not JSON.
+		``, ` `, `null`, `[]`, `"x"`, `1`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{a:1}`, `{'a':1}`,
+		`{"a":1}x`, `{"a":1}{}`, `{"a":1} null`, `{"a":01}`, `{"a":1.}`, `{"a":+1}`, `{"a":NaN}`,
+		`{"a":"\x"}`, "{\"a\":\"\x01\"}", `{"a":"\u12"}`, `{"a":tru}`, `{"a":[1,]}`, "\xef\xbb\xbf{}",
+	} {
+		checkMembers(t, []byte(in))
+	}
+}
+
+// FuzzMembers: on any input, members and its text values agree with
+// encoding/json, so members never accepts what encoding/json refuses.
+func FuzzMembers(f *testing.F) {
+	f.Add(challengeJSON)
+	f.Add(`{"a":1,"a":[{"b":"}"}],"\u0061":null}`)
+	f.Fuzz(func(t *testing.T, s string) { checkMembers(t, []byte(s)) })
+}
