@@ -1,11 +1,13 @@
 package selfhosted
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"testing"
 
+	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 )
@@ -50,5 +52,29 @@ func TestCodeIsKeyed(t *testing.T) {
 	}
 	if fromNonce > 1 {
 		t.Errorf("%d of %d codes are the nonce's own digits", fromNonce, n)
+	}
+}
+
+// TestSealBufferHoldsNoPlaintext: the buffer a record is sealed into is
+// reused, and sealing is in place, so it holds the sealed record alone:
+// not the TOTP secret of the identity record sealed last.
+func TestSealBufferHoldsNoPlaintext(t *testing.T) {
+	m, _ := store.NewMemory()
+	p, err := New(m, GenerateKey("k1"), WithSender(new(Outbox), provider.ChannelSMS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	if _, err := p.EnrollFactor(t.Context(), provider.EnrollRequest{Identity: "user-0001", Type: provider.FactorTOTP, FriendlyName: "phone", Secret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := totp.DecodeSecret(secret)
+	b := sealBufs.Get().(*[]byte)
+	defer sealBufs.Put(b)
+	if len(*b) == 0 {
+		t.Skip("the pool dropped the buffer (as it may under the race detector)")
+	}
+	if bytes.Contains((*b)[:cap(*b)], raw) {
+		t.Error("the reused sealing buffer holds the factor's secret")
 	}
 }

@@ -48,11 +48,12 @@ func (e *envelope) next() envelope {
 	return envelope{lineage: e.lineage, seq: e.seq + 1, spent: e.spent}
 }
 
-// sealEnvelope seals payload under d in e's envelope, padded so that the
-// sealed record's length is size (or, for a payload too large for it, the
-// next multiple of 64 bytes).
-func sealEnvelope(d *derived, key string, e envelope, payload []byte, size int) []byte {
-	buf := d.startSeal(max(size, 64+len(payload)) + len(key)) // with room for the additional data
+// sealEnvelope seals payload under d in e's envelope, into dst's array
+// when it is large enough, padded so that the sealed record's length is
+// size (or, for a payload too large for it, the next multiple of 64
+// bytes).
+func sealEnvelope(dst []byte, d *derived, key string, e envelope, payload []byte, size int) []byte {
+	buf := d.startSeal(dst, max(size, 64+len(payload))+len(key)) // with room for the additional data
 	hdr := len(buf)
 	buf = append(buf, envelopeVersion)
 	buf = append(buf, e.lineage[:]...)

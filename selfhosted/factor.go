@@ -277,7 +277,7 @@ func (s sealedFactors) CompareAndSwap(ctx context.Context, key string, old uint6
 		size = 256
 	}
 	tk := s.p.recall.ticket()
-	cur, err := s.Store.CompareAndSwap(ctx, key, old, sealEnvelope(env.key, key, env, payload, size), ttl)
+	cur, err := swapSealed(ctx, s.Store, key, old, env, payload, size, ttl)
 	if err == nil {
 		s.p.wrote(key, env, stable, cur.Version)
 		return store.Record{Version: cur.Version}, nil

@@ -55,7 +55,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	}
 	kr := &keyring{primary: d, byID: map[string]*derived{"k1": d}}
 	e := envelope{seq: 3, expires: time.Unix(5, 0).UTC()}
-	sealed := sealEnvelope(d, "k", e, []byte("payload"), 256)
+	sealed := sealEnvelope(nil, d, "k", e, []byte("payload"), 256)
 	_, plain, _ := kr.open(sealed, []byte("k"))
 	f.Add(plain)
 	f.Add([]byte{envelopeVersion})
@@ -65,7 +65,7 @@ func FuzzParseEnvelope(f *testing.F) {
 		if err != nil {
 			return
 		}
-		e2, err := kr.openEnvelope("k", sealEnvelope(d, "k", *e, e.payload, 0))
+		e2, err := kr.openEnvelope("k", sealEnvelope(nil, d, "k", *e, e.payload, 0))
 		if err != nil {
 			t.Fatalf("re-opening failed: %v", err)
 		}

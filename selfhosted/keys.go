@@ -145,17 +145,17 @@ var errOpen = errors.New("sealed record does not open (unknown key ID or tampere
 
 // seal returns keyIDLen | keyID | nonce | AES-GCM(plain) with aad.
 func (d *derived) seal(plain, aad []byte) []byte {
-	buf := d.startSeal(len(plain))
+	buf := d.startSeal(nil, len(plain))
 	hdr := len(buf)
 	return d.finishSeal(append(buf, plain...), hdr, aad)
 }
 
-// startSeal returns keyIDLen | keyID | nonce, with room for n bytes of
-// plaintext (appended by the caller) and the tag, so that finishSeal seals
-// in place.
-func (d *derived) startSeal(n int) []byte {
+// startSeal returns keyIDLen | keyID | nonce in out's array (when it is
+// large enough), with room for n bytes of plaintext (appended by the
+// caller) and the tag, so that finishSeal seals in place.
+func (d *derived) startSeal(out []byte, n int) []byte {
 	ns := d.aead.NonceSize()
-	out := make([]byte, 0, 1+len(d.id)+ns+n+d.aead.Overhead())
+	out = slices.Grow(out[:0], 1+len(d.id)+ns+n+d.aead.Overhead())
 	out = append(out, byte(len(d.id)))
 	out = append(out, d.id...)
 	out = out[:len(out)+ns]

@@ -3,6 +3,7 @@ package selfhosted
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/verifykit/verifykit/internal/engine"
@@ -73,12 +74,28 @@ func (s sealed) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 		copy(env.lineage[:], h.Stored[1:])
 	}
 	tk := s.p.recall.ticket()
-	cur, err := s.Store.CompareAndSwap(ctx, key, old, sealEnvelope(env.key, key, env, body, s.p.padV), ttl)
+	cur, err := swapSealed(ctx, s.Store, key, old, env, body, s.p.padV, ttl)
 	if err == nil {
 		s.p.wrote(key, env, kindVerification, cur.Version)
 		return store.Record{Version: cur.Version}, nil
 	}
 	return conflict(key, cur, tk, err, s.open)
+}
+
+// sealBufs holds buffers to seal records into: a Store keeps no slice it
+// was given, so one is reused once the swap returns. Sealing is in place,
+// so none holds a plaintext.
+var sealBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// swapSealed seals payload in env, under env.key, into a buffer of
+// sealBufs and swaps it in at key in st. The record it returns on success
+// may hold the buffer: it is for its version only.
+func swapSealed(ctx context.Context, st store.Store, key string, old uint64, env envelope, payload []byte, size int, ttl time.Duration) (store.Record, error) {
+	b := sealBufs.Get().(*[]byte)
+	*b = sealEnvelope(*b, env.key, key, env, payload, size)
+	cur, err := st.CompareAndSwap(ctx, key, old, *b, ttl)
+	sealBufs.Put(b)
+	return cur, err
 }
 
 // storedKey returns the key that a verification's stored bytes name, or
@@ -93,12 +110,13 @@ func (p *Provider) storedKey(stored []byte) *derived {
 // CompareAndDelete deletes the record, and remembers that this replica
 // deleted its lineage.
 func (s sealed) CompareAndDelete(ctx context.Context, key string, old uint64) (store.Record, error) {
-	lineage, known := s.p.recall.lineageAt(key, old, s.p.now())
+	now := s.p.now()
+	lineage, known := s.p.recall.lineageAt(key, old, now)
 	tk := s.p.recall.ticket()
 	cur, err := s.Store.CompareAndDelete(ctx, key, old)
 	if err == nil {
 		if known {
-			s.p.recall.deleted(key, lineage, s.p.now())
+			s.p.recall.deleted(key, lineage, now)
 		}
 		return cur, nil
 	}

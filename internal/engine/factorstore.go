@@ -178,6 +178,8 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 		return fn(x.newScratch(), ev.At, ev)
 	}
 	key, r, err := x.read(ctx, identity)
+	buf := encBufs.Get().(*[]byte)
+	defer func() { clear(*buf); encBufs.Put(buf) }()
 	for try := 1; err == nil; try++ {
 		var s *Factors
 		if s, err = x.decode(base.Op, identity, r); err != nil {
@@ -186,10 +188,13 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 		*ev = base
 		ev.At = x.c.Now()
 		ferr := fn(s, ev.At, ev)
-		// The head as read (zeros for a new record), then the body.
-		out := make([]byte, fs.Head, fs.Head+len(r.Value)+512)
+		// The head as read (zeros for a new record), then the body, into
+		// a reused buffer, cleared after (it holds secrets): a Store keeps
+		// no slice it was given.
+		out := append((*buf)[:0], make([]byte, fs.Head)...)
 		copy(out, r.Value)
 		out = s.encodeIdentity(out, identity, ev.At)
+		*buf = out
 		if bytes.Equal(out[fs.Head:], r.Value[min(fs.Head, len(r.Value)):]) {
 			return ferr
 		}
@@ -233,6 +238,8 @@ func (x *Factors) decode(op, identity string, r store.Record) (*Factors, error) 
 	}
 	return s, nil
 }
+
+var encBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // view runs fn on identity's factors without changing them: in memory
 // with the lock held, over a store on a scratch copy of its record.
