@@ -55,7 +55,7 @@ type Config struct {
 	// Cache bounds how many records of Store a replica keeps, those it
 	// last read or wrote, so that a step on the replica that took the
 	// previous one starts from its version instead of reading it: a check
-	// is then one round trip. 0 means DefaultCache; negative, none.
+	// is then one round trip. 0 means 1<<14; negative, none.
 	Cache int
 	// Now is the clock. Required.
 	Now func() time.Time
@@ -100,9 +100,6 @@ type Config struct {
 	SpentVisible bool
 }
 
-// DefaultCache is Config.Cache's default.
-const DefaultCache = 1 << 14
-
 // Verifications runs the lifecycle. It is safe for concurrent use.
 type Verifications struct {
 	c     Config
@@ -130,7 +127,7 @@ func New(c Config) (*Verifications, error) {
 		e.recs = e.mem
 	} else {
 		if c.Cache == 0 {
-			c.Cache = DefaultCache
+			c.Cache = 1 << 14
 		}
 		e.recs = &storeRecords{e: e, st: c.Store, nonceLen: c.NonceLen, cache: newRecordCache(c.Cache)}
 	}

@@ -85,8 +85,8 @@ func TestStoreRefusesAChallengeOfTheOtherFactorType(t *testing.T) {
 						}
 					}()
 					var ee *Error
-					if err := op(); !errors.As(err, &ee) || ee.Reason != ReasonUnreadable {
-						t.Errorf("%s: %v, want ReasonUnreadable", name, err)
+					if err := op(); !errors.As(err, &ee) || ee.Reason != reasonUnreadable {
+						t.Errorf("%s: %v, want reasonUnreadable", name, err)
 					}
 				}()
 			}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -19,20 +20,14 @@ import (
 
 // The factor operations, in errors, hooks and events.
 const (
-	OpCreateEntity    = "create entity"
-	OpFetchEntity     = "fetch entity"
-	OpListEntities    = "list entities"
 	OpDeleteIdentity  = "delete identity"
 	OpEnrollFactor    = "enroll factor"
 	OpConfirmFactor   = "confirm factor"
-	OpUpdateFactor    = "update factor"
 	OpFetchFactor     = "fetch factor"
 	OpListFactors     = "list factors"
 	OpDeleteFactor    = "delete factor"
 	OpChallengeFactor = "challenge factor"
-	OpUpdateChallenge = "update challenge"
 	OpFetchChallenge  = "fetch challenge"
-	OpListChallenges  = "list challenges"
 )
 
 // The reasons of the factor errors.
@@ -48,15 +43,15 @@ const (
 
 // The factor bounds.
 const (
-	// DefaultChallengeExpiry is how long a challenge stays pending.
-	DefaultChallengeExpiry = 5 * time.Minute
-	// MaxChallengeExpiry is the latest expiry a challenge may ask for.
-	MaxChallengeExpiry = time.Hour
+	// defaultChallengeExpiry is how long a challenge stays pending.
+	defaultChallengeExpiry = 5 * time.Minute
+	// maxChallengeExpiry is the latest expiry a challenge may ask for.
+	maxChallengeExpiry = time.Hour
 	// MaxFactorsPerIdentity is how many factors one identity may hold.
 	MaxFactorsPerIdentity = 20
-	// MaxEntities bounds the identities held, so that a fake or an
+	// maxEntities bounds the identities held, so that a fake or an
 	// emulator reachable by strangers cannot be made to grow without end.
-	MaxEntities = 100_000
+	maxEntities = 100_000
 	// maxChallengesKept bounds the challenges kept per identity.
 	maxChallengesKept = 100
 )
@@ -324,33 +319,41 @@ func splitmix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-func (x *Factors) entityFor(identity string, now time.Time, create bool) *entity {
+// entityFor returns identity's entity, created unless the most
+// identities are held, when it may hold room more factors.
+func (x *Factors) entityFor(op, identity string, now time.Time, room int) (*entity, error) {
 	e := x.entities[identity]
-	if e == nil && create {
+	switch {
+	case e == nil && len(x.entities) >= maxEntities:
+		return nil, factorErr(op, provider.ErrRateLimited, ReasonThrottled, "the most identities are held")
+	case e != nil && len(e.factors)+room > MaxFactorsPerIdentity:
+		return nil, invalidFactor(op, "the identity has the most factors it may; delete one first")
+	case e == nil:
 		e = &entity{Entity: Entity{ID: x.newID(kindEntity), Identity: identity, CreatedAt: now, UpdatedAt: now}}
 		x.entities[identity] = e
 	}
-	return e
+	return e, nil
 }
 
 // CreateEntity creates the entity of identity, or returns the existing one.
 func (x *Factors) CreateEntity(ctx context.Context, identity string) (out Entity, err error) {
-	err = x.run(ctx, OpCreateEntity, identity, false, func(x *Factors, now time.Time, _ *FactorEvent) error {
-		if x.entities[identity] == nil && len(x.entities) >= MaxEntities {
-			return factorErr(OpCreateEntity, provider.ErrRateLimited, ReasonThrottled, "the most identities are held")
+	const op = "create entity"
+	err = x.run(ctx, op, identity, false, func(x *Factors, now time.Time, _ *FactorEvent) error {
+		e, err := x.entityFor(op, identity, now, 0)
+		if err == nil {
+			out = e.Entity
 		}
-		out = x.entityFor(identity, now, true).Entity
-		return nil
+		return err
 	})
-	return out, err
+	return result(out, err)
 }
 
 // FetchEntity returns the entity of identity.
 func (x *Factors) FetchEntity(ctx context.Context, identity string) (out Entity, err error) {
-	err = x.run(ctx, OpFetchEntity, identity, false, func(x *Factors, _ time.Time, _ *FactorEvent) error {
+	err = x.run(ctx, "fetch entity", identity, false, func(x *Factors, _ time.Time, _ *FactorEvent) error {
 		e := x.entities[identity]
 		if e == nil {
-			return notFound(OpFetchEntity, "entity")
+			return notFound("fetch entity", "entity")
 		}
 		out = e.Entity
 		return nil
@@ -362,9 +365,9 @@ func (x *Factors) FetchEntity(ctx context.Context, identity string) (out Entity,
 // store it fails with ErrUnsupported.
 func (x *Factors) ListEntities(ctx context.Context) (out []Entity, err error) {
 	if x.c.Store != nil {
-		return nil, factorErr(OpListEntities, provider.ErrUnsupported, "", "entities are not listed over a store")
+		return nil, factorErr("list entities", provider.ErrUnsupported, "", "entities are not listed over a store")
 	}
-	err = x.run(ctx, OpListEntities, "", true, func(x *Factors, _ time.Time, _ *FactorEvent) error {
+	err = x.run(ctx, "list entities", "", true, func(x *Factors, _ time.Time, _ *FactorEvent) error {
 		out = make([]Entity, 0, len(x.entities))
 		for _, e := range x.entities {
 			out = append(out, e.Entity)
@@ -432,14 +435,10 @@ func (x *Factors) EnrollFactor(ctx context.Context, req provider.EnrollRequest) 
 		if err != nil {
 			return invalidFactor(op, err.Error())
 		}
-		e := x.entities[req.Identity]
-		switch {
-		case e == nil && len(x.entities) >= MaxEntities:
-			return factorErr(op, provider.ErrRateLimited, ReasonThrottled, "the most identities are held")
-		case e != nil && len(e.factors) >= MaxFactorsPerIdentity:
-			return invalidFactor(op, "the identity has the most factors it may; delete one first")
+		e, err := x.entityFor(op, req.Identity, now, 1)
+		if err != nil {
+			return err
 		}
-		e = x.entityFor(req.Identity, now, true)
 		fa := &factor{
 			id: x.newID(kindFactor), identity: req.Identity, name: req.FriendlyName, cfg: cfg,
 			status: provider.FactorUnverified, ver: totp.NewVerifier(secret, cfg), secret: secret, guard: totp.Guard{LastStep: -1},
@@ -512,7 +511,7 @@ func (x *Factors) attempt(op string, fa *factor, code string, now time.Time) (bo
 // UpdateFactor confirms (u.Code), renames or reconfigures a factor. A
 // wrong code leaves the factor unverified, with no error.
 func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u FactorUpdate) (provider.Factor, error) {
-	op := OpUpdateFactor
+	op := "update factor"
 	if u.Code != "" {
 		op = OpConfirmFactor
 	}
@@ -558,15 +557,7 @@ func (x *Factors) UpdateFactor(ctx context.Context, identity, id string, u Facto
 		}
 		if c := u.TOTP; c != (provider.TOTPConfig{}) || u.SkewSet {
 			nc := fa.cfg
-			if c.Digits != 0 {
-				nc.Digits = c.Digits
-			}
-			if c.Period != 0 {
-				nc.Period = c.Period
-			}
-			if c.Algorithm != "" {
-				nc.Algorithm = c.Algorithm
-			}
+			nc.Digits, nc.Period, nc.Algorithm = cmp.Or(c.Digits, nc.Digits), cmp.Or(c.Period, nc.Period), cmp.Or(c.Algorithm, nc.Algorithm)
 			if u.SkewSet || c.Skew != 0 {
 				nc.Skew = c.Skew
 			}
@@ -685,7 +676,7 @@ func (x *Factors) ChallengeFactor(ctx context.Context, req provider.ChallengeReq
 // (ReasonChallengeExpired), like an unknown one, and a challenge already
 // answered with ErrInvalidRequest.
 func (x *Factors) UpdateChallenge(ctx context.Context, identity, id, code string) (provider.Challenge, error) {
-	const op = OpUpdateChallenge
+	const op = "update challenge"
 	if !validTOTPCode(code) {
 		return provider.Challenge{}, invalidFactor(op, "code must be 3 to 8 digits")
 	}
@@ -759,12 +750,13 @@ func (x *Factors) FetchChallenge(ctx context.Context, identity, id string) (out 
 // ListChallenges returns identity's challenges, oldest first (the last
 // 100 are kept), optionally only those of factorID and with status.
 func (x *Factors) ListChallenges(ctx context.Context, identity, factorID string, status provider.ChallengeStatus) (out []provider.Challenge, err error) {
-	err = x.run(ctx, OpListChallenges, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
+	const op = "list challenges"
+	err = x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		ev.FactorID = factorID
 		out = []provider.Challenge{}
 		if e := x.entities[identity]; e != nil {
 			for _, c := range e.allChallenges() {
-				c, _ := x.lookupChallenge(OpListChallenges, identity, c.c.ID, now)
+				c, _ := x.lookupChallenge(op, identity, c.c.ID, now)
 				if (factorID == "" || c.factorID == factorID) && (status == "" || c.c.Status == status) {
 					out = append(out, publicChallenge(c))
 				}
@@ -793,8 +785,8 @@ func (x *Factors) Code(identity, factorID string) (string, bool) {
 func challengeExpiry(op string, exp, now time.Time) (time.Time, error) {
 	switch {
 	case exp.IsZero():
-		return now.Add(DefaultChallengeExpiry), nil
-	case !exp.After(now) || exp.After(now.Add(MaxChallengeExpiry)):
+		return now.Add(defaultChallengeExpiry), nil
+	case !exp.After(now) || exp.After(now.Add(maxChallengeExpiry)):
 		return time.Time{}, invalidFactor(op, "expiration date must be within an hour from now")
 	}
 	return exp, nil

@@ -50,7 +50,7 @@ func TestChallengeExpiryAndUpdate(t *testing.T) {
 	}
 	// A second pending challenge expires after 5 minutes.
 	ch2, _ := x.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: "000000"})
-	c.advance(DefaultChallengeExpiry)
+	c.advance(defaultChallengeExpiry)
 	if got, err := x.FetchChallenge(ctx, id, ch2.ID); err != nil || got.Status != provider.ChallengeExpired {
 		t.Fatalf("after expiry: %v %v", got, err)
 	}
@@ -102,16 +102,16 @@ func TestEntityBound(t *testing.T) {
 	}
 	_, c := newEngine(t, nil)
 	x := newFactors(c)
-	for i := range MaxEntities {
+	for i := range maxEntities {
 		if _, err := x.CreateEntity(ctx, fmt.Sprintf("user-%08d", i)); err != nil {
 			t.Fatal(i, err)
 		}
 	}
 	if _, err := x.CreateEntity(ctx, "one-more-user"); !errors.Is(err, provider.ErrRateLimited) {
-		t.Errorf("entity %d: %v, want ErrRateLimited", MaxEntities+1, err)
+		t.Errorf("entity %d: %v, want ErrRateLimited", maxEntities+1, err)
 	}
 	if _, err := x.EnrollFactor(ctx, provider.EnrollRequest{Identity: "one-more-user", Type: provider.FactorTOTP, FriendlyName: "x"}); !errors.Is(err, provider.ErrRateLimited) {
-		t.Errorf("factor for entity %d: %v, want ErrRateLimited", MaxEntities+1, err)
+		t.Errorf("factor for entity %d: %v, want ErrRateLimited", maxEntities+1, err)
 	}
 	if _, err := x.CreateEntity(ctx, "user-00000007"); err != nil {
 		t.Errorf("an existing entity: %v", err)

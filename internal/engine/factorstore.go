@@ -65,7 +65,7 @@ const (
 	// maxStoreTries bounds the compare-and-swaps of one operation that
 	// other writers win: each lost one is another operation done, so the
 	// bound is only a guard against an identity changed without pause by
-	// many callers at once (ErrUnavailable, ReasonContention). 64 was too
+	// many callers at once (ErrUnavailable, reasonContention). 64 was too
 	// few for 24 callers on one identity over Redis (servertest's
 	// scale-out test).
 	maxStoreTries = 1000
@@ -74,11 +74,11 @@ const (
 	maxTokensStored = 10
 	// factorRecordVersion starts an identity's record.
 	factorRecordVersion = 0xf2
-	// ReasonContention: an operation lost its compare-and-swap to other
+	// reasonContention: an operation lost its compare-and-swap to other
 	// writers of the identity maxStoreTries times.
-	ReasonContention = "contention"
-	// ReasonUnreadable: an identity's record does not decode.
-	ReasonUnreadable = "record_unreadable"
+	reasonContention = "contention"
+	// reasonUnreadable: an identity's record does not decode.
+	reasonUnreadable = "record_unreadable"
 )
 
 func (x *Factors) keptChallenges() int {
@@ -213,7 +213,7 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 		case !errors.Is(err, store.ErrConflict):
 			return err
 		case try == maxStoreTries:
-			return &Error{Op: base.Op, Kind: provider.ErrUnavailable, Reason: ReasonContention, Msg: "too many concurrent changes of this identity; try again"}
+			return &Error{Op: base.Op, Kind: provider.ErrUnavailable, Reason: reasonContention, Msg: "too many concurrent changes of this identity; try again"}
 		}
 		r = cur
 	}
@@ -234,7 +234,7 @@ func (x *Factors) read(ctx context.Context, identity string) (string, store.Reco
 func (x *Factors) decode(op, identity string, r store.Record) (*Factors, error) {
 	s := x.newScratch()
 	if r.Found() && (len(r.Value) < x.c.Store.Head || s.decodeIdentity(identity, r.Value[x.c.Store.Head:]) != nil) {
-		return nil, &Error{Op: op, Kind: provider.ErrUnavailable, Reason: ReasonUnreadable, Msg: "an identity's record is unreadable"}
+		return nil, &Error{Op: op, Kind: provider.ErrUnavailable, Reason: reasonUnreadable, Msg: "an identity's record is unreadable"}
 	}
 	return s, nil
 }
@@ -604,11 +604,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	if d.byte() != factorRecordVersion {
 		return errRecord
 	}
-	e := &entity{}
-	e.Identity = d.string()
-	if d.err != nil || e.Identity != identity && e.Identity != "" {
-		return errRecord
-	}
+	e := &entity{Entity: Entity{Identity: d.string()}}
 	hasEntity := d.byte()
 	if hasEntity == 1 {
 		e.ID = d.id()
@@ -672,10 +668,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		x.byID[fa.id] = fa
 	}
 	n = d.uvarint()
-	if hasEntity == 0 && n != 0 {
-		return errRecord
-	}
-	if n > uint64(max(x.keptChallenges(), maxChallengesKept)) {
+	if hasEntity == 0 && n != 0 || n > uint64(max(x.keptChallenges(), maxChallengesKept)) {
 		return errRecord
 	}
 	// The challenges are checked here but decoded only when looked at

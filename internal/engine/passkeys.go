@@ -135,14 +135,10 @@ func (x *Factors) EnrollPasskey(ctx context.Context, identity, name string) (Pas
 	}
 	var out PasskeyFactor
 	err := x.run(ctx, op, identity, false, func(x *Factors, now time.Time, ev *FactorEvent) error {
-		e := x.entities[identity]
-		switch {
-		case e == nil && len(x.entities) >= MaxEntities:
-			return factorErr(op, provider.ErrRateLimited, ReasonThrottled, "the most identities are held")
-		case e != nil && len(e.factors) >= MaxFactorsPerIdentity:
-			return invalidFactor(op, "the identity has the most factors it may; delete one first")
+		e, err := x.entityFor(op, identity, now, 1)
+		if err != nil {
+			return err
 		}
-		e = x.entityFor(identity, now, true)
 		fa := &factor{
 			id: x.newID(kindFactor), identity: identity, name: name, status: provider.FactorUnverified,
 			passkey: &passkey{nonce: x.newNonce()}, created: now, updated: now,

@@ -231,7 +231,7 @@ func (x *Factors) CreateDeviceFactor(ctx context.Context, accessToken string, re
 		}
 		e := x.entities[t.t.Identity]
 		switch {
-		case e == nil && len(x.entities) >= MaxEntities:
+		case e == nil && len(x.entities) >= maxEntities:
 			return factorErr(op, provider.ErrRateLimited, ReasonThrottled, "the most identities are held")
 		case e != nil && len(e.factors) >= MaxFactorsPerIdentity:
 			return invalidFactor(op, "the identity has the most factors it may; delete one first")
@@ -244,7 +244,7 @@ func (x *Factors) CreateDeviceFactor(ctx context.Context, accessToken string, re
 			return invalidFactor(op, "friendly name is required when the access token names none")
 		}
 		delete(ps.tokens, hash)
-		e = x.entityFor(t.t.Identity, now, true)
+		e, _ = x.entityFor(op, t.t.Identity, now, 1) // room checked above
 		fa := &factor{
 			id: x.newID(kindFactor), identity: t.t.Identity, name: name, status: provider.FactorUnverified,
 			created: now, updated: now,

@@ -493,7 +493,7 @@ func TestAnswerRefusals(t *testing.T) {
 	c := create()
 	vc, _ := r.x.FetchDeviceChallenge(ctx, d.auth(t, r.clock.now()), id, c.ID)
 	late, _ := pushsig.SignChallengeResponse(d.key, vc.JSON, vc.SignatureFields, pushsig.StatusApproved)
-	r.clock.advance(DefaultChallengeExpiry)
+	r.clock.advance(defaultChallengeExpiry)
 	if _, err := r.x.AnswerDeviceChallenge(ctx, d.auth(t, r.clock.now()), id, c.ID, late); !errors.Is(err, provider.ErrNotFound) || reason(err) != ReasonChallengeExpired {
 		t.Fatalf("answer after expiry: %v", err)
 	}
