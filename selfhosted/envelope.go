@@ -87,12 +87,6 @@ func (kr *keyring) openEnvelope(key string, sealed []byte) (*envelope, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(plain) > 0 && plain[0] == recordVersion {
-		// Sealed by an earlier version, without an envelope: lineage zero,
-		// seq 0, so that the first write in the new format (seq 1) makes
-		// it older than every later state.
-		return &envelope{key: d, payload: plain, plain: plain}, nil
-	}
 	e, err := parseEnvelope(plain)
 	if err != nil {
 		return nil, err
@@ -103,23 +97,22 @@ func (kr *keyring) openEnvelope(key string, sealed []byte) (*envelope, error) {
 
 // parseEnvelope parses an opened envelope; its payload aliases plain.
 func parseEnvelope(plain []byte) (*envelope, error) {
-	dec := decoder{b: plain}
-	if dec.byte() != envelopeVersion {
+	const head = 1 + 16 + 8 + 8 + 8
+	if len(plain) < head || plain[0] != envelopeVersion {
 		return nil, errRecord
 	}
-	e := new(envelope)
-	copy(e.lineage[:], dec.bytes(16))
-	e.seq = uint64(dec.int64())
-	e.spent = uint64(dec.int64())
-	if exp := dec.int64(); exp != 0 {
+	e := &envelope{seq: binary.BigEndian.Uint64(plain[17:]), spent: binary.BigEndian.Uint64(plain[25:])}
+	copy(e.lineage[:], plain[1:17])
+	if exp := int64(binary.BigEndian.Uint64(plain[33:])); exp != 0 {
 		e.expires = time.Unix(0, exp).UTC()
 	}
-	n := dec.uvarint()
-	if dec.err != nil || n > uint64(len(dec.b)) {
+	n, k := binary.Uvarint(plain[head:])
+	rest := plain[head+max(k, 0):]
+	if k <= 0 || n > uint64(len(rest)) {
 		return nil, errRecord
 	}
-	e.payload = dec.b[:n]
-	for _, b := range dec.b[n:] {
+	e.payload = rest[:n]
+	for _, b := range rest[n:] {
 		if b != 0 {
 			return nil, errRecord
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/verifykit/verifykit/provider"
 )
 
+var errRecord = errors.New("malformed record")
+
 // Op names an operation of the provider, in errors.
 type Op string
 

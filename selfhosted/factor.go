@@ -207,8 +207,7 @@ func (p *Provider) Rekey(ctx context.Context, identity string) error {
 // openRecord). The engine's record is the envelope's payload; the
 // envelope's lineage, seq and spent count travel in the first factorHead
 // bytes of the records it reads and writes, so that a write continues the
-// lineage it read. An identity's record written by an earlier version (a
-// payload of format recordVersion) is read as the engine's record.
+// lineage it read.
 //
 // An access token's record (key prefix "t:") expires with the token: it
 // is opened as a verification's is, without the memory of stable ones.
@@ -235,13 +234,6 @@ func (s sealedFactors) open(key string, r store.Record, tk uint64) (store.Record
 	copy(h[:], env.lineage[:])
 	binary.BigEndian.PutUint64(h[16:], env.seq)
 	binary.BigEndian.PutUint64(h[24:], env.spent)
-	if len(env.payload) > 0 && env.payload[0] == recordVersion && s.stable(key) {
-		var old identityRec
-		if old.decode(env.payload) != nil {
-			return store.Record{}, unreadable("")
-		}
-		return store.Record{Value: old.convert(s.p.factors, append(make([]byte, 0, 2048), h[:]...)), Version: r.Version}, nil
-	}
 	// The head goes where the envelope's fields were, just before the
 	// payload in the opened record: no copy of the payload.
 	if off := cap(env.plain) - cap(env.payload); off >= factorHead {

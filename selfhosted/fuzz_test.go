@@ -4,46 +4,7 @@ import (
 	"bytes"
 	"testing"
 	"time"
-
-	"github.com/verifykit/verifykit/provider"
-	"github.com/verifykit/verifykit/store"
 )
-
-// FuzzDecodeRecords feeds arbitrary bytes to the decoder of the identity
-// records earlier versions wrote (today's are the engine's:
-// internal/engine FuzzFactorRecord, and verification records
-// FuzzRecord): it must not panic, what decodes must survive encoding and
-// decoding again unchanged, and convert to the engine's record.
-func FuzzDecodeRecords(f *testing.F) {
-	id := identityRec{factors: []factorRec{{name: "phone", verified: true, digits: 6, period: 30, skew: 1, alg: "sha1", secret: []byte("0123456789abcdef0123"), lastStep: 5}},
-		challenges: []challengeRec{{approved: true, created: time.Unix(9, 0)}}}
-	f.Add(id.encode(nil))
-	f.Add([]byte{1})
-	f.Add([]byte{})
-	m, err := store.NewMemory()
-	if err != nil {
-		f.Fatal(err)
-	}
-	p, err := New(m, Key{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}, WithSender(new(Outbox), provider.ChannelSMS))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var r, r2 identityRec
-		if r.decode(b) == nil {
-			// What an earlier version wrote converts to a record of the
-			// engine's without a panic (it may be unreadable there).
-			_ = r.convert(p.factors, make([]byte, factorHead))
-			once := r.encode(nil)
-			if err := r2.decode(once); err != nil {
-				t.Fatalf("identity: re-decoding failed: %v", err)
-			}
-			if twice := r2.encode(nil); !bytes.Equal(once, twice) {
-				t.Errorf("identity: encoding is not stable: %x then %x", once, twice)
-			}
-		}
-	})
-}
 
 // FuzzParseEnvelope feeds arbitrary bytes to the envelope parser (what an
 // opened record holds): it must not panic, and what parses must survive

@@ -465,18 +465,12 @@ func delivered(err error) bool {
 // nameKeyText starts what the name key record holds, sealed.
 const nameKeyText = "verifykit/selfhosted name key v1\n"
 
-// legacyKeyCheckText is what the key check record of earlier versions
-// holds, sealed.
-const legacyKeyCheckText = "verifykit/selfhosted key check"
-
 // ensureKey loads, once per provider, the name key: the key of the keyed
 // hashes that name targets and identities in the store. It is kept in the
 // store, sealed under the primary key of whichever replica wrote it last,
 // and never changes, so records keep their names through key rotations
 // (Rekey seals it again under the primary key).
-// The first replica of a store makes it from its primary key (or, over a
-// store written by an earlier version, from the key that sealed its key
-// check record, so the names stay). A replica that cannot open it (given
+// The first replica of a store makes it from its primary key. A replica that cannot open it (given
 // another key) fails every operation with ErrUnavailable instead of
 // working beside the others in a namespace of its own, where an identity
 // would seem to have no factors.
@@ -500,18 +494,6 @@ func (p *Provider) ensureKey(ctx context.Context, op Op) error {
 			return nil
 		}
 		nk := p.keys.primary.target
-		lkey := p.prefix + "keycheck"
-		lr, err := p.st.Get(ctx, lkey)
-		if err != nil {
-			return failure(op, err)
-		}
-		if lr.Found() {
-			d, plain, oerr := p.keys.open(lr.Value, []byte(lkey))
-			if oerr != nil || string(plain) != legacyKeyCheckText {
-				return newErr(op, provider.ErrUnavailable, "the store holds state sealed under a key this provider lacks: every replica needs the same key (see WithOlderKeys)")
-			}
-			nk = d.target
-		}
 		_, err = p.st.CompareAndSwap(ctx, key, 0, p.keys.primary.seal(append([]byte(nameKeyText), nk...), aad), store.NoExpiry)
 		if err == nil {
 			p.names.Store(newNamer(nk))
