@@ -365,20 +365,17 @@ func (d *rdecoder) string() string {
 	return d.src[off : off+int(n)]
 }
 
+// optMap decodes what appendMap wrote, checking its keys are sorted.
 func (d *rdecoder) optMap() map[string]string {
-	n := d.uvarint()
-	if n == 0 || d.err != nil {
+	r := rdecoder{decoder: decoder{b: d.b}, src: d.src} // reads again what skipMap checks
+	n := r.uvarint()
+	if d.skipMap(); n == 0 || d.err != nil {
 		return nil
 	}
 	m := make(map[string]string, min(n-1, 64))
-	last := ""
-	for i := range n - 1 {
-		k, v := d.string(), d.string()
-		if d.err != nil || (i > 0 && k <= last) {
-			d.err = errRecord
-			return nil
-		}
-		m[k], last = v, k
+	for range n - 1 {
+		k := r.string()
+		m[k] = r.string()
 	}
 	return m
 }
@@ -406,30 +403,13 @@ func (d *rdecoder) known(known []string) string {
 // appendID appends an ID: 1, its prefix (up to 8 bytes) and the 16 bytes
 // that its 32 trailing lower-case hex digits spell; or 0 and the ID.
 func appendID(b []byte, id string) []byte {
-	if n := len(id) - 32; n >= 0 && n <= 8 && lowerHex(id[n:]) {
-		b = appendString(append(b, 1), id[:n])
-		for i := n; i < len(id); i += 2 {
-			b = append(b, unhex(id[i])<<4|unhex(id[i+1]))
+	var raw [16]byte
+	if n := len(id) - 32; n >= 0 && n <= 8 && !strings.ContainsAny(id[n:], "ABCDEF") {
+		if _, err := hex.Decode(raw[:], []byte(id[n:])); err == nil {
+			return append(appendString(append(b, 1), id[:n]), raw[:]...)
 		}
-		return b
 	}
 	return appendString(append(b, 0), id)
-}
-
-func lowerHex(s string) bool {
-	for i := range len(s) {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func unhex(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c - 'a' + 10
 }
 
 // id decodes what appendID wrote.
