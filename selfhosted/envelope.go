@@ -70,9 +70,7 @@ func sealEnvelope(dst []byte, d *derived, key string, e envelope, payload []byte
 	if len(buf) > want {
 		want = (len(buf)+d.aead.Overhead()+63)/64*64 - d.aead.Overhead()
 	}
-	for len(buf) < want {
-		buf = append(buf, 0)
-	}
+	buf = append(buf, make([]byte, want-len(buf))...) // zeros
 	// The additional data (the store key) goes after where the sealed
 	// record ends, so that it needs no allocation of its own.
 	buf = slices.Grow(buf, d.aead.Overhead()+len(key))

@@ -170,12 +170,12 @@ func (m *Memory) Get(ctx context.Context, key string) (Record, error) {
 	}
 	sh := m.shard(key)
 	sh.mu.Lock()
+	defer sh.mu.Unlock() // the value is copied under the lock: its array is reused (CompareAndSwap)
 	r, ok := sh.records[key]
 	if ok && !m.now().Before(r.expires) {
 		delete(sh.records, key)
 		ok = false
 	}
-	sh.mu.Unlock()
 	if !ok {
 		return Record{}, nil
 	}
@@ -190,7 +190,6 @@ func (m *Memory) CompareAndSwap(ctx context.Context, key string, old uint64, val
 	if err := CheckArgs(key, ttl); err != nil {
 		return Record{}, err
 	}
-	stored := clone(value)
 	sh := m.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -210,6 +209,14 @@ func (m *Memory) CompareAndSwap(ctx context.Context, key string, old uint64, val
 		if err := m.makeRoom(sh, now); err != nil {
 			return Record{}, Unavailable("cas", err)
 		}
+	}
+	// Into the array of the value replaced when it fits: the store never
+	// handed it out.
+	stored := cur.value[:0]
+	if c := cap(stored); c == 0 || c < len(value) || c > 2*len(value) {
+		stored = clone(value)
+	} else {
+		stored = append(stored, value...)
 	}
 	v := m.versions.Add(1)
 	sh.records[key] = memRecord{value: stored, version: v, expires: now.Add(ttl)}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -161,4 +162,50 @@ func TestErrorKinds(t *testing.T) {
 	if got, want := o.Error(), "store: cas: outcome unknown: connection refused"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
+}
+
+// TestMemoryOverwriteReusesItsCopy: a record overwritten with a value no
+// larger is copied into the array of the value it replaces (which the
+// store never handed out), and the caller's value stays its own.
+func TestMemoryOverwriteReusesItsCopy(t *testing.T) {
+	m, _ := store.NewMemory()
+	ctx := context.Background()
+	value := make([]byte, 2048)
+	r, err := m.CompareAndSwap(ctx, "k", 0, value, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		value[0]++
+		r, err = m.CompareAndSwap(ctx, "k", r.Version, value, time.Hour)
+	}); err != nil || n != 0 {
+		t.Errorf("overwrite: %v allocations, %v; want 0", n, err)
+	}
+	want := value[0]
+	value[0]++ // the caller's, changed after the swap
+	if got, _ := m.Get(ctx, "k"); got.Value[0] != want {
+		t.Errorf("stored value changed with the caller's slice: %d, want %d", got.Value[0], want)
+	}
+}
+
+// TestMemoryReadsWhileOverwritten: a Get racing with overwrites of the
+// same record returns one whole value (run with -race).
+func TestMemoryReadsWhileOverwritten(t *testing.T) {
+	m, _ := store.NewMemory()
+	ctx := context.Background()
+	r, _ := m.CompareAndSwap(ctx, "k", 0, make([]byte, 512), time.Hour)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			r, _ = m.CompareAndSwap(ctx, "k", r.Version, bytes.Repeat([]byte{byte(i)}, 512), time.Hour)
+		}
+	}()
+	for range 200 {
+		got, err := m.Get(ctx, "k")
+		if err != nil || len(bytes.Trim(got.Value, string(got.Value[:1]))) != 0 {
+			t.Fatalf("Get = %v, %v: a torn value", got.Value[:8], err)
+		}
+	}
+	<-done
 }
