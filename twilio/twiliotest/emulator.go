@@ -42,17 +42,9 @@ const (
 // safe for concurrent use. Create one with New, or a running server with
 // NewServer.
 type Emulator struct {
-	accountSID  string
-	secrets     map[string]string // username → password
-	publicBase  string            // empty: the base URL the request came to
-	conf        fakeconf.Config   // codes, limits, disabled channels: the options
-	seed        uint64
-	retryAfter  time.Duration
-	openControl bool
-	bodyTimeout time.Duration
-	maxServices int
-	maxFaults   int
-	bound       bound // the pending verifications across services: pending.go
+	config                    // the options
+	secrets map[string]string // username → password
+	bound   bound             // the pending verifications across services: pending.go
 
 	clock emuserver.Clock // WithClock's clock plus the advance; read without mu
 
@@ -98,12 +90,12 @@ type Option func(*config) error
 type config struct {
 	accountSID, authToken string
 	apiKeys               map[string]string
-	publicBase            string
+	publicBase            string // empty: the base URL the request came to
 	defaultService        string
-	conf                  fakeconf.Config
+	conf                  fakeconf.Config // codes, limits, disabled channels
 	seed                  uint64
 	retryAfter            time.Duration
-	now                   func() time.Time
+	baseNow               func() time.Time
 	outLimit              int
 	openControl           bool
 	bodyTimeout           time.Duration
@@ -261,7 +253,7 @@ func WithRetryAfter(d time.Duration) Option {
 // fake.Clock's Now method, for example). Advance and POST /_emulator/clock
 // add to it.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error { return emuserver.SetClock("twiliotest", now, &c.now) }
+	return func(c *config) error { return emuserver.SetClock("twiliotest", now, &c.baseNow) }
 }
 
 // WithOutboxLimit sets how many messages the emulator's outbox keeps, and
@@ -325,7 +317,7 @@ func New(opts ...Option) (*Emulator, error) {
 		defaultService: DefaultServiceSID,
 		conf:           fakeconf.Default(),
 		seed:           fakeconf.DefaultSeed,
-		now:            time.Now,
+		baseNow:        time.Now,
 		outLimit:       1000,
 		bodyTimeout:    10 * time.Second,
 		maxServices:    DefaultMaxServices,
@@ -337,22 +329,14 @@ func New(opts ...Option) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{
-		accountSID:  cfg.accountSID,
-		secrets:     map[string]string{cfg.accountSID: cfg.authToken},
-		publicBase:  cfg.publicBase,
-		conf:        cfg.conf,
-		seed:        cfg.seed,
-		retryAfter:  cfg.retryAfter,
-		clock:       emuserver.Clock{Base: cfg.now},
-		openControl: cfg.openControl,
-		bodyTimeout: cfg.bodyTimeout,
-		maxServices: cfg.maxServices,
-		maxFaults:   cfg.maxFaults,
-		bound:       bound{max: cfg.maxPending},
-		services:    map[string]*service{},
-		outbox:      emuserver.Ring[Message]{Limit: cfg.outLimit},
-		approved:    emuserver.Ring[string]{Limit: cfg.outLimit},
-		hooks:       hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks},
+		config:   cfg,
+		secrets:  map[string]string{cfg.accountSID: cfg.authToken},
+		clock:    emuserver.Clock{Base: cfg.baseNow},
+		bound:    bound{max: cfg.maxPending},
+		services: map[string]*service{},
+		outbox:   emuserver.Ring[Message]{Limit: cfg.outLimit},
+		approved: emuserver.Ring[string]{Limit: cfg.outLimit},
+		hooks:    hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks},
 	}
 	for k, v := range cfg.apiKeys {
 		e.secrets[k] = v

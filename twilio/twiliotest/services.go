@@ -130,12 +130,7 @@ func (e *Emulator) createService(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	sid := e.newSID("VA")
-	full := len(e.services) >= e.maxServices
 	e.mu.Unlock()
-	if full {
-		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of services")
-		return
-	}
 	s, err := e.addService(sid, st)
 	if errors.Is(err, errTooManyServices) {
 		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of services")

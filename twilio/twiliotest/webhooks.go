@@ -51,13 +51,7 @@ const (
 // event that finds the queue full is dropped and counted. The default is
 // 1000.
 func WithWebhookQueue(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("twiliotest: WithWebhookQueue: not positive")
-		}
-		c.webhookQueue = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithWebhookQueue", n, &c.webhookQueue) }
 }
 
 // WithManualWebdelivery makes the emulator deliver webhook events

@@ -165,7 +165,7 @@ func (e *Emulator) Respond(id string, yes bool) error {
 	}
 	e.end(rq)
 	if yes {
-		e.approve(rq.id)
+		e.approved.Add(rq.id)
 		e.finish(rq, "completed", now)
 		return nil
 	}

@@ -59,15 +59,7 @@ const DefaultMaxChecks = 3
 // answers and workflows, on the lifecycle of the internal engine. It is safe for
 // concurrent use. Create one with New, or a running server with NewServer.
 type Emulator struct {
-	apps      map[string]*rsa.PublicKey // application ID → public key
-	keys      map[string]string         // API key → secret
-	maxChecks int
-	fixedCode string
-	maxPend   int
-	open      bool // the /_emulator/ endpoints need no credentials
-
-	callbackURL    string
-	callbackSecret []byte
+	config // the options
 	// lastPost is closed when the latest callbacks are posted: each post
 	// waits for the one before, so callbacks arrive in the order of the
 	// events. Guarded by mu.
@@ -92,14 +84,14 @@ type Emulator struct {
 type Option func(*config) error
 
 type config struct {
-	apps      map[string]*rsa.PublicKey
-	keys      map[string]string
-	now       func() time.Time
+	apps      map[string]*rsa.PublicKey // application ID → public key
+	keys      map[string]string         // API key → secret
+	baseNow   func() time.Time
 	maxChecks int
 	fixedCode string
 	outLimit  int
 	maxPend   int
-	open      bool
+	open      bool // the /_emulator/ endpoints need no credentials
 
 	callbackURL    string
 	callbackSecret []byte
@@ -141,7 +133,7 @@ func WithApplication(id string, pub *rsa.PublicKey) Option {
 // WithClock makes the emulator read time from now instead of time.Now.
 // Advance adds to it.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error { return emuserver.SetClock("vonagetest", now, &c.now) }
+	return func(c *config) error { return emuserver.SetClock("vonagetest", now, &c.baseNow) }
 }
 
 // WithMaxChecks sets how many wrong codes a request allows before the next
@@ -173,7 +165,7 @@ func New(opts ...Option) (*Emulator, error) {
 	cfg := config{
 		apps:      map[string]*rsa.PublicKey{},
 		keys:      map[string]string{},
-		now:       time.Now,
+		baseNow:   time.Now,
 		maxChecks: DefaultMaxChecks,
 		outLimit:  1000,
 		maxPend:   DefaultMaxPending,
@@ -190,20 +182,12 @@ func New(opts ...Option) (*Emulator, error) {
 	}
 	cfg.keys[DefaultAPIKey] = DefaultAPISecret
 	e := &Emulator{
-		apps:      cfg.apps,
-		keys:      cfg.keys,
-		clock:     emuserver.Clock{Base: cfg.now},
-		maxChecks: cfg.maxChecks,
-		fixedCode: cfg.fixedCode,
-		outbox:    emuserver.Ring[Message]{Limit: cfg.outLimit},
-		approved:  emuserver.Ring[string]{Limit: cfg.outLimit},
-		maxPend:   cfg.maxPend,
-		open:      cfg.open,
-		requests:  map[string]*request{},
-
-		callbackURL:    cfg.callbackURL,
-		callbackSecret: cfg.callbackSecret,
-		byTo:           map[string]string{},
+		config:   cfg,
+		clock:    emuserver.Clock{Base: cfg.baseNow},
+		outbox:   emuserver.Ring[Message]{Limit: cfg.outLimit},
+		approved: emuserver.Ring[string]{Limit: cfg.outLimit},
+		requests: map[string]*request{},
+		byTo:     map[string]string{},
 	}
 	e.eng, err = engine.New(engine.Config{
 		Now:       e.now,                                // no Store: the engine keeps the states in memory
@@ -372,11 +356,6 @@ func (e *Emulator) Pending() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.requests)
-}
-
-// record adds a message to the outbox. e.mu must be held.
-func (e *Emulator) record(m Message) {
-	e.outbox.Add(m)
 }
 
 // Message is one code the emulator "sent", as GET /_emulator/messages

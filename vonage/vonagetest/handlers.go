@@ -354,7 +354,7 @@ func (e *Emulator) send(rq *request, now time.Time) {
 		m.Code = rq.code
 		m.Body = "Your " + rq.brand + " verification code is: " + rq.code
 	}
-	e.record(m)
+	e.outbox.Add(m)
 }
 
 // progress moves rq along its workflow by the clock and reports whether it
@@ -485,7 +485,7 @@ func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) 
 		writeEngineError(w, err, rq.id)
 	case status == provider.StatusApproved:
 		e.end(rq)
-		e.approve(rq.id)
+		e.approved.Add(rq.id)
 		e.finish(rq, "completed", e.now())
 		emuserver.WriteJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
 	default:
@@ -498,11 +498,6 @@ func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) 
 		writeProblem(w, http.StatusBadRequest, "bad-request", "Invalid Code",
 			"The code you provided does not match the expected value.", nil)
 	}
-}
-
-// approve records an approval. e.mu must be held.
-func (e *Emulator) approve(id string) {
-	e.approved.Add(id)
 }
 
 // cancel serves DELETE /v2/verify/{id}.
