@@ -260,7 +260,7 @@ func (e *Emulator) listAttempts(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.mu.Unlock()
-	e.writePage(w, r, "attempts", items)
+	e.writePage(w, r, "attempts", items, nil, badFactorParam)
 }
 
 func (e *Emulator) fetchAttempt(w http.ResponseWriter, r *http.Request) {

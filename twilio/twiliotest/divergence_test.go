@@ -253,6 +253,16 @@ func TestPaging(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("paging (-want +got):\n%s", diff)
 	}
+	// A services token names its page's first service: a deletion before
+	// it does not make the next page skip one.
+	_, p0, _ := c.call("GET", "/v2/Services", url.Values{"PageSize": {"2"}})
+	next, _ := url.Parse(p0["meta"].(map[string]any)["next_page_url"].(string))
+	c.call("DELETE", "/v2/Services/"+want[1], nil)
+	_, p2, _ := c.call("GET", "/v2/Services", next.Query())
+	if diff := cmp.Diff(want[2:4], sids(p2)); diff != "" {
+		t.Errorf("next page after a deletion (-want +got):\n%s", diff)
+	}
+	want = append(want[:1:1], want[2:]...)
 	// The factor lists page the same way.
 	ent := "/v2/Services/" + svc + "/Entities/ff483d1ff591898a9942916050d2ca3f"
 	for range 3 {

@@ -2,12 +2,14 @@ package twiliotest
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,7 +126,7 @@ func (e *Emulator) replyPage(w http.ResponseWriter, r *http.Request, err error, 
 		e.writeFactorError(w, r, err)
 		return
 	}
-	e.writePage(w, r, key, items())
+	e.writePage(w, r, key, items(), nil, badFactorParam)
 }
 
 // render returns each of list rendered by f.
@@ -293,49 +295,56 @@ func (e *Emulator) listEntities(w http.ResponseWriter, r *http.Request, s *servi
 }
 
 // writePage answers a list request with one page of items, Twilio's meta
-// block and page URLs. PageToken is an opaque token for the index of the
-// page's first item.
-func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string, items []any) {
+// block and page URLs; bad answers a malformed paging parameter. A
+// PageToken is an opaque token of the index of its page's first item and,
+// when ids (the items' SIDs) are given, of that item's SID: the page then
+// starts at that item wherever it now is.
+func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string, items []any, ids []string, bad func(http.ResponseWriter, string)) {
 	q := r.URL.Query()
-	size := 50
-	if v := q.Get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			badFactorParam(w, "PageSize")
-			return
+	size, page := 50, 0
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"PageSize", &size, 1, 1000}, {"Page", &page, 0, 1 << 20}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < p.min || n > p.max {
+				bad(w, p.name)
+				return
+			}
+			*p.dst = n
 		}
-		size = n
 	}
-	start := 0
+	start := page * size
 	if v := q.Get("PageToken"); v != "" {
-		n, ok := parseIndexToken(v)
+		n, ok := parsePageToken(v, ids)
 		if !ok {
-			badFactorParam(w, "PageToken")
+			bad(w, "PageToken")
 			return
 		}
 		start = n
-	} else if v := q.Get("Page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 1<<20 {
-			badFactorParam(w, "Page")
-			return
+		if q.Get("Page") == "" {
+			page = start / size
 		}
-		start = n * size
 	}
-	page := start / size
 	keep := url.Values{}
 	for _, k := range []string{"FactorSid", "Status", "Order", "DateCreatedAfter", "DateCreatedBefore", "ChannelData.To", "Country", "Channel", "VerifyServiceSid", "VerificationSid"} {
 		if v := q.Get(k); v != "" {
 			keep.Set(k, v)
 		}
 	}
-	pageURL := func(p, token int) string {
+	pageURL := func(p, first int) string {
 		v := url.Values{"PageSize": {strconv.Itoa(size)}, "Page": {strconv.Itoa(p)}}
 		for k, vs := range keep {
 			v[k] = vs
 		}
-		if token > 0 {
-			v.Set("PageToken", indexToken(token))
+		if first > 0 { // the first page has no token
+			id := ""
+			if first < len(ids) {
+				id = ids[first]
+			}
+			v.Set("PageToken", "PT"+base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(first)+":"+id)))
 		}
 		return e.base(r) + r.URL.Path + "?" + v.Encode()
 	}
@@ -355,6 +364,22 @@ func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string,
 		meta["next_page_url"] = pageURL(page+1, start+size)
 	}
 	emuserver.WriteJSON(w, http.StatusOK, map[string]any{key: out, "meta": meta})
+}
+
+// parsePageToken returns the index of the first item of a PageToken's
+// page: that of the SID it names if ids hold it, else the index it was
+// issued for.
+func parsePageToken(tok string, ids []string) (int, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(tok, "PT"))
+	n, id, ok := strings.Cut(string(raw), ":")
+	start, err2 := strconv.Atoi(n)
+	if !strings.HasPrefix(tok, "PT") || err != nil || !ok || err2 != nil || start < 1 {
+		return 0, false
+	}
+	if i := slices.Index(ids, id); id != "" && i >= 0 {
+		return i, true
+	}
+	return start, true
 }
 
 // totpConfig reads the Config.* fields of a form. It writes a 400 and

@@ -190,7 +190,7 @@ func (e *Emulator) listMsgConfigs(w http.ResponseWriter, r *http.Request) {
 		items = append(items, e.msgConfigJSON(r, s.SID, cs[k]))
 	}
 	a.mu.Unlock()
-	e.writePage(w, r, "messaging_configurations", items)
+	e.writePage(w, r, "messaging_configurations", items, nil, badFactorParam)
 }
 
 // dropMsgConfigs forgets the configurations of a deleted service.
@@ -300,7 +300,7 @@ func (e *Emulator) listTemplates(w http.ResponseWriter, r *http.Request) {
 		}
 		items = append(items, templateJSON{SID: t.sid, AccountSID: e.accountSID, FriendlyName: t.name, Channels: t.channels, Translations: tr})
 	}
-	e.writePage(w, r, "templates", items)
+	e.writePage(w, r, "templates", items, nil, badFactorParam)
 }
 
 // delivery is what a start adds to the message it sends: the Messaging

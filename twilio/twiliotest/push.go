@@ -369,7 +369,7 @@ func (e *Emulator) deviceListChallenges(w http.ResponseWriter, r *http.Request, 
 			items[i], items[j] = items[j], items[i]
 		}
 	}
-	e.writePage(w, r, "challenges", items)
+	e.writePage(w, r, "challenges", items, nil, badFactorParam)
 }
 
 func (e *Emulator) deviceAnswerChallenge(w http.ResponseWriter, r *http.Request, s *service, id, auth string) {

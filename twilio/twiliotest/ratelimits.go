@@ -198,7 +198,7 @@ func (e *Emulator) listRateLimits(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.mu.Unlock()
-	e.writePage(w, r, "rate_limits", items)
+	e.writePage(w, r, "rate_limits", items, nil, badFactorParam)
 }
 
 func (e *Emulator) fetchRateLimit(w http.ResponseWriter, r *http.Request, l *rateLimit) {
@@ -293,7 +293,7 @@ func (e *Emulator) listBuckets(w http.ResponseWriter, r *http.Request, l *rateLi
 	for _, sid := range l.bucketSeq {
 		items = append(items, e.bucketJSON(r, l, l.buckets[sid]))
 	}
-	e.writePage(w, r, "buckets", items)
+	e.writePage(w, r, "buckets", items, nil, badFactorParam)
 }
 
 func (e *Emulator) fetchBucket(w http.ResponseWriter, r *http.Request, l *rateLimit, b *bucket) {

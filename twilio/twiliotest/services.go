@@ -1,12 +1,11 @@
 package twiliotest
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/wire"
@@ -204,126 +203,17 @@ func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// pageToken is the opaque PageToken of a page that starts at index start,
-// with the service sid.
-func pageToken(start int, sid string) string {
-	return "PT" + base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(start)+":"+sid))
-}
-
-// parsePageToken returns the index a PageToken names in order: that of
-// the service it names if it is still there, else the index it was issued
-// for.
-func parsePageToken(tok string, order []string) (int, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(tok, "PT"))
-	if !strings.HasPrefix(tok, "PT") || err != nil {
-		return 0, false
-	}
-	n, sid, ok := strings.Cut(string(raw), ":")
-	start, err := strconv.Atoi(n)
-	if !ok || err != nil || start < 1 || !wire.ValidSID(sid, "VA") {
-		return 0, false
-	}
-	for i, s := range order {
-		if s == sid {
-			return i, true
-		}
-	}
-	return start, true
-}
-
-// indexToken is the opaque PageToken of a page that starts at index start
-// of a list.
-func indexToken(start int) string {
-	return "PT" + base64.RawURLEncoding.EncodeToString([]byte("i:"+strconv.Itoa(start)))
-}
-
-// parseIndexToken returns the index an indexToken names.
-func parseIndexToken(tok string) (int, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(tok, "PT"))
-	n, ok := strings.CutPrefix(string(raw), "i:")
-	start, err2 := strconv.Atoi(n)
-	if !strings.HasPrefix(tok, "PT") || err != nil || !ok || err2 != nil || start < 1 {
-		return 0, false
-	}
-	return start, true
-}
-
-// listServices serves a page of services. PageToken, when given, is the
-// opaque token of a meta URL and wins; otherwise Page picks the page.
+// listServices serves a page of services; its PageTokens name the page's
+// first service, so paging goes on where it left off though services
+// before it were deleted.
 func (e *Emulator) listServices(w http.ResponseWriter, r *http.Request) {
-	q := r.Form
-	size := 50
-	if v := q.Get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			invalid(w, "PageSize")
-			return
-		}
-		size = n
-	}
-	page := 0
-	if v := q.Get("Page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 1<<20 {
-			invalid(w, "Page")
-			return
-		}
-		page = n
-	}
-	e.mu.Lock()
-	start := page * size
-	if v := q.Get("PageToken"); v != "" {
-		n, ok := parsePageToken(v, e.order)
-		if !ok {
-			e.mu.Unlock()
-			invalid(w, "PageToken")
-			return
-		}
-		start = n
-		if q.Get("Page") == "" {
-			page = start / size
-		}
-	}
-	list := []serviceJSON{}
 	base := e.base(r)
-	for i := start; i < len(e.order) && i < start+size; i++ {
-		list = append(list, renderService(e.services[e.order[i]].info, base))
+	e.mu.Lock()
+	items := make([]any, len(e.order))
+	for i, sid := range e.order {
+		items[i] = renderService(e.services[sid].info, base)
 	}
-	nextStart := start + size
-	var nextSID string
-	if nextStart < len(e.order) {
-		nextSID = e.order[nextStart]
-	}
-	prevStart := max(start-size, 0)
-	var prevSID string
-	if start > 0 && prevStart < len(e.order) {
-		prevSID = e.order[prevStart]
-	}
+	ids := slices.Clone(e.order)
 	e.mu.Unlock()
-	pageURL := func(p int, token string) string {
-		v := url.Values{"PageSize": {strconv.Itoa(size)}, "Page": {strconv.Itoa(p)}}
-		if token != "" {
-			v.Set("PageToken", token)
-		}
-		return base + "/v2/Services?" + v.Encode()
-	}
-	self := ""
-	if start > 0 && len(list) > 0 {
-		self = pageToken(start, list[0].SID)
-	}
-	meta := map[string]any{
-		"page": page, "page_size": size, "key": "services",
-		"first_page_url": pageURL(0, ""), "url": pageURL(page, self),
-		"previous_page_url": nil, "next_page_url": nil,
-	}
-	switch {
-	case start > 0 && prevStart == 0:
-		meta["previous_page_url"] = pageURL(max(page-1, 0), "")
-	case start > 0 && prevSID != "":
-		meta["previous_page_url"] = pageURL(max(page-1, 0), pageToken(prevStart, prevSID))
-	}
-	if nextSID != "" {
-		meta["next_page_url"] = pageURL(page+1, pageToken(nextStart, nextSID))
-	}
-	emuserver.WriteJSON(w, http.StatusOK, map[string]any{"services": list, "meta": meta})
+	e.writePage(w, r, "services", items, ids, invalid)
 }

@@ -266,7 +266,7 @@ func (e *Emulator) listWebhooks(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	hs.mu.Unlock()
-	e.writePage(w, r, "webhooks", items)
+	e.writePage(w, r, "webhooks", items, nil, badFactorParam)
 }
 
 func (e *Emulator) fetchWebhook(w http.ResponseWriter, r *http.Request, h *webhook) {

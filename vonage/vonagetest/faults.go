@@ -153,19 +153,8 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
 
 // kindOf names the problem type of a status, as Vonage's generic errors do.
 func kindOf(status int) string {
-	switch status {
-	case 401:
-		return "unauthorized"
-	case 403:
-		return "forbidden"
-	case 404:
-		return "not-found"
-	case 409:
-		return "conflict"
-	case 422:
-		return "invalid-params"
-	case 429:
-		return "throttled"
+	if k, ok := map[int]string{401: "unauthorized", 403: "forbidden", 404: "not-found", 409: "conflict", 422: "invalid-params", 429: "throttled"}[status]; ok {
+		return k
 	}
 	if status >= 500 {
 		return "internal-error"
