@@ -266,14 +266,15 @@ func validateStart(req provider.StartRequest, customCodes bool) error {
 	invalid := func(msg string) error {
 		return &Error{Op: OpStart, Kind: provider.ErrInvalidRequest, msg: msg}
 	}
+	fits := provider.ChannelFits(req.Channel, req.To)
 	switch {
 	case !req.Channel.Known():
 		return invalid("unknown channel")
-	case !provider.ChannelFits(req.Channel, req.To) && req.Channel == provider.ChannelEmail:
+	case !fits && req.Channel == provider.ChannelEmail:
 		return invalid("channel email needs an e-mail address")
-	case !provider.ChannelFits(req.Channel, req.To) && req.Channel == provider.ChannelAuto:
+	case !fits && req.Channel == provider.ChannelAuto:
 		return invalid("To must be an E.164 phone number or an e-mail address")
-	case !provider.ChannelFits(req.Channel, req.To):
+	case !fits:
 		return invalid("To must be an E.164 phone number")
 	case len(req.FriendlyName) > 30:
 		return invalid("friendly name longer than 30 bytes")

@@ -37,8 +37,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -223,9 +223,10 @@ func decodeHex(dst []byte, h string) bool {
 }
 
 // hexValue is the value of a lower-case hex digit, and 0x10 for any other
-// byte.
-var hexValue = func() (t [256]byte) {
+// byte; hexPair is the two digits of a byte.
+var hexValue, hexPair = func() (t [256]byte, p [256][2]byte) {
 	for c := range t {
+		p[c] = [2]byte{"0123456789abcdef"[c>>4], "0123456789abcdef"[c&15]}
 		switch {
 		case '0' <= c && c <= '9':
 			t[c] = byte(c - '0')
@@ -235,25 +236,35 @@ var hexValue = func() (t [256]byte) {
 			t[c] = 0x10
 		}
 	}
-	return t
+	return t, p
 }()
+
+// appendHex appends src in lower-case hex to b, a table look-up a byte.
+func appendHex(b, src []byte) []byte {
+	n := len(b)
+	b = slices.Grow(b, 2*len(src))[:n+2*len(src)]
+	for i, c := range src {
+		*(*[2]byte)(b[n+2*i:]) = hexPair[c]
+	}
+	return b
+}
 
 // appendID appends the ID of the verification of k with nonce to b.
 func (e *Verifications) appendID(b []byte, k recKey, nonce []byte) []byte {
 	b = append(b, e.c.IDPrefix...)
-	b = hex.AppendEncode(b, k[:e.c.NameLen])
-	return hex.AppendEncode(b, nonce)
+	b = appendHex(b, k[:e.c.NameLen])
+	return appendHex(b, nonce)
 }
 
 // appendKey appends the store key of k to b: the prefix and the name in
 // hex.
 func (e *Verifications) appendKey(b []byte, k recKey) []byte {
-	return hex.AppendEncode(append(b, e.c.KeyPrefix...), k[:e.c.NameLen])
+	return appendHex(append(b, e.c.KeyPrefix...), k[:e.c.NameLen])
 }
 
 // appendAttemptID appends the ID of a send attempt to b.
 func (e *Verifications) appendAttemptID(b []byte, a *attempt) []byte {
-	return hex.AppendEncode(append(b, e.c.AttemptPrefix...), a.id[:])
+	return appendHex(append(b, e.c.AttemptPrefix...), a.id[:])
 }
 
 // Gate is called with the target of the verification an operation found
@@ -323,7 +334,7 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 			var buf [160]byte
 			b := e.appendAttemptID(buf[:0], a)
 			n := len(b)
-			b = e.appendID(b, k, p.nonce)
+			b = e.appendID(b, k, p.nonce[:e.c.NonceLen])
 			if e.mem == nil {
 				b = e.appendKey(b, k)
 			}
@@ -346,20 +357,19 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		if err != nil {
 			return State{}, "", err
 		}
-		s := *p
 		if !pending && e.c.Reveal == nil {
-			return s, custom, nil
+			return *p, custom, nil
 		}
-		code, err := e.reveal(&s)
+		code, err := e.reveal(p)
 		if err != nil {
 			return State{}, "", err
 		}
-		return s, code, nil
+		return *p, code, nil
 	}
 }
 
 // freshState is a new verification and its first send, in one allocation
-// with its nonce and code when they fit.
+// with its code when it fits.
 type freshState struct {
 	s   State
 	a   [1]attempt
@@ -372,16 +382,10 @@ func (e *Verifications) fresh(to, code string, ch provider.Channel, now time.Tim
 	f := &freshState{s: State{To: to, Created: now, Expires: now.Add(e.c.Validity)}}
 	f.a[0] = attempt{at: now, channel: ch}
 	f.s.attempts = f.a[:]
-	nl := e.c.NonceLen
-	b := f.buf[:]
-	e.c.Random(b[:nl+len(f.a[0].id)]) // NonceLen is at most 16
-	copy(f.a[0].id[:], b[nl:])
-	if n := nl + len(code); n > len(b) {
-		b = make([]byte, n)
-		copy(b, f.buf[:nl])
-	}
-	f.s.nonce = b[:nl:nl]
-	f.s.code = b[nl : nl+copy(b[nl:], code)]
+	b := f.buf[:e.c.NonceLen+16] // NonceLen is at most 16
+	e.c.Random(b)
+	copy(f.a[0].id[:], b[copy(f.s.nonce[:], b[:e.c.NonceLen]):])
+	f.s.code = append(f.buf[:0], code...) // the draw is copied out
 	return f
 }
 
@@ -390,7 +394,7 @@ func (e *Verifications) reveal(s *State) (string, error) {
 	if e.c.Reveal == nil {
 		return string(s.code), nil
 	}
-	return e.c.Reveal(s.nonce, s.code)
+	return e.c.Reveal(s.nonce[:e.c.NonceLen], s.code)
 }
 
 // TakeBack undoes the send that Start returned s after, when the message
@@ -441,7 +445,7 @@ func (e *Verifications) find(ctx context.Context, id, to string, cached bool, no
 // match reports whether s is a pending verification with nonce (any,
 // when nonce is nil) and target to (any, when to is empty) at now.
 func (e *Verifications) match(s *State, nonce []byte, to string, now time.Time) bool {
-	return s != nil && (nonce == nil || subtle.ConstantTimeCompare(nonce, s.nonce) == 1) && (to == "" || s.To == to) && now.Before(s.Expires)
+	return s != nil && (nonce == nil || subtle.ConstantTimeCompare(nonce, s.nonce[:len(nonce)]) == 1) && (to == "" || s.To == to) && now.Before(s.Expires)
 }
 
 // matching returns s when it matches (see match), nil otherwise.
@@ -525,7 +529,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 		if cached {
 			s, cached = e.matching(cur, nonce, to, now), false
 		} else {
-			s = e.matching(cur, s.nonce, "", now)
+			s = e.matching(cur, s.nonce[:], "", now)
 		}
 	}
 }
@@ -535,7 +539,7 @@ func (e *Verifications) right(s *State, code string) (bool, error) {
 	if e.c.Reveal == nil {
 		return subtle.ConstantTimeCompare([]byte(code), s.code) == 1, nil
 	}
-	want, err := e.c.Reveal(s.nonce, s.code)
+	want, err := e.c.Reveal(s.nonce[:e.c.NonceLen], s.code)
 	return subtle.ConstantTimeCompare([]byte(code), []byte(want)) == 1, err
 }
 
@@ -585,7 +589,7 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 			return State{}, err
 		}
 		now = e.c.Now()
-		s = e.matching(cur, s.nonce, "", now)
+		s = e.matching(cur, s.nonce[:], "", now)
 	}
 }
 

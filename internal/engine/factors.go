@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -308,7 +307,7 @@ func (x *Factors) newIDWith(kind int, prefix string) string {
 		binary.BigEndian.PutUint64(raw[8:], x.seq)
 	}
 	var b [8 + 32]byte // a prefix is at most 8 bytes
-	return string(hex.AppendEncode(append(b[:0], prefix...), raw[:]))
+	return string(appendHex(append(b[:0], prefix...), raw[:]))
 }
 
 // splitmix is the SplitMix64 finaliser: a bijection of uint64 that mixes

@@ -85,7 +85,7 @@ func (r *storeRecords) cached(k recKey, now time.Time) (*State, bool) {
 }
 
 func (r *storeRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error) {
-	rec, err := r.st.CompareAndSwap(ctx, r.key(k, s), old, s.encode(), s.Expires.Sub(now))
+	rec, err := r.st.CompareAndSwap(ctx, r.key(k, s), old, s.encode(r.nonceLen), s.Expires.Sub(now))
 	if err == nil {
 		s.version = rec.Version
 		r.cache.set(k, s)

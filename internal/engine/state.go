@@ -17,9 +17,9 @@ type State struct {
 	Created  time.Time
 	Updated  time.Time
 	Expires  time.Time
-	Checks   int // wrong codes checked
-	nonce    []byte
-	code     []byte // the stored code, or what Config.Reveal derives it from
+	Checks   int      // wrong codes checked
+	nonce    [16]byte // the first Config.NonceLen bytes
+	code     []byte   // the stored code, or what Config.Reveal derives it from
 	attempts []attempt
 	seq      uint64 // grows by one with every write
 
@@ -44,7 +44,7 @@ func (s *State) ID() string {
 		return s.id[:s.e.idLen]
 	}
 	var buf [96]byte
-	return string(s.e.appendID(buf[:0], s.k, s.nonce))
+	return string(s.e.appendID(buf[:0], s.k, s.nonce[:s.e.c.NonceLen]))
 }
 
 // View returns the verification as the provider contract reports it, with
@@ -79,12 +79,12 @@ const recordVersion = 1
 
 var errRecord = errors.New("engine: malformed record")
 
-func (s *State) encode() []byte {
+func (s *State) encode(nonceLen int) []byte {
 	b := make([]byte, 0, 64+len(s.To)+len(s.code)+40*len(s.attempts))
 	b = binary.BigEndian.AppendUint64(b, s.seq)
 	b = appendString(b, string(s.code))
 	b = append(b, recordVersion)
-	b = append(b, s.nonce...)
+	b = append(b, s.nonce[:nonceLen]...)
 	b = appendString(b, s.To)
 	b = appendString(b, string(s.Channel))
 	for _, t := range [...]time.Time{s.Created, s.Updated, s.Expires} {
@@ -107,7 +107,7 @@ func (s *State) decode(b []byte, nonceLen int) error {
 	if d.byte() != recordVersion {
 		return errRecord
 	}
-	s.nonce = d.bytes(nonceLen)
+	copy(s.nonce[:], d.bytes(nonceLen))
 	s.To = d.string()
 	s.Channel = d.channel()
 	s.Created, s.Updated, s.Expires = d.time(), d.time(), d.time()
