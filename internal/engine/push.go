@@ -275,7 +275,7 @@ func (x *Factors) CreateDeviceFactor(ctx context.Context, accessToken string, re
 type preCheck struct {
 	pub     *ecdsa.PublicKey
 	auth    string
-	parsed  pushsig.RequestClaims // auth parsed, not yet trusted
+	kid     string // auth's, not yet trusted
 	claims  pushsig.RequestClaims
 	authErr error // nil or a *pushsig.TimeError: claims verified
 	authBad bool  // the request JWT does not verify
@@ -292,17 +292,17 @@ func (x *Factors) precheck(auth, identity, id string, payload func(*ecdsa.Public
 	if x.c.Store != nil {
 		return nil // over a store, everything is checked on the record read
 	}
-	rc, err := pushsig.ParseRequest(auth)
+	kid, err := pushsig.KeyID(auth)
 	if err != nil {
 		return nil
 	}
 	x.mu.Lock()
-	fa := x.push.byCredential[rc.KeyID]
+	fa := x.push.byCredential[kid]
 	if fa == nil || fa.identity != identity {
 		x.mu.Unlock()
 		return nil
 	}
-	p := &preCheck{pub: fa.push.pub, auth: auth, parsed: rc}
+	p := &preCheck{pub: fa.push.pub, auth: auth, kid: kid}
 	cached := len(auth) == len(fa.push.auth) && subtle.ConstantTimeCompare([]byte(auth), []byte(fa.push.auth)) == 1
 	if c := x.challenges[id]; id != "" && c != nil && c.factorID == fa.id && c.signed != nil {
 		p.c = c // c.signed never changes
@@ -326,8 +326,8 @@ func (x *Factors) deviceAuth(op, auth, identity string, now time.Time, pre *preC
 	var c pushsig.RequestClaims
 	var err error
 	if pre != nil && pre.auth == auth {
-		c = pre.parsed // parsed once, by precheck
-	} else if c, err = pushsig.ParseRequest(auth); err != nil {
+		c.KeyID = pre.kid // read once, by precheck
+	} else if c.KeyID, err = pushsig.KeyID(auth); err != nil {
 		return nil, deviceAuthErr(op, "request token malformed")
 	}
 	fa := x.pushMaps().byCredential[c.KeyID]
@@ -344,19 +344,21 @@ func (x *Factors) deviceAuth(op, auth, identity string, now time.Time, pre *preC
 	}
 	switch {
 	case pre != nil && pre.pub == p.pub && pre.auth == auth && pre.authBad:
-		err = pushsig.ErrSignature
+		err = pre.authErr
 	case pre != nil && pre.pub == p.pub && pre.auth == auth && pre.claims.KeyID != "":
-		if now.Before(pre.claims.NotBefore.Add(-x.c.Push.Leeway)) || !now.Before(pre.claims.Expires.Add(x.c.Push.Leeway)) {
+		if c = pre.claims; now.Before(c.NotBefore.Add(-x.c.Push.Leeway)) || !now.Before(c.Expires.Add(x.c.Push.Leeway)) {
 			err = pushsig.ErrTime
 		}
 	default:
-		_, err = pushsig.VerifyRequest(auth, p.pub, now, x.c.Push.Leeway)
+		c, err = pushsig.VerifyRequest(auth, p.pub, now, x.c.Push.Leeway)
 	}
-	if err != nil {
-		if errors.Is(err, pushsig.ErrTime) {
-			return nil, &Error{Op: op, Kind: provider.ErrUnauthorized, Reason: ReasonDeviceClock, Date: now,
-				Msg: "request token used outside its validity window"}
-		}
+	switch {
+	case errors.Is(err, pushsig.ErrTime):
+		return nil, &Error{Op: op, Kind: provider.ErrUnauthorized, Reason: ReasonDeviceClock, Date: now,
+			Msg: "request token used outside its validity window"}
+	case errors.Is(err, pushsig.ErrMalformed):
+		return nil, deviceAuthErr(op, "request token malformed")
+	case err != nil:
 		return nil, deviceAuthErr(op, "request token signature does not verify")
 	}
 	if c.Subject != x.c.Push.Account {

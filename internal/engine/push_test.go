@@ -334,6 +334,7 @@ func TestDeviceAuth(t *testing.T) {
 	wrongSub, _ := pushsig.SignRequest(d.key, d.f.CredentialID, "AC-other", now)
 	stale := d.auth(t, now.Add(-11*time.Minute))
 	early := d.auth(t, now.Add(time.Minute))
+	parts := strings.Split(d.auth(t, now), ".")
 	for _, tt := range []struct {
 		name, auth, identity, reason string
 	}{
@@ -341,6 +342,7 @@ func TestDeviceAuth(t *testing.T) {
 		{"another account", wrongSub, id, ReasonDeviceAuth},
 		{"another identity's factor", other.auth(t, now), id, ReasonDeviceAuth},
 		{"garbage", "a.b.c", id, ReasonDeviceAuth},
+		{"the factor's header, an empty payload", parts[0] + ".e30." + parts[2], id, ReasonDeviceAuth},
 		{"expired", stale, id, ReasonDeviceClock},
 		{"not yet valid", early, id, ReasonDeviceClock},
 	} {

@@ -286,28 +286,41 @@ func SignRequest(key *ecdsa.PrivateKey, kid, sub string, now time.Time) (string,
 	return signJWT(key, h, p)
 }
 
-// ParseRequest decodes a request JWT without checking its signature, so
-// that a server can find the key its kid names. The claims must not be
-// trusted before VerifyRequest.
-func ParseRequest(token string) (RequestClaims, error) {
-	parts, err := splitJWT(token)
-	if err != nil {
-		return RequestClaims{}, err
+// KeyID returns the kid of a request JWT, whose header must be the
+// protocol's, so that a server can find the key to verify it with
+// (VerifyRequest). Nothing else is checked: it must not be trusted
+// before.
+func KeyID(token string) (string, error) {
+	h, _, _ := strings.Cut(token, ".")
+	if len(token) > maxTokenLen {
+		return "", malformed("token length")
 	}
-	return parseRequestParts(parts)
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return "", malformed("token header encoding")
+	}
+	return requestKeyID(b)
 }
 
-func parseRequestParts(parts jwtParts) (RequestClaims, error) {
-	h, ok := members(parts.header)
+func requestKeyID(header []byte) (string, error) {
+	h, ok := members(header)
 	if !ok {
-		return RequestClaims{}, malformed("request header")
+		return "", malformed("request header")
 	}
 	alg, ok1 := h.text("alg")
 	typ, ok2 := h.text("typ")
 	cty, ok3 := h.text("cty")
 	kid, ok4 := h.text("kid")
 	if !ok1 || !ok2 || !ok3 || !ok4 || alg != Alg || typ != "JWT" || cty != RequestContentType || kid == "" {
-		return RequestClaims{}, malformed("request header fields")
+		return "", malformed("request header fields")
+	}
+	return kid, nil
+}
+
+func parseRequestParts(parts jwtParts) (RequestClaims, error) {
+	kid, err := requestKeyID(parts.header)
+	if err != nil {
+		return RequestClaims{}, err
 	}
 	p, ok := members(parts.payload)
 	if !ok {
@@ -562,37 +575,37 @@ func smallExponent(n json.Number) bool {
 // as a json.RawMessage holds them.
 type object []struct{ key, val []byte }
 
-// maxFast bounds the members that members splits itself: its duplicate
-// check is quadratic.
-const maxFast = 16
+// maxFast bounds the members that members splits itself (its duplicate
+// check is quadratic), maxDepth the nesting it follows.
+const maxFast, maxDepth = 16, 64
 
 // members decodes b as json.Unmarshal decodes a JSON object into a
 // map[string]json.RawMessage, with the same keys and values, and reports
-// false where that fails or gives a nil map (null). It splits small
-// objects with plain keys (printable ASCII, no escape, no duplicate)
-// itself, after json.Valid, and leaves any other to encoding/json.
+// false where that fails or gives a nil map (null).
 func members(b []byte) (object, bool) {
-	if !json.Valid(b) {
+	if o, ok := split(b); ok {
+		return o, true
+	}
+	return slowMembers(b)
+}
+
+// split is members, in one pass, for valid objects of at most maxFast
+// members with plain keys (printable ASCII, no escape, no duplicate); it
+// reports false for anything else, invalid JSON included.
+func split(b []byte) (object, bool) {
+	out := make(object, 0, 8)
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
 		return nil, false
 	}
-	i := skipSpace(b, 0)
-	if b[i] != '{' {
-		return nil, false // a valid non-object: an error or null for a map
-	}
-	out := make(object, 0, 8)
-	for i = skipSpace(b, i+1); b[i] != '}'; {
-		key := b[i+1 : i+1+bytes.IndexByte(b[i+1:], '"')]
+	end, ok := walk(b, i, 0, func(key, val []byte) bool {
 		if len(out) == maxFast || !plain(key) || out.get(string(key)) != nil {
-			return slowMembers(b)
+			return false
 		}
-		i = skipSpace(b, skipSpace(b, i+2+len(key))+1) // past the colon
-		end := skipValue(b, i)
-		out = append(out, struct{ key, val []byte }{key, b[i:end:end]})
-		if i = skipSpace(b, end); b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
-	}
-	return out, true
+		out = append(out, struct{ key, val []byte }{key, val})
+		return true
+	})
+	return out, ok && skipSpace(b, end) == len(b)
 }
 
 // slowMembers is members by way of a map.
@@ -626,39 +639,126 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// skipValue returns the end of the JSON value that starts at b[i], in
-// valid JSON.
-func skipValue(b []byte, i int) int {
-	depth := 0
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			for i++; b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-		case '{', '[':
-			depth++
-			continue
-		case '}', ']':
-			if depth == 0 {
-				return i // after a number or a literal
-			}
-			depth--
-		case ',', ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return i
-			}
-			continue
-		default:
-			continue
-		}
-		if depth == 0 {
-			return i + 1
+// value returns the end of the valid JSON value at b[i], or false.
+func value(b []byte, i, depth int) (int, bool) {
+	if i == len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return str(b, i)
+	case '{', '[':
+		return walk(b, i, depth, nil)
+	}
+	for _, lit := range []string{"true", "false", "null"} {
+		if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+			return i + len(lit), true
 		}
 	}
-	return i
+	return number(b, i)
+}
+
+// walk returns the end of the valid JSON object or array at b[i], or
+// false; at depth 0, fn gets each member of the object and returns
+// false to give up.
+func walk(b []byte, i, depth int, fn func(key, val []byte) bool) (int, bool) {
+	obj, shut := b[i] == '{', b[i]+2 // '}' or ']'
+	if depth == maxDepth {
+		return 0, false
+	}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == shut {
+		return i + 1, true
+	}
+	for {
+		var key []byte
+		if obj {
+			e, ok := str(b, i)
+			if !ok {
+				return 0, false
+			}
+			key, i = b[i+1:e-1], skipSpace(b, e)
+			if i == len(b) || b[i] != ':' {
+				return 0, false
+			}
+			i = skipSpace(b, i+1)
+		}
+		e, ok := value(b, i, depth+1)
+		if !ok || fn != nil && !fn(key, b[i:e:e]) {
+			return 0, false
+		}
+		if i = skipSpace(b, e); i < len(b) && b[i] == shut {
+			return i + 1, true
+		}
+		if i == len(b) || b[i] != ',' {
+			return 0, false
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+// str returns the end of the valid JSON string at b[i], or false.
+func str(b []byte, i int) (int, bool) {
+	if i == len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, true
+		case c < 0x20:
+			return 0, false
+		case c == '\\' && i+1 < len(b) && strings.IndexByte(`"\\/bfnrt`, b[i+1]) >= 0:
+			i++
+		case c == '\\':
+			if i+5 >= len(b) || b[i+1] != 'u' || !isHex(b[i+2:i+6]) {
+				return 0, false
+			}
+			i += 5
+		}
+	}
+	return 0, false
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// number returns the end of the valid JSON number at b[i], or false.
+func number(b []byte, i int) (int, bool) {
+	digits := func() bool {
+		j := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		return i > j
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if !digits() {
+		return 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		if i++; !digits() {
+			return 0, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		if i++; i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return 0, false
+		}
+	}
+	return i, true
 }
 
 // get returns the value of key, or nil.

@@ -331,15 +331,23 @@ func TestVerifyRequestTimeError(t *testing.T) {
 	}
 }
 
-func TestParseRequest(t *testing.T) {
+func TestKeyID(t *testing.T) {
 	k, _ := keys(t)
 	tok, _ := SignRequest(k, "kid1", "AC123", t0)
-	c, err := ParseRequest(tok)
-	if err != nil || c.KeyID != "kid1" || c.Subject != "AC123" {
-		t.Fatalf("ParseRequest = %v, %v", c, err)
-	}
-	if _, err := ParseRequest("a.b"); !errors.Is(err, ErrMalformed) {
-		t.Errorf("ParseRequest(a.b) err = %v", err)
+	hdr := strings.Split(tok, ".")[0]
+	for _, tt := range []struct{ token, want string }{
+		{tok, "kid1"},
+		{hdr + ".e30.AAAA", "kid1"}, // only the header is read
+		{hdr, "kid1"},
+		{"a.b", ""},
+		{"e30." + hdr, ""},
+		{craft(t, k, `{"cty":"twilio-pba;v=1","kid":"kid1","typ":"JWT","alg":"none"}`, "{}"), ""},
+		{hdr + "." + strings.Repeat("A", maxTokenLen), ""},
+	} {
+		kid, err := KeyID(tt.token)
+		if kid != tt.want || (err == nil) != (tt.want != "") || err != nil && !errors.Is(err, ErrMalformed) {
+			t.Errorf("KeyID(%.40q) = %q, %v; want %q", tt.token, kid, err, tt.want)
+		}
 	}
 }
 
