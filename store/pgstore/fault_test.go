@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -115,7 +116,7 @@ func TestConnectionCut(t *testing.T) {
 		var n int
 		// Not in tx: a transaction sees one snapshot of pg_stat_activity.
 		err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-			WHERE wait_event_type = 'Lock' AND query LIKE '%verifykit_cas%' AND pid <> pg_backend_pid()`).Scan(&n)
+			WHERE wait_event_type = 'Lock' AND query LIKE '%verifykit_records%' AND pid <> pg_backend_pid()`).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,5 +139,78 @@ func TestConnectionCut(t *testing.T) {
 	got, err := s.Get(ctx, "k")
 	if err != nil || got.Version != r.Version {
 		t.Fatalf("after the cut: Get = %v, %v; want the record unchanged (the statement was terminated)", got, err)
+	}
+}
+
+// TestLostRaceAnswersNewest makes each write lose to a transaction that
+// changes the record while the write waits for its row: the write fails
+// with ErrConflict and answers the record as that transaction committed
+// it, not as it was when the write began.
+func TestLostRaceAnswersNewest(t *testing.T) {
+	srv := sharedServer(t)
+	pool := newPool(t, srv.URL())
+	for _, tc := range []struct {
+		name  string
+		setup bool // the record exists before the transaction
+		tx    string
+		write func(ctx context.Context, s *pgstore.Store, old uint64) (store.Record, error)
+	}{
+		{"create", false, `INSERT INTO %s (key, version, value, expires) VALUES ('k', nextval(%s), 'theirs', now() + interval '1 hour') RETURNING version`,
+			func(ctx context.Context, s *pgstore.Store, _ uint64) (store.Record, error) {
+				return s.CompareAndSwap(ctx, "k", 0, []byte("mine"), time.Hour)
+			}},
+		{"swap", true, `UPDATE %s SET version = nextval(%s), value = 'theirs' WHERE key = 'k' RETURNING version`,
+			func(ctx context.Context, s *pgstore.Store, old uint64) (store.Record, error) {
+				return s.CompareAndSwap(ctx, "k", old, []byte("mine"), time.Hour)
+			}},
+		{"delete", true, `UPDATE %s SET version = nextval(%s), value = 'theirs' WHERE key = 'k' RETURNING version`,
+			func(ctx context.Context, s *pgstore.Store, old uint64) (store.Record, error) {
+				return s.CompareAndDelete(ctx, "k", old)
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s, schema := newStore(t, pool)
+			var old uint64
+			if tc.setup {
+				r, err := s.CompareAndSwap(ctx, "k", 0, []byte("first"), time.Hour)
+				if err != nil {
+					t.Fatal(err)
+				}
+				old = r.Version
+			}
+			tx, err := pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback(context.Background()) }()
+			var theirs uint64
+			q := fmt.Sprintf(tc.tx, `"`+schema+`".verifykit_records`, `'"`+schema+`".verifykit_versions'`)
+			if err := tx.QueryRow(ctx, q).Scan(&theirs); err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				r   store.Record
+				err error
+			}
+			res := make(chan result, 1)
+			go func() {
+				r, err := tc.write(ctx, s, old)
+				res <- result{r, err}
+			}()
+			for waiting := 0; waiting == 0; {
+				if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+					WHERE wait_event_type = 'Lock' AND query LIKE '%verifykit_records%' AND pid <> pg_backend_pid()`).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := <-res
+			if !errors.Is(got.err, store.ErrConflict) || got.r.Version != theirs || string(got.r.Value) != "theirs" {
+				t.Fatalf("write = %d %q, %v; want the committed record (version %d, theirs) and ErrConflict", got.r.Version, got.r.Value, got.err, theirs)
+			}
+		})
 	}
 }

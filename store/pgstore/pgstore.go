@@ -21,11 +21,14 @@
 // # Atomicity and round trips
 //
 // Every operation is one statement, so one round trip once the
-// connection has prepared it: Get is a SELECT, Incr an INSERT ... ON
-// CONFLICT DO UPDATE, and the compare-and-swap, compare-and-delete, Take
-// and Release call the schema's functions, which lock the rows they change
-// (Take and Release in key order, so that they never deadlock each
-// other). PostgreSQL runs each in a transaction of its own: two replicas
+// connection has prepared it: Get is a SELECT, Incr and a creating
+// compare-and-swap an INSERT ... ON CONFLICT DO UPDATE, a compare-and-swap
+// of a version an UPDATE, a compare-and-delete a DELETE (each answering a
+// lost race with the current record in the same statement), and Take and
+// Release call the schema's functions, which lock the rows they change in
+// key order, so that they never deadlock each other. (The schema's cas and
+// cad functions, which earlier releases call, stay, so that replicas of
+// both releases can run side by side on one schema.) PostgreSQL runs each in a transaction of its own: two replicas
 // acting on one key at the same instant never both win, and counters are
 // exact.
 //
@@ -102,8 +105,8 @@ type Store struct {
 	done       chan struct{}
 	closeOnce  sync.Once
 
-	qGet, qCAS, qCAD, qIncr, qTake, qRelease string
-	qSweepRecords, qSweepCounters            string
+	qGet, qCASCreate, qCASUpdate, qCAD, qIncr, qTake, qRelease string
+	qSweepRecords, qSweepCounters                              string
 }
 
 var (
@@ -242,8 +245,36 @@ func newStore(pool *pgxpool.Pool, owned bool, opts []Option) (*Store, error) {
 	s.conns = pool.Config().MaxConns
 	n := &s.n
 	s.qGet = "SELECT version, value FROM " + n.Records + " WHERE key = $1 AND expires > now()"
-	s.qCAS = "SELECT o_ok, o_version, o_value FROM " + n.CAS + "($1, $2, $3, $4)"
-	s.qCAD = "SELECT o_ok, o_version, o_value FROM " + n.CAD + "($1, $2)"
+	// The compare-and-swap and compare-and-delete are single statements,
+	// which the connection prepares once, rather than calls of the
+	// schema's cas and cad functions (PL/pgSQL, which the server runs at
+	// about twice a plain statement's cost). A losing one answers with the
+	// record as the newest committed row has it, in the same round trip:
+	// create and update rewrite a losing row unchanged, locking it and
+	// reading its newest version (as READ COMMITTED does for a row being
+	// written); delete locks it with a SELECT ... FOR SHARE, which does the
+	// same. The statements' first column tells whether the change was made:
+	// the row carries the version the statement drew (the sequence never
+	// gives it out twice).
+	exp := func(p string) string { return "now() + " + p + " * interval '1 microsecond'" }
+	s.qCASCreate = "WITH n AS (SELECT nextval('" + n.VersionsName + "') AS v)\n" +
+		"INSERT INTO " + n.Records + " AS r (key, version, value, expires) SELECT $1, n.v, $2, " + exp("$3") + " FROM n\n" +
+		"ON CONFLICT (key) DO UPDATE SET\n" +
+		"\tversion = CASE WHEN r.expires <= now() THEN EXCLUDED.version ELSE r.version END,\n" +
+		"\tvalue = CASE WHEN r.expires <= now() THEN EXCLUDED.value ELSE r.value END,\n" +
+		"\texpires = CASE WHEN r.expires <= now() THEN EXCLUDED.expires ELSE r.expires END\n" +
+		"RETURNING r.version = (SELECT v FROM n), r.version, CASE WHEN r.version = (SELECT v FROM n) THEN NULL ELSE r.value END"
+	s.qCASUpdate = "WITH n AS (SELECT nextval('" + n.VersionsName + "') AS v)\n" +
+		"UPDATE " + n.Records + " r SET\n" +
+		"\tversion = CASE WHEN r.version = $2 AND r.expires > now() THEN (SELECT v FROM n) ELSE r.version END,\n" +
+		"\tvalue = CASE WHEN r.version = $2 AND r.expires > now() THEN $3 ELSE r.value END,\n" +
+		"\texpires = CASE WHEN r.version = $2 AND r.expires > now() THEN " + exp("$4") + " ELSE r.expires END\n" +
+		"WHERE r.key = $1\n" +
+		"RETURNING r.version = (SELECT v FROM n), CASE WHEN r.expires > now() THEN r.version ELSE 0 END, " +
+		"CASE WHEN r.version = (SELECT v FROM n) OR r.expires <= now() THEN NULL ELSE r.value END"
+	s.qCAD = "WITH d AS (DELETE FROM " + n.Records + " r WHERE r.key = $1 AND r.version = $2 AND r.expires > now() RETURNING 1),\n" +
+		"c AS (SELECT r.version, r.value FROM " + n.Records + " r WHERE r.key = $1 AND r.expires > now() AND NOT EXISTS (SELECT 1 FROM d) FOR SHARE)\n" +
+		"SELECT EXISTS (SELECT 1 FROM d), coalesce(c.version, 0), c.value FROM (VALUES (1)) AS one LEFT JOIN c ON true"
 	s.qIncr = "INSERT INTO " + n.Counters + ` AS c (key, n, reset) VALUES ($1, 1, now() + $2 * interval '1 microsecond')
 ON CONFLICT (key) DO UPDATE SET
 	n = CASE WHEN c.reset > now() THEN c.n + 1 ELSE 1 END,
@@ -355,7 +386,16 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	var ok bool
 	var v int64
 	var cur []byte
-	if err := s.row(ctx, s.qCAS, []any{[]byte(key), int64(old), val, us(ttl)}, &ok, &v, &cur); err != nil {
+	var err error
+	if old == 0 {
+		err = s.row(ctx, s.qCASCreate, []any{[]byte(key), val, us(ttl)}, &ok, &v, &cur)
+	} else {
+		err = s.row(ctx, s.qCASUpdate, []any{[]byte(key), int64(old), val, us(ttl)}, &ok, &v, &cur)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Record{}, store.ErrConflict // an update of an absent record
+	}
+	if err != nil {
 		return store.Record{}, fail(ctx, "cas", err, true)
 	}
 	if ok {
