@@ -9,7 +9,7 @@
 // # Schema
 //
 // The store keeps its state in two tables, records and counters, with a
-// sequence for record versions and four PL/pgSQL functions. [Store.Migrate]
+// sequence for the limiter's hits and four PL/pgSQL functions. [Store.Migrate]
 // creates them, or upgrades them, from migrations embedded in the package,
 // in one transaction that replicas starting at once may all attempt;
 // [Migrations] returns the same SQL for an application that applies
@@ -26,11 +26,12 @@
 // of a version an UPDATE, a compare-and-delete a DELETE (each answering a
 // lost race with the current record in the same statement), and Take and
 // Release call the schema's functions, which lock the rows they change in
-// key order, so that they never deadlock each other. (The schema's cas and
-// cad functions, which earlier releases call, stay, so that replicas of
-// both releases can run side by side on one schema.) PostgreSQL runs each in a transaction of its own: two replicas
-// acting on one key at the same instant never both win, and counters are
-// exact.
+// key order, so that they never deadlock each other. A record's versions
+// are random 64-bit numbers, drawn by the store. (The schema's cas and cad
+// functions, which earlier releases call, stay, so that replicas of
+// both can share one schema during an upgrade.) PostgreSQL runs each in a
+// transaction of its own: two replicas acting on one key at the same
+// instant never both win, and counters are exact.
 //
 // Times are the server's: a record's expiry and a counter's window are
 // computed with the server's now(), and durations travel in microseconds,
@@ -75,6 +76,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
@@ -248,30 +250,31 @@ func newStore(pool *pgxpool.Pool, owned bool, opts []Option) (*Store, error) {
 	// The compare-and-swap and compare-and-delete are single statements,
 	// which the connection prepares once, rather than calls of the
 	// schema's cas and cad functions (PL/pgSQL, which the server runs at
-	// about twice a plain statement's cost). A losing one answers with the
-	// record as the newest committed row has it, in the same round trip:
-	// create and update rewrite a losing row unchanged, locking it and
-	// reading its newest version (as READ COMMITTED does for a row being
-	// written); delete locks it with a SELECT ... FOR SHARE, which does the
-	// same. The statements' first column tells whether the change was made:
-	// the row carries the version the statement drew (the sequence never
-	// gives it out twice).
+	// about twice a plain statement's cost). A new record's version is
+	// drawn here ($2: a random nonzero 64-bit number, as package redisstore
+	// draws them), not from the schema's sequence, which every write would
+	// otherwise have to lock. A losing one answers with the record as the
+	// newest committed row has it, in the same round trip: create and
+	// update rewrite a losing row unchanged, locking it and reading its
+	// newest version (as READ COMMITTED does for a row being written);
+	// delete locks it with a SELECT ... FOR SHARE, which does the same.
+	// The statements' first column tells whether the change was made: the
+	// row carries the version drawn for it.
 	exp := func(p string) string { return "now() + " + p + " * interval '1 microsecond'" }
-	s.qCASCreate = "WITH n AS (SELECT nextval('" + n.VersionsName + "') AS v)\n" +
-		"INSERT INTO " + n.Records + " AS r (key, version, value, expires) SELECT $1, n.v, $2, " + exp("$3") + " FROM n\n" +
+	s.qCASCreate = "INSERT INTO " + n.Records + " AS r (key, version, value, expires) VALUES ($1, $2, $3, " + exp("$4") + ")\n" +
 		"ON CONFLICT (key) DO UPDATE SET\n" +
 		"\tversion = CASE WHEN r.expires <= now() THEN EXCLUDED.version ELSE r.version END,\n" +
 		"\tvalue = CASE WHEN r.expires <= now() THEN EXCLUDED.value ELSE r.value END,\n" +
 		"\texpires = CASE WHEN r.expires <= now() THEN EXCLUDED.expires ELSE r.expires END\n" +
-		"RETURNING r.version = (SELECT v FROM n), r.version, CASE WHEN r.version = (SELECT v FROM n) THEN NULL ELSE r.value END"
-	s.qCASUpdate = "WITH n AS (SELECT nextval('" + n.VersionsName + "') AS v)\n" +
-		"UPDATE " + n.Records + " r SET\n" +
-		"\tversion = CASE WHEN r.version = $2 AND r.expires > now() THEN (SELECT v FROM n) ELSE r.version END,\n" +
-		"\tvalue = CASE WHEN r.version = $2 AND r.expires > now() THEN $3 ELSE r.value END,\n" +
-		"\texpires = CASE WHEN r.version = $2 AND r.expires > now() THEN " + exp("$4") + " ELSE r.expires END\n" +
+		"RETURNING r.version = $2, r.version, CASE WHEN r.version = $2 THEN NULL ELSE r.value END"
+	live := "r.version = $5 AND r.expires > now()"
+	s.qCASUpdate = "UPDATE " + n.Records + " r SET\n" +
+		"\tversion = CASE WHEN " + live + " THEN $2 ELSE r.version END,\n" +
+		"\tvalue = CASE WHEN " + live + " THEN $3 ELSE r.value END,\n" +
+		"\texpires = CASE WHEN " + live + " THEN " + exp("$4") + " ELSE r.expires END\n" +
 		"WHERE r.key = $1\n" +
-		"RETURNING r.version = (SELECT v FROM n), CASE WHEN r.expires > now() THEN r.version ELSE 0 END, " +
-		"CASE WHEN r.version = (SELECT v FROM n) OR r.expires <= now() THEN NULL ELSE r.value END"
+		"RETURNING r.version = $2, CASE WHEN r.expires > now() THEN r.version ELSE 0 END, " +
+		"CASE WHEN r.version = $2 OR r.expires <= now() THEN NULL ELSE r.value END"
 	s.qCAD = "WITH d AS (DELETE FROM " + n.Records + " r WHERE r.key = $1 AND r.version = $2 AND r.expires > now() RETURNING 1),\n" +
 		"c AS (SELECT r.version, r.value FROM " + n.Records + " r WHERE r.key = $1 AND r.expires > now() AND NOT EXISTS (SELECT 1 FROM d) FOR SHARE)\n" +
 		"SELECT EXISTS (SELECT 1 FROM d), coalesce(c.version, 0), c.value FROM (VALUES (1)) AS one LEFT JOIN c ON true"
@@ -341,6 +344,17 @@ func (s *Store) String() string {
 // GoString is like String.
 func (s *Store) GoString() string { return s.String() }
 
+// newVersion returns a random nonzero version: a record's versions are
+// 64 random bits, so one never comes back for the same key (store.Store)
+// but by a chance of 2^-64.
+func newVersion() int64 {
+	for {
+		if v := int64(rand.Uint64()); v != 0 {
+			return v
+		}
+	}
+}
+
 // us returns d in whole microseconds, at least 1.
 func us(d time.Duration) int64 { return max(d.Microseconds(), 1) }
 
@@ -370,8 +384,7 @@ func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
 	return store.Record{Value: val, Version: uint64(v)}, nil
 }
 
-// CompareAndSwap implements store.Store: one call of the schema's cas
-// function.
+// CompareAndSwap implements store.Store: one INSERT (old 0) or UPDATE.
 func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Record{}, err
@@ -388,9 +401,9 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	var cur []byte
 	var err error
 	if old == 0 {
-		err = s.row(ctx, s.qCASCreate, []any{[]byte(key), val, us(ttl)}, &ok, &v, &cur)
+		err = s.row(ctx, s.qCASCreate, []any{[]byte(key), newVersion(), val, us(ttl)}, &ok, &v, &cur)
 	} else {
-		err = s.row(ctx, s.qCASUpdate, []any{[]byte(key), int64(old), val, us(ttl)}, &ok, &v, &cur)
+		err = s.row(ctx, s.qCASUpdate, []any{[]byte(key), newVersion(), val, us(ttl), int64(old)}, &ok, &v, &cur)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Record{}, store.ErrConflict // an update of an absent record
@@ -414,8 +427,7 @@ func conflict(v int64, cur []byte) (store.Record, error) {
 	return store.Record{Value: cur, Version: uint64(v)}, store.ErrConflict
 }
 
-// CompareAndDelete implements store.Store: one call of the schema's cad
-// function.
+// CompareAndDelete implements store.Store: one DELETE.
 func (s *Store) CompareAndDelete(ctx context.Context, key string, old uint64) (store.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Record{}, err

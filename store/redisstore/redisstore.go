@@ -108,6 +108,7 @@ type Store struct {
 	allowEviction bool
 	log           *slog.Logger
 	checked       atomic.Bool // the eviction policy was checked (see checkPolicy)
+	noSetGet      atomic.Bool // the server refused SET with NX and GET (see create)
 	checkMu       sync.Mutex
 }
 
@@ -343,7 +344,8 @@ func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
 	return r, nil
 }
 
-// CompareAndSwap implements store.Store. It is one EVALSHA.
+// CompareAndSwap implements store.Store. It is one SET ... NX GET when it
+// creates the record (old 0), one EVALSHA otherwise.
 func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Record{}, err
@@ -365,7 +367,13 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	rec := make([]byte, versionLen, versionLen+len(value))
 	binary.BigEndian.PutUint64(rec, v)
 	rec = append(rec, value...)
-	res, err := s.run(ctx, casScript, key, versionBytes(old), rec, ms)
+	var res any
+	var err error
+	if old == 0 && !s.noSetGet.Load() {
+		res, err = s.create(ctx, key, rec, ms)
+	} else {
+		res, err = s.run(ctx, casScript, key, versionBytes(old), rec, ms)
+	}
 	if err != nil {
 		return store.Record{}, fail(ctx, "cas", err, true)
 	}
@@ -479,6 +487,29 @@ func (s *Store) checkPolicy(ctx context.Context, op string) error {
 	}
 	s.checked.Store(true)
 	return nil
+}
+
+// create stores rec at key unless a record is there, and answers as
+// casScript does: 1 when stored, else the current record. It is one SET
+// with NX and GET, which Redis runs without the cost of a script; a
+// server older than Redis 7.0 refuses that combination with a syntax
+// error, having done nothing, and the store runs casScript instead, from
+// then on.
+func (s *Store) create(ctx context.Context, key string, rec []byte, ms int64) (any, error) {
+	args := []any{"set", s.prefix + key, rec, "nx", "get", "px", ms}
+	if ms == 0 {
+		args = args[:5]
+	}
+	res, err := s.c.Do(ctx, args...).Result()
+	var re redis.Error
+	switch {
+	case err == redis.Nil: // nothing was there: stored
+		return int64(1), nil
+	case errors.As(err, &re) && strings.Contains(re.Error(), "syntax error"):
+		s.noSetGet.Store(true)
+		return s.run(ctx, casScript, key, nil, rec, ms)
+	}
+	return res, err
 }
 
 // run runs a script with EVALSHA, and with EVAL when the server answers

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -261,6 +262,7 @@ func run(b *testing.B, g int, unit string, f func(ctx context.Context) error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var fail atomic.Value
+	self, servers := cpu()
 	b.ResetTimer()
 	for range g {
 		wg.Go(func() {
@@ -278,6 +280,10 @@ func run(b *testing.B, g int, unit string, f func(ctx context.Context) error) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"/s")
+	if self2, servers2 := cpu(); self2 > 0 {
+		b.ReportMetric(float64((self2-self).Microseconds())/float64(b.N), "client-µs/"+strings.TrimSuffix(unit, "s"))
+		b.ReportMetric(float64((servers2-servers).Microseconds())/float64(b.N), "server-µs/"+strings.TrimSuffix(unit, "s"))
+	}
 }
 
 // tripsPerPair is the round trips of one Start+Check pair on the
