@@ -178,8 +178,16 @@ func stepTrips(t *testing.T, st store.Store, n *atomic.Int64) map[string]int64 {
 	// the verification.
 	other := provider_(t, st, out)
 	// Prepare the statements (PostgreSQL), load the scripts (Redis) and
-	// read the key check record on both replicas.
+	// read the key check record on both replicas: a wrong code (a
+	// compare-and-swap of a version), then a pair.
 	for _, p := range []*selfhosted.Provider{p, other} {
+		v, err := p.Start(ctx, provider.StartRequest{To: number(), Channel: provider.ChannelSMS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Check(ctx, provider.CheckRequest{ID: v.ID, Code: "wrong"}); err != nil {
+			t.Fatal(err)
+		}
 		if err := pair(ctx, p, out, number()); err != nil {
 			t.Fatal(err)
 		}
