@@ -254,9 +254,8 @@ func (x *Factors) keepChallenge(e *entity, c *challenge) {
 	}
 	if len(e.challenges) > x.keptChallenges() {
 		delete(x.challenges, e.challenges[0].c.ID)
-		n := copy(e.challenges, e.challenges[1:])
-		e.challenges[n] = nil
-		e.challenges = e.challenges[:n]
+		e.challenges[0] = nil
+		e.challenges = e.challenges[1:] // moved by append when full: not each time
 	}
 }
 
