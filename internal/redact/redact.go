@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -146,111 +147,61 @@ func Cut(s string, limit int) string {
 // each character of it written as itself or percent-encoded, as a JSON
 // escape or as an HTML character reference.
 func findEncoded(s, needle string, spans [][2]int) [][2]int {
-	for i := 0; i < len(s); {
-		if end, ok := matchAt(s, i, needle); ok {
-			spans = append(spans, [2]int{i, end})
-			i = end
-			continue
+	for i := 0; i < len(s); i++ {
+		j, k := i, 0
+		for ; k < len(needle) && j < len(s); k++ {
+			c, n := decodeAt(s, j)
+			if c != needle[k] {
+				break
+			}
+			j += n
 		}
-		i++
+		if k == len(needle) {
+			spans = append(spans, [2]int{i, j})
+			i = j - 1
+		}
 	}
 	return spans
-}
-
-// matchAt reports whether s, from i, decodes to needle, and where the match
-// ends.
-func matchAt(s string, i int, needle string) (int, bool) {
-	for j := 0; j < len(needle); j++ {
-		if i >= len(s) {
-			return 0, false
-		}
-		c, n := decodeAt(s, i)
-		if c != needle[j] {
-			return 0, false
-		}
-		i += n
-	}
-	return i, true
 }
 
 // decodeAt returns the byte that s, from i, stands for, and the number of
 // bytes that spell it: %XX, \uXXXX, \xXX, a backslash before a
 // punctuation character, &#NN; and &#xXX;, or the byte itself.
 func decodeAt(s string, i int) (byte, int) {
-	c := s[i]
-	switch c {
-	case '%':
-		if b, ok := unhex(s, i+1, 2); ok {
-			return b, 3
-		}
-	case '\\':
-		if i+1 < len(s) {
-			switch d := s[i+1]; d {
-			case 'u', 'U':
-				if i+6 <= len(s) && s[i+2:i+4] == "00" {
-					if b, ok := unhex(s, i+4, 2); ok {
-						return b, 6
-					}
-				}
-			case 'x':
-				if b, ok := unhex(s, i+2, 2); ok {
-					return b, 4
-				}
-			case '/', '\\', '"', '\'', '+', '=', '-', '_':
-				return d, 2
-			}
-		}
-	case '&':
-		if i+3 < len(s) && s[i+1] == '#' {
-			end := strings.IndexByte(s[i+2:min(len(s), i+10)], ';')
-			if end > 0 {
-				num := s[i+2 : i+2+end]
-				v, ok := 0, true
-				if num[0] == 'x' || num[0] == 'X' {
-					ok = len(num) > 1
-					for k := 1; k < len(num) && ok; k++ {
-						h, isHex := hexVal(num[k])
-						v, ok = v*16+int(h), isHex
-					}
-				} else {
-					for k := 0; k < len(num) && ok; k++ {
-						v, ok = v*10+int(num[k]-'0'), '0' <= num[k] && num[k] <= '9'
-					}
-				}
-				if ok && v < 0x80 {
-					return byte(v), end + 3
-				}
-			}
-		}
-	}
-	return c, 1
-}
-
-func unhex(s string, i, n int) (byte, bool) {
-	if i+n > len(s) {
-		return 0, false
-	}
-	var v byte
-	for k := range n {
-		h, ok := hexVal(s[i+k])
-		if !ok {
+	hexAt := func(j int) (byte, bool) {
+		if j+2 > len(s) {
 			return 0, false
 		}
-		v = v<<4 | h
+		v, err := strconv.ParseUint(s[j:j+2], 16, 8)
+		return byte(v), err == nil
 	}
-	return v, true
-}
-
-func hexVal(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
+	switch rest := s[i:]; {
+	case rest[0] == '%':
+		if b, ok := hexAt(i + 1); ok {
+			return b, 3
+		}
+	case strings.HasPrefix(rest, `\u00`) || strings.HasPrefix(rest, `\U00`):
+		if b, ok := hexAt(i + 4); ok {
+			return b, 6
+		}
+	case strings.HasPrefix(rest, `\x`):
+		if b, ok := hexAt(i + 2); ok {
+			return b, 4
+		}
+	case len(rest) > 1 && rest[0] == '\\' && strings.IndexByte(`/\"'+=-_`, rest[1]) >= 0:
+		return rest[1], 2
+	case strings.HasPrefix(rest, "&#"):
+		if end := strings.IndexByte(rest[:min(len(rest), 10)], ';'); end > 2 {
+			num, base := rest[2:end], 10
+			if num[0] == 'x' || num[0] == 'X' {
+				num, base = num[1:], 16
+			}
+			if v, err := strconv.ParseUint(num, base, 8); err == nil && v < 0x80 {
+				return byte(v), end + 1
+			}
+		}
 	}
-	return 0, false
+	return s[i], 1
 }
 
 // encodedRun reports whether c can belong to the encoded text around a
