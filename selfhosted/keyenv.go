@@ -28,13 +28,6 @@ func GenerateKey(id string) Key {
 	return Key{ID: id, Secret: b}
 }
 
-// NewKey returns a new random key, like GenerateKey.
-//
-// Deprecated: NewKey does not say that the key is random; use
-// [GenerateKey], or [KeyFromEnv] and [ParseKey] for a key that replicas
-// share.
-func NewKey(id string) Key { return GenerateKey(id) }
-
 // ParseKey returns the key named id whose secret is given in hexadecimal:
 // at least 64 hex digits (32 bytes), as `openssl rand -hex 32` prints.
 // Spaces and line breaks around it (from a file or a secret manager) are
