@@ -70,33 +70,17 @@ func (o *outbox) add(m Message) {
 	o.start = (o.start + 1) % len(o.buf)
 }
 
-// each calls fn for every message, oldest first, until fn returns false.
-func (o *outbox) each(fn func(Message) bool) {
-	for i := range o.buf {
-		if !fn(o.buf[(o.start+i)%len(o.buf)]) {
-			return
-		}
-	}
-}
-
-// eachBackward is like each, newest first.
-func (o *outbox) eachBackward(fn func(Message) bool) {
-	for i := len(o.buf) - 1; i >= 0; i-- {
-		if !fn(o.buf[(o.start+i)%len(o.buf)]) {
-			return
-		}
-	}
-}
+// at returns the i-th message, oldest first.
+func (o *outbox) at(i int) Message { return o.buf[(o.start+i)%len(o.buf)] }
 
 // Messages returns a copy of the outbox, oldest first.
 func (f *Fake) Messages() []Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Message, 0, len(f.outbox.buf))
-	f.outbox.each(func(m Message) bool {
-		out = append(out, m.rendered())
-		return true
-	})
+	out := make([]Message, len(f.outbox.buf))
+	for i := range out {
+		out[i] = f.outbox.at(i).rendered()
+	}
 	return out
 }
 
@@ -116,31 +100,22 @@ func (f *Fake) LastMessage(to string) (Message, bool) {
 func (f *Fake) lastMessage(to string) (Message, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var found Message
-	var ok bool
-	f.outbox.eachBackward(func(m Message) bool {
-		if m.To == to {
-			found, ok = m, true
-			return false
+	for i := len(f.outbox.buf) - 1; i >= 0; i-- {
+		if m := f.outbox.at(i); m.To == to {
+			return m, true
 		}
-		return true
-	})
-	if ok {
-		return found, true
 	}
 	typed := strings.TrimSpace(to)
 	if typed == "" || len(typed) > 254 {
 		return Message{}, false
 	}
 	read := map[string]string{} // region → typed read in that region
-	f.outbox.eachBackward(func(m Message) bool {
-		if sameTarget(typed, m.To, read) {
-			found, ok = m, true
-			return false
+	for i := len(f.outbox.buf) - 1; i >= 0; i-- {
+		if m := f.outbox.at(i); sameTarget(typed, m.To, read) {
+			return m, true
 		}
-		return true
-	})
-	return found, ok
+	}
+	return Message{}, false
 }
 
 // sameTarget reports whether typed names the normalised target sent, as
