@@ -27,10 +27,10 @@ func viaJSON(b []byte) (map[string]string, bool) {
 func checkMembers(t *testing.T, b []byte) {
 	t.Helper()
 	want, wantOK := viaJSON(b)
-	if o, ok := split(b); ok {
+	if o, ok := split(b, nil); ok {
 		checkObject(t, b, o, want, wantOK)
 	}
-	o, ok := members(b)
+	o, ok := members(b, nil)
 	if ok != wantOK {
 		t.Fatalf("members(%q) ok = %v, encoding/json %v", b, ok, wantOK)
 	}
@@ -103,13 +103,13 @@ func TestSplitHandles(t *testing.T) {
 		`{"a" : [ 1 , { "b" : null } ] , "c" : "d" }`,
 		`{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"ka":10,"kb":11,"kc":12,"kd":13,"ke":14,"kf":15}`,
 	} {
-		if _, ok := split([]byte(in)); !ok {
+		if _, ok := split([]byte(in), nil); !ok {
 			t.Errorf("split(%q) left it to encoding/json", in)
 		}
 		checkMembers(t, []byte(in))
 	}
 	deep := `{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`
-	if _, ok := split([]byte(deep)); ok {
+	if _, ok := split([]byte(deep), nil); ok {
 		t.Errorf("split followed nesting deeper than %d", maxDepth)
 	}
 }

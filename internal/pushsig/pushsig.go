@@ -303,7 +303,7 @@ func KeyID(token string) (string, error) {
 }
 
 func requestKeyID(header []byte) (string, error) {
-	h, ok := members(header)
+	h, ok := members(header, make(object, 0, 8))
 	if !ok {
 		return "", malformed("request header")
 	}
@@ -322,7 +322,7 @@ func parseRequestParts(parts jwtParts) (RequestClaims, error) {
 	if err != nil {
 		return RequestClaims{}, err
 	}
-	p, ok := members(parts.payload)
+	p, ok := members(parts.payload, make(object, 0, 8))
 	if !ok {
 		return RequestClaims{}, malformed("request payload")
 	}
@@ -410,7 +410,7 @@ func NewChallenge(challengeJSON []byte, fields []string) (*Challenge, error) {
 	if !slices.Contains(fields, "sid") {
 		return nil, malformed(`signature fields lack "sid"`)
 	}
-	all, ok := members(challengeJSON)
+	all, ok := members(challengeJSON, make(object, 0, 8))
 	if !ok {
 		return nil, malformed("stored challenge is not a JSON object")
 	}
@@ -433,7 +433,7 @@ func (c *Challenge) Verify(token string, pub *ecdsa.PublicKey) (string, error) {
 	if c == nil || c.want == nil {
 		return "", malformed("no challenge")
 	}
-	status, got, err := verifyResponse(token, pub, c.fields)
+	status, got, err := verifyResponse(token, pub, c.fields, make(object, 0, 8))
 	if err != nil {
 		return "", err
 	}
@@ -445,18 +445,18 @@ func (c *Challenge) Verify(token string, pub *ecdsa.PublicKey) (string, error) {
 
 // verifyResponse checks a challenge response's shape (exactly fields,
 // plus status) and signature, and returns its status and fields.
-func verifyResponse(token string, pub *ecdsa.PublicKey, fields []string) (string, object, error) {
+func verifyResponse(token string, pub *ecdsa.PublicKey, fields []string, buf object) (string, object, error) {
 	parts, err := splitJWT(token)
 	if err != nil {
 		return "", nil, err
 	}
-	h, ok := members(parts.header)
+	h, ok := members(parts.header, make(object, 0, 8))
 	alg, ok1 := h.text("alg")
 	typ, ok2 := h.text("typ")
 	if !ok || !ok1 || !ok2 || alg != Alg || (typ != "" && typ != "JWT") {
 		return "", nil, malformed("response header")
 	}
-	got, ok := members(parts.payload)
+	got, ok := members(parts.payload, buf)
 	if !ok {
 		return "", nil, malformed("response payload")
 	}
@@ -573,7 +573,9 @@ func smallExponent(n json.Number) bool {
 
 // object is a JSON object's members in order: keys decoded, values
 // as a json.RawMessage holds them.
-type object []struct{ key, val []byte }
+type object []member
+
+type member struct{ key, val []byte }
 
 // maxFast bounds the members that members splits itself (its duplicate
 // check is quadratic), maxDepth the nesting it follows.
@@ -582,8 +584,8 @@ const maxFast, maxDepth = 16, 64
 // members decodes b as json.Unmarshal decodes a JSON object into a
 // map[string]json.RawMessage, with the same keys and values, and reports
 // false where that fails or gives a nil map (null).
-func members(b []byte) (object, bool) {
-	if o, ok := split(b); ok {
+func members(b []byte, buf object) (object, bool) {
+	if o, ok := split(b, buf); ok {
 		return o, true
 	}
 	return slowMembers(b)
@@ -592,8 +594,8 @@ func members(b []byte) (object, bool) {
 // split is members, in one pass, for valid objects of at most maxFast
 // members with plain keys (printable ASCII, no escape, no duplicate); it
 // reports false for anything else, invalid JSON included.
-func split(b []byte) (object, bool) {
-	out := make(object, 0, 8)
+func split(b []byte, buf object) (object, bool) {
+	out := buf[:0]
 	i := skipSpace(b, 0)
 	if i == len(b) || b[i] != '{' {
 		return nil, false
@@ -602,7 +604,7 @@ func split(b []byte) (object, bool) {
 		if len(out) == maxFast || !plain(key) || out.get(string(key)) != nil {
 			return false
 		}
-		out = append(out, struct{ key, val []byte }{key, val})
+		out = append(out, member{key, val})
 		return true
 	})
 	return out, ok && skipSpace(b, end) == len(b)
@@ -616,7 +618,7 @@ func slowMembers(b []byte) (object, bool) {
 	}
 	out := make(object, 0, len(m))
 	for k, v := range m {
-		out = append(out, struct{ key, val []byte }{[]byte(k), v})
+		out = append(out, member{[]byte(k), v})
 	}
 	return out, true
 }
