@@ -6,9 +6,11 @@
 //
 // # Atomicity and round trips
 //
-// Every operation is one command, so one round trip: Get is a GET; the
-// compare-and-swap, compare-and-delete and windowed increment are Lua
-// scripts run with EVALSHA, which Redis runs atomically, so two replicas
+// Every operation is one command, so one round trip: Get is a GET; a
+// compare-and-swap that creates a record is a SET with NX and GET (Redis
+// 7.0 or later; a script before); the other compare-and-swaps, the
+// compare-and-delete and the windowed increment are Lua scripts run with
+// EVALSHA. Redis runs each command and script atomically, so two replicas
 // acting on one key at the same instant never both win. A script the server
 // does not know (after a restart) is sent once with EVAL, on a NOSCRIPT
 // answer, which means the server did nothing.
