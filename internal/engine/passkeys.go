@@ -213,11 +213,7 @@ func (x *Factors) ChallengePasskey(ctx context.Context, identity, factorID strin
 			if e == nil {
 				return notFound(op, "entity")
 			}
-			for _, fa := range e.factors {
-				if fa.passkey != nil && fa.status == provider.FactorVerified && (factorID == "" || fa.id == factorID) {
-					out.Credentials = append(out.Credentials, fa.passkey.credential)
-				}
-			}
+			out.Credentials = credentials(e, factorID)
 			if factorID != "" {
 				fa, err := x.lookupFactor(op, identity, factorID)
 				switch {
@@ -325,12 +321,19 @@ func (x *Factors) ApprovePasskey(ctx context.Context, nonce, credentialID, userH
 func (x *Factors) PasskeyCredentials(identity string) []string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var out []string
-	if e := x.entities[identity]; e != nil {
-		for _, fa := range e.factors {
-			if fa.passkey != nil && fa.status == provider.FactorVerified {
-				out = append(out, fa.passkey.credential)
-			}
+	return credentials(x.entities[identity], "")
+}
+
+// credentials returns the credential IDs of e's verified passkey factors
+// (of factorID only, when set), oldest first; nil when e is.
+func credentials(e *entity, factorID string) []string {
+	if e == nil {
+		return nil
+	}
+	out := []string{}
+	for _, fa := range e.factors {
+		if fa.passkey != nil && fa.status == provider.FactorVerified && (factorID == "" || fa.id == factorID) {
+			out = append(out, fa.passkey.credential)
 		}
 	}
 	return out
