@@ -199,7 +199,7 @@ type challenge struct {
 func NewFactors(c FactorConfig) *Factors {
 	x := &Factors{c: c, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}
 	if c.Store != nil {
-		x.auths = new(authCache)
+		x.auths = &authCache{m: map[[32]byte]authSeen{}}
 	}
 	return x
 }

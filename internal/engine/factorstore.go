@@ -137,9 +137,6 @@ func (a *authCache) put(key, auth string, nbf, exp, now time.Time) {
 	k := authKey(key, auth)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.m == nil {
-		a.m = map[[32]byte]authSeen{}
-	}
 	if len(a.m) >= maxAuthsRemembered {
 		for k, s := range a.m {
 			if !now.Before(s.exp) {
@@ -591,10 +588,9 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		e.CreatedAt = d.optTime()
 		e.UpdatedAt = d.since(e.CreatedAt)
 	}
-	if d.err != nil || e.Identity != identity && e.Identity != "" || hasEntity > 1 {
+	if d.err != nil || e.Identity != identity || hasEntity > 1 {
 		return errRecord
 	}
-	e.Identity = identity // "": an imported record (ImportRecord)
 	n := d.uvarint()
 	if hasEntity == 0 && n != 0 {
 		return errRecord
