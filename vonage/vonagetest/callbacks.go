@@ -56,17 +56,22 @@ type callbackStep struct {
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // finish posts the callbacks of rq's end with the given outcome
-// (completed, failed, expired). e.mu must be held.
+// (completed, failed, expired, or user_rejected: a codeless step the user
+// refused, a summary failed). e.mu must be held.
 func (e *Emulator) finish(rq *request, outcome string, now time.Time) {
 	if e.callbackURL == "" || !rq.jwt {
 		return // Vonage sends no webhooks for API-key (Basic) requests
 	}
-	sum := rq.summary(outcome, outcome, now)
-	if outcome != "completed" {
+	status := outcome
+	if outcome == "user_rejected" {
+		status = "failed"
+	}
+	sum := rq.summary(status, outcome, now)
+	if outcome != "completed" && outcome != "user_rejected" {
 		e.queuePost([]callbackJSON{sum})
 		return
 	}
-	ev := callbackJSON{Type: "event", RequestID: rq.id, Status: "completed", Channel: rq.steps[rq.cur].channel,
+	ev := callbackJSON{Type: "event", RequestID: rq.id, Status: outcome, Channel: rq.steps[rq.cur].channel,
 		ClientRef: rq.clientRef, TriggeredAt: stamp(rq.stepAt), FinalizedAt: stamp(now)}
 	e.queuePost([]callbackJSON{ev, sum})
 }
@@ -100,7 +105,7 @@ func (e *Emulator) queuePost(bodies []callbackJSON) {
 		if prev != nil {
 			<-prev
 		}
-		e.post(bodies, time.Time{})
+		e.post(bodies)
 	}()
 }
 
@@ -115,8 +120,7 @@ var callbackClient = &http.Client{Timeout: 5 * time.Second, Transport: http.Defa
 // clock (which tests move): a receiver checks a token's age against its
 // own clock (vonage.ParseCallback refuses one from its future or its
 // past).
-func (e *Emulator) post(bodies []callbackJSON, _ time.Time) {
-	client := callbackClient
+func (e *Emulator) post(bodies []callbackJSON) {
 	for _, b := range bodies {
 		now := time.Now()
 		data, err := json.Marshal(b)
@@ -133,7 +137,7 @@ func (e *Emulator) post(bodies []callbackJSON, _ time.Time) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", tok)
-		resp, err := client.Do(req)
+		resp, err := callbackClient.Do(req)
 		if err != nil {
 			return
 		}
@@ -169,18 +173,6 @@ func (e *Emulator) Respond(id string, yes bool) error {
 		e.finish(rq, "completed", now)
 		return nil
 	}
-	e.finishRejected(rq, now)
+	e.finish(rq, "user_rejected", now)
 	return nil
-}
-
-// finishRejected posts the callbacks of a step the user refused. e.mu
-// must be held.
-func (e *Emulator) finishRejected(rq *request, now time.Time) {
-	if e.callbackURL == "" || !rq.jwt {
-		return
-	}
-	ev := callbackJSON{Type: "event", RequestID: rq.id, Status: "user_rejected", Channel: rq.steps[rq.cur].channel,
-		ClientRef: rq.clientRef, TriggeredAt: stamp(rq.stepAt), FinalizedAt: stamp(now)}
-	sum := rq.summary("failed", "user_rejected", now)
-	e.queuePost([]callbackJSON{ev, sum})
 }

@@ -281,21 +281,20 @@ const (
 	jwtLeeway     = 5 * time.Second
 )
 
+// appClaims are the claims of an application token.
+type appClaims struct {
+	jwt.RegisteredClaims
+	ApplicationID string `json:"application_id"`
+}
+
 // validJWT checks an application token. Its times are checked against the
 // base clock (WithClock's, or the real one), not the advanced one: moving
 // the emulator's clock forward moves workflows, and must not lock out the
 // tokens an SDK signs with the real time.
 func (e *Emulator) validJWT(tok string) bool {
-	var claims struct {
-		jwt.RegisteredClaims
-		ApplicationID string `json:"application_id"`
-	}
+	var claims appClaims
 	_, err := jwt.ParseWithClaims(tok, &claims, func(t *jwt.Token) (any, error) {
-		c, _ := t.Claims.(*struct {
-			jwt.RegisteredClaims
-			ApplicationID string `json:"application_id"`
-		})
-		pub, ok := e.apps[c.ApplicationID]
+		pub, ok := e.apps[claims.ApplicationID]
 		if !ok {
 			return nil, errors.New("unknown application")
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,6 +105,25 @@ func invalidParams(w http.ResponseWriter, name, reason string) {
 		})
 }
 
+// param is a check of a request parameter: when bad, the answer is an
+// invalid-params problem naming it, with the reason.
+type param struct {
+	bad          bool
+	name, reason string
+}
+
+// refused answers the first bad parameter of params and reports whether
+// there was one.
+func refused(w http.ResponseWriter, params ...param) bool {
+	for _, p := range params {
+		if p.bad {
+			invalidParams(w, p.name, p.reason)
+			return true
+		}
+	}
+	return false
+}
+
 func notFound(w http.ResponseWriter, id string) {
 	writeProblem(w, http.StatusNotFound, "not-found", "Not Found",
 		"Request "+id+" was not found or it has been verified already.", nil)
@@ -188,52 +208,34 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	if in.Brand == nil || *in.Brand == "" || len([]rune(*in.Brand)) > maxBrand || strings.ContainsAny(*in.Brand, `\/{}:$`) {
-		invalidParams(w, "brand", "brand is required, 1 to 18 characters")
-		return
-	}
-	if len(in.Workflow) == 0 || len(in.Workflow) > maxSteps {
-		invalidParams(w, "workflow", "workflow must have 1 to 3 steps")
+	if refused(w,
+		param{in.Brand == nil || *in.Brand == "" || len([]rune(*in.Brand)) > maxBrand || strings.ContainsAny(*in.Brand, `\/{}:$`), "brand", "brand is required, 1 to 18 characters"},
+		param{len(in.Workflow) == 0 || len(in.Workflow) > maxSteps, "workflow", "workflow must have 1 to 3 steps"},
+	) {
 		return
 	}
 	rq := &request{brand: *in.Brand, locale: "en-us", timeout: defaultStepWait,
 		jwt: strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")}
 	for i, s := range in.Workflow {
 		name := fmt.Sprintf("workflow[%d]", i)
-		var to string
-		switch s.Channel {
-		case "sms", "voice", "whatsapp", "rcs", "silent_auth":
+		phone := slices.Contains([]string{"sms", "voice", "whatsapp", "rcs", "silent_auth"}, s.Channel)
+		to := s.To
+		if phone {
 			to = "+" + s.To
-			if strings.HasPrefix(s.To, "+") || !provider.IsPhone(to) {
-				invalidParams(w, name+".to", "to must be an E.164 number without '+'")
-				return
-			}
-		case "email":
-			to = s.To
-			if !provider.IsEmail(to) {
-				invalidParams(w, name+".to", "to must be an e-mail address")
-				return
-			}
-		case retiredInteractive:
-			invalidParams(w, name+".channel", "whatsapp_interactive is not a Verify v2 channel (API 1.0.1)")
-			return
-		default:
-			invalidParams(w, name+".channel", "unknown channel")
-			return
 		}
-		if limit := map[string]int{"sms": 15, "rcs": 15, "whatsapp": 50}[s.Channel]; limit > 0 && len(s.From) > limit {
-			invalidParams(w, name+".from", fmt.Sprintf("from must be at most %d characters on %s", limit, s.Channel))
-			return
-		}
-		if (s.Channel == "whatsapp" || s.Channel == "rcs") && s.From == "" {
-			invalidParams(w, name+".from", "from (the sender) is required on "+s.Channel)
+		limit := map[string]int{"sms": 15, "rcs": 15, "whatsapp": 50}[s.Channel]
+		if refused(w,
+			param{s.Channel == retiredInteractive, name + ".channel", "whatsapp_interactive is not a Verify v2 channel (API 1.0.1)"},
+			param{!phone && s.Channel != "email" && s.Channel != retiredInteractive, name + ".channel", "unknown channel"},
+			param{phone && (strings.HasPrefix(s.To, "+") || !provider.IsPhone(to)), name + ".to", "to must be an E.164 number without '+'"},
+			param{s.Channel == "email" && !provider.IsEmail(to), name + ".to", "to must be an e-mail address"},
+			param{limit > 0 && len(s.From) > limit, name + ".from", fmt.Sprintf("from must be at most %d characters on %s", limit, s.Channel)},
+			param{(s.Channel == "whatsapp" || s.Channel == "rcs") && s.From == "", name + ".from", "from (the sender) is required on " + s.Channel},
+			param{s.Channel == "silent_auth" && i != 0, name + ".channel", "silent_auth must be the first step"},
+		) {
 			return
 		}
 		if s.Channel == "silent_auth" {
-			if i != 0 {
-				invalidParams(w, name+".channel", "silent_auth must be the first step")
-				return
-			}
 			if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 				writeProblem(w, http.StatusUnprocessableEntity, "invalid-params", "Invalid request parameters",
 					"Silent authentication needs JWT authentication.", nil)
@@ -247,56 +249,32 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 		}
 		rq.steps = append(rq.steps, step{channel: s.Channel, to: to, reuse: s.ReuseCode})
 	}
-	if in.Locale != nil {
-		if !locales[*in.Locale] {
-			invalidParams(w, "locale", "unsupported locale")
-			return
-		}
-		rq.locale = *in.Locale
+	if refused(w,
+		param{in.Locale != nil && !locales[*in.Locale], "locale", "unsupported locale"},
+		param{in.ChannelTimeout != nil && (*in.ChannelTimeout < 15 || *in.ChannelTimeout > 900), "channel_timeout", "channel_timeout must be 15 to 900"},
+		param{in.ClientRef != nil && !clientRefOK(*in.ClientRef), "client_ref", "client_ref must be 1 to 40 letters and digits"},
+		param{in.CodeLength != nil && (*in.CodeLength < 4 || *in.CodeLength > 10), "code_length", "code_length must be 4 to 10"},
+		param{in.Code != nil && !codeRe(*in.Code), "code", "code must be 4 to 10 letters or digits"},
+		param{in.TemplateID != nil && !uuidRe(*in.TemplateID), "template_id", "template_id must be a UUID"},
+	) {
+		return
 	}
-	if in.ChannelTimeout != nil {
-		if *in.ChannelTimeout < 15 || *in.ChannelTimeout > 900 {
-			invalidParams(w, "channel_timeout", "channel_timeout must be 15 to 900")
-			return
-		}
-		rq.timeout = time.Duration(*in.ChannelTimeout) * time.Second
-	}
+	rq.locale = deref(in.Locale, rq.locale)
+	rq.clientRef = deref(in.ClientRef, "")
+	rq.codeLen = deref(in.CodeLength, 4)
+	rq.timeout = time.Duration(deref(in.ChannelTimeout, int(rq.timeout/time.Second))) * time.Second
 	if rq.steps[0].channel == "silent_auth" {
 		// "If you are using Silent Authentication, the channel_timeout is
 		// always fixed at 60 seconds."
 		rq.timeout = silentAuthWait
 	}
-	if in.ClientRef != nil {
-		if !clientRefOK(*in.ClientRef) {
-			invalidParams(w, "client_ref", "client_ref must be 1 to 40 letters and digits")
-			return
-		}
-		rq.clientRef = *in.ClientRef
-	}
-	length := 4
-	if in.CodeLength != nil {
-		if *in.CodeLength < 4 || *in.CodeLength > 10 {
-			invalidParams(w, "code_length", "code_length must be 4 to 10")
-			return
-		}
-		length = *in.CodeLength
-	}
 	switch {
 	case in.Code != nil:
-		if !codeRe(*in.Code) {
-			invalidParams(w, "code", "code must be 4 to 10 letters or digits")
-			return
-		}
 		rq.code, rq.fixed = *in.Code, true
 	case e.fixedCode != "":
 		rq.code, rq.fixed = e.fixedCode, true
 	default:
-		rq.code = fakeconf.CryptoDigits(length)
-	}
-	rq.codeLen = length
-	if in.TemplateID != nil && !uuidRe(*in.TemplateID) {
-		invalidParams(w, "template_id", "template_id must be a UUID")
-		return
+		rq.code = fakeconf.CryptoDigits(rq.codeLen)
 	}
 
 	now := e.now()
@@ -568,6 +546,14 @@ func writeEngineError(w http.ResponseWriter, err error, id string) {
 		writeProblem(w, http.StatusServiceUnavailable, "service-unavailable", "Service Unavailable",
 			"The service is temporarily unavailable.", nil)
 	}
+}
+
+// deref returns *p, or def when p is nil.
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 func codeRe(s string) bool { return wire.ValidCode(s) }
