@@ -11,6 +11,7 @@ package fakeconf
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -103,11 +104,7 @@ func (c *Config) Salt() uint64 {
 	if c.Source == Crypto {
 		var b [8]byte
 		_, _ = rand.Read(b[:]) // never fails on supported platforms
-		var x uint64
-		for _, v := range b {
-			x = x<<8 | uint64(v)
-		}
-		return x
+		return binary.BigEndian.Uint64(b[:])
 	}
 	return Splitmix(c.Seed ^ 0x9e3779b97f4a7c15)
 }
