@@ -1,6 +1,7 @@
 package selfhosted
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"slices"
@@ -110,10 +111,8 @@ func parseEnvelope(plain []byte) (*envelope, error) {
 		return nil, errRecord
 	}
 	e.payload = rest[:n]
-	for _, b := range rest[n:] {
-		if b != 0 {
-			return nil, errRecord
-		}
+	if bytes.Count(rest[n:], []byte{0}) != len(rest[n:]) { // the padding is zeros
+		return nil, errRecord
 	}
 	return e, nil
 }

@@ -35,3 +35,21 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// TestEnvelopePaddingIsZeros: an opened record parses with its padding
+// (zeros) and not with any other byte in it.
+func TestEnvelopePaddingIsZeros(t *testing.T) {
+	d, _ := derive(Key{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)})
+	kr := &keyring{primary: d, byID: map[string]*derived{"k1": d}}
+	_, plain, err := kr.open(sealEnvelope(nil, d, "k", envelope{seq: 1}, []byte("payload"), 256), []byte("k"))
+	if _, perr := parseEnvelope(plain); err != nil || perr != nil {
+		t.Fatal(err, perr)
+	}
+	for _, i := range []int{len(plain) - 1, len(plain) - 100} {
+		bad := bytes.Clone(plain)
+		bad[i] = 1
+		if _, err := parseEnvelope(bad); err == nil {
+			t.Errorf("a padding byte %d of %d set: parsed", i, len(plain))
+		}
+	}
+}

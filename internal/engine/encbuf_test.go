@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
@@ -23,5 +24,33 @@ func TestEncodingBufferIsCleared(t *testing.T) {
 	defer encBufs.Put(b)
 	if bytes.Contains((*b)[:cap(*b)], secret) {
 		t.Error("the reused encoding buffer holds the factor's secret")
+	}
+}
+
+// TestVerifierKeptForTheNextOperation: over a store, a factor's TOTP
+// verifier is kept for its next operation, and one kept for another
+// secret (a record changed under the same factor ID) is not used.
+func TestVerifierKeptForTheNextOperation(t *testing.T) {
+	a, _, _, c, _ := storeReplicas(t)
+	const id = "user-0001-ver"
+	e := verified(t, a, id)
+	vs := &a.c.Store.verifiers
+	kept := vs.m[e.ID].v
+	c.advance(30 * time.Second)
+	code, _ := a.Code(id, e.ID)
+	if ch, err := a.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: code}); err != nil || !ch.Approved() {
+		t.Fatal(ch, err)
+	}
+	if got := vs.m[e.ID].v; got == nil || got != kept {
+		t.Error("the factor's verifier was made again")
+	}
+	other := []byte("another secret, another factor.")
+	vs.m[e.ID] = keptVerifier{other, vs.m[e.ID].cfg, totp.NewVerifier(other, vs.m[e.ID].cfg)}
+	c.advance(30 * time.Second)
+	secret, _ := totp.DecodeSecret(e.Secret)
+	v := totp.NewVerifier(secret, e.TOTP)
+	code = v.Code(v.Step(c.now()))
+	if ch, err := a.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: code}); err != nil || !ch.Approved() {
+		t.Errorf("the right code, with a verifier of another secret kept: %v %v", ch, err)
 	}
 }

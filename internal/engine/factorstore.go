@@ -53,6 +53,8 @@ type FactorStore struct {
 	// ChallengesKept is how many of an identity's latest challenges are
 	// kept; zero: 100, as in memory.
 	ChallengesKept int
+
+	verifiers verifiers
 }
 
 // The kinds of store keys, for FactorStore.Key.
@@ -176,9 +178,9 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 	}
 	key, r, err := x.read(ctx, identity)
 	buf := encBufs.Get().(*[]byte)
-	defer func() { clear(*buf); encBufs.Put(buf) }()
+	var s *Factors
+	defer func() { clear(*buf); encBufs.Put(buf); fs.verifiers.put(s) }()
 	for try := 1; err == nil; try++ {
-		var s *Factors
 		if s, err = x.decode(base.Op, identity, r); err != nil {
 			break
 		}
@@ -238,6 +240,55 @@ func (x *Factors) decode(op, identity string, r store.Record) (*Factors, error) 
 
 var encBufs = sync.Pool{New: func() any { return new([]byte) }}
 
+// verifiers keeps the TOTP verifiers of the factors this process used
+// last, by factor ID, so that a factor's next operation does not derive
+// its HMAC keys again (the process holds the keys that open every record:
+// it learns nothing more). An operation takes its factors' verifiers out
+// and puts them back when it is done: a Verifier serves one goroutine.
+type verifiers struct {
+	mu sync.Mutex
+	m  map[string]keptVerifier
+}
+
+type keptVerifier struct {
+	secret []byte
+	cfg    provider.TOTPConfig
+	v      *totp.Verifier
+}
+
+// maxVerifiers bounds a verifiers; when full, it starts again empty.
+const maxVerifiers = 1024
+
+// take returns the verifier of factor id for secret and cfg: the one kept,
+// if it was made for them, else a new one.
+func (c *verifiers) take(id string, secret []byte, cfg provider.TOTPConfig) *totp.Verifier {
+	c.mu.Lock()
+	k, ok := c.m[id]
+	delete(c.m, id)
+	c.mu.Unlock()
+	if ok && k.cfg == cfg && bytes.Equal(k.secret, secret) {
+		return k.v
+	}
+	return totp.NewVerifier(secret, cfg)
+}
+
+// put keeps the verifiers of s's TOTP factors (s may be nil).
+func (c *verifiers) put(s *Factors) {
+	if s == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, fa := range s.byID {
+		if fa.ver != nil {
+			if len(c.m) >= maxVerifiers || c.m == nil {
+				c.m = make(map[string]keptVerifier)
+			}
+			c.m[id] = keptVerifier{fa.secret, fa.cfg, fa.ver}
+		}
+	}
+}
+
 // view runs fn on identity's factors without changing them: in memory
 // with the lock held, over a store on a scratch copy of its record.
 func (x *Factors) view(ctx context.Context, identity string, fn func(x *Factors, now time.Time) error) error {
@@ -254,6 +305,7 @@ func (x *Factors) view(ctx context.Context, identity string, fn func(x *Factors,
 	if err != nil {
 		return err
 	}
+	defer x.c.Store.verifiers.put(s)
 	return fn(s, x.c.Now())
 }
 
@@ -617,7 +669,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			if d.err != nil || fa.cfg.Validate() != nil || fa.cfg.Period <= 0 || len(fa.secret) == 0 {
 				return errRecord
 			}
-			fa.ver = totp.NewVerifier(fa.secret, fa.cfg)
+			fa.ver = x.c.Store.verifiers.take(fa.id, fa.secret, fa.cfg)
 		case 1:
 			p := &pushFactor{key: d.string()}
 			p.cfg.Platform = provider.NotificationPlatform(d.string())
