@@ -399,11 +399,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	e.dispatch(w, r)
+	e.mux.ServeHTTP(w, r)
 }
-
-// dispatch serves r by its route.
-func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
 
 // fallback answers a request no route takes: Twilio's 405/20004 when the
 // path takes other methods, else 404/20404.

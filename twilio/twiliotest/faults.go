@@ -152,7 +152,7 @@ func faultTimes(f *Fault) *int { return &f.Times }
 // apply answers r as the fault says.
 func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
 	if f.Processed {
-		e.dispatch(httptest.NewRecorder(), r)
+		e.mux.ServeHTTP(httptest.NewRecorder(), r)
 	}
 	if f.Drop {
 		emuserver.Drop(w)

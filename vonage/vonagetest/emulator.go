@@ -20,6 +20,7 @@ import (
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/mask"
+	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -146,7 +147,7 @@ func WithMaxChecks(n int) Option {
 // (4 to 10 letters or digits) instead of random digits.
 func WithFixedCode(code string) Option {
 	return func(c *config) error {
-		if !codeRe(code) {
+		if !wire.ValidCode(code) {
 			return errors.New("vonagetest: WithFixedCode: a code is 4 to 10 letters or digits")
 		}
 		c.fixedCode = code
@@ -217,11 +218,6 @@ func (e *Emulator) now() time.Time {
 // last one does.
 func (e *Emulator) Advance(d time.Duration) {
 	e.clock.Advance(d)
-	e.tick()
-}
-
-// tick moves every live request along its workflow by the clock.
-func (e *Emulator) tick() {
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -308,16 +304,10 @@ func (e *Emulator) validJWT(tok string) bool {
 	if claims.ExpiresAt != nil {
 		until = claims.ExpiresAt.Time
 	}
-	until = min64(until, iat.Add(jwtMaxTTL))
-	return e.clock.Base().Before(until.Add(jwtLeeway))
-}
-
-// min64 returns the earlier of a and b.
-func min64(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
+	if last := iat.Add(jwtMaxTTL); until.After(last) {
+		until = last
 	}
-	return a
+	return e.clock.Base().Before(until.Add(jwtLeeway))
 }
 
 // LastCode returns the code most recently sent to the target to (E.164

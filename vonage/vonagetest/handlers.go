@@ -254,7 +254,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 		param{in.ChannelTimeout != nil && (*in.ChannelTimeout < 15 || *in.ChannelTimeout > 900), "channel_timeout", "channel_timeout must be 15 to 900"},
 		param{in.ClientRef != nil && !clientRefOK(*in.ClientRef), "client_ref", "client_ref must be 1 to 40 letters and digits"},
 		param{in.CodeLength != nil && (*in.CodeLength < 4 || *in.CodeLength > 10), "code_length", "code_length must be 4 to 10"},
-		param{in.Code != nil && !codeRe(*in.Code), "code", "code must be 4 to 10 letters or digits"},
+		param{in.Code != nil && !wire.ValidCode(*in.Code), "code", "code must be 4 to 10 letters or digits"},
 		param{in.TemplateID != nil && !uuidRe(*in.TemplateID), "template_id", "template_id must be a UUID"},
 	) {
 		return
@@ -430,7 +430,7 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	if in.Code == nil || !codeRe(*in.Code) {
+	if in.Code == nil || !wire.ValidCode(*in.Code) {
 		invalidParams(w, "code", "code must be 4 to 10 letters or digits")
 		return
 	}
@@ -555,8 +555,6 @@ func deref[T any](p *T, def T) T {
 	}
 	return *p
 }
-
-func codeRe(s string) bool { return wire.ValidCode(s) }
 
 func uuidRe(s string) bool {
 	if len(s) != 36 {
