@@ -428,10 +428,11 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 	return s.View(provider.StatusPending), nil
 }
 
-// fail turns an engine or store error into the provider's.
+// fail turns an engine or store error into the provider's: as factorFail
+// does, after the verification engine's reasons that need words of their
+// own.
 func (p *Provider) fail(op Op, err error) error {
 	var ee *engine.Error
-	var e *Error
 	switch {
 	case errors.As(err, &ee) && ee.Reason == engine.ReasonCollision:
 		// Two targets whose 96-bit names collide: refused rather than
@@ -441,14 +442,8 @@ func (p *Provider) fail(op Op, err error) error {
 		return &Error{Op: op, Kind: ee.Kind, Wait: ee.Wait, msg: "the verification pending for this target has had too many wrong codes"}
 	case errors.As(err, &ee) && ee.Kind == provider.ErrNotFound:
 		return notFound(op)
-	case errors.As(err, &ee):
-		return &Error{Op: op, Kind: ee.Kind, Wait: ee.Wait}
-	case errors.As(err, &e) && e.Op == "":
-		c := *e
-		c.Op = op
-		return &c
 	}
-	return failure(op, err)
+	return factorFail(op, err)
 }
 
 // delivered reports whether a sender's error leaves open that the message

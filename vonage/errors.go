@@ -208,10 +208,9 @@ func (e *APIError) sentinel() error {
 		return provider.ErrTooManyChecks
 	case s == http.StatusTooManyRequests:
 		return provider.ErrRateLimited
-	case s == http.StatusServiceUnavailable && e.unprocessed:
-		return provider.ErrUnavailable
 	case (s >= 500 || s >= 300 && s < 400) && e.unprocessed:
-		// A read (the templates' GETs) changed nothing.
+		// A 503 the POSTRetryPolicy takes to mean "not processed", or a
+		// read (the templates' GETs), which changed nothing.
 		return provider.ErrUnavailable
 	case s >= 500:
 		return provider.ErrOutcomeUnknown
