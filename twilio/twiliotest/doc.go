@@ -34,9 +34,8 @@
 //     one for silent network auth.
 //   - /v2/Services/{ServiceSid}/Entities, their TOTP Factors and
 //     Challenges (see factors.go).
-//   - The other resources a Service's links name (RateLimits,
-//     MessagingConfigurations, Webhooks, AccessTokens) answer 403 with
-//     Twilio error 60204: the emulator does not serve them.
+//   - The resources a Service's links name: RateLimits,
+//     MessagingConfigurations, Webhooks and AccessTokens.
 //   - /_emulator/messages: the outbox as JSON (newest last, ?to= filters);
 //     /_emulator/: the same as an HTML page that refreshes itself, with
 //     the [Stats]; /_emulator/stats: the Stats as JSON.

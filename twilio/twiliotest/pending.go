@@ -170,30 +170,6 @@ type extras struct {
 	nextSweep int
 }
 
-// extraLocked returns the extra of sid, created if need be. e.mu must be
-// held.
-func (e *Emulator) extraLocked(sid, to string, expires time.Time) *extra {
-	x := &e.extras
-	if ex := x.bySID[sid]; ex != nil {
-		return ex
-	}
-	if x.bySID == nil {
-		x.bySID = map[string]*extra{}
-	}
-	if len(x.bySID) >= x.nextSweep {
-		now := e.now()
-		for k, ex := range x.bySID {
-			if !now.Before(ex.expires) {
-				delete(x.bySID, k)
-			}
-		}
-		x.nextSweep = max(64, 2*len(x.bySID))
-	}
-	ex := &extra{to: to, expires: expires}
-	x.bySID[sid] = ex
-	return ex
-}
-
 // extraOf returns a copy of the extra of sid, or nil.
 func (e *Emulator) extraOf(sid string) *extra {
 	e.mu.Lock()
@@ -237,8 +213,21 @@ func (e *Emulator) started(v *provider.Verification, amount, payee *string, clie
 	if ex == nil && amount == nil && payee == nil && !sna {
 		return nil
 	}
-	if ex == nil {
-		ex = e.extraLocked(sid, v.To, v.ExpiresAt)
+	if x := &e.extras; ex == nil {
+		if len(x.bySID) >= x.nextSweep { // drop the expired ones first
+			now := e.now()
+			for k, old := range x.bySID {
+				if !now.Before(old.expires) {
+					delete(x.bySID, k)
+				}
+			}
+			x.nextSweep = max(64, 2*len(x.bySID))
+		}
+		if x.bySID == nil {
+			x.bySID = map[string]*extra{}
+		}
+		ex = &extra{to: v.To, expires: v.ExpiresAt}
+		x.bySID[sid] = ex
 	}
 	if amount != nil || payee != nil {
 		ex.amount, ex.payee = amount, payee
