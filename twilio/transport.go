@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/verifykit/verifykit/internal/httpretry"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/internal/twiliocode"
 )
@@ -171,7 +172,7 @@ func (c *Client) apiError(cl call, resp *http.Response, data []byte, readErr err
 	if cl.method == http.MethodPost && resp.StatusCode == http.StatusServiceUnavailable {
 		e.unprocessed = c.postRetry.Unprocessed(resp.StatusCode, twilioCode(data) == twiliocode.ServiceUnavailable)
 	}
-	if d, ok := retryAfter(resp, c.now()); ok {
+	if d, ok := httpretry.RetryAfter(resp, c.now()); ok {
 		e.Wait = d
 	}
 	var body struct {

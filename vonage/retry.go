@@ -112,11 +112,6 @@ func (a *attempt) backoff(min, max time.Duration, n int, resp *http.Response) ti
 	return a.Backoff(min, max, n, resp, a.client.now())
 }
 
-// retryAfter reads a Retry-After header in seconds or as an HTTP date.
-func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
-	return httpretry.RetryAfter(resp, now)
-}
-
 // readBody is the request's response handler: it reads the body (up to
 // maxBody bytes) inside retryablehttp's loop, so a connection that fails
 // mid-body goes through checkRetry like any transport failure.

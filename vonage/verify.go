@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/verifykit/verifykit/internal/httpretry"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -613,7 +614,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, s
 		case resp.StatusCode == http.StatusServiceUnavailable:
 			e.unprocessed = c.postRetry.Unprocessed(resp.StatusCode, readErr == nil && vonageProblem(resp.Header, data))
 		}
-		if d, ok := retryAfter(resp, c.now()); ok {
+		if d, ok := httpretry.RetryAfter(resp, c.now()); ok {
 			e.Wait = d
 		}
 		if errors.Is(e, provider.ErrUnauthorized) {

@@ -44,39 +44,32 @@ func New(secrets ...string) *Redactor { return NewBasic("", "", secrets...) }
 // and for the other secrets.
 func NewBasic(user, password string, secrets ...string) *Redactor {
 	r := &Redactor{}
-	add := func(s string) {
-		if s != "" && !slices.Contains(r.needles, s) {
+	add := func(s string, minLen int) {
+		if len(s) >= max(minLen, 1) && !slices.Contains(r.needles, s) {
 			r.needles = append(r.needles, s)
-		}
-	}
-	addLong := func(s string) {
-		if len(s) >= minNeedle {
-			add(s)
 		}
 	}
 	addSecret := func(secret string) {
 		if secret == "" {
 			return
 		}
-		add(secret)
+		add(secret, 1)
 		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 			// The part of any base64 text that depends on the secret
 			// alone, for each of the three alignments it can start at.
 			for k := range 3 {
 				e := enc.EncodeToString(append(make([]byte, k), secret...))
 				from, to := (8*k+5)/6, 8*(k+len(secret))/6
-				if to > from {
-					addLong(e[from:to])
-				}
+				add(e[from:max(from, to)], minNeedle)
 			}
 		}
-		addLong(hex.EncodeToString([]byte(secret)))
-		addLong(strings.ToUpper(hex.EncodeToString([]byte(secret))))
+		add(hex.EncodeToString([]byte(secret)), minNeedle)
+		add(strings.ToUpper(hex.EncodeToString([]byte(secret))), minNeedle)
 	}
 	if user != "" || password != "" {
 		basic := user + ":" + password
 		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-			add(enc.EncodeToString([]byte(basic)))
+			add(enc.EncodeToString([]byte(basic)), 1)
 		}
 	}
 	addSecret(password)
