@@ -341,11 +341,10 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 			ids := string(b)
 			a.sid, p.id = ids[:n], ids[n:]
 		}
-		p.prevUpdated = p.Updated
 		p.Channel, p.Updated = ch, now
 		p.seq++
 		p.e, p.k = e, k
-		old := uint64(0)
+		old, prev := uint64(0), cur
 		if cur != nil {
 			old = cur.version
 		}
@@ -357,14 +356,18 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		if err != nil {
 			return State{}, "", err
 		}
+		s := *p
+		if pending {
+			s.prev = prev
+		}
 		if !pending && e.c.Reveal == nil {
-			return *p, custom, nil
+			return s, custom, nil
 		}
 		code, err := e.reveal(p)
 		if err != nil {
 			return State{}, "", err
 		}
-		return *p, code, nil
+		return s, code, nil
 	}
 }
 
@@ -401,13 +404,11 @@ func (e *Verifications) reveal(s *State) (string, error) {
 // certainly did not go out: it puts back the verification as it was
 // before (a new one is deleted), unless something changed it since.
 func (e *Verifications) TakeBack(ctx context.Context, s State) error {
-	n := len(s.attempts)
 	now := e.c.Now()
-	if n > 1 && now.Before(s.Expires) {
-		s.attempts = s.attempts[:n-1]
-		s.Channel, s.Updated = s.attempts[n-2].channel, s.prevUpdated
-		s.seq++
-		_, err := e.recs.put(ctx, s.k, s.version, &s, now)
+	if s.prev != nil && now.Before(s.Expires) {
+		p := *s.prev
+		p.seq = s.seq + 1
+		_, err := e.recs.put(ctx, s.k, s.version, &p, now)
 		return err
 	}
 	_, err := e.recs.del(ctx, s.k, s.version, &s, now)

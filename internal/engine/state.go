@@ -23,11 +23,11 @@ type State struct {
 	attempts []attempt
 	seq      uint64 // grows by one with every write
 
-	k           recKey    // the record's key
-	version     uint64    // the version of the record this state was read from or written as
-	prevUpdated time.Time // Updated before Start's send, for TakeBack
-	id          string    // ID() and then, over a store, the record's store key, when known (Start made them; the records keep them)
-	e           *Verifications
+	k       recKey // the record's key
+	version uint64 // the version of the record this state was read from or written as
+	prev    *State // in what Start returns after a re-send, the state it replaced, for TakeBack
+	id      string // ID() and then, over a store, the record's store key, when known (Start made them; the records keep them)
+	e       *Verifications
 }
 
 type attempt struct {
