@@ -37,8 +37,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/verifykit/verifykit/provider"
@@ -223,10 +223,10 @@ func decodeHex(dst []byte, h string) bool {
 }
 
 // hexValue is the value of a lower-case hex digit, and 0x10 for any other
-// byte; hexPair is the two digits of a byte.
-var hexValue, hexPair = func() (t [256]byte, p [256][2]byte) {
+// byte; hexPair is the two digits of a byte, the first in the low byte.
+var hexValue, hexPair = func() (t [256]byte, p [256]uint16) {
 	for c := range t {
-		p[c] = [2]byte{"0123456789abcdef"[c>>4], "0123456789abcdef"[c&15]}
+		p[c] = uint16("0123456789abcdef"[c>>4]) | uint16("0123456789abcdef"[c&15])<<8
 		switch {
 		case '0' <= c && c <= '9':
 			t[c] = byte(c - '0')
@@ -239,12 +239,10 @@ var hexValue, hexPair = func() (t [256]byte, p [256][2]byte) {
 	return t, p
 }()
 
-// appendHex appends src in lower-case hex to b, a table look-up a byte.
+// appendHex appends src in lower-case hex to b.
 func appendHex(b, src []byte) []byte {
-	n := len(b)
-	b = slices.Grow(b, 2*len(src))[:n+2*len(src)]
-	for i, c := range src {
-		*(*[2]byte)(b[n+2*i:]) = hexPair[c]
+	for _, c := range src {
+		b = binary.LittleEndian.AppendUint16(b, hexPair[c])
 	}
 	return b
 }
