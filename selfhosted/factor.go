@@ -17,14 +17,9 @@ import (
 
 var _ provider.FactorProvider = (*Provider)(nil)
 
-// Factor limits.
-const (
-	// MaxFactors is how many factors one identity may have.
-	MaxFactors = engine.MaxFactorsPerIdentity
-	// keptChallenges is how many of an identity's latest challenges
-	// FetchChallenge can return.
-	keptChallenges = 20
-)
+// keptChallenges is how many of an identity's latest challenges
+// FetchChallenge can return.
+const keptChallenges = 20
 
 // WithFactorLimits sets how many wrong codes a factor accepts in a window
 // (from the first wrong code) before every code, right or wrong, fails

@@ -121,11 +121,11 @@ func (r *Redactor) Sanitize(s string, limit int, extra ...string) string {
 	s = redactSpans(s, spans)
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = maskTargets(s)
-	return Cut(s, limit)
+	return cut(s, limit)
 }
 
-// Cut returns s cut to at most limit bytes, on a UTF-8 character boundary.
-func Cut(s string, limit int) string {
+// cut returns s cut to at most limit bytes, on a UTF-8 character boundary.
+func cut(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}

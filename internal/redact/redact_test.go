@@ -122,7 +122,7 @@ func TestSanitize(t *testing.T) {
 	}
 }
 
-// FuzzCut checks that Cut never gives more than limit bytes, keeps a valid
+// FuzzCut checks that cut never gives more than limit bytes, keeps a valid
 // string valid, and keeps a prefix.
 func FuzzCut(f *testing.F) {
 	f.Add("aaaé", 4)
@@ -131,9 +131,9 @@ func FuzzCut(f *testing.F) {
 		if limit < 0 || limit > 1<<16 {
 			return
 		}
-		out := Cut(s, limit)
+		out := cut(s, limit)
 		if len(out) > limit || !strings.HasPrefix(s, out) || utf8.ValidString(s) && !utf8.ValidString(out) {
-			t.Fatalf("Cut(%q, %d) = %q", s, limit, out)
+			t.Fatalf("cut(%q, %d) = %q", s, limit, out)
 		}
 	})
 }
