@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -247,7 +248,7 @@ func (x *Factors) run(ctx context.Context, op, identity string, any bool, fn fun
 		pre, post = x.c.Hook(ctx, op, identity)
 	}
 	err := pre
-	if pre == nil && x.c.Store != nil && isPasskeyOp(op) {
+	if pre == nil && x.c.Store != nil && strings.HasSuffix(op, " passkey") { // passkeys.go's operations
 		err = factorErr(op, provider.ErrUnsupported, ReasonFactorType, "passkey factors are kept in memory only")
 	} else if pre == nil {
 		if x.c.Store != nil {

@@ -90,10 +90,6 @@ func (x *Factors) keptChallenges() int {
 	return maxChallengesKept
 }
 
-func isPasskeyOp(op string) bool {
-	return op == OpEnrollPasskey || op == OpVerifyPasskey || op == OpChallengePasskey || op == OpApprovePasskey
-}
-
 // newScratch returns an empty Factors for one operation over the store.
 func (x *Factors) newScratch() *Factors {
 	return &Factors{c: x.c, scratch: true, auths: x.auths, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}

@@ -18,14 +18,6 @@ import (
 // FactorPasskeys is the type of a passkey factor, Twilio's name.
 const FactorPasskeys provider.FactorType = "passkeys"
 
-// The passkey operations, in errors, hooks and events.
-const (
-	OpEnrollPasskey    = "enroll passkey"
-	OpVerifyPasskey    = "verify passkey"
-	OpChallengePasskey = "challenge passkey"
-	OpApprovePasskey   = "approve passkey"
-)
-
 // PasskeyExpiry is how long a registration or authentication challenge
 // may be answered: the WebAuthn timeout the options carry.
 const PasskeyExpiry = 10 * time.Minute
@@ -129,7 +121,7 @@ func (x *Factors) passkeyFactor(fa *factor) PasskeyFactor {
 // identity (creating the identity if needed), with a registration
 // challenge that VerifyPasskey answers.
 func (x *Factors) EnrollPasskey(ctx context.Context, identity, name string) (PasskeyFactor, error) {
-	const op = OpEnrollPasskey
+	const op = "enroll passkey"
 	if name == "" || len(name) > 64 {
 		return PasskeyFactor{}, invalidFactor(op, "friendly name must be 1 to 64 bytes")
 	}
@@ -158,7 +150,7 @@ func (x *Factors) EnrollPasskey(ctx context.Context, identity, name string) (Pas
 // check (when not nil) accepts the factor. An unknown, answered or expired
 // challenge gives ErrNotFound.
 func (x *Factors) VerifyPasskey(ctx context.Context, nonce, credentialID string, check func(provider.Factor) error) (PasskeyFactor, error) {
-	const op = OpVerifyPasskey
+	const op = "verify passkey"
 	if credentialID == "" {
 		return PasskeyFactor{}, invalidFactor(op, "empty credential ID")
 	}
@@ -197,7 +189,7 @@ func (x *Factors) VerifyPasskey(ctx context.Context, nonce, credentialID string,
 // verified passkeys (of factorID only when it is set), or, with identity
 // empty, a discoverable one that any verified passkey may answer.
 func (x *Factors) ChallengePasskey(ctx context.Context, identity, factorID string) (PasskeyChallenge, error) {
-	const op = OpChallengePasskey
+	const op = "challenge passkey"
 	if identity == "" && factorID != "" {
 		return PasskeyChallenge{}, invalidFactor(op, "a factor needs its identity")
 	}
@@ -263,7 +255,7 @@ func (x *Factors) keepChallenge(e *entity, c *challenge) {
 // or expired challenge gives ErrNotFound; a credential that may not answer
 // it, ErrInvalidRequest.
 func (x *Factors) ApprovePasskey(ctx context.Context, nonce, credentialID, userHandle string, check func(provider.Factor) error) (PasskeyChallenge, error) {
-	const op = OpApprovePasskey
+	const op = "approve passkey"
 	var out PasskeyChallenge
 	err := x.run(ctx, op, "", true, func(x *Factors, now time.Time, ev *FactorEvent) error {
 		cer := x.passkeys.byNonce[nonce]

@@ -522,9 +522,9 @@ type fieldView struct {
 	Value string `json:"value"`
 }
 
-// JSONTime is how the device protocol writes times: RFC 3339 in UTC, to
+// jsonTime is how the device protocol writes times: RFC 3339 in UTC, to
 // the second (Twilio's form).
-func JSONTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+func jsonTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
 // detailsOf renders c's details, with its creation time when c is dated
 // (see signChallenge).
@@ -535,7 +535,7 @@ func detailsOf(c *challenge) detailsView {
 		v.Fields[i] = fieldView(f)
 	}
 	if c.dated {
-		v.Date = JSONTime(c.c.CreatedAt)
+		v.Date = jsonTime(c.c.CreatedAt)
 	}
 	return v
 }
@@ -544,12 +544,12 @@ func detailsOf(c *challenge) detailsView {
 func (x *Factors) deviceView(c *challenge) provider.DeviceChallenge {
 	v := challengeView{
 		Sid: c.c.ID, AccountSid: x.c.Push.Account, Identity: c.c.Identity, FactorSid: c.factorID,
-		DateCreated: JSONTime(c.c.CreatedAt), DateUpdated: JSONTime(c.c.UpdatedAt),
-		ExpirationDate: JSONTime(c.c.ExpiresAt), Status: string(c.c.Status), RespondedReason: "none",
+		DateCreated: jsonTime(c.c.CreatedAt), DateUpdated: jsonTime(c.c.UpdatedAt),
+		ExpirationDate: jsonTime(c.c.ExpiresAt), Status: string(c.c.Status), RespondedReason: "none",
 		Details: detailsOf(c), HiddenDetails: c.c.Push.Hidden, FactorType: string(provider.FactorPush),
 	}
 	if !c.c.RespondedAt.IsZero() {
-		r := JSONTime(c.c.RespondedAt)
+		r := jsonTime(c.c.RespondedAt)
 		v.DateResponded = &r
 	}
 	b, _ := json.Marshal(v) // strings and maps of strings: cannot fail
@@ -641,7 +641,7 @@ func (x *Factors) signChallenge(c *challenge) (*pushsig.Challenge, error) {
 // signFields returns the signed fields of push challenge c, decoded.
 func signFields(c *challenge) (*pushsig.Challenge, error) {
 	signed, _ := json.Marshal(signedView{
-		Sid: c.c.ID, FactorSid: c.factorID, DateCreated: JSONTime(c.c.CreatedAt), ExpirationDate: JSONTime(c.c.ExpiresAt),
+		Sid: c.c.ID, FactorSid: c.factorID, DateCreated: jsonTime(c.c.CreatedAt), ExpirationDate: jsonTime(c.c.ExpiresAt),
 		Details: detailsOf(c), HiddenDetails: c.c.Push.Hidden,
 	})
 	return pushsig.NewChallenge(signed, pushsig.DefaultSignatureFields)
