@@ -22,19 +22,21 @@ const maxForm = 64 << 10
 // settings are a Verify Service's settings that the emulator keeps.
 // FriendlyName, CodeLength, CustomCodeEnabled, Psd2Enabled and
 // PushIncludeDate change its behaviour; the others are stored and echoed.
+// The JSON names are the Service resource's; serviceJSON renders the
+// others.
 type settings struct {
-	FriendlyName                   string
-	CodeLength                     int
-	LookupEnabled                  bool
-	SkipSmsToLandlines             bool
-	DtmfInputRequired              bool
-	Psd2Enabled                    bool
-	DoNotShareWarningEnabled       bool
-	CustomCodeEnabled              bool
-	VerifyEventSubscriptionEnabled bool
-	PushIncludeDate                bool // push challenges' details carry "date"
-	TTSName                        string
-	DefaultTemplateSID             string
+	FriendlyName                   string `json:"friendly_name"`
+	CodeLength                     int    `json:"-"`
+	LookupEnabled                  bool   `json:"lookup_enabled"`
+	SkipSmsToLandlines             bool   `json:"skip_sms_to_landlines"`
+	DtmfInputRequired              bool   `json:"dtmf_input_required"`
+	Psd2Enabled                    bool   `json:"psd2_enabled"`
+	DoNotShareWarningEnabled       bool   `json:"do_not_share_warning_enabled"`
+	CustomCodeEnabled              bool   `json:"custom_code_enabled"`
+	VerifyEventSubscriptionEnabled bool   `json:"verify_event_subscription_enabled"`
+	PushIncludeDate                bool   `json:"-"` // push challenges' details carry "date"
+	TTSName                        string `json:"-"`
+	DefaultTemplateSID             string `json:"-"`
 }
 
 // info is a Verify Service held by the emulator.

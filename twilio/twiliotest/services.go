@@ -13,26 +13,19 @@ import (
 
 // serviceJSON is Twilio's Service resource.
 type serviceJSON struct {
-	SID                            string            `json:"sid"`
-	AccountSID                     string            `json:"account_sid"`
-	FriendlyName                   string            `json:"friendly_name"`
-	CodeLength                     int               `json:"code_length"`
-	LookupEnabled                  bool              `json:"lookup_enabled"`
-	Psd2Enabled                    bool              `json:"psd2_enabled"`
-	SkipSmsToLandlines             bool              `json:"skip_sms_to_landlines"`
-	DtmfInputRequired              bool              `json:"dtmf_input_required"`
-	TTSName                        *string           `json:"tts_name"`
-	DoNotShareWarningEnabled       bool              `json:"do_not_share_warning_enabled"`
-	CustomCodeEnabled              bool              `json:"custom_code_enabled"`
-	Push                           map[string]any    `json:"push"`
-	Totp                           map[string]any    `json:"totp"`
-	DefaultTemplateSID             *string           `json:"default_template_sid"`
-	WhatsApp                       map[string]any    `json:"whatsapp"`
-	VerifyEventSubscriptionEnabled bool              `json:"verify_event_subscription_enabled"`
-	DateCreated                    string            `json:"date_created"`
-	DateUpdated                    string            `json:"date_updated"`
-	URL                            string            `json:"url"`
-	Links                          map[string]string `json:"links"`
+	SID                string            `json:"sid"`
+	AccountSID         string            `json:"account_sid"`
+	settings                             // friendly_name and the flags
+	CodeLength         int               `json:"code_length"`
+	TTSName            *string           `json:"tts_name"`
+	Push               map[string]any    `json:"push"`
+	Totp               map[string]any    `json:"totp"`
+	DefaultTemplateSID *string           `json:"default_template_sid"`
+	WhatsApp           map[string]any    `json:"whatsapp"`
+	DateCreated        string            `json:"date_created"`
+	DateUpdated        string            `json:"date_updated"`
+	URL                string            `json:"url"`
+	Links              map[string]string `json:"links"`
 }
 
 func nullable(s string) *string {
@@ -60,16 +53,12 @@ func renderService(in info, base string) serviceJSON {
 		"access_tokens":            base + "/AccessTokens", // push.go
 	}
 	return serviceJSON{
-		SID: in.SID, AccountSID: in.AccountSID, FriendlyName: in.FriendlyName, CodeLength: codeLength,
-		LookupEnabled: in.LookupEnabled, Psd2Enabled: in.Psd2Enabled, SkipSmsToLandlines: in.SkipSmsToLandlines,
-		DtmfInputRequired: in.DtmfInputRequired, TTSName: nullable(in.TTSName),
-		DoNotShareWarningEnabled: in.DoNotShareWarningEnabled, CustomCodeEnabled: in.CustomCodeEnabled,
-		Push:                           map[string]any{"include_date": in.PushIncludeDate, "apn_credential_sid": nil, "fcm_credential_sid": nil},
-		Totp:                           map[string]any{"issuer": nil, "time_step": 30, "code_length": 6, "skew": 1},
-		DefaultTemplateSID:             nullable(in.DefaultTemplateSID),
-		WhatsApp:                       map[string]any{"msg_service_sid": nil, "from": nil},
-		VerifyEventSubscriptionEnabled: in.VerifyEventSubscriptionEnabled,
-		DateCreated:                    rfc3339(in.DateCreated), DateUpdated: rfc3339(in.DateUpdated), URL: base,
+		SID: in.SID, AccountSID: in.AccountSID, settings: in.settings, CodeLength: codeLength, TTSName: nullable(in.TTSName),
+		Push:               map[string]any{"include_date": in.PushIncludeDate, "apn_credential_sid": nil, "fcm_credential_sid": nil},
+		Totp:               map[string]any{"issuer": nil, "time_step": 30, "code_length": 6, "skew": 1},
+		DefaultTemplateSID: nullable(in.DefaultTemplateSID),
+		WhatsApp:           map[string]any{"msg_service_sid": nil, "from": nil},
+		DateCreated:        rfc3339(in.DateCreated), DateUpdated: rfc3339(in.DateUpdated), URL: base,
 		Links: links,
 	}
 }
