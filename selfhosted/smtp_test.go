@@ -236,6 +236,35 @@ func TestSMTPDelivers(t *testing.T) {
 	}
 }
 
+// TestSMTPTemplates checks that WithSMTPTemplates replaces the default
+// subjects and bodies.
+func TestSMTPTemplates(t *testing.T) {
+	t.Parallel()
+	srv := newSMTPServer(t, nil)
+	snd, err := selfhosted.NewSMTP(srv.l.Addr().String(), "mailer", smtpPassword, "no-reply@acme.example",
+		selfhosted.WithSMTPTLSConfig(&tls.Config{RootCAs: srv.roots}),
+		selfhosted.WithSMTPTemplates(selfhosted.Templates{"en": "{app} sign-in"}, selfhosted.Templates{"de": "{code} ist Ihr Code"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snd.Send(t.Context(), emailMsg); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	header, body, _ := strings.Cut(srv.data, "\r\n\r\n")
+	if !strings.Contains(header, "Subject: Acme sign-in\r\n") {
+		t.Errorf("header lacks the template's subject:\n%s", header)
+	}
+	text, _ := io.ReadAll(quotedprintable.NewReader(strings.NewReader(body)))
+	if got, want := strings.TrimSpace(string(text)), "904411 ist Ihr Code"; got != want {
+		t.Errorf("body = %q, want %q", got, want)
+	}
+	if _, err := selfhosted.NewSMTP("localhost:25", "u", "p", "a@b.example", selfhosted.WithSMTPTemplates(nil, selfhosted.DefaultTemplates)); err == nil {
+		t.Error("WithSMTPTemplates with no subjects: no error")
+	}
+}
+
 func TestSMTPFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
