@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
@@ -52,5 +53,30 @@ func TestVerifierKeptForTheNextOperation(t *testing.T) {
 	code = v.Code(v.Step(c.now()))
 	if ch, err := a.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: code}); err != nil || !ch.Approved() {
 		t.Errorf("the right code, with a verifier of another secret kept: %v %v", ch, err)
+	}
+}
+
+// TestVerifierKeptWithoutTheRecord: what is kept with a verifier shares
+// no memory with the decoded record (all of the identity's secrets).
+func TestVerifierKeptWithoutTheRecord(t *testing.T) {
+	a, _, _, _, _ := storeReplicas(t)
+	const id = "user-0001-rec"
+	e, err := a.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone",
+		TOTP: provider.TOTPConfig{Algorithm: provider.AlgSHA256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r, _ := a.read(ctx, id)
+	s, err := a.decode("", id, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := s.byID[e.ID]
+	vs := &a.c.Store.verifiers
+	vs.put(s)
+	for k, kept := range vs.m {
+		if unsafe.StringData(k) == unsafe.StringData(fa.id) || unsafe.StringData(string(kept.cfg.Algorithm)) == unsafe.StringData(string(fa.cfg.Algorithm)) {
+			t.Errorf("a kept verifier's ID or algorithm is the decoded record's memory")
+		}
 	}
 }

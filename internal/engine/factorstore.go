@@ -268,7 +268,9 @@ func (c *verifiers) take(id string, secret []byte, cfg provider.TOTPConfig) *tot
 	return totp.NewVerifier(secret, cfg)
 }
 
-// put keeps the verifiers of s's TOTP factors (s may be nil).
+// put keeps the verifiers of s's TOTP factors (s may be nil), with copies
+// of the strings that share the decoded record's memory, which holds
+// every secret of the identity.
 func (c *verifiers) put(s *Factors) {
 	if s == nil {
 		return
@@ -280,7 +282,9 @@ func (c *verifiers) put(s *Factors) {
 			if len(c.m) >= maxVerifiers || c.m == nil {
 				c.m = make(map[string]keptVerifier)
 			}
-			c.m[id] = keptVerifier{fa.secret, fa.cfg, fa.ver}
+			cfg := fa.cfg
+			cfg.Algorithm = provider.Algorithm(strings.Clone(string(cfg.Algorithm)))
+			c.m[strings.Clone(id)] = keptVerifier{fa.secret, cfg, fa.ver}
 		}
 	}
 }
