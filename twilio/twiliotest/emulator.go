@@ -3,6 +3,7 @@ package twiliotest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
@@ -338,9 +339,7 @@ func New(opts ...Option) (*Emulator, error) {
 		approved: emuserver.Ring[string]{Limit: cfg.outLimit},
 		hooks:    hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks},
 	}
-	for k, v := range cfg.apiKeys {
-		e.secrets[k] = v
-	}
+	maps.Copy(e.secrets, cfg.apiKeys)
 	e.conf.Now, e.conf.IDPrefix, e.conf.AttemptPrefix = e.now, "VE", "VL" // the shape of Twilio's SIDs
 	e.bound.count = e.countPending
 	if cfg.defaultService != "" {

@@ -2,6 +2,7 @@ package vonagetest
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,16 +186,9 @@ const (
 
 // clientRefOK reports whether s is 1 to 40 ASCII letters and digits.
 func clientRefOK(s string) bool {
-	if s == "" || len(s) > maxClientRef {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return false
-		}
-	}
-	return true
+	return s != "" && len(s) <= maxClientRef && strings.IndexFunc(s, func(c rune) bool {
+		return !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z')
+	}) < 0
 }
 
 var locales = map[string]bool{
@@ -556,21 +550,14 @@ func deref[T any](p *T, def T) T {
 	return *p
 }
 
+// uuidRe reports whether s is a UUID: 32 hex digits, in groups of 8, 4,
+// 4, 4 and 12 joined by '-'.
 func uuidRe(s string) bool {
-	if len(s) != 36 {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}
-	for i := range len(s) {
-		c := s[i]
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if c != '-' {
-				return false
-			}
-		} else if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
+	_, err := hex.DecodeString(s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:])
+	return err == nil
 }
 
 // newUUID returns a random UUID (version 4).
