@@ -207,12 +207,7 @@ func QRPNG(uri string, size int) ([]byte, error) {
 // image with a quiet zone; size is clamped to 64 to 2048. QRPNG is
 // QRPNGOf for otpauth URIs only.
 func QRPNGOf(text string, size int) ([]byte, error) {
-	if size < 64 {
-		size = 64
-	}
-	if size > 2048 {
-		size = 2048
-	}
+	size = min(max(size, 64), 2048)
 	// otp's Key renders its text as it was given, whatever its scheme.
 	key, err := otp.NewKeyFromURL(text)
 	if err != nil {
