@@ -175,7 +175,7 @@ func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factor
 	key, r, err := x.read(ctx, identity)
 	buf := encBufs.Get().(*[]byte)
 	var s *Factors
-	defer func() { clear(*buf); encBufs.Put(buf); fs.verifiers.put(s) }()
+	defer func() { clear((*buf)[:cap(*buf)]); encBufs.Put(buf); fs.verifiers.put(s) }() // a retry may leave a longer record's tail
 	for try := 1; err == nil; try++ {
 		if s, err = x.decode(base.Op, identity, r); err != nil {
 			break
