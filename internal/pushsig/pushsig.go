@@ -652,12 +652,11 @@ func value(b []byte, i, depth int) (int, bool) {
 	case '{', '[':
 		return walk(b, i, depth, nil)
 	}
-	for _, lit := range []string{"true", "false", "null"} {
-		if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
-			return i + len(lit), true
-		}
+	j := i // a number or a literal, up to what may follow it
+	for j < len(b) && strings.IndexByte(" \t\n\r,]}", b[j]) < 0 {
+		j++
 	}
-	return number(b, i)
+	return j, j > i && json.Valid(b[i:j])
 }
 
 // walk returns the end of the valid JSON object or array at b[i], or
@@ -699,68 +698,24 @@ func walk(b []byte, i, depth int, fn func(key, val []byte) bool) (int, bool) {
 }
 
 // str returns the end of the valid JSON string at b[i], or false.
+// encoding/json checks the escapes, if any.
 func str(b []byte, i int) (int, bool) {
 	if i == len(b) || b[i] != '"' {
 		return 0, false
 	}
-	for i++; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, true
-		case c < 0x20:
+	esc := false
+	for j := i + 1; j < len(b); j++ {
+		switch {
+		case b[j] == '"':
+			return j + 1, !esc || json.Valid(b[i:j+1])
+		case b[j] < 0x20:
 			return 0, false
-		case c == '\\' && i+1 < len(b) && strings.IndexByte(`"\\/bfnrt`, b[i+1]) >= 0:
-			i++
-		case c == '\\':
-			if i+5 >= len(b) || b[i+1] != 'u' || !isHex(b[i+2:i+6]) {
-				return 0, false
-			}
-			i += 5
+		case b[j] == '\\':
+			esc = true
+			j++
 		}
 	}
 	return 0, false
-}
-
-func isHex(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-// number returns the end of the valid JSON number at b[i], or false.
-func number(b []byte, i int) (int, bool) {
-	digits := func() bool {
-		j := i
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-		return i > j
-	}
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	if i < len(b) && b[i] == '0' {
-		i++
-	} else if !digits() {
-		return 0, false
-	}
-	if i < len(b) && b[i] == '.' {
-		if i++; !digits() {
-			return 0, false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		if i++; i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return 0, false
-		}
-	}
-	return i, true
 }
 
 // get returns the value of key, or nil.
