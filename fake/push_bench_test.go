@@ -36,13 +36,26 @@ func benchPush(b *testing.B) (*fake.Fake, *pushdevice.Device, provider.PushChall
 // stopping the timer (which reads the memory statistics) costs little
 // per login.
 func BenchmarkPushApprove(b *testing.B) {
-	ctx := context.Background()
 	f, d, req := benchPush(b)
+	b.ReportAllocs()
+	logins(b, f, d, req, func(pause bool) {
+		if pause {
+			b.StopTimer()
+		} else {
+			b.StartTimer()
+		}
+	})
+}
+
+// logins runs b.N push logins in batches: each batch's challenges are
+// created, then fetched and signed by the device between pause(true) and
+// pause(false), then answered.
+func logins(b *testing.B, f *fake.Fake, d *pushdevice.Device, req provider.PushChallengeRequest, pause func(bool)) {
+	ctx := context.Background()
 	api := f.Device()
 	auth, _ := d.Auth()
 	const batch = 50 // fewer than the challenges an identity keeps
 	ids, payloads := make([]string, batch), make([]string, batch)
-	b.ReportAllocs()
 	for done := 0; done < b.N; {
 		n := min(batch, b.N-done)
 		for i := range n {
@@ -52,12 +65,12 @@ func BenchmarkPushApprove(b *testing.B) {
 			}
 			ids[i] = ch.ID
 		}
-		b.StopTimer()
+		pause(true)
 		for i := range n {
 			dc, _ := d.Fetch(ctx, ids[i])
 			payloads[i], _ = d.SignAnswer(dc, true)
 		}
-		b.StartTimer()
+		pause(false)
 		for i := range n {
 			if got, err := api.AnswerDeviceChallenge(ctx, auth, req.Identity, ids[i], payloads[i]); err != nil || !got.Approved() {
 				b.Fatal(got, err)
