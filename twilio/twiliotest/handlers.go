@@ -146,21 +146,27 @@ func (e *Emulator) writeEngineError(w http.ResponseWriter, r *http.Request, err 
 
 // ----- verifications
 
+// verificationCore is what Twilio's Verification and VerificationCheck
+// resources share.
+type verificationCore struct {
+	SID         string  `json:"sid"`
+	ServiceSID  string  `json:"service_sid"`
+	AccountSID  string  `json:"account_sid"`
+	To          string  `json:"to"`
+	Channel     string  `json:"channel"`
+	Status      string  `json:"status"`
+	Valid       bool    `json:"valid"`
+	Amount      *string `json:"amount"`
+	Payee       *string `json:"payee"`
+	DateCreated string  `json:"date_created"`
+	DateUpdated string  `json:"date_updated"`
+}
+
 // verificationJSON is Twilio's Verification resource.
 type verificationJSON struct {
-	SID              string        `json:"sid"`
-	ServiceSID       string        `json:"service_sid"`
-	AccountSID       string        `json:"account_sid"`
-	To               string        `json:"to"`
-	Channel          string        `json:"channel"`
-	Status           string        `json:"status"`
-	Valid            bool          `json:"valid"`
+	verificationCore
 	Lookup           struct{}      `json:"lookup"` // always {}
-	Amount           *string       `json:"amount"`
-	Payee            *string       `json:"payee"`
 	SendCodeAttempts []attemptJSON `json:"send_code_attempts"`
-	DateCreated      string        `json:"date_created"`
-	DateUpdated      string        `json:"date_updated"`
 	SNA              *snaJSON      `json:"sna"`
 	URL              string        `json:"url"`
 }
@@ -177,17 +183,7 @@ type snaJSON struct {
 
 // checkJSON is Twilio's VerificationCheck resource.
 type checkJSON struct {
-	SID                   string         `json:"sid"`
-	ServiceSID            string         `json:"service_sid"`
-	AccountSID            string         `json:"account_sid"`
-	To                    string         `json:"to"`
-	Channel               string         `json:"channel"`
-	Status                string         `json:"status"`
-	Valid                 bool           `json:"valid"`
-	Amount                *string        `json:"amount"`
-	Payee                 *string        `json:"payee"`
-	DateCreated           string         `json:"date_created"`
-	DateUpdated           string         `json:"date_updated"`
+	verificationCore
 	SNAAttemptsErrorCodes []snaErrorJSON `json:"sna_attempts_error_codes"`
 }
 
@@ -202,23 +198,31 @@ func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z")
 // times do.
 func rfc3339Nano(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
+// core renders what both resources show of the verification sid of the
+// service s, with its extra rc (nil when none).
+func core(s info, sid, to string, ch provider.Channel, status provider.Status, created, updated time.Time, rc *extra) verificationCore {
+	c := verificationCore{
+		SID: sid, ServiceSID: s.SID, AccountSID: s.AccountSID, To: to, Channel: string(ch), Status: string(status),
+		Valid: status == provider.StatusApproved, DateCreated: rfc3339(created), DateUpdated: rfc3339(updated),
+	}
+	if rc != nil {
+		c.Amount, c.Payee = rc.amount, rc.payee
+	}
+	return c
+}
+
 func (e *Emulator) verificationJSON(r *http.Request, s info, v provider.Verification, rc *extra) verificationJSON {
 	scheme, host := e.baseParts(r)
 	out := verificationJSON{
-		SID: v.ID, ServiceSID: s.SID, AccountSID: s.AccountSID, To: v.To, Channel: string(v.Channel),
-		Status: string(v.Status), Valid: v.Status == provider.StatusApproved,
+		verificationCore: core(s, v.ID, v.To, v.Channel, v.Status, v.CreatedAt, v.UpdatedAt, rc),
 		SendCodeAttempts: make([]attemptJSON, len(v.SendAttempts)),
-		DateCreated:      rfc3339(v.CreatedAt), DateUpdated: rfc3339(v.UpdatedAt),
-		URL: scheme + host + "/v2/Services/" + s.SID + "/Verifications/" + v.ID,
+		URL:              scheme + host + "/v2/Services/" + s.SID + "/Verifications/" + v.ID,
 	}
 	for i, a := range v.SendAttempts {
 		out.SendCodeAttempts[i] = attemptJSON{Time: rfc3339Nano(a.Time), Channel: string(a.Channel), AttemptSID: a.ID}
 	}
-	if rc != nil {
-		out.Amount, out.Payee = rc.amount, rc.payee
-		if v.Channel == provider.ChannelSNA && rc.snaToken != "" {
-			out.SNA = &snaJSON{URL: scheme + host + snaPath + rc.snaToken}
-		}
+	if rc != nil && v.Channel == provider.ChannelSNA && rc.snaToken != "" {
+		out.SNA = &snaJSON{URL: scheme + host + snaPath + rc.snaToken}
 	}
 	return out
 }
@@ -226,15 +230,7 @@ func (e *Emulator) verificationJSON(r *http.Request, s info, v provider.Verifica
 // checkJSON renders the verification st, with status, as the answer to a
 // check.
 func (e *Emulator) checkJSON(s info, st *engine.State, status provider.Status, rc *extra) checkJSON {
-	out := checkJSON{
-		SID: st.ID(), ServiceSID: s.SID, AccountSID: s.AccountSID, To: st.To, Channel: string(st.Channel),
-		Status: string(status), Valid: status == provider.StatusApproved, DateCreated: rfc3339(st.Created), DateUpdated: rfc3339(st.Updated),
-		SNAAttemptsErrorCodes: []snaErrorJSON{},
-	}
-	if rc != nil {
-		out.Amount, out.Payee = rc.amount, rc.payee
-	}
-	return out
+	return checkJSON{core(s, st.ID(), st.To, st.Channel, status, st.Created, st.Updated, rc), []snaErrorJSON{}}
 }
 
 // optional returns a pointer to the form value key, nil when absent.
