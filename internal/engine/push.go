@@ -261,10 +261,7 @@ func (x *Factors) CreateDeviceFactor(ctx context.Context, accessToken string, re
 		out = provider.DeviceFactor{Factor: fa.public(), AccountID: x.c.Push.Account, CredentialID: fa.push.cfg.CredentialID}
 		return nil
 	})
-	if err != nil {
-		return provider.DeviceFactor{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // preCheck is what a device operation verified without x.mu held: the
@@ -477,10 +474,7 @@ func (x *Factors) deviceFactorOp(ctx context.Context, op, auth, identity, factor
 		out = fa.public()
 		return nil
 	})
-	if err != nil {
-		return provider.Factor{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // challengeView is a push challenge as the device fetches it. The signed
@@ -741,10 +735,7 @@ func (x *Factors) FetchDeviceChallenge(ctx context.Context, auth, identity, id s
 		ev.ChallengeStatus = c.c.Status
 		return nil
 	})
-	if err != nil {
-		return provider.DeviceChallenge{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // ListDeviceChallenges returns the challenges of the device's factor,
@@ -766,10 +757,7 @@ func (x *Factors) ListDeviceChallenges(ctx context.Context, auth, identity, fact
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // AnswerDeviceChallenge approves or denies a pending challenge of the
@@ -833,10 +821,7 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 		out = publicChallenge(c)
 		return nil
 	})
-	if err != nil {
-		return provider.Challenge{}, err
-	}
-	return out, nil
+	return result(out, err)
 }
 
 // DeleteDeviceFactor deletes the device's own factor.
