@@ -827,3 +827,19 @@ func TestUpdateDeviceFactor(t *testing.T) {
 		t.Errorf("after platform none: %v, notifications %v", err, r.notes)
 	}
 }
+
+// The device protocol's times are Twilio's: UTC, to the second, "Z".
+func TestJSONTime(t *testing.T) {
+	paris := time.FixedZone("CET", 3600)
+	for _, tt := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2026, 12, 7, 23, 59, 59, 999_999_999, paris), "2026-12-07T22:59:59Z"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "2026-01-02T03:04:05Z"},
+	} {
+		if got := jsonTime(tt.t); got != tt.want {
+			t.Errorf("jsonTime(%v) = %q, want %q", tt.t, got, tt.want)
+		}
+	}
+}
