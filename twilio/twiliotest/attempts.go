@@ -152,13 +152,12 @@ func (e *Emulator) recordAttempt(serviceSID, locale string, codeLength int, v pr
 
 // convertAttempts marks the attempts of the verification sid converted.
 func (e *Emulator) convertAttempts(sid string) {
-	now := e.now().UTC()
 	a := &e.api
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, at := range a.byVerif[sid] {
-		if !at.converted {
-			at.converted, at.updated = true, now
+		if !at.converted { // the clock is read only when there is one to convert
+			at.converted, at.updated = true, e.now().UTC()
 		}
 	}
 }
