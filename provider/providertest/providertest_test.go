@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -136,6 +137,10 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 		mk   func(*fake.Fake) provider.Provider
 		opts []fake.Option
 		want []string
+		// maybe are rules whose failure depends on how the scheduler
+		// interleaves goroutines: they may fail or pass, and are left out
+		// of the comparison.
+		maybe []string
 	}{
 		{
 			name: "correct fake",
@@ -214,7 +219,10 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 				}
 				return b
 			},
-			want: []string{"ConcurrentUse", "ExpiresAtIsWindowEnd", "RepeatStartReusesVerification", "TooManySends"},
+			want: []string{"ExpiresAtIsWindowEnd", "RepeatStartReusesVerification", "TooManySends"},
+			// Concurrent Starts catch it only when one Start's Check
+			// runs after another's Start has created the verification.
+			maybe: []string{"ConcurrentUse"},
 		},
 		{
 			name: "never expires",
@@ -391,6 +399,7 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, _ := failures(t, tt.mk, tt.opts...)
+			got = slices.DeleteFunc(got, func(r string) bool { return slices.Contains(tt.maybe, r) })
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("failed rules (-want +got):\n%s", diff)
 			}
