@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const fuzzToken = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -136,4 +138,71 @@ func FuzzCut(f *testing.F) {
 			t.Fatalf("cut(%q, %d) = %q", s, limit, out)
 		}
 	})
+}
+
+// each writes every byte of s with format (a fmt verb taking the byte).
+func each(s, format string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		fmt.Fprintf(&b, format, c)
+	}
+	return b.String()
+}
+
+// TestSanitizeEncodings checks each encoding the Redactor's doc names, and
+// that every occurrence is redacted, not only the first: a secret written
+// right after itself or after another one, in any of those encodings, and
+// secrets that overlap.
+func TestSanitizeEncodings(t *testing.T) {
+	t.Parallel()
+	// Bytes whose hex has letters (J, o, Z, ...), and ends that do not
+	// belong to an encoded run, so that redaction cannot reach the next
+	// secret by widening over it.
+	const s1, s2, s3 = "~Jo.Zk?O~", "~second.secret~", `~x/y-z"~`
+	r := New(s1, s2, s3)
+	b64 := func(enc *base64.Encoding, prefix string) string { return enc.EncodeToString([]byte(prefix + s1)) }
+	for _, tc := range []struct{ name, in, want string }{
+		{"raw", "a " + s1 + " b", "a [redacted] b"},
+		{"percent upper", "a " + each(s1, "%%%02X") + " b", "a [redacted] b"},
+		{"percent lower", "a " + each(s1, "%%%02x") + " b", "a [redacted] b"},
+		{"percent mixed with raw", "a ~Jo%2eZk%3FO~ b", "a [redacted] b"},
+		{"JSON \\u upper hex", "a " + each(s1, `\u%04X`) + " b", "a [redacted] b"},
+		{"JSON \\u lower hex", "a " + each(s1, `\u%04x`) + " b", "a [redacted] b"},
+		{"JSON \\U", "a " + each(s1, `\U%04X`) + " b", "a [redacted] b"},
+		{"\\x", "a " + each(s1, `\x%02x`) + " b", "a [redacted] b"},
+		{"JSON \\/, \\- and \\\"", `a ~x\/y\-z\"~ b`, "a [redacted] b"},
+		{"HTML decimal", "a " + each(s1, "&#%d;") + " b", "a [redacted] b"},
+		{"HTML decimal, leading zeros", "a " + each(s1, "&#%04d;") + " b", "a [redacted] b"},
+		{"HTML hex lower", "a " + each(s1, "&#x%x;") + " b", "a [redacted] b"},
+		{"HTML hex upper", "a " + each(s1, "&#X%X;") + " b", "a [redacted] b"},
+		{"HTML hex mixed case", "a &#x7E;&#x4a;&#X6F;&#x2e;&#x5a;&#x6B;&#x3f;&#X4f;&#x7e; b", "a [redacted] b"},
+		{"HTML mixed with raw", "a ~J&#111;.Z&#x6b;?O~ b", "a [redacted] b"},
+		{"hex lower", "a " + each(s1, "%02x") + " b", "a [redacted] b"},
+		{"hex upper", "a " + each(s1, "%02X") + " b", "a [redacted] b"},
+		{"base64 std padded", "a " + b64(base64.StdEncoding, "") + " b", "a [redacted] b"},
+		{"base64 URL raw", "a " + b64(base64.RawURLEncoding, "") + " b", "a [redacted] b"},
+		{"base64 at offset 1", "a " + b64(base64.StdEncoding, "x") + " b", "a [redacted] b"},
+		{"base64 at offset 2", "a " + b64(base64.RawURLEncoding, "xy") + " b", "a [redacted] b"},
+		{"base64 percent-encoded", "a " + url.QueryEscape(b64(base64.StdEncoding, "xyz")) + " b", "a [redacted] b"},
+		{"twice in a row", "a " + s1 + s1 + " b", "a [redacted][redacted] b"},
+		{"twice, second encoded", "a " + s1 + each(s1, "&#%d;") + " b", "a [redacted] b"}, // one encoded run
+		{"twice, first encoded", "a " + each(s1, "%%%02X") + s1 + " b", "a [redacted] b"},
+		{"twice apart", "a " + s1 + " and " + s1 + " b", "a [redacted] and [redacted] b"},
+		{"three times", s1 + s1 + " " + s1, "[redacted][redacted] [redacted]"},
+		{"another right after", "a " + s1 + s2 + " b", "a [redacted][redacted] b"},
+		{"another right before", "a " + s2 + s1 + " b", "a [redacted][redacted] b"},
+		{"another apart, encoded", "a " + s1 + " " + each(s2, "&#x%x;") + " b", "a [redacted] [redacted] b"},
+		{"not a secret", "a ~Jo.Zk?O! &#126;Jo b", "a ~Jo.Zk?O! &#126;Jo b"},
+	} {
+		if diff := cmp.Diff(tc.want, r.Sanitize(tc.in, 512)); diff != "" {
+			t.Errorf("%s: Sanitize(%q) (-want +got):\n%s", tc.name, tc.in, diff)
+		}
+	}
+	// A secret inside another: one redaction, whichever matched.
+	if diff := cmp.Diff("a [redacted] b", Sanitize("a ~outer~inner~~ b", 512, "~inner~", "~outer~inner~~")); diff != "" {
+		t.Errorf("nested (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("a [redacted][redacted] b", Sanitize("a ~one~~one~ b", 512, "~one~")); diff != "" {
+		t.Errorf("an extra secret twice (-want +got):\n%s", diff)
+	}
 }
