@@ -2,10 +2,13 @@ package selfhosted
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
@@ -76,5 +79,57 @@ func TestSealBufferHoldsNoPlaintext(t *testing.T) {
 	}
 	if bytes.Contains((*b)[:cap(*b)], raw) {
 		t.Error("the reused sealing buffer holds the factor's secret")
+	}
+}
+
+// keyRecorder is a store that remembers the key of its last swap.
+type keyRecorder struct {
+	store.Store
+	key string
+}
+
+func (k *keyRecorder) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
+	k.key = key
+	return k.Store.CompareAndSwap(ctx, key, old, value, ttl)
+}
+
+// TestVerificationOfAnotherLineageRefused: every verification record this
+// version writes has its nonce for lineage, so one sealed under the
+// provider's key with another lineage (as unreleased earlier versions
+// wrote) is refused as malformed, by a replica that has never seen it,
+// rather than checked.
+func TestVerificationOfAnotherLineageRefused(t *testing.T) {
+	ctx := t.Context()
+	m, _ := store.NewMemory()
+	st, key, out := &keyRecorder{Store: m}, GenerateKey("k1"), new(Outbox)
+	p, err := New(st, key, WithSender(out, provider.ChannelSMS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const to = "+14155552671"
+	v, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := m.Get(ctx, st.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := p.keys.openEnvelope(st.key, r.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.lineage[0] ^= 1
+	if _, err := m.CompareAndSwap(ctx, st.key, r.Version, sealEnvelope(nil, e.key, st.key, *e, e.payload, p.padV), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	other, err := New(m, key, WithSender(out, provider.ChannelSMS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := out.LastCode(to)
+	got, err := other.Check(ctx, provider.CheckRequest{ID: v.ID, Code: code})
+	if !errors.Is(err, provider.ErrUnavailable) {
+		t.Fatalf("a record of another lineage was checked: %+v, %v", got, err)
 	}
 }

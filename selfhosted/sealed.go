@@ -16,10 +16,9 @@ import (
 // to one size; see envelope), and refuses a record older than one this
 // replica has seen (see recall). The body is the payload of earlier
 // versions; the head travels in the envelope: the engine's stored bytes
-// are 0 and the sealing key's ID when the envelope's lineage is the
-// verification's nonce (every verification started by this version; see
-// Provider.newCode), else 1, the lineage and the key's ID; its seq is the
-// envelope's seq, and its wrong-code count the envelope's spent count.
+// are 0 and the sealing key's ID (see Provider.newCode), the envelope's
+// lineage is the verification's nonce, its seq is the envelope's seq, and
+// its wrong-code count the envelope's spent count.
 //
 // Its errors for a record that does not open or was put back are *Error
 // without an Op; Provider.fail names the operation.
@@ -51,10 +50,10 @@ func (s sealed) open(key string, r store.Record, tk uint64) (store.Record, error
 	if err != nil || env == nil {
 		return store.Record{}, err
 	}
-	if len(env.payload) > 16 && string(env.payload[1:17]) == string(env.lineage[:]) {
-		return store.Record{Value: engine.Join(env.seq, env.payload, []byte{0}, []byte(env.key.id)), Version: r.Version}, nil
+	if len(env.payload) < 17 || string(env.payload[1:17]) != string(env.lineage[:]) {
+		return store.Record{}, unreadable("")
 	}
-	return store.Record{Value: engine.Join(env.seq, env.payload, []byte{1}, env.lineage[:], []byte(env.key.id)), Version: r.Version}, nil
+	return store.Record{Value: engine.Join(env.seq, env.payload, []byte{0}, []byte(env.key.id)), Version: r.Version}, nil
 }
 
 // CompareAndSwap seals value and swaps it in. On success the record it
@@ -68,11 +67,7 @@ func (s sealed) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	if env.key == nil {
 		return store.Record{}, unreadable("")
 	}
-	if h.Stored[0] == 0 {
-		copy(env.lineage[:], body[1:17]) // the nonce
-	} else {
-		copy(env.lineage[:], h.Stored[1:])
-	}
+	copy(env.lineage[:], body[1:17]) // the nonce
 	tk := s.p.recall.ticket()
 	cur, err := swapSealed(ctx, s.Store, key, old, env, body, s.p.padV, ttl)
 	if err == nil {
@@ -101,10 +96,10 @@ func swapSealed(ctx context.Context, st store.Store, key string, old uint64, env
 // storedKey returns the key that a verification's stored bytes name, or
 // nil.
 func (p *Provider) storedKey(stored []byte) *derived {
-	if len(stored) < 1 || stored[0] > 1 || len(stored) < 1+16*int(stored[0]) {
+	if len(stored) < 1 || stored[0] != 0 {
 		return nil
 	}
-	return p.keys.byID[string(stored[1+16*int(stored[0]):])]
+	return p.keys.byID[string(stored[1:])]
 }
 
 // CompareAndDelete deletes the record, and remembers that this replica
