@@ -16,7 +16,7 @@ import (
 // to one size; see envelope), and refuses a record older than one this
 // replica has seen (see recall). The body is the payload of earlier
 // versions; the head travels in the envelope: the engine's stored bytes
-// are 0 and the sealing key's ID (see Provider.newCode), the envelope's
+// are the sealing key's ID (see Provider.newCode), the envelope's
 // lineage is the verification's nonce, its seq is the envelope's seq, and
 // its wrong-code count the envelope's spent count.
 //
@@ -53,7 +53,7 @@ func (s sealed) open(key string, r store.Record, tk uint64) (store.Record, error
 	if len(env.payload) < 17 || string(env.payload[1:17]) != string(env.lineage[:]) {
 		return store.Record{}, unreadable("")
 	}
-	return store.Record{Value: engine.Join(env.seq, env.payload, []byte{0}, []byte(env.key.id)), Version: r.Version}, nil
+	return store.Record{Value: engine.Join(env.seq, env.payload, []byte(env.key.id)), Version: r.Version}, nil
 }
 
 // CompareAndSwap seals value and swaps it in. On success the record it
@@ -63,7 +63,7 @@ func (s sealed) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	if err != nil {
 		return store.Record{}, errRecord
 	}
-	env := envelope{seq: h.Seq, spent: uint64(h.Checks), expires: h.Expires, key: s.p.storedKey(h.Stored)}
+	env := envelope{seq: h.Seq, spent: uint64(h.Checks), expires: h.Expires, key: s.p.keys.byID[string(h.Stored)]}
 	if env.key == nil {
 		return store.Record{}, unreadable("")
 	}
@@ -91,15 +91,6 @@ func swapSealed(ctx context.Context, st store.Store, key string, old uint64, env
 	cur, err := st.CompareAndSwap(ctx, key, old, *b, ttl)
 	sealBufs.Put(b)
 	return cur, err
-}
-
-// storedKey returns the key that a verification's stored bytes name, or
-// nil.
-func (p *Provider) storedKey(stored []byte) *derived {
-	if len(stored) < 1 || stored[0] != 0 {
-		return nil
-	}
-	return p.keys.byID[string(stored[1:])]
 }
 
 // CompareAndDelete deletes the record, and remembers that this replica

@@ -41,7 +41,6 @@ type Provider struct {
 	recall       *recall
 	padV         int // the sealed size of every verification record
 	eng          *engine.Verifications
-	primaryCode  string // see newCode
 
 	factorWindow   time.Duration
 	factorMaxWrong int
@@ -265,7 +264,6 @@ func New(st store.Store, key Key, opts ...Option) (*Provider, error) {
 	// over the longest channel name; with the envelope and the seal.
 	payload := 1 + 16 + 3 + 320 + 1 + maxCh + 24 + 2 + p.maxSends*(8+1+maxCh+16)
 	p.padV = (payload + 40 + 1 + 32 + 12 + 16 + 63) / 64 * 64
-	p.primaryCode = "\x00" + p.keys.primary.id
 	p.eng, err = engine.New(engine.Config{
 		Store: sealed{Store: st, p: p}, Now: p.now, Validity: p.validity, MaxSends: p.maxSends, MaxChecks: p.maxChecks,
 		KeyPrefix: p.prefix + "v:", IDPrefix: "VE", AttemptPrefix: "VL", Name: p.name, NameLen: nameLen, NonceLen: 16,
@@ -320,14 +318,13 @@ func (p *Provider) name(to string) (out [16]byte) {
 }
 
 // newCode returns what a new verification stores in place of its code:
-// the ID of the key that derives its code, the primary one, after a 0
-// (its envelope's lineage is its nonce; see sealed).
-func (p *Provider) newCode() string { return p.primaryCode }
+// the ID of the key that derives its code, the primary one (see sealed).
+func (p *Provider) newCode() string { return p.keys.primary.id }
 
 // reveal returns the code derived from nonce with the key that stored
 // names (see sealed).
 func (p *Provider) reveal(nonce, stored []byte) (string, error) {
-	d := p.storedKey(stored)
+	d := p.keys.byID[string(stored)]
 	if d == nil || len(nonce) != 16 {
 		return "", unreadable("")
 	}
