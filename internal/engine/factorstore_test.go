@@ -351,3 +351,30 @@ func TestStoreKeepsChallengesAsRead(t *testing.T) {
 		t.Errorf("fetch after the deletion: %+v %v", ch, err)
 	}
 }
+
+// TestUnnamedRecordRefused: an identity's record must name it; one naming
+// no identity (as the removed imported records did) or another is
+// unreadable, not taken for this identity's.
+func TestUnnamedRecordRefused(t *testing.T) {
+	overStore = true
+	r := newPushRig(t)
+	overStore = false
+	const id = "user-0008-unnamed"
+	if _, err := r.x.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := r.x.c.Store.Store.Get(ctx, "f:e:"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.x.newScratch().decodeIdentity(id, rec.Value[r.x.c.Store.Head:]); err != nil {
+		t.Fatal(err)
+	}
+	rest := rec.Value[r.x.c.Store.Head+len(appendString([]byte{factorRecordVersion}, id)):]
+	for _, name := range []string{"", "user-0009-other"} {
+		b := append(appendString([]byte{factorRecordVersion}, name), rest...)
+		if err := r.x.newScratch().decodeIdentity(id, b); !errors.Is(err, errRecord) {
+			t.Errorf("a record naming %q read for %q: %v, want errRecord", name, id, err)
+		}
+	}
+}
