@@ -728,11 +728,18 @@ func (o object) get(key string) json.RawMessage {
 	return nil
 }
 
+var known = [...]string{Alg, "JWT", RequestContentType, StatusApproved, StatusDenied}
+
 // text decodes the value of key as json.Unmarshal decodes it into a
 // string: "" when absent or null; false when not a string.
 func (o object) text(key string) (string, bool) {
 	v := o.get(key)
 	if len(v) >= 2 && v[0] == '"' && plain(v[1:len(v)-1]) {
+		for _, k := range known { // the protocol's words, without allocating
+			if string(v[1:len(v)-1]) == k {
+				return k, true
+			}
+		}
 		return string(v[1 : len(v)-1]), true
 	}
 	var s string
@@ -743,6 +750,7 @@ type jwtParts struct {
 	signingInput    string
 	header, payload []byte
 	signature       []byte
+	scratch         []byte // room for the signing input, or the DER signature
 }
 
 // splitJWT splits a compact JWS into its decoded parts.
@@ -755,9 +763,9 @@ func splitJWT(token string) (jwtParts, error) {
 	if !ok1 || !ok2 || strings.Contains(s, ".") {
 		return jwtParts{}, malformed("token is not three parts")
 	}
-	// One buffer for the three parts.
+	// One buffer for the three parts and the scratch.
 	enc := base64.RawURLEncoding
-	buf := make([]byte, enc.DecodedLen(len(h))+enc.DecodedLen(len(p))+enc.DecodedLen(len(s)))
+	buf := make([]byte, enc.DecodedLen(len(h))+enc.DecodedLen(len(p))+enc.DecodedLen(len(s))+len(token))
 	var parts jwtParts
 	var err error
 	if parts.header, buf, err = decodeB64(buf, h); err != nil {
@@ -766,7 +774,7 @@ func splitJWT(token string) (jwtParts, error) {
 	if parts.payload, buf, err = decodeB64(buf, p); err != nil {
 		return jwtParts{}, malformed("token payload encoding")
 	}
-	if parts.signature, _, err = decodeB64(buf, s); err != nil || len(parts.signature) != 64 {
+	if parts.signature, parts.scratch, err = decodeB64(buf, s); err != nil || len(parts.signature) != 64 {
 		return jwtParts{}, malformed("token signature encoding")
 	}
 	parts.signingInput = token[:len(h)+1+len(p)]
@@ -785,9 +793,8 @@ func decodeB64(buf []byte, part string) (got, rest []byte, err error) {
 
 // verify checks the raw r||s ES256 signature over the signing input.
 func (p jwtParts) verify(pub *ecdsa.PublicKey) error {
-	h := sha256.Sum256([]byte(p.signingInput))
-	var buf [72]byte
-	if !ecdsa.VerifyASN1(pub, h[:], rawToDER(buf[:0], p.signature)) {
+	h := sha256.Sum256(append(p.scratch[:0], p.signingInput...))
+	if !ecdsa.VerifyASN1(pub, h[:], rawToDER(p.scratch[:0], p.signature)) {
 		return ErrSignature
 	}
 	return nil
