@@ -478,7 +478,7 @@ func (x *Factors) deviceFactorOp(ctx context.Context, op, auth, identity, factor
 }
 
 // challengeView is a push challenge as the device fetches it. The signed
-// fields (pushsig.DefaultSignatureFields) are rendered by signedView, the
+// fields (pushsig.DefaultSignatureFields) are rendered by signFields, the
 // same way, so that a value signed is a value stored.
 type challengeView struct {
 	Sid             string            `json:"sid"`
@@ -494,15 +494,6 @@ type challengeView struct {
 	Details         detailsView       `json:"details"`
 	HiddenDetails   map[string]string `json:"hidden_details"`
 	FactorType      string            `json:"factor_type"`
-}
-
-type signedView struct {
-	Sid            string            `json:"sid"`
-	FactorSid      string            `json:"factor_sid"`
-	DateCreated    string            `json:"date_created"`
-	ExpirationDate string            `json:"expiration_date"`
-	Details        detailsView       `json:"details"`
-	HiddenDetails  map[string]string `json:"hidden_details"`
 }
 
 type detailsView struct {
@@ -605,7 +596,7 @@ func (x *Factors) CreatePushChallenge(ctx context.Context, req provider.PushChal
 		}}
 		// Decoded once here, not for each answer.
 		if c.signed, err = x.signChallenge(c); err != nil {
-			return err // cannot happen: signedView is an object with a sid
+			return err // cannot happen: signFields gives the default fields
 		}
 		x.keepChallenge(x.entities[c.c.Identity], c)
 		out = publicChallenge(c)
@@ -632,13 +623,18 @@ func (x *Factors) signChallenge(c *challenge) (*pushsig.Challenge, error) {
 	return signFields(c)
 }
 
-// signFields returns the signed fields of push challenge c, decoded.
+// signFields returns the signed fields of push challenge c, decoded:
+// the JSON values of pushsig.DefaultSignatureFields, in its order.
 func signFields(c *challenge) (*pushsig.Challenge, error) {
-	signed, _ := json.Marshal(signedView{
-		Sid: c.c.ID, FactorSid: c.factorID, DateCreated: jsonTime(c.c.CreatedAt), ExpirationDate: jsonTime(c.c.ExpiresAt),
-		Details: detailsOf(c), HiddenDetails: c.c.Push.Hidden,
-	})
-	return pushsig.NewChallenge(signed, pushsig.DefaultSignatureFields)
+	d, _ := json.Marshal(detailsOf(c)) // strings and maps of strings: cannot fail
+	h, _ := json.Marshal(c.c.Push.Hidden)
+	b := make([]byte, 0, 128) // the IDs and times, quoted (nothing to escape) in one array
+	q := func(s string) json.RawMessage {
+		n := len(b)
+		b = append(append(append(b, '"'), s...), '"')
+		return b[n:len(b):len(b)]
+	}
+	return pushsig.ChallengeOf(pushsig.DefaultSignatureFields, q(c.c.ID), q(c.factorID), q(jsonTime(c.c.CreatedAt)), q(jsonTime(c.c.ExpiresAt)), d, h)
 }
 
 // signedOf returns c.signed, decoding it first when c was read from a
@@ -800,7 +796,7 @@ func (x *Factors) AnswerDeviceChallenge(ctx context.Context, auth, identity, id,
 			pre = &preCheck{}
 			signed, err := signedOf(c)
 			if err != nil {
-				return err // cannot happen: signedView is an object with a sid
+				return err // cannot happen: signFields gives the default fields
 			}
 			pre.status, pre.err = signed.Verify(authPayload, fa.push.pub)
 		}

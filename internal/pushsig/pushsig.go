@@ -421,6 +421,16 @@ func NewChallenge(challengeJSON []byte, fields []string) (*Challenge, error) {
 	return &Challenge{fields: slices.Clone(fields), want: want}, nil
 }
 
+// ChallengeOf is NewChallenge for a server that has the JSON value of
+// each signature field at hand, values[i] being fields[i]'s: it does not
+// encode the challenge only to decode it again.
+func ChallengeOf(fields []string, values ...json.RawMessage) (*Challenge, error) {
+	if !slices.Contains(fields, "sid") || len(values) != len(fields) {
+		return nil, malformed(`signature fields lack "sid" or a value`)
+	}
+	return &Challenge{fields: slices.Clone(fields), want: values}, nil
+}
+
 // Verify checks a challenge response made by SignChallengeResponse (or
 // an official SDK) with pub against c. It returns the signed status
 // (approved or denied) or ErrMalformed, ErrSignature or ErrMismatch (a

@@ -443,6 +443,24 @@ func TestChallengeResponse(t *testing.T) {
 			}
 			return c.Verify(token, &k.PublicKey)
 		},
+		"ChallengeOf": func(token, stored string, fields []string) (string, error) {
+			var m map[string]json.RawMessage
+			if json.Unmarshal([]byte(stored), &m) != nil {
+				return "", ErrMalformed
+			}
+			values := make([]json.RawMessage, len(fields))
+			for i, f := range fields {
+				values[i] = m[f]
+			}
+			c, err := ChallengeOf(fields, values...)
+			if err != nil {
+				return "", err
+			}
+			return c.Verify(token, &k.PublicKey)
+		},
+	}
+	if _, err := ChallengeOf([]string{"sid", "factor_sid"}, json.RawMessage(`"YC1"`)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("ChallengeOf(a value short) err = %v", err)
 	}
 	for _, tt := range tests {
 		for name, verify := range verifiers {
