@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/verifykit/verifykit/internal/pushsig"
@@ -112,5 +114,42 @@ func TestStoreTokensOnlyRecordExpires(t *testing.T) {
 	}
 	if last := st.ttls[len(st.ttls)-1]; last != store.NoExpiry {
 		t.Errorf("with an entity: ttl %v, want NoExpiry", last)
+	}
+}
+
+// TestStoreRefusesAChallengeIDTwice: a record with two challenges of one
+// ID is unreadable, whether both are written compact or one is written
+// out (which no operation writes).
+func TestStoreRefusesAChallengeIDTwice(t *testing.T) {
+	overStore = true
+	r := newPushRig(t)
+	overStore = false
+	const id = "user-0008-twice"
+	d := r.verifiedDevice(t, id, 0, provider.PlatformFCM)
+	var chs [2]provider.Challenge
+	for i := range chs {
+		var err error
+		if chs[i], err = r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := r.x.c.Store.Store.Get(ctx, "f:e:"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rec.Value[r.x.c.Store.Head:]
+	compact := appendID(nil, chs[1].ID)
+	at := bytes.Index(b, compact)
+	if at < 0 || r.x.newScratch().decodeIdentity(id, b) != nil {
+		t.Fatalf("the record does not hold challenge %s, or does not decode", chs[1].ID)
+	}
+	for name, second := range map[string][]byte{
+		"compact":     appendID(nil, chs[0].ID),
+		"written out": appendString([]byte{0}, chs[0].ID),
+	} {
+		crafted := slices.Concat(b[:at], second, b[at+len(compact):])
+		if err := r.x.newScratch().decodeIdentity(id, crafted); err != errRecord {
+			t.Errorf("%s: %v, want errRecord", name, err)
+		}
 	}
 }

@@ -452,13 +452,20 @@ func (d *rdecoder) known(known []string) string {
 // appendID appends an ID: 1, its prefix (up to 8 bytes) and the 16 bytes
 // that its 32 trailing lower-case hex digits spell; or 0 and the ID.
 func appendID(b []byte, id string) []byte {
-	var raw [16]byte
-	if n := len(id) - 32; n >= 0 && n <= 8 && !strings.ContainsAny(id[n:], "ABCDEF") {
-		if _, err := hex.Decode(raw[:], []byte(id[n:])); err == nil {
-			return append(appendString(append(b, 1), id[:n]), raw[:]...)
-		}
+	if raw, ok := compactID(id); ok {
+		return append(appendString(append(b, 1), id[:len(id)-32]), raw[:]...)
 	}
 	return appendString(append(b, 0), id)
+}
+
+// compactID returns the 16 bytes that id's 32 trailing lower-case hex
+// digits spell, if at most 8 bytes come before them.
+func compactID(id string) (raw [16]byte, ok bool) {
+	if n := len(id) - 32; n >= 0 && n <= 8 && !strings.ContainsAny(id[n:], "ABCDEF") {
+		_, err := hex.Decode(raw[:], []byte(id[n:]))
+		return raw, err == nil
+	}
+	return raw, false
 }
 
 // id decodes what appendID wrote.
@@ -494,7 +501,7 @@ func appendSince(b []byte, t, base time.Time) []byte {
 
 // since decodes what appendSince wrote.
 func (d *rdecoder) since(base time.Time) time.Time {
-	u := varint(d, binary.Uvarint)
+	u := d.uvarint64()
 	if u == 0 {
 		return time.Time{}
 	}
@@ -502,10 +509,9 @@ func (d *rdecoder) since(base time.Time) time.Time {
 	return base.Add(time.Duration(int64(u>>1) ^ -int64(u&1)))
 }
 
-// varint decodes with read (binary.Varint or binary.Uvarint) a number of
-// any size.
-func varint[T int64 | uint64](d *rdecoder, read func([]byte) (T, int)) T {
-	n, k := read(d.b)
+// uvarint64 decodes a uvarint of any size.
+func (d *rdecoder) uvarint64() uint64 {
+	n, k := binary.Uvarint(d.b)
 	if d.err != nil || k <= 0 {
 		d.err = errRecord
 		return 0
@@ -663,7 +669,8 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			fa.cfg.Skew = int(d.uvarint())
 			fa.cfg.Algorithm = provider.Algorithm(d.string())
 			fa.secret = []byte(d.string())
-			fa.guard.LastStep = varint(d, binary.Varint)
+			u := d.uvarint64() // binary.AppendVarint's zigzag
+			fa.guard.LastStep = int64(u>>1) ^ -int64(u&1)
 			fa.guard.Wrong = int(d.uvarint())
 			fa.guard.WindowStart = d.optTime()
 			if d.err != nil || fa.cfg.Validate() != nil || fa.cfg.Period <= 0 || len(fa.secret) == 0 {
@@ -702,23 +709,19 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	// The challenges are checked here but decoded only when looked at
 	// (allChallenges): most operations only add one.
 	start := len(d.src) - len(d.b)
-	var spelled [maxChallengesKept * 40]byte
-	var endsBuf [maxChallengesKept]int
-	ids, ends := spelled[:0], endsBuf[:0]
+	var idsBuf [maxChallengesKept][]byte
+	ids := idsBuf[:0]
 	for range n {
 		if d.err != nil {
 			return errRecord
 		}
-		from := len(ids)
-		ids = d.skipChallenge(ids, e.factors, x.byID)
-		prev := 0
-		for _, end := range ends {
-			if string(ids[prev:end]) == string(ids[from:]) {
+		id := d.skipChallenge(e.factors, x.byID)
+		for _, o := range ids { // the last byte first: most differ there
+			if len(o) == len(id) && o[len(o)-1] == id[len(id)-1] && string(o) == string(id) {
 				return errRecord
 			}
-			prev = end
 		}
-		ends = append(ends, len(ids))
+		ids = append(ids, id)
 	}
 	if d.err != nil {
 		return errRecord
@@ -773,8 +776,7 @@ func (e *entity) allChallenges() []*challenge {
 // dropRaw drops the oldest of e's challenges still encoded.
 func (e *entity) dropRaw() {
 	d := rdecoder{decoder: decoder{b: e.raw}}
-	var id [64]byte
-	d.skipChallenge(id[:0], e.rawFactors, nil)
+	d.skipChallenge(e.rawFactors, nil)
 	k := len(e.raw) - len(d.b)
 	e.raw, e.rawSrc, e.rawN = e.raw[k:], e.rawSrc[k:], e.rawN-1
 }
@@ -809,10 +811,23 @@ func (d *rdecoder) challenge(c *challenge, identity string, factors []*factor) {
 // skipChallenge reads a challenge without decoding it, checking what
 // decodeIdentity requires of one but for a unique ID: its factor index
 // names one of factors, or its factor ID one of byID (if any) of its
-// kind (push or TOTP). It returns ids with the challenge's ID, spelled
-// out, appended.
-func (d *rdecoder) skipChallenge(ids []byte, factors []*factor, byID map[string]*factor) []byte {
-	ids = d.appendID(ids)
+// kind (push or TOTP). It returns the challenge's ID as encoded: one
+// encoding per ID, as a compact ID written out is refused.
+func (d *rdecoder) skipChallenge(factors []*factor, byID map[string]*factor) (id []byte) {
+	rest := d.b
+	switch d.byte() {
+	case 0:
+		if _, ok := compactID(string(d.raw())); ok {
+			d.err = errRecord
+		}
+	case 1:
+		if len(d.raw()) > 8 || d.bytes(16) == nil {
+			d.err = errRecord
+		}
+	default:
+		d.err = errRecord
+	}
+	id = rest[:len(rest)-len(d.b)]
 	var fa *factor
 	switch i := d.uvarint(); {
 	case i == 0:
@@ -830,7 +845,7 @@ func (d *rdecoder) skipChallenge(ids []byte, factors []*factor, byID map[string]
 	}
 	d.bytes(8)
 	for range 3 {
-		varint(d, binary.Uvarint)
+		d.uvarint64()
 	}
 	push := false
 	switch d.byte() {
@@ -841,7 +856,7 @@ func (d *rdecoder) skipChallenge(ids []byte, factors []*factor, byID map[string]
 		if k := d.uvarint(); k > 0 {
 			if k-1 > provider.MaxPushFields {
 				d.err = errRecord
-				return ids
+				return id
 			}
 			for range 2 * (k - 1) {
 				d.raw()
@@ -854,7 +869,7 @@ func (d *rdecoder) skipChallenge(ids []byte, factors []*factor, byID map[string]
 	if fa != nil && (fa.push != nil) != push {
 		d.err = errRecord // a push challenge of a TOTP factor, or the reverse
 	}
-	return ids
+	return id
 }
 
 // appendID appends to b the ID that appendID wrote, spelled out.
