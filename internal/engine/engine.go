@@ -40,6 +40,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+	"unsafe"
 
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
@@ -324,20 +325,7 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 			if custom == "" {
 				custom = e.c.NewCode()
 			}
-			f := e.fresh(to, custom, ch, now)
-			p = &f.s
-			a := &p.attempts[0]
-			// The first attempt's ID, the verification's and, over a
-			// store, the record's key, in one string.
-			var buf [160]byte
-			b := e.appendAttemptID(buf[:0], a)
-			n := len(b)
-			b = e.appendID(b, k, p.nonce[:e.c.NonceLen])
-			if e.mem == nil {
-				b = e.appendKey(b, k)
-			}
-			ids := string(b)
-			a.sid, p.id = ids[:n], ids[n:]
+			p = e.fresh(k, to, custom, ch, now)
 		}
 		p.Channel, p.Updated = ch, now
 		p.seq++
@@ -370,24 +358,35 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 }
 
 // freshState is a new verification and its first send, in one allocation
-// with its code when it fits.
+// with its code and IDs when they fit.
 type freshState struct {
 	s   State
 	a   [1]attempt
-	buf [32]byte
+	buf [72]byte // the fake's code and IDs
 }
 
 // fresh returns a new verification of to with code and its first send
 // over ch, its nonce and the send's ID drawn at once.
-func (e *Verifications) fresh(to, code string, ch provider.Channel, now time.Time) *freshState {
+func (e *Verifications) fresh(k recKey, to, code string, ch provider.Channel, now time.Time) *State {
 	f := &freshState{s: State{To: to, Created: now, Expires: now.Add(e.c.Validity)}}
 	f.a[0] = attempt{at: now, channel: ch}
 	f.s.attempts = f.a[:]
 	b := f.buf[:e.c.NonceLen+16] // NonceLen is at most 16
 	e.c.Random(b)
 	copy(f.a[0].id[:], b[copy(f.s.nonce[:], b[:e.c.NonceLen]):])
-	f.s.code = append(f.buf[:0], code...) // the draw is copied out
-	return f
+	// The code, the first attempt's ID, the verification's and, over a
+	// store, the record's key, after it (the draw is copied out).
+	b = append(f.buf[:0], code...)
+	f.s.code = b[:len(code):len(code)]
+	b = e.appendAttemptID(b, &f.a[0])
+	n := len(b)
+	b = e.appendID(b, k, f.s.nonce[:e.c.NonceLen])
+	if e.mem == nil {
+		b = e.appendKey(b, k)
+	}
+	ids := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+	f.a[0].sid, f.s.id = ids[len(code):n], ids[n:]
+	return &f.s
 }
 
 // reveal returns the code of s.

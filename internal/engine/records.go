@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/verifykit/verifykit/store"
@@ -217,9 +216,8 @@ func (c *recordCache) drop(i int) {
 // grows. A State is never changed once stored (the engine changes copies,
 // and appends to its attempts by copying), so readers share its slices.
 type memRecords struct {
-	now      func() time.Time
-	versions atomic.Uint64
-	shards   [memShards]memShard
+	now    func() time.Time
+	shards [memShards]memShard
 }
 
 const (
@@ -231,7 +229,8 @@ type memShard struct {
 	mu        sync.Mutex
 	states    map[recKey]*State
 	nextSweep int
-	_         [40]byte // keep shards on separate cache lines
+	version   uint64   // the last version written in the part
+	_         [32]byte // keep shards on separate cache lines
 }
 
 var errFull = errors.New("engine: too many pending verifications")
@@ -308,7 +307,8 @@ func (m *memRecords) write(ctx context.Context, k recKey, old uint64, s *State, 
 			return nil, store.Unavailable("put", errFull)
 		}
 	}
-	s.version = m.versions.Add(1)
+	sh.version++
+	s.version = sh.version
 	sh.states[k] = s
 	return nil, nil
 }
