@@ -294,6 +294,10 @@ return {n, ttl}`)
 
 const versionLen = 8
 
+// recs holds the buffers a compare-and-swap builds its record in (the
+// version, then the value), cleared after use.
+var recs = sync.Pool{New: func() any { return new([]byte) }}
+
 func decodeRecord(b []byte) (store.Record, error) {
 	if len(b) < versionLen {
 		return store.Record{}, errors.New("malformed record")
@@ -366,9 +370,13 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 		ms = 0 // no expiry: no volatile-* policy evicts it
 	}
 	v := newVersion()
-	rec := make([]byte, versionLen, versionLen+len(value))
-	binary.BigEndian.PutUint64(rec, v)
-	rec = append(rec, value...)
+	buf := recs.Get().(*[]byte)
+	rec := append(binary.BigEndian.AppendUint64((*buf)[:0], v), value...)
+	defer func() { // the client has written rec and keeps no reference to it
+		clear(rec)
+		*buf = rec[:0]
+		recs.Put(buf)
+	}()
 	var res any
 	var err error
 	if old == 0 && !s.noSetGet.Load() {
@@ -517,10 +525,10 @@ func (s *Store) create(ctx context.Context, key string, rec []byte, ms int64) (a
 // run runs a script with EVALSHA, and with EVAL when the server answers
 // NOSCRIPT (it did nothing then).
 func (s *Store) run(ctx context.Context, sc *redis.Script, key string, args ...any) (any, error) {
-	keys := []string{s.prefix + key}
-	res, err := sc.EvalSha(ctx, s.c, keys, args...).Result()
+	k := s.prefix + key
+	res, err := s.c.Do(ctx, append(append(make([]any, 0, 4+len(args)), "evalsha", sc.Hash(), 1, k), args...)...).Result()
 	if err != nil && isNoScript(err) {
-		res, err = sc.Eval(ctx, s.c, keys, args...).Result()
+		res, err = sc.Eval(ctx, s.c, []string{k}, args...).Result()
 	}
 	return res, err
 }
