@@ -33,9 +33,10 @@ const maxLineages = 16
 
 type recalled struct {
 	key   string
-	until time.Time // forget after
-	lins  []lineage // most recent first
-	born  uint64    // ticket when the key was first remembered
+	until time.Time  // forget after
+	lins  []lineage  // most recent first
+	born  uint64     // ticket when the key was first remembered
+	first [1]lineage // lins' first array, allocated with the entry
 }
 
 type lineage struct {
@@ -117,7 +118,8 @@ func (r *recall) saw(key string, id [16]byte, st seen, stable bool, until time.T
 			return true // expired: nothing to remember
 		}
 		stamp := r.clock.Add(1)
-		e = &recalled{key: key, until: until, born: stamp, lins: make([]lineage, 1)}
+		e = &recalled{key: key, until: until, born: stamp}
+		e.lins = e.first[:]
 		e.lins[0].id = id
 		e.lins[0].learn(st, stamp)
 		r.keys[key] = r.ll.PushFront(e)

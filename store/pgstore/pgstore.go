@@ -396,14 +396,12 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	if val == nil {
 		val = []byte{} // the column is NOT NULL
 	}
-	var ok bool
-	var v int64
-	var cur []byte
+	o := new(out)
 	var err error
 	if old == 0 {
-		err = s.row(ctx, s.qCASCreate, []any{[]byte(key), newVersion(), val, us(ttl)}, &ok, &v, &cur)
+		err = s.row(ctx, s.qCASCreate, []any{[]byte(key), newVersion(), val, us(ttl)}, &o.ok, &o.v, &o.cur)
 	} else {
-		err = s.row(ctx, s.qCASUpdate, []any{[]byte(key), newVersion(), val, us(ttl), int64(old)}, &ok, &v, &cur)
+		err = s.row(ctx, s.qCASUpdate, []any{[]byte(key), newVersion(), val, us(ttl), int64(old)}, &o.ok, &o.v, &o.cur)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Record{}, store.ErrConflict // an update of an absent record
@@ -411,20 +409,29 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	if err != nil {
 		return store.Record{}, fail(ctx, "cas", err, true)
 	}
-	if ok {
-		return store.Record{Value: value, Version: uint64(v)}, nil
+	if o.ok {
+		return store.Record{Value: value, Version: uint64(o.v)}, nil
 	}
-	return conflict(v, cur)
+	return o.conflict()
 }
 
-func conflict(v int64, cur []byte) (store.Record, error) {
-	if v == 0 {
+// out is the row of a compare-and-swap or compare-and-delete: whether it
+// was done, else the current version (0: absent) and value. One
+// allocation for the three.
+type out struct {
+	ok  bool
+	v   int64
+	cur []byte
+}
+
+func (o *out) conflict() (store.Record, error) {
+	if o.v == 0 {
 		return store.Record{}, store.ErrConflict
 	}
-	if cur == nil {
-		cur = []byte{}
+	if o.cur == nil {
+		o.cur = []byte{}
 	}
-	return store.Record{Value: cur, Version: uint64(v)}, store.ErrConflict
+	return store.Record{Value: o.cur, Version: uint64(o.v)}, store.ErrConflict
 }
 
 // CompareAndDelete implements store.Store: one DELETE.
@@ -438,16 +445,14 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, old uint64) (s
 	if old == 0 {
 		return store.Record{}, fmt.Errorf("%w: version 0", store.ErrInvalid)
 	}
-	var ok bool
-	var v int64
-	var cur []byte
-	if err := s.row(ctx, s.qCAD, []any{[]byte(key), int64(old)}, &ok, &v, &cur); err != nil {
+	o := new(out)
+	if err := s.row(ctx, s.qCAD, []any{[]byte(key), int64(old)}, &o.ok, &o.v, &o.cur); err != nil {
 		return store.Record{}, fail(ctx, "delete", err, true)
 	}
-	if ok {
+	if o.ok {
 		return store.Record{}, nil
 	}
-	return conflict(v, cur)
+	return o.conflict()
 }
 
 // Incr implements store.Store: one INSERT ... ON CONFLICT DO UPDATE.
