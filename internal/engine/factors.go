@@ -168,11 +168,10 @@ type entity struct {
 	factors    []*factor
 	challenges []*challenge
 	// Over a store, the oldest rawN challenges as read, still encoded
-	// (raw, and rawSrc its copy as a string), which come before
-	// challenges: decoded when looked at (allChallenges), else written
-	// back as they are. rawFactors are the factors their indexes name.
+	// (raw), which come before challenges: decoded when looked at
+	// (allChallenges), else written back as they are. rawFactors are the
+	// factors their indexes name.
 	raw        []byte
-	rawSrc     string
 	rawN       int
 	rawFactors []*factor
 }

@@ -397,15 +397,19 @@ var (
 		string(provider.ChallengeDenied), string(provider.ChallengeExpired)}
 )
 
-// rdecoder decodes an identity's record: its strings share one copy of
-// the record (src), rather than one allocation each.
+// rdecoder decodes an identity's record: the strings of its challenges
+// share one copy of them (src), rather than one allocation each; without
+// src, each string is one.
 type rdecoder struct {
 	decoder
-	src string          // the record, as a string
+	src string          // the challenges, as a string
 	ids strings.Builder // the compact IDs, spelled out (see id)
 }
 
 func (d *rdecoder) string() string {
+	if d.src == "" {
+		return d.decoder.string()
+	}
 	n := d.uvarint()
 	off := len(d.src) - len(d.b)
 	if d.bytes(int(n)) == nil {
@@ -588,7 +592,7 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 		e.allChallenges() // the indexes of its factors changed
 	}
 	b = binary.AppendUvarint(b, uint64(e.rawN+len(e.challenges)))
-	b = append(b, e.rawSrc...)
+	b = append(b, e.raw...)
 	for _, c := range e.challenges {
 		b = appendID(b, c.c.ID)
 		// Its factor: 1 + its index when kept, else 0 and its ID.
@@ -635,18 +639,18 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	d := &rdecoder{decoder: decoder{b: b}, src: string(b)}
-	if d.byte() != factorRecordVersion {
+	d := &rdecoder{decoder: decoder{b: b}}
+	if d.byte() != factorRecordVersion || string(d.raw()) != identity {
 		return errRecord
 	}
-	e := &entity{Entity: Entity{Identity: d.string()}}
+	e := &entity{Entity: Entity{Identity: identity}}
 	hasEntity := d.byte()
 	if hasEntity == 1 {
 		e.ID = d.id()
 		e.CreatedAt = d.optTime()
 		e.UpdatedAt = d.since(e.CreatedAt)
 	}
-	if d.err != nil || e.Identity != identity || hasEntity > 1 {
+	if d.err != nil || hasEntity > 1 {
 		return errRecord
 	}
 	n := d.uvarint()
@@ -668,7 +672,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			fa.cfg.Period = time.Duration(d.uvarint()) * time.Second
 			fa.cfg.Skew = int(d.uvarint())
 			fa.cfg.Algorithm = provider.Algorithm(d.string())
-			fa.secret = []byte(d.string())
+			fa.secret = bytes.Clone(d.raw())
 			u := d.uvarint64() // binary.AppendVarint's zigzag
 			fa.guard.LastStep = int64(u>>1) ^ -int64(u&1)
 			fa.guard.Wrong = int(d.uvarint())
@@ -708,7 +712,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	}
 	// The challenges are checked here but decoded only when looked at
 	// (allChallenges): most operations only add one.
-	start := len(d.src) - len(d.b)
+	start := len(b) - len(d.b)
 	var idsBuf [maxChallengesKept][]byte
 	ids := idsBuf[:0]
 	for range n {
@@ -726,8 +730,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	if d.err != nil {
 		return errRecord
 	}
-	end := len(d.src) - len(d.b)
-	e.raw, e.rawSrc, e.rawN = b[start:end], d.src[start:end], int(n)
+	e.raw, e.rawN = b[start:len(b)-len(d.b)], int(n)
 	e.rawFactors = e.factors[:len(e.factors):len(e.factors)]
 	n = d.uvarint()
 	for range n {
@@ -761,7 +764,7 @@ func (e *entity) allChallenges() []*challenge {
 	if e.rawN == 0 {
 		return e.challenges
 	}
-	d := &rdecoder{decoder: decoder{b: e.raw}, src: e.rawSrc}
+	d := &rdecoder{decoder: decoder{b: e.raw}, src: string(e.raw)}
 	all := make([]challenge, e.rawN) // one allocation for all
 	cs := make([]*challenge, e.rawN, e.rawN+len(e.challenges))
 	for i := range all {
@@ -769,7 +772,7 @@ func (e *entity) allChallenges() []*challenge {
 		cs[i] = &all[i]
 	}
 	e.challenges = append(cs, e.challenges...)
-	e.raw, e.rawSrc, e.rawN, e.rawFactors = nil, "", 0, nil
+	e.raw, e.rawN, e.rawFactors = nil, 0, nil
 	return e.challenges
 }
 
@@ -778,7 +781,7 @@ func (e *entity) dropRaw() {
 	d := rdecoder{decoder: decoder{b: e.raw}}
 	d.skipChallenge(e.rawFactors, nil)
 	k := len(e.raw) - len(d.b)
-	e.raw, e.rawSrc, e.rawN = e.raw[k:], e.rawSrc[k:], e.rawN-1
+	e.raw, e.rawN = e.raw[k:], e.rawN-1
 }
 
 // challenge decodes into c a challenge that skipChallenge checked, of
