@@ -163,16 +163,15 @@ func (e *Emulator) Respond(id string, yes bool) error {
 	if rq == nil || rq.terminated || !e.progress(rq, now) {
 		return ErrNoSuchRequest
 	}
-	ch := rq.steps[rq.cur].channel
-	if ch != "whatsapp_interactive" && ch != "silent_auth" {
+	if rq.steps[rq.cur].channel != "silent_auth" {
 		return errors.New("vonagetest: Respond: the current step takes a code")
 	}
 	e.end(rq)
+	outcome := "user_rejected"
 	if yes {
 		e.approved.Add(rq.id)
-		e.finish(rq, "completed", now)
-		return nil
+		outcome = "completed"
 	}
-	e.finish(rq, "user_rejected", now)
+	e.finish(rq, outcome, now)
 	return nil
 }

@@ -388,8 +388,6 @@ func engineChannel(ch string) provider.Channel {
 		return provider.ChannelCall
 	case "silent_auth":
 		return provider.ChannelSNA
-	case "whatsapp_interactive":
-		return provider.ChannelWhatsApp
 	}
 	return provider.Channel(ch)
 }

@@ -175,13 +175,12 @@ type stepJSON struct {
 
 // The limits of Vonage's Verify API 1.0.1.
 const (
-	maxBrand           = 18
-	maxClientRef       = 40
-	maxSteps           = 3
-	defaultStepWait    = 180 * time.Second
-	silentAuthChecks   = 1                // "only one attempt to submit the code"
-	silentAuthWait     = 60 * time.Second // the channel timeout of a workflow that starts with silent auth
-	retiredInteractive = "whatsapp_interactive"
+	maxBrand         = 18
+	maxClientRef     = 40
+	maxSteps         = 3
+	defaultStepWait  = 180 * time.Second
+	silentAuthChecks = 1                // "only one attempt to submit the code"
+	silentAuthWait   = 60 * time.Second // the channel timeout of a workflow that starts with silent auth
 )
 
 // clientRefOK reports whether s is 1 to 40 ASCII letters and digits.
@@ -219,8 +218,8 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 		}
 		limit := map[string]int{"sms": 15, "rcs": 15, "whatsapp": 50}[s.Channel]
 		if refused(w,
-			param{s.Channel == retiredInteractive, name + ".channel", "whatsapp_interactive is not a Verify v2 channel (API 1.0.1)"},
-			param{!phone && s.Channel != "email" && s.Channel != retiredInteractive, name + ".channel", "unknown channel"},
+			param{s.Channel == "whatsapp_interactive", name + ".channel", "whatsapp_interactive is not a Verify v2 channel (API 1.0.1)"},
+			param{!phone && s.Channel != "email", name + ".channel", "unknown channel"},
 			param{phone && (strings.HasPrefix(s.To, "+") || !provider.IsPhone(to)), name + ".to", "to must be an E.164 number without '+'"},
 			param{s.Channel == "email" && !provider.IsEmail(to), name + ".to", "to must be an e-mail address"},
 			param{limit > 0 && len(s.From) > limit, name + ".from", fmt.Sprintf("from must be at most %d characters on %s", limit, s.Channel)},
@@ -294,7 +293,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 	}
 	v, _, err := e.eng.Start(bg, first.to, engineChannel(first.channel), rq.code)
 	if err != nil {
-		writeEngineError(w, err, "")
+		writeEngineError(w, err)
 		return
 	}
 	rq.id = newUUID()
@@ -317,12 +316,9 @@ func (e *Emulator) send(rq *request, now time.Time) {
 	rq.initiated = append(rq.initiated, now)
 	m := Message{RequestID: rq.id, To: s.to, Channel: s.channel, Brand: rq.brand, Locale: rq.locale,
 		ClientRef: rq.clientRef, SentAt: now.UTC()}
-	switch s.channel {
-	case "whatsapp_interactive":
-		m.Body = rq.brand + ": is this you signing in? [Yes] [No]"
-	case "silent_auth":
+	if s.channel == "silent_auth" {
 		m.Body = rq.brand + ": silent authentication over the mobile network"
-	default:
+	} else {
 		m.Code = rq.code
 		m.Body = "Your " + rq.brand + " verification code is: " + rq.code
 	}
@@ -433,18 +429,11 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
 
 // checkLocked checks code for rq. e.mu must be held.
 func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) {
-	if rq.terminated {
-		e.end(rq)
-		writeProblem(w, http.StatusGone, "gone", "Invalid Code",
-			"An incorrect code has been provided too many times. Workflow terminated.", nil)
-		return
+	var status provider.Status
+	var err error = provider.ErrTooManyChecks // a terminated workflow answers 410
+	if !rq.terminated {
+		_, status, err = e.eng.Check(bg, rq.vid, "", code, nil)
 	}
-	if ch := rq.steps[rq.cur].channel; ch == retiredInteractive || ch == "silent_auth" && rq.code == "" {
-		writeProblem(w, http.StatusConflict, "conflict", "Conflict",
-			"The current Verify workflow step does not support a code.", nil)
-		return
-	}
-	_, status, err := e.eng.Check(bg, rq.vid, "", code, nil)
 	switch {
 	case errors.Is(err, provider.ErrTooManyChecks):
 		e.end(rq)
@@ -454,7 +443,7 @@ func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) 
 		e.end(rq)
 		notFound(w, rq.id)
 	case err != nil:
-		writeEngineError(w, err, rq.id)
+		writeEngineError(w, err)
 	case status == provider.StatusApproved:
 		e.end(rq)
 		e.approved.Add(rq.id)
@@ -517,25 +506,20 @@ func (e *Emulator) silentAuth(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, redirect+"#"+frag.Encode(), http.StatusFound)
 }
 
-// writeEngineError answers with the problem an engine's error stands for. A
-// lost answer (ErrOutcomeUnknown) drops the connection instead.
-func writeEngineError(w http.ResponseWriter, err error, id string) {
+// writeEngineError answers with the problem an engine's error stands for.
+// The engine keeps its states in memory and the workflow bounds the sends
+// and ends a request at its wrong-code limit, so what reaches here is a
+// refused send (429) or a target whose name collides with a pending
+// one's (503); a check's not-found and too-many-checks are answered by
+// checkLocked.
+func writeEngineError(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, provider.ErrOutcomeUnknown):
-		emuserver.Drop(w)
-	case errors.Is(err, provider.ErrNotFound):
-		notFound(w, id)
-	case errors.Is(err, provider.ErrRateLimited), errors.Is(err, provider.ErrTooManySends):
+	case errors.Is(err, provider.ErrTooManySends):
 		if d, ok := provider.RetryAfter(err); ok {
 			emuserver.RetryAfter(w, d)
 		}
 		writeProblem(w, http.StatusTooManyRequests, "throttled", "Rate Limit Hit",
 			"Please wait, then retry your request.", nil)
-	case errors.Is(err, provider.ErrUndeliverable):
-		writeProblem(w, http.StatusForbidden, "forbidden", "Forbidden",
-			"The destination cannot be reached over this channel.", nil)
-	case errors.Is(err, provider.ErrInvalidRequest):
-		invalidParams(w, "workflow", "invalid target")
 	default:
 		writeProblem(w, http.StatusServiceUnavailable, "service-unavailable", "Service Unavailable",
 			"The service is temporarily unavailable.", nil)
