@@ -53,13 +53,13 @@ func (e *Emulator) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /v2/Services", e.createService)
 	m.HandleFunc("GET /v2/Services", e.listServices)
-	m.HandleFunc("GET /v2/Services/{service}", e.fetchService)
-	m.HandleFunc("POST /v2/Services/{service}", e.updateService)
+	m.HandleFunc("GET /v2/Services/{service}", e.inService(e.fetchService))
+	m.HandleFunc("POST /v2/Services/{service}", e.inService(e.updateService))
 	m.HandleFunc("DELETE /v2/Services/{service}", e.deleteService)
-	m.HandleFunc("POST /v2/Services/{service}/Verifications", e.createVerification)
-	m.HandleFunc("GET /v2/Services/{service}/Verifications/{sid}", e.fetchVerification)
-	m.HandleFunc("POST /v2/Services/{service}/Verifications/{sid}", e.updateVerification)
-	m.HandleFunc("POST /v2/Services/{service}/VerificationCheck", e.check)
+	m.HandleFunc("POST /v2/Services/{service}/Verifications", e.inService(e.createVerification))
+	m.HandleFunc("GET /v2/Services/{service}/Verifications/{sid}", e.inService(e.fetchVerification))
+	m.HandleFunc("POST /v2/Services/{service}/Verifications/{sid}", e.inService(e.updateVerification))
+	m.HandleFunc("POST /v2/Services/{service}/VerificationCheck", e.inService(e.check))
 	e.factorRoutes(m)    // factors.go
 	e.safeListRoutes(m)  // safelist.go
 	e.rateLimitRoutes(m) // ratelimits.go
@@ -75,6 +75,17 @@ func (e *Emulator) routes() {
 	m.HandleFunc("GET "+snaPath+"{token}", e.visitSNA)
 	m.HandleFunc("POST "+snaPath+"{token}", e.visitSNA)
 	e.mux = m
+}
+
+// inService adapts h, a handler of one service's resources, to the mux:
+// it passes on the service the request names and a copy of its settings,
+// or answers 404.
+func (e *Emulator) inService(h func(http.ResponseWriter, *http.Request, *service, info)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s, in := e.serviceSnapshot(w, r); s != nil {
+			h(w, r, s, in)
+		}
+	}
 }
 
 // errorBody is Twilio's error JSON.
@@ -242,11 +253,7 @@ func optional(r *http.Request, key string) *string {
 	return nil
 }
 
-func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
-	s, in := e.serviceSnapshot(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request, s *service, in info) {
 	f := r.PostForm
 	to, ch := f.Get("To"), provider.Channel(f.Get("Channel"))
 	switch {
@@ -335,11 +342,7 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request) {
 	emuserver.WriteJSON(w, http.StatusCreated, e.verificationJSON(r, in, v, ex))
 }
 
-func (e *Emulator) fetchVerification(w http.ResponseWriter, r *http.Request) {
-	s, in := e.serviceSnapshot(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) fetchVerification(w http.ResponseWriter, r *http.Request, s *service, in info) {
 	sid := r.PathValue("sid")
 	st, err := s.eng.Fetch(r.Context(), sid, nil)
 	if err != nil {
@@ -349,11 +352,7 @@ func (e *Emulator) fetchVerification(w http.ResponseWriter, r *http.Request) {
 	emuserver.WriteJSON(w, http.StatusOK, e.verificationJSON(r, in, st.View(provider.StatusPending), e.extraOf(sid)))
 }
 
-func (e *Emulator) updateVerification(w http.ResponseWriter, r *http.Request) {
-	s, in := e.serviceSnapshot(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) updateVerification(w http.ResponseWriter, r *http.Request, s *service, in info) {
 	sid := r.PathValue("sid")
 	status := provider.Status(r.PostForm.Get("Status"))
 	if status != provider.StatusCanceled && status != provider.StatusApproved {
@@ -373,11 +372,7 @@ func (e *Emulator) updateVerification(w http.ResponseWriter, r *http.Request) {
 	emuserver.WriteJSON(w, http.StatusOK, e.verificationJSON(r, in, st.View(status), ex))
 }
 
-func (e *Emulator) check(w http.ResponseWriter, r *http.Request) {
-	s, in := e.serviceSnapshot(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) check(w http.ResponseWriter, r *http.Request, s *service, in info) {
 	f := r.PostForm
 	to, sid, code := f.Get("To"), f.Get("VerificationSid"), f.Get("Code")
 	_, hasCode := f["Code"]

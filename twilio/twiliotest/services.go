@@ -134,22 +134,14 @@ func (e *Emulator) createService(w http.ResponseWriter, r *http.Request) {
 	emuserver.WriteJSON(w, http.StatusCreated, renderService(in, e.base(r)))
 }
 
-func (e *Emulator) fetchService(w http.ResponseWriter, r *http.Request) {
-	s, in := e.serviceSnapshot(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) fetchService(w http.ResponseWriter, r *http.Request, s *service, in info) {
 	emuserver.WriteJSON(w, http.StatusOK, renderService(in, e.base(r)))
 }
 
 // updateService changes a service's settings. A change of CodeLength
 // applies to new verifications; those pending keep their codes, as on
 // Twilio.
-func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request) {
-	s, in := e.serviceSnapshot(w, r)
-	if s == nil {
-		return
-	}
+func (e *Emulator) updateService(w http.ResponseWriter, r *http.Request, s *service, in info) {
 	st := in.settings
 	if bad := applySettings(r.PostForm, &st); bad != "" {
 		invalid(w, bad)
