@@ -35,11 +35,7 @@ func (e *Emulator) visitSNA(w http.ResponseWriter, r *http.Request) {
 	var client string
 	if ok {
 		fault, failed = e.faults.Take(func(f *Fault) bool { return f.Op == faultSNA && (f.To == "" || f.To == rc.to) }, faultTimes)
-		if failed {
-			rc.snaFail, rc.snaDone = fault.Code, false
-		} else {
-			rc.snaFail, rc.snaDone = 0, true
-		}
+		rc.snaFail, rc.snaDone = fault.Code, !failed // Code is 0 when no fault was taken
 		client = rc.snaClient
 	}
 	e.mu.Unlock()

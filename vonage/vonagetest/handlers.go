@@ -402,10 +402,7 @@ func (e *Emulator) withLive(w http.ResponseWriter, r *http.Request, terminated b
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rq := e.requests[id]
-	if rq != nil && rq.terminated && !terminated {
-		rq = nil
-	}
-	if rq == nil || !e.progress(rq, now) {
+	if rq == nil || rq.terminated && !terminated || !e.progress(rq, now) {
 		notFound(w, id)
 		return
 	}
