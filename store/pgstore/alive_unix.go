@@ -5,6 +5,7 @@ package pgstore
 import (
 	"errors"
 	"net"
+	"sync"
 	"syscall"
 )
 
@@ -29,18 +30,35 @@ func closedByPeer(c net.Conn) bool {
 	if err != nil {
 		return false
 	}
-	closed := false
-	var buf [1]byte
+	p := peeks.Get().(*peek)
+	defer peeks.Put(p)
 	// Control, not Read: Read would wait for the descriptor's read lock,
 	// which pgx's background reader may hold, blocked, on an idle
 	// connection.
-	err = rc.Control(func(fd uintptr) {
-		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		switch {
-		case errors.Is(err, syscall.EAGAIN), errors.Is(err, syscall.EWOULDBLOCK), errors.Is(err, syscall.EINTR):
-		default:
-			closed = err != nil || n >= 0 // an error, the end of the stream (0) or unasked data
-		}
-	})
-	return closed || err != nil
+	err = rc.Control(p.f)
+	return p.closed || err != nil
+}
+
+// peek is closedByPeer's state, pooled with the function that Control
+// calls (p.peek bound once), so a peek allocates nothing of its own.
+type peek struct {
+	closed bool
+	buf    [1]byte
+	f      func(fd uintptr)
+}
+
+var peeks = sync.Pool{New: func() any {
+	p := new(peek)
+	p.f = p.peek
+	return p
+}}
+
+func (p *peek) peek(fd uintptr) {
+	n, _, err := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	switch {
+	case errors.Is(err, syscall.EAGAIN), errors.Is(err, syscall.EWOULDBLOCK), errors.Is(err, syscall.EINTR):
+		p.closed = false
+	default:
+		p.closed = err != nil || n >= 0 // an error, the end of the stream (0) or unasked data
+	}
 }
