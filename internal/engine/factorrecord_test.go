@@ -24,9 +24,7 @@ func TestStoreRefusesAChallengeOfTheOtherFactorType(t *testing.T) {
 		{"TOTP challenge of a push factor", func(c *challenge, _ string) { c.c.Push = nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			overStore = true
-			r := newPushRig(t)
-			overStore = false
+						r := storePushRig(t)
 			const id = "user-0007-kind"
 			d := r.verifiedDevice(t, id, 0, provider.PlatformFCM)
 			en, err := r.x.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"})
@@ -121,9 +119,7 @@ func TestStoreTokensOnlyRecordExpires(t *testing.T) {
 // ID is unreadable, whether both are written compact or one is written
 // out (which no operation writes).
 func TestStoreRefusesAChallengeIDTwice(t *testing.T) {
-	overStore = true
-	r := newPushRig(t)
-	overStore = false
+		r := storePushRig(t)
 	const id = "user-0008-twice"
 	d := r.verifiedDevice(t, id, 0, provider.PlatformFCM)
 	var chs [2]provider.Challenge
