@@ -24,7 +24,7 @@ func TestStoreRefusesAChallengeOfTheOtherFactorType(t *testing.T) {
 		{"TOTP challenge of a push factor", func(c *challenge, _ string) { c.c.Push = nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-						r := storePushRig(t)
+			r := storePushRig(t)
 			const id = "user-0007-kind"
 			d := r.verifiedDevice(t, id, 0, provider.PlatformFCM)
 			en, err := r.x.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"})
@@ -119,7 +119,7 @@ func TestStoreTokensOnlyRecordExpires(t *testing.T) {
 // ID is unreadable, whether both are written compact or one is written
 // out (which no operation writes).
 func TestStoreRefusesAChallengeIDTwice(t *testing.T) {
-		r := storePushRig(t)
+	r := storePushRig(t)
 	const id = "user-0008-twice"
 	d := r.verifiedDevice(t, id, 0, provider.PlatformFCM)
 	var chs [2]provider.Challenge

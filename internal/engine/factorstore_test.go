@@ -236,7 +236,7 @@ func TestStoreReadsDoNotWrite(t *testing.T) {
 // it must not panic, and what decodes must encode to a record that
 // decodes and encodes to itself.
 func FuzzFactorRecord(f *testing.F) {
-		r := storePushRig(f)
+	r := storePushRig(f)
 	const id = "user-0005-fuzz"
 	d := r.verifiedDevice(f, id, 0, provider.PlatformFCM)
 	r.x.CreatePushChallenge(ctx, provider.PushChallengeRequest{Identity: id, FactorID: d.f.ID, Details: details})
@@ -268,7 +268,7 @@ func FuzzFactorRecord(f *testing.F) {
 // the device fetches and signs what it was shown after the setting
 // changes.
 func TestStoreKeepsTheDateDecision(t *testing.T) {
-		r := storePushRig(t)
+	r := storePushRig(t)
 	const id = "user-0006-date"
 	d := r.verifiedDevice(t, id, 0, provider.PlatformNone)
 	dated := true
@@ -291,7 +291,7 @@ func TestStoreKeepsTheDateDecision(t *testing.T) {
 // JWT that verified is remembered (this process's memory, keyed by the
 // factor's key), and still refused once its window has passed.
 func TestStoreRemembersRequestTokensInTheirWindow(t *testing.T) {
-		r := storePushRig(t)
+	r := storePushRig(t)
 	const id = "user-0008-auth"
 	d := r.verifiedDevice(t, id, 0, provider.PlatformNone)
 	auth := d.auth(t, r.clock.now())
@@ -357,7 +357,7 @@ func TestStoreKeepsChallengesAsRead(t *testing.T) {
 // no identity (as the removed imported records did) or another is
 // unreadable, not taken for this identity's.
 func TestUnnamedRecordRefused(t *testing.T) {
-		r := storePushRig(t)
+	r := storePushRig(t)
 	const id = "user-0008-unnamed"
 	if _, err := r.x.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"}); err != nil {
 		t.Fatal(err)
