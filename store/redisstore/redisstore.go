@@ -352,9 +352,10 @@ func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
 
 // CompareAndSwap implements store.Store. It is one SET ... NX GET when it
 // creates the record (old 0), one EVALSHA otherwise. The command's stored
-// value is built in a reused buffer, cleared when the call returns: a
-// go-redis hook that keeps a command's arguments after it returns (to
-// format them later) sees zeros there, never another record.
+// value is built in a buffer that is cleared when the call returns and
+// then reused by later calls: a go-redis hook that keeps a command's
+// arguments after it returns (to format them later) must copy them, or it
+// sees zeros or a later record there.
 func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Record{}, err
