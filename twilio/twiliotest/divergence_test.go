@@ -291,11 +291,20 @@ func TestPaging(t *testing.T) {
 	// A token naming no page's first item (index 0 has no token; a
 	// negative index is none) is refused, not served.
 	for _, idx := range []string{"0", "-1", "-100"} {
-		tok := "PT" + base64.RawURLEncoding.EncodeToString([]byte("i:"+idx))
+		tok := "PT" + base64.RawURLEncoding.EncodeToString([]byte(idx+":"))
 		status, body, _ = c.call("GET", "/v2/Services", url.Values{"PageSize": {"2"}, "PageToken": {tok}})
 		wantError(t, "PageToken for index "+idx, status, body, 400, 60200)
 		status, body, _ = c.call("GET", "/v2/Services/"+svc+"/Entities", url.Values{"PageSize": {"2"}, "PageToken": {tok}})
 		wantError(t, "entities: PageToken for index "+idx, status, body, 400, 60306)
+	}
+	// A forged token past the end serves an empty page with no next
+	// page, even at the largest index.
+	for _, idx := range []string{"100", "9223372036854775807"} {
+		tok := "PT" + base64.RawURLEncoding.EncodeToString([]byte(idx+":"))
+		_, p, _ := c.call("GET", "/v2/Services", url.Values{"PageSize": {"2"}, "PageToken": {tok}})
+		if n, next := len(p["services"].([]any)), p["meta"].(map[string]any)["next_page_url"]; n != 0 || next != nil {
+			t.Errorf("PageToken for index %s: %d services, next_page_url %v; want none", idx, n, next)
+		}
 	}
 	status, body, _ = c.call("GET", "/v2/Services", url.Values{"Page": {"-1"}})
 	wantError(t, "negative Page", status, body, 400, 60200)

@@ -349,7 +349,7 @@ func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string,
 		return e.base(r) + r.URL.Path + "?" + v.Encode()
 	}
 	out := []any{}
-	for i := start; i < len(items) && i < start+size; i++ {
+	for i := start; i < len(items) && i-start < size; i++ { // start+size may overflow: a token is forged at will
 		out = append(out, items[i])
 	}
 	meta := map[string]any{
@@ -360,7 +360,7 @@ func (e *Emulator) writePage(w http.ResponseWriter, r *http.Request, key string,
 	if start > 0 {
 		meta["previous_page_url"] = pageURL(max(page-1, 0), max(start-size, 0))
 	}
-	if start+size < len(items) {
+	if start < len(items)-size {
 		meta["next_page_url"] = pageURL(page+1, start+size)
 	}
 	emuserver.WriteJSON(w, http.StatusOK, map[string]any{key: out, "meta": meta})
