@@ -98,6 +98,29 @@ func TestVerifierKeptForTheNextOperation(t *testing.T) {
 	}
 }
 
+// TestVerifierForOtherSettingsNotUsed: a verifier kept for the factor's
+// secret but other settings (the factor reconfigured on another replica)
+// is not used: the record's settings decide.
+func TestVerifierForOtherSettingsNotUsed(t *testing.T) {
+	a, _, _, c, _ := storeReplicas(t)
+	const id = "user-0001-cfg"
+	e := verified(t, a, id)
+	vs := &a.c.Store.verifiers
+	k := vs.m[e.ID]
+	cfg := k.cfg
+	cfg.Digits = 8
+	if k.cfg.Digits == 8 {
+		cfg.Digits = 6
+	}
+	vs.m[e.ID] = keptVerifier{k.secret, cfg, totp.NewVerifier(k.secret, cfg)}
+	c.advance(30 * time.Second)
+	v := totp.NewVerifier(k.secret, e.TOTP)
+	code := v.Code(v.Step(c.now()))
+	if ch, err := a.ChallengeFactor(ctx, provider.ChallengeRequest{Identity: id, FactorID: e.ID, Code: code}); err != nil || !ch.Approved() {
+		t.Errorf("the right code, with a verifier of other settings kept: %v %v", ch, err)
+	}
+}
+
 // TestVerifierKeptWithoutTheRecord: what is kept with a verifier shares
 // no memory with the decoded record (all of the identity's secrets).
 func TestVerifierKeptWithoutTheRecord(t *testing.T) {
