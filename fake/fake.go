@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/fakeconf"
 	"github.com/verifykit/verifykit/internal/faultq"
@@ -26,7 +27,7 @@ type Fake struct {
 	eng *engine.Verifications // the lifecycle, its states in memory
 
 	mu      sync.Mutex // guards the outbox and snaSeen
-	outbox  outbox
+	outbox  emuserver.Ring[Message]
 	snaSeen map[string]snaVisit // the SNA URLs visited, by verification ID (sna.go)
 
 	onSend  func(context.Context, Message)
@@ -40,17 +41,12 @@ type Fake struct {
 // the defaults.
 func New(opts ...Option) (*Fake, error) {
 	cfg := fakeconf.Default()
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, errors.New("fake: nil option")
-		}
-		if err := opt(&cfg); err != nil {
-			return nil, err
-		}
+	if err := emuserver.Apply("fake", &cfg, opts); err != nil {
+		return nil, err
 	}
 	gen := cfg.NewGen()
 	f := &Fake{cfg: cfg, salt: gen.Salt, gen: gen}
-	f.outbox.limit = cfg.OutboxLimit
+	f.outbox.Limit = cfg.OutboxLimit
 	f.onSend, _ = cfg.OnSend.(func(context.Context, Message))
 	var onFactor func(context.Context, engine.FactorEvent)
 	if on, ok := cfg.OnFactor.(func(context.Context, FactorEvent)); ok {
@@ -70,13 +66,7 @@ func New(opts ...Option) (*Fake, error) {
 
 // MustNew is like New but panics if an option is invalid. It suits tests
 // and examples, where the options are constants.
-func MustNew(opts ...Option) *Fake {
-	f, err := New(opts...)
-	if err != nil {
-		panic(err)
-	}
-	return f
-}
+func MustNew(opts ...Option) *Fake { return emuserver.Must(New(opts...)) }
 
 // Capabilities reports what the fake does beyond Start and Check: like
 // Twilio Verify, it checks by To as well as by ID, re-sends the pending code
@@ -132,7 +122,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 		FriendlyName: name, Locale: req.Locale, SentAt: s.Updated,
 	}
 	f.mu.Lock()
-	f.outbox.add(msg)
+	f.outbox.Add(msg)
 	f.mu.Unlock()
 	if f.onSend != nil {
 		f.onSend(ctx, msg.rendered())

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/fakeconf"
+	"github.com/verifykit/verifykit/internal/httpopt"
 	"github.com/verifykit/verifykit/internal/wire"
 )
 
@@ -31,13 +33,7 @@ type config = fakeconf.Config
 // WithClock makes the fake read the time from now instead of time.Now.
 // Pass the Now method of a [Clock] to control time from a test.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return fmt.Errorf("fake: WithClock: nil clock")
-		}
-		c.Now = now
-		return nil
-	}
+	return func(c *config) error { return httpopt.SetClock("fake", now, &c.Now) }
 }
 
 // WithValidity sets how long a code stays valid after its verification is
@@ -56,26 +52,14 @@ func WithValidity(d time.Duration) Option {
 // the next Start to the same target fails with ErrTooManySends until the
 // verification ends. The default is 5, Twilio's limit.
 func WithMaxSends(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("fake: WithMaxSends: %d is less than 1", n)
-		}
-		c.MaxSends = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("fake", "WithMaxSends", n, &c.MaxSends) }
 }
 
 // WithMaxChecks sets how many wrong codes a verification accepts; the next
 // Check fails with ErrTooManyChecks until the verification expires. The
 // default is 5, Twilio's limit.
 func WithMaxChecks(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("fake: WithMaxChecks: %d is less than 1", n)
-		}
-		c.MaxChecks = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("fake", "WithMaxChecks", n, &c.MaxChecks) }
 }
 
 // WithCodeLength sets the number of digits of generated codes, from 4 to
@@ -146,13 +130,7 @@ func WithFriendlyName(name string) Option {
 // WithOutboxLimit sets how many messages the outbox keeps; older ones are
 // dropped first. The default is 1000.
 func WithOutboxLimit(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("fake: WithOutboxLimit: %d is less than 1", n)
-		}
-		c.OutboxLimit = n
-		return nil
-	}
+	return func(c *config) error { return emuserver.SetCount("fake", "WithOutboxLimit", n, &c.OutboxLimit) }
 }
 
 // WithOnSend registers fn to be called with every message the fake sends,

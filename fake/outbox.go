@@ -54,32 +54,13 @@ func (m Message) rendered() Message {
 	return m
 }
 
-// outbox is a ring buffer of the most recent messages.
-type outbox struct {
-	limit int
-	buf   []Message
-	start int // index of the oldest message once the buffer is full
-}
-
-func (o *outbox) add(m Message) {
-	if len(o.buf) < o.limit {
-		o.buf = append(o.buf, m)
-		return
-	}
-	o.buf[o.start] = m
-	o.start = (o.start + 1) % len(o.buf)
-}
-
-// at returns the i-th message, oldest first.
-func (o *outbox) at(i int) Message { return o.buf[(o.start+i)%len(o.buf)] }
-
 // Messages returns a copy of the outbox, oldest first.
 func (f *Fake) Messages() []Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Message, len(f.outbox.buf))
+	out := f.outbox.Slice()
 	for i := range out {
-		out[i] = f.outbox.at(i).rendered()
+		out[i] = out[i].rendered()
 	}
 	return out
 }
@@ -100,22 +81,15 @@ func (f *Fake) LastMessage(to string) (Message, bool) {
 func (f *Fake) lastMessage(to string) (Message, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i := len(f.outbox.buf) - 1; i >= 0; i-- {
-		if m := f.outbox.at(i); m.To == to {
-			return m, true
-		}
+	if m, ok := f.outbox.Last(func(m Message) bool { return m.To == to }); ok {
+		return m, true
 	}
 	typed := strings.TrimSpace(to)
 	if typed == "" || len(typed) > 254 {
 		return Message{}, false
 	}
 	read := map[string]string{} // region → typed read in that region
-	for i := len(f.outbox.buf) - 1; i >= 0; i-- {
-		if m := f.outbox.at(i); sameTarget(typed, m.To, read) {
-			return m, true
-		}
-	}
-	return Message{}, false
+	return f.outbox.Last(func(m Message) bool { return sameTarget(typed, m.To, read) })
 }
 
 // sameTarget reports whether typed names the normalised target sent, as

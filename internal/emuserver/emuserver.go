@@ -3,7 +3,8 @@
 // and the loopback test server, the bounded outbox, the outbox filter, the
 // control endpoints under /_emulator/ (outbox JSON, faults, clock; see
 // Control, which an emulator fills with its fault type and error format),
-// the scheduled-fault queue and the dropped connection.
+// the scheduled-fault queue and the dropped connection. The fake uses its
+// Ring and option helpers too.
 package emuserver
 
 import (
@@ -161,16 +162,6 @@ func SetCount(pkg, option string, n int, dst *int) error {
 		return errors.New(pkg + ": " + option + ": less than 1")
 	}
 	*dst = n
-	return nil
-}
-
-// SetClock stores now in *dst, for an emulator's WithClock, when it is not
-// nil; else the error is "pkg: WithClock: nil clock".
-func SetClock(pkg string, now func() time.Time, dst *func() time.Time) error {
-	if now == nil {
-		return errors.New(pkg + ": WithClock: nil clock")
-	}
-	*dst = now
 	return nil
 }
 

@@ -114,19 +114,12 @@ func TestRingLast(t *testing.T) {
 
 func TestSetters(t *testing.T) {
 	t.Parallel()
-	n, clock := 5, time.Now
+	n := 5
 	if err := SetCount("acmetest", "WithMax", 0, &n); err == nil || err.Error() != "acmetest: WithMax: less than 1" || n != 5 {
 		t.Errorf("SetCount(0) = %v, n = %d", err, n)
 	}
 	if err := SetCount("acmetest", "WithMax", 1, &n); err != nil || n != 1 {
 		t.Errorf("SetCount(1) = %v, n = %d", err, n)
-	}
-	if err := SetClock("acmetest", nil, &clock); err == nil || err.Error() != "acmetest: WithClock: nil clock" || clock == nil {
-		t.Errorf("SetClock(nil) = %v", err)
-	}
-	fixed := time.Unix(42, 0)
-	if err := SetClock("acmetest", func() time.Time { return fixed }, &clock); err != nil || !clock().Equal(fixed) {
-		t.Errorf("SetClock = %v", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/fakeconf"
+	"github.com/verifykit/verifykit/internal/httpopt"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
@@ -254,7 +255,7 @@ func WithRetryAfter(d time.Duration) Option {
 // fake.Clock's Now method, for example). Advance and POST /_emulator/clock
 // add to it.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error { return emuserver.SetClock("twiliotest", now, &c.baseNow) }
+	return func(c *config) error { return httpopt.SetClock("twiliotest", now, &c.baseNow) }
 }
 
 // WithOutboxLimit sets how many messages the emulator's outbox keeps, and

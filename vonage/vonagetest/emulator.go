@@ -19,6 +19,7 @@ import (
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/fakeconf"
+	"github.com/verifykit/verifykit/internal/httpopt"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
@@ -134,7 +135,7 @@ func WithApplication(id string, pub *rsa.PublicKey) Option {
 // WithClock makes the emulator read time from now instead of time.Now.
 // Advance adds to it.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error { return emuserver.SetClock("vonagetest", now, &c.baseNow) }
+	return func(c *config) error { return httpopt.SetClock("vonagetest", now, &c.baseNow) }
 }
 
 // WithMaxChecks sets how many wrong codes a request allows before the next
