@@ -116,8 +116,7 @@ func TestStoreTokensOnlyRecordExpires(t *testing.T) {
 }
 
 // TestStoreRefusesAChallengeIDTwice: a record with two challenges of one
-// ID is unreadable, whether both are written compact or one is written
-// out (which no operation writes).
+// ID (which no operation writes) is unreadable.
 func TestStoreRefusesAChallengeIDTwice(t *testing.T) {
 	r := storePushRig(t)
 	const id = "user-0008-twice"
@@ -134,18 +133,40 @@ func TestStoreRefusesAChallengeIDTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := rec.Value[r.x.c.Store.Head:]
-	compact := appendID(nil, chs[1].ID)
-	at := bytes.Index(b, compact)
+	second := appendID(nil, chs[1].ID)
+	at := bytes.Index(b, second)
 	if at < 0 || r.x.newScratch().decodeIdentity(id, b) != nil {
 		t.Fatalf("the record does not hold challenge %s, or does not decode", chs[1].ID)
 	}
-	for name, second := range map[string][]byte{
-		"compact":     appendID(nil, chs[0].ID),
-		"written out": appendString([]byte{0}, chs[0].ID),
-	} {
-		crafted := slices.Concat(b[:at], second, b[at+len(compact):])
-		if err := r.x.newScratch().decodeIdentity(id, crafted); err != errRecord {
-			t.Errorf("%s: %v, want errRecord", name, err)
-		}
+	crafted := slices.Concat(b[:at], appendID(nil, chs[0].ID), b[at+len(second):])
+	if err := r.x.newScratch().decodeIdentity(id, crafted); err != errRecord {
+		t.Errorf("%v, want errRecord", err)
+	}
+}
+
+// TestOtherRecordVersionRefused: a record of another format version (the
+// previous one, 0xf2, whose IDs, times and challenges were laid out
+// otherwise) is unreadable, not misread: every operation on it fails with
+// ErrUnavailable.
+func TestOtherRecordVersionRefused(t *testing.T) {
+	r := storePushRig(t)
+	const id = "user-0008-version"
+	en, err := r.x.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := r.x.c.Store
+	rec, err := st.Store.Get(ctx, "f:e:"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := slices.Clone(rec.Value)
+	old[st.Head] = 0xf2
+	if _, err := st.Store.CompareAndSwap(ctx, "f:e:"+id, rec.Version, old, store.NoExpiry); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.x.FetchFactor(ctx, id, en.ID)
+	if ee := (*Error)(nil); !errors.As(err, &ee) || !errors.Is(err, provider.ErrUnavailable) || ee.Reason != reasonUnreadable {
+		t.Errorf("a record of version 0xf2: %v, want ErrUnavailable (%s)", err, reasonUnreadable)
 	}
 }

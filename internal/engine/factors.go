@@ -169,11 +169,9 @@ type entity struct {
 	challenges []*challenge
 	// Over a store, the oldest rawN challenges as read, still encoded
 	// (raw), which come before challenges: decoded when looked at
-	// (allChallenges), else written back as they are. rawFactors are the
-	// factors their indexes name.
-	raw        []byte
-	rawN       int
-	rawFactors []*factor
+	// (allChallenges), else written back as they are.
+	raw  []byte
+	rawN int
 }
 
 type factor struct {
@@ -795,6 +793,7 @@ func challengeExpiry(op string, exp, now time.Time) (time.Time, error) {
 func (x *Factors) removeFactor(fa *factor, ev *FactorEvent) {
 	x.forget(fa)
 	e := x.entities[fa.identity]
+	e.allChallenges() // before the factor indexes they are encoded with change
 	for i, f := range e.factors {
 		if f == fa {
 			e.factors = append(e.factors[:i:i], e.factors[i+1:]...)

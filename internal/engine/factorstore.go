@@ -75,7 +75,7 @@ const (
 	// over a store; the oldest is dropped first.
 	maxTokensStored = 10
 	// factorRecordVersion starts an identity's record.
-	factorRecordVersion = 0xf2
+	factorRecordVersion = 0xf3
 	// reasonContention: an operation lost its compare-and-swap to other
 	// writers of the identity maxStoreTries times.
 	reasonContention = "contention"
@@ -351,166 +351,99 @@ func (x *Factors) storeToken(ctx context.Context, secret string, t provider.Acce
 }
 
 // The record of an identity, after factorRecordVersion (integers are
-// uvarints unless said otherwise, strings and byte strings a uvarint
-// length and the bytes; a time is 8 bytes of Unix nanoseconds, 0 for
-// none, and a later time of the same thing (updated, expires, responded)
-// its distance from the first, zigzag plus one, 0 for none (appendSince);
-// an ID is compact when it ends in 32 lower-case hex digits (appendID); a
-// status is 1 + its index among the known ones, or 0 and the string
-// (appendKnown); maps and lists that may be nil a count plus one, 0 for
-// nil):
+// uvarints, strings and byte strings a uvarint length and the bytes, an
+// ID its prefix (a string) and the 16 bytes its 32 hex digits spell, a
+// status one byte (its index in statuses); maps and lists that may be
+// nil a count plus one, 0 for nil; a time, see appendTime):
 //
 //	identity; 0 (no entity: only access tokens, after two zero counts)
 //	  or 1, entity ID, created, updated
 //	factors: count, then each: ID, name, status, created, updated, type
 //	  (0 TOTP: digits, period in seconds, skew, algorithm, secret, last
-//	  step (a varint), wrong codes, window start;
+//	  step + 1, wrong codes, window start;
 //	  1 push: public key, platform, app ID, notification token, SDK
 //	  version, credential ID, metadata (sorted), wrong signatures, since)
+//	access tokens: count, then each: SHA-256 (32 bytes), ID, friendly
+//	  name, created, expires
 //	challenges: count, then each: ID, factor (1 + its index among the
 //	  factors, or 0 and its ID), status, created, updated, expires,
 //	  responded, push (0 none; 1, or 2 when its details carry the date:
 //	  message, fields, hidden details (sorted))
-//	access tokens: count, then each: SHA-256 (32 bytes), ID, friendly
-//	  name, created, expires
 //
-// A deleted identity's record is empty.
+// The later times of an entity, a factor, a token or a challenge are
+// from its created time; the others from the Unix epoch. A deleted
+// identity's record is empty.
 
-func appendTime(b []byte, t time.Time) []byte {
-	var n uint64
-	if !t.IsZero() {
-		n = uint64(t.UnixNano())
-	}
-	return binary.BigEndian.AppendUint64(b, n)
+// statuses are the factor and challenge statuses a record can hold.
+var statuses = [...]string{string(provider.FactorVerified), string(provider.FactorUnverified), string(provider.ChallengeApproved),
+	string(provider.ChallengePending), string(provider.ChallengeDenied), string(provider.ChallengeExpired)}
+
+func appendStatus(b []byte, s string) []byte { return append(b, byte(slices.Index(statuses[:], s))) }
+
+// appendID appends an ID, which newIDWith made: a prefix and 32
+// lower-case hex digits.
+func appendID(b []byte, id string) []byte {
+	n := len(id) - 32
+	b, _ = hex.AppendDecode(appendString(b, id[:n]), []byte(id[n:]))
+	return b
 }
 
-func (d *decoder) optTime() time.Time {
-	if n := d.uint64(); n != 0 {
-		return time.Unix(0, int64(n)).UTC()
+var epoch = time.Unix(0, 0).UTC()
+
+// origin is what a time is measured from: base, or the epoch for none.
+func origin(base time.Time) time.Time {
+	if base.IsZero() {
+		return epoch
 	}
-	return time.Time{}
+	return base
 }
 
-var (
-	factorStatuses    = [...]string{string(provider.FactorVerified), string(provider.FactorUnverified)}
-	challengeStatuses = [...]string{string(provider.ChallengeApproved), string(provider.ChallengePending),
-		string(provider.ChallengeDenied), string(provider.ChallengeExpired)}
-)
+// appendTime appends t as its distance from origin(base) in nanoseconds,
+// zigzag-encoded plus one; 0 for a zero t.
+func appendTime(b []byte, t, base time.Time) []byte {
+	if t.IsZero() {
+		return append(b, 0)
+	}
+	v := int64(t.Sub(origin(base)))
+	return binary.AppendUvarint(b, uint64(v<<1^v>>63)+1)
+}
 
-// rdecoder decodes an identity's record: the strings of its challenges
-// share one copy of them (src), rather than one allocation each; without
-// src, each string is one.
+func appendMap(b []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m))+1)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = appendString(appendString(b, k), m[k])
+	}
+	return b
+}
+
+// rdecoder decodes an identity's record. With src (what b is the end
+// of, as a string), strings are cut from it rather than allocated each.
 type rdecoder struct {
 	decoder
-	src string          // the challenges, as a string
-	ids strings.Builder // the compact IDs, spelled out (see id)
+	src string
 }
 
 func (d *rdecoder) string() string {
 	if d.src == "" {
 		return d.decoder.string()
 	}
-	n := d.uvarint()
-	off := len(d.src) - len(d.b)
-	if d.bytes(int(n)) == nil {
-		return ""
-	}
-	return d.src[off : off+int(n)]
+	n := len(d.raw())
+	end := len(d.src) - len(d.b)
+	return d.src[end-n : end]
 }
 
-// optMap decodes what appendMap wrote, checking its keys are sorted.
-func (d *rdecoder) optMap() map[string]string {
-	r := rdecoder{decoder: decoder{b: d.b}, src: d.src} // reads again what skipMap checks
-	n := r.uvarint()
-	if d.skipMap(); n == 0 || d.err != nil {
-		return nil
-	}
-	m := make(map[string]string, min(n-1, 64))
-	for range n - 1 {
-		k := r.string()
-		m[k] = r.string()
-	}
-	return m
+// appendID appends the ID that appendID wrote to b.
+func (d *rdecoder) appendID(b []byte) []byte {
+	b = append(b, d.raw()...)
+	return hex.AppendEncode(b, d.bytes(16))
 }
 
-// appendKnown appends s: 1 + its index in known, or 0 and s.
-func appendKnown(b []byte, s string, known []string) []byte {
-	if i := slices.Index(known, s); i >= 0 {
-		return append(b, byte(i+1))
-	}
-	return appendString(append(b, 0), s)
-}
-
-// known decodes what appendKnown wrote.
-func (d *rdecoder) known(known []string) string {
-	switch i := int(d.byte()); {
-	case i == 0:
-		return d.string()
-	case i <= len(known):
-		return known[i-1]
-	}
-	d.err = errRecord
-	return ""
-}
-
-// appendID appends an ID: 1, its prefix (up to 8 bytes) and the 16 bytes
-// that its 32 trailing lower-case hex digits spell; or 0 and the ID.
-func appendID(b []byte, id string) []byte {
-	if raw, ok := compactID(id); ok {
-		return append(appendString(append(b, 1), id[:len(id)-32]), raw[:]...)
-	}
-	return appendString(append(b, 0), id)
-}
-
-// compactID returns the 16 bytes that id's 32 trailing lower-case hex
-// digits spell, if at most 8 bytes come before them.
-func compactID(id string) (raw [16]byte, ok bool) {
-	if n := len(id) - 32; n >= 0 && n <= 8 && !strings.ContainsAny(id[n:], "ABCDEF") {
-		_, err := hex.Decode(raw[:], []byte(id[n:]))
-		return raw, err == nil
-	}
-	return raw, false
-}
-
-// id decodes what appendID wrote.
 func (d *rdecoder) id() string {
-	if len(d.b) > 0 && d.b[0] == 0 {
-		d.byte()
-		return d.string()
-	}
 	var buf [8 + 32]byte
-	id := d.appendID(buf[:0])
-	if d.err != nil {
-		return ""
-	}
-	// Into one buffer for the record's IDs: a Builder never changes the
-	// bytes of a string it returned.
-	if d.ids.Cap() == 0 {
-		d.ids.Grow(40 * 8) // the entity's and its factors' IDs
-	}
-	start := d.ids.Len()
-	d.ids.Write(id)
-	return d.ids.String()[start:]
-}
-
-// appendSince appends t as its distance from base, zigzag-encoded plus
-// one; 0 for a zero t.
-func appendSince(b []byte, t, base time.Time) []byte {
-	if t.IsZero() {
-		return append(b, 0)
-	}
-	v := int64(t.Sub(base))
-	return binary.AppendUvarint(b, uint64(v<<1^v>>63)+1)
-}
-
-// since decodes what appendSince wrote.
-func (d *rdecoder) since(base time.Time) time.Time {
-	u := d.uvarint64()
-	if u == 0 {
-		return time.Time{}
-	}
-	u--
-	return base.Add(time.Duration(int64(u>>1) ^ -int64(u&1)))
+	return string(d.appendID(buf[:0]))
 }
 
 // uvarint64 decodes a uvarint of any size.
@@ -524,15 +457,47 @@ func (d *rdecoder) uvarint64() uint64 {
 	return n
 }
 
-func appendMap(b []byte, m map[string]string) []byte {
-	if m == nil {
-		return append(b, 0)
+// time decodes what appendTime wrote.
+func (d *rdecoder) time(base time.Time) time.Time {
+	u := d.uvarint64()
+	if u == 0 {
+		return time.Time{}
 	}
-	b = binary.AppendUvarint(b, uint64(len(m))+1)
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		b = appendString(appendString(b, k), m[k])
+	u--
+	return origin(base).Add(time.Duration(int64(u>>1) ^ -int64(u&1)))
+}
+
+func (d *rdecoder) status() string {
+	if i := int(d.byte()); i < len(statuses) {
+		return statuses[i]
 	}
-	return b
+	d.err = errRecord
+	return ""
+}
+
+func (d *rdecoder) optMap() map[string]string {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	m := make(map[string]string, min(n-1, 64))
+	for range n - 1 {
+		if k := d.string(); d.err == nil {
+			m[k] = d.string()
+		}
+	}
+	return m
+}
+
+// pairs skips what appendMap wrote (or a push challenge's fields),
+// returning its count plus one (0 for nil).
+func (d *rdecoder) pairs() uint64 {
+	n := d.uvarint()
+	for i := uint64(1); i < n && d.err == nil; i++ {
+		d.raw()
+		d.raw()
+	}
+	return n
 }
 
 // encodeIdentity appends identity's record to b; only b when the identity
@@ -562,48 +527,44 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 		b = append(b, 0) // no entity, and below no factors or challenges
 	} else {
 		b = appendID(append(b, 1), e.ID)
-		b = appendSince(appendTime(b, e.CreatedAt), e.UpdatedAt, e.CreatedAt)
+		b = appendTime(appendTime(b, e.CreatedAt, time.Time{}), e.UpdatedAt, e.CreatedAt)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.factors)))
 	for _, fa := range e.factors {
-		b = appendString(appendID(b, fa.id), fa.name)
-		b = appendKnown(b, string(fa.status), factorStatuses[:])
-		b = appendSince(appendTime(b, fa.created), fa.updated, fa.created)
+		b = appendStatus(appendString(appendID(b, fa.id), fa.name), string(fa.status))
+		b = appendTime(appendTime(b, fa.created, time.Time{}), fa.updated, fa.created)
 		if p := fa.push; p != nil {
 			b = append(b, 1)
 			for _, s := range [...]string{p.key, string(p.cfg.Platform), p.cfg.AppID, p.cfg.NotificationToken, p.cfg.SDKVersion, p.cfg.CredentialID} {
 				b = appendString(b, s)
 			}
-			b = appendMap(b, p.cfg.Metadata)
-			b = binary.AppendUvarint(b, uint64(p.wrong))
-			b = appendTime(b, p.since)
+			b = binary.AppendUvarint(appendMap(b, p.cfg.Metadata), uint64(p.wrong))
+			b = appendTime(b, p.since, time.Time{})
 			continue
 		}
-		b = append(b, 0)
-		b = binary.AppendUvarint(b, uint64(fa.cfg.Digits))
-		b = binary.AppendUvarint(b, uint64(fa.cfg.Period/time.Second))
-		b = binary.AppendUvarint(b, uint64(fa.cfg.Skew))
+		for _, n := range [...]int{0, fa.cfg.Digits, int(fa.cfg.Period / time.Second), fa.cfg.Skew} {
+			b = binary.AppendUvarint(b, uint64(n))
+		}
 		b = appendString(appendString(b, string(fa.cfg.Algorithm)), string(fa.secret))
-		b = binary.AppendVarint(b, fa.guard.LastStep)
+		b = binary.AppendUvarint(b, uint64(fa.guard.LastStep+1))
 		b = binary.AppendUvarint(b, uint64(fa.guard.Wrong))
-		b = appendTime(b, fa.guard.WindowStart)
+		b = appendTime(b, fa.guard.WindowStart, time.Time{})
 	}
-	if e.rawN > 0 && !slices.Equal(e.rawFactors, e.factors[:min(len(e.rawFactors), len(e.factors))]) {
-		e.allChallenges() // the indexes of its factors changed
+	b = binary.AppendUvarint(b, uint64(len(live)))
+	for _, t := range live {
+		b = appendString(appendID(append(b, t.h[:]...), t.t.ID), t.t.FactorFriendlyName)
+		b = appendTime(appendTime(b, t.t.CreatedAt, time.Time{}), t.t.ExpiresAt, t.t.CreatedAt)
 	}
-	b = binary.AppendUvarint(b, uint64(e.rawN+len(e.challenges)))
-	b = append(b, e.raw...)
+	b = append(binary.AppendUvarint(b, uint64(e.rawN+len(e.challenges))), e.raw...)
 	for _, c := range e.challenges {
-		b = appendID(b, c.c.ID)
-		// Its factor: 1 + its index when kept, else 0 and its ID.
 		i := slices.IndexFunc(e.factors, func(fa *factor) bool { return fa.id == c.factorID })
-		b = binary.AppendUvarint(b, uint64(i+1))
+		b = binary.AppendUvarint(appendID(b, c.c.ID), uint64(i+1))
 		if i < 0 {
 			b = appendID(b, c.factorID)
 		}
-		b = appendKnown(b, string(c.c.Status), challengeStatuses[:])
 		t0 := c.c.CreatedAt
-		b = appendSince(appendSince(appendSince(appendTime(b, t0), c.c.UpdatedAt, t0), c.c.ExpiresAt, t0), c.c.RespondedAt, t0)
+		b = appendTime(appendTime(appendStatus(b, string(c.c.Status)), t0, time.Time{}), c.c.UpdatedAt, t0)
+		b = appendTime(appendTime(b, c.c.ExpiresAt, t0), c.c.RespondedAt, t0)
 		d := c.c.Push
 		if d == nil {
 			b = append(b, 0)
@@ -624,12 +585,6 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 		}
 		b = appendMap(b, d.Hidden)
 	}
-	b = binary.AppendUvarint(b, uint64(len(live)))
-	for _, t := range live {
-		b = append(b, t.h[:]...)
-		b = appendString(appendID(b, t.t.ID), t.t.FactorFriendlyName)
-		b = appendSince(appendTime(b, t.t.CreatedAt), t.t.ExpiresAt, t.t.CreatedAt)
-	}
 	return b
 }
 
@@ -639,7 +594,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	d := &rdecoder{decoder: decoder{b: b}}
+	d := rdecoder{decoder: decoder{b: b}}
 	if d.byte() != factorRecordVersion || string(d.raw()) != identity {
 		return errRecord
 	}
@@ -647,25 +602,18 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	hasEntity := d.byte()
 	if hasEntity == 1 {
 		e.ID = d.id()
-		e.CreatedAt = d.optTime()
-		e.UpdatedAt = d.since(e.CreatedAt)
-	}
-	if d.err != nil || hasEntity > 1 {
-		return errRecord
+		e.CreatedAt = d.time(time.Time{})
+		e.UpdatedAt = d.time(e.CreatedAt)
 	}
 	n := d.uvarint()
-	if hasEntity == 0 && n != 0 {
+	if d.err != nil || hasEntity > 1 || hasEntity == 0 && n != 0 || n > MaxFactorsPerIdentity {
 		return errRecord
 	}
 	for range n {
-		if d.err != nil || len(e.factors) >= MaxFactorsPerIdentity {
-			return errRecord
-		}
-		fa := &factor{identity: identity}
-		fa.id, fa.name = d.id(), d.string()
-		fa.status = provider.FactorStatus(d.known(factorStatuses[:]))
-		fa.created = d.optTime()
-		fa.updated = d.since(fa.created)
+		fa := &factor{identity: identity, id: d.id(), name: d.string()}
+		fa.status = provider.FactorStatus(d.status())
+		fa.created = d.time(time.Time{})
+		fa.updated = d.time(fa.created)
 		switch d.byte() {
 		case 0:
 			fa.cfg.Digits = int(d.uvarint())
@@ -673,10 +621,9 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			fa.cfg.Skew = int(d.uvarint())
 			fa.cfg.Algorithm = provider.Algorithm(d.string())
 			fa.secret = bytes.Clone(d.raw())
-			u := d.uvarint64() // binary.AppendVarint's zigzag
-			fa.guard.LastStep = int64(u>>1) ^ -int64(u&1)
+			fa.guard.LastStep = int64(d.uvarint64()) - 1
 			fa.guard.Wrong = int(d.uvarint())
-			fa.guard.WindowStart = d.optTime()
+			fa.guard.WindowStart = d.time(time.Time{})
 			if d.err != nil || fa.cfg.Validate() != nil || fa.cfg.Period <= 0 || len(fa.secret) == 0 {
 				return errRecord
 			}
@@ -687,12 +634,9 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			p.cfg.AppID, p.cfg.NotificationToken, p.cfg.SDKVersion, p.cfg.CredentialID = d.string(), d.string(), d.string(), d.string()
 			p.cfg.Metadata = d.optMap()
 			p.wrong = int(d.uvarint())
-			p.since = d.optTime()
-			if d.err != nil {
-				return errRecord
-			}
+			p.since = d.time(time.Time{})
 			var err error
-			if p.pub, err = pushsig.ParsePublicKey(p.key); err != nil {
+			if p.pub, err = pushsig.ParsePublicKey(p.key); d.err != nil || err != nil {
 				return errRecord
 			}
 			fa.push = p
@@ -707,49 +651,37 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		x.byID[fa.id] = fa
 	}
 	n = d.uvarint()
-	if hasEntity == 0 && n != 0 || n > uint64(max(x.keptChallenges(), maxChallengesKept)) {
+	if n > maxTokensStored {
 		return errRecord
 	}
-	// The challenges are checked here but decoded only when looked at
-	// (allChallenges): most operations only add one.
-	start := len(b) - len(d.b)
-	var idsBuf [maxChallengesKept][]byte
-	ids := idsBuf[:0]
 	for range n {
-		if d.err != nil {
+		var h [32]byte
+		copy(h[:], d.bytes(32))
+		t := &accessToken{t: provider.AccessToken{Identity: identity, ID: d.id(), FactorFriendlyName: d.string()}}
+		t.t.CreatedAt = d.time(time.Time{})
+		t.t.ExpiresAt = d.time(t.t.CreatedAt)
+		if ps := x.pushMaps(); d.err != nil || ps.tokens[h] != nil {
 			return errRecord
 		}
+		x.push.tokens[h] = t
+	}
+	n = d.uvarint()
+	if d.err != nil || hasEntity == 0 && (n != 0 || n == 0 && len(x.push.tokens) == 0) || n > uint64(max(x.keptChallenges(), maxChallengesKept)) {
+		return errRecord
+	}
+	// The challenges, last, are checked here but decoded only when looked
+	// at (allChallenges): most operations only add one.
+	e.raw, e.rawN = d.b, int(n)
+	var buf [maxChallengesKept][16]byte
+	ids := buf[:0]
+	for range n {
 		id := d.skipChallenge(e.factors, x.byID)
-		for _, o := range ids { // the last byte first: most differ there
-			if len(o) == len(id) && o[len(o)-1] == id[len(id)-1] && string(o) == string(id) {
-				return errRecord
-			}
+		if slices.Contains(ids, id) {
+			return errRecord
 		}
 		ids = append(ids, id)
 	}
-	if d.err != nil {
-		return errRecord
-	}
-	e.raw, e.rawN = b[start:len(b)-len(d.b)], int(n)
-	e.rawFactors = e.factors[:len(e.factors):len(e.factors)]
-	n = d.uvarint()
-	for range n {
-		ps := x.pushMaps()
-		if d.err != nil || len(ps.tokens) >= maxTokensStored {
-			return errRecord
-		}
-		var h [32]byte
-		copy(h[:], d.bytes(32))
-		t := &accessToken{t: provider.AccessToken{Identity: identity}}
-		t.t.ID, t.t.FactorFriendlyName = d.id(), d.string()
-		t.t.CreatedAt = d.optTime()
-		t.t.ExpiresAt = d.since(t.t.CreatedAt)
-		if d.err != nil || ps.tokens[h] != nil {
-			return errRecord
-		}
-		ps.tokens[h] = t
-	}
-	if d.err != nil || len(d.b) != 0 || hasEntity == 0 && len(x.push.tokens) == 0 {
+	if d.err != nil || len(d.b) != 0 {
 		return errRecord
 	}
 	if hasEntity == 1 {
@@ -758,155 +690,85 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	return nil
 }
 
+// skipChallenge reads a challenge without decoding it, checking what
+// allChallenges requires of one: its factor index names one of factors,
+// or its factor ID one of byID (if any) of its kind (push or TOTP). It
+// returns the 16 bytes of its ID.
+func (d *rdecoder) skipChallenge(factors []*factor, byID map[string]*factor) (id [16]byte) {
+	d.raw()
+	copy(id[:], d.bytes(16))
+	var fa *factor
+	if i := d.uvarint(); i == 0 {
+		var buf [8 + 32]byte
+		fa = byID[string(d.appendID(buf[:0]))]
+	} else if i <= uint64(len(factors)) {
+		fa = factors[i-1]
+	} else {
+		d.err = errRecord
+	}
+	d.status()
+	for range 4 {
+		d.uvarint64()
+	}
+	switch kind := d.byte(); {
+	case kind == 1 || kind == 2:
+		d.raw()
+		if d.pairs() > provider.MaxPushFields+1 {
+			d.err = errRecord
+		}
+		d.pairs()
+		if fa != nil && fa.push == nil {
+			d.err = errRecord // a push challenge of a TOTP factor
+		}
+	case kind != 0 || fa != nil && fa.push != nil:
+		d.err = errRecord // or a TOTP challenge of a push factor
+	}
+	return id
+}
+
 // allChallenges returns e's challenges, oldest first, decoding those
 // still encoded first.
 func (e *entity) allChallenges() []*challenge {
 	if e.rawN == 0 {
 		return e.challenges
 	}
-	d := &rdecoder{decoder: decoder{b: e.raw}, src: string(e.raw)}
+	d := rdecoder{decoder: decoder{b: e.raw}, src: string(e.raw)}
 	all := make([]challenge, e.rawN) // one allocation for all
 	cs := make([]*challenge, e.rawN, e.rawN+len(e.challenges))
 	for i := range all {
-		d.challenge(&all[i], e.Identity, e.rawFactors)
-		cs[i] = &all[i]
+		c := &all[i]
+		c.c.ID, c.c.Identity = d.id(), e.Identity
+		if k := d.uvarint(); k == 0 {
+			c.factorID = d.id()
+		} else {
+			c.factorID = e.factors[k-1].id
+		}
+		c.c.FactorID = c.factorID
+		c.c.Status = provider.ChallengeStatus(d.status())
+		t0 := d.time(time.Time{})
+		c.c.CreatedAt, c.c.UpdatedAt, c.c.ExpiresAt, c.c.RespondedAt = t0, d.time(t0), d.time(t0), d.time(t0)
+		if kind := d.byte(); kind != 0 {
+			c.dated = kind == 2
+			p := &provider.PushDetails{Message: d.string()}
+			if k := d.uvarint(); k > 0 {
+				p.Fields = make([]provider.PushField, k-1)
+				for j := range p.Fields {
+					p.Fields[j] = provider.PushField{Label: d.string(), Value: d.string()}
+				}
+			}
+			p.Hidden = d.optMap()
+			c.c.Push = p // its signed fields are decoded when answered (signedOf)
+		}
+		cs[i] = c
 	}
 	e.challenges = append(cs, e.challenges...)
-	e.raw, e.rawN, e.rawFactors = nil, 0, nil
+	e.raw, e.rawN = nil, 0
 	return e.challenges
 }
 
 // dropRaw drops the oldest of e's challenges still encoded.
 func (e *entity) dropRaw() {
 	d := rdecoder{decoder: decoder{b: e.raw}}
-	d.skipChallenge(e.rawFactors, nil)
-	k := len(e.raw) - len(d.b)
-	e.raw, e.rawN = e.raw[k:], e.rawN-1
-}
-
-// challenge decodes into c a challenge that skipChallenge checked, of
-// identity, whose factor index names one of factors.
-func (d *rdecoder) challenge(c *challenge, identity string, factors []*factor) {
-	c.c.ID = d.id()
-	if i := d.uvarint(); i == 0 {
-		c.factorID = d.id()
-	} else if i <= uint64(len(factors)) {
-		c.factorID = factors[i-1].id
-	}
-	c.c.Identity, c.c.FactorID = identity, c.factorID
-	c.c.Status = provider.ChallengeStatus(d.known(challengeStatuses[:]))
-	t0 := d.optTime()
-	c.c.CreatedAt, c.c.UpdatedAt, c.c.ExpiresAt, c.c.RespondedAt = t0, d.since(t0), d.since(t0), d.since(t0)
-	if kind := d.byte(); kind == 1 || kind == 2 {
-		c.dated = kind == 2
-		p := &provider.PushDetails{Message: d.string()}
-		if k := d.uvarint(); k > 0 {
-			p.Fields = make([]provider.PushField, min(k-1, provider.MaxPushFields))
-			for i := range p.Fields {
-				p.Fields[i] = provider.PushField{Label: d.string(), Value: d.string()}
-			}
-		}
-		p.Hidden = d.optMap()
-		c.c.Push = p // its signed fields are decoded when answered (signedOf)
-	}
-}
-
-// skipChallenge reads a challenge without decoding it, checking what
-// decodeIdentity requires of one but for a unique ID: its factor index
-// names one of factors, or its factor ID one of byID (if any) of its
-// kind (push or TOTP). It returns the challenge's ID as encoded: one
-// encoding per ID, as a compact ID written out is refused.
-func (d *rdecoder) skipChallenge(factors []*factor, byID map[string]*factor) (id []byte) {
-	rest := d.b
-	switch d.byte() {
-	case 0:
-		if _, ok := compactID(string(d.raw())); ok {
-			d.err = errRecord
-		}
-	case 1:
-		if len(d.raw()) > 8 || d.bytes(16) == nil {
-			d.err = errRecord
-		}
-	default:
-		d.err = errRecord
-	}
-	id = rest[:len(rest)-len(d.b)]
-	var fa *factor
-	switch i := d.uvarint(); {
-	case i == 0:
-		var buf [64]byte
-		fa = byID[string(d.appendID(buf[:0]))]
-	case i <= uint64(len(factors)):
-		fa = factors[i-1]
-	default:
-		d.err = errRecord
-	}
-	if i := int(d.byte()); i == 0 {
-		d.raw() // a status not among the known ones
-	} else if i > len(challengeStatuses) {
-		d.err = errRecord
-	}
-	d.bytes(8)
-	for range 3 {
-		d.uvarint64()
-	}
-	push := false
-	switch d.byte() {
-	case 0:
-	case 1, 2:
-		push = true
-		d.raw()
-		if k := d.uvarint(); k > 0 {
-			if k-1 > provider.MaxPushFields {
-				d.err = errRecord
-				return id
-			}
-			for range 2 * (k - 1) {
-				d.raw()
-			}
-		}
-		d.skipMap()
-	default:
-		d.err = errRecord
-	}
-	if fa != nil && (fa.push != nil) != push {
-		d.err = errRecord // a push challenge of a TOTP factor, or the reverse
-	}
-	return id
-}
-
-// appendID appends to b the ID that appendID wrote, spelled out.
-func (d *rdecoder) appendID(b []byte) []byte {
-	switch d.byte() {
-	case 0:
-		return append(b, d.raw()...)
-	case 1:
-		prefix := d.raw()
-		raw := d.bytes(16)
-		if raw == nil || len(prefix) > 8 {
-			d.err = errRecord
-			return b
-		}
-		return hex.AppendEncode(append(b, prefix...), raw)
-	}
-	d.err = errRecord
-	return b
-}
-
-// skipMap reads what appendMap wrote, checking its keys are sorted.
-func (d *rdecoder) skipMap() {
-	n := d.uvarint()
-	if n == 0 || d.err != nil {
-		return
-	}
-	var last []byte
-	for i := range n - 1 {
-		k := d.raw()
-		d.raw()
-		if d.err != nil || (i > 0 && string(k) <= string(last)) {
-			d.err = errRecord
-			return
-		}
-		last = k
-	}
+	d.skipChallenge(e.factors, nil)
+	e.raw, e.rawN = d.b, e.rawN-1
 }
