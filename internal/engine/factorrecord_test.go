@@ -45,11 +45,7 @@ func TestStoreRefusesAChallengeOfTheOtherFactorType(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := r.x.c.Store
-			rec, err := st.Store.Get(ctx, "f:e:"+id)
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, rec := r.x.c.Store, r.record(t, id)
 			s := r.x.newScratch()
 			if err := s.decodeIdentity(id, rec.Value[st.Head:]); err != nil {
 				t.Fatal(err)
@@ -128,11 +124,7 @@ func TestStoreRefusesAChallengeIDTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rec, err := r.x.c.Store.Store.Get(ctx, "f:e:"+id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := rec.Value[r.x.c.Store.Head:]
+	b := r.record(t, id).Value[r.x.c.Store.Head:]
 	second := appendID(nil, chs[1].ID)
 	at := bytes.Index(b, second)
 	if at < 0 || r.x.newScratch().decodeIdentity(id, b) != nil {
@@ -155,11 +147,7 @@ func TestOtherRecordVersionRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := r.x.c.Store
-	rec, err := st.Store.Get(ctx, "f:e:"+id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, rec := r.x.c.Store, r.record(t, id)
 	old := slices.Clone(rec.Value)
 	old[st.Head] = 0xf2
 	if _, err := st.Store.CompareAndSwap(ctx, "f:e:"+id, rec.Version, old, store.NoExpiry); err != nil {
@@ -169,4 +157,14 @@ func TestOtherRecordVersionRefused(t *testing.T) {
 	if ee := (*Error)(nil); !errors.As(err, &ee) || !errors.Is(err, provider.ErrUnavailable) || ee.Reason != reasonUnreadable {
 		t.Errorf("a record of version 0xf2: %v, want ErrUnavailable (%s)", err, reasonUnreadable)
 	}
+}
+
+// record returns identity's record in the rig's store.
+func (r *pushRig) record(t *testing.T, identity string) store.Record {
+	t.Helper()
+	rec, err := r.x.c.Store.Store.Get(ctx, "f:e:"+identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }

@@ -362,10 +362,7 @@ func TestUnnamedRecordRefused(t *testing.T) {
 	if _, err := r.x.EnrollFactor(ctx, provider.EnrollRequest{Identity: id, Type: provider.FactorTOTP, FriendlyName: "phone"}); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := r.x.c.Store.Store.Get(ctx, "f:e:"+id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := r.record(t, id)
 	if err := r.x.newScratch().decodeIdentity(id, rec.Value[r.x.c.Store.Head:]); err != nil {
 		t.Fatal(err)
 	}
