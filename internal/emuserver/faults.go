@@ -10,6 +10,9 @@ import (
 // too (see internal/faultq).
 type Faults[F any] = faultq.Queue[F]
 
+// MaxFaults bounds the faults an emulator holds.
+const MaxFaults = 100
+
 // Drop closes the connection of w without an answer, as a server or a
 // network that fails mid-request does.
 func Drop(w http.ResponseWriter) {

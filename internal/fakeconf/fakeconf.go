@@ -53,7 +53,6 @@ type Config struct {
 	CustomCodes  bool
 	FriendlyName string
 	OutboxLimit  int
-	Disabled     map[provider.Channel]bool
 	// OnSend and OnFactor are the fake's hooks, typed by the fake.
 	OnSend, OnFactor any
 

@@ -11,7 +11,6 @@ import (
 // them as its Reason constants, and the Twilio emulator maps them to
 // Twilio's error codes.
 const (
-	ReasonChannelDisabled     = "channel_disabled"       // the channel is switched off
 	ReasonLandline            = "landline"               // sms or whatsapp to a landline
 	ReasonBlocked             = "blocked_destination"    // the destination is blocked
 	ReasonBounced             = "bounced"                // the e-mail address bounces

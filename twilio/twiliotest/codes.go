@@ -14,7 +14,6 @@ import (
 // speaks a vendor's vocabulary; this is where their failures become
 // Twilio's. A reason not listed gets the default code of its sentinel.
 var reasonCodes = map[string]int{
-	fakeconf.ReasonChannelDisabled: twiliocode.ChannelDisabled,
 	fakeconf.ReasonLandline:        twiliocode.LandlineSMS,
 	fakeconf.ReasonBlocked:         twiliocode.GeoPermissionsBlocked,
 	fakeconf.ReasonThrottled:       twiliocode.TooManyRequests,

@@ -18,7 +18,6 @@ import (
 	"github.com/verifykit/verifykit/internal/httpopt"
 	"github.com/verifykit/verifykit/internal/mask"
 	"github.com/verifykit/verifykit/internal/wire"
-	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/store"
 )
 
@@ -102,7 +101,6 @@ type config struct {
 	openControl           bool
 	bodyTimeout           time.Duration
 	maxServices           int
-	maxFaults             int
 	maxPending            int
 	webhookQueue          int  // webhooks.go
 	manualWebhooks        bool // webhooks.go
@@ -209,23 +207,6 @@ func WithMaxChecks(n int) Option {
 	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxChecks", n, &c.conf.MaxChecks) }
 }
 
-// WithDisabledChannels makes a start over any of channels answer
-// 400/60223, as on an account with those channels switched off.
-func WithDisabledChannels(channels ...provider.Channel) Option {
-	return func(c *config) error {
-		for _, ch := range channels {
-			if !ch.Known() {
-				return fmt.Errorf("twiliotest: WithDisabledChannels: unknown channel %q", ch)
-			}
-			if c.conf.Disabled == nil {
-				c.conf.Disabled = map[provider.Channel]bool{}
-			}
-			c.conf.Disabled[ch] = true
-		}
-		return nil
-	}
-}
-
 // WithSeed sets the seed the codes and SIDs of the emulator's services are
 // derived from. The default service uses seed itself, so its codes are
 // those of a fake.Fake with fake.WithSeed(seed); every other service uses
@@ -295,13 +276,6 @@ func WithMaxServices(n int) Option {
 	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxServices", n, &c.maxServices) }
 }
 
-// WithMaxFaults bounds the scheduled faults the emulator holds. Scheduling
-// one more fails: InjectFault returns an error and POST /_emulator/faults
-// answers 429 with error 20429. The default is 100.
-func WithMaxFaults(n int) Option {
-	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithMaxFaults", n, &c.maxFaults) }
-}
-
 // WithMaxPending bounds the pending verifications the emulator holds
 // across its services. A start that would create one more answers 429 with
 // Twilio error 20429 (Too Many Requests), as Twilio does when an account
@@ -323,7 +297,6 @@ func New(opts ...Option) (*Emulator, error) {
 		outLimit:       1000,
 		bodyTimeout:    10 * time.Second,
 		maxServices:    DefaultMaxServices,
-		maxFaults:      100,
 		maxPending:     DefaultMaxPending,
 		webhookQueue:   1000,
 	}
@@ -601,34 +574,6 @@ func (e *Emulator) Messages() []Message {
 func (e *Emulator) Pending() int {
 	n, _ := e.bound.exact()
 	return n
-}
-
-// Stats is a snapshot of what an emulator holds, as Emulator.Stats and the
-// /_emulator/ page report it.
-type Stats struct {
-	// Services is the number of Verify Services, of at most MaxServices.
-	Services, MaxServices int
-	// Pending is the number of pending verifications, of at most
-	// MaxPending; PendingHighWater is the most there ever were at once.
-	Pending, PendingHighWater, MaxPending int
-	// Faults is the number of scheduled faults, of at most MaxFaults.
-	Faults, MaxFaults int
-	// Messages is the number of messages in the outbox.
-	Messages int
-}
-
-// Stats reports what the emulator holds and the high-water mark of its
-// pending verifications.
-func (e *Emulator) Stats() Stats {
-	pending, high := e.bound.exact()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return Stats{
-		Services: len(e.services), MaxServices: e.maxServices,
-		Pending: pending, PendingHighWater: high, MaxPending: e.bound.max,
-		Faults: e.faults.Len(), MaxFaults: e.maxFaults,
-		Messages: e.outbox.Len(),
-	}
 }
 
 // record adds the message m of a service to the outbox, to be rendered

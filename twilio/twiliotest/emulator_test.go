@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifykit/verifykit/fake"
-	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/twilio/twiliotest"
 )
 
@@ -233,7 +232,7 @@ func TestAuth(t *testing.T) {
 	for _, creds := range [][2]string{{"", ""}, {twiliotest.DefaultAccountSID, "wrong"}} {
 		c.user, c.pass = creds[0], creds[1]
 		for _, ep := range []struct{ method, path, ct, body string }{
-			{"GET", "/_emulator/messages", "", ""}, {"GET", "/_emulator/", "", ""}, {"GET", "/_emulator/stats", "", ""},
+			{"GET", "/_emulator/messages", "", ""}, {"GET", "/_emulator/", "", ""},
 			{"POST", "/_emulator/faults", "application/json", `{"op":"check"}`}, {"DELETE", "/_emulator/faults", "", ""},
 			{"POST", "/_emulator/clock?advance=1h", "", ""},
 		} {
@@ -293,8 +292,6 @@ func TestErrorCodes(t *testing.T) {
 		{name: "blocked", method: "POST", path: verifications, form: start(fake.NumberBlocked, "sms"), status: 403, code: 60605},
 		{name: "rate limited", method: "POST", path: verifications, form: start(fake.NumberRateLimited, "sms"), status: 429, code: 20429, header: "30"},
 		{name: "unavailable", method: "POST", path: verifications, form: start(fake.NumberUnavailable, "sms"), status: 503, code: 20503},
-		{name: "channel disabled", opts: []twiliotest.Option{twiliotest.WithDisabledChannels(provider.ChannelWhatsApp)},
-			method: "POST", path: verifications, form: start(phone, "whatsapp"), status: 400, code: 60223},
 		{name: "max sends", opts: []twiliotest.Option{twiliotest.WithRetryAfter(90 * time.Second)},
 			setup: func(c *client, _ *twiliotest.Server) {
 				for range 5 {
@@ -528,7 +525,6 @@ func TestOptionsValidate(t *testing.T) {
 		"zero checks":     twiliotest.WithMaxChecks(0),
 		"zero validity":   twiliotest.WithValidity(0),
 		"bad fixed code":  twiliotest.WithFixedCode("1"),
-		"unknown channel": twiliotest.WithDisabledChannels("pigeon"),
 		"negative wait":   twiliotest.WithRetryAfter(-1),
 		"nil clock":       twiliotest.WithClock(nil),
 		"zero outbox":     twiliotest.WithOutboxLimit(0),

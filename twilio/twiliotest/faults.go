@@ -59,7 +59,7 @@ const (
 )
 
 // ErrTooManyFaults is returned by InjectFault when the emulator already
-// holds the maximum of scheduled faults (see WithMaxFaults).
+// holds the maximum of scheduled faults (100).
 var ErrTooManyFaults = errors.New("twiliotest: too many scheduled faults")
 
 // validate checks f and fills in its defaults.
@@ -98,7 +98,7 @@ func (e *Emulator) InjectFault(f Fault) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.faults.Add(f, e.maxFaults) {
+	if !e.faults.Add(f, emuserver.MaxFaults) {
 		return ErrTooManyFaults
 	}
 	return nil

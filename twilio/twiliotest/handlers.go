@@ -71,7 +71,6 @@ func (e *Emulator) routes() {
 	m.HandleFunc("/", e.fallback)
 	e.control().Mount(m)
 	m.HandleFunc("GET /_emulator/{$}", e.page)
-	m.HandleFunc("GET /_emulator/stats", e.stats)
 	m.HandleFunc("GET "+snaPath+"{token}", e.visitSNA)
 	m.HandleFunc("POST "+snaPath+"{token}", e.visitSNA)
 	e.mux = m
@@ -311,10 +310,6 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request, s 
 		return
 	}
 	ch = fakeconf.SendChannel(ch, to)
-	if e.conf.Disabled[ch] {
-		e.writeEngineError(w, r, &engine.Error{Kind: provider.ErrUndeliverable, Reason: fakeconf.ReasonChannelDisabled})
-		return
-	}
 	st, code, err := s.eng.Start(r.Context(), to, ch, custom)
 	if errors.Is(err, errPendingFull) {
 		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of pending verifications")

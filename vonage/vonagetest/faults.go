@@ -40,11 +40,8 @@ type Fault struct {
 	Processed bool `json:"processed,omitempty"`
 }
 
-// MaxFaults bounds the faults an Emulator holds; InjectFault refuses one
-// more with ErrTooManyFaults.
-const MaxFaults = 100
-
-// ErrTooManyFaults is InjectFault's error when MaxFaults are held.
+// ErrTooManyFaults is InjectFault's error when the emulator holds 100
+// faults.
 var ErrTooManyFaults = errors.New("vonagetest: too many faults")
 
 // InjectFault makes requests that match f fail. Faults are matched in the
@@ -64,7 +61,7 @@ func (e *Emulator) InjectFault(f Fault) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.faults.Add(f, MaxFaults) {
+	if !e.faults.Add(f, emuserver.MaxFaults) {
 		return ErrTooManyFaults
 	}
 	return nil
