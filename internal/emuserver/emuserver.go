@@ -99,7 +99,7 @@ func (r *Ring[T]) Add(v T) {
 func (r *Ring[T]) Len() int { return len(r.buf) }
 
 // At returns the i-th entry, oldest first.
-func (r *Ring[T]) At(i int) T { return r.buf[(r.start+i)%len(r.buf)] }
+func (r *Ring[T]) At(i int) *T { return &r.buf[(r.start+i)%len(r.buf)] }
 
 // AppendTo appends the entries to dst, oldest first, and returns the
 // result.
@@ -115,7 +115,7 @@ func (r *Ring[T]) Slice() []T { return r.AppendTo(make([]T, 0, len(r.buf))) }
 // Last returns the newest entry for which match reports true.
 func (r *Ring[T]) Last(match func(T) bool) (T, bool) {
 	for i := r.Len() - 1; i >= 0; i-- {
-		if v := r.At(i); match(v) {
+		if v := *r.At(i); match(v) {
 			return v, true
 		}
 	}

@@ -30,8 +30,8 @@ func TestRing(t *testing.T) {
 			t.Fatalf("after adding %d (-want +got):\n%s", i, diff)
 		}
 		for k := range r.Len() {
-			if r.At(k) != want[k] {
-				t.Fatalf("At(%d) = %d, want %d", k, r.At(k), want[k])
+			if *r.At(k) != want[k] {
+				t.Fatalf("At(%d) = %d, want %d", k, *r.At(k), want[k])
 			}
 		}
 	}

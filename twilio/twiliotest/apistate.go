@@ -1,21 +1,23 @@
 package twiliotest
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/verifykit/verifykit/internal/emuserver"
+)
 
 // apiState holds the resources of the account-level and service-level
 // APIs beyond verifications and factors: the Safe List (safelist.go),
 // rate limits and their buckets (ratelimits.go) and verification attempts
-// (attempts.go). Its zero value is ready; its own lock guards it, never
-// held together with Emulator.mu.
+// (attempts.go). Its own lock guards it, never held together with
+// Emulator.mu.
 type apiState struct {
-	mu        sync.Mutex
-	seq       uint64
-	safeList  map[string]string // phone number → GN… SID
-	limits    map[string]*rateLimit
-	limitSeq  []string   // rate limit SIDs in creation order
-	attempts  []*attempt // oldest first
-	byAttempt map[string]*attempt
-	byVerif   map[string][]*attempt // by verification SID, oldest first
+	mu       sync.Mutex
+	seq      uint64
+	safeList map[string]string // phone number → GN… SID
+	limits   map[string]*rateLimit
+	limitSeq []string                // rate limit SIDs in creation order
+	attempts emuserver.Ring[attempt] // oldest first, at most maxAttempts
 	// msgConfigs: service SID → country (or "all") → configuration
 	// (msgconfig.go).
 	msgConfigs map[string]map[string]*msgConfig

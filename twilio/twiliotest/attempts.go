@@ -29,6 +29,7 @@ type attempt struct {
 	channel, to, locale              string
 	country                          *string // see countryCode
 	codeLength                       int
+	first                            bool // its verification's first attempt
 	converted                        bool
 	created, updated                 time.Time
 }
@@ -121,43 +122,29 @@ func (e *Emulator) recordAttempt(serviceSID, locale string, codeLength int, v pr
 	if !attemptChannels[ch] {
 		return
 	}
-	at := &attempt{
-		sid: last.ID, serviceSID: serviceSID, verificationSID: v.ID, channel: ch, to: v.To,
-		locale: locale, codeLength: codeLength, created: last.Time.UTC(), updated: last.Time.UTC(),
-	}
 	a := &e.api
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.byAttempt == nil {
-		a.byAttempt, a.byVerif = map[string]*attempt{}, map[string][]*attempt{}
-	}
-	if a.byAttempt[at.sid] != nil {
-		return
-	}
-	if len(a.attempts) >= maxAttempts {
-		old := a.attempts[0]
-		delete(a.byAttempt, old.sid)
-		if l := a.byVerif[old.verificationSID]; len(l) > 1 {
-			a.byVerif[old.verificationSID] = l[1:] // the oldest of all is the oldest of its verification
-		} else {
-			delete(a.byVerif, old.verificationSID)
-		}
-		a.attempts[0] = nil
-		a.attempts = a.attempts[1:]
-	}
-	a.attempts = append(a.attempts, at)
-	a.byAttempt[at.sid] = at
-	a.byVerif[at.verificationSID] = append(a.byVerif[at.verificationSID], at)
+	a.attempts.Add(attempt{
+		sid: last.ID, serviceSID: serviceSID, verificationSID: v.ID, channel: ch, to: v.To, locale: locale,
+		codeLength: codeLength, first: len(v.SendAttempts) == 1, created: last.Time.UTC(), updated: last.Time.UTC(),
+	})
+	a.mu.Unlock()
 }
 
-// convertAttempts marks the attempts of the verification sid converted.
+// convertAttempts marks the attempts of the verification sid converted:
+// those from the newest back to its first.
 func (e *Emulator) convertAttempts(sid string) {
 	a := &e.api
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, at := range a.byVerif[sid] {
-		if !at.converted { // the clock is read only when there is one to convert
-			at.converted, at.updated = true, e.now().UTC()
+	for i := a.attempts.Len() - 1; i >= 0; i-- {
+		if at := a.attempts.At(i); at.verificationSID == sid {
+			if !at.converted { // the clock is read only when there is one to convert
+				at.converted, at.updated = true, e.now().UTC()
+			}
+			if at.first {
+				return
+			}
 		}
 	}
 }
@@ -253,8 +240,8 @@ func (e *Emulator) listAttempts(w http.ResponseWriter, r *http.Request) {
 	a := &e.api
 	a.mu.Lock()
 	items := []any{}
-	for i := len(a.attempts) - 1; i >= 0; i-- {
-		if at := a.attempts[i]; f.match(at) {
+	for i := a.attempts.Len() - 1; i >= 0; i-- {
+		if at := a.attempts.At(i); f.match(at) {
 			items = append(items, e.attemptJSON(r, at))
 		}
 	}
@@ -262,10 +249,20 @@ func (e *Emulator) listAttempts(w http.ResponseWriter, r *http.Request) {
 	e.writePage(w, r, "attempts", items, nil, badFactorParam)
 }
 
+// find returns the attempt sid, or nil. a.mu must be held.
+func (a *apiState) find(sid string) *attempt {
+	for i := range a.attempts.Len() {
+		if at := a.attempts.At(i); at.sid == sid {
+			return at
+		}
+	}
+	return nil
+}
+
 func (e *Emulator) fetchAttempt(w http.ResponseWriter, r *http.Request) {
 	a := &e.api
 	a.mu.Lock()
-	at := a.byAttempt[r.PathValue("sid")]
+	at := a.find(r.PathValue("sid"))
 	var out verificationAttemptJSON
 	if at != nil {
 		out = e.attemptJSON(r, at)
@@ -288,8 +285,8 @@ func (e *Emulator) attemptsSummary(w http.ResponseWriter, r *http.Request) {
 	var total, converted int
 	a := &e.api
 	a.mu.Lock()
-	for _, at := range a.attempts {
-		if f.match(at) {
+	for i := range a.attempts.Len() {
+		if at := a.attempts.At(i); f.match(at) {
 			total++
 			if at.converted {
 				converted++

@@ -311,6 +311,7 @@ func New(opts ...Option) (*Emulator, error) {
 		services: map[string]*service{},
 		outbox:   emuserver.Ring[Message]{Limit: cfg.outLimit},
 		approved: emuserver.Ring[string]{Limit: cfg.outLimit},
+		api:      apiState{attempts: emuserver.Ring[attempt]{Limit: maxAttempts}},
 		hooks:    hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks},
 	}
 	maps.Copy(e.secrets, cfg.apiKeys)
