@@ -27,13 +27,14 @@
 // Config.Cache): a step on the replica that took the previous one is then
 // one round trip, and a stale cache costs a conflict, which returns the
 // current record, on which the rule runs again. Without a Config.Store the
-// records are State values in this process's memory, with the same
-// compare-and-swap semantics and nothing encoded: the same rules run on
-// both (records.go). An ID carries the target's name (Config.Name) and a
+// records are State values in this process's memory, nothing encoded, and
+// a step runs whole under the lock of the record's part: the same rules
+// run on both (records.go). An ID carries the target's name (Config.Name) and a
 // nonce, so a lookup by ID reads that one record and compares the nonce.
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -104,9 +105,9 @@ type Config struct {
 // Verifications runs the lifecycle. It is safe for concurrent use.
 type Verifications struct {
 	c     Config
-	recs  records
-	mem   *memRecords // recs, when the records are in memory
-	idLen int         // the length of an ID
+	mem   *memRecords   // the records, when in memory
+	store *storeRecords // the records, when in a store
+	idLen int           // the length of an ID
 }
 
 // New checks c and returns the engine.
@@ -125,12 +126,11 @@ func New(c Config) (*Verifications, error) {
 	e := &Verifications{c: c, idLen: len(c.IDPrefix) + 2*c.NameLen + 2*c.NonceLen}
 	if c.Store == nil {
 		e.mem = newMemRecords(c.Now)
-		e.recs = e.mem
 	} else {
 		if c.Cache == 0 {
 			c.Cache = 1 << 14
 		}
-		e.recs = &storeRecords{e: e, st: c.Store, nonceLen: c.NonceLen, cache: newRecordCache(c.Cache)}
+		e.store = &storeRecords{e: e, st: c.Store, nonceLen: c.NonceLen, cache: newRecordCache(c.Cache)}
 	}
 	return e, nil
 }
@@ -269,7 +269,8 @@ func (e *Verifications) appendAttemptID(b []byte, a *attempt) []byte {
 // Gate is called with the target of the verification an operation found
 // (empty when none) before the operation changes anything; an error from
 // it ends the operation unchanged. The fake's faults and magic numbers use
-// it. It is called once per operation.
+// it. It is called once per operation, with the record in memory locked:
+// it must not call the engine.
 type Gate func(to string) error
 
 // Start sends the pending code of to again, counting a send, or starts a
@@ -277,51 +278,37 @@ type Gate func(to string) error
 // empty). It returns the state after the send and the code to deliver.
 func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channel, custom string) (State, string, error) {
 	k := e.keyOf(to)
-	now := e.c.Now()
-	cur, cached := e.recs.cached(k, now)
-	var err error
-	if !cached && !e.c.CreateFirst {
-		cur, err = e.recs.get(ctx, k, now)
+	from := cached
+	if e.c.CreateFirst {
+		from = cachedOrNone
 	}
-	for retry := false; ; retry = true {
-		if err != nil {
-			return State{}, "", err
-		}
-		if retry {
-			now = e.c.Now()
-		}
-		pending := cur != nil
-		if pending {
+	var p, prev *State // the state written (which the records keep) and, after a re-send, the one it replaced
+	err := e.step(ctx, k, from, func(cur *State, now time.Time, guessed bool) (*State, error) {
+		prev = nil
+		if cur != nil && now.Before(cur.Expires) {
 			var refusal error
 			switch {
-			case cur.To != to && now.Before(cur.Expires):
+			case cur.To != to:
 				refusal = &Error{Kind: provider.ErrUnavailable, Reason: ReasonCollision}
-			case !now.Before(cur.Expires):
-				pending = false // expired: replace it
 			case cur.Checks >= e.c.MaxChecks:
 				refusal = &Error{Kind: provider.ErrTooManySends, Reason: ReasonChecksSpent, Wait: cur.Expires.Sub(now)}
 			case len(cur.attempts) >= e.c.MaxSends:
 				refusal = &Error{Kind: provider.ErrTooManySends, Wait: cur.Expires.Sub(now)}
 			}
-			if refusal != nil && cached { // refuse on the store's state only
-				cur, err = e.recs.get(ctx, k, now)
-				cached = false
-				continue
+			if refusal != nil && guessed {
+				return nil, errStale
 			}
 			if refusal != nil {
-				return State{}, "", refusal
+				return nil, refusal
 			}
-		}
-		var p *State // the state to write, which the records keep once written
-		if pending {
-			p = new(State)
+			prev, p = cur, new(State)
 			*p = *cur
 			p.attempts = append(cur.attempts[:len(cur.attempts):len(cur.attempts)], attempt{at: now, channel: ch})
 			a := &p.attempts[len(p.attempts)-1]
 			e.c.Random(a.id[:])
 			var buf [64]byte
 			a.sid = string(e.appendAttemptID(buf[:0], a))
-		} else {
+		} else { // none, or expired: replace it
 			if custom == "" {
 				custom = e.c.NewCode()
 			}
@@ -330,31 +317,21 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 		p.Channel, p.Updated = ch, now
 		p.seq++
 		p.e, p.k = e, k
-		old, prev := uint64(0), cur
-		if cur != nil {
-			old = cur.version
-		}
-		cur, err = e.recs.put(ctx, k, old, p, now)
-		if errors.Is(err, store.ErrConflict) {
-			err, cached = nil, false // decide again on the current state
-			continue
-		}
-		if err != nil {
-			return State{}, "", err
-		}
-		s := *p
-		if pending {
-			s.prev = prev
-		}
-		if !pending && e.c.Reveal == nil {
-			return s, custom, nil
-		}
-		code, err := e.reveal(p)
-		if err != nil {
-			return State{}, "", err
-		}
-		return s, code, nil
+		return p, nil
+	})
+	if err != nil {
+		return State{}, "", err
 	}
+	s := *p
+	s.prev = prev
+	if prev == nil && e.c.Reveal == nil {
+		return s, custom, nil
+	}
+	code, err := e.reveal(p)
+	if err != nil {
+		return State{}, "", err
+	}
+	return s, code, nil
 }
 
 // freshState is a new verification and its first send, in one allocation
@@ -401,43 +378,17 @@ func (e *Verifications) reveal(s *State) (string, error) {
 // certainly did not go out: it puts back the verification as it was
 // before (a new one is deleted), unless something changed it since.
 func (e *Verifications) TakeBack(ctx context.Context, s State) error {
-	now := e.c.Now()
-	if s.prev != nil && now.Before(s.Expires) {
+	return e.step(ctx, s.k, read, func(cur *State, now time.Time, _ bool) (*State, error) {
+		switch {
+		case cur == nil || cur.version != s.version:
+			return nil, store.ErrConflict
+		case s.prev == nil || !now.Before(s.Expires):
+			return nil, nil
+		}
 		p := *s.prev
 		p.seq = s.seq + 1
-		_, err := e.recs.put(ctx, s.k, s.version, &p, now)
-		return err
-	}
-	_, err := e.recs.del(ctx, s.k, s.version, &s, now)
-	return err
-}
-
-// find returns the verification an ID or a To names (nil when none is
-// pending), its key and the ID's nonce (decoded into raw; nil when by
-// To). With cached, for a step whose write is guarded by the version, it
-// may return what this replica last read or wrote, and says so.
-func (e *Verifications) find(ctx context.Context, id, to string, cached bool, now time.Time, raw *[16]byte) (recKey, []byte, *State, bool, error) {
-	var k recKey
-	var nonce []byte
-	if id != "" {
-		var ok bool
-		if k, ok = e.parseID(id, raw); !ok {
-			return k, nil, nil, false, nil
-		}
-		nonce = raw[:e.c.NonceLen]
-	} else {
-		k = e.keyOf(to)
-	}
-	if cached {
-		if s, ok := e.recs.cached(k, now); ok && e.match(s, nonce, to, now) {
-			return k, nonce, s, true, nil
-		}
-	}
-	s, err := e.recs.get(ctx, k, now)
-	if err != nil || !e.match(s, nonce, to, now) {
-		return k, nonce, nil, false, err
-	}
-	return k, nonce, s, false, nil
+		return &p, nil
+	})
 }
 
 // match reports whether s is a pending verification with nonce (any,
@@ -446,12 +397,61 @@ func (e *Verifications) match(s *State, nonce []byte, to string, now time.Time) 
 	return s != nil && (nonce == nil || subtle.ConstantTimeCompare(nonce, s.nonce[:len(nonce)]) == 1) && (to == "" || s.To == to) && now.Before(s.Expires)
 }
 
-// matching returns s when it matches (see match), nil otherwise.
-func (e *Verifications) matching(s *State, nonce []byte, to string, now time.Time) *State {
-	if e.match(s, nonce, to, now) {
-		return s
+// finder finds, in a step, the verification an operation names.
+type finder struct {
+	e     *Verifications
+	k     recKey
+	nonce []byte // nil: any
+	to    string // empty: any
+	gate  Gate   // called once, on the first state found
+}
+
+// lookup returns the finder of the verification an ID (its nonce decoded
+// into raw) or a To names, and false for an ID no verification has.
+func (e *Verifications) lookup(id, to string, gate Gate, raw *[16]byte) (finder, bool) {
+	f := finder{e: e, to: to, gate: gate}
+	if id == "" {
+		f.k = e.keyOf(to)
+		return f, true
 	}
-	return nil
+	k, ok := e.parseID(id, raw)
+	f.k, f.nonce = k, raw[:e.c.NonceLen]
+	return f, ok
+}
+
+// find returns cur when it is the verification (nil otherwise), after
+// calling the gate the first time, or errStale for a guessed state that is
+// not. Once it has returned a state that was not guessed, it finds that
+// verification only, so a step decides again on another caller's write
+// to it.
+func (f *finder) find(cur *State, now time.Time, guessed bool) (*State, error) {
+	if !f.e.match(cur, f.nonce, f.to, now) {
+		if guessed {
+			return nil, errStale
+		}
+		cur = nil
+	}
+	if f.gate != nil {
+		target := ""
+		if cur != nil {
+			target = cur.To
+		}
+		err := f.gate(target)
+		if f.gate = nil; err != nil {
+			return nil, err
+		}
+	}
+	if cur != nil && !guessed {
+		f.nonce, f.to = cur.nonce[:], ""
+	}
+	return cur, nil
+}
+
+// notFound is the error of an operation on an ID no verification has:
+// errNotFound, or the gate's.
+func (f *finder) notFound() error {
+	_, err := f.find(nil, time.Time{}, false)
+	return cmp.Or(err, error(errNotFound))
 }
 
 // Check checks code against the verification id (and to, when both are
@@ -459,77 +459,48 @@ func (e *Verifications) matching(s *State, nonce []byte, to string, now time.Tim
 // is counted, and the state is pending. Of any number of concurrent
 // checks exactly one approves.
 func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gate) (State, provider.Status, error) {
-	now := e.c.Now()
 	var raw [16]byte
-	k, nonce, s, cached, err := e.find(ctx, id, to, true, now, &raw)
+	f, ok := e.lookup(id, to, gate, &raw)
+	if !ok {
+		return State{}, "", f.notFound()
+	}
+	var out State
+	var p *State // a wrong code's state, written
+	status := provider.StatusApproved
+	err := e.step(ctx, f.k, cached, func(cur *State, now time.Time, guessed bool) (*State, error) {
+		s, err := f.find(cur, now, guessed)
+		switch {
+		case err != nil:
+			return nil, err
+		case s == nil:
+			return nil, errNotFound
+		case s.Checks >= e.c.MaxChecks && guessed:
+			return nil, errStale
+		case s.Checks >= e.c.MaxChecks:
+			return nil, &Error{Kind: provider.ErrTooManyChecks, Wait: s.Expires.Sub(now)}
+		}
+		out, p, status = *s, nil, provider.StatusApproved
+		out.Updated = now
+		if right, err := e.right(s, code); err != nil || right {
+			return nil, err
+		}
+		status = provider.StatusPending
+		out.Checks++
+		out.seq++
+		if e.c.GoneAtMaxChecks && out.Checks >= e.c.MaxChecks {
+			return nil, nil
+		}
+		p = new(State) // the records keep it once written
+		*p = out
+		return p, nil
+	})
 	if err != nil {
 		return State{}, "", err
 	}
-	if gate != nil {
-		target := ""
-		if s != nil {
-			target = s.To
-		}
-		if err := gate(target); err != nil {
-			return State{}, "", err
-		}
+	if p != nil {
+		out = *p
 	}
-	for {
-		if s == nil {
-			return State{}, "", errNotFound
-		}
-		if s.Checks >= e.c.MaxChecks {
-			if cached { // refuse on the store's state only
-				cur, err := e.recs.get(ctx, k, now)
-				if err != nil {
-					return State{}, "", err
-				}
-				s, cached = e.matching(cur, nonce, to, now), false // as a read would have
-				continue
-			}
-			return State{}, "", &Error{Kind: provider.ErrTooManyChecks, Wait: s.Expires.Sub(now)}
-		}
-		var cur *State
-		out := *s
-		out.Updated = now
-		status := provider.StatusApproved
-		right, err := e.right(s, code)
-		if err != nil {
-			return State{}, "", err
-		}
-		if right {
-			cur, err = e.recs.del(ctx, k, s.version, s, now)
-		} else {
-			status = provider.StatusPending
-			out.Checks++
-			out.seq++
-			if e.c.GoneAtMaxChecks && out.Checks >= e.c.MaxChecks {
-				cur, err = e.recs.del(ctx, k, s.version, s, now)
-			} else {
-				p := new(State) // the records keep it once written
-				*p = out
-				if cur, err = e.recs.put(ctx, k, s.version, p, now); err == nil {
-					out = *p
-				}
-			}
-		}
-		if err == nil {
-			return out, status, nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return State{}, "", err
-		}
-		// Another caller changed it: decide again on its current state,
-		// which must still be the same verification; or this replica's
-		// cache was behind: decide on the current state as if it had been
-		// read first.
-		now = e.c.Now()
-		if cached {
-			s, cached = e.matching(cur, nonce, to, now), false
-		} else {
-			s = e.matching(cur, s.nonce[:], "", now)
-		}
-	}
+	return out, status, nil
 }
 
 // right reports whether code is the code of s.
@@ -555,40 +526,28 @@ func (e *Verifications) End(ctx context.Context, id string, gate Gate) (State, e
 }
 
 func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate) (State, error) {
-	now := e.c.Now()
 	var raw [16]byte
-	k, _, s, _, err := e.find(ctx, id, "", false, now, &raw)
-	if err != nil {
-		return State{}, err
+	f, ok := e.lookup(id, "", gate, &raw)
+	if !ok {
+		return State{}, f.notFound()
 	}
-	if gate != nil {
-		target := ""
-		if s != nil {
-			target = s.To
+	var out State
+	err := e.step(ctx, f.k, read, func(cur *State, now time.Time, _ bool) (*State, error) {
+		s, err := f.find(cur, now, false)
+		switch {
+		case err != nil:
+			return nil, err
+		case s == nil || s.Checks >= e.c.MaxChecks && !e.c.SpentVisible:
+			return nil, errNotFound
 		}
-		if err := gate(target); err != nil {
-			return State{}, err
-		}
-	}
-	for {
-		if s == nil || s.Checks >= e.c.MaxChecks && !e.c.SpentVisible {
-			return State{}, errNotFound
-		}
+		out = *s
 		if !end {
-			return *s, nil
+			return s, nil
 		}
-		cur, err := e.recs.del(ctx, k, s.version, s, now)
-		if err == nil {
-			out := *s
-			out.Updated = now
-			return out, nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return State{}, err
-		}
-		now = e.c.Now()
-		s = e.matching(cur, s.nonce[:], "", now)
-	}
+		out.Updated = now
+		return nil, nil
+	})
+	return out, err
 }
 
 // Find returns the verification id (and to, when both are given) or to
@@ -596,9 +555,17 @@ func (e *Verifications) byID(ctx context.Context, id string, end bool, gate Gate
 // included). It changes nothing.
 func (e *Verifications) Find(ctx context.Context, id, to string) (State, bool, error) {
 	var raw [16]byte
-	_, _, s, _, err := e.find(ctx, id, to, false, e.c.Now(), &raw)
-	if s == nil {
+	f, ok := e.lookup(id, to, nil, &raw)
+	if !ok {
+		return State{}, false, nil
+	}
+	var out *State
+	err := e.step(ctx, f.k, read, func(cur *State, now time.Time, _ bool) (*State, error) {
+		out, _ = f.find(cur, now, false)
+		return cur, nil
+	})
+	if out == nil {
 		return State{}, false, err
 	}
-	return *s, true, err
+	return *out, true, err
 }

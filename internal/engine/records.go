@@ -10,31 +10,45 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// records is where the engine keeps its verifications, one per key (a
-// recKey), each with a version that changes on every write: a store.Store
-// (storeRecords, each state encoded, for replicas that share the store) or
-// this process's memory (memRecords, State values under a lock, nothing
-// encoded). Both give a store.Store's compare-and-swap semantics, so the
-// one lifecycle in engine.go runs on either.
-type records interface {
-	// get returns the state at k, nil when none is stored (absent or
-	// expired). The state is never changed: a step writes a copy.
-	get(ctx context.Context, k recKey, now time.Time) (*State, error)
-	// cached returns what this replica last read or wrote at k, without
-	// I/O, when it has it: a step whose write is guarded by the version may
-	// start from it instead of a get (a stale one only costs a conflict).
-	cached(k recKey, now time.Time) (*State, bool)
-	// put stores s at k, until s.Expires, if the version at k is old
-	// (0: none stored), and sets s.version to the new version; the records
-	// may keep s, which is then never changed. Otherwise it returns the
-	// current state (nil when none) and an error matching
-	// store.ErrConflict.
-	put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error)
-	// del deletes the state at k if its version is old, or returns the
-	// current one and an error matching store.ErrConflict; s is the state
-	// deleted, whose version is old.
-	del(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error)
+// The engine keeps its verifications, one per key (a recKey), each with
+// a version that changes on every write, in a store.Store (storeRecords,
+// each state encoded, for replicas that share the store) or in this
+// process's memory (memRecords, State values under a lock, nothing
+// encoded). The one lifecycle in engine.go runs on either as steps.
+//
+// step runs decide on the state at k (nil when none) and writes what it
+// returns: a new state, stored until its Expires, or nil to delete the
+// state decided on; the state itself (or an error) writes nothing. The
+// write is guarded by the version of the state decided on: when another
+// write came first, decide runs again on the current state. The records
+// keep a state written, which is then never changed, and set its version.
+// With from, a step over a store may decide first on what this replica
+// last read or wrote at k (guessed is then true), and decide's errStale
+// makes it read k and decide again.
+func (e *Verifications) step(ctx context.Context, k recKey, from source, decide decider) error {
+	if e.mem != nil {
+		return e.mem.step(ctx, k, decide)
+	}
+	return e.store.step(ctx, k, from, decide)
 }
+
+// decider decides a step (see step) on cur at now.
+type decider func(cur *State, now time.Time, guessed bool) (*State, error)
+
+// source is where a step over a store takes the state it decides on
+// first: read, cached (what this replica last read or wrote, or read), or
+// cachedOrNone (the cache, or none: a step that creates first).
+type source int
+
+const (
+	read source = iota
+	cached
+	cachedOrNone
+)
+
+// errStale is what a decider returns when it would refuse on a guessed
+// state: it must refuse on the store's state only.
+var errStale = errors.New("engine: stale state")
 
 // storeRecords keeps the states encoded in a store.Store, and what this
 // replica last read or wrote of each in a bounded cache, so a check on the
@@ -71,7 +85,7 @@ func (r *storeRecords) decode(k recKey, rec store.Record) (*State, error) {
 	return s, nil
 }
 
-func (r *storeRecords) get(ctx context.Context, k recKey, _ time.Time) (*State, error) {
+func (r *storeRecords) get(ctx context.Context, k recKey) (*State, error) {
 	rec, err := r.st.Get(ctx, r.key(k, nil))
 	if err != nil {
 		return nil, err
@@ -79,42 +93,55 @@ func (r *storeRecords) get(ctx context.Context, k recKey, _ time.Time) (*State, 
 	return r.decode(k, rec)
 }
 
-func (r *storeRecords) cached(k recKey, now time.Time) (*State, bool) {
-	return r.cache.get(k, now)
-}
-
-func (r *storeRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error) {
-	rec, err := r.st.CompareAndSwap(ctx, r.key(k, s), old, s.encode(r.nonceLen), s.Expires.Sub(now))
-	if err == nil {
-		s.version = rec.Version
-		r.cache.set(k, s)
-		return nil, nil
+func (r *storeRecords) step(ctx context.Context, k recKey, from source, decide decider) error {
+	now := r.e.c.Now()
+	var cur *State
+	guessed := false
+	if from != read {
+		cur, guessed = r.cache.get(k, now)
+		guessed = guessed || from == cachedOrNone
 	}
-	return r.failed(k, rec, err)
-}
-
-func (r *storeRecords) del(ctx context.Context, k recKey, old uint64, s *State, _ time.Time) (*State, error) {
-	rec, err := r.st.CompareAndDelete(ctx, r.key(k, s), old)
-	if err == nil {
-		r.cache.remove(k)
-		return nil, nil
+	var err error
+	if !guessed {
+		cur, err = r.get(ctx, k)
 	}
-	return r.failed(k, rec, err)
-}
-
-// failed returns what a write that failed with err answered: on a
-// conflict, the current state (cached), else nothing (and what was cached
-// is forgotten: the write may have landed).
-func (r *storeRecords) failed(k recKey, rec store.Record, err error) (*State, error) {
-	if !errors.Is(err, store.ErrConflict) {
-		r.cache.remove(k)
-		return nil, err
+	for ; err == nil; now = r.e.c.Now() {
+		var next *State
+		next, err = decide(cur, now, guessed)
+		if err == errStale { // refuse on the store's state only
+			cur, err = r.get(ctx, k)
+			guessed = false
+			continue
+		}
+		if err != nil || next == cur {
+			return err
+		}
+		var rec store.Record
+		if next == nil {
+			rec, err = r.st.CompareAndDelete(ctx, r.key(k, cur), cur.version)
+		} else {
+			old := uint64(0)
+			if cur != nil {
+				old = cur.version
+			}
+			rec, err = r.st.CompareAndSwap(ctx, r.key(k, next), old, next.encode(r.nonceLen), next.Expires.Sub(now))
+		}
+		switch {
+		case err == nil && next == nil:
+			r.cache.remove(k)
+			return nil
+		case err == nil:
+			next.version = rec.Version
+			r.cache.set(k, next)
+			return nil
+		case !errors.Is(err, store.ErrConflict):
+			r.cache.remove(k) // the write may have landed
+			return err
+		}
+		cur, err = r.decode(k, rec) // decide again on the current state
+		guessed = false
 	}
-	cur, derr := r.decode(k, rec)
-	if derr != nil {
-		return nil, derr
-	}
-	return cur, err
+	return err
 }
 
 // recordCache holds up to max states by key, evicting by the clock
@@ -253,8 +280,7 @@ func (m *memRecords) shard(k recKey) *memShard {
 	return &m.shards[h>>60]
 }
 
-// load returns the live state at k (version 0 when none), with sh.mu
-// held.
+// load returns the live state at k (nil when none), with sh.mu held.
 func (sh *memShard) load(k recKey, now time.Time) *State {
 	s := sh.states[k]
 	if s != nil && !now.Before(s.Expires) {
@@ -264,53 +290,35 @@ func (sh *memShard) load(k recKey, now time.Time) *State {
 	return s
 }
 
-func (m *memRecords) get(ctx context.Context, k recKey, now time.Time) (*State, error) {
+// step runs the whole step under the lock of k's part: no other write
+// comes first.
+func (m *memRecords) step(ctx context.Context, k recKey, decide decider) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	sh := m.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.load(k, now), nil
-}
-
-func (m *memRecords) cached(recKey, time.Time) (*State, bool) { return nil, false }
-
-func (m *memRecords) put(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error) {
-	return m.write(ctx, k, old, s, now)
-}
-
-func (m *memRecords) del(ctx context.Context, k recKey, old uint64, _ *State, now time.Time) (*State, error) {
-	return m.write(ctx, k, old, nil, now)
-}
-
-// write stores s at k (deletes the state at k when s is nil) if the
-// version at k is old.
-func (m *memRecords) write(ctx context.Context, k recKey, old uint64, s *State, now time.Time) (*State, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	now := m.now()
 	sh := m.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	cur := sh.load(k, now)
+	next, err := decide(cur, now, false)
 	switch {
-	case cur == nil && old != 0 || cur != nil && cur.version != old:
-		return cur, store.ErrConflict
-	case s == nil:
+	case err != nil || next == cur:
+		return err
+	case next == nil:
 		delete(sh.states, k)
-		return nil, nil
-	case old == 0 && len(sh.states) >= min(sh.nextSweep, memPerShard):
+		return nil
+	case cur == nil && len(sh.states) >= min(sh.nextSweep, memPerShard):
 		sh.sweep(now)
 		sh.nextSweep = max(2*len(sh.states), 64)
 		if len(sh.states) >= memPerShard {
-			return nil, store.Unavailable("put", errFull)
+			return store.Unavailable("put", errFull)
 		}
 	}
 	sh.version++
-	s.version = sh.version
-	sh.states[k] = s
-	return nil, nil
+	next.version = sh.version
+	sh.states[k] = next
+	return nil
 }
 
 // sweep deletes the expired states, with sh.mu held.

@@ -147,7 +147,7 @@ func TestCacheRefusesOnStoreState(t *testing.T) {
 // forgets the expired ones.
 func TestCacheBounded(t *testing.T) {
 	r, _, c := replicas(t, 1, func(c *Config) { c.Cache, c.NameLen = 4, 16 })
-	e := r[0].recs.(*storeRecords)
+	e := r[0].store
 	for i := range 10 {
 		if _, _, err := r[0].Start(ctx, to+string(rune('0'+i)), provider.ChannelSMS, ""); err != nil {
 			t.Fatal(err)
@@ -157,7 +157,7 @@ func TestCacheBounded(t *testing.T) {
 		t.Errorf("%d cached states (index %d), want 4", n, len(e.cache.index))
 	}
 	c.advance(10 * time.Minute)
-	if _, ok := e.cached(e.cache.slots[0].k, c.now()); ok || len(e.cache.slots) != 3 {
+	if _, ok := e.cache.get(e.cache.slots[0].k, c.now()); ok || len(e.cache.slots) != 3 {
 		t.Errorf("an expired state was returned, or kept: %d left", len(e.cache.slots))
 	}
 }
