@@ -92,7 +92,7 @@ func (x *Factors) keptChallenges() int {
 
 // newScratch returns an empty Factors for one operation over the store.
 func (x *Factors) newScratch() *Factors {
-	return &Factors{c: x.c, scratch: true, auths: x.auths, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}
+	return &Factors{c: x.c, scratch: true, auths: x.auths, entities: map[string]*entity{}, byID: map[string]*factor{}}
 }
 
 // authCache remembers, over a store, the request JWTs that verified, by
@@ -268,9 +268,10 @@ func (c *verifiers) take(id string, secret []byte, cfg provider.TOTPConfig) *tot
 	return totp.NewVerifier(secret, cfg)
 }
 
-// put keeps the verifiers of s's TOTP factors (s may be nil), with copies
-// of the strings that share the decoded record's memory, which holds
-// every secret of the identity.
+// put keeps the verifiers of s's TOTP factors (s may be nil). What it
+// keeps shares no memory with the decoded record, which holds every
+// secret of the identity: decodeIdentity allocates IDs, algorithms and
+// secrets each.
 func (c *verifiers) put(s *Factors) {
 	if s == nil {
 		return
@@ -282,9 +283,7 @@ func (c *verifiers) put(s *Factors) {
 			if len(c.m) >= maxVerifiers || c.m == nil {
 				c.m = make(map[string]keptVerifier)
 			}
-			cfg := fa.cfg
-			cfg.Algorithm = provider.Algorithm(strings.Clone(string(cfg.Algorithm)))
-			c.m[strings.Clone(id)] = keptVerifier{fa.secret, cfg, fa.ver}
+			c.m[id] = keptVerifier{fa.secret, fa.cfg, fa.ver}
 		}
 	}
 }
@@ -431,7 +430,7 @@ func (d *rdecoder) string() string {
 		return d.decoder.string()
 	}
 	n := len(d.raw())
-	end := len(d.src) - len(d.b)
+	end := d.i
 	return d.src[end-n : end]
 }
 
@@ -448,12 +447,12 @@ func (d *rdecoder) id() string {
 
 // uvarint64 decodes a uvarint of any size.
 func (d *rdecoder) uvarint64() uint64 {
-	n, k := binary.Uvarint(d.b)
+	n, k := binary.Uvarint(d.rest())
 	if d.err != nil || k <= 0 {
 		d.err = errRecord
 		return 0
 	}
-	d.b = d.b[k:]
+	d.i += k
 	return n
 }
 
@@ -671,7 +670,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 	}
 	// The challenges, last, are checked here but decoded only when looked
 	// at (allChallenges): most operations only add one.
-	e.raw, e.rawN = d.b, int(n)
+	e.raw, e.rawN = d.rest(), int(n)
 	var buf [maxChallengesKept][16]byte
 	ids := buf[:0]
 	for range n {
@@ -681,7 +680,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		}
 		ids = append(ids, id)
 	}
-	if d.err != nil || len(d.b) != 0 {
+	if d.err != nil || len(d.rest()) != 0 {
 		return errRecord
 	}
 	if hasEntity == 1 {
@@ -770,5 +769,5 @@ func (e *entity) allChallenges() []*challenge {
 func (e *entity) dropRaw() {
 	d := rdecoder{decoder: decoder{b: e.raw}}
 	d.skipChallenge(e.factors, nil)
-	e.raw, e.rawN = d.b, e.rawN-1
+	e.raw, e.rawN = d.rest(), e.rawN-1
 }

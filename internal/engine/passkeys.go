@@ -235,7 +235,9 @@ func (x *Factors) ChallengePasskey(ctx context.Context, identity, factorID strin
 // bound. x.mu must be held.
 func (x *Factors) keepChallenge(e *entity, c *challenge) {
 	e.challenges = append(e.challenges, c)
-	x.challenges[c.c.ID] = c
+	if !x.scratch { // over a store, lookupChallenge looks in e
+		x.challenges[c.c.ID] = c
+	}
 	if e.rawN > 0 && e.rawN+len(e.challenges) > x.keptChallenges() {
 		e.dropRaw()
 		return

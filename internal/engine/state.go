@@ -113,7 +113,7 @@ func (s *State) decode(b []byte, nonceLen int) error {
 	s.Created, s.Updated, s.Expires = d.time(), d.time(), d.time()
 	s.Checks = int(d.uvarint())
 	n := int(d.uvarint())
-	if n > len(d.b)/25 { // an attempt takes at least 25 bytes
+	if n > len(d.rest())/25 { // an attempt takes at least 25 bytes
 		d.err = errRecord
 	} else {
 		s.attempts = make([]attempt, n)
@@ -124,7 +124,7 @@ func (s *State) decode(b []byte, nonceLen int) error {
 		a.channel = d.channel()
 		copy(a.id[:], d.bytes(16))
 	}
-	if d.err != nil || len(d.b) != 0 {
+	if d.err != nil || len(d.rest()) != 0 {
 		return errRecord
 	}
 	return nil
@@ -144,7 +144,7 @@ type Head struct {
 func Split(record []byte, nonceLen int) (Head, []byte, error) {
 	d := decoder{b: record}
 	h := Head{Seq: d.uint64(), Stored: d.raw()}
-	body := d.b
+	body := d.rest()
 	if d.byte() != recordVersion {
 		return Head{}, nil, errRecord
 	}
@@ -182,19 +182,24 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// A decoder reads b from i on: it moves i, not b, so reading writes no
+// pointer (no write barrier while the GC marks).
 type decoder struct {
 	b   []byte
+	i   int
 	err error
 }
 
+// rest returns what is left to read.
+func (d *decoder) rest() []byte { return d.b[d.i:] }
+
 func (d *decoder) bytes(n int) []byte {
-	if d.err != nil || n < 0 || len(d.b) < n {
+	if d.err != nil || n < 0 || len(d.b)-d.i < n {
 		d.err = errRecord
 		return nil
 	}
-	out := d.b[:n]
-	d.b = d.b[n:]
-	return out
+	d.i += n
+	return d.b[d.i-n : d.i : d.i]
 }
 
 func (d *decoder) byte() byte {
@@ -205,12 +210,12 @@ func (d *decoder) byte() byte {
 }
 
 func (d *decoder) uvarint() uint64 {
-	n, k := binary.Uvarint(d.b)
+	n, k := binary.Uvarint(d.rest())
 	if d.err != nil || k <= 0 || n > 1<<24 {
 		d.err = errRecord
 		return 0
 	}
-	d.b = d.b[k:]
+	d.i += k
 	return n
 }
 
