@@ -276,10 +276,4 @@ func (s sealedFactors) CompareAndSwap(ctx context.Context, key string, old uint6
 // n bytes: 2 KiB (room for six TOTP factors and all kept challenges), then
 // whole KiB, so a dump tells little about an identity's factors and
 // challenges.
-func identitySize(n int) int {
-	size := 2048
-	for n+128 > size {
-		size += 1024
-	}
-	return size
-}
+func identitySize(n int) int { return max(2048, (n+128+1023)/1024*1024) }

@@ -109,15 +109,7 @@ type authSeen struct{ nbf, exp time.Time }
 // maxAuthsRemembered bounds an authCache.
 const maxAuthsRemembered = 10_000
 
-func authKey(key, auth string) [32]byte {
-	h := sha256.New()
-	h.Write([]byte(key))
-	h.Write([]byte{0})
-	h.Write([]byte(auth))
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
-}
+func authKey(key, auth string) [32]byte { return sha256.Sum256([]byte(key + "\x00" + auth)) }
 
 // get returns auth and its window when it verified with key, else "".
 func (a *authCache) get(key, auth string) (string, time.Time, time.Time) {
@@ -541,7 +533,7 @@ func (x *Factors) encodeIdentity(b []byte, identity string, now time.Time) []byt
 			b = appendTime(b, p.since, time.Time{})
 			continue
 		}
-		for _, n := range [...]int{0, fa.cfg.Digits, int(fa.cfg.Period / time.Second), fa.cfg.Skew} {
+		for _, n := range [...]int{0 /* TOTP */, fa.cfg.Digits, int(fa.cfg.Period / time.Second), fa.cfg.Skew} {
 			b = binary.AppendUvarint(b, uint64(n))
 		}
 		b = appendString(appendString(b, string(fa.cfg.Algorithm)), string(fa.secret))
