@@ -8,7 +8,6 @@ import (
 	"github.com/verifykit/verifykit/internal/emuserver"
 	"github.com/verifykit/verifykit/internal/engine"
 	"github.com/verifykit/verifykit/internal/fakeconf"
-	"github.com/verifykit/verifykit/internal/faultq"
 	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
@@ -34,7 +33,7 @@ type Fake struct {
 	factors *engine.Factors // authenticator-app factors, see factor.go
 
 	faultMu sync.Mutex
-	faults  faultq.Queue[Fault] // the fault core the emulators use too
+	faults  emuserver.Faults[Fault] // the fault core the emulators use too
 }
 
 // New returns a Fake configured by opts. See the package documentation for

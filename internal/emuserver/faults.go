@@ -2,13 +2,8 @@ package emuserver
 
 import (
 	"net/http"
-
-	"github.com/verifykit/verifykit/internal/faultq"
+	"sync/atomic"
 )
-
-// Faults is an emulator's scheduled faults: the fault core the fake uses
-// too (see internal/faultq).
-type Faults[F any] = faultq.Queue[F]
 
 // MaxFaults bounds the faults an emulator holds.
 const MaxFaults = 100
@@ -23,4 +18,56 @@ func Drop(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler) // the server closes the connection
+}
+
+// Faults is scheduled faults, the one fault-injection core that the fake
+// (faults by operation and target) and both emulators (faults by request)
+// match calls against, in the order they were added; each call consumes
+// at most one. Add, Clear and Take must be called under the
+// owner's lock; Len may be called without it.
+type Faults[F any] struct {
+	list []*F
+	n    atomic.Int32 // len(list), read without the lock
+}
+
+// Add schedules f, unless max faults are held already; it reports whether
+// it did.
+func (q *Faults[F]) Add(f F, max int) bool {
+	if len(q.list) >= max {
+		return false
+	}
+	q.list = append(q.list, &f)
+	q.n.Store(int32(len(q.list)))
+	return true
+}
+
+// Clear removes every fault.
+func (q *Faults[F]) Clear() {
+	q.list = nil
+	q.n.Store(0)
+}
+
+// Len returns the number of faults held.
+func (q *Faults[F]) Len() int { return int(q.n.Load()) }
+
+// Take consumes the first fault match accepts and returns a copy of it.
+// times returns the fault's count of requests still to fail: a positive
+// count is decremented, and the fault removed when it reaches zero; a
+// count of zero or less never ends.
+func (q *Faults[F]) Take(match func(*F) bool, times func(*F) *int) (F, bool) {
+	for i, f := range q.list {
+		if !match(f) {
+			continue
+		}
+		if t := times(f); *t > 0 {
+			*t--
+			if *t == 0 {
+				q.list = append(q.list[:i:i], q.list[i+1:]...)
+				q.n.Store(int32(len(q.list)))
+			}
+		}
+		return *f, true
+	}
+	var zero F
+	return zero, false
 }
