@@ -32,8 +32,7 @@ type Fake struct {
 	onSend  func(context.Context, Message)
 	factors *engine.Factors // authenticator-app factors, see factor.go
 
-	faultMu sync.Mutex
-	faults  emuserver.Faults[Fault] // the fault core the emulators use too
+	faults emuserver.Faults[Fault] // the fault core the emulators use too
 }
 
 // New returns a Fake configured by opts. See the package documentation for

@@ -37,9 +37,7 @@ func (f *Fake) InjectFault(ft Fault) {
 	if ft.Err == nil {
 		ft.Err = provider.ErrUnavailable
 	}
-	f.faultMu.Lock()
 	f.faults.Add(ft, math.MaxInt)
-	f.faultMu.Unlock()
 }
 
 // FailNext makes the next n calls, of any operation and target, fail with
@@ -52,11 +50,7 @@ func (f *Fake) FailNext(n int, err error) {
 }
 
 // ClearFaults removes every injected fault.
-func (f *Fake) ClearFaults() {
-	f.faultMu.Lock()
-	f.faults.Clear()
-	f.faultMu.Unlock()
-}
+func (f *Fake) ClearFaults() { f.faults.Clear() }
 
 // takeFault consumes and returns the first fault matching op and to, or
 // nil, with the emulators' fault queue.
@@ -64,15 +58,9 @@ func (f *Fake) takeFault(op Op, to string) *Fault {
 	if f.faults.Len() == 0 {
 		return nil
 	}
-	f.faultMu.Lock()
-	defer f.faultMu.Unlock()
-	ft, ok := f.faults.Take(func(ft *Fault) bool {
+	return f.faults.Take(func(ft *Fault) bool {
 		return (ft.Op == "" || ft.Op == op) && (ft.To == "" || ft.To == to)
 	}, func(ft *Fault) *int { return &ft.Times })
-	if !ok {
-		return nil
-	}
-	return &ft
 }
 
 // err returns the error a call that hit ft fails with.

@@ -2,6 +2,7 @@ package emuserver
 
 import (
 	"net/http"
+	"sync"
 	"sync/atomic"
 )
 
@@ -23,9 +24,9 @@ func Drop(w http.ResponseWriter) {
 // Faults is scheduled faults, the one fault-injection core that the fake
 // (faults by operation and target) and both emulators (faults by request)
 // match calls against, in the order they were added; each call consumes
-// at most one. Add, Clear and Take must be called under the
-// owner's lock; Len may be called without it.
+// at most one. It is safe for concurrent use.
 type Faults[F any] struct {
+	mu   sync.Mutex
 	list []*F
 	n    atomic.Int32 // len(list), read without the lock
 }
@@ -33,6 +34,8 @@ type Faults[F any] struct {
 // Add schedules f, unless max faults are held already; it reports whether
 // it did.
 func (q *Faults[F]) Add(f F, max int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.list) >= max {
 		return false
 	}
@@ -43,18 +46,22 @@ func (q *Faults[F]) Add(f F, max int) bool {
 
 // Clear removes every fault.
 func (q *Faults[F]) Clear() {
+	q.mu.Lock()
 	q.list = nil
 	q.n.Store(0)
+	q.mu.Unlock()
 }
 
 // Len returns the number of faults held.
 func (q *Faults[F]) Len() int { return int(q.n.Load()) }
 
-// Take consumes the first fault match accepts and returns a copy of it.
-// times returns the fault's count of requests still to fail: a positive
-// count is decremented, and the fault removed when it reaches zero; a
-// count of zero or less never ends.
-func (q *Faults[F]) Take(match func(*F) bool, times func(*F) *int) (F, bool) {
+// Take consumes the first fault match accepts and returns a copy of it, or
+// nil. times returns the fault's count of requests still to fail: a
+// positive count is decremented, and the fault removed when it reaches
+// zero; a count of zero or less never ends.
+func (q *Faults[F]) Take(match func(*F) bool, times func(*F) *int) *F {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	for i, f := range q.list {
 		if !match(f) {
 			continue
@@ -66,8 +73,8 @@ func (q *Faults[F]) Take(match func(*F) bool, times func(*F) *int) (F, bool) {
 				q.n.Store(int32(len(q.list)))
 			}
 		}
-		return *f, true
+		c := *f
+		return &c
 	}
-	var zero F
-	return zero, false
+	return nil
 }

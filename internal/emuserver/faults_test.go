@@ -23,16 +23,15 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("Add over the limit: Len = %d", q.Len())
 	}
 	for i, want := range []fault{{"start", 1}, {"start", 0}, {"", -1}, {"", -1}} {
-		f, ok := q.Take(op("start"), times)
-		if !ok || f != want {
-			t.Fatalf("take %d = %v, %v; want %v", i, f, ok, want)
+		if f := q.Take(op("start"), times); f == nil || *f != want {
+			t.Fatalf("take %d = %v; want %v", i, f, want)
 		}
 	}
 	if q.Len() != 2 {
 		t.Fatalf("Len = %d after the start fault ran out, want 2", q.Len())
 	}
 	q.Clear()
-	if _, ok := q.Take(op("check"), times); ok || q.Len() != 0 {
+	if q.Take(op("check"), times) != nil || q.Len() != 0 {
 		t.Fatal("Take after Clear found a fault")
 	}
 }

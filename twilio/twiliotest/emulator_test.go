@@ -515,19 +515,19 @@ func TestCodeLengthOfService(t *testing.T) {
 
 func TestOptionsValidate(t *testing.T) {
 	for name, opt := range map[string]twiliotest.Option{
-		"nil":             nil,
-		"bad account":     twiliotest.WithCredentials("AC1", "t"),
-		"empty token":     twiliotest.WithCredentials(twiliotest.DefaultAccountSID, ""),
-		"bad key":         twiliotest.WithAPIKey("SK1", "s"),
-		"bad base":        twiliotest.WithPublicBaseURL("ftp://x"),
-		"bad service":     twiliotest.WithDefaultService("VA1"),
-		"zero sends":      twiliotest.WithMaxSends(0),
-		"zero checks":     twiliotest.WithMaxChecks(0),
-		"zero validity":   twiliotest.WithValidity(0),
-		"bad fixed code":  twiliotest.WithFixedCode("1"),
-		"negative wait":   twiliotest.WithRetryAfter(-1),
-		"nil clock":       twiliotest.WithClock(nil),
-		"zero outbox":     twiliotest.WithOutboxLimit(0),
+		"nil":            nil,
+		"bad account":    twiliotest.WithCredentials("AC1", "t"),
+		"empty token":    twiliotest.WithCredentials(twiliotest.DefaultAccountSID, ""),
+		"bad key":        twiliotest.WithAPIKey("SK1", "s"),
+		"bad base":       twiliotest.WithPublicBaseURL("ftp://x"),
+		"bad service":    twiliotest.WithDefaultService("VA1"),
+		"zero sends":     twiliotest.WithMaxSends(0),
+		"zero checks":    twiliotest.WithMaxChecks(0),
+		"zero validity":  twiliotest.WithValidity(0),
+		"bad fixed code": twiliotest.WithFixedCode("1"),
+		"negative wait":  twiliotest.WithRetryAfter(-1),
+		"nil clock":      twiliotest.WithClock(nil),
+		"zero outbox":    twiliotest.WithOutboxLimit(0),
 	} {
 		if _, err := twiliotest.New(opt); err == nil {
 			t.Errorf("New(%s): no error", name)

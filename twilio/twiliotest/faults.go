@@ -96,8 +96,6 @@ func (e *Emulator) InjectFault(f Fault) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if !e.faults.Add(f, emuserver.MaxFaults) {
 		return ErrTooManyFaults
 	}
@@ -105,11 +103,7 @@ func (e *Emulator) InjectFault(f Fault) error {
 }
 
 // ClearFaults removes every scheduled fault.
-func (e *Emulator) ClearFaults() {
-	e.mu.Lock()
-	e.faults.Clear()
-	e.mu.Unlock()
-}
+func (e *Emulator) ClearFaults() { e.faults.Clear() }
 
 // opOf names the operation of a request under /v2/.
 func opOf(r *http.Request) string {
@@ -134,15 +128,9 @@ func (e *Emulator) takeFault(r *http.Request) *Fault {
 		return nil
 	}
 	op, to := opOf(r), r.Form.Get("To")
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	f, ok := e.faults.Take(func(f *Fault) bool {
+	return e.faults.Take(func(f *Fault) bool {
 		return (f.Op == "" || f.Op == op) && (f.To == "" || f.To == to)
 	}, faultTimes)
-	if !ok {
-		return nil
-	}
-	return &f
 }
 
 // faultTimes is where a fault counts the requests it still fails (at least

@@ -30,12 +30,14 @@ func (e *Emulator) visitSNA(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	rc := e.bySNATokenLocked(token) // pending.go
 	ok := rc != nil
-	var fault Fault
-	var failed bool
+	var fault *Fault
 	var client string
 	if ok {
-		fault, failed = e.faults.Take(func(f *Fault) bool { return f.Op == faultSNA && (f.To == "" || f.To == rc.to) }, faultTimes)
-		rc.snaFail, rc.snaDone = fault.Code, !failed // Code is 0 when no fault was taken
+		fault = e.faults.Take(func(f *Fault) bool { return f.Op == faultSNA && (f.To == "" || f.To == rc.to) }, faultTimes)
+		rc.snaFail, rc.snaDone = 0, fault == nil
+		if fault != nil {
+			rc.snaFail = fault.Code
+		}
 		client = rc.snaClient
 	}
 	e.mu.Unlock()
@@ -44,7 +46,7 @@ func (e *Emulator) visitSNA(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if failed {
+	if fault != nil {
 		msg := fault.Message
 		if en, known := twiliocode.Lookup(fault.Code); msg == "" && known {
 			msg = en.Message

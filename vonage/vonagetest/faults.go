@@ -59,8 +59,6 @@ func (e *Emulator) InjectFault(f Fault) error {
 	if f.Times == 0 {
 		f.Times = 1
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if !e.faults.Add(f, emuserver.MaxFaults) {
 		return ErrTooManyFaults
 	}
@@ -94,11 +92,7 @@ func controlError(w http.ResponseWriter, kind emuserver.ControlError, detail str
 }
 
 // ClearFaults removes every injected fault.
-func (e *Emulator) ClearFaults() {
-	e.mu.Lock()
-	e.faults.Clear()
-	e.mu.Unlock()
-}
+func (e *Emulator) ClearFaults() { e.faults.Clear() }
 
 // opOf names the operation of an API request.
 func opOf(r *http.Request) string {
@@ -118,18 +112,12 @@ func opOf(r *http.Request) string {
 
 // takeFault consumes and returns the first fault matching r, or nil.
 func (e *Emulator) takeFault(r *http.Request) *Fault {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.faults.Len() == 0 {
 		return nil
 	}
 	op := opOf(r)
-	f, ok := e.faults.Take(func(f *Fault) bool { return f.Op == "" || f.Op == op },
+	return e.faults.Take(func(f *Fault) bool { return f.Op == "" || f.Op == op },
 		func(f *Fault) *int { return &f.Times }) // negative: every request until ClearFaults
-	if !ok {
-		return nil
-	}
-	return &f
 }
 
 // apply answers r as the fault says.
