@@ -261,7 +261,12 @@ func (s *Store) Counts(ctx context.Context, limits []store.Limit) error {
 
 // runKeys is run for several keys (already prefixed).
 func (s *Store) runKeys(ctx context.Context, sc *redis.Script, keys []string, args []any) (any, error) {
-	res, err := sc.EvalSha(ctx, s.c, keys, args...).Result()
+	a := make([]any, 0, 3+len(keys)+len(args))
+	a = append(a, "evalsha", sc.Hash(), len(keys))
+	for _, k := range keys {
+		a = append(a, k)
+	}
+	res, err := s.b.do(ctx, append(a, args...)...)
 	if err != nil && isNoScript(err) {
 		res, err = sc.Eval(ctx, s.c, keys, args...).Result()
 	}

@@ -15,6 +15,14 @@
 // does not know (after a restart) is sent once with EVAL, on a NOSCRIPT
 // answer, which means the server did nothing.
 //
+// Calls made while one of the store's commands is in flight share round
+// trips: their commands wait for it to end, then go out together as one
+// pipeline, which Redis runs command by command as if each came alone. A
+// call that is alone is sent at once. A call whose context ends while its
+// command waits is never sent (provider.ErrUnavailable); one whose context
+// ends while its pipeline is in flight returns at once, as a command in
+// flight does (a write's outcome is unknown).
+//
 // A record is stored as a Redis string: its 8-byte version followed by its
 // value, with the record's time to live as the key's expiry. Versions are
 // random 64-bit numbers, so a version is not reused when a record is
@@ -103,7 +111,8 @@ import (
 // of processes, may share one Redis.
 type Store struct {
 	c      *redis.Client
-	owned  bool // Close closes c
+	b      batcher // sends c's commands of concurrent calls together
+	owned  bool    // Close closes c
 	prefix string
 	now    func() time.Time
 
@@ -211,7 +220,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 }
 
 func newStore(c *redis.Client, owned bool, opts []Option) (*Store, error) {
-	s := &Store{c: c, owned: owned, now: time.Now, log: slog.Default()}
+	s := &Store{c: c, b: batcher{c: c}, owned: owned, now: time.Now, log: slog.Default()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("redisstore: nil option")
@@ -336,14 +345,15 @@ func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
 	if err := s.checkPolicy(ctx, "get"); err != nil {
 		return store.Record{}, err
 	}
-	b, err := s.c.Get(ctx, s.prefix+key).Bytes()
+	res, err := s.b.do(ctx, "get", s.prefix+key)
 	if err == redis.Nil {
 		return store.Record{}, nil
 	}
 	if err != nil {
 		return store.Record{}, fail(ctx, "get", err, false)
 	}
-	r, err := decodeRecord(b)
+	b, _ := res.(string)
+	r, err := decodeRecord([]byte(b))
 	if err != nil {
 		return store.Record{}, store.Unavailable("get", err)
 	}
@@ -352,8 +362,8 @@ func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
 
 // CompareAndSwap implements store.Store. It is one SET ... NX GET when it
 // creates the record (old 0), one EVALSHA otherwise. The command's stored
-// value is built in a buffer that is cleared when the call returns and
-// then reused by later calls: a go-redis hook that keeps a command's
+// value is built in a buffer that is cleared once the command is written
+// and then reused by later calls: a go-redis hook that keeps a command's
 // arguments after it returns (to format them later) must copy them, or it
 // sees zeros or a later record there.
 func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, value []byte, ttl time.Duration) (store.Record, error) {
@@ -376,17 +386,17 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	v := newVersion()
 	buf := recs.Get().(*[]byte)
 	rec := append(binary.BigEndian.AppendUint64((*buf)[:0], v), value...)
-	defer func() { // the client has written rec and keeps no reference to it
-		clear(rec)
-		*buf = rec[:0]
-		recs.Put(buf)
-	}()
 	var res any
 	var err error
 	if old == 0 && !s.noSetGet.Load() {
 		res, err = s.create(ctx, key, rec, ms)
 	} else {
 		res, err = s.run(ctx, casScript, key, versionBytes(old), rec, ms)
+	}
+	if !errors.Is(err, errInFlight) { // the client has written rec and keeps no reference to it
+		clear(rec)
+		*buf = rec[:0]
+		recs.Put(buf)
 	}
 	if err != nil {
 		return store.Record{}, fail(ctx, "cas", err, true)
@@ -514,7 +524,7 @@ func (s *Store) create(ctx context.Context, key string, rec []byte, ms int64) (a
 	if ms == 0 {
 		args = args[:5]
 	}
-	res, err := s.c.Do(ctx, args...).Result()
+	res, err := s.b.do(ctx, args...)
 	var re redis.Error
 	switch {
 	case err == redis.Nil: // nothing was there: stored
@@ -530,7 +540,7 @@ func (s *Store) create(ctx context.Context, key string, rec []byte, ms int64) (a
 // NOSCRIPT (it did nothing then).
 func (s *Store) run(ctx context.Context, sc *redis.Script, key string, args ...any) (any, error) {
 	k := s.prefix + key
-	res, err := s.c.Do(ctx, append(append(make([]any, 0, 4+len(args)), "evalsha", sc.Hash(), 1, k), args...)...).Result()
+	res, err := s.b.do(ctx, append(append(make([]any, 0, 4+len(args)), "evalsha", sc.Hash(), 1, k), args...)...)
 	if err != nil && isNoScript(err) {
 		res, err = sc.Eval(ctx, s.c, []string{k}, args...).Result()
 	}
@@ -554,7 +564,7 @@ func fail(ctx context.Context, op string, err error, write bool) error {
 // fails before its only write, and NOSCRIPT, LOADING, BUSY, OOM, READONLY
 // mean nothing ran).
 func notSent(err error) bool {
-	if errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrPoolExhausted) {
+	if errors.Is(err, errQueued) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrPoolExhausted) {
 		return true
 	}
 	var re redis.Error

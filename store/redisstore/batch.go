@@ -1,0 +1,145 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// batcher sends the commands of concurrent calls together. A command is
+// sent at once, alone, when none of the store's is in flight; the commands
+// that arrive while one is go out together, as one pipeline (one write,
+// one round trip), when it ends, sent by the first of their callers. Redis
+// runs a pipeline's commands one after another, each on its own, so
+// batching changes no command's outcome, only the round trips and system
+// calls it takes. Failures stay exact: a connection lost while a pipeline
+// is written fails every command in it (any may have run), one lost while
+// the answers are read fails the commands whose answers were not read, and
+// a command whose context ends while it waits for its turn is never sent
+// (errQueued).
+//
+// A pipeline runs under the latest deadline of its commands' contexts (none
+// if one has none) and the values of its sender's. A caller whose context
+// ends while its command is in a pipeline in flight returns at once
+// (errInFlight); the pipeline goes on.
+type batcher struct {
+	c     *redis.Client
+	mu    sync.Mutex
+	busy  bool // a command or pipeline is in flight
+	queue []*call
+}
+
+// call is a command waiting for its turn.
+type call struct {
+	ctx   context.Context
+	cmd   *redis.Cmd
+	state atomic.Int32
+	done  chan struct{} // closed when cmd has its answer, or when its caller is to send batch
+	batch []*call
+}
+
+// The states of a call.
+const (
+	queued  int32 = iota
+	sent          // in a pipeline
+	leading       // in a pipeline its caller sends
+	dropped       // its context ended while queued: never sent
+)
+
+var (
+	errQueued   = errors.New("redisstore: the context ended before the command was sent")
+	errInFlight = errors.New("redisstore: the context ended while the command was in flight")
+)
+
+// do sends the command args and returns its answer.
+func (b *batcher) do(ctx context.Context, args ...any) (any, error) {
+	cmd := redis.NewCmd(ctx, args...)
+	b.mu.Lock()
+	if !b.busy {
+		b.busy = true
+		b.mu.Unlock()
+		_ = b.c.Process(ctx, cmd)
+		b.next()
+		return cmd.Result()
+	}
+	c := &call{ctx: ctx, cmd: cmd, done: make(chan struct{})}
+	b.queue = append(b.queue, c)
+	b.mu.Unlock()
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		if c.state.CompareAndSwap(queued, dropped) {
+			return nil, errors.Join(errQueued, ctx.Err())
+		}
+		if c.state.Load() == sent {
+			return nil, errors.Join(errInFlight, ctx.Err())
+		}
+		<-c.done // leading: the others wait for it
+	}
+	if c.state.Load() == leading {
+		b.send(c.batch)
+	}
+	return cmd.Result()
+}
+
+// next hands the queued commands, if any, to the first of their callers to
+// send, or marks the batcher idle.
+func (b *batcher) next() {
+	b.mu.Lock()
+	var batch []*call
+	for _, c := range b.queue {
+		st := sent
+		if len(batch) == 0 {
+			st = leading
+		}
+		if c.state.CompareAndSwap(queued, st) {
+			batch = append(batch, c)
+		}
+	}
+	clear(b.queue)
+	b.queue = b.queue[:0]
+	b.busy = len(batch) > 0
+	b.mu.Unlock()
+	if len(batch) > 0 {
+		batch[0].batch = batch
+		close(batch[0].done)
+	}
+}
+
+// send sends batch, whose first call is its caller's, as one pipeline.
+func (b *batcher) send(batch []*call) {
+	ctx := context.WithoutCancel(batch[0].ctx)
+	var last time.Time
+	for _, c := range batch {
+		d, ok := c.ctx.Deadline()
+		if !ok {
+			last = time.Time{}
+			break
+		}
+		if d.After(last) {
+			last = d
+		}
+	}
+	if !last.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, last)
+		defer cancel()
+	}
+	if len(batch) == 1 {
+		_ = b.c.Process(ctx, batch[0].cmd)
+	} else {
+		p := b.c.Pipeline()
+		for _, c := range batch {
+			_ = p.Process(ctx, c.cmd)
+		}
+		_, _ = p.Exec(ctx)
+	}
+	b.next()
+	for _, c := range batch[1:] {
+		close(c.done)
+	}
+}
