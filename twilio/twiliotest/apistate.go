@@ -17,7 +17,7 @@ type apiState struct {
 	safeList map[string]string // phone number → GN… SID
 	limits   map[string]*rateLimit
 	limitSeq []string                // rate limit SIDs in creation order
-	attempts emuserver.Ring[attempt] // oldest first, at most maxAttempts
+	attempts emuserver.Ring[attempt] // oldest first, at most WithOutboxLimit
 	// msgConfigs: service SID → country (or "all") → configuration
 	// (msgconfig.go).
 	msgConfigs map[string]map[string]*msgConfig

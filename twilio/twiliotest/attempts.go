@@ -17,11 +17,7 @@ import (
 // send_code_attempts. It is "unconverted" until its verification is
 // approved, then "converted"; its channel_data.status goes from
 // "unconfirmed" to "confirmed". The list filters and the summary are
-// Twilio's; the emulator keeps the newest maxAttempts attempts.
-
-// maxAttempts is how many attempts the emulator keeps, the oldest dropped
-// first.
-const maxAttempts = 10000
+// Twilio's; the emulator keeps the newest WithOutboxLimit attempts.
 
 // attempt is one Verification Attempt; guarded by apiState.mu.
 type attempt struct {

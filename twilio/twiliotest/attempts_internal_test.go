@@ -8,12 +8,13 @@ import (
 	"github.com/verifykit/verifykit/provider"
 )
 
-// TestAttemptsConvertedAfterEviction: once the oldest attempts are
-// dropped, an approval still converts every kept attempt of its
-// verification (re-sends between other verifications' attempts included)
-// and no other.
+// TestAttemptsConvertedAfterEviction: the emulator keeps WithOutboxLimit
+// attempts; once the oldest are dropped, an approval still converts every
+// kept attempt of its verification (re-sends between other verifications'
+// attempts included) and no other.
 func TestAttemptsConvertedAfterEviction(t *testing.T) {
-	e := MustNew()
+	const limit = 8
+	e := MustNew(WithOutboxLimit(limit))
 	at := time.Unix(1_700_000_000, 0)
 	sends := map[string][]provider.SendAttempt{}
 	record := func(verif string, i int) {
@@ -22,19 +23,19 @@ func TestAttemptsConvertedAfterEviction(t *testing.T) {
 	}
 	record("VEa", 0) // dropped below
 	record("VEa", 1)
-	for i := 2; i <= maxAttempts-3; i++ {
+	for i := 2; i <= limit-3; i++ {
 		record("VEb", i)
 	}
-	record("VEc", 10001)
-	record("VEd", 10002)
-	record("VEc", 10003)
+	record("VEc", limit-2)
+	record("VEd", limit-1)
+	record("VEc", limit)
 	e.convertAttempts("VEa")
 	e.convertAttempts("VEc")
 	a := &e.api
-	if a.find(fmt.Sprintf("VL%032d", 0)) != nil || a.attempts.Len() != maxAttempts {
+	if a.find(fmt.Sprintf("VL%032d", 0)) != nil || a.attempts.Len() != limit {
 		t.Fatalf("the oldest attempt is kept (%d attempts)", a.attempts.Len())
 	}
-	for i, want := range map[int]bool{1: true, 10001: true, 10003: true, 9997: false, 10002: false} {
+	for i, want := range map[int]bool{1: true, limit - 2: true, limit: true, limit - 3: false, limit - 1: false} {
 		if got := a.find(fmt.Sprintf("VL%032d", i)); got == nil || got.converted != want {
 			t.Errorf("attempt %d: %+v, want converted %v", i, got, want)
 		}

@@ -239,9 +239,9 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) error { return httpopt.SetClock("twiliotest", now, &c.baseNow) }
 }
 
-// WithOutboxLimit sets how many messages the emulator's outbox keeps, and
-// how many approvals Approvals reports, the oldest dropped first. The
-// default is 1000.
+// WithOutboxLimit sets how many messages the emulator's outbox keeps, how
+// many approvals Approvals reports and how many Verification Attempts it
+// keeps, the oldest dropped first. The default is 1000.
 func WithOutboxLimit(n int) Option {
 	return func(c *config) error { return emuserver.SetCount("twiliotest", "WithOutboxLimit", n, &c.outLimit) }
 }
@@ -311,7 +311,7 @@ func New(opts ...Option) (*Emulator, error) {
 		services: map[string]*service{},
 		outbox:   emuserver.Ring[Message]{Limit: cfg.outLimit},
 		approved: emuserver.Ring[string]{Limit: cfg.outLimit},
-		api:      apiState{attempts: emuserver.Ring[attempt]{Limit: maxAttempts}},
+		api:      apiState{attempts: emuserver.Ring[attempt]{Limit: cfg.outLimit}},
 		hooks:    hookState{limit: cfg.webhookQueue, manual: cfg.manualWebhooks},
 	}
 	maps.Copy(e.secrets, cfg.apiKeys)
