@@ -18,40 +18,14 @@ import (
 
 // APIError is an error answer from the Vonage API: an HTTP status of 400
 // or more, with the RFC 7807 problem details when the body had them, or a
-// redirect, which is never followed.
-//
-// It matches the provider sentinels with errors.Is, by the fragment of
-// Type first (Vonage's type URIs vary in host and path, and one
-// documented case comes with two statuses) and by Status second:
-//
-//	conflict, concurrent  → provider.ErrConflict on start (PendingID is the
-//	                        pending request); on next workflow
-//	                        ErrUnavailable when the detail says to try
-//	                        again later, else ErrTooManySends;
-//	                        ErrInvalidRequest on check
-//	precondition-failed   → provider.ErrUnsupported (silent auth cannot
-//	                        serve the number; nothing was sent)
-//	no-events             → provider.ErrTooManySends
-//	no-code               → provider.ErrInvalidRequest
-//	not-found             → provider.ErrNotFound
-//	gone, expired         → provider.ErrTooManyChecks
-//	unauthorized, forbidden, jwt-*, invalid-api-key, unprovisioned,
-//	account-suspended     → provider.ErrUnauthorized
-//	low-balance           → provider.ErrUnavailable
-//	throttled, rate-limit → provider.ErrRateLimited
-//	invalid-params, invalid-parameters, bad-request, invalid-json
-//	                      → provider.ErrInvalidRequest
-//	by status: 401, 403 → ErrUnauthorized; 402 → ErrUnavailable;
-//	404 → ErrNotFound; 409 → as conflict; 410 → ErrTooManyChecks;
-//	412 → ErrUnsupported;
-//	429 → ErrRateLimited; 503 with Vonage's problem document (or any
-//	503 under POSTRetryAny503) → ErrUnavailable; other 5xx, and a 503
-//	that is not Vonage's own (a proxy's) → ErrOutcomeUnknown (Vonage
-//	may have acted); other 4xx →
-//	ErrInvalidRequest; 3xx (never followed) → ErrOutcomeUnknown for a
-//	POST, ErrUnavailable for a cancel.
-//
-// A wrong code is not an APIError: Check answers it with status pending.
+// redirect, which is never followed. It matches the provider sentinels
+// with errors.Is, by the fragment of Type first (Vonage's type URIs vary
+// in host and path) and by Status second, as vonage/CONTRACT.md ("How the
+// client classifies an error answer") lists: for example not-found is
+// ErrNotFound, gone ErrTooManyChecks, a 409 to a start ErrConflict, a 503
+// with Vonage's problem document ErrUnavailable, and other 5xx
+// ErrOutcomeUnknown (Vonage may have acted). A wrong code is not an
+// APIError: Check answers it with status pending.
 type APIError struct {
 	// Op is the operation: "start", "check", "cancel" or "next workflow".
 	Op string
