@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -213,7 +214,7 @@ func SignCallback(body, signatureSecret []byte, now time.Time) (string, error) {
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"iat":          now.Unix(),
 		"exp":          now.Add(5 * time.Minute).Unix(),
-		"jti":          newUUID(),
+		"jti":          wire.NewUUID(),
 		"payload_hash": hex.EncodeToString(sum[:]),
 	})
 	s, err := tok.SignedString(signatureSecret)

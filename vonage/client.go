@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/verifykit/verifykit/internal/httpopt"
 	"github.com/verifykit/verifykit/internal/httpretry"
+	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -86,7 +87,7 @@ func (c Credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 func (c Credentials) signer(ttl time.Duration, now func() time.Time) (authorizer, error) {
 	switch {
 	case c.appID != "" || c.pem != nil:
-		if !validUUID(c.appID) {
+		if !wire.IsUUID(c.appID) {
 			return nil, errors.New("vonage: credentials: the application ID must be a UUID")
 		}
 		key, err := jwt.ParseRSAPrivateKeyFromPEM(c.pem)
@@ -172,7 +173,7 @@ func signJWT(appID string, key *rsa.PrivateKey, now time.Time, ttl time.Duration
 	claims := jwt.MapClaims{
 		"application_id": appID,
 		"iat":            now.Unix(),
-		"jti":            newUUID(),
+		"jti":            wire.NewUUID(),
 		"exp":            exp.Unix(),
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)

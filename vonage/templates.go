@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/verifykit/verifykit/internal/wire"
 	"github.com/verifykit/verifykit/provider"
 )
 
@@ -157,7 +158,7 @@ func (c *Client) CreateTemplate(ctx context.Context, name string) (Template, err
 //
 // API: https://developer.vonage.com/en/api/verify.v2#getTemplate
 func (c *Client) Template(ctx context.Context, id string) (Template, error) {
-	if !validUUID(id) {
+	if !wire.IsUUID(id) {
 		return Template{}, refused(opGetTemplate, provider.ErrInvalidRequest, "template ID must be a UUID")
 	}
 	return c.template(ctx, opGetTemplate, http.MethodGet, "/v2/verify/templates/"+id, nil)
@@ -169,7 +170,7 @@ func (c *Client) Template(ctx context.Context, id string) (Template, error) {
 // API: https://developer.vonage.com/en/api/verify.v2#updateTemplate
 func (c *Client) UpdateTemplate(ctx context.Context, id string, u TemplateUpdate) (Template, error) {
 	switch {
-	case !validUUID(id):
+	case !wire.IsUUID(id):
 		return Template{}, refused(opUpdateTemplate, provider.ErrInvalidRequest, "template ID must be a UUID")
 	case u.Name != "" && !validTemplateName(u.Name):
 		return Template{}, refused(opUpdateTemplate, provider.ErrInvalidRequest, "template name must be 1 to 64 letters, digits, '_' or '-'")
@@ -193,7 +194,7 @@ func (c *Client) UpdateTemplate(ctx context.Context, id string, u TemplateUpdate
 //
 // API: https://developer.vonage.com/en/api/verify.v2#deleteTemplate
 func (c *Client) DeleteTemplate(ctx context.Context, id string) error {
-	if !validUUID(id) {
+	if !wire.IsUUID(id) {
 		return refused(opDeleteTemplate, provider.ErrInvalidRequest, "template ID must be a UUID")
 	}
 	return c.do(ctx, opDeleteTemplate, http.MethodDelete, "/v2/verify/templates/"+id, nil, nil, nil)
@@ -204,7 +205,7 @@ func (c *Client) template(ctx context.Context, op, method, path string, body []b
 	if err := c.do(ctx, op, method, path, body, nil, &t); err != nil {
 		return Template{}, err
 	}
-	if !validUUID(t.ID) {
+	if !wire.IsUUID(t.ID) {
 		return Template{}, requestError(ctx, op, method != http.MethodGet, errors.New("the answer has no valid template_id"))
 	}
 	return t, nil
@@ -215,7 +216,7 @@ func (c *Client) template(ctx context.Context, op, method, path string, body []b
 //
 // API: https://developer.vonage.com/en/api/verify.v2#listTemplateFragments
 func (c *Client) ListTemplateFragments(ctx context.Context, templateID string, page, pageSize int) (FragmentPage, error) {
-	if !validUUID(templateID) {
+	if !wire.IsUUID(templateID) {
 		return FragmentPage{}, refused(opListFragments, provider.ErrInvalidRequest, "template ID must be a UUID")
 	}
 	q, err := pageQuery(opListFragments, page, pageSize)
@@ -242,7 +243,7 @@ func (c *Client) ListTemplateFragments(ctx context.Context, templateID string, p
 // API: https://developer.vonage.com/en/api/verify.v2#addTemplateFragmentToTemplate
 func (c *Client) CreateTemplateFragment(ctx context.Context, templateID, channel, locale, text string) (TemplateFragment, error) {
 	switch {
-	case !validUUID(templateID):
+	case !wire.IsUUID(templateID):
 		return TemplateFragment{}, refused(opCreateFragment, provider.ErrInvalidRequest, "template ID must be a UUID")
 	case channel != chSMS && channel != chVoice:
 		return TemplateFragment{}, refused(opCreateFragment, provider.ErrInvalidRequest, "a fragment's channel is sms or voice")
@@ -260,7 +261,7 @@ func (c *Client) CreateTemplateFragment(ctx context.Context, templateID, channel
 //
 // API: https://developer.vonage.com/en/api/verify.v2#getTemplateFragment
 func (c *Client) TemplateFragment(ctx context.Context, templateID, fragmentID string) (TemplateFragment, error) {
-	if !validUUID(templateID) || !validUUID(fragmentID) {
+	if !wire.IsUUID(templateID) || !wire.IsUUID(fragmentID) {
 		return TemplateFragment{}, refused(opGetFragment, provider.ErrInvalidRequest, "template and fragment IDs must be UUIDs")
 	}
 	return c.fragment(ctx, opGetFragment, http.MethodGet, "/v2/verify/templates/"+templateID+"/template_fragments/"+fragmentID, nil)
@@ -272,7 +273,7 @@ func (c *Client) TemplateFragment(ctx context.Context, templateID, fragmentID st
 // API: https://developer.vonage.com/en/api/verify.v2#updateTemplateFragment
 func (c *Client) UpdateTemplateFragment(ctx context.Context, templateID, fragmentID, text string) (TemplateFragment, error) {
 	switch {
-	case !validUUID(templateID) || !validUUID(fragmentID):
+	case !wire.IsUUID(templateID) || !wire.IsUUID(fragmentID):
 		return TemplateFragment{}, refused(opUpdateFragment, provider.ErrInvalidRequest, "template and fragment IDs must be UUIDs")
 	case strings.TrimSpace(text) == "":
 		return TemplateFragment{}, refused(opUpdateFragment, provider.ErrInvalidRequest, "empty text")
@@ -286,7 +287,7 @@ func (c *Client) UpdateTemplateFragment(ctx context.Context, templateID, fragmen
 //
 // API: https://developer.vonage.com/en/api/verify.v2#deleteTemplateFragment
 func (c *Client) DeleteTemplateFragment(ctx context.Context, templateID, fragmentID string) error {
-	if !validUUID(templateID) || !validUUID(fragmentID) {
+	if !wire.IsUUID(templateID) || !wire.IsUUID(fragmentID) {
 		return refused(opDeleteFragment, provider.ErrInvalidRequest, "template and fragment IDs must be UUIDs")
 	}
 	return c.do(ctx, opDeleteFragment, http.MethodDelete, "/v2/verify/templates/"+templateID+"/template_fragments/"+fragmentID, nil, nil, nil)
@@ -297,7 +298,7 @@ func (c *Client) fragment(ctx context.Context, op, method, path string, body []b
 	if err := c.do(ctx, op, method, path, body, nil, &f); err != nil {
 		return TemplateFragment{}, err
 	}
-	if !validUUID(f.ID) {
+	if !wire.IsUUID(f.ID) {
 		return TemplateFragment{}, requestError(ctx, op, method != http.MethodGet, errors.New("the answer has no valid template_fragment_id"))
 	}
 	return f, nil

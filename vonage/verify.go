@@ -3,8 +3,6 @@ package vonage
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -332,7 +330,7 @@ func (c *Client) startBody(req provider.StartRequest) (*startBody, error) {
 	}
 	b.FraudCheck = p.FraudCheck
 	if p.TemplateID != "" {
-		if !validUUID(p.TemplateID) {
+		if !wire.IsUUID(p.TemplateID) {
 			return nil, invalid("template ID must be a UUID")
 		}
 		b.TemplateID = p.TemplateID
@@ -642,7 +640,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, s
 // (verify's check budgets), and is refused as unknown, without a request.
 // Other shapes are not Vonage's and are left to its answer.
 func canonicalID(s string) bool {
-	return !validUUID(s) || !strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'F' })
+	return !wire.IsUUID(s) || !strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'F' })
 }
 
 // errRespelledID is the refusal of an ID that is not canonicalID.
@@ -661,44 +659,4 @@ func validID(s string) bool {
 		}
 	}
 	return true
-}
-
-// validUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }

@@ -99,3 +99,20 @@ func FuzzIsEmail(f *testing.F) {
 		}
 	})
 }
+
+func TestUUID(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"123e4567-e89b-42d3-a456-426614174000": true, "123E4567-E89B-42D3-A456-426614174000": true,
+		"": false, "123e4567e89b42d3a456426614174000": false, "123e4567-e89b-42d3-a456-42661417400g": false,
+		"123e4567-e89b-42d3-a456_426614174000": false, "123e4567-e89b-42d3-a456-4266141740000": false,
+	} {
+		if got := IsUUID(s); got != want {
+			t.Errorf("IsUUID(%q) = %v, want %v", s, got, want)
+		}
+	}
+	a, b := NewUUID(), NewUUID()
+	if !IsUUID(a) || a == b || a[14] != '4' || !strings.ContainsRune("89ab", rune(a[19])) {
+		t.Errorf("NewUUID = %q, %q: want two different version 4 UUIDs", a, b)
+	}
+}

@@ -1,8 +1,6 @@
 package vonagetest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,7 +88,7 @@ type invalidParam struct {
 }
 
 func writeProblem(w http.ResponseWriter, status int, kind, title, detail string, extra func(*problemBody)) {
-	p := problemBody{Type: problemBase + "#" + kind, Title: title, Detail: detail, Instance: newUUID()}
+	p := problemBody{Type: problemBase + "#" + kind, Title: title, Detail: detail, Instance: wire.NewUUID()}
 	if extra != nil {
 		extra(&p)
 	}
@@ -248,7 +246,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 		param{in.ClientRef != nil && !clientRefOK(*in.ClientRef), "client_ref", "client_ref must be 1 to 40 letters and digits"},
 		param{in.CodeLength != nil && (*in.CodeLength < 4 || *in.CodeLength > 10), "code_length", "code_length must be 4 to 10"},
 		param{in.Code != nil && !wire.ValidCode(*in.Code), "code", "code must be 4 to 10 letters or digits"},
-		param{in.TemplateID != nil && !uuidRe(*in.TemplateID), "template_id", "template_id must be a UUID"},
+		param{in.TemplateID != nil && !wire.IsUUID(*in.TemplateID), "template_id", "template_id must be a UUID"},
 	) {
 		return
 	}
@@ -296,7 +294,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 		writeEngineError(w, err)
 		return
 	}
-	rq.id = newUUID()
+	rq.id = wire.NewUUID()
 	rq.vid = v.ID()
 	rq.stepAt, rq.created = now, now
 	rq.expires = now.Add(time.Duration(len(rq.steps)) * rq.timeout)
@@ -529,23 +527,4 @@ func deref[T any](p *T, def T) T {
 		return def
 	}
 	return *p
-}
-
-// uuidRe reports whether s is a UUID: 32 hex digits, in groups of 8, 4,
-// 4, 4 and 12 joined by '-'.
-func uuidRe(s string) bool {
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return false
-	}
-	_, err := hex.DecodeString(s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:])
-	return err == nil
-}
-
-// newUUID returns a random UUID (version 4).
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/verifykit/verifykit/internal/emuserver"
+	"github.com/verifykit/verifykit/internal/wire"
 )
 
 // maxTemplates is the most templates an account holds (Vonage's
@@ -137,7 +138,7 @@ func (e *Emulator) createTemplate(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusConflict, "max-templates", "Conflict", "The maximum number of templates has been reached.", nil)
 		return
 	}
-	t := &tmplRec{id: newUUID(), name: *in.Name, isDefault: len(e.tmpl.list) == 0}
+	t := &tmplRec{id: wire.NewUUID(), name: *in.Name, isDefault: len(e.tmpl.list) == 0}
 	e.tmpl.list = append(e.tmpl.list, t)
 	emuserver.WriteJSON(w, http.StatusCreated, t.json(r))
 }
@@ -241,7 +242,7 @@ func (e *Emulator) createFragment(w http.ResponseWriter, r *http.Request, t *tmp
 		return
 	}
 	now := e.now().UTC().Format("2006-01-02T15:04:05.000000000Z")
-	f := &fragment{id: newUUID(), channel: *in.Channel, locale: *in.Locale, text: *in.Text, created: now, updated: now}
+	f := &fragment{id: wire.NewUUID(), channel: *in.Channel, locale: *in.Locale, text: *in.Text, created: now, updated: now}
 	t.frags = append(t.frags, f)
 	emuserver.WriteJSON(w, http.StatusCreated, f.json(r, t))
 }
