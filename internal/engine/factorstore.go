@@ -74,7 +74,8 @@ const (
 	// maxTokensStored bounds the unspent access tokens of one identity
 	// over a store; the oldest is dropped first.
 	maxTokensStored = 10
-	// factorRecordVersion starts an identity's record.
+	// factorRecordVersion starts an identity's record; one of another
+	// version (0xf2 before 2026-12-08) is unreadable, not misread.
 	factorRecordVersion = 0xf3
 	// reasonContention: an operation lost its compare-and-swap to other
 	// writers of the identity maxStoreTries times.
@@ -657,7 +658,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 		x.push.tokens[h] = t
 	}
 	n = d.uvarint()
-	if d.err != nil || hasEntity == 0 && (n != 0 || n == 0 && len(x.push.tokens) == 0) || n > uint64(max(x.keptChallenges(), maxChallengesKept)) {
+	if d.err != nil || hasEntity == 0 && (n != 0 || len(x.push.tokens) == 0) || n > uint64(max(x.keptChallenges(), maxChallengesKept)) {
 		return errRecord
 	}
 	// The challenges, last, are checked here but decoded only when looked
