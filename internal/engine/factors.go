@@ -249,7 +249,9 @@ func (x *Factors) run(ctx context.Context, op, identity string, any bool, fn fun
 		err = factorErr(op, provider.ErrUnsupported, ReasonFactorType, "passkey factors are kept in memory only")
 	} else if pre == nil {
 		if x.c.Store != nil {
-			err = x.stored(ctx, identity, fn, &ev)
+			e := ev // a copy: were ev given to fn, it would escape to the heap in memory too
+			err = x.stored(ctx, identity, fn, &e)
+			ev = e
 		} else {
 			err = x.locked(fn, &ev)
 		}

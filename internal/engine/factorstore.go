@@ -148,15 +148,6 @@ func (a *authCache) put(key, auth string, nbf, exp, now time.Time) {
 // times. ev is set anew for each run; fn's error is returned once the
 // record is written (a wrong code is counted even when refused).
 func (x *Factors) stored(ctx context.Context, identity string, fn func(*Factors, time.Time, *FactorEvent) error, ev *FactorEvent) error {
-	// fn gets a copy: were ev given to fn, run's event would escape to
-	// the heap in memory too.
-	e := *ev
-	err := x.storedOn(ctx, identity, fn, &e)
-	*ev = e
-	return err
-}
-
-func (x *Factors) storedOn(ctx context.Context, identity string, fn func(*Factors, time.Time, *FactorEvent) error, ev *FactorEvent) error {
 	fs := x.c.Store
 	base := *ev
 	if identity == "" {
