@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -17,15 +15,14 @@ import (
 // runs a pipeline's commands one after another, each on its own, so
 // batching changes no command's outcome, only the round trips and system
 // calls it takes. Failures stay exact: a connection lost while a pipeline
-// is written fails every command in it (any may have run), one lost while
-// the answers are read fails the commands whose answers were not read, and
-// a command whose context ends while it waits for its turn is never sent
-// (errQueued).
+// is written or read fails every command in it that got no error answer
+// (any may have run; go-redis fails the answered ones too), and a command
+// whose context ends while it waits for its turn is never sent (errQueued).
 //
-// A pipeline runs under the latest deadline of its commands' contexts (none
-// if one has none) and the values of its sender's. A caller whose context
-// ends while its command is in a pipeline in flight returns at once
-// (errInFlight); the pipeline goes on.
+// A pipeline is sent by the caller whose context has the latest deadline
+// (none is the latest), under that deadline and its context's values. Any
+// other caller whose context ends while its command is in the pipeline
+// returns at once (errInFlight); the pipeline goes on.
 type batcher struct {
 	c     *redis.Client
 	mu    sync.Mutex
@@ -37,17 +34,17 @@ type batcher struct {
 type call struct {
 	ctx   context.Context
 	cmd   *redis.Cmd
-	state atomic.Int32
+	state int           // under batcher.mu until done is closed
 	done  chan struct{} // closed when cmd has its answer, or when its caller is to send batch
 	batch []*call
 }
 
 // The states of a call.
 const (
-	queued  int32 = iota
-	sent          // in a pipeline
-	leading       // in a pipeline its caller sends
-	dropped       // its context ended while queued: never sent
+	queued  = iota
+	sent    // in a pipeline
+	leading // in a pipeline its caller sends
+	dropped // its context ended while queued: never sent
 )
 
 var (
@@ -72,37 +69,46 @@ func (b *batcher) do(ctx context.Context, args ...any) (any, error) {
 	select {
 	case <-c.done:
 	case <-ctx.Done():
-		if c.state.CompareAndSwap(queued, dropped) {
-			return nil, errors.Join(errQueued, ctx.Err())
+		b.mu.Lock()
+		st := c.state
+		if st == queued {
+			c.state = dropped
 		}
-		if c.state.Load() == sent {
+		b.mu.Unlock()
+		switch st {
+		case queued:
+			return nil, errors.Join(errQueued, ctx.Err())
+		case sent:
 			return nil, errors.Join(errInFlight, ctx.Err())
 		}
 		<-c.done // leading: the others wait for it
 	}
-	if c.state.Load() == leading {
+	if c.state == leading {
 		b.send(c.batch)
 	}
 	return cmd.Result()
 }
 
-// next hands the queued commands, if any, to the first of their callers to
-// send, or marks the batcher idle.
+// next hands the queued commands, if any, to the caller with the latest
+// deadline to send, or marks the batcher idle.
 func (b *batcher) next() {
 	b.mu.Lock()
 	var batch []*call
 	for _, c := range b.queue {
-		st := sent
-		if len(batch) == 0 {
-			st = leading
-		}
-		if c.state.CompareAndSwap(queued, st) {
+		if c.state == queued {
+			c.state = sent
 			batch = append(batch, c)
+			if n := len(batch) - 1; n > 0 && later(c.ctx, batch[0].ctx) {
+				batch[0], batch[n] = c, batch[0]
+			}
 		}
 	}
 	clear(b.queue)
 	b.queue = b.queue[:0]
 	b.busy = len(batch) > 0
+	if b.busy {
+		batch[0].state = leading
+	}
 	b.mu.Unlock()
 	if len(batch) > 0 {
 		batch[0].batch = batch
@@ -110,23 +116,19 @@ func (b *batcher) next() {
 	}
 }
 
+// later reports whether a's deadline is after b's (none is the latest).
+func later(a, b context.Context) bool {
+	da, ok := a.Deadline()
+	db, okb := b.Deadline()
+	return okb && (!ok || da.After(db))
+}
+
 // send sends batch, whose first call is its caller's, as one pipeline.
 func (b *batcher) send(batch []*call) {
 	ctx := context.WithoutCancel(batch[0].ctx)
-	var last time.Time
-	for _, c := range batch {
-		d, ok := c.ctx.Deadline()
-		if !ok {
-			last = time.Time{}
-			break
-		}
-		if d.After(last) {
-			last = d
-		}
-	}
-	if !last.IsZero() {
+	if d, ok := batch[0].ctx.Deadline(); ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, last)
+		ctx, cancel = context.WithDeadline(ctx, d)
 		defer cancel()
 	}
 	if len(batch) == 1 {

@@ -227,3 +227,47 @@ func TestInFlightCallContextEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestEarlierContextDoesNotWaitForThePipeline checks that a call whose
+// context ends before another's in the same pipeline returns when it ends,
+// even when it came first: the pipeline runs under the latest deadline, so
+// the call with that deadline is the one that sends it and waits.
+func TestEarlierContextDoesNotWaitForThePipeline(t *testing.T) {
+	s, g, first := gated(t)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
+	early := make(chan error, 1)
+	go func() { // first in the queue
+		_, err := s.CompareAndSwap(ctx, "early", 0, []byte("e"), time.Hour)
+		early <- err
+	}()
+	waitQueued(t, s, 1)
+	late := make(chan error, 1)
+	go func() { // no deadline
+		_, err := s.CompareAndSwap(context.Background(), "late", 0, []byte("l"), time.Hour)
+		late <- err
+	}()
+	waitQueued(t, s, 2)
+	close(g.cmd)
+	<-g.inPipe
+	cancel()
+	select {
+	case err := <-early:
+		if !errors.Is(err, provider.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v; want ErrOutcomeUnknown and context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call whose context ended first waits for the pipeline in flight")
+	}
+	close(g.pipe)
+	if err := <-late; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"early": "e", "late": "l"} {
+		if r, err := s.Get(t.Context(), k); err != nil || string(r.Value) != want {
+			t.Fatalf("%s = %q, %v; want %q", k, r.Value, err, want)
+		}
+	}
+}

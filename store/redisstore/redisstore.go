@@ -20,8 +20,8 @@
 // pipeline, which Redis runs command by command as if each came alone. A
 // call that is alone is sent at once. A call whose context ends while its
 // command waits is never sent (provider.ErrUnavailable); one whose context
-// ends while its pipeline is in flight returns at once, as a command in
-// flight does (a write's outcome is unknown).
+// ends while its pipeline is in flight returns at once (a write's outcome
+// is unknown), unless it sends it: the call with the latest deadline does.
 //
 // A record is stored as a Redis string: its 8-byte version followed by its
 // value, with the record's time to live as the key's expiry. Versions are
