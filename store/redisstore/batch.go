@@ -11,7 +11,7 @@ import (
 // batcher sends the commands of concurrent calls together. A command is
 // sent at once, alone, when none of the store's is in flight; the commands
 // that arrive while one is go out together, as one pipeline (one write,
-// one round trip), when it ends, sent by the first of their callers. Redis
+// one round trip), when it ends, sent by one of their callers. Redis
 // runs a pipeline's commands one after another, each on its own, so
 // batching changes no command's outcome, only the round trips and system
 // calls it takes. Failures stay exact: a connection lost while a pipeline
