@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -262,9 +263,10 @@ func TestRoundTrips(t *testing.T) {
 	}
 }
 
-// run runs f b.N times over g goroutines and reports the rate per second
-// under unit.
-func run(b *testing.B, g int, unit string, f func(ctx context.Context) error) {
+// run runs f b.N times over g goroutines, reports the rate per second
+// under unit, and returns it with the CPU time a call of f took (this
+// process's and the servers', 0 where not measured).
+func run(b *testing.B, g int, unit string, f func(ctx context.Context) error) (rate float64, cpuPer time.Duration) {
 	b.Helper()
 	ctx := context.Background()
 	var next atomic.Int64
@@ -287,10 +289,31 @@ func run(b *testing.B, g int, unit string, f func(ctx context.Context) error) {
 	if err, _ := fail.Load().(error); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"/s")
+	rate = float64(b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(rate, unit+"/s")
 	if self2, servers2 := cpu(); self2 > 0 {
 		b.ReportMetric(float64((self2-self).Microseconds())/float64(b.N), "client-µs/"+strings.TrimSuffix(unit, "s"))
 		b.ReportMetric(float64((servers2-servers).Microseconds())/float64(b.N), "server-µs/"+strings.TrimSuffix(unit, "s"))
+		cpuPer = (self2 - self + servers2 - servers) / time.Duration(b.N)
+	}
+	return rate, cpuPer
+}
+
+// floor is the last floor run of a store at a number of goroutines.
+type floor struct {
+	rate float64
+	cpu  time.Duration
+}
+
+// vsFloor reports a pair run's rate as a ratio to the floor's run just
+// before it (x-floor), and the floor's CPU time a pair as a ratio to the
+// pair's (cpu-x-floor), which a loaded machine disturbs less.
+func vsFloor(b *testing.B, f floor, rate float64, cpu time.Duration) {
+	if f.rate > 0 {
+		b.ReportMetric(rate/f.rate, "x-floor")
+	}
+	if f.cpu > 0 && cpu > 0 {
+		b.ReportMetric(float64(f.cpu)/float64(cpu), "cpu-x-floor")
 	}
 }
 
@@ -317,8 +340,9 @@ func BenchmarkPair(b *testing.B) {
 		if _, err := pool.Exec(context.Background(), "CREATE TABLE IF NOT EXISTS floor (k bigint PRIMARY KEY, v bigint NOT NULL)"); err != nil {
 			b.Fatal(err)
 		}
+		var pgFloor, redisFloor floor
 		b.Run(fmt.Sprintf("postgres/floor/g%d", g), func(b *testing.B) {
-			run(b, g, "pairs", func(ctx context.Context) error {
+			pgFloor.rate, pgFloor.cpu = run(b, g, "pairs", func(ctx context.Context) error {
 				k := numbers.Add(1)
 				for range tripsPerPair {
 					if _, err := pool.Exec(ctx, "INSERT INTO floor (k, v) VALUES ($1, 1) ON CONFLICT (k) DO UPDATE SET v = floor.v + 1", k); err != nil {
@@ -331,10 +355,11 @@ func BenchmarkPair(b *testing.B) {
 		b.Run(fmt.Sprintf("postgres/pair/g%d", g), func(b *testing.B) {
 			out := new(codes)
 			p := provider_(b, pst, out)
-			run(b, g, "pairs", func(ctx context.Context) error { return pair(ctx, p, out, number()) })
+			rate, cpu := run(b, g, "pairs", func(ctx context.Context) error { return pair(ctx, p, out, number()) })
+			vsFloor(b, pgFloor, rate, cpu)
 		})
 		b.Run(fmt.Sprintf("redis/floor/g%d", g), func(b *testing.B) {
-			run(b, g, "pairs", func(ctx context.Context) error {
+			redisFloor.rate, redisFloor.cpu = run(b, g, "pairs", func(ctx context.Context) error {
 				k := "floor:" + strconv.FormatInt(numbers.Add(1), 10)
 				for range tripsPerPair {
 					if err := rc.Set(ctx, k, "1", 0).Err(); err != nil {
@@ -347,7 +372,8 @@ func BenchmarkPair(b *testing.B) {
 		b.Run(fmt.Sprintf("redis/pair/g%d", g), func(b *testing.B) {
 			out := new(codes)
 			p := provider_(b, rst, out)
-			run(b, g, "pairs", func(ctx context.Context) error { return pair(ctx, p, out, number()) })
+			rate, cpu := run(b, g, "pairs", func(ctx context.Context) error { return pair(ctx, p, out, number()) })
+			vsFloor(b, redisFloor, rate, cpu)
 		})
 	}
 }
