@@ -28,28 +28,16 @@ import (
 // 6 digits, SHA-1, ±1 step); a code approves once; 5 wrong codes per
 // factor within 10 minutes give 429 / 60310.
 
-// factorExtras holds what the emulator echoes but the engine does not keep:
-// factor metadata and challenge hidden details. Guarded by its mutex.
-type factorExtras struct {
-	mu       sync.Mutex
-	metadata map[string]map[string]string  // factor SID → metadata
-	hidden   map[string]map[string]string  // challenge SID → hidden details
-	passkeys map[string]*passkeyConfigJSON // factor SID → passkey config (passkeys.go)
-}
+// factorExtras holds what the emulator echoes but the engine does not keep,
+// by SID: factor metadata and challenge hidden details (map[string]string)
+// and passkey configs (*passkeyConfigJSON, passkeys.go).
+type factorExtras struct{ metadata, hidden, passkeys sync.Map }
 
-func (x *factorExtras) get(m *map[string]map[string]string, sid string) map[string]string {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return (*m)[sid]
-}
-
-func (x *factorExtras) set(m *map[string]map[string]string, sid string, v map[string]string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if *m == nil {
-		*m = map[string]map[string]string{}
-	}
-	(*m)[sid] = v
+// load returns the value of sid in m, or V's zero value.
+func load[V any](m *sync.Map, sid string) V {
+	v, _ := m.Load(sid)
+	x, _ := v.(V)
+	return x
 }
 
 // factorService returns the service a request names, with its factor
@@ -216,7 +204,7 @@ func (e *Emulator) factorJSON(r *http.Request, s *service, entitySID string, f p
 			Alg: string(f.TOTP.Algorithm), Skew: f.TOTP.Skew, CodeLength: f.TOTP.Digits,
 			TimeStep: int(f.TOTP.Period / time.Second),
 		},
-		Metadata: s.extras.get(&s.extras.metadata, f.ID),
+		Metadata: load[map[string]string](&s.extras.metadata, f.ID),
 		URL:      e.base(r) + "/v2/Services/" + s.SID + "/Entities/" + f.Identity + "/Factors/" + f.ID,
 	}
 }
@@ -248,7 +236,7 @@ func (e *Emulator) challengeJSON(r *http.Request, s *service, entitySID string, 
 		SID: c.ID, AccountSID: s.AccountSID, ServiceSID: s.SID, EntitySID: entitySID, Identity: c.Identity,
 		FactorSID: c.FactorID, DateCreated: rfc3339(c.CreatedAt), DateUpdated: rfc3339(c.UpdatedAt),
 		ExpirationDate: rfc3339(c.ExpiresAt), Status: string(c.Status), RespondedReason: "none",
-		HiddenDetails: s.extras.get(&s.extras.hidden, c.ID), FactorType: "totp", URL: u,
+		HiddenDetails: load[map[string]string](&s.extras.hidden, c.ID), FactorType: "totp", URL: u,
 		Links: map[string]string{"notifications": u + "/Notifications"},
 	}
 	if !c.RespondedAt.IsZero() {
@@ -461,7 +449,7 @@ func (e *Emulator) createFactor(w http.ResponseWriter, r *http.Request, s *servi
 		return
 	}
 	if meta != nil {
-		s.extras.set(&s.extras.metadata, en.ID, meta)
+		s.extras.metadata.Store(en.ID, meta)
 	}
 	out := e.factorJSON(r, s, entitySID(r, s, en.Identity), en.Factor)
 	out.Binding = &bindingJSON{Secret: en.Secret, URI: en.URI}
@@ -535,7 +523,7 @@ func (e *Emulator) createChallenge(w http.ResponseWriter, r *http.Request, s *se
 		return
 	}
 	if hidden != nil {
-		s.extras.set(&s.extras.hidden, c.ID, hidden)
+		s.extras.hidden.Store(c.ID, hidden)
 	}
 	emuserver.WriteJSON(w, http.StatusCreated, e.challengeJSON(r, s, entitySID(r, s, req.Identity), c))
 }

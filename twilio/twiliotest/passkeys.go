@@ -98,22 +98,12 @@ func b64(s string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
-// passkeyConfigs holds the config of each passkey factor, by factor SID;
-// guarded by the service's factorExtras mutex.
+// passkeyConfig returns the config of a passkey factor, by factor SID.
 func (s *service) passkeyConfig(sid string) *passkeyConfigJSON {
-	s.extras.mu.Lock()
-	defer s.extras.mu.Unlock()
-	return s.extras.passkeys[sid]
+	return load[*passkeyConfigJSON](&s.extras.passkeys, sid)
 }
 
-func (s *service) setPasskeyConfig(sid string, c *passkeyConfigJSON) {
-	s.extras.mu.Lock()
-	defer s.extras.mu.Unlock()
-	if s.extras.passkeys == nil {
-		s.extras.passkeys = map[string]*passkeyConfigJSON{}
-	}
-	s.extras.passkeys[sid] = c
-}
+func (s *service) setPasskeyConfig(sid string, c *passkeyConfigJSON) { s.extras.passkeys.Store(sid, c) }
 
 func (e *Emulator) passkeyFactorJSON(r *http.Request, s *service, pf engine.PasskeyFactor, options any) passkeyFactorJSON {
 	f := pf.Factor
