@@ -156,7 +156,7 @@ var ErrNoSuchRequest = errors.New("vonagetest: no such live request")
 // It fails for a request that is not live or whose current step takes a
 // code.
 func (e *Emulator) Respond(id string, yes bool) error {
-	now := e.now()
+	now := e.clock.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rq := e.requests[id]

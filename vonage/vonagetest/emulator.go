@@ -192,7 +192,7 @@ func New(opts ...Option) (*Emulator, error) {
 		byTo:     map[string]string{},
 	}
 	e.eng, err = engine.New(engine.Config{
-		Now:       e.now,                                // no Store: the engine keeps the states in memory
+		Now:       e.clock.Now,                          // no Store: the engine keeps the states in memory
 		Validity:  48 * time.Hour,                       // the workflow ends requests sooner
 		MaxSends:  20,                                   // the workflow bounds the sends
 		MaxChecks: cfg.maxChecks, GoneAtMaxChecks: true, // the emulator answers 410 itself
@@ -209,17 +209,12 @@ func New(opts ...Option) (*Emulator, error) {
 // MustNew is like New but panics on an invalid option.
 func MustNew(opts ...Option) *Emulator { return emuserver.Must(New(opts...)) }
 
-// now is the emulator's clock: the base clock plus the advanced offset.
-func (e *Emulator) now() time.Time {
-	return e.clock.Now()
-}
-
 // Advance moves the emulator's clock forward by d: workflows move to their
 // next step when a channel timeout passes, and requests expire when the
 // last one does.
 func (e *Emulator) Advance(d time.Duration) {
 	e.clock.Advance(d)
-	now := e.now()
+	now := e.clock.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, r := range e.requests {

@@ -70,7 +70,7 @@ func (e *Emulator) InjectFault(f Fault) error {
 func (e *Emulator) control() *emuserver.Control[Fault] {
 	return &emuserver.Control[Fault]{
 		Prefix: "vonagetest: fault: ", Inject: e.InjectFault, TooMany: ErrTooManyFaults, Clear: e.ClearFaults,
-		Advance: e.Advance, Now: e.now, Messages: e.messages, Error: controlError,
+		Advance: e.Advance, Now: e.clock.Now, Messages: e.messages, Error: controlError,
 	}
 }
 

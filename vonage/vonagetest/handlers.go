@@ -268,7 +268,7 @@ func (e *Emulator) start(w http.ResponseWriter, r *http.Request) {
 		rq.code = fakeconf.CryptoDigits(rq.codeLen)
 	}
 
-	now := e.now()
+	now := e.clock.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	first := rq.steps[0]
@@ -396,7 +396,7 @@ func (e *Emulator) terminate(rq *request) {
 // terminated is true.
 func (e *Emulator) withLive(w http.ResponseWriter, r *http.Request, terminated bool, fn func(*request)) {
 	id := r.PathValue("id")
-	now := e.now()
+	now := e.clock.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rq := e.requests[id]
@@ -442,14 +442,14 @@ func (e *Emulator) checkLocked(w http.ResponseWriter, rq *request, code string) 
 	case status == provider.StatusApproved:
 		e.end(rq)
 		e.approved.Add(rq.id)
-		e.finish(rq, "completed", e.now())
+		e.finish(rq, "completed", e.clock.Now())
 		emuserver.WriteJSON(w, http.StatusOK, map[string]string{"request_id": rq.id, "status": "completed"})
 	default:
 		rq.wrong++
 		// A silent-auth step takes one attempt; the others e.maxChecks.
 		if rq.wrong >= e.maxChecks || rq.steps[rq.cur].channel == "silent_auth" && rq.wrong >= silentAuthChecks {
 			e.terminate(rq)
-			e.finish(rq, "failed", e.now())
+			e.finish(rq, "failed", e.clock.Now())
 		}
 		writeProblem(w, http.StatusBadRequest, "bad-request", "Invalid Code",
 			"The code you provided does not match the expected value.", nil)
@@ -471,7 +471,7 @@ func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, http.StatusConflict, "conflict", "Conflict", "There are no more events left to trigger.", nil)
 			return
 		}
-		now := e.now()
+		now := e.clock.Now()
 		// The remaining steps keep their full timeouts from now.
 		rq.stepAt = now
 		rq.expires = now.Add(time.Duration(len(rq.steps)-rq.cur-1) * rq.timeout)

@@ -241,7 +241,7 @@ func (e *Emulator) createFragment(w http.ResponseWriter, r *http.Request, t *tmp
 			"A template fragment for this channel and locale already exists.", nil)
 		return
 	}
-	now := e.now().UTC().Format("2006-01-02T15:04:05.000000000Z")
+	now := e.clock.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
 	f := &fragment{id: wire.NewUUID(), channel: *in.Channel, locale: *in.Locale, text: *in.Text, created: now, updated: now}
 	t.frags = append(t.frags, f)
 	emuserver.WriteJSON(w, http.StatusCreated, f.json(r, t))
@@ -277,7 +277,7 @@ func (e *Emulator) updateFragment(w http.ResponseWriter, r *http.Request, t *tmp
 		return
 	}
 	f.text = *in.Text
-	f.updated = e.now().UTC().Format("2006-01-02T15:04:05.000000000Z")
+	f.updated = e.clock.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
 	emuserver.WriteJSON(w, http.StatusOK, f.json(r, t))
 }
 
