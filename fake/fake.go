@@ -95,7 +95,7 @@ func (f *Fake) Start(ctx context.Context, req provider.StartRequest) (provider.V
 	if err := validateStart(req, f.cfg.CustomCodes); err != nil {
 		return provider.Verification{}, err
 	}
-	if err := magic(OpStart, fakeconf.MagicStart(req.To, req.Channel, f.cfg.SafeListed)); err != nil {
+	if err := magic(OpStart, fakeconf.MagicStart(req.To, req.Channel, nil)); err != nil {
 		return provider.Verification{}, err
 	}
 	ch := fakeconf.SendChannel(req.Channel, req.To)

@@ -73,11 +73,6 @@ type Config struct {
 	// PushIncludeDate, when not nil, says whether push challenges' details
 	// carry their creation date (engine.PushConfig.IncludeDate).
 	PushIncludeDate func() bool
-
-	// SafeListed, when set, reports a number exempt from the magic
-	// numbers' refusals that stand for fraud and geographic blocks
-	// (NumberBlocked, NumberRateLimited): the emulator's Safe List.
-	SafeListed func(to string) bool
 }
 
 // Default returns the fake's defaults: Twilio Verify's rules.
