@@ -91,7 +91,6 @@ type config struct {
 	baseNow   func() time.Time
 	maxChecks int
 	fixedCode string
-	outLimit  int
 	maxPend   int
 	open      bool // the /_emulator/ endpoints need no credentials
 
@@ -156,12 +155,6 @@ func WithFixedCode(code string) Option {
 	}
 }
 
-// WithOutboxLimit sets how many messages the outbox keeps, the oldest
-// dropped first. The default is 1000.
-func WithOutboxLimit(n int) Option {
-	return func(c *config) error { return emuserver.SetCount("vonagetest", "WithOutboxLimit", n, &c.outLimit) }
-}
-
 // New returns an Emulator configured by opts.
 func New(opts ...Option) (*Emulator, error) {
 	cfg := config{
@@ -169,7 +162,6 @@ func New(opts ...Option) (*Emulator, error) {
 		keys:      map[string]string{},
 		baseNow:   time.Now,
 		maxChecks: DefaultMaxChecks,
-		outLimit:  1000,
 		maxPend:   DefaultMaxPending,
 	}
 	if err := emuserver.Apply("vonagetest", &cfg, opts); err != nil {
@@ -186,8 +178,8 @@ func New(opts ...Option) (*Emulator, error) {
 	e := &Emulator{
 		config:   cfg,
 		clock:    emuserver.Clock{Base: cfg.baseNow},
-		outbox:   emuserver.Ring[Message]{Limit: cfg.outLimit},
-		approved: emuserver.Ring[string]{Limit: cfg.outLimit},
+		outbox:   emuserver.Ring[Message]{Limit: 1000},
+		approved: emuserver.Ring[string]{Limit: 1000},
 		requests: map[string]*request{},
 		byTo:     map[string]string{},
 	}
@@ -328,7 +320,7 @@ func (e *Emulator) Messages() []Message {
 }
 
 // Approvals returns the IDs of the requests the emulator approved, oldest
-// first (at most the outbox limit). An approval whose answer was lost
+// first (the latest 1000). An approval whose answer was lost
 // still counts.
 func (e *Emulator) Approvals() []string {
 	e.mu.Lock()
