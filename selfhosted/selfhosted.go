@@ -323,8 +323,8 @@ func (p *Provider) newCode() string { return p.keys.primary.id }
 
 // reveal returns the code derived from nonce with the key that stored
 // names (see sealed).
-func (p *Provider) reveal(nonce, stored []byte) (string, error) {
-	d := p.keys.byID[string(stored)]
+func (p *Provider) reveal(nonce []byte, stored string) (string, error) {
+	d := p.keys.byID[stored]
 	if d == nil || len(nonce) != 16 {
 		return "", unreadable("")
 	}

@@ -91,7 +91,7 @@ type Config struct {
 	// returned is stored instead (what names the derivation key), and
 	// Reveal returns the code it derives from that and the verification's
 	// nonce. Start delivers and Check compares its result.
-	Reveal func(nonce, stored []byte) (string, error)
+	Reveal func(nonce []byte, stored string) (string, error)
 	// CreateFirst makes Start try to create a verification before reading
 	// the pending one: one round trip when none is pending. NewCode must
 	// then have no effect beyond its result: it is called on every Start.
@@ -335,41 +335,39 @@ func (e *Verifications) Start(ctx context.Context, to string, ch provider.Channe
 }
 
 // freshState is a new verification and its first send, in one allocation
-// with its code and IDs when they fit.
+// with their IDs when they fit.
 type freshState struct {
 	s   State
 	a   [1]attempt
-	buf [72]byte // the fake's code and IDs
+	buf [72]byte // the emulators' IDs
 }
 
 // fresh returns a new verification of to with code and its first send
 // over ch, its nonce and the send's ID drawn at once.
 func (e *Verifications) fresh(k recKey, to, code string, ch provider.Channel, now time.Time) *State {
-	f := &freshState{s: State{To: to, Created: now, Expires: now.Add(e.c.Validity)}}
+	f := &freshState{s: State{To: to, Expires: now.Add(e.c.Validity), code: code}}
 	f.a[0] = attempt{at: now, channel: ch}
 	f.s.attempts = f.a[:]
 	b := f.buf[:e.c.NonceLen+16] // NonceLen is at most 16
 	e.c.Random(b)
 	copy(f.a[0].id[:], b[copy(f.s.nonce[:], b[:e.c.NonceLen]):])
-	// The code, the first attempt's ID, the verification's and, over a
-	// store, the record's key, after it (the draw is copied out).
-	b = append(f.buf[:0], code...)
-	f.s.code = b[:len(code):len(code)]
-	b = e.appendAttemptID(b, &f.a[0])
+	// The first attempt's ID, the verification's and, over a store, the
+	// record's key, after it (the draw is copied out).
+	b = e.appendAttemptID(f.buf[:0], &f.a[0])
 	n := len(b)
 	b = e.appendID(b, k, f.s.nonce[:e.c.NonceLen])
 	if e.mem == nil {
 		b = e.appendKey(b, k)
 	}
 	ids := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
-	f.a[0].sid, f.s.id = ids[len(code):n], ids[n:]
+	f.a[0].sid, f.s.id = ids[:n], ids[n:]
 	return &f.s
 }
 
 // reveal returns the code of s.
 func (e *Verifications) reveal(s *State) (string, error) {
 	if e.c.Reveal == nil {
-		return string(s.code), nil
+		return s.code, nil
 	}
 	return e.c.Reveal(s.nonce[:e.c.NonceLen], s.code)
 }
@@ -506,7 +504,7 @@ func (e *Verifications) Check(ctx context.Context, id, to, code string, gate Gat
 // right reports whether code is the code of s.
 func (e *Verifications) right(s *State, code string) (bool, error) {
 	if e.c.Reveal == nil {
-		return subtle.ConstantTimeCompare([]byte(code), s.code) == 1, nil
+		return subtle.ConstantTimeCompare([]byte(code), []byte(s.code)) == 1, nil
 	}
 	want, err := e.c.Reveal(s.nonce[:e.c.NonceLen], s.code)
 	return subtle.ConstantTimeCompare([]byte(code), []byte(want)) == 1, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -235,13 +236,27 @@ func testApproveOnce(t *testing.T) {
 
 func TestMalformedRecord(t *testing.T) {
 	var s State
-	good := (&State{To: to, code: []byte("1234"), attempts: make([]attempt, 2)}).encode(8)
+	good := (&State{To: to, code: "1234", attempts: make([]attempt, 2)}).encode(8)
 	if err := s.decode(good, 8); err != nil {
 		t.Fatal(err)
 	}
 	for i := range good {
 		if err := s.decode(good[:i], 8); err == nil {
 			t.Errorf("a record cut at %d bytes decoded", i)
+		}
+	}
+	// A verification starts with its first send: a record with none, or
+	// created at another time, is not one the engine wrote.
+	one := (&State{To: to, code: "1234", attempts: make([]attempt, 1)}).encode(8)
+	if err := s.decode(one, 8); err != nil {
+		t.Fatal(err)
+	}
+	noSend := append(one[:len(one)-26:len(one)-26], 0) // a send is 25 bytes here
+	created := slices.Clone(one)
+	created[8+1+4+1+8+1+len(to)+1+7]++ // the last byte of created
+	for name, b := range map[string][]byte{"no send": noSend, "created apart from its first send": created} {
+		if err := s.decode(b, 8); err == nil {
+			t.Errorf("a record with %s decoded", name)
 		}
 	}
 }
@@ -283,8 +298,8 @@ func TestDerivedCodes(t *testing.T) { eachRecords(t, testDerivedCodes) }
 func testDerivedCodes(t *testing.T) {
 	e, _ := newEngine(t, func(c *Config) {
 		c.NewCode = func() string { return "k1" }
-		c.Reveal = func(nonce, stored []byte) (string, error) {
-			return string(stored) + "-" + string(rune('0'+nonce[0]%10)), nil
+		c.Reveal = func(nonce []byte, stored string) (string, error) {
+			return stored + "-" + string(rune('0'+nonce[0]%10)), nil
 		}
 	})
 	s, code, err := e.Start(ctx, to, provider.ChannelSMS, "")
@@ -369,7 +384,7 @@ func testSpentVisible(t *testing.T) {
 // must not panic; what decodes must survive encoding again unchanged, and
 // Join must put back together what Split takes apart.
 func FuzzRecord(f *testing.F) {
-	s := State{To: to, Channel: provider.ChannelSMS, Checks: 2, code: []byte("123456"), seq: 3,
+	s := State{To: to, Channel: provider.ChannelSMS, Checks: 2, code: "123456", seq: 3,
 		attempts: []attempt{{channel: provider.ChannelSMS}, {channel: "voice"}}}
 	f.Add(s.encode(8))
 	f.Add([]byte{})

@@ -14,14 +14,13 @@ import (
 type State struct {
 	To       string
 	Channel  provider.Channel
-	Created  time.Time
 	Updated  time.Time
 	Expires  time.Time
-	Checks   int      // wrong codes checked
-	nonce    [16]byte // the first Config.NonceLen bytes
-	code     []byte   // the stored code, or what Config.Reveal derives it from
-	attempts []attempt
-	seq      uint64 // grows by one with every write
+	Checks   int       // wrong codes checked
+	nonce    [16]byte  // the first Config.NonceLen bytes
+	code     string    // the stored code, or what Config.Reveal derives it from
+	attempts []attempt // never empty: the first is the start
+	seq      uint64    // grows by one with every write
 
 	k       recKey // the record's key
 	version uint64 // the version of the record this state was read from or written as
@@ -36,6 +35,9 @@ type attempt struct {
 	id      [16]byte
 	sid     string // the ID in text, when known (not encoded)
 }
+
+// Created returns when the verification started: its first send.
+func (s *State) Created() time.Time { return s.attempts[0].at }
 
 // ID returns the verification's ID: the prefix, the target's name and the
 // nonce, in hex.
@@ -52,7 +54,7 @@ func (s *State) ID() string {
 func (s *State) View(status provider.Status) provider.Verification {
 	out := provider.Verification{
 		ID: s.ID(), To: s.To, Channel: s.Channel, Status: status, RawStatus: string(status),
-		CreatedAt: s.Created, UpdatedAt: s.Updated, ExpiresAt: s.Expires,
+		CreatedAt: s.Created(), UpdatedAt: s.Updated, ExpiresAt: s.Expires,
 		SendAttempts: make([]provider.SendAttempt, len(s.attempts)),
 	}
 	var buf [64]byte
@@ -82,12 +84,12 @@ var errRecord = errors.New("engine: malformed record")
 func (s *State) encode(nonceLen int) []byte {
 	b := make([]byte, 0, 64+len(s.To)+len(s.code)+40*len(s.attempts))
 	b = binary.BigEndian.AppendUint64(b, s.seq)
-	b = appendString(b, string(s.code))
+	b = appendString(b, s.code)
 	b = append(b, recordVersion)
 	b = append(b, s.nonce[:nonceLen]...)
 	b = appendString(b, s.To)
 	b = appendString(b, string(s.Channel))
-	for _, t := range [...]time.Time{s.Created, s.Updated, s.Expires} {
+	for _, t := range [...]time.Time{s.Created(), s.Updated, s.Expires} {
 		b = binary.BigEndian.AppendUint64(b, uint64(t.UnixNano()))
 	}
 	b = binary.AppendUvarint(b, uint64(s.Checks))
@@ -103,14 +105,15 @@ func (s *State) encode(nonceLen int) []byte {
 func (s *State) decode(b []byte, nonceLen int) error {
 	d := decoder{b: b}
 	s.seq = d.uint64()
-	s.code = d.raw()
+	s.code = d.string()
 	if d.byte() != recordVersion {
 		return errRecord
 	}
 	copy(s.nonce[:], d.bytes(nonceLen))
 	s.To = d.string()
 	s.Channel = d.channel()
-	s.Created, s.Updated, s.Expires = d.time(), d.time(), d.time()
+	created := d.time()
+	s.Updated, s.Expires = d.time(), d.time()
 	s.Checks = int(d.uvarint())
 	n := int(d.uvarint())
 	if n > len(d.rest())/25 { // an attempt takes at least 25 bytes
@@ -124,8 +127,8 @@ func (s *State) decode(b []byte, nonceLen int) error {
 		a.channel = d.channel()
 		copy(a.id[:], d.bytes(16))
 	}
-	if d.err != nil || len(d.rest()) != 0 {
-		return errRecord
+	if d.err != nil || len(d.rest()) != 0 || n == 0 || !created.Equal(s.attempts[0].at) {
+		return errRecord // Created is the first send's time
 	}
 	return nil
 }

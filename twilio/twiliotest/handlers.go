@@ -240,7 +240,7 @@ func (e *Emulator) verificationJSON(r *http.Request, s info, v provider.Verifica
 // checkJSON renders the verification st, with status, as the answer to a
 // check.
 func (e *Emulator) checkJSON(s info, st *engine.State, status provider.Status, rc *extra) checkJSON {
-	return checkJSON{core(s, st.ID(), st.To, st.Channel, status, st.Created, st.Updated, rc), []snaErrorJSON{}}
+	return checkJSON{core(s, st.ID(), st.To, st.Channel, status, st.Created(), st.Updated, rc), []snaErrorJSON{}}
 }
 
 // optional returns a pointer to the form value key, nil when absent.
