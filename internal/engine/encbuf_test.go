@@ -88,7 +88,7 @@ func TestVerifierKeptForTheNextOperation(t *testing.T) {
 		t.Error("the factor's verifier was made again")
 	}
 	other := []byte("another secret, another factor.")
-	vs.m[e.ID] = keptVerifier{other, vs.m[e.ID].cfg, totp.NewVerifier(other, vs.m[e.ID].cfg)}
+	vs.m[e.ID] = keptVerifier{secret: other, cfg: vs.m[e.ID].cfg, v: totp.NewVerifier(other, vs.m[e.ID].cfg)}
 	c.advance(30 * time.Second)
 	secret, _ := totp.DecodeSecret(e.Secret)
 	v := totp.NewVerifier(secret, e.TOTP)
@@ -112,7 +112,7 @@ func TestVerifierForOtherSettingsNotUsed(t *testing.T) {
 	if k.cfg.Digits == 8 {
 		cfg.Digits = 6
 	}
-	vs.m[e.ID] = keptVerifier{k.secret, cfg, totp.NewVerifier(k.secret, cfg)}
+	vs.m[e.ID] = keptVerifier{secret: k.secret, cfg: cfg, v: totp.NewVerifier(k.secret, cfg)}
 	c.advance(30 * time.Second)
 	v := totp.NewVerifier(k.secret, e.TOTP)
 	code := v.Code(v.Step(c.now()))

@@ -159,8 +159,6 @@ type Factors struct {
 	// scratch marks a Factors made for one operation over a store: it
 	// holds one identity's record (see stored).
 	scratch bool
-	auths   *authCache // over a store: the request JWTs that verified
-
 }
 
 type entity struct {
@@ -195,11 +193,7 @@ type challenge struct {
 
 // NewFactors returns an empty factor engine.
 func NewFactors(c FactorConfig) *Factors {
-	x := &Factors{c: c, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}
-	if c.Store != nil {
-		x.auths = &authCache{m: map[[32]byte]authSeen{}}
-	}
-	return x
+	return &Factors{c: c, entities: map[string]*entity{}, byID: map[string]*factor{}, challenges: map[string]*challenge{}}
 }
 
 func factorErr(op string, kind error, reason, msg string) error {

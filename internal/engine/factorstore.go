@@ -93,52 +93,7 @@ func (x *Factors) keptChallenges() int {
 
 // newScratch returns an empty Factors for one operation over the store.
 func (x *Factors) newScratch() *Factors {
-	return &Factors{c: x.c, scratch: true, auths: x.auths, entities: map[string]*entity{}, byID: map[string]*factor{}}
-}
-
-// authCache remembers, over a store, the request JWTs that verified, by
-// the key that signed them, until they expire: a device's next calls with
-// the same token are not verified again, as a factor in memory remembers
-// its last one. It is this process's; nothing of it is stored.
-type authCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]authSeen // by SHA-256 of the key and the token
-}
-
-type authSeen struct{ nbf, exp time.Time }
-
-// maxAuthsRemembered bounds an authCache.
-const maxAuthsRemembered = 10_000
-
-func authKey(key, auth string) [32]byte { return sha256.Sum256([]byte(key + "\x00" + auth)) }
-
-// get returns auth and its window when it verified with key, else "".
-func (a *authCache) get(key, auth string) (string, time.Time, time.Time) {
-	k := authKey(key, auth)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if s, ok := a.m[k]; ok {
-		return auth, s.nbf, s.exp
-	}
-	return "", time.Time{}, time.Time{}
-}
-
-// put remembers that auth verified with key, valid from nbf to exp.
-func (a *authCache) put(key, auth string, nbf, exp, now time.Time) {
-	k := authKey(key, auth)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.m) >= maxAuthsRemembered {
-		for k, s := range a.m {
-			if !now.Before(s.exp) {
-				delete(a.m, k)
-			}
-		}
-		if len(a.m) >= maxAuthsRemembered {
-			clear(a.m)
-		}
-	}
-	a.m[k] = authSeen{nbf, exp}
+	return &Factors{c: x.c, scratch: true, entities: map[string]*entity{}, byID: map[string]*factor{}}
 }
 
 // stored runs fn (see run) on identity's record: it reads the record,
@@ -220,20 +175,26 @@ func (x *Factors) decode(op, identity string, r store.Record) (*Factors, error) 
 
 var encBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// verifiers keeps the TOTP verifiers of the factors this process used
-// last, by factor ID, so that a factor's next operation does not derive
+// verifiers keeps, by factor ID, the TOTP verifiers of the factors this
+// process used last, so that a factor's next operation does not derive
 // its HMAC keys again (the process holds the keys that open every record:
-// it learns nothing more). An operation takes its factors' verifiers out
-// and puts them back when it is done: a Verifier serves one goroutine.
+// it learns nothing more), and the last request JWT of a push factor's
+// device that verified, so that its next calls with it are not verified
+// again (as a factor in memory remembers it; nothing of it is stored). An
+// operation takes its factors' verifiers out and puts them back when it
+// is done: a Verifier serves one goroutine.
 type verifiers struct {
 	mu sync.Mutex
 	m  map[string]keptVerifier
 }
 
 type keptVerifier struct {
-	secret []byte
-	cfg    provider.TOTPConfig
-	v      *totp.Verifier
+	secret   []byte
+	cfg      provider.TOTPConfig
+	v        *totp.Verifier
+	key      string // a push factor's, for which auth verified from nbf to exp
+	auth     string
+	nbf, exp time.Time
 }
 
 // maxVerifiers bounds a verifiers; when full, it starts again empty.
@@ -252,6 +213,17 @@ func (c *verifiers) take(id string, secret []byte, cfg provider.TOTPConfig) *tot
 	return totp.NewVerifier(secret, cfg)
 }
 
+// auth returns the request JWT kept for push factor id, when its key is
+// key, and its window.
+func (c *verifiers) auth(id, key string) (string, time.Time, time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := c.m[id]; k.key == key {
+		return k.auth, k.nbf, k.exp
+	}
+	return "", time.Time{}, time.Time{}
+}
+
 // put keeps the verifiers of s's TOTP factors (s may be nil). What it
 // keeps shares no memory with the decoded record, which holds every
 // secret of the identity: decodeIdentity allocates IDs, algorithms and
@@ -263,11 +235,16 @@ func (c *verifiers) put(s *Factors) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, fa := range s.byID {
-		if fa.ver != nil {
-			if len(c.m) >= maxVerifiers || c.m == nil {
-				c.m = make(map[string]keptVerifier)
-			}
-			c.m[id] = keptVerifier{fa.secret, fa.cfg, fa.ver}
+		if fa.ver == nil && (fa.push == nil || fa.push.auth == "") {
+			continue
+		}
+		if len(c.m) >= maxVerifiers || c.m == nil {
+			c.m = make(map[string]keptVerifier)
+		}
+		if p := fa.push; p != nil {
+			c.m[id] = keptVerifier{key: p.key, auth: p.auth, nbf: p.nbf, exp: p.exp}
+		} else {
+			c.m[id] = keptVerifier{secret: fa.secret, cfg: fa.cfg, v: fa.ver}
 		}
 	}
 }
@@ -622,6 +599,7 @@ func (x *Factors) decodeIdentity(identity string, b []byte) error {
 			if p.pub, err = pushsig.ParsePublicKey(p.key); d.err != nil || err != nil {
 				return errRecord
 			}
+			p.auth, p.nbf, p.exp = x.c.Store.verifiers.auth(fa.id, p.key)
 			fa.push = p
 			x.pushMaps().byCredential[p.cfg.CredentialID] = fa
 		default:

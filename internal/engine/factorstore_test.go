@@ -288,8 +288,8 @@ func TestStoreKeepsTheDateDecision(t *testing.T) {
 }
 
 // TestStoreRemembersRequestTokensInTheirWindow: over a store, a request
-// JWT that verified is remembered (this process's memory, keyed by the
-// factor's key), and still refused once its window has passed.
+// JWT that verified is remembered (this process's memory, by factor ID
+// for the factor's key), and still refused once its window has passed.
 func TestStoreRemembersRequestTokensInTheirWindow(t *testing.T) {
 	r := storePushRig(t)
 	const id = "user-0008-auth"
@@ -298,8 +298,19 @@ func TestStoreRemembersRequestTokensInTheirWindow(t *testing.T) {
 	if _, err := r.x.ListDeviceChallenges(ctx, auth, id, d.f.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.x.auths.m) == 0 {
+	vs := &r.x.c.Store.verifiers
+	if vs.m[d.f.ID].auth != auth {
 		t.Fatal("the request token was not remembered")
+	}
+	// A token kept for another key is verified again: a forged one fails.
+	forged := auth[:len(auth)-4] + "AAAA"
+	if forged == auth {
+		forged = auth[:len(auth)-4] + "BBBB"
+	}
+	now := r.clock.now()
+	vs.m[d.f.ID] = keptVerifier{key: "another key", auth: forged, nbf: now.Add(-time.Minute), exp: now.Add(time.Minute)}
+	if _, err := r.x.ListDeviceChallenges(ctx, forged, id, d.f.ID, ""); err == nil {
+		t.Error("a forged token kept for another key was taken as verified")
 	}
 	r.clock.advance(pushsig.RequestLifetime + time.Second)
 	if _, err := r.x.ListDeviceChallenges(ctx, auth, id, d.f.ID, ""); reason(err) != ReasonDeviceClock {

@@ -332,9 +332,6 @@ func (x *Factors) deviceAuth(op, auth, identity string, now time.Time, pre *preC
 		return nil, deviceAuthErr(op, "request token names no factor of this identity")
 	}
 	p := fa.push
-	if x.auths != nil && p.auth == "" {
-		p.auth, p.nbf, p.exp = x.auths.get(p.key, auth)
-	}
 	if len(auth) == len(p.auth) && subtle.ConstantTimeCompare([]byte(auth), []byte(p.auth)) == 1 &&
 		!now.Before(p.nbf.Add(-x.c.Push.Leeway)) && now.Before(p.exp.Add(x.c.Push.Leeway)) {
 		return fa, nil // verified before, still in its window; sub was checked then
@@ -362,9 +359,6 @@ func (x *Factors) deviceAuth(op, auth, identity string, now time.Time, pre *preC
 		return nil, deviceAuthErr(op, "request token is for another account")
 	}
 	p.auth, p.nbf, p.exp = auth, c.NotBefore, c.Expires
-	if x.auths != nil {
-		x.auths.put(p.key, auth, c.NotBefore, c.Expires, now)
-	}
 	return fa, nil
 }
 
