@@ -189,12 +189,10 @@ type verifiers struct {
 }
 
 type keptVerifier struct {
-	secret   []byte
-	cfg      provider.TOTPConfig
-	v        *totp.Verifier
-	key      string // a push factor's, for which auth verified from nbf to exp
-	auth     string
-	nbf, exp time.Time
+	secret []byte
+	cfg    provider.TOTPConfig
+	v      *totp.Verifier
+	push   *pushFactor // a push factor as an operation left it, with its key and last JWT
 }
 
 // maxVerifiers bounds a verifiers; when full, it starts again empty.
@@ -218,16 +216,17 @@ func (c *verifiers) take(id string, secret []byte, cfg provider.TOTPConfig) *tot
 func (c *verifiers) auth(id, key string) (string, time.Time, time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if k := c.m[id]; k.key == key {
-		return k.auth, k.nbf, k.exp
+	if p := c.m[id].push; p != nil && p.key == key {
+		return p.auth, p.nbf, p.exp
 	}
 	return "", time.Time{}, time.Time{}
 }
 
-// put keeps the verifiers of s's TOTP factors (s may be nil). What it
-// keeps shares no memory with the decoded record, which holds every
-// secret of the identity: decodeIdentity allocates IDs, algorithms and
-// secrets each.
+// put keeps the verifiers of s's TOTP factors and its push factors with
+// a request JWT that verified (s may be nil). What it keeps shares no
+// memory with the decoded record, which holds every secret of the
+// identity: decodeIdentity allocates IDs, algorithms, keys and secrets
+// each.
 func (c *verifiers) put(s *Factors) {
 	if s == nil {
 		return
@@ -241,11 +240,7 @@ func (c *verifiers) put(s *Factors) {
 		if len(c.m) >= maxVerifiers || c.m == nil {
 			c.m = make(map[string]keptVerifier)
 		}
-		if p := fa.push; p != nil {
-			c.m[id] = keptVerifier{key: p.key, auth: p.auth, nbf: p.nbf, exp: p.exp}
-		} else {
-			c.m[id] = keptVerifier{secret: fa.secret, cfg: fa.cfg, v: fa.ver}
-		}
+		c.m[id] = keptVerifier{fa.secret, fa.cfg, fa.ver, fa.push}
 	}
 }
 

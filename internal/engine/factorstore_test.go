@@ -299,7 +299,7 @@ func TestStoreRemembersRequestTokensInTheirWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	vs := &r.x.c.Store.verifiers
-	if vs.m[d.f.ID].auth != auth {
+	if p := vs.m[d.f.ID].push; p == nil || p.auth != auth {
 		t.Fatal("the request token was not remembered")
 	}
 	// A token kept for another key is verified again: a forged one fails.
@@ -308,7 +308,7 @@ func TestStoreRemembersRequestTokensInTheirWindow(t *testing.T) {
 		forged = auth[:len(auth)-4] + "BBBB"
 	}
 	now := r.clock.now()
-	vs.m[d.f.ID] = keptVerifier{key: "another key", auth: forged, nbf: now.Add(-time.Minute), exp: now.Add(time.Minute)}
+	vs.m[d.f.ID] = keptVerifier{push: &pushFactor{key: "another key", auth: forged, nbf: now.Add(-time.Minute), exp: now.Add(time.Minute)}}
 	if _, err := r.x.ListDeviceChallenges(ctx, forged, id, d.f.ID, ""); err == nil {
 		t.Error("a forged token kept for another key was taken as verified")
 	}
