@@ -271,3 +271,44 @@ func TestEarlierContextDoesNotWaitForThePipeline(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorAnswerFailsItsCommandOnly checks that a command the server
+// answers with an error, first in a pipeline (its sender's), fails alone:
+// the others in the pipeline get their own answers.
+func TestErrorAnswerFailsItsCommandOnly(t *testing.T) {
+	s, g, first := gated(t)
+	if err := s.c.LPush(t.Context(), "list", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	bad := make(chan error, 1)
+	go func() { // first in the queue: it sends the pipeline
+		_, err := s.CompareAndSwap(context.Background(), "list", 0, []byte("v"), time.Hour)
+		bad <- err
+	}()
+	waitQueued(t, s, 1)
+	const n = 3
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.CompareAndSwap(context.Background(), "k"+strconv.Itoa(i), 0, []byte("v"), time.Hour)
+			errs <- err
+		}()
+	}
+	waitQueued(t, s, 1+n)
+	close(g.cmd)
+	close(g.pipe)
+	if err := <-bad; !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("CompareAndSwap on a list: %v; want ErrUnavailable (WRONGTYPE: nothing ran)", err)
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("a command after the refused one: %v", err)
+		}
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if got := g.got(); len(got) != 3 || got[2] != 1+n {
+		t.Errorf("round trips (commands in each) = %v; want [1 1 %d] (the first, LPUSH, the pipeline)", got, 1+n)
+	}
+}
