@@ -50,6 +50,7 @@ const (
 var (
 	errQueued   = errors.New("redisstore: the context ended before the command was sent")
 	errInFlight = errors.New("redisstore: the context ended while the command was in flight")
+	errNoAnswer = errors.New("redisstore: the pipeline's sender panicked")
 )
 
 // do sends the command args and returns its answer.
@@ -59,8 +60,8 @@ func (b *batcher) do(ctx context.Context, args ...any) (any, error) {
 	if !b.busy {
 		b.busy = true
 		b.mu.Unlock()
+		defer b.next() // even if a hook panics
 		_ = b.c.Process(ctx, cmd)
-		b.next()
 		return cmd.Result()
 	}
 	c := &call{ctx: ctx, cmd: cmd, done: make(chan struct{})}
@@ -125,6 +126,15 @@ func later(a, b context.Context) bool {
 
 // send sends batch, whose first call is its caller's, as one pipeline.
 func (b *batcher) send(batch []*call) {
+	defer func() { // even if a hook panics: the others fail then
+		b.next()
+		for _, c := range batch[1:] {
+			if c.cmd.Val() == nil && c.cmd.Err() == nil {
+				c.cmd.SetErr(errNoAnswer)
+			}
+			close(c.done)
+		}
+	}()
 	ctx := context.WithoutCancel(batch[0].ctx)
 	if d, ok := batch[0].ctx.Deadline(); ok {
 		var cancel context.CancelFunc
@@ -139,9 +149,5 @@ func (b *batcher) send(batch []*call) {
 			_ = p.Process(ctx, c.cmd)
 		}
 		_, _ = p.Exec(ctx)
-	}
-	b.next()
-	for _, c := range batch[1:] {
-		close(c.done)
 	}
 }

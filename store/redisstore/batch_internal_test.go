@@ -312,3 +312,104 @@ func TestErrorAnswerFailsItsCommandOnly(t *testing.T) {
 		t.Errorf("round trips (commands in each) = %v; want [1 1 %d] (the first, LPUSH, the pipeline)", got, 1+n)
 	}
 }
+
+// panicky is a hook whose first pipeline (or, with cmd, command) panics.
+type panicky struct {
+	cmd  bool
+	done atomic.Bool
+}
+
+func (h *panicky) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *panicky) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.cmd && h.done.CompareAndSwap(false, true) {
+			panic("hook")
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *panicky) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if !h.cmd && h.done.CompareAndSwap(false, true) {
+			panic("hook")
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestPanicWhileSending checks that a panic while a pipeline is sent (in
+// a hook) reaches its sender only: the other calls in it fail with
+// ErrOutcomeUnknown, not a nil error, and later calls are not held.
+func TestPanicWhileSending(t *testing.T) {
+	s, g, first := gated(t)
+	s.c.AddHook(&panicky{})
+	sender := make(chan any, 1)
+	go func() {
+		defer func() { sender <- recover() }()
+		_, _ = s.CompareAndSwap(context.Background(), "sender", 0, []byte("s"), time.Hour)
+	}()
+	waitQueued(t, s, 1)
+	member := make(chan error, 1)
+	go func() {
+		_, err := s.CompareAndSwap(context.Background(), "member", 0, []byte("m"), time.Hour)
+		member <- err
+	}()
+	waitQueued(t, s, 2)
+	close(g.cmd)
+	close(g.pipe)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if r := <-sender; r != "hook" {
+		t.Errorf("the sender recovered %v; want the hook's panic", r)
+	}
+	select {
+	case err := <-member:
+		if !errors.Is(err, provider.ErrOutcomeUnknown) {
+			t.Errorf("the other call: %v; want ErrOutcomeUnknown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other call in the pipeline waits forever")
+	}
+	got := make(chan error, 1)
+	go func() { _, err := s.Get(context.Background(), "member"); got <- err }()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a later call waits forever")
+	}
+}
+
+// TestPanicWhileSendingAlone checks that a panic while a call's command
+// is sent alone (in a hook) does not hold later calls.
+func TestPanicWhileSendingAlone(t *testing.T) {
+	s, g, first := gated(t)
+	close(g.cmd)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	s.c.AddHook(&panicky{cmd: true})
+	func() {
+		defer func() {
+			if r := recover(); r != "hook" {
+				t.Errorf("recovered %v; want the hook's panic", r)
+			}
+		}()
+		_, _ = s.CompareAndSwap(context.Background(), "k", 0, []byte("v"), time.Hour)
+	}()
+	got := make(chan error, 1)
+	go func() { _, err := s.Get(context.Background(), "first"); got <- err }()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a later call waits forever")
+	}
+}
