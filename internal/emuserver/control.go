@@ -9,28 +9,6 @@ import (
 	"time"
 )
 
-// ControlError names a refusal of a control endpoint; an emulator's
-// Control.Error writes it in the vendor's error format.
-type ControlError int
-
-// The refusals of the control endpoints.
-const (
-	// BadMediaType: POST /_emulator/faults without Content-Type
-	// application/json.
-	BadMediaType ControlError = iota
-	// BadFault: a body that is not one JSON fault of at most 4 KiB.
-	BadFault
-	// ExtraFault: a JSON fault followed by more.
-	ExtraFault
-	// InvalidFault: a fault Inject refused; the detail is its error
-	// without the package's "pkg: " prefix.
-	InvalidFault
-	// TooManyFaults: Inject returned the TooMany error.
-	TooManyFaults
-	// BadAdvance: POST /_emulator/clock without a valid ?advance=.
-	BadAdvance
-)
-
 // maxFaultBody bounds the body of POST /_emulator/faults.
 const maxFaultBody = 4 << 10
 
@@ -38,14 +16,18 @@ const maxFaultBody = 4 << 10
 // the outbox as JSON, faults (POST, DELETE) and the clock. F is the
 // emulator's fault type; the functions are the emulator's.
 type Control[F any] struct {
-	Prefix      string                    // the error prefix of Inject's errors, such as "twiliotest: "
-	Inject      func(F) error             // the emulator's InjectFault
-	TooMany     error                     // Inject's error when it holds the most faults
-	Clear       func()                    // the emulator's ClearFaults
-	Advance     func(time.Duration)       // the emulator's Advance
-	Now         func() time.Time          // the emulator's clock
-	Messages    func(r *http.Request) any // the outbox, filtered as the request says
-	Error       func(http.ResponseWriter, ControlError, string)
+	Prefix   string                    // the error prefix of Inject's errors, such as "twiliotest: "
+	Inject   func(F) error             // the emulator's InjectFault
+	TooMany  error                     // Inject's error when it holds the most faults
+	Clear    func()                    // the emulator's ClearFaults
+	Advance  func(time.Duration)       // the emulator's Advance
+	Now      func() time.Time          // the emulator's clock
+	Messages func(r *http.Request) any // the outbox, filtered as the request says
+	// Error writes a refusal in the vendor's format: status is 415 (not
+	// JSON), 429 (too many faults) or 400 (an invalid fault or clock
+	// parameter: an emulator may answer its own status for those), param
+	// is "fault" or "advance", msg says what is wrong.
+	Error       func(w http.ResponseWriter, status int, param, msg string)
 	BodyTimeout time.Duration // a read deadline of the fault body; 0 sets none
 }
 
@@ -62,7 +44,7 @@ func (c *Control[F]) Mount(m *http.ServeMux) {
 	m.HandleFunc("POST /_emulator/clock", func(w http.ResponseWriter, r *http.Request) {
 		d, ok := parseAdvance(r.URL.Query().Get("advance"))
 		if !ok {
-			c.Error(w, BadAdvance, "")
+			c.Error(w, http.StatusBadRequest, "advance", "?advance= must be a non-negative duration such as 10m")
 			return
 		}
 		c.Advance(d)
@@ -75,7 +57,7 @@ func (c *Control[F]) Mount(m *http.ServeMux) {
 // the emulator's consent (it gives none).
 func (c *Control[F]) postFault(w http.ResponseWriter, r *http.Request) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		c.Error(w, BadMediaType, "")
+		c.Error(w, http.StatusUnsupportedMediaType, "fault", "the body must be JSON, with Content-Type application/json")
 		return
 	}
 	if c.BodyTimeout > 0 {
@@ -89,18 +71,18 @@ func (c *Control[F]) postFault(w http.ResponseWriter, r *http.Request) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		w.Header().Set("Connection", "close")
-		c.Error(w, BadFault, "")
+		c.Error(w, http.StatusBadRequest, "fault", "not a JSON fault of at most 4 KiB")
 		return
 	}
 	if dec.More() {
-		c.Error(w, ExtraFault, "")
+		c.Error(w, http.StatusBadRequest, "fault", "one JSON object only")
 		return
 	}
 	switch err := c.Inject(f); {
 	case errors.Is(err, c.TooMany):
-		c.Error(w, TooManyFaults, "")
+		c.Error(w, http.StatusTooManyRequests, "fault", "the emulator holds the maximum of faults")
 	case err != nil:
-		c.Error(w, InvalidFault, strings.TrimPrefix(err.Error(), c.Prefix))
+		c.Error(w, http.StatusBadRequest, "fault", strings.TrimPrefix(err.Error(), c.Prefix))
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}

@@ -19,7 +19,7 @@ var errFull = errors.New("x: too many")
 
 // newControl returns a mux serving a Control over a list of faults (at
 // most 1), a clock at 0 and an outbox of one message; refusals answer
-// their ControlError's number as the status (400+kind) with the detail.
+// their status with "param: msg".
 func newControl(faults *[]testFault) *http.ServeMux {
 	clock := Clock{Base: func() time.Time { return time.Unix(0, 0) }}
 	c := &Control[testFault]{
@@ -39,9 +39,9 @@ func newControl(faults *[]testFault) *http.ServeMux {
 		Advance:  clock.Advance,
 		Now:      clock.Now,
 		Messages: func(r *http.Request) any { return []string{"to " + r.URL.Query().Get("to")} },
-		Error: func(w http.ResponseWriter, kind ControlError, detail string) {
-			w.WriteHeader(400 + int(kind))
-			w.Write([]byte(detail))
+		Error: func(w http.ResponseWriter, status int, param, msg string) {
+			w.WriteHeader(status)
+			w.Write([]byte(param + ": " + msg))
 		},
 	}
 	m := http.NewServeMux()
@@ -59,16 +59,16 @@ func TestControl(t *testing.T) {
 		answer                          string
 	}{
 		{"messages", "GET", "/_emulator/messages?to=a", "", "", 200, `["to a"]` + "\n"},
-		{"media type", "POST", "/_emulator/faults", "text/plain", `{}`, 400 + int(BadMediaType), ""},
-		{"not JSON", "POST", "/_emulator/faults", "application/json", `{`, 400 + int(BadFault), ""},
-		{"unknown field", "POST", "/_emulator/faults", "application/json", `{"x":1}`, 400 + int(BadFault), ""},
-		{"too long", "POST", "/_emulator/faults", "application/json", `{"op":"` + strings.Repeat("a", maxFaultBody) + `"}`, 400 + int(BadFault), ""},
-		{"two faults", "POST", "/_emulator/faults", "application/json", `{} {}`, 400 + int(ExtraFault), ""},
-		{"invalid", "POST", "/_emulator/faults", "application/json", `{"op":"bad"}`, 400 + int(InvalidFault), "op bad"},
+		{"media type", "POST", "/_emulator/faults", "text/plain", `{}`, 415, "fault: the body must be JSON, with Content-Type application/json"},
+		{"not JSON", "POST", "/_emulator/faults", "application/json", `{`, 400, "fault: not a JSON fault of at most 4 KiB"},
+		{"unknown field", "POST", "/_emulator/faults", "application/json", `{"x":1}`, 400, "fault: not a JSON fault of at most 4 KiB"},
+		{"too long", "POST", "/_emulator/faults", "application/json", `{"op":"` + strings.Repeat("a", maxFaultBody) + `"}`, 400, "fault: not a JSON fault of at most 4 KiB"},
+		{"two faults", "POST", "/_emulator/faults", "application/json", `{} {}`, 400, "fault: one JSON object only"},
+		{"invalid", "POST", "/_emulator/faults", "application/json", `{"op":"bad"}`, 400, "fault: op bad"},
 		{"fault", "POST", "/_emulator/faults", "application/json; charset=utf-8", `{"op":"start"}`, 204, ""},
-		{"full", "POST", "/_emulator/faults", "application/json", `{"op":"check"}`, 400 + int(TooManyFaults), ""},
+		{"full", "POST", "/_emulator/faults", "application/json", `{"op":"check"}`, 429, "fault: the emulator holds the maximum of faults"},
 		{"clear", "DELETE", "/_emulator/faults", "", "", 204, ""},
-		{"bad advance", "POST", "/_emulator/clock?advance=-1s", "", "", 400 + int(BadAdvance), ""},
+		{"bad advance", "POST", "/_emulator/clock?advance=-1s", "", "", 400, "advance: ?advance= must be a non-negative duration such as 10m"},
 		{"advance", "POST", "/_emulator/clock?advance=1h", "", "", 200, `{"now":"1970-01-01T01:00:00Z"}` + "\n"},
 	}
 	for _, tt := range tests {

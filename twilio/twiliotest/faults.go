@@ -164,7 +164,7 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, e *Emulator) {
 // answering refusals with Twilio errors.
 func (e *Emulator) control() *emuserver.Control[Fault] {
 	return &emuserver.Control[Fault]{
-		Prefix: "twiliotest: ", Inject: e.InjectFault, TooMany: ErrTooManyFaults, Clear: e.ClearFaults,
+		Prefix: "twiliotest: fault: ", Inject: e.InjectFault, TooMany: ErrTooManyFaults, Clear: e.ClearFaults,
 		Advance: e.Advance, Now: e.now, BodyTimeout: e.bodyTimeout,
 		Messages: func(r *http.Request) any { return e.filtered(r.URL.Query().Get("to")) },
 		Error:    e.controlError,
@@ -172,20 +172,10 @@ func (e *Emulator) control() *emuserver.Control[Fault] {
 }
 
 // controlError writes a refusal of a control endpoint as a Twilio error.
-func (e *Emulator) controlError(w http.ResponseWriter, kind emuserver.ControlError, detail string) {
-	msg := map[emuserver.ControlError]string{
-		emuserver.BadMediaType: "fault: the body must be JSON, with Content-Type application/json",
-		emuserver.BadFault:     "fault: not a JSON fault of at most 4 KiB",
-		emuserver.ExtraFault:   "fault: one JSON object only",
-		emuserver.InvalidFault: detail,
-		emuserver.BadAdvance:   "clock: ?advance= must be a non-negative duration such as 10m",
-	}[kind]
-	switch kind {
-	case emuserver.TooManyFaults:
-		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of faults")
-	case emuserver.BadMediaType:
-		writeError(w, http.StatusUnsupportedMediaType, twiliocode.InvalidParameter, msg)
-	default:
-		writeError(w, http.StatusBadRequest, twiliocode.InvalidParameter, msg)
+func (e *Emulator) controlError(w http.ResponseWriter, status int, param, msg string) {
+	if status == http.StatusTooManyRequests {
+		e.tooMany(w, "Too Many Requests: "+msg)
+		return
 	}
+	writeError(w, status, twiliocode.InvalidParameter, param+": "+msg)
 }

@@ -228,6 +228,9 @@ func TestFaultEndpointRefuses(t *testing.T) {
 	if status, _, _ := c.call("POST", checkPath, url.Values{"To": {phone}, "Code": {"000000"}}); status != 200 {
 		t.Errorf("second check: %d, want 200 (only one fault was scheduled)", status)
 	}
+	if _, body := c.raw("POST", "/_emulator/faults", "application/json", `{"op":"chekc"}`); !strings.Contains(string(body), `"message":"fault: unknown op`) {
+		t.Errorf("unknown op: %s, want the message fault: unknown op …", body)
+	}
 	if err := srv.InjectFault(twiliotest.Fault{Op: "bogus"}); err == nil {
 		t.Error("InjectFault took an unknown op")
 	}

@@ -75,19 +75,14 @@ func (e *Emulator) control() *emuserver.Control[Fault] {
 }
 
 // controlError writes a refusal of a control endpoint as a Vonage problem.
-func controlError(w http.ResponseWriter, kind emuserver.ControlError, detail string) {
-	switch kind {
-	case emuserver.BadMediaType:
-		writeProblem(w, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported Media Type",
-			"A fault is JSON, with Content-Type application/json.", nil)
-	case emuserver.TooManyFaults:
-		writeProblem(w, http.StatusTooManyRequests, "throttled", "Rate Limit Hit", "The emulator holds the most faults it may.", nil)
-	case emuserver.InvalidFault:
-		invalidParams(w, "fault", detail)
-	case emuserver.BadAdvance:
-		invalidParams(w, "advance", "?advance= must be a non-negative duration such as 5m")
-	default: // BadFault, ExtraFault
-		invalidParams(w, "fault", "one JSON fault of at most 4 KiB")
+func controlError(w http.ResponseWriter, status int, param, msg string) {
+	switch status {
+	case http.StatusUnsupportedMediaType:
+		writeProblem(w, status, "unsupported-media-type", "Unsupported Media Type", msg, nil)
+	case http.StatusTooManyRequests:
+		writeProblem(w, status, "throttled", "Rate Limit Hit", msg, nil)
+	default:
+		invalidParams(w, param, msg)
 	}
 }
 
