@@ -410,3 +410,32 @@ func laterCallGoesOn(t *testing.T, s *Store) {
 		t.Fatal("a later call waits forever")
 	}
 }
+
+// TestCloseWithCallsQueued checks that calls waiting behind a command in
+// flight when the client is closed fail with ErrUnavailable (nothing was
+// sent), and do not wait forever.
+func TestCloseWithCallsQueued(t *testing.T) {
+	s, g, first := gated(t)
+	const n = 3
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.CompareAndSwap(context.Background(), "k"+strconv.Itoa(i), 0, []byte("v"), time.Hour)
+			errs <- err
+		}()
+	}
+	waitQueued(t, s, n)
+	if err := s.c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(g.cmd)
+	close(g.pipe)
+	for range n {
+		if err := <-errs; !errors.Is(err, provider.ErrUnavailable) {
+			t.Errorf("a queued call after Close: %v; want ErrUnavailable", err)
+		}
+	}
+	if err := <-first; !errors.Is(err, provider.ErrUnavailable) {
+		t.Errorf("the call in flight at Close, before it was written: %v; want ErrUnavailable", err)
+	}
+}
