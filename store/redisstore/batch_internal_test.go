@@ -115,14 +115,7 @@ func waitQueued(t *testing.T, s *Store, n int) {
 func TestConcurrentCallsShareARoundTrip(t *testing.T) {
 	s, g, first := gated(t)
 	const n = 5
-	errs := make(chan error, n)
-	for i := range n {
-		go func() {
-			_, err := s.CompareAndSwap(context.Background(), "k"+strconv.Itoa(i), 0, []byte("v"+strconv.Itoa(i)), time.Hour)
-			errs <- err
-		}()
-	}
-	waitQueued(t, s, n)
+	errs := queueCreates(t, s, 0, n)
 	close(g.cmd)
 	close(g.pipe)
 	for range n {
@@ -287,14 +280,7 @@ func TestErrorAnswerFailsItsCommandOnly(t *testing.T) {
 	}()
 	waitQueued(t, s, 1)
 	const n = 3
-	errs := make(chan error, n)
-	for i := range n {
-		go func() {
-			_, err := s.CompareAndSwap(context.Background(), "k"+strconv.Itoa(i), 0, []byte("v"), time.Hour)
-			errs <- err
-		}()
-	}
-	waitQueued(t, s, 1+n)
+	errs := queueCreates(t, s, 1, n)
 	close(g.cmd)
 	close(g.pipe)
 	if err := <-bad; !errors.Is(err, provider.ErrUnavailable) {
@@ -417,14 +403,7 @@ func laterCallGoesOn(t *testing.T, s *Store) {
 func TestCloseWithCallsQueued(t *testing.T) {
 	s, g, first := gated(t)
 	const n = 3
-	errs := make(chan error, n)
-	for i := range n {
-		go func() {
-			_, err := s.CompareAndSwap(context.Background(), "k"+strconv.Itoa(i), 0, []byte("v"), time.Hour)
-			errs <- err
-		}()
-	}
-	waitQueued(t, s, n)
+	errs := queueCreates(t, s, 0, n)
 	if err := s.c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -438,4 +417,20 @@ func TestCloseWithCallsQueued(t *testing.T) {
 	if err := <-first; !errors.Is(err, provider.ErrUnavailable) {
 		t.Errorf("the call in flight at Close, before it was written: %v; want ErrUnavailable", err)
 	}
+}
+
+// queueCreates makes n calls that create k0, k1, … with the values v0,
+// v1, …, waits until they wait behind the command in flight (after before
+// others), and returns the channel of their errors.
+func queueCreates(t *testing.T, s *Store, before, n int) chan error {
+	t.Helper()
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.CompareAndSwap(context.Background(), "k"+strconv.Itoa(i), 0, []byte("v"+strconv.Itoa(i)), time.Hour)
+			errs <- err
+		}()
+	}
+	waitQueued(t, s, before+n)
+	return errs
 }
