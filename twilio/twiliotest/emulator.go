@@ -52,7 +52,6 @@ type Emulator struct {
 	mu       sync.Mutex
 	services map[string]*service
 	order    []string // service SIDs in creation order
-	seq      uint64
 	outbox   emuserver.Ring[Message]
 	approved emuserver.Ring[string] // SIDs of approved verifications, oldest first
 	faults   emuserver.Faults[Fault]
@@ -186,13 +185,7 @@ func WithRandomCodes() Option {
 // WithValidity sets how long a code stays valid from its verification's
 // first send: 10 minutes by default, as on Twilio.
 func WithValidity(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return errors.New("twiliotest: WithValidity: not positive")
-		}
-		c.conf.Validity = d
-		return nil
-	}
+	return setDuration("WithValidity", d, 1, func(c *config) *time.Duration { return &c.conf.Validity })
 }
 
 // WithMaxSends sets how many times one verification's code may be sent (5
@@ -219,17 +212,23 @@ func WithSeed(seed uint64) Option {
 	}
 }
 
+// setDuration returns an option that sets the duration field returns to d,
+// or fails when d is less than least.
+func setDuration(name string, d, least time.Duration, field func(*config) *time.Duration) Option {
+	return func(c *config) error {
+		if d < least {
+			return fmt.Errorf("twiliotest: %s: %v is too short", name, d)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
 // WithRetryAfter makes every 429 answer carry a Retry-After header of d
 // (rounded up to whole seconds). Twilio does not document one, so the
 // default is none.
 func WithRetryAfter(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return errors.New("twiliotest: WithRetryAfter: negative duration")
-		}
-		c.retryAfter = d
-		return nil
-	}
+	return setDuration("WithRetryAfter", d, 0, func(c *config) *time.Duration { return &c.retryAfter })
 }
 
 // WithClock makes the emulator read time from now instead of time.Now (a
@@ -260,13 +259,7 @@ func WithOpenControl() Option {
 // request before it gives up and closes the connection. The default is 10
 // seconds.
 func WithBodyTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return errors.New("twiliotest: WithBodyTimeout: not positive")
-		}
-		c.bodyTimeout = d
-		return nil
-	}
+	return setDuration("WithBodyTimeout", d, 1, func(c *config) *time.Duration { return &c.bodyTimeout })
 }
 
 // WithMaxServices bounds the Verify Services the emulator holds, the
@@ -519,26 +512,21 @@ func (e *Emulator) newService(sid string, st settings) (*service, error) {
 	return s, err
 }
 
-// newSID returns a fresh SID with the given prefix. e.mu must be held.
-func (e *Emulator) newSID(prefix string) string {
-	e.seq++
-	return fmt.Sprintf("%s%016x%016x", prefix, uint64(0x5eed5eed5eed5eed), e.seq)
-}
-
-// addService adds a service, or returns errTooManyServices.
-func (e *Emulator) addService(sid string, st settings) (*service, error) {
+// addService adds a service and returns its info, or returns
+// errTooManyServices.
+func (e *Emulator) addService(sid string, st settings) (info, error) {
 	s, err := e.newService(sid, st)
 	if err != nil {
-		return nil, err
+		return info{}, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.services) >= e.maxServices {
-		return nil, errTooManyServices
+		return info{}, errTooManyServices
 	}
 	e.services[sid] = s
 	e.order = append(e.order, sid)
-	return s, nil
+	return s.info, nil
 }
 
 var errTooManyServices = errors.New("twiliotest: too many services")

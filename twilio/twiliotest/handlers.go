@@ -1,6 +1,7 @@
 package twiliotest
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -204,10 +205,6 @@ type snaErrorJSON struct {
 
 func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
-// rfc3339Nano keeps sub-second precision, as Twilio's send_code_attempts
-// times do.
-func rfc3339Nano(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
 // core renders what both resources show of the verification sid of the
 // service s, with its extra rc (nil when none).
 func core(s info, sid, to string, ch provider.Channel, status provider.Status, created, updated time.Time, rc *extra) verificationCore {
@@ -229,7 +226,7 @@ func (e *Emulator) verificationJSON(r *http.Request, s info, v provider.Verifica
 		URL:              scheme + host + "/v2/Services/" + s.SID + "/Verifications/" + v.ID,
 	}
 	for i, a := range v.SendAttempts {
-		out.SendCodeAttempts[i] = attemptJSON{Time: rfc3339Nano(a.Time), Channel: string(a.Channel), AttemptSID: a.ID}
+		out.SendCodeAttempts[i] = attemptJSON{Time: a.Time.UTC().Format(time.RFC3339Nano), Channel: string(a.Channel), AttemptSID: a.ID}
 	}
 	if rc != nil && v.Channel == provider.ChannelSNA && rc.snaToken != "" {
 		out.SNA = &snaJSON{URL: scheme + host + snaPath + rc.snaToken}
@@ -422,10 +419,7 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request, s *service, in 
 	var gate engine.Gate // the magic numbers' refusals, by the target found
 	if sid != "" {
 		gate = func(found string) error {
-			if found == "" {
-				found = to
-			}
-			if err := fakeconf.MagicCheck(found); err != nil {
+			if err := fakeconf.MagicCheck(cmp.Or(found, to)); err != nil { // not a typed nil
 				return err
 			}
 			return nil

@@ -87,11 +87,10 @@ func applySettings(f url.Values, st *settings) (bad string) {
 		"Push.IncludeDate":               &st.PushIncludeDate,
 	} {
 		if v := f.Get(key); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil || (v != "true" && v != "false") {
+			if v != "true" && v != "false" {
 				return key
 			}
-			*p = b
+			*p = v == "true"
 		}
 	}
 	if v := f.Get("TtsName"); v != "" {
@@ -116,10 +115,10 @@ func (e *Emulator) createService(w http.ResponseWriter, r *http.Request) {
 		invalid(w, bad)
 		return
 	}
-	e.mu.Lock()
-	sid := e.newSID("VA")
-	e.mu.Unlock()
-	s, err := e.addService(sid, st)
+	e.api.mu.Lock()
+	sid := e.api.newSID("VA") // the emulator's one SID sequence
+	e.api.mu.Unlock()
+	in, err := e.addService(sid, st)
 	if errors.Is(err, errTooManyServices) {
 		e.tooMany(w, "Too Many Requests: the emulator holds the maximum of services")
 		return
@@ -128,9 +127,6 @@ func (e *Emulator) createService(w http.ResponseWriter, r *http.Request) {
 		invalid(w, "CodeLength")
 		return
 	}
-	e.mu.Lock()
-	in := s.info
-	e.mu.Unlock()
 	emuserver.WriteJSON(w, http.StatusCreated, renderService(in, e.base(r)))
 }
 
@@ -165,12 +161,7 @@ func (e *Emulator) deleteService(w http.ResponseWriter, r *http.Request) {
 	s, ok := e.services[sid]
 	if ok {
 		delete(e.services, sid)
-		for i, o := range e.order {
-			if o == sid {
-				e.order = append(e.order[:i:i], e.order[i+1:]...)
-				break
-			}
-		}
+		e.order = slices.DeleteFunc(e.order, func(o string) bool { return o == sid })
 	}
 	e.mu.Unlock()
 	if !ok {
