@@ -33,6 +33,14 @@
 // transaction of its own: two replicas acting on one key at the same
 // instant never both win, and counters are exact.
 //
+// Statements of calls made while the store has 8 statements in flight
+// share round trips: they wait for one to end, then go out together as one
+// pipeline on one connection, each followed by its own Sync, so each is
+// still a transaction of its own. A pipelined statement does not go
+// through pgx's query tracer. A call whose context ends while its
+// statement waits is never sent (provider.ErrUnavailable); one whose
+// context ends while its pipeline is in flight waits for its answer.
+//
 // Times are the server's: a record's expiry and a counter's window are
 // computed with the server's now(), and durations travel in microseconds,
 // so replicas whose clocks disagree still agree on every limit.
@@ -85,6 +93,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/verifykit/verifykit/internal/batch"
 	"github.com/verifykit/verifykit/store"
 )
 
@@ -96,6 +105,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	owned  bool  // Close closes pool
 	conns  int32 // the pool's MaxConns, read once: Pool.Config copies the whole configuration
+	b      batch.Batcher[*query]
 	n      names
 	schema string
 	prefix string
@@ -245,6 +255,7 @@ func newStore(pool *pgxpool.Pool, owned bool, opts []Option) (*Store, error) {
 	}
 	s.pool, s.owned = pool, owned
 	s.conns = pool.Config().MaxConns
+	s.b = s.batcher()
 	n := &s.n
 	s.qGet = "SELECT version, value FROM " + n.Records + " WHERE key = $1 AND expires > now()"
 	// The compare-and-swap and compare-and-delete are single statements,
@@ -474,9 +485,9 @@ func (s *Store) Incr(ctx context.Context, key string, window time.Duration) (int
 // was sent.
 var errNotSent = errors.New("no connection")
 
-// row runs the one-row query q on a connection from the pool and scans
+// rowNow runs the one-row query q on a connection from the pool and scans
 // its row into dest. A failure to get the connection is marked errNotSent.
-func (s *Store) row(ctx context.Context, q string, args []any, dest ...any) error {
+func (s *Store) rowNow(ctx context.Context, q string, args []any, dest ...any) error {
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return err

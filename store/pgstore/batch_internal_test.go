@@ -1,0 +1,198 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/verifykit/verifykit/provider"
+	"github.com/verifykit/verifykit/store/pgstore/pgtest"
+)
+
+// hold is a query tracer that holds the first statement sent alone until
+// released, and counts the statements sent alone.
+type hold struct {
+	in, release chan struct{}
+	alone       chan string
+	panics      bool // the held statement panics once released
+}
+
+func (h *hold) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	select {
+	case h.alone <- d.SQL:
+	default:
+	}
+	if h.in != nil {
+		close(h.in)
+		h.in = nil
+		<-h.release
+		if h.panics {
+			panic("tracer")
+		}
+	}
+	return ctx
+}
+
+func (h *hold) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// held returns a migrated store that sends one statement at a time alone,
+// with a first statement in flight, held, and the tracer holding it.
+func held(t *testing.T) (*Store, *hold, chan error) {
+	t.Helper()
+	srv := pgtest.Start(t)
+	cfg, err := pgxpool.ParseConfig(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hold{alone: make(chan string, 100)}
+	cfg.ConnConfig.Tracer = h
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := New(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.b.Max = 1
+	h.in, h.release = make(chan struct{}), make(chan struct{})
+	in := h.in
+	first := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				first <- fmt.Errorf("panic: %v", r)
+			}
+		}()
+		_, err := s.CompareAndSwap(context.Background(), "first", 0, []byte("v"), time.Hour)
+		first <- err
+	}()
+	<-in
+	for len(h.alone) > 0 {
+		<-h.alone
+	}
+	return s, h, first
+}
+
+func waitQueued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+		if s.b.Queued() >= n {
+			return
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("%d calls do not wait behind the statement in flight", n)
+}
+
+// TestPipeline checks that the statements of calls made while one is in
+// flight go out together in a pipeline, each its own transaction: each
+// gets its own answer, and a statement that fails fails alone, as one
+// that did nothing.
+func TestPipeline(t *testing.T) {
+	s, h, first := held(t)
+	const n = 4
+	errs := make(chan error, n+1)
+	for i := range n {
+		go func() {
+			_, err := s.CompareAndSwap(context.Background(), "k"+strconv.Itoa(i), 0, []byte("v"+strconv.Itoa(i)), time.Hour)
+			errs <- err
+		}()
+	}
+	go func() {
+		var x int64
+		errs <- fail(context.Background(), "test", s.row(context.Background(), "SELECT 1/0", nil, &x), true)
+	}()
+	waitQueued(t, s, n+1)
+	close(h.release)
+	failed := 0
+	for range n + 1 {
+		if err := <-errs; err != nil {
+			if !errors.Is(err, provider.ErrUnavailable) {
+				t.Fatalf("err = %v; want nil, or ErrUnavailable for the division by zero", err)
+			}
+			failed++
+		}
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if failed != 1 {
+		t.Fatalf("%d statements failed; want 1", failed)
+	}
+	if len(h.alone) > 0 {
+		t.Fatalf("a queued statement was sent alone: %s", <-h.alone)
+	}
+	for i := range n {
+		r, err := s.Get(t.Context(), "k"+strconv.Itoa(i))
+		if err != nil || string(r.Value) != "v"+strconv.Itoa(i) {
+			t.Fatalf("k%d = %q, %v", i, r.Value, err)
+		}
+	}
+}
+
+// TestQueuedStatementContextEnds checks that a call whose context ends
+// while its statement waits for its turn fails with ErrUnavailable, and
+// that its statement is never sent.
+func TestQueuedStatementContextEnds(t *testing.T) {
+	s, h, first := held(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.CompareAndSwap(ctx, "dropped", 0, []byte("v"), time.Hour)
+		errc <- err
+	}()
+	waitQueued(t, s, 1)
+	cancel()
+	if err := <-errc; !errors.Is(err, provider.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v; want ErrUnavailable and context.Canceled", err)
+	}
+	close(h.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Get(t.Context(), "dropped"); err != nil || r.Version != 0 {
+		t.Fatalf("the dropped statement ran: %+v, %v", r, err)
+	}
+}
+
+// TestPanickingSender checks that a statement sent alone whose tracer
+// panics does not hold the statements queued behind it: they go out.
+func TestPanickingSender(t *testing.T) {
+	s, h, first := held(t)
+	errs := make(chan error, 2)
+	for i := range 2 {
+		go func() {
+			_, err := s.CompareAndSwap(context.Background(), "q"+strconv.Itoa(i), 0, []byte("v"), time.Hour)
+			errs <- err
+		}()
+	}
+	waitQueued(t, s, 2)
+	h.panics = true
+	close(h.release)
+	if err := <-first; err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("first: %v; want the tracer's panic", err)
+	}
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the statements queued behind a panicking one are held")
+		}
+	}
+}
