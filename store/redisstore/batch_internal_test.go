@@ -98,10 +98,7 @@ func gated(t *testing.T) (*Store, *gate, chan error) {
 func waitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
-		s.b.mu.Lock()
-		q := len(s.b.queue)
-		s.b.mu.Unlock()
-		if q >= n {
+		if s.b.b.Queued() >= n {
 			return
 		}
 		runtime.Gosched()

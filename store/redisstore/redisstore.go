@@ -111,8 +111,8 @@ import (
 // of processes, may share one Redis.
 type Store struct {
 	c      *redis.Client
-	b      batcher // sends c's commands of concurrent calls together
-	owned  bool    // Close closes c
+	b      *batcher // sends c's commands of concurrent calls together
+	owned  bool     // Close closes c
 	prefix string
 	now    func() time.Time
 
@@ -220,7 +220,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 }
 
 func newStore(c *redis.Client, owned bool, opts []Option) (*Store, error) {
-	s := &Store{c: c, b: batcher{c: c}, owned: owned, now: time.Now, log: slog.Default()}
+	s := &Store{c: c, b: newBatcher(c), owned: owned, now: time.Now, log: slog.Default()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("redisstore: nil option")
