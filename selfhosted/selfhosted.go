@@ -86,25 +86,10 @@ func WithSender(s Sender, channels ...provider.Channel) Option {
 // than the one given to New: older keys after a rotation, and the next key
 // before it becomes the primary one. A replica that meets a record sealed
 // under a key it was not given fails with ErrUnavailable; it never reads
-// the record as absent.
-//
-// Records keep their store names through a rotation (the names are keyed
-// with a name key kept in the store, see the package documentation), so a
-// rotation only changes what records are sealed under. Rotate in three
-// rolling deploys, each finished on every replica before the next begins:
-//
-//  1. the new key readable: New(st, oldKey, WithOlderKeys(newKey));
-//  2. the new key primary: New(st, newKey, WithOlderKeys(oldKey)); every
-//     change is now sealed under it, except that a pending verification
-//     stays sealed under the key that derived its code;
-//  3. after Rekey of every identity (which also seals the store's name key
-//     under the new key; with no identities, Rekey any identity name once)
-//     and one validity window (pending verifications sealed under the old
-//     key have expired): New(st, newKey).
-//
-// Skipping step 1 makes the replicas still on the old key fail with
-// ErrUnavailable on what the promoted ones have written, until they are
-// replaced.
+// the record as absent. Rotate in three rolling deploys: step 1
+// New(st, oldKey, WithOlderKeys(newKey)), step 2 New(st, newKey,
+// WithOlderKeys(oldKey)), step 3, after Rekey of every identity and one
+// validity window, New(st, newKey); docs/operations.md says why.
 func WithOlderKeys(keys ...Key) Option {
 	return func(p *Provider) error {
 		kr, err := newKeyring(p.keys.primaryKey, keys)
@@ -131,47 +116,35 @@ func WithClock(now func() time.Time) Option {
 // WithValidity sets how long a code stays valid, from the first send:
 // 30 seconds to 24 hours. The default is 10 minutes (Twilio's).
 func WithValidity(d time.Duration) Option {
-	return func(p *Provider) error {
-		if d < 30*time.Second || d > 24*time.Hour {
-			return fmt.Errorf("selfhosted: WithValidity(%v): want 30s to 24h", d)
-		}
-		p.validity = d
-		return nil
-	}
+	return inRange("WithValidity", d, 30*time.Second, 24*time.Hour, "30s to 24h", func(p *Provider) *time.Duration { return &p.validity })
 }
 
 // WithMaxSends sets how many times one verification's code may be sent
 // (the first Start and the re-sends), 1 to 20. The default is 5.
 func WithMaxSends(n int) Option {
-	return func(p *Provider) error {
-		if n < 1 || n > 20 {
-			return fmt.Errorf("selfhosted: WithMaxSends(%d): want 1 to 20", n)
-		}
-		p.maxSends = n
-		return nil
-	}
+	return inRange("WithMaxSends", n, 1, 20, "1 to 20", func(p *Provider) *int { return &p.maxSends })
 }
 
 // WithMaxChecks sets how many wrong codes one verification accepts before
 // every check fails with ErrTooManyChecks, 1 to 20. The default is 5.
 func WithMaxChecks(n int) Option {
-	return func(p *Provider) error {
-		if n < 1 || n > 20 {
-			return fmt.Errorf("selfhosted: WithMaxChecks(%d): want 1 to 20", n)
-		}
-		p.maxChecks = n
-		return nil
-	}
+	return inRange("WithMaxChecks", n, 1, 20, "1 to 20", func(p *Provider) *int { return &p.maxChecks })
 }
 
 // WithCodeLength sets the number of digits of a code, 4 to 10. The
 // default is 6.
 func WithCodeLength(n int) Option {
+	return inRange("WithCodeLength", n, 4, 10, "4 to 10", func(p *Provider) *int { return &p.codeLen })
+}
+
+// inRange returns an option that sets the field returns to v, or fails
+// unless v is within lo to hi (want, in words).
+func inRange[T int | time.Duration](name string, v, lo, hi T, want string, field func(*Provider) *T) Option {
 	return func(p *Provider) error {
-		if n < 4 || n > 10 {
-			return fmt.Errorf("selfhosted: WithCodeLength(%d): want 4 to 10", n)
+		if v < lo || v > hi {
+			return fmt.Errorf("selfhosted: %s(%v): want %s", name, v, want)
 		}
-		p.codeLen = n
+		*field(p) = v
 		return nil
 	}
 }
@@ -335,12 +308,6 @@ func (p *Provider) reveal(nonce []byte, stored string) (string, error) {
 // sealed it: AES under the code key, as a pseudorandom function, reduced
 // to codeLen digits.
 func (p *Provider) code(d *derived, nonce [16]byte) string {
-	var buf [10]byte
-	return string(p.codeInto(&buf, d, nonce))
-}
-
-// codeInto writes the code into buf and returns it, without allocating.
-func (p *Provider) codeInto(buf *[10]byte, d *derived, nonce [16]byte) []byte {
 	sc := d.hmacs.Get().(*scratch)
 	sc.out = nonce
 	d.code.Encrypt(sc.out[:], sc.out[:])
@@ -351,11 +318,12 @@ func (p *Provider) codeInto(buf *[10]byte, d *derived, nonce [16]byte) []byte {
 		mod *= 10
 	}
 	n %= mod
+	var buf [10]byte
 	for i := p.codeLen - 1; i >= 0; i-- {
 		buf[i] = byte('0' + n%10)
 		n /= 10
 	}
-	return buf[:p.codeLen]
+	return string(buf[:p.codeLen])
 }
 
 // resolve returns the channel to deliver over, or an error.
