@@ -28,7 +28,7 @@
 // one round trip, and a stale cache costs a conflict, which returns the
 // current record, on which the rule runs again. Without a Config.Store the
 // records are State values in this process's memory, nothing encoded, and
-// a step runs whole under the lock of the record's part: the same rules
+// a step runs whole under the records' lock: the same rules
 // run on both (records.go). An ID carries the target's name (Config.Name) and a
 // nonce, so a lookup by ID reads that one record and compares the nonce.
 package engine

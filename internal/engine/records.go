@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"sync"
 	"time"
@@ -237,108 +236,71 @@ func (c *recordCache) drop(i int) {
 	}
 }
 
-// memRecords keeps the states in this process: *State in maps
-// under 16 independently locked parts, each bounded like a store.Memory
-// (store.DefaultMaxEntries in all) and swept of expired states as it
-// grows. A State is never changed once stored (the engine changes copies,
-// and appends to its attempts by copying), so readers share its slices.
+// memRecords keeps the states in this process: *State in one map under
+// one lock, bounded like a store.Memory (store.DefaultMaxEntries) and
+// swept of expired states as it grows. A State is never changed once
+// stored (the engine changes copies, and appends to its attempts by
+// copying), so readers share its slices.
 type memRecords struct {
-	now    func() time.Time
-	shards [memShards]memShard
-}
-
-const (
-	memShards   = 16
-	memPerShard = store.DefaultMaxEntries / memShards
-)
-
-type memShard struct {
+	now       func() time.Time
 	mu        sync.Mutex
 	states    map[recKey]*State
 	nextSweep int
-	version   uint64   // the last version written in the part
-	_         [32]byte // keep shards on separate cache lines
+	version   uint64 // the last version written
 }
 
 var errFull = errors.New("engine: too many pending verifications")
 
 func newMemRecords(now func() time.Time) *memRecords {
-	m := &memRecords{now: now}
-	for i := range m.shards {
-		m.shards[i].states = make(map[recKey]*State)
-		m.shards[i].nextSweep = 64
-	}
-	return m
+	return &memRecords{now: now, states: make(map[recKey]*State), nextSweep: 64}
 }
 
-// shard returns the part that holds k: the top 4 bits (memShards is 16)
-// of a multiply of its bytes. A name is a keyed hash in every layer
-// (Config.Name), so that spreads the keys; the maps hash them with their
-// own seeds.
-func (m *memRecords) shard(k recKey) *memShard {
-	h := (binary.LittleEndian.Uint64(k[:8]) ^ binary.LittleEndian.Uint64(k[8:])) * 0x9e3779b97f4a7c15
-	return &m.shards[h>>60]
-}
-
-// load returns the live state at k (nil when none), with sh.mu held.
-func (sh *memShard) load(k recKey, now time.Time) *State {
-	s := sh.states[k]
-	if s != nil && !now.Before(s.Expires) {
-		delete(sh.states, k)
-		return nil
-	}
-	return s
-}
-
-// step runs the whole step under the lock of k's part: no other write
-// comes first.
+// step runs the whole step under the lock: no other write comes first.
 func (m *memRecords) step(ctx context.Context, k recKey, decide decider) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	now := m.now()
-	sh := m.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	cur := sh.load(k, now)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.states[k]
+	if cur != nil && !now.Before(cur.Expires) {
+		delete(m.states, k)
+		cur = nil
+	}
 	next, err := decide(cur, now, false)
 	switch {
 	case err != nil || next == cur:
 		return err
 	case next == nil:
-		delete(sh.states, k)
+		delete(m.states, k)
 		return nil
-	case cur == nil && len(sh.states) >= min(sh.nextSweep, memPerShard):
-		sh.sweep(now)
-		sh.nextSweep = max(2*len(sh.states), 64)
-		if len(sh.states) >= memPerShard {
+	case cur == nil && len(m.states) >= min(m.nextSweep, store.DefaultMaxEntries):
+		m.sweep(now)
+		m.nextSweep = max(2*len(m.states), 64)
+		if len(m.states) >= store.DefaultMaxEntries {
 			return store.Unavailable("put", errFull)
 		}
 	}
-	sh.version++
-	next.version = sh.version
-	sh.states[k] = next
+	m.version++
+	next.version = m.version
+	m.states[k] = next
 	return nil
 }
 
-// sweep deletes the expired states, with sh.mu held.
-func (sh *memShard) sweep(now time.Time) {
-	for k, s := range sh.states {
+// sweep deletes the expired states, with m.mu held.
+func (m *memRecords) sweep(now time.Time) {
+	for k, s := range m.states {
 		if !now.Before(s.Expires) {
-			delete(sh.states, k)
+			delete(m.states, k)
 		}
 	}
 }
 
 // len returns the number of live states, sweeping the expired ones.
 func (m *memRecords) len() int {
-	now, n := m.now(), 0
-	for i := range m.shards {
-		sh := &m.shards[i]
-		sh.mu.Lock()
-		sh.sweep(now)
-		n += len(sh.states)
-		sh.mu.Unlock()
-	}
-	return n
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweep(m.now())
+	return len(m.states)
 }
