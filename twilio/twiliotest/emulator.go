@@ -325,15 +325,11 @@ func MustNew(opts ...Option) *Emulator { return emuserver.Must(New(opts...)) }
 // now is the emulator's clock: the base clock plus the advanced offset. It
 // takes no lock, so the engine and the stores may call it while holding
 // their own.
-func (e *Emulator) now() time.Time {
-	return e.clock.Now()
-}
+func (e *Emulator) now() time.Time { return e.clock.Now() }
 
 // Advance moves the emulator's clock forward by d, so tests can expire
 // codes without waiting.
-func (e *Emulator) Advance(d time.Duration) {
-	e.clock.Advance(d)
-}
+func (e *Emulator) Advance(d time.Duration) { e.clock.Advance(d) }
 
 // ServeHTTP serves the Verify API and the /_emulator/ endpoints.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {

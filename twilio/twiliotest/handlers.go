@@ -272,16 +272,10 @@ func (e *Emulator) createVerification(w http.ResponseWriter, r *http.Request, s 
 		invalid(w, "CustomCode")
 		return
 	}
-	name := f.Get("CustomFriendlyName")
+	name := cmp.Or(f.Get("CustomFriendlyName"), in.FriendlyName) // a service's name: 1 to 30 bytes
 	if len(name) > 30 {
 		invalid(w, "CustomFriendlyName")
 		return
-	}
-	if name == "" && len(in.FriendlyName) <= 30 {
-		name = in.FriendlyName
-	}
-	if name == "" {
-		name = e.conf.FriendlyName
 	}
 	locale := f.Get("Locale")
 	if _, ok := f["Locale"]; ok && !knownLocale(locale) {
