@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -132,11 +131,8 @@ func (u FactorUpdate) String() string {
 	return s + "}"
 }
 
-// GoString is like String.
-func (u FactorUpdate) GoString() string { return u.String() }
-
-// Format prints what String does for every verb, so no verb prints the
-// code.
+// Format prints what String does for every verb (%#v too), so no verb
+// prints the code.
 func (u FactorUpdate) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, u.String()) }
 
 // Factors holds entities, TOTP factors and challenges in memory: the
@@ -365,7 +361,7 @@ func (x *Factors) ListEntities(ctx context.Context) (out []Entity, err error) {
 		for _, e := range x.entities {
 			out = append(out, e.Entity)
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		slices.SortFunc(out, func(a, b Entity) int { return strings.Compare(a.ID, b.ID) })
 		return nil
 	})
 	return result(out, err)
@@ -474,15 +470,7 @@ func (x *Factors) lookupFactor(op, identity, id string) (*factor, error) {
 
 // validTOTPCode reports whether s could be a TOTP code: 3 to 8 digits.
 func validTOTPCode(s string) bool {
-	if len(s) < 3 || len(s) > 8 {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return len(s) >= 3 && len(s) <= 8 && strings.Trim(s, "0123456789") == ""
 }
 
 // attempt checks code against fa at now, applying the wrong-code window
