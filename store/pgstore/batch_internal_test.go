@@ -196,3 +196,61 @@ func TestPanickingSender(t *testing.T) {
 		}
 	}
 }
+
+// TestInFlightStatementContextEnds checks that a call whose context ends
+// while its statement is in a pipeline in flight, sent by a call with a
+// later deadline (none), returns when its context ends, as a statement
+// sent alone does (pgx cancels it): ErrOutcomeUnknown, the statement may
+// run. The pipeline is held by a row lock: another transaction has
+// inserted the member's key and not committed.
+//
+// It fails with the batcher's Wait, which pgstore sets because a queued
+// statement's arguments (the engine's record buffer, cleared when the call
+// returns) are read only when its pipeline is built: unskip it once they
+// are copied when queued (or no longer needed once the pipeline is
+// written) and Wait is gone.
+func TestInFlightStatementContextEnds(t *testing.T) {
+	t.Skip("known hole (review7, session 7): a pipelined statement's caller is held past its context's end by batch.Batcher.Wait")
+	s, h, first := held(t)
+	tx, err := s.pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(t.Context(), "INSERT INTO "+s.n.Records+" (key, version, value, expires) VALUES ('member', 1, '\\x00', now() + interval '1 hour')"); err != nil {
+		t.Fatal(err)
+	}
+	sender := make(chan error, 1)
+	go func() {
+		_, err := s.CompareAndSwap(context.Background(), "sender", 0, []byte("s"), time.Hour)
+		sender <- err
+	}()
+	waitQueued(t, s, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	member := make(chan error, 1)
+	go func() {
+		_, err := s.CompareAndSwap(ctx, "member", 0, []byte("m"), time.Hour)
+		member <- err
+	}()
+	waitQueued(t, s, 2)
+	close(h.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for s.b.Queued() > 0 {
+		runtime.Gosched()
+	}
+	cancel()
+	select {
+	case err := <-member:
+		if !errors.Is(err, provider.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v; want ErrOutcomeUnknown and context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the call whose context ended waits for the pipeline in flight, held by another transaction")
+	}
+	_ = tx.Rollback(t.Context())
+	if err := <-sender; err != nil {
+		t.Fatal(err)
+	}
+}
