@@ -1,6 +1,7 @@
 package twiliotest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -497,13 +498,7 @@ func (e *Emulator) newService(sid string, st settings) (*service, error) {
 	s.codeLength.Store(int32(st.CodeLength))
 	s.includeDate.Store(st.PushIncludeDate)
 	ec := c.Engine(s.st, gen)
-	ec.NewCode = func() string {
-		n := int(s.codeLength.Load())
-		if n == 0 {
-			n = c.CodeLength
-		}
-		return gen.Code(n)
-	}
+	ec.NewCode = func() string { return gen.Code(cmp.Or(int(s.codeLength.Load()), c.CodeLength)) }
 	s.eng, err = engine.New(ec)
 	return s, err
 }

@@ -243,8 +243,7 @@ func (e *Emulator) checkJSON(s info, st *engine.State, status provider.Status, r
 // optional returns a pointer to the form value key, nil when absent.
 func optional(r *http.Request, key string) *string {
 	if v, ok := r.PostForm[key]; ok {
-		s := v[0]
-		return &s
+		return &v[0]
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package twiliotest
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -35,13 +36,10 @@ func nullable(s string) *string {
 	return &s
 }
 
-// renderService renders the service in, with URLs under base.
+// renderService renders the service in, with URLs under base; a
+// CodeLength of 0 is the default, 6, as the fake's.
 func renderService(in info, base string) serviceJSON {
 	base += "/v2/Services/" + in.SID
-	codeLength := in.CodeLength
-	if codeLength == 0 {
-		codeLength = 6 // the default, as the fake's
-	}
 	links := map[string]string{
 		"verification_checks": base + "/VerificationCheck",
 		"verifications":       base + "/Verifications",
@@ -53,7 +51,7 @@ func renderService(in info, base string) serviceJSON {
 		"access_tokens":            base + "/AccessTokens", // push.go
 	}
 	return serviceJSON{
-		SID: in.SID, AccountSID: in.AccountSID, settings: in.settings, CodeLength: codeLength, TTSName: nullable(in.TTSName),
+		SID: in.SID, AccountSID: in.AccountSID, settings: in.settings, CodeLength: cmp.Or(in.CodeLength, 6), TTSName: nullable(in.TTSName),
 		Push:               map[string]any{"include_date": in.PushIncludeDate, "apn_credential_sid": nil, "fcm_credential_sid": nil},
 		Totp:               map[string]any{"issuer": nil, "time_step": 30, "code_length": 6, "skew": 1},
 		DefaultTemplateSID: nullable(in.DefaultTemplateSID),
