@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/verifykit/verifykit/internal/emuserver"
 )
 
 // WithFactorLimits sets how many wrong codes a factor accepts within window
@@ -27,11 +29,7 @@ func WithFactorLimits(maxWrong int, window time.Duration) Option {
 // service's name.
 func WithFactorIssuer(issuer string) Option {
 	return func(c *config) error {
-		if issuer == "" || len(issuer) > 64 {
-			return fmt.Errorf("fake: WithFactorIssuer: issuer must be 1 to 64 bytes")
-		}
-		c.FactorIssuer = issuer
-		return nil
+		return emuserver.Set("fake", "WithFactorIssuer", issuer, issuer != "" && len(issuer) <= 64, "issuer must be 1 to 64 bytes", &c.FactorIssuer)
 	}
 }
 

@@ -40,11 +40,7 @@ func WithClock(now func() time.Time) Option {
 // first started. The default is 10 minutes, Twilio's default.
 func WithValidity(d time.Duration) Option {
 	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("fake: WithValidity: %v is not positive", d)
-		}
-		c.Validity = d
-		return nil
+		return emuserver.Set("fake", "WithValidity", d, d > 0, "not positive", &c.Validity)
 	}
 }
 
@@ -66,11 +62,7 @@ func WithMaxChecks(n int) Option {
 // 10. The default is 6.
 func WithCodeLength(n int) Option {
 	return func(c *config) error {
-		if n < 4 || n > 10 {
-			return fmt.Errorf("fake: WithCodeLength: %d is outside 4 to 10", n)
-		}
-		c.CodeLength = n
-		return nil
+		return emuserver.Set("fake", "WithCodeLength", n, n >= 4 && n <= 10, "outside 4 to 10", &c.CodeLength)
 	}
 }
 
@@ -87,11 +79,8 @@ func WithSeed(seed uint64) Option {
 // ASCII letters or digits.
 func WithFixedCode(code string) Option {
 	return func(c *config) error {
-		if !wire.ValidCode(code) {
-			return fmt.Errorf("fake: WithFixedCode: a code must be 4 to 10 ASCII letters or digits")
-		}
-		c.Source, c.FixedCode = fakeconf.Fixed, code
-		return nil
+		c.Source = fakeconf.Fixed
+		return emuserver.Set("fake", "WithFixedCode", code, wire.ValidCode(code), "a code must be 4 to 10 ASCII letters or digits", &c.FixedCode)
 	}
 }
 
@@ -119,11 +108,7 @@ func WithCustomCodes(enabled bool) Option {
 // at most 30 characters. The default is "verifykit".
 func WithFriendlyName(name string) Option {
 	return func(c *config) error {
-		if name == "" || len(name) > 30 {
-			return fmt.Errorf("fake: WithFriendlyName: name must be 1 to 30 bytes")
-		}
-		c.FriendlyName = name
-		return nil
+		return emuserver.Set("fake", "WithFriendlyName", name, name != "" && len(name) <= 30, "name must be 1 to 30 bytes", &c.FriendlyName)
 	}
 }
 

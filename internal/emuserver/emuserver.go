@@ -154,15 +154,19 @@ func RetryAfter(w http.ResponseWriter, d time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 }
 
-// SetCount stores n in *dst, for an emulator's option (such as
-// WithOutboxLimit) that takes a count of at least 1, when it is; else the
-// error is "pkg: option: less than 1" and *dst is left as it was.
-func SetCount(pkg, option string, n int, dst *int) error {
-	if n < 1 {
-		return errors.New(pkg + ": " + option + ": less than 1")
+// Set stores v in *dst, for an option of the fake or an emulator, when ok;
+// else the error is "pkg: option: why" and *dst is left as it was.
+func Set[T any](pkg, option string, v T, ok bool, why string, dst *T) error {
+	if !ok {
+		return errors.New(pkg + ": " + option + ": " + why)
 	}
-	*dst = n
+	*dst = v
 	return nil
+}
+
+// SetCount is Set for an option that takes a count of at least 1.
+func SetCount(pkg, option string, n int, dst *int) error {
+	return Set(pkg, option, n, n >= 1, "less than 1", dst)
 }
 
 // Clock is an emulator's clock: Base (time.Now or WithClock's) plus the

@@ -121,6 +121,10 @@ func TestSetters(t *testing.T) {
 	if err := SetCount("acmetest", "WithMax", 1, &n); err != nil || n != 1 {
 		t.Errorf("SetCount(1) = %v, n = %d", err, n)
 	}
+	d := time.Second
+	if err := Set("acmetest", "WithWait", -d, false, "not positive", &d); err == nil || err.Error() != "acmetest: WithWait: not positive" || d != time.Second {
+		t.Errorf("Set(not ok) = %v, d = %v", err, d)
+	}
 }
 
 func TestClock(t *testing.T) {

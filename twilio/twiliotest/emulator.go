@@ -166,11 +166,8 @@ func WithDefaultService(sid string) Option {
 // 10 letters or digits) instead of codes derived from the seed.
 func WithFixedCode(code string) Option {
 	return func(c *config) error {
-		if !wire.ValidCode(code) {
-			return errors.New("twiliotest: WithFixedCode: a code is 4 to 10 ASCII letters or digits")
-		}
-		c.conf.Source, c.conf.FixedCode = fakeconf.Fixed, code
-		return nil
+		c.conf.Source = fakeconf.Fixed
+		return emuserver.Set("twiliotest", "WithFixedCode", code, wire.ValidCode(code), "a code is 4 to 10 ASCII letters or digits", &c.conf.FixedCode)
 	}
 }
 

@@ -147,11 +147,7 @@ func WithMaxChecks(n int) Option {
 // (4 to 10 letters or digits) instead of random digits.
 func WithFixedCode(code string) Option {
 	return func(c *config) error {
-		if !wire.ValidCode(code) {
-			return errors.New("vonagetest: WithFixedCode: a code is 4 to 10 letters or digits")
-		}
-		c.fixedCode = code
-		return nil
+		return emuserver.Set("vonagetest", "WithFixedCode", code, wire.ValidCode(code), "a code is 4 to 10 letters or digits", &c.fixedCode)
 	}
 }
 
