@@ -532,48 +532,37 @@ func (p *Provider) Check(ctx context.Context, req provider.CheckRequest) (provid
 // had too many wrong codes is reported with status max_attempts_reached
 // until it expires.
 func (p *Provider) Fetch(ctx context.Context, id string) (provider.Verification, error) {
-	s, err := p.byID(ctx, OpFetch, id, p.eng.Fetch)
-	if err != nil {
-		return provider.Verification{}, err
-	}
-	status := provider.StatusPending
-	if s.Checks >= p.maxChecks {
-		status = provider.StatusMaxAttemptsReached
-	}
-	return s.View(status), nil
+	return p.byID(ctx, OpFetch, id, p.eng.Fetch, provider.StatusPending)
 }
 
 // Cancel cancels the pending verification with the given ID; it is gone
 // afterwards.
 func (p *Provider) Cancel(ctx context.Context, id string) (provider.Verification, error) {
-	s, err := p.byID(ctx, OpCancel, id, p.eng.End)
-	if err != nil {
-		return provider.Verification{}, err
-	}
-	return s.View(provider.StatusCanceled), nil
+	return p.byID(ctx, OpCancel, id, p.eng.End, provider.StatusCanceled)
 }
 
 // Approve approves the pending verification with the given ID without a
 // code, for applications that check codes they sent themselves; it is gone
 // afterwards. Like a right code, it wins at most once across replicas.
 func (p *Provider) Approve(ctx context.Context, id string) (provider.Verification, error) {
-	s, err := p.byID(ctx, OpApprove, id, p.eng.End)
-	if err != nil {
-		return provider.Verification{}, err
-	}
-	return s.View(provider.StatusApproved), nil
+	return p.byID(ctx, OpApprove, id, p.eng.End, provider.StatusApproved)
 }
 
-func (p *Provider) byID(ctx context.Context, op Op, id string, do func(context.Context, string, engine.Gate) (engine.State, error)) (engine.State, error) {
+// byID runs do on the verification id and reports it with status (pending
+// as max_attempts_reached once it has had too many wrong codes).
+func (p *Provider) byID(ctx context.Context, op Op, id string, do func(context.Context, string, engine.Gate) (engine.State, error), status provider.Status) (provider.Verification, error) {
 	if err := ctx.Err(); err != nil {
-		return engine.State{}, err
+		return provider.Verification{}, err
 	}
 	if err := p.ensureKey(ctx, op); err != nil {
-		return engine.State{}, err
+		return provider.Verification{}, err
 	}
 	s, err := do(ctx, id, nil)
 	if err != nil {
-		return engine.State{}, p.fail(op, err)
+		return provider.Verification{}, p.fail(op, err)
 	}
-	return s, nil
+	if status == provider.StatusPending && s.Checks >= p.maxChecks {
+		status = provider.StatusMaxAttemptsReached
+	}
+	return s.View(status), nil
 }

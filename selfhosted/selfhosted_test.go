@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/verifykit/verifykit/internal/totp"
 	"github.com/verifykit/verifykit/provider"
 	"github.com/verifykit/verifykit/selfhosted"
@@ -500,5 +502,39 @@ func TestFactorKeyRotation(t *testing.T) {
 	}
 	if err := rotated.DeleteIdentity(ctx, identity); !errors.Is(err, provider.ErrNotFound) {
 		t.Fatalf("DeleteIdentity twice: %v, want ErrNotFound", err)
+	}
+}
+
+// TestByIDStatuses: Fetch reports a verification that has had too many
+// wrong codes as max_attempts_reached, Cancel and Approve report theirs.
+func TestByIDStatuses(t *testing.T) {
+	t.Parallel()
+	p, _, _, _ := newProvider(t, selfhosted.WithMaxChecks(2))
+	ctx := context.Background()
+	start := func(to string) string {
+		v, err := p.Start(ctx, provider.StartRequest{To: to, Channel: provider.ChannelSMS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.ID
+	}
+	spent, canceled, approved := start("+15005550101"), start("+15005550102"), start("+15005550103")
+	for range 2 {
+		_, _ = p.Check(ctx, provider.CheckRequest{ID: spent, Code: "0000000000"})
+	}
+	var got []provider.Status
+	for _, call := range []struct {
+		do func(context.Context, string) (provider.Verification, error)
+		id string
+	}{{p.Fetch, canceled}, {p.Fetch, spent}, {p.Cancel, canceled}, {p.Approve, approved}} {
+		v, err := call.do(ctx, call.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v.Status)
+	}
+	want := []provider.Status{provider.StatusPending, provider.StatusMaxAttemptsReached, provider.StatusCanceled, provider.StatusApproved}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
 }

@@ -376,7 +376,10 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request, s *service, in 
 		return
 	}
 	var ex *extra
-	if e.hasExtras() || !hasCode {
+	e.mu.Lock()
+	anyExtras := len(e.extras.bySID) > 0
+	e.mu.Unlock()
+	if anyExtras || !hasCode {
 		// The verification's extras are by SID: find it first.
 		st, ok, err := s.eng.Find(r.Context(), sid, to)
 		if err != nil {

@@ -125,13 +125,6 @@ func (b *bound) drop(p *pendingStore, now time.Time) {
 	b.mu.Unlock()
 }
 
-// hasExtras reports whether any verification has extras.
-func (e *Emulator) hasExtras() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.extras.bySID) > 0
-}
-
 // countPending counts the pending verifications of every service.
 func (e *Emulator) countPending() int {
 	e.mu.Lock()
