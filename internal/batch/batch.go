@@ -23,10 +23,10 @@ type Batcher[T any] struct {
 	// Abandoned sets the answer of a call whose batch's sender panicked
 	// (in a hook, say): its outcome is unknown.
 	Abandoned func(c T)
-	// Wait makes a call whose context ends while its batch is in flight
-	// wait for its answer instead of returning ErrInFlight: for calls
-	// whose arguments are read until the batch is written.
-	Wait bool
+	// Keep, if set, is called on a call about to wait for its turn: it
+	// copies what the call refers to of its caller's memory, since Do may
+	// return, when its context ends, before the call is sent.
+	Keep func(c T)
 
 	mu    sync.Mutex
 	busy  int // round trips in flight
@@ -74,6 +74,9 @@ func (b *Batcher[T]) Do(ctx context.Context, c T) error {
 		b.One(ctx, c)
 		return nil
 	}
+	if b.Keep != nil {
+		b.Keep(c)
+	}
 	k := &call[T]{ctx: ctx, c: c, done: make(chan struct{})}
 	b.queue = append(b.queue, k)
 	b.mu.Unlock()
@@ -86,13 +89,13 @@ func (b *Batcher[T]) Do(ctx context.Context, c T) error {
 			k.state = dropped
 		}
 		b.mu.Unlock()
-		switch {
-		case st == queued:
+		switch st {
+		case queued:
 			return errors.Join(ErrQueued, ctx.Err())
-		case st == sent && !b.Wait:
+		case sent:
 			return errors.Join(ErrInFlight, ctx.Err())
 		}
-		<-k.done // leading (the others wait for it), or told to wait
+		<-k.done // leading: the others wait for it
 	}
 	if k.state == leading {
 		b.send(k.batch)

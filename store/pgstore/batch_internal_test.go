@@ -22,7 +22,25 @@ type hold struct {
 	in, release chan struct{}
 	alone       chan string
 	panics      bool // the held statement panics once released
+	// prepIn and prepRelease, when set, hold the first statement prepared
+	// under a context carrying holdPrepare, as pipeline does, until released.
+	prepIn, prepRelease chan struct{}
 }
+
+// holdPrepare is the key of a context value that makes hold hold a
+// statement's preparation.
+type holdPrepare struct{}
+
+func (h *hold) TracePrepareStart(ctx context.Context, _ *pgx.Conn, _ pgx.TracePrepareStartData) context.Context {
+	if h.prepIn != nil && ctx.Value(holdPrepare{}) != nil {
+		close(h.prepIn)
+		h.prepIn = nil
+		<-h.prepRelease
+	}
+	return ctx
+}
+
+func (h *hold) TracePrepareEnd(context.Context, *pgx.Conn, pgx.TracePrepareEndData) {}
 
 func (h *hold) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	select {
@@ -197,20 +215,71 @@ func TestPanickingSender(t *testing.T) {
 	}
 }
 
-// TestInFlightStatementContextEnds checks that a call whose context ends
+// TestInFlightStatementContextEnds checks that a caller whose context ends
+// while its statement's pipeline is in flight, sent by a caller without a
+// deadline and held, returns at once with ErrOutcomeUnknown, and that the
+// statement, which still runs, writes the value it was given even though
+// its caller reuses the value's buffer once it has returned.
+func TestInFlightStatementContextEnds(t *testing.T) {
+	ctx, cancelTest := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancelTest()
+	s, h, first := held(t)
+	// The caller without a deadline leads the pipeline, whose preparation
+	// is then held.
+	lead := make(chan error, 1)
+	go func() {
+		_, err := s.CompareAndSwap(context.WithValue(context.Background(), holdPrepare{}, true), "lead", 0, []byte("v"), time.Hour)
+		lead <- err
+	}()
+	waitQueued(t, s, 1)
+	bctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	val := []byte("given")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.CompareAndSwap(bctx, "b", 0, val, time.Hour)
+		errc <- err
+	}()
+	waitQueued(t, s, 2)
+	h.prepIn, h.prepRelease = make(chan struct{}), make(chan struct{})
+	prepIn := h.prepIn
+	close(h.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-prepIn:
+	case <-ctx.Done():
+		t.Fatal("the pipeline is not prepared")
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, provider.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v; want ErrOutcomeUnknown and context.Canceled", err)
+		}
+	case <-ctx.Done():
+		close(h.prepRelease)
+		t.Fatal("a caller is held past its context's end while its pipeline is in flight")
+	}
+	copy(val, "reuse") // the caller's buffer, reused
+	close(h.prepRelease)
+	if err := <-lead; err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Get(t.Context(), "b"); err != nil || string(r.Value) != "given" {
+		t.Fatalf("b = %q, %v; want \"given\"", r.Value, err)
+	}
+}
+
+// TestInFlightStatementRowLocked checks that a call whose context ends
 // while its statement is in a pipeline in flight, sent by a call with a
 // later deadline (none), returns when its context ends, as a statement
 // sent alone does (pgx cancels it): ErrOutcomeUnknown, the statement may
 // run. The pipeline is held by a row lock: another transaction has
 // inserted the member's key and not committed.
-//
-// It fails with the batcher's Wait, which pgstore sets because a queued
-// statement's arguments (the engine's record buffer, cleared when the call
-// returns) are read only when its pipeline is built: unskip it once they
-// are copied when queued (or no longer needed once the pipeline is
-// written) and Wait is gone.
-func TestInFlightStatementContextEnds(t *testing.T) {
-	t.Skip("known hole (review7, session 7): a pipelined statement's caller is held past its context's end by batch.Batcher.Wait")
+
+func TestInFlightStatementRowLocked(t *testing.T) {
 	s, h, first := held(t)
 	tx, err := s.pool.Begin(t.Context())
 	if err != nil {

@@ -39,7 +39,9 @@
 // still a transaction of its own. A pipelined statement does not go
 // through pgx's query tracer. A call whose context ends while its
 // statement waits is never sent (provider.ErrUnavailable); one whose
-// context ends while its pipeline is in flight waits for its answer.
+// context ends while its pipeline is in flight returns at once, even if
+// the pipeline's sender has no deadline (provider.ErrOutcomeUnknown for a
+// write: it may still run, with a copy of the caller's value).
 //
 // Times are the server's: a record's expiry and a counter's window are
 // computed with the server's now(), and durations travel in microseconds,
