@@ -32,9 +32,9 @@ type hold struct {
 type holdPrepare struct{}
 
 func (h *hold) TracePrepareStart(ctx context.Context, _ *pgx.Conn, _ pgx.TracePrepareStartData) context.Context {
-	if h.prepIn != nil && ctx.Value(holdPrepare{}) != nil {
-		close(h.prepIn)
+	if in := h.prepIn; in != nil && ctx.Value(holdPrepare{}) != nil {
 		h.prepIn = nil
+		close(in)
 		<-h.prepRelease
 	}
 	return ctx
@@ -47,9 +47,9 @@ func (h *hold) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQuer
 	case h.alone <- d.SQL:
 	default:
 	}
-	if h.in != nil {
-		close(h.in)
-		h.in = nil
+	if in := h.in; in != nil {
+		h.in = nil // before close, so that whoever waits on in sees it
+		close(in)
 		<-h.release
 		if h.panics {
 			panic("tracer")
