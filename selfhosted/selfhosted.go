@@ -1,6 +1,7 @@
 package selfhosted
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -373,10 +374,7 @@ func (p *Provider) Start(ctx context.Context, req provider.StartRequest) (provid
 	if err != nil {
 		return provider.Verification{}, p.fail(OpStart, err)
 	}
-	msg := Message{To: req.To, Channel: ch, Code: code, Locale: req.Locale, AppName: req.FriendlyName}
-	if msg.AppName == "" {
-		msg.AppName = p.appName
-	}
+	msg := Message{To: req.To, Channel: ch, Code: code, Locale: req.Locale, AppName: cmp.Or(req.FriendlyName, p.appName)}
 	if err := p.senders[ch].Send(ctx, msg); err != nil {
 		if !delivered(err) {
 			// Put back what was there, unless another replica acted since
@@ -425,15 +423,11 @@ func delivered(err error) bool {
 // nameKeyText starts what the name key record holds, sealed.
 const nameKeyText = "verifykit/selfhosted name key v1\n"
 
-// ensureKey loads, once per provider, the name key: the key of the keyed
-// hashes that name targets and identities in the store. It is kept in the
-// store, sealed under the primary key of whichever replica wrote it last,
-// and never changes, so records keep their names through key rotations
-// (Rekey seals it again under the primary key).
-// The first replica of a store makes it from its primary key. A replica that cannot open it (given
-// another key) fails every operation with ErrUnavailable instead of
-// working beside the others in a namespace of its own, where an identity
-// would seem to have no factors.
+// ensureKey loads, once per provider, the name key that keys the hashes
+// naming targets and identities in the store (docs/operations.md): made by
+// the first replica from its primary key, never changed. A replica that
+// cannot open it fails with ErrUnavailable rather than work beside the
+// others in a namespace of its own, where identities seem to have no factors.
 func (p *Provider) ensureKey(ctx context.Context, op Op) error {
 	if p.names.Load() != nil {
 		return nil
