@@ -300,6 +300,7 @@ func New(opts ...Option) (*Emulator, error) {
 		clock:    emuserver.Clock{Base: cfg.baseNow},
 		bound:    bound{max: cfg.maxPending},
 		services: map[string]*service{},
+		extras:   extras{bySID: map[string]*extra{}},
 		outbox:   emuserver.Ring[Message]{Limit: cfg.outLimit},
 		approved: emuserver.Ring[string]{Limit: cfg.outLimit},
 		api:      apiState{attempts: emuserver.Ring[attempt]{Limit: cfg.outLimit}},
@@ -641,11 +642,7 @@ func (m Message) GoString() string { return m.String() }
 
 // String describes the emulator without its credentials.
 func (e *Emulator) String() string {
-	base := e.publicBase
-	if base == "" {
-		base = "(request host)"
-	}
-	return "twiliotest.Emulator{Account:" + e.accountSID + " PublicBase:" + base + "}"
+	return "twiliotest.Emulator{Account:" + e.accountSID + " PublicBase:" + cmp.Or(e.publicBase, "(request host)") + "}"
 }
 
 // GoString is like String.

@@ -216,9 +216,6 @@ func (e *Emulator) started(v *provider.Verification, amount, payee *string, clie
 			}
 			x.nextSweep = max(64, 2*len(x.bySID))
 		}
-		if x.bySID == nil {
-			x.bySID = map[string]*extra{}
-		}
 		ex = &extra{to: v.To, expires: v.ExpiresAt}
 		x.bySID[sid] = ex
 	}
