@@ -23,10 +23,6 @@ type Batcher[T any] struct {
 	// Abandoned sets the answer of a call whose batch's sender panicked
 	// (in a hook, say): its outcome is unknown.
 	Abandoned func(c T)
-	// Keep, if set, is called on a call about to wait for its turn: it
-	// copies what the call refers to of its caller's memory, since Do may
-	// return, when its context ends, before the call is sent.
-	Keep func(c T)
 
 	mu    sync.Mutex
 	busy  int // round trips in flight
@@ -73,9 +69,6 @@ func (b *Batcher[T]) Do(ctx context.Context, c T) error {
 		defer b.next() // even if One panics
 		b.One(ctx, c)
 		return nil
-	}
-	if b.Keep != nil {
-		b.Keep(c)
 	}
 	k := &call[T]{ctx: ctx, c: c, done: make(chan struct{})}
 	b.queue = append(b.queue, k)

@@ -1,7 +1,6 @@
 package pgstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,21 +34,13 @@ const inFlight = 8
 // own. Failures stay exact: a pipeline that could not be written fails
 // every statement in it (pgconn tells whether any was sent), and one whose
 // answers stop coming fails the statements whose answers were not read.
-// A statement that waits for its turn keeps a copy of its byte arguments
-// (Keep), such as a record's value from a buffer its caller reuses, so
-// that a caller whose context ends while its statement's pipeline is in
-// flight returns at once (ErrInFlight: ErrOutcomeUnknown for a write).
-// The first argument, a key, is always the store's own copy.
+// A caller whose context ends while its statement's pipeline is in flight
+// returns at once (ErrInFlight: ErrOutcomeUnknown for a write), so a
+// statement's arguments are the store's own (CompareAndSwap copies the
+// caller's value).
 func (s *Store) batcher() batch.Batcher[*query] {
 	return batch.Batcher[*query]{
-		Max: inFlight,
-		Keep: func(q *query) {
-			for i, a := range q.args {
-				if b, ok := a.([]byte); ok && i > 0 {
-					q.args[i] = bytes.Clone(b)
-				}
-			}
-		},
+		Max:       inFlight,
 		One:       func(ctx context.Context, q *query) { q.err = s.rowNow(ctx, q.q, q.args, q.dest...) },
 		Many:      s.pipeline,
 		Abandoned: func(q *query) { q.err = errAbandoned },

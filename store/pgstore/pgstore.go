@@ -405,16 +405,22 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	if err := store.CheckArgs(key, ttl); err != nil {
 		return store.Record{}, err
 	}
-	val := value
-	if val == nil {
-		val = []byte{} // the column is NOT NULL
-	}
+	// The store's copy of value (never nil: the column is NOT NULL): a
+	// pipelined statement may be sent after its caller returned
+	// (batch.ErrInFlight), when value's buffer may be reused.
+	buf := vals.Get().(*[]byte)
+	val := append((*buf)[:0], value...)
 	o := new(out)
 	var err error
 	if old == 0 {
 		err = s.row(ctx, s.qCASCreate, []any{[]byte(key), newVersion(), val, us(ttl)}, &o.ok, &o.v, &o.cur)
 	} else {
 		err = s.row(ctx, s.qCASUpdate, []any{[]byte(key), newVersion(), val, us(ttl), int64(old)}, &o.ok, &o.v, &o.cur)
+	}
+	if !errors.Is(err, batch.ErrInFlight) { // nothing reads val any more
+		clear(val)
+		*buf = val[:0]
+		vals.Put(buf)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Record{}, store.ErrConflict // an update of an absent record
@@ -427,6 +433,9 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 	}
 	return o.conflict()
 }
+
+// vals holds the buffers of CompareAndSwap's copies of values.
+var vals = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // out is the row of a compare-and-swap or compare-and-delete: whether it
 // was done, else the current version (0: absent) and value. One
