@@ -22,6 +22,11 @@
 // command waits is never sent (provider.ErrUnavailable); one whose context
 // ends while its pipeline is in flight returns at once (a write's outcome
 // is unknown), unless it sends it: the call with the latest deadline does.
+// One command or pipeline is in flight at a time, so a slow round trip
+// delays the calls made meanwhile until it ends (or their contexts do).
+// Commands sent in a pipeline pass through the client's pipeline hooks
+// (redis.Hook's ProcessPipelineHook), not its per-command ProcessHook: a
+// hook that limits or breaks circuits per command must handle both.
 //
 // A record is stored as a Redis string: its 8-byte version followed by its
 // value, with the record's time to live as the key's expiry. Versions are
@@ -414,7 +419,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old uint64, valu
 		}
 		return cur, store.ErrConflict
 	}
-	return store.Record{}, store.Unavailable("cas", fmt.Errorf("unexpected answer %T", res))
+	return store.Record{}, store.OutcomeUnknown("cas", fmt.Errorf("unexpected answer %T", res)) // the script ran: it may have written
 }
 
 // CompareAndDelete implements store.Store. It is one EVALSHA.
@@ -448,7 +453,7 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, old uint64) (s
 		}
 		return cur, store.ErrConflict
 	}
-	return store.Record{}, store.Unavailable("delete", fmt.Errorf("unexpected answer %T", res))
+	return store.Record{}, store.OutcomeUnknown("delete", fmt.Errorf("unexpected answer %T", res)) // the script ran: it may have deleted
 }
 
 // Incr implements store.Store. It is one EVALSHA.
