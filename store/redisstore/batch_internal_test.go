@@ -80,6 +80,8 @@ func gated(t *testing.T) (*Store, *gate, chan error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One round trip in flight: the held command's.
+	s.b.b.Max = 1
 	if _, err := s.Get(t.Context(), "warm"); err != nil { // reads the eviction policy
 		t.Fatal(err)
 	}

@@ -15,16 +15,16 @@
 // does not know (after a restart) is sent once with EVAL, on a NOSCRIPT
 // answer, which means the server did nothing.
 //
-// Calls made while one of the store's commands is in flight share round
-// trips: their commands wait for it to end, then go out together as one
-// pipeline, which Redis runs command by command as if each came alone. A
-// call that is alone is sent at once. A call whose context ends while its
-// command waits is never sent (provider.ErrUnavailable); one whose context
-// ends while its pipeline is in flight returns at once (a write's outcome
-// is unknown), unless it sends it: the call with the latest deadline does.
-// One command or pipeline is in flight at a time, so a slow round trip
-// delays the calls made meanwhile until it ends (or their contexts do).
-// Commands sent in a pipeline pass through the client's pipeline hooks
+// Calls made while eight of the store's round trips are in flight share
+// round trips: their commands wait for one to end, then go out together as
+// one pipeline, which Redis runs command by command as if each came alone.
+// A call made when fewer are in flight is sent at once. A call whose
+// context ends while its command waits is never sent
+// (provider.ErrUnavailable); one whose context ends while its pipeline is
+// in flight returns at once (a write's outcome is unknown), unless it sends
+// it: the call with the latest deadline does. So when eight round trips are
+// slow, the calls made meanwhile wait for one of them to end (or for their
+// contexts to). Commands sent in a pipeline pass through the client's pipeline hooks
 // (redis.Hook's ProcessPipelineHook), not its per-command ProcessHook: a
 // hook that limits or breaks circuits per command must handle both.
 //
