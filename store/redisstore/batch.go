@@ -27,7 +27,7 @@ type batcher struct{ b batch.Batcher[*redis.Cmd] }
 
 // inFlight is how many round trips the store has in flight before
 // commands wait: with one, Start+Check pairs at 16 goroutines reached
-// 0.52–0.71 of the floor's pairs a second; with 4 or 8, 0.71–0.89
+// 0.52–0.71 of the floor's pairs a second; with 4 or 8, 0.67–0.89
 // (docs/performance.md, Stores).
 const inFlight = 8
 
