@@ -349,11 +349,15 @@ func TestCustomCodeAfterEnabling(t *testing.T) {
 
 func TestMagicLostResponse(t *testing.T) {
 	c, srv := newClient(t)
-	c.call("POST", verifications, start(fake.NumberCheckOutcomeUnknown, "sms"))
+	_, v, _ := c.call("POST", verifications, start(fake.NumberCheckOutcomeUnknown, "sms"))
 	code, _ := srv.LastCode(fake.NumberCheckOutcomeUnknown)
 	status, _, _ := c.call("POST", checkPath, url.Values{"To": {fake.NumberCheckOutcomeUnknown}, "Code": {code}})
 	if status != -1 {
 		t.Fatalf("check on the lost-response number answered %d; want the connection dropped", status)
+	}
+	// An approval whose answer is lost still counts.
+	if got := srv.Approvals(); len(got) != 1 || got[0] != v["sid"] {
+		t.Errorf("Approvals() = %v, want [%v]", got, v["sid"])
 	}
 	// It was processed: the verification is approved, hence gone.
 	status, body, _ := c.call("POST", checkPath, url.Values{"To": {fake.NumberCheckOutcomeUnknown}, "Code": {code}})

@@ -432,13 +432,11 @@ func (e *Emulator) check(w http.ResponseWriter, r *http.Request, s *service, in 
 	out := e.checkJSON(in, &st, status, ex)
 	if status == provider.StatusApproved {
 		e.dropExtra(out.SID)
+		e.recordApproval(out.SID)
 	}
 	if st.To == fakeconf.NumberCheckOutcomeUnknown {
 		emuserver.Drop(w) // the check took effect, but its answer is "lost"
 		return
-	}
-	if status == provider.StatusApproved {
-		e.recordApproval(out.SID)
 	}
 	emuserver.WriteJSON(w, http.StatusOK, out)
 }
