@@ -184,12 +184,14 @@ func TestContextEndsWhileInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(1)
 		e1 := f.do(t.Context(), 1)
-		e2 := f.do(t.Context(), 2)
+		ctx2, cancel2 := context.WithCancel(t.Context()) // 2 sends the batch
+		e2 := f.do(ctx2, 2)
 		ctx, cancel := context.WithCancel(t.Context())
 		e3 := f.do(ctx, 3)
 		f.gate <- false
 		f.check(t, [][]int{{1}, {2, 3}})
 		cancel()
+		cancel2()
 		synctest.Wait()
 		select {
 		case err := <-e3:
